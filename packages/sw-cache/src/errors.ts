@@ -1,0 +1,34 @@
+/** What went wrong, as a stable string that code can switch on. */
+export type SwCacheErrorCode = 'network-and-cache-failed' | 'precache-failed' | 'quota-exceeded'
+
+/** Options accepted by {@link SwCacheError}. */
+export interface SwCacheErrorOptions {
+  /** Machine-readable facts about the failure (file path, counts, URL...). */
+  details?: Record<string, unknown>
+  /** The underlying error, always set when this error wraps another one. */
+  cause?: unknown
+}
+
+/**
+ * The one error class of `@taurobot/sw-cache`. Messages start with the package name, say what went
+ * wrong and what to do about it; `code` is stable across versions, the message is not.
+ */
+export class SwCacheError extends Error {
+  override readonly name = 'SwCacheError'
+  readonly code: SwCacheErrorCode
+  readonly details: Record<string, unknown>
+
+  constructor(code: SwCacheErrorCode, message: string, options: SwCacheErrorOptions = {}) {
+    super(
+      `[@taurobot/sw-cache] ${message}`,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    )
+    this.code = code
+    this.details = options.details ?? {}
+  }
+}
+
+/** True when `value` is a {@link SwCacheError}, optionally with the given code. */
+export function isSwCacheError(value: unknown, code?: SwCacheErrorCode): value is SwCacheError {
+  return value instanceof SwCacheError && (code === undefined || value.code === code)
+}

@@ -1,0 +1,7 @@
+/**
+ * @packageDocumentation
+ * @module @taurobot/sw-cache
+ */
+
+export type { SwCacheErrorCode, SwCacheErrorOptions } from './errors.js'
+export { isSwCacheError, SwCacheError } from './errors.js'

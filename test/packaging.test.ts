@@ -1,0 +1,67 @@
+// Installs the packed tarballs (not workspace links) into a scratch project and loads every
+// package from ESM and from CommonJS, the way a user's project would.
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+const root = join(import.meta.dirname, '..')
+const packages = [
+  { dir: 'memory', name: '@taurobot/memory', errorClass: 'MemoryError' },
+  { dir: 'voice', name: '@taurobot/voice', errorClass: 'VoiceError' },
+  { dir: 'sw-cache', name: '@taurobot/sw-cache', errorClass: 'SwCacheError' },
+] as const
+
+let scratch = ''
+
+function node(args: string[]): string {
+  return execFileSync(process.execPath, args, { cwd: scratch, encoding: 'utf8' })
+}
+
+beforeAll(() => {
+  scratch = mkdtempSync(join(tmpdir(), 'taurobot-consumer-'))
+  const tarballs = join(scratch, 'tarballs')
+  mkdirSync(tarballs)
+  for (const { dir } of packages) {
+    execFileSync('npm', ['pack', '--silent', '--pack-destination', tarballs], {
+      cwd: join(root, 'packages', dir),
+      stdio: ['ignore', 'ignore', 'inherit'],
+    })
+  }
+  writeFileSync(join(scratch, 'package.json'), JSON.stringify({ name: 'consumer', private: true }))
+  const files = readdirSync(tarballs).map((file) => join(tarballs, file))
+  execFileSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--ignore-scripts', ...files], {
+    cwd: scratch,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  })
+})
+
+afterAll(() => {
+  if (scratch) rmSync(scratch, { recursive: true, force: true })
+})
+
+describe.each(packages)('$name from packed tarball', ({ name, errorClass }) => {
+  it('loads with import() from ESM and exposes the same names as require()', () => {
+    const esm = JSON.parse(
+      node([
+        '--input-type=module',
+        '-e',
+        `console.log(JSON.stringify(Object.keys(await import('${name}')).sort()))`,
+      ]),
+    ) as string[]
+    const cjs = JSON.parse(
+      node(['-e', `console.log(JSON.stringify(Object.keys(require('${name}')).sort()))`]),
+    ) as string[]
+    expect(esm).toContain(errorClass)
+    expect(cjs).toEqual(esm.filter((key) => key !== 'default'))
+  })
+
+  it('gives CommonJS callers a working error class', () => {
+    const out = node([
+      '-e',
+      `const m = require('${name}'); const e = new m.${errorClass}('io', 'x'); console.log(e instanceof Error, e.name, e.message)`,
+    ])
+    expect(out.trim()).toBe(`true ${errorClass} [${name}] x`)
+  })
+})
