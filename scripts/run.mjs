@@ -88,7 +88,7 @@ if (task === 'test') {
 } else if (task === 'bench') {
   pn(['--filter', './bench', 'run', 'bench', ...rest])
 } else if (task === 'start') {
-  if (existsSync(join(root, 'examples', 'bot', 'package.json'))) {
+  if (existsSync(join(root, 'examples', 'bot', 'src', 'main.ts'))) {
     pn(['--filter', './examples/bot', 'run', 'start', ...rest])
   } else {
     pn(['--filter', './bench', 'run', 'bench', ...rest])
