@@ -1,1 +1,259 @@
-// Placeholder replaced in the bench issue.
+// Runs every bench/*.bench.ts in its own child process (fresh heap, fresh RSS, its own event
+// loop), one progress line each, then prints one table and writes bench/results/latest.{json,md}
+// and the charts under docs/.
+//
+//   npm run bench                 all claims
+//   npm run bench -- memory       only benches whose name contains "memory"
+//   npm run bench -- --quick      fewer samples, same comparisons (under 3 minutes)
+//   npm run bench -- --verbose    also show each bench's own progress output
+import { spawn } from 'node:child_process'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpus, freemem, tmpdir, totalmem } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { formatMs, formatValue, markdownTable } from './lib/format.js'
+import type { BenchResult, RunReport } from './lib/result.js'
+import { renderChart } from './lib/svg.js'
+
+const benchDir = dirname(fileURLToPath(import.meta.url))
+const resultsDir = join(benchDir, 'results')
+const docsDir = join(benchDir, '..', 'docs')
+
+const args = process.argv.slice(2).filter((a) => a !== '--')
+const quick = args.includes('--quick')
+const verbose = args.includes('--verbose')
+const filters = args.filter((a) => !a.startsWith('--'))
+const unknown = args.filter((a) => a.startsWith('--') && !['--quick', '--verbose'].includes(a))
+if (unknown.length > 0) {
+  console.error(`unknown option ${unknown.join(', ')}: use --quick, --verbose and bench names`)
+  process.exit(2)
+}
+
+const allFiles = readdirSync(benchDir)
+  .filter((f) => f.endsWith('.bench.ts'))
+  .sort()
+const files = allFiles.filter((f) => filters.length === 0 || filters.some((q) => f.includes(q)))
+if (files.length === 0) {
+  console.error(`no bench matches ${filters.join(', ')}; available: ${allFiles.map(nameOf).join(', ')}`)
+  process.exit(2)
+}
+
+// Generous ceilings: a bench that hangs is reported as failed, the others still run.
+const timeoutMs = (quick ? 150 : 330) * 1000
+
+const started = performance.now()
+console.log(
+  `TauroBot bench${quick ? ' (quick)' : ''}: ${files.length} benchmark${files.length === 1 ? '' : 's'}, node ${process.version}, ${cpus().length} CPUs, ${Math.round(freemem() / 1024 / 1024)} MB free`,
+)
+const results: BenchResult[] = []
+for (const [i, file] of files.entries()) {
+  const prefix = `[${i + 1}/${files.length}] ${nameOf(file).padEnd(24)}`
+  if (process.stdout.isTTY) process.stdout.write(`${prefix} running…`)
+  const result = await runOne(file)
+  results.push(result)
+  const line = `${prefix} ${statusText(result)}`
+  if (process.stdout.isTTY) process.stdout.write(`\r\x1b[2K${line}\n`)
+  else console.log(line)
+}
+
+const report: RunReport = {
+  date: new Date().toISOString(),
+  node: process.version,
+  platform: `${process.platform} ${process.arch}`,
+  cpus: cpus().length,
+  cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+  totalMemoryMb: Math.round(totalmem() / 1024 / 1024),
+  quick,
+  filters,
+  durationMs: performance.now() - started,
+  benches: results,
+}
+
+console.log(`\n${summaryTable(results)}\n`)
+mkdirSync(resultsDir, { recursive: true })
+writeFileSync(join(resultsDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`)
+writeFileSync(join(resultsDir, 'latest.md'), markdownReport(report))
+const charts = writeCharts(report)
+console.log(
+  `wrote bench/results/latest.json, bench/results/latest.md${charts.map((c) => `, docs/${c}`).join('')} in ${formatMs(report.durationMs)}`,
+)
+process.exit(results.some((r) => r.status === 'failed') ? 1 : 0)
+
+function nameOf(file: string): string {
+  return file.replace(/\.bench\.ts$/, '')
+}
+
+function statusText(r: BenchResult): string {
+  const time = formatMs(r.durationMs)
+  if (r.status === 'ok') {
+    const targets = r.rows.filter((row) => row.met !== undefined)
+    const missed = targets.filter((row) => row.met === false).length
+    const t = targets.length > 0 ? `, targets met ${targets.length - missed}/${targets.length}` : ''
+    return `ok ${time} (${r.rows.length} figures${t})`
+  }
+  if (r.status === 'skipped') return `skipped: ${r.reason}`
+  return `FAILED after ${time}: ${r.reason}`
+}
+
+function runOne(file: string): Promise<BenchResult> {
+  const name = nameOf(file)
+  const resultFile = join(tmpdir(), `taurobot-bench-${process.pid}-${name}.json`)
+  rmSync(resultFile, { force: true })
+  const start = performance.now()
+  return new Promise((resolve) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(benchDir, file), ...(quick ? ['--quick'] : [])],
+      {
+        cwd: benchDir,
+        env: { ...process.env, BENCH_RESULT_FILE: resultFile, BENCH_QUICK: quick ? '1' : '0' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        // Its own process group, so a timeout also stops the processes it started (browsers, workers).
+        detached: true,
+      },
+    )
+    let output = ''
+    const collect = (chunk: Buffer) => {
+      const text = chunk.toString()
+      output = (output + text).slice(-20_000)
+      if (verbose) process.stderr.write(text.replace(/^BENCH_RESULT .*$/gm, ''))
+    }
+    child.stdout.on('data', collect)
+    child.stderr.on('data', collect)
+    let timedOut = false
+    const timer = setTimeout(() => {
+      timedOut = true
+      killGroup(child.pid)
+    }, timeoutMs)
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      // Leftovers (a browser, a server) must not outlive their bench.
+      killGroup(child.pid)
+      let result: BenchResult | undefined
+      if (existsSync(resultFile)) {
+        result = JSON.parse(readFileSync(resultFile, 'utf8')) as BenchResult
+        rmSync(resultFile, { force: true })
+      }
+      if (result === undefined || timedOut) {
+        const why = timedOut
+          ? `timed out after ${formatMs(timeoutMs)}`
+          : `exited with ${signal ?? `code ${code}`} without a result`
+        result = {
+          name,
+          title: name,
+          claim: '',
+          status: 'failed',
+          reason: why,
+          quick,
+          durationMs: performance.now() - start,
+          rows: [],
+          notes: [],
+          notCovered: [],
+          charts: [],
+        }
+      }
+      if (result.status === 'failed' && !verbose) {
+        process.stderr.write(
+          `${output
+            .replace(/^BENCH_RESULT .*$/gm, '')
+            .trim()
+            .split('\n')
+            .slice(-25)
+            .join('\n')}\n`,
+        )
+      }
+      resolve(result)
+    })
+  })
+}
+
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return
+  try {
+    process.kill(-pid, 'SIGKILL')
+  } catch {
+    // Already gone.
+  }
+}
+
+function peerText(peers: Record<string, number | null>, unit: string): string {
+  return Object.entries(peers)
+    .map(([name, v]) => `${name} ${formatValue(v, unit)}`)
+    .join('; ')
+}
+
+function summaryTable(benches: BenchResult[]): string {
+  const rows: string[][] = []
+  for (const b of benches) {
+    if (b.status !== 'ok') {
+      rows.push([`${b.name}: ${b.status}`, '', '', '', b.reason ?? '', ''])
+      continue
+    }
+    for (const r of b.rows) {
+      rows.push([
+        `${b.name}: ${r.operation}`,
+        formatValue(r.before, r.unit),
+        formatValue(r.after, r.unit),
+        r.improvement ?? '',
+        peerText(r.peers, r.unit),
+        r.target === undefined ? '' : `${r.target}${r.met === undefined ? '' : r.met ? ' ✓' : ' ✗'}`,
+      ])
+    }
+  }
+  return markdownTable(['operation', 'before', 'after', 'improvement', 'peers', 'target'], rows)
+}
+
+function markdownReport(r: RunReport): string {
+  const lines: string[] = [
+    `# Bench results${r.quick ? ' (quick run)' : ''}`,
+    '',
+    `${r.date} · node ${r.node} · ${r.platform} · ${r.cpus} × ${r.cpuModel} · ${r.totalMemoryMb} MB RAM · ${formatMs(r.durationMs)} in total${r.filters.length > 0 ? ` · only: ${r.filters.join(', ')}` : ''}`,
+    '',
+    'before = the Python bot’s behaviour ported to TypeScript; after = the @taurobot packages; peers = what users',
+    'would pick instead. Every row was measured side by side in one process run; medians unless stated.',
+    '',
+    summaryTable(r.benches),
+    '',
+  ]
+  for (const b of r.benches) {
+    lines.push(`## ${b.name}: ${b.title}`, '', `Claim: ${b.claim}`, '')
+    if (b.status !== 'ok') {
+      lines.push(`**${b.status}**: ${b.reason ?? ''}`, '')
+      continue
+    }
+    const peerNames = [...new Set(b.rows.flatMap((row) => Object.keys(row.peers)))]
+    lines.push(
+      markdownTable(
+        ['operation', 'before', 'after', 'improvement', ...peerNames, 'target', 'spread'],
+        b.rows.map((row) => [
+          row.operation,
+          formatValue(row.before, row.unit),
+          formatValue(row.after, row.unit),
+          row.improvement ?? '',
+          ...peerNames.map((p) => (p in row.peers ? formatValue(row.peers[p] ?? null, row.unit) : '')),
+          row.target === undefined
+            ? ''
+            : `${row.target}${row.met === undefined ? '' : row.met ? ' ✓' : ' ✗'}`,
+          row.spread ?? '',
+        ]),
+      ),
+      '',
+    )
+    if (b.notes.length > 0) lines.push('Notes:', '', ...b.notes.map((n) => `- ${n}`), '')
+    if (b.notCovered.length > 0) lines.push('Not covered:', '', ...b.notCovered.map((n) => `- ${n}`), '')
+  }
+  return `${lines.join('\n')}\n`
+}
+
+function writeCharts(r: RunReport): string[] {
+  const written: string[] = []
+  for (const b of r.benches) {
+    for (const chart of b.charts) {
+      const caption = `${r.quick ? 'quick run, ' : ''}${r.date.slice(0, 10)}, node ${r.node}, ${r.cpus} CPUs (npm run bench -- ${b.name})`
+      mkdirSync(docsDir, { recursive: true })
+      writeFileSync(join(docsDir, chart.file), renderChart(chart, caption))
+      written.push(chart.file)
+    }
+  }
+  return written
+}

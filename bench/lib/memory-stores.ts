@@ -1,0 +1,103 @@
+import { join } from 'node:path'
+import { PythonJsonMemory } from '../baselines/python-memory.js'
+import { LowdbMemory } from '../peers/lowdb-memory.js'
+import type { MemoryModule, MemoryStore } from './contracts.js'
+import type { ChatEvent } from './workload.js'
+import { userId } from './workload.js'
+
+/** The four file stores compared by the memory benches, behind one tiny interface. */
+export interface BenchStore {
+  add(event: ChatEvent): Promise<unknown>
+  /** Durable saves so far, as the store itself counts them. */
+  saves(): number
+  close(): Promise<void>
+}
+
+export type StoreKind = 'ours' | 'python-every-message' | 'python-every-5' | 'lowdb'
+
+export const STORE_LABELS: Record<StoreKind, string> = {
+  ours: '@taurobot/memory',
+  'python-every-message': 'Python: save every message',
+  'python-every-5': 'Python: save every 5',
+  lowdb: 'lowdb',
+}
+
+export async function loadMemory(): Promise<MemoryModule> {
+  return (await import('@taurobot/memory')) as unknown as MemoryModule
+}
+
+/** Opens a store of the given kind on `dir/conversations.json`. */
+export async function openStore(
+  kind: StoreKind,
+  dir: string,
+  options: { maxMessages?: number; saveEvery?: number; durability?: 'batched' | 'strict' } = {},
+): Promise<BenchStore> {
+  const path = join(dir, 'conversations.json')
+  const maxMessages = options.maxMessages ?? 1000
+  if (kind === 'python-every-message' || kind === 'python-every-5') {
+    const store = new PythonJsonMemory({ path, saveEvery: kind === 'python-every-5' ? 5 : 1, maxMessages })
+    return {
+      add: (e) => store.addMessage(userId(e.user), e.role, e.content),
+      saves: () => store.saves,
+      close: () => store.close(),
+    }
+  }
+  if (kind === 'lowdb') {
+    const store = await LowdbMemory.open(path, maxMessages)
+    return {
+      add: (e) => store.addMessage(userId(e.user), e.role, e.content),
+      saves: () => store.saves,
+      close: () => store.close(),
+    }
+  }
+  const { openMemory } = await loadMemory()
+  const memory: MemoryStore = await openMemory({
+    path,
+    maxMessages,
+    saveEvery: options.saveEvery ?? 5,
+    durability: options.durability ?? 'batched',
+  })
+  let saves = 0
+  if (typeof memory.on === 'function') memory.on('save', () => saves++)
+  return {
+    add: (e) => memory.add(userId(e.user), { role: e.role, content: e.content }),
+    saves: () => saves,
+    close: () => memory.close(),
+  }
+}
+
+/**
+ * Writes a conversations file in the Python bot's format with `users × perUser` messages, which
+ * every store here can open: the starting history for the benches.
+ */
+export function legacyFile(events: readonly ChatEvent[]): string {
+  const conversations: Record<string, Array<{ role: string; content: string; timestamp: string }>> = {}
+  let t = Date.UTC(2026, 0, 1)
+  for (const e of events) {
+    const key = String(userId(e.user))
+    let list = conversations[key]
+    if (list === undefined) {
+      list = []
+      conversations[key] = list
+    }
+    t += 1000
+    list.push({ role: e.role, content: e.content, timestamp: new Date(t).toISOString().replace('Z', '000') })
+  }
+  return JSON.stringify(
+    { conversations, last_updated: new Date(t).toISOString().replace('Z', '000') },
+    null,
+    2,
+  )
+}
+
+/** Skips a memory bench while the file backend cannot open a store yet. */
+export async function fileBackendReady(dir: string): Promise<string | null> {
+  try {
+    const { openMemory } = await loadMemory()
+    const memory = await openMemory({ path: join(dir, 'probe', 'conversations.json') })
+    await memory.close()
+    return null
+  } catch (error) {
+    return `@taurobot/memory cannot open a file store yet: ${error instanceof Error ? error.message : String(error)}`
+  }
+}

@@ -1,0 +1,80 @@
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { runBench } from './lib/bench.js'
+import { installSyncCounter, syncCalls } from './lib/fs-count.js'
+import { fileBackendReady, openStore, STORE_LABELS, type StoreKind } from './lib/memory-stores.js'
+import { row } from './lib/result.js'
+import { chatTraffic } from './lib/workload.js'
+
+const KINDS: StoreKind[] = ['python-every-message', 'ours', 'python-every-5', 'lowdb']
+
+await runBench(fileURLToPath(import.meta.url), {
+  title: 'saves per 100 messages',
+  claim:
+    '@taurobot/memory with saveEvery: 5 makes at most 20 saves (write + fsync) per 100 messages; the Python bot saved after every message.',
+  requires: [{ module: '@taurobot/memory', export: 'openMemory' }],
+  notCovered: [
+    'How much each save writes: see memory-bytes.',
+    'Starts from an empty store; the number of saves does not depend on history length, their size does.',
+    'lowdb never calls fsync, so its "saves" are not durable; they are counted as whole-file writes.',
+  ],
+  ready: (ctx) => fileBackendReady(ctx.tmpDir),
+  async run(ctx) {
+    await installSyncCounter(ctx.tmpDir)
+    const users = 50
+    const perUser = ctx.quick ? 10 : 20
+    const events = chatTraffic(users, perUser)
+    const figures: Record<string, Record<StoreKind, number>> = {}
+    const put = (metric: string, kind: StoreKind, value: number) => {
+      figures[metric] ??= {} as Record<StoreKind, number>
+      ;(figures[metric] as Record<StoreKind, number>)[kind] = value
+    }
+    for (const paced of [false, true]) {
+      for (const kind of KINDS) {
+        const dir = join(ctx.tmpDir, `${kind}-${paced ? 'paced' : 'fast'}`)
+        mkdirSync(dir)
+        const store = await openStore(kind, dir, { saveEvery: 5 })
+        const sync0 = syncCalls.count
+        const t0 = performance.now()
+        for (const e of events) {
+          await store.add(e)
+          if (paced) await new Promise((r) => setTimeout(r, 2))
+        }
+        await store.close()
+        const ms = performance.now() - t0
+        const per100 = 100 / events.length
+        const mode = paced ? 'paced' : 'fast'
+        put(`saves-${mode}`, kind, store.saves() * per100)
+        put(`fsync-${mode}`, kind, (syncCalls.count - sync0) * per100)
+        ctx.log(
+          `${kind} ${mode}: ${store.saves()} saves, ${syncCalls.count - sync0} fsyncs, ${ms.toFixed(0)} ms`,
+        )
+      }
+    }
+    const mk = (metric: string, operation: string, target?: number) => {
+      const f = figures[metric] as Record<StoreKind, number>
+      return row({
+        operation,
+        unit: 'count',
+        better: 'lower',
+        before: f['python-every-message'],
+        after: f.ours,
+        peers: { [STORE_LABELS['python-every-5']]: f['python-every-5'], [STORE_LABELS.lowdb]: f.lowdb },
+        ...(target === undefined ? {} : { target: { op: '<=' as const, value: target } }),
+      })
+    }
+    return {
+      rows: [
+        mk('saves-fast', 'saves per 100 messages, back-to-back adds', 20),
+        mk('saves-paced', 'saves per 100 messages, adds 2 ms apart', 20),
+        mk('fsync-fast', 'fsync calls per 100 messages, back-to-back', 20),
+        mk('fsync-paced', 'fsync calls per 100 messages, 2 ms apart', 20),
+      ],
+      notes: [
+        `${users} users × ${perUser} messages (${events.length} messages), interleaved, each add awaited; close() included.`,
+        'Saves: the store’s own count (the `save` event for @taurobot/memory). fsync calls: every fsync/fdatasync made by the process, counted by wrapping node:fs.',
+      ],
+    }
+  },
+})
