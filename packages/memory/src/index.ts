@@ -3,5 +3,28 @@
  * @module @taurobot/memory
  */
 
+export type {
+  AppendResult,
+  Backend,
+  BackendContext,
+  BackendStats,
+  BatchEntry,
+  ConversationSummary,
+  RecoveredInfo,
+} from './backend.js'
+export type { FileBackendOptions } from './backends/file.js'
+export { fileBackend } from './backends/file.js'
+export { memoryBackend } from './backends/memory.js'
+export type { SaveInfo } from './batch.js'
 export type { MemoryErrorCode, MemoryErrorOptions } from './errors.js'
 export { isMemoryError, MemoryError } from './errors.js'
+export type { ConversationId, Message, MessageInput, Role } from './message.js'
+export type {
+  HistoryOptions,
+  Memory,
+  MemoryEvents,
+  MemoryOptions,
+  MemoryStats,
+  PruneOptions,
+} from './store.js'
+export { openMemory } from './store.js'

@@ -1,0 +1,110 @@
+import type { Message } from './message.js'
+
+/** What a backend learns from the store when it is opened. */
+export interface BackendContext {
+  /** Messages kept per conversation; a backend drops the oldest beyond this on `append`. */
+  readonly maxMessages: number
+  /** Reports a problem that was handled (for example a torn journal record that was dropped). */
+  warn(message: string): void
+  /** Reports that data was restored after damage was found at open. */
+  recovered(info: RecoveredInfo): void
+}
+
+/** What was repaired at open, passed to the `recovered` event. */
+export interface RecoveredInfo {
+  /** The damaged file or resource. */
+  readonly source: string
+  /** Where the damaged data was kept for inspection, if it was kept. */
+  readonly keptAs?: string
+  /** Where the data was restored from. */
+  readonly restoredFrom: string
+  /** Human-readable summary. */
+  readonly message: string
+  /** True when some data may be missing (for example journal records older than the backup). */
+  readonly dataMayBeMissing: boolean
+}
+
+/** All pending messages of one conversation, oldest first, within a batch. */
+export interface BatchEntry {
+  /** The conversation key (see {@link Backend}). */
+  readonly id: string
+  /** Messages to append, oldest first; never empty. */
+  readonly messages: readonly Message[]
+}
+
+/** What a backend reports after a batch was written. */
+export interface AppendResult {
+  /** Bytes written to storage for this batch (an estimate is fine for remote backends). */
+  readonly bytes: number
+}
+
+/** One conversation as listed by {@link Backend.conversations}. */
+export interface ConversationSummary {
+  /** The conversation key. */
+  readonly id: string
+  /** How many messages the backend holds for it. */
+  readonly messages: number
+  /** The timestamp of its newest message, if it has one. */
+  readonly lastTimestamp?: string
+}
+
+/** Counters a backend reports; optional fields are backend-specific. */
+export interface BackendStats {
+  /** Conversations held. */
+  readonly conversations: number
+  /** Messages held, over all conversations. */
+  readonly messages: number
+  /** Bytes written to storage since open, compaction included. */
+  readonly bytesWritten?: number
+  /** Snapshot rewrites since open (file backend). */
+  readonly compactions?: number
+  /** Current size of the journal in bytes (file backend). */
+  readonly journalBytes?: number
+  /** Size of the last written or loaded snapshot in bytes (file backend). */
+  readonly snapshotBytes?: number
+}
+
+/**
+ * Where a store keeps its conversations. The store batches writes and calls the backend
+ * serially: it never starts a call before the previous one settled, so a backend needs no locking
+ * of its own against the store. Reads are served by the backend, so several processes sharing
+ * one backend (such as Redis) see each other's writes.
+ *
+ * Conversation keys are non-empty strings (numbers are turned into their decimal string by the
+ * store). Keys such as `__proto__` are ordinary conversations. Messages are plain JSON objects;
+ * a backend keeps every field of them and must not mutate them; arrays it returns may be shared
+ * with its own state only if it never mutates them afterwards.
+ */
+export interface Backend {
+  /** Short name used in messages, such as `file` or `memory`. */
+  readonly name: string
+  /**
+   * Prepares the backend (load, connect, lock). Called once, before any other method. Rejects with
+   * a `MemoryError` (`locked`, `corrupt`, `io`, `backend-unavailable`) when it cannot be used.
+   */
+  open(context: BackendContext): Promise<void>
+  /**
+   * Appends every entry of the batch, in order per conversation, then trims each conversation to
+   * `maxMessages` (oldest dropped). Resolves once the batch is durable as far as the backend can
+   * make it; rejects with a `MemoryError` naming the resource and cause, in which case none of the
+   * batch may be visible afterwards (the store keeps or retries it).
+   */
+  append(batch: readonly BatchEntry[]): Promise<AppendResult>
+  /** The last `limit` messages of a conversation (all when omitted), oldest first; `[]` if unknown. */
+  read(id: string, limit?: number): Promise<Message[]>
+  /** Deletes a conversation; resolves `true` if it existed. */
+  clear(id: string): Promise<boolean>
+  /** Lists every conversation with its size and newest timestamp (used by `prune`, `stats` and migration). */
+  conversations(): AsyncIterable<ConversationSummary>
+  /**
+   * Deletes the conversations whose newest message is older than `cutoff` (epoch milliseconds)
+   * and resolves with their keys. Optional: without it the store lists and clears.
+   */
+  prune?(cutoff: number): Promise<string[]>
+  /** Counts, served by the backend. Optional: without it the store counts via `conversations()`. */
+  stats?(): Promise<BackendStats>
+  /** Writes what the backend still buffers and releases its resources; idempotent. */
+  close(): Promise<void>
+  /** Releases resources without any further write (used by `destroy()`). Optional; defaults to `close`. */
+  destroy?(): Promise<void>
+}

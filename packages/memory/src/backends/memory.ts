@@ -1,0 +1,116 @@
+import type {
+  AppendResult,
+  Backend,
+  BackendContext,
+  BackendStats,
+  BatchEntry,
+  ConversationSummary,
+} from '../backend.js'
+import { MemoryError } from '../errors.js'
+import { type Message, messageTime } from '../message.js'
+
+/**
+ * Creates an in-process backend: nothing is written anywhere, everything is lost when the process
+ * ends. Meant for tests and ephemeral bots.
+ *
+ * @example
+ * ```ts
+ * import { memoryBackend, openMemory } from '@taurobot/memory'
+ * const memory = await openMemory({ backend: memoryBackend() })
+ * ```
+ */
+export function memoryBackend(): Backend {
+  return new InProcessBackend()
+}
+
+class InProcessBackend implements Backend {
+  readonly name = 'memory'
+  private readonly conversationsById = new Map<string, Message[]>()
+  private maxMessages = Number.POSITIVE_INFINITY
+  private messageCount = 0
+  private state: 'new' | 'open' | 'closed' = 'new'
+
+  async open(context: BackendContext): Promise<void> {
+    if (this.state !== 'new') {
+      throw new MemoryError(
+        'closed',
+        'this memory backend was already opened once. Create a new one with memoryBackend().',
+      )
+    }
+    this.maxMessages = context.maxMessages
+    this.state = 'open'
+  }
+
+  async append(batch: readonly BatchEntry[]): Promise<AppendResult> {
+    this.assertOpen()
+    for (const entry of batch) {
+      let list = this.conversationsById.get(entry.id)
+      if (list === undefined) {
+        list = []
+        this.conversationsById.set(entry.id, list)
+      }
+      for (const message of entry.messages) list.push(message)
+      this.messageCount += entry.messages.length
+      const excess = list.length - this.maxMessages
+      if (excess > 0) {
+        list.splice(0, excess)
+        this.messageCount -= excess
+      }
+    }
+    return { bytes: 0 }
+  }
+
+  async read(id: string, limit?: number): Promise<Message[]> {
+    this.assertOpen()
+    const list = this.conversationsById.get(id)
+    if (list === undefined) return []
+    return limit === undefined ? list.slice() : list.slice(Math.max(0, list.length - limit))
+  }
+
+  async clear(id: string): Promise<boolean> {
+    this.assertOpen()
+    const list = this.conversationsById.get(id)
+    if (list === undefined) return false
+    this.messageCount -= list.length
+    this.conversationsById.delete(id)
+    return true
+  }
+
+  async *conversations(): AsyncIterable<ConversationSummary> {
+    this.assertOpen()
+    for (const [id, list] of [...this.conversationsById]) {
+      const last = list[list.length - 1]
+      yield last === undefined
+        ? { id, messages: 0 }
+        : { id, messages: list.length, lastTimestamp: last.timestamp }
+    }
+  }
+
+  async prune(cutoff: number): Promise<string[]> {
+    this.assertOpen()
+    const removed: string[] = []
+    for (const [id, list] of this.conversationsById) {
+      if (messageTime(list[list.length - 1]) < cutoff) removed.push(id)
+    }
+    for (const id of removed) await this.clear(id)
+    return removed
+  }
+
+  async stats(): Promise<BackendStats> {
+    this.assertOpen()
+    return { conversations: this.conversationsById.size, messages: this.messageCount, bytesWritten: 0 }
+  }
+
+  async close(): Promise<void> {
+    this.state = 'closed'
+  }
+
+  private assertOpen(): void {
+    if (this.state !== 'open') {
+      throw new MemoryError(
+        'closed',
+        `the memory backend is ${this.state === 'new' ? 'not open yet' : 'closed'}.`,
+      )
+    }
+  }
+}

@@ -1,0 +1,555 @@
+import type { Backend, BackendStats, ConversationSummary, RecoveredInfo } from './backend.js'
+import { fileBackend } from './backends/file.js'
+import { Batcher, type SaveInfo, SerialQueue } from './batch.js'
+import { MemoryError } from './errors.js'
+import { registerExitHooks, unregisterExitHooks } from './exit-hooks.js'
+import {
+  type ConversationId,
+  conversationKey,
+  type Message,
+  type MessageInput,
+  show,
+  toMessage,
+} from './message.js'
+
+/** Options of {@link openMemory}. */
+export interface MemoryOptions {
+  /**
+   * Snapshot file of the default file backend; its journal is `<path>.journal`. Not allowed
+   * together with `backend`.
+   * @default 'memory/conversations.json'
+   */
+  path?: string
+  /**
+   * Where conversations are kept, such as `memoryBackend()`.
+   * @default fileBackend({ path })
+   */
+  backend?: Backend
+  /**
+   * Messages kept per conversation; the oldest are dropped beyond it.
+   * @default 1000
+   */
+  maxMessages?: number
+  /**
+   * Largest accepted message, in bytes of its JSON form; larger ones are refused with a RangeError.
+   * @default 1048576
+   */
+  maxMessageBytes?: number
+  /**
+   * In batched mode, write as soon as this many messages are pending.
+   * @default 5
+   */
+  saveEvery?: number
+  /**
+   * In batched mode, the longest a message waits before a write is started (also the retry delay
+   * after a failed write).
+   * @default 1000
+   */
+  flushIntervalMs?: number
+  /**
+   * `'batched'`: `add()` resolves at once and messages are written in batches. `'strict'`:
+   * `add()` resolves only once the message is durable; concurrent adds share one write.
+   * @default 'batched'
+   */
+  durability?: 'batched' | 'strict'
+  /**
+   * Most messages accepted but not yet written; `add()` beyond it rejects with code `backpressure`.
+   * @default 10000
+   */
+  maxPending?: number
+  /**
+   * Flush on SIGINT, SIGTERM and `beforeExit` (the signal is re-raised afterwards, so the exit
+   * code is unchanged). Set to `false` to handle shutdown yourself with `close()`.
+   * @default true
+   */
+  flushOnExit?: boolean
+  /** Called after every successful write; same as `memory.on('save', ...)`. */
+  onSave?: (info: SaveInfo) => void
+  /** Called when a background write fails; same as `memory.on('error', ...)`. */
+  onError?: (error: unknown) => void
+  /** Called when damaged data was restored, including during open. */
+  onRecovered?: (info: RecoveredInfo) => void
+  /** Called with handled problems such as a dropped torn journal record; defaults to `process.emitWarning`. */
+  onWarning?: (message: string) => void
+}
+
+/** Options of {@link Memory.history} and {@link Memory.context}. */
+export interface HistoryOptions {
+  /** Return only the newest `limit` messages (still oldest first). */
+  limit?: number
+}
+
+/** Options of {@link Memory.prune}. */
+export interface PruneOptions {
+  /** Remove conversations whose newest message is older than this many days. */
+  olderThanDays: number
+}
+
+/** Counters returned by {@link Memory.stats}. */
+export interface MemoryStats {
+  /** Backend in use (`file`, `memory`, ...). */
+  backend: string
+  /** Conversations held by the backend. */
+  conversations: number
+  /** Messages held by the backend. */
+  messages: number
+  /** `messages / conversations`, 0 when empty. */
+  averagePerConversation: number
+  /** Messages accepted but not yet written. */
+  pending: number
+  /** Successful writes (one per batch) since open. */
+  saves: number
+  /** Bytes written since open, snapshots included when the backend reports them. */
+  bytesWritten: number
+  /** Duration of the last successful write in milliseconds, 0 before the first. */
+  lastSaveMs: number
+  /** Snapshot rewrites since open (file backend). */
+  compactions?: number
+  /** Current journal size in bytes (file backend). */
+  journalBytes?: number
+  /** Snapshot size in bytes (file backend). */
+  snapshotBytes?: number
+}
+
+/** Events of a {@link Memory} and their payloads. */
+export interface MemoryEvents {
+  /** A batch was written. */
+  save: SaveInfo
+  /** A background write failed; the messages are kept and retried. */
+  error: unknown
+  /** Damaged data was restored. */
+  recovered: RecoveredInfo
+  /** A handled problem worth knowing about. */
+  warning: string
+}
+
+/** An open conversation store, returned by {@link openMemory}. */
+export interface Memory {
+  /** Adds a message to a conversation and resolves with the stored message (timestamp filled in). */
+  add(id: ConversationId, message: MessageInput): Promise<Message>
+  /** Messages of a conversation, oldest first; `[]` for an unknown conversation. */
+  history(id: ConversationId, options?: HistoryOptions): Promise<Message[]>
+  /** The history as prompt text, one `role: content` line per message. */
+  context(id: ConversationId, options?: HistoryOptions): Promise<string>
+  /** Deletes a conversation; resolves `true` if it existed. */
+  clear(id: ConversationId): Promise<boolean>
+  /** Deletes conversations idle for longer than `olderThanDays`; resolves with how many. */
+  prune(options: PruneOptions): Promise<number>
+  /** Lists the conversations the backend holds (pending writes are flushed first when possible). */
+  conversations(): AsyncIterable<ConversationSummary>
+  /** Counters about the store and its backend. */
+  stats(): Promise<MemoryStats>
+  /** Writes everything pending now; rejects with a `MemoryError` naming the file and cause on failure. */
+  flush(): Promise<void>
+  /** Flushes, then releases the backend (and its lock); idempotent. Rejects, keeping the messages, if the flush fails. */
+  close(): Promise<void>
+  /** Releases the backend now, dropping pending messages. */
+  destroy(): Promise<void>
+  /** Subscribes to an event; returns a function that unsubscribes. */
+  on<E extends keyof MemoryEvents>(event: E, listener: (payload: MemoryEvents[E]) => void): () => void
+  /** Unsubscribes a listener added with `on`. */
+  off<E extends keyof MemoryEvents>(event: E, listener: (payload: MemoryEvents[E]) => void): void
+}
+
+const OPTION_NAMES = new Set([
+  'path',
+  'backend',
+  'maxMessages',
+  'maxMessageBytes',
+  'saveEvery',
+  'flushIntervalMs',
+  'durability',
+  'maxPending',
+  'flushOnExit',
+  'onSave',
+  'onError',
+  'onRecovered',
+  'onWarning',
+])
+
+const DEFAULT_PATH = 'memory/conversations.json'
+const DAY_MS = 86_400_000
+const MAX_TIMER_MS = 2_147_483_647
+
+function positiveInteger(
+  name: string,
+  value: unknown,
+  fallback: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number') throw new TypeError(`${name} must be a positive integer, got ${show(value)}`)
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw new RangeError(`${name} must be a positive integer up to ${max}, got ${show(value)}`)
+  }
+  return value
+}
+
+function optionalFunction<T>(name: string, value: unknown): T | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'function') throw new TypeError(`${name} must be a function, got ${show(value)}`)
+  return value as T
+}
+
+interface ResolvedOptions {
+  backend: Backend
+  maxMessages: number
+  maxMessageBytes: number
+  saveEvery: number
+  flushIntervalMs: number
+  durability: 'batched' | 'strict'
+  maxPending: number
+  flushOnExit: boolean
+  onSave: ((info: SaveInfo) => void) | undefined
+  onError: ((error: unknown) => void) | undefined
+  onRecovered: ((info: RecoveredInfo) => void) | undefined
+  onWarning: ((message: string) => void) | undefined
+}
+
+function resolveOptions(options: unknown): ResolvedOptions {
+  if (options === undefined) options = {}
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError(`options must be an object, got ${show(options)}`)
+  }
+  const o = options as Record<string, unknown>
+  for (const key of Object.keys(o)) {
+    if (!OPTION_NAMES.has(key)) throw new TypeError(`unknown option ${JSON.stringify(key)}`)
+  }
+  if (o.path !== undefined && o.backend !== undefined) {
+    throw new TypeError(
+      'options path and backend cannot be used together: pass the path to the backend instead',
+    )
+  }
+  let backend: Backend | undefined
+  let path: string | undefined
+  if (o.backend !== undefined) {
+    const b = o.backend as Partial<Backend> | null
+    if (
+      typeof b !== 'object' ||
+      b === null ||
+      typeof b.open !== 'function' ||
+      typeof b.append !== 'function' ||
+      typeof b.read !== 'function' ||
+      typeof b.clear !== 'function' ||
+      typeof b.conversations !== 'function' ||
+      typeof b.close !== 'function'
+    ) {
+      throw new TypeError(`backend must be a Backend such as memoryBackend(), got ${show(o.backend)}`)
+    }
+    backend = b as Backend
+  } else {
+    const given = o.path === undefined ? DEFAULT_PATH : o.path
+    if (typeof given !== 'string' || given.length === 0) {
+      throw new TypeError(`path must be a non-empty string, got ${show(given)}`)
+    }
+    path = given
+  }
+  const durability = o.durability ?? 'batched'
+  if (durability !== 'batched' && durability !== 'strict') {
+    throw new TypeError(`durability must be 'batched' or 'strict', got ${show(durability)}`)
+  }
+  if (o.flushOnExit !== undefined && typeof o.flushOnExit !== 'boolean') {
+    throw new TypeError(`flushOnExit must be a boolean, got ${show(o.flushOnExit)}`)
+  }
+  const saveEvery = positiveInteger('saveEvery', o.saveEvery, 5)
+  const maxPending = positiveInteger('maxPending', o.maxPending, 10_000)
+  const onSave = optionalFunction<(info: SaveInfo) => void>('onSave', o.onSave)
+  const onError = optionalFunction<(error: unknown) => void>('onError', o.onError)
+  const onRecovered = optionalFunction<(info: RecoveredInfo) => void>('onRecovered', o.onRecovered)
+  const onWarning = optionalFunction<(message: string) => void>('onWarning', o.onWarning)
+  const maxMessages = positiveInteger('maxMessages', o.maxMessages, 1000)
+  const maxMessageBytes = positiveInteger('maxMessageBytes', o.maxMessageBytes, 1_048_576)
+  const flushIntervalMs = positiveInteger('flushIntervalMs', o.flushIntervalMs, 1000, MAX_TIMER_MS)
+  return {
+    backend: backend ?? fileBackend({ path: path ?? DEFAULT_PATH }),
+    maxMessages,
+    maxMessageBytes,
+    saveEvery,
+    flushIntervalMs,
+    durability,
+    maxPending,
+    flushOnExit: (o.flushOnExit as boolean | undefined) ?? true,
+    onSave,
+    onError,
+    onRecovered,
+    onWarning,
+  }
+}
+
+function historyLimit(options: unknown): number | undefined {
+  if (options === undefined) return undefined
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`options must be an object, got ${show(options)}`)
+  }
+  for (const key of Object.keys(options)) {
+    if (key !== 'limit') throw new TypeError(`unknown option ${JSON.stringify(key)}`)
+  }
+  const limit = (options as HistoryOptions).limit
+  if (limit === undefined) return undefined
+  if (typeof limit !== 'number')
+    throw new TypeError(`limit must be a non-negative integer, got ${show(limit)}`)
+  if (!Number.isInteger(limit) || limit < 0) {
+    throw new RangeError(`limit must be a non-negative integer, got ${show(limit)}`)
+  }
+  return limit
+}
+
+type Listener = (payload: never) => void
+
+class Store implements Memory {
+  private readonly listeners = new Map<keyof MemoryEvents, Set<Listener>>()
+  private readonly queue = new SerialQueue()
+  private readonly batcher: Batcher
+  private readonly backend: Backend
+  private state: 'opening' | 'open' | 'closing' | 'closed' = 'opening'
+  private closing: Promise<void> | undefined
+  private exitFlushFailedAt = -1
+  private readonly exitParticipant = {
+    flushForExit: () => this.flushForExit(),
+    closeForExit: () => this.close().catch((error: unknown) => this.emit('error', error)),
+  }
+
+  constructor(private readonly options: ResolvedOptions) {
+    this.backend = options.backend
+    this.batcher = new Batcher(options, this.queue, (batch) => this.backend.append(batch), {
+      save: (info) => this.emit('save', info),
+      error: (error) => this.emit('error', error),
+    })
+  }
+
+  async open(): Promise<void> {
+    await this.backend.open({
+      maxMessages: this.options.maxMessages,
+      warn: (message) => this.emit('warning', message),
+      recovered: (info) => this.emit('recovered', info),
+    })
+    this.state = 'open'
+    if (this.options.flushOnExit) registerExitHooks(this.exitParticipant)
+  }
+
+  async add(id: ConversationId, input: MessageInput): Promise<Message> {
+    const key = conversationKey(id)
+    const { message } = toMessage(input, this.options.maxMessageBytes, () => new Date().toISOString())
+    this.assertOpen()
+    await this.batcher.add(key, message)
+    return { ...message }
+  }
+
+  async history(id: ConversationId, options?: HistoryOptions): Promise<Message[]> {
+    const key = conversationKey(id)
+    const limit = historyLimit(options)
+    this.assertOpen()
+    if (limit === 0) return []
+    // Served through the queue: no write is in flight while the backend answers, so stored and
+    // pending messages join without a gap or an overlap.
+    return this.queue.run(async () => {
+      const want = limit === undefined ? this.options.maxMessages : Math.min(limit, this.options.maxMessages)
+      const stored = await this.backend.read(key, want)
+      const pending = this.batcher.pendingFor(key)
+      const all = pending.length === 0 ? stored : stored.concat(pending)
+      const from = Math.max(0, all.length - want)
+      const result: Message[] = []
+      for (let i = from; i < all.length; i++) result.push({ ...(all[i] as Message) })
+      return result
+    })
+  }
+
+  async context(id: ConversationId, options?: HistoryOptions): Promise<string> {
+    const messages = await this.history(id, options)
+    return messages.map((message) => `${message.role}: ${message.content}`).join('\n')
+  }
+
+  async clear(id: ConversationId): Promise<boolean> {
+    const key = conversationKey(id)
+    this.assertOpen()
+    const hadPending = this.batcher.pendingFor(key).length > 0
+    this.batcher.drop(key)
+    const existed = await this.queue.run(() => this.backend.clear(key))
+    return existed || hadPending
+  }
+
+  async prune(options: PruneOptions): Promise<number> {
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError(`options must be an object with olderThanDays, got ${show(options)}`)
+    }
+    for (const key of Object.keys(options)) {
+      if (key !== 'olderThanDays') throw new TypeError(`unknown option ${JSON.stringify(key)}`)
+    }
+    const days = options.olderThanDays
+    if (typeof days !== 'number') throw new TypeError(`olderThanDays must be a number, got ${show(days)}`)
+    if (!Number.isFinite(days) || days < 0) {
+      throw new RangeError(`olderThanDays must be a finite number >= 0, got ${show(days)}`)
+    }
+    this.assertOpen()
+    const cutoff = Date.now() - days * DAY_MS
+    // Pending messages are recent activity: write them first so the backend judges on them too.
+    await this.batcher.flush()
+    const removed = await this.queue.run(async () => {
+      if (this.backend.prune !== undefined) return (await this.backend.prune(cutoff)).length
+      const idle: string[] = []
+      for await (const summary of this.backend.conversations()) {
+        const last = summary.lastTimestamp === undefined ? Number.NaN : Date.parse(summary.lastTimestamp)
+        if (last < cutoff) idle.push(summary.id)
+      }
+      for (const key of idle) await this.backend.clear(key)
+      return idle.length
+    })
+    return removed
+  }
+
+  async *conversations(): AsyncIterable<ConversationSummary> {
+    this.assertOpen()
+    await this.batcher.flush().catch(() => undefined)
+    yield* this.backend.conversations()
+  }
+
+  async stats(): Promise<MemoryStats> {
+    this.assertOpen()
+    const stats = await this.queue.run(() => this.backendStats())
+    const result: MemoryStats = {
+      backend: this.backend.name,
+      conversations: stats.conversations,
+      messages: stats.messages,
+      averagePerConversation: stats.conversations === 0 ? 0 : stats.messages / stats.conversations,
+      pending: this.batcher.unsaved,
+      saves: this.batcher.saves,
+      bytesWritten: stats.bytesWritten ?? this.batcher.bytesWritten,
+      lastSaveMs: this.batcher.lastSaveMs,
+    }
+    if (stats.compactions !== undefined) result.compactions = stats.compactions
+    if (stats.journalBytes !== undefined) result.journalBytes = stats.journalBytes
+    if (stats.snapshotBytes !== undefined) result.snapshotBytes = stats.snapshotBytes
+    return result
+  }
+
+  async flush(): Promise<void> {
+    if (this.state === 'closed') return
+    await this.batcher.flush()
+  }
+
+  close(): Promise<void> {
+    if (this.state === 'closed') return Promise.resolve()
+    if (this.closing !== undefined) return this.closing
+    this.state = 'closing'
+    this.batcher.disarm()
+    const attempt = (async () => {
+      await this.batcher.flush()
+      await this.queue.run(() => this.backend.close())
+      this.state = 'closed'
+      unregisterExitHooks(this.exitParticipant)
+    })()
+    // A failed close keeps the messages and the backend; calling close() again retries.
+    this.closing = attempt.finally(() => {
+      this.closing = undefined
+    })
+    return this.closing
+  }
+
+  async destroy(): Promise<void> {
+    if (this.state === 'closed') return
+    this.state = 'closed'
+    unregisterExitHooks(this.exitParticipant)
+    this.batcher.stop(new MemoryError('closed', 'the store was destroyed before this message was written.'))
+    await this.queue.run(() => (this.backend.destroy ?? this.backend.close).call(this.backend))
+  }
+
+  on<E extends keyof MemoryEvents>(event: E, listener: (payload: MemoryEvents[E]) => void): () => void {
+    if (typeof listener !== 'function')
+      throw new TypeError(`listener must be a function, got ${show(listener)}`)
+    let set = this.listeners.get(event)
+    if (set === undefined) {
+      set = new Set()
+      this.listeners.set(event, set)
+    }
+    set.add(listener as Listener)
+    return () => this.off(event, listener)
+  }
+
+  off<E extends keyof MemoryEvents>(event: E, listener: (payload: MemoryEvents[E]) => void): void {
+    this.listeners.get(event)?.delete(listener as Listener)
+  }
+
+  private emit<E extends keyof MemoryEvents>(event: E, payload: MemoryEvents[E]): void {
+    const hook = {
+      save: this.options.onSave,
+      error: this.options.onError,
+      recovered: this.options.onRecovered,
+      warning: this.options.onWarning,
+    }[event] as ((payload: MemoryEvents[E]) => void) | undefined
+    const set = this.listeners.get(event)
+    let delivered = false
+    const deliver = (listener: (payload: MemoryEvents[E]) => void) => {
+      delivered = true
+      try {
+        listener(payload)
+      } catch (error) {
+        // A throwing listener must not break the write path; surface it without crashing.
+        process.emitWarning(`@taurobot/memory: a ${event} listener threw: ${String(error)}`)
+      }
+    }
+    if (hook !== undefined) deliver(hook)
+    if (set !== undefined) for (const listener of set) deliver(listener as (payload: MemoryEvents[E]) => void)
+    if (!delivered && (event === 'error' || event === 'warning' || event === 'recovered')) {
+      const text =
+        event === 'error'
+          ? payload instanceof Error
+            ? payload.message
+            : String(payload)
+          : event === 'recovered'
+            ? (payload as RecoveredInfo).message
+            : String(payload)
+      process.emitWarning(text, { code: `TAUROBOT_MEMORY_${event.toUpperCase()}` })
+    }
+  }
+
+  private async backendStats(): Promise<BackendStats> {
+    if (this.backend.stats !== undefined) return this.backend.stats()
+    let conversations = 0
+    let messages = 0
+    for await (const summary of this.backend.conversations()) {
+      conversations++
+      messages += summary.messages
+    }
+    return { conversations, messages }
+  }
+
+  private async flushForExit(): Promise<void> {
+    const unsaved = this.batcher.unsaved
+    if (unsaved === 0 || unsaved === this.exitFlushFailedAt || this.state === 'closed') return
+    try {
+      await this.batcher.flush()
+    } catch (error) {
+      this.exitFlushFailedAt = this.batcher.unsaved
+      this.emit('error', error)
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.state !== 'open') {
+      throw new MemoryError('closed', 'the store is closed. Open a new one with openMemory().', {
+        details: { state: this.state },
+      })
+    }
+  }
+}
+
+/**
+ * Opens a conversation store: loads what the backend holds and returns the API to add and read
+ * messages. With no `backend`, conversations are kept in the file at `path` (Python-bot format,
+ * with an append-only journal beside it).
+ *
+ * @example
+ * ```ts
+ * import { openMemory } from '@taurobot/memory'
+ *
+ * const memory = await openMemory({ path: 'memory/conversations.json' })
+ * await memory.add(chatId, { role: 'user', content: 'Ciao!' })
+ * const prompt = await memory.context(chatId, { limit: 10 })
+ * await memory.close()
+ * ```
+ */
+export async function openMemory(options?: MemoryOptions): Promise<Memory> {
+  const store = new Store(resolveOptions(options))
+  await store.open()
+  return store
+}

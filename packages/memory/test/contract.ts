@@ -1,0 +1,325 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import type { Backend, BackendContext, Message, RecoveredInfo } from '../src/index.js'
+import { isMemoryError, openMemory } from '../src/index.js'
+
+/** A place where a backend keeps its data (a temp dir, a Redis key prefix...). */
+export interface ContractTarget {
+  /** A new backend instance over this place; called again to "reopen" persistent backends. */
+  make(): Backend
+  /** Removes what the tests left behind. */
+  cleanup?(): Promise<void> | void
+}
+
+/** How a backend is exercised by {@link describeBackendContract}. */
+export interface ContractOptions {
+  /** True when a new backend over the same target sees what a closed one wrote. */
+  persistent: boolean
+}
+
+function message(content: string, extra: Record<string, unknown> = {}): Message {
+  return { role: 'user', content, timestamp: new Date().toISOString(), ...extra }
+}
+
+function context(
+  maxMessages = 1000,
+  warnings: string[] = [],
+  recovered: RecoveredInfo[] = [],
+): BackendContext {
+  return {
+    maxMessages,
+    warn: (text) => warnings.push(text),
+    recovered: (info) => recovered.push(info),
+  }
+}
+
+async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const items: T[] = []
+  for await (const item of iterable) items.push(item)
+  return items
+}
+
+/**
+ * The behaviour every backend must have, run against the backend itself and through
+ * `openMemory({ backend })`. Each backend's test file calls this once.
+ */
+export function describeBackendContract(
+  name: string,
+  newTarget: () => ContractTarget | Promise<ContractTarget>,
+  options: ContractOptions,
+): void {
+  describe(`backend contract: ${name}`, () => {
+    const opened: Array<{ close(): Promise<void> }> = []
+    const targets: ContractTarget[] = []
+
+    async function target(): Promise<ContractTarget> {
+      const t = await newTarget()
+      targets.push(t)
+      return t
+    }
+
+    async function openBackend(t: ContractTarget, maxMessages = 1000): Promise<Backend> {
+      const backend = t.make()
+      await backend.open(context(maxMessages))
+      opened.push(backend)
+      return backend
+    }
+
+    afterEach(async () => {
+      for (const item of opened.splice(0)) await item.close().catch(() => undefined)
+      for (const t of targets.splice(0)) await t.cleanup?.()
+    })
+
+    it('appends a batch over several conversations and reads each back in order', async () => {
+      const backend = await openBackend(await target())
+      const result = await backend.append([
+        { id: 'a', messages: [message('a1'), message('a2')] },
+        { id: 'b', messages: [message('b1')] },
+      ])
+      expect(result.bytes).toBeGreaterThanOrEqual(0)
+      await backend.append([{ id: 'a', messages: [message('a3')] }])
+      expect((await backend.read('a')).map((m) => m.content)).toEqual(['a1', 'a2', 'a3'])
+      expect((await backend.read('b')).map((m) => m.content)).toEqual(['b1'])
+      expect(await backend.read('unknown')).toEqual([])
+    })
+
+    it('reads the newest `limit` messages, oldest first', async () => {
+      const backend = await openBackend(await target())
+      await backend.append([{ id: 'a', messages: ['1', '2', '3', '4'].map((c) => message(c)) }])
+      expect((await backend.read('a', 2)).map((m) => m.content)).toEqual(['3', '4'])
+      expect((await backend.read('a', 10)).map((m) => m.content)).toEqual(['1', '2', '3', '4'])
+    })
+
+    it('trims each conversation to maxMessages, dropping the oldest', async () => {
+      const backend = await openBackend(await target(), 3)
+      await backend.append([{ id: 'a', messages: ['1', '2'].map((c) => message(c)) }])
+      await backend.append([{ id: 'a', messages: ['3', '4', '5'].map((c) => message(c)) }])
+      expect((await backend.read('a')).map((m) => m.content)).toEqual(['3', '4', '5'])
+      const [summary] = await collect(backend.conversations())
+      expect(summary?.messages).toBe(3)
+    })
+
+    it('keeps extra fields and non-ASCII text unchanged', async () => {
+      const backend = await openBackend(await target())
+      const original = message('Ciao! 你好 👋 \u00e8', { lang: 'it', meta: { tokens: 3, tags: ['a'] } })
+      await backend.append([{ id: '42', messages: [original] }])
+      expect(await backend.read('42')).toEqual([original])
+    })
+
+    it('treats __proto__, constructor and odd ids as ordinary conversations', async () => {
+      const backend = await openBackend(await target())
+      const ids = ['__proto__', 'constructor', 'hasOwnProperty', 'ünïcødé 🚀', 'x'.repeat(2000), '-100123']
+      await backend.append(ids.map((id) => ({ id, messages: [message(`for ${id.slice(0, 10)}`)] })))
+      for (const id of ids) {
+        expect((await backend.read(id)).map((m) => m.content)).toEqual([`for ${id.slice(0, 10)}`])
+      }
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+      expect(Object.getPrototypeOf({})).toBe(Object.prototype)
+      const listed = (await collect(backend.conversations())).map((s) => s.id).sort()
+      expect(listed).toEqual([...ids].sort())
+    })
+
+    it('clears a conversation and reports whether it existed', async () => {
+      const backend = await openBackend(await target())
+      await backend.append([
+        { id: 'a', messages: [message('x')] },
+        { id: 'b', messages: [message('y')] },
+      ])
+      expect(await backend.clear('a')).toBe(true)
+      expect(await backend.clear('a')).toBe(false)
+      expect(await backend.read('a')).toEqual([])
+      expect((await collect(backend.conversations())).map((s) => s.id)).toEqual(['b'])
+    })
+
+    it('lists conversations with their size and newest timestamp', async () => {
+      const backend = await openBackend(await target())
+      const last = { ...message('b2'), timestamp: '2030-01-02T03:04:05.000Z' }
+      await backend.append([
+        { id: 'a', messages: [message('a1')] },
+        { id: 'b', messages: [message('b1'), last] },
+      ])
+      const listed = (await collect(backend.conversations())).sort((x, y) => x.id.localeCompare(y.id))
+      expect(listed.map((s) => [s.id, s.messages])).toEqual([
+        ['a', 1],
+        ['b', 2],
+      ])
+      expect(listed[1]?.lastTimestamp).toBe('2030-01-02T03:04:05.000Z')
+    })
+
+    it('prunes conversations whose newest message is older than the cutoff (if implemented)', async () => {
+      const backend = await openBackend(await target())
+      await backend.append([
+        { id: 'old', messages: [{ ...message('o'), timestamp: '2020-01-01T00:00:00.000Z' }] },
+        { id: 'new', messages: [message('n')] },
+      ])
+      if (backend.prune === undefined) return
+      const removed = await backend.prune(Date.parse('2024-01-01T00:00:00.000Z'))
+      expect(removed).toEqual(['old'])
+      expect((await collect(backend.conversations())).map((s) => s.id)).toEqual(['new'])
+    })
+
+    it('reports counts in stats (if implemented)', async () => {
+      const backend = await openBackend(await target())
+      await backend.append([
+        { id: 'a', messages: [message('1'), message('2')] },
+        { id: 'b', messages: [message('3')] },
+      ])
+      if (backend.stats === undefined) return
+      const stats = await backend.stats()
+      expect(stats.conversations).toBe(2)
+      expect(stats.messages).toBe(3)
+    })
+
+    it('rejects calls after close with code closed, and close is idempotent', async () => {
+      const backend = await openBackend(await target())
+      await backend.close()
+      await backend.close()
+      await expect(backend.read('a')).rejects.toSatisfy((error) => isMemoryError(error, 'closed'))
+      await expect(backend.append([{ id: 'a', messages: [message('x')] }])).rejects.toSatisfy((error) =>
+        isMemoryError(error, 'closed'),
+      )
+    })
+
+    if (options.persistent) {
+      it('a new backend on the same target sees everything a closed one wrote', async () => {
+        const t = await target()
+        const first = await openBackend(t)
+        await first.append([{ id: '__proto__', messages: [message('p1'), message('p2', { extra: true })] }])
+        await first.append([{ id: '7', messages: [message('s1')] }])
+        await first.clear('7')
+        await first.append([{ id: '8', messages: [message('e1')] }])
+        await first.close()
+        const second = await openBackend(t)
+        expect((await second.read('__proto__')).map((m) => m.content)).toEqual(['p1', 'p2'])
+        expect((await second.read('__proto__'))[1]?.extra).toBe(true)
+        expect(await second.read('7')).toEqual([])
+        expect((await second.read('8')).map((m) => m.content)).toEqual(['e1'])
+      })
+    }
+
+    describe('through openMemory', () => {
+      it('adds, reads history and context, clears', async () => {
+        const memory = await openMemory({ backend: (await target()).make(), flushOnExit: false })
+        opened.push(memory)
+        const stored = await memory.add(123456789, { role: 'user', content: 'Ciao!' })
+        expect(stored.content).toBe('Ciao!')
+        expect(Number.isNaN(Date.parse(stored.timestamp))).toBe(false)
+        await memory.add('123456789', { role: 'assistant', content: 'Ciao, come va?' })
+        await memory.add(123456789, { role: 'user', content: 'Bene' })
+        expect((await memory.history(123456789)).map((m) => m.content)).toEqual([
+          'Ciao!',
+          'Ciao, come va?',
+          'Bene',
+        ])
+        expect(await memory.context(123456789, { limit: 2 })).toBe('assistant: Ciao, come va?\nuser: Bene')
+        expect(await memory.history('nobody')).toEqual([])
+        expect(await memory.clear(123456789)).toBe(true)
+        expect(await memory.clear(123456789)).toBe(false)
+        expect(await memory.history(123456789)).toEqual([])
+      })
+
+      it('sees pending and written messages as one history in batched mode', async () => {
+        const memory = await openMemory({
+          backend: (await target()).make(),
+          saveEvery: 3,
+          flushOnExit: false,
+        })
+        opened.push(memory)
+        for (let i = 0; i < 10; i++) await memory.add('c', { role: 'user', content: String(i) })
+        expect((await memory.history('c')).map((m) => m.content)).toEqual(
+          Array.from({ length: 10 }, (_, i) => String(i)),
+        )
+        expect((await memory.history('c', { limit: 4 })).map((m) => m.content)).toEqual(['6', '7', '8', '9'])
+        const stats = await memory.stats()
+        expect(stats.saves).toBeGreaterThanOrEqual(3)
+        expect(stats.pending + stats.messages).toBe(10)
+        await memory.flush()
+        const after = await memory.stats()
+        expect(after.pending).toBe(0)
+        expect(after.messages).toBe(10)
+        expect(after.conversations).toBe(1)
+        expect(after.averagePerConversation).toBe(10)
+      })
+
+      it('makes at most one write per saveEvery messages', async () => {
+        const memory = await openMemory({
+          backend: (await target()).make(),
+          saveEvery: 5,
+          flushIntervalMs: 60_000,
+          flushOnExit: false,
+        })
+        opened.push(memory)
+        const saves: number[] = []
+        memory.on('save', (info) => saves.push(info.messages))
+        for (let i = 0; i < 100; i++) await memory.add(`u${i % 7}`, { role: 'user', content: `m${i}` })
+        await memory.flush()
+        expect(saves.length).toBeLessThanOrEqual(20)
+        expect(saves.reduce((a, b) => a + b, 0)).toBe(100)
+      })
+
+      it('group-commits concurrent strict adds and resolves each once durable', async () => {
+        const memory = await openMemory({
+          backend: (await target()).make(),
+          durability: 'strict',
+          flushOnExit: false,
+        })
+        opened.push(memory)
+        let saves = 0
+        memory.on('save', () => saves++)
+        await Promise.all(
+          Array.from({ length: 50 }, (_, i) => memory.add(`w${i % 5}`, { role: 'user', content: String(i) })),
+        )
+        expect(saves).toBeLessThan(50)
+        const stats = await memory.stats()
+        expect(stats.pending).toBe(0)
+        expect(stats.messages).toBe(50)
+        expect((await memory.history('w0')).map((m) => m.content)).toEqual([
+          '0',
+          '5',
+          '10',
+          '15',
+          '20',
+          '25',
+          '30',
+          '35',
+          '40',
+          '45',
+        ])
+      })
+
+      it('prunes idle conversations', async () => {
+        const memory = await openMemory({ backend: (await target()).make(), flushOnExit: false })
+        opened.push(memory)
+        await memory.add('old', { role: 'user', content: 'x', timestamp: '2020-01-01T00:00:00' })
+        await memory.add('new', { role: 'user', content: 'y' })
+        expect(await memory.prune({ olderThanDays: 30 })).toBe(1)
+        expect(await memory.history('old')).toEqual([])
+        expect((await memory.history('new')).length).toBe(1)
+      })
+
+      it('rejects use after close with MemoryError closed; close is idempotent', async () => {
+        const memory = await openMemory({ backend: (await target()).make(), flushOnExit: false })
+        await memory.add('a', { role: 'user', content: 'x' })
+        await Promise.all([memory.close(), memory.close()])
+        await memory.close()
+        await expect(memory.add('a', { role: 'user', content: 'y' })).rejects.toSatisfy((error) =>
+          isMemoryError(error, 'closed'),
+        )
+        await expect(memory.history('a')).rejects.toSatisfy((error) => isMemoryError(error, 'closed'))
+      })
+
+      if (options.persistent) {
+        it('close() writes pending messages: a reopened store has them', async () => {
+          const t = await target()
+          const memory = await openMemory({ backend: t.make(), saveEvery: 1000, flushOnExit: false })
+          for (let i = 0; i < 7; i++)
+            await memory.add(i % 2 === 0 ? 1 : 'constructor', { role: 'user', content: String(i) })
+          await memory.close()
+          const again = await openMemory({ backend: t.make(), flushOnExit: false })
+          opened.push(again)
+          expect((await again.history(1)).map((m) => m.content)).toEqual(['0', '2', '4', '6'])
+          expect((await again.history('constructor')).map((m) => m.content)).toEqual(['1', '3', '5'])
+        })
+      }
+    })
+  })
+}

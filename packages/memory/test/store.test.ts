@@ -1,0 +1,241 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import type { Memory, MemoryOptions } from '../src/index.js'
+import { isMemoryError, memoryBackend, openMemory } from '../src/index.js'
+
+const open: Memory[] = []
+afterEach(async () => {
+  for (const memory of open.splice(0)) await memory.destroy()
+})
+
+async function store(options: MemoryOptions = {}): Promise<Memory> {
+  const memory = await openMemory({ backend: memoryBackend(), flushOnExit: false, ...options })
+  open.push(memory)
+  return memory
+}
+
+describe('openMemory options', () => {
+  const cases: Array<[string, unknown, RegExp, ErrorConstructor]> = [
+    ['unknown option', { saveEvry: 5 }, /unknown option "saveEvry"/, TypeError],
+    ['saveEvery 0', { saveEvery: 0 }, /saveEvery must be a positive integer.*got 0/, RangeError],
+    ['saveEvery 1.5', { saveEvery: 1.5 }, /saveEvery .*got 1\.5/, RangeError],
+    ['saveEvery string', { saveEvery: '5' }, /saveEvery must be a positive integer, got "5"/, TypeError],
+    ['maxMessages -1', { maxMessages: -1 }, /maxMessages .*got -1/, RangeError],
+    ['maxMessageBytes NaN', { maxMessageBytes: Number.NaN }, /maxMessageBytes .*got NaN/, RangeError],
+    ['flushIntervalMs huge', { flushIntervalMs: 2 ** 40 }, /flushIntervalMs .*got 1099511627776/, RangeError],
+    ['maxPending 0', { maxPending: 0 }, /maxPending .*got 0/, RangeError],
+    ['durability', { durability: 'fast' }, /durability must be 'batched' or 'strict', got "fast"/, TypeError],
+    ['flushOnExit', { flushOnExit: 'yes' }, /flushOnExit must be a boolean, got "yes"/, TypeError],
+    ['onSave', { onSave: 1 }, /onSave must be a function, got 1/, TypeError],
+    ['path empty', { path: '' }, /path must be a non-empty string, got ""/, TypeError],
+    ['path number', { path: 3 }, /path must be a non-empty string, got 3/, TypeError],
+    ['backend shape', { backend: {} }, /backend must be a Backend/, TypeError],
+    ['options not object', 'x', /options must be an object, got "x"/, TypeError],
+  ]
+  for (const [label, options, message, type] of cases) {
+    it(`rejects ${label}`, async () => {
+      const attempt = openMemory(options as MemoryOptions)
+      await expect(attempt).rejects.toThrow(message)
+      await expect(attempt).rejects.toBeInstanceOf(type)
+    })
+  }
+
+  it('rejects path together with backend', async () => {
+    await expect(openMemory({ path: 'x.json', backend: memoryBackend() })).rejects.toThrow(
+      /cannot be used together/,
+    )
+  })
+})
+
+describe('add() input validation', () => {
+  const ids: Array<[unknown, RegExp, ErrorConstructor]> = [
+    ['', /id must be a non-empty string or a finite number, got ""/, RangeError],
+    [Number.NaN, /id must be a finite number, got NaN/, RangeError],
+    [Number.POSITIVE_INFINITY, /id must be a finite number, got Infinity/, RangeError],
+    [{}, /id must be .* got an object/, TypeError],
+    [null, /id must be .* got null/, TypeError],
+    [undefined, /id must be .* got undefined/, TypeError],
+    [10n, /id must be .* got 10n/, TypeError],
+  ]
+  for (const [id, message, type] of ids) {
+    it(`rejects id ${String(id)}`, async () => {
+      const memory = await store()
+      const attempt = memory.add(id as string, { role: 'user', content: 'x' })
+      await expect(attempt).rejects.toThrow(message)
+      await expect(attempt).rejects.toBeInstanceOf(type)
+      await expect(memory.history(id as string)).rejects.toBeInstanceOf(type)
+      await expect(memory.clear(id as string)).rejects.toBeInstanceOf(type)
+    })
+  }
+
+  const messages: Array<[string, unknown, RegExp]> = [
+    ['not an object', 'hello', /message must be an object with role and content, got "hello"/],
+    ['content number', { role: 'user', content: 42 }, /message.content must be a string, got 42/],
+    ['content missing', { role: 'user' }, /message.content must be a string, got undefined/],
+    ['role empty', { role: '', content: 'x' }, /message.role must be a non-empty string, got ""/],
+    [
+      'timestamp bad',
+      { role: 'user', content: 'x', timestamp: 'yesterday' },
+      /message.timestamp .*got "yesterday"/,
+    ],
+    ['bigint field', { role: 'user', content: 'x', n: 1n }, /message must be JSON-serialisable/],
+  ]
+  for (const [label, input, message] of messages) {
+    it(`rejects a message with ${label}`, async () => {
+      const memory = await store()
+      const attempt = memory.add('a', input as never)
+      await expect(attempt).rejects.toThrow(message)
+      await expect(attempt).rejects.toBeInstanceOf(TypeError)
+      expect(await memory.history('a')).toEqual([])
+    })
+  }
+
+  it('rejects a message above maxMessageBytes with RangeError', async () => {
+    const memory = await store({ maxMessageBytes: 100 })
+    await expect(memory.add('a', { role: 'user', content: 'x'.repeat(200) })).rejects.toThrow(
+      /above maxMessageBytes \(100\)/,
+    )
+    await expect(memory.add('a', { role: 'user', content: 'x'.repeat(200) })).rejects.toBeInstanceOf(
+      RangeError,
+    )
+  })
+
+  it('accepts a message of 1 MiB by default and refuses one just above', async () => {
+    const memory = await store()
+    const overhead = JSON.stringify({ role: 'user', content: '', timestamp: new Date().toISOString() }).length
+    await memory.add('a', { role: 'user', content: 'x'.repeat(1_048_576 - overhead) })
+    await expect(
+      memory.add('a', { role: 'user', content: 'x'.repeat(1_048_577 - overhead) }),
+    ).rejects.toBeInstanceOf(RangeError)
+  })
+
+  it('rejects bad history and prune options', async () => {
+    const memory = await store()
+    await expect(memory.history('a', { limit: -1 })).rejects.toThrow(
+      /limit must be a non-negative integer, got -1/,
+    )
+    await expect(memory.history('a', { limit: '3' as never })).rejects.toBeInstanceOf(TypeError)
+    await expect(memory.history('a', { lmit: 3 } as never)).rejects.toThrow(/unknown option "lmit"/)
+    await expect(memory.prune({ olderThanDays: -2 })).rejects.toThrow(
+      /olderThanDays must be a finite number >= 0, got -2/,
+    )
+    await expect(memory.prune({ olderThanDays: Number.NaN })).rejects.toBeInstanceOf(RangeError)
+    await expect(memory.prune({} as never)).rejects.toThrow(/olderThanDays must be a number, got undefined/)
+  })
+})
+
+describe('store behaviour', () => {
+  it('keeps extra fields, fills the timestamp, returns copies', async () => {
+    const memory = await store()
+    const stored = await memory.add('a', { role: 'user', content: 'x', lang: 'it' })
+    expect(stored.lang).toBe('it')
+    expect(stored.timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
+    stored.content = 'mutated'
+    const [first] = await memory.history('a')
+    expect(first?.content).toBe('x')
+    if (first) first.content = 'mutated again'
+    expect((await memory.history('a'))[0]?.content).toBe('x')
+  })
+
+  it('numbers and their decimal strings name the same conversation', async () => {
+    const memory = await store()
+    await memory.add(-1001234567890, { role: 'user', content: 'a' })
+    await memory.add('-1001234567890', { role: 'user', content: 'b' })
+    expect((await memory.history(-1001234567890)).map((m) => m.content)).toEqual(['a', 'b'])
+  })
+
+  it('__proto__ and constructor ids do not pollute prototypes', async () => {
+    const memory = await store()
+    await memory.add('__proto__', { role: 'user', content: 'p' })
+    await memory.add('constructor', { role: 'user', content: 'c' })
+    await memory.add('x', {
+      role: 'user',
+      content: 'x',
+      ['__proto__' as string]: { polluted: true },
+    } as never)
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+    expect((await memory.history('__proto__')).map((m) => m.content)).toEqual(['p'])
+    expect((await memory.history('constructor')).map((m) => m.content)).toEqual(['c'])
+    expect((await memory.stats()).pending + (await memory.stats()).messages).toBe(3)
+  })
+
+  it('trims history to maxMessages including pending messages', async () => {
+    const memory = await store({ maxMessages: 3, saveEvery: 2 })
+    for (let i = 0; i < 7; i++) await memory.add('a', { role: 'user', content: String(i) })
+    expect((await memory.history('a')).map((m) => m.content)).toEqual(['4', '5', '6'])
+    await memory.flush()
+    expect((await memory.history('a')).map((m) => m.content)).toEqual(['4', '5', '6'])
+  })
+
+  it('flushes after flushIntervalMs without reaching saveEvery', async () => {
+    const memory = await store({ saveEvery: 100, flushIntervalMs: 20 })
+    const saved = new Promise((resolve) => memory.on('save', resolve))
+    await memory.add('a', { role: 'user', content: 'x' })
+    expect((await memory.stats()).pending).toBe(1)
+    await saved
+    expect((await memory.stats()).pending).toBe(0)
+  })
+
+  it('applies maxPending backpressure when writes fail, keeping what was accepted', async () => {
+    const backend = memoryBackend()
+    let fail = true
+    const append = backend.append.bind(backend)
+    // The one failure the in-process backend cannot produce for real: a refused write.
+    backend.append = async (batch) => {
+      if (fail) throw new Error('refused')
+      return append(batch)
+    }
+    const errors: unknown[] = []
+    const memory = await store({ backend, saveEvery: 2, maxPending: 4, onError: (e) => errors.push(e) })
+    for (let i = 0; i < 4; i++) await memory.add('a', { role: 'user', content: String(i) })
+    const refused = memory.add('a', { role: 'user', content: 'too many' })
+    await expect(refused).rejects.toSatisfy((error) => isMemoryError(error, 'backpressure'))
+    await expect(refused).rejects.toThrow(/maxPending/)
+    expect(errors.length).toBeGreaterThan(0)
+    await expect(memory.flush()).rejects.toThrow('refused')
+    expect((await memory.history('a')).map((m) => m.content)).toEqual(['0', '1', '2', '3'])
+    fail = false
+    await memory.flush()
+    expect((await memory.stats()).messages).toBe(4)
+    expect((await memory.history('a')).map((m) => m.content)).toEqual(['0', '1', '2', '3'])
+  })
+
+  it('clear() drops pending messages of that conversation', async () => {
+    const memory = await store({ saveEvery: 100 })
+    await memory.add('a', { role: 'user', content: 'x' })
+    expect(await memory.clear('a')).toBe(true)
+    await memory.flush()
+    expect(await memory.history('a')).toEqual([])
+  })
+
+  it('on() returns an unsubscribe function; off() removes', async () => {
+    const memory = await store({ saveEvery: 1 })
+    const seen: number[] = []
+    const unsubscribe = memory.on('save', (info) => seen.push(info.messages))
+    await memory.add('a', { role: 'user', content: 'x' })
+    await memory.flush()
+    unsubscribe()
+    await memory.add('a', { role: 'user', content: 'y' })
+    await memory.flush()
+    expect(seen).toEqual([1])
+    expect(() => memory.on('save', 3 as never)).toThrow(TypeError)
+  })
+
+  it('destroy() rejects waiting strict adds with code closed', async () => {
+    const backend = memoryBackend()
+    const append = backend.append.bind(backend)
+    let release: () => void = () => undefined
+    backend.append = (batch) =>
+      new Promise((resolve) => {
+        release = () => resolve(append(batch))
+      })
+    const memory = await openMemory({ backend, durability: 'strict', flushOnExit: false })
+    const first = memory.add('a', { role: 'user', content: '1' })
+    await new Promise((r) => setTimeout(r, 5))
+    const second = memory.add('a', { role: 'user', content: '2' })
+    const destroyed = memory.destroy()
+    await expect(second).rejects.toSatisfy((error) => isMemoryError(error, 'closed'))
+    release()
+    await first
+    await destroyed
+  })
+})
