@@ -1,0 +1,104 @@
+import { resolve } from 'node:path'
+
+/** Everything the bot reads from its environment, validated once at start-up. */
+export interface BotConfig {
+  /** Port of the web chat on 127.0.0.1; 0 picks a free one. */
+  port: number
+  /** Directory of the file backend (`conversations.json` and its journal). */
+  memoryDir: string
+  /** When set, conversations live in Redis instead of `memoryDir`. */
+  redisUrl: string | undefined
+  /** Base URL of an Ollama server; the only host the bot ever talks to for replies. */
+  ollamaHost: URL | undefined
+  ollamaModel: string
+  /** How many recent messages of a conversation a model sees as context. */
+  contextMessages: number
+  telegramToken: string | undefined
+  telegramApiRoot: string | undefined
+  voiceLanguage: string
+  /** Chat messages a user may send per minute, commands included. */
+  rateLimitPerMinute: number
+}
+
+/** A setting that cannot be used as given; the message names the variable and the value. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError'
+}
+
+type Env = Record<string, string | undefined>
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]
+  if (raw === undefined || raw.trim() === '') return fallback
+  const value = Number(raw)
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`)
+  }
+  return value
+}
+
+function text(env: Env, name: string): string | undefined {
+  const raw = env[name]?.trim()
+  return raw === undefined || raw === '' ? undefined : raw
+}
+
+function httpUrl(name: string, raw: string): URL {
+  let url: URL
+  try {
+    url = new URL(raw.includes('://') ? raw : `http://${raw}`)
+  } catch {
+    throw new ConfigError(
+      `${name} must be an http(s) URL such as http://127.0.0.1:11434, got ${JSON.stringify(raw)}`,
+    )
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(`${name} must use http or https, got ${JSON.stringify(raw)}`)
+  }
+  if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
+    throw new ConfigError(
+      `${name} must be a plain base URL without credentials, query or fragment, got ${JSON.stringify(raw)}`,
+    )
+  }
+  return url
+}
+
+/**
+ * Reads the bot's settings from `env`. Nothing is required: with an empty environment the bot runs
+ * the web chat on port 3000 with the offline responder and the file backend in `./memory`.
+ */
+export function loadConfig(env: Env = process.env, cwd = process.cwd()): BotConfig {
+  const ollama = text(env, 'OLLAMA_HOST')
+  const apiRoot = text(env, 'TELEGRAM_API_ROOT')
+  const token = text(env, 'TELEGRAM_BOT_TOKEN')
+  if (token !== undefined && !/^\d+:[A-Za-z0-9_-]{20,}$/.test(token)) {
+    // The token itself is a secret: say what is wrong without echoing it.
+    throw new ConfigError(
+      'TELEGRAM_BOT_TOKEN does not look like a bot token ("123456:ABC..." from @BotFather)',
+    )
+  }
+  const language = text(env, 'VOICE_LANGUAGE') ?? 'en'
+  if (!/^[a-z]{2,3}(-[a-z0-9]{2,8})*$/i.test(language)) {
+    throw new ConfigError(
+      `VOICE_LANGUAGE must be a language code such as "en" or "it", got ${JSON.stringify(language)}`,
+    )
+  }
+  const model = text(env, 'OLLAMA_MODEL') ?? 'llama3.2'
+  if (!/^[\w.:/-]{1,200}$/.test(model)) {
+    throw new ConfigError(
+      `OLLAMA_MODEL must be a model name such as "llama3.2", got ${JSON.stringify(model)}`,
+    )
+  }
+  return {
+    port: integer(env, 'PORT', 3000, 0, 65535),
+    memoryDir: resolve(cwd, text(env, 'MEMORY_DIR') ?? 'memory'),
+    redisUrl: text(env, 'REDIS_URL'),
+    ollamaHost: ollama === undefined ? undefined : httpUrl('OLLAMA_HOST', ollama),
+    ollamaModel: model,
+    contextMessages: integer(env, 'CONTEXT_MESSAGES', 10, 1, 200),
+    telegramToken: token,
+    telegramApiRoot:
+      apiRoot === undefined ? undefined : httpUrl('TELEGRAM_API_ROOT', apiRoot).href.replace(/\/$/, ''),
+    voiceLanguage: language,
+    rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 20, 1, 10_000),
+  }
+}

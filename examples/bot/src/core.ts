@@ -1,0 +1,242 @@
+import type { ChatMessage, Responder } from './responder/responder.js'
+
+/** A conversation id: a Telegram chat id, or a prefixed id for the web chat. */
+export type ConversationId = string | number
+
+/** The part of `@taurobot/memory`'s store the bot uses. */
+export interface BotMemory {
+  add(id: ConversationId, message: { role: ChatMessage['role']; content: string }): Promise<ChatMessage>
+  history(id: ConversationId, options?: { limit?: number }): Promise<ChatMessage[]>
+  clear(id: ConversationId): Promise<boolean>
+  stats(): Promise<object>
+}
+
+/** The part of `@taurobot/voice`'s `VoiceSystem` the bot uses. */
+export interface BotVoice {
+  synthesize(
+    text: string,
+    options: { format: 'ogg'; signal?: AbortSignal },
+  ): Promise<{ data: Uint8Array; mimeType: string; durationMs: number }>
+}
+
+/** A spoken reply, ready to send as a Telegram voice note or play in a page. */
+export interface VoiceClip {
+  data: Uint8Array
+  mimeType: string
+  durationMs: number
+}
+
+/** What the bot answers to one incoming message. */
+export interface BotReply {
+  text: string
+  /** The command that produced the reply, e.g. "voice"; absent for a conversational reply. */
+  command?: string
+  /** The stored assistant message, for conversational replies. */
+  message?: ChatMessage
+  /** The reply spoken, when voice replies are on for this conversation and synthesis worked. */
+  voice?: VoiceClip
+  /** Why a voice clip is missing although voice replies are on. */
+  voiceError?: string
+}
+
+export interface TauroBotOptions {
+  memory: BotMemory
+  responder: Responder
+  /** Without it /voice explains that speech is unavailable. */
+  voice?: BotVoice
+  /** Extra lines for /stats, e.g. the voice pool's figures. */
+  extraStats?: () => string[]
+  /** @default console.error */
+  logError?: (message: string, error: unknown) => void
+}
+
+/** The longest message accepted, as in the original bot (and Telegram's own limit). */
+export const MAX_MESSAGE_CHARS = 4096
+/** Replies longer than this are spoken only up to here. */
+const MAX_SPOKEN_CHARS = 600
+
+const HELP = [
+  'Commands:',
+  '/start - introduction',
+  '/help - this list',
+  '/clear - forget this conversation',
+  '/stats - what is stored and how',
+  '/voice - turn spoken replies on or off',
+].join('\n')
+
+/** Length in characters (code points), the way a user counts them. */
+export function charLength(text: string): number {
+  let n = 0
+  for (const _ of text) n++
+  return n
+}
+
+/** Formats `/stats` figures reported by a package, whatever numeric fields it has. */
+export function describeFigures(figures: object): string {
+  return Object.entries(figures)
+    .filter(([, v]) => typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean')
+    .map(([k, v]) => `${k} ${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(2) : v}`)
+    .join(', ')
+}
+
+/**
+ * The bot itself, shared by every front end: commands, the conversation in memory, the reply and,
+ * when asked for, the reply spoken.
+ */
+export class TauroBot {
+  readonly #memory: BotMemory
+  readonly #responder: Responder
+  readonly #voice: BotVoice | undefined
+  readonly #extraStats: () => string[]
+  readonly #logError: (message: string, error: unknown) => void
+  readonly #voiceOn = new Set<string>()
+  // One message at a time per conversation, so a fast double send cannot interleave in memory.
+  readonly #queues = new Map<string, Promise<unknown>>()
+
+  constructor(options: TauroBotOptions) {
+    this.#memory = options.memory
+    this.#responder = options.responder
+    this.#voice = options.voice
+    this.#extraStats = options.extraStats ?? (() => [])
+    this.#logError = options.logError ?? ((message, error) => console.error(message, error))
+  }
+
+  /** Whether replies in this conversation are also spoken. */
+  isVoiceOn(id: ConversationId): boolean {
+    return this.#voiceOn.has(String(id))
+  }
+
+  /** Turns spoken replies on or off for one conversation; returns the new state. */
+  setVoice(id: ConversationId, on: boolean): boolean {
+    if (on && this.#voice === undefined) return false
+    if (on) this.#voiceOn.add(String(id))
+    else this.#voiceOn.delete(String(id))
+    return on
+  }
+
+  /** The stored conversation, oldest first. */
+  history(id: ConversationId, limit = 100): Promise<ChatMessage[]> {
+    return this.#memory.history(id, { limit })
+  }
+
+  /** Answers one message from a user: a command, or a reply from the responder. */
+  handle(
+    id: ConversationId,
+    text: string,
+    options: { onChunk?: (text: string) => void } = {},
+  ): Promise<BotReply> {
+    if (typeof text !== 'string') throw new TypeError(`text must be a string, got ${typeof text}`)
+    const length = charLength(text)
+    if (length > MAX_MESSAGE_CHARS) {
+      throw new RangeError(`text must be at most ${MAX_MESSAGE_CHARS} characters, got ${length}`)
+    }
+    if (text.trim() === '') throw new RangeError('text must not be empty')
+    const key = String(id)
+    const previous = this.#queues.get(key) ?? Promise.resolve()
+    const next = previous.catch(() => {}).then(() => this.#handle(id, text.trim(), options))
+    this.#queues.set(key, next)
+    void next
+      .finally(() => {
+        if (this.#queues.get(key) === next) this.#queues.delete(key)
+      })
+      .catch(() => {})
+    return next
+  }
+
+  async #handle(
+    id: ConversationId,
+    text: string,
+    options: { onChunk?: (text: string) => void },
+  ): Promise<BotReply> {
+    const command = /^\/([a-z]+)(?:@\w+)?(?:\s|$)/i.exec(text)?.[1]?.toLowerCase()
+    switch (command) {
+      case 'start':
+        return { command, text: this.#welcome() }
+      case 'help':
+        return { command, text: HELP }
+      case 'clear': {
+        const cleared = await this.#memory.clear(id)
+        return {
+          command,
+          text: cleared ? 'Done: I have forgotten this conversation.' : 'There was nothing to forget.',
+        }
+      }
+      case 'stats':
+        return { command, text: await this.#stats(id) }
+      case 'voice': {
+        if (this.#voice === undefined)
+          return { command, text: 'Voice replies are not available on this server.' }
+        const on = this.setVoice(id, !this.isVoiceOn(id))
+        return {
+          command,
+          text: on ? 'Voice replies are on: I will also speak my answers.' : 'Voice replies are off.',
+        }
+      }
+      case undefined:
+        break
+      default:
+        return { command, text: `I do not know /${command}.\n\n${HELP}` }
+    }
+
+    await this.#memory.add(id, { role: 'user', content: text })
+    const history = await this.#memory.history(id, { limit: this.#responder.contextMessages })
+    const reply = await this.#responder.reply(
+      options.onChunk ? { history, onChunk: options.onChunk } : { history },
+    )
+    const message = await this.#memory.add(id, { role: 'assistant', content: reply })
+    const result: BotReply = { text: reply, message }
+    if (this.isVoiceOn(id) && this.#voice !== undefined) {
+      const spoken = spokenText(reply)
+      if (spoken !== '') {
+        try {
+          const clip = await this.#voice.synthesize(spoken, { format: 'ogg' })
+          result.voice = { data: clip.data, mimeType: clip.mimeType, durationMs: clip.durationMs }
+        } catch (error) {
+          this.#logError('voice synthesis failed:', error)
+          result.voiceError = error instanceof Error ? error.message : String(error)
+        }
+      }
+    }
+    return result
+  }
+
+  #welcome(): string {
+    const offline = this.#responder.name === 'offline'
+    return [
+      'Hi! I am TauroBot.',
+      offline
+        ? 'No language model is connected, so I answer in offline mode: I cannot think, but I remember what you tell me. Start Ollama and set OLLAMA_HOST to give me a brain.'
+        : `My replies come from ${this.#responder.name}, with our recent messages as context.`,
+      'I keep our conversation between restarts, and /voice makes me speak.',
+      '',
+      HELP,
+    ].join('\n')
+  }
+
+  async #stats(id: ConversationId): Promise<string> {
+    const mine = await this.#memory.history(id, { limit: 100_000 })
+    const store = await this.#memory.stats()
+    return [
+      `This conversation: ${mine.length} stored message${mine.length === 1 ? '' : 's'}${mine[0]?.timestamp ? ` since ${mine[0].timestamp}` : ''}.`,
+      `Memory: ${describeFigures(store)}.`,
+      `Voice replies: ${this.isVoiceOn(id) ? 'on' : 'off'}.`,
+      ...this.#extraStats(),
+      `Replies: ${this.#responder.name}.`,
+    ].join('\n')
+  }
+}
+
+/** The reply as it should be spoken: bracketed notes dropped, bounded in length. */
+export function spokenText(reply: string): string {
+  const text = reply
+    .split('\n')
+    .filter((line) => !/^\s*\[.*\]\s*$/.test(line))
+    .join(' ')
+    .replace(/[•“”]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+  if (text.length <= MAX_SPOKEN_CHARS) return text
+  const cut = text.slice(0, MAX_SPOKEN_CHARS)
+  const end = Math.max(cut.lastIndexOf('. '), cut.lastIndexOf(' '))
+  return cut.slice(0, end > 0 ? end : MAX_SPOKEN_CHARS)
+}

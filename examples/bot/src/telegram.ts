@@ -1,0 +1,93 @@
+import { Bot, InputFile } from 'grammy'
+import type { TauroBot } from './core.js'
+import type { RateLimiter } from './rate-limit.js'
+
+export interface TelegramOptions {
+  /** The token from @BotFather. */
+  token: string
+  bot: TauroBot
+  rateLimiter: RateLimiter
+  /** Another Bot API server, e.g. a local one; default https://api.telegram.org. */
+  apiRoot?: string
+  /** @default console.error */
+  logError?: (message: string, error: unknown) => void
+}
+
+export interface TelegramFrontEnd {
+  /** The bot's @username, as Telegram reports it. */
+  username: string
+  /** Stops long polling after the update being handled; idempotent. */
+  stop(): Promise<void>
+}
+
+/** Telegram's own limit for one text message. */
+const TELEGRAM_TEXT_LIMIT = 4096
+
+function fit(text: string): string {
+  const chars = [...text]
+  return chars.length <= TELEGRAM_TEXT_LIMIT ? text : `${chars.slice(0, TELEGRAM_TEXT_LIMIT - 1).join('')}…`
+}
+
+/**
+ * The Telegram front end on grammY, by long polling: text messages and commands go to the bot,
+ * replies come back as messages and, with /voice on, as voice notes (Ogg/Opus through sendVoice).
+ */
+export async function startTelegram(options: TelegramOptions): Promise<TelegramFrontEnd> {
+  const { bot: tauro, rateLimiter } = options
+  const logError = options.logError ?? ((message, error) => console.error(message, error))
+  const bot = new Bot(options.token, options.apiRoot ? { client: { apiRoot: options.apiRoot } } : {})
+
+  bot.on('message:text', async (ctx) => {
+    const chatId = ctx.chat.id
+    const verdict = rateLimiter.take(`telegram-${chatId}`)
+    if (!verdict.allowed) {
+      await ctx.reply(`Too many messages: please wait ${Math.ceil(verdict.retryAfterMs / 1000)} s.`)
+      return
+    }
+    const reply = await tauro.handle(chatId, ctx.message.text)
+    await ctx.reply(fit(reply.text))
+    if (reply.voice) {
+      await ctx.replyWithVoice(new InputFile(reply.voice.data, 'reply.ogg'), {
+        duration: Math.max(1, Math.round(reply.voice.durationMs / 1000)),
+      })
+    } else if (reply.voiceError) {
+      await ctx.reply('(I could not speak this reply; the text above is all there is.)')
+    }
+  })
+  bot.on('message', (ctx) => ctx.reply('I read text messages only. Type /help to see what I can do.'))
+  bot.catch((error) => logError(`Telegram update ${error.ctx.update.update_id} failed:`, error.error))
+
+  try {
+    await bot.init()
+  } catch (error) {
+    throw new Error(
+      'Telegram did not accept TELEGRAM_BOT_TOKEN (getMe failed): check the token from @BotFather, or unset it to run the web chat only',
+      { cause: error },
+    )
+  }
+  await bot.api
+    .setMyCommands([
+      { command: 'start', description: 'introduction' },
+      { command: 'help', description: 'what I can do' },
+      { command: 'clear', description: 'forget this conversation' },
+      { command: 'stats', description: 'what is stored and how' },
+      { command: 'voice', description: 'turn spoken replies on or off' },
+    ])
+    .catch((error: unknown) => logError('setMyCommands failed (the commands still work):', error))
+
+  // bot.start() settles only when polling stops; a failure there must not go unnoticed.
+  const polling = bot.start({ allowed_updates: ['message'] }).catch((error: unknown) => {
+    logError('Telegram polling stopped:', error)
+  })
+  let stopping: Promise<void> | undefined
+  return {
+    username: bot.botInfo.username,
+    stop() {
+      stopping ??= (async () => {
+        if (bot.isRunning()) await bot.stop()
+        await polling
+      })()
+      return stopping
+    },
+  }
+}

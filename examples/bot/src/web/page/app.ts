@@ -1,0 +1,245 @@
+// The chat page. Everything the server or the user sends is shown with textContent, never as HTML.
+
+interface StoredMessage {
+  role: 'user' | 'assistant' | 'system'
+  content: string
+  timestamp?: string
+}
+
+interface VoiceInfo {
+  url: string
+  mimeType: string
+  durationMs: number
+}
+
+interface ChatResult {
+  reply: string
+  command?: string
+  message?: StoredMessage
+  voice?: VoiceInfo
+  voiceError?: string
+  voiceOn: boolean
+}
+
+type ApiError = { error: { code: string; message: string } }
+
+const MAX_CHARS = 4096
+const USER_KEY = 'taurobot.user'
+
+function element<T extends HTMLElement>(id: string): T {
+  const found = document.getElementById(id)
+  if (found === null) throw new Error(`#${id} is missing from the page`)
+  return found as T
+}
+
+const list = element<HTMLElement>('messages')
+const form = element<HTMLFormElement>('composer')
+const input = element<HTMLTextAreaElement>('text')
+const send = element<HTMLButtonElement>('send')
+const voiceButton = element<HTMLButtonElement>('voice')
+const status = element<HTMLElement>('status')
+const notice = element<HTMLElement>('notice')
+const count = element<HTMLElement>('count')
+
+function userId(): string {
+  let id = localStorage.getItem(USER_KEY)
+  if (id === null || !/^[A-Za-z0-9_-]{8,64}$/.test(id)) {
+    id = crypto.randomUUID()
+    localStorage.setItem(USER_KEY, id)
+  }
+  return id
+}
+const user = userId()
+
+function showNotice(text: string | undefined): void {
+  notice.hidden = text === undefined
+  notice.textContent = text ?? ''
+}
+
+function setVoice(on: boolean): void {
+  voiceButton.setAttribute('aria-pressed', String(on))
+  const label = voiceButton.querySelector('.label')
+  if (label) label.textContent = on ? 'Voice on' : 'Voice off'
+  const icon = voiceButton.querySelector('[aria-hidden]')
+  if (icon) icon.textContent = on ? '🔊' : '🔈'
+}
+
+function addMessage(role: string, content: string, timestamp?: string): HTMLElement {
+  const item = document.createElement('article')
+  item.className = `message ${role}`
+  item.dataset.role = role
+  const body = document.createElement('div')
+  body.className = 'content'
+  body.textContent = content
+  item.append(body)
+  if (timestamp) {
+    const time = document.createElement('time')
+    time.dateTime = timestamp
+    const date = new Date(timestamp)
+    time.textContent = Number.isNaN(date.getTime()) ? timestamp : date.toLocaleTimeString()
+    item.append(time)
+  }
+  list.append(item)
+  list.scrollTop = list.scrollHeight
+  return item
+}
+
+function addAudio(item: HTMLElement, voice: VoiceInfo): void {
+  const audio = document.createElement('audio')
+  audio.controls = true
+  audio.preload = 'auto'
+  audio.src = voice.url
+  audio.dataset.durationMs = String(voice.durationMs)
+  item.append(audio)
+  // Browsers may refuse autoplay before the user has interacted; the controls stay usable then.
+  audio.play().catch(() => {})
+}
+
+async function api<T>(path: string, init?: RequestInit): Promise<T> {
+  const response = await fetch(path, init)
+  const body = (await response.json().catch(() => undefined)) as T | ApiError | undefined
+  if (!response.ok) {
+    const message =
+      body && typeof body === 'object' && 'error' in body ? body.error.message : `HTTP ${response.status}`
+    throw new Error(message)
+  }
+  return body as T
+}
+
+async function loadHistory(): Promise<void> {
+  try {
+    const data = await api<{ messages: StoredMessage[]; voiceOn: boolean; responder: string }>(
+      `/api/history?user=${encodeURIComponent(user)}`,
+    )
+    list.replaceChildren()
+    if (data.messages.length === 0) {
+      addMessage(
+        'system',
+        'Say hello, or type /help. Your conversation is kept on the server between visits.',
+      )
+    }
+    for (const m of data.messages) addMessage(m.role, m.content, m.timestamp)
+    setVoice(data.voiceOn)
+    status.textContent = `replies: ${data.responder}`
+    showNotice(undefined)
+    send.disabled = false
+  } catch {
+    status.textContent = 'server unreachable'
+    showNotice(
+      'You are offline: this page came from the service worker. Your conversation will be back when the server is.',
+    )
+    send.disabled = true
+  }
+}
+
+/** Sends one message and shows the reply as it streams in. */
+async function sendMessage(text: string): Promise<void> {
+  addMessage('user', text, new Date().toISOString())
+  const pending = addMessage('assistant', '…')
+  const content = pending.querySelector('.content') as HTMLElement
+  try {
+    const response = await fetch('/api/chat', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/x-ndjson' },
+      body: JSON.stringify({ user, text }),
+    })
+    if (!response.ok || response.body === null) {
+      const body = (await response.json().catch(() => undefined)) as ApiError | undefined
+      throw new Error(body?.error.message ?? `HTTP ${response.status}`)
+    }
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader()
+    let buffered = ''
+    let streamed = ''
+    let result: ChatResult | undefined
+    for (;;) {
+      const { value, done } = await reader.read()
+      if (value) buffered += value
+      const lines = buffered.split('\n')
+      buffered = done ? '' : (lines.pop() ?? '')
+      for (const line of lines) {
+        if (line.trim() === '') continue
+        const event = JSON.parse(line) as
+          | { type: 'chunk'; text: string }
+          | ({ type: 'reply' } & ChatResult)
+          | ({ type: 'error' } & ApiError)
+        if (event.type === 'chunk') {
+          streamed += event.text
+          content.textContent = streamed
+        } else if (event.type === 'reply') {
+          result = event
+        } else {
+          throw new Error(event.error.message)
+        }
+      }
+      if (done) break
+    }
+    if (result === undefined) throw new Error('the reply was cut off')
+    content.textContent = result.reply
+    pending.className = `message ${result.command ? 'system' : 'assistant'}`
+    pending.dataset.role = result.command ? 'system' : 'assistant'
+    setVoice(result.voiceOn)
+    if (result.command === 'clear') await loadHistory()
+    if (result.voice) addAudio(pending, result.voice)
+    else if (result.voiceError) addMessage('error', `No voice for this reply: ${result.voiceError}`)
+  } catch (error) {
+    pending.remove()
+    addMessage('error', error instanceof Error ? error.message : String(error))
+  }
+}
+
+function updateCount(): void {
+  const used = [...input.value].length
+  count.textContent = used > MAX_CHARS - 200 ? `${used}/${MAX_CHARS}` : ''
+  input.style.height = 'auto'
+  input.style.height = `${Math.min(input.scrollHeight, 160)}px`
+}
+
+form.addEventListener('submit', (event) => {
+  event.preventDefault()
+  const text = input.value.trim()
+  if (text === '' || send.disabled) return
+  input.value = ''
+  updateCount()
+  send.disabled = true
+  void sendMessage(text).finally(() => {
+    send.disabled = false
+    input.focus()
+  })
+})
+
+input.addEventListener('input', updateCount)
+input.addEventListener('keydown', (event) => {
+  if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+    event.preventDefault()
+    form.requestSubmit()
+  }
+})
+
+voiceButton.addEventListener('click', () => {
+  const wanted = voiceButton.getAttribute('aria-pressed') !== 'true'
+  api<{ voiceOn: boolean }>('/api/voice', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ user, on: wanted }),
+  })
+    .then((r) => {
+      setVoice(r.voiceOn)
+      addMessage('system', r.voiceOn ? 'Voice replies are on.' : 'Voice replies are off.')
+    })
+    .catch((error: unknown) => addMessage('error', error instanceof Error ? error.message : String(error)))
+})
+
+if ('serviceWorker' in navigator) {
+  navigator.serviceWorker.register('/sw.js').catch((error: unknown) => {
+    console.warn('service worker not registered:', error)
+  })
+  // The service worker serves the shell from cache and refreshes it behind the scenes; it says so
+  // when a refreshed copy differs, and the next load shows it.
+  navigator.serviceWorker.addEventListener('message', (event: MessageEvent) => {
+    const data = event.data as { type?: string } | undefined
+    if (data?.type === 'taurobot:updated') showNotice('A new version of TauroBot is ready: reload to use it.')
+  })
+}
+
+window.addEventListener('online', () => void loadHistory())
+void loadHistory()

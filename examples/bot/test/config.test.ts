@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest'
+import { ConfigError, loadConfig } from '../src/config.js'
+import { RateLimiter } from '../src/rate-limit.js'
+
+describe('loadConfig', () => {
+  it('needs nothing: web chat on 3000, offline replies, files in ./memory', () => {
+    const config = loadConfig({}, '/srv/bot')
+    expect(config).toMatchObject({
+      port: 3000,
+      memoryDir: '/srv/bot/memory',
+      redisUrl: undefined,
+      ollamaHost: undefined,
+      telegramToken: undefined,
+      voiceLanguage: 'en',
+      rateLimitPerMinute: 20,
+    })
+  })
+
+  it('reads every variable', () => {
+    const config = loadConfig(
+      {
+        PORT: '0',
+        MEMORY_DIR: 'data',
+        REDIS_URL: 'redis://127.0.0.1:6379',
+        OLLAMA_HOST: '127.0.0.1:11434',
+        OLLAMA_MODEL: 'qwen2.5:0.5b',
+        CONTEXT_MESSAGES: '6',
+        TELEGRAM_BOT_TOKEN: '123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+        TELEGRAM_API_ROOT: 'http://127.0.0.1:8081/',
+        VOICE_LANGUAGE: 'it',
+        RATE_LIMIT_PER_MINUTE: '5',
+      },
+      '/srv/bot',
+    )
+    expect(config.port).toBe(0)
+    expect(config.memoryDir).toBe('/srv/bot/data')
+    expect(config.ollamaHost?.href).toBe('http://127.0.0.1:11434/')
+    expect(config.ollamaModel).toBe('qwen2.5:0.5b')
+    expect(config.contextMessages).toBe(6)
+    expect(config.telegramApiRoot).toBe('http://127.0.0.1:8081')
+    expect(config.voiceLanguage).toBe('it')
+    expect(config.rateLimitPerMinute).toBe(5)
+  })
+
+  it('names the variable and the value it cannot use', () => {
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(
+      new ConfigError('PORT must be an integer from 0 to 65535, got "eighty"'),
+    )
+    expect(() => loadConfig({ PORT: '70000' })).toThrow(
+      /PORT must be an integer from 0 to 65535, got "70000"/,
+    )
+    expect(() => loadConfig({ OLLAMA_HOST: 'ftp://x' })).toThrow(
+      /OLLAMA_HOST must use http or https, got "ftp:\/\/x"/,
+    )
+    expect(() => loadConfig({ OLLAMA_HOST: 'http://u:p@host' })).toThrow(
+      /OLLAMA_HOST must be a plain base URL/,
+    )
+    expect(() => loadConfig({ VOICE_LANGUAGE: 'english!' })).toThrow(/VOICE_LANGUAGE must be a language code/)
+    expect(() => loadConfig({ RATE_LIMIT_PER_MINUTE: '0' })).toThrow(
+      /RATE_LIMIT_PER_MINUTE must be an integer from 1/,
+    )
+  })
+
+  it('never echoes a malformed token', () => {
+    let message = ''
+    try {
+      loadConfig({ TELEGRAM_BOT_TOKEN: 'secret-but-wrong' })
+    } catch (error) {
+      message = (error as Error).message
+    }
+    expect(message).toMatch(/TELEGRAM_BOT_TOKEN does not look like a bot token/)
+    expect(message).not.toContain('secret-but-wrong')
+  })
+})
+
+describe('RateLimiter', () => {
+  it('allows `limit` messages per sliding window and says how long to wait', () => {
+    let now = 1_000_000
+    const limiter = new RateLimiter({ limit: 3, windowMs: 10_000, now: () => now })
+    expect([1, 2, 3].map(() => limiter.take('a').allowed)).toEqual([true, true, true])
+    expect(limiter.take('a')).toEqual({ allowed: false, retryAfterMs: 10_000 })
+    expect(limiter.take('b').allowed).toBe(true)
+    now += 4_000
+    expect(limiter.take('a')).toEqual({ allowed: false, retryAfterMs: 6_000 })
+    now += 6_000
+    expect(limiter.take('a').allowed).toBe(true)
+  })
+
+  it('forgets the least recently seen users beyond maxUsers', () => {
+    const limiter = new RateLimiter({ limit: 1, maxUsers: 2, now: () => 0 })
+    limiter.take('a')
+    limiter.take('b')
+    limiter.take('c')
+    expect(limiter.take('a').allowed).toBe(true)
+    expect(limiter.take('c').allowed).toBe(false)
+  })
+
+  it('rejects bad options with a RangeError naming them', () => {
+    expect(() => new RateLimiter({ limit: 0 })).toThrow(
+      new RangeError('limit must be a positive integer, got 0'),
+    )
+    expect(() => new RateLimiter({ limit: 1, windowMs: -1 })).toThrow(
+      /windowMs must be a positive number, got -1/,
+    )
+  })
+})
