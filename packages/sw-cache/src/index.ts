@@ -1,7 +1,22 @@
 /**
+ * A small stale-while-revalidate strategy for service workers: one network request per URL,
+ * HTTP freshness, bounded caches without IndexedDB, update notices and offline fallbacks.
+ *
  * @packageDocumentation
  * @module @taurobot/sw-cache
  */
 
+export type { BroadcastUpdateOptions, UpdateMessage } from './broadcast.js'
+export { broadcastUpdate, hasChanged } from './broadcast.js'
+export { isCacheable } from './cache.js'
+export type { DeleteOldCachesOptions } from './delete-old-caches.js'
+export { deleteOldCaches } from './delete-old-caches.js'
 export type { SwCacheErrorCode, SwCacheErrorOptions } from './errors.js'
 export { isSwCacheError, SwCacheError } from './errors.js'
+export { precache } from './precache.js'
+export type {
+  FetchEventLike,
+  Revalidation,
+  StaleWhileRevalidateOptions,
+} from './stale-while-revalidate.js'
+export { staleWhileRevalidate } from './stale-while-revalidate.js'

@@ -1,0 +1,91 @@
+import { badOption } from './errors.js'
+import type { Revalidation } from './stale-while-revalidate.js'
+
+/** The message pages receive when cached content changed. */
+export interface UpdateMessage {
+  type: 'sw-cache:updated'
+  /** Cache that holds the new content. */
+  cacheName: string
+  /** URL whose content changed. */
+  url: string
+}
+
+/** Options of {@link broadcastUpdate}. */
+export interface BroadcastUpdateOptions {
+  /**
+   * `BroadcastChannel` the messages are posted on; pages listen with
+   * `new BroadcastChannel(channelName).onmessage`.
+   * @default 'sw-cache'
+   */
+  channelName?: string
+}
+
+/**
+ * Builds an `onRevalidated` hook that posts one {@link UpdateMessage} per change, after the new
+ * copy is in the cache (so a page that reloads the URL gets it). "Changed" is decided by
+ * {@link hasChanged}.
+ *
+ * @example
+ * ```ts
+ * staleWhileRevalidate(e, { cacheName: 'taurobot-v2', onRevalidated: broadcastUpdate() })
+ * // in the page:
+ * new BroadcastChannel('sw-cache').onmessage = ({ data }) => console.log(`${data.url} changed`)
+ * ```
+ */
+export function broadcastUpdate(
+  options: BroadcastUpdateOptions = {},
+): (revalidation: Revalidation) => Promise<void> {
+  const { channelName = 'sw-cache' } = options
+  if (typeof channelName !== 'string' || !channelName)
+    throw badOption(TypeError, 'channelName', 'a non-empty string', channelName)
+  return async ({ request, cacheName, old, fresh }) => {
+    if (!(await hasChanged(old, fresh))) return
+    const channel = new BroadcastChannel(channelName)
+    channel.postMessage({ type: 'sw-cache:updated', cacheName, url: request.url } satisfies UpdateMessage)
+    channel.close()
+  }
+}
+
+/**
+ * True when `fresh` carries different content than `old`: decided by `ETag` when both have one,
+ * else by a different `Last-Modified` or `Content-Length`, else by comparing the bodies chunk by
+ * chunk (memory bounded by one chunk, stops at the first difference). Equal `Last-Modified` values
+ * are not trusted on their own: they have a one-second resolution. Consumes both bodies.
+ */
+export async function hasChanged(old: Response, fresh: Response): Promise<boolean> {
+  const header = (name: string) => [old.headers.get(name), fresh.headers.get(name)] as const
+  const [oldTag, freshTag] = header('etag')
+  if (oldTag && freshTag) return oldTag !== freshTag
+  for (const name of ['last-modified', 'content-length']) {
+    const [a, b] = header(name)
+    if (a && b && a !== b) return true
+  }
+  return !(await sameBody(old, fresh))
+}
+
+async function sameBody(a: Response, b: Response): Promise<boolean> {
+  const readers = [a.body?.getReader(), b.body?.getReader()]
+  // Next non-empty chunk of a body, or undefined at its end.
+  const next = async (reader: ReadableStreamDefaultReader<Uint8Array> | undefined) => {
+    for (;;) {
+      const chunk = reader && (await reader.read())
+      if (!chunk || chunk.done) return undefined
+      if (chunk.value.length) return chunk.value
+    }
+  }
+  let x: Uint8Array | undefined = new Uint8Array(0)
+  let y: Uint8Array | undefined = x
+  try {
+    for (;;) {
+      if (x?.length === 0) x = await next(readers[0])
+      if (y?.length === 0) y = await next(readers[1])
+      if (!x || !y) return !x && !y
+      const n = Math.min(x.length, y.length)
+      for (let i = 0; i < n; i++) if (x[i] !== y[i]) return false
+      x = x.subarray(n)
+      y = y.subarray(n)
+    }
+  } finally {
+    for (const reader of readers) reader?.cancel().catch(() => {})
+  }
+}

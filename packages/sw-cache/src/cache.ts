@@ -1,0 +1,95 @@
+import { SwCacheError } from './errors.js'
+import { type Limits, STORED_AT, trim } from './expiration.js'
+
+/**
+ * Name of the cache that records every cache name this library opened, so `deleteOldCaches` can
+ * tell our caches from anybody else's without IndexedDB.
+ */
+export const REGISTRY = '@taurobot/sw-cache:registry'
+
+const recorded = new Set<string>()
+
+/** Key of `name` in the registry cache (cache keys must be http(s) URLs). */
+export const registryKey = (name: string): string => `https://sw-cache.invalid/?${encodeURIComponent(name)}`
+
+/** Inverse of {@link registryKey}. */
+export const registryName = (key: Request): string => decodeURIComponent(new URL(key.url).search.slice(1))
+
+/** Forgets that `name` was recorded in this worker, after its cache was deleted. */
+export const forget = (name: string): boolean => recorded.delete(name)
+
+/** Opens a cache and records its name in the registry, once per name and worker lifetime. */
+export async function openCache(name: string): Promise<Cache> {
+  if (!recorded.has(name)) {
+    recorded.add(name)
+    try {
+      await (await caches.open(REGISTRY)).put(registryKey(name), new Response())
+    } catch {
+      // Not recorded means deleteOldCaches may miss this cache later, never that a fetch fails.
+      recorded.delete(name)
+    }
+  }
+  return caches.open(name)
+}
+
+/**
+ * The default cacheability rule: a `200` of our own origin (in browsers `basic`; constructed
+ * responses elsewhere are `default`), never `cors`/`opaque` ones, never `no-store`, never
+ * `Vary: *` (the Cache API refuses those).
+ */
+export function isCacheable(response: Response): boolean {
+  return (
+    response.status === 200 &&
+    response.type !== 'cors' &&
+    !/no-store/i.test(response.headers.get('cache-control') ?? '') &&
+    !response.headers.get('vary')?.includes('*')
+  )
+}
+
+/** True when `response` may answer both requests: equal on every header its `Vary` names. */
+export function sameVariant(response: Response, a: Request, b: Request): boolean {
+  return (response.headers.get('vary') ?? '').split(',').every((name) => {
+    const header = name.trim()
+    return !header || (header !== '*' && a.headers.get(header) === b.headers.get(header))
+  })
+}
+
+/**
+ * A copy of `response` stamped with the storage time, which is how freshness and `maxAgeSeconds`
+ * work without IndexedDB. The copy is unredirected, so it may answer navigations.
+ */
+export function stamp(response: Response, now = Date.now()): Response {
+  const copy = new Response(response.body, response)
+  copy.headers.set(STORED_AT, String(now))
+  return copy
+}
+
+/**
+ * Stores a stamped clone of `response` under `request`, then applies the limits. A
+ * `QuotaExceededError` is reported, purges the oldest half of this cache's entries and the write
+ * is retried once; a second failure rejects.
+ */
+export async function store(
+  cache: Cache,
+  cacheName: string,
+  request: Request,
+  response: Response,
+  limits: Limits,
+  onError: (error: SwCacheError) => void,
+): Promise<void> {
+  try {
+    await cache.put(request, stamp(response.clone()))
+  } catch (cause) {
+    if ((cause as Error | undefined)?.name !== 'QuotaExceededError') throw cause
+    onError(
+      new SwCacheError(
+        'quota-exceeded',
+        `storage quota exceeded while caching ${request.url} in "${cacheName}". Purged the oldest half of this cache and retried; lower maxEntries to stay under the quota.`,
+        { cause, details: { url: request.url, cacheName } },
+      ),
+    )
+    await trim(cache, limits, true)
+    await cache.put(request, stamp(response.clone()))
+  }
+  if (limits.maxEntries !== undefined || limits.maxAgeSeconds !== undefined) await trim(cache, limits)
+}

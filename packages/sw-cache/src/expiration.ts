@@ -1,0 +1,80 @@
+/** Response header on every copy this library stores: when it was stored, in ms since the epoch. */
+export const STORED_AT = 'sw-cache-stored-at'
+
+/** How a cached response may be used right now, per its `Cache-Control` (RFC 9111, RFC 5861). */
+export type Freshness = 'fresh' | 'stale' | 'stale-if-error' | 'expired'
+
+/** When `response` was stored by this library, or `undefined` for a copy it did not stamp (precache). */
+export function storedAt(response: Response): number | undefined {
+  const value = response.headers.get(STORED_AT)
+  return value === null ? undefined : Number(value)
+}
+
+/** True when a stamped copy is older than `maxAgeSeconds`; unstamped (precached) copies never are. */
+export function isExpired(response: Response, maxAgeSeconds: number | undefined, now = Date.now()): boolean {
+  const at = storedAt(response)
+  return maxAgeSeconds !== undefined && at !== undefined && now - at > maxAgeSeconds * 1000
+}
+
+function directive(cacheControl: string, name: string): number | undefined {
+  const match = new RegExp(`(?:^|[,\\s])${name}\\s*=\\s*"?(\\d+)`, 'i').exec(cacheControl)
+  return match ? Number(match[1]) : undefined
+}
+
+/**
+ * Classifies a cached copy:
+ * - `fresh`: younger than its `max-age`, serve without touching the network;
+ * - `stale`: serve now and revalidate in the background. This is the strategy's default, so it also
+ *   covers copies without `max-age`, past a `max-age` without a `stale-while-revalidate` window,
+ *   and precached copies whose storage time is unknown;
+ * - `stale-if-error`: past its explicit `stale-while-revalidate` window, the network must answer,
+ *   but a network failure or 5xx may still be answered with this copy (`stale-if-error` directive
+ *   or the `staleIfError` option);
+ * - `expired`: past every window, only the network may answer.
+ */
+export function freshness(response: Response, staleIfError: number, now = Date.now()): Freshness {
+  const at = storedAt(response)
+  const cacheControl = response.headers.get('cache-control') ?? ''
+  const maxAge = directive(cacheControl, 'max-age')
+  if (at === undefined || maxAge === undefined) return 'stale'
+  // The Age header counts the time the response already spent in upstream caches.
+  const age = (now - at) / 1000 + (Number(response.headers.get('age')) || 0)
+  if (age < maxAge) return 'fresh'
+  const whileRevalidate = directive(cacheControl, 'stale-while-revalidate')
+  if (whileRevalidate === undefined || age < maxAge + whileRevalidate) return 'stale'
+  const ifError = Math.max(staleIfError, directive(cacheControl, 'stale-if-error') ?? 0)
+  return age < maxAge + ifError ? 'stale-if-error' : 'expired'
+}
+
+/** Limits applied by {@link trim}. */
+export interface Limits {
+  /** Most entries the cache may hold after the trim. */
+  maxEntries?: number | undefined
+  /** Stamped entries older than this are deleted. */
+  maxAgeSeconds?: number | undefined
+  /** Absolute URL that is never deleted (the offline fallback page). */
+  keep?: string | undefined
+}
+
+/**
+ * Deletes a cache's oldest stamped entries: the expired ones, and as many more as it takes to hold
+ * at most `maxEntries` (or half the entries when `shrink` is set, after a quota error). Precached
+ * (unstamped) entries and `keep` count toward the limit but are never deleted. Returns how many
+ * entries were deleted.
+ */
+export async function trim(cache: Cache, limits: Limits, shrink = false, now = Date.now()): Promise<number> {
+  // keys() lists entries in insertion order and every write re-inserts, so the oldest come first.
+  const keys = await cache.keys()
+  let excess = shrink ? keys.length >> 1 || 1 : keys.length - (limits.maxEntries ?? keys.length)
+  let deleted = 0
+  for (const key of keys) {
+    if (key.url === limits.keep) continue
+    const response = await cache.match(key)
+    if (!response || storedAt(response) === undefined) continue
+    if (excess <= 0 && !isExpired(response, limits.maxAgeSeconds, now)) break
+    // Deleting with the stored request removes exactly this variant, whatever its Vary header says.
+    if (await cache.delete(key)) deleted++
+    excess--
+  }
+  return deleted
+}

@@ -1,0 +1,44 @@
+import { openCache } from './cache.js'
+import { badOption, SwCacheError } from './errors.js'
+
+/**
+ * Downloads `urls` (bypassing the HTTP cache) and stores them in `cacheName`. Rejects with a
+ * `precache-failed` {@link SwCacheError} naming the URL when any of them fails or answers non-2xx,
+ * and then stores nothing: passed to `installEvent.waitUntil`, it fails the install so a broken
+ * release never activates. Precached entries are never evicted by `maxEntries`/`maxAgeSeconds`.
+ *
+ * @example
+ * ```ts
+ * addEventListener('install', (e) => e.waitUntil(precache('taurobot-v2', ['/', '/index.html', '/manifest.json'])))
+ * ```
+ */
+export function precache(cacheName: string, urls: readonly (string | Request)[]): Promise<void> {
+  if (typeof cacheName !== 'string' || !cacheName)
+    throw badOption(TypeError, 'cacheName', 'a non-empty string', cacheName)
+  if (!Array.isArray(urls)) throw badOption(TypeError, 'urls', 'an array of URLs', urls)
+  return download(cacheName, urls)
+}
+
+async function download(cacheName: string, urls: readonly (string | Request)[]): Promise<void> {
+  const cache = await openCache(cacheName)
+  const responses = await Promise.all(
+    urls.map(async (url) => {
+      const request = new Request(url, { cache: 'reload' })
+      const fail = (cause: unknown, status?: number) =>
+        new SwCacheError(
+          'precache-failed',
+          `cannot precache ${request.url} into "${cacheName}": ${status ? `HTTP ${status}` : 'network error'}. Fix or remove it; the install fails so the previous version stays active.`,
+          { cause, details: { url: request.url, cacheName, status } },
+        )
+      const response = await fetch(request).catch((cause) => {
+        throw fail(cause)
+      })
+      if (!response.ok) throw fail(undefined, response.status)
+      return [request, response] as const
+    }),
+  )
+  // Copies lose the redirected flag, so a precached page may answer navigations.
+  await Promise.all(
+    responses.map(([request, response]) => cache.put(request, new Response(response.body, response))),
+  )
+}

@@ -1,0 +1,209 @@
+import { isCacheable, openCache, sameVariant, store } from './cache.js'
+import { badOption, SwCacheError } from './errors.js'
+import { type Freshness, freshness, isExpired } from './expiration.js'
+
+/** What the strategy needs from a fetch event: a `FetchEvent`, or anything shaped like one. */
+export interface FetchEventLike {
+  /** The request to answer. */
+  readonly request: Request
+  /** Keeps the worker alive until the background revalidation settles. */
+  waitUntil(promise: Promise<unknown>): void
+}
+
+/** What {@link StaleWhileRevalidateOptions.onRevalidated} receives after a cached entry was replaced. */
+export interface Revalidation {
+  /** The request that was revalidated. */
+  request: Request
+  /** The cache that holds the entry. */
+  cacheName: string
+  /** The copy that was in the cache before the revalidation. */
+  old: Response
+  /** A clone of the network response that replaced it. */
+  fresh: Response
+}
+
+/** Options of {@link staleWhileRevalidate}. */
+export interface StaleWhileRevalidateOptions {
+  /** Cache that answers and is kept up to date. */
+  cacheName: string
+  /**
+   * Most entries the cache holds; the oldest written are deleted first. Precached entries and the
+   * fallback page count but are never deleted.
+   * @default unlimited
+   */
+  maxEntries?: number
+  /**
+   * Entries stored longer ago than this are neither served nor kept. Precached entries never expire.
+   * @default unlimited
+   */
+  maxAgeSeconds?: number
+  /**
+   * Path or URL of a precached page that answers navigations when both the cache and the network
+   * fail. Other requests get a network error instead.
+   * @default no fallback
+   */
+  fallback?: string
+  /**
+   * Seconds past a response's explicit `stale-while-revalidate` window during which a network
+   * failure or 5xx is still answered with the stale copy (like the RFC 5861 `stale-if-error`
+   * directive, which is honoured too).
+   * @default 0
+   */
+  staleIfError?: number
+  /**
+   * Decides which network responses are stored.
+   * @default a 200 of the same origin, not `no-store`, not `Vary: *`
+   */
+  cacheable?: (response: Response, request: Request) => boolean
+  /**
+   * Receives background failures (revalidation, quota), which never become unhandled rejections.
+   * @default console.warn
+   */
+  onError?: (error: SwCacheError) => void
+  /**
+   * Called after a revalidation replaced a cached entry; `broadcastUpdate()` builds one that tells
+   * pages when the content changed. Its failures go to `onError`.
+   * @default none
+   */
+  onRevalidated?: (revalidation: Revalidation) => unknown
+}
+
+interface Settings extends Required<Pick<StaleWhileRevalidateOptions, 'cacheName' | 'staleIfError'>> {
+  maxEntries: number | undefined
+  maxAgeSeconds: number | undefined
+  keep: string | undefined
+  cacheable: (response: Response, request: Request) => boolean
+  onError: (error: SwCacheError) => void
+  onRevalidated: StaleWhileRevalidateOptions['onRevalidated']
+}
+
+/** One network request per cache and URL, shared by every request that arrives while it runs. */
+interface Flight {
+  request: Request
+  response: Promise<Response>
+  /** Settles (never rejects) once the cache was updated and hooks ran. */
+  done: Promise<unknown>
+}
+
+const flights = new Map<string, Flight>()
+
+/**
+ * Answers a fetch event stale-while-revalidate: from the cache at once when it holds a copy, while
+ * one background request per URL refreshes it under `event.waitUntil`; from the network on a miss.
+ * Rejects with a `network-and-cache-failed` {@link SwCacheError} (a network error for the page)
+ * when neither can answer and no fallback applies.
+ *
+ * @example
+ * ```ts
+ * addEventListener('fetch', (e) => {
+ *   if (e.request.method !== 'GET') return
+ *   e.respondWith(staleWhileRevalidate(e, { cacheName: 'taurobot-v2', maxEntries: 100, fallback: '/index.html' }))
+ * })
+ * ```
+ */
+export function staleWhileRevalidate(
+  event: FetchEventLike,
+  options: StaleWhileRevalidateOptions,
+): Promise<Response> {
+  if (typeof event?.waitUntil !== 'function' || !event.request)
+    throw badOption(TypeError, 'event', 'an object with request and waitUntil', event)
+  const settings = check(options, event.request.url)
+  const { request } = event
+  // The Cache API stores neither non-GET responses nor partial ones.
+  if (request.method !== 'GET' || request.headers.has('range')) return fetch(request)
+  let background: Promise<unknown> | undefined
+  let answered!: () => void
+  event.waitUntil(new Promise<void>((resolve) => (answered = resolve)).then(() => background))
+  return respond(request, settings, (flight) => (background = flight.done)).finally(answered)
+}
+
+async function respond(request: Request, o: Settings, started: (flight: Flight) => void): Promise<Response> {
+  const cache = await openCache(o.cacheName)
+  let cached = await cache.match(request)
+  if (cached && isExpired(cached, o.maxAgeSeconds)) cached = undefined
+  const state: Freshness | 'miss' = cached ? freshness(cached, o.staleIfError) : 'miss'
+  if (cached && state === 'fresh') return cached
+  const flight = revalidate(cache, request, o)
+  started(flight)
+  if (cached && state === 'stale') return cached
+  try {
+    const response = await answer(flight, request)
+    if (!cached || state !== 'stale-if-error' || response.status < 500) return response
+  } catch (cause) {
+    if (cached && state === 'stale-if-error') return cached
+    const page = request.mode === 'navigate' && o.keep && (await caches.match(o.keep))
+    if (page) return page
+    throw new SwCacheError(
+      'network-and-cache-failed',
+      `${request.url} is not in "${o.cacheName}" and the network failed. Precache it, or set fallback for navigations.`,
+      { cause, details: { url: request.url, cacheName: o.cacheName } },
+    )
+  }
+  return cached
+}
+
+/** This request's own response from a shared flight: a clone, or its own fetch if `Vary` forbids sharing. */
+async function answer(flight: Flight, request: Request): Promise<Response> {
+  const response = await flight.response
+  return flight.request === request || sameVariant(response, flight.request, request)
+    ? response.clone()
+    : fetch(request)
+}
+
+function revalidate(cache: Cache, request: Request, o: Settings): Flight {
+  const key = `${o.cacheName} ${request.url}`
+  const running = flights.get(key)
+  if (running) return running
+  // no-cache: a revalidation must reach the origin (with a conditional request), not be answered
+  // by the HTTP cache, or changes would be missed.
+  const response = fetch(request, { cache: 'no-cache' })
+  const done = response
+    .then(async (fresh) => {
+      if (!o.cacheable(fresh, request)) return
+      const old = o.onRevalidated && (await cache.match(request))
+      await store(cache, o.cacheName, request, fresh, o, o.onError)
+      if (old) await o.onRevalidated?.({ request, cacheName: o.cacheName, old, fresh: fresh.clone() })
+    })
+    .catch((cause) =>
+      o.onError(
+        new SwCacheError(
+          'revalidation-failed',
+          `could not refresh ${request.url} in "${o.cacheName}"; the cached copy, if any, stays. Check the network and the origin.`,
+          { cause, details: { url: request.url, cacheName: o.cacheName } },
+        ),
+      ),
+    )
+    .finally(() => flights.delete(key))
+  const flight = { request, response, done }
+  flights.set(key, flight)
+  return flight
+}
+
+function check(options: StaleWhileRevalidateOptions, base: string): Settings {
+  if (typeof options !== 'object' || options === null)
+    throw badOption(TypeError, 'options', 'an object', options)
+  const { cacheName, maxEntries, maxAgeSeconds, fallback, staleIfError = 0 } = options
+  if (typeof cacheName !== 'string' || !cacheName)
+    throw badOption(TypeError, 'cacheName', 'a non-empty string', cacheName)
+  if (maxEntries !== undefined && !(Number.isInteger(maxEntries) && maxEntries > 0))
+    throw badOption(RangeError, 'maxEntries', 'a positive integer', maxEntries)
+  if (maxAgeSeconds !== undefined && !(typeof maxAgeSeconds === 'number' && maxAgeSeconds > 0))
+    throw badOption(RangeError, 'maxAgeSeconds', 'a positive number', maxAgeSeconds)
+  if (!(typeof staleIfError === 'number' && staleIfError >= 0))
+    throw badOption(RangeError, 'staleIfError', 'a number >= 0', staleIfError)
+  if (fallback !== undefined && (typeof fallback !== 'string' || !fallback))
+    throw badOption(TypeError, 'fallback', 'a non-empty string', fallback)
+  for (const name of ['cacheable', 'onError', 'onRevalidated'] as const)
+    if (options[name] !== undefined && typeof options[name] !== 'function')
+      throw badOption(TypeError, name, 'a function', options[name])
+  return {
+    cacheName,
+    maxEntries,
+    maxAgeSeconds,
+    staleIfError,
+    keep: fallback && new URL(fallback, base).href,
+    cacheable: options.cacheable ?? isCacheable,
+    onError: options.onError ?? console.warn,
+    onRevalidated: options.onRevalidated,
+  }
+}

@@ -1,0 +1,336 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { STORED_AT } from '../src/expiration.js'
+import { isCacheable, isSwCacheError, type SwCacheError, staleWhileRevalidate } from '../src/index.js'
+import { installCaches, type MemoryCacheStorage } from './memory-cache-storage.js'
+import { fetchEvent, navigation, type Origin, startOrigin } from './origin.js'
+
+let origin: Origin
+let storage: MemoryCacheStorage
+let errors: SwCacheError[]
+const unhandled: unknown[] = []
+const onUnhandled = (reason: unknown) => unhandled.push(reason)
+
+beforeEach(async () => {
+  origin = await startOrigin()
+  storage = installCaches()
+  errors = []
+  unhandled.length = 0
+  process.on('unhandledRejection', onUnhandled)
+})
+
+afterEach(async () => {
+  process.off('unhandledRejection', onUnhandled)
+  expect(unhandled).toEqual([])
+  await origin.close()
+})
+
+const options = (extra: Partial<Parameters<typeof staleWhileRevalidate>[1]> = {}) => ({
+  cacheName: 'runtime',
+  onError: (error: SwCacheError) => errors.push(error),
+  ...extra,
+})
+
+/** Runs the strategy for `request` and waits for its background work. */
+async function serve(request: Request | string, extra = {}) {
+  const event = fetchEvent(request)
+  const response = await staleWhileRevalidate(event, options(extra))
+  const body = await response.text()
+  await event.settled()
+  return { response, body }
+}
+
+/** Puts a stamped copy into the cache as if it had been stored `ageSeconds` ago. */
+async function seed(path: string, body: string, headers: Record<string, string> = {}, ageSeconds = 0) {
+  const cache = await storage.open('runtime')
+  await cache.put(
+    origin.url(path),
+    new Response(body, { headers: { ...headers, [STORED_AT]: String(Date.now() - ageSeconds * 1000) } }),
+  )
+}
+
+const stored = async (path: string) => (await storage.open('runtime')).match(origin.url(path))
+
+describe('staleWhileRevalidate: hit, miss, revalidate', () => {
+  it('fetches and stores a stamped copy on a miss, then answers from the cache and refreshes it', async () => {
+    origin.routes.set('/a', { body: 'v1' })
+    const miss = await serve(origin.url('/a'))
+    expect(miss.body).toBe('v1')
+    expect(origin.hits('/a')).toBe(1)
+    expect(Number((await stored('/a'))?.headers.get(STORED_AT))).toBeGreaterThan(0)
+
+    origin.routes.set('/a', { body: 'v2' })
+    const hit = await serve(origin.url('/a'))
+    expect(hit.body).toBe('v1')
+    expect(origin.hits('/a')).toBe(2)
+    expect(await (await stored('/a'))?.text()).toBe('v2')
+
+    expect((await serve(origin.url('/a'))).body).toBe('v2')
+    expect(errors).toEqual([])
+  })
+
+  it('keeps the revalidation under waitUntil and sends it past the HTTP cache', async () => {
+    origin.routes.set('/a', { body: 'v1' })
+    await seed('/a', 'v0')
+    const event = fetchEvent(origin.url('/a'))
+    const response = await staleWhileRevalidate(event, options())
+    expect(await response.text()).toBe('v0')
+    expect(event.pending).toHaveLength(1)
+    await event.settled()
+    expect(await (await stored('/a'))?.text()).toBe('v1')
+    // cache: 'no-cache' becomes a Cache-Control: max-age=0 request header (Fetch standard).
+    expect(origin.requests[0]?.headers['cache-control']).toBe('max-age=0')
+  })
+
+  it('sends one origin request for 20 concurrent hits', async () => {
+    origin.routes.set('/hot', { body: 'new', delayMs: 100 })
+    await seed('/hot', 'old')
+    const events = Array.from({ length: 20 }, () => fetchEvent(origin.url('/hot')))
+    const bodies = await Promise.all(
+      events.map(async (event) => (await staleWhileRevalidate(event, options())).text()),
+    )
+    await Promise.all(events.map((event) => event.settled()))
+    expect(bodies).toEqual(Array(20).fill('old'))
+    expect(origin.hits('/hot')).toBe(1)
+    expect(await (await stored('/hot'))?.text()).toBe('new')
+  })
+
+  it('sends one origin request for 20 concurrent misses, each answered with its own response', async () => {
+    origin.routes.set('/cold', { body: 'x'.repeat(100_000), delayMs: 100 })
+    const events = Array.from({ length: 20 }, () => fetchEvent(origin.url('/cold')))
+    const responses = await Promise.all(events.map((event) => staleWhileRevalidate(event, options())))
+    expect(new Set(responses).size).toBe(20)
+    const bodies = await Promise.all(responses.map((response) => response.text()))
+    await Promise.all(events.map((event) => event.settled()))
+    expect(bodies.every((body) => body.length === 100_000)).toBe(true)
+    expect(origin.hits('/cold')).toBe(1)
+    expect((await storage.open('runtime')).entries).toHaveLength(1)
+  })
+
+  it('reports a failed revalidation and still answers from the cache, without an unhandled rejection', async () => {
+    origin.routes.set('/a', { fail: true })
+    await seed('/a', 'cached')
+    expect((await serve(origin.url('/a'))).body).toBe('cached')
+    expect(errors.map((error) => error.code)).toEqual(['revalidation-failed'])
+    expect(errors[0]?.details).toEqual({ url: origin.url('/a'), cacheName: 'runtime' })
+    expect(errors[0]?.cause).toBeInstanceOf(TypeError)
+  })
+
+  it('rejects with one typed error when the cache misses and the network fails', async () => {
+    origin.routes.set('/api', { fail: true })
+    const event = fetchEvent(origin.url('/api'))
+    const failure = await staleWhileRevalidate(event, options()).catch((error: unknown) => error)
+    expect(isSwCacheError(failure, 'network-and-cache-failed')).toBe(true)
+    expect((failure as SwCacheError).message).toContain(origin.url('/api'))
+    await event.settled()
+  })
+
+  it('falls back to the precached page for navigations only', async () => {
+    origin.routes.set('/offline-page', { fail: true })
+    origin.routes.set('/api', { fail: true })
+    await (await storage.open('runtime')).put(origin.url('/index.html'), new Response('<shell>'))
+    const page = await serve(navigation(origin.url('/offline-page')), { fallback: '/index.html' })
+    expect(page.body).toBe('<shell>')
+    const api = fetchEvent(origin.url('/api'))
+    const failure = await staleWhileRevalidate(api, options({ fallback: '/index.html' })).catch((e) => e)
+    expect(isSwCacheError(failure, 'network-and-cache-failed')).toBe(true)
+    await api.settled()
+  })
+
+  it('answers an origin error without storing it', async () => {
+    origin.routes.set('/broken', { status: 500, body: 'oops' })
+    const { response, body } = await serve(origin.url('/broken'))
+    expect([response.status, body]).toEqual([500, 'oops'])
+    expect(await stored('/broken')).toBeUndefined()
+  })
+})
+
+describe('staleWhileRevalidate: freshness (RFC 9111 max-age, RFC 5861)', () => {
+  it('serves a copy fresh under its max-age without any network request', async () => {
+    origin.routes.set('/f', { body: 'new' })
+    await seed('/f', 'cached', { 'cache-control': 'max-age=60' }, 10)
+    expect((await serve(origin.url('/f'))).body).toBe('cached')
+    expect(origin.hits('/f')).toBe(0)
+  })
+
+  it('counts the Age header into the age of the copy', async () => {
+    origin.routes.set('/f', { body: 'new' })
+    await seed('/f', 'cached', { 'cache-control': 'max-age=60', age: '55' }, 10)
+    expect((await serve(origin.url('/f'))).body).toBe('cached')
+    expect(origin.hits('/f')).toBe(1)
+  })
+
+  it('serves and revalidates inside the stale-while-revalidate window', async () => {
+    origin.routes.set('/f', { body: 'new' })
+    await seed('/f', 'cached', { 'cache-control': 'max-age=60, stale-while-revalidate=60' }, 90)
+    expect((await serve(origin.url('/f'))).body).toBe('cached')
+    expect(origin.hits('/f')).toBe(1)
+    expect(await (await stored('/f'))?.text()).toBe('new')
+  })
+
+  it('waits for the network past the stale-while-revalidate window', async () => {
+    origin.routes.set('/f', { body: 'new' })
+    await seed('/f', 'cached', { 'cache-control': 'max-age=60, stale-while-revalidate=60' }, 150)
+    expect((await serve(origin.url('/f'))).body).toBe('new')
+  })
+
+  // Both stale-if-error windows count from the end of max-age: at 150 s the copy is 90 s stale.
+  it('past the window, a failure is an error unless stale-if-error allows the stale copy', async () => {
+    const cc = { 'cache-control': 'max-age=60, stale-while-revalidate=60' }
+    origin.routes.set('/f', { status: 503, body: 'down' })
+    await seed('/f', 'cached', cc, 150)
+    expect((await serve(origin.url('/f'))).body).toBe('down')
+    expect((await serve(origin.url('/f'), { staleIfError: 100 })).body).toBe('cached')
+    origin.routes.set('/f', { fail: true })
+    expect((await serve(origin.url('/f'), { staleIfError: 100 })).body).toBe('cached')
+    await seed('/f', 'cached', { 'cache-control': `${cc['cache-control']}, stale-if-error=100` }, 150)
+    expect((await serve(origin.url('/f'))).body).toBe('cached')
+    await seed('/f', 'cached', { 'cache-control': `${cc['cache-control']}, stale-if-error=80` }, 150)
+    const event = fetchEvent(origin.url('/f'))
+    const failure = await staleWhileRevalidate(event, options()).catch((e) => e)
+    expect(isSwCacheError(failure, 'network-and-cache-failed')).toBe(true)
+    await event.settled()
+  })
+
+  it('is plain stale-while-revalidate without such headers, however old the copy', async () => {
+    origin.routes.set('/f', { body: 'new' })
+    await seed('/f', 'cached', {}, 10 * 365 * 86400)
+    expect((await serve(origin.url('/f'))).body).toBe('cached')
+    expect(origin.hits('/f')).toBe(1)
+  })
+})
+
+describe('staleWhileRevalidate: what gets cached', () => {
+  it.each([
+    ['404', { status: 404 }],
+    ['206', { status: 206 }],
+    ['no-store', { headers: { 'cache-control': 'private, no-store' } }],
+    ['Vary: *', { headers: { vary: '*' } }],
+  ])('never stores a %s response', async (_name, route) => {
+    origin.routes.set('/x', { body: 'body', ...route })
+    await serve(origin.url('/x'))
+    expect(await stored('/x')).toBeUndefined()
+  })
+
+  it('by default stores only 200s that are not cross-origin', () => {
+    const cors = new Response('body')
+    Object.defineProperty(cors, 'type', { value: 'cors' })
+    expect(isCacheable(cors)).toBe(false)
+    expect(isCacheable(new Response('body', { status: 201 }))).toBe(false)
+    expect(isCacheable(new Response('body'))).toBe(true)
+  })
+
+  it('stores what a custom cacheable rule accepts', async () => {
+    origin.routes.set('/created', { status: 201, body: 'made' })
+    await serve(origin.url('/created'), { cacheable: (response: Response) => response.ok })
+    expect(await (await stored('/created'))?.text()).toBe('made')
+  })
+
+  it('passes Range and non-GET requests through to the network', async () => {
+    origin.routes.set('/video', (request) => ({ status: 206, body: `range ${request.headers.range}` }))
+    const range = fetchEvent(new Request(origin.url('/video'), { headers: { range: 'bytes=0-1' } }))
+    expect(await (await staleWhileRevalidate(range, options())).text()).toBe('range bytes=0-1')
+    expect(range.pending).toEqual([])
+    origin.routes.set('/post', { body: 'posted' })
+    const post = fetchEvent(new Request(origin.url('/post'), { method: 'POST', body: 'x' }))
+    expect(await (await staleWhileRevalidate(post, options())).text()).toBe('posted')
+    expect((await storage.open('runtime')).entries).toHaveLength(0)
+  })
+
+  it('respects Vary in match, put and shared requests', async () => {
+    origin.routes.set('/neg', (request) => ({
+      headers: { vary: 'Accept' },
+      body: `as ${request.headers.accept}`,
+      delayMs: 50,
+    }))
+    const json = () => new Request(origin.url('/neg'), { headers: { accept: 'application/json' } })
+    const html = () => new Request(origin.url('/neg'), { headers: { accept: 'text/html' } })
+    const [a, b] = await Promise.all([serve(json()), serve(html())])
+    expect([a.body, b.body]).toEqual(['as application/json', 'as text/html'])
+    expect((await storage.open('runtime')).entries).toHaveLength(1)
+    await serve(html())
+    expect((await storage.open('runtime')).entries).toHaveLength(2)
+    expect((await serve(json())).body).toBe('as application/json')
+    expect((await serve(html())).body).toBe('as text/html')
+  })
+})
+
+describe('staleWhileRevalidate: bounded cache', () => {
+  it('keeps at most maxEntries, deleting the oldest written, never precached entries or the fallback', async () => {
+    const cache = await storage.open('runtime')
+    await cache.put(origin.url('/index.html'), new Response('<shell>'))
+    for (const path of ['/1', '/2', '/3', '/4', '/5']) origin.routes.set(path, { body: path })
+    for (const path of ['/1', '/2', '/3', '/4', '/5']) await serve(origin.url(path), { maxEntries: 3 })
+    expect((await cache.keys()).map((request) => new URL(request.url).pathname)).toEqual([
+      '/index.html',
+      '/4',
+      '/5',
+    ])
+    await serve(origin.url('/index.html'), { maxEntries: 2, fallback: '/index.html' })
+    origin.routes.set('/6', { body: '/6' })
+    await serve(origin.url('/6'), { maxEntries: 2, fallback: '/index.html' })
+    expect((await cache.keys()).map((request) => new URL(request.url).pathname)).toEqual([
+      '/index.html',
+      '/6',
+    ])
+  })
+
+  it('neither serves nor keeps entries older than maxAgeSeconds', async () => {
+    origin.routes.set('/old', { body: 'new' })
+    await seed('/stale', 'stale', {}, 120)
+    await seed('/old', 'old', {}, 120)
+    expect((await serve(origin.url('/old'), { maxAgeSeconds: 60 })).body).toBe('new')
+    // The write that followed swept the other expired entry too.
+    expect(await stored('/stale')).toBeUndefined()
+    expect(await (await stored('/old'))?.text()).toBe('new')
+  })
+
+  it('on QuotaExceededError purges the oldest entries, retries and reports it', async () => {
+    for (const path of ['/1', '/2', '/3', '/4']) await seed(path, path)
+    origin.routes.set('/big', { body: 'big' })
+    const cache = await storage.open('runtime')
+    cache.quotaFailures = 1
+    expect((await serve(origin.url('/big'))).body).toBe('big')
+    expect(errors.map((error) => error.code)).toEqual(['quota-exceeded'])
+    expect(isSwCacheError(errors[0]) && (errors[0].cause as DOMException).name).toBe('QuotaExceededError')
+    expect((await cache.keys()).map((request) => new URL(request.url).pathname)).toEqual(['/3', '/4', '/big'])
+  })
+
+  it('reports a second quota failure too, and the page still gets its response', async () => {
+    origin.routes.set('/big', { body: 'big' })
+    ;(await storage.open('runtime')).quotaFailures = 2
+    expect((await serve(origin.url('/big'))).body).toBe('big')
+    expect(errors.map((error) => error.code)).toEqual(['quota-exceeded', 'revalidation-failed'])
+    expect(await stored('/big')).toBeUndefined()
+  })
+})
+
+describe('staleWhileRevalidate: options are checked up front', () => {
+  const event = () => fetchEvent('http://127.0.0.1/x')
+  it.each([
+    [{ cacheName: '' }, TypeError, 'cacheName must be a non-empty string, got ""'],
+    [{ cacheName: 7 }, TypeError, 'cacheName must be a non-empty string, got 7'],
+    [{ cacheName: 'c', maxEntries: 0 }, RangeError, 'maxEntries must be a positive integer, got 0'],
+    [{ cacheName: 'c', maxEntries: 1.5 }, RangeError, 'maxEntries must be a positive integer, got 1.5'],
+    [{ cacheName: 'c', maxAgeSeconds: -1 }, RangeError, 'maxAgeSeconds must be a positive number, got -1'],
+    [{ cacheName: 'c', maxAgeSeconds: '9' }, RangeError, 'maxAgeSeconds must be a positive number, got "9"'],
+    [{ cacheName: 'c', staleIfError: Number.NaN }, RangeError, 'staleIfError must be a number >= 0, got NaN'],
+    [{ cacheName: 'c', fallback: '' }, TypeError, 'fallback must be a non-empty string, got ""'],
+    [{ cacheName: 'c', onError: 'log' }, TypeError, 'onError must be a function, got "log"'],
+    [{ cacheName: 'c', cacheable: true }, TypeError, 'cacheable must be a function, got true'],
+    [
+      { cacheName: 'c', onRevalidated: {} },
+      TypeError,
+      'onRevalidated must be a function, got [object Object]',
+    ],
+    [null, TypeError, 'options must be an object, got null'],
+  ])('rejects %o', (bad, Kind, message) => {
+    const call = () => staleWhileRevalidate(event(), bad as never)
+    expect(call).toThrow(Kind)
+    expect(call).toThrow(message)
+  })
+
+  it('rejects an event without request or waitUntil', () => {
+    expect(() => staleWhileRevalidate({} as never, { cacheName: 'c' })).toThrow(TypeError)
+    expect(() => staleWhileRevalidate({} as never, { cacheName: 'c' })).toThrow(/^event must be/)
+  })
+})
