@@ -34,6 +34,8 @@ export class PythonJsonMemory {
   conversations: Record<string, PythonMessage[]> = {}
   /** Whole-file writes performed. */
   saves = 0
+  /** Saves that failed; like the Python bot, a failed save is logged and the bot carries on. */
+  errors = 0
   private unsaved = 0
   private bakMade = false
 
@@ -66,6 +68,14 @@ export class PythonJsonMemory {
 
   async save(): Promise<void> {
     this.unsaved = 0
+    try {
+      await this.write()
+    } catch {
+      this.errors += 1
+    }
+  }
+
+  private async write(): Promise<void> {
     await mkdir(dirname(this.path), { recursive: true })
     if (existsSync(this.path)) {
       if (this.saveEvery === 1) {

@@ -1,6 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { basename, join } from 'node:path'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { basename, dirname, join } from 'node:path'
 import type { BenchResult, ChartSpec, Row } from './result.js'
 
 /** What a bench gets from the harness. */
@@ -69,7 +68,10 @@ export async function runBench(file: string, def: BenchDefinition): Promise<neve
     result.status = 'skipped'
     result.reason = missing
   } else {
-    tmpDir = mkdtempSync(join(tmpdir(), `taurobot-bench-${name}-`))
+    // On the project's disk (gitignored), not a tmpfs: fsync must cost what it costs for users.
+    const scratchRoot = join(dirname(file), 'results', 'tmp')
+    mkdirSync(scratchRoot, { recursive: true })
+    tmpDir = mkdtempSync(join(scratchRoot, `${name}-`))
     const ctx: BenchContext = {
       quick,
       tmpDir,

@@ -10,7 +10,11 @@ export interface BenchStore {
   add(event: ChatEvent): Promise<unknown>
   /** Durable saves so far, as the store itself counts them. */
   saves(): number
+  /** Writes what is pending now (a no-op for stores that save inside `add`). */
+  flush(): Promise<void>
   close(): Promise<void>
+  /** The snapshot file every store here writes. */
+  readonly path: string
 }
 
 export type StoreKind = 'ours' | 'python-every-message' | 'python-every-5' | 'lowdb'
@@ -39,7 +43,9 @@ export async function openStore(
     return {
       add: (e) => store.addMessage(userId(e.user), e.role, e.content),
       saves: () => store.saves,
+      flush: () => store.close(),
       close: () => store.close(),
+      path,
     }
   }
   if (kind === 'lowdb') {
@@ -47,7 +53,9 @@ export async function openStore(
     return {
       add: (e) => store.addMessage(userId(e.user), e.role, e.content),
       saves: () => store.saves,
+      flush: async () => {},
       close: () => store.close(),
+      path,
     }
   }
   const { openMemory } = await loadMemory()
@@ -62,7 +70,9 @@ export async function openStore(
   return {
     add: (e) => memory.add(userId(e.user), { role: e.role, content: e.content }),
     saves: () => saves,
+    flush: () => memory.flush(),
     close: () => memory.close(),
+    path,
   }
 }
 
@@ -98,6 +108,7 @@ export async function fileBackendReady(dir: string): Promise<string | null> {
     await memory.close()
     return null
   } catch (error) {
-    return `@taurobot/memory cannot open a file store yet: ${error instanceof Error ? error.message : String(error)}`
+    const message = (error instanceof Error ? error.message : String(error)).replaceAll(dir, '<scratch dir>')
+    return `@taurobot/memory cannot open a file store yet: ${message}`
   }
 }

@@ -1,0 +1,131 @@
+import { mkdirSync, statSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { fileURLToPath } from 'node:url'
+import { runBench } from './lib/bench.js'
+import { formatBytes } from './lib/format.js'
+import { fileBackendReady, legacyFile, openStore, STORE_LABELS, type StoreKind } from './lib/memory-stores.js'
+import { row } from './lib/result.js'
+import { spreadText, summarize } from './lib/stats.js'
+import { chatTraffic } from './lib/workload.js'
+
+const KINDS: StoreKind[] = ['python-every-message', 'ours', 'python-every-5', 'lowdb']
+const USERS = 50
+const HISTORY = 1000
+
+await runBench(fileURLToPath(import.meta.url), {
+  title: 'event-loop time per save with 50 × 1000 messages of history',
+  claim:
+    'With 50 conversations of 1000 messages, a @taurobot/memory save (compaction included) keeps the event loop busy p99 ≤ 0.5 ms and max ≤ 5 ms; whole-file stores block it for the whole JSON.stringify of the store.',
+  requires: [{ module: '@taurobot/memory', export: 'openMemory' }],
+  ready: (ctx) => fileBackendReady(ctx.tmpDir),
+  notCovered: [
+    'Time spent off the main thread (libuv pool, worker threads): it does not block the bot, so it is not counted here.',
+    'Opening the store (loading 50,000 messages) and close().',
+    'Whole-file stores are sampled over fewer saves (every one of their saves costs the same).',
+  ],
+  async run(ctx) {
+    const fileText = legacyFile(chatTraffic(USERS, HISTORY, 3))
+    const traffic = chatTraffic(USERS, 400, 11)
+    const minSaves = ctx.quick ? 400 : 2_000
+    const maxSaves = ctx.quick ? 4_000 : 14_000
+    const wholeFileSaves = ctx.quick ? 6 : 20
+    const busy: Record<StoreKind, number[]> = {
+      ours: [],
+      'python-every-message': [],
+      'python-every-5': [],
+      lowdb: [],
+    }
+    const delayMax: Record<StoreKind, number> = {
+      ours: 0,
+      'python-every-message': 0,
+      'python-every-5': 0,
+      lowdb: 0,
+    }
+    const notes: string[] = []
+    for (const kind of KINDS) {
+      const dir = join(ctx.tmpDir, kind)
+      mkdirSync(dir)
+      writeFileSync(join(dir, 'conversations.json'), fileText)
+      const store = await openStore(kind, dir, { maxMessages: HISTORY, saveEvery: 5 })
+      let next = 0
+      const nextEvent = () => traffic[next++ % traffic.length] as (typeof traffic)[number]
+      for (let i = 0; i < 5; i++) await store.add(nextEvent())
+      await store.flush()
+      // One "save" = the messages that end in one durable write: 1 for per-message stores, 5 otherwise.
+      const perSave = kind === 'python-every-message' || kind === 'lowdb' ? 1 : 5
+      let inode = statSync(store.path).ino
+      let compactions = 0
+      const delay = monitorEventLoopDelay({ resolution: 1 })
+      delay.enable()
+      const samples = busy[kind]
+      for (let save = 0; ; save++) {
+        const before = performance.eventLoopUtilization()
+        for (let i = 0; i < perSave; i++) await store.add(nextEvent())
+        await store.flush()
+        samples.push(performance.eventLoopUtilization(before).active)
+        if (kind !== 'ours') {
+          if (save + 1 >= wholeFileSaves) break
+          continue
+        }
+        if (save % 50 === 49) {
+          const ino = statSync(store.path).ino
+          if (ino !== inode) {
+            compactions += 1
+            inode = ino
+          }
+          if ((save + 1 >= minSaves && compactions >= 1) || save + 1 >= maxSaves) break
+        }
+      }
+      delay.disable()
+      delayMax[kind] = delay.max / 1e6
+      await store.close()
+      const s = summarize(samples)
+      ctx.log(
+        `${kind}: ${samples.length} saves, p50 ${s.median.toFixed(2)} ms, p99 ${s.p99.toFixed(2)}, max ${s.max.toFixed(1)}`,
+      )
+      if (kind === 'ours') {
+        notes.push(
+          `@taurobot/memory: ${samples.length.toLocaleString('en-US')} saves of 5 messages, ${compactions} snapshot rewrite${compactions === 1 ? '' : 's'} (compactions) inside the window${compactions === 0 ? ' — none happened before the cap, so compaction is not included' : ''}.`,
+        )
+      }
+    }
+    const stat = (k: StoreKind, f: 'median' | 'p99' | 'max') => summarize(busy[k])[f]
+    const mk = (f: 'median' | 'p99' | 'max', label: string, target?: number) =>
+      row({
+        operation: `event-loop time per save, ${label}`,
+        unit: 'ms',
+        better: 'lower',
+        before: stat('python-every-message', f),
+        after: stat('ours', f),
+        peers: {
+          [STORE_LABELS['python-every-5']]: stat('python-every-5', f),
+          [STORE_LABELS.lowdb]: stat('lowdb', f),
+        },
+        ...(f === 'median' ? { spread: spreadText(busy.ours, 'saves') } : {}),
+        ...(target === undefined ? {} : { target: { op: '<=' as const, value: target } }),
+      })
+    notes.unshift(
+      `${USERS} conversations × ${HISTORY} messages (${formatBytes(Buffer.byteLength(fileText))} as indent-2 JSON), each save measured with performance.eventLoopUtilization() around the awaited adds and flush (the time the main thread was busy, synchronous and asynchronous parts alike). Whole-file stores: ${wholeFileSaves} saves each.`,
+    )
+    return {
+      rows: [
+        mk('median', 'p50'),
+        mk('p99', 'p99', 0.5),
+        mk('max', 'max', 5),
+        row({
+          operation: 'event-loop delay max during the run',
+          unit: 'ms',
+          better: 'lower',
+          before: delayMax['python-every-message'],
+          after: delayMax.ours,
+          peers: {
+            [STORE_LABELS['python-every-5']]: delayMax['python-every-5'],
+            [STORE_LABELS.lowdb]: delayMax.lowdb,
+          },
+        }),
+      ],
+      notes,
+    }
+  },
+})
