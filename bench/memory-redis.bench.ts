@@ -1,7 +1,12 @@
 import { fileURLToPath } from 'node:url'
 import { Redis } from 'ioredis'
 import { runBench } from './lib/bench.js'
-import type { MemoryModule, RedisMemoryModule } from './lib/contracts.js'
+import {
+  MEMORY_ENTRY,
+  MEMORY_REDIS_ENTRY,
+  type MemoryModule,
+  type RedisMemoryModule,
+} from './lib/contracts.js'
 import { row } from './lib/result.js'
 import { median, spreadText } from './lib/stats.js'
 import { type ChatEvent, chatTraffic, userId } from './lib/workload.js'
@@ -42,10 +47,8 @@ await runBench(fileURLToPath(import.meta.url), {
     'Reads (history): both read one list per conversation.',
   ],
   async run(ctx) {
-    const { openMemory } = (await import('@taurobot/memory')) as unknown as MemoryModule
-    // A variable specifier: the subpath may not exist yet when this file is typechecked.
-    const redisEntry = '@taurobot/memory/redis'
-    const { redisBackend } = (await import(redisEntry)) as RedisMemoryModule
+    const { openMemory } = (await import(MEMORY_ENTRY)) as MemoryModule
+    const { redisBackend } = (await import(MEMORY_REDIS_ENTRY)) as RedisMemoryModule
     const runId = `taurobot-bench:${process.pid}:${Date.now()}`
     const admin = new Redis(URL)
     const events = chatTraffic(USERS, PER_USER, 17)

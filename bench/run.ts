@@ -176,6 +176,11 @@ function killGroup(pid: number | undefined): void {
   }
 }
 
+function improvementText(r: BenchResult['rows'][number]): string {
+  if (r.improvement === null) return ''
+  return r.versus === undefined ? r.improvement : `${r.improvement} vs ${r.versus.split(' ')[0]}`
+}
+
 function peerText(peers: Record<string, number | null>, unit: string): string {
   return Object.entries(peers)
     .map(([name, v]) => `${name} ${formatValue(v, unit)}`)
@@ -194,7 +199,7 @@ function summaryTable(benches: BenchResult[]): string {
         `${b.name}: ${r.operation}`,
         formatValue(r.before, r.unit),
         formatValue(r.after, r.unit),
-        r.improvement ?? '',
+        improvementText(r),
         peerText(r.peers, r.unit),
         r.target === undefined ? '' : `${r.target}${r.met === undefined ? '' : r.met ? ' ✓' : ' ✗'}`,
       ])
@@ -229,7 +234,7 @@ function markdownReport(r: RunReport): string {
           row.operation,
           formatValue(row.before, row.unit),
           formatValue(row.after, row.unit),
-          row.improvement ?? '',
+          improvementText(row),
           ...peerNames.map((p) => (p in row.peers ? formatValue(row.peers[p] ?? null, row.unit) : '')),
           row.target === undefined
             ? ''

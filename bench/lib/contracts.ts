@@ -2,6 +2,12 @@
 // import the packages dynamically through these shapes, so the bench typechecks and reports a
 // clean "skipped" before a package has landed, and fails loudly if a contract name changes.
 
+// Variables, not literals: the typecheck must not depend on the packages being built.
+export const MEMORY_ENTRY: string = '@taurobot/memory'
+export const MEMORY_REDIS_ENTRY: string = '@taurobot/memory/redis'
+export const VOICE_ENTRY: string = '@taurobot/voice'
+export const SW_CACHE_ENTRY: string = '@taurobot/sw-cache'
+
 export interface StoredMessage {
   role: string
   content: string

@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { PythonJsonMemory } from '../baselines/python-memory.js'
 import { LowdbMemory } from '../peers/lowdb-memory.js'
-import type { MemoryModule, MemoryStore } from './contracts.js'
+import { MEMORY_ENTRY, type MemoryModule, type MemoryStore } from './contracts.js'
 import type { ChatEvent } from './workload.js'
 import { userId } from './workload.js'
 
@@ -27,7 +27,7 @@ export const STORE_LABELS: Record<StoreKind, string> = {
 }
 
 export async function loadMemory(): Promise<MemoryModule> {
-  return (await import('@taurobot/memory')) as unknown as MemoryModule
+  return (await import(MEMORY_ENTRY)) as MemoryModule
 }
 
 /** Opens a store of the given kind on `dir/conversations.json`. */

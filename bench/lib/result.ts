@@ -1,3 +1,5 @@
+import { formatValue } from './format.js'
+
 /** Which direction is good for a figure: fewer bytes, or more messages per second. */
 export type Better = 'lower' | 'higher'
 
@@ -14,6 +16,8 @@ export interface Row {
   peers: Record<string, number | null>
   /** `before` divided by `after` (or the inverse when higher is better), as text like "12.3×". */
   improvement: string | null
+  /** The peer the improvement is computed against, when there is no "before". */
+  versus?: string
   /** How much the repeated samples of `after` vary, e.g. "IQR ±4% over 9 runs". */
   spread?: string
   /** The target stated in the package issue, e.g. "≤ 20". */
@@ -79,6 +83,8 @@ export function row(input: {
   peers?: Record<string, number | null>
   spread?: string
   target?: { op: '<=' | '>=' | '=='; value: number }
+  /** Compute the improvement against this peer instead of `before`. */
+  versus?: string
 }): Row {
   const before = input.before ?? null
   const after = input.after
@@ -89,12 +95,17 @@ export function row(input: {
     before,
     after,
     peers: input.peers ?? {},
-    improvement: improvement(before, after, input.better),
+    improvement: improvement(
+      input.versus === undefined ? before : (input.peers?.[input.versus] ?? null),
+      after,
+      input.better,
+    ),
   }
+  if (input.versus !== undefined) out.versus = input.versus
   if (input.spread !== undefined) out.spread = input.spread
   if (input.target !== undefined) {
     const { op, value } = input.target
-    out.target = `${op === '<=' ? '≤' : op === '>=' ? '≥' : '='} ${value}`
+    out.target = `${op === '<=' ? '≤' : op === '>=' ? '≥' : '='} ${formatValue(value, input.unit)}`
     if (after !== null && Number.isFinite(after)) {
       out.met = op === '<=' ? after <= value : op === '>=' ? after >= value : after === value
     }

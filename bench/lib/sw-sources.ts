@@ -1,0 +1,117 @@
+// Service-worker entry points compared by the sw-cache benches, bundled with esbuild as users would.
+// Each uses the features it is credited with, so tree-shaking cannot drop them.
+
+/** The bundles whose min+gzip size is compared. */
+export const BUNDLE_ENTRIES = {
+  'ours-swr': `
+import { staleWhileRevalidate } from '@taurobot/sw-cache'
+addEventListener('fetch', (e) => e.respondWith(staleWhileRevalidate(e, { cacheName: 'app-v1' })))
+`,
+  'ours-full': `
+import { broadcastUpdate, deleteOldCaches, precache, staleWhileRevalidate } from '@taurobot/sw-cache'
+addEventListener('install', (e) => e.waitUntil(precache('app-v1', ['/', '/index.html', '/manifest.json'])))
+addEventListener('activate', (e) => e.waitUntil(deleteOldCaches({ keep: ['app-v1'] })))
+addEventListener('fetch', (e) => {
+  if (e.request.method !== 'GET') return
+  e.respondWith(staleWhileRevalidate(e, {
+    cacheName: 'app-v1', maxEntries: 100, maxAgeSeconds: 86400, fallback: '/index.html',
+    onRevalidated: broadcastUpdate(),
+  }))
+})
+`,
+  'workbox-swr': `
+import { StaleWhileRevalidate } from 'workbox-strategies'
+const strategy = new StaleWhileRevalidate({ cacheName: 'app-v1' })
+addEventListener('fetch', (e) => e.respondWith(strategy.handle({ event: e, request: e.request })))
+`,
+  'workbox-features': `
+import { StaleWhileRevalidate } from 'workbox-strategies'
+import { ExpirationPlugin } from 'workbox-expiration'
+import { CacheableResponsePlugin } from 'workbox-cacheable-response'
+import { BroadcastUpdatePlugin } from 'workbox-broadcast-update'
+const strategy = new StaleWhileRevalidate({
+  cacheName: 'app-v1',
+  plugins: [
+    new ExpirationPlugin({ maxEntries: 100, maxAgeSeconds: 86400 }),
+    new CacheableResponsePlugin({ statuses: [200] }),
+    new BroadcastUpdatePlugin(),
+  ],
+})
+addEventListener('fetch', (e) => {
+  if (e.request.method !== 'GET') return
+  e.respondWith(strategy.handle({ event: e, request: e.request }))
+})
+`,
+  'workbox-full': `
+import { StaleWhileRevalidate } from 'workbox-strategies'
+import { ExpirationPlugin } from 'workbox-expiration'
+import { CacheableResponsePlugin } from 'workbox-cacheable-response'
+import { BroadcastUpdatePlugin } from 'workbox-broadcast-update'
+import { cleanupOutdatedCaches, matchPrecache, precacheAndRoute } from 'workbox-precaching'
+precacheAndRoute([{ url: '/', revision: '1' }, { url: '/index.html', revision: '1' }, { url: '/manifest.json', revision: '1' }])
+cleanupOutdatedCaches()
+const strategy = new StaleWhileRevalidate({
+  cacheName: 'app-v1',
+  plugins: [
+    new ExpirationPlugin({ maxEntries: 100, maxAgeSeconds: 86400 }),
+    new CacheableResponsePlugin({ statuses: [200] }),
+    new BroadcastUpdatePlugin(),
+  ],
+})
+addEventListener('fetch', (e) => {
+  if (e.request.method !== 'GET') return
+  e.respondWith(strategy.handle({ event: e, request: e.request }).catch(async () => {
+    if (e.request.mode === 'navigate') return (await matchPrecache('/index.html')) ?? Response.error()
+    return Response.error()
+  }))
+})
+`,
+} as const
+
+/** Makes a page controlled at once, so the first measured request already goes through the worker. */
+const CLAIM = `
+self.addEventListener('install', () => self.skipWaiting())
+self.addEventListener('activate', (e) => e.waitUntil(self.clients.claim()))
+`
+
+/** The workers served to Chromium, each on its own origin; all handle only /asset/ requests. */
+export const BROWSER_WORKERS = {
+  ours: `
+import { staleWhileRevalidate } from '@taurobot/sw-cache'
+${CLAIM}
+self.addEventListener('fetch', (e) => {
+  if (e.request.method !== 'GET' || !new URL(e.request.url).pathname.startsWith('/asset/')) return
+  e.respondWith(staleWhileRevalidate(e, { cacheName: 'bench-v1', maxEntries: 100 }))
+})
+`,
+  workbox: `
+import { StaleWhileRevalidate } from 'workbox-strategies'
+import { ExpirationPlugin } from 'workbox-expiration'
+${CLAIM}
+const strategy = new StaleWhileRevalidate({ cacheName: 'bench-v1', plugins: [new ExpirationPlugin({ maxEntries: 100 })] })
+self.addEventListener('fetch', (e) => {
+  if (e.request.method !== 'GET' || !new URL(e.request.url).pathname.startsWith('/asset/')) return
+  e.respondWith(strategy.handle({ event: e, request: e.request }))
+})
+`,
+  // The bot's original worker: precache on install, delete other caches on activate, cache-first.
+  'cache-first': `
+const CACHE = 'taurobot-v1'
+const PRECACHE = self.PRECACHE_URLS
+self.addEventListener('install', (e) => {
+  self.skipWaiting()
+  e.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(PRECACHE)))
+})
+self.addEventListener('activate', (e) => {
+  e.waitUntil(
+    caches.keys()
+      .then((names) => Promise.all(names.filter((n) => n !== CACHE).map((n) => caches.delete(n))))
+      .then(() => self.clients.claim()),
+  )
+})
+self.addEventListener('fetch', (e) => {
+  if (e.request.method !== 'GET' || !new URL(e.request.url).pathname.startsWith('/asset/')) return
+  e.respondWith(caches.match(e.request).then((cached) => cached || fetch(e.request)))
+})
+`,
+} as const
