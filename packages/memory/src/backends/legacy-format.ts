@@ -1,0 +1,114 @@
+import type { Message } from '../message.js'
+
+/**
+ * The snapshot format, shared with the Python bot:
+ * `{"conversations": {"<id>": [message, ...]}, "last_updated": "<iso>"}` with indent 2 and
+ * non-ASCII text kept as is. Other top-level fields are preserved; ours is `taurobot_memory`,
+ * holding the journal sequence number the snapshot includes.
+ */
+export interface SnapshotData {
+  conversations: Map<string, Message[]>
+  /** Top-level fields other than conversations, last_updated and ours, in file order. */
+  extras: Array<[string, unknown]>
+  /** Highest journal sequence number contained in the snapshot (0 for files we did not write). */
+  seq: number
+}
+
+/** The key under which the snapshot records its journal position. */
+export const META_KEY = 'taurobot_memory'
+
+/** Why a snapshot could not be read; the message says where. */
+export class SnapshotFormatError extends Error {}
+
+/** Parses a snapshot file's text; throws {@link SnapshotFormatError} for anything not in the format. */
+export function parseSnapshot(text: string): SnapshotData {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (error) {
+    throw new SnapshotFormatError(`not valid JSON (${(error as Error).message})`)
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new SnapshotFormatError('the top level is not a JSON object')
+  }
+  const top = value as Record<string, unknown>
+  const raw = top.conversations
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new SnapshotFormatError('"conversations" is missing or not an object')
+  }
+  const conversations = new Map<string, Message[]>()
+  // JSON.parse defines "__proto__" as an own property, so Object.entries sees it like any id.
+  for (const [id, list] of Object.entries(raw as Record<string, unknown>)) {
+    if (!Array.isArray(list))
+      throw new SnapshotFormatError(`conversation ${JSON.stringify(id)} is not an array`)
+    for (const [index, item] of list.entries()) {
+      if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+        throw new SnapshotFormatError(
+          `message ${index} of conversation ${JSON.stringify(id)} is not an object`,
+        )
+      }
+    }
+    conversations.set(id, list as Message[])
+  }
+  let seq = 0
+  const meta = top[META_KEY] as { seq?: unknown } | undefined
+  if (meta !== undefined) {
+    if (
+      typeof meta !== 'object' ||
+      meta === null ||
+      typeof meta.seq !== 'number' ||
+      !Number.isSafeInteger(meta.seq)
+    ) {
+      throw new SnapshotFormatError(`"${META_KEY}" is not {"seq": <integer>}`)
+    }
+    seq = meta.seq
+  }
+  const extras: Array<[string, unknown]> = []
+  for (const [key, field] of Object.entries(top)) {
+    if (key !== 'conversations' && key !== 'last_updated' && key !== META_KEY) extras.push([key, field])
+  }
+  return { conversations, extras, seq }
+}
+
+function indent(json: string, prefix: string): string {
+  // JSON.stringify escapes newlines inside strings, so every raw newline is structure.
+  return json.replaceAll('\n', `\n${prefix}`)
+}
+
+/**
+ * Yields the snapshot text in pieces of about `chunkBytes` characters, in the Python bot's layout
+ * (`json.dump(data, f, indent=2, ensure_ascii=False)`), so no single step stringifies the store.
+ */
+export function* snapshotChunks(
+  conversations: ReadonlyMap<string, readonly Message[]>,
+  extras: ReadonlyArray<readonly [string, unknown]>,
+  seq: number,
+  chunkBytes: number,
+): Generator<string> {
+  let chunk = '{\n  "conversations": {'
+  let firstConversation = true
+  for (const [id, list] of conversations) {
+    chunk += `${firstConversation ? '' : ','}\n    ${JSON.stringify(id)}: [`
+    firstConversation = false
+    if (list.length === 0) {
+      chunk += ']'
+      continue
+    }
+    for (let i = 0; i < list.length; i++) {
+      chunk += `${i === 0 ? '' : ','}\n      ${indent(JSON.stringify(list[i], null, 2), '      ')}`
+      if (chunk.length >= chunkBytes) {
+        yield chunk
+        chunk = ''
+      }
+    }
+    chunk += '\n    ]'
+  }
+  chunk += firstConversation ? '},' : '\n  },'
+  chunk += `\n  "last_updated": ${JSON.stringify(new Date().toISOString())}`
+  for (const [key, value] of extras) {
+    const json = JSON.stringify(value, null, 2)
+    if (json !== undefined) chunk += `,\n  ${JSON.stringify(key)}: ${indent(json, '  ')}`
+  }
+  chunk += `,\n  "${META_KEY}": {\n    "seq": ${seq}\n  }\n}\n`
+  yield chunk
+}

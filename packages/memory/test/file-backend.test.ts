@@ -1,0 +1,269 @@
+import { existsSync } from 'node:fs'
+import { appendFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { Memory, MemoryOptions, RecoveredInfo } from '../src/index.js'
+import { fileBackend, isMemoryError, openMemory } from '../src/index.js'
+import { describeBackendContract } from './contract.js'
+import { tempDir } from './helpers.js'
+
+describeBackendContract(
+  'file',
+  async () => {
+    const { dir, cleanup } = await tempDir()
+    const path = join(dir, 'memory', 'conversations.json')
+    return { make: () => fileBackend({ path }), cleanup }
+  },
+  { persistent: true },
+)
+
+const cleanups: Array<() => Promise<void>> = []
+const stores: Memory[] = []
+afterEach(async () => {
+  for (const store of stores.splice(0)) await store.destroy().catch(() => undefined)
+  for (const cleanup of cleanups.splice(0)) await cleanup()
+})
+
+async function fresh(): Promise<string> {
+  const { dir, cleanup } = await tempDir()
+  cleanups.push(cleanup)
+  return dir
+}
+
+async function open(options: MemoryOptions): Promise<Memory> {
+  const memory = await openMemory({ flushOnExit: false, ...options })
+  stores.push(memory)
+  return memory
+}
+
+function lines(text: string): string[] {
+  return text.split('\n').filter((line) => line.length > 0)
+}
+
+describe('file backend', () => {
+  it('creates the directory, appends one journal line per batch, and writes the snapshot on close', async () => {
+    const dir = await fresh()
+    const path = join(dir, 'a', 'b', 'conversations.json')
+    const memory = await openMemory({ path, saveEvery: 5, flushOnExit: false })
+    for (let i = 0; i < 12; i++) await memory.add(i % 2, { role: 'user', content: `m${i}` })
+    await memory.flush()
+    const journal = lines(await readFile(`${path}.journal`, 'utf8'))
+    expect(journal.length).toBeLessThanOrEqual(3)
+    expect(journal.length).toBeGreaterThanOrEqual(2)
+    expect(existsSync(path)).toBe(false)
+    const stats = await memory.stats()
+    expect(stats.journalBytes).toBeGreaterThan(0)
+    expect(stats.bytesWritten).toBe(stats.journalBytes)
+    await memory.close()
+    expect(existsSync(`${path}.lock`)).toBe(false)
+    const snapshot = JSON.parse(await readFile(path, 'utf8'))
+    expect(Object.keys(snapshot.conversations)).toEqual(['0', '1'])
+    expect(snapshot.conversations['0']).toHaveLength(6)
+    expect(typeof snapshot.last_updated).toBe('string')
+    expect((await readFile(`${path}.journal`)).length).toBe(0)
+  })
+
+  it('compacts when the journal outgrows the snapshot and keeps everything once', async () => {
+    const dir = await fresh()
+    const path = join(dir, 'c.json')
+    const backend = fileBackend({ path, compactionMinBytes: 2048, compactionRatio: 1 })
+    const memory = await open({ backend, saveEvery: 3 })
+    for (let i = 0; i < 400; i++) {
+      await memory.add(`u${i % 4}`, { role: 'user', content: `message ${i} ${'x'.repeat(i % 50)}` })
+      if (i % 10 === 9) await memory.flush()
+    }
+    // Compaction runs in the background: wait until at least two have completed.
+    let stats = await memory.stats()
+    for (let tries = 0; (stats.compactions ?? 0) < 2 && tries < 500; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 10))
+      stats = await memory.stats()
+    }
+    expect(stats.compactions).toBeGreaterThanOrEqual(2)
+    expect(stats.journalBytes).toBeLessThan(stats.bytesWritten)
+    expect(stats.snapshotBytes).toBeGreaterThan(0)
+    await memory.destroy()
+    // Reopen without the final compaction: snapshot + journal replay must give each message once.
+    const again = await open({ path })
+    for (let u = 0; u < 4; u++) {
+      const contents = (await again.history(`u${u}`)).map((m) => m.content.split(' ')[1])
+      expect(contents).toEqual(Array.from({ length: 100 }, (_, k) => String(k * 4 + u)))
+    }
+  })
+
+  it('replays a journal that was not restarted after a snapshot without duplicates', async () => {
+    const dir = await fresh()
+    const path = join(dir, 'c.json')
+    const memory = await open({ path, saveEvery: 1 })
+    for (let i = 0; i < 5; i++) await memory.add('a', { role: 'user', content: String(i) })
+    await memory.flush()
+    const journalBefore = await readFile(`${path}.journal`)
+    await memory.close()
+    // Simulate a crash between the snapshot rename and the journal restart.
+    await writeFile(`${path}.journal`, journalBefore)
+    const again = await open({ path })
+    expect((await again.history('a')).map((m) => m.content)).toEqual(['0', '1', '2', '3', '4'])
+  })
+
+  it('drops a torn final journal record with a warning and keeps appending after it', async () => {
+    const dir = await fresh()
+    const path = join(dir, 'c.json')
+    const memory = await open({ path, saveEvery: 1 })
+    await memory.add('a', { role: 'user', content: 'kept' })
+    await memory.flush()
+    await memory.destroy()
+    await appendFile(`${path}.journal`, '{"s":2,"a":[["a",[{"role":"user","content":"tor')
+    const warnings: string[] = []
+    const again = await open({ path, saveEvery: 1, onWarning: (w) => warnings.push(w) })
+    expect(warnings.join()).toMatch(/torn final record/)
+    expect((await again.history('a')).map((m) => m.content)).toEqual(['kept'])
+    await again.add('a', { role: 'user', content: 'next' })
+    await again.flush()
+    await again.destroy()
+    const third = await open({ path })
+    expect((await third.history('a')).map((m) => m.content)).toEqual(['kept', 'next'])
+  })
+
+  it('refuses to open when a middle journal record is corrupt (code corrupt)', async () => {
+    const dir = await fresh()
+    const path = join(dir, 'c.json')
+    const memory = await open({ path, saveEvery: 1 })
+    for (let i = 0; i < 3; i++) {
+      await memory.add('a', { role: 'user', content: String(i) })
+      await memory.flush()
+    }
+    await memory.destroy()
+    const text = await readFile(`${path}.journal`, 'utf8')
+    const [first, second, third] = lines(text)
+    await writeFile(`${path}.journal`, `${first}\n${second?.slice(0, 10)}garbage\n${third}\n`)
+    const attempt = openMemory({ path, flushOnExit: false })
+    await expect(attempt).rejects.toSatisfy((error) => isMemoryError(error, 'corrupt'))
+    await expect(attempt).rejects.toThrow(/record 2 at byte \d+ is corrupt/)
+    // The lock was released: fixing the file lets it open.
+    await writeFile(`${path}.journal`, `${first}\n${second}\n${third}\n`)
+    const fixed = await open({ path })
+    expect((await fixed.history('a')).map((m) => m.content)).toEqual(['0', '1', '2'])
+  })
+
+  it('makes the .bak once per process, on the first write, as a copy of the snapshot', async () => {
+    const dir = await fresh()
+    const path = join(dir, 'c.json')
+    const first = await openMemory({ path, flushOnExit: false })
+    await first.add('a', { role: 'user', content: 'one' })
+    await first.close()
+    expect(existsSync(`${path}.bak`)).toBe(false)
+    const snapshot = await readFile(path, 'utf8')
+    const second = await open({ path, saveEvery: 1, backend: undefined })
+    expect(existsSync(`${path}.bak`)).toBe(false)
+    await second.add('a', { role: 'user', content: 'two' })
+    await second.flush()
+    expect(await readFile(`${path}.bak`, 'utf8')).toBe(snapshot)
+    const bakTime = (await stat(`${path}.bak`)).mtimeMs
+    await second.add('a', { role: 'user', content: 'three' })
+    await second.flush()
+    await second.close()
+    expect((await stat(`${path}.bak`)).mtimeMs).toBe(bakTime)
+    expect(await readFile(`${path}.bak`, 'utf8')).toBe(snapshot)
+  })
+
+  it('restores a damaged snapshot from .bak + journal, keeps the damaged file, emits recovered', async () => {
+    const dir = await fresh()
+    const path = join(dir, 'c.json')
+    const first = await openMemory({ path, flushOnExit: false })
+    await first.add('a', { role: 'user', content: 'one' })
+    await first.close()
+    const second = await open({ path, saveEvery: 1 })
+    await second.add('a', { role: 'user', content: 'two' })
+    await second.flush()
+    await second.destroy()
+    await writeFile(path, '{"conversations": {"a": [{"role": "us')
+    const recovered: RecoveredInfo[] = []
+    const third = await open({ path, onRecovered: (info) => recovered.push(info) })
+    expect(recovered).toHaveLength(1)
+    expect(recovered[0]?.dataMayBeMissing).toBe(false)
+    expect(recovered[0]?.keptAs).toMatch(/c\.json\.corrupt-/)
+    expect((await third.history('a')).map((m) => m.content)).toEqual(['one', 'two'])
+    const names = await readdir(dir)
+    const corrupt = names.find((name) => name.startsWith('c.json.corrupt-'))
+    expect(corrupt).toBeDefined()
+    expect(await readFile(join(dir, corrupt as string), 'utf8')).toBe('{"conversations": {"a": [{"role": "us')
+    // The restored state was written at once as the new snapshot.
+    expect(Object.keys(JSON.parse(await readFile(path, 'utf8')).conversations)).toEqual(['a'])
+  })
+
+  it('refuses a damaged snapshot without .bak (code corrupt), changing nothing', async () => {
+    const dir = await fresh()
+    const path = join(dir, 'c.json')
+    await writeFile(path, 'not json')
+    const attempt = openMemory({ path, flushOnExit: false })
+    await expect(attempt).rejects.toSatisfy((error) => isMemoryError(error, 'corrupt'))
+    await expect(attempt).rejects.toThrow(/no backup/)
+    expect(await readFile(path, 'utf8')).toBe('not json')
+    expect(existsSync(`${path}.lock`)).toBe(false)
+  })
+
+  it('a second store on the same path in this process gets code locked', async () => {
+    const dir = await fresh()
+    const path = join(dir, 'c.json')
+    await open({ path })
+    const attempt = openMemory({ path, flushOnExit: false })
+    await expect(attempt).rejects.toSatisfy((error) => isMemoryError(error, 'locked'))
+    await expect(attempt).rejects.toThrow(new RegExp(`in use by process ${process.pid}`))
+  })
+
+  it('takes over a stale lock left by a dead process', async () => {
+    const dir = await fresh()
+    const path = join(dir, 'c.json')
+    const { spawnSync } = await import('node:child_process')
+    const child = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' })
+    const deadPid = Number(child.stdout.trim())
+    const { hostname } = await import('node:os')
+    await writeFile(`${path}.lock`, JSON.stringify({ pid: deadPid, hostname: hostname(), since: 'then' }))
+    const memory = await open({ path })
+    await memory.add('a', { role: 'user', content: 'x' })
+    expect(JSON.parse(await readFile(`${path}.lock`, 'utf8')).pid).toBe(process.pid)
+  })
+
+  it('removes temp files left by a crashed compaction', async () => {
+    const dir = await fresh()
+    const path = join(dir, 'c.json')
+    await mkdir(dir, { recursive: true })
+    await writeFile(`${path}.tmp-123-abcd`, 'partial')
+    await writeFile(`${path}.journal.tmp-123-abcd`, 'partial')
+    await writeFile(`${path}.bak.12345`, 'partial')
+    await open({ path })
+    expect((await readdir(dir)).sort()).toEqual(['c.json.journal', 'c.json.lock'])
+  })
+
+  it('rejects bad fileBackend options', () => {
+    expect(() => fileBackend({ path: '' })).toThrow(/path must be a non-empty string, got ""/)
+    expect(() => fileBackend({ path: 'x', compactionRatio: 0 })).toThrow(RangeError)
+    expect(() => fileBackend({ path: 'x', compactionMinBytes: -1 })).toThrow(/compactionMinBytes .*got -1/)
+    expect(() => fileBackend({ path: 'x', other: 1 } as never)).toThrow(/unknown option "other"/)
+  })
+
+  it('clear and prune are journaled and survive a crash', async () => {
+    const dir = await fresh()
+    const path = join(dir, 'c.json')
+    const memory = await open({ path, saveEvery: 1 })
+    await memory.add('old', { role: 'user', content: 'x', timestamp: '2020-01-01T00:00:00' })
+    await memory.add('gone', { role: 'user', content: 'y' })
+    await memory.add('kept', { role: 'user', content: 'z' })
+    await memory.flush()
+    expect(await memory.clear('gone')).toBe(true)
+    expect(await memory.prune({ olderThanDays: 1 })).toBe(1)
+    await memory.destroy()
+    const again = await open({ path })
+    const ids: string[] = []
+    for await (const summary of again.conversations()) ids.push(summary.id)
+    expect(ids).toEqual(['kept'])
+  })
+})
+
+describe('cleanup helper', () => {
+  it('removes its directory', async () => {
+    const { dir, cleanup } = await tempDir()
+    await cleanup()
+    expect(existsSync(dir)).toBe(false)
+    await rm(dir, { force: true, recursive: true })
+  })
+})
