@@ -1,5 +1,5 @@
 import { isCacheable, openCache, sameVariant, store } from './cache.js'
-import { badOption, SwCacheError } from './errors.js'
+import { badOption, isSwCacheError, SwCacheError } from './errors.js'
 import { type Freshness, freshness, isExpired } from './expiration.js'
 
 /** What the strategy needs from a fetch event: a `FetchEvent`, or anything shaped like one. */
@@ -90,8 +90,9 @@ const flights = new Map<string, Flight>()
 /**
  * Answers a fetch event stale-while-revalidate: from the cache at once when it holds a copy, while
  * one background request per URL refreshes it under `event.waitUntil`; from the network on a miss.
- * Rejects with a `network-and-cache-failed` {@link SwCacheError} (a network error for the page)
- * when neither can answer and no fallback applies.
+ * When neither can answer and no fallback applies, it reports one `network-and-cache-failed`
+ * {@link SwCacheError} to `onError` and resolves with `Response.error()`, a network error for the
+ * page. It never rejects (bad options throw synchronously).
  *
  * @example
  * ```ts
@@ -114,7 +115,21 @@ export function staleWhileRevalidate(
   let background: Promise<unknown> | undefined
   let answered!: () => void
   event.waitUntil(new Promise<void>((resolve) => (answered = resolve)).then(() => background))
-  return respond(request, settings, (flight) => (background = flight.done)).finally(answered)
+  return respond(request, settings, (flight) => (background = flight.done))
+    .catch((cause) => {
+      settings.onError(
+        isSwCacheError(cause)
+          ? cause
+          : new SwCacheError('network-and-cache-failed', `cannot answer ${request.url}: ${cause}`, {
+              cause,
+              details: { url: request.url, cacheName: settings.cacheName },
+            }),
+      )
+      // A network error for the page. Rejecting instead would make Chromium report an unhandled
+      // rejection from respondWith() (its internal handler rethrows).
+      return Response.error()
+    })
+    .finally(answered)
 }
 
 async function respond(request: Request, o: Settings, started: (flight: Flight) => void): Promise<Response> {
@@ -168,7 +183,7 @@ function revalidate(cache: Cache, request: Request, o: Settings): Flight {
       o.onError(
         new SwCacheError(
           'revalidation-failed',
-          `could not refresh ${request.url} in "${o.cacheName}"; the cached copy, if any, stays. Check the network and the origin.`,
+          `could not update ${request.url} in "${o.cacheName}" from the network; the cached copy, if any, stays. Check the network and the origin.`,
           { cause, details: { url: request.url, cacheName: o.cacheName } },
         ),
       ),

@@ -115,13 +115,26 @@ describe('staleWhileRevalidate: hit, miss, revalidate', () => {
     expect(errors[0]?.cause).toBeInstanceOf(TypeError)
   })
 
-  it('rejects with one typed error when the cache misses and the network fails', async () => {
+  it('reports one typed error and answers a network error when the cache misses and the network fails', async () => {
     origin.routes.set('/api', { fail: true })
-    const event = fetchEvent(origin.url('/api'))
-    const failure = await staleWhileRevalidate(event, options()).catch((error: unknown) => error)
-    expect(isSwCacheError(failure, 'network-and-cache-failed')).toBe(true)
-    expect((failure as SwCacheError).message).toContain(origin.url('/api'))
-    await event.settled()
+    const { response } = await serve(origin.url('/api'))
+    expect(response.type).toBe('error')
+    const failed = errors.find((error) => error.code === 'network-and-cache-failed')
+    const revalidation = errors.find((error) => error.code === 'revalidation-failed')
+    expect(errors).toHaveLength(2)
+    expect(failed?.message).toContain(origin.url('/api'))
+    expect(failed?.cause).toBe(revalidation?.cause)
+  })
+
+  it('reports a broken Cache API as a typed error and answers a network error', async () => {
+    Object.defineProperty(globalThis, 'caches', {
+      value: { open: () => Promise.reject(new DOMException('denied', 'SecurityError')) },
+    })
+    const { response } = await serve(origin.url('/any'))
+    expect(response.type).toBe('error')
+    expect(errors.map((error) => [error.code, (error.cause as DOMException).name])).toEqual([
+      ['network-and-cache-failed', 'SecurityError'],
+    ])
   })
 
   it('falls back to the precached page for navigations only', async () => {
@@ -130,10 +143,8 @@ describe('staleWhileRevalidate: hit, miss, revalidate', () => {
     await (await storage.open('runtime')).put(origin.url('/index.html'), new Response('<shell>'))
     const page = await serve(navigation(origin.url('/offline-page')), { fallback: '/index.html' })
     expect(page.body).toBe('<shell>')
-    const api = fetchEvent(origin.url('/api'))
-    const failure = await staleWhileRevalidate(api, options({ fallback: '/index.html' })).catch((e) => e)
-    expect(isSwCacheError(failure, 'network-and-cache-failed')).toBe(true)
-    await api.settled()
+    const api = await serve(origin.url('/api'), { fallback: '/index.html' })
+    expect(api.response.type).toBe('error')
   })
 
   it('answers an origin error without storing it', async () => {
@@ -185,10 +196,8 @@ describe('staleWhileRevalidate: freshness (RFC 9111 max-age, RFC 5861)', () => {
     await seed('/f', 'cached', { 'cache-control': `${cc['cache-control']}, stale-if-error=100` }, 150)
     expect((await serve(origin.url('/f'))).body).toBe('cached')
     await seed('/f', 'cached', { 'cache-control': `${cc['cache-control']}, stale-if-error=80` }, 150)
-    const event = fetchEvent(origin.url('/f'))
-    const failure = await staleWhileRevalidate(event, options()).catch((e) => e)
-    expect(isSwCacheError(failure, 'network-and-cache-failed')).toBe(true)
-    await event.settled()
+    expect((await serve(origin.url('/f'))).response.type).toBe('error')
+    expect(errors.at(-1)?.code).toBe('network-and-cache-failed')
   })
 
   it('is plain stale-while-revalidate without such headers, however old the copy', async () => {

@@ -1,0 +1,84 @@
+// The service worker of the browser tests, bundled from the package source by esbuild. Its options
+// come from its own URL (`/sw.js?config=...`), so each test registers the variant it needs and a
+// new config is a new version of the worker.
+import { broadcastUpdate, deleteOldCaches, precache, staleWhileRevalidate } from '../../src/index.js'
+
+declare const self: ServiceWorkerGlobalScope
+
+export interface FixtureConfig {
+  version?: string
+  precache?: string[]
+  /** Runtime entries go to their own `runtime-<version>` cache instead of the precache one. */
+  runtime?: boolean
+  maxEntries?: number
+}
+
+export interface FixtureStats {
+  /** Background tasks (waitUntil) not settled yet. */
+  pending: number
+  unhandled: number
+  /** What the unhandled rejections were, to make a failure readable. */
+  reasons: string[]
+  errors: string[]
+  revalidations: number
+  deleted: string[]
+}
+
+const config: FixtureConfig = JSON.parse(new URL(self.location.href).searchParams.get('config') ?? '{}')
+const version = config.version ?? 'v1'
+const appCache = `app-${version}`
+const cacheName = config.runtime ? `runtime-${version}` : appCache
+const stats: FixtureStats = {
+  pending: 0,
+  unhandled: 0,
+  reasons: [],
+  errors: [],
+  revalidations: 0,
+  deleted: [],
+}
+const notify = broadcastUpdate()
+
+self.addEventListener('unhandledrejection', (event) => {
+  stats.unhandled++
+  stats.reasons.push(String(event.reason?.stack ?? event.reason))
+})
+
+self.addEventListener('install', (event) => {
+  event.waitUntil(precache(appCache, config.precache ?? ['/', '/index.html']).then(() => self.skipWaiting()))
+})
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil(
+    deleteOldCaches({ keep: [appCache, `runtime-${version}`] })
+      .then((deleted) => stats.deleted.push(...deleted))
+      .then(() => self.clients.claim()),
+  )
+})
+
+self.addEventListener('fetch', (event) => {
+  if (new URL(event.request.url).pathname === '/__stats') {
+    event.respondWith(new Response(JSON.stringify(stats)))
+    return
+  }
+  if (event.request.method !== 'GET') return
+  // Any object with request and waitUntil will do; this one counts unsettled background work.
+  const counted = {
+    request: event.request,
+    waitUntil(promise: Promise<unknown>) {
+      stats.pending++
+      event.waitUntil(promise.finally(() => stats.pending--))
+    },
+  }
+  event.respondWith(
+    staleWhileRevalidate(counted, {
+      cacheName,
+      fallback: '/index.html',
+      ...(config.maxEntries ? { maxEntries: config.maxEntries } : {}),
+      onError: (error) => stats.errors.push(error.code),
+      onRevalidated: async (revalidation) => {
+        await notify(revalidation)
+        stats.revalidations++
+      },
+    }),
+  )
+})
