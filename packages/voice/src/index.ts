@@ -3,5 +3,19 @@
  * @module @taurobot/voice
  */
 
+export type { AudioFormat } from './encode.js'
+export type {
+  BuiltInEngineName,
+  Engine,
+  EngineAudio,
+  EngineCancellation,
+  EngineModule,
+  EngineSpeechOptions,
+} from './engine.js'
+export { EngineCancelledError } from './engine.js'
 export type { VoiceErrorCode, VoiceErrorOptions } from './errors.js'
 export { isVoiceError, VoiceError } from './errors.js'
+export type { LatencySummary, VoicePool, VoicePoolOptions, VoicePoolStats } from './pool.js'
+export { voicePool } from './pool.js'
+export type { SynthesizedAudio, SynthesizeOptions, VoiceSystemOptions } from './voice-system.js'
+export { VoiceSystem } from './voice-system.js'

@@ -1,0 +1,105 @@
+import { pathToFileURL } from 'node:url'
+import { VoiceError } from './errors.js'
+
+/** What an engine is asked to say, already validated and normalised by `VoiceSystem`. */
+export interface EngineSpeechOptions {
+  /** Language code, e.g. `it`, `en-us`. */
+  language: string
+  /** Speaking rate in words per minute; the engine clamps it to its own range. */
+  rate: number
+  /** Loudness from 0 (silent) to 1 (the engine's normal level). */
+  volume: number
+  /** Voice variant name, or undefined for the language's default voice. */
+  voice: string | undefined
+  /** Pitch from 0 (lowest) to 100 (highest); 50 is the engine's normal pitch. */
+  pitch: number
+}
+
+/** Mono 16-bit PCM produced by an engine. */
+export interface EngineAudio {
+  /** Signed 16-bit samples, one channel. */
+  samples: Int16Array
+  /** Samples per second. */
+  sampleRate: number
+}
+
+/**
+ * Lets a running synthesis stop early. Engines that can stop mid-way check `cancelled` between
+ * chunks and then throw {@link EngineCancelledError}, which keeps the warm engine usable.
+ */
+export interface EngineCancellation {
+  /** True once the caller no longer wants the result. */
+  readonly cancelled: boolean
+}
+
+/**
+ * A text-to-speech engine, loaded once per worker thread. `init()` is called once before the first
+ * `synthesize()`; both may be slow, and both run on a worker thread, never on the main thread.
+ */
+export interface Engine {
+  /** Prepares the engine (loads data, checks the binary...). Called once per thread. */
+  init(): Promise<void>
+  /** Turns text into mono PCM. Must not write to stdout or stderr. */
+  synthesize(
+    text: string,
+    options: EngineSpeechOptions,
+    cancellation: EngineCancellation,
+  ): Promise<EngineAudio> | EngineAudio
+}
+
+/**
+ * The shape of a module that provides a custom engine: it exports a `createEngine` function (or a
+ * default export that is one).
+ */
+export interface EngineModule {
+  /** Builds a new, not yet initialised engine. */
+  createEngine(): Engine
+}
+
+/** Thrown by an engine that stopped because {@link EngineCancellation.cancelled} became true. */
+export class EngineCancelledError extends Error {
+  override readonly name = 'EngineCancelledError'
+  constructor() {
+    super('synthesis cancelled')
+  }
+}
+
+/** Names of the engines that ship with the package. */
+export type BuiltInEngineName = 'espeak-ng-wasm' | 'espeak-ng'
+
+const builtIn: Record<BuiltInEngineName, () => Promise<Engine>> = {
+  'espeak-ng-wasm': async () => new (await import('./engines/espeak-ng-wasm.js')).EspeakNgWasmEngine(),
+  'espeak-ng': async () => new (await import('./engines/espeak-ng-binary.js')).EspeakNgBinaryEngine(),
+}
+
+/** True for the names of the engines that ship with the package. */
+export function isBuiltInEngine(name: string): name is BuiltInEngineName {
+  return Object.hasOwn(builtIn, name)
+}
+
+/**
+ * Creates the engine named by `spec`: a built-in name, or the absolute path / `file:` URL of a module
+ * shaped like {@link EngineModule}.
+ */
+export async function createEngine(spec: string): Promise<Engine> {
+  if (isBuiltInEngine(spec)) return builtIn[spec]()
+  const url = spec.startsWith('file:') ? spec : pathToFileURL(spec).href
+  let module: Partial<EngineModule> & { default?: unknown }
+  try {
+    module = (await import(url)) as Partial<EngineModule> & { default?: unknown }
+  } catch (cause) {
+    throw new VoiceError('engine-missing', `cannot load the engine module "${spec}". Check the path.`, {
+      cause,
+      details: { engine: spec },
+    })
+  }
+  const factory = typeof module.createEngine === 'function' ? module.createEngine : module.default
+  if (typeof factory !== 'function') {
+    throw new VoiceError(
+      'engine-missing',
+      `the engine module "${spec}" exports no createEngine() function. Export one that returns an Engine.`,
+      { details: { engine: spec } },
+    )
+  }
+  return (factory as () => Engine)()
+}

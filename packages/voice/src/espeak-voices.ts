@@ -1,0 +1,43 @@
+// The language codes and voice variants shipped with espeak-ng 1.51+ (both the WASM build and the
+// Debian/Ubuntu package). Kept here so that a typo is rejected in the caller's stack, before a task
+// is queued, instead of coming back from a worker thread.
+
+/** Language codes understood by the built-in espeak-ng engines, lower case. */
+export const ESPEAK_LANGUAGES: readonly string[] = (
+  'af am an ar as az ba be bg bn bpy bs ca ca-ba ca-nw ca-va chr-us-qaaa-x-west cmn zh-cmn zh ' +
+  'cmn-latn-pinyin cs cv cy da de el en-029 en en-gb en-gb-scotland en-gb-x-gbclan en-gb-x-gbcwmd ' +
+  'en-gb-x-rp en-us en-us-nyc eo es es-419 es-mx et eu fa fa-latn fi fo fr-be fr fr-ch fr-fr ga gd ' +
+  'gn grc gu hak haw he hi hr hbs ht hu hy hy-arevela hyw hy-arevmda ia id io is it ja jbo ka kaa ' +
+  'kk kl kn ko kok ku ky la lb lfn lt ltg lv mi mk ml mr ms mt mto my nb no nci ne nl nog om or pa ' +
+  'pap piqd pl pt pt-pt pt-br py qdb qu quc qya ro ru ru-cl ru-lv sd shn si sjn sk sl smj sq sr sv ' +
+  'sw ta te th ti tk tn tr tt ug uk ur uz vi vi-vn-x-central vi-vn-x-south xex yue zh-yue'
+).split(' ')
+
+/** Voice variants (the `+name` suffix of an espeak-ng voice), as spelled in espeak-ng's data. */
+export const ESPEAK_VOICES: readonly string[] = (
+  'Alex Alicia Andrea Andy Annie AnxiousAndy Demonic Denis Diogo Gene Gene2 Henrique Hugo Jacky ' +
+  'Lee Marco Mario Michael Mike Nguyen RicishayMax RicishayMax2 RicishayMax3 Storm Tweaky UniRobot ' +
+  'adam anika anikaRobot announcer antonio aunty belinda benjamin boris caleb croak david ed ' +
+  'edward edward2 f1 f2 f3 f4 f5 fast grandma grandpa gustave iven iven2 iven3 iven4 john ' +
+  'kaukovalta klatt klatt2 klatt3 klatt4 klatt5 klatt6 linda m1 m2 m3 m4 m5 m6 m7 m8 marcelo max ' +
+  'michel miguel norbert pablo paul pedro quincy rob robert robosoft robosoft2 robosoft3 robosoft4 ' +
+  'robosoft5 robosoft6 robosoft7 robosoft8 sandro shelby steph steph2 steph3 travis victor whisper ' +
+  'whisperf zac'
+).split(' ')
+
+const languageSet = new Set(ESPEAK_LANGUAGES)
+const voiceByLowerName = new Map(ESPEAK_VOICES.map((name) => [name.toLowerCase(), name]))
+
+/** The canonical (lower-case) language code, or undefined when espeak-ng does not know it. */
+export function findEspeakLanguage(code: string): string | undefined {
+  const lower = code.toLowerCase()
+  return languageSet.has(lower) ? lower : undefined
+}
+
+/** The voice variant as spelled in espeak-ng's data, or undefined when it does not exist. */
+export function findEspeakVoice(name: string): string | undefined {
+  return voiceByLowerName.get(name.toLowerCase())
+}
+
+/** espeak-ng's speaking-rate limits, in words per minute. */
+export const ESPEAK_RATE_RANGE = { min: 80, max: 450 } as const

@@ -1,0 +1,338 @@
+import { randomBytes } from 'node:crypto'
+import { mkdir, open, rename, rm } from 'node:fs/promises'
+import { dirname, extname, resolve } from 'node:path'
+import type { AudioFormat } from './encode.js'
+import { mimeTypes } from './encode.js'
+import type { BuiltInEngineName, EngineSpeechOptions } from './engine.js'
+import { isBuiltInEngine } from './engine.js'
+import { VoiceError } from './errors.js'
+import { ESPEAK_LANGUAGES, findEspeakLanguage, findEspeakVoice } from './espeak-voices.js'
+import { sharedPool } from './pool.js'
+import type { WorkerTask } from './worker.js'
+
+/** Options of a {@link VoiceSystem}. */
+export interface VoiceSystemOptions {
+  /**
+   * Language code, e.g. `it`, `en-us`, `pt-br`. With the built-in engines an unknown code is a
+   * `RangeError` here, before anything is queued.
+   * @default 'en'
+   */
+  language?: string
+  /**
+   * Speaking rate in words per minute, clamped to the engine's range (80-450 for espeak-ng).
+   * @default 150
+   */
+  rate?: number
+  /**
+   * Loudness from 0 (silent) to 1 (the engine's normal level).
+   * @default 1
+   */
+  volume?: number
+  /**
+   * Voice variant, e.g. `f3`, `m1`, `whisper` (espeak-ng's `+variant`).
+   * @default the language's default voice
+   */
+  voice?: string
+  /**
+   * Pitch from 0 to 100; 50 is the engine's normal pitch.
+   * @default 50
+   */
+  pitch?: number
+  /**
+   * Which engine speaks: `'espeak-ng-wasm'` (needs the optional GPL-3.0 package
+   * `@echogarden/espeak-ng-emscripten`), `'espeak-ng'` (the system binary), or the absolute path
+   * / `file:` URL of a module exporting `createEngine()`.
+   * @default 'espeak-ng-wasm'
+   */
+  engine?: BuiltInEngineName | (string & {})
+  /**
+   * Longest text accepted, in characters.
+   * @default 5000
+   */
+  maxChars?: number
+}
+
+/** Per-call options of {@link VoiceSystem.synthesize} and {@link VoiceSystem.textToSpeech}. */
+export interface SynthesizeOptions {
+  /**
+   * `'ogg'` (Opus in Ogg: what Telegram plays as a voice note) or `'wav'`. For `textToSpeech` the
+   * default comes from the file extension.
+   * @default 'ogg'
+   */
+  format?: AudioFormat
+  /** Cancels the task: a queued task is removed at once and the call rejects with the signal's reason. */
+  signal?: AbortSignal
+  /**
+   * Rejects with `VoiceError('timeout')` and cancels the task if it has not finished in time.
+   * @default no limit
+   */
+  timeoutMs?: number
+}
+
+/** Encoded audio returned by {@link VoiceSystem.synthesize}. */
+export interface SynthesizedAudio {
+  /** The encoded file's bytes. */
+  data: Uint8Array
+  /** The container format. */
+  format: AudioFormat
+  /** `audio/ogg` or `audio/wav`. */
+  mimeType: string
+  /** Sample rate of the encoded audio (48 000 for Ogg/Opus). */
+  sampleRate: number
+  /** Length of the speech in milliseconds. */
+  durationMs: number
+}
+
+const formats: readonly AudioFormat[] = ['ogg', 'wav']
+const extensions: Record<string, AudioFormat> = {
+  '.ogg': 'ogg',
+  '.oga': 'ogg',
+  '.opus': 'ogg',
+  '.wav': 'wav',
+}
+
+function describe(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : String(value)
+}
+
+function checkRate(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new RangeError(`rate must be a positive number of words per minute, got ${describe(value)}`)
+  }
+  return value
+}
+
+function checkVolume(value: unknown): number {
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0 || value > 1) {
+    throw new RangeError(`volume must be a number from 0 to 1, got ${describe(value)}`)
+  }
+  return value
+}
+
+function checkPitch(value: unknown): number {
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0 || value > 100) {
+    throw new RangeError(`pitch must be a number from 0 to 100, got ${describe(value)}`)
+  }
+  return value
+}
+
+function checkFormat(value: unknown): AudioFormat {
+  if (!formats.includes(value as AudioFormat)) {
+    throw new RangeError(`format must be "ogg" or "wav", got ${describe(value)}`)
+  }
+  return value as AudioFormat
+}
+
+/**
+ * Speaks text on the process-wide worker pool. Create as many as you like (one per chat, say): they
+ * all share the same threads and the same warm engines.
+ * @example
+ * ```ts
+ * import { VoiceSystem } from '@taurobot/voice'
+ * const voice = new VoiceSystem({ language: 'it', rate: 150, volume: 1.0 })
+ * const audio = await voice.synthesize('Ciao!', { format: 'ogg' })
+ * await voice.textToSpeech('Ciao!', 'replies/42.ogg')
+ * ```
+ */
+export class VoiceSystem {
+  #options: EngineSpeechOptions
+  readonly #engine: string
+  readonly #builtIn: boolean
+  readonly #maxChars: number
+  readonly #pending = new Set<Promise<unknown>>()
+
+  constructor(options: VoiceSystemOptions = {}) {
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError(`VoiceSystem options must be an object, got ${describe(options)}`)
+    }
+    const engine = options.engine ?? 'espeak-ng-wasm'
+    if (typeof engine !== 'string' || engine === '') {
+      throw new TypeError(
+        `engine must be "espeak-ng-wasm", "espeak-ng" or a module path, got ${describe(engine)}`,
+      )
+    }
+    this.#engine = engine
+    this.#builtIn = isBuiltInEngine(engine)
+    const maxChars = options.maxChars ?? 5000
+    if (typeof maxChars !== 'number' || !Number.isInteger(maxChars) || maxChars < 1) {
+      throw new RangeError(`maxChars must be a positive integer, got ${describe(maxChars)}`)
+    }
+    this.#maxChars = maxChars
+    this.#options = {
+      language: this.#checkLanguage(options.language ?? 'en'),
+      rate: checkRate(options.rate ?? 150),
+      volume: checkVolume(options.volume ?? 1),
+      voice: options.voice === undefined ? undefined : this.#checkVoice(options.voice),
+      pitch: checkPitch(options.pitch ?? 50),
+    }
+  }
+
+  /** Sets the speaking rate in words per minute (clamped to the engine's range). */
+  setRate(wordsPerMinute: number): void {
+    this.#options = { ...this.#options, rate: checkRate(wordsPerMinute) }
+  }
+
+  /** Sets the loudness, 0..1. */
+  setVolume(volume: number): void {
+    this.#options = { ...this.#options, volume: checkVolume(volume) }
+  }
+
+  /** Sets the pitch, 0..100. */
+  setPitch(pitch: number): void {
+    this.#options = { ...this.#options, pitch: checkPitch(pitch) }
+  }
+
+  /** Sets the language code. */
+  setLanguage(language: string): void {
+    this.#options = { ...this.#options, language: this.#checkLanguage(language) }
+  }
+
+  /** Sets the voice variant, or `undefined` for the language's default voice. */
+  setVoice(voice: string | undefined): void {
+    this.#options = { ...this.#options, voice: voice === undefined ? undefined : this.#checkVoice(voice) }
+  }
+
+  /** The current speech settings. */
+  get settings(): Readonly<EngineSpeechOptions> {
+    return { ...this.#options }
+  }
+
+  /**
+   * Starts a worker thread and loads the engine on it now, so that the first reply does not pay for
+   * it. Resolves with the engine's load time on that thread (undefined if it was already loaded).
+   */
+  async warmup(
+    options: Pick<SynthesizeOptions, 'signal' | 'timeoutMs'> = {},
+  ): Promise<{ engineInitMs: number | undefined }> {
+    const result = await this.#run('warmup', 'ok', 'ogg', options)
+    return { engineInitMs: result.engineInitMs }
+  }
+
+  /** Turns text into encoded audio (Ogg/Opus by default). */
+  async synthesize(text: string, options: SynthesizeOptions = {}): Promise<SynthesizedAudio> {
+    const format = checkFormat(options.format ?? 'ogg')
+    const result = await this.#run('synthesize', this.#checkText(text), format, options)
+    return {
+      data: result.data,
+      format,
+      mimeType: mimeTypes[format],
+      sampleRate: result.sampleRate,
+      durationMs: result.durationMs,
+    }
+  }
+
+  /**
+   * Synthesizes `text` and writes it to `outputPath` (format from the extension: `.ogg`/`.oga`/
+   * `.opus` or `.wav`), creating missing directories. The file appears complete or not at all.
+   * Resolves with the absolute path written.
+   */
+  async textToSpeech(text: string, outputPath: string, options: SynthesizeOptions = {}): Promise<string> {
+    if (typeof outputPath !== 'string' || outputPath === '') {
+      throw new TypeError(`outputPath must be a non-empty string, got ${describe(outputPath)}`)
+    }
+    const fromExtension = extensions[extname(outputPath).toLowerCase()]
+    if (options.format === undefined && fromExtension === undefined) {
+      throw new RangeError(
+        `outputPath must end in .ogg, .oga, .opus or .wav (or pass { format }), got ${describe(outputPath)}`,
+      )
+    }
+    const format = checkFormat(options.format ?? fromExtension)
+    const path = resolve(outputPath)
+    const audio = await this.synthesize(text, { ...options, format })
+    return sharedPool().track(writeAtomically(path, audio.data))
+  }
+
+  /** Waits for this instance's pending calls; the shared pool stays open for the others. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending])
+  }
+
+  #checkText(text: unknown): string {
+    if (typeof text !== 'string') throw new TypeError(`text must be a string, got ${typeof text}`)
+    if (text.trim() === '') throw new RangeError('text must contain something to say, got an empty string')
+    if (text.length > this.#maxChars) {
+      throw new RangeError(
+        `text must be at most maxChars (${this.#maxChars}) characters, got ${text.length}. Split it or raise maxChars.`,
+      )
+    }
+    return text
+  }
+
+  #checkLanguage(language: unknown): string {
+    if (typeof language !== 'string' || language === '') {
+      throw new TypeError(`language must be a non-empty string such as "it", got ${describe(language)}`)
+    }
+    if (!this.#builtIn) return language
+    const known = findEspeakLanguage(language)
+    if (known === undefined) {
+      throw new RangeError(
+        `language must be a language espeak-ng knows (e.g. "it", "en-us"; ${ESPEAK_LANGUAGES.length} in all), got ${describe(language)}`,
+      )
+    }
+    return known
+  }
+
+  #checkVoice(voice: unknown): string {
+    if (typeof voice !== 'string' || voice === '') {
+      throw new TypeError(`voice must be a non-empty string such as "f3", got ${describe(voice)}`)
+    }
+    if (!this.#builtIn) return voice
+    const known = findEspeakVoice(voice)
+    if (known === undefined) {
+      throw new RangeError(
+        `voice must be an espeak-ng voice variant (e.g. "f3", "m1", "whisper"), got ${describe(voice)}`,
+      )
+    }
+    return known
+  }
+
+  #run(kind: WorkerTask['kind'], text: string, format: AudioFormat, options: SynthesizeOptions) {
+    const { signal, timeoutMs } = options
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      throw new TypeError(`signal must be an AbortSignal, got ${describe(signal)}`)
+    }
+    if (
+      timeoutMs !== undefined &&
+      (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0)
+    ) {
+      throw new RangeError(`timeoutMs must be a positive number of milliseconds, got ${describe(timeoutMs)}`)
+    }
+    const task: WorkerTask = {
+      kind,
+      engine: this.#engine,
+      text,
+      options: this.#options,
+      format,
+      cancel: new Int32Array(new SharedArrayBuffer(4)),
+    }
+    const pending = sharedPool().run(task, { signal, timeoutMs })
+    this.#pending.add(pending)
+    const forget = () => this.#pending.delete(pending)
+    pending.then(forget, forget)
+    return pending
+  }
+}
+
+async function writeAtomically(path: string, data: Uint8Array): Promise<string> {
+  const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+  try {
+    await mkdir(dirname(path), { recursive: true })
+    const handle = await open(temporary, 'w')
+    try {
+      await handle.writeFile(data)
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+    await rename(temporary, path)
+    return path
+  } catch (cause) {
+    await rm(temporary, { force: true }).catch(() => {})
+    const code = (cause as { code?: unknown } | null)?.code
+    throw new VoiceError(
+      'io',
+      `cannot write "${path}": ${String(code ?? cause)}. Check that the directory is writable; the audio was synthesized but not saved.`,
+      { cause, details: { path, code } },
+    )
+  }
+}

@@ -1,0 +1,126 @@
+// Runs on a piscina worker thread. Each thread loads an engine lazily, once, on its first task, and
+// keeps it warm for the next ones. Results and failures travel back as plain data: an Error's own
+// properties (code, details) would not survive the structured clone.
+
+import type { AudioFormat } from './encode.js'
+import { encodeOggOpus, encodeWav, opusSampleRate } from './encode.js'
+import type { Engine, EngineCancellation, EngineSpeechOptions } from './engine.js'
+import { createEngine, EngineCancelledError } from './engine.js'
+import type { VoiceErrorCode } from './errors.js'
+import { VoiceError } from './errors.js'
+
+/** A task sent from the pool to a worker thread. */
+export interface WorkerTask {
+  kind: 'synthesize' | 'warmup'
+  engine: string
+  text: string
+  options: EngineSpeechOptions
+  format: AudioFormat
+  /** One Int32 on a SharedArrayBuffer; the pool sets it to 1 to ask the task to stop. */
+  cancel: Int32Array
+}
+
+/** What a worker sends back for one task. */
+export type WorkerResult =
+  | {
+      ok: true
+      data: Uint8Array
+      sampleRate: number
+      durationMs: number
+      /** Set when this task paid for loading the engine on its thread. */
+      engineInitMs?: number
+    }
+  | {
+      ok: false
+      cancelled: boolean
+      error: { code: VoiceErrorCode; message: string; details: Record<string, unknown> }
+    }
+
+interface LoadedEngine {
+  engine: Engine
+  initMs: number
+}
+
+const engines = new Map<string, Promise<LoadedEngine>>()
+
+async function load(spec: string): Promise<LoadedEngine> {
+  const started = performance.now()
+  const engine = await createEngine(spec)
+  await engine.init()
+  return { engine, initMs: performance.now() - started }
+}
+
+function stripPrefix(message: string): string {
+  return message.startsWith('[@taurobot/voice] ') ? message.slice(18) : message
+}
+
+function failure(error: unknown, engine: string, cancelled: boolean): WorkerResult {
+  if (cancelled || error instanceof EngineCancelledError) {
+    return { ok: false, cancelled: true, error: { code: 'engine-failed', message: 'cancelled', details: {} } }
+  }
+  if (error instanceof VoiceError) {
+    return {
+      ok: false,
+      cancelled: false,
+      error: { code: error.code, message: stripPrefix(error.message), details: error.details },
+    }
+  }
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
+  return {
+    ok: false,
+    cancelled: false,
+    error: {
+      code: 'engine-failed',
+      message: `the "${engine}" engine failed: ${text}. The engine is reloaded for the next task.`,
+      details: { engine, reason: text },
+    },
+  }
+}
+
+/** Piscina calls the default export once per task. */
+export default async function runTask(task: WorkerTask): Promise<WorkerResult> {
+  const cancellation: EngineCancellation = {
+    get cancelled() {
+      return Atomics.load(task.cancel, 0) !== 0
+    },
+  }
+  let pending = engines.get(task.engine)
+  const firstUse = pending === undefined
+  if (pending === undefined) {
+    pending = load(task.engine)
+    engines.set(task.engine, pending)
+  }
+  let loaded: LoadedEngine
+  try {
+    loaded = await pending
+  } catch (error) {
+    // A failed load is retried by the next task instead of poisoning the thread.
+    engines.delete(task.engine)
+    return failure(error, task.engine, false)
+  }
+  try {
+    if (cancellation.cancelled) throw new EngineCancelledError()
+    // Numbers are read in every language and exercise enough of the engine to get it compiled.
+    const text = task.kind === 'warmup' ? '1, 2, 3, 4, 5, 6, 7, 8, 9, 10.' : task.text
+    const audio = await loaded.engine.synthesize(text, task.options, cancellation)
+    if (cancellation.cancelled) throw new EngineCancelledError()
+    const data =
+      task.format === 'ogg'
+        ? await encodeOggOpus(audio.samples, audio.sampleRate, cancellation)
+        : encodeWav(audio.samples, audio.sampleRate)
+    const result: WorkerResult = {
+      ok: true,
+      data,
+      sampleRate: task.format === 'ogg' ? opusSampleRate : audio.sampleRate,
+      durationMs: (audio.samples.length / audio.sampleRate) * 1000,
+    }
+    if (firstUse) result.engineInitMs = loaded.initMs
+    return result
+  } catch (error) {
+    // An engine that threw something unexpected may be in a broken state (a WASM trap, say):
+    // drop it so the next task on this thread starts from a fresh one.
+    const cancelled = cancellation.cancelled || error instanceof EngineCancelledError
+    if (!cancelled && !(error instanceof VoiceError)) engines.delete(task.engine)
+    return failure(error, task.engine, cancelled)
+  }
+}

@@ -1,0 +1,114 @@
+// Unit tests of the encoders on known signals (no worker involved).
+import { createRequire } from 'node:module'
+import { describe, expect, it } from 'vitest'
+import { encodeOggOpus, encodeWav } from '../src/encode.js'
+import { muxOggOpus } from '../src/ogg.js'
+import { parseWav } from './helpers.js'
+import { checkOggOpus } from './ogg-check.js'
+
+const require = createRequire(import.meta.url)
+const OpusScript = require('opusscript') as typeof import('opusscript')
+
+function sine(rate: number, seconds: number, hz: number, amplitude: number): Int16Array {
+  const out = new Int16Array(Math.round(rate * seconds))
+  for (let i = 0; i < out.length; i++)
+    out[i] = Math.round(amplitude * Math.sin((2 * Math.PI * hz * i) / rate))
+  return out
+}
+
+function decode(file: Uint8Array): Int16Array {
+  const parsed = checkOggOpus(file)
+  const decoder = new OpusScript(48000, 1)
+  const chunks = parsed.audioPackets.map((packet) => {
+    const pcm = decoder.decode(Buffer.from(packet))
+    return new Int16Array(pcm.buffer.slice(pcm.byteOffset, pcm.byteOffset + pcm.length))
+  })
+  decoder.delete()
+  const all = new Int16Array(chunks.reduce((sum, c) => sum + c.length, 0))
+  let offset = 0
+  for (const chunk of chunks) {
+    all.set(chunk, offset)
+    offset += chunk.length
+  }
+  return all.slice(parsed.head.preSkip, Number(parsed.finalGranule))
+}
+
+describe('encodeWav', () => {
+  it('writes a RIFF/WAVE header that matches the samples', () => {
+    const samples = Int16Array.from([0, 1, -1, 32767, -32768])
+    const wav = parseWav(encodeWav(samples, 16000))
+    expect(wav).toMatchObject({ sampleRate: 16000, channels: 1, bitsPerSample: 16 })
+    expect(Array.from(wav.samples)).toEqual([0, 1, -1, 32767, -32768])
+  })
+})
+
+describe('encodeOggOpus', () => {
+  it('round-trips a 22.05 kHz sine through resampling and Opus with the same length and waveform', async () => {
+    const input = sine(22050, 1.5, 300, 8000)
+    const file = await encodeOggOpus(input, 22050, { cancelled: false })
+    const decoded = decode(file)
+    expect(decoded.length).toBe(Math.floor((input.length * 48000) / 22050))
+    const reference = sine(48000, decoded.length / 48000, 300, 8000)
+    // Best normalised correlation within ±2 ms: a codec bug or a wrong pre-skip drops it sharply.
+    let best = 0
+    for (let lag = -96; lag <= 96; lag++) {
+      let num = 0
+      let a = 0
+      let b = 0
+      for (let i = 4800; i < decoded.length - 4800; i++) {
+        const x = decoded[i + lag] as number
+        const y = reference[i] as number
+        num += x * y
+        a += x * x
+        b += y * y
+      }
+      best = Math.max(best, num / Math.sqrt(a * b))
+    }
+    expect(best).toBeGreaterThan(0.9)
+  })
+
+  it('stops at a cancellation check', async () => {
+    const input = sine(22050, 3, 200, 4000)
+    await expect(encodeOggOpus(input, 22050, { cancelled: true })).rejects.toThrow('cancelled')
+  })
+})
+
+describe('muxOggOpus', () => {
+  it('laces packets of 255 bytes and more, and splits pages at 255 segments', () => {
+    const sizes = [10, 255, 256, 600, 1275, 3, 1]
+    const packets = Array.from({ length: 120 }, (_, i) => {
+      const packet = new Uint8Array(sizes[i % sizes.length] as number)
+      packet.fill(i & 0xff)
+      packet[0] = 0x08 // TOC: SILK NB 20 ms, mono, one frame
+      return packet
+    })
+    const file = muxOggOpus({
+      packets,
+      frameSamples: 960,
+      preSkip: 312,
+      sampleCount: 120 * 960 - 500,
+      inputSampleRate: 22050,
+      serial: 0x12345678,
+      vendor: 'test',
+    })
+    const parsed = checkOggOpus(file)
+    expect(parsed.audioPackets.map((p) => p.length)).toEqual(packets.map((p) => p.length))
+    expect(parsed.audioPackets[40]).toEqual(packets[40])
+    expect(parsed.finalGranule).toBe(BigInt(312 + 120 * 960 - 500))
+    expect(parsed.pages.length).toBeGreaterThan(4)
+  })
+
+  it('rejects a sample count the packets cannot hold', () => {
+    expect(() =>
+      muxOggOpus({
+        packets: [new Uint8Array([8])],
+        frameSamples: 960,
+        preSkip: 312,
+        sampleCount: 960,
+        inputSampleRate: 48000,
+        serial: 1,
+        vendor: 'x',
+      }),
+    ).toThrow(RangeError)
+  })
+})
