@@ -35,7 +35,9 @@ function fit(text: string): string {
 export async function startTelegram(options: TelegramOptions): Promise<TelegramFrontEnd> {
   const { bot: tauro, rateLimiter } = options
   const logError = options.logError ?? ((message, error) => console.error(message, error))
-  const bot = new Bot(options.token, options.apiRoot ? { client: { apiRoot: options.apiRoot } } : {})
+  // Bounded calls: a Bot API server that stops answering must not hold shutdown for grammY's default 500 s.
+  const client = { timeoutSeconds: 60, ...(options.apiRoot ? { apiRoot: options.apiRoot } : {}) }
+  const bot = new Bot(options.token, { client })
 
   bot.on('message:text', async (ctx) => {
     const chatId = ctx.chat.id
@@ -84,8 +86,23 @@ export async function startTelegram(options: TelegramOptions): Promise<TelegramF
     username: bot.botInfo.username,
     stop() {
       stopping ??= (async () => {
-        if (bot.isRunning()) await bot.stop()
-        await polling
+        const stopped = (async () => {
+          if (bot.isRunning()) await bot.stop()
+          await polling
+        })()
+        // The update being handled may wait on a slow upload; shutdown waits for it, within reason.
+        let timer: NodeJS.Timeout | undefined
+        const late = new Promise<void>((resolve) => {
+          timer = setTimeout(() => {
+            logError('Telegram did not stop within 10 s; going on with shutdown', undefined)
+            resolve()
+          }, 10_000)
+        })
+        await Promise.race([
+          stopped.catch((error: unknown) => logError('stopping Telegram failed:', error)),
+          late,
+        ])
+        clearTimeout(timer)
       })()
       return stopping
     },

@@ -233,13 +233,13 @@ if ('serviceWorker' in navigator) {
   navigator.serviceWorker.register('/sw.js').catch((error: unknown) => {
     console.warn('service worker not registered:', error)
   })
-  // The service worker serves the shell from cache and refreshes it behind the scenes; it says so
-  // when a refreshed copy differs, and the next load shows it.
-  navigator.serviceWorker.addEventListener('message', (event: MessageEvent) => {
-    const data = event.data as { type?: string } | undefined
-    if (data?.type === 'taurobot:updated') showNotice('A new version of TauroBot is ready: reload to use it.')
-  })
 }
+// The service worker answers from its cache and refreshes it behind the scenes; when a refreshed
+// file differs it says so on this channel, and the next load shows the new version.
+new BroadcastChannel('taurobot').addEventListener('message', (event: MessageEvent) => {
+  const data = event.data as { type?: string; url?: string } | undefined
+  if (data?.type === 'sw-cache:updated') showNotice('A new version of TauroBot is ready: reload to use it.')
+})
 
 window.addEventListener('online', () => void loadHistory())
 void loadHistory()

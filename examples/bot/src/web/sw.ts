@@ -1,0 +1,36 @@
+// The service worker, bundled with esbuild when the bot starts (see assets.ts).
+import { broadcastUpdate, deleteOldCaches, precache, staleWhileRevalidate } from '@taurobot/sw-cache'
+
+declare const self: ServiceWorkerGlobalScope
+/** The app shell: every static file, filled in at build time. */
+declare const SHELL_URLS: string[]
+/** A hash of the shell's content: a changed shell gets a new cache. */
+declare const SHELL_VERSION: string
+
+const CACHE = `taurobot-${SHELL_VERSION}`
+// The page listens on this channel and offers a reload when a refreshed file differs.
+const onRevalidated = broadcastUpdate({ channelName: 'taurobot' })
+
+self.addEventListener('install', (event) => {
+  // A shell that cannot be fully cached fails the install, so a broken release never takes over.
+  event.waitUntil(precache(CACHE, SHELL_URLS).then(() => self.skipWaiting()))
+})
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil(deleteOldCaches({ keep: [CACHE], prefix: 'taurobot-' }).then(() => self.clients.claim()))
+})
+
+self.addEventListener('fetch', (event) => {
+  const url = new URL(event.request.url)
+  if (event.request.method !== 'GET' || url.origin !== self.location.origin) return
+  // Conversations and voice clips are live data: they go to the network, never to the cache.
+  if (url.pathname.startsWith('/api/') || url.pathname === '/sw.js') return
+  event.respondWith(
+    staleWhileRevalidate(event, {
+      cacheName: CACHE,
+      maxEntries: 60,
+      fallback: '/offline.html',
+      onRevalidated,
+    }),
+  )
+})

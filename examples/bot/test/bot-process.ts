@@ -1,0 +1,77 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { fileURLToPath } from 'node:url'
+
+const botDir = fileURLToPath(new URL('..', import.meta.url))
+
+export interface BotProcess {
+  url: string
+  port: number
+  child: ChildProcess
+  /** Everything the bot printed so far, stdout and stderr. */
+  output(): string
+  /** Sends `signal` and resolves once the process has exited by itself. */
+  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+}
+
+/** Settings the tests choose; the parent's own bot settings (REDIS_URL in CI...) are not inherited. */
+const BOT_VARIABLES = [
+  'PORT',
+  'MEMORY_DIR',
+  'REDIS_URL',
+  'OLLAMA_HOST',
+  'OLLAMA_MODEL',
+  'CONTEXT_MESSAGES',
+  'TELEGRAM_BOT_TOKEN',
+  'TELEGRAM_API_ROOT',
+  'VOICE_LANGUAGE',
+  'RATE_LIMIT_PER_MINUTE',
+]
+
+/** Starts `npm start`'s entry point as a real child process and waits for the URL it prints. */
+export async function startBotProcess(env: Record<string, string>, timeoutMs = 45_000): Promise<BotProcess> {
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !BOT_VARIABLES.includes(k)),
+  )
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: botDir,
+    env: { ...inherited, PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString()
+  })
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk.toString()
+  })
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`the bot printed no URL within ${timeoutMs} ms:\n${output}`))
+    }, timeoutMs)
+    const check = () => {
+      const found = /Open (http:\/\/127\.0\.0\.1:\d+\/) in your browser/.exec(output)?.[1]
+      if (found === undefined) return
+      clearTimeout(timer)
+      resolve(found)
+    }
+    child.stdout?.on('data', check)
+    void exited.then(([code, signal]) => {
+      clearTimeout(timer)
+      reject(new Error(`the bot exited (${code ?? signal}) before it was ready:\n${output}`))
+    })
+  })
+  return {
+    url,
+    port: Number(new URL(url).port),
+    child,
+    output: () => output,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal)
+      const [code, exitSignal] = await exited
+      return { code, signal: exitSignal }
+    },
+  }
+}
