@@ -3,8 +3,11 @@ import { type Memory, memoryBackend, openMemory } from '@taurobot/memory'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TauroBot } from '../src/core.js'
 import { RateLimiter } from '../src/rate-limit.js'
+import { AutoResponder } from '../src/responder/auto.js'
 import { OfflineResponder } from '../src/responder/offline.js'
+import { OllamaResponder } from '../src/responder/ollama.js'
 import { startWebServer, type WebServer } from '../src/web/server.js'
+import { fakeOllama } from './fake-ollama.js'
 
 // The JSON API in process, with an empty set of static files: what is under test is validation,
 // rate limiting and the answers' shapes, not the PWA (see e2e.test.ts for that).
@@ -172,5 +175,65 @@ describe('JSON API', () => {
     const r = await post('/api/voice', { user: USER, on: true })
     // This bot was built without a voice: the toggle stays off.
     expect(await r.json()).toEqual({ voiceOn: false })
+  })
+})
+
+describe('JSON API with a model server', () => {
+  it('streams the model reply chunk by chunk, with the conversation as context', async () => {
+    const ollama = await fakeOllama(['llama3.2:latest'], (body) => [
+      'You told me ',
+      String(body.messages.filter((m) => m.role === 'user').length),
+      ' things.',
+    ])
+    const responder = new AutoResponder(new OllamaResponder({ host: ollama.url, model: 'llama3.2' }), {
+      log: () => {},
+    })
+    await responder.start()
+    const store = await openMemory({ backend: memoryBackend(), flushOnExit: false })
+    const web = await startWebServer({
+      bot: new TauroBot({ memory: store, responder }),
+      assets: new Map(),
+      rateLimiter: new RateLimiter({ limit: 10 }),
+      responderName: () => responder.name,
+      port: 0,
+    })
+    try {
+      const chat = (text: string) =>
+        fetch(new URL('/api/chat', web.url), {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'application/x-ndjson' },
+          body: JSON.stringify({ user: 'model-user-01', text }),
+        }).then(async (r) =>
+          (await r.text())
+            .trim()
+            .split('\n')
+            .map((l) => JSON.parse(l) as { type: string; text?: string; reply?: string }),
+        )
+      const start = await chat('/start')
+      expect(start.at(-1)?.reply).toContain('My replies come from ollama (llama3.2)')
+      await chat('first')
+      const events = await chat('second')
+      expect(events.filter((e) => e.type === 'chunk').map((e) => e.text)).toEqual([
+        'You told me ',
+        '2',
+        ' things.',
+      ])
+      expect(events.at(-1)).toMatchObject({ type: 'reply', reply: 'You told me 2 things.' })
+      const history = (await (await fetch(new URL('/api/history?user=model-user-01', web.url))).json()) as {
+        responder: string
+        messages: { content: string }[]
+      }
+      expect(history.responder).toBe('ollama (llama3.2)')
+      expect(history.messages.map((m) => m.content)).toEqual([
+        'first',
+        'You told me 1 things.',
+        'second',
+        'You told me 2 things.',
+      ])
+    } finally {
+      await web.close()
+      await store.close()
+      await ollama.close()
+    }
   })
 })

@@ -1,0 +1,53 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { ChatMessage } from '../src/responder/responder.js'
+
+export interface FakeOllama {
+  url: URL
+  requests: { path: string; body: unknown }[]
+  close(): Promise<void>
+}
+
+/**
+ * Ollama cannot be installed here, so its HTTP protocol is served by a small local server: the
+ * tags list and a streamed /api/chat in newline-delimited JSON, split mid-line on purpose.
+ */
+export async function fakeOllama(
+  models: string[],
+  answer: (body: { messages: ChatMessage[] }) => string[],
+): Promise<FakeOllama> {
+  const requests: FakeOllama['requests'] = []
+  const read = async (req: IncomingMessage) => {
+    const parts: Buffer[] = []
+    for await (const part of req as AsyncIterable<Buffer>) parts.push(part)
+    return parts.length ? (JSON.parse(Buffer.concat(parts).toString()) as unknown) : undefined
+  }
+  const server: Server = createServer(async (req, res) => {
+    const body = await read(req)
+    requests.push({ path: req.url ?? '', body })
+    if (req.url === '/api/tags') {
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ models: models.map((name) => ({ name })) }))
+      return
+    }
+    if (req.url === '/api/chat') {
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' })
+      const lines = answer(body as { messages: ChatMessage[] }).map(
+        (content) => `${JSON.stringify({ message: { role: 'assistant', content }, done: false })}\n`,
+      )
+      const text = `${lines.join('')}${JSON.stringify({ message: { role: 'assistant', content: '' }, done: true })}\n`
+      const cut = Math.floor(text.length / 2)
+      res.write(text.slice(0, cut))
+      setTimeout(() => res.end(text.slice(cut)), 10)
+      return
+    }
+    res.writeHead(404).end()
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    url: new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`),
+    requests,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  }
+}
