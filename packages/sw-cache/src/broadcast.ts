@@ -1,4 +1,4 @@
-import { badOption } from './errors.js'
+import { assertOption } from './errors.js'
 import type { Revalidation } from './stale-while-revalidate.js'
 
 /** The message pages receive when cached content changed. */
@@ -36,8 +36,12 @@ export function broadcastUpdate(
   options: BroadcastUpdateOptions = {},
 ): (revalidation: Revalidation) => Promise<void> {
   const { channelName = 'sw-cache' } = options
-  if (typeof channelName !== 'string' || !channelName)
-    throw badOption(TypeError, 'channelName', 'a non-empty string', channelName)
+  assertOption(
+    channelName && typeof channelName === 'string',
+    'channelName',
+    'a non-empty string',
+    channelName,
+  )
   return async ({ request, cacheName, old, fresh }) => {
     if (!(await hasChanged(old, fresh))) return
     const channel = new BroadcastChannel(channelName)

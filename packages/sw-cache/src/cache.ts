@@ -1,4 +1,4 @@
-import { SwCacheError } from './errors.js'
+import { failure, type SwCacheError } from './errors.js'
 import { type Limits, STORED_AT, trim } from './expiration.js'
 
 /**
@@ -82,10 +82,12 @@ export async function store(
   } catch (cause) {
     if ((cause as Error | undefined)?.name !== 'QuotaExceededError') throw cause
     onError(
-      new SwCacheError(
+      failure(
         'quota-exceeded',
-        `storage quota exceeded while caching ${request.url} in "${cacheName}". Purged the oldest half of this cache and retried; lower maxEntries to stay under the quota.`,
-        { cause, details: { url: request.url, cacheName } },
+        request,
+        cacheName,
+        'storage quota exceeded; purged the oldest half of this cache and retried. Lower maxEntries.',
+        cause,
       ),
     )
     await trim(cache, limits, true)

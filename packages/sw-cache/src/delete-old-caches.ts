@@ -1,5 +1,5 @@
 import { forget, REGISTRY, registryKey, registryName } from './cache.js'
-import { badOption } from './errors.js'
+import { assertOption } from './errors.js'
 
 /** Options of {@link deleteOldCaches}. */
 export interface DeleteOldCachesOptions {
@@ -25,10 +25,18 @@ export interface DeleteOldCachesOptions {
  */
 export function deleteOldCaches(options: DeleteOldCachesOptions): Promise<string[]> {
   const { keep, prefix } = options ?? {}
-  if (!Array.isArray(keep) || keep.some((name) => typeof name !== 'string'))
-    throw badOption(TypeError, 'keep', 'an array of cache names', keep)
-  if (prefix !== undefined && (typeof prefix !== 'string' || !prefix))
-    throw badOption(TypeError, 'prefix', 'a non-empty string', prefix)
+  assertOption(
+    Array.isArray(keep) && keep.every((name) => typeof name === 'string'),
+    'keep',
+    'an array of cache names',
+    keep,
+  )
+  assertOption(
+    prefix === undefined || (prefix && typeof prefix === 'string'),
+    'prefix',
+    'a non-empty string',
+    prefix,
+  )
   return sweep(keep, prefix)
 }
 

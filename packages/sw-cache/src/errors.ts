@@ -38,16 +38,32 @@ export function isSwCacheError(value: unknown, code?: SwCacheErrorCode): value i
 }
 
 /**
- * Builds the `TypeError`/`RangeError` thrown for a bad argument; the message names the option and
- * the value, e.g. `maxEntries must be a positive integer, got 0`.
+ * Throws the `TypeError` (or `RangeError`) of a bad argument unless `valid`; the message names the
+ * option and the value, e.g. `maxEntries must be a positive integer, got 0`.
  */
-export function badOption(
-  Kind: typeof TypeError | typeof RangeError,
+export function assertOption(
+  valid: unknown,
   name: string,
   expected: string,
   value: unknown,
-): Error {
-  return new Kind(
-    `${name} must be ${expected}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`,
-  )
+  Kind: typeof TypeError = TypeError,
+): void {
+  if (!valid)
+    throw new Kind(
+      `${name} must be ${expected}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`,
+    )
+}
+
+/** A {@link SwCacheError} about one request in one cache; `details` holds both. */
+export function failure(
+  code: SwCacheErrorCode,
+  request: Request,
+  cacheName: string,
+  what: string,
+  cause: unknown,
+): SwCacheError {
+  return new SwCacheError(code, `${request.url} in "${cacheName}": ${what}`, {
+    cause,
+    details: { url: request.url, cacheName },
+  })
 }

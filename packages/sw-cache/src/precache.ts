@@ -1,5 +1,5 @@
 import { openCache } from './cache.js'
-import { badOption, SwCacheError } from './errors.js'
+import { assertOption, failure } from './errors.js'
 
 /**
  * Downloads `urls` (bypassing the HTTP cache) and stores them in `cacheName`. Rejects with a
@@ -13,9 +13,8 @@ import { badOption, SwCacheError } from './errors.js'
  * ```
  */
 export function precache(cacheName: string, urls: readonly (string | Request)[]): Promise<void> {
-  if (typeof cacheName !== 'string' || !cacheName)
-    throw badOption(TypeError, 'cacheName', 'a non-empty string', cacheName)
-  if (!Array.isArray(urls)) throw badOption(TypeError, 'urls', 'an array of URLs', urls)
+  assertOption(cacheName && typeof cacheName === 'string', 'cacheName', 'a non-empty string', cacheName)
+  assertOption(Array.isArray(urls), 'urls', 'an array of URLs', urls)
   return download(cacheName, urls)
 }
 
@@ -24,12 +23,17 @@ async function download(cacheName: string, urls: readonly (string | Request)[]):
   const responses = await Promise.all(
     urls.map(async (url) => {
       const request = new Request(url, { cache: 'reload' })
-      const fail = (cause: unknown, status?: number) =>
-        new SwCacheError(
+      const fail = (cause: unknown, status?: number) => {
+        const error = failure(
           'precache-failed',
-          `cannot precache ${request.url} into "${cacheName}": ${status ? `HTTP ${status}` : 'network error'}. Fix or remove it; the install fails so the previous version stays active.`,
-          { cause, details: { url: request.url, cacheName, status } },
+          request,
+          cacheName,
+          `precache failed with ${status ? `HTTP ${status}` : 'a network error'}. Fix or remove this URL; the install fails so the previous version stays active.`,
+          cause,
         )
+        error.details.status = status
+        return error
+      }
       const response = await fetch(request).catch((cause) => {
         throw fail(cause)
       })

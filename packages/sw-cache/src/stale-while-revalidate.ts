@@ -1,5 +1,5 @@
 import { isCacheable, openCache, sameVariant, store } from './cache.js'
-import { badOption, isSwCacheError, SwCacheError } from './errors.js'
+import { assertOption, failure, type SwCacheError } from './errors.js'
 import { type Freshness, freshness, isExpired } from './expiration.js'
 
 /** What the strategy needs from a fetch event: a `FetchEvent`, or anything shaped like one. */
@@ -68,13 +68,12 @@ export interface StaleWhileRevalidateOptions {
   onRevalidated?: (revalidation: Revalidation) => unknown
 }
 
-interface Settings extends Required<Pick<StaleWhileRevalidateOptions, 'cacheName' | 'staleIfError'>> {
-  maxEntries: number | undefined
-  maxAgeSeconds: number | undefined
+interface Settings extends StaleWhileRevalidateOptions {
+  staleIfError: number
+  /** Absolute URL of the fallback page. */
   keep: string | undefined
   cacheable: (response: Response, request: Request) => boolean
   onError: (error: SwCacheError) => void
-  onRevalidated: StaleWhileRevalidateOptions['onRevalidated']
 }
 
 /** One network request per cache and URL, shared by every request that arrives while it runs. */
@@ -106,24 +105,23 @@ export function staleWhileRevalidate(
   event: FetchEventLike,
   options: StaleWhileRevalidateOptions,
 ): Promise<Response> {
-  if (typeof event?.waitUntil !== 'function' || !event.request)
-    throw badOption(TypeError, 'event', 'an object with request and waitUntil', event)
-  const settings = check(options, event.request.url)
+  const o = check(event, options)
   const { request } = event
   // The Cache API stores neither non-GET responses nor partial ones.
   if (request.method !== 'GET' || request.headers.has('range')) return fetch(request)
   let background: Promise<unknown> | undefined
   let answered!: () => void
   event.waitUntil(new Promise<void>((resolve) => (answered = resolve)).then(() => background))
-  return respond(request, settings, (flight) => (background = flight.done))
+  return respond(request, o, (flight) => (background = flight.done))
     .catch((cause) => {
-      settings.onError(
-        isSwCacheError(cause)
-          ? cause
-          : new SwCacheError('network-and-cache-failed', `cannot answer ${request.url}: ${cause}`, {
-              cause,
-              details: { url: request.url, cacheName: settings.cacheName },
-            }),
+      o.onError(
+        failure(
+          'network-and-cache-failed',
+          request,
+          o.cacheName,
+          'not cached and the network failed. Precache it, or set fallback for navigations.',
+          cause,
+        ),
       )
       // A network error for the page. Rejecting instead would make Chromium report an unhandled
       // rejection from respondWith() (its internal handler rethrows).
@@ -148,19 +146,19 @@ async function respond(request: Request, o: Settings, started: (flight: Flight) 
     if (cached && state === 'stale-if-error') return cached
     const page = request.mode === 'navigate' && o.keep && (await caches.match(o.keep))
     if (page) return page
-    throw new SwCacheError(
-      'network-and-cache-failed',
-      `${request.url} is not in "${o.cacheName}" and the network failed. Precache it, or set fallback for navigations.`,
-      { cause, details: { url: request.url, cacheName: o.cacheName } },
-    )
+    throw cause
   }
   return cached
 }
 
-/** This request's own response from a shared flight: a clone, or its own fetch if `Vary` forbids sharing. */
+/**
+ * This request's own response from a shared flight: a clone, or its own fetch when sharing is
+ * wrong: a different variant per `Vary`, or a different redirect mode (a navigation must not get a
+ * followed redirect, a `fetch()` must not get an opaque one).
+ */
 async function answer(flight: Flight, request: Request): Promise<Response> {
   const response = await flight.response
-  return flight.request === request || sameVariant(response, flight.request, request)
+  return flight.request.redirect === request.redirect && sameVariant(response, flight.request, request)
     ? response.clone()
     : fetch(request)
 }
@@ -181,10 +179,12 @@ function revalidate(cache: Cache, request: Request, o: Settings): Flight {
     })
     .catch((cause) =>
       o.onError(
-        new SwCacheError(
+        failure(
           'revalidation-failed',
-          `could not update ${request.url} in "${o.cacheName}" from the network; the cached copy, if any, stays. Check the network and the origin.`,
-          { cause, details: { url: request.url, cacheName: o.cacheName } },
+          request,
+          o.cacheName,
+          'the network update failed; the cached copy, if any, stays.',
+          cause,
         ),
       ),
     )
@@ -194,31 +194,55 @@ function revalidate(cache: Cache, request: Request, o: Settings): Flight {
   return flight
 }
 
-function check(options: StaleWhileRevalidateOptions, base: string): Settings {
-  if (typeof options !== 'object' || options === null)
-    throw badOption(TypeError, 'options', 'an object', options)
+function check(event: FetchEventLike, options: StaleWhileRevalidateOptions): Settings {
+  assertOption(
+    typeof event?.waitUntil === 'function' && event.request,
+    'event',
+    'an object with request and waitUntil',
+    event,
+  )
+  assertOption(options && typeof options === 'object', 'options', 'an object', options)
   const { cacheName, maxEntries, maxAgeSeconds, fallback, staleIfError = 0 } = options
-  if (typeof cacheName !== 'string' || !cacheName)
-    throw badOption(TypeError, 'cacheName', 'a non-empty string', cacheName)
-  if (maxEntries !== undefined && !(Number.isInteger(maxEntries) && maxEntries > 0))
-    throw badOption(RangeError, 'maxEntries', 'a positive integer', maxEntries)
-  if (maxAgeSeconds !== undefined && !(typeof maxAgeSeconds === 'number' && maxAgeSeconds > 0))
-    throw badOption(RangeError, 'maxAgeSeconds', 'a positive number', maxAgeSeconds)
-  if (!(typeof staleIfError === 'number' && staleIfError >= 0))
-    throw badOption(RangeError, 'staleIfError', 'a number >= 0', staleIfError)
-  if (fallback !== undefined && (typeof fallback !== 'string' || !fallback))
-    throw badOption(TypeError, 'fallback', 'a non-empty string', fallback)
-  for (const name of ['cacheable', 'onError', 'onRevalidated'] as const)
-    if (options[name] !== undefined && typeof options[name] !== 'function')
-      throw badOption(TypeError, name, 'a function', options[name])
-  return {
-    cacheName,
+  assertOption(cacheName && typeof cacheName === 'string', 'cacheName', 'a non-empty string', cacheName)
+  assertOption(
+    maxEntries === undefined || (Number.isInteger(maxEntries) && maxEntries > 0),
+    'maxEntries',
+    'a positive integer',
     maxEntries,
+    RangeError,
+  )
+  assertOption(
+    maxAgeSeconds === undefined || (typeof maxAgeSeconds === 'number' && maxAgeSeconds > 0),
+    'maxAgeSeconds',
+    'a positive number',
     maxAgeSeconds,
+    RangeError,
+  )
+  assertOption(
+    typeof staleIfError === 'number' && staleIfError >= 0,
+    'staleIfError',
+    'a number >= 0',
     staleIfError,
-    keep: fallback && new URL(fallback, base).href,
+    RangeError,
+  )
+  assertOption(
+    fallback === undefined || (fallback && typeof fallback === 'string'),
+    'fallback',
+    'a non-empty string',
+    fallback,
+  )
+  for (const name of ['cacheable', 'onError', 'onRevalidated'] as const)
+    assertOption(
+      options[name] === undefined || typeof options[name] === 'function',
+      name,
+      'a function',
+      options[name],
+    )
+  return {
+    ...options,
+    staleIfError,
+    keep: fallback && new URL(fallback, event.request.url).href,
     cacheable: options.cacheable ?? isCacheable,
     onError: options.onError ?? console.warn,
-    onRevalidated: options.onRevalidated,
   }
 }

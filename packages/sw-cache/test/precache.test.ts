@@ -34,7 +34,9 @@ describe('precache', () => {
       (error: unknown) => error,
     )) as SwCacheError
     expect(isSwCacheError(failure, 'precache-failed')).toBe(true)
-    expect(failure.message).toContain(`${origin.url('/missing.js')} into "app-v1": HTTP 404`)
+    expect(failure.message).toContain(
+      `${origin.url('/missing.js')} in "app-v1": precache failed with HTTP 404`,
+    )
     expect(failure.details).toMatchObject({ url: origin.url('/missing.js'), status: 404 })
     expect((await storage.open('app-v1')).entries).toEqual([])
   })
