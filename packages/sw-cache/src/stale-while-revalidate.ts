@@ -168,8 +168,9 @@ function revalidate(cache: Cache, request: Request, o: Settings): Flight {
   const running = flights.get(key)
   if (running) return running
   // no-cache: a revalidation must reach the origin (with a conditional request), not be answered
-  // by the HTTP cache, or changes would be missed.
-  const response = fetch(request, { cache: 'no-cache' })
+  // by the HTTP cache, or changes would be missed. No signal: the request is shared, so the page
+  // that started it going away must not abort it for the others.
+  const response = fetch(request, { cache: 'no-cache', signal: null })
   const done = response
     .then(async (fresh) => {
       if (!o.cacheable(fresh, request)) return

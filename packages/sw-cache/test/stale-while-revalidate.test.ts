@@ -106,6 +106,19 @@ describe('staleWhileRevalidate: hit, miss, revalidate', () => {
     expect((await storage.open('runtime')).entries).toHaveLength(1)
   })
 
+  it('does not let the first requester abort the request it shares with the others', async () => {
+    origin.routes.set('/shared', { body: 'for everyone', delayMs: 100 })
+    const controller = new AbortController()
+    const first = fetchEvent(new Request(origin.url('/shared'), { signal: controller.signal }))
+    const second = fetchEvent(origin.url('/shared'))
+    const answers = [staleWhileRevalidate(first, options()), staleWhileRevalidate(second, options())]
+    controller.abort()
+    expect(await (await answers[1])?.text()).toBe('for everyone')
+    await Promise.all([first.settled(), second.settled()])
+    expect(origin.hits('/shared')).toBe(1)
+    expect(await (await stored('/shared'))?.text()).toBe('for everyone')
+  })
+
   it('reports a failed revalidation and still answers from the cache, without an unhandled rejection', async () => {
     origin.routes.set('/a', { fail: true })
     await seed('/a', 'cached')
