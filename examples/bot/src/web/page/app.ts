@@ -60,25 +60,38 @@ function setVoice(on: boolean): void {
   voiceButton.setAttribute('aria-pressed', String(on))
   const label = voiceButton.querySelector('.label')
   if (label) label.textContent = on ? 'Voice on' : 'Voice off'
-  const icon = voiceButton.querySelector('[aria-hidden]')
-  if (icon) icon.textContent = on ? '🔊' : '🔈'
 }
 
-function addMessage(role: string, content: string, timestamp?: string): HTMLElement {
+function renderMessage(role: string, content: string, timestamp?: string): HTMLElement {
   const item = document.createElement('article')
   item.className = `message ${role}`
   item.dataset.role = role
+  // The offline responder opens with a bracketed note; it is shown smaller, apart from the reply.
+  const note = role === 'assistant' ? /^(\[[^\n]*\])\n/.exec(content)?.[1] : undefined
+  if (note !== undefined) {
+    const small = document.createElement('small')
+    small.className = 'note'
+    small.textContent = note.slice(1, -1)
+    item.append(small)
+  }
   const body = document.createElement('div')
   body.className = 'content'
-  body.textContent = content
+  body.textContent = note === undefined ? content : content.slice(note.length + 1)
   item.append(body)
   if (timestamp) {
     const time = document.createElement('time')
     time.dateTime = timestamp
     const date = new Date(timestamp)
-    time.textContent = Number.isNaN(date.getTime()) ? timestamp : date.toLocaleTimeString()
+    time.textContent = Number.isNaN(date.getTime())
+      ? timestamp
+      : date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
     item.append(time)
   }
+  return item
+}
+
+function addMessage(role: string, content: string, timestamp?: string): HTMLElement {
+  const item = renderMessage(role, content, timestamp)
   list.append(item)
   list.scrollTop = list.scrollHeight
   return item
@@ -91,6 +104,7 @@ function addAudio(item: HTMLElement, voice: VoiceInfo): void {
   audio.src = voice.url
   audio.dataset.durationMs = String(voice.durationMs)
   item.append(audio)
+  list.scrollTop = list.scrollHeight
   // Browsers may refuse autoplay before the user has interacted; the controls stay usable then.
   audio.play().catch(() => {})
 }
@@ -134,6 +148,7 @@ async function loadHistory(): Promise<void> {
 
 /** Sends one message and shows the reply as it streams in. */
 async function sendMessage(text: string): Promise<void> {
+  for (const welcome of list.querySelectorAll('.message.welcome')) welcome.remove()
   addMessage('user', text, new Date().toISOString())
   const pending = addMessage('assistant', '…')
   const content = pending.querySelector('.content') as HTMLElement
@@ -174,12 +189,15 @@ async function sendMessage(text: string): Promise<void> {
       if (done) break
     }
     if (result === undefined) throw new Error('the reply was cut off')
-    content.textContent = result.reply
-    pending.className = `message ${result.command ? 'system' : 'assistant'}`
-    pending.dataset.role = result.command ? 'system' : 'assistant'
+    const final = renderMessage(
+      result.command ? 'system' : 'assistant',
+      result.reply,
+      result.message?.timestamp,
+    )
+    pending.replaceWith(final)
     setVoice(result.voiceOn)
     if (result.command === 'clear') await loadHistory()
-    if (result.voice) addAudio(pending, result.voice)
+    if (result.voice) addAudio(final, result.voice)
     else if (result.voiceError) addMessage('error', `No voice for this reply: ${result.voiceError}`)
   } catch (error) {
     pending.remove()
