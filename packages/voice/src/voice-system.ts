@@ -238,8 +238,14 @@ export class VoiceSystem {
     }
     const format = checkFormat(options.format ?? fromExtension)
     const path = resolve(outputPath)
-    const audio = await this.synthesize(text, { ...options, format })
-    return sharedPool().track(writeAtomically(path, audio.data))
+    // Tracked as one unit from the start, so close() also waits for the file to be written.
+    const job = this.synthesize(text, { ...options, format }).then((audio) =>
+      writeAtomically(path, audio.data),
+    )
+    this.#pending.add(job)
+    const forget = () => this.#pending.delete(job)
+    job.then(forget, forget)
+    return sharedPool().track(job)
   }
 
   /** Waits for this instance's pending calls; the shared pool stays open for the others. */
