@@ -1,11 +1,13 @@
 import { defineConfig } from 'tsup'
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  entry: ['src/index.ts', 'src/redis.ts'],
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,
   sourcemap: true,
+  // One shared chunk in both formats, so MemoryError is one class across the entries.
+  splitting: true,
   target: 'node20',
   platform: 'node',
 })

@@ -141,7 +141,10 @@ export interface Memory {
   stats(): Promise<MemoryStats>
   /** Writes everything pending now; rejects with a `MemoryError` naming the file and cause on failure. */
   flush(): Promise<void>
-  /** Flushes, then releases the backend (and its lock); idempotent. Rejects, keeping the messages, if the flush fails. */
+  /**
+   * Flushes, then releases the backend (and its lock); idempotent. If the flush fails it rejects
+   * and the store stays open with every message kept, so close() can be called again.
+   */
   close(): Promise<void>
   /** Releases the backend now, dropping pending messages. */
   destroy(): Promise<void>
@@ -433,12 +436,17 @@ class Store implements Memory {
     this.state = 'closing'
     this.batcher.disarm()
     const attempt = (async () => {
-      await this.batcher.flush()
+      try {
+        await this.batcher.flush()
+      } catch (error) {
+        // A failed close keeps the messages and leaves the store open; close() again retries.
+        this.state = 'open'
+        throw error
+      }
       await this.queue.run(() => this.backend.close())
       this.state = 'closed'
       unregisterExitHooks(this.exitParticipant)
     })()
-    // A failed close keeps the messages and the backend; calling close() again retries.
     this.closing = attempt.finally(() => {
       this.closing = undefined
     })

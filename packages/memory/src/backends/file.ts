@@ -36,7 +36,7 @@ export interface FileBackendOptions {
 
 const OPTION_NAMES = new Set(['path', 'compactionRatio', 'compactionMinBytes'])
 // Large enough that writes are efficient, small enough that formatting one takes well under 1 ms.
-const CHUNK_CHARS = 64 * 1024
+const CHUNK_CHARS = 16 * 1024
 
 /**
  * Creates the file backend: a snapshot in the Python bot's JSON format at `path`, an append-only

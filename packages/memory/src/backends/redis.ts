@@ -1,0 +1,565 @@
+import { randomUUID } from 'node:crypto'
+import type { Cluster, Redis, RedisOptions } from 'ioredis'
+import type {
+  AppendResult,
+  Backend,
+  BackendContext,
+  BackendStats,
+  BatchEntry,
+  ConversationSummary,
+} from '../backend.js'
+import { MemoryError } from '../errors.js'
+import { type Message, messageTime, show } from '../message.js'
+import { hasEmptyHashTag, LAYOUT_VERSION, RedisLayout, redactUrl } from './redis-layout.js'
+import { APPEND, CLEAR, PRUNE, type RedisScript } from './redis-scripts.js'
+
+/** A client the Redis backend can use: a standalone ioredis `Redis` or an ioredis `Cluster`. */
+export type RedisClient = Redis | Cluster
+
+/** Options of {@link redisBackend}. */
+export interface RedisBackendOptions {
+  /**
+   * Server to connect to. Ignored when `client` is given.
+   * @default 'redis://127.0.0.1:6379'
+   */
+  url?: string
+  /**
+   * Your own ioredis client (`Redis` or `Cluster`). The backend uses it as configured and never
+   * closes it: closing it stays your job.
+   */
+  client?: RedisClient
+  /**
+   * Prefix of every key, so that several stores (or apps) can share one Redis.
+   * @default 'taurobot:memory:'
+   */
+  keyPrefix?: string
+  /**
+   * How many buckets conversations are spread over (each bucket is one Cluster slot). Fixed when
+   * the first store writes under a prefix; later stores adopt the stored value.
+   * @default 16
+   */
+  buckets?: number
+  /**
+   * How long opening may wait for the server, in milliseconds.
+   * @default 10000
+   */
+  connectTimeoutMs?: number
+  /**
+   * How long one command may wait for its reply before it fails (the store then keeps and
+   * retries the messages). Applies to the client the backend creates.
+   * @default 10000
+   */
+  commandTimeoutMs?: number
+  /**
+   * After each write, wait until this many replicas acknowledged it (`WAIT`); a write that fewer
+   * replicas acknowledged in time fails and is retried. Standalone clients only.
+   * @default 0
+   */
+  waitReplicas?: number
+  /**
+   * How long `WAIT` may block, in milliseconds.
+   * @default 1000
+   */
+  waitTimeoutMs?: number
+}
+
+const DEFAULT_URL = 'redis://127.0.0.1:6379'
+const DEFAULT_PREFIX = 'taurobot:memory:'
+const OPTION_NAMES = new Set([
+  'url',
+  'client',
+  'keyPrefix',
+  'buckets',
+  'connectTimeoutMs',
+  'commandTimeoutMs',
+  'waitReplicas',
+  'waitTimeoutMs',
+])
+// A writer's last sequence number must outlive any retry of a batch whose reply was lost.
+const WRITER_TTL_MS = 7 * 86_400_000
+const LIST_CHUNK = 500
+
+interface ResolvedOptions {
+  url: string
+  client: RedisClient | undefined
+  keyPrefix: string
+  buckets: number | undefined
+  connectTimeoutMs: number
+  commandTimeoutMs: number
+  waitReplicas: number
+  waitTimeoutMs: number
+}
+
+function integer(name: string, value: unknown, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number') throw new TypeError(`${name} must be an integer, got ${show(value)}`)
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`${name} must be an integer from ${min} to ${max}, got ${show(value)}`)
+  }
+  return value
+}
+
+function resolveOptions(options: unknown): ResolvedOptions {
+  if (options === undefined) options = {}
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError(`options must be an object, got ${show(options)}`)
+  }
+  const o = options as Record<string, unknown>
+  for (const key of Object.keys(o)) {
+    if (!OPTION_NAMES.has(key)) throw new TypeError(`unknown option ${JSON.stringify(key)}`)
+  }
+  if (o.url !== undefined && o.client !== undefined) {
+    throw new TypeError('options url and client cannot be used together: configure the client instead')
+  }
+  const url = o.url ?? DEFAULT_URL
+  if (typeof url !== 'string' || !/^rediss?:\/\//.test(url)) {
+    throw new TypeError(`url must be a redis:// or rediss:// URL, got ${show(url)}`)
+  }
+  const client = o.client as Partial<Redis> | undefined | null
+  if (
+    client !== undefined &&
+    (typeof client !== 'object' || client === null || typeof client.call !== 'function')
+  ) {
+    throw new TypeError(`client must be an ioredis Redis or Cluster client, got ${show(o.client)}`)
+  }
+  const keyPrefix = o.keyPrefix ?? DEFAULT_PREFIX
+  if (typeof keyPrefix !== 'string') throw new TypeError(`keyPrefix must be a string, got ${show(keyPrefix)}`)
+  if (hasEmptyHashTag(keyPrefix)) {
+    throw new RangeError(
+      `keyPrefix must not start a hash tag with "{}" (Redis would then spread a conversation's keys over slots), got ${show(keyPrefix)}`,
+    )
+  }
+  const buckets = o.buckets === undefined ? undefined : integer('buckets', o.buckets, 16, 1, 16384)
+  const waitReplicas = integer('waitReplicas', o.waitReplicas, 0, 0, 1000)
+  if (waitReplicas > 0 && (client as { isCluster?: boolean } | undefined)?.isCluster === true) {
+    throw new TypeError('waitReplicas is supported with a standalone client only, got a Cluster client')
+  }
+  return {
+    url,
+    client: client as RedisClient | undefined,
+    keyPrefix,
+    buckets,
+    connectTimeoutMs: integer('connectTimeoutMs', o.connectTimeoutMs, 10_000, 1, 2_147_483_647),
+    commandTimeoutMs: integer('commandTimeoutMs', o.commandTimeoutMs, 10_000, 1, 2_147_483_647),
+    waitReplicas,
+    waitTimeoutMs: integer('waitTimeoutMs', o.waitTimeoutMs, 1000, 1, 2_147_483_647),
+  }
+}
+
+/**
+ * Creates a Redis backend: every process that opens a store on the same Redis and key prefix
+ * shares the conversations. Needs the `ioredis` package (an optional peer dependency).
+ *
+ * @example
+ * ```ts
+ * import { openMemory } from '@taurobot/memory'
+ * import { redisBackend } from '@taurobot/memory/redis'
+ *
+ * const memory = await openMemory({ backend: redisBackend({ url: process.env.REDIS_URL }) })
+ * ```
+ */
+export function redisBackend(options?: RedisBackendOptions): Backend {
+  return new RedisBackend(resolveOptions(options))
+}
+
+type RedisConstructor = typeof import('ioredis').Redis
+
+async function loadIoredis(): Promise<RedisConstructor> {
+  try {
+    const loaded = await import('ioredis')
+    // Node's ESM view of this CommonJS package may put the exports on `default` only.
+    const fallback = (loaded as { default?: { Redis?: RedisConstructor } }).default
+    const RedisClass = loaded.Redis ?? fallback?.Redis
+    if (typeof RedisClass !== 'function') throw new Error('ioredis exports no Redis class')
+    return RedisClass
+  } catch (error) {
+    throw new MemoryError(
+      'backend-unavailable',
+      'the Redis backend needs the ioredis package, which is not installed. Run `npm install ioredis`.',
+      { cause: error },
+    )
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
+
+function isNoScript(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('NOSCRIPT')
+}
+
+function isReplyError(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ReplyError'
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms)
+  })
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}
+
+class RedisBackend implements Backend {
+  readonly name = 'redis'
+  private client: RedisClient | undefined
+  private owned = false
+  private layout: RedisLayout
+  private maxMessages = 1000
+  private state: 'new' | 'opening' | 'open' | 'closed' = 'new'
+  private readonly writerId = randomUUID()
+  private nextSeq = 1
+  // The same message objects come back when the store retries a failed batch: they keep their
+  // sequence numbers, which is how the append script recognises what an earlier attempt applied.
+  private readonly seqs = new WeakMap<Message, number>()
+  private bytesWritten = 0
+  private lastError: unknown
+
+  constructor(private readonly options: ResolvedOptions) {
+    this.layout = new RedisLayout(options.keyPrefix, options.buckets ?? 16)
+  }
+
+  private get where(): string {
+    if (!this.owned && this.client !== undefined) {
+      if (this.client.isCluster) return 'the given Redis Cluster client'
+      const { host, port } = (this.client as Redis).options
+      return `the given Redis client (${host}:${port})`
+    }
+    return redactUrl(this.options.url)
+  }
+
+  async open(context: BackendContext): Promise<void> {
+    if (this.state !== 'new') {
+      throw new MemoryError(
+        'closed',
+        'this Redis backend was already opened once. Create a new one with redisBackend().',
+      )
+    }
+    this.state = 'opening'
+    this.maxMessages = context.maxMessages
+    try {
+      this.client = this.options.client ?? (await this.createClient())
+      this.owned = this.options.client === undefined
+      await this.connect(this.client)
+      await this.checkFormat(this.client)
+    } catch (error) {
+      this.state = 'closed'
+      if (this.owned) this.client?.disconnect()
+      if (error instanceof MemoryError || error instanceof RangeError) throw error
+      throw new MemoryError(
+        'backend-unavailable',
+        `cannot reach Redis at ${this.where}: ${errorText(this.lastError ?? error)}. Check that the server runs and the address is right.`,
+        { cause: this.lastError ?? error, details: { url: this.where } },
+      )
+    }
+    this.state = 'open'
+  }
+
+  private async createClient(): Promise<Redis> {
+    const RedisClass = await loadIoredis()
+    const settings: RedisOptions = {
+      lazyConnect: true,
+      connectTimeout: this.options.connectTimeoutMs,
+      commandTimeout: this.options.commandTimeoutMs,
+      // Fail fast while the server is away: the store keeps the messages and retries, so a
+      // command must not wait in an offline queue or be re-sent behind the store's back.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+    }
+    const client = new RedisClass(this.options.url, settings)
+    client.on('error', (error: unknown) => {
+      this.lastError = error
+    })
+    client.on('ready', () => {
+      this.lastError = undefined
+    })
+    return client
+  }
+
+  private async connect(client: RedisClient): Promise<void> {
+    const ms = this.options.connectTimeoutMs
+    const text = `no answer within ${ms} ms`
+    if (client.status === 'wait') await withTimeout(client.connect(), ms, text)
+    await withTimeout(client.ping(), ms, text)
+  }
+
+  // Two processes must agree on the layout, or one conversation would be split over buckets.
+  private async checkFormat(client: RedisClient): Promise<void> {
+    const key = this.layout.format()
+    const wanted = JSON.stringify({ version: LAYOUT_VERSION, buckets: this.layout.buckets })
+    if ((await client.set(key, wanted, 'NX')) === 'OK') return
+    const stored = await client.get(key)
+    let parsed: { version?: unknown; buckets?: unknown } | undefined
+    try {
+      parsed = stored === null ? undefined : (JSON.parse(stored) as typeof parsed)
+    } catch {
+      parsed = undefined
+    }
+    if (stored === null) return void (await client.set(key, wanted, 'NX'))
+    if (parsed?.version !== LAYOUT_VERSION || typeof parsed.buckets !== 'number') {
+      throw new MemoryError(
+        'corrupt',
+        `the key "${key}" at ${this.where} holds ${show(stored)}, not a layout this version understands. Use another keyPrefix or a newer @taurobot/memory.`,
+        { details: { key, stored } },
+      )
+    }
+    if (parsed.buckets !== this.layout.buckets) {
+      if (this.options.buckets !== undefined) {
+        throw new RangeError(
+          `buckets must be ${parsed.buckets}, the value the data under keyPrefix ${show(this.layout.prefix)} was written with, got ${this.options.buckets}`,
+        )
+      }
+      this.layout = new RedisLayout(this.layout.prefix, parsed.buckets)
+    }
+  }
+
+  async append(batch: readonly BatchEntry[]): Promise<AppendResult> {
+    const client = this.assertOpen()
+    const groups = new Map<number, { keys: string[]; args: Array<string | number>; count: number }>()
+    let bytes = 0
+    let messages = 0
+    for (const entry of batch) {
+      const bucket = this.layout.bucketOf(entry.id)
+      let group = groups.get(bucket)
+      if (group === undefined) {
+        group = {
+          keys: [
+            this.layout.index(bucket),
+            this.layout.stamps(bucket),
+            this.layout.writer(bucket, this.writerId),
+          ],
+          args: [],
+          count: 0,
+        }
+        groups.set(bucket, group)
+      }
+      const last = entry.messages[entry.messages.length - 1]
+      const time = messageTime(last)
+      group.keys.push(this.layout.messages(bucket, entry.id))
+      group.count++
+      group.args.push(
+        entry.id,
+        entry.messages.length,
+        Number.isNaN(time) ? '+inf' : time,
+        typeof last?.timestamp === 'string' ? last.timestamp : '',
+      )
+      for (const message of entry.messages) {
+        let seq = this.seqs.get(message)
+        if (seq === undefined) {
+          seq = this.nextSeq++
+          this.seqs.set(message, seq)
+        }
+        const json = JSON.stringify(message)
+        bytes += Buffer.byteLength(json)
+        messages++
+        group.args.push(seq, json)
+      }
+    }
+    const head = [this.maxMessages, WRITER_TTL_MS]
+    try {
+      if (client.isCluster) {
+        // A script may only touch one slot in a Cluster: one call per bucket, all sent at once.
+        const results = await Promise.allSettled(
+          [...groups.values()].map((g) => this.script(client, APPEND, g.keys, [...head, g.count, ...g.args])),
+        )
+        const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+        if (failed !== undefined) throw failed.reason
+      } else {
+        const keys: string[] = []
+        const args: Array<string | number> = [...head]
+        for (const g of groups.values()) {
+          keys.push(...g.keys)
+          args.push(g.count, ...g.args)
+        }
+        await this.script(client, APPEND, keys, args)
+        if (this.options.waitReplicas > 0) await this.waitForReplicas(client as Redis)
+      }
+    } catch (error) {
+      throw this.failure(
+        error,
+        `cannot write ${messages} messages`,
+        'in batched mode the store keeps them and retries',
+      )
+    }
+    for (const entry of batch) for (const message of entry.messages) this.seqs.delete(message)
+    this.bytesWritten += bytes
+    return { bytes }
+  }
+
+  private async waitForReplicas(client: Redis): Promise<void> {
+    const acknowledged = await client.wait(this.options.waitReplicas, this.options.waitTimeoutMs)
+    if (acknowledged < this.options.waitReplicas) {
+      throw new Error(
+        `only ${acknowledged} of ${this.options.waitReplicas} replicas acknowledged the write within ${this.options.waitTimeoutMs} ms`,
+      )
+    }
+  }
+
+  async read(id: string, limit?: number): Promise<Message[]> {
+    const client = this.assertOpen()
+    if (limit === 0) return []
+    const key = this.layout.messages(this.layout.bucketOf(id), id)
+    let items: string[]
+    try {
+      items = await client.lrange(key, limit === undefined ? 0 : -limit, -1)
+    } catch (error) {
+      throw this.failure(error, `cannot read conversation ${show(id)}`, 'try again once it answers')
+    }
+    return items.map((item, index) => {
+      try {
+        return JSON.parse(item) as Message
+      } catch (error) {
+        throw new MemoryError(
+          'corrupt',
+          `item ${index} of the list "${key}" at ${this.where} is not JSON. Remove or repair that key.`,
+          { cause: error, details: { key, index } },
+        )
+      }
+    })
+  }
+
+  async clear(id: string): Promise<boolean> {
+    const client = this.assertOpen()
+    const bucket = this.layout.bucketOf(id)
+    try {
+      const keys = [this.layout.index(bucket), this.layout.stamps(bucket), this.layout.messages(bucket, id)]
+      return (await this.script(client, CLEAR, keys, [id])) === 1
+    } catch (error) {
+      throw this.failure(error, `cannot clear conversation ${show(id)}`, 'nothing was changed')
+    }
+  }
+
+  async *conversations(): AsyncIterable<ConversationSummary> {
+    const client = this.assertOpen()
+    for (let bucket = 0; bucket < this.layout.buckets; bucket++) {
+      for (let start = 0; ; start += LIST_CHUNK) {
+        const chunk = await this.listChunk(client, bucket, start)
+        for (const summary of chunk.summaries) yield summary
+        if (chunk.listed < LIST_CHUNK) break
+      }
+    }
+  }
+
+  // Reads one chunk of a bucket's index with each conversation's length and newest timestamp.
+  // Index entries whose list is gone (a concurrent clear) are left out.
+  private async listChunk(
+    client: RedisClient,
+    bucket: number,
+    start: number,
+  ): Promise<{ listed: number; summaries: ConversationSummary[] }> {
+    try {
+      const ids = await client.zrange(this.layout.index(bucket), start, start + LIST_CHUNK - 1)
+      if (ids.length === 0) return { listed: 0, summaries: [] }
+      const pipeline = client.pipeline()
+      for (const id of ids) pipeline.llen(this.layout.messages(bucket, id))
+      pipeline.hmget(this.layout.stamps(bucket), ...ids)
+      const replies = (await pipeline.exec()) ?? []
+      const stamps = (replies[ids.length]?.[1] ?? []) as Array<string | null>
+      const summaries: ConversationSummary[] = []
+      ids.forEach((id, i) => {
+        const [error, length] = replies[i] ?? [new Error('no reply')]
+        if (error) throw error
+        if (length === 0) return
+        const stamp = stamps[i]
+        summaries.push(
+          typeof stamp === 'string' && stamp !== ''
+            ? { id, messages: length as number, lastTimestamp: stamp }
+            : { id, messages: length as number },
+        )
+      })
+      return { listed: ids.length, summaries }
+    } catch (error) {
+      throw this.failure(error, 'cannot list conversations', 'try again once it answers')
+    }
+  }
+
+  async prune(cutoff: number): Promise<string[]> {
+    const client = this.assertOpen()
+    const removed: string[] = []
+    const buckets = Array.from({ length: this.layout.buckets }, (_, bucket) => bucket)
+    try {
+      await Promise.all(
+        buckets.map(async (bucket) => {
+          const index = this.layout.index(bucket)
+          for (;;) {
+            // Each round removes every listed entry from the index or finds it was written to
+            // since, so the loop ends.
+            const ids = await client.zrangebyscore(index, '-inf', `(${cutoff}`, 'LIMIT', 0, LIST_CHUNK)
+            if (ids.length === 0) return
+            const keys = [
+              index,
+              this.layout.stamps(bucket),
+              ...ids.map((id) => this.layout.messages(bucket, id)),
+            ]
+            const gone = (await this.script(client, PRUNE, keys, [cutoff, ...ids])) as string[]
+            removed.push(...gone)
+          }
+        }),
+      )
+    } catch (error) {
+      throw this.failure(error, 'cannot prune conversations', 'some may have been removed; run prune again')
+    }
+    return removed
+  }
+
+  async stats(): Promise<BackendStats> {
+    const client = this.assertOpen()
+    let conversations = 0
+    let messages = 0
+    await Promise.all(
+      Array.from({ length: this.layout.buckets }, async (_, bucket) => {
+        for (let start = 0; ; start += LIST_CHUNK) {
+          const chunk = await this.listChunk(client, bucket, start)
+          conversations += chunk.summaries.length
+          for (const summary of chunk.summaries) messages += summary.messages
+          if (chunk.listed < LIST_CHUNK) break
+        }
+      }),
+    )
+    return { conversations, messages, bytesWritten: this.bytesWritten }
+  }
+
+  async close(): Promise<void> {
+    if (this.state === 'closed') return
+    this.state = 'closed'
+    // Every command of the store has settled by now (it calls the backend serially), so there is
+    // nothing left to send: drop the connection and its reconnection timer at once.
+    if (this.owned) this.client?.disconnect()
+  }
+
+  private async script(
+    client: RedisClient,
+    script: RedisScript,
+    keys: readonly string[],
+    args: ReadonlyArray<string | number>,
+  ): Promise<unknown> {
+    try {
+      return await client.call('EVALSHA', [script.sha, keys.length, ...keys, ...args])
+    } catch (error) {
+      // The script cache is empty after a restart or SCRIPT FLUSH: send the body once.
+      if (!isNoScript(error)) throw error
+      return client.call('EVAL', [script.body, keys.length, ...keys, ...args])
+    }
+  }
+
+  private failure(error: unknown, what: string, after: string): MemoryError {
+    if (error instanceof MemoryError) return error
+    const code = isReplyError(error) ? 'io' : 'backend-unavailable'
+    return new MemoryError(code, `${what} at Redis ${this.where}: ${errorText(error)}; ${after}.`, {
+      cause: error,
+      details: { url: this.where },
+    })
+  }
+
+  private assertOpen(): RedisClient {
+    if (this.state !== 'open' || this.client === undefined) {
+      throw new MemoryError(
+        'closed',
+        `the Redis backend is ${this.state === 'closed' ? 'closed' : 'not open yet'}.`,
+      )
+    }
+    return this.client
+  }
+}

@@ -1,0 +1,10 @@
+/**
+ * The Redis backend of `@taurobot/memory`, in its own entry so that only the bots that use it
+ * need the optional `ioredis` peer dependency.
+ *
+ * @packageDocumentation
+ * @module @taurobot/memory/redis
+ */
+
+export type { RedisBackendOptions, RedisClient } from './backends/redis.js'
+export { redisBackend } from './backends/redis.js'

@@ -1,0 +1,213 @@
+import { execFileSync, spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { Memory, MemoryError, MemoryOptions } from '../src/index.js'
+import { isMemoryError, openMemory } from '../src/index.js'
+import { tempDir } from './helpers.js'
+
+const cleanups: Array<() => Promise<void>> = []
+const stores: Memory[] = []
+afterEach(async () => {
+  for (const store of stores.splice(0)) await store.destroy().catch(() => undefined)
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+async function fresh(): Promise<string> {
+  const { dir, cleanup } = await tempDir()
+  cleanups.push(cleanup)
+  return dir
+}
+
+async function open(options: MemoryOptions): Promise<Memory> {
+  const memory = await openMemory({ flushOnExit: false, ...options })
+  stores.push(memory)
+  return memory
+}
+
+function contents(messages: Array<{ content: string }>): string[] {
+  return messages.map((m) => m.content)
+}
+
+/** Makes the first write of a process fail for real: a directory stands where `.bak` must be renamed to. */
+async function blockBackup(path: string): Promise<void> {
+  const first = await openMemory({ path, flushOnExit: false })
+  await first.add('a', { role: 'user', content: 'before' })
+  await first.close()
+  await mkdir(`${path}.bak`)
+  await writeFile(join(`${path}.bak`, 'occupied'), 'x')
+}
+
+describe('faults at open', () => {
+  it('a file where the directory should be: MemoryError io naming the directory and cause', async () => {
+    const dir = await fresh()
+    await writeFile(join(dir, 'memory'), 'I am a file')
+    const attempt = openMemory({ path: join(dir, 'memory', 'conversations.json'), flushOnExit: false })
+    await expect(attempt).rejects.toSatisfy((error) => isMemoryError(error, 'io'))
+    await expect(attempt).rejects.toThrow(/cannot create directory ".*memory": (ENOTDIR|EEXIST)/)
+  })
+
+  it('a directory where the journal should be: MemoryError io naming the journal, EISDIR', async () => {
+    const dir = await fresh()
+    const path = join(dir, 'conversations.json')
+    await mkdir(`${path}.journal`)
+    const attempt = openMemory({ path, flushOnExit: false })
+    await expect(attempt).rejects.toSatisfy((error) => isMemoryError(error, 'io'))
+    await expect(attempt).rejects.toThrow(/conversations\.json\.journal": EISDIR/)
+    expect(existsSync(`${path}.lock`)).toBe(false)
+  })
+})
+
+describe('a write fault in the middle of a run (EISDIR on the first write)', () => {
+  it('batched: add() keeps accepting, error is emitted, flush/close reject, the next flush retries, nothing is lost', async () => {
+    const dir = await fresh()
+    const path = join(dir, 'conversations.json')
+    await blockBackup(path)
+    const errors: unknown[] = []
+    const memory = await open({
+      path,
+      saveEvery: 2,
+      flushIntervalMs: 20,
+      onError: (error) => errors.push(error),
+    })
+    for (let i = 0; i < 6; i++) await memory.add('a', { role: 'user', content: `m${i}` })
+    const flushed = memory.flush()
+    await expect(flushed).rejects.toSatisfy((error) => isMemoryError(error, 'io'))
+    await expect(flushed).rejects.toThrow(/cannot write backup ".*conversations\.json\.bak": EISDIR/)
+    const error = (await flushed.catch((e: unknown) => e)) as MemoryError
+    expect(error.details.file).toBe(`${path}.bak`)
+    expect(error.cause).toBeInstanceOf(Error)
+    // Background writes reported the same failure through the error event.
+    for (let tries = 0; errors.length === 0 && tries < 200; tries++)
+      await new Promise((r) => setTimeout(r, 10))
+    expect(isMemoryError(errors[0], 'io')).toBe(true)
+    await memory.add('a', { role: 'user', content: 'm6' })
+    expect((await memory.stats()).pending).toBe(7)
+    expect(contents(await memory.history('a'))).toEqual(['before', 'm0', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6'])
+    await expect(memory.close()).rejects.toThrow(/EISDIR/)
+    // The fault goes away: the next flush writes everything, once and in order.
+    await rm(`${path}.bak`, { recursive: true })
+    await memory.flush()
+    expect((await memory.stats()).pending).toBe(0)
+    await memory.close()
+    const again = await open({ path })
+    expect(contents(await again.history('a'))).toEqual(['before', 'm0', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6'])
+  })
+
+  it('strict: add() rejects with MemoryError io and the message is not stored', async () => {
+    const dir = await fresh()
+    const path = join(dir, 'conversations.json')
+    await blockBackup(path)
+    const memory = await open({ path, durability: 'strict' })
+    const attempt = memory.add('a', { role: 'user', content: 'refused' })
+    await expect(attempt).rejects.toSatisfy((error) => isMemoryError(error, 'io'))
+    await expect(attempt).rejects.toThrow(/EISDIR/)
+    expect(contents(await memory.history('a'))).toEqual(['before'])
+    await rm(`${path}.bak`, { recursive: true })
+    await memory.add('a', { role: 'user', content: 'accepted' })
+    await memory.destroy()
+    const again = await open({ path })
+    expect(contents(await again.history('a'))).toEqual(['before', 'accepted'])
+  })
+})
+
+// Real ENOSPC and EROFS need a file system we can fill or make read-only: a small tmpfs. Mounting
+// needs CAP_SYS_ADMIN (root in CI); elsewhere these tests are skipped with the reason.
+function canMount(): string | undefined {
+  if (process.platform !== 'linux') return 'tmpfs mounts need Linux'
+  const probe = spawnSync('sh', [
+    '-c',
+    'd=$(mktemp -d) && mount -t tmpfs -o size=64k tmpfs "$d" && umount "$d"; r=$?; rmdir "$d"; exit $r',
+  ])
+  return probe.status === 0 ? undefined : 'cannot mount a tmpfs here (needs root / CAP_SYS_ADMIN)'
+}
+const mountUnavailable = canMount()
+
+async function tmpfs(sizeKiB: number): Promise<string> {
+  const dir = await fresh()
+  const mountPoint = join(dir, 'mnt')
+  await mkdir(mountPoint)
+  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeKiB}k`, 'tmpfs', mountPoint])
+  cleanups.push(async () => {
+    execFileSync('umount', ['-l', mountPoint])
+    await rmdir(mountPoint).catch(() => undefined)
+  })
+  return mountPoint
+}
+
+async function fill(dir: string): Promise<string> {
+  const filler = join(dir, 'filler')
+  const chunk = Buffer.alloc(4096, 1)
+  const { open: openFile } = await import('node:fs/promises')
+  const handle = await openFile(filler, 'w')
+  try {
+    for (;;) await handle.write(chunk)
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ENOSPC') throw error
+  } finally {
+    await handle.close()
+  }
+  return filler
+}
+
+describe.skipIf(mountUnavailable !== undefined)(
+  `real disk faults on tmpfs${mountUnavailable ? ` (skipped: ${mountUnavailable})` : ''}`,
+  () => {
+    it('disk full (ENOSPC): batched keeps everything pending and retries, strict rejects, close rejects naming the journal', async () => {
+      const mnt = await tmpfs(256)
+      const path = join(mnt, 'memory', 'conversations.json')
+      const errors: unknown[] = []
+      const memory = await open({ path, saveEvery: 3, onError: (error) => errors.push(error) })
+      await memory.add(1, { role: 'user', content: 'fits' })
+      await memory.flush()
+      const filler = await fill(mnt)
+      for (let i = 0; i < 9; i++)
+        await memory.add(1, { role: 'user', content: `while full ${i} ${'x'.repeat(2000)}` })
+      await expect(memory.flush()).rejects.toThrow(
+        /cannot append to journal ".*conversations\.json\.journal": ENOSPC/,
+      )
+      await expect(memory.close()).rejects.toSatisfy((error) => isMemoryError(error, 'io'))
+      expect((await memory.stats()).pending).toBe(9)
+      expect((await memory.history(1)).length).toBe(10)
+      expect(errors.length).toBeGreaterThan(0)
+      // The journal was cut back: no partial record is left behind.
+      const journal = await readFile(`${path}.journal`, 'utf8')
+      expect(journal.endsWith('\n')).toBe(true)
+      expect(journal.split('\n').filter(Boolean)).toHaveLength(1)
+      await rm(filler)
+      await memory.flush()
+      await memory.close()
+      const again = await open({ path })
+      const history = await again.history(1)
+      expect(history.map((m) => m.content.slice(0, 12))).toEqual([
+        'fits',
+        ...Array.from({ length: 9 }, (_, i) => `while full ${i}`),
+      ])
+    })
+
+    it('disk full in strict mode: add() rejects, then succeeds once space is back', async () => {
+      const mnt = await tmpfs(256)
+      const path = join(mnt, 'conversations.json')
+      const memory = await open({ path, durability: 'strict' })
+      await memory.add(1, { role: 'user', content: 'fits' })
+      const filler = await fill(mnt)
+      await expect(memory.add(1, { role: 'user', content: 'x'.repeat(8000) })).rejects.toThrow(/ENOSPC/)
+      await rm(filler)
+      await memory.add(1, { role: 'user', content: 'after' })
+      expect(contents(await memory.history(1))).toEqual(['fits', 'after'])
+    })
+
+    it('read-only file system (EROFS): open rejects with MemoryError io naming the file', async () => {
+      const mnt = await tmpfs(256)
+      const path = join(mnt, 'conversations.json')
+      const first = await openMemory({ path, flushOnExit: false })
+      await first.add(1, { role: 'user', content: 'x' })
+      await first.close()
+      execFileSync('mount', ['-o', 'remount,ro', mnt])
+      const attempt = openMemory({ path, flushOnExit: false })
+      await expect(attempt).rejects.toSatisfy((error) => isMemoryError(error, 'io'))
+      await expect(attempt).rejects.toThrow(/EROFS\. The file system is read-only/)
+    })
+  },
+)

@@ -1,0 +1,218 @@
+import { randomUUID } from 'node:crypto'
+import { Cluster, Redis } from 'ioredis'
+import { afterAll, describe, expect, it } from 'vitest'
+import type { BackendContext, Message } from '../src/index.js'
+import { isMemoryError, openMemory } from '../src/index.js'
+import { redisBackend } from '../src/redis.js'
+import { deleteKeys, freePort, IN_CI, REDIS_URL, redisUnavailable } from './cluster-servers.js'
+import { describeBackendContract } from './contract.js'
+
+const unavailable = await redisUnavailable()
+const runPrefix = `taurobot-test:${randomUUID()}:`
+let targets = 0
+
+function context(maxMessages = 1000): BackendContext {
+  return { maxMessages, warn: () => undefined, recovered: () => undefined }
+}
+
+function message(content: string): Message {
+  return { role: 'user', content, timestamp: new Date().toISOString() }
+}
+
+describe('redisBackend options', () => {
+  it('rejects bad options with a TypeError or RangeError naming the option and value', () => {
+    expect(() => redisBackend({ nope: 1 } as never)).toThrow(/unknown option "nope"/)
+    expect(() => redisBackend({ url: 'http://x' })).toThrow(/url must be a redis:\/\/ .* got "http:\/\/x"/)
+    expect(() => redisBackend({ url: 5 } as never)).toThrow(TypeError)
+    expect(() => redisBackend({ client: {} as never })).toThrow(/client must be an ioredis/)
+    expect(() => redisBackend({ url: REDIS_URL, client: new Redis({ lazyConnect: true }) })).toThrow(
+      /url and client cannot be used together/,
+    )
+    expect(() => redisBackend({ buckets: 0 })).toThrow(/buckets must be an integer from 1 to 16384, got 0/)
+    expect(() => redisBackend({ buckets: 1.5 })).toThrow(RangeError)
+    expect(() => redisBackend({ keyPrefix: 7 } as never)).toThrow(/keyPrefix must be a string, got 7/)
+    expect(() => redisBackend({ keyPrefix: 'a{}b:' })).toThrow(/keyPrefix must not start a hash tag/)
+    expect(() => redisBackend({ waitReplicas: -1 })).toThrow(/waitReplicas must be an integer from 0/)
+    expect(() => redisBackend({ commandTimeoutMs: 0 })).toThrow(/commandTimeoutMs must be an integer/)
+    const cluster = new Cluster([{ host: '127.0.0.1', port: 1 }], { lazyConnect: true })
+    expect(() => redisBackend({ client: cluster, waitReplicas: 1 })).toThrow(/standalone client only/)
+  })
+
+  it('fails to open with backend-unavailable naming the URL, without its password', async () => {
+    const port = await freePort()
+    const backend = redisBackend({ url: `redis://bot:s3cret@127.0.0.1:${port}/0`, connectTimeoutMs: 2000 })
+    const error = await backend.open(context()).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    expect(isMemoryError(error, 'backend-unavailable')).toBe(true)
+    expect((error as Error).message).toContain(`redis://bot:***@127.0.0.1:${port}/0`)
+    expect((error as Error).message).not.toContain('s3cret')
+    expect((error as Error).message).toMatch(/ECONNREFUSED/)
+    await expect(backend.read('a')).rejects.toSatisfy((e) => isMemoryError(e, 'closed'))
+  })
+})
+
+if (unavailable !== undefined) {
+  if (IN_CI) {
+    it('Redis answers at REDIS_URL (required when CI=true)', () => {
+      throw new Error(unavailable)
+    })
+  } else {
+    it.skip(`Redis backend tests skipped: ${unavailable}`, () => undefined)
+  }
+} else {
+  const admin = new Redis(REDIS_URL)
+  afterAll(async () => {
+    await deleteKeys(admin, runPrefix)
+    admin.disconnect()
+  })
+
+  describeBackendContract(
+    'redis',
+    () => {
+      const keyPrefix = `${runPrefix}${targets++}:`
+      return {
+        make: () => redisBackend({ url: REDIS_URL, keyPrefix }),
+        cleanup: () => deleteKeys(admin, keyPrefix),
+      }
+    },
+    { persistent: true },
+  )
+
+  describe('redis backend', () => {
+    const prefix = () => `${runPrefix}${targets++}:`
+
+    it('writes a whole flush with one command and keeps O(1) keys per conversation', async () => {
+      const client = new Redis(REDIS_URL)
+      const sent: string[] = []
+      const send = client.sendCommand.bind(client)
+      client.sendCommand = ((command: { name: string }, ...rest: unknown[]) => {
+        sent.push(command.name)
+        return (send as (...args: unknown[]) => unknown)(command, ...rest)
+      }) as typeof client.sendCommand
+      const keyPrefix = prefix()
+      const memory = await openMemory({
+        backend: redisBackend({ client, keyPrefix }),
+        saveEvery: 1000,
+        maxMessages: 4,
+        flushOnExit: false,
+      })
+      for (let i = 0; i < 30; i++) await memory.add(`c${i % 10}`, { role: 'user', content: `m${i}` })
+      sent.length = 0
+      await memory.flush()
+      // EVAL follows only if the server had forgotten the script.
+      expect(['evalsha', 'evalsha,eval']).toContain(sent.join().toLowerCase())
+      expect((await memory.history('c3')).map((m) => m.content)).toEqual(['m3', 'm13', 'm23'])
+      for (let i = 0; i < 20; i++) await memory.add('c3', { role: 'user', content: `n${i}` })
+      await memory.flush()
+      expect((await memory.history('c3')).map((m) => m.content)).toEqual(['n16', 'n17', 'n18', 'n19'])
+      expect(await admin.llen(`${keyPrefix}{${findBucket(keyPrefix, 'c3')}}:m:c3`)).toBe(4)
+      await memory.close()
+      // The caller's client is the caller's to close.
+      expect(client.status).toBe('ready')
+      const keys: string[] = []
+      let cursor = '0'
+      do {
+        const [next, found] = await admin.scan(cursor, 'MATCH', `${keyPrefix}*`, 'COUNT', 1000)
+        cursor = next
+        keys.push(...found)
+      } while (cursor !== '0')
+      const lists = keys.filter((k) => k.includes(':m:'))
+      expect(lists.length).toBe(10)
+      // Besides the lists: the format key and, per bucket used, an index, a hash and a writer key.
+      expect(keys.length - lists.length).toBeLessThanOrEqual(1 + 3 * 16)
+      client.disconnect()
+    })
+
+    it('a later store adopts the bucket count the data was written with, and refuses another', async () => {
+      const keyPrefix = prefix()
+      const first = await openMemory({
+        backend: redisBackend({ url: REDIS_URL, keyPrefix, buckets: 3 }),
+        flushOnExit: false,
+      })
+      await first.add('x', { role: 'user', content: 'hello' })
+      await first.close()
+      const again = await openMemory({
+        backend: redisBackend({ url: REDIS_URL, keyPrefix }),
+        flushOnExit: false,
+      })
+      expect((await again.history('x')).map((m) => m.content)).toEqual(['hello'])
+      await again.close()
+      await expect(
+        openMemory({ backend: redisBackend({ url: REDIS_URL, keyPrefix, buckets: 5 }), flushOnExit: false }),
+      ).rejects.toThrow(/buckets must be 3, .* got 5/)
+      await admin.set(`${keyPrefix}format`, 'not a layout')
+      await expect(
+        openMemory({ backend: redisBackend({ url: REDIS_URL, keyPrefix }), flushOnExit: false }),
+      ).rejects.toSatisfy((e) => isMemoryError(e, 'corrupt') && /format/.test((e as Error).message))
+    })
+
+    it('a write whose reply was lost is applied exactly once when the store retries it', async () => {
+      const keyPrefix = prefix()
+      const memory = await openMemory({
+        backend: redisBackend({ url: REDIS_URL, keyPrefix, commandTimeoutMs: 150 }),
+        saveEvery: 1000,
+        flushIntervalMs: 60_000,
+        flushOnExit: false,
+      })
+      const errors: unknown[] = []
+      memory.on('error', (e) => errors.push(e))
+      for (let i = 0; i < 6; i++) await memory.add(`u${i % 2}`, { role: 'user', content: `m${i}` })
+      // The server holds the write past the client's timeout, then applies it: the reply is lost.
+      await admin.client('PAUSE', 600, 'WRITE')
+      const failure = await memory.flush().then(
+        () => undefined,
+        (e: unknown) => e,
+      )
+      expect(isMemoryError(failure, 'backend-unavailable')).toBe(true)
+      expect((failure as Error).message).toMatch(/cannot write 6 messages .*timed out/)
+      await new Promise((r) => setTimeout(r, 700))
+      expect((await memory.stats()).pending).toBe(6)
+      await memory.add('u0', { role: 'user', content: 'm6' })
+      await memory.flush()
+      expect((await memory.history('u0')).map((m) => m.content)).toEqual(['m0', 'm2', 'm4', 'm6'])
+      expect((await memory.history('u1')).map((m) => m.content)).toEqual(['m1', 'm3', 'm5'])
+      await memory.close()
+    })
+
+    it('reloads its scripts after the server forgot them (SCRIPT FLUSH)', async () => {
+      const memory = await openMemory({
+        backend: redisBackend({ url: REDIS_URL, keyPrefix: prefix() }),
+        durability: 'strict',
+        flushOnExit: false,
+      })
+      await memory.add('a', { role: 'user', content: '1' })
+      await admin.script('FLUSH')
+      await memory.add('a', { role: 'user', content: '2' })
+      expect(await memory.clear('a')).toBe(true)
+      expect(await memory.history('a')).toEqual([])
+      await memory.close()
+    })
+
+    it('reports a foreign value under its keys as a typed error', async () => {
+      const keyPrefix = prefix()
+      const backend = redisBackend({ url: REDIS_URL, keyPrefix })
+      await backend.open(context())
+      await admin.rpush(`${keyPrefix}{${findBucket(keyPrefix, 'x')}}:m:x`, 'not json')
+      await expect(backend.read('x')).rejects.toSatisfy(
+        (e) => isMemoryError(e, 'corrupt') && /is not JSON/.test((e as Error).message),
+      )
+      await admin.set(`${keyPrefix}{${findBucket(keyPrefix, 'y')}}:m:y`, 'a string')
+      await expect(backend.append([{ id: 'y', messages: [message('z')] }])).rejects.toSatisfy(
+        (e) => isMemoryError(e, 'io') && /WRONGTYPE/.test((e as Error).message),
+      )
+      await backend.close()
+    })
+  })
+}
+
+// Mirrors the backend's bucket function, to look at its keys from outside.
+function findBucket(_prefix: string, id: string, buckets = 16): number {
+  let hash = 0x811c9dc5
+  for (const byte of Buffer.from(id, 'utf8')) {
+    hash ^= byte
+    hash = Math.imul(hash, 0x01000193) >>> 0
+  }
+  return hash % buckets
+}
