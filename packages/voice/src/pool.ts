@@ -367,8 +367,13 @@ export class PoolCore {
 
   /** Keeps close() waiting for work that follows a task, such as writing its file. */
   track<T>(promise: Promise<T>): Promise<T> {
-    const tracked = promise.finally(() => this.#inFlight.delete(tracked))
-    this.#inFlight.add(tracked)
+    // Track a never-rejecting copy: the caller handles the original's rejection.
+    const settled: Promise<void> = promise.then(
+      () => {},
+      () => {},
+    )
+    this.#inFlight.add(settled)
+    void settled.then(() => this.#inFlight.delete(settled))
     return promise
   }
 
