@@ -1,0 +1,86 @@
+import { randomUUID } from 'node:crypto'
+import { Cluster } from 'ioredis'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { openMemory } from '../src/index.js'
+import { redisBackend } from '../src/redis.js'
+import { deleteKeys, IN_CI, LocalCluster, redisServerMissing } from './cluster-servers.js'
+import { describeBackendContract } from './contract.js'
+
+const missing = await redisServerMissing()
+
+if (missing !== undefined) {
+  if (IN_CI) {
+    it('redis-server is installed (required when CI=true)', () => {
+      throw new Error(missing)
+    })
+  } else {
+    it.skip(`Redis Cluster tests skipped: ${missing}`, () => undefined)
+  }
+} else {
+  let cluster: LocalCluster
+  let client: Cluster
+  const runPrefix = `taurobot-test:${randomUUID()}:`
+  let targets = 0
+
+  beforeAll(async () => {
+    cluster = await LocalCluster.start()
+    client = new Cluster(cluster.nodes, { lazyConnect: true })
+    await client.connect()
+  }, 60_000)
+
+  afterAll(async () => {
+    client?.disconnect()
+    await cluster?.stop()
+  }, 30_000)
+
+  describeBackendContract(
+    'redis cluster (3 masters)',
+    () => {
+      const keyPrefix = `${runPrefix}${targets++}:`
+      return {
+        make: () => redisBackend({ client, keyPrefix }),
+        cleanup: () => deleteKeys(client, keyPrefix),
+      }
+    },
+    { persistent: true },
+  )
+
+  describe('redis cluster', () => {
+    it('spreads conversations over the masters, each conversation within one slot', async () => {
+      const keyPrefix = `${runPrefix}${targets++}:`
+      const memory = await openMemory({
+        backend: redisBackend({ client, keyPrefix }),
+        saveEvery: 1000,
+        flushOnExit: false,
+      })
+      for (let i = 0; i < 200; i++) await memory.add(`user-${i % 40}`, { role: 'user', content: `m${i}` })
+      await memory.flush()
+      const perMaster: number[] = []
+      for (const node of client.nodes('master')) {
+        const keys: string[] = []
+        let cursor = '0'
+        do {
+          const [next, found] = await node.scan(cursor, 'MATCH', `${keyPrefix}*`, 'COUNT', 1000)
+          cursor = next
+          keys.push(...found)
+        } while (cursor !== '0')
+        perMaster.push(keys.filter((k) => k.includes(':m:')).length)
+        // Every conversation list sits in the same slot as its bucket's index.
+        for (const key of keys.filter((k) => k.includes(':m:'))) {
+          const index = `${key.slice(0, key.indexOf(':m:'))}:i`
+          expect(await node.cluster('KEYSLOT', key)).toBe(await node.cluster('KEYSLOT', index))
+        }
+      }
+      expect(perMaster.reduce((a, b) => a + b, 0)).toBe(40)
+      expect(perMaster.filter((n) => n > 0).length).toBeGreaterThan(1)
+      const stats = await memory.stats()
+      expect([stats.conversations, stats.messages]).toEqual([40, 200])
+      expect((await memory.history('user-7')).map((m) => m.content)).toEqual(
+        [7, 47, 87, 127, 167].map((i) => `m${i}`),
+      )
+      await memory.close()
+      expect(client.status).toBe('ready')
+      await deleteKeys(client, keyPrefix)
+    })
+  })
+}
