@@ -107,12 +107,12 @@ export function staleWhileRevalidate(
 ): Promise<Response> {
   const o = check(event, options)
   const { request } = event
-  // The Cache API stores neither non-GET responses nor partial ones.
-  if (request.method !== 'GET' || request.headers.has('range')) return fetch(request)
   let background: Promise<unknown> | undefined
   let answered!: () => void
   event.waitUntil(new Promise<void>((resolve) => (answered = resolve)).then(() => background))
-  return respond(request, o, (flight) => (background = flight.done))
+  // The Cache API stores neither non-GET responses nor partial ones: those go to the network as is.
+  const passThrough = request.method !== 'GET' || request.headers.has('range')
+  return (passThrough ? fetch(request) : respond(request, o, (flight) => (background = flight.done)))
     .catch((cause) => {
       o.onError(
         failure(
