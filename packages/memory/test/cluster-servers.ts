@@ -1,7 +1,7 @@
 // Real Redis servers for the tests: the shared one at REDIS_URL, and redis-server processes the
 // tests start themselves (a 3-master cluster, a server to kill and restart).
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process'
-import { existsSync, readdirSync, statSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { createServer } from 'node:net'
@@ -175,31 +175,19 @@ async function waitForClusterOk(port: number): Promise<void> {
   throw new Error(`the cluster node on port ${port} never reached cluster_state:ok`)
 }
 
-function newest(dir: string): number {
-  let time = 0
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name)
-    time = Math.max(time, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs)
-  }
-  return time
-}
-
 /**
- * Builds the package when dist/ is missing or older than its sources, so tests that run the
- * built package (child processes, the CLI) also work on their own; after `npm test`'s build this
- * does nothing.
+ * Builds the package when a built file is missing, so tests that run the built package (child
+ * processes, the CLI) also work on their own. A stale dist/ is not rebuilt here: other test files
+ * may be running from it; `npm test` builds first.
  */
-export function ensureBuilt(): void {
-  const built = join(packageDir, 'dist', 'cli.js')
-  const sources = Math.max(
-    newest(join(packageDir, 'src')),
-    statSync(join(packageDir, 'tsup.config.ts')).mtimeMs,
-    statSync(join(packageDir, 'package.json')).mtimeMs,
-  )
-  if (existsSync(built) && statSync(built).mtimeMs >= sources) return
+export function ensureBuilt(file: string): string {
+  const path = join(packageDir, 'dist', file)
+  if (existsSync(path)) return path
   const tsup = createRequire(join(packageDir, 'package.json')).resolve('tsup/package.json')
   execFileSync(process.execPath, [join(tsup, '..', 'dist', 'cli-default.js')], {
     cwd: packageDir,
     stdio: ['ignore', 'ignore', 'inherit'],
   })
+  if (!existsSync(path)) throw new Error(`building the package did not produce dist/${file}`)
+  return path
 }
