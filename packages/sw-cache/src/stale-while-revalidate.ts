@@ -44,9 +44,9 @@ export interface StaleWhileRevalidateOptions {
    */
   fallback?: string
   /**
-   * Seconds past a response's explicit `stale-while-revalidate` window during which a network
-   * failure or 5xx is still answered with the stale copy (like the RFC 5861 `stale-if-error`
-   * directive, which is honoured too).
+   * Seconds after a copy's `max-age` ran out during which a network failure or 5xx is still
+   * answered with that stale copy, once it is past its explicit `stale-while-revalidate` window
+   * (like the RFC 5861 `stale-if-error` directive, which is honoured too).
    * @default 0
    */
   staleIfError?: number

@@ -126,6 +126,34 @@ describe('in a real service worker', () => {
     expect(await notices()).toEqual(['/news', '/tagged'])
   })
 
+  it('keeps Vary variants apart and passes Range requests through', async () => {
+    await open()
+    harness.origin.routes.set('/neg', (request) => ({
+      headers: { vary: 'Accept' },
+      body: `as ${request.headers.accept}`,
+      delayMs: 200,
+    }))
+    const variants = () =>
+      page.evaluate(() =>
+        Promise.all(
+          ['application/json', 'text/csv'].map((accept) =>
+            fetch('/neg', { headers: { accept } }).then((response) => response.text()),
+          ),
+        ),
+      )
+    expect(await variants()).toEqual(['as application/json', 'as text/csv'])
+    await idle(page)
+    expect(await variants()).toEqual(['as application/json', 'as text/csv'])
+    harness.origin.routes.set('/video', (request) => ({ status: 206, body: `part ${request.headers.range}` }))
+    const part = await page.evaluate(async () => {
+      const response = await fetch('/video', { headers: { range: 'bytes=0-3' } })
+      return `${response.status} ${await response.text()}`
+    })
+    expect(part).toBe('206 part bytes=0-3')
+    await idle(page)
+    expect(await cachedPaths(page, 'app-v1')).not.toContain('/video')
+  })
+
   it('keeps at most maxEntries entries, never evicting the precached ones', async () => {
     await open({ maxEntries: 5 })
     for (const n of [1, 2, 3, 4, 5]) {
