@@ -122,7 +122,18 @@ export class RedisServer {
     await exited
   }
 
+  /** Freezes the server (SIGSTOP): connections stay open but nothing answers. */
+  pause(): void {
+    this.process?.kill('SIGSTOP')
+  }
+
+  /** Lets a paused server run again. */
+  resume(): void {
+    this.process?.kill('SIGCONT')
+  }
+
   async stop(): Promise<void> {
+    this.resume()
     await this.kill()
     await rm(this.dir, { recursive: true, force: true })
   }

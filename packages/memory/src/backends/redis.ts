@@ -379,7 +379,7 @@ class RedisBackend implements Backend {
     } catch (error) {
       throw this.failure(
         error,
-        `cannot write ${messages} messages`,
+        `cannot write ${messages} message${messages === 1 ? '' : 's'}`,
         'in batched mode the store keeps them and retries',
       )
     }

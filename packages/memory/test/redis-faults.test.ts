@@ -1,0 +1,194 @@
+import { spawn } from 'node:child_process'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { isMemoryError, type Memory, openMemory } from '../src/index.js'
+import { redisBackend } from '../src/redis.js'
+import { ensureBuilt, IN_CI, packageDir, RedisServer, redisServerMissing } from './cluster-servers.js'
+
+const missing = await redisServerMissing()
+
+async function until(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if (await condition()) return
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  throw new Error(`gave up waiting for ${what}`)
+}
+
+async function contents(memory: Memory, id: string): Promise<string[]> {
+  return (await memory.history(id)).map((m) => m.content)
+}
+
+if (missing !== undefined) {
+  if (IN_CI) {
+    it('redis-server is installed (required when CI=true)', () => {
+      throw new Error(missing)
+    })
+  } else {
+    it.skip(`Redis fault tests skipped: ${missing}`, () => undefined)
+  }
+} else {
+  let server: RedisServer
+
+  beforeAll(async () => {
+    // AOF with fsync on every write, so that a SIGKILL loses nothing Redis acknowledged.
+    server = await RedisServer.start(['--appendonly', 'yes', '--appendfsync', 'always'])
+  }, 30_000)
+
+  afterAll(async () => {
+    await server?.stop()
+  }, 30_000)
+
+  describe('Redis goes away mid-run', () => {
+    it('batched adds are kept up to maxPending, strict adds reject, and a restart gets everything once, in order', async () => {
+      const batched = await openMemory({
+        backend: redisBackend({ url: server.url, keyPrefix: 'kill:' }),
+        saveEvery: 5,
+        flushIntervalMs: 100,
+        maxPending: 40,
+        flushOnExit: false,
+      })
+      const strict = await openMemory({
+        backend: redisBackend({ url: server.url, keyPrefix: 'kill:' }),
+        durability: 'strict',
+        flushOnExit: false,
+      })
+      const errors: unknown[] = []
+      batched.on('error', (error) => errors.push(error))
+      const accepted: Record<string, string[]> = { a: [], b: [] }
+      let n = 0
+      const add = async (memory: Memory) => {
+        const id = n % 3 === 0 ? 'b' : 'a'
+        const content = `m${n++}`
+        await memory.add(id, { role: 'user', content })
+        accepted[id]?.push(content)
+      }
+      for (let i = 0; i < 12; i++) await add(batched)
+      // Across stores, order is the order of writes: write the batched ones first.
+      await batched.flush()
+      await add(strict)
+
+      await server.kill()
+      // Batched adds keep being accepted while writes fail...
+      for (let i = 0; i < 40; i++) await add(batched)
+      await until(() => errors.length > 0, 'an error event')
+      expect(isMemoryError(errors[0], 'backend-unavailable')).toBe(true)
+      expect((errors[0] as Error).message).toContain(server.url)
+      // ...up to maxPending, then the store pushes back.
+      const full = await batched.add('a', { role: 'user', content: 'too many' }).then(
+        () => undefined,
+        (e: unknown) => e,
+      )
+      expect(isMemoryError(full, 'backpressure')).toBe(true)
+      expect((full as Error).message).toMatch(/40 messages are waiting .* maxPending/)
+      await expect(strict.add('a', { role: 'user', content: 'not stored' })).rejects.toSatisfy((e) =>
+        isMemoryError(e, 'backend-unavailable'),
+      )
+      await expect(batched.flush()).rejects.toSatisfy(
+        (e) => isMemoryError(e, 'backend-unavailable') && (e as Error).message.includes(server.url),
+      )
+
+      await server.restart()
+      // The store retries on its own once the client has reconnected.
+      await until(async () => {
+        try {
+          return (await batched.stats()).pending === 0
+        } catch {
+          return false
+        }
+      }, 'the pending messages to be written after the restart')
+      expect(await contents(batched, 'a')).toEqual(accepted.a)
+      expect(await contents(strict, 'b')).toEqual(accepted.b)
+      expect((await batched.stats()).messages).toBe(53)
+      await batched.close()
+      await strict.close()
+    }, 60_000)
+
+    it('a frozen server makes calls fail after commandTimeoutMs instead of hanging', async () => {
+      const memory = await openMemory({
+        backend: redisBackend({ url: server.url, keyPrefix: 'frozen:', commandTimeoutMs: 300 }),
+        durability: 'strict',
+        flushOnExit: false,
+      })
+      memory.on('error', () => undefined)
+      server.pause()
+      try {
+        await expect(memory.add('a', { role: 'user', content: 'x' })).rejects.toSatisfy(
+          (e) => isMemoryError(e, 'backend-unavailable') && /timed out/.test((e as Error).message),
+        )
+        await expect(memory.history('a')).rejects.toSatisfy((e) => isMemoryError(e, 'backend-unavailable'))
+      } finally {
+        server.resume()
+      }
+      await memory.add('a', { role: 'user', content: 'y' })
+      // The first add timed out on the client but reached Redis: outcome unknown, as documented.
+      expect((await contents(memory, 'a')).at(-1)).toBe('y')
+      await memory.close()
+    }, 30_000)
+  })
+
+  describe('odd input, as with the file backend', () => {
+    it('keeps huge messages, long and unicode ids, and refuses messages over maxMessageBytes', async () => {
+      const memory = await openMemory({
+        backend: redisBackend({ url: server.url, keyPrefix: 'odd:' }),
+        saveEvery: 3,
+        flushOnExit: false,
+      })
+      const big = 'ß'.repeat(500_000)
+      const ids = ['__proto__', 'constructor', '{braces}', 'ünïcødé 🚀', 'x'.repeat(10_000), '-1001234567890']
+      for (const id of ids) await memory.add(id, { role: 'user', content: big, meta: { id } })
+      await memory.close()
+      const again = await openMemory({
+        backend: redisBackend({ url: server.url, keyPrefix: 'odd:' }),
+        flushOnExit: false,
+      })
+      for (const id of ids) {
+        const [stored] = await again.history(id)
+        expect(stored?.content).toBe(big)
+        expect(stored?.meta).toEqual({ id })
+      }
+      const listed = []
+      for await (const summary of again.conversations()) listed.push(summary.id)
+      expect(listed.sort()).toEqual([...ids].sort())
+      expect(({} as Record<string, unknown>).role).toBeUndefined()
+      await expect(again.add('a', { role: 'user', content: 'x'.repeat(1_048_577) })).rejects.toThrow(
+        RangeError,
+      )
+      await again.close()
+    }, 30_000)
+  })
+
+  describe('process lifetime', () => {
+    const fixture = join(packageDir, 'test', 'fixtures', 'redis-exit.mjs')
+
+    function runFixture(ending: string, onLine?: (line: string) => void) {
+      ensureBuilt('redis.js')
+      const child = spawn(process.execPath, [fixture, server.url, 'exit:', ending], {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      })
+      const lines: string[] = []
+      createInterface({ input: child.stdout }).on('line', (line) => {
+        lines.push(line)
+        onLine?.(line)
+      })
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+      return { child, lines, exited }
+    }
+
+    it('nothing keeps the process alive after close()', async () => {
+      const { lines, exited } = runFixture('close')
+      expect(await exited).toBe(0)
+      expect(lines).toContain('done')
+    }, 30_000)
+
+    it('nothing keeps the process alive after destroy(), even with the server gone', async () => {
+      const run = runFixture('destroy-after-server-death', (line) => {
+        if (line === 'kill-now') void server.kill().then(() => run.child.stdin.write('go\n'))
+      })
+      expect(await run.exited).toBe(0)
+      expect(run.lines).toContain('done')
+      await server.restart()
+    }, 30_000)
+  })
+}
