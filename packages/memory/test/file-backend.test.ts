@@ -123,6 +123,55 @@ describe('file backend', () => {
     expect((await third.history('a')).map((m) => m.content)).toEqual(['kept', 'next'])
   })
 
+  it('treats zero bytes after the last record (a power loss on a delayed-allocation file system) as a torn tail', async () => {
+    const dir = await fresh()
+    const path = join(dir, 'c.json')
+    const memory = await open({ path, saveEvery: 1 })
+    await memory.add('a', { role: 'user', content: 'kept' })
+    await memory.flush()
+    await memory.destroy()
+    await appendFile(`${path}.journal`, Buffer.alloc(4096))
+    const warnings: string[] = []
+    const again = await open({ path, onWarning: (w) => warnings.push(w) })
+    expect(warnings.join()).toMatch(/torn final record \(4096 bytes\)/)
+    expect((await again.history('a')).map((m) => m.content)).toEqual(['kept'])
+    expect((await stat(`${path}.journal`)).size).toBe((await again.stats()).journalBytes)
+  })
+
+  it('says when a restore from .bak may miss data (the journal was restarted since the backup)', async () => {
+    const dir = await fresh()
+    const path = join(dir, 'c.json')
+    const first = await openMemory({ path, flushOnExit: false })
+    await first.add('a', { role: 'user', content: 'in backup' })
+    await first.close()
+    const second = await open({
+      backend: fileBackend({ path, compactionMinBytes: 256, compactionRatio: 0.1 }),
+      saveEvery: 1,
+    })
+    for (let i = 0; i < 30; i++) {
+      await second.add('a', { role: 'user', content: `after ${i}` })
+      await second.flush()
+    }
+    for (let tries = 0; ((await second.stats()).compactions ?? 0) < 1 && tries < 500; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+    await second.add('a', { role: 'user', content: 'in journal' })
+    await second.flush()
+    // A crash: the journal was restarted by a compaction after this process made the .bak.
+    await second.destroy()
+    // A compaction may have run after the last add too; then the journal no longer holds it.
+    const journalHasLast = (await readFile(`${path}.journal`, 'utf8')).includes('in journal')
+    await writeFile(path, '{')
+    const recovered: RecoveredInfo[] = []
+    const fourth = await open({ path, onRecovered: (info) => recovered.push(info) })
+    expect(recovered[0]?.dataMayBeMissing).toBe(true)
+    expect(recovered[0]?.message).toMatch(/may be missing/)
+    const contents = (await fourth.history('a')).map((m) => m.content)
+    expect(contents[0]).toBe('in backup')
+    if (journalHasLast) expect(contents[contents.length - 1]).toBe('in journal')
+    expect(new Set(contents).size).toBe(contents.length)
+  })
+
   it('refuses to open when a middle journal record is corrupt (code corrupt)', async () => {
     const dir = await fresh()
     const path = join(dir, 'c.json')
