@@ -1,6 +1,3 @@
-import { pathToFileURL } from 'node:url'
-import { VoiceError } from './errors.js'
-
 /** What an engine is asked to say, already validated and normalised by `VoiceSystem`. */
 export interface EngineSpeechOptions {
   /** Language code, e.g. `it`, `en-us`. */
@@ -67,39 +64,9 @@ export class EngineCancelledError extends Error {
 /** Names of the engines that ship with the package. */
 export type BuiltInEngineName = 'espeak-ng-wasm' | 'espeak-ng'
 
-const builtIn: Record<BuiltInEngineName, () => Promise<Engine>> = {
-  'espeak-ng-wasm': async () => new (await import('./engines/espeak-ng-wasm.js')).EspeakNgWasmEngine(),
-  'espeak-ng': async () => new (await import('./engines/espeak-ng-binary.js')).EspeakNgBinaryEngine(),
-}
+const builtInNames: readonly string[] = ['espeak-ng-wasm', 'espeak-ng']
 
 /** True for the names of the engines that ship with the package. */
 export function isBuiltInEngine(name: string): name is BuiltInEngineName {
-  return Object.hasOwn(builtIn, name)
-}
-
-/**
- * Creates the engine named by `spec`: a built-in name, or the absolute path / `file:` URL of a module
- * shaped like {@link EngineModule}.
- */
-export async function createEngine(spec: string): Promise<Engine> {
-  if (isBuiltInEngine(spec)) return builtIn[spec]()
-  const url = spec.startsWith('file:') ? spec : pathToFileURL(spec).href
-  let module: Partial<EngineModule> & { default?: unknown }
-  try {
-    module = (await import(url)) as Partial<EngineModule> & { default?: unknown }
-  } catch (cause) {
-    throw new VoiceError('engine-missing', `cannot load the engine module "${spec}". Check the path.`, {
-      cause,
-      details: { engine: spec },
-    })
-  }
-  const factory = typeof module.createEngine === 'function' ? module.createEngine : module.default
-  if (typeof factory !== 'function') {
-    throw new VoiceError(
-      'engine-missing',
-      `the engine module "${spec}" exports no createEngine() function. Export one that returns an Engine.`,
-      { details: { engine: spec } },
-    )
-  }
-  return (factory as () => Engine)()
+  return builtInNames.includes(name)
 }

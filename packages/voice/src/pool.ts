@@ -191,7 +191,11 @@ export function resolveWorkerPath(explicit?: string | URL): string {
     if (existsSync(sibling)) return sibling
     tried.push(sibling)
   }
-  for (const base of [here, join(process.cwd(), 'index.js')]) {
+  // Bundled into a consumer's app, this module no longer sits in dist/: resolve the worker through
+  // the package's `./worker` export, from the bundle (or the entry script) first. A CJS bundle has
+  // no import.meta.url, and naming __filename here would make tsup shim it into the ESM build.
+  const bases = [here, process.argv[1], join(process.cwd(), 'index.js')]
+  for (const base of bases) {
     if (base === undefined) continue
     try {
       return createRequire(base).resolve('@taurobot/voice/worker')
@@ -438,6 +442,7 @@ export class PoolCore {
     const filename = resolveWorkerPath(this.#options.workerPath)
     const piscina = new Piscina({
       filename,
+      name: 'runTask',
       minThreads: 0,
       maxThreads: this.#options.maxThreads,
       idleTimeout: this.#options.idleTimeout,

@@ -5,7 +5,8 @@
 import type { AudioFormat } from './encode.js'
 import { encodeOggOpus, encodeWav, opusSampleRate } from './encode.js'
 import type { Engine, EngineCancellation, EngineSpeechOptions } from './engine.js'
-import { createEngine, EngineCancelledError } from './engine.js'
+import { EngineCancelledError } from './engine.js'
+import { createEngine } from './engines/load.js'
 import type { VoiceErrorCode } from './errors.js'
 import { VoiceError } from './errors.js'
 
@@ -77,8 +78,8 @@ function failure(error: unknown, engine: string, cancelled: boolean): WorkerResu
   }
 }
 
-/** Piscina calls the default export once per task. */
-export default async function runTask(task: WorkerTask): Promise<WorkerResult> {
+/** Piscina calls this export (named, so that CommonJS and ESM builds agree) once per task. */
+export async function runTask(task: WorkerTask): Promise<WorkerResult> {
   const cancellation: EngineCancellation = {
     get cancelled() {
       return Atomics.load(task.cancel, 0) !== 0
