@@ -46,13 +46,20 @@ export function isCacheable(response: Response): boolean {
   )
 }
 
-/** True when `response` may answer both requests: equal on every header its `Vary` names. */
-export function sameVariant(response: Response, a: Request, b: Request): boolean {
-  return (response.headers.get('vary') ?? '').split(',').every((name) => {
-    const header = name.trim()
-    return !header || (header !== '*' && a.headers.get(header) === b.headers.get(header))
-  })
+/**
+ * Which variant of its URL `request` selects, per the headers `response`'s `Vary` names;
+ * `Vary: *` makes every request a variant of its own.
+ */
+export function variant(response: Response, request: Request): string {
+  const vary = response.headers.get('vary') ?? ''
+  return vary.includes('*')
+    ? `*${Math.random()}`
+    : JSON.stringify(vary.split(',').map((name) => name.trim() && request.headers.get(name.trim())))
 }
+
+/** True when `response` may answer both requests: equal on every header its `Vary` names. */
+export const sameVariant = (response: Response, a: Request, b: Request): boolean =>
+  variant(response, a) === variant(response, b)
 
 /**
  * A copy of `response` stamped with the storage time, which is how freshness and `maxAgeSeconds`

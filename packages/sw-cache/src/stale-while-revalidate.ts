@@ -1,4 +1,4 @@
-import { isCacheable, openCache, sameVariant, store } from './cache.js'
+import { isCacheable, openCache, sameVariant, store, variant } from './cache.js'
 import { assertOption, failure, type SwCacheError } from './errors.js'
 import { type Freshness, freshness, isExpired } from './expiration.js'
 
@@ -76,7 +76,7 @@ interface Settings extends StaleWhileRevalidateOptions {
   onError: (error: SwCacheError) => void
 }
 
-/** One network request per cache and URL, shared by every request that arrives while it runs. */
+/** One network request per cache and URL (and variant), shared by the requests that arrive while it runs. */
 interface Flight {
   request: Request
   response: Promise<Response>
@@ -107,12 +107,12 @@ export function staleWhileRevalidate(
 ): Promise<Response> {
   const o = check(event, options)
   const { request } = event
-  let background: Promise<unknown> | undefined
+  const background: Promise<unknown>[] = []
   let answered!: () => void
-  event.waitUntil(new Promise<void>((resolve) => (answered = resolve)).then(() => background))
+  event.waitUntil(new Promise<void>((resolve) => (answered = resolve)).then(() => Promise.all(background)))
   // The Cache API stores neither non-GET responses nor partial ones: those go to the network as is.
   const passThrough = request.method !== 'GET' || request.headers.has('range')
-  return (passThrough ? fetch(request) : respond(request, o, (flight) => (background = flight.done)))
+  return (passThrough ? fetch(request) : respond(request, o, (work) => background.push(work)))
     .catch((cause) => {
       o.onError(
         failure(
@@ -130,18 +130,33 @@ export function staleWhileRevalidate(
     .finally(answered)
 }
 
-async function respond(request: Request, o: Settings, started: (flight: Flight) => void): Promise<Response> {
+async function respond(
+  request: Request,
+  o: Settings,
+  started: (work: Promise<unknown>) => void,
+): Promise<Response> {
   const cache = await openCache(o.cacheName)
   let cached = await cache.match(request)
   if (cached && isExpired(cached, o.maxAgeSeconds)) cached = undefined
   const state: Freshness | 'miss' = cached ? freshness(cached, o.staleIfError) : 'miss'
   if (cached && state === 'fresh') return cached
-  const flight = revalidate(cache, request, o)
-  started(flight)
+  // Flights are per URL until a response tells which variant a request selects (Vary).
+  const id = (response?: Response) =>
+    response ? `${request.url} ${request.redirect} ${variant(response, request)}` : request.url
+  let flight = revalidate(cache, request, o, id(cached))
+  started(flight.done)
   if (cached && state === 'stale') return cached
   try {
-    const response = await answer(flight, request)
-    if (!cached || state !== 'stale-if-error' || response.status < 500) return response
+    let response = await flight.response
+    if (flight.request.redirect !== request.redirect || !sameVariant(response, flight.request, request)) {
+      // Not this request's answer: another variant (Vary) or redirect mode (a navigation must not
+      // get a followed redirect, a fetch() must not get an opaque one). Requests like this one
+      // share a flight of their own.
+      flight = revalidate(cache, request, o, id(response))
+      started(flight.done)
+      response = await flight.response
+    }
+    if (!cached || state !== 'stale-if-error' || response.status < 500) return response.clone()
   } catch (cause) {
     if (cached && state === 'stale-if-error') return cached
     const page = request.mode === 'navigate' && o.keep && (await caches.match(o.keep))
@@ -151,20 +166,8 @@ async function respond(request: Request, o: Settings, started: (flight: Flight) 
   return cached
 }
 
-/**
- * This request's own response from a shared flight: a clone, or its own fetch when sharing is
- * wrong: a different variant per `Vary`, or a different redirect mode (a navigation must not get a
- * followed redirect, a `fetch()` must not get an opaque one).
- */
-async function answer(flight: Flight, request: Request): Promise<Response> {
-  const response = await flight.response
-  return flight.request.redirect === request.redirect && sameVariant(response, flight.request, request)
-    ? response.clone()
-    : fetch(request)
-}
-
-function revalidate(cache: Cache, request: Request, o: Settings): Flight {
-  const key = `${o.cacheName} ${request.url}`
+function revalidate(cache: Cache, request: Request, o: Settings, id: string): Flight {
+  const key = `${o.cacheName} ${id}`
   const running = flights.get(key)
   if (running) return running
   // no-cache: a revalidation must reach the origin (with a conditional request), not be answered

@@ -273,11 +273,19 @@ describe('staleWhileRevalidate: what gets cached', () => {
     }))
     const json = () => new Request(origin.url('/neg'), { headers: { accept: 'application/json' } })
     const html = () => new Request(origin.url('/neg'), { headers: { accept: 'text/html' } })
-    const [a, b] = await Promise.all([serve(json()), serve(html())])
-    expect([a.body, b.body]).toEqual(['as application/json', 'as text/html'])
-    expect((await storage.open('runtime')).entries).toHaveLength(1)
-    await serve(html())
+    // Ten concurrent misses of two variants: one origin request per variant, both stored.
+    const bodies = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => serve(i % 2 ? html() : json()).then((answer) => answer.body)),
+    )
+    expect(bodies).toEqual(
+      Array.from({ length: 10 }, (_, i) => (i % 2 ? 'as text/html' : 'as application/json')),
+    )
+    expect(origin.hits('/neg')).toBe(2)
     expect((await storage.open('runtime')).entries).toHaveLength(2)
+    // Concurrent hits of two variants revalidate each variant once.
+    await Promise.all(Array.from({ length: 6 }, (_, i) => serve(i % 2 ? html() : json())))
+    expect(origin.hits('/neg')).toBe(4)
+    origin.routes.set('/neg', { body: 'down', fail: true })
     expect((await serve(json())).body).toBe('as application/json')
     expect((await serve(html())).body).toBe('as text/html')
   })

@@ -143,7 +143,11 @@ describe('in a real service worker', () => {
       )
     expect(await variants()).toEqual(['as application/json', 'as text/csv'])
     await idle(page)
+    expect(harness.origin.hits('/neg')).toBe(2)
+    // Two hits of two variants: each variant is revalidated.
     expect(await variants()).toEqual(['as application/json', 'as text/csv'])
+    await idle(page)
+    expect(harness.origin.hits('/neg')).toBe(4)
     harness.origin.routes.set('/video', (request) => ({ status: 206, body: `part ${request.headers.range}` }))
     const part = await page.evaluate(async () => {
       const response = await fetch('/video', { headers: { range: 'bytes=0-3' } })
