@@ -27,6 +27,8 @@ await Promise.all(
       try {
         await store.add({ user: w, role: r % 2 === 0 ? 'user' : 'assistant', content })
         acked.push(content)
+        // Messages reach a bot as separate I/O events: yield to the loop between them.
+        await new Promise((resolve) => setImmediate(resolve))
       } catch {
         failed += 1
       }
@@ -34,6 +36,8 @@ await Promise.all(
   }),
 )
 const ms = performance.now() - t0
+// Let the delay timer fire once more, so a block at the very end is recorded too.
+await new Promise((resolve) => setTimeout(resolve, 5))
 delay.disable()
 if (ending === 'close') await store.close()
 process.send?.({ acked, failed, ms, delayMaxMs: delay.max / 1e6 })

@@ -36,6 +36,7 @@ export interface MemoryStore {
 
 export interface MemoryModule {
   openMemory(options: Record<string, unknown>): Promise<MemoryStore>
+  fileBackend(options: { path: string; compactionRatio?: number; compactionMinBytes?: number }): unknown
 }
 
 export interface RedisMemoryModule {

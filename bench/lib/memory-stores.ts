@@ -34,7 +34,13 @@ export async function loadMemory(): Promise<MemoryModule> {
 export async function openStore(
   kind: StoreKind,
   dir: string,
-  options: { maxMessages?: number; saveEvery?: number; durability?: 'batched' | 'strict' } = {},
+  options: {
+    maxMessages?: number
+    saveEvery?: number
+    durability?: 'batched' | 'strict'
+    /** Passed to the file backend; its default otherwise. */
+    compactionRatio?: number
+  } = {},
 ): Promise<BenchStore> {
   const path = join(dir, 'conversations.json')
   const maxMessages = options.maxMessages ?? 1000
@@ -58,9 +64,11 @@ export async function openStore(
       path,
     }
   }
-  const { openMemory } = await loadMemory()
+  const { openMemory, fileBackend } = await loadMemory()
   const memory: MemoryStore = await openMemory({
-    path,
+    ...(options.compactionRatio === undefined
+      ? { path }
+      : { backend: fileBackend({ path, compactionRatio: options.compactionRatio }) }),
     maxMessages,
     saveEvery: options.saveEvery ?? 5,
     durability: options.durability ?? 'batched',
