@@ -1,5 +1,6 @@
 import { join } from 'node:path'
 import { openMemory } from '@taurobot/memory'
+import { redisBackend } from '@taurobot/memory/redis'
 import { VoiceSystem, voicePool } from '@taurobot/voice'
 import { type BotConfig, ConfigError } from './config.js'
 import { describeFigures, TauroBot } from './core.js'
@@ -34,7 +35,13 @@ export async function startBot(
     throw new ConfigError(`VOICE_LANGUAGE: ${error instanceof Error ? error.message : String(error)}`)
   }
   // The bot owns shutdown (see main.ts), so the store's own signal hooks are turned off.
-  const memory = await openMemory({ path, flushOnExit: false, onError: (e) => console.error('memory:', e) })
+  const common = { flushOnExit: false, onError: (error: unknown) => console.error('memory:', error) }
+  const memory = config.redisUrl
+    ? await openMemory({
+        ...common,
+        backend: redisBackend({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix }),
+      })
+    : await openMemory({ ...common, path })
   const model = config.ollamaHost
     ? new OllamaResponder({
         host: config.ollamaHost,
@@ -75,7 +82,9 @@ export async function startBot(
     return {
       web,
       telegram,
-      memoryLocation: path,
+      memoryLocation: config.redisUrl
+        ? `Redis at ${withoutPassword(config.redisUrl)} (keys ${config.redisKeyPrefix}*)`
+        : path,
       responderName: () => responder.name,
       close() {
         closing ??= closeInOrder(opened)
@@ -99,4 +108,15 @@ async function closeInOrder(parts: { close(): Promise<void> }[]): Promise<void> 
     }
   }
   if (failures.length > 0) throw new AggregateError(failures, 'the bot did not close cleanly')
+}
+
+/** The Redis URL as it can be printed: any password replaced. */
+function withoutPassword(url: string): string {
+  try {
+    const parsed = new URL(url)
+    if (parsed.password !== '') parsed.password = '***'
+    return parsed.href
+  } catch {
+    return 'the configured server'
+  }
 }

@@ -8,6 +8,8 @@ export interface BotConfig {
   memoryDir: string
   /** When set, conversations live in Redis instead of `memoryDir`. */
   redisUrl: string | undefined
+  /** Prefix of the bot's keys in Redis, so several bots can share one server. */
+  redisKeyPrefix: string
   /** Base URL of an Ollama server; the only host the bot ever talks to for replies. */
   ollamaHost: URL | undefined
   ollamaModel: string
@@ -82,6 +84,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): BotConf
       `VOICE_LANGUAGE must be a language code such as "en" or "it", got ${JSON.stringify(language)}`,
     )
   }
+  const redis = text(env, 'REDIS_URL')
+  if (redis !== undefined && !/^rediss?:\/\/[^\s]+$/.test(redis)) {
+    // May hold a password: say what is expected without echoing it.
+    throw new ConfigError('REDIS_URL must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379')
+  }
   const model = text(env, 'OLLAMA_MODEL') ?? 'llama3.2'
   if (!/^[\w.:/-]{1,200}$/.test(model)) {
     throw new ConfigError(
@@ -91,7 +98,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): BotConf
   return {
     port: integer(env, 'PORT', 3000, 0, 65535),
     memoryDir: resolve(cwd, text(env, 'MEMORY_DIR') ?? 'memory'),
-    redisUrl: text(env, 'REDIS_URL'),
+    redisUrl: redis,
+    redisKeyPrefix: text(env, 'REDIS_KEY_PREFIX') ?? 'taurobot:bot:',
     ollamaHost: ollama === undefined ? undefined : httpUrl('OLLAMA_HOST', ollama),
     ollamaModel: model,
     contextMessages: integer(env, 'CONTEXT_MESSAGES', 10, 1, 200),

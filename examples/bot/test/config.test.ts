@@ -56,6 +56,9 @@ describe('loadConfig', () => {
       /OLLAMA_HOST must be a plain base URL/,
     )
     expect(() => loadConfig({ VOICE_LANGUAGE: 'english!' })).toThrow(/VOICE_LANGUAGE must be a language code/)
+    expect(() => loadConfig({ REDIS_URL: 'localhost:6379' })).toThrow(
+      /REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/,
+    )
     expect(() => loadConfig({ RATE_LIMIT_PER_MINUTE: '0' })).toThrow(
       /RATE_LIMIT_PER_MINUTE must be an integer from 1/,
     )

@@ -33,6 +33,12 @@ describe('OfflineResponder', () => {
     expect(hello).toContain('Hello again, Giulia!')
   })
 
+  it('does not add a full stop after a quote that ends a sentence', async () => {
+    const reply = await offline.reply({ history: [user('I like trains.'), bot('…'), user('Really!')] })
+    expect(reply).toContain('You said “Really!”\nBefore that you said “I like trains.”')
+    expect(reply).not.toContain('”.')
+  })
+
   it('quotes the previous and the first message of a longer conversation', async () => {
     const reply = await offline.reply({
       history: [user('first one'), bot('…'), user('second one'), bot('…'), user('third')],

@@ -9,6 +9,11 @@ function quote(text: string, max = 80): string {
   return `“${flat.length > max ? `${flat.slice(0, max - 1)}…` : flat}”`
 }
 
+/** Ends a line with a full stop, unless the quote it ends with already closes a sentence. */
+function sentence(line: string): string {
+  return /[.!?…]”$/.test(line) ? line : `${line}.`
+}
+
 function nameFrom(messages: readonly ChatMessage[]): string | undefined {
   for (let i = messages.length - 1; i >= 0; i--) {
     const m = messages[i]
@@ -58,7 +63,7 @@ export class OfflineResponder implements Responder {
         )
       }
     } else {
-      lines.push(`You said ${quote(text)}.`)
+      lines.push(sentence(`You said ${quote(text)}`))
     }
 
     if (!introduced && !RECALL.test(text) && earlier.length > 0) {
@@ -66,10 +71,12 @@ export class OfflineResponder implements Responder {
       const previous = earlier.at(-1)
       if (previous && previous !== first) {
         lines.push(
-          `Before that you said ${quote(previous.content, 60)}, and the first thing you told me was ${quote(first?.content ?? '', 60)}.`,
+          sentence(
+            `Before that you said ${quote(previous.content, 60)}, and the first thing you told me was ${quote(first?.content ?? '', 60)}`,
+          ),
         )
       } else if (previous) {
-        lines.push(`Before that you said ${quote(previous.content, 60)}.`)
+        lines.push(sentence(`Before that you said ${quote(previous.content, 60)}`))
       }
     }
     if (!introduced && name && !GREETING.test(text)) lines.push(`(I remember you, ${name}.)`)

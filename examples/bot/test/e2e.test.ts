@@ -1,0 +1,159 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { type BrowserContext, chromium, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type BotProcess, startBotProcess } from './bot-process.js'
+
+// The web chat end to end: the bot as `npm start` runs it, driven through Debian's Chromium.
+let dir: string
+let bot: BotProcess
+let context: BrowserContext
+let page: Page
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'taurobot-e2e-'))
+  bot = await startBotProcess({ MEMORY_DIR: join(dir, 'memory') })
+  context = await chromium.launchPersistentContext(join(dir, 'profile'), {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--autoplay-policy=no-user-gesture-required',
+    ],
+  })
+  page = context.pages()[0] ?? (await context.newPage())
+})
+
+afterAll(async () => {
+  await context?.close()
+  await bot?.stop()
+  await rm(dir, { recursive: true, force: true })
+})
+
+const messages = (role: string) => page.locator(`#messages .message[data-role="${role}"] .content`)
+
+async function send(text: string): Promise<void> {
+  const replies = await page.locator('#messages .message').count()
+  await page.fill('#text', text)
+  await page.press('#text', 'Enter')
+  // The user's bubble and the bot's bubble; the bot's is final once the send button is back.
+  await page.waitForFunction((n) => document.querySelectorAll('#messages .message').length >= n + 2, replies)
+  await page.waitForFunction(() => !(document.getElementById('send') as HTMLButtonElement).disabled)
+}
+
+describe('web chat in Chromium', () => {
+  it('sends messages and shows the replies, rendering user text as text', async () => {
+    await page.goto(bot.url)
+    await expect.poll(() => page.textContent('#status')).toBe('replies: offline')
+    await send('my name is Ada')
+    expect(await messages('assistant').last().textContent()).toContain('Nice to meet you, Ada!')
+    await send('<img src=x onerror="document.title=\'pwned\'"> what did I say?')
+    const recall = await messages('assistant').last().textContent()
+    expect(recall).toContain('You have sent me 1 message before this one')
+    expect(recall).toContain('“my name is Ada”')
+    expect(await messages('user').last().textContent()).toBe(
+      '<img src=x onerror="document.title=\'pwned\'"> what did I say?',
+    )
+    expect(await page.locator('#messages img').count()).toBe(0)
+    expect(await page.title()).toBe('TauroBot')
+  })
+
+  it('shows the stored conversation after a reload', async () => {
+    await page.reload()
+    await expect.poll(() => messages('user').count()).toBe(2)
+    expect(await messages('user').allTextContents()).toEqual([
+      'my name is Ada',
+      '<img src=x onerror="document.title=\'pwned\'"> what did I say?',
+    ])
+    expect(await messages('assistant').count()).toBe(2)
+  })
+
+  it('speaks replies after /voice: the <audio> element gets a playable Ogg/Opus clip', async () => {
+    await page.click('#voice')
+    await expect.poll(() => page.getAttribute('#voice', 'aria-pressed')).toBe('true')
+    await send('hello')
+    const audio = page.locator('#messages .message[data-role="assistant"] audio').last()
+    await audio.waitFor()
+    const state = await audio.evaluate(async (el: HTMLAudioElement) => {
+      if (el.readyState < HTMLMediaElement.HAVE_METADATA) {
+        await new Promise((resolve, reject) => {
+          el.addEventListener('loadedmetadata', resolve, { once: true })
+          el.addEventListener('error', () => reject(new Error(`media error ${el.error?.code}`)), {
+            once: true,
+          })
+        })
+      }
+      const response = await fetch(el.currentSrc)
+      const bytes = new Uint8Array(await response.arrayBuffer())
+      return {
+        duration: el.duration,
+        error: el.error?.code ?? null,
+        canPlay: el.canPlayType('audio/ogg; codecs=opus'),
+        type: response.headers.get('content-type'),
+        magic: String.fromCharCode(...bytes.subarray(0, 4)),
+        head: String.fromCharCode(...bytes.subarray(28, 36)),
+      }
+    })
+    expect(state.error).toBeNull()
+    expect(state.canPlay).not.toBe('')
+    expect(state.type).toBe('audio/ogg')
+    expect(state.magic).toBe('OggS')
+    expect(state.head).toBe('OpusHead')
+    expect(Number.isFinite(state.duration)).toBe(true)
+    expect(state.duration).toBeGreaterThan(0.3)
+  })
+
+  it('loads the app shell from the service worker when the server is gone', async () => {
+    await page.evaluate(async () => {
+      await navigator.serviceWorker.ready
+    })
+    await page.reload()
+    expect(await page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true)
+    const cacheNames = await page.evaluate(() => caches.keys())
+    expect(cacheNames.some((n) => /^taurobot-[0-9a-f]{12}$/.test(n))).toBe(true)
+
+    const stopped = await bot.stop('SIGTERM')
+    expect(stopped).toEqual({ code: 0, signal: null })
+    expect(bot.output()).toContain('TauroBot stopped.')
+    // Shut down cleanly: the conversation is in the snapshot, in the original bot's format.
+    const saved = JSON.parse(await readFile(join(dir, 'memory', 'conversations.json'), 'utf8')) as {
+      conversations: Record<string, { content: string }[]>
+    }
+    const [conversation] = Object.values(saved.conversations)
+    expect(conversation?.map((m) => m.content).filter((c) => c === 'hello')).toEqual(['hello'])
+
+    await page.reload()
+    expect(await page.textContent('h1')).toBe('TauroBot')
+    await expect.poll(() => page.textContent('#status')).toBe('server unreachable')
+    expect(await page.isVisible('#notice')).toBe(true)
+    // The API is never answered from the cache: offline, it fails instead of returning HTML.
+    const api = await page.evaluate(() =>
+      fetch('/api/history?user=abcdefgh1').then(
+        (r) => `status ${r.status}`,
+        () => 'network error',
+      ),
+    )
+    expect(api).toBe('network error')
+    await page.goto(new URL('/not-cached', bot.url).href)
+    expect(await page.textContent('h1')).toBe('You are offline')
+  })
+
+  it('restarted on the same port, the bot shows the conversation again', async () => {
+    bot = await startBotProcess({ MEMORY_DIR: join(dir, 'memory'), PORT: String(bot.port) })
+    await page.goto(bot.url)
+    await expect.poll(() => page.textContent('#status')).toBe('replies: offline')
+    expect(await messages('user').allTextContents()).toEqual([
+      'my name is Ada',
+      '<img src=x onerror="document.title=\'pwned\'"> what did I say?',
+      'hello',
+    ])
+    await send('hello')
+    expect(await messages('assistant').last().textContent()).toContain('Hello again, Ada!')
+  })
+})

@@ -1,0 +1,44 @@
+import { randomUUID } from 'node:crypto'
+import { Redis } from 'ioredis'
+import { afterAll, describe, expect, it } from 'vitest'
+import { type BotProcess, startBotProcess } from './bot-process.js'
+
+// With REDIS_URL the bot keeps its conversations in Redis (the real server CI starts), under a
+// key prefix of its own.
+const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+const prefix = `taurobot:bot-test:${randomUUID()}:`
+const redis = new Redis(url, { lazyConnect: true })
+let bot: BotProcess | undefined
+
+afterAll(async () => {
+  await bot?.stop()
+  await redis.connect().catch(() => {})
+  const keys = await redis.keys(`${prefix}*`)
+  if (keys.length > 0) await redis.del(...keys)
+  redis.disconnect()
+})
+
+async function chat(text: string): Promise<{ reply: string }> {
+  const response = await fetch(new URL('/api/chat', bot?.url), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ user: 'redis-user-01', text }),
+  })
+  expect(response.status).toBe(200)
+  return (await response.json()) as { reply: string }
+}
+
+describe('Redis memory', () => {
+  it('keeps conversations in Redis across a restart', async () => {
+    const env = { REDIS_URL: url, REDIS_KEY_PREFIX: prefix }
+    bot = await startBotProcess(env)
+    await expect.poll(() => bot?.output()).toContain(`conversations: Redis at ${url}`)
+    expect((await chat('my name is Carla')).reply).toContain('Nice to meet you, Carla!')
+    expect(await bot.stop()).toEqual({ code: 0, signal: null })
+    await redis.connect()
+    expect((await redis.keys(`${prefix}*`)).length).toBeGreaterThan(0)
+
+    bot = await startBotProcess(env)
+    expect((await chat('hello')).reply).toContain('Hello again, Carla!')
+  })
+})
