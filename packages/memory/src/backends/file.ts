@@ -246,7 +246,7 @@ class FileBackend implements Backend {
   }
 
   private async writeRecord(record: JournalRecord): Promise<number> {
-    await this.backupOnce()
+    if (!this.backupDone) await this.backupOnce()
     const line = Buffer.from(`${JSON.stringify(record)}\n`)
     try {
       await this.inJournalLane(() => this.journal.append(line))
