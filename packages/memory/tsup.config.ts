@@ -1,9 +1,9 @@
 import { defineConfig } from 'tsup'
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/redis.ts'],
+  entry: ['src/index.ts', 'src/redis.ts', 'src/cli.ts'],
   format: ['esm', 'cjs'],
-  dts: true,
+  dts: { entry: ['src/index.ts', 'src/redis.ts'] },
   clean: true,
   sourcemap: true,
   // One shared chunk in both formats, so MemoryError is one class across the entries.

@@ -1,5 +1,12 @@
 /** What went wrong, as a stable string that code can switch on. */
-export type MemoryErrorCode = 'locked' | 'closed' | 'io' | 'corrupt' | 'backend-unavailable' | 'backpressure'
+export type MemoryErrorCode =
+  | 'locked'
+  | 'closed'
+  | 'io'
+  | 'corrupt'
+  | 'backend-unavailable'
+  | 'backpressure'
+  | 'migration'
 
 /** Options accepted by {@link MemoryError}. */
 export interface MemoryErrorOptions {

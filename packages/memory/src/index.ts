@@ -19,6 +19,8 @@ export type { SaveInfo } from './batch.js'
 export type { MemoryErrorCode, MemoryErrorOptions } from './errors.js'
 export { isMemoryError, MemoryError } from './errors.js'
 export type { ConversationId, Message, MessageInput, Role } from './message.js'
+export type { MigrateOptions, MigrateProgress, MigrateResult } from './migrate.js'
+export { migrate } from './migrate.js'
 export type {
   HistoryOptions,
   Memory,

@@ -1,0 +1,138 @@
+#!/usr/bin/env node
+// taurobot-memory: moves conversations between a JSON file and Redis.
+import { existsSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import { redactUrl } from './backends/redis-layout.js'
+import { type MigrateProgress, migrate } from './migrate.js'
+import { type Memory, openMemory } from './store.js'
+
+const USAGE = `Usage: taurobot-memory migrate <from> <to> [options]
+
+Copies every conversation from one store to another and checks the counts.
+<from> and <to> are each a conversations file (memory/conversations.json) or a
+Redis URL (redis://host:6379, rediss://...).
+
+Options:
+  --key-prefix <prefix>   Redis key prefix (default taurobot:memory:)
+  --max-messages <n>      messages kept per conversation (default 1000)
+  --replace               overwrite conversations the destination already has
+  -h, --help              show this help
+`
+
+class UsageError extends Error {}
+
+function isRedisUrl(spec: string): boolean {
+  return /^rediss?:\/\//.test(spec)
+}
+
+function describe(spec: string): string {
+  return isRedisUrl(spec) ? redactUrl(spec) : spec
+}
+
+async function open(spec: string, role: 'from' | 'to', keyPrefix: string | undefined, maxMessages: number) {
+  const common = { maxMessages, maxPending: 1_000_000, flushOnExit: false }
+  if (isRedisUrl(spec)) {
+    const { redisBackend } = await import('./backends/redis.js')
+    return openMemory({ ...common, backend: redisBackend({ url: spec, keyPrefix }) })
+  }
+  if (role === 'from' && !existsSync(spec) && !existsSync(`${spec}.journal`)) {
+    throw new UsageError(`no conversations file at ${spec}`)
+  }
+  return openMemory({ ...common, path: spec })
+}
+
+function reporter(stream: NodeJS.WriteStream): { update(p: MigrateProgress): void; end(): void } {
+  if (stream.isTTY) {
+    const width = 30
+    return {
+      update(p) {
+        const ratio = p.totalConversations === 0 ? 1 : p.conversations / p.totalConversations
+        const filled = Math.round(ratio * width)
+        stream.write(
+          `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${Math.floor(ratio * 100)}% ${p.conversations}/${p.totalConversations} conversations, ${p.messages}/${p.totalMessages} messages`,
+        )
+      },
+      end() {
+        stream.write('\n')
+      },
+    }
+  }
+  // Not a terminal (a log file, CI): a plain line at each tenth, never a carriage return.
+  let lastTenth = -1
+  return {
+    update(p) {
+      const tenth =
+        p.totalConversations === 0 ? 10 : Math.floor((p.conversations / p.totalConversations) * 10)
+      if (tenth === lastTenth) return
+      lastTenth = tenth
+      stream.write(
+        `migrated ${p.conversations}/${p.totalConversations} conversations, ${p.messages}/${p.totalMessages} messages\n`,
+      )
+    },
+    end() {},
+  }
+}
+
+async function runMigrate(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      'key-prefix': { type: 'string' },
+      'max-messages': { type: 'string' },
+      replace: { type: 'boolean', default: false },
+    },
+  })
+  const [from, to, ...rest] = positionals
+  if (from === undefined || to === undefined || rest.length > 0) {
+    throw new UsageError('migrate needs exactly two arguments: <from> <to>')
+  }
+  const maxText = values['max-messages'] ?? '1000'
+  const maxMessages = Number(maxText)
+  if (!/^\d+$/.test(maxText) || !Number.isSafeInteger(maxMessages) || maxMessages < 1) {
+    throw new UsageError(`--max-messages must be a positive integer, got ${maxText}`)
+  }
+  const stores: Memory[] = []
+  try {
+    const source = await open(from, 'from', values['key-prefix'], maxMessages)
+    stores.push(source)
+    const destination = await open(to, 'to', values['key-prefix'], maxMessages)
+    stores.push(destination)
+    const progress = reporter(process.stderr)
+    const result = await migrate(source, destination, {
+      replace: values.replace,
+      onProgress: (p) => progress.update(p),
+    })
+    progress.end()
+    await destination.close()
+    process.stdout.write(
+      `migrated ${result.conversations} conversations, ${result.messages} messages from ${describe(from)} to ${describe(to)}; counts match\n`,
+    )
+  } finally {
+    for (const store of stores) await store.close().catch(() => store.destroy())
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...args] = argv
+  if (command === undefined || command === '-h' || command === '--help' || args.includes('--help')) {
+    process.stdout.write(USAGE)
+    return command === undefined ? 2 : 0
+  }
+  try {
+    if (command !== 'migrate') throw new UsageError(`unknown command ${JSON.stringify(command)}`)
+    await runMigrate(args)
+    return 0
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`taurobot-memory: ${(error as Error).message}\n\n${USAGE}`)
+      return 2
+    }
+    process.stderr.write(`taurobot-memory: ${error instanceof Error ? error.message : String(error)}\n`)
+    return 1
+  }
+}
+
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code
+})

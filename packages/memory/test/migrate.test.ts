@@ -1,0 +1,258 @@
+import { execFile, spawn } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { copyFile, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { Redis } from 'ioredis'
+import { afterAll, describe, expect, it } from 'vitest'
+import {
+  isMemoryError,
+  type Memory,
+  type MigrateProgress,
+  memoryBackend,
+  migrate,
+  openMemory,
+} from '../src/index.js'
+import { redisBackend } from '../src/redis.js'
+import { deleteKeys, ensureBuilt, IN_CI, packageDir, REDIS_URL, redisUnavailable } from './cluster-servers.js'
+import { tempDir } from './helpers.js'
+
+const run = promisify(execFile)
+const unavailable = await redisUnavailable()
+const legacy = join(packageDir, 'test', 'fixtures', 'legacy-conversations.json')
+
+async function snapshot(memory: Memory): Promise<Record<string, unknown[]>> {
+  const all: Record<string, unknown[]> = {}
+  for await (const summary of memory.conversations()) all[summary.id] = await memory.history(summary.id)
+  return all
+}
+
+async function seed(memory: Memory): Promise<void> {
+  for (let i = 0; i < 30; i++) {
+    await memory.add(i % 3 === 0 ? 123456789 : i % 3 === 1 ? '__proto__' : 'ünïcødé 🚀', {
+      role: i % 2 === 0 ? 'user' : 'assistant',
+      content: `message ${i}`,
+      timestamp: new Date(Date.UTC(2025, 0, 1, 0, 0, i)).toISOString(),
+      ...(i === 4 ? { tokens: 12, meta: { model: 'x' } } : {}),
+    })
+  }
+}
+
+describe('migrate', () => {
+  it('copies every conversation, reports progress and checks the counts', async () => {
+    const from = await openMemory({ backend: memoryBackend(), flushOnExit: false })
+    const to = await openMemory({ backend: memoryBackend(), flushOnExit: false })
+    await seed(from)
+    const progress: MigrateProgress[] = []
+    const result = await migrate(from, to, { onProgress: (p) => progress.push(p) })
+    expect(result).toEqual({ conversations: 3, messages: 30 })
+    expect(await snapshot(to)).toEqual(await snapshot(from))
+    expect(progress[0]).toEqual({ conversations: 0, totalConversations: 3, messages: 0, totalMessages: 30 })
+    expect(progress.at(-1)).toEqual({
+      conversations: 3,
+      totalConversations: 3,
+      messages: 30,
+      totalMessages: 30,
+    })
+    expect(progress.map((p) => p.conversations)).toEqual([0, 1, 2, 3])
+  })
+
+  it('refuses to mix into conversations the destination has, unless replace is set', async () => {
+    const from = await openMemory({ backend: memoryBackend(), flushOnExit: false })
+    const to = await openMemory({ backend: memoryBackend(), flushOnExit: false })
+    await seed(from)
+    await to.add('__proto__', { role: 'user', content: 'already here' })
+    const error = await migrate(from, to).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    expect(isMemoryError(error, 'migration')).toBe(true)
+    expect((error as Error).message).toMatch(
+      /already holds 1 of the conversations .*"__proto__".*replace: true/,
+    )
+    expect((await to.history('__proto__')).map((m) => m.content)).toEqual(['already here'])
+    expect(await to.history(123456789)).toEqual([])
+    await migrate(from, to, { replace: true })
+    expect(await snapshot(to)).toEqual(await snapshot(from))
+  })
+
+  it('fails the count check when the destination keeps fewer messages', async () => {
+    const from = await openMemory({ backend: memoryBackend(), flushOnExit: false })
+    const to = await openMemory({ backend: memoryBackend(), maxMessages: 5, flushOnExit: false })
+    await seed(from)
+    await expect(migrate(from, to)).rejects.toSatisfy(
+      (e) =>
+        isMemoryError(e, 'migration') && /count check failed for 3 conversations/.test((e as Error).message),
+    )
+  })
+
+  it('rejects bad arguments with a TypeError naming them', async () => {
+    const store = await openMemory({ backend: memoryBackend(), flushOnExit: false })
+    await expect(migrate({} as Memory, store)).rejects.toThrow(/from must be a store/)
+    await expect(migrate(store, null as unknown as Memory)).rejects.toThrow(/to must be a store .* got null/)
+    await expect(migrate(store, store)).rejects.toThrow(/different stores/)
+    const other = await openMemory({ backend: memoryBackend(), flushOnExit: false })
+    await expect(migrate(store, other, { nope: 1 } as never)).rejects.toThrow(/unknown option "nope"/)
+    await expect(migrate(store, other, { replace: 'yes' } as never)).rejects.toThrow(
+      /replace must be a boolean/,
+    )
+    await expect(migrate(store, other, { onProgress: 3 } as never)).rejects.toThrow(
+      /onProgress must be a function/,
+    )
+  })
+})
+
+if (unavailable !== undefined) {
+  if (IN_CI) {
+    it('Redis answers at REDIS_URL (required when CI=true)', () => {
+      throw new Error(unavailable)
+    })
+  } else {
+    it.skip(`Redis migration tests skipped: ${unavailable}`, () => undefined)
+  }
+} else {
+  const runPrefix = `taurobot-test:${randomUUID()}:`
+  const admin = new Redis(REDIS_URL)
+  afterAll(async () => {
+    await deleteKeys(admin, runPrefix)
+    admin.disconnect()
+  })
+
+  describe('migrate between the file backend and Redis', () => {
+    it('file → Redis → file keeps every conversation and message as it was', async () => {
+      const dir = await tempDir()
+      try {
+        const file = await openMemory({ path: join(dir.dir, 'a.json'), flushOnExit: false })
+        await seed(file)
+        const keyPrefix = `${runPrefix}lib:`
+        const redis = await openMemory({
+          backend: redisBackend({ url: REDIS_URL, keyPrefix }),
+          flushOnExit: false,
+        })
+        expect(await migrate(file, redis)).toEqual({ conversations: 3, messages: 30 })
+        const back = await openMemory({ path: join(dir.dir, 'b.json'), flushOnExit: false })
+        expect(await migrate(redis, back)).toEqual({ conversations: 3, messages: 30 })
+        expect(await snapshot(back)).toEqual(await snapshot(file))
+        await Promise.all([file.close(), redis.close(), back.close()])
+      } finally {
+        await dir.cleanup()
+      }
+    })
+  })
+
+  describe('taurobot-memory CLI (built)', () => {
+    it('migrates a legacy file to Redis and back, with plain progress lines off a terminal', async () => {
+      const cli = ensureBuilt('cli.js')
+      const dir = await tempDir()
+      try {
+        const source = join(dir.dir, 'conversations.json')
+        await copyFile(legacy, source)
+        const url = `${REDIS_URL}`
+        const keyPrefix = `${runPrefix}cli:`
+        const there = await run(process.execPath, [cli, 'migrate', source, url, '--key-prefix', keyPrefix])
+        expect(there.stdout).toMatch(
+          /^migrated 3 conversations, 3 messages from .* to redis:\/\/.*; counts match\n$/,
+        )
+        expect(there.stderr).not.toContain('\r')
+        expect(there.stderr.trim().split('\n').at(-1)).toBe('migrated 3/3 conversations, 3/3 messages')
+
+        const again = await run(process.execPath, [
+          cli,
+          'migrate',
+          source,
+          url,
+          '--key-prefix',
+          keyPrefix,
+        ]).then(
+          () => undefined,
+          (e: { code: number; stderr: string }) => e,
+        )
+        expect(again?.code).toBe(1)
+        expect(again?.stderr).toMatch(/already holds 2 of the conversations.*replace/)
+
+        const target = join(dir.dir, 'back', 'conversations.json')
+        await run(process.execPath, [cli, 'migrate', url, target, '--key-prefix', keyPrefix])
+        const { stdout } = await run('python3', [
+          '-c',
+          'import json,sys; c=json.load(open(sys.argv[1]))["conversations"]; print(json.dumps(c, sort_keys=True))',
+          target,
+        ])
+        const original = JSON.parse(await readFile(legacy, 'utf8')) as {
+          conversations: Record<string, unknown[]>
+        }
+        const { 42: _empty, ...withMessages } = original.conversations
+        expect(JSON.parse(stdout)).toEqual(withMessages)
+      } finally {
+        await dir.cleanup()
+      }
+    }, 60_000)
+
+    it('draws a progress bar on a terminal', async () => {
+      const cli = ensureBuilt('cli.js')
+      const dir = await tempDir()
+      try {
+        const source = join(dir.dir, 'conversations.json')
+        await copyFile(legacy, source)
+        const command = [
+          process.execPath,
+          cli,
+          'migrate',
+          source,
+          REDIS_URL,
+          '--key-prefix',
+          `${runPrefix}tty:`,
+        ]
+        // `script` gives the CLI a real pseudo-terminal.
+        const output = await new Promise<string>((resolve, reject) => {
+          const child = spawn('script', ['-qec', command.map((a) => `'${a}'`).join(' '), '/dev/null'], {
+            stdio: ['ignore', 'pipe', 'inherit'],
+          })
+          let text = ''
+          child.stdout.on('data', (chunk: Buffer) => {
+            text += chunk.toString()
+          })
+          child.on('error', reject)
+          child.on('exit', (code) =>
+            code === 0 ? resolve(text) : reject(new Error(`exit ${code}: ${text}`)),
+          )
+        })
+        expect(output).toContain('\r[..............................] 0% 0/3 conversations')
+        expect(output).toContain('\r[##############################] 100% 3/3 conversations, 3/3 messages')
+        expect(output).toMatch(/counts match/)
+      } finally {
+        await dir.cleanup()
+      }
+    }, 60_000)
+
+    it('exits 2 with the usage on bad arguments, 1 with the reason on failure', async () => {
+      const cli = ensureBuilt('cli.js')
+      const fail = (args: string[]) =>
+        run(process.execPath, [cli, ...args]).then(
+          () => ({ code: 0, stderr: '' }),
+          (e: { code: number; stderr: string }) => e,
+        )
+      expect((await fail([])).code).toBe(2)
+      const bad = await fail(['migrate', 'only-one'])
+      expect(bad.code).toBe(2)
+      expect(bad.stderr).toMatch(/exactly two arguments[\s\S]*Usage: taurobot-memory migrate/)
+      expect((await fail(['copy', 'a', 'b'])).stderr).toMatch(/unknown command "copy"/)
+      expect((await fail(['migrate', 'a', 'b', '--max-messages', '0'])).stderr).toMatch(
+        /--max-messages must be a positive integer, got 0/,
+      )
+      const missing = await fail(['migrate', '/nonexistent/conversations.json', REDIS_URL])
+      expect(missing.code).toBe(2)
+      expect(missing.stderr).toMatch(/no conversations file at \/nonexistent\/conversations.json/)
+      const dir = await tempDir()
+      try {
+        const source = join(dir.dir, 'c.json')
+        await copyFile(legacy, source)
+        const port = 1
+        const down = await fail(['migrate', source, `redis://user:pw@127.0.0.1:${port}`])
+        expect(down.code).toBe(1)
+        expect(down.stderr).toMatch(/cannot reach Redis at redis:\/\/user:\*\*\*@127\.0\.0\.1:1/)
+      } finally {
+        await dir.cleanup()
+      }
+    }, 60_000)
+  })
+}
