@@ -2,37 +2,6 @@ import { failure, type SwCacheError } from './errors.js'
 import { type Limits, STORED_AT, trim } from './expiration.js'
 
 /**
- * Name of the cache that records every cache name this library opened, so `deleteOldCaches` can
- * tell our caches from anybody else's without IndexedDB.
- */
-export const REGISTRY = '@taurobot/sw-cache:registry'
-
-const recorded = new Set<string>()
-
-/** Key of `name` in the registry cache (cache keys must be http(s) URLs). */
-export const registryKey = (name: string): string => `https://sw-cache.invalid/?${encodeURIComponent(name)}`
-
-/** Inverse of {@link registryKey}. */
-export const registryName = (key: Request): string => decodeURIComponent(new URL(key.url).search.slice(1))
-
-/** Forgets that `name` was recorded in this worker, after its cache was deleted. */
-export const forget = (name: string): boolean => recorded.delete(name)
-
-/** Opens a cache and records its name in the registry, once per name and worker lifetime. */
-export async function openCache(name: string): Promise<Cache> {
-  if (!recorded.has(name)) {
-    recorded.add(name)
-    try {
-      await (await caches.open(REGISTRY)).put(registryKey(name), new Response())
-    } catch {
-      // Not recorded means deleteOldCaches may miss this cache later, never that a fetch fails.
-      recorded.delete(name)
-    }
-  }
-  return caches.open(name)
-}
-
-/**
  * The default cacheability rule: a `200` of our own origin (in browsers `basic`; constructed
  * responses elsewhere are `default`), never `cors`/`opaque` ones, never `no-store`, never
  * `Vary: *` (the Cache API refuses those).
@@ -62,8 +31,9 @@ export const sameVariant = (response: Response, a: Request, b: Request): boolean
   variant(response, a) === variant(response, b)
 
 /**
- * A copy of `response` stamped with the storage time, which is how freshness and `maxAgeSeconds`
- * work without IndexedDB. The copy is unredirected, so it may answer navigations.
+ * A copy of `response` stamped with the storage time (0 for precached copies, whose age does not
+ * matter), which is how freshness and `maxAgeSeconds` work without IndexedDB and how
+ * `deleteOldCaches` recognises our caches. The copy is unredirected, so it may answer navigations.
  */
 export function stamp(response: Response, now = Date.now()): Response {
   const copy = new Response(response.body, response)

@@ -1,5 +1,5 @@
-import { forget, REGISTRY, registryKey, registryName } from './cache.js'
 import { assertOption } from './errors.js'
+import { STORED_AT } from './expiration.js'
 
 /** Options of {@link deleteOldCaches}. */
 export interface DeleteOldCachesOptions {
@@ -8,15 +8,17 @@ export interface DeleteOldCachesOptions {
   /**
    * Also treat every cache whose name starts with this as ours, e.g. caches created by a service
    * worker written before this library was adopted.
-   * @default only caches opened through this library
+   * @default only caches written by this library
    */
   prefix?: string
 }
 
 /**
- * Deletes every cache of ours that is not in `keep`, and nothing else. "Ours" means opened through
- * this library (`precache` or `staleWhileRevalidate` record each cache name they open in a small
- * registry cache) or, with `prefix`, named with that prefix. Resolves with the deleted names.
+ * Deletes every cache of ours that is not in `keep`, and nothing else. "Ours" means written by
+ * this library: every copy `precache` and `staleWhileRevalidate` store carries a
+ * `sw-cache-stored-at` header, and a cache whose oldest entry has it is ours (an empty cache is
+ * nobody's and stays). With `prefix`, caches named with that prefix are ours too. Resolves with the
+ * deleted names.
  *
  * @example
  * ```ts
@@ -41,19 +43,17 @@ export function deleteOldCaches(options: DeleteOldCachesOptions): Promise<string
 }
 
 async function sweep(keep: readonly string[], prefix: string | undefined): Promise<string[]> {
-  const registry = await caches.open(REGISTRY)
-  const ours = new Set((await registry.keys()).map(registryName))
   const deleted: string[] = []
-  for (const name of await caches.keys())
-    if (
-      name !== REGISTRY &&
-      !keep.includes(name) &&
-      (ours.has(name) || (prefix && name.startsWith(prefix)))
-    ) {
-      if (await caches.delete(name)) deleted.push(name)
-      forget(name)
+  for (const name of await caches.keys()) {
+    if (keep.includes(name)) continue
+    let ours = prefix !== undefined && name.startsWith(prefix)
+    if (!ours) {
+      const cache = await caches.open(name)
+      // Every copy this library stores carries STORED_AT, so looking at the oldest entry suffices.
+      const [oldest] = await cache.keys()
+      ours = !!oldest && !!(await cache.match(oldest))?.headers.has(STORED_AT)
     }
-  // Names recorded for caches that no longer exist are dropped too.
-  for (const name of ours) if (!keep.includes(name)) await registry.delete(registryKey(name))
+    if (ours && (await caches.delete(name))) deleted.push(name)
+  }
   return deleted
 }

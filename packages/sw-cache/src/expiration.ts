@@ -1,13 +1,15 @@
-/** Response header on every copy this library stores: when it was stored, in ms since the epoch. */
+/** Response header on every copy this library stores: when it was stored, in ms since the epoch (0 for precached copies). */
 export const STORED_AT = 'sw-cache-stored-at'
 
 /** How a cached response may be used right now, per its `Cache-Control` (RFC 9111, RFC 5861). */
 export type Freshness = 'fresh' | 'stale' | 'stale-if-error' | 'expired'
 
-/** When `response` was stored by this library, or `undefined` for a copy it did not stamp (precache). */
+/**
+ * When `response` was stored by this library, or `undefined` for a precached copy (stamped 0) or a
+ * copy it did not store.
+ */
 export function storedAt(response: Response): number | undefined {
-  const value = response.headers.get(STORED_AT)
-  return value === null ? undefined : Number(value)
+  return Number(response.headers.get(STORED_AT)) || undefined
 }
 
 /** True when a stamped copy is older than `maxAgeSeconds`; unstamped (precached) copies never are. */

@@ -1,11 +1,12 @@
-import { openCache } from './cache.js'
+import { stamp } from './cache.js'
 import { assertOption, failure } from './errors.js'
 
 /**
  * Downloads `urls` (bypassing the HTTP cache) and stores them in `cacheName`. Rejects with a
  * `precache-failed` {@link SwCacheError} naming the URL when any of them fails or answers non-2xx,
  * and then stores nothing: passed to `installEvent.waitUntil`, it fails the install so a broken
- * release never activates. Precached entries are never evicted by `maxEntries`/`maxAgeSeconds`.
+ * release never activates. Precached entries are stamped as such: `maxEntries`/`maxAgeSeconds` never
+ * evict them, and `deleteOldCaches` recognises the cache as ours.
  *
  * @example
  * ```ts
@@ -19,7 +20,6 @@ export function precache(cacheName: string, urls: readonly (string | Request)[])
 }
 
 async function download(cacheName: string, urls: readonly (string | Request)[]): Promise<void> {
-  const cache = await openCache(cacheName)
   const responses = await Promise.all(
     urls.map(async (url) => {
       const request = new Request(url, { cache: 'reload' })
@@ -41,8 +41,6 @@ async function download(cacheName: string, urls: readonly (string | Request)[]):
       return [request, response] as const
     }),
   )
-  // Copies lose the redirected flag, so a precached page may answer navigations.
-  await Promise.all(
-    responses.map(([request, response]) => cache.put(request, new Response(response.body, response))),
-  )
+  const cache = await caches.open(cacheName)
+  await Promise.all(responses.map(([request, response]) => cache.put(request, stamp(response, 0))))
 }

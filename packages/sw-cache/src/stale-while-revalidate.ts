@@ -1,4 +1,4 @@
-import { isCacheable, openCache, sameVariant, store, variant } from './cache.js'
+import { isCacheable, sameVariant, store, variant } from './cache.js'
 import { assertOption, failure, type SwCacheError } from './errors.js'
 import { type Freshness, freshness, isExpired } from './expiration.js'
 
@@ -135,7 +135,7 @@ async function respond(
   o: Settings,
   started: (work: Promise<unknown>) => void,
 ): Promise<Response> {
-  const cache = await openCache(o.cacheName)
+  const cache = await caches.open(o.cacheName)
   let cached = await cache.match(request)
   if (cached && isExpired(cached, o.maxAgeSeconds)) cached = undefined
   const state: Freshness | 'miss' = cached ? freshness(cached, o.staleIfError) : 'miss'

@@ -17,11 +17,11 @@ beforeEach(async () => {
 afterEach(() => origin.close())
 
 describe('precache', () => {
-  it('stores every URL, unstamped, downloaded past the HTTP cache', async () => {
+  it('stores every URL stamped as precached, downloaded past the HTTP cache', async () => {
     await precache('app-v1', [origin.url('/'), new Request(origin.url('/index.html'))])
     const cache = await storage.open('app-v1')
     expect(await (await cache.match(origin.url('/index.html')))?.text()).toBe('<shell>')
-    expect((await cache.match(origin.url('/')))?.headers.has(STORED_AT)).toBe(false)
+    expect((await cache.match(origin.url('/')))?.headers.get(STORED_AT)).toBe('0')
     // cache: 'reload' becomes Cache-Control: no-cache on the wire (Fetch standard).
     expect(origin.requests.map((request) => request.headers['cache-control'])).toEqual([
       'no-cache',
