@@ -24,7 +24,7 @@ export interface RecoveredInfo {
   readonly dataMayBeMissing: boolean
 }
 
-/** All pending messages of one conversation, oldest first, within a batch. */
+/** All pending messages of one conversation, oldest first, within a batch (each id appears once per batch). */
 export interface BatchEntry {
   /** The conversation key (see {@link Backend}). */
   readonly id: string

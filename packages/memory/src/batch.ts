@@ -106,11 +106,6 @@ export class Batcher {
     return (this.pending.get(id) ?? []).map((entry) => entry.message)
   }
 
-  /** Number of pending conversations and their ids, for stats. */
-  pendingIds(): IterableIterator<string> {
-    return this.pending.keys()
-  }
-
   /** Forgets the pending messages of a conversation that is being cleared. */
   drop(id: string): void {
     const list = this.pending.get(id)
