@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
+import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { isMemoryError, type Memory, openMemory } from '../src/index.js'
 import { redisBackend } from '../src/redis.js'
@@ -125,6 +126,39 @@ if (missing !== undefined) {
       // The first add timed out on the client but reached Redis: outcome unknown, as documented.
       expect((await contents(memory, 'a')).at(-1)).toBe('y')
       await memory.close()
+    }, 30_000)
+  })
+
+  describe('waitReplicas', () => {
+    it('a strict add resolves once a replica has the write, and rejects when none acknowledges it', async () => {
+      const replica = await RedisServer.start(['--replicaof', '127.0.0.1', String(server.port)])
+      try {
+        const probe = new Redis(server.url)
+        await until(async () => (await probe.info('replication')).includes('state=online'), 'the replica')
+        probe.disconnect()
+        const memory = await openMemory({
+          backend: redisBackend({ url: server.url, keyPrefix: 'wait:', waitReplicas: 1, waitTimeoutMs: 300 }),
+          durability: 'strict',
+          flushOnExit: false,
+        })
+        memory.on('error', () => undefined)
+        await memory.add('a', { role: 'user', content: 'replicated' })
+        const onReplica = new Redis(replica.url)
+        const [key] = await onReplica.keys('wait:*:m:a')
+        expect(await onReplica.lrange(key ?? 'missing', 0, -1)).toEqual([
+          expect.stringContaining('"replicated"'),
+        ])
+        onReplica.disconnect()
+        await replica.kill()
+        await expect(memory.add('a', { role: 'user', content: 'unconfirmed' })).rejects.toSatisfy(
+          (e) =>
+            isMemoryError(e, 'backend-unavailable') &&
+            /only 0 of 1 replicas acknowledged the write within 300 ms/.test((e as Error).message),
+        )
+        await memory.close()
+      } finally {
+        await replica.stop()
+      }
     }, 30_000)
   })
 
