@@ -25,14 +25,16 @@ async function main(): Promise<void> {
   )
   console.log('Press Ctrl+C to stop.')
 
-  let stopping = false
+  let stoppingSince: number | undefined
   const stop = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      // A second Ctrl+C means "now": the first one is still flushing.
+    if (stoppingSince !== undefined) {
+      // One Ctrl+C can arrive more than once: from the terminal to the whole process group, and
+      // relayed by npm, pnpm and tsx. Only a later one means "now, without waiting".
+      if (Date.now() - stoppingSince < 1000) return
       console.error(`${signal} again: exiting without waiting.`)
       process.exit(130)
     }
-    stopping = true
+    stoppingSince = Date.now()
     console.log(`${signal}: stopping (saving conversations, closing the voice pool)...`)
     bot.close().then(
       () => console.log('TauroBot stopped.'),
