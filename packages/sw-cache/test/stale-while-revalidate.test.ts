@@ -160,6 +160,17 @@ describe('staleWhileRevalidate: hit, miss, revalidate', () => {
     expect(api.response.type).toBe('error')
   })
 
+  it('reports a failing onRevalidated hook like any background failure', async () => {
+    origin.routes.set('/hooked', { body: 'new' })
+    await seed('/hooked', 'old')
+    const hook = () => Promise.reject(new Error('hook broke'))
+    expect((await serve(origin.url('/hooked'), { onRevalidated: hook })).body).toBe('old')
+    expect(errors.map((error) => [error.code, (error.cause as Error).message])).toEqual([
+      ['revalidation-failed', 'hook broke'],
+    ])
+    expect(await (await stored('/hooked'))?.text()).toBe('new')
+  })
+
   it('answers an origin error without storing it', async () => {
     origin.routes.set('/broken', { status: 500, body: 'oops' })
     const { response, body } = await serve(origin.url('/broken'))
