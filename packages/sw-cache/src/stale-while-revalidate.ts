@@ -56,7 +56,8 @@ export interface StaleWhileRevalidateOptions {
    */
   cacheable?: (response: Response, request: Request) => boolean
   /**
-   * Receives background failures (revalidation, quota), which never become unhandled rejections.
+   * Receives failures: revalidations, quota, and requests nothing could answer. None of them ever
+   * becomes an unhandled rejection.
    * @default console.warn
    */
   onError?: (error: SwCacheError) => void
