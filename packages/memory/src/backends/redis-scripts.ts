@@ -13,11 +13,14 @@ function script(body: string): RedisScript {
 /**
  * Appends a batch, one group per bucket. Each message carries the writer's sequence number; a
  * message at or below the number already recorded for this writer in this bucket was applied by
- * an earlier attempt whose reply was lost, and is skipped, so retries never duplicate.
+ * an earlier attempt whose reply was lost, and is skipped, so retries never duplicate. Within a
+ * conversation the numbers ascend, so the skipped messages are a prefix, and the common case
+ * (nothing to skip) pushes the JSON arguments as they are.
  *
  * KEYS, per group: index, stamps, writer, then one list per conversation.
  * ARGV: maxMessages, writer TTL ms, then per group: conversation count, and per conversation:
- * id, message count, score, timestamp, then (sequence, JSON) per message.
+ * id, message count, score, timestamp, first sequence, last sequence, all sequences joined by
+ * commas, then the messages as JSON.
  */
 export const APPEND = script(`
 local max = tonumber(ARGV[1])
@@ -32,29 +35,38 @@ while a <= #ARGV do
   a = a + 1
   local seen = tonumber(redis.call('GET', writer) or '0')
   local top = seen
+  local scores, times = {}, {}
   for _ = 1, conversations do
     local list = KEYS[k]
     k = k + 1
     local id, count, score, stamp = ARGV[a], tonumber(ARGV[a + 1]), ARGV[a + 2], ARGV[a + 3]
-    a = a + 4
-    local values = {}
-    for _ = 1, count do
-      local seq = tonumber(ARGV[a])
-      if seq > seen then
-        values[#values + 1] = ARGV[a + 1]
-        if seq > top then top = seq end
+    local first, last, seqs = tonumber(ARGV[a + 4]), tonumber(ARGV[a + 5]), ARGV[a + 6]
+    a = a + 7
+    local skip = 0
+    if first <= seen then
+      for seq in string.gmatch(seqs, '%d+') do
+        if tonumber(seq) > seen then break end
+        skip = skip + 1
       end
-      a = a + 2
     end
-    if #values > 0 then
-      for i = 1, #values, 1000 do
-        redis.call('RPUSH', list, unpack(values, i, math.min(i + 999, #values)))
+    if skip < count then
+      local stop = a + count - 1
+      for i = a + skip, stop, 1000 do
+        redis.call('RPUSH', list, unpack(ARGV, i, math.min(i + 999, stop)))
       end
       redis.call('LTRIM', list, -max, -1)
-      redis.call('ZADD', index, score, id)
-      redis.call('HSET', stamps, id, stamp)
-      appended = appended + #values
+      scores[#scores + 1] = score
+      scores[#scores + 1] = id
+      times[#times + 1] = id
+      times[#times + 1] = stamp
+      appended = appended + count - skip
+      if last > top then top = last end
     end
+    a = a + count
+  end
+  for i = 1, #scores, 1000 do
+    redis.call('ZADD', index, unpack(scores, i, math.min(i + 999, #scores)))
+    redis.call('HSET', stamps, unpack(times, i, math.min(i + 999, #times)))
   end
   if top > seen then redis.call('SET', writer, string.format('%d', top), 'PX', ttl) end
 end

@@ -339,12 +339,8 @@ class RedisBackend implements Backend {
       const time = messageTime(last)
       group.keys.push(this.layout.messages(bucket, entry.id))
       group.count++
-      group.args.push(
-        entry.id,
-        entry.messages.length,
-        Number.isNaN(time) ? '+inf' : time,
-        typeof last?.timestamp === 'string' ? last.timestamp : '',
-      )
+      const seqs: number[] = []
+      const values: string[] = []
       for (const message of entry.messages) {
         let seq = this.seqs.get(message)
         if (seq === undefined) {
@@ -353,9 +349,20 @@ class RedisBackend implements Backend {
         }
         const json = JSON.stringify(message)
         bytes += Buffer.byteLength(json)
-        messages++
-        group.args.push(seq, json)
+        seqs.push(seq)
+        values.push(json)
       }
+      messages += values.length
+      group.args.push(
+        entry.id,
+        values.length,
+        Number.isNaN(time) ? '+inf' : time,
+        typeof last?.timestamp === 'string' ? last.timestamp : '',
+        seqs[0] ?? 0,
+        seqs[seqs.length - 1] ?? 0,
+        seqs.join(','),
+      )
+      for (const value of values) group.args.push(value)
     }
     const head = [this.maxMessages, WRITER_TTL_MS]
     try {
@@ -367,11 +374,11 @@ class RedisBackend implements Backend {
         const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
         if (failed !== undefined) throw failed.reason
       } else {
-        const keys: string[] = []
-        const args: Array<string | number> = [...head]
+        let keys: string[] = []
+        let args: Array<string | number> = head
         for (const g of groups.values()) {
-          keys.push(...g.keys)
-          args.push(g.count, ...g.args)
+          keys = keys.concat(g.keys)
+          args = args.concat(g.count, g.args)
         }
         await this.script(client, APPEND, keys, args)
         if (this.options.waitReplicas > 0) await this.waitForReplicas(client as Redis)
