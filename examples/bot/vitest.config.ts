@@ -5,7 +5,7 @@ export default defineProject({
     name: 'bot',
     include: ['test/**/*.test.ts'],
     // The end-to-end files start the bot as a child process and drive Chromium.
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
   },
 })

@@ -30,7 +30,7 @@ const BOT_VARIABLES = [
 ]
 
 /** Starts `npm start`'s entry point as a real child process and waits for the URL it prints. */
-export async function startBotProcess(env: Record<string, string>, timeoutMs = 45_000): Promise<BotProcess> {
+export async function startBotProcess(env: Record<string, string>, timeoutMs = 90_000): Promise<BotProcess> {
   const inherited = Object.fromEntries(
     Object.entries(process.env).filter(([k]) => !BOT_VARIABLES.includes(k)),
   )

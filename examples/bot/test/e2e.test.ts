@@ -5,6 +5,9 @@ import { type BrowserContext, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type BotProcess, startBotProcess } from './bot-process.js'
 
+// Waits for the page or the process, on a machine that may be busy.
+const POLL = { timeout: 30_000, interval: 100 }
+
 // The web chat end to end: the bot as `npm start` runs it, driven through Debian's Chromium.
 let dir: string
 let bot: BotProcess
@@ -27,6 +30,8 @@ beforeAll(async () => {
       '--autoplay-policy=no-user-gesture-required',
     ],
   })
+  // Generous: the machines that run this suite are shared, and speech is slow on a busy one.
+  context.setDefaultTimeout(60_000)
   page = context.pages()[0] ?? (await context.newPage())
 })
 
@@ -50,7 +55,7 @@ async function send(text: string): Promise<void> {
 describe('web chat in Chromium', () => {
   it('sends messages and shows the replies, rendering user text as text', async () => {
     await page.goto(bot.url)
-    await expect.poll(() => page.textContent('#status')).toBe('replies: offline')
+    await expect.poll(() => page.textContent('#status'), POLL).toBe('replies: offline')
     await send('my name is Ada')
     expect(await messages('assistant').last().textContent()).toContain('Nice to meet you, Ada!')
     await send('<img src=x onerror="document.title=\'pwned\'"> what did I say?')
@@ -66,7 +71,7 @@ describe('web chat in Chromium', () => {
 
   it('shows the stored conversation after a reload', async () => {
     await page.reload()
-    await expect.poll(() => messages('user').count()).toBe(2)
+    await expect.poll(() => messages('user').count(), POLL).toBe(2)
     expect(await messages('user').allTextContents()).toEqual([
       'my name is Ada',
       '<img src=x onerror="document.title=\'pwned\'"> what did I say?',
@@ -76,7 +81,7 @@ describe('web chat in Chromium', () => {
 
   it('speaks replies after /voice: the <audio> element gets a playable Ogg/Opus clip', async () => {
     await page.click('#voice')
-    await expect.poll(() => page.getAttribute('#voice', 'aria-pressed')).toBe('true')
+    await expect.poll(() => page.getAttribute('#voice', 'aria-pressed'), POLL).toBe('true')
     await send('hello')
     const audio = page.locator('#messages .message[data-role="assistant"] audio').last()
     await audio.waitFor()
@@ -130,7 +135,7 @@ describe('web chat in Chromium', () => {
 
     await page.reload()
     expect(await page.textContent('h1')).toBe('TauroBot')
-    await expect.poll(() => page.textContent('#status')).toBe('server unreachable')
+    await expect.poll(() => page.textContent('#status'), POLL).toBe('server unreachable')
     expect(await page.isVisible('#notice')).toBe(true)
     // The API is never answered from the cache: offline, it fails instead of returning HTML.
     const api = await page.evaluate(() =>
@@ -147,7 +152,7 @@ describe('web chat in Chromium', () => {
   it('restarted on the same port, the bot shows the conversation again', async () => {
     bot = await startBotProcess({ MEMORY_DIR: join(dir, 'memory'), PORT: String(bot.port) })
     await page.goto(bot.url)
-    await expect.poll(() => page.textContent('#status')).toBe('replies: offline')
+    await expect.poll(() => page.textContent('#status'), POLL).toBe('replies: offline')
     expect(await messages('user').allTextContents()).toEqual([
       'my name is Ada',
       '<img src=x onerror="document.title=\'pwned\'"> what did I say?',

@@ -188,7 +188,7 @@ export async function startFakeTelegram(
       })
       for (const wake of [...waiting]) wake()
     },
-    waitFor(predicate, since = 0, timeoutMs = 20_000) {
+    waitFor(predicate, since = 0, timeoutMs = 60_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
           const found = calls.slice(since).find(predicate)

@@ -3,6 +3,9 @@ import { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
 import { type BotProcess, startBotProcess } from './bot-process.js'
 
+// Waits for the page or the process, on a machine that may be busy.
+const POLL = { timeout: 30_000, interval: 100 }
+
 // With REDIS_URL the bot keeps its conversations in Redis (the real server CI starts), under a
 // key prefix of its own.
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
@@ -32,7 +35,7 @@ describe('Redis memory', () => {
   it('keeps conversations in Redis across a restart', async () => {
     const env = { REDIS_URL: url, REDIS_KEY_PREFIX: prefix }
     bot = await startBotProcess(env)
-    await expect.poll(() => bot?.output()).toContain(`conversations: Redis at ${url}`)
+    await expect.poll(() => bot?.output(), POLL).toContain(`conversations: Redis at ${url}`)
     expect((await chat('my name is Carla')).reply).toContain('Nice to meet you, Carla!')
     expect(await bot.stop()).toEqual({ code: 0, signal: null })
     await redis.connect()

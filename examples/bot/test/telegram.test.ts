@@ -7,6 +7,9 @@ import { type BotProcess, startBotProcess } from './bot-process.js'
 import { type ApiCall, type FakeTelegram, startFakeTelegram } from './fake-telegram.js'
 import { checkOggOpus } from './ogg.js'
 
+// Waits for the page or the process, on a machine that may be busy.
+const POLL = { timeout: 30_000, interval: 100 }
+
 // The Telegram front end, as `npm start` runs it with TELEGRAM_BOT_TOKEN set, against a Bot API
 // server on 127.0.0.1 (TELEGRAM_API_ROOT): real grammY, real HTTP, real multipart uploads.
 let dir: string
@@ -42,7 +45,7 @@ async function say(text: string, method = 'sendMessage'): Promise<ApiCall> {
 describe('Telegram front end', () => {
   it('starts with getMe and registers its commands', async () => {
     bot = await start()
-    await expect.poll(() => bot?.output()).toContain('telegram:      @taurobot_test_bot')
+    await expect.poll(() => bot?.output(), POLL).toContain('telegram:      @taurobot_test_bot')
     expect(telegram.calls[0]?.method).toBe('getMe')
     const commands = await telegram.waitFor((c) => c.method === 'setMyCommands')
     expect(
