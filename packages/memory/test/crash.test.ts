@@ -11,7 +11,7 @@ const here = dirname(fileURLToPath(import.meta.url))
 const fixture = join(here, 'fixtures', 'crash-writer.mjs')
 const built = join(here, '..', 'dist', 'index.js')
 // At least 200 kills per run, shared by the two lanes below (strict and batched run side by side).
-const KILLS_PER_LANE = Number(process.env.MEMORY_CRASH_KILLS ?? 110)
+const KILLS_PER_LANE = Number(process.env.MEMORY_CRASH_KILLS ?? 100)
 const WRITERS = 5
 
 interface Child {
