@@ -37,3 +37,32 @@ describe('shutdown', () => {
     expect(saved).toHaveLength(4)
   })
 })
+
+describe('start-up failures', () => {
+  it('a setting it cannot use stops it with a message naming the variable', async () => {
+    await expect(startBotProcess({ PORT: 'eighty' })).rejects.toThrow(
+      /exited \(1\) before it was ready:\nCannot start TauroBot: PORT must be an integer from 0 to 65535, got "eighty"/,
+    )
+    await expect(startBotProcess({ VOICE_LANGUAGE: 'xx' })).rejects.toThrow(
+      /exited \(1\) before it was ready:\nCannot start TauroBot: VOICE_LANGUAGE: language must be a language espeak-ng knows/,
+    )
+  })
+
+  it('a busy port stops it with a clear message, and releases the store it opened', async () => {
+    const busyDir = await mkdtemp(join(tmpdir(), 'taurobot-busy-'))
+    const first = await startBotProcess({ MEMORY_DIR: join(busyDir, 'a') })
+    try {
+      await expect(
+        startBotProcess({ PORT: String(first.port), MEMORY_DIR: join(busyDir, 'b') }),
+      ).rejects.toThrow(
+        `exited (1) before it was ready:\nCannot start TauroBot: port ${first.port} is already in use: set PORT to another port (PORT=0 picks a free one)`,
+      )
+      // The failed start closed its store: the same directory opens again at once.
+      const again = await startBotProcess({ MEMORY_DIR: join(busyDir, 'b') })
+      expect(await again.stop()).toEqual({ code: 0, signal: null })
+    } finally {
+      await first.stop()
+      await rm(busyDir, { recursive: true, force: true })
+    }
+  })
+})
