@@ -23,10 +23,8 @@ export class SwCacheError extends Error {
   readonly details: Record<string, unknown>
 
   constructor(code: SwCacheErrorCode, message: string, options: SwCacheErrorOptions = {}) {
-    super(
-      `[@taurobot/sw-cache] ${message}`,
-      options.cause === undefined ? undefined : { cause: options.cause },
-    )
+    // Error sets `cause` only when the options have one, so no `cause: undefined` appears.
+    super(`[@taurobot/sw-cache] ${message}`, options)
     this.code = code
     this.details = options.details ?? {}
   }

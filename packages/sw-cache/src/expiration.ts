@@ -5,23 +5,14 @@ export const STORED_AT = 'sw-cache-stored-at'
 export type Freshness = 'fresh' | 'stale' | 'stale-if-error' | 'expired'
 
 /**
- * When `response` was stored by this library, or `undefined` for a precached copy (stamped 0) or a
- * copy it did not store.
+ * When `response` was stored by this library, in ms since the epoch; 0 (or NaN) for a precached
+ * copy, whose storage time does not matter, or a copy it did not store.
  */
-export function storedAt(response: Response): number | undefined {
-  return Number(response.headers.get(STORED_AT)) || undefined
-}
+export const storedAt = (response: Response): number => Number(response.headers.get(STORED_AT))
 
 /** True when a stamped copy is older than `maxAgeSeconds`; unstamped (precached) copies never are. */
-export function isExpired(response: Response, maxAgeSeconds: number | undefined, now = Date.now()): boolean {
-  const at = storedAt(response)
-  return maxAgeSeconds !== undefined && at !== undefined && now - at > maxAgeSeconds * 1000
-}
-
-function directive(cacheControl: string, name: string): number | undefined {
-  const match = new RegExp(`(?:^|[,\\s])${name}\\s*=\\s*"?(\\d+)`, 'i').exec(cacheControl)
-  return match ? Number(match[1]) : undefined
-}
+export const isExpired = (response: Response, maxAgeSeconds: number | undefined, now = Date.now()): boolean =>
+  now - (storedAt(response) || now) > (maxAgeSeconds ?? Number.POSITIVE_INFINITY) * 1000
 
 /**
  * Classifies a cached copy:
@@ -36,16 +27,23 @@ function directive(cacheControl: string, name: string): number | undefined {
  */
 export function freshness(response: Response, staleIfError: number, now = Date.now()): Freshness {
   const at = storedAt(response)
-  const cacheControl = response.headers.get('cache-control') ?? ''
-  const maxAge = directive(cacheControl, 'max-age')
-  if (at === undefined || maxAge === undefined) return 'stale'
+  // Directive names are matched whole (`s-maxage` is not `max-age`), values may be quoted.
+  const cc: Record<string, number> = {}
+  for (const [, name, value] of (response.headers.get('cache-control') ?? '').matchAll(
+    /([\w-]+)\s*=\s*"?(\d+)/g,
+  ))
+    cc[(name as string).toLowerCase()] = Number(value)
+  const maxAge = cc['max-age']
+  if (!at || maxAge === undefined) return 'stale'
   // The Age header counts the time the response already spent in upstream caches.
-  const age = (now - at) / 1000 + (Number(response.headers.get('age')) || 0)
-  if (age < maxAge) return 'fresh'
-  const whileRevalidate = directive(cacheControl, 'stale-while-revalidate')
-  if (whileRevalidate === undefined || age < maxAge + whileRevalidate) return 'stale'
-  const ifError = Math.max(staleIfError, directive(cacheControl, 'stale-if-error') ?? 0)
-  return age < maxAge + ifError ? 'stale-if-error' : 'expired'
+  const age = (now - at) / 1000 + (Number(response.headers.get('age')) || 0) - maxAge
+  return age < 0
+    ? 'fresh'
+    : age < (cc['stale-while-revalidate'] ?? Number.POSITIVE_INFINITY)
+      ? 'stale'
+      : age < Math.max(staleIfError, cc['stale-if-error'] ?? 0)
+        ? 'stale-if-error'
+        : 'expired'
 }
 
 /** Limits applied by {@link trim}. */
@@ -70,13 +68,11 @@ export async function trim(cache: Cache, limits: Limits, shrink = false, now = D
   let excess = shrink ? keys.length >> 1 || 1 : keys.length - (limits.maxEntries ?? keys.length)
   let deleted = 0
   for (const key of keys) {
-    if (key.url === limits.keep) continue
-    const response = await cache.match(key)
-    if (!response || storedAt(response) === undefined) continue
-    if (excess <= 0 && !isExpired(response, limits.maxAgeSeconds, now)) break
+    const response = key.url !== limits.keep && (await cache.match(key))
+    if (!response || !storedAt(response)) continue
+    if (excess-- <= 0 && !isExpired(response, limits.maxAgeSeconds, now)) break
     // Deleting with the stored request removes exactly this variant, whatever its Vary header says.
     if (await cache.delete(key)) deleted++
-    excess--
   }
   return deleted
 }

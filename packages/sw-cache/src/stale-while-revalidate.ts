@@ -1,6 +1,6 @@
-import { isCacheable, sameVariant, store, variant } from './cache.js'
-import { assertOption, failure, type SwCacheError } from './errors.js'
-import { type Freshness, freshness, isExpired } from './expiration.js'
+import { isCacheable, stamp, variant } from './cache.js'
+import { assertOption, failure, type SwCacheError, type SwCacheErrorCode } from './errors.js'
+import { freshness, isExpired, trim } from './expiration.js'
 
 /** What the strategy needs from a fetch event: a `FetchEvent`, or anything shaped like one. */
 export interface FetchEventLike {
@@ -69,21 +69,12 @@ export interface StaleWhileRevalidateOptions {
   onRevalidated?: (revalidation: Revalidation) => unknown
 }
 
-interface Settings extends StaleWhileRevalidateOptions {
-  staleIfError: number
-  /** Absolute URL of the fallback page. */
-  keep: string | undefined
-  cacheable: (response: Response, request: Request) => boolean
-  onError: (error: SwCacheError) => void
-}
-
-/** One network request per cache and URL (and variant), shared by the requests that arrive while it runs. */
-interface Flight {
-  request: Request
-  response: Promise<Response>
-  /** Settles (never rejects) once the cache was updated and hooks ran. */
-  done: Promise<unknown>
-}
+/**
+ * One network request per cache and URL (and variant), shared by the requests that arrive while
+ * it runs: the request that started it, its response, and its background work (cache update and
+ * hooks), which settles and never rejects.
+ */
+type Flight = [request: Request, response: Promise<Response>, done: Promise<unknown>]
 
 const flights = new Map<string, Flight>()
 
@@ -106,100 +97,6 @@ export function staleWhileRevalidate(
   event: FetchEventLike,
   options: StaleWhileRevalidateOptions,
 ): Promise<Response> {
-  const o = check(event, options)
-  const { request } = event
-  const background: Promise<unknown>[] = []
-  let answered!: () => void
-  event.waitUntil(new Promise<void>((resolve) => (answered = resolve)).then(() => Promise.all(background)))
-  // The Cache API stores neither non-GET responses nor partial ones: those go to the network as is.
-  const passThrough = request.method !== 'GET' || request.headers.has('range')
-  return (passThrough ? fetch(request) : respond(request, o, (work) => background.push(work)))
-    .catch((cause) => {
-      o.onError(
-        failure(
-          'network-and-cache-failed',
-          request,
-          o.cacheName,
-          'not cached and the network failed. Precache it, or set fallback for navigations.',
-          cause,
-        ),
-      )
-      // A network error for the page. Rejecting instead would make Chromium report an unhandled
-      // rejection from respondWith() (its internal handler rethrows).
-      return Response.error()
-    })
-    .finally(answered)
-}
-
-async function respond(
-  request: Request,
-  o: Settings,
-  started: (work: Promise<unknown>) => void,
-): Promise<Response> {
-  const cache = await caches.open(o.cacheName)
-  let cached = await cache.match(request)
-  if (cached && isExpired(cached, o.maxAgeSeconds)) cached = undefined
-  const state: Freshness | 'miss' = cached ? freshness(cached, o.staleIfError) : 'miss'
-  if (cached && state === 'fresh') return cached
-  // Flights are per URL until a response tells which variant a request selects (Vary).
-  const id = (response?: Response) =>
-    response ? `${request.url} ${request.redirect} ${variant(response, request)}` : request.url
-  let flight = revalidate(cache, request, o, id(cached))
-  started(flight.done)
-  if (cached && state === 'stale') return cached
-  try {
-    let response = await flight.response
-    if (flight.request.redirect !== request.redirect || !sameVariant(response, flight.request, request)) {
-      // Not this request's answer: another variant (Vary) or redirect mode (a navigation must not
-      // get a followed redirect, a fetch() must not get an opaque one). Requests like this one
-      // share a flight of their own.
-      flight = revalidate(cache, request, o, id(response))
-      started(flight.done)
-      response = await flight.response
-    }
-    if (!cached || state !== 'stale-if-error' || response.status < 500) return response.clone()
-  } catch (cause) {
-    if (cached && state === 'stale-if-error') return cached
-    const page = request.mode === 'navigate' && o.keep && (await caches.match(o.keep))
-    if (page) return page
-    throw cause
-  }
-  return cached
-}
-
-function revalidate(cache: Cache, request: Request, o: Settings, id: string): Flight {
-  const key = `${o.cacheName} ${id}`
-  const running = flights.get(key)
-  if (running) return running
-  // no-cache: a revalidation must reach the origin (with a conditional request), not be answered
-  // by the HTTP cache, or changes would be missed. No signal: the request is shared, so the page
-  // that started it going away must not abort it for the others.
-  const response = fetch(request, { cache: 'no-cache', signal: null })
-  const done = response
-    .then(async (fresh) => {
-      if (!o.cacheable(fresh, request)) return
-      const old = o.onRevalidated && (await cache.match(request))
-      await store(cache, o.cacheName, request, fresh, o, o.onError)
-      if (old) await o.onRevalidated?.({ request, cacheName: o.cacheName, old, fresh: fresh.clone() })
-    })
-    .catch((cause) =>
-      o.onError(
-        failure(
-          'revalidation-failed',
-          request,
-          o.cacheName,
-          'the network update failed; the cached copy, if any, stays.',
-          cause,
-        ),
-      ),
-    )
-    .finally(() => flights.delete(key))
-  const flight = { request, response, done }
-  flights.set(key, flight)
-  return flight
-}
-
-function check(event: FetchEventLike, options: StaleWhileRevalidateOptions): Settings {
   assertOption(
     typeof event?.waitUntil === 'function' && event.request,
     'event',
@@ -207,47 +104,120 @@ function check(event: FetchEventLike, options: StaleWhileRevalidateOptions): Set
     event,
   )
   assertOption(options && typeof options === 'object', 'options', 'an object', options)
-  const { cacheName, maxEntries, maxAgeSeconds, fallback, staleIfError = 0 } = options
-  assertOption(cacheName && typeof cacheName === 'string', 'cacheName', 'a non-empty string', cacheName)
-  assertOption(
-    maxEntries === undefined || (Number.isInteger(maxEntries) && maxEntries > 0),
-    'maxEntries',
-    'a positive integer',
+  const {
+    cacheName,
     maxEntries,
-    RangeError,
-  )
-  assertOption(
-    maxAgeSeconds === undefined || (typeof maxAgeSeconds === 'number' && maxAgeSeconds > 0),
-    'maxAgeSeconds',
-    'a positive number',
     maxAgeSeconds,
-    RangeError,
-  )
-  assertOption(
-    typeof staleIfError === 'number' && staleIfError >= 0,
-    'staleIfError',
-    'a number >= 0',
-    staleIfError,
-    RangeError,
-  )
-  assertOption(
-    fallback === undefined || (fallback && typeof fallback === 'string'),
-    'fallback',
-    'a non-empty string',
     fallback,
-  )
-  for (const name of ['cacheable', 'onError', 'onRevalidated'] as const)
+    staleIfError = 0,
+    cacheable = isCacheable,
+    onError = console.warn,
+    onRevalidated,
+  } = options
+  assertOption(cacheName && typeof cacheName === 'string', 'cacheName', 'a non-empty string', cacheName)
+  // Optional options: undefined, or what `ok` accepts.
+  const check = (
+    name: keyof StaleWhileRevalidateOptions,
+    ok: (value: never) => unknown,
+    expected: string,
+    Kind = RangeError,
+  ) =>
     assertOption(
-      options[name] === undefined || typeof options[name] === 'function',
+      options[name] === undefined || ok(options[name] as never),
       name,
-      'a function',
+      expected,
       options[name],
+      Kind,
     )
-  return {
-    ...options,
-    staleIfError,
-    keep: fallback && new URL(fallback, event.request.url).href,
-    cacheable: options.cacheable ?? isCacheable,
-    onError: options.onError ?? console.warn,
+  check('maxEntries', (value: number) => Number.isInteger(value) && value > 0, 'a positive integer')
+  check('maxAgeSeconds', (value: number) => typeof value === 'number' && value > 0, 'a positive number')
+  check('staleIfError', (value: number) => typeof value === 'number' && value >= 0, 'a number >= 0')
+  check('fallback', (value: string) => value && typeof value === 'string', 'a non-empty string', TypeError)
+  for (const name of ['cacheable', 'onError', 'onRevalidated'] as const)
+    check(name, (value) => typeof value === 'function', 'a function', TypeError)
+
+  const { request } = event
+  const limits = { maxEntries, maxAgeSeconds, keep: fallback && new URL(fallback, request.url).href }
+  const report = (code: SwCacheErrorCode, what: string, cause: unknown) =>
+    onError(failure(code, request, cacheName, what, cause))
+  const background: Promise<unknown>[] = []
+  let cache: Cache
+
+  // Shares the flight `id` names, or starts it; its background work joins this event's.
+  const flight = (id: string): Flight => {
+    const key = `${cacheName} ${id}`
+    let running = flights.get(key)
+    if (!running) {
+      // no-cache: a revalidation must reach the origin (with a conditional request), not be
+      // answered by the HTTP cache, or changes would be missed. No signal: the request is shared,
+      // so the page that started it going away must not abort it for the others.
+      const response = fetch(request, { cache: 'no-cache', signal: null })
+      const done = response
+        .then(async (fresh) => {
+          if (!cacheable(fresh, request)) return
+          const old = onRevalidated && (await cache.match(request))
+          const put = () => cache.put(request, stamp(fresh.clone()))
+          await put().catch(async (cause) => {
+            if (cause?.name !== 'QuotaExceededError') throw cause
+            report(
+              'quota-exceeded',
+              'quota exceeded; purged the oldest half and retried. Lower maxEntries.',
+              cause,
+            )
+            await trim(cache, limits, true)
+            await put()
+          })
+          if (maxEntries || maxAgeSeconds) await trim(cache, limits)
+          if (old) await onRevalidated?.({ request, cacheName, old, fresh: fresh.clone() })
+        })
+        .catch((cause) => report('revalidation-failed', 'update failed; any cached copy stays.', cause))
+        .finally(() => flights.delete(key))
+      running = [request, response, done]
+      flights.set(key, running)
+    }
+    background.push(running[2])
+    return running
   }
+
+  // Flights are per URL until a response tells which variant a request selects (Vary), and per
+  // redirect mode: a navigation must not get a followed redirect, a fetch() not an opaque one.
+  const id = (response: Response, of = request) => `${of.url} ${of.redirect} ${variant(response, of)}`
+
+  const respond = async (): Promise<Response> => {
+    cache = await caches.open(cacheName)
+    let cached = await cache.match(request)
+    if (cached && isExpired(cached, maxAgeSeconds)) cached = undefined
+    const state = cached && freshness(cached, staleIfError)
+    if (state === 'fresh') return cached as Response
+    const [from, answer] = flight(cached ? id(cached) : request.url)
+    if (state === 'stale') return cached as Response
+    try {
+      let response = await answer
+      // Not this request's answer: requests like this one share a flight of their own.
+      if (id(response, from) !== id(response)) response = await flight(id(response))[1]
+      if (state !== 'stale-if-error' || response.status < 500) return response.clone()
+    } catch (cause) {
+      if (state === 'stale-if-error') return cached as Response
+      const page = request.mode === 'navigate' && limits.keep && (await caches.match(limits.keep))
+      if (page) return page
+      throw cause
+    }
+    return cached as Response
+  }
+
+  // The Cache API stores neither non-GET responses nor partial ones: those go to the network as is.
+  const answer = (
+    request.method !== 'GET' || request.headers.has('range') ? fetch(request) : respond()
+  ).catch((cause) => {
+    report(
+      'network-and-cache-failed',
+      'not cached and the network failed. Precache it or set fallback.',
+      cause,
+    )
+    // A network error for the page. Rejecting instead would make Chromium report an unhandled
+    // rejection from respondWith() (its internal handler rethrows).
+    return Response.error()
+  })
+  event.waitUntil(answer.then(() => Promise.all(background)))
+  return answer
 }
