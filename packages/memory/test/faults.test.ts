@@ -198,6 +198,34 @@ describe.skipIf(mountUnavailable !== undefined)(
       expect(contents(await memory.history(1))).toEqual(['fits', 'after'])
     })
 
+    it('a damaged snapshot whose restore cannot be written stays recoverable at the next open', async () => {
+      const mnt = await tmpfs(512)
+      const path = join(mnt, 'conversations.json')
+      const first = await openMemory({ path, flushOnExit: false })
+      for (let i = 0; i < 20; i++) await first.add(1, { role: 'user', content: `${i} ${'x'.repeat(1000)}` })
+      await first.close()
+      const second = await openMemory({ path, saveEvery: 1, flushOnExit: false })
+      await second.add(1, { role: 'user', content: 'in journal' })
+      await second.flush()
+      await second.destroy()
+      await writeFile(path, '{"conversations": ')
+      // Leave room for the lock file only: the restored snapshot cannot be written.
+      const reserve = join(mnt, 'reserve')
+      await writeFile(reserve, Buffer.alloc(8192))
+      const filler = await fill(mnt)
+      await rm(reserve)
+      const attempt = openMemory({ path, flushOnExit: false })
+      await expect(attempt).rejects.toThrow(/cannot write snapshot .*ENOSPC/)
+      expect(await readFile(path, 'utf8')).toBe('{"conversations": ')
+      await rm(filler)
+      const recovered: unknown[] = []
+      const memory = await open({ path, onRecovered: (info) => recovered.push(info) })
+      expect(recovered).toHaveLength(1)
+      const history = await memory.history(1)
+      expect(history).toHaveLength(21)
+      expect(history[20]?.content).toBe('in journal')
+    })
+
     it('read-only file system (EROFS): open rejects with MemoryError io naming the file', async () => {
       const mnt = await tmpfs(256)
       const path = join(mnt, 'conversations.json')

@@ -1,4 +1,4 @@
-import { mkdir, rename } from 'node:fs/promises'
+import { copyFile, link, mkdir } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import type {
   AppendResult,
@@ -472,16 +472,16 @@ class FileBackend implements Backend {
       )
     }
     const keptAs = `${this.path}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`
+    // Keep a copy and leave the damaged file in place: it is replaced only by the atomic rename of
+    // the restored snapshot, so if that write fails the next open finds the damage and the .bak again.
     try {
-      await rename(this.path, keptAs)
+      await link(this.path, keptAs).catch(() => copyFile(this.path, keptAs))
       await syncDirectory(dirname(this.path))
     } catch (error) {
-      throw ioError('move aside damaged snapshot', this.path, error)
+      throw ioError('keep a copy of the damaged snapshot at', keptAs, error)
     }
-    this.snapshotExists = false
     this.snapshotBytes = 0
-    // The restored state is written as the new snapshot right after the journal replay; the
-    // existing .bak must stay as it is until then.
+    // The damaged file must not become the .bak: the existing .bak stays as it is.
     this.backupDone = true
     return {
       data,
