@@ -1,6 +1,9 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Memory, MemoryOptions } from '../src/index.js'
 import { isMemoryError, memoryBackend, openMemory } from '../src/index.js'
+import { tempDir } from './helpers.js'
 
 const open: Memory[] = []
 afterEach(async () => {
@@ -176,27 +179,47 @@ describe('store behaviour', () => {
   })
 
   it('applies maxPending backpressure when writes fail, keeping what was accepted', async () => {
-    const backend = memoryBackend()
-    let fail = true
-    const append = backend.append.bind(backend)
-    // The one failure the in-process backend cannot produce for real: a refused write.
-    backend.append = async (batch) => {
-      if (fail) throw new Error('refused')
-      return append(batch)
+    const { dir, cleanup } = await tempDir()
+    try {
+      const path = join(dir, 'c.json')
+      const first = await openMemory({ path, flushOnExit: false })
+      await first.add('a', { role: 'user', content: 'before' })
+      await first.close()
+      // A real fault on the first write of the next store: a directory where the .bak goes.
+      await mkdir(`${path}.bak`)
+      await writeFile(join(`${path}.bak`, 'occupied'), 'x')
+      const errors: unknown[] = []
+      const memory = await openMemory({
+        path,
+        saveEvery: 2,
+        maxPending: 4,
+        flushOnExit: false,
+        onError: (e) => errors.push(e),
+      })
+      open.push(memory)
+      for (let i = 0; i < 4; i++) await memory.add('a', { role: 'user', content: String(i) })
+      const refused = memory.add('a', { role: 'user', content: 'too many' })
+      await expect(refused).rejects.toSatisfy((error) => isMemoryError(error, 'backpressure'))
+      await expect(refused).rejects.toThrow(/maxPending/)
+      await expect(memory.flush()).rejects.toThrow(/EISDIR/)
+      expect(errors.length).toBeGreaterThan(0)
+      expect((await memory.history('a')).map((m) => m.content)).toEqual(['before', '0', '1', '2', '3'])
+      await rm(`${path}.bak`, { recursive: true })
+      await memory.flush()
+      expect((await memory.stats()).messages).toBe(5)
+      await memory.add('a', { role: 'user', content: 'accepted again' })
+      expect((await memory.history('a')).map((m) => m.content)).toEqual([
+        'before',
+        '0',
+        '1',
+        '2',
+        '3',
+        'accepted again',
+      ])
+      await memory.close()
+    } finally {
+      await cleanup()
     }
-    const errors: unknown[] = []
-    const memory = await store({ backend, saveEvery: 2, maxPending: 4, onError: (e) => errors.push(e) })
-    for (let i = 0; i < 4; i++) await memory.add('a', { role: 'user', content: String(i) })
-    const refused = memory.add('a', { role: 'user', content: 'too many' })
-    await expect(refused).rejects.toSatisfy((error) => isMemoryError(error, 'backpressure'))
-    await expect(refused).rejects.toThrow(/maxPending/)
-    expect(errors.length).toBeGreaterThan(0)
-    await expect(memory.flush()).rejects.toThrow('refused')
-    expect((await memory.history('a')).map((m) => m.content)).toEqual(['0', '1', '2', '3'])
-    fail = false
-    await memory.flush()
-    expect((await memory.stats()).messages).toBe(4)
-    expect((await memory.history('a')).map((m) => m.content)).toEqual(['0', '1', '2', '3'])
   })
 
   it('clear() drops pending messages of that conversation', async () => {
@@ -221,6 +244,7 @@ describe('store behaviour', () => {
   })
 
   it('destroy() rejects waiting strict adds with code closed', async () => {
+    // A write held in flight on purpose (not a fault): the in-process backend answers at once.
     const backend = memoryBackend()
     const append = backend.append.bind(backend)
     let release: () => void = () => undefined
