@@ -1,11 +1,26 @@
+import { execFile } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
+import { cp, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { Cluster, Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { BackendContext, Message } from '../src/index.js'
 import { isMemoryError, openMemory } from '../src/index.js'
 import { redisBackend } from '../src/redis.js'
-import { deleteKeys, freePort, IN_CI, REDIS_URL, redisUnavailable } from './cluster-servers.js'
+import {
+  deleteKeys,
+  ensureBuilt,
+  freePort,
+  IN_CI,
+  packageDir,
+  REDIS_URL,
+  redisUnavailable,
+} from './cluster-servers.js'
 import { describeBackendContract } from './contract.js'
+import { tempDir } from './helpers.js'
+
+const run = promisify(execFile)
 
 const unavailable = await redisUnavailable()
 const runPrefix = `taurobot-test:${randomUUID()}:`
@@ -37,6 +52,28 @@ describe('redisBackend options', () => {
     const cluster = new Cluster([{ host: '127.0.0.1', port: 1 }], { lazyConnect: true })
     expect(() => redisBackend({ client: cluster, waitReplicas: 1 })).toThrow(/standalone client only/)
   })
+
+  it('without ioredis installed, opening says how to install it', async () => {
+    ensureBuilt('redis.js')
+    const dir = await tempDir()
+    try {
+      // The built package alone, where no node_modules/ioredis can be found.
+      await cp(join(packageDir, 'dist'), join(dir.dir, 'dist'), { recursive: true })
+      await writeFile(join(dir.dir, 'package.json'), JSON.stringify({ type: 'module' }))
+      const script = [
+        "const { redisBackend } = await import('./dist/redis.js')",
+        'try { await redisBackend().open({ maxMessages: 1, warn() {}, recovered() {} }) }',
+        'catch (e) { console.log(JSON.stringify({ name: e.name, code: e.code, message: e.message })) }',
+      ].join('\n')
+      const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: dir.dir })
+      const error = JSON.parse(stdout) as { name: string; code: string; message: string }
+      expect(error.name).toBe('MemoryError')
+      expect(error.code).toBe('backend-unavailable')
+      expect(error.message).toContain('npm install ioredis')
+    } finally {
+      await dir.cleanup()
+    }
+  }, 30_000)
 
   it('fails to open with backend-unavailable naming the URL, without its password', async () => {
     const port = await freePort()
