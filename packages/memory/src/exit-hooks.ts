@@ -14,7 +14,11 @@ const SIGNAL_GRACE_MS = 5000
 let exiting = false
 
 function onSignal(signal: Signal): void {
-  if (exiting) return
+  // A second signal while flushing (Ctrl-C pressed again) means: stop now.
+  if (exiting) {
+    reraise(signal)
+    return
+  }
   exiting = true
   const all = [...participants]
   const grace = setTimeout(() => reraise(signal), SIGNAL_GRACE_MS)
