@@ -69,6 +69,21 @@ describe('web chat in Chromium', () => {
     expect(await page.title()).toBe('TauroBot')
   })
 
+  it('is an installable PWA: a valid manifest, icons and a service worker that answers offline', async () => {
+    await page.evaluate(async () => {
+      await navigator.serviceWorker.ready
+    })
+    const cdp = await context.newCDPSession(page)
+    const manifest = (await cdp.send('Page.getAppManifest')) as { url: string; errors: unknown[] }
+    expect(manifest.url).toBe(new URL('/manifest.json', bot.url).href)
+    expect(manifest.errors).toEqual([])
+    const installability = (await cdp.send('Page.getInstallabilityErrors')) as {
+      installabilityErrors: unknown[]
+    }
+    expect(installability.installabilityErrors).toEqual([])
+    await cdp.detach()
+  })
+
   it('shows the stored conversation after a reload', async () => {
     await page.reload()
     await expect.poll(() => messages('user').count(), POLL).toBe(2)
