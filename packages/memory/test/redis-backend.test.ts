@@ -162,6 +162,59 @@ if (unavailable !== undefined) {
       client.disconnect()
     })
 
+    it('splits a flush above 64 MiB into calls that each keep whole buckets', async () => {
+      const client = new Redis(REDIS_URL)
+      const sent: string[] = []
+      const send = client.sendCommand.bind(client)
+      client.sendCommand = ((command: { name: string }, ...rest: unknown[]) => {
+        sent.push(command.name.toLowerCase())
+        return (send as (...args: unknown[]) => unknown)(command, ...rest)
+      }) as typeof client.sendCommand
+      const keyPrefix = prefix()
+      const memory = await openMemory({
+        backend: redisBackend({ client, keyPrefix }),
+        saveEvery: 1000,
+        flushOnExit: false,
+      })
+      const big = 'x'.repeat(1_000_000)
+      for (let i = 0; i < 70; i++) await memory.add(`big${i % 35}`, { role: 'user', content: `${i}:${big}` })
+      sent.length = 0
+      await memory.flush()
+      expect(sent.filter((name) => name === 'evalsha').length).toBeGreaterThanOrEqual(2)
+      const stats = await memory.stats()
+      expect([stats.conversations, stats.messages]).toEqual([35, 70])
+      expect((await memory.history('big7')).map((m) => m.content.slice(0, 3))).toEqual(['7:x', '42:'])
+      await memory.close()
+      await deleteKeys(admin, keyPrefix)
+      client.disconnect()
+    }, 60_000)
+
+    it('stores a message in the same number of bytes whatever the length of the history', async () => {
+      const keyPrefix = prefix()
+      const memory = await openMemory({
+        backend: redisBackend({ url: REDIS_URL, keyPrefix }),
+        saveEvery: 100,
+        flushOnExit: false,
+      })
+      const content = 'Ciao! Come stai oggi? Tutto bene, grazie. '.repeat(4)
+      const usage = async (id: string) =>
+        Number(
+          await admin.memory('USAGE', `${keyPrefix}{${findBucket(keyPrefix, id)}}:m:${id}`, 'SAMPLES', '0'),
+        )
+      const perMessage: number[] = []
+      for (const length of [10, 100, 1000]) {
+        for (let i = 0; i < length; i++) await memory.add(`h${length}`, { role: 'user', content })
+        await memory.flush()
+        perMessage.push((await usage(`h${length}`)) / length)
+      }
+      const json = Buffer.byteLength(JSON.stringify((await memory.history('h10'))[0]))
+      for (const bytes of perMessage) {
+        expect(bytes).toBeGreaterThan(json * 0.9)
+        expect(bytes).toBeLessThan(json * 1.5)
+      }
+      await memory.close()
+    })
+
     it('a later store adopts the bucket count the data was written with, and refuses another', async () => {
       const keyPrefix = prefix()
       const first = await openMemory({

@@ -78,6 +78,7 @@ const OPTION_NAMES = new Set([
 // A writer's last sequence number must outlive any retry of a batch whose reply was lost.
 const WRITER_TTL_MS = 7 * 86_400_000
 const LIST_CHUNK = 500
+const CALL_BYTES = 64 * 1024 * 1024
 
 interface ResolvedOptions {
   url: string
@@ -317,7 +318,10 @@ class RedisBackend implements Backend {
 
   async append(batch: readonly BatchEntry[]): Promise<AppendResult> {
     const client = this.assertOpen()
-    const groups = new Map<number, { keys: string[]; args: Array<string | number>; count: number }>()
+    const groups = new Map<
+      number,
+      { keys: string[]; args: Array<string | number>; count: number; bytes: number }
+    >()
     let bytes = 0
     let messages = 0
     for (const entry of batch) {
@@ -332,6 +336,7 @@ class RedisBackend implements Backend {
           ],
           args: [],
           count: 0,
+          bytes: 0,
         }
         groups.set(bucket, group)
       }
@@ -348,7 +353,9 @@ class RedisBackend implements Backend {
           this.seqs.set(message, seq)
         }
         const json = JSON.stringify(message)
-        bytes += Buffer.byteLength(json)
+        const size = Buffer.byteLength(json)
+        bytes += size
+        group.bytes += size
         seqs.push(seq)
         values.push(json)
       }
@@ -364,25 +371,27 @@ class RedisBackend implements Backend {
       )
       for (const value of values) group.args.push(value)
     }
-    const head = [this.maxMessages, WRITER_TTL_MS]
-    try {
-      if (client.isCluster) {
-        // A script may only touch one slot in a Cluster: one call per bucket, all sent at once.
-        const results = await Promise.allSettled(
-          [...groups.values()].map((g) => this.script(client, APPEND, g.keys, [...head, g.count, ...g.args])),
-        )
-        const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
-        if (failed !== undefined) throw failed.reason
+    const head: Array<string | number> = [this.maxMessages, WRITER_TTL_MS]
+    // Standalone, buckets share calls, so a usual flush is one script: atomic as a whole. A call
+    // stays under CALL_BYTES (Redis drops a client whose query outgrows 1 GB by default); a
+    // bucket is never split, so each bucket's part stays all-or-nothing, as retries require.
+    // In a Cluster a script may touch one slot only: one call per bucket.
+    const calls: Array<{ keys: string[]; args: Array<string | number>; bytes: number }> = []
+    for (const g of groups.values()) {
+      const open = calls[calls.length - 1]
+      if (open !== undefined && !client.isCluster && open.bytes + g.bytes <= CALL_BYTES) {
+        open.keys = open.keys.concat(g.keys)
+        open.args = open.args.concat(g.count, g.args)
+        open.bytes += g.bytes
       } else {
-        let keys: string[] = []
-        let args: Array<string | number> = head
-        for (const g of groups.values()) {
-          keys = keys.concat(g.keys)
-          args = args.concat(g.count, g.args)
-        }
-        await this.script(client, APPEND, keys, args)
-        if (this.options.waitReplicas > 0) await this.waitForReplicas(client as Redis)
+        calls.push({ keys: g.keys, args: head.concat(g.count, g.args), bytes: g.bytes })
       }
+    }
+    try {
+      const results = await Promise.allSettled(calls.map((c) => this.script(client, APPEND, c.keys, c.args)))
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+      if (failed !== undefined) throw failed.reason
+      if (this.options.waitReplicas > 0) await this.waitForReplicas(client as Redis)
     } catch (error) {
       throw this.failure(
         error,
