@@ -57,37 +57,29 @@ export function broadcastUpdate(
  * are not trusted on their own: they have a one-second resolution. Consumes both bodies.
  */
 export async function hasChanged(old: Response, fresh: Response): Promise<boolean> {
-  const header = (name: string) => [old.headers.get(name), fresh.headers.get(name)] as const
-  const [oldTag, freshTag] = header('etag')
-  if (oldTag && freshTag) return oldTag !== freshTag
-  for (const name of ['last-modified', 'content-length']) {
-    const [a, b] = header(name)
-    if (a && b && a !== b) return true
+  // Whether both responses carry `name` and differ on it; undefined when one lacks it.
+  const differ = (name: string) => {
+    const [a, b] = [old, fresh].map((response) => response.headers.get(name))
+    return a && b ? a !== b : undefined
   }
-  return !(await sameBody(old, fresh))
+  return (
+    differ('etag') ?? (differ('last-modified') || differ('content-length') || !(await sameBody(old, fresh)))
+  )
 }
 
-async function sameBody(a: Response, b: Response): Promise<boolean> {
-  const readers = [a.body?.getReader(), b.body?.getReader()]
-  // Next non-empty chunk of a body, or undefined at its end.
-  const next = async (reader: ReadableStreamDefaultReader<Uint8Array> | undefined) => {
-    for (;;) {
-      const chunk = reader && (await reader.read())
-      if (!chunk || chunk.done) return undefined
-      if (chunk.value.length) return chunk.value
-    }
-  }
-  let x: Uint8Array | undefined = new Uint8Array(0)
-  let y: Uint8Array | undefined = x
+async function sameBody(...responses: Response[]): Promise<boolean> {
+  const readers = responses.map((response) => response.body?.getReader())
+  // The unread rest of each body's current chunk: empty to read the next one, undefined at the end.
+  const chunks: (Uint8Array | undefined)[] = [new Uint8Array(), new Uint8Array()]
   try {
     for (;;) {
-      if (x?.length === 0) x = await next(readers[0])
-      if (y?.length === 0) y = await next(readers[1])
-      if (!x || !y) return !x && !y
+      for (const i of [0, 1]) while (chunks[i]?.length === 0) chunks[i] = (await readers[i]?.read())?.value
+      const [x, y] = chunks
+      if (!x || !y) return x === y
       const n = Math.min(x.length, y.length)
       for (let i = 0; i < n; i++) if (x[i] !== y[i]) return false
-      x = x.subarray(n)
-      y = y.subarray(n)
+      chunks[0] = x.subarray(n)
+      chunks[1] = y.subarray(n)
     }
   } finally {
     for (const reader of readers) reader?.cancel().catch(() => {})

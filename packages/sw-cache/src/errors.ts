@@ -19,12 +19,11 @@ export interface SwCacheErrorOptions {
  */
 export class SwCacheError extends Error {
   override readonly name = 'SwCacheError'
-  readonly code: SwCacheErrorCode
-  readonly details: Record<string, unknown>
+  declare readonly code: SwCacheErrorCode
+  declare readonly details: Record<string, unknown>
 
   constructor(code: SwCacheErrorCode, message: string, options: SwCacheErrorOptions = {}) {
-    // Error sets `cause` only when the options have one, so no `cause: undefined` appears.
-    super(`[@taurobot/sw-cache] ${message}`, options)
+    super(`[@taurobot/sw-cache] ${message}`, options.cause === undefined ? undefined : options)
     this.code = code
     this.details = options.details ?? {}
   }

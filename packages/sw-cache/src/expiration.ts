@@ -11,8 +11,9 @@ export type Freshness = 'fresh' | 'stale' | 'stale-if-error' | 'expired'
 export const storedAt = (response: Response): number => Number(response.headers.get(STORED_AT))
 
 /** True when a stamped copy is older than `maxAgeSeconds`; unstamped (precached) copies never are. */
+// Without maxAgeSeconds the comparison is with NaN, which is false.
 export const isExpired = (response: Response, maxAgeSeconds: number | undefined, now = Date.now()): boolean =>
-  now - (storedAt(response) || now) > (maxAgeSeconds ?? Number.POSITIVE_INFINITY) * 1000
+  now - (storedAt(response) || now) > (maxAgeSeconds as number) * 1000
 
 /**
  * Classifies a cached copy:
@@ -37,9 +38,10 @@ export function freshness(response: Response, staleIfError: number, now = Date.n
   if (!at || maxAge === undefined) return 'stale'
   // The Age header counts the time the response already spent in upstream caches.
   const age = (now - at) / 1000 + (Number(response.headers.get('age')) || 0) - maxAge
+  // Without a stale-while-revalidate directive the comparison is with undefined, which is false.
   return age < 0
     ? 'fresh'
-    : age < (cc['stale-while-revalidate'] ?? Number.POSITIVE_INFINITY)
+    : !(age >= (cc['stale-while-revalidate'] as number))
       ? 'stale'
       : age < Math.max(staleIfError, cc['stale-if-error'] ?? 0)
         ? 'stale-if-error'

@@ -16,31 +16,27 @@ import { assertOption, failure } from './errors.js'
 export function precache(cacheName: string, urls: readonly (string | Request)[]): Promise<void> {
   assertOption(cacheName && typeof cacheName === 'string', 'cacheName', 'a non-empty string', cacheName)
   assertOption(Array.isArray(urls), 'urls', 'an array of URLs', urls)
-  return download(cacheName, urls)
-}
-
-async function download(cacheName: string, urls: readonly (string | Request)[]): Promise<void> {
-  const responses = await Promise.all(
+  return Promise.all(
     urls.map(async (url) => {
       const request = new Request(url, { cache: 'reload' })
-      const fail = (cause: unknown, status?: number) => {
-        const error = failure(
-          'precache-failed',
-          request,
-          cacheName,
-          `precache failed with ${status ? `HTTP ${status}` : 'a network error'}. Fix or remove this URL; the install fails so the previous version stays active.`,
-          cause,
-        )
-        error.details.status = status
-        return error
-      }
-      const response = await fetch(request).catch((cause) => {
-        throw fail(cause)
+      let cause: unknown
+      const response = await fetch(request).catch((error) => {
+        cause = error
       })
-      if (!response.ok) throw fail(undefined, response.status)
-      return [request, response] as const
+      if (response?.ok) return [request, response] as const
+      const status = response?.status
+      const error = failure(
+        'precache-failed',
+        request,
+        cacheName,
+        `precache failed with ${status ? `HTTP ${status}` : 'a network error'}. Fix or remove this URL; the install fails so the previous version stays.`,
+        cause,
+      )
+      error.details.status = status
+      throw error
     }),
-  )
-  const cache = await caches.open(cacheName)
-  await Promise.all(responses.map(([request, response]) => cache.put(request, stamp(response, 0))))
+  ).then(async (responses) => {
+    const cache = await caches.open(cacheName)
+    await Promise.all(responses.map(([request, response]) => cache.put(request, stamp(response, 0))))
+  })
 }
