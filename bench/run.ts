@@ -8,7 +8,7 @@
 //   npm run bench -- --verbose    also show each bench's own progress output
 import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { cpus, freemem, tmpdir, totalmem } from 'node:os'
+import { cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { formatMs, formatValue, markdownTable } from './lib/format.js'
@@ -39,11 +39,12 @@ if (files.length === 0) {
 }
 
 // Generous ceilings: a bench that hangs is reported as failed, the others still run.
-const timeoutMs = (quick ? 150 : 330) * 1000
+const timeoutMs = (quick ? 150 : 600) * 1000
 
 const started = performance.now()
+const loadAtStart = loadavg()[0] ?? 0
 console.log(
-  `TauroBot bench${quick ? ' (quick)' : ''}: ${files.length} benchmark${files.length === 1 ? '' : 's'}, node ${process.version}, ${cpus().length} CPUs, ${Math.round(freemem() / 1024 / 1024)} MB free`,
+  `TauroBot bench${quick ? ' (quick)' : ''}: ${files.length} benchmark${files.length === 1 ? '' : 's'}, node ${process.version}, ${cpus().length} CPUs, ${Math.round(freemem() / 1024 / 1024)} MB free, load average ${loadAtStart.toFixed(1)}`,
 )
 const results: BenchResult[] = []
 for (const [i, file] of files.entries()) {
@@ -63,6 +64,7 @@ const report: RunReport = {
   cpus: cpus().length,
   cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
   totalMemoryMb: Math.round(totalmem() / 1024 / 1024),
+  loadAverage: { start: round2(loadAtStart), end: round2(loadavg()[0] ?? 0) },
   quick,
   filters,
   durationMs: performance.now() - started,
@@ -78,6 +80,10 @@ console.log(
   `wrote bench/results/latest.json, bench/results/latest.md${charts.map((c) => `, docs/${c}`).join('')} in ${formatMs(report.durationMs)}`,
 )
 process.exit(results.some((r) => r.status === 'failed') ? 1 : 0)
+
+function round2(n: number): number {
+  return Math.round(n * 100) / 100
+}
 
 function nameOf(file: string): string {
   return file.replace(/\.bench\.ts$/, '')
@@ -212,7 +218,7 @@ function markdownReport(r: RunReport): string {
   const lines: string[] = [
     `# Bench results${r.quick ? ' (quick run)' : ''}`,
     '',
-    `${r.date} · node ${r.node} · ${r.platform} · ${r.cpus} × ${r.cpuModel} · ${r.totalMemoryMb} MB RAM · ${formatMs(r.durationMs)} in total${r.filters.length > 0 ? ` · only: ${r.filters.join(', ')}` : ''}`,
+    `${r.date} · node ${r.node} · ${r.platform} · ${r.cpus} × ${r.cpuModel} · ${r.totalMemoryMb} MB RAM · load average ${r.loadAverage.start} at start, ${r.loadAverage.end} at end · ${formatMs(r.durationMs)} in total${r.filters.length > 0 ? ` · only: ${r.filters.join(', ')}` : ''}`,
     '',
     'before = the Python bot’s behaviour ported to TypeScript; after = the @taurobot packages; peers = what users',
     'would pick instead. Every row was measured side by side in one process run; medians unless stated.',

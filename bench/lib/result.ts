@@ -65,6 +65,8 @@ export interface RunReport {
   cpus: number
   cpuModel: string
   totalMemoryMb: number
+  /** 1-minute load average when the run started and when it ended: how busy the machine was. */
+  loadAverage: { start: number; end: number }
   quick: boolean
   filters: string[]
   durationMs: number
