@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { Cluster } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { openMemory } from '../src/index.js'
+import { isMemoryError, openMemory } from '../src/index.js'
 import { redisBackend } from '../src/redis.js'
 import { deleteKeys, IN_CI, LocalCluster, redisServerMissing } from './cluster-servers.js'
 import { describeBackendContract } from './contract.js'
@@ -46,6 +46,39 @@ if (missing !== undefined) {
   )
 
   describe('redis cluster', () => {
+    it('a flush that fails on one node and succeeds on others is retried without duplicates', async () => {
+      const keyPrefix = `${runPrefix}${targets++}:`
+      const timing = new Cluster(cluster.nodes, { lazyConnect: true, redisOptions: { commandTimeout: 150 } })
+      await timing.connect()
+      const memory = await openMemory({
+        backend: redisBackend({ client: timing, keyPrefix }),
+        saveEvery: 1000,
+        flushIntervalMs: 60_000,
+        flushOnExit: false,
+      })
+      memory.on('error', () => undefined)
+      const ids = Array.from({ length: 24 }, (_, i) => `chat-${i}`)
+      // A first write loads the script on every node, so the held write below runs it.
+      for (const id of ids) await memory.add(id, { role: 'user', content: 'w' })
+      await memory.flush()
+      for (let round = 0; round < 3; round++) {
+        for (const id of ids) await memory.add(id, { role: 'user', content: `r${round}` })
+      }
+      // One master holds its writes past the client's timeout, then applies them; the others answer.
+      const [held] = client.nodes('master')
+      await held?.client('PAUSE', 600, 'WRITE')
+      await expect(memory.flush()).rejects.toSatisfy((e) => isMemoryError(e, 'backend-unavailable'))
+      await new Promise((r) => setTimeout(r, 700))
+      for (const id of ids) await memory.add(id, { role: 'user', content: 'after' })
+      await memory.flush()
+      for (const id of ids) {
+        expect((await memory.history(id)).map((m) => m.content)).toEqual(['w', 'r0', 'r1', 'r2', 'after'])
+      }
+      await memory.close()
+      timing.disconnect()
+      await deleteKeys(client, keyPrefix)
+    }, 30_000)
+
     it('spreads conversations over the masters, each conversation within one slot', async () => {
       const keyPrefix = `${runPrefix}${targets++}:`
       const memory = await openMemory({
