@@ -27,25 +27,26 @@ export const isExpired = (response: Response, maxAgeSeconds: number | undefined,
  * - `expired`: past every window, only the network may answer.
  */
 export function freshness(response: Response, staleIfError: number, now = Date.now()): Freshness {
-  const at = storedAt(response)
   // Directive names are matched whole (`s-maxage` is not `max-age`), values may be quoted.
   const cc: Record<string, number> = {}
-  for (const [, name, value] of (response.headers.get('cache-control') ?? '').matchAll(
-    /([\w-]+)\s*=\s*"?(\d+)/g,
-  ))
-    cc[(name as string).toLowerCase()] = Number(value)
-  const maxAge = cc['max-age']
-  if (!at || maxAge === undefined) return 'stale'
-  // The Age header counts the time the response already spent in upstream caches.
-  const age = (now - at) / 1000 + (Number(response.headers.get('age')) || 0) - maxAge
-  // Without a stale-while-revalidate directive the comparison is with undefined, which is false.
+  for (const [, name, value] of (response.headers.get('cache-control') ?? '')
+    .toLowerCase()
+    .matchAll(/([\w-]+)\s*=\s*"?(\d+)/g))
+    cc[name as string] = Number(value)
+  // Seconds past max-age; the Age header counts the time the response spent in upstream caches.
+  // NaN without a storage time or a max-age, and NaN compares false: such copies are stale, like
+  // copies past a max-age without a stale-while-revalidate directive.
+  const age =
+    (now - (storedAt(response) || Number.NaN)) / 1000 +
+    (Number(response.headers.get('age')) || 0) -
+    (cc['max-age'] as number)
   return age < 0
     ? 'fresh'
-    : !(age >= (cc['stale-while-revalidate'] as number))
-      ? 'stale'
-      : age < Math.max(staleIfError, cc['stale-if-error'] ?? 0)
+    : age >= (cc['stale-while-revalidate'] as number)
+      ? age < Math.max(staleIfError, cc['stale-if-error'] ?? 0)
         ? 'stale-if-error'
         : 'expired'
+      : 'stale'
 }
 
 /** Limits applied by {@link trim}. */

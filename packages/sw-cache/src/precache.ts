@@ -29,7 +29,7 @@ export function precache(cacheName: string, urls: readonly (string | Request)[])
         'precache-failed',
         request,
         cacheName,
-        `precache failed with ${status ? `HTTP ${status}` : 'a network error'}. Fix or remove this URL; the install fails so the previous version stays.`,
+        `precache failed with ${status ? `HTTP ${status}` : 'a network error'}. Fix or remove this URL; the install fails.`,
         cause,
       )
       error.details.status = status
