@@ -34,7 +34,15 @@ if (missing !== undefined) {
 
   beforeAll(async () => {
     // AOF with fsync on every write, so that a SIGKILL loses nothing Redis acknowledged.
-    server = await RedisServer.start(['--appendonly', 'yes', '--appendfsync', 'always'])
+    server = await RedisServer.start([
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'always',
+      // A replica (see waitReplicas) gets its first sync at once instead of after 5 s.
+      '--repl-diskless-sync-delay',
+      '0',
+    ])
   }, 30_000)
 
   afterAll(async () => {
@@ -135,9 +143,17 @@ if (missing !== undefined) {
       try {
         const probe = new Redis(server.url)
         await until(async () => (await probe.info('replication')).includes('state=online'), 'the replica')
+        // Online is not yet acknowledging: wait until the replica answers WAIT once.
+        await probe.set('wait:probe', '1')
+        expect(await probe.wait(1, 20_000)).toBe(1)
         probe.disconnect()
         const memory = await openMemory({
-          backend: redisBackend({ url: server.url, keyPrefix: 'wait:', waitReplicas: 1, waitTimeoutMs: 300 }),
+          backend: redisBackend({
+            url: server.url,
+            keyPrefix: 'wait:',
+            waitReplicas: 1,
+            waitTimeoutMs: 1000,
+          }),
           durability: 'strict',
           flushOnExit: false,
         })
@@ -153,7 +169,7 @@ if (missing !== undefined) {
         await expect(memory.add('a', { role: 'user', content: 'unconfirmed' })).rejects.toSatisfy(
           (e) =>
             isMemoryError(e, 'backend-unavailable') &&
-            /only 0 of 1 replicas acknowledged the write within 300 ms/.test((e as Error).message),
+            /only 0 of 1 replicas acknowledged the write within 1000 ms/.test((e as Error).message),
         )
         await memory.close()
       } finally {
