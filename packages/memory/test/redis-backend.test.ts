@@ -241,7 +241,7 @@ if (unavailable !== undefined) {
     it('a write whose reply was lost is applied exactly once when the store retries it', async () => {
       const keyPrefix = prefix()
       const memory = await openMemory({
-        backend: redisBackend({ url: REDIS_URL, keyPrefix, commandTimeoutMs: 150 }),
+        backend: redisBackend({ url: REDIS_URL, keyPrefix, commandTimeoutMs: 500 }),
         saveEvery: 1000,
         flushIntervalMs: 60_000,
         flushOnExit: false,
@@ -253,14 +253,14 @@ if (unavailable !== undefined) {
       await memory.flush()
       for (let i = 0; i < 6; i++) await memory.add(`u${i % 2}`, { role: 'user', content: `m${i}` })
       // The server holds the write past the client's timeout, then applies it: the reply is lost.
-      await admin.client('PAUSE', 600, 'WRITE')
+      await admin.client('PAUSE', 1500, 'WRITE')
       const failure = await memory.flush().then(
         () => undefined,
         (e: unknown) => e,
       )
       expect(isMemoryError(failure, 'backend-unavailable')).toBe(true)
       expect((failure as Error).message).toMatch(/cannot write 6 messages .*timed out/)
-      await new Promise((r) => setTimeout(r, 700))
+      await new Promise((r) => setTimeout(r, 1600))
       // Redis did apply it: only the reply was lost.
       expect(await admin.llen(`${keyPrefix}{${findBucket(keyPrefix, 'u0')}}:m:u0`)).toBe(3)
       expect((await memory.stats()).pending).toBe(6)

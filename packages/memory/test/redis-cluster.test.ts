@@ -48,7 +48,7 @@ if (missing !== undefined) {
   describe('redis cluster', () => {
     it('a flush that fails on one node and succeeds on others is retried without duplicates', async () => {
       const keyPrefix = `${runPrefix}${targets++}:`
-      const timing = new Cluster(cluster.nodes, { lazyConnect: true, redisOptions: { commandTimeout: 150 } })
+      const timing = new Cluster(cluster.nodes, { lazyConnect: true, redisOptions: { commandTimeout: 500 } })
       await timing.connect()
       const memory = await openMemory({
         backend: redisBackend({ client: timing, keyPrefix }),
@@ -66,9 +66,9 @@ if (missing !== undefined) {
       }
       // One master holds its writes past the client's timeout, then applies them; the others answer.
       const [held] = client.nodes('master')
-      await held?.client('PAUSE', 600, 'WRITE')
+      await held?.client('PAUSE', 1500, 'WRITE')
       await expect(memory.flush()).rejects.toSatisfy((e) => isMemoryError(e, 'backend-unavailable'))
-      await new Promise((r) => setTimeout(r, 700))
+      await new Promise((r) => setTimeout(r, 1600))
       for (const id of ids) await memory.add(id, { role: 'user', content: 'after' })
       await memory.flush()
       for (const id of ids) {
