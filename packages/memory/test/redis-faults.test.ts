@@ -116,7 +116,7 @@ if (missing !== undefined) {
 
     it('a frozen server makes calls fail after commandTimeoutMs instead of hanging', async () => {
       const memory = await openMemory({
-        backend: redisBackend({ url: server.url, keyPrefix: 'frozen:', commandTimeoutMs: 300 }),
+        backend: redisBackend({ url: server.url, keyPrefix: 'frozen:', commandTimeoutMs: 1000 }),
         durability: 'strict',
         flushOnExit: false,
       })
