@@ -70,16 +70,17 @@ export async function hasChanged(old: Response, fresh: Response): Promise<boolea
 async function sameBody(...responses: Response[]): Promise<boolean> {
   const readers = responses.map((response) => response.body?.getReader())
   // The unread rest of each body's current chunk: empty to read the next one, undefined at the end.
-  const chunks: (Uint8Array | undefined)[] = [new Uint8Array(), new Uint8Array()]
+  let x: Uint8Array | undefined = new Uint8Array()
+  let y: Uint8Array | undefined = x
   try {
     for (;;) {
-      for (const i of [0, 1]) while (chunks[i]?.length === 0) chunks[i] = (await readers[i]?.read())?.value
-      const [x, y] = chunks
+      while (x?.length === 0) x = (await readers[0]?.read())?.value
+      while (y?.length === 0) y = (await readers[1]?.read())?.value
       if (!x || !y) return x === y
       const n = Math.min(x.length, y.length)
       for (let i = 0; i < n; i++) if (x[i] !== y[i]) return false
-      chunks[0] = x.subarray(n)
-      chunks[1] = y.subarray(n)
+      x = x.subarray(n)
+      y = y.subarray(n)
     }
   } finally {
     for (const reader of readers) reader?.cancel().catch(() => {})

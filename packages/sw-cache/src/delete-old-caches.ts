@@ -46,13 +46,11 @@ async function sweep(keep: readonly string[], prefix: string | undefined): Promi
   const deleted: string[] = []
   for (const name of await caches.keys()) {
     if (keep.includes(name)) continue
-    let ours = prefix !== undefined && name.startsWith(prefix)
-    if (!ours) {
-      const cache = await caches.open(name)
-      // Every copy this library stores carries STORED_AT, so looking at the oldest entry suffices.
-      const [oldest] = await cache.keys()
-      ours = !!oldest && !!(await cache.match(oldest))?.headers.has(STORED_AT)
-    }
+    const cache = await caches.open(name)
+    // Every copy this library stores carries STORED_AT, so looking at the oldest entry suffices.
+    const [oldest] = await cache.keys()
+    const ours =
+      (prefix && name.startsWith(prefix)) || (oldest && (await cache.match(oldest))?.headers.has(STORED_AT))
     if (ours && (await caches.delete(name))) deleted.push(name)
   }
   return deleted

@@ -28,11 +28,11 @@ async function gzippedBytes(names: string[]): Promise<number> {
 }
 
 // The issue's targets were 1024 B for the strategy alone and 1536 B for the whole feature set.
-// They are not met with every behaviour in place: about half of the strategy's bytes are strings
+// They are not met with every behaviour in place: more than half of the strategy's bytes are strings
 // that cannot be mangled (option names and the messages that name them, header and directive names,
 // error codes and messages). These budgets are the measured sizes plus a small margin, so growth has
 // to be deliberate.
-const BUDGET = { strategy: 1920, everything: 2710 }
+const BUDGET = { strategy: 1920, everything: 2690 }
 
 describe('bundle size (min+gzip)', () => {
   it(`staleWhileRevalidate alone stays within ${BUDGET.strategy} bytes`, async () => {
