@@ -29,11 +29,15 @@ try {
   await page.goto(bot.url)
   await page.waitForFunction(() => document.getElementById('status')?.textContent === 'replies: offline')
   const send = async (text: string) => {
-    const before = await page.locator('#messages .message').count()
+    const sent = await page.locator('#messages .message[data-role="user"]').count()
     await page.fill('#text', text)
     await page.press('#text', 'Enter')
-    await page.waitForFunction((n) => document.querySelectorAll('#messages .message').length >= n + 2, before)
-    await page.waitForFunction(() => !(document.getElementById('send') as HTMLButtonElement).disabled)
+    await page.waitForFunction(
+      (n) =>
+        document.querySelectorAll('#messages .message[data-role="user"]').length > n &&
+        !(document.getElementById('send') as HTMLButtonElement).disabled,
+      sent,
+    )
   }
   await send('Hi! My name is Ada.')
   await send('I am planning a trip to Palermo in May.')

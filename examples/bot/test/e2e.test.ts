@@ -44,12 +44,16 @@ afterAll(async () => {
 const messages = (role: string) => page.locator(`#messages .message[data-role="${role}"] .content`)
 
 async function send(text: string): Promise<void> {
-  const replies = await page.locator('#messages .message').count()
+  const sent = await page.locator('#messages .message[data-role="user"]').count()
   await page.fill('#text', text)
   await page.press('#text', 'Enter')
-  // The user's bubble and the bot's bubble; the bot's is final once the send button is back.
-  await page.waitForFunction((n) => document.querySelectorAll('#messages .message').length >= n + 2, replies)
-  await page.waitForFunction(() => !(document.getElementById('send') as HTMLButtonElement).disabled)
+  // Sending disables the button at once; the reply is final when the button is back.
+  await page.waitForFunction(
+    (n) =>
+      document.querySelectorAll('#messages .message[data-role="user"]').length > n &&
+      !(document.getElementById('send') as HTMLButtonElement).disabled,
+    sent,
+  )
 }
 
 describe('web chat in Chromium', () => {
@@ -151,7 +155,16 @@ describe('web chat in Chromium', () => {
     await page.reload()
     expect(await page.textContent('h1')).toBe('TauroBot')
     await expect.poll(() => page.textContent('#status'), POLL).toBe('server unreachable')
-    expect(await page.isVisible('#notice')).toBe(true)
+    expect(await page.textContent('#notice')).toMatch(
+      /^You are offline: this is the conversation as of your last visit/,
+    )
+    // The conversation as the page last saw it, kept on the device.
+    expect(await messages('user').allTextContents()).toEqual([
+      'my name is Ada',
+      '<img src=x onerror="document.title=\'pwned\'"> what did I say?',
+      'hello',
+    ])
+    expect(await page.isDisabled('#send')).toBe(true)
     // The API is never answered from the cache: offline, it fails instead of returning HTML.
     const api = await page.evaluate(() =>
       fetch('/api/history?user=abcdefgh1').then(

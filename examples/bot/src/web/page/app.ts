@@ -120,27 +120,52 @@ async function api<T>(path: string, init?: RequestInit): Promise<T> {
   return body as T
 }
 
+// The last conversation seen, kept on this device so the page still shows it offline.
+const SAVED_KEY = `taurobot.history.${user}`
+const SAVED_MESSAGES = 50
+
+function showHistory(messages: StoredMessage[]): void {
+  list.replaceChildren()
+  if (messages.length === 0) {
+    addMessage('welcome', 'Say hello, or type /help. Your conversation is kept on the server between visits.')
+  }
+  for (const m of messages) addMessage(m.role, m.content, m.timestamp)
+}
+
+function savedHistory(): StoredMessage[] {
+  try {
+    const saved = JSON.parse(localStorage.getItem(SAVED_KEY) ?? '[]') as unknown
+    return Array.isArray(saved)
+      ? saved.filter((m): m is StoredMessage => typeof m?.role === 'string' && typeof m?.content === 'string')
+      : []
+  } catch {
+    return []
+  }
+}
+
+function appendSaved(...messages: StoredMessage[]): void {
+  localStorage.setItem(SAVED_KEY, JSON.stringify([...savedHistory(), ...messages].slice(-SAVED_MESSAGES)))
+}
+
 async function loadHistory(): Promise<void> {
   try {
     const data = await api<{ messages: StoredMessage[]; voiceOn: boolean; responder: string }>(
       `/api/history?user=${encodeURIComponent(user)}`,
     )
-    list.replaceChildren()
-    if (data.messages.length === 0) {
-      addMessage(
-        'system',
-        'Say hello, or type /help. Your conversation is kept on the server between visits.',
-      )
-    }
-    for (const m of data.messages) addMessage(m.role, m.content, m.timestamp)
+    showHistory(data.messages)
+    localStorage.setItem(SAVED_KEY, JSON.stringify(data.messages.slice(-SAVED_MESSAGES)))
     setVoice(data.voiceOn)
     status.textContent = `replies: ${data.responder}`
     showNotice(undefined)
     send.disabled = false
   } catch {
+    const saved = savedHistory()
+    if (saved.length > 0) showHistory(saved)
     status.textContent = 'server unreachable'
     showNotice(
-      'You are offline: this page came from the service worker. Your conversation will be back when the server is.',
+      saved.length > 0
+        ? 'You are offline: this is the conversation as of your last visit. You can write again when the server is back.'
+        : 'You are offline: this page came from the service worker. Your conversation will be back when the server is.',
     )
     send.disabled = true
   }
@@ -149,7 +174,8 @@ async function loadHistory(): Promise<void> {
 /** Sends one message and shows the reply as it streams in. */
 async function sendMessage(text: string): Promise<void> {
   for (const welcome of list.querySelectorAll('.message.welcome')) welcome.remove()
-  addMessage('user', text, new Date().toISOString())
+  const sentAt = new Date().toISOString()
+  addMessage('user', text, sentAt)
   const pending = addMessage('assistant', '…')
   const content = pending.querySelector('.content') as HTMLElement
   try {
@@ -195,6 +221,7 @@ async function sendMessage(text: string): Promise<void> {
       result.message?.timestamp,
     )
     pending.replaceWith(final)
+    if (result.message) appendSaved({ role: 'user', content: text, timestamp: sentAt }, result.message)
     setVoice(result.voiceOn)
     if (result.command === 'clear') await loadHistory()
     if (result.voice) addAudio(final, result.voice)
