@@ -93,4 +93,11 @@ describe('Telegram front end', () => {
     expect(recall.params.text).toContain('“my name is Bruno”')
     expect(recall.params.text).toContain('“hello”')
   })
+
+  it('answers /help, /stats and /clear like the original bot', async () => {
+    expect((await say('/help')).params.text).toMatch(/^Commands:\n\/start - introduction\n\/help/)
+    expect((await say('/stats')).params.text).toMatch(/^This conversation: 6 stored messages since \d{4}-/)
+    expect((await say('/clear')).params.text).toBe('Done: I have forgotten this conversation.')
+    expect((await say('/stats')).params.text).toMatch(/^This conversation: 0 stored messages\./)
+  })
 })
