@@ -75,7 +75,8 @@ console.log(`\n${summaryTable(results)}\n`)
 mkdirSync(resultsDir, { recursive: true })
 writeFileSync(join(resultsDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`)
 writeFileSync(join(resultsDir, 'latest.md'), markdownReport(report))
-const charts = writeCharts(report)
+// Quick runs leave the committed charts alone: they come from full runs only.
+const charts = quick ? [] : writeCharts(report)
 const readmeUpdated = !quick && filters.length === 0 && updateReadme(report)
 console.log(
   `wrote bench/results/latest.json, bench/results/latest.md${charts.map((c) => `, docs/${c}`).join('')}${readmeUpdated ? ', the results table in bench/README.md' : ''} in ${formatMs(report.durationMs)}`,

@@ -20,7 +20,7 @@ await runBench(fileURLToPath(import.meta.url), {
   ],
   async run(ctx) {
     const reps = ctx.quick ? 1 : 3
-    const count = ctx.quick ? 10 : 30
+    const count = ctx.quick ? 6 : 30
     const go = async (mode: LatencyMode) =>
       (
         await runChild<LatencyReport>(

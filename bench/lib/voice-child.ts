@@ -11,7 +11,7 @@ import { VOICE_ENTRY, type VoiceModule } from './contracts.js'
 import { italianSentences } from './italian.js'
 import { readStatus } from './proc.js'
 
-export type VoiceMode = 'per-instance' | 'piscina-defaults' | 'ours'
+export type VoiceMode = 'per-instance' | 'piscina-defaults' | 'ours' | 'floor'
 
 export interface VoiceChildReport {
   mode: VoiceMode
@@ -43,7 +43,10 @@ const sampler = setInterval(() => {
 const cpu0 = process.cpuUsage()
 const t0 = performance.now()
 let speak: Array<(text: string) => Promise<{ durationMs?: number }>>
-if (mode === 'ours') {
+if (mode === 'floor') {
+  // No speech at all: how long this process takes to exit once it has nothing left to do.
+  speak = [async () => ({ durationMs: 0 })]
+} else if (mode === 'ours') {
   const { VoiceSystem, voicePool } = (await import(VOICE_ENTRY)) as VoiceModule
   countWorkers = () => voicePool.stats().threads
   speak = Array.from({ length: instances }, () => {
@@ -64,7 +67,9 @@ if (mode === 'ours') {
 }
 // All sentences at once, spread over the instances, as replies to many chats would arrive.
 const results = await Promise.all(
-  sentences.map((text, i) => (speak[i % instances] as (t: string) => Promise<{ durationMs?: number }>)(text)),
+  sentences.map((text, i) =>
+    (speak[i % speak.length] as (t: string) => Promise<{ durationMs?: number }>)(text),
+  ),
 )
 const lastTaskDoneEpochMs = performance.timeOrigin + performance.now()
 const wallMs = performance.now() - t0

@@ -50,7 +50,7 @@ if (mode === 'per-instance-cold') {
   if (warmupMs !== undefined) report.warmupMs = warmupMs
   if (mode === 'ours-full') {
     // Warm every pool thread's engine (WASM tier-up) before timing.
-    const warm = sentences.slice(2, 22)
+    const warm = sentences.slice(2, 2 + Math.min(20, count * 2))
     await Promise.all(warm.map((s) => voice.synthesize(s, { format: 'ogg' })))
     for (const s of warm) await voice.synthesize(s, { format: 'wav' })
     const ogg: number[] = []
