@@ -17,7 +17,9 @@ export function formatValue(value: number | null, unit: string): string {
 export function formatBytes(bytes: number): string {
   const abs = Math.abs(bytes)
   if (abs >= 1024 * 1024 * 1024) return `${(bytes / 1024 / 1024 / 1024).toFixed(2)} GB`
-  if (abs >= 1024 * 1024) return `${(bytes / 1024 / 1024).toFixed(abs >= 100 * 1024 * 1024 ? 0 : 2)} MB`
+  if (abs >= 1024 * 1024) {
+    return `${(bytes / 1024 / 1024).toFixed(abs >= 100 * 1024 * 1024 ? 0 : abs >= 10 * 1024 * 1024 ? 1 : 2)} MB`
+  }
   if (abs >= 1024) return `${(bytes / 1024).toFixed(abs >= 100 * 1024 ? 0 : 1)} KB`
   return `${Math.round(bytes)} B`
 }

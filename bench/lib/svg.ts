@@ -4,7 +4,7 @@ import type { ChartSpec } from './result.js'
 const COLORS = ['#d1495b', '#edae49', '#00798c', '#30638e', '#6a4c93', '#8d99ae']
 const WIDTH = 760
 const PANEL_HEIGHT = 270
-const MARGIN = { left: 78, right: 20, top: 34, bottom: 46 }
+const MARGIN = { left: 92, right: 20, top: 34, bottom: 46 }
 
 /**
  * Renders grouped bar charts (one panel per measured quantity) as a standalone SVG. Values are
@@ -49,15 +49,23 @@ function panelSvg(spec: ChartSpec, panel: ChartSpec['panels'][number], top: numb
   let scale: (v: number) => number
   let ticks: number[]
   if (panel.logScale) {
-    const lo = 10 ** Math.floor(Math.log10(Math.min(...values)))
-    const hi = 10 ** Math.ceil(Math.log10(Math.max(...values)))
+    // Decades; for bytes, decades of KB/MB/GB so the tick labels are round (1.0 KB, not 977 B).
+    const decades: number[] = []
+    for (let k = 0; k <= 4; k++) {
+      for (const m of [1, 10, 100]) decades.push(m * (panel.unit === 'B' ? 1024 : 1000) ** k)
+    }
+    const min = Math.min(...values)
+    const max = Math.max(...values)
+    const lo = [...decades].reverse().find((d) => d <= min) ?? 1
+    const hi = decades.find((d) => d >= max) ?? max
     const span = Math.log10(hi) - Math.log10(lo) || 1
     scale = (v) =>
       plotBottom - ((Math.log10(Math.max(v, lo)) - Math.log10(lo)) / span) * (plotBottom - plotTop)
-    ticks = []
-    for (let t = lo; t <= hi * 1.0001; t *= 10) ticks.push(t)
+    ticks = decades.filter((d) => d >= lo && d <= hi)
   } else {
-    const hi = niceCeil(Math.max(...values))
+    const max = Math.max(...values)
+    const base = panel.unit === 'B' ? 1024 ** Math.max(0, Math.floor(Math.log(max) / Math.log(1024))) : 1
+    const hi = niceCeil(max / base) * base
     scale = (v) => plotBottom - (v / hi) * (plotBottom - plotTop)
     ticks = [0, hi / 4, hi / 2, (hi * 3) / 4, hi]
   }
