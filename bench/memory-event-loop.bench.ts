@@ -83,7 +83,11 @@ await runBench(fileURLToPath(import.meta.url), {
             compactions += 1
             inode = ino
           }
-          if ((save + 1 >= minSaves && compactions >= 1) || save + 1 >= maxSaves) break
+          if (
+            (save + 1 >= minSaves && compactions >= (kind === 'ours-frequent' ? 3 : 1)) ||
+            save + 1 >= maxSaves
+          )
+            break
         }
       }
       delay.disable()

@@ -32,7 +32,7 @@ await runBench(fileURLToPath(import.meta.url), {
     'Other browsers (Firefox, Safari) and mobile devices.',
     `Real network conditions: the origin is on loopback and answers after a fixed ${DELAY_MS} ms.`,
     'max-age freshness, update notices and offline fallbacks are covered by the package’s browser tests, not timed here.',
-    'Serwist: not installed as a peer here.',
+    'Serwist (a fork of Workbox’s runtime) is compared on bundle size only.',
   ],
   async run(ctx) {
     const dir = import.meta.dirname

@@ -66,6 +66,46 @@ addEventListener('fetch', (e) => {
   }))
 })
 `,
+  'serwist-swr': `
+import { StaleWhileRevalidate } from 'serwist'
+const strategy = new StaleWhileRevalidate({ cacheName: 'app-v1' })
+addEventListener('fetch', (e) => e.respondWith(strategy.handle({ event: e, request: e.request })))
+`,
+  'serwist-features': `
+import { BroadcastUpdatePlugin, CacheableResponsePlugin, ExpirationPlugin, StaleWhileRevalidate } from 'serwist'
+const strategy = new StaleWhileRevalidate({
+  cacheName: 'app-v1',
+  plugins: [
+    new ExpirationPlugin({ maxEntries: 100, maxAgeSeconds: 86400 }),
+    new CacheableResponsePlugin({ statuses: [200] }),
+    new BroadcastUpdatePlugin(),
+  ],
+})
+addEventListener('fetch', (e) => {
+  if (e.request.method !== 'GET') return
+  e.respondWith(strategy.handle({ event: e, request: e.request }))
+})
+`,
+  'serwist-full': `
+import { BroadcastUpdatePlugin, CacheableResponsePlugin, ExpirationPlugin, Serwist, StaleWhileRevalidate } from 'serwist'
+const serwist = new Serwist({
+  precacheEntries: [{ url: '/', revision: '1' }, { url: '/index.html', revision: '1' }, { url: '/manifest.json', revision: '1' }],
+  cleanupOutdatedCaches: true,
+  runtimeCaching: [{
+    matcher: ({ request }) => request.method === 'GET',
+    handler: new StaleWhileRevalidate({
+      cacheName: 'app-v1',
+      plugins: [
+        new ExpirationPlugin({ maxEntries: 100, maxAgeSeconds: 86400 }),
+        new CacheableResponsePlugin({ statuses: [200] }),
+        new BroadcastUpdatePlugin(),
+      ],
+    }),
+  }],
+  fallbacks: { entries: [{ url: '/index.html', matcher: ({ request }) => request.mode === 'navigate' }] },
+})
+serwist.addEventListeners()
+`,
 } as const
 
 /** Makes a page controlled at once, so the first measured request already goes through the worker. */
