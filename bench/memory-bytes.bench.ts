@@ -116,7 +116,7 @@ await runBench(fileURLToPath(import.meta.url), {
       )
     }
     notes.unshift(
-      `${USERS} users, history kept at exactly N messages per conversation (maxMessages: N), Italian chat messages averaging ${Math.round(messageBytes)} bytes as compact JSON; bytes counted by the kernel (wchar in /proc/self/io), not reported by the stores.`,
+      `${USERS} users, history kept at exactly N messages per conversation (maxMessages: N), Italian chat messages averaging ${Math.round(messageBytes)} bytes as compact JSON; bytes counted by the kernel (wchar in /proc/self/io: everything the process wrote, including libuv's 8-byte wake-up writes), not reported by the stores.`,
     )
     return {
       rows,
