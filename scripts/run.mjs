@@ -88,11 +88,7 @@ if (task === 'test') {
 } else if (task === 'bench') {
   pn(['--filter', './bench', 'run', 'bench', ...rest])
 } else if (task === 'start') {
-  if (existsSync(join(root, 'examples', 'bot', 'src', 'main.ts'))) {
-    pn(['--filter', './examples/bot', 'run', 'start', ...rest])
-  } else {
-    pn(['--filter', './bench', 'run', 'bench', ...rest])
-  }
+  pn(['--filter', './examples/bot', 'run', 'start', ...rest])
 } else {
   console.error(`unknown task "${task}": use start, test or bench`)
   process.exit(2)
