@@ -65,3 +65,44 @@ describe.each(packages)('$name from packed tarball', ({ name, errorClass }) => {
     expect(out.trim()).toBe(`true ${errorClass} [${name}] x`)
   })
 })
+
+describe('@taurobot/memory subpaths and bin from packed tarball', () => {
+  it('loads @taurobot/memory/redis from ESM and CommonJS', () => {
+    const esm = node([
+      '--input-type=module',
+      '-e',
+      `const m = await import('@taurobot/memory/redis'); console.log(typeof m.redisBackend)`,
+    ])
+    const cjs = node(['-e', `console.log(typeof require('@taurobot/memory/redis').redisBackend)`])
+    expect(esm.trim()).toBe('function')
+    expect(cjs.trim()).toBe('function')
+  })
+
+  it('stores and reads back a conversation from CommonJS, in a file the ESM build then reads', () => {
+    const file = join(scratch, 'data', 'conversations.json')
+    node([
+      '-e',
+      `const { openMemory } = require('@taurobot/memory');
+       (async () => {
+         const memory = await openMemory({ path: ${JSON.stringify(file)} })
+         await memory.add(42, { role: 'user', content: 'Ciao!' })
+         await memory.close()
+       })()`,
+    ])
+    const out = node([
+      '--input-type=module',
+      '-e',
+      `const { openMemory } = await import('@taurobot/memory')
+       const memory = await openMemory({ path: ${JSON.stringify(file)} })
+       console.log(await memory.context(42))
+       await memory.close()`,
+    ])
+    expect(out.trim()).toBe('user: Ciao!')
+  })
+
+  it('installs the taurobot-memory command', () => {
+    const bin = join(scratch, 'node_modules', '.bin', 'taurobot-memory')
+    const out = execFileSync(bin, ['--help'], { cwd: scratch, encoding: 'utf8' })
+    expect(out).toMatch(/migrate/)
+  })
+})
