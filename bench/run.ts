@@ -12,6 +12,7 @@ import { cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { formatMs, formatValue, markdownTable } from './lib/format.js'
+import { updateReadme } from './lib/readme.js'
 import type { BenchResult, RunReport } from './lib/result.js'
 import { renderChart } from './lib/svg.js'
 
@@ -77,7 +78,7 @@ writeFileSync(join(resultsDir, 'latest.json'), `${JSON.stringify(report, null, 2
 writeFileSync(join(resultsDir, 'latest.md'), markdownReport(report))
 // Quick runs leave the committed charts alone: they come from full runs only.
 const charts = quick ? [] : writeCharts(report)
-const readmeUpdated = !quick && filters.length === 0 && updateReadme(report)
+const readmeUpdated = !quick && filters.length === 0 && updateReadme(report, join(benchDir, 'README.md'))
 console.log(
   `wrote bench/results/latest.json, bench/results/latest.md${charts.map((c) => `, docs/${c}`).join('')}${readmeUpdated ? ', the results table in bench/README.md' : ''} in ${formatMs(report.durationMs)}`,
 )
@@ -269,54 +270,4 @@ function writeCharts(r: RunReport): string[] {
     }
   }
   return written
-}
-
-/**
- * A full run (all benches, not quick) rewrites the results table of bench/README.md between its
- * markers, so the figures there always come from the last full run and never from a hand.
- */
-function updateReadme(r: RunReport): boolean {
-  const path = join(benchDir, 'README.md')
-  if (!existsSync(path)) return false
-  const text = readFileSync(path, 'utf8')
-  const start = '<!-- results:start -->'
-  const end = '<!-- results:end -->'
-  const a = text.indexOf(start)
-  const b = text.indexOf(end)
-  if (a < 0 || b < a) return false
-  const rows = r.benches.map((bench) => {
-    let result: string
-    if (bench.status !== 'ok') {
-      result = `${bench.status}: ${bench.reason ?? ''}`
-    } else {
-      result = bench.rows
-        .map((row) => {
-          const peers = Object.entries(row.peers)
-            .filter(([, v]) => v !== null)
-            .map(([name, v]) => `${name} ${formatValue(v, row.unit)}`)
-          const parts = [
-            row.before === null ? null : `before ${formatValue(row.before, row.unit)}`,
-            peers.length > 0 ? peers.join(', ') : null,
-          ].filter((p): p is string => p !== null)
-          const target =
-            row.target === undefined
-              ? ''
-              : ` (target ${row.target}${row.met === undefined ? '' : row.met ? ' ✓' : ' ✗'})`
-          return `${row.operation}: **${formatValue(row.after, row.unit)}**${target}${parts.length > 0 ? `; ${parts.join('; ')}` : ''}`
-        })
-        .join('<br>')
-    }
-    return `| ${bench.title} | [\`${bench.name}.bench.ts\`](${bench.name}.bench.ts) | \`npm run bench -- ${bench.name}\` | ${result.replace(/\|/g, '\\|')} |`
-  })
-  const table = [
-    '',
-    `Last full run: ${r.date.slice(0, 16).replace('T', ' ')} UTC, node ${r.node}, ${r.cpus} × ${r.cpuModel}, load average ${r.loadAverage.start} → ${r.loadAverage.end}, ${formatMs(r.durationMs)}.`,
-    '',
-    '| claim | file | command | last result |',
-    '|---|---|---|---|',
-    ...rows,
-    '',
-  ].join('\n')
-  writeFileSync(path, `${text.slice(0, a + start.length)}\n${table}\n${text.slice(b)}`)
-  return true
 }
