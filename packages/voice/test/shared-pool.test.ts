@@ -65,8 +65,10 @@ describe('one pool per process', () => {
     expect(peak).toBeLessThanOrEqual(maxThreads)
     const threadsAfter = osThreads()
     if (threadsBefore !== undefined && threadsAfter !== undefined) {
-      // Each worker is one OS thread; 20 per-instance pools would add dozens.
-      expect(threadsAfter - threadsBefore).toBeLessThanOrEqual(maxThreads)
+      // Each worker is one OS thread; 20 per-instance pools would add dozens. libuv starts its
+      // own pool of 4 threads lazily on the first file-system call (Node 22 does so here), which
+      // is the process's, not ours.
+      expect(threadsAfter - threadsBefore).toBeLessThanOrEqual(maxThreads + 4)
     }
   })
 
