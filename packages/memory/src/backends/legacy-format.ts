@@ -75,12 +75,18 @@ function indent(json: string, prefix: string): string {
   return json.replaceAll('\n', `\n${prefix}`)
 }
 
+/** One message as it appears inside a conversation of the snapshot (indented, no leading newline). */
+export function formatMessage(message: Message): string {
+  return indent(JSON.stringify(message, null, 2), '      ')
+}
+
 /**
  * Yields the snapshot text in pieces of about `chunkBytes` characters, in the Python bot's layout
  * (`json.dump(data, f, indent=2, ensure_ascii=False)`), so no single step stringifies the store.
+ * `conversations` holds each message already formatted by {@link formatMessage}.
  */
 export function* snapshotChunks(
-  conversations: ReadonlyMap<string, readonly Message[]>,
+  conversations: ReadonlyMap<string, readonly string[]>,
   extras: ReadonlyArray<readonly [string, unknown]>,
   seq: number,
   chunkBytes: number,
@@ -95,7 +101,7 @@ export function* snapshotChunks(
       continue
     }
     for (let i = 0; i < list.length; i++) {
-      chunk += `${i === 0 ? '' : ','}\n      ${indent(JSON.stringify(list[i], null, 2), '      ')}`
+      chunk += `${i === 0 ? '' : ','}\n      ${list[i]}`
       if (chunk.length >= chunkBytes) {
         yield chunk
         chunk = ''

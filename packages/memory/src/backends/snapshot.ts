@@ -27,7 +27,7 @@ export interface WriteChunksOptions {
 
 // A paced write keeps the main thread busy about 1 / (1 + IDLE_PER_BUSY) of the time (measured
 // formatting time; promises, timers and GC add to it), in slices of about SLICE_MS, so a save that
-// runs meanwhile shares the thread with one slice at most. 9.5 MB of snapshot take about 5 s.
+// runs meanwhile shares the thread with one slice at most. 9.5 MB of snapshot take about 1 s.
 const SLICE_MS = 0.1
 const IDLE_PER_BUSY = 20
 
