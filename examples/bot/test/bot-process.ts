@@ -54,7 +54,8 @@ export async function startBotProcess(env: Record<string, string>, timeoutMs = 9
     }, timeoutMs)
     const check = () => {
       const found = /Open (http:\/\/127\.0\.0\.1:\d+\/) in your browser/.exec(output)?.[1]
-      if (found === undefined) return
+      // The banner may arrive in several chunks; tests read its later lines, so wait for its end.
+      if (found === undefined || !output.includes('Press Ctrl+C to stop.')) return
       clearTimeout(timer)
       resolve(found)
     }
