@@ -4,23 +4,13 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { chromium } from 'playwright-core'
 import { startBotProcess } from '../test/bot-process.js'
+import { launchChromium } from '../test/chromium.js'
 
 const output = fileURLToPath(new URL('../../../docs/screenshot-chat.png', import.meta.url))
 const dir = await mkdtemp(join(tmpdir(), 'taurobot-screenshot-'))
 const bot = await startBotProcess({ MEMORY_DIR: join(dir, 'memory') })
-const context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
+const context = await launchChromium(join(dir, 'profile'), {
   viewport: { width: 560, height: 860 },
   deviceScaleFactor: 1,
 })

@@ -1,9 +1,10 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type BrowserContext, chromium, type Page } from 'playwright-core'
+import type { BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type BotProcess, startBotProcess } from './bot-process.js'
+import { launchChromium } from './chromium.js'
 
 // Waits for the page or the process, on a machine that may be busy.
 const POLL = { timeout: 30_000, interval: 100 }
@@ -17,18 +18,8 @@ let page: Page
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'taurobot-e2e-'))
   bot = await startBotProcess({ MEMORY_DIR: join(dir, 'memory') })
-  context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--autoplay-policy=no-user-gesture-required',
-    ],
+  context = await launchChromium(join(dir, 'profile'), {
+    extraArgs: ['--autoplay-policy=no-user-gesture-required'],
   })
   // Generous: the machines that run this suite are shared, and speech is slow on a busy one.
   context.setDefaultTimeout(60_000)
