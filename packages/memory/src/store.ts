@@ -11,6 +11,7 @@ import {
   show,
   toMessage,
 } from './message.js'
+import { knownOptions } from './options.js'
 
 /** Options of {@link openMemory}. */
 export interface MemoryOptions {
@@ -210,14 +211,7 @@ interface ResolvedOptions {
 }
 
 function resolveOptions(options: unknown): ResolvedOptions {
-  if (options === undefined) options = {}
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new TypeError(`options must be an object, got ${show(options)}`)
-  }
-  const o = options as Record<string, unknown>
-  for (const key of Object.keys(o)) {
-    if (!OPTION_NAMES.has(key)) throw new TypeError(`unknown option ${JSON.stringify(key)}`)
-  }
+  const o = knownOptions(options, OPTION_NAMES)
   if (o.path !== undefined && o.backend !== undefined) {
     throw new TypeError(
       'options path and backend cannot be used together: pass the path to the backend instead',

@@ -10,6 +10,7 @@ import type {
 } from '../backend.js'
 import { MemoryError } from '../errors.js'
 import { type Message, messageTime, show } from '../message.js'
+import { knownOptions } from '../options.js'
 import { hasEmptyHashTag, LAYOUT_VERSION, RedisLayout, redactUrl } from './redis-layout.js'
 import { APPEND, CLEAR, PRUNE, type RedisScript } from './redis-scripts.js'
 
@@ -101,14 +102,7 @@ function integer(name: string, value: unknown, fallback: number, min: number, ma
 }
 
 function resolveOptions(options: unknown): ResolvedOptions {
-  if (options === undefined) options = {}
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new TypeError(`options must be an object, got ${show(options)}`)
-  }
-  const o = options as Record<string, unknown>
-  for (const key of Object.keys(o)) {
-    if (!OPTION_NAMES.has(key)) throw new TypeError(`unknown option ${JSON.stringify(key)}`)
-  }
+  const o = knownOptions(options, OPTION_NAMES)
   if (o.url !== undefined && o.client !== undefined) {
     throw new TypeError('options url and client cannot be used together: configure the client instead')
   }
