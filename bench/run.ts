@@ -73,14 +73,19 @@ const report: RunReport = {
 }
 
 console.log(`\n${summaryTable(results)}\n`)
-mkdirSync(resultsDir, { recursive: true })
-writeFileSync(join(resultsDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`)
-writeFileSync(join(resultsDir, 'latest.md'), markdownReport(report))
-// Quick runs leave the committed charts alone: they come from full runs only.
-const charts = quick ? [] : writeCharts(report)
-const readmeUpdated = !quick && filters.length === 0 && updateReadme(report, join(benchDir, 'README.md'))
+// Only a full run replaces the committed results; a run of some benches or a quick run
+// goes to bench/results/tmp/ (git-ignored), so it never overwrites figures the READMEs quote.
+const fullRun = !quick && filters.length === 0
+const outDir = fullRun ? resultsDir : join(resultsDir, 'tmp')
+const outName = fullRun ? 'latest' : 'partial'
+mkdirSync(outDir, { recursive: true })
+writeFileSync(join(outDir, `${outName}.json`), `${JSON.stringify(report, null, 2)}\n`)
+writeFileSync(join(outDir, `${outName}.md`), markdownReport(report))
+const charts = fullRun ? writeCharts(report) : []
+const readmeUpdated = fullRun && updateReadme(report, join(benchDir, 'README.md'))
+const written = fullRun ? 'bench/results/latest' : 'bench/results/tmp/partial'
 console.log(
-  `wrote bench/results/latest.json, bench/results/latest.md${charts.map((c) => `, docs/${c}`).join('')}${readmeUpdated ? ', the results table in bench/README.md' : ''} in ${formatMs(report.durationMs)}`,
+  `wrote ${written}.json, ${written}.md${charts.map((c) => `, docs/${c}`).join('')}${readmeUpdated ? ', the results table in bench/README.md' : ''} in ${formatMs(report.durationMs)}`,
 )
 process.exit(results.some((r) => r.status === 'failed') ? 1 : 0)
 
