@@ -8,6 +8,13 @@ export interface BackendContext {
   warn(message: string): void
   /** Reports that data was restored after damage was found at open. */
   recovered(info: RecoveredInfo): void
+  /**
+   * Asks the store to write its pending messages now instead of waiting for `saveEvery` or
+   * `flushIntervalMs`, for example when a networked backend has reconnected after an outage.
+   * Fire and forget: a failed write is reported through the store's `error` event. Optional so
+   * that a hand-made context (in a backend's own tests) may leave it out.
+   */
+  requestFlush?(): void
 }
 
 /** What was repaired at open, passed to the `recovered` event. */

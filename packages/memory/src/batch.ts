@@ -123,6 +123,16 @@ export class Batcher {
     return this.queue.run(() => this.writePending()).then(() => undefined)
   }
 
+  /**
+   * Writes what is pending as soon as the queue allows, also after a failed write: the backend
+   * calls this when it knows a retry can succeed (a reconnect), so nothing waits for the timer.
+   */
+  requestFlush(): void {
+    if (this.pendingCount === 0) return
+    this.failing = false
+    this.schedule()
+  }
+
   /** Stops timers and rejects waiters: used by destroy(). */
   stop(reason: unknown): void {
     this.stopped = true

@@ -319,6 +319,9 @@ class Store implements Memory {
       maxMessages: this.options.maxMessages,
       warn: (message) => this.emit('warning', message),
       recovered: (info) => this.emit('recovered', info),
+      requestFlush: () => {
+        if (this.state === 'open') this.batcher.requestFlush()
+      },
     })
     this.state = 'open'
     if (this.options.flushOnExit) registerExitHooks(this.exitParticipant)

@@ -1,8 +1,8 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { Memory, MemoryOptions } from '../src/index.js'
-import { isMemoryError, memoryBackend, openMemory } from '../src/index.js'
+import type { Backend, BackendContext, Memory, MemoryOptions } from '../src/index.js'
+import { isMemoryError, MemoryError, memoryBackend, openMemory } from '../src/index.js'
 import { tempDir } from './helpers.js'
 
 const open: Memory[] = []
@@ -220,6 +220,72 @@ describe('store behaviour', () => {
     } finally {
       await cleanup()
     }
+  })
+
+  it('a backend can ask for a flush, which retries at once after a failed write', async () => {
+    // A user-written backend in front of the memory backend, one that can be switched off:
+    // the store API lets any backend do this, so the hook is tested through it.
+    const inner = memoryBackend()
+    let context: BackendContext | undefined
+    let available = false
+    const backend: Backend = {
+      name: 'switchable',
+      open: (ctx) => {
+        context = ctx
+        return inner.open(ctx)
+      },
+      append: (batch) =>
+        available
+          ? inner.append(batch)
+          : Promise.reject(new MemoryError('backend-unavailable', 'switched off')),
+      read: (id, limit) => inner.read(id, limit),
+      clear: (id) => inner.clear(id),
+      conversations: () => inner.conversations(),
+      close: () => inner.close(),
+    }
+    const errors: unknown[] = []
+    const saves: number[] = []
+    const memory = await store({
+      backend,
+      saveEvery: 2,
+      flushIntervalMs: 600_000,
+      onError: (e) => errors.push(e),
+    })
+    memory.on('save', (info) => saves.push(info.messages))
+    await memory.add('a', { role: 'user', content: '1' })
+    await memory.add('a', { role: 'user', content: '2' })
+    await expect.poll(() => errors.length).toBe(1)
+    // A failed store waits for the timer (10 minutes here) before it tries again on its own.
+    await memory.add('a', { role: 'user', content: '3' })
+    expect((await memory.stats()).pending).toBe(3)
+    available = true
+    context?.requestFlush?.()
+    await expect.poll(() => saves).toEqual([3])
+    expect((await inner.read('a')).map((m) => m.content)).toEqual(['1', '2', '3'])
+    expect((await memory.stats()).pending).toBe(0)
+  })
+
+  it('requestFlush with nothing pending writes nothing', async () => {
+    let context: BackendContext | undefined
+    const inner = memoryBackend()
+    const backend: Backend = {
+      name: 'observed',
+      open: (ctx) => {
+        context = ctx
+        return inner.open(ctx)
+      },
+      append: (batch) => inner.append(batch),
+      read: (id, limit) => inner.read(id, limit),
+      clear: (id) => inner.clear(id),
+      conversations: () => inner.conversations(),
+      close: () => inner.close(),
+    }
+    const memory = await store({ backend })
+    const saves: number[] = []
+    memory.on('save', (info) => saves.push(info.messages))
+    context?.requestFlush?.()
+    await memory.flush()
+    expect(saves).toEqual([])
   })
 
   it('clear() drops pending messages of that conversation', async () => {
