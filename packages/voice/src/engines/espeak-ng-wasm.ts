@@ -1,3 +1,4 @@
+import { closeSync, openSync, readSync } from 'node:fs'
 import type { Engine, EngineAudio, EngineCancellation, EngineSpeechOptions } from '../engine.js'
 import { EngineCancelledError } from '../engine.js'
 import { VoiceError } from '../errors.js'
@@ -15,14 +16,72 @@ interface EspeakWorker {
   synthesize(text: string, onChunk: (samples: Int16Array | undefined, events: unknown[]) => boolean): void
 }
 
+// The parts of Emscripten's in-memory file system used to load espeak-ng's data on demand.
+interface EmscriptenFs {
+  open(path: unknown, flags: unknown, mode?: unknown): unknown
+  lookupPath(path: string): { node: { contents?: unknown } | null }
+}
+
 interface EspeakModule {
   eSpeakNGWorker: new () => EspeakWorker
+  FS?: EmscriptenFs
 }
 
 type EspeakFactory = (options: {
   print: (line: string) => void
   printErr: (line: string) => void
+  getPreloadedPackage: (path: string, size: number) => ArrayBuffer
 }) => Promise<EspeakModule>
+
+/**
+ * espeak-ng's data package (24 MB, every language's dictionary) would otherwise be read whole into
+ * each thread. The Emscripten glue accepts a pre-loaded buffer and makes every file a view into it,
+ * so a zero-filled buffer (its pages cost no memory until written) is handed over instead, and each
+ * file's bytes are read from disk when espeak-ng first opens it: an Italian voice touches about
+ * 1 MB of the 24.
+ */
+class LazyDataPackage {
+  readonly buffer: ArrayBuffer
+  readonly #path: string
+  readonly #loaded = new Set<number>()
+
+  constructor(path: string, size: number) {
+    this.#path = path
+    this.buffer = new ArrayBuffer(size)
+  }
+
+  /** Makes `fs.open` fill a data file from disk before espeak-ng reads it. */
+  attach(fs: EmscriptenFs): void {
+    const open = fs.open.bind(fs)
+    fs.open = (path, flags, mode) => {
+      if (typeof path === 'string') this.#fill(fs, path)
+      return open(path, flags, mode)
+    }
+  }
+
+  #fill(fs: EmscriptenFs, path: string): void {
+    let contents: unknown
+    try {
+      contents = fs.lookupPath(path).node?.contents
+    } catch {
+      return // a missing file: let open() report it
+    }
+    if (!(contents instanceof Uint8Array) || contents.buffer !== this.buffer) return
+    if (contents.length === 0 || this.#loaded.has(contents.byteOffset)) return
+    const fd = openSync(this.#path, 'r')
+    try {
+      let done = 0
+      while (done < contents.length) {
+        const read = readSync(fd, contents, done, contents.length - done, contents.byteOffset + done)
+        if (read === 0) throw new Error(`${this.#path} ended before byte ${contents.byteOffset + done}`)
+        done += read
+      }
+    } finally {
+      closeSync(fd)
+    }
+    this.#loaded.add(contents.byteOffset)
+  }
+}
 
 function isModuleNotFound(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code
@@ -54,7 +113,21 @@ export class EspeakNgWasmEngine implements Engine {
       this.#messages.push(line)
       if (this.#messages.length > 20) this.#messages.shift()
     }
-    const module = await factory({ print: keep, printErr: keep })
+    const packages: LazyDataPackage[] = []
+    const module = await factory({
+      print: keep,
+      printErr: keep,
+      getPreloadedPackage: (path, size) => {
+        const data = new LazyDataPackage(path, size)
+        packages.push(data)
+        return data.buffer
+      },
+    })
+    if (packages.length > 0) {
+      const fs = module.FS
+      if (fs === undefined) throw new Error(`${packageName} exposes no file system to load its data into`)
+      for (const data of packages) data.attach(fs)
+    }
     this.#worker = new module.eSpeakNGWorker()
   }
 
