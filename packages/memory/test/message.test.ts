@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest'
+import { toMessage } from '../src/message.js'
+
+const NOW = '2026-01-02T03:04:05.678Z'
+const now = () => NOW
+
+// What add() promises to keep: the JSON copy of the input with the timestamp filled in.
+function viaJson(input: Record<string, unknown>): unknown {
+  const timestamp = input.timestamp === undefined ? NOW : input.timestamp
+  return JSON.parse(JSON.stringify({ ...input, role: input.role, content: input.content, timestamp }))
+}
+
+class WithToJson {
+  role = 'user'
+  content = 'hi'
+  toJSON() {
+    return { role: 'system', content: 'replaced' }
+  }
+}
+
+describe('toMessage', () => {
+  const inputs: Array<[string, Record<string, unknown>]> = [
+    ['role and content', { role: 'user', content: 'Ciao! “Come stai?” 🚀' }],
+    ['a given timestamp', { role: 'user', content: 'x', timestamp: '2020-01-01T00:00:00Z' }],
+    ['extra scalar fields', { role: 'user', content: 'x', id: 7, ok: true, none: null, name: 'n' }],
+    ['integer-like keys first', { role: 'user', content: 'x', 2: 'b', 1: 'a' }],
+    ['timestamp key present but undefined', { timestamp: undefined, role: 'user', content: 'x' }],
+    ['a nested field', { role: 'user', content: 'x', meta: { id: 1, tags: ['a'] } }],
+    ['an undefined field', { role: 'user', content: 'x', gone: undefined }],
+    ['a function field', { role: 'user', content: 'x', fn: () => 1 }],
+    ['a Date field', { role: 'user', content: 'x', at: new Date(0) }],
+    ['-0', { role: 'user', content: 'x', z: -0 }],
+    ['NaN and Infinity', { role: 'user', content: 'x', n: Number.NaN, i: Number.POSITIVE_INFINITY }],
+    ['an own __proto__ key', JSON.parse('{"role":"user","content":"x","__proto__":{"polluted":true}}')],
+    ['a toJSON method inherited from a class', new WithToJson() as unknown as Record<string, unknown>],
+    ['control characters', { role: 'user', content: '\u0000\u001f\n\t"\\', note: '\ud800' }],
+  ]
+
+  for (const [name, input] of inputs) {
+    it(`keeps exactly the JSON copy: ${name}`, () => {
+      const { message } = toMessage(input, 1_048_576, now)
+      expect(message).toStrictEqual(viaJson(input))
+      expect(Object.keys(message)).toEqual(Object.keys(viaJson(input) as object))
+      expect(JSON.stringify(message)).toBe(JSON.stringify(viaJson(input)))
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+    })
+  }
+
+  it('returns a copy: later changes to the input do not reach the stored message', () => {
+    const input = { role: 'user', content: 'before', extra: 'kept' }
+    const { message } = toMessage(input, 1000, now)
+    input.content = 'after'
+    input.extra = 'changed'
+    expect(message).toEqual({ role: 'user', content: 'before', extra: 'kept', timestamp: NOW })
+  })
+
+  it('reads role and content once: a getter cannot swap in an unchecked value', () => {
+    let reads = 0
+    const input = {
+      get role() {
+        reads++
+        return reads === 1 ? 'user' : 42
+      },
+      content: 'x',
+    }
+    const { message } = toMessage(input, 1000, now)
+    expect(message.role).toBe('user')
+  })
+
+  it('checks maxMessageBytes on the exact serialised size, also for escaped and multi-byte text', () => {
+    for (const content of ['a'.repeat(300), '\u0001'.repeat(50), 'ß'.repeat(120), '🚀'.repeat(40)]) {
+      const input = { role: 'user', content }
+      const bytes = Buffer.byteLength(JSON.stringify({ ...input, timestamp: NOW }))
+      expect(toMessage(input, bytes, now).message.content).toBe(content)
+      expect(() => toMessage(input, bytes - 1, now)).toThrow(
+        new RangeError(
+          `message is ${bytes} bytes once serialised, above maxMessageBytes (${bytes - 1}): shorten message.content or raise maxMessageBytes`,
+        ),
+      )
+    }
+  })
+
+  it('refuses what JSON cannot hold, naming the problem', () => {
+    const cyclic: Record<string, unknown> = { role: 'user', content: 'x' }
+    cyclic.self = cyclic
+    expect(() => toMessage(cyclic, 1000, now)).toThrow(
+      /message must be JSON-serialisable, got a value that is not/,
+    )
+    expect(() => toMessage({ role: 'user', content: 'x', big: 1n }, 1000, now)).toThrow(TypeError)
+    expect(() => toMessage({ role: 'user', content: 'x', timestamp: 'yesterday' }, 1000, now)).toThrow(
+      /message.timestamp must be an ISO 8601 string, got "yesterday"/,
+    )
+  })
+})
