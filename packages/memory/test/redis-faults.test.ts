@@ -114,6 +114,46 @@ if (missing !== undefined) {
       await strict.close()
     }, 60_000)
 
+    it('once Redis is back, pending messages are written at once, not after flushIntervalMs', async () => {
+      const memory = await openMemory({
+        backend: redisBackend({ url: server.url, keyPrefix: 'reconnect:' }),
+        saveEvery: 1,
+        // Far beyond the test's own timeout: only the reconnection can start the retry.
+        flushIntervalMs: 600_000,
+        flushOnExit: false,
+      })
+      const errors: unknown[] = []
+      memory.on('error', (error) => errors.push(error))
+      await memory.add('a', { role: 'user', content: 'before' })
+      await memory.flush()
+      await server.kill()
+      for (let i = 0; i < 5; i++) await memory.add('a', { role: 'user', content: `during ${i}` })
+      // The failed write leaves the store waiting for its timer to retry.
+      await until(() => errors.length > 0, 'a failed write')
+      await server.restart()
+      const probe = new Redis(server.url)
+      try {
+        // Read from another client: the store's own history would show its pending messages too.
+        const stored = async () => {
+          const [key] = await probe.keys('reconnect:*:m:a')
+          return key === undefined ? [] : await probe.lrange(key, 0, -1)
+        }
+        await until(async () => (await stored()).length === 6, 'the pending messages to reach Redis')
+        expect((await stored()).map((item) => (JSON.parse(item) as { content: string }).content)).toEqual([
+          'before',
+          'during 0',
+          'during 1',
+          'during 2',
+          'during 3',
+          'during 4',
+        ])
+      } finally {
+        probe.disconnect()
+      }
+      expect((await memory.stats()).pending).toBe(0)
+      await memory.close()
+    }, 60_000)
+
     it('a frozen server makes calls fail after commandTimeoutMs instead of hanging', async () => {
       const memory = await openMemory({
         backend: redisBackend({ url: server.url, keyPrefix: 'frozen:', commandTimeoutMs: 1000 }),

@@ -18,10 +18,18 @@ export class RedisLayout {
   /** The bucket of a conversation: FNV-1a of its UTF-8 bytes, so every process agrees. */
   bucketOf(id: string): number {
     let hash = 0x811c9dc5
-    for (const byte of Buffer.from(id, 'utf8')) {
-      hash ^= byte
-      hash = Math.imul(hash, 0x01000193) >>> 0
+    // An ASCII id (every numeric chat id) is its own UTF-8: hash it without encoding it.
+    for (let i = 0; i < id.length; i++) {
+      const unit = id.charCodeAt(i)
+      if (unit > 0x7f) return this.bucketOfBytes(Buffer.from(id, 'utf8'))
+      hash = Math.imul(hash ^ unit, 0x01000193) >>> 0
     }
+    return hash % this.buckets
+  }
+
+  private bucketOfBytes(bytes: Uint8Array): number {
+    let hash = 0x811c9dc5
+    for (const byte of bytes) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0
     return hash % this.buckets
   }
 

@@ -13,14 +13,16 @@ function script(body: string): RedisScript {
 /**
  * Appends a batch, one group per bucket. Each message carries the writer's sequence number; a
  * message at or below the number already recorded for this writer in this bucket was applied by
- * an earlier attempt whose reply was lost, and is skipped, so retries never duplicate. Within a
- * conversation the numbers ascend, so the skipped messages are a prefix, and the common case
- * (nothing to skip) pushes the JSON arguments as they are.
+ * an earlier attempt whose reply was lost, and is skipped, so retries never duplicate. Only
+ * messages sent before (by an attempt that failed) can have been applied: their sequence numbers
+ * are sent, and the writer's record is read only then. Within a conversation they come first and
+ * ascend, so the skipped messages are a prefix; the common case (a first attempt) pushes the JSON
+ * arguments as they are. A list is trimmed only once it outgrows maxMessages.
  *
  * KEYS, per group: index, stamps, writer, then one list per conversation.
- * ARGV: maxMessages, writer TTL ms, then per group: conversation count, and per conversation:
- * id, message count, score, timestamp, first sequence, last sequence, all sequences joined by
- * commas, then the messages as JSON.
+ * ARGV: maxMessages, writer TTL ms, then per group: conversation count, the group's highest
+ * sequence number, and per conversation: id, message count, score, timestamp, the sequence numbers
+ * of the messages sent before joined by commas ('' for none), then the messages as JSON.
  */
 export const APPEND = script(`
 local max = tonumber(ARGV[1])
@@ -31,36 +33,35 @@ local appended = 0
 while a <= #ARGV do
   local index, stamps, writer = KEYS[k], KEYS[k + 1], KEYS[k + 2]
   k = k + 3
-  local conversations = tonumber(ARGV[a])
-  a = a + 1
-  local seen = tonumber(redis.call('GET', writer) or '0')
-  local top = seen
+  local conversations, top = tonumber(ARGV[a]), tonumber(ARGV[a + 1])
+  a = a + 2
+  local seen = nil
   local scores, times = {}, {}
   for _ = 1, conversations do
     local list = KEYS[k]
     k = k + 1
-    local id, count, score, stamp = ARGV[a], tonumber(ARGV[a + 1]), ARGV[a + 2], ARGV[a + 3]
-    local first, last, seqs = tonumber(ARGV[a + 4]), tonumber(ARGV[a + 5]), ARGV[a + 6]
-    a = a + 7
+    local id, count, score, stamp, resent = ARGV[a], tonumber(ARGV[a + 1]), ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
+    a = a + 5
     local skip = 0
-    if first <= seen then
-      for seq in string.gmatch(seqs, '%d+') do
+    if resent ~= '' then
+      if seen == nil then seen = tonumber(redis.call('GET', writer) or '0') end
+      for seq in string.gmatch(resent, '%d+') do
         if tonumber(seq) > seen then break end
         skip = skip + 1
       end
     end
     if skip < count then
       local stop = a + count - 1
+      local length = 0
       for i = a + skip, stop, 1000 do
-        redis.call('RPUSH', list, unpack(ARGV, i, math.min(i + 999, stop)))
+        length = redis.call('RPUSH', list, unpack(ARGV, i, math.min(i + 999, stop)))
       end
-      redis.call('LTRIM', list, -max, -1)
+      if length > max then redis.call('LTRIM', list, -max, -1) end
       scores[#scores + 1] = score
       scores[#scores + 1] = id
       times[#times + 1] = id
       times[#times + 1] = stamp
       appended = appended + count - skip
-      if last > top then top = last end
     end
     a = a + count
   end
@@ -68,7 +69,7 @@ while a <= #ARGV do
     redis.call('ZADD', index, unpack(scores, i, math.min(i + 999, #scores)))
     redis.call('HSET', stamps, unpack(times, i, math.min(i + 999, #times)))
   end
-  if top > seen then redis.call('SET', writer, string.format('%d', top), 'PX', ttl) end
+  if seen == nil or top > seen then redis.call('SET', writer, string.format('%d', top), 'PX', ttl) end
 end
 return appended
 `)

@@ -188,6 +188,30 @@ function isReplyError(error: unknown): boolean {
   return error instanceof Error && error.name === 'ReplyError'
 }
 
+/** One bucket's part of an append: its keys and its arguments for the script. */
+interface AppendGroup {
+  readonly keys: string[]
+  readonly args: string[]
+  conversations: number
+  top: number
+  bytes: number
+}
+
+/** The arguments of one append call after the script: the number of keys, the keys, the rest. */
+function appendArguments(
+  call: { groups: readonly AppendGroup[]; keys: number },
+  maxMessages: number,
+): Array<string | number> {
+  const argv: Array<string | number> = ['', call.keys]
+  for (const group of call.groups) for (const key of group.keys) argv.push(key)
+  argv.push(maxMessages, WRITER_TTL_MS)
+  for (const group of call.groups) {
+    argv.push(group.conversations, group.top)
+    for (const arg of group.args) argv.push(arg)
+  }
+  return argv
+}
+
 function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_, reject) => {
@@ -207,9 +231,17 @@ class RedisBackend implements Backend {
   private nextSeq = 1
   // The same message objects come back when the store retries a failed batch: they keep their
   // sequence numbers, which is how the append script recognises what an earlier attempt applied.
-  private readonly seqs = new WeakMap<Message, number>()
+  // Only a failed write records them, so a write that succeeds at once keeps no map at all.
+  private resent: WeakMap<Message, number> | undefined
+  // Message, sequence number, message, ... of the write in flight.
+  private readonly sent: Array<Message | number> = []
   private bytesWritten = 0
   private lastError: unknown
+  private context: BackendContext | undefined
+  // After an outage the store would otherwise wait for its timer (flushIntervalMs) to retry.
+  private readonly onReady = () => {
+    if (this.state === 'open') this.context?.requestFlush?.()
+  }
 
   constructor(private readonly options: ResolvedOptions) {
     this.layout = new RedisLayout(options.keyPrefix, options.buckets ?? 16)
@@ -238,6 +270,8 @@ class RedisBackend implements Backend {
       this.owned = this.options.client === undefined
       await this.connect(this.client)
       await this.checkFormat(this.client)
+      this.context = context
+      this.client.on('ready', this.onReady)
     } catch (error) {
       this.state = 'closed'
       if (this.owned) this.client?.disconnect()
@@ -312,10 +346,8 @@ class RedisBackend implements Backend {
 
   async append(batch: readonly BatchEntry[]): Promise<AppendResult> {
     const client = this.assertOpen()
-    const groups = new Map<
-      number,
-      { keys: string[]; args: Array<string | number>; count: number; bytes: number }
-    >()
+    const resent = this.resent
+    const groups = new Map<number, AppendGroup>()
     let bytes = 0
     let messages = 0
     for (const entry of batch) {
@@ -329,71 +361,80 @@ class RedisBackend implements Backend {
             this.layout.writer(bucket, this.writerId),
           ],
           args: [],
-          count: 0,
+          conversations: 0,
+          top: 0,
           bytes: 0,
         }
         groups.set(bucket, group)
       }
-      const last = entry.messages[entry.messages.length - 1]
+      const list = entry.messages
+      const last = list[list.length - 1]
       const time = messageTime(last)
       group.keys.push(this.layout.messages(bucket, entry.id))
-      group.count++
-      const seqs: number[] = []
-      const values: string[] = []
-      for (const message of entry.messages) {
-        let seq = this.seqs.get(message)
-        if (seq === undefined) {
-          seq = this.nextSeq++
-          this.seqs.set(message, seq)
-        }
+      group.conversations++
+      const args = group.args
+      const at = args.length
+      args.push(
+        entry.id,
+        String(list.length),
+        Number.isNaN(time) ? '+inf' : String(time),
+        typeof last?.timestamp === 'string' ? last.timestamp : '',
+        '',
+      )
+      let again = ''
+      for (const message of list) {
+        let seq = resent?.get(message)
+        if (seq === undefined) seq = this.nextSeq++
+        else again = again === '' ? String(seq) : `${again},${seq}`
+        if (seq > group.top) group.top = seq
         const json = JSON.stringify(message)
         const size = Buffer.byteLength(json)
-        bytes += size
         group.bytes += size
-        seqs.push(seq)
-        values.push(json)
+        args.push(json)
+        // Kept until the write succeeds: a retry sends these same objects again.
+        this.sent.push(message, seq)
       }
-      messages += values.length
-      group.args.push(
-        entry.id,
-        values.length,
-        Number.isNaN(time) ? '+inf' : time,
-        typeof last?.timestamp === 'string' ? last.timestamp : '',
-        seqs[0] ?? 0,
-        seqs[seqs.length - 1] ?? 0,
-        seqs.join(','),
-      )
-      for (const value of values) group.args.push(value)
+      args[at + 4] = again
+      bytes += group.bytes
+      messages += list.length
     }
-    const head: Array<string | number> = [this.maxMessages, WRITER_TTL_MS]
     // Standalone, buckets share calls, so a usual flush is one script: atomic as a whole. A call
     // stays under CALL_BYTES (Redis drops a client whose query outgrows 1 GB by default); a
     // bucket is never split, so each bucket's part stays all-or-nothing, as retries require.
     // In a Cluster a script may touch one slot only: one call per bucket.
-    const calls: Array<{ keys: string[]; args: Array<string | number>; bytes: number }> = []
-    for (const g of groups.values()) {
+    const calls: Array<{ groups: AppendGroup[]; keys: number; bytes: number }> = []
+    for (const group of groups.values()) {
       const open = calls[calls.length - 1]
-      if (open !== undefined && !client.isCluster && open.bytes + g.bytes <= CALL_BYTES) {
-        open.keys = open.keys.concat(g.keys)
-        open.args = open.args.concat(g.count, g.args)
-        open.bytes += g.bytes
+      if (open !== undefined && !client.isCluster && open.bytes + group.bytes <= CALL_BYTES) {
+        open.groups.push(group)
+        open.keys += group.keys.length
+        open.bytes += group.bytes
       } else {
-        calls.push({ keys: g.keys, args: head.concat(g.count, g.args), bytes: g.bytes })
+        calls.push({ groups: [group], keys: group.keys.length, bytes: group.bytes })
       }
     }
     try {
-      const results = await Promise.allSettled(calls.map((c) => this.script(client, APPEND, c.keys, c.args)))
+      const results = await Promise.allSettled(
+        calls.map((call) => this.script(client, APPEND, appendArguments(call, this.maxMessages))),
+      )
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
       if (failed !== undefined) throw failed.reason
       if (this.options.waitReplicas > 0) await this.waitForReplicas(client as Redis)
     } catch (error) {
+      // Remember every message's sequence number: the store retries with the same objects.
+      const map = resent ?? new WeakMap<Message, number>()
+      for (let i = 0; i < this.sent.length; i += 2)
+        map.set(this.sent[i] as Message, this.sent[i + 1] as number)
+      this.resent = map
+      this.sent.length = 0
       throw this.failure(
         error,
         `cannot write ${messages} message${messages === 1 ? '' : 's'}`,
         'in batched mode the store keeps them and retries',
       )
     }
-    for (const entry of batch) for (const message of entry.messages) this.seqs.delete(message)
+    this.resent = undefined
+    this.sent.length = 0
     this.bytesWritten += bytes
     return { bytes }
   }
@@ -435,7 +476,7 @@ class RedisBackend implements Backend {
     const bucket = this.layout.bucketOf(id)
     try {
       const keys = [this.layout.index(bucket), this.layout.stamps(bucket), this.layout.messages(bucket, id)]
-      return (await this.script(client, CLEAR, keys, [id])) === 1
+      return (await this.script(client, CLEAR, ['', keys.length, ...keys, id])) === 1
     } catch (error) {
       throw this.failure(error, `cannot clear conversation ${show(id)}`, 'nothing was changed')
     }
@@ -503,7 +544,13 @@ class RedisBackend implements Backend {
               this.layout.stamps(bucket),
               ...ids.map((id) => this.layout.messages(bucket, id)),
             ]
-            const gone = (await this.script(client, PRUNE, keys, [cutoff, ...ids])) as string[]
+            const gone = (await this.script(client, PRUNE, [
+              '',
+              keys.length,
+              ...keys,
+              cutoff,
+              ...ids,
+            ])) as string[]
             removed.push(...gone)
           }
         }),
@@ -534,23 +581,26 @@ class RedisBackend implements Backend {
   async close(): Promise<void> {
     if (this.state === 'closed') return
     this.state = 'closed'
+    this.client?.off('ready', this.onReady)
     // Every command of the store has settled by now (it calls the backend serially), so there is
     // nothing left to send: drop the connection and its reconnection timer at once.
     if (this.owned) this.client?.disconnect()
   }
 
+  // `argv` is a free slot for the script, the number of keys, the keys, then the arguments.
   private async script(
     client: RedisClient,
     script: RedisScript,
-    keys: readonly string[],
-    args: ReadonlyArray<string | number>,
+    argv: Array<string | number>,
   ): Promise<unknown> {
+    argv[0] = script.sha
     try {
-      return await client.call('EVALSHA', [script.sha, keys.length, ...keys, ...args])
+      return await client.call('EVALSHA', argv)
     } catch (error) {
       // The script cache is empty after a restart or SCRIPT FLUSH: send the body once.
       if (!isNoScript(error)) throw error
-      return client.call('EVAL', [script.body, keys.length, ...keys, ...args])
+      argv[0] = script.body
+      return client.call('EVAL', argv)
     }
   }
 
