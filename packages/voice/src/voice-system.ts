@@ -198,8 +198,9 @@ export class VoiceSystem {
   }
 
   /**
-   * Starts a worker thread and loads the engine on it now, so that the first reply does not pay for
-   * it. Resolves with the engine's load time on that thread (undefined if it was already loaded).
+   * Starts a worker thread, loads the engine on it and runs it on a short text until its compiled
+   * code has settled (a few runs), so that the first reply does not pay for it. Resolves with the
+   * engine's load time on that thread (undefined if it was already loaded).
    */
   async warmup(
     options: Pick<SynthesizeOptions, 'signal' | 'timeoutMs'> = {},
