@@ -100,6 +100,38 @@ describe('@taurobot/memory subpaths and bin from packed tarball', () => {
     expect(out.trim()).toBe('user: Ciao!')
   })
 
+  it.each([
+    [
+      'ESM',
+      ['--input-type=module', '-e'],
+      "const { fileBackend, openMemory } = await import('@taurobot/memory'); const { existsSync } = await import('node:fs');",
+    ],
+    [
+      'CommonJS',
+      ['-e'],
+      "const { fileBackend, openMemory } = require('@taurobot/memory'); const { existsSync } = require('node:fs');",
+    ],
+  ])('finds the compaction worker next to the %s build', (_, flags, load) => {
+    const file = join(scratch, `worker-${flags.length}`, 'conversations.json')
+    // The compaction is handed to the worker, then this thread never yields: only another thread
+    // can write the snapshot.
+    const out = node([
+      ...flags,
+      `${load}
+       (async () => {
+         const memory = await openMemory({ backend: fileBackend({ path: ${JSON.stringify(file)}, compactionMinBytes: 0 }), saveEvery: 1 })
+         await memory.add(42, { role: 'user', content: 'Ciao!' })
+         await memory.flush()
+         await new Promise((resolve) => setImmediate(resolve))
+         const until = Date.now() + 5000
+         while (!existsSync(${JSON.stringify(file)}) && Date.now() < until) {}
+         console.log(existsSync(${JSON.stringify(file)}) ? 'worker' : 'main thread')
+         await memory.close()
+       })()`,
+    ])
+    expect(out.trim()).toBe('worker')
+  })
+
   it('installs the taurobot-memory command', () => {
     const bin = join(scratch, 'node_modules', '.bin', 'taurobot-memory')
     const out = execFileSync(bin, ['--help'], { cwd: scratch, encoding: 'utf8' })

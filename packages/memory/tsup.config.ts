@@ -1,7 +1,9 @@
 import { defineConfig } from 'tsup'
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/redis.ts', 'src/cli.ts'],
+  // The compaction worker is its own entry: the file backend finds it next to itself through
+  // import.meta.url.
+  entry: ['src/index.ts', 'src/redis.ts', 'src/cli.ts', 'src/compact-worker.ts'],
   format: ['esm', 'cjs'],
   dts: { entry: ['src/index.ts', 'src/redis.ts'] },
   clean: true,
@@ -10,4 +12,6 @@ export default defineConfig({
   splitting: true,
   target: 'node20',
   platform: 'node',
+  // Gives the CJS build an import.meta.url, so both builds locate the worker the same way.
+  shims: true,
 })

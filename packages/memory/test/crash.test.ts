@@ -135,7 +135,9 @@ async function lane(
     // One kill in ten lands during start-up (open, replay, recovery); the rest while appending.
     if (Math.random() >= 0.1) {
       await child.ready
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 30))
+      // Every other child lives longer: background compactions run on a worker thread that starts
+      // at the first one, so kills must also reach past its start-up.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * (run % 2 === 0 ? 30 : 150)))
     }
     child.process.kill('SIGKILL')
     await child.exited

@@ -53,70 +53,79 @@ const noTrace = traceUnavailable()
 describe.skipIf(noTrace !== undefined)(
   `durability chain, from a system-call trace${noTrace ? ` (skipped: ${noTrace})` : ''}`,
   () => {
-    it('journal: fdatasync per append; snapshot and .bak: temp write, fsync(temp), rename, fsync(directory)', async () => {
-      const { dir, cleanup } = await tempDir()
-      cleanups.push(cleanup)
-      const path = join(dir, 'c.json')
-      const first = await openMemory({ path, flushOnExit: false })
-      await first.add(1, { role: 'user', content: 'first' })
-      await first.close()
-      const trace = join(dir, 'trace.txt')
-      execFileSync('strace', [
-        '-f',
-        '-qq',
-        '-y',
-        '-o',
-        trace,
-        '-e',
-        'trace=openat,write,pwrite64,fsync,fdatasync,rename,renameat,renameat2',
-        process.execPath,
-        join(here, 'fixtures', 'durability-chain.mjs'),
-        path,
-      ])
-      // Keep each call's first line (strace splits calls interrupted by other threads).
-      const calls = (await readFile(trace, 'utf8'))
-        .split('\n')
-        .filter((line) => !line.includes('resumed>'))
-        .map((line) => line.replace(/^\d+\s+/, ''))
-      const find = (predicate: (line: string) => boolean, from = 0): number => {
-        const index = calls.findIndex((line, i) => i >= from && predicate(line))
-        expect(index, `trace has no matching call after line ${from}`).toBeGreaterThanOrEqual(0)
-        return index
-      }
-      const isSync = (line: string, file: string) =>
-        /^f(data)?sync\(\d+</.test(line) && line.includes(`<${file}>`)
-      const isRename = (line: string, from: RegExp, to: string) =>
-        /^rename/.test(line) && from.test(line) && line.includes(`"${to}"`)
+    it.each([
+      ['close()', 'close'],
+      ['a background compaction on the worker thread', 'worker'],
+    ])(
+      'journal: fdatasync per append; snapshot (%s) and .bak: temp write, fsync(temp), rename, fsync(directory)',
+      async (_, mode) => {
+        const { dir, cleanup } = await tempDir()
+        cleanups.push(cleanup)
+        const path = join(dir, 'c.json')
+        const first = await openMemory({ path, flushOnExit: false })
+        await first.add(1, { role: 'user', content: 'first' })
+        await first.close()
+        const trace = join(dir, 'trace.txt')
+        execFileSync('strace', [
+          '-f',
+          '-qq',
+          '-y',
+          '-o',
+          trace,
+          '-e',
+          'trace=openat,write,pwrite64,fsync,fdatasync,rename,renameat,renameat2',
+          process.execPath,
+          join(here, 'fixtures', 'durability-chain.mjs'),
+          path,
+          mode,
+        ])
+        // Keep each call's first line (strace splits calls interrupted by other threads).
+        const calls = (await readFile(trace, 'utf8'))
+          .split('\n')
+          .filter((line) => !line.includes('resumed>'))
+          .map((line) => line.replace(/^\d+\s+/, ''))
+        const find = (predicate: (line: string) => boolean, from = 0): number => {
+          const index = calls.findIndex((line, i) => i >= from && predicate(line))
+          expect(index, `trace has no matching call after line ${from}`).toBeGreaterThanOrEqual(0)
+          return index
+        }
+        const isSync = (line: string, file: string) =>
+          /^f(data)?sync\(\d+</.test(line) && line.includes(`<${file}>`)
+        const isRename = (line: string, from: RegExp, to: string) =>
+          /^rename/.test(line) && from.test(line) && line.includes(`"${to}"`)
 
-      // The .bak: write-file-atomic temp "<path>.bak.<n>", fsync, rename, then our directory fsync.
-      const bakRename = find((line) => isRename(line, /c\.json\.bak\.\d+"/, `${path}.bak`))
-      const bakTemp = /"([^"]*c\.json\.bak\.\d+)"/.exec(calls[bakRename] ?? '')?.[1] as string
-      const bakWrite = find((line) => /^p?write(64)?\(/.test(line) && line.includes(`<${bakTemp}>`))
-      const bakSync = find((line) => isSync(line, bakTemp), bakWrite)
-      expect(bakSync).toBeLessThan(bakRename)
-      find((line) => isSync(line, dir), bakRename)
+        // The .bak: write-file-atomic temp "<path>.bak.<n>", fsync, rename, then our directory fsync.
+        const bakRename = find((line) => isRename(line, /c\.json\.bak\.\d+"/, `${path}.bak`))
+        const bakTemp = /"([^"]*c\.json\.bak\.\d+)"/.exec(calls[bakRename] ?? '')?.[1] as string
+        const bakWrite = find((line) => /^p?write(64)?\(/.test(line) && line.includes(`<${bakTemp}>`))
+        const bakSync = find((line) => isSync(line, bakTemp), bakWrite)
+        expect(bakSync).toBeLessThan(bakRename)
+        find((line) => isSync(line, dir), bakRename)
 
-      // The journal append that follows: one write and one fdatasync.
-      const journalWrite = find(
-        (line) => /^p?write(64)?\(/.test(line) && line.includes(`<${path}.journal>`),
-        bakRename,
-      )
-      find((line) => /^fdatasync\(/.test(line) && line.includes(`<${path}.journal>`), journalWrite)
+        // The journal append that follows: one write and one fdatasync.
+        const journalWrite = find(
+          (line) => /^p?write(64)?\(/.test(line) && line.includes(`<${path}.journal>`),
+          bakRename,
+        )
+        find((line) => /^fdatasync\(/.test(line) && line.includes(`<${path}.journal>`), journalWrite)
 
-      // The snapshot at close: temp "<path>.tmp-...", write, fdatasync, rename over path, directory fsync.
-      const snapshotRename = find((line) => isRename(line, /c\.json\.tmp-[^"]+"/, path), journalWrite)
-      const snapshotTemp = /"([^"]*c\.json\.tmp-[^"]+)"/.exec(calls[snapshotRename] ?? '')?.[1] as string
-      const snapshotWrite = find((line) => /^p?write(64)?\(/.test(line) && line.includes(`<${snapshotTemp}>`))
-      const snapshotSync = find((line) => isSync(line, snapshotTemp), snapshotWrite)
-      expect(snapshotSync).toBeLessThan(snapshotRename)
-      find((line) => isSync(line, dir), snapshotRename)
+        // The snapshot at close: temp "<path>.tmp-...", write, fdatasync, rename over path, directory fsync.
+        const snapshotRename = find((line) => isRename(line, /c\.json\.tmp-[^"]+"/, path), journalWrite)
+        const snapshotTemp = /"([^"]*c\.json\.tmp-[^"]+)"/.exec(calls[snapshotRename] ?? '')?.[1] as string
+        const snapshotWrite = find(
+          (line) => /^p?write(64)?\(/.test(line) && line.includes(`<${snapshotTemp}>`),
+        )
+        const snapshotSync = find((line) => isSync(line, snapshotTemp), snapshotWrite)
+        expect(snapshotSync).toBeLessThan(snapshotRename)
+        find((line) => isSync(line, dir), snapshotRename)
 
-      // Then the journal restarts through the same chain.
-      const journalRename = find(
-        (line) => isRename(line, /c\.json\.journal\.tmp-[^"]+"/, `${path}.journal`),
-        snapshotRename,
-      )
-      find((line) => isSync(line, dir), journalRename)
-    })
+        // Then the journal restarts through the same chain.
+        const journalRename = find(
+          (line) => isRename(line, /c\.json\.journal\.tmp-[^"]+"/, `${path}.journal`),
+          snapshotRename,
+        )
+        find((line) => isSync(line, dir), journalRename)
+      },
+    )
   },
 )

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import { appendFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Memory, MemoryOptions, RecoveredInfo } from '../src/index.js'
 import { fileBackend, isMemoryError, openMemory } from '../src/index.js'
@@ -288,6 +289,9 @@ describe('file backend', () => {
     expect(() => fileBackend({ path: 'x', compactionRatio: 0 })).toThrow(RangeError)
     expect(() => fileBackend({ path: 'x', compactionMinBytes: -1 })).toThrow(/compactionMinBytes .*got -1/)
     expect(() => fileBackend({ path: 'x', other: 1 } as never)).toThrow(/unknown option "other"/)
+    expect(() => fileBackend({ path: 'x', compactionWorker: 'yes' } as never)).toThrow(
+      /compactionWorker must be a boolean, got "yes"/,
+    )
   })
 
   it('clear and prune are journaled and survive a crash', async () => {
@@ -306,6 +310,95 @@ describe('file backend', () => {
     for await (const summary of again.conversations()) ids.push(summary.id)
     expect(ids).toEqual(['kept'])
   })
+})
+
+describe('file backend, built package: compaction on a worker thread', () => {
+  const built = fileURLToPath(new URL('../dist/index.js', import.meta.url))
+  async function load(): Promise<typeof import('../src/index.js')> {
+    expect(existsSync(built), 'build the package first (pnpm --filter @taurobot/memory build)').toBe(true)
+    return (await import(pathToFileURL(built).href)) as typeof import('../src/index.js')
+  }
+
+  it('writes the snapshot while the main thread is blocked', async () => {
+    const lib = await load()
+    const path = join(await fresh(), 'c.json')
+    const warnings: string[] = []
+    const memory = await lib.openMemory({
+      backend: lib.fileBackend({ path, compactionMinBytes: 0, compactionRatio: 0.5 }),
+      saveEvery: 1,
+      flushOnExit: false,
+      onWarning: (message) => warnings.push(message),
+    })
+    stores.push(memory)
+    await memory.add('a', { role: 'user', content: 'Ciao!' })
+    await memory.flush()
+    // The first write outgrows the empty snapshot: the compaction is handed to the worker. This
+    // thread now never yields, so only another thread can create the snapshot file.
+    await new Promise((resolve) => setImmediate(resolve))
+    const until = Date.now() + 5_000
+    while (!existsSync(path) && Date.now() < until) {}
+    expect(existsSync(path)).toBe(true)
+    expect(warnings).toEqual([])
+  })
+
+  it('rebuilds from the files exactly what the store holds: trimmed, cleared, pruned, extra fields', async () => {
+    const lib = await load()
+    const path = join(await fresh(), 'c.json')
+    await writeFile(
+      path,
+      JSON.stringify({
+        conversations: { '7': [{ role: 'user', content: 'vecchio', timestamp: '2020-01-01T00:00:00' }] },
+        last_updated: '2020-01-01T00:00:00',
+        owner: 'bot',
+      }),
+    )
+    const warnings: string[] = []
+    const memory = await lib.openMemory({
+      backend: lib.fileBackend({ path, compactionMinBytes: 2048, compactionRatio: 0.5 }),
+      saveEvery: 10,
+      maxMessages: 7,
+      flushOnExit: false,
+      onWarning: (message) => warnings.push(message),
+    })
+    stores.push(memory)
+    const compactions = async () => (await memory.stats()).compactions ?? 0
+    let done = 0
+    for (let round = 0; round < 4; round++) {
+      for (let i = round * 100; i < (round + 1) * 100; i++) {
+        await memory.add(`u${i % 5}`, { role: i % 2 === 0 ? 'user' : 'assistant', content: `è il ${i}` })
+        if (i === 200) {
+          await memory.clear('u3')
+          expect(await memory.prune({ olderThanDays: 30 })).toBe(1)
+        }
+      }
+      await memory.flush()
+      // Each round outgrows the threshold: wait for its compaction (the first one starts the thread).
+      for (let tries = 0; (await compactions()) === done && tries < 1000; tries++) {
+        await new Promise((resolve) => setTimeout(resolve, 10))
+      }
+      expect(await compactions()).toBeGreaterThan(done)
+      done = await compactions()
+    }
+    const expected = new Map<string, string[]>()
+    for await (const { id } of memory.conversations()) {
+      expected.set(
+        id,
+        (await memory.history(id)).map((m) => m.content),
+      )
+    }
+    expect([...expected.keys()].sort()).toEqual(['u0', 'u1', 'u2', 'u3', 'u4'])
+    expect(expected.get('u3')).toHaveLength(7)
+    // No final compaction: what is read back is the worker's snapshot plus the journal's tail.
+    await memory.destroy()
+    const snapshot = JSON.parse(await readFile(path, 'utf8')) as { owner?: string; conversations: object }
+    expect(snapshot.owner).toBe('bot')
+    expect(Object.keys(snapshot.conversations)).not.toContain('7')
+    const again = await open({ path, maxMessages: 7 })
+    for (const [id, contents] of expected) {
+      expect((await again.history(id)).map((m) => m.content)).toEqual(contents)
+    }
+    expect(warnings).toEqual([])
+  }, 30_000)
 })
 
 describe('cleanup helper', () => {

@@ -12,16 +12,12 @@ import type {
 import { MemoryError } from '../errors.js'
 import { ioError, syncDirectory } from '../fs-utils.js'
 import { type Message, messageTime, show } from '../message.js'
+import { applyRecord, CHUNK_CHARS, CompactionMismatchError } from './compaction.js'
 import { Journal, JournalCorruptError, type JournalRecord, parseJournal } from './journal.js'
-import {
-  formatMessage,
-  parseSnapshot,
-  type SnapshotData,
-  SnapshotFormatError,
-  snapshotChunks,
-} from './legacy-format.js'
+import { parseSnapshot, type SnapshotData, SnapshotFormatError, snapshotChunks } from './legacy-format.js'
 import { FileLock } from './lock.js'
 import { readIfExists, removeLeftovers, writeAtomicBuffer, writeAtomicChunks } from './snapshot.js'
+import { findCompactionWorker, WorkerCompactor, WorkerUnavailableError } from './worker-compactor.js'
 
 /** Options of {@link fileBackend}. */
 export interface FileBackendOptions {
@@ -38,11 +34,17 @@ export interface FileBackendOptions {
    * @default 1048576
    */
   compactionMinBytes?: number
+  /**
+   * Rewrite the snapshot in the background on a worker thread, which rebuilds it from the files,
+   * so the main thread neither formats nor writes it. When the worker's module cannot be found
+   * (some bundlers) or this is `false`, the main thread writes it, paced in small slices.
+   * Compaction at open and `close()` always runs on the main thread.
+   * @default true
+   */
+  compactionWorker?: boolean
 }
 
-const OPTION_NAMES = new Set(['path', 'compactionRatio', 'compactionMinBytes'])
-// Small pieces of already formatted text: a paced compaction fits several in one slice of its turn.
-const CHUNK_CHARS = 4 * 1024
+const OPTION_NAMES = new Set(['path', 'compactionRatio', 'compactionMinBytes', 'compactionWorker'])
 
 /**
  * Creates the file backend: a snapshot in the Python bot's JSON format at `path`, an append-only
@@ -72,7 +74,11 @@ export function fileBackend(options: FileBackendOptions): Backend {
   if (typeof minBytes !== 'number' || !Number.isInteger(minBytes) || minBytes < 0) {
     throw new RangeError(`compactionMinBytes must be a non-negative integer, got ${show(minBytes)}`)
   }
-  return new FileBackend(resolve(options.path), ratio, minBytes)
+  const useWorker = options.compactionWorker ?? true
+  if (typeof useWorker !== 'boolean') {
+    throw new TypeError(`compactionWorker must be a boolean, got ${show(useWorker)}`)
+  }
+  return new FileBackend(resolve(options.path), ratio, minBytes, useWorker)
 }
 
 class FileBackend implements Backend {
@@ -81,9 +87,6 @@ class FileBackend implements Backend {
   private readonly lock: FileLock
   private readonly bakPath: string
   private conversationsById = new Map<string, Message[]>()
-  // Each message's snapshot text, formatted once when it arrives: a compaction then only joins
-  // strings, instead of formatting 50,000 messages on the main thread every time.
-  private textsById = new Map<string, string[]>()
   private extras: Array<[string, unknown]> = []
   private messageCount = 0
   private seq = 0
@@ -95,8 +98,9 @@ class FileBackend implements Backend {
   private maxMessages = Number.POSITIVE_INFINITY
   private context: BackendContext | undefined
   private state: 'new' | 'opening' | 'open' | 'closed' = 'new'
-  // Text lists captured by a running compaction: changed copy-on-write so the snapshot stays consistent.
-  private frozen = new WeakSet<string[]>()
+  // Lists captured by a compaction on this thread: changed copy-on-write so the snapshot stays consistent.
+  private frozen = new WeakSet<Message[]>()
+  private compactor: WorkerCompactor | undefined
   private compacting: Promise<void> | undefined
   private compactionFailedAt = -1
   private journalLane: Promise<unknown> = Promise.resolve()
@@ -105,10 +109,13 @@ class FileBackend implements Backend {
     private readonly path: string,
     private readonly ratio: number,
     private readonly minBytes: number,
+    useWorker: boolean,
   ) {
     this.journal = new Journal(`${path}.journal`)
     this.lock = new FileLock(`${path}.lock`)
     this.bakPath = `${path}.bak`
+    const workerUrl = useWorker ? findCompactionWorker() : undefined
+    if (workerUrl !== undefined) this.compactor = new WorkerCompactor(workerUrl)
   }
 
   async open(context: BackendContext): Promise<void> {
@@ -224,6 +231,7 @@ class FileBackend implements Backend {
         ),
       )
     }
+    await this.compactor?.terminate()
     await this.journal.close().catch(() => undefined)
     await this.lock.release()
   }
@@ -231,6 +239,7 @@ class FileBackend implements Backend {
   async destroy(): Promise<void> {
     this.state = 'closed'
     await this.compacting
+    await this.compactor?.terminate()
     await this.journal.close().catch(() => undefined)
     await this.lock.release()
   }
@@ -286,41 +295,7 @@ class FileBackend implements Backend {
   }
 
   private apply(record: JournalRecord): void {
-    if (record.a !== undefined) {
-      for (const [id, messages] of record.a) {
-        let list = this.conversationsById.get(id)
-        let texts = this.textsById.get(id)
-        if (list === undefined || texts === undefined) {
-          list = []
-          texts = []
-          this.conversationsById.set(id, list)
-          this.textsById.set(id, texts)
-        } else if (this.frozen.has(texts)) {
-          texts = texts.slice()
-          this.textsById.set(id, texts)
-        }
-        for (const message of messages) {
-          list.push(message)
-          texts.push(formatMessage(message))
-        }
-        this.messageCount += messages.length
-        const excess = list.length - this.maxMessages
-        if (excess > 0) {
-          list.splice(0, excess)
-          texts.splice(0, excess)
-          this.messageCount -= excess
-        }
-      }
-    }
-    if (record.c !== undefined) {
-      for (const id of record.c) {
-        const list = this.conversationsById.get(id)
-        if (list === undefined) continue
-        this.messageCount -= list.length
-        this.conversationsById.delete(id)
-        this.textsById.delete(id)
-      }
-    }
+    this.messageCount += applyRecord(this.conversationsById, record, this.maxMessages, this.frozen)
   }
 
   private maybeCompact(): void {
@@ -347,27 +322,17 @@ class FileBackend implements Backend {
   }
 
   /**
-   * Writes the snapshot (streamed, atomic) with the sequence number it contains, then restarts the
-   * journal with only the records appended meanwhile. A crash between the two leaves a journal
-   * whose older records replay skips by sequence number.
+   * Writes the snapshot (atomic) with the sequence number it contains, then restarts the journal
+   * with only the records appended meanwhile. A crash between the two leaves a journal whose older
+   * records replay skips by sequence number. In the background the worker thread writes it if it
+   * can, else this thread, paced.
    */
-  private async compact(paced = false): Promise<void> {
+  private async compact(background = false): Promise<void> {
     await this.backupOnce()
     const seq = this.seq
     const offset = this.journal.size
-    const view = new Map(this.textsById)
-    for (const texts of view.values()) this.frozen.add(texts)
-    let bytes: number
-    try {
-      bytes = await writeAtomicChunks(this.path, snapshotChunks(view, this.extras, seq, CHUNK_CHARS), {
-        // close() and destroy() wait for a running compaction: from then on it goes at full speed.
-        paced: paced ? () => this.state === 'open' : false,
-      })
-    } catch (error) {
-      throw ioError('write snapshot', this.path, error)
-    } finally {
-      this.frozen = new WeakSet()
-    }
+    let bytes = background ? await this.compactOnWorker(seq, offset) : undefined
+    if (bytes === undefined) bytes = await this.compactHere(seq, background)
     this.snapshotExists = true
     this.snapshotBytes = bytes
     this.bytesWritten += bytes
@@ -381,6 +346,55 @@ class FileBackend implements Backend {
         throw ioError('restart journal', this.journal.path, error)
       }
     })
+  }
+
+  /** Streams the snapshot from memory; the lists it reads are frozen until it is written. */
+  private async compactHere(seq: number, paced: boolean): Promise<number> {
+    const view = new Map(this.conversationsById)
+    for (const list of view.values()) this.frozen.add(list)
+    try {
+      return await writeAtomicChunks(this.path, snapshotChunks(view, this.extras, seq, CHUNK_CHARS), {
+        // close() and destroy() wait for a running compaction: from then on it goes at full speed.
+        paced: paced ? () => this.state === 'open' : false,
+      })
+    } catch (error) {
+      throw ioError('write snapshot', this.path, error)
+    } finally {
+      this.frozen = new WeakSet()
+    }
+  }
+
+  /**
+   * Has the worker rebuild the snapshot from the files as of record `seq` (the journal's first
+   * `offset` bytes). `undefined` when the worker cannot do it and this thread must.
+   */
+  private async compactOnWorker(seq: number, offset: number): Promise<number | undefined> {
+    const compactor = this.compactor
+    if (compactor === undefined) return undefined
+    try {
+      return await compactor.run({
+        path: this.path,
+        journalPath: this.journal.path,
+        journalBytes: offset,
+        seq,
+        maxMessages: this.maxMessages,
+      })
+    } catch (error) {
+      if (error instanceof WorkerUnavailableError) {
+        this.compactor = undefined
+        this.context?.warn(
+          `[@taurobot/memory] the compaction worker thread is unavailable (${error.message}); snapshots of ${JSON.stringify(this.path)} are now written on the main thread.`,
+        )
+        return undefined
+      }
+      if (error instanceof CompactionMismatchError) {
+        this.context?.warn(
+          `[@taurobot/memory] the compaction worker could not rebuild ${JSON.stringify(this.path)} from the files (${error.message}); this snapshot is written on the main thread.`,
+        )
+        return undefined
+      }
+      throw ioError('write snapshot', this.path, error)
+    }
   }
 
   /** Loads snapshot then journal; returns what was recovered, if the snapshot was damaged. */
@@ -410,12 +424,10 @@ class FileBackend implements Backend {
     this.conversationsById = data.conversations
     this.extras = data.extras
     this.seq = data.seq
-    this.textsById = new Map()
-    for (const [id, list] of this.conversationsById) {
+    for (const list of this.conversationsById.values()) {
       const excess = list.length - this.maxMessages
       if (excess > 0) list.splice(0, excess)
       this.messageCount += list.length
-      this.textsById.set(id, list.map(formatMessage))
     }
 
     let journalData: Buffer | undefined

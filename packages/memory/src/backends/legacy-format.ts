@@ -83,10 +83,10 @@ export function formatMessage(message: Message): string {
 /**
  * Yields the snapshot text in pieces of about `chunkBytes` characters, in the Python bot's layout
  * (`json.dump(data, f, indent=2, ensure_ascii=False)`), so no single step stringifies the store.
- * `conversations` holds each message already formatted by {@link formatMessage}.
+ * Messages are formatted as the pieces are produced: the text of the whole store never exists at once.
  */
 export function* snapshotChunks(
-  conversations: ReadonlyMap<string, readonly string[]>,
+  conversations: ReadonlyMap<string, readonly Message[]>,
   extras: ReadonlyArray<readonly [string, unknown]>,
   seq: number,
   chunkBytes: number,
@@ -101,7 +101,7 @@ export function* snapshotChunks(
       continue
     }
     for (let i = 0; i < list.length; i++) {
-      chunk += `${i === 0 ? '' : ','}\n      ${list[i]}`
+      chunk += `${i === 0 ? '' : ','}\n      ${formatMessage(list[i] as Message)}`
       if (chunk.length >= chunkBytes) {
         yield chunk
         chunk = ''

@@ -1,0 +1,112 @@
+import { open } from 'node:fs/promises'
+import type { Message } from '../message.js'
+import { type JournalRecord, parseJournal } from './journal.js'
+import { parseSnapshot, snapshotChunks } from './legacy-format.js'
+import { readIfExists, type WriteChunksOptions, writeAtomicChunks } from './snapshot.js'
+
+// Small pieces of text: a paced compaction fits several in one slice of its turn.
+export const CHUNK_CHARS = 4 * 1024
+
+/**
+ * Applies one journal record to `conversations`, trimming each to `maxMessages`. A list in
+ * `frozen` is being written by a compaction: it is replaced by a copy instead of being changed.
+ * Returns the change in the number of messages.
+ */
+export function applyRecord(
+  conversations: Map<string, Message[]>,
+  record: JournalRecord,
+  maxMessages: number,
+  frozen?: WeakSet<Message[]>,
+): number {
+  let delta = 0
+  if (record.a !== undefined) {
+    for (const [id, messages] of record.a) {
+      let list = conversations.get(id)
+      if (list === undefined) {
+        list = []
+        conversations.set(id, list)
+      } else if (frozen?.has(list) === true) {
+        list = list.slice()
+        conversations.set(id, list)
+      }
+      for (const message of messages) list.push(message)
+      delta += messages.length
+      const excess = list.length - maxMessages
+      if (excess > 0) {
+        list.splice(0, excess)
+        delta -= excess
+      }
+    }
+  }
+  if (record.c !== undefined) {
+    for (const id of record.c) {
+      const list = conversations.get(id)
+      if (list === undefined) continue
+      delta -= list.length
+      conversations.delete(id)
+    }
+  }
+  return delta
+}
+
+/** What a compaction from disk must reproduce: the store as of journal record `seq`. */
+export interface CompactionJob {
+  /** The snapshot to rewrite. */
+  path: string
+  journalPath: string
+  /** Length of the journal prefix that holds every record up to `seq`. */
+  journalBytes: number
+  seq: number
+  maxMessages: number
+}
+
+/** The files did not hold the state the job describes; nothing was written. */
+export class CompactionMismatchError extends Error {}
+
+/**
+ * Rebuilds the store as of `job.seq` from the snapshot and the journal prefix on disk, the same way
+ * opening the store does, and writes it as the new snapshot (atomically). Runs on a worker thread,
+ * so the main thread neither formats nor holds the text. Resolves with the bytes written.
+ */
+export async function compactFromDisk(job: CompactionJob, options: WriteChunksOptions = {}): Promise<number> {
+  const text = await readIfExists(job.path)
+  const data =
+    text === undefined
+      ? { conversations: new Map<string, Message[]>(), extras: [], seq: 0 }
+      : parseSnapshot(text.toString('utf8'))
+  const conversations = data.conversations
+  for (const list of conversations.values()) {
+    const excess = list.length - job.maxMessages
+    if (excess > 0) list.splice(0, excess)
+  }
+  const journal = await readPrefix(job.journalPath, job.journalBytes)
+  const { records, tornBytes } = parseJournal(journal)
+  if (tornBytes > 0) throw new CompactionMismatchError(`the journal prefix ends in ${tornBytes} torn bytes`)
+  let seq = data.seq
+  for (const record of records) {
+    if (record.s <= seq) continue
+    applyRecord(conversations, record, job.maxMessages)
+    seq = record.s
+  }
+  if (seq !== job.seq) {
+    throw new CompactionMismatchError(`the files hold the store up to record ${seq}, not ${job.seq}`)
+  }
+  return writeAtomicChunks(job.path, snapshotChunks(conversations, data.extras, seq, CHUNK_CHARS), options)
+}
+
+async function readPrefix(path: string, length: number): Promise<Buffer> {
+  const buffer = Buffer.alloc(length)
+  if (length === 0) return buffer
+  const handle = await open(path, 'r')
+  try {
+    let read = 0
+    while (read < length) {
+      const { bytesRead } = await handle.read(buffer, read, length - read, read)
+      if (bytesRead === 0) throw new CompactionMismatchError(`the journal is shorter than ${length} bytes`)
+      read += bytesRead
+    }
+  } finally {
+    await handle.close()
+  }
+  return buffer
+}

@@ -1,0 +1,94 @@
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { Worker } from 'node:worker_threads'
+import type { CompactionReply } from '../compact-worker.js'
+import { type CompactionJob, CompactionMismatchError } from './compaction.js'
+
+/** The worker thread could not be started, or stopped while it had a job. */
+export class WorkerUnavailableError extends Error {}
+
+/**
+ * Finds the compaction worker's module next to this one. Bundled into an app, the file is usually
+ * not there (and a CommonJS bundle has no import.meta.url): the backend then compacts on the main
+ * thread, paced, as before.
+ */
+export function findCompactionWorker(): URL | undefined {
+  let here: string | undefined
+  try {
+    here = typeof import.meta.url === 'string' && import.meta.url !== '' ? import.meta.url : undefined
+  } catch {
+    here = undefined
+  }
+  if (here === undefined || !here.startsWith('file:')) return undefined
+  const url = new URL('./compact-worker.js', here)
+  return existsSync(fileURLToPath(url)) ? url : undefined
+}
+
+interface Waiter {
+  resolve(bytes: number): void
+  reject(error: unknown): void
+}
+
+/** One worker thread per file backend, started at its first compaction, never keeping the process alive. */
+export class WorkerCompactor {
+  private worker: Worker | undefined
+  private nextId = 1
+  private readonly waiting = new Map<number, Waiter>()
+
+  constructor(private readonly url: URL) {}
+
+  /** Rewrites the snapshot as `job` describes, on the worker; resolves with the bytes written. */
+  run(job: CompactionJob): Promise<number> {
+    let worker: Worker
+    try {
+      worker = this.worker ?? this.start()
+    } catch (error) {
+      return Promise.reject(new WorkerUnavailableError((error as Error).message, { cause: error }))
+    }
+    return new Promise<number>((resolve, reject) => {
+      const id = this.nextId++
+      this.waiting.set(id, { resolve, reject })
+      worker.postMessage({ id, job })
+    })
+  }
+
+  async terminate(): Promise<void> {
+    const worker = this.worker
+    this.worker = undefined
+    await worker?.terminate()
+  }
+
+  private start(): Worker {
+    // The worker runs plain built JavaScript: the parent's flags (--input-type, loaders, inspector)
+    // are not meant for it and some make it fail to start.
+    const worker = new Worker(this.url, { execArgv: [] })
+    // A compaction cut short by exit loses nothing: the journal still holds every record.
+    worker.unref()
+    worker.on('message', (reply: CompactionReply) => {
+      const waiter = this.waiting.get(reply.id)
+      if (waiter === undefined) return
+      this.waiting.delete(reply.id)
+      if ('bytes' in reply) {
+        waiter.resolve(reply.bytes)
+        return
+      }
+      const error = reply.error.mismatch
+        ? new CompactionMismatchError(reply.error.message)
+        : Object.assign(
+            new Error(reply.error.message),
+            reply.error.code === undefined ? {} : { code: reply.error.code },
+          )
+      waiter.reject(error)
+    })
+    worker.on('error', (error) => this.lost(worker, error.message))
+    worker.on('exit', (code) => this.lost(worker, `the worker thread exited with code ${code}`))
+    this.worker = worker
+    return worker
+  }
+
+  private lost(worker: Worker, reason: string): void {
+    if (this.worker === worker) this.worker = undefined
+    for (const waiter of this.waiting.values()) waiter.reject(new WorkerUnavailableError(reason))
+    this.waiting.clear()
+  }
+}
