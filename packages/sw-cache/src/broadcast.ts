@@ -1,4 +1,4 @@
-import { assertOption } from './errors.js'
+import { checkBroadcastUpdate } from './development.js'
 import type { Revalidation } from './stale-while-revalidate.js'
 
 /** The message pages receive when cached content changed. */
@@ -36,12 +36,7 @@ export function broadcastUpdate(
   options: BroadcastUpdateOptions = {},
 ): (revalidation: Revalidation) => Promise<void> {
   const { channelName = 'sw-cache' } = options
-  assertOption(
-    channelName && typeof channelName === 'string',
-    'channelName',
-    'a non-empty string',
-    channelName,
-  )
+  checkBroadcastUpdate(channelName)
   return async ({ request, cacheName, old, fresh }) => {
     if (!(await hasChanged(old, fresh))) return
     const channel = new BroadcastChannel(channelName)

@@ -6,11 +6,12 @@ import { STORED_AT } from './expiration.js'
  * `Vary: *` (the Cache API refuses those).
  */
 export function isCacheable(response: Response): boolean {
+  // test() reads a missing header as "null", which matches neither.
   return (
     response.status === 200 &&
     response.type !== 'cors' &&
-    !/no-store/i.test(response.headers.get('cache-control') ?? '') &&
-    !response.headers.get('vary')?.includes('*')
+    !/no-store/i.test(response.headers.get('cache-control') as string) &&
+    !/\*/.test(response.headers.get('vary') as string)
   )
 }
 
@@ -18,11 +19,11 @@ export function isCacheable(response: Response): boolean {
  * Which variant of its URL `request` selects, per the headers `response`'s `Vary` names;
  * `Vary: *` makes every request a variant of its own.
  */
-export function variant(response: Response, request: Request): string {
-  const vary = response.headers.get('vary') ?? ''
-  return vary.includes('*')
-    ? `*${Math.random()}`
-    : JSON.stringify(vary.split(',').map((name) => name.trim() && request.headers.get(name.trim())))
+export function variant(response: Response, request: Request): unknown[] | undefined {
+  return response.headers
+    .get('vary')
+    ?.match(/[^\s,]+/g)
+    ?.map((name) => (name === '*' ? Math.random() : request.headers.get(name)))
 }
 
 /**

@@ -1,4 +1,4 @@
-import { assertOption } from './errors.js'
+import { checkDeleteOldCaches } from './development.js'
 import { STORED_AT } from './expiration.js'
 
 /** Options of {@link deleteOldCaches}. */
@@ -26,20 +26,8 @@ export interface DeleteOldCachesOptions {
  * ```
  */
 export function deleteOldCaches(options: DeleteOldCachesOptions): Promise<string[]> {
-  const { keep, prefix } = options ?? {}
-  assertOption(
-    Array.isArray(keep) && keep.every((name) => typeof name === 'string'),
-    'keep',
-    'an array of cache names',
-    keep,
-  )
-  assertOption(
-    prefix === undefined || (prefix && typeof prefix === 'string'),
-    'prefix',
-    'a non-empty string',
-    prefix,
-  )
-  return sweep(keep, prefix)
+  checkDeleteOldCaches(options)
+  return sweep(options.keep, options.prefix)
 }
 
 async function sweep(keep: readonly string[], prefix: string | undefined): Promise<string[]> {

@@ -1,3 +1,5 @@
+import { advice } from './development.js'
+
 /** What went wrong, as a stable string that code can switch on. */
 export type SwCacheErrorCode =
   | 'network-and-cache-failed'
@@ -18,12 +20,15 @@ export interface SwCacheErrorOptions {
  * wrong and what to do about it; `code` is stable across versions, the message is not.
  */
 export class SwCacheError extends Error {
-  override readonly name = 'SwCacheError'
+  // Assigned in the constructor rather than declared as fields, which older targets would lower to
+  // helper calls.
+  declare readonly name: 'SwCacheError'
   declare readonly code: SwCacheErrorCode
   declare readonly details: Record<string, unknown>
 
   constructor(code: SwCacheErrorCode, message: string, options: SwCacheErrorOptions = {}) {
     super(`[@taurobot/sw-cache] ${message}`, options.cause === undefined ? undefined : options)
+    this.name = 'SwCacheError'
     this.code = code
     this.details = options.details ?? {}
   }
@@ -34,33 +39,17 @@ export function isSwCacheError(value: unknown, code?: SwCacheErrorCode): value i
   return value instanceof SwCacheError && (code === undefined || value.code === code)
 }
 
-/**
- * Throws the `TypeError` (or `RangeError`) of a bad argument unless `valid`; the message names the
- * option and the value, e.g. `maxEntries must be a positive integer, got 0`.
- */
-export function assertOption(
-  valid: unknown,
-  name: string,
-  expected: string,
-  value: unknown,
-  Kind: typeof TypeError = TypeError,
-): void {
-  if (!valid)
-    throw new Kind(
-      `${name} must be ${expected}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`,
-    )
-}
-
 /** A {@link SwCacheError} about one request in one cache; `details` holds both. */
 export function failure(
   code: SwCacheErrorCode,
   request: Request,
   cacheName: string,
-  what: string,
   cause: unknown,
+  status?: number,
 ): SwCacheError {
-  return new SwCacheError(code, `${request.url} in "${cacheName}": ${what}`, {
+  const { url } = request
+  return new SwCacheError(code, `${url} in "${cacheName}": ${advice(code, status) ?? code}`, {
     cause,
-    details: { url: request.url, cacheName },
+    details: { url, cacheName },
   })
 }

@@ -1,5 +1,6 @@
 import { stamp } from './cache.js'
-import { assertOption, failure } from './errors.js'
+import { checkPrecache } from './development.js'
+import { failure } from './errors.js'
 
 /**
  * Downloads `urls` (bypassing the HTTP cache) and stores them in `cacheName`. Rejects with a
@@ -14,8 +15,7 @@ import { assertOption, failure } from './errors.js'
  * ```
  */
 export function precache(cacheName: string, urls: readonly (string | Request)[]): Promise<void> {
-  assertOption(cacheName && typeof cacheName === 'string', 'cacheName', 'a non-empty string', cacheName)
-  assertOption(Array.isArray(urls), 'urls', 'an array of URLs', urls)
+  checkPrecache(cacheName, urls)
   return Promise.all(
     urls.map(async (url) => {
       const request = new Request(url, { cache: 'reload' })
@@ -25,13 +25,7 @@ export function precache(cacheName: string, urls: readonly (string | Request)[])
       })
       if (response?.ok) return [request, response] as const
       const status = response?.status
-      const error = failure(
-        'precache-failed',
-        request,
-        cacheName,
-        `precache failed with ${status ? `HTTP ${status}` : 'a network error'}. Fix or remove this URL; the install fails.`,
-        cause,
-      )
+      const error = failure('precache-failed', request, cacheName, cause, status)
       error.details.status = status
       throw error
     }),

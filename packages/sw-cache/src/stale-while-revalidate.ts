@@ -1,6 +1,7 @@
 import { isCacheable, stamp, variant } from './cache.js'
-import { assertOption, failure, type SwCacheError, type SwCacheErrorCode } from './errors.js'
-import { freshness, isExpired, trim } from './expiration.js'
+import { checkStrategy } from './development.js'
+import { failure, type SwCacheError, type SwCacheErrorCode } from './errors.js'
+import { EXPIRED, FRESH, freshness, STALE, STALE_IF_ERROR, trim } from './expiration.js'
 
 /** What the strategy needs from a fetch event: a `FetchEvent`, or anything shaped like one. */
 export interface FetchEventLike {
@@ -70,11 +71,11 @@ export interface StaleWhileRevalidateOptions {
 }
 
 /**
- * One network request per cache and URL (and variant), shared by the requests that arrive while
- * it runs: the request that started it, its response, and its background work (cache update and
- * hooks), which settles and never rejects.
+ * One network request per cache, URL, redirect mode and variant, shared by the requests that arrive
+ * while it runs: the request that started it and its response. Its background work (cache update
+ * and hooks) runs under the starting event's `waitUntil`, settles and never rejects.
  */
-type Flight = [request: Request, response: Promise<Response>, done: Promise<unknown>]
+type Flight = [request: Request, response: Promise<Response>]
 
 const flights = new Map<string, Flight>()
 
@@ -83,7 +84,8 @@ const flights = new Map<string, Flight>()
  * one background request per URL refreshes it under `event.waitUntil`; from the network on a miss.
  * When neither can answer and no fallback applies, it reports one `network-and-cache-failed`
  * {@link SwCacheError} to `onError` and resolves with `Response.error()`, a network error for the
- * page. It never rejects (bad options throw synchronously).
+ * page. It never rejects. In development builds bad options throw synchronously; production builds
+ * leave the checks out.
  *
  * @example
  * ```ts
@@ -97,13 +99,7 @@ export function staleWhileRevalidate(
   event: FetchEventLike,
   options: StaleWhileRevalidateOptions,
 ): Promise<Response> {
-  assertOption(
-    typeof event?.waitUntil === 'function' && event.request,
-    'event',
-    'an object with request and waitUntil',
-    event,
-  )
-  assertOption(options && typeof options === 'object', 'options', 'an object', options)
+  checkStrategy(event, options)
   const {
     cacheName,
     maxEntries,
@@ -114,110 +110,78 @@ export function staleWhileRevalidate(
     onError = console.warn,
     onRevalidated,
   } = options
-  assertOption(cacheName && typeof cacheName === 'string', 'cacheName', 'a non-empty string', cacheName)
-  // Optional options: undefined, or what `ok` accepts.
-  const check = (
-    name: keyof StaleWhileRevalidateOptions,
-    ok: (value: never) => unknown,
-    expected: string,
-    Kind = RangeError,
-  ) =>
-    assertOption(
-      options[name] === undefined || ok(options[name] as never),
-      name,
-      expected,
-      options[name],
-      Kind,
-    )
-  check('maxEntries', (value: number) => Number.isInteger(value) && value > 0, 'a positive integer')
-  check('maxAgeSeconds', (value: number) => typeof value === 'number' && value > 0, 'a positive number')
-  check('staleIfError', (value: number) => typeof value === 'number' && value >= 0, 'a number >= 0')
-  check('fallback', (value: string) => value && typeof value === 'string', 'a non-empty string', TypeError)
-  for (const name of ['cacheable', 'onError', 'onRevalidated'] as const)
-    check(name, (value) => typeof value === 'function', 'a function', TypeError)
-
   const { request } = event
-  const limits = { maxEntries, maxAgeSeconds, keep: fallback && new URL(fallback, request.url).href }
-  const report = (code: SwCacheErrorCode, what: string, cause: unknown) =>
-    onError(failure(code, request, cacheName, what, cause))
-  const background: Promise<unknown>[] = []
+  const keep = fallback && new URL(fallback, request.url).href
+  const report = (code: SwCacheErrorCode, cause: unknown) => onError(failure(code, request, cacheName, cause))
   let cache: Cache
 
-  // Shares the flight `id` names, or starts it; its background work joins this event's.
-  const flight = (id: string): Flight => {
-    const key = `${cacheName} ${id}`
+  // Which flight answers `of`: until a response tells which variant a request selects (Vary), one
+  // per URL; always one per redirect mode, as a navigation must not get a followed redirect, nor a
+  // fetch() an opaque one.
+  const id = (response?: Response, of = request) =>
+    JSON.stringify([cacheName, of.url, of.redirect, response && variant(response, of)])
+
+  // Shares the flight `key` names, or starts it.
+  const flight = (key: string): Flight => {
     let running = flights.get(key)
     if (!running) {
       // no-cache: a revalidation must reach the origin (with a conditional request), not be
       // answered by the HTTP cache, or changes would be missed. No signal: the request is shared,
       // so the page that started it going away must not abort it for the others.
       const response = fetch(request, { cache: 'no-cache', signal: null })
-      const done = response
-        .then(async (fresh) => {
-          if (!cacheable(fresh, request)) return
-          const old = onRevalidated && (await cache.match(request))
-          const put = () => cache.put(request, stamp(fresh.clone()))
-          await put().catch(async (cause) => {
-            if (cause?.name !== 'QuotaExceededError') throw cause
-            report(
-              'quota-exceeded',
-              'quota exceeded; purged the oldest half and retried. Lower maxEntries.',
-              cause,
-            )
-            await trim(cache, limits, true)
-            await put()
-          })
-          if (maxEntries || maxAgeSeconds) await trim(cache, limits)
-          if (old) await onRevalidated?.({ request, cacheName, old, fresh: fresh.clone() })
-        })
-        .catch((cause) => report('revalidation-failed', 'update failed; any cached copy stays.', cause))
-        .finally(() => flights.delete(key))
-      running = [request, response, done]
+      running = [request, response]
       flights.set(key, running)
+      // Calling waitUntil after the dispatch is allowed while the respondWith() promise is pending,
+      // and flights start before the answer settles.
+      event.waitUntil(
+        response
+          .then(async (fresh) => {
+            if (!cacheable(fresh, request)) return
+            const old = onRevalidated && (await cache.match(request))
+            const put = () => cache.put(request, stamp(fresh.clone()))
+            await put().catch(async (cause) => {
+              if (cause?.name !== 'QuotaExceededError') throw cause
+              report('quota-exceeded', cause)
+              await trim(cache, options, keep, true)
+              await put()
+            })
+            if (maxEntries || maxAgeSeconds) await trim(cache, options, keep)
+            if (old) await onRevalidated({ request, cacheName, old, fresh: fresh.clone() })
+          })
+          .catch((cause) => report('revalidation-failed', cause))
+          .finally(() => flights.delete(key)),
+      )
     }
-    background.push(running[2])
     return running
   }
 
-  // Flights are per URL until a response tells which variant a request selects (Vary), and per
-  // redirect mode: a navigation must not get a followed redirect, a fetch() not an opaque one.
-  const id = (response: Response, of = request) => `${of.url} ${of.redirect} ${variant(response, of)}`
-
   const respond = async (): Promise<Response> => {
     cache = await caches.open(cacheName)
-    let cached = await cache.match(request)
-    if (cached && isExpired(cached, maxAgeSeconds)) cached = undefined
-    const state = cached && freshness(cached, staleIfError)
-    if (state === 'fresh') return cached as Response
-    const [from, answer] = flight(cached ? id(cached) : request.url)
-    if (state === 'stale') return cached as Response
+    const cached = await cache.match(request)
+    const state = cached ? freshness(cached, staleIfError, maxAgeSeconds) : EXPIRED
+    if (state === FRESH) return cached as Response
+    const [from, answer] = flight(id(cached))
+    if (state === STALE) return cached as Response
     try {
       let response = await answer
       // Not this request's answer: requests like this one share a flight of their own.
       if (id(response, from) !== id(response)) response = await flight(id(response))[1]
-      if (state !== 'stale-if-error' || response.status < 500) return response.clone()
+      return state === STALE_IF_ERROR && response.status > 499 ? (cached as Response) : response.clone()
     } catch (cause) {
-      if (state === 'stale-if-error') return cached as Response
-      const page = request.mode === 'navigate' && limits.keep && (await caches.match(limits.keep))
+      const page =
+        state === STALE_IF_ERROR ? cached : request.mode === 'navigate' && keep && (await caches.match(keep))
       if (page) return page
       throw cause
     }
-    return cached as Response
   }
 
   // The Cache API stores neither non-GET responses nor partial ones: those go to the network as is.
-  const answer = (
-    request.method !== 'GET' || request.headers.has('range') ? fetch(request) : respond()
-  ).catch((cause) => {
-    report(
-      'network-and-cache-failed',
-      'not cached and the network failed. Precache it or set fallback.',
-      cause,
-    )
-    // A network error for the page. Rejecting instead would make Chromium report an unhandled
-    // rejection from respondWith() (its internal handler rethrows).
-    return Response.error()
-  })
-  event.waitUntil(answer.then(() => Promise.all(background)))
-  return answer
+  return (request.method !== 'GET' || request.headers.has('range') ? fetch(request) : respond()).catch(
+    (cause) => {
+      report('network-and-cache-failed', cause)
+      // A network error for the page. Rejecting instead would make Chromium report an unhandled
+      // rejection from respondWith() (its internal handler rethrows).
+      return Response.error()
+    },
+  )
 }

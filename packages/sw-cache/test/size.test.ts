@@ -1,7 +1,9 @@
-// Bundle size as users pay it: the public entry point bundled by esbuild (minified ESM, tree-shaken
-// to what is imported), then gzipped. Sizes are deterministic for a given source and esbuild
-// version, so this is a budget, not a timing assertion.
-import { dirname } from 'node:path'
+// Bundle size as users pay it: a service worker importing the package, bundled by esbuild the way a
+// consumer would (`esbuild sw.js --bundle --minify`: browser platform, IIFE; target ES2020 like the
+// bench, bench/lib/esbuild-size.ts), then gzip -9. Minifying for the browser makes esbuild define
+// process.env.NODE_ENV as "production" by itself, so that is the production build; the development
+// build is the same bundle with NODE_ENV defined as "development". Sizes are deterministic for a
+// given source and esbuild version, so these are budgets, not timing assertions.
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
 import { build } from 'esbuild'
@@ -9,52 +11,97 @@ import { describe, expect, it } from 'vitest'
 
 const entry = fileURLToPath(new URL('../src/index.ts', import.meta.url))
 
-async function gzippedBytes(names: string[]): Promise<number> {
-  const result = await build({
-    stdin: {
-      contents: `export { ${names.join(', ')} } from './index.ts'`,
-      loader: 'ts',
-      resolveDir: dirname(entry),
-    },
-    bundle: true,
-    minify: true,
-    format: 'esm',
-    target: 'es2022',
-    platform: 'neutral',
-    write: false,
-  })
-  const code = result.outputFiles[0]?.contents ?? new Uint8Array()
-  return gzipSync(code, { level: 9 }).length
+/** The service workers measured, the same as bench/lib/sw-sources.ts `ours-swr` and `ours-full`. */
+const WORKERS = {
+  strategy: `
+import { staleWhileRevalidate } from '@taurobot/sw-cache'
+addEventListener('fetch', (e) => e.respondWith(staleWhileRevalidate(e, { cacheName: 'app-v1' })))
+`,
+  everything: `
+import { broadcastUpdate, deleteOldCaches, precache, staleWhileRevalidate } from '@taurobot/sw-cache'
+addEventListener('install', (e) => e.waitUntil(precache('app-v1', ['/', '/index.html', '/manifest.json'])))
+addEventListener('activate', (e) => e.waitUntil(deleteOldCaches({ keep: ['app-v1'] })))
+addEventListener('fetch', (e) => {
+  if (e.request.method !== 'GET') return
+  e.respondWith(staleWhileRevalidate(e, {
+    cacheName: 'app-v1', maxEntries: 100, maxAgeSeconds: 86400, fallback: '/index.html',
+    onRevalidated: broadcastUpdate(),
+  }))
+})
+`,
+  precache: `
+import { precache } from '@taurobot/sw-cache'
+addEventListener('install', (e) => e.waitUntil(precache('app-v1', ['/'])))
+`,
 }
 
-// The issue's targets were 1024 B for the strategy alone and 1536 B for the whole feature set.
-// They are not met with every behaviour in place: more than half of the strategy's bytes are strings
-// that cannot be mangled (option names and the messages that name them, header and directive names,
-// error codes and messages). These budgets are the measured sizes plus a small margin, so growth has
-// to be deliberate.
-const BUDGET = { strategy: 1920, everything: 2690 }
+type Build = 'production' | 'development'
 
-describe('bundle size (min+gzip)', () => {
-  it(`staleWhileRevalidate alone stays within ${BUDGET.strategy} bytes`, async () => {
-    const bytes = await gzippedBytes(['staleWhileRevalidate'])
-    console.info(`staleWhileRevalidate alone: ${bytes} B min+gzip`)
-    expect(bytes).toBeLessThanOrEqual(BUDGET.strategy)
+async function bundle(worker: keyof typeof WORKERS, kind: Build): Promise<string> {
+  const result = await build({
+    stdin: { contents: WORKERS[worker], loader: 'js', resolveDir: import.meta.dirname },
+    alias: { '@taurobot/sw-cache': entry },
+    bundle: true,
+    minify: true,
+    format: 'iife',
+    platform: 'browser',
+    target: 'es2020',
+    write: false,
+    ...(kind === 'development' ? { define: { 'process.env.NODE_ENV': '"development"' } } : {}),
+  })
+  return result.outputFiles[0]?.text ?? ''
+}
+
+const gzipped = async (worker: keyof typeof WORKERS, kind: Build) =>
+  gzipSync(await bundle(worker, kind), { level: 9 }).length
+
+// The issue's targets are 1024 B for the strategy alone and 1536 B for the whole feature set, in the
+// build users ship. They are not met: what is left is code, not text (the production build carries
+// no option checks and no advice), and every behaviour of the strategy comes with it whichever
+// options a worker passes. These budgets are the measured sizes plus a small margin, so growth has
+// to be deliberate; the README states the figures.
+const BUDGET: Record<Build, { strategy: number; everything: number }> = {
+  production: { strategy: 1430, everything: 2110 },
+  development: { strategy: 1940, everything: 2750 },
+}
+
+describe.each(['production', 'development'] as const)('bundle size, %s build (min+gzip)', (kind) => {
+  it(`staleWhileRevalidate alone stays within ${BUDGET[kind].strategy} bytes`, async () => {
+    const bytes = await gzipped('strategy', kind)
+    console.info(`${kind}: staleWhileRevalidate alone ${bytes} B min+gzip`)
+    expect(bytes).toBeLessThanOrEqual(BUDGET[kind].strategy)
   })
 
-  it(`the whole feature set stays within ${BUDGET.everything} bytes, and tree-shaking works`, async () => {
-    const everything = await gzippedBytes([
-      'staleWhileRevalidate',
-      'precache',
-      'deleteOldCaches',
-      'broadcastUpdate',
-    ])
-    console.info(`whole feature set: ${everything} B min+gzip`)
-    expect(everything).toBeLessThanOrEqual(BUDGET.everything)
-    expect(await gzippedBytes(['staleWhileRevalidate'])).toBeLessThan(everything)
-    expect(await gzippedBytes(['precache'])).toBeLessThan(everything / 2)
+  it(`the whole feature set stays within ${BUDGET[kind].everything} bytes, and tree-shaking works`, async () => {
+    const everything = await gzipped('everything', kind)
+    console.info(`${kind}: whole feature set ${everything} B min+gzip`)
+    expect(everything).toBeLessThanOrEqual(BUDGET[kind].everything)
+    expect(await gzipped('strategy', kind)).toBeLessThan(everything)
+    expect(await gzipped('precache', kind)).toBeLessThan(everything / 2)
+  })
+})
+
+describe('development and production builds', () => {
+  // Text that only the development build may carry: option checks, advice and the gate itself.
+  const DEVELOPMENT_ONLY = ['must be', 'Precache it', 'Lower maxEntries', 'process']
+
+  it('production bundles carry no option checks, advice or reference to process', async () => {
+    const code = await bundle('everything', 'production')
+    for (const text of DEVELOPMENT_ONLY) expect(code).not.toContain(text)
+    // What production messages still say: the package and the error codes.
+    expect(code).toContain('[@taurobot/sw-cache]')
+    expect(code).toContain('revalidation-failed')
   })
 
-  it('has no runtime dependencies and imports nothing from node:', async () => {
+  it('development bundles carry them, folded to run unconditionally', async () => {
+    const code = await bundle('everything', 'development')
+    for (const text of DEVELOPMENT_ONLY.slice(0, 3)) expect(code).toContain(text)
+    expect(code).not.toContain('process')
+  })
+})
+
+describe('dependencies', () => {
+  it('has none at run time and imports nothing from node:', async () => {
     const result = await build({
       entryPoints: [entry],
       bundle: true,

@@ -20,6 +20,10 @@ export interface FixtureStats {
   /** What the unhandled rejections were, to make a failure readable. */
   reasons: string[]
   errors: string[]
+  /** Their messages, in the same order. */
+  messages: string[]
+  /** What a bad option did at start-up: the error in development builds, nothing in production. */
+  checks: string
   revalidations: number
   deleted: string[]
 }
@@ -33,8 +37,15 @@ const stats: FixtureStats = {
   unhandled: 0,
   reasons: [],
   errors: [],
+  messages: [],
+  checks: '',
   revalidations: 0,
   deleted: [],
+}
+try {
+  broadcastUpdate({ channelName: '' })
+} catch (error) {
+  stats.checks = String(error)
 }
 const notify = broadcastUpdate()
 
@@ -74,7 +85,10 @@ self.addEventListener('fetch', (event) => {
       cacheName,
       fallback: '/index.html',
       ...(config.maxEntries ? { maxEntries: config.maxEntries } : {}),
-      onError: (error) => stats.errors.push(error.code),
+      onError: (error) => {
+        stats.errors.push(error.code)
+        stats.messages.push(error.message)
+      },
       onRevalidated: async (revalidation) => {
         await notify(revalidation)
         stats.revalidations++

@@ -1,5 +1,6 @@
 // Real-browser harness: Debian Chromium driven by playwright-core, a fixture site served from
-// 127.0.0.1 by the test origin, and the fixture service worker bundled from the package source.
+// 127.0.0.1 by the test origin, and the fixture service worker bundled from the package source in
+// either build users get.
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
@@ -15,18 +16,29 @@ export interface Harness {
   close(): Promise<void>
 }
 
-export async function startHarness(): Promise<Harness> {
+/**
+ * - `development`: bundled without defining `process.env.NODE_ENV`, so the worker reads a `process`
+ *   that service workers do not have: the option checks and long messages must still work.
+ * - `production`: what `esbuild --bundle --minify` makes of it for the browser, which defines
+ *   `process.env.NODE_ENV` as "production" by itself.
+ */
+export type Build = 'development' | 'production'
+
+export async function startHarness(kind: Build): Promise<Harness> {
   const bundle = await build({
     entryPoints: [fileURLToPath(new URL('./fixture-sw.ts', import.meta.url))],
     bundle: true,
     format: 'iife',
     target: 'es2022',
     write: false,
+    ...(kind === 'production' ? { platform: 'browser', minify: true } : { platform: 'neutral' }),
   })
+  const code = bundle.outputFiles[0]?.text ?? ''
+  expect(code.includes('process.env.NODE_ENV')).toBe(kind === 'development')
   const origin = await startOrigin()
   origin.routes.set('/sw.js', {
     headers: { 'content-type': 'text/javascript' },
-    body: bundle.outputFiles[0]?.text ?? '',
+    body: code,
   })
   origin.routes.set('/', {
     headers: { 'content-type': 'text/html' },

@@ -16,32 +16,39 @@ import {
   stats,
 } from './harness.js'
 
-let harness: Harness
-let context: BrowserContext | undefined
-let page: Page
+describe.each(['development', 'production'] as const)('in a real service worker, %s build', (build) => {
+  let harness: Harness
+  let context: BrowserContext | undefined
+  let page: Page
 
-beforeAll(async () => {
-  harness = await startHarness()
-})
+  beforeAll(async () => {
+    harness = await startHarness(build)
+  })
 
-afterAll(() => harness?.close())
+  afterAll(() => harness?.close())
 
-afterEach(async () => {
-  if (context) {
-    expect((await idle(page)).reasons).toEqual([])
-    await context.close()
-    context = undefined
+  afterEach(async () => {
+    if (context) {
+      expect((await idle(page)).reasons).toEqual([])
+      await context.close()
+      context = undefined
+    }
+  })
+
+  async function open(config = {}) {
+    ;({ context, page } = await controlledPage(harness, config))
   }
-})
 
-async function open(config = {}) {
-  ;({ context, page } = await controlledPage(harness, config))
-}
+  const route = (path: string, body: string, headers: Record<string, string> = {}, delayMs = 0) =>
+    harness.origin.routes.set(path, { body, headers, delayMs })
 
-const route = (path: string, body: string, headers: Record<string, string> = {}, delayMs = 0) =>
-  harness.origin.routes.set(path, { body, headers, delayMs })
+  it('checks options in the development build only, though a service worker has no process', async () => {
+    await open()
+    expect((await stats(page)).checks).toBe(
+      build === 'development' ? 'TypeError: channelName must be a non-empty string, got ""' : '',
+    )
+  })
 
-describe('in a real service worker', () => {
   it('misses, hits and revalidates in the background, navigations included', async () => {
     await open()
     route('/data', 'v1')
@@ -218,6 +225,13 @@ describe('in a real service worker', () => {
     const after = await idle(page)
     expect(after.errors).toEqual(['revalidation-failed'])
     expect(after.unhandled).toBe(0)
+    // Production messages name the code where development ones explain and advise.
+    const url = harness.origin.url('/flaky')
+    expect(after.messages).toEqual([
+      build === 'development'
+        ? `[@taurobot/sw-cache] ${url} in "app-v1": update failed; any cached copy stays.`
+        : `[@taurobot/sw-cache] ${url} in "app-v1": revalidation-failed`,
+    ])
   })
 
   it('fails the install when a precached asset fails, so the broken version never activates', async () => {

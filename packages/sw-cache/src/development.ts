@@ -1,0 +1,117 @@
+// Option checks and the long forms of error messages, for development builds only.
+//
+// Every function here opens with the same gate: `process.env.NODE_ENV` is compared in place so that
+// a bundler that defines it as "production" (esbuild does so by itself for minified browser
+// bundles; webpack in production mode; Vite) folds the comparison, finds the `try` block empty and
+// drops the whole statement, and with it every check and message below. Where nothing defines it
+// and there is no `process` at all (an unbundled service worker), reading it throws a
+// ReferenceError, which lands in the same `catch` as the development signal: the checks run.
+import type { SwCacheErrorCode } from './errors.js'
+import type { StaleWhileRevalidateOptions } from './stale-while-revalidate.js'
+
+/** Throws the `TypeError` (or `RangeError`) of a bad argument unless `valid`. */
+function assertOption(
+  valid: unknown,
+  name: string,
+  expected: string,
+  value: unknown,
+  Kind: typeof TypeError = TypeError,
+): void {
+  if (!valid)
+    throw new Kind(
+      `${name} must be ${expected}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`,
+    )
+}
+
+const isName = (value: unknown) => !!value && typeof value === 'string'
+
+/** Development builds: checks the arguments of `staleWhileRevalidate`. */
+export function checkStrategy(event: unknown, options: StaleWhileRevalidateOptions): void {
+  try {
+    if (process.env.NODE_ENV !== 'production') throw 0
+  } catch {
+    const like = event as { request?: unknown; waitUntil?: unknown } | undefined
+    assertOption(
+      typeof like?.waitUntil === 'function' && like.request,
+      'event',
+      'an object with request and waitUntil',
+      event,
+    )
+    assertOption(options && typeof options === 'object', 'options', 'an object', options)
+    assertOption(isName(options.cacheName), 'cacheName', 'a non-empty string', options.cacheName)
+    // Optional options: undefined, or what `ok` accepts.
+    const check = (
+      name: keyof StaleWhileRevalidateOptions,
+      ok: (value: never) => unknown,
+      expected: string,
+      Kind = RangeError,
+    ) =>
+      assertOption(
+        options[name] === undefined || ok(options[name] as never),
+        name,
+        expected,
+        options[name],
+        Kind,
+      )
+    check('maxEntries', (value: number) => Number.isInteger(value) && value > 0, 'a positive integer')
+    check('maxAgeSeconds', (value: number) => typeof value === 'number' && value > 0, 'a positive number')
+    check('staleIfError', (value: number) => typeof value === 'number' && value >= 0, 'a number >= 0')
+    check('fallback', isName, 'a non-empty string', TypeError)
+    for (const name of ['cacheable', 'onError', 'onRevalidated'] as const)
+      check(name, (value) => typeof value === 'function', 'a function', TypeError)
+  }
+}
+
+/** Development builds: checks the arguments of `precache`. */
+export function checkPrecache(cacheName: unknown, urls: unknown): void {
+  try {
+    if (process.env.NODE_ENV !== 'production') throw 0
+  } catch {
+    assertOption(isName(cacheName), 'cacheName', 'a non-empty string', cacheName)
+    assertOption(Array.isArray(urls), 'urls', 'an array of URLs', urls)
+  }
+}
+
+/** Development builds: checks the options of `deleteOldCaches`. */
+export function checkDeleteOldCaches(options: { keep?: unknown; prefix?: unknown } | undefined): void {
+  try {
+    if (process.env.NODE_ENV !== 'production') throw 0
+  } catch {
+    const { keep, prefix } = options ?? {}
+    assertOption(
+      Array.isArray(keep) && keep.every((name) => typeof name === 'string'),
+      'keep',
+      'an array of cache names',
+      keep,
+    )
+    assertOption(prefix === undefined || isName(prefix), 'prefix', 'a non-empty string', prefix)
+  }
+}
+
+/** Development builds: checks the options of `broadcastUpdate`. */
+export function checkBroadcastUpdate(channelName: unknown): void {
+  try {
+    if (process.env.NODE_ENV !== 'production') throw 0
+  } catch {
+    assertOption(isName(channelName), 'channelName', 'a non-empty string', channelName)
+  }
+}
+
+const ADVICE: Record<SwCacheErrorCode, string> = {
+  'network-and-cache-failed': 'not cached and the network failed. Precache it or set fallback.',
+  'precache-failed': 'precache failed with a network error. Fix or remove this URL; the install fails.',
+  'quota-exceeded': 'quota exceeded; purged the oldest half and retried. Lower maxEntries.',
+  'revalidation-failed': 'update failed; any cached copy stays.',
+}
+
+/**
+ * Development builds: what an error message says after the URL and cache name, what happened and
+ * what to do. Production messages say the error's code there instead.
+ */
+export function advice(code: SwCacheErrorCode, status?: number): string | undefined {
+  try {
+    if (process.env.NODE_ENV !== 'production') throw 0
+  } catch {
+    return status ? ADVICE[code].replace('a network error', `HTTP ${status}`) : ADVICE[code]
+  }
+}
