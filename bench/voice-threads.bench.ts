@@ -1,12 +1,87 @@
+import { spawn } from 'node:child_process'
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { build } from 'esbuild'
 import { runBench } from './lib/bench.js'
-import { runChild } from './lib/child.js'
 import { VOICE_ENTRY, type VoiceModule } from './lib/contracts.js'
 import { formatMs } from './lib/format.js'
 import { type Row, row } from './lib/result.js'
+import { median } from './lib/stats.js'
 import type { VoiceChildReport, VoiceMode } from './lib/voice-child.js'
 
 type PoolMode = Exclude<VoiceMode, 'floor'>
+
+interface VoiceRun {
+  report: VoiceChildReport
+  /** Last task settled → the child's 'exit' event (its event loop ran empty). */
+  loopEmptyAfterMs: number | null
+  /** Last task settled → the parent sees the process gone; null if it had to be killed. */
+  exitAfterMs: number | null
+}
+
+// The child runs as plain JavaScript under plain `node`, as a deployed bot does. Under tsx, the
+// loader's asynchronous cache writes kept every child, even one that does nothing, alive about
+// 45 ms after its last work, and its loader thread added to the RSS: both the harness's, not the
+// pool's.
+async function bundleChild(): Promise<string> {
+  const dir = join(import.meta.dirname, '.tmp')
+  mkdirSync(dir, { recursive: true })
+  const outfile = join(dir, 'voice-child.mjs')
+  await build({
+    entryPoints: [join(import.meta.dirname, 'lib', 'voice-child.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'error',
+  })
+  return outfile
+}
+
+function runVoiceChild(script: string, args: string[], exitWaitMs: number): Promise<VoiceRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script, ...args], {
+      cwd: import.meta.dirname,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    let killTimer: NodeJS.Timeout | undefined
+    const field = (marker: string) => stdout.split('\n').find((l) => l.startsWith(`${marker} `))
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString()
+      if (killTimer === undefined && field('VOICE_REPORT') !== undefined) {
+        killTimer = setTimeout(() => child.kill('SIGKILL'), exitWaitMs)
+      }
+    })
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-4000)
+    })
+    child.on('exit', (code, signal) => {
+      const exitedAt = performance.timeOrigin + performance.now()
+      clearTimeout(killTimer)
+      const line = field('VOICE_REPORT')
+      if (line === undefined) {
+        reject(
+          new Error(`voice-child ${args.join(' ')} exited with ${signal ?? code} and no report: ${stderr}`),
+        )
+        return
+      }
+      const report = JSON.parse(line.slice('VOICE_REPORT '.length)) as VoiceChildReport
+      const exitLine = field('VOICE_EXIT')
+      const loopEmptyAt = exitLine === undefined ? Number.NaN : Number(exitLine.slice('VOICE_EXIT '.length))
+      const done = report.lastTaskDoneEpochMs
+      resolve({
+        report,
+        loopEmptyAfterMs: Number.isFinite(loopEmptyAt) ? Math.max(0, loopEmptyAt - done) : null,
+        exitAfterMs: signal === 'SIGKILL' ? null : Math.max(0, exitedAt - done),
+      })
+    })
+  })
+}
 const MODES: PoolMode[] = ['per-instance', 'ours', 'piscina-defaults']
 const LABELS: Record<PoolMode, string> = {
   'per-instance': 'one piscina pool per instance',
@@ -43,38 +118,33 @@ await runBench(fileURLToPath(import.meta.url), {
     const instanceCounts = ctx.quick ? [2] : [1, 20]
     const sentences = ctx.quick ? 10 : 100
     const exitWaitMs = ctx.quick ? 5_000 : 10_000
-    const runs: Record<PoolMode, Array<{ report: VoiceChildReport; exitAfterMs: number | null }>> = {
+    const script = await bundleChild()
+    const runs: Record<PoolMode, VoiceRun[]> = {
       'per-instance': [],
       ours: [],
       'piscina-defaults': [],
     }
     for (const instances of instanceCounts) {
       for (const mode of MODES) {
-        const run = await runChild<VoiceChildReport>(
-          'voice-child.ts',
-          [mode, String(instances), String(sentences)],
-          'VOICE_REPORT',
-          exitWaitMs,
-        )
+        const run = await runVoiceChild(script, [mode, String(instances), String(sentences)], exitWaitMs)
         runs[mode].push(run)
         ctx.log(
-          `${mode} × ${instances}: ${run.report.workerThreadsMax} threads, ${Math.round(run.report.peakRssBytes / 1e6)} MB, cpu ${formatMs(run.report.cpuMs)}, wall ${formatMs(run.report.wallMs)}, exit ${run.exitAfterMs === null ? 'never' : formatMs(run.exitAfterMs)}`,
+          `${mode} × ${instances}: ${run.report.workerThreadsMax} threads, ${Math.round(run.report.peakRssBytes / 1e6)} MB, cpu ${formatMs(run.report.cpuMs)}, wall ${formatMs(run.report.wallMs)}, exit ${run.exitAfterMs === null ? 'never' : formatMs(run.exitAfterMs)} ('exit' event ${run.loopEmptyAfterMs === null ? '?' : formatMs(run.loopEmptyAfterMs)})`,
         )
       }
     }
     const top = instanceCounts[instanceCounts.length - 1] as number
-    const floor = await runChild<VoiceChildReport>(
-      'voice-child.ts',
-      ['floor', '1', '1'],
-      'VOICE_REPORT',
-      exitWaitMs,
-    )
-    const at = (mode: PoolMode) =>
-      runs[mode][instanceCounts.length - 1] as { report: VoiceChildReport; exitAfterMs: number | null }
+    // The same process with no pool at all, several times: what exiting costs any Node process.
+    const floors: VoiceRun[] = []
+    for (let i = 0; i < (ctx.quick ? 3 : 7); i++)
+      floors.push(await runVoiceChild(script, ['floor', '1', '1'], exitWaitMs))
+    const floorOf = (pick: (r: VoiceRun) => number | null) =>
+      median(floors.map(pick).filter((v) => v !== null))
+    const at = (mode: PoolMode) => runs[mode][instanceCounts.length - 1] as VoiceRun
     const mk = (
       operation: string,
       unit: string,
-      pick: (r: { report: VoiceChildReport; exitAfterMs: number | null }) => number | null,
+      pick: (r: VoiceRun) => number | null,
       target?: { op: '<=' | '>='; value: number },
     ): Row =>
       row({
@@ -87,6 +157,9 @@ await runBench(fileURLToPath(import.meta.url), {
         ...(target === undefined ? {} : { target }),
       })
     const notExited = MODES.filter((m) => runs[m].some((r) => r.exitAfterMs === null))
+    ctx.log(
+      `floor: exit ${floors.map((r) => (r.exitAfterMs === null ? 'never' : formatMs(r.exitAfterMs))).join(', ')}; 'exit' event ${floors.map((r) => (r.loopEmptyAfterMs === null ? '?' : formatMs(r.loopEmptyAfterMs))).join(', ')}`,
+    )
     return {
       rows: [
         mk('worker threads (peak)', 'count', (r) => r.report.workerThreadsMax, { op: '<=', value: 2 }),
@@ -102,13 +175,24 @@ await runBench(fileURLToPath(import.meta.url), {
           after: at('ours').exitAfterMs,
           peers: {
             [LABELS['piscina-defaults']]: at('piscina-defaults').exitAfterMs,
-            'the same process without any pool (floor)': floor.exitAfterMs,
+            'the same process without any pool (floor)': floorOf((r) => r.exitAfterMs),
           },
           target: { op: '<=', value: 50 },
         }),
+        row({
+          operation: `last task → event loop empty ('exit' event), ${top} instances × ${sentences} sentences`,
+          unit: 'ms',
+          better: 'lower',
+          before: at('per-instance').loopEmptyAfterMs,
+          after: at('ours').loopEmptyAfterMs,
+          peers: {
+            [LABELS['piscina-defaults']]: at('piscina-defaults').loopEmptyAfterMs,
+            'the same process without any pool (floor)': floorOf((r) => r.loopEmptyAfterMs),
+          },
+        }),
       ],
       notes: [
-        `Each arrangement runs in a fresh process (${instanceCounts.join(', ')} instances, ${sentences} sentences in all, submitted at once and spread over the instances, Ogg/Opus output). Threads: the pools' own thread counts sampled every 10 ms, and the process's OS threads (/proc) above its count at start. Peak RSS: VmHWM. CPU: process.cpuUsage(), all threads. Natural exit: from the last task's completion in the child to the child's exit seen by the parent, with no close() or cleanup call.`,
+        `Each arrangement runs in a fresh process (${instanceCounts.join(', ')} instances, ${sentences} sentences in all, submitted at once and spread over the instances, Ogg/Opus output). Threads: the pools' own thread counts sampled every 10 ms, and the process's OS threads (/proc) above its count at start. Peak RSS: VmHWM. CPU: process.cpuUsage(), all threads. Natural exit: from the last task's completion in the child to the child's exit seen by the parent, with no close() or cleanup call; the 'exit' event row splits off the runtime's own teardown, which any Node process pays (the floor: median of ${floors.length} processes that have no pool). Children run as plain JavaScript under node (bundled with esbuild), as a deployed bot does, not under tsx, whose asynchronous cache writes kept every child alive about 45 ms longer.`,
         notExited.length === 0
           ? 'Every process exited by itself.'
           : `Did not exit by itself within ${exitWaitMs / 1000} s and was killed: ${notExited.map((m) => LABELS[m]).join(', ')}.`,

@@ -1,6 +1,7 @@
 // One voice configuration in a fresh process: its threads, peak RSS, CPU and wall time, and when its
 // last task finished, so the parent can time how long the process takes to exit by itself. It does
 // not close anything on purpose: a bot that forgets cleanup must still exit.
+import { writeSync } from 'node:fs'
 import { Piscina } from 'piscina'
 import {
   PerInstanceVoiceSystem,
@@ -91,3 +92,8 @@ const report: VoiceChildReport = {
   lastTaskDoneEpochMs,
 }
 process.stdout.write(`VOICE_REPORT ${JSON.stringify(report)}\n`)
+// 'exit' fires once nothing is left to do; what follows is the runtime's own teardown. Written
+// synchronously: an asynchronous write would not happen any more.
+process.on('exit', () => {
+  writeSync(1, `VOICE_EXIT ${performance.timeOrigin + performance.now()}\n`)
+})
