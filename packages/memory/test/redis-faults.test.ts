@@ -84,6 +84,9 @@ if (missing !== undefined) {
       await until(() => errors.length > 0, 'an error event')
       expect(isMemoryError(errors[0], 'backend-unavailable')).toBe(true)
       expect((errors[0] as Error).message).toContain(server.url)
+      expect((errors[0] as Error).message).toMatch(
+        /cannot write \d+ messages? .*: not connected\b.*reconnecting/,
+      )
       // ...up to maxPending, then the store pushes back.
       const full = await batched.add('a', { role: 'user', content: 'too many' }).then(
         () => undefined,
@@ -199,6 +202,13 @@ if (missing !== undefined) {
         })
         memory.on('error', () => undefined)
         await memory.add('a', { role: 'user', content: 'replicated' })
+        await expect(
+          openMemory({ backend: redisBackend({ url: replica.url, keyPrefix: 'wait:' }), flushOnExit: false }),
+        ).rejects.toSatisfy(
+          (e) =>
+            isMemoryError(e, 'backend-unavailable') &&
+            /refused to open the store: READONLY .*connect to the primary/.test((e as Error).message),
+        )
         const onReplica = new Redis(replica.url)
         const [key] = await onReplica.keys('wait:*:m:a')
         expect(await onReplica.lrange(key ?? 'missing', 0, -1)).toEqual([
@@ -214,6 +224,63 @@ if (missing !== undefined) {
         await memory.close()
       } finally {
         await replica.stop()
+      }
+    }, 30_000)
+  })
+
+  describe('errors and warnings say what to do', () => {
+    it('warns about an evicting Redis, and names a full Redis and a wrong password', async () => {
+      const admin = new Redis(server.url)
+      try {
+        await admin.config('SET', 'maxmemory-policy', 'allkeys-lru')
+        const warnings: string[] = []
+        const memory = await openMemory({
+          backend: redisBackend({ url: server.url, keyPrefix: 'advice:' }),
+          durability: 'strict',
+          flushOnExit: false,
+          onWarning: (warning) => warnings.push(warning),
+        })
+        expect(warnings).toEqual([
+          expect.stringMatching(
+            /may evict any key .*maxmemory-policy allkeys-lru.*Set maxmemory-policy to noeviction/,
+          ),
+        ])
+        await admin.config('SET', 'maxmemory-policy', 'noeviction')
+        await admin.config('SET', 'maxmemory', '1')
+        await expect(memory.add('a', { role: 'user', content: 'x' })).rejects.toSatisfy(
+          (e) =>
+            isMemoryError(e, 'io') &&
+            /cannot write 1 message .*OOM.*Redis is full \(maxmemory\): raise maxmemory/.test(
+              (e as Error).message,
+            ),
+        )
+        await admin.config('SET', 'maxmemory', '0')
+        await memory.add('a', { role: 'user', content: 'y' })
+        expect(await contents(memory, 'a')).toEqual(['y'])
+        await memory.close()
+
+        await admin.config('SET', 'requirepass', 's3cret')
+        const refused = await openMemory({
+          backend: redisBackend({ url: server.url, keyPrefix: 'advice:', connectTimeoutMs: 3000 }),
+          flushOnExit: false,
+        }).then(
+          () => undefined,
+          (e: unknown) => e,
+        )
+        expect(isMemoryError(refused, 'backend-unavailable')).toBe(true)
+        expect((refused as Error).message).toMatch(/NOAUTH.*Check the user name and password/)
+        const allowed = await openMemory({
+          backend: redisBackend({ url: `redis://:s3cret@127.0.0.1:${server.port}`, keyPrefix: 'advice:' }),
+          flushOnExit: false,
+        })
+        expect(await contents(allowed, 'a')).toEqual(['y'])
+        await allowed.close()
+      } finally {
+        // This connection authenticated before the password was set, so it may still reset it.
+        await admin.config('SET', 'requirepass', '')
+        await admin.config('SET', 'maxmemory', '0')
+        await admin.config('SET', 'maxmemory-policy', 'noeviction')
+        admin.disconnect()
       }
     }, 30_000)
   })

@@ -212,6 +212,25 @@ function appendArguments(
   return argv
 }
 
+// What to do about an error reply, as a sentence to append to the message ('' when unknown).
+function advice(error: unknown): string {
+  const text = errorText(error)
+  if (/\b(NOAUTH|WRONGPASS)\b/.test(text)) {
+    return ' Check the user name and password (in the URL, or in the options of the client you passed).'
+  }
+  if (/\bNOPERM\b/.test(text)) {
+    return ' Grant the Redis user EVAL, EVALSHA and the string, list, hash and sorted-set commands on the keys under keyPrefix.'
+  }
+  if (/\bREADONLY\b/.test(text)) return ' This server is a read-only replica: connect to the primary.'
+  if (/\bOOM\b/.test(text)) {
+    return ' Redis is full (maxmemory): raise maxmemory, lower maxMessages or prune old conversations.'
+  }
+  if (/\bWRONGTYPE\b/.test(text)) {
+    return ' A key under keyPrefix holds a value this backend did not write: use another keyPrefix or delete that key.'
+  }
+  return ''
+}
+
 function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_, reject) => {
@@ -276,13 +295,35 @@ class RedisBackend implements Backend {
       this.state = 'closed'
       if (this.owned) this.client?.disconnect()
       if (error instanceof MemoryError || error instanceof RangeError) throw error
+      const cause = isReplyError(error) ? error : (this.lastError ?? error)
       throw new MemoryError(
         'backend-unavailable',
-        `cannot reach Redis at ${this.where}: ${errorText(this.lastError ?? error)}. Check that the server runs and the address is right.`,
-        { cause: this.lastError ?? error, details: { url: this.where } },
+        isReplyError(cause)
+          ? `Redis at ${this.where} refused to open the store: ${errorText(cause).replace(/\.$/, '')}.${advice(cause) || " Check the server's configuration and the permissions of the Redis user."}`
+          : `cannot reach Redis at ${this.where}: ${errorText(cause)}. Check that the server runs and the address is right.`,
+        { cause, details: { url: this.where } },
       )
     }
     this.state = 'open'
+    await this.checkEviction(this.client, context)
+  }
+
+  // A Redis that evicts any key under memory pressure can drop whole conversations without an
+  // error. Managed services often refuse CONFIG: then there is nothing to check.
+  private async checkEviction(client: RedisClient, context: BackendContext): Promise<void> {
+    let policy: unknown
+    try {
+      const ms = this.options.connectTimeoutMs
+      const reply = await withTimeout(client.call('CONFIG', 'GET', 'maxmemory-policy'), ms, 'no answer')
+      policy = (reply as unknown[])[1]
+    } catch {
+      return
+    }
+    if (typeof policy === 'string' && policy.startsWith('allkeys-')) {
+      context.warn(
+        `[@taurobot/memory] Redis at ${this.where} may evict any key when it runs out of memory (maxmemory-policy ${policy}), so conversations could disappear without an error. Set maxmemory-policy to noeviction: a full Redis then refuses writes, and the store keeps and retries them.`,
+      )
+    }
   }
 
   private async createClient(): Promise<Redis> {
@@ -606,11 +647,17 @@ class RedisBackend implements Backend {
 
   private failure(error: unknown, what: string, after: string): MemoryError {
     if (error instanceof MemoryError) return error
-    const code = isReplyError(error) ? 'io' : 'backend-unavailable'
-    return new MemoryError(code, `${what} at Redis ${this.where}: ${errorText(error)}; ${after}.`, {
-      cause: error,
-      details: { url: this.where },
-    })
+    const reply = isReplyError(error)
+    let reason = errorText(error)
+    // ioredis' words for "no connection right now" (enableOfflineQueue is off) say little.
+    if (!reply && /Stream isn't writeable|Connection is closed/.test(reason)) {
+      reason = `not connected${this.lastError === undefined ? '' : ` (${errorText(this.lastError)})`}, reconnecting in the background`
+    }
+    return new MemoryError(
+      reply ? 'io' : 'backend-unavailable',
+      `${what} at Redis ${this.where}: ${reason}; ${after}.${reply ? advice(error) : ''}`,
+      { cause: error, details: { url: this.where } },
+    )
   }
 
   private assertOpen(): RedisClient {
