@@ -1,3 +1,4 @@
+import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { Redis } from 'ioredis'
 import { runBench } from './lib/bench.js'
@@ -76,6 +77,8 @@ await runBench(fileURLToPath(import.meta.url), {
     }
     const makePeer = async (keyPrefix = `${runId}:peer${instance++}:`): Promise<Writer> => {
       const client = new Redis(URL)
+      // Connected before the clock starts, as the store is once openMemory() resolves.
+      if (client.status !== 'ready') await once(client, 'ready')
       const history = new RedisPerMessageHistory(client, keyPrefix)
       let saves = 0
       return {
