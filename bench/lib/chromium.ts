@@ -1,21 +1,11 @@
 import { mkdtempSync } from 'node:fs'
 import { join } from 'node:path'
-import { type BrowserContext, chromium } from 'playwright-core'
+import type { BrowserContext } from 'playwright-core'
+import { launchPersistentChromium } from '../../test/chromium.js'
 
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+export { CHROMIUM_PATH } from '../../test/chromium.js'
 
-/** Debian's Chromium, headless, with a fresh profile; never a downloaded browser. */
-export async function launchChromium(scratchDir: string): Promise<BrowserContext> {
-  return chromium.launchPersistentContext(mkdtempSync(join(scratchDir, 'chromium-')), {
-    executablePath: CHROMIUM_PATH,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  })
+/** The repository's Chromium (test/chromium.ts) with a fresh profile under `scratchDir`. */
+export function launchChromium(scratchDir: string): Promise<BrowserContext> {
+  return launchPersistentChromium(mkdtempSync(join(scratchDir, 'chromium-')))
 }

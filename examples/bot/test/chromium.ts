@@ -1,26 +1,2 @@
-import { type BrowserContext, chromium } from 'playwright-core'
-
-// Debian's Chromium, never a browser downloaded by a test tool. The background-networking flags
-// keep it from calling out of a machine whose only network is loopback.
-const baseArgs = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
-
-/** Starts headless Chromium with a fresh profile in `profileDir`. */
-export function launchChromium(
-  profileDir: string,
-  options: { extraArgs?: string[] } & Parameters<typeof chromium.launchPersistentContext>[1] = {},
-): Promise<BrowserContext> {
-  const { extraArgs = [], ...rest } = options
-  return chromium.launchPersistentContext(profileDir, {
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    args: [...baseArgs, ...extraArgs],
-    ...rest,
-  })
-}
+// The repository's one Chromium launcher, under the name this example's test and screenshot use.
+export { launchPersistentChromium as launchChromium } from '../../../test/chromium.js'

@@ -3,8 +3,9 @@
 // either build users get.
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { expect } from 'vitest'
+import { launchChromium } from '../../../../test/chromium.js'
 import { type Origin, startOrigin } from '../origin.js'
 import type { FixtureConfig, FixtureStats } from './fixture-sw.js'
 
@@ -45,18 +46,7 @@ export async function startHarness(kind: Build): Promise<Harness> {
     body: '<!doctype html><title>home</title>',
   })
   origin.routes.set('/index.html', { headers: { 'content-type': 'text/html' }, body: SHELL })
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  })
+  const browser = await launchChromium()
   return {
     origin,
     browser,
