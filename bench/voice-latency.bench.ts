@@ -1,10 +1,10 @@
 import { fileURLToPath } from 'node:url'
 import { runBench } from './lib/bench.js'
-import { runChild } from './lib/child.js'
 import { VOICE_ENTRY } from './lib/contracts.js'
 import { row } from './lib/result.js'
 import { median, spreadText, summarize } from './lib/stats.js'
 import type { LatencyMode, LatencyReport } from './lib/voice-latency-child.js'
+import { bundleChild, runPlainChild } from './lib/voice-spawn.js'
 
 await runBench(fileURLToPath(import.meta.url), {
   title: 'voice: first audio, warm latency, Ogg/Opus encode',
@@ -21,15 +21,11 @@ await runBench(fileURLToPath(import.meta.url), {
   async run(ctx) {
     const reps = ctx.quick ? 1 : 3
     const count = ctx.quick ? 6 : 30
-    const go = async (mode: LatencyMode) =>
-      (
-        await runChild<LatencyReport>(
-          'voice-latency-child.ts',
-          [mode, String(count)],
-          'LATENCY_REPORT',
-          5_000,
-        )
-      ).report
+    const script = await bundleChild('voice-latency-child')
+    const go = async (mode: LatencyMode) => {
+      const run = await runPlainChild(script, [mode, String(count)], 'LATENCY_REPORT', 5_000)
+      return JSON.parse(run.lines.LATENCY_REPORT as string) as LatencyReport
+    }
     const cold: Record<'ours' | 'per-instance' | 'warmup', number[]> = {
       ours: [],
       'per-instance': [],
@@ -50,6 +46,9 @@ await runBench(fileURLToPath(import.meta.url), {
     const encode = full.encodeMs ?? []
     const speech = full.speechMs ?? []
     const per4s = encode.map((e, i) => (e / (speech[i] ?? Number.NaN)) * 4000)
+    const localWav = full.localWavMs ?? []
+    // The same sentences in the same order, so each pool time has its speech length.
+    const wavPerSecond = (full.warmWavMs ?? []).map((w, i) => (w / (speech[i] ?? Number.NaN)) * 1000)
     const rtf = encode.map((e, i) => e / (speech[i] ?? Number.NaN))
     ctx.log(`cold ${JSON.stringify(cold)} warmup ${JSON.stringify(warmupMs)}`)
     return {
@@ -85,6 +84,19 @@ await runBench(fileURLToPath(import.meta.url), {
           target: { op: '<=', value: 10 },
         }),
         row({
+          operation: 'warm synthesis per sentence, WAV, engine alone (worker function, no pool), p50',
+          unit: 'ms',
+          better: 'lower',
+          after: median(localWav),
+          spread: spreadText(localWav, 'sentences'),
+        }),
+        row({
+          operation: 'warm synthesis per second of speech, WAV, p50',
+          unit: 'ms',
+          better: 'lower',
+          after: median(wavPerSecond),
+        }),
+        row({
           operation: 'warm synthesis per sentence, WAV, p99',
           unit: 'ms',
           better: 'lower',
@@ -114,7 +126,7 @@ await runBench(fileURLToPath(import.meta.url), {
         row({ operation: 'Ogg/Opus encode realtime factor', unit: '×', better: 'lower', after: median(rtf) }),
       ],
       notes: [
-        `Each figure from fresh processes: cold first audio is the median of ${cold.ours.length} processes (the naive per-instance pool: ${cold['per-instance'].length}); it includes starting a worker thread and loading the engine there. Warm latency: ${count} Italian sentences one at a time through VoiceSystem.synthesize after warming every pool thread, Ogg and WAV alternating. Encode: the package’s worker function on one thread, the same sentence as WAV and as Ogg/Opus, the difference per sentence (median speech length ${Math.round(median(speech))} ms).`,
+        `Each figure from fresh processes: cold first audio is the median of ${cold.ours.length} processes (the naive per-instance pool: ${cold['per-instance'].length}); it includes starting a worker thread and loading the engine there. Warm latency: ${count} Italian sentences one at a time through VoiceSystem.synthesize after warming every pool thread, Ogg and WAV alternating. Encode: the package’s worker function on one thread, the same sentence as WAV and as Ogg/Opus, the difference per sentence. The sentences are a bot’s replies of ${Math.round(median(speech))} ms of speech (median); the engine’s time grows with the length of the speech, hence the per-second row. Children run as plain JavaScript under node (bundled with esbuild), not under tsx, whose loader every worker thread would also start.`,
       ],
     }
   },

@@ -1,14 +1,11 @@
-import { spawn } from 'node:child_process'
-import { mkdirSync } from 'node:fs'
-import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { build } from 'esbuild'
 import { runBench } from './lib/bench.js'
 import { VOICE_ENTRY, type VoiceModule } from './lib/contracts.js'
 import { formatMs } from './lib/format.js'
 import { type Row, row } from './lib/result.js'
 import { median } from './lib/stats.js'
 import type { VoiceChildReport, VoiceMode } from './lib/voice-child.js'
+import { bundleChild, runPlainChild } from './lib/voice-spawn.js'
 
 type PoolMode = Exclude<VoiceMode, 'floor'>
 
@@ -20,73 +17,23 @@ interface VoiceRun {
   exitAfterMs: number | null
 }
 
-// The child runs as plain JavaScript under plain `node`, as a deployed bot does. Under tsx, the
-// loader's asynchronous cache writes kept every child, even one that does nothing, alive about
-// 45 ms after its last work, and its loader thread added to the RSS: both the harness's, not the
-// pool's.
-async function bundleChild(): Promise<string> {
-  const dir = join(import.meta.dirname, '.tmp')
-  mkdirSync(dir, { recursive: true })
-  const outfile = join(dir, 'voice-child.mjs')
-  await build({
-    entryPoints: [join(import.meta.dirname, 'lib', 'voice-child.ts')],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'error',
-  })
-  return outfile
-}
-
-function runVoiceChild(script: string, args: string[], exitWaitMs: number): Promise<VoiceRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], {
-      cwd: import.meta.dirname,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    let killTimer: NodeJS.Timeout | undefined
-    const field = (marker: string) => stdout.split('\n').find((l) => l.startsWith(`${marker} `))
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString()
-      if (killTimer === undefined && field('VOICE_REPORT') !== undefined) {
-        killTimer = setTimeout(() => child.kill('SIGKILL'), exitWaitMs)
-      }
-    })
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr = (stderr + chunk.toString()).slice(-4000)
-    })
-    child.on('exit', (code, signal) => {
-      const exitedAt = performance.timeOrigin + performance.now()
-      clearTimeout(killTimer)
-      const line = field('VOICE_REPORT')
-      if (line === undefined) {
-        reject(
-          new Error(`voice-child ${args.join(' ')} exited with ${signal ?? code} and no report: ${stderr}`),
-        )
-        return
-      }
-      const report = JSON.parse(line.slice('VOICE_REPORT '.length)) as VoiceChildReport
-      const exitLine = field('VOICE_EXIT')
-      const loopEmptyAt = exitLine === undefined ? Number.NaN : Number(exitLine.slice('VOICE_EXIT '.length))
-      const done = report.lastTaskDoneEpochMs
-      resolve({
-        report,
-        loopEmptyAfterMs: Number.isFinite(loopEmptyAt) ? Math.max(0, loopEmptyAt - done) : null,
-        exitAfterMs: signal === 'SIGKILL' ? null : Math.max(0, exitedAt - done),
-      })
-    })
-  })
-}
 const MODES: PoolMode[] = ['per-instance', 'ours', 'piscina-defaults']
 const LABELS: Record<PoolMode, string> = {
   'per-instance': 'one piscina pool per instance',
   ours: '@taurobot/voice shared pool',
   'piscina-defaults': 'one plain piscina pool (defaults)',
+}
+
+async function runVoiceChild(script: string, args: string[], exitWaitMs: number): Promise<VoiceRun> {
+  const run = await runPlainChild(script, args, 'VOICE_REPORT', exitWaitMs)
+  const report = JSON.parse(run.lines.VOICE_REPORT as string) as VoiceChildReport
+  const done = report.lastTaskDoneEpochMs
+  const loopEmptyAt = Number(run.lines.VOICE_EXIT)
+  return {
+    report,
+    loopEmptyAfterMs: Number.isFinite(loopEmptyAt) ? Math.max(0, loopEmptyAt - done) : null,
+    exitAfterMs: run.killed ? null : Math.max(0, run.exitedAtEpochMs - done),
+  }
 }
 
 await runBench(fileURLToPath(import.meta.url), {
@@ -118,7 +65,7 @@ await runBench(fileURLToPath(import.meta.url), {
     const instanceCounts = ctx.quick ? [2] : [1, 20]
     const sentences = ctx.quick ? 10 : 100
     const exitWaitMs = ctx.quick ? 5_000 : 10_000
-    const script = await bundleChild()
+    const script = await bundleChild('voice-child')
     const runs: Record<PoolMode, VoiceRun[]> = {
       'per-instance': [],
       ours: [],

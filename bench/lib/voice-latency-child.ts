@@ -16,6 +16,8 @@ export interface LatencyReport {
   warmWavMs?: number[]
   /** Per sentence, same text: Ogg minus WAV time of the worker function on this thread. */
   encodeMs?: number[]
+  /** Per sentence: WAV time of the worker function on this thread, without any pool. */
+  localWavMs?: number[]
   speechMs?: number[]
 }
 
@@ -71,6 +73,7 @@ if (mode === 'per-instance-cold') {
       await runTask(voiceTask(s, 'ogg'))
     }
     const encodeMs: number[] = []
+    const localWavMs: number[] = []
     const speechMs: number[] = []
     for (const s of sentences.slice(30, 30 + count)) {
       let t = performance.now()
@@ -79,9 +82,10 @@ if (mode === 'per-instance-cold') {
       t = performance.now()
       await runTask(voiceTask(s, 'ogg'))
       encodeMs.push(performance.now() - t - wavMs)
+      localWavMs.push(wavMs)
       speechMs.push(w.durationMs)
     }
-    Object.assign(report, { warmOggMs: ogg, warmWavMs: wav, encodeMs, speechMs })
+    Object.assign(report, { warmOggMs: ogg, warmWavMs: wav, encodeMs, localWavMs, speechMs })
   }
 }
 process.stdout.write(`LATENCY_REPORT ${JSON.stringify(report)}\n`)
