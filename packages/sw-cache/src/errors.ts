@@ -16,8 +16,10 @@ export interface SwCacheErrorOptions {
 }
 
 /**
- * The one error class of `@taurobot/sw-cache`. Messages start with the package name, say what went
- * wrong and what to do about it; `code` is stable across versions, the message is not.
+ * The one error class of `@taurobot/sw-cache`. Messages start with the package name and name the URL
+ * and the cache; in development builds they go on to say what went wrong and what to do about it,
+ * in production builds they end with the `code`. `code` is stable across versions, the message is
+ * not.
  */
 export class SwCacheError extends Error {
   // Assigned in the constructor rather than declared as fields, which older targets would lower to

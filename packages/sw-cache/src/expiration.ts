@@ -34,26 +34,21 @@ export const isExpired = (response: Response, maxAgeSeconds: number | undefined)
 
 /** Classifies a cached copy as {@link FRESH}, {@link STALE}, {@link STALE_IF_ERROR} or {@link EXPIRED}. */
 export function freshness(response: Response, staleIfError: number, maxAgeSeconds?: number): Freshness {
-  // Directive names are matched whole (`s-maxage` is not `max-age`), values may be quoted (RFC 9111
-  // allows no spaces around "="). A missing header reads "null", which has no directives.
-  const cc: Record<string, number> = {}
-  for (const [, name, value] of `${response.headers.get('cache-control')}`
-    .toLowerCase()
-    .matchAll(/([\w-]+)="?(\d+)/g))
-    cc[name as string] = +(value as string)
-  // Seconds past max-age; the Age header counts the time the response spent in upstream caches.
-  // NaN without a storage time or a max-age, and NaN compares false: such copies are stale, like
-  // copies past a max-age without a stale-while-revalidate directive (or stale-if-error one).
+  // Directive names are matched whole (`x-max-age` is not `max-age`), values may be quoted (RFC 9111
+  // allows no spaces around "="). A missing header reads "null", which has no directives; a missing
+  // directive reads NaN.
+  const cc = `${response.headers.get('cache-control')}`.toLowerCase()
+  const directive = (name: string) => +(cc.match(`(^|[ ,])${name}="?(\\d+)`)?.[2] as string)
   const age =
-    (Date.now() - (storedAt(response) || Number.NaN)) / 1000 +
+    (Date.now() - (storedAt(response) || NaN)) / 1000 +
     (+(response.headers.get('age') as string) || 0) -
-    (cc['max-age'] as number)
+    directive('max-age')
   return isExpired(response, maxAgeSeconds)
     ? EXPIRED
     : age < 0
       ? FRESH
-      : age >= (cc['stale-while-revalidate'] as number)
-        ? age < staleIfError || age < (cc['stale-if-error'] as number)
+      : age >= directive('stale-while-revalidate')
+        ? age < staleIfError || age < directive('stale-if-error')
           ? STALE_IF_ERROR
           : EXPIRED
         : STALE
@@ -80,9 +75,10 @@ export async function trim(cache: Cache, limits: Limits, keep?: string, shrink =
   let excess = shrink ? keys.length / 2 : keys.length - (limits.maxEntries as number)
   for (const key of keys) {
     const response = key.url !== keep && (await cache.match(key))
-    if (!response || !storedAt(response)) continue
-    if (!(excess-- > 0) && !isExpired(response, limits.maxAgeSeconds)) break
-    // Deleting with the stored request removes exactly this variant, whatever its Vary header says.
-    await cache.delete(key)
+    if (response && storedAt(response)) {
+      if (!(excess-- > 0) && !isExpired(response, limits.maxAgeSeconds)) break
+      // Deleting with the stored request removes exactly this variant, whatever its Vary header says.
+      await cache.delete(key)
+    }
   }
 }

@@ -33,6 +33,7 @@ describe('freshness', () => {
     [130, 'max-age=60, stale-while-revalidate=60, stale-if-error=100', 0, 'stale-if-error'],
     [200, 'max-age=60, stale-while-revalidate=60, stale-if-error=100', 0, 'expired'],
     [10, 's-maxage=600', 0, 'stale'],
+    [10, 'x-max-age=600', 0, 'stale'],
     [10, 'no-cache', 0, 'stale'],
     [10, '', 0, 'stale'],
   ] as const)(
