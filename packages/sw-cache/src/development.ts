@@ -3,9 +3,10 @@
 // Every function here opens with the same gate: `process.env.NODE_ENV` is compared in place so that
 // a bundler that defines it as "production" (esbuild does so by itself for minified browser
 // bundles; webpack in production mode; Vite) folds the comparison, finds the `try` block empty and
-// drops the whole statement, and with it every check and message below. Where nothing defines it
-// and there is no `process` at all (an unbundled service worker), reading it throws a
-// ReferenceError, which lands in the same `catch` as the development signal: the checks run.
+// drops the whole statement, and with it every check and message below. Without a bundler it is
+// read at run time. Where nothing defines it and there is no `process` at all (a service worker
+// bundled without such a define), reading it throws a ReferenceError, which lands in the same
+// `catch` as the development signal: the checks run.
 import type { SwCacheErrorCode } from './errors.js'
 import type { StaleWhileRevalidateOptions } from './stale-while-revalidate.js'
 
