@@ -252,8 +252,6 @@ class RedisBackend implements Backend {
   // sequence numbers, which is how the append script recognises what an earlier attempt applied.
   // Only a failed write records them, so a write that succeeds at once keeps no map at all.
   private resent: WeakMap<Message, number> | undefined
-  // Message, sequence number, message, ... of the write in flight.
-  private readonly sent: Array<Message | number> = []
   private bytesWritten = 0
   private lastError: unknown
   private context: BackendContext | undefined
@@ -388,6 +386,7 @@ class RedisBackend implements Backend {
   async append(batch: readonly BatchEntry[]): Promise<AppendResult> {
     const client = this.assertOpen()
     const resent = this.resent
+    const firstSeq = this.nextSeq
     const groups = new Map<number, AppendGroup>()
     let bytes = 0
     let messages = 0
@@ -432,8 +431,6 @@ class RedisBackend implements Backend {
         const size = Buffer.byteLength(json)
         group.bytes += size
         args.push(json)
-        // Kept until the write succeeds: a retry sends these same objects again.
-        this.sent.push(message, seq)
       }
       args[at + 4] = again
       bytes += group.bytes
@@ -462,12 +459,14 @@ class RedisBackend implements Backend {
       if (failed !== undefined) throw failed.reason
       if (this.options.waitReplicas > 0) await this.waitForReplicas(client as Redis)
     } catch (error) {
-      // Remember every message's sequence number: the store retries with the same objects.
+      // Remember every message's sequence number: the store retries with the same objects. The
+      // new ones were numbered in this same order, from firstSeq on.
       const map = resent ?? new WeakMap<Message, number>()
-      for (let i = 0; i < this.sent.length; i += 2)
-        map.set(this.sent[i] as Message, this.sent[i + 1] as number)
+      let seq = firstSeq
+      for (const entry of batch) {
+        for (const message of entry.messages) if (!map.has(message)) map.set(message, seq++)
+      }
       this.resent = map
-      this.sent.length = 0
       throw this.failure(
         error,
         `cannot write ${messages} message${messages === 1 ? '' : 's'}`,
@@ -475,7 +474,6 @@ class RedisBackend implements Backend {
       )
     }
     this.resent = undefined
-    this.sent.length = 0
     this.bytesWritten += bytes
     return { bytes }
   }
