@@ -1,4 +1,4 @@
-import { mkdirSync, statSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
@@ -14,6 +14,20 @@ const KINDS: Kind[] = ['python-every-message', 'ours', 'ours-frequent', 'python-
 const FREQUENT_LABEL = '@taurobot/memory, compactionRatio 0.1'
 const USERS = 50
 const HISTORY = 1000
+const SCHEDSTAT = `/proc/self/task/${process.pid}/schedstat`
+
+/**
+ * CPU time the main thread has run, in ms (Linux: the scheduler's own nanosecond count). Unlike
+ * event-loop utilization it leaves out time the thread was busy but descheduled by other processes,
+ * and unlike process.cpuUsage() it leaves out worker threads.
+ */
+function mainThreadCpuMs(): number | undefined {
+  try {
+    return Number(readFileSync(SCHEDSTAT, 'utf8').split(' ')[0]) / 1e6
+  } catch {
+    return undefined
+  }
+}
 
 await runBench(fileURLToPath(import.meta.url), {
   title: 'event-loop time per save with 50 × 1000 messages of history',
@@ -33,6 +47,13 @@ await runBench(fileURLToPath(import.meta.url), {
     const maxSaves = ctx.quick ? 4_000 : 30_000
     const wholeFileSaves = ctx.quick ? 6 : 20
     const busy: Record<Kind, number[]> = {
+      ours: [],
+      'ours-frequent': [],
+      'python-every-message': [],
+      'python-every-5': [],
+      lowdb: [],
+    }
+    const cpu: Record<Kind, number[]> = {
       ours: [],
       'ours-frequent': [],
       'python-every-message': [],
@@ -69,10 +90,13 @@ await runBench(fileURLToPath(import.meta.url), {
       delay.enable()
       const samples = busy[kind]
       for (let save = 0; ; save++) {
+        const cpu0 = mainThreadCpuMs()
         const before = performance.eventLoopUtilization()
         for (let i = 0; i < perSave; i++) await store.add(nextEvent())
         await store.flush()
         samples.push(performance.eventLoopUtilization(before).active)
+        const cpu1 = mainThreadCpuMs()
+        if (cpu0 !== undefined && cpu1 !== undefined) cpu[kind].push(cpu1 - cpu0)
         if (!ours) {
           if (save + 1 >= wholeFileSaves) break
           continue
@@ -94,8 +118,9 @@ await runBench(fileURLToPath(import.meta.url), {
       delayMax[kind] = delay.max / 1e6
       await store.close()
       const s = summarize(samples)
+      const c = summarize(cpu[kind])
       ctx.log(
-        `${kind}: ${samples.length} saves, p50 ${s.median.toFixed(2)} ms, p99 ${s.p99.toFixed(2)}, max ${s.max.toFixed(1)}`,
+        `${kind}: ${samples.length} saves, p50 ${s.median.toFixed(2)} ms, p99 ${s.p99.toFixed(2)}, max ${s.max.toFixed(1)}; main-thread CPU p50 ${c.median.toFixed(2)}, p99 ${c.p99.toFixed(2)}, max ${c.max.toFixed(1)}`,
       )
       if (ours) {
         notes.push(
@@ -104,6 +129,21 @@ await runBench(fileURLToPath(import.meta.url), {
       }
     }
     const stat = (k: Kind, f: 'median' | 'p99' | 'max') => summarize(busy[k])[f]
+    const cpuStat = (k: Kind, f: 'median' | 'p99' | 'max') =>
+      cpu[k].length === 0 ? null : summarize(cpu[k])[f]
+    const cpuRow = (f: 'median' | 'p99' | 'max', label: string) =>
+      row({
+        operation: `main-thread CPU time per save, ${label}`,
+        unit: 'ms',
+        better: 'lower',
+        before: cpuStat('python-every-message', f),
+        after: cpuStat('ours', f),
+        peers: {
+          [FREQUENT_LABEL]: cpuStat('ours-frequent', f),
+          [STORE_LABELS['python-every-5']]: cpuStat('python-every-5', f),
+          [STORE_LABELS.lowdb]: cpuStat('lowdb', f),
+        },
+      })
     const mk = (f: 'median' | 'p99' | 'max', label: string, target?: number) =>
       row({
         operation: `event-loop time per save, ${label}`,
@@ -119,6 +159,11 @@ await runBench(fileURLToPath(import.meta.url), {
         ...(f === 'median' ? { spread: spreadText(busy.ours, 'saves') } : {}),
         ...(target === undefined ? {} : { target: { op: '<=' as const, value: target } }),
       })
+    notes.push(
+      cpu.ours.length === 0
+        ? 'Main-thread CPU time per save needs Linux (/proc/<pid>/task/<tid>/schedstat); not measured here.'
+        : "Main-thread CPU time per save: the scheduler's run time of the main thread around each save (Linux schedstat, read outside the utilization window), so it leaves out time the thread was busy but descheduled by other processes on a loaded machine, which event-loop utilization counts; worker threads are not included.",
+    )
     notes.unshift(
       `${USERS} conversations × ${HISTORY} messages (${formatBytes(Buffer.byteLength(fileText))} as indent-2 JSON), each save measured with performance.eventLoopUtilization() around the awaited adds and flush (the time the main thread was busy, synchronous and asynchronous parts alike). Whole-file stores: ${wholeFileSaves} saves each.`,
     )
@@ -127,6 +172,9 @@ await runBench(fileURLToPath(import.meta.url), {
         mk('median', 'p50'),
         mk('p99', 'p99', 0.5),
         mk('max', 'max', 5),
+        cpuRow('median', 'p50'),
+        cpuRow('p99', 'p99'),
+        cpuRow('max', 'max'),
         row({
           operation: 'event-loop delay max during the run',
           unit: 'ms',
