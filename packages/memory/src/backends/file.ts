@@ -150,6 +150,9 @@ class FileBackend implements Backend {
         await this.compact()
         context.recovered(recovered)
       }
+      // A store this large compacts within one threshold of writes: start its worker now, so the
+      // thread's start-up does not land in the middle of a save.
+      if (this.snapshotBytes + this.journal.size >= this.minBytes) this.compactor?.prepare()
       this.state = 'open'
     } catch (error) {
       this.state = 'closed'
