@@ -293,10 +293,27 @@ if (unavailable !== undefined) {
       await expect(backend.read('x')).rejects.toSatisfy(
         (e) => isMemoryError(e, 'corrupt') && /is not JSON/.test((e as Error).message),
       )
-      await admin.set(`${keyPrefix}{${findBucket(keyPrefix, 'y')}}:m:y`, 'a string')
-      await expect(backend.append([{ id: 'y', messages: [message('z')] }])).rejects.toSatisfy(
-        (e) => isMemoryError(e, 'io') && /WRONGTYPE/.test((e as Error).message),
+      const foreign = `${keyPrefix}{${findBucket(keyPrefix, 'y')}}:m:y`
+      await admin.set(foreign, 'a string')
+      await backend.append([{ id: 'x1', messages: [message('kept')] }])
+      // Lists pushed before the failing one in the same write are cut back: nothing of it stays.
+      const batch = [
+        { id: 'x1', messages: [message('a'), message('b')] },
+        { id: 'x2', messages: [message('c')] },
+        { id: 'y', messages: [message('z')] },
+      ]
+      await expect(backend.append(batch)).rejects.toSatisfy(
+        (e) =>
+          isMemoryError(e, 'io') &&
+          /WRONGTYPE.*use another keyPrefix or delete that key/.test((e as Error).message),
       )
+      expect((await backend.read('x1')).map((m) => m.content)).toEqual(['kept'])
+      expect(await backend.read('x2')).toEqual([])
+      await admin.del(foreign)
+      await backend.append(batch)
+      expect((await backend.read('x1')).map((m) => m.content)).toEqual(['kept', 'a', 'b'])
+      expect((await backend.read('x2')).map((m) => m.content)).toEqual(['c'])
+      expect((await backend.read('y')).map((m) => m.content)).toEqual(['z'])
       await backend.close()
     })
   })

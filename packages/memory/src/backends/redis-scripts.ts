@@ -17,7 +17,12 @@ function script(body: string): RedisScript {
  * messages sent before (by an attempt that failed) can have been applied: their sequence numbers
  * are sent, and the writer's record is read only then. Within a conversation they come first and
  * ascend, so the skipped messages are a prefix; the common case (a first attempt) pushes the JSON
- * arguments as they are. A list is trimmed only once it outgrows maxMessages.
+ * arguments as they are.
+ *
+ * A script is not rolled back when a command fails, so the pushes come first: if one fails (a
+ * key of another type under the prefix) the lists already pushed are cut back and the error is
+ * returned, and nothing of the batch stays. Only then are lists trimmed to maxMessages (when they
+ * outgrew it) and the indexes and writer records updated.
  *
  * KEYS, per group: index, stamps, writer, then one list per conversation.
  * ARGV: maxMessages, writer TTL ms, then per group: conversation count, the group's highest
@@ -26,17 +31,17 @@ function script(body: string): RedisScript {
  */
 export const APPEND = script(`
 local max = tonumber(ARGV[1])
-local ttl = ARGV[2]
 local a = 3
 local k = 1
+local groups = {}
+local pushed = {}
 local appended = 0
 while a <= #ARGV do
-  local index, stamps, writer = KEYS[k], KEYS[k + 1], KEYS[k + 2]
+  local group = { index = KEYS[k], stamps = KEYS[k + 1], writer = KEYS[k + 2], top = tonumber(ARGV[a + 1]), scores = {}, times = {} }
+  groups[#groups + 1] = group
   k = k + 3
-  local conversations, top = tonumber(ARGV[a]), tonumber(ARGV[a + 1])
+  local conversations = tonumber(ARGV[a])
   a = a + 2
-  local seen = nil
-  local scores, times = {}, {}
   for _ = 1, conversations do
     local list = KEYS[k]
     k = k + 1
@@ -44,32 +49,49 @@ while a <= #ARGV do
     a = a + 5
     local skip = 0
     if resent ~= '' then
-      if seen == nil then seen = tonumber(redis.call('GET', writer) or '0') end
+      if group.seen == nil then group.seen = tonumber(redis.call('GET', group.writer) or '0') end
       for seq in string.gmatch(resent, '%d+') do
-        if tonumber(seq) > seen then break end
+        if tonumber(seq) > group.seen then break end
         skip = skip + 1
       end
     end
     if skip < count then
       local stop = a + count - 1
-      local length = 0
+      local entry = { list = list, count = 0, length = 0 }
+      pushed[#pushed + 1] = entry
       for i = a + skip, stop, 1000 do
-        length = redis.call('RPUSH', list, unpack(ARGV, i, math.min(i + 999, stop)))
+        local last = math.min(i + 999, stop)
+        local reply = redis.pcall('RPUSH', list, unpack(ARGV, i, last))
+        if type(reply) == 'table' and reply.err then
+          for _, done in ipairs(pushed) do
+            if done.count > 0 then redis.call('LTRIM', done.list, 0, -done.count - 1) end
+          end
+          return redis.error_reply(reply.err)
+        end
+        entry.count = entry.count + last - i + 1
+        entry.length = reply
       end
-      if length > max then redis.call('LTRIM', list, -max, -1) end
-      scores[#scores + 1] = score
-      scores[#scores + 1] = id
-      times[#times + 1] = id
-      times[#times + 1] = stamp
+      group.scores[#group.scores + 1] = score
+      group.scores[#group.scores + 1] = id
+      group.times[#group.times + 1] = id
+      group.times[#group.times + 1] = stamp
       appended = appended + count - skip
     end
     a = a + count
   end
+end
+for _, done in ipairs(pushed) do
+  if done.length > max then redis.call('LTRIM', done.list, -max, -1) end
+end
+for _, group in ipairs(groups) do
+  local scores, times = group.scores, group.times
   for i = 1, #scores, 1000 do
-    redis.call('ZADD', index, unpack(scores, i, math.min(i + 999, #scores)))
-    redis.call('HSET', stamps, unpack(times, i, math.min(i + 999, #times)))
+    redis.call('ZADD', group.index, unpack(scores, i, math.min(i + 999, #scores)))
+    redis.call('HSET', group.stamps, unpack(times, i, math.min(i + 999, #times)))
   end
-  if seen == nil or top > seen then redis.call('SET', writer, string.format('%d', top), 'PX', ttl) end
+  if group.seen == nil or group.top > group.seen then
+    redis.call('SET', group.writer, string.format('%d', group.top), 'PX', ARGV[2])
+  end
 end
 return appended
 `)
