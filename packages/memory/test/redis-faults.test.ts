@@ -285,6 +285,27 @@ if (missing !== undefined) {
     }, 30_000)
   })
 
+  describe('connection name', () => {
+    it('names the connection it creates, so CLIENT LIST shows whose it is', async () => {
+      const admin = new Redis(server.url)
+      const named = async () =>
+        ((await admin.client('LIST')) as string)
+          .split('\n')
+          .filter((line) => / name=taurobot-memory /.test(line))
+      try {
+        const memory = await openMemory({
+          backend: redisBackend({ url: server.url, keyPrefix: 'named:' }),
+          flushOnExit: false,
+        })
+        expect(await named()).toHaveLength(1)
+        await memory.close()
+        await until(async () => (await named()).length === 0, 'the connection to close')
+      } finally {
+        admin.disconnect()
+      }
+    })
+  })
+
   describe('odd input, as with the file backend', () => {
     it('keeps huge messages, long and unicode ids, and refuses messages over maxMessageBytes', async () => {
       const memory = await openMemory({

@@ -328,6 +328,8 @@ class RedisBackend implements Backend {
     const RedisClass = await loadIoredis()
     const settings: RedisOptions = {
       lazyConnect: true,
+      // Shown by CLIENT LIST, so an operator can tell these connections apart.
+      connectionName: 'taurobot-memory',
       connectTimeout: this.options.connectTimeoutMs,
       commandTimeout: this.options.commandTimeoutMs,
       // Fail fast while the server is away: the store keeps the messages and retries, so a
