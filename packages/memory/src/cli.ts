@@ -14,6 +14,8 @@ Redis URL (redis://host:6379, rediss://...).
 
 Options:
   --key-prefix <prefix>   Redis key prefix (default taurobot:memory:)
+  --from-key-prefix <p>   key prefix of <from> only (to move between prefixes)
+  --to-key-prefix <p>     key prefix of <to> only
   --max-messages <n>      messages kept per conversation (default 1000)
   --replace               overwrite conversations the destination already has
   -h, --help              show this help
@@ -79,6 +81,8 @@ async function runMigrate(args: string[]): Promise<void> {
     allowPositionals: true,
     options: {
       'key-prefix': { type: 'string' },
+      'from-key-prefix': { type: 'string' },
+      'to-key-prefix': { type: 'string' },
       'max-messages': { type: 'string' },
       replace: { type: 'boolean', default: false },
     },
@@ -94,9 +98,22 @@ async function runMigrate(args: string[]): Promise<void> {
   }
   const stores: Memory[] = []
   try {
-    const source = await open(from, 'from', values['key-prefix'], maxMessages)
+    const fromPrefix = values['from-key-prefix'] ?? values['key-prefix']
+    const toPrefix = values['to-key-prefix'] ?? values['key-prefix']
+    for (const [option, spec] of [
+      ['from-key-prefix', from],
+      ['to-key-prefix', to],
+    ] as const) {
+      if (values[option] !== undefined && !isRedisUrl(spec)) {
+        throw new UsageError(`--${option} applies to a Redis URL, got the file ${spec}`)
+      }
+    }
+    if (from === to && fromPrefix === toPrefix) {
+      throw new UsageError('<from> and <to> are the same store: give another <to> or --to-key-prefix')
+    }
+    const source = await open(from, 'from', fromPrefix, maxMessages)
     stores.push(source)
-    const destination = await open(to, 'to', values['key-prefix'], maxMessages)
+    const destination = await open(to, 'to', toPrefix, maxMessages)
     stores.push(destination)
     const progress = reporter(process.stderr)
     const result = await migrate(source, destination, {

@@ -187,6 +187,36 @@ if (unavailable !== undefined) {
       }
     }, 60_000)
 
+    it('moves conversations from one key prefix to another', async () => {
+      const cli = ensureBuilt('cli.js')
+      const from = `${runPrefix}old:`
+      const to = `${runPrefix}new:`
+      const source = await openMemory({
+        backend: redisBackend({ url: REDIS_URL, keyPrefix: from }),
+        flushOnExit: false,
+      })
+      await seed(source)
+      await source.close()
+      const moved = await run(process.execPath, [
+        cli,
+        'migrate',
+        REDIS_URL,
+        REDIS_URL,
+        '--from-key-prefix',
+        from,
+        '--to-key-prefix',
+        to,
+      ])
+      expect(moved.stdout).toMatch(/^migrated 3 conversations, 30 messages .*counts match\n$/)
+      const [a, b] = await Promise.all(
+        [from, to].map((keyPrefix) =>
+          openMemory({ backend: redisBackend({ url: REDIS_URL, keyPrefix }), flushOnExit: false }),
+        ),
+      )
+      expect(await snapshot(b as Memory)).toEqual(await snapshot(a as Memory))
+      await Promise.all([a?.close(), b?.close()])
+    }, 60_000)
+
     it('draws a progress bar on a terminal', async () => {
       const cli = ensureBuilt('cli.js')
       const dir = await tempDir()
@@ -238,6 +268,12 @@ if (unavailable !== undefined) {
       expect((await fail(['copy', 'a', 'b'])).stderr).toMatch(/unknown command "copy"/)
       expect((await fail(['migrate', 'a', 'b', '--max-messages', '0'])).stderr).toMatch(
         /--max-messages must be a positive integer, got 0/,
+      )
+      const samePlace = await fail(['migrate', REDIS_URL, REDIS_URL])
+      expect(samePlace.code).toBe(2)
+      expect(samePlace.stderr).toMatch(/<from> and <to> are the same store/)
+      expect((await fail(['migrate', REDIS_URL, 'x.json', '--to-key-prefix', 'p:'])).stderr).toMatch(
+        /--to-key-prefix applies to a Redis URL, got the file x.json/,
       )
       const missing = await fail(['migrate', '/nonexistent/conversations.json', REDIS_URL])
       expect(missing.code).toBe(2)
