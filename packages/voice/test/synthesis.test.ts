@@ -63,6 +63,22 @@ describe('WAV synthesis with the espeak-ng WASM engine (built package, real work
     expect(Buffer.from(other.data).equals(Buffer.from(audio.data))).toBe(false)
   })
 
+  it('loads each language on demand on threads that already spoke another one', async () => {
+    // The engine reads a language's data files when espeak-ng first opens them; a file left unread
+    // would make espeak-ng reject the language or speak silence.
+    await new VoiceSystem({ language: 'it' }).synthesize('Ciao a tutti!', { format: 'wav' })
+    const texts: Record<string, string> = {
+      ru: 'Привет, как дела сегодня?',
+      de: 'Guten Morgen, wie geht es dir heute?',
+      fr: 'Bonjour, comment allez-vous aujourd’hui ?',
+    }
+    for (const [language, text] of Object.entries(texts)) {
+      const audio = await new VoiceSystem({ language }).synthesize(text, { format: 'wav' })
+      expect(audio.durationMs, language).toBeGreaterThan(800)
+      expect(rms(parseWav(audio.data).samples), language).toBeGreaterThan(500)
+    }
+  })
+
   it('textToSpeech writes the file, creating missing directories, and returns its path', async () => {
     const voice = new VoiceSystem({ language: 'it' })
     const target = join(scratch, 'replies', 'nested', '42.wav')
