@@ -3,6 +3,7 @@ import type { Message } from '../message.js'
 import { type JournalRecord, parseJournal } from './journal.js'
 import { parseSnapshot, snapshotChunks } from './legacy-format.js'
 import { readIfExists, type WriteChunksOptions, writeAtomicChunks } from './snapshot.js'
+import { dropOldest } from './trim.js'
 
 // Small pieces of text: a paced compaction fits several in one slice of its turn.
 export const CHUNK_CHARS = 4 * 1024
@@ -33,7 +34,7 @@ export function applyRecord(
       delta += messages.length
       const excess = list.length - maxMessages
       if (excess > 0) {
-        list.splice(0, excess)
+        dropOldest(list, excess)
         delta -= excess
       }
     }
@@ -77,7 +78,7 @@ export async function compactFromDisk(job: CompactionJob, options: WriteChunksOp
   const conversations = data.conversations
   for (const list of conversations.values()) {
     const excess = list.length - job.maxMessages
-    if (excess > 0) list.splice(0, excess)
+    dropOldest(list, excess)
   }
   const journal = await readPrefix(job.journalPath, job.journalBytes)
   const { records, tornBytes } = parseJournal(journal)

@@ -8,6 +8,7 @@ import type {
 } from '../backend.js'
 import { MemoryError } from '../errors.js'
 import { type Message, messageTime } from '../message.js'
+import { dropOldest } from './trim.js'
 
 /**
  * Creates an in-process backend: nothing is written anywhere, everything is lost when the process
@@ -53,7 +54,7 @@ class InProcessBackend implements Backend {
       this.messageCount += entry.messages.length
       const excess = list.length - this.maxMessages
       if (excess > 0) {
-        list.splice(0, excess)
+        dropOldest(list, excess)
         this.messageCount -= excess
       }
     }
