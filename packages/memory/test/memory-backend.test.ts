@@ -24,5 +24,5 @@ it('keeps the newest maxMessages when a batch overflows a conversation by one, a
     const first = Math.max(0, next - 20)
     expect(contents).toEqual(Array.from({ length: next - first }, (_, i) => first + i))
   }
-  expect((await backend.stats()).messages).toBe(20)
+  expect((await backend.stats?.())?.messages).toBe(20)
 })
