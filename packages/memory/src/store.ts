@@ -6,6 +6,7 @@ import { registerExitHooks, unregisterExitHooks } from './exit-hooks.js'
 import {
   type ConversationId,
   conversationKey,
+  isoNow,
   type Message,
   type MessageInput,
   show,
@@ -329,7 +330,7 @@ class Store implements Memory {
 
   async add(id: ConversationId, input: MessageInput): Promise<Message> {
     const key = conversationKey(id)
-    const { message } = toMessage(input, this.options.maxMessageBytes, () => new Date().toISOString())
+    const { message } = toMessage(input, this.options.maxMessageBytes, isoNow)
     this.assertOpen()
     await this.batcher.add(key, message)
     return { ...message }

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest'
-import { toMessage } from '../src/message.js'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { isoNow, toMessage } from '../src/message.js'
 
 const NOW = '2026-01-02T03:04:05.678Z'
 const now = () => NOW
@@ -90,5 +90,30 @@ describe('toMessage', () => {
     expect(() => toMessage({ role: 'user', content: 'x', timestamp: 'yesterday' }, 1000, now)).toThrow(
       /message.timestamp must be an ISO 8601 string, got "yesterday"/,
     )
+  })
+})
+
+describe('isoNow', () => {
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  it('gives the ISO time of the current millisecond, reformatted when the clock moves', () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(new Date('2025-10-12T09:15:02.123Z'))
+    expect(isoNow()).toBe('2025-10-12T09:15:02.123Z')
+    expect(isoNow()).toBe('2025-10-12T09:15:02.123Z')
+    vi.setSystemTime(new Date('2025-10-12T09:15:02.124Z'))
+    expect(isoNow()).toBe('2025-10-12T09:15:02.124Z')
+    // A clock set back (NTP) is followed too, not held at the latest value seen.
+    vi.setSystemTime(new Date('2025-10-12T09:15:01.000Z'))
+    expect(isoNow()).toBe('2025-10-12T09:15:01.000Z')
+  })
+
+  it('follows the real clock', () => {
+    const before = Date.now()
+    const at = Date.parse(isoNow())
+    expect(at).toBeGreaterThanOrEqual(before)
+    expect(at).toBeLessThanOrEqual(Date.now())
   })
 })
