@@ -19,7 +19,9 @@ parentPort?.on('message', (request: { id: number; job: CompactionJob }) => {
         error: {
           message: error instanceof Error ? error.message : String(error),
           ...(typeof code === 'string' ? { code } : {}),
-          mismatch: error instanceof CompactionMismatchError,
+          // Anything but a file-system error (a file that does not parse, a journal that does not
+          // reach the record) means the files are not what the backend holds: it writes from memory.
+          mismatch: error instanceof CompactionMismatchError || typeof code !== 'string',
         },
       } satisfies CompactionReply)
     },

@@ -341,6 +341,33 @@ describe('file backend, built package: compaction on a worker thread', () => {
     expect(warnings).toEqual([])
   })
 
+  it('writes the snapshot from memory when the files no longer hold what the store holds', async () => {
+    const lib = await load()
+    const path = join(await fresh(), 'c.json')
+    const first = await lib.openMemory({ path, flushOnExit: false })
+    await first.add('a', { role: 'user', content: 'uno' })
+    await first.close()
+    const warnings: string[] = []
+    const memory = await lib.openMemory({
+      backend: lib.fileBackend({ path, compactionMinBytes: 0, compactionRatio: 0.01 }),
+      saveEvery: 1,
+      flushOnExit: false,
+      onWarning: (message) => warnings.push(message),
+    })
+    stores.push(memory)
+    // Damaged behind the store's back: the worker cannot rebuild from it, the store still holds "uno".
+    await writeFile(path, '{"conversations": {"a": [')
+    await memory.add('a', { role: 'user', content: 'due' })
+    await memory.flush()
+    for (let tries = 0; ((await memory.stats()).compactions ?? 0) < 1 && tries < 500; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+    expect(warnings.join('\n')).toMatch(/could not rebuild .* from the files .*written on the main thread/)
+    await memory.destroy()
+    const again = await open({ path })
+    expect((await again.history('a')).map((m) => m.content)).toEqual(['uno', 'due'])
+  })
+
   it('rebuilds from the files exactly what the store holds: trimmed, cleared, pruned, extra fields', async () => {
     const lib = await load()
     const path = join(await fresh(), 'c.json')
