@@ -34,6 +34,13 @@ export interface EngineCancellation {
  * `synthesize()`; both may be slow, and both run on a worker thread, never on the main thread.
  */
 export interface Engine {
+  /**
+   * Most runs of `warmup()` on a short text. An engine compiled to JavaScript needs several before
+   * V8's optimising compiler has caught up; one that runs native code is as fast on its first
+   * sentence as later, and 1 is enough.
+   * @default 8
+   */
+  readonly warmupRuns?: number
   /** Prepares the engine (loads data, checks the binary...). Called once per thread. */
   init(): Promise<void>
   /** Turns text into mono PCM. Must not write to stdout or stderr. */

@@ -2,6 +2,7 @@
 // keeps it warm for the next ones. Results and failures travel back as plain data: an Error's own
 // properties (code, details) would not survive the structured clone.
 
+import { threadId } from 'node:worker_threads'
 import type { AudioFormat } from './encode.js'
 import { encodeOggOpus, encodeWav, opusSampleRate } from './encode.js'
 import type { Engine, EngineAudio, EngineCancellation, EngineSpeechOptions } from './engine.js'
@@ -19,6 +20,12 @@ export interface WorkerTask {
   format: AudioFormat
   /** One Int32 on a SharedArrayBuffer; the pool sets it to 1 to ask the task to stop. */
   cancel: Int32Array
+  /**
+   * Warm-up of every thread: one Int32 counting the tasks of the group that have reached a thread,
+   * and the group's size. Each task holds its thread until the whole group has arrived, so no
+   * thread can take two of them while another gets none.
+   */
+  barrier?: { arrived: Int32Array; size: number }
 }
 
 /** What a worker sends back for one task. */
@@ -30,6 +37,8 @@ export type WorkerResult =
       durationMs: number
       /** Set when this task paid for loading the engine on its thread. */
       engineInitMs?: number
+      /** The worker thread that ran the task (set for warm-up tasks). */
+      threadId?: number
     }
   | {
       ok: false
@@ -70,7 +79,8 @@ async function warmEngine(
 ): Promise<EngineAudio> {
   let audio: EngineAudio | undefined
   let first = Number.POSITIVE_INFINITY
-  for (let run = 0; run < warmupRuns; run++) {
+  const runs = Math.max(1, Math.min(warmupRuns, Math.floor(engine.warmupRuns ?? warmupRuns)))
+  for (let run = 0; run < runs; run++) {
     if (cancellation.cancelled) throw new EngineCancelledError()
     const started = performance.now()
     audio = await engine.synthesize(warmupText, options, cancellation)
@@ -79,6 +89,21 @@ async function warmEngine(
     else if (run + 1 >= warmupMinRuns && elapsed < first / 8) break
   }
   return audio as EngineAudio
+}
+
+// Bounds the wait for the rest of a warm-up group, in case the pool cannot give it every thread at
+// once (threads busy with long tasks): a thread warmed twice is harmless, a stuck one is not.
+const barrierTimeoutMs = 10_000
+
+async function awaitGroup(
+  barrier: NonNullable<WorkerTask['barrier']>,
+  cancellation: EngineCancellation,
+): Promise<void> {
+  const deadline = performance.now() + barrierTimeoutMs
+  while (Atomics.load(barrier.arrived, 0) < barrier.size && !cancellation.cancelled) {
+    if (performance.now() > deadline) return
+    await new Promise((resolve) => setTimeout(resolve, 2))
+  }
 }
 
 function stripPrefix(message: string): string {
@@ -115,6 +140,7 @@ export async function runTask(task: WorkerTask): Promise<WorkerResult> {
       return Atomics.load(task.cancel, 0) !== 0
     },
   }
+  if (task.barrier) Atomics.add(task.barrier.arrived, 0, 1)
   let pending = engines.get(task.engine)
   const firstUse = pending === undefined
   if (pending === undefined) {
@@ -147,6 +173,8 @@ export async function runTask(task: WorkerTask): Promise<WorkerResult> {
       durationMs: (audio.samples.length / audio.sampleRate) * 1000,
     }
     if (firstUse) result.engineInitMs = loaded.initMs
+    if (task.kind === 'warmup') result.threadId = threadId
+    if (task.barrier) await awaitGroup(task.barrier, cancellation)
     return result
   } catch (error) {
     // An engine that threw something unexpected may be in a broken state (a WASM trap, say):

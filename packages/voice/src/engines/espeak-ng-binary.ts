@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import type { Engine, EngineAudio, EngineCancellation, EngineSpeechOptions } from '../engine.js'
 import { EngineCancelledError } from '../engine.js'
 import { VoiceError } from '../errors.js'
@@ -16,34 +16,71 @@ function program(): string {
   return process.env.ESPEAK_NG_PATH || 'espeak-ng'
 }
 
-function execute(args: string[], input: string, cancellation?: EngineCancellation): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    // Every stream is piped: the binary's warnings must never reach this process's stderr.
-    const child = spawn(program(), args, { stdio: ['pipe', 'pipe', 'pipe'] })
-    const out: Buffer[] = []
-    let err = ''
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk))
-    child.stderr.setEncoding('utf8')
-    child.stderr.on('data', (chunk: string) => {
-      if (err.length < 4000) err += chunk
-    })
-    // The cancel flag lives in shared memory, so it has to be polled; the engine stays warm.
-    const poll = cancellation
-      ? setInterval(() => {
-          if (cancellation.cancelled) child.kill('SIGKILL')
-        }, 5)
-      : undefined
+interface Started {
+  child: ChildProcess
+  /** Settles when the process has exited and its output is read; never rejects. */
+  done: Promise<Run | { error: Error }>
+  /** False once the process has exited or failed to start. */
+  alive: boolean
+}
+
+function start(args: string[]): Started {
+  // Every stream is piped: the binary's warnings must never reach this process's stderr.
+  const child = spawn(program(), args, { stdio: ['pipe', 'pipe', 'pipe'] })
+  const out: Buffer[] = []
+  let err = ''
+  const started: Started = { child, done: Promise.resolve({ error: new Error('not started') }), alive: true }
+  child.stdout.on('data', (chunk: Buffer) => out.push(chunk))
+  child.stderr.setEncoding('utf8')
+  child.stderr.on('data', (chunk: string) => {
+    if (err.length < 4000) err += chunk
+  })
+  child.stdin.on('error', () => {}) // EPIPE when the binary exits before reading everything
+  started.done = new Promise((resolve) => {
     child.on('error', (error) => {
-      if (poll) clearInterval(poll)
-      reject(error)
+      started.alive = false
+      resolve({ error })
+    })
+    child.on('exit', () => {
+      started.alive = false
     })
     child.on('close', (code, signal) => {
-      if (poll) clearInterval(poll)
+      started.alive = false
       resolve({ code, signal, stdout: Buffer.concat(out), stderr: err.trim() })
     })
-    child.stdin.on('error', () => {}) // EPIPE when the binary exits before reading everything
-    child.stdin.end(input)
   })
+  return started
+}
+
+/** Lets a started process idle without keeping the thread's event loop alive. */
+function setRef(started: Started, ref: boolean): void {
+  const { child } = started
+  for (const handle of [child, child.stdin, child.stdout, child.stderr]) {
+    const refable = handle as { ref?: () => void; unref?: () => void } | null
+    if (ref) refable?.ref?.()
+    else refable?.unref?.()
+  }
+}
+
+async function finish(started: Started, input: string, cancellation?: EngineCancellation): Promise<Run> {
+  // The cancel flag lives in shared memory, so it has to be polled; the engine stays warm.
+  const poll = cancellation
+    ? setInterval(() => {
+        if (cancellation.cancelled) started.child.kill('SIGKILL')
+      }, 5)
+    : undefined
+  try {
+    started.child.stdin?.end(input)
+    const run = await started.done
+    if ('error' in run) throw run.error
+    return run
+  } finally {
+    if (poll) clearInterval(poll)
+  }
+}
+
+function execute(args: string[], input: string, cancellation?: EngineCancellation): Promise<Run> {
+  return finish(start(args), input, cancellation)
 }
 
 /** Finds the PCM in the WAV that `espeak-ng --stdout` writes (its size fields may be placeholders). */
@@ -65,8 +102,9 @@ function pcmFromWav(wav: Buffer): EngineAudio {
     if (id === 'data') {
       const end = Math.min(wav.length, body + size)
       const bytes = wav.subarray(body, end - ((end - body) % 2))
+      // One copy into an aligned buffer; Int16Array reads little-endian on every platform Node runs on.
       const samples = new Int16Array(bytes.length / 2)
-      for (let i = 0; i < samples.length; i++) samples[i] = bytes.readInt16LE(i * 2)
+      new Uint8Array(samples.buffer).set(bytes)
       if (sampleRate === 0) throw new Error('espeak-ng wrote a WAV file without a fmt chunk')
       return { samples, sampleRate }
     }
@@ -75,8 +113,18 @@ function pcmFromWav(wav: Buffer): EngineAudio {
   throw new Error('espeak-ng wrote a WAV file without a data chunk')
 }
 
-/** Drives a system `espeak-ng` binary, one short-lived process per task. */
+/**
+ * Drives a system `espeak-ng` binary, one short-lived process per task. Most of a short sentence's
+ * time is the program starting and loading its voice data, so after each task the engine starts
+ * the next process with the same settings, and it waits on its input: the next task with those
+ * settings only writes its text. A process left waiting ends by itself when the thread or the
+ * process goes away, as its input then closes.
+ */
 export class EspeakNgBinaryEngine implements Engine {
+  // Native code: the first sentence is as fast as the later ones, once the OS has cached the data.
+  readonly warmupRuns = 1
+  #spare: { key: string; started: Started } | undefined
+
   async init(): Promise<void> {
     let run: Run
     try {
@@ -116,8 +164,11 @@ export class EspeakNgBinaryEngine implements Engine {
       '-p',
       String(Math.round(options.pitch * 0.99)),
     ]
-    const run = await execute(args, text, cancellation)
+    const key = args.join('\0')
+    let run = await this.#take(key, args, text, cancellation)
+    if (run === undefined) run = await execute(args, text, cancellation)
     if (cancellation.cancelled) throw new EngineCancelledError()
+    if (run.code === 0) this.#prepare(key, args)
     if (run.code !== 0 || run.stdout.length === 0) {
       throw new VoiceError(
         'engine-failed',
@@ -127,5 +178,45 @@ export class EspeakNgBinaryEngine implements Engine {
       )
     }
     return pcmFromWav(run.stdout)
+  }
+
+  /** Runs the text on the waiting process if it has these settings; undefined if there is none. */
+  async #take(
+    key: string,
+    args: string[],
+    text: string,
+    cancellation: EngineCancellation,
+  ): Promise<Run | undefined> {
+    const spare = this.#spare
+    this.#spare = undefined
+    if (spare === undefined) return undefined
+    if (spare.key !== key || !spare.started.alive) {
+      spare.started.child.kill('SIGKILL')
+      return undefined
+    }
+    setRef(spare.started, true)
+    try {
+      const run = await finish(spare.started, text, cancellation)
+      // A waiting process that died on its own (killed from outside, say) gets one fresh retry.
+      if (run.code !== 0 && !cancellation.cancelled) return execute(args, text, cancellation)
+      return run
+    } catch {
+      if (cancellation.cancelled) throw new EngineCancelledError()
+      return execute(args, text, cancellation)
+    }
+  }
+
+  #prepare(key: string, args: string[]): void {
+    try {
+      const started = start(args)
+      setRef(started, false)
+      void started.done.then(() => {
+        if (this.#spare?.started === started) this.#spare = undefined
+      })
+      this.#spare = { key, started }
+    } catch {
+      // Out of processes or descriptors: the next task simply starts its own.
+      this.#spare = undefined
+    }
   }
 }
