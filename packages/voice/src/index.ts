@@ -17,5 +17,11 @@ export type { VoiceErrorCode, VoiceErrorOptions } from './errors.js'
 export { isVoiceError, VoiceError } from './errors.js'
 export type { LatencySummary, VoicePool, VoicePoolOptions, VoicePoolStats } from './pool.js'
 export { voicePool } from './pool.js'
-export type { SynthesizedAudio, SynthesizeOptions, VoiceSystemOptions } from './voice-system.js'
+export type {
+  SynthesizedAudio,
+  SynthesizeOptions,
+  VoiceSystemOptions,
+  WarmupOptions,
+  WarmupResult,
+} from './voice-system.js'
 export { VoiceSystem } from './voice-system.js'

@@ -69,6 +69,28 @@ export interface SynthesizeOptions {
   timeoutMs?: number
 }
 
+/** Options of {@link VoiceSystem.warmup}. */
+export interface WarmupOptions extends Pick<SynthesizeOptions, 'signal' | 'timeoutMs'> {
+  /**
+   * Warm every thread the pool may start (`maxThreads`), not just one, so that replies arriving
+   * together right after start all find a warm engine. Starts all those threads now; they stop
+   * again after `idleTimeout` like any idle thread.
+   * @default false
+   */
+  allThreads?: boolean
+}
+
+/** What {@link VoiceSystem.warmup} resolves with. */
+export interface WarmupResult {
+  /**
+   * The engine's load time on the warmed thread, or with `allThreads` the slowest of them;
+   * undefined when every warmed thread had already loaded it.
+   */
+  engineInitMs: number | undefined
+  /** How many distinct worker threads ran the warm-up. */
+  threads: number
+}
+
 /** Encoded audio returned by {@link VoiceSystem.synthesize}. */
 export interface SynthesizedAudio {
   /** The encoded file's bytes. */
@@ -199,14 +221,36 @@ export class VoiceSystem {
 
   /**
    * Starts a worker thread, loads the engine on it and runs it on a short text until its compiled
-   * code has settled (a few runs), so that the first reply does not pay for it. Resolves with the
-   * engine's load time on that thread (undefined if it was already loaded).
+   * code has settled (a few runs), so that the first reply does not pay for it. With
+   * `{ allThreads: true }` it does so on every thread the pool may start (`maxThreads`), at once.
+   * @example
+   * ```ts
+   * const voice = new VoiceSystem({ language: 'it' })
+   * await voice.warmup({ allThreads: true }) // before the bot starts taking messages
+   * ```
    */
-  async warmup(
-    options: Pick<SynthesizeOptions, 'signal' | 'timeoutMs'> = {},
-  ): Promise<{ engineInitMs: number | undefined }> {
-    const result = await this.#run('warmup', 'ok', 'ogg', options)
-    return { engineInitMs: result.engineInitMs }
+  async warmup(options: WarmupOptions = {}): Promise<WarmupResult> {
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError(`warmup options must be an object, got ${describe(options)}`)
+    }
+    const { allThreads = false, ...rest } = options
+    if (typeof allThreads !== 'boolean') {
+      throw new TypeError(`allThreads must be a boolean, got ${describe(allThreads)}`)
+    }
+    if (!allThreads) {
+      const result = await this.#run('warmup', 'ok', 'ogg', rest)
+      return { engineInitMs: result.engineInitMs, threads: 1 }
+    }
+    const size = sharedPool().stats().maxThreads
+    const barrier = { arrived: new Int32Array(new SharedArrayBuffer(4)), size }
+    const results = await Promise.all(
+      Array.from({ length: size }, () => this.#run('warmup', 'ok', 'ogg', rest, barrier)),
+    )
+    const loads = results.flatMap((r) => (r.engineInitMs === undefined ? [] : [r.engineInitMs]))
+    return {
+      engineInitMs: loads.length === 0 ? undefined : Math.max(...loads),
+      threads: new Set(results.map((r) => r.threadId)).size,
+    }
   }
 
   /** Turns text into encoded audio (Ogg/Opus by default). */
@@ -293,7 +337,13 @@ export class VoiceSystem {
     return known
   }
 
-  #run(kind: WorkerTask['kind'], text: string, format: AudioFormat, options: SynthesizeOptions) {
+  #run(
+    kind: WorkerTask['kind'],
+    text: string,
+    format: AudioFormat,
+    options: SynthesizeOptions,
+    barrier?: WorkerTask['barrier'],
+  ) {
     const { signal, timeoutMs } = options
     if (signal !== undefined && !(signal instanceof AbortSignal)) {
       throw new TypeError(`signal must be an AbortSignal, got ${describe(signal)}`)
@@ -312,6 +362,7 @@ export class VoiceSystem {
       format,
       cancel: new Int32Array(new SharedArrayBuffer(4)),
     }
+    if (barrier !== undefined) task.barrier = barrier
     const pending = sharedPool().run(task, { signal, timeoutMs })
     this.#pending.add(pending)
     const forget = () => this.#pending.delete(pending)
