@@ -7,8 +7,12 @@ import { italianSentences } from './italian.js'
 
 export type LatencyMode = 'ours-full' | 'ours-cold' | 'ours-warmup' | 'per-instance-cold'
 
+/** The package's built-in engines: WASM (the default) and the system espeak-ng binary. */
+export type LatencyEngine = 'espeak-ng-wasm' | 'espeak-ng'
+
 export interface LatencyReport {
   mode: LatencyMode
+  engine: LatencyEngine
   firstAudioMs: number
   /** For ours-warmup: how long warmup() took; first audio is then timed from its end. */
   warmupMs?: number
@@ -25,7 +29,8 @@ interface WorkerModule {
   runTask(task: unknown): Promise<{ ok: boolean; durationMs: number }>
 }
 
-const [mode, countText] = process.argv.slice(2) as [LatencyMode, string]
+const [mode, countText, engineArg] = process.argv.slice(2) as [LatencyMode, string, LatencyEngine?]
+const engine: LatencyEngine = engineArg ?? 'espeak-ng-wasm'
 const count = Number(countText)
 const sentences = italianSentences(100)
 const first = sentences[1] as string
@@ -35,11 +40,11 @@ if (mode === 'per-instance-cold') {
   const t0 = performance.now()
   const voice = new PerInstanceVoiceSystem(voiceWorkerPath())
   await voice.synthesize(first)
-  report = { mode, firstAudioMs: performance.now() - t0 }
+  report = { mode, engine, firstAudioMs: performance.now() - t0 }
 } else {
   const { VoiceSystem, voicePool } = (await import(VOICE_ENTRY)) as VoiceModule
   let t0 = performance.now()
-  const voice = new VoiceSystem({ language: 'it', rate: 150, volume: 1.0 })
+  const voice = new VoiceSystem({ language: 'it', rate: 150, volume: 1.0, engine })
   let warmupMs: number | undefined
   if (mode === 'ours-warmup') {
     if (typeof voice.warmup !== 'function') throw new Error('VoiceSystem has no warmup()')
@@ -48,7 +53,7 @@ if (mode === 'per-instance-cold') {
     t0 = performance.now()
   }
   await voice.synthesize(first, { format: 'ogg' })
-  report = { mode, firstAudioMs: performance.now() - t0 }
+  report = { mode, engine, firstAudioMs: performance.now() - t0 }
   if (warmupMs !== undefined) report.warmupMs = warmupMs
   if (mode === 'ours-full') {
     // Warm every pool thread's engine (WASM tier-up) before timing.
@@ -69,18 +74,18 @@ if (mode === 'per-instance-cold') {
     // The encoder on its own: the worker function run here, same text as WAV and as Ogg.
     const { runTask } = (await import(`${VOICE_ENTRY}/worker`)) as WorkerModule
     for (const s of warm) {
-      await runTask(voiceTask(s, 'wav'))
-      await runTask(voiceTask(s, 'ogg'))
+      await runTask({ ...voiceTask(s, 'wav'), engine })
+      await runTask({ ...voiceTask(s, 'ogg'), engine })
     }
     const encodeMs: number[] = []
     const localWavMs: number[] = []
     const speechMs: number[] = []
     for (const s of sentences.slice(30, 30 + count)) {
       let t = performance.now()
-      const w = await runTask(voiceTask(s, 'wav'))
+      const w = await runTask({ ...voiceTask(s, 'wav'), engine })
       const wavMs = performance.now() - t
       t = performance.now()
-      await runTask(voiceTask(s, 'ogg'))
+      await runTask({ ...voiceTask(s, 'ogg'), engine })
       encodeMs.push(performance.now() - t - wavMs)
       localWavMs.push(wavMs)
       speechMs.push(w.durationMs)
