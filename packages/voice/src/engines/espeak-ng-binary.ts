@@ -168,6 +168,9 @@ export class EspeakNgBinaryEngine implements Engine {
     let run = await this.#take(key, args, text, cancellation)
     if (run === undefined) run = await execute(args, text, cancellation)
     if (cancellation.cancelled) throw new EngineCancelledError()
+    // After the audio, not sooner: a process loading its data while this one speaks competes with
+    // it for the CPU (measured slower). Not later either: between tasks a pool thread is blocked
+    // waiting for the next one, so nothing scheduled for then would run.
     if (run.code === 0) this.#prepare(key, args)
     if (run.code !== 0 || run.stdout.length === 0) {
       throw new VoiceError(
