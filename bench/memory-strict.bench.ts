@@ -87,6 +87,7 @@ await runBench(fileURLToPath(import.meta.url), {
           let acked = 0
           let stop = false
           const sync0 = syncCalls.count
+          const workerSync0 = await store.workerSyncs()
           const t0 = performance.now()
           const deadline = t0 + windowMs
           const timer = setTimeout(() => {
@@ -103,7 +104,7 @@ await runBench(fileURLToPath(import.meta.url), {
           clearTimeout(timer)
           const rate = acked / ((performance.now() - t0) / 1000)
           rates[writers][kind].push(rate)
-          syncs[writers][kind] += syncCalls.count - sync0
+          syncs[writers][kind] += syncCalls.count - sync0 + (await store.workerSyncs()) - workerSync0
           acks[writers][kind] += acked
           ctx.log(`rep ${rep} ${kind} × ${writers}: ${Math.round(rate)} msg/s`)
         }
@@ -139,7 +140,7 @@ await runBench(fileURLToPath(import.meta.url), {
     return {
       rows: [mk(1, 4_000), mk(50, 100_000), perMessage(1), perMessage(50)],
       notes: [
-        `${USERS} conversations × 100 messages of history to start with; each figure is the median of ${reps} windows of ${windowMs} ms, stores alternating. A message counts once its add() resolved. "this disk" is a bare loop of one append and one fdatasync, the ceiling for any store that makes each message durable before acknowledging the next; with ${USERS} writers, each awaiting its own message, one group commit holds at most ${USERS} messages, so the ceiling is ${USERS} × the rate of a bare loop appending a ${USERS}-message record and fdatasyncing it (no JSON, no promises per message). The Python baseline saves (write-file-atomic: write, fsync, rename) inside every add, which is its only durable mode.`,
+        `${USERS} conversations × 100 messages of history to start with; each figure is the median of ${reps} windows of ${windowMs} ms, stores alternating. A message counts once its add() resolved. "this disk" is a bare loop of one append and one fdatasync, the ceiling for any store that makes each message durable before acknowledging the next; with ${USERS} writers, each awaiting its own message, one group commit holds at most ${USERS} messages, so the ceiling is ${USERS} × the rate of a bare loop appending a ${USERS}-message record and fdatasyncing it (no JSON, no promises per message). The Python baseline saves (write-file-atomic: write, fsync, rename) inside every add, which is its only durable mode. fsync/fdatasync calls are counted by wrapping node:fs, plus two per background compaction of @taurobot/memory, which makes them on its worker thread.`,
       ],
     }
   },

@@ -10,6 +10,12 @@ export interface BenchStore {
   add(event: ChatEvent): Promise<unknown>
   /** Durable saves so far, as the store itself counts them. */
   saves(): number
+  /**
+   * fsync/fdatasync calls made off the main thread so far, which the fs wrapper of fs-count.ts
+   * cannot see: @taurobot/memory's background compactions run on a worker thread, each with two
+   * (the snapshot's temp file and its directory).
+   */
+  workerSyncs(): Promise<number>
   /** Writes what is pending now (a no-op for stores that save inside `add`). */
   flush(): Promise<void>
   close(): Promise<void>
@@ -49,6 +55,7 @@ export async function openStore(
     return {
       add: (e) => store.addMessage(userId(e.user), e.role, e.content),
       saves: () => store.saves,
+      workerSyncs: async () => 0,
       flush: () => store.close(),
       close: () => store.close(),
       path,
@@ -59,6 +66,7 @@ export async function openStore(
     return {
       add: (e) => store.addMessage(userId(e.user), e.role, e.content),
       saves: () => store.saves,
+      workerSyncs: async () => 0,
       flush: async () => {},
       close: () => store.close(),
       path,
@@ -78,6 +86,7 @@ export async function openStore(
   return {
     add: (e) => memory.add(userId(e.user), { role: e.role, content: e.content }),
     saves: () => saves,
+    workerSyncs: async () => 2 * (((await memory.stats()) as { compactions?: number }).compactions ?? 0),
     flush: () => memory.flush(),
     close: () => memory.close(),
     path,
