@@ -100,6 +100,17 @@ describe.skipIf(!installed)('engine "espeak-ng": the next process is started ahe
     expect(starts().at(-1)?.args).toContain('-s 300')
   })
 
+  it('warmup() runs the native engine once, not until it settles', async () => {
+    const voice = new VoiceSystem({ engine: 'espeak-ng', language: 'it', rate: 120 })
+    const before = starts().length
+    const result = await voice.warmup()
+    expect(result.threads).toBe(1)
+    // One process spoke the warm-up text (settings changed, so not the waiting one), one waits.
+    expect(await until(() => starts().length === before + 2)).toBe(true)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    expect(starts().length).toBe(before + 2)
+  })
+
   it('a script that never cleans up exits by itself, and its waiting espeak-ng process ends', () => {
     const run = spawnSync(
       process.execPath,
