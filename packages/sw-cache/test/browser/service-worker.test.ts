@@ -59,6 +59,8 @@ describe.each(['development', 'production'] as const)('in a real service worker,
     await idle(page)
     expect(await cached(page, 'app-v1', '/data')).toBe('v2')
     expect((await get(page, '/data')).body).toBe('v2')
+    // The answer came from cache; its revalidation reaches the origin in the background.
+    await idle(page)
     expect(harness.origin.hits('/data')).toBe(3)
     // A navigation hit (the precached home page) is answered and revalidated the same way.
     const before = harness.origin.hits('/')
