@@ -16,6 +16,10 @@ import {
   stats,
 } from './harness.js'
 
+// Background work in the worker (revalidation, activation) can take seconds on a loaded machine;
+// vitest's default poll gives up after one.
+const SLOW = { timeout: 10_000, interval: 50 }
+
 describe.each(['development', 'production'] as const)('in a real service worker, %s build', (build) => {
   let harness: Harness
   let context: BrowserContext | undefined
@@ -113,7 +117,7 @@ describe.each(['development', 'production'] as const)('in a real service worker,
     const revalidate = async (path: string) => {
       const before = (await stats(page)).revalidations
       await get(page, path)
-      await expect.poll(async () => (await stats(page)).revalidations).toBe(before + 1)
+      await expect.poll(async () => (await stats(page)).revalidations, SLOW).toBe(before + 1)
     }
     route('/news', 'monday')
     await get(page, '/news')
@@ -121,7 +125,7 @@ describe.each(['development', 'production'] as const)('in a real service worker,
     await revalidate('/news') // same body: no notice
     route('/news', 'tuesday')
     await revalidate('/news')
-    await expect.poll(notices).toEqual(['/news'])
+    await expect.poll(notices, SLOW).toEqual(['/news'])
     await revalidate('/news') // unchanged again
     // With an ETag the validator decides, even when the body changes.
     route('/tagged', 'a', { etag: '"1"' })
@@ -131,7 +135,7 @@ describe.each(['development', 'production'] as const)('in a real service worker,
     await revalidate('/tagged')
     route('/tagged', 'b', { etag: '"2"' })
     await revalidate('/tagged')
-    await expect.poll(notices).toEqual(['/news', '/tagged'])
+    await expect.poll(notices, SLOW).toEqual(['/news', '/tagged'])
     expect(await notices()).toEqual(['/news', '/tagged'])
   })
 
@@ -194,7 +198,8 @@ describe.each(['development', 'production'] as const)('in a real service worker,
     const names = () => page.evaluate(() => caches.keys())
     expect((await names()).sort()).toEqual(['app-v1', 'not-ours', 'runtime-v1'])
     await register(page, { version: 'v2', runtime: true })
-    await expect.poll(async () => (await names()).sort()).toEqual(['app-v2', 'not-ours'])
+    // The new worker takes control before its activate handler has finished deleting.
+    await expect.poll(async () => (await names()).sort(), SLOW).toEqual(['app-v2', 'not-ours'])
     expect((await stats(page)).deleted.sort()).toEqual(['app-v1', 'runtime-v1'])
   })
 
