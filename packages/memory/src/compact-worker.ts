@@ -1,19 +1,34 @@
 // The worker thread that rewrites the snapshot of a file backend, so a store's main thread keeps
 // serving while 10 MB of JSON are formatted. Its own build entry: the backend finds it next to
 // itself through import.meta.url.
+import { constants, setPriority } from 'node:os'
 import { parentPort } from 'node:worker_threads'
 import { type CompactionJob, CompactionMismatchError, compactFromDisk } from './backends/compaction.js'
+import { WriteCalledOffError } from './backends/snapshot.js'
 
 /** A job's outcome, as posted back to the backend. */
 export type CompactionReply =
   | { id: number; bytes: number }
-  | { id: number; error: { message: string; code?: string; mismatch: boolean } }
+  | { id: number; error: { message: string; code?: string; mismatch: boolean; calledOff: boolean } }
+
+// On Linux the nice value belongs to the thread (setpriority on "process" 0 is the caller): the
+// compaction then gives the CPU to the bot's main thread whenever both want it. Elsewhere the same
+// call would lower the whole process, so it is left alone. The backend never waits long for a
+// starved compaction: close() calls it off and writes the snapshot itself.
+if (process.platform === 'linux') {
+  try {
+    setPriority(constants.priority.PRIORITY_BELOW_NORMAL)
+  } catch {
+    // Not allowed here: the thread runs at the process's priority, which is only slower for saves.
+  }
+}
 
 parentPort?.on('message', (request: { id: number; job: CompactionJob }) => {
   compactFromDisk(request.job).then(
     (bytes) => parentPort?.postMessage({ id: request.id, bytes } satisfies CompactionReply),
     (error: unknown) => {
       const code = (error as { code?: unknown } | null)?.code
+      const calledOff = error instanceof WriteCalledOffError
       parentPort?.postMessage({
         id: request.id,
         error: {
@@ -21,7 +36,8 @@ parentPort?.on('message', (request: { id: number; job: CompactionJob }) => {
           ...(typeof code === 'string' ? { code } : {}),
           // Anything but a file-system error (a file that does not parse, a journal that does not
           // reach the record) means the files are not what the backend holds: it writes from memory.
-          mismatch: error instanceof CompactionMismatchError || typeof code !== 'string',
+          mismatch: !calledOff && (error instanceof CompactionMismatchError || typeof code !== 'string'),
+          calledOff,
         },
       } satisfies CompactionReply)
     },

@@ -3,6 +3,8 @@ import { appendFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
+import { CLAIM_CALLED_OFF, CLAIM_COMMITTING, compactFromDisk } from '../src/backends/compaction.js'
+import { WriteCalledOffError } from '../src/backends/snapshot.js'
 import type { Memory, MemoryOptions, RecoveredInfo } from '../src/index.js'
 import { fileBackend, isMemoryError, openMemory } from '../src/index.js'
 import { describeBackendContract } from './contract.js'
@@ -426,6 +428,76 @@ describe('file backend, built package: compaction on a worker thread', () => {
     }
     expect(warnings).toEqual([])
   }, 30_000)
+})
+
+describe('file backend, built package: a worker compaction cut short by close()', () => {
+  const built = fileURLToPath(new URL('../dist/index.js', import.meta.url))
+
+  it('close() calls off a running worker compaction: every message once, no temp file left', async () => {
+    expect(existsSync(built), 'build the package first (pnpm --filter @taurobot/memory build)').toBe(true)
+    const lib = (await import(pathToFileURL(built).href)) as typeof import('../src/index.js')
+    const dir = await fresh()
+    const path = join(dir, 'c.json')
+    const expected = new Map<string, string[]>()
+    const conversations: Record<string, Array<{ role: string; content: string; timestamp: string }>> = {}
+    for (let u = 0; u < 40; u++) {
+      const contents = Array.from({ length: 500 }, (_, i) => `${u}/${i} ${'è una storia lunga '.repeat(8)}`)
+      expected.set(`u${u}`, contents)
+      conversations[`u${u}`] = contents.map((content) => ({
+        role: 'user',
+        content,
+        timestamp: '2026-01-01T00:00:00',
+      }))
+    }
+    // About 10 MB: the worker is still reading or formatting it when close() is called.
+    await writeFile(path, JSON.stringify({ conversations, last_updated: '2026-01-01T00:00:00' }, null, 2))
+    const warnings: string[] = []
+    const memory = await lib.openMemory({
+      backend: lib.fileBackend({ path, compactionMinBytes: 0, compactionRatio: 0.000001 }),
+      saveEvery: 1,
+      flushOnExit: false,
+      onWarning: (message) => warnings.push(message),
+    })
+    stores.push(memory)
+    for (let i = 0; i < 3; i++) {
+      await memory.add(`u${i}`, { role: 'assistant', content: `nuovo ${i}` })
+      expected.get(`u${i}`)?.push(`nuovo ${i}`)
+    }
+    await memory.flush()
+    expect((await memory.stats()).compactions).toBe(0)
+    await memory.close()
+    expect((await readdir(dir)).filter((name) => name.includes('.tmp-'))).toEqual([])
+    expect(warnings).toEqual([])
+    // The snapshot close() wrote holds everything: its journal restarted empty.
+    expect((await stat(`${path}.journal`)).size).toBe(0)
+    const again = await open({ path })
+    for (const [id, contents] of expected) {
+      expect((await again.history(id)).map((m) => m.content)).toEqual(contents)
+    }
+  }, 30_000)
+})
+
+describe('compaction from the files: the claim', () => {
+  it('renames only if the job was not called off first, and the loser leaves no file behind', async () => {
+    const dir = await fresh()
+    const path = join(dir, 'c.json')
+    const before = JSON.stringify({
+      conversations: { a: [{ role: 'user', content: 'uno' }] },
+      last_updated: 'x',
+    })
+    await writeFile(path, before)
+    await writeFile(`${path}.journal`, '')
+    const job = { path, journalPath: `${path}.journal`, journalBytes: 0, seq: 0, maxMessages: 10 }
+    const calledOff = new Int32Array(new SharedArrayBuffer(4))
+    calledOff[0] = CLAIM_CALLED_OFF
+    await expect(compactFromDisk({ ...job, claim: calledOff })).rejects.toBeInstanceOf(WriteCalledOffError)
+    expect(await readFile(path, 'utf8')).toBe(before)
+    expect((await readdir(dir)).sort()).toEqual(['c.json', 'c.json.journal'])
+    const open = new Int32Array(new SharedArrayBuffer(4))
+    expect(await compactFromDisk({ ...job, claim: open })).toBeGreaterThan(0)
+    expect(open[0]).toBe(CLAIM_COMMITTING)
+    expect(await readFile(path, 'utf8')).not.toBe(before)
+  })
 })
 
 describe('cleanup helper', () => {

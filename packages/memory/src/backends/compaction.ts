@@ -59,7 +59,18 @@ export interface CompactionJob {
   journalBytes: number
   seq: number
   maxMessages: number
+  /**
+   * Shared with the backend (one Int32 on a SharedArrayBuffer), so a job can be called off without
+   * a race: the worker renames only after changing it from {@link CLAIM_OPEN} to
+   * {@link CLAIM_COMMITTING}; the backend calls the job off by changing it to {@link CLAIM_CALLED_OFF}.
+   * Whoever changes it first wins, so a late rename can never replace a newer snapshot.
+   */
+  claim?: Int32Array
 }
+
+export const CLAIM_OPEN = 0
+export const CLAIM_COMMITTING = 1
+export const CLAIM_CALLED_OFF = 2
 
 /** The files did not hold the state the job describes; nothing was written. */
 export class CompactionMismatchError extends Error {}
@@ -92,7 +103,12 @@ export async function compactFromDisk(job: CompactionJob, options: WriteChunksOp
   if (seq !== job.seq) {
     throw new CompactionMismatchError(`the files hold the store up to record ${seq}, not ${job.seq}`)
   }
-  return writeAtomicChunks(job.path, snapshotChunks(conversations, data.extras, seq, CHUNK_CHARS), options)
+  const claim = job.claim
+  return writeAtomicChunks(job.path, snapshotChunks(conversations, data.extras, seq, CHUNK_CHARS), {
+    ...options,
+    commit: () =>
+      claim === undefined || Atomics.compareExchange(claim, 0, CLAIM_OPEN, CLAIM_COMMITTING) === CLAIM_OPEN,
+  })
 }
 
 async function readPrefix(path: string, length: number): Promise<Buffer> {

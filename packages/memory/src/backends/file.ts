@@ -12,11 +12,23 @@ import type {
 import { MemoryError } from '../errors.js'
 import { ioError, syncDirectory } from '../fs-utils.js'
 import { type Message, messageTime, show } from '../message.js'
-import { applyRecord, CHUNK_CHARS, CompactionMismatchError } from './compaction.js'
+import {
+  applyRecord,
+  CHUNK_CHARS,
+  CLAIM_CALLED_OFF,
+  CLAIM_OPEN,
+  CompactionMismatchError,
+} from './compaction.js'
 import { Journal, JournalCorruptError, type JournalRecord, parseJournal } from './journal.js'
 import { parseSnapshot, type SnapshotData, SnapshotFormatError, snapshotChunks } from './legacy-format.js'
 import { FileLock } from './lock.js'
-import { readIfExists, removeLeftovers, writeAtomicBuffer, writeAtomicChunks } from './snapshot.js'
+import {
+  readIfExists,
+  removeLeftovers,
+  WriteCalledOffError,
+  writeAtomicBuffer,
+  writeAtomicChunks,
+} from './snapshot.js'
 import { findCompactionWorker, WorkerCompactor, WorkerUnavailableError } from './worker-compactor.js'
 
 /** Options of {@link fileBackend}. */
@@ -102,6 +114,9 @@ class FileBackend implements Backend {
   private frozen = new WeakSet<Message[]>()
   private compactor: WorkerCompactor | undefined
   private compacting: Promise<void> | undefined
+  // The running worker job's claim (see CompactionJob.claim).
+  private workerClaim: Int32Array | undefined
+  private calledOff = false
   private compactionFailedAt = -1
   private journalLane: Promise<unknown> = Promise.resolve()
 
@@ -224,7 +239,7 @@ class FileBackend implements Backend {
       return
     }
     this.state = 'closed'
-    await this.compacting
+    await this.settleBackgroundCompaction()
     if (this.journal.size > 0) {
       // The journal already holds everything durably: a failed final compaction loses nothing,
       // the next open replays the journal.
@@ -234,17 +249,40 @@ class FileBackend implements Backend {
         ),
       )
     }
-    await this.compactor?.terminate()
+    await this.stopWorker()
     await this.journal.close().catch(() => undefined)
     await this.lock.release()
   }
 
   async destroy(): Promise<void> {
     this.state = 'closed'
-    await this.compacting
-    await this.compactor?.terminate()
+    await this.settleBackgroundCompaction()
+    await this.stopWorker()
     await this.journal.close().catch(() => undefined)
     await this.lock.release()
+  }
+
+  /**
+   * Waits for a background compaction, unless the worker has not reached its rename yet: that job
+   * is called off instead (it may be far behind, running at a lower priority), so close() never
+   * waits for it and its snapshot can no longer replace the one close() writes.
+   */
+  private async settleBackgroundCompaction(): Promise<void> {
+    const claim = this.workerClaim
+    if (
+      claim !== undefined &&
+      Atomics.compareExchange(claim, 0, CLAIM_OPEN, CLAIM_CALLED_OFF) === CLAIM_OPEN
+    ) {
+      this.calledOff = true
+      return
+    }
+    await this.compacting
+  }
+
+  /** Stops the worker; the temp file of a job it was told to drop goes with it. */
+  private async stopWorker(): Promise<void> {
+    await this.compactor?.terminate()
+    if (this.calledOff) await removeLeftovers(this.path, [])
   }
 
   private assertOpen(): void {
@@ -314,6 +352,7 @@ class FileBackend implements Backend {
         this.compactionFailedAt = -1
       })
       .catch((error: unknown) => {
+        if (error instanceof WriteCalledOffError) return
         this.compactionFailedAt = this.journal.size
         this.context?.warn(
           `${(error as Error).message} Compaction will be retried; the journal keeps every message meanwhile.`,
@@ -374,6 +413,8 @@ class FileBackend implements Backend {
   private async compactOnWorker(seq: number, offset: number): Promise<number | undefined> {
     const compactor = this.compactor
     if (compactor === undefined) return undefined
+    const claim = new Int32Array(new SharedArrayBuffer(4))
+    this.workerClaim = claim
     try {
       return await compactor.run({
         path: this.path,
@@ -381,8 +422,14 @@ class FileBackend implements Backend {
         journalBytes: offset,
         seq,
         maxMessages: this.maxMessages,
+        claim,
       })
     } catch (error) {
+      // Called off by close() or destroy(), whatever the worker said since (the thread may also
+      // have been stopped): this compaction must leave the snapshot and the journal alone.
+      if (Atomics.load(claim, 0) === CLAIM_CALLED_OFF) {
+        throw new WriteCalledOffError(`the background rewrite of ${JSON.stringify(this.path)} was called off`)
+      }
       if (error instanceof WorkerUnavailableError) {
         this.compactor = undefined
         this.context?.warn(
@@ -397,6 +444,8 @@ class FileBackend implements Backend {
         return undefined
       }
       throw ioError('write snapshot', this.path, error)
+    } finally {
+      this.workerClaim = undefined
     }
   }
 

@@ -23,7 +23,15 @@ export interface WriteChunksOptions {
    * A function is asked before each slice, so a write can speed up once nothing competes with it.
    */
   paced?: boolean | (() => boolean)
+  /**
+   * Asked once the temp file is durable, just before the rename: `false` calls the write off (the
+   * temp file is removed, {@link WriteCalledOffError} is thrown, `path` is untouched).
+   */
+  commit?: () => boolean
 }
+
+/** A write whose `commit` check said no: nothing was renamed. */
+export class WriteCalledOffError extends Error {}
 
 // A paced write keeps the main thread busy about 1 / (1 + IDLE_PER_BUSY) of the time (measured
 // formatting time; promises, timers and GC add to it), in slices of about SLICE_MS, so a save that
@@ -72,6 +80,9 @@ export async function writeAtomicChunks(
       await handle.datasync()
     } finally {
       await handle.close()
+    }
+    if (options.commit !== undefined && !options.commit()) {
+      throw new WriteCalledOffError(`the rewrite of ${JSON.stringify(path)} was called off`)
     }
     await rename(temp, path)
   } catch (error) {

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import type { CompactionReply } from '../compact-worker.js'
 import { type CompactionJob, CompactionMismatchError } from './compaction.js'
+import { WriteCalledOffError } from './snapshot.js'
 
 /** The worker thread could not be started, or stopped while it had a job. */
 export class WorkerUnavailableError extends Error {}
@@ -85,12 +86,14 @@ export class WorkerCompactor {
         waiter.resolve(reply.bytes)
         return
       }
-      const error = reply.error.mismatch
-        ? new CompactionMismatchError(reply.error.message)
-        : Object.assign(
-            new Error(reply.error.message),
-            reply.error.code === undefined ? {} : { code: reply.error.code },
-          )
+      const error = reply.error.calledOff
+        ? new WriteCalledOffError(reply.error.message)
+        : reply.error.mismatch
+          ? new CompactionMismatchError(reply.error.message)
+          : Object.assign(
+              new Error(reply.error.message),
+              reply.error.code === undefined ? {} : { code: reply.error.code },
+            )
       waiter.reject(error)
     })
     worker.on('error', (error) => this.lost(worker, error.message))
