@@ -78,8 +78,11 @@ export class Batcher {
     return this.pendingCount + this.writingCount
   }
 
-  /** Queues a message; in strict mode the promise settles when it is durable, else at once. */
-  add(id: string, message: Message): Promise<void> {
+  /**
+   * Queues a message. Returns a promise only when there is something to wait for (strict mode: it
+   * settles when the message is durable; a refusal): a batched add, the common case, allocates none.
+   */
+  add(id: string, message: Message): Promise<void> | undefined {
     if (this.unsaved >= this.policy.maxPending) {
       return Promise.reject(
         new MemoryError(
@@ -98,7 +101,7 @@ export class Batcher {
     this.push(id, { message })
     if (this.pendingCount >= this.policy.saveEvery && !this.failing) this.schedule()
     else this.arm()
-    return Promise.resolve()
+    return undefined
   }
 
   /** Pending messages of one conversation not yet handed to the backend, oldest first. */

@@ -332,7 +332,8 @@ class Store implements Memory {
     const key = conversationKey(id)
     const { message } = toMessage(input, this.options.maxMessageBytes, isoNow)
     this.assertOpen()
-    await this.batcher.add(key, message)
+    const durable = this.batcher.add(key, message)
+    if (durable !== undefined) await durable
     return { ...message }
   }
 
