@@ -23,8 +23,8 @@ if (process.platform === 'linux') {
   }
 }
 
-// About 100 KiB of snapshot per write instead of 4 KiB: a few dozen pool requests per snapshot,
-// not thousands competing with the main thread's appends.
+// 2 ms of formatting is a few hundred KiB of snapshot per write instead of 4 KiB: a few dozen pool
+// requests per 10 MB snapshot, not thousands competing with the main thread's appends.
 const WRITE_BATCH_MS = 2
 
 parentPort?.on('message', (request: { id: number; job: CompactionJob }) => {
