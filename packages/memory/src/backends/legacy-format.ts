@@ -76,7 +76,7 @@ function indent(json: string, prefix: string): string {
 }
 
 /** One message as it appears inside a conversation of the snapshot (indented, no leading newline). */
-export function formatMessage(message: Message): string {
+function formatMessage(message: Message): string {
   return indent(JSON.stringify(message, null, 2), '      ')
 }
 
