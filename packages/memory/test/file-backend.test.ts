@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
-import { appendFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { appendFile, cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { CLAIM_CALLED_OFF, CLAIM_COMMITTING, compactFromDisk } from '../src/backends/compaction.js'
@@ -341,6 +341,53 @@ describe('file backend, built package: compaction on a worker thread', () => {
     while (!existsSync(path) && Date.now() < until) {}
     expect(existsSync(path)).toBe(true)
     expect(warnings).toEqual([])
+  })
+
+  it('writes on the main thread, with a warning, when the worker cannot start', async () => {
+    // A real fault: the worker's file disappears after the backend found it (a deploy replacing
+    // node_modules under a running bot). A copy of the build, so the real one stays intact; inside
+    // the package, so its dependencies resolve as they do for the build.
+    const copy = join(
+      fileURLToPath(new URL('../.tmp/', import.meta.url)),
+      `dist-${process.pid}-${Date.now()}`,
+    )
+    await cp(dirname(built), copy, { recursive: true })
+    try {
+      const lib = (await import(
+        pathToFileURL(join(copy, 'index.js')).href
+      )) as typeof import('../src/index.js')
+      const path = join(await fresh(), 'c.json')
+      const backend = lib.fileBackend({ path, compactionMinBytes: 0, compactionRatio: 0.5 })
+      await rm(join(copy, 'compact-worker.js'))
+      const warnings: string[] = []
+      const memory = await lib.openMemory({
+        backend,
+        saveEvery: 1,
+        flushOnExit: false,
+        onWarning: (message) => warnings.push(message),
+      })
+      stores.push(memory)
+      await memory.add('a', { role: 'user', content: 'uno' })
+      await memory.flush()
+      for (let tries = 0; ((await memory.stats()).compactions ?? 0) < 1 && tries < 500; tries++) {
+        await new Promise((resolve) => setTimeout(resolve, 10))
+      }
+      expect((await memory.stats()).compactions).toBeGreaterThanOrEqual(1)
+      expect(warnings.join('\n')).toMatch(
+        /compaction worker thread is unavailable .* now written on the main thread/,
+      )
+      // The snapshot the main thread wrote holds the message, in the Python bot's format.
+      const snapshot = JSON.parse(await readFile(path, 'utf8')) as {
+        conversations: Record<string, unknown[]>
+      }
+      expect(snapshot.conversations.a).toHaveLength(1)
+      await memory.add('a', { role: 'user', content: 'due' })
+      await memory.close()
+      const again = await open({ path })
+      expect((await again.history('a')).map((m) => m.content)).toEqual(['uno', 'due'])
+    } finally {
+      await rm(copy, { recursive: true, force: true })
+    }
   })
 
   it('writes the snapshot from memory when the files no longer hold what the store holds', async () => {
