@@ -60,6 +60,16 @@ function alive(pid: number): boolean {
   }
 }
 
+/** False once the process has exited, reaped or not (a zombie shows state Z in /proc). */
+function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z'
+  } catch {
+    return false
+  }
+}
+
 afterAll(async () => {
   await voicePool.close()
   rmSync(scratch, { recursive: true, force: true })
@@ -98,6 +108,23 @@ describe.skipIf(!installed)('engine "espeak-ng": the next process is started ahe
     expect(await until(() => !alive(waiting.pid))).toBe(true)
     expect(await until(() => starts().length === 8)).toBe(true)
     expect(starts().at(-1)?.args).toContain('-s 300')
+  })
+
+  it('a waiting process killed from outside is replaced: the task still gets its audio', async () => {
+    const voice = new VoiceSystem({ engine: 'espeak-ng', language: 'it', rate: 200 })
+    const before = starts().length
+    const first = await voice.synthesize(sentence, { format: 'wav' })
+    // A fresh process for the new rate, then the one started to wait for the next task.
+    expect(await until(() => starts().length === before + 2)).toBe(true)
+    const waiting = starts().at(-1) as Start
+    process.kill(waiting.pid, 'SIGKILL')
+    // Dead, though not yet reaped: its parent, the pool thread, is idle until the next task.
+    expect(await until(() => !running(waiting.pid))).toBe(true)
+    const second = await voice.synthesize(sentence, { format: 'wav' })
+    expect(second.durationMs).toBe(first.durationMs)
+    expect(second.data.length).toBe(first.data.length)
+    // The task ran on a process started after the kill.
+    expect(starts().slice(before + 2).length).toBeGreaterThanOrEqual(1)
   })
 
   it('warmup() runs the native engine once, not until it settles', async () => {
