@@ -1,10 +1,11 @@
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { runBench } from './lib/bench.js'
+import { runChild } from './lib/child.js'
+import { EVENT_LOOP_MARKER, type EventLoopReport } from './lib/event-loop-report.js'
 import { formatBytes } from './lib/format.js'
-import { fileBackendReady, legacyFile, openStore, STORE_LABELS, type StoreKind } from './lib/memory-stores.js'
+import { fileBackendReady, legacyFile, STORE_LABELS, type StoreKind } from './lib/memory-stores.js'
 import { row } from './lib/result.js'
 import { spreadText, summarize } from './lib/stats.js'
 import { chatTraffic } from './lib/workload.js'
@@ -14,21 +15,6 @@ const KINDS: Kind[] = ['python-every-message', 'ours', 'ours-frequent', 'python-
 const FREQUENT_LABEL = '@taurobot/memory, compactionRatio 0.1'
 const USERS = 50
 const HISTORY = 1000
-const SCHEDSTAT = `/proc/self/task/${process.pid}/schedstat`
-
-/**
- * CPU time the main thread has run, in ms (Linux: the scheduler's own nanosecond count). Unlike
- * event-loop utilization it leaves out time the thread was busy but descheduled by other processes,
- * and unlike process.cpuUsage() it leaves out worker threads.
- */
-function mainThreadCpuMs(): number | undefined {
-  try {
-    return Number(readFileSync(SCHEDSTAT, 'utf8').split(' ')[0]) / 1e6
-  } catch {
-    return undefined
-  }
-}
-
 await runBench(fileURLToPath(import.meta.url), {
   title: 'event-loop time per save with 50 × 1000 messages of history',
   claim:
@@ -42,7 +28,6 @@ await runBench(fileURLToPath(import.meta.url), {
   ],
   async run(ctx) {
     const fileText = legacyFile(chatTraffic(USERS, HISTORY, 3))
-    const traffic = chatTraffic(USERS, 400, 11)
     const minSaves = ctx.quick ? 400 : 2_000
     const maxSaves = ctx.quick ? 4_000 : 30_000
     const wholeFileSaves = ctx.quick ? 6 : 20
@@ -72,59 +57,35 @@ await runBench(fileURLToPath(import.meta.url), {
       const dir = join(ctx.tmpDir, kind)
       mkdirSync(dir)
       writeFileSync(join(dir, 'conversations.json'), fileText)
-      // The second configuration compacts every ~1 MB of journal: many compactions in the window.
-      const store =
-        kind === 'ours-frequent'
-          ? await openStore('ours', dir, { maxMessages: HISTORY, saveEvery: 5, compactionRatio: 0.1 })
-          : await openStore(kind, dir, { maxMessages: HISTORY, saveEvery: 5 })
       const ours = kind === 'ours' || kind === 'ours-frequent'
-      let next = 0
-      const nextEvent = () => traffic[next++ % traffic.length] as (typeof traffic)[number]
-      for (let i = 0; i < 5; i++) await store.add(nextEvent())
-      await store.flush()
-      // One "save" = the messages that end in one durable write: 1 for per-message stores, 5 otherwise.
-      const perSave = kind === 'python-every-message' || kind === 'lowdb' ? 1 : 5
-      let inode = statSync(store.path).ino
-      let compactions = 0
-      const delay = monitorEventLoopDelay({ resolution: 1 })
-      delay.enable()
-      const samples = busy[kind]
-      for (let save = 0; ; save++) {
-        const cpu0 = mainThreadCpuMs()
-        const before = performance.eventLoopUtilization()
-        for (let i = 0; i < perSave; i++) await store.add(nextEvent())
-        await store.flush()
-        samples.push(performance.eventLoopUtilization(before).active)
-        const cpu1 = mainThreadCpuMs()
-        if (cpu0 !== undefined && cpu1 !== undefined) cpu[kind].push(cpu1 - cpu0)
-        if (!ours) {
-          if (save + 1 >= wholeFileSaves) break
-          continue
-        }
-        if (save % 50 === 49) {
-          const ino = statSync(store.path).ino
-          if (ino !== inode) {
-            compactions += 1
-            inode = ino
-          }
-          if (
-            (save + 1 >= minSaves && compactions >= (kind === 'ours-frequent' ? 3 : 1)) ||
-            save + 1 >= maxSaves
-          )
-            break
-        }
-      }
-      delay.disable()
-      delayMax[kind] = delay.max / 1e6
-      await store.close()
-      const s = summarize(samples)
-      const c = summarize(cpu[kind])
+      // The second configuration compacts every ~1 MB of journal: many compactions in the window.
+      const { report } = await runChild<EventLoopReport>(
+        'event-loop-child.ts',
+        [
+          ours ? 'ours' : kind,
+          dir,
+          String(HISTORY),
+          kind === 'ours-frequent' ? '0.1' : '-',
+          String(minSaves),
+          String(maxSaves),
+          String(wholeFileSaves),
+          kind === 'ours-frequent' ? '3' : '1',
+        ],
+        EVENT_LOOP_MARKER,
+        60_000,
+      )
+      busy[kind] = report.busy
+      cpu[kind] = report.cpu
+      delayMax[kind] = report.delayMax
+      const s = summarize(report.busy)
+      const c = summarize(report.cpu)
       ctx.log(
-        `${kind}: ${samples.length} saves, p50 ${s.median.toFixed(2)} ms, p99 ${s.p99.toFixed(2)}, max ${s.max.toFixed(1)}; main-thread CPU p50 ${c.median.toFixed(2)}, p99 ${c.p99.toFixed(2)}, max ${c.max.toFixed(1)}`,
+        `${kind}: ${report.busy.length} saves, p50 ${s.median.toFixed(2)} ms, p99 ${s.p99.toFixed(2)}, max ${s.max.toFixed(1)}; main-thread CPU p50 ${c.median.toFixed(2)}, p99 ${c.p99.toFixed(2)}, max ${c.max.toFixed(1)}`,
       )
       if (ours) {
+        const { compactions } = report
         notes.push(
-          `${kind === 'ours' ? '@taurobot/memory (default settings)' : FREQUENT_LABEL}: ${samples.length.toLocaleString('en-US')} saves of 5 messages, ${compactions} snapshot rewrite${compactions === 1 ? '' : 's'} (compactions) inside the window${compactions === 0 ? ' — none happened before the cap, so compaction is not included' : ''}.`,
+          `${kind === 'ours' ? '@taurobot/memory (default settings)' : FREQUENT_LABEL}: ${report.busy.length.toLocaleString('en-US')} saves of 5 messages, ${compactions} snapshot rewrite${compactions === 1 ? '' : 's'} (compactions) inside the window${compactions === 0 ? ' — none happened before the cap, so compaction is not included' : ''}.`,
         )
       }
     }

@@ -29,7 +29,11 @@ export function runChild<T extends object>(
     let killTimer: NodeJS.Timeout | undefined
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString()
-      const line = stdout.split('\n').find((l) => l.startsWith(`${marker} `))
+      // Only whole lines: a long report arrives in several chunks.
+      const line = stdout
+        .split('\n')
+        .slice(0, -1)
+        .find((l) => l.startsWith(`${marker} `))
       if (line !== undefined && report === undefined) {
         report = JSON.parse(line.slice(marker.length + 1)) as T
         killTimer = setTimeout(() => child.kill('SIGKILL'), exitWaitMs)
