@@ -5,7 +5,13 @@ import { VOICE_ENTRY } from './lib/contracts.js'
 import { row } from './lib/result.js'
 import { median, spreadText, summarize } from './lib/stats.js'
 import type { LatencyEngine, LatencyMode, LatencyReport } from './lib/voice-latency-child.js'
-import { bundleChild, runPlainChild } from './lib/voice-spawn.js'
+import { bundleChild, installWithWasm2jsOnly, runPlainChild } from './lib/voice-spawn.js'
+
+/**
+ * The engines compared: the two built-in ones, and the default engine in an install that has only
+ * the wasm2js espeak-ng package (@echogarden/espeak-ng-emscripten), as before the WebAssembly build.
+ */
+type BenchEngine = LatencyEngine | 'wasm2js'
 
 await runBench(fileURLToPath(import.meta.url), {
   title: 'voice: first audio, warm latency, Ogg/Opus encode',
@@ -23,10 +29,19 @@ await runBench(fileURLToPath(import.meta.url), {
     const reps = ctx.quick ? 1 : 3
     const count = ctx.quick ? 6 : 30
     const script = await bundleChild('voice-latency-child')
+    const wasm2jsScript = installWithWasm2jsOnly(script)
     const binary = spawnSync('espeak-ng', ['--version'], { stdio: 'ignore' }).status === 0
-    const engines: LatencyEngine[] = binary ? ['espeak-ng-wasm', 'espeak-ng'] : ['espeak-ng-wasm']
-    const go = async (mode: LatencyMode, engine: LatencyEngine) => {
-      const run = await runPlainChild(script, [mode, String(count), engine], 'LATENCY_REPORT', 5_000)
+    const engines: BenchEngine[] = ['espeak-ng-wasm', 'wasm2js', ...(binary ? (['espeak-ng'] as const) : [])]
+    const go = async (mode: LatencyMode, engine: BenchEngine) => {
+      const run =
+        engine === 'wasm2js'
+          ? await runPlainChild(
+              wasm2jsScript,
+              [mode, String(count), 'espeak-ng-wasm'],
+              'LATENCY_REPORT',
+              5_000,
+            )
+          : await runPlainChild(script, [mode, String(count), engine], 'LATENCY_REPORT', 5_000)
       return JSON.parse(run.lines.LATENCY_REPORT as string) as LatencyReport
     }
     interface PerEngine {
@@ -35,7 +50,7 @@ await runBench(fileURLToPath(import.meta.url), {
       warmupMs: number[]
       full: LatencyReport | undefined
     }
-    const by = new Map<LatencyEngine, PerEngine>(
+    const by = new Map<BenchEngine, PerEngine>(
       engines.map((e) => [e, { cold: [], warmup: [], warmupMs: [], full: undefined }]),
     )
     const perInstance: number[] = []
@@ -144,6 +159,47 @@ await runBench(fileURLToPath(import.meta.url), {
       }),
       row({ operation: 'Ogg/Opus encode realtime factor', unit: '×', better: 'lower', after: median(rtf) }),
     ]
+    const js = by.get('wasm2js')
+    if (js?.full !== undefined) {
+      // The default engine as before: the same package without the WebAssembly build installed.
+      const jsWav = summarize(js.full.warmWavMs ?? [])
+      rows.push(
+        row({
+          operation:
+            'default engine, WebAssembly vs wasm2js build: first audio after construction, cold process',
+          unit: 'ms',
+          better: 'lower',
+          before: median(js.cold),
+          after: median(wasm.cold),
+          spread: spreadText(js.cold, 'processes (wasm2js)'),
+          target: { op: '<=', value: 400 },
+        }),
+        row({
+          operation: 'default engine, WebAssembly vs wasm2js build: warmup() after construction',
+          unit: 'ms',
+          better: 'lower',
+          before: median(js.warmupMs),
+          after: median(wasm.warmupMs),
+        }),
+        row({
+          operation: 'default engine, WebAssembly vs wasm2js build: warm synthesis per sentence, WAV, p50',
+          unit: 'ms',
+          better: 'lower',
+          before: jsWav.median,
+          after: wav.median,
+          spread: spreadText(js.full.warmWavMs ?? [], 'sentences (wasm2js)'),
+          target: { op: '<=', value: 10 },
+        }),
+        row({
+          operation:
+            'default engine, WebAssembly vs wasm2js build: warm synthesis per second of speech, WAV, p50',
+          unit: 'ms',
+          better: 'lower',
+          before: median(perSecond(js.full)),
+          after: median(perSecond(full)),
+        }),
+      )
+    }
     const system = by.get('espeak-ng')
     if (system?.full !== undefined) {
       // The "before" column holds the default WASM engine measured in the same run.
@@ -215,6 +271,7 @@ await runBench(fileURLToPath(import.meta.url), {
         binary
           ? 'The "system espeak-ng engine" rows run the same children with engine: "espeak-ng" (the installed espeak-ng program, one process per sentence); their "before" column is the default WASM engine from the same run, the two engines interleaved in every repetition.'
           : 'espeak-ng is not installed here, so the system binary engine was not measured.',
+        'The "WebAssembly vs wasm2js build" rows compare the default engine as installed with @taurobot/espeak-ng-wasm (espeak-ng compiled to WebAssembly) against the same package in an install that has only @echogarden/espeak-ng-emscripten (the same espeak-ng and data, compiled to JavaScript by wasm2js), as before; same children, interleaved in every repetition.',
       ],
     }
   },

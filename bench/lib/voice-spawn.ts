@@ -3,8 +3,8 @@
 // nothing, alive about 45 ms after its last work, and worker threads inherit `--import tsx`, so
 // each of them started the loader too: costs of the harness, not of the package.
 import { spawn } from 'node:child_process'
-import { mkdirSync } from 'node:fs'
-import { join } from 'node:path'
+import { cpSync, mkdirSync, realpathSync, rmSync, symlinkSync } from 'node:fs'
+import { basename, join } from 'node:path'
 import { build } from 'esbuild'
 
 const benchDir = join(import.meta.dirname, '..')
@@ -86,4 +86,31 @@ export function runPlainChild(
       resolve({ lines: found, exitedAtEpochMs, killed: signal === 'SIGKILL' })
     })
   })
+}
+
+/**
+ * Installs @taurobot/voice into `bench/.tmp/<name>/` as a user would have it before
+ * @taurobot/espeak-ng-wasm existed: its runtime dependencies and the wasm2js espeak-ng package only,
+ * so that its default engine falls back to the wasm2js build. Copies the bundled child `script` into
+ * that install and returns the copy's path.
+ */
+export function installWithWasm2jsOnly(script: string, name = 'wasm2js-install'): string {
+  const voiceDir = join(benchDir, 'node_modules', '@taurobot', 'voice')
+  const root = join(benchDir, '.tmp', name)
+  rmSync(root, { recursive: true, force: true })
+  const installed = join(root, 'node_modules', '@taurobot', 'voice')
+  mkdirSync(installed, { recursive: true })
+  mkdirSync(join(root, 'node_modules', '@echogarden'), { recursive: true })
+  // A copy, not a link: resolved from its real path, a link would find the workspace's packages.
+  cpSync(join(voiceDir, 'dist'), join(installed, 'dist'), { recursive: true })
+  cpSync(join(voiceDir, 'package.json'), join(installed, 'package.json'))
+  for (const dependency of ['piscina', 'opusscript', '@echogarden/espeak-ng-emscripten']) {
+    symlinkSync(
+      realpathSync(join(voiceDir, 'node_modules', dependency)),
+      join(root, 'node_modules', dependency),
+    )
+  }
+  const copy = join(root, basename(script))
+  cpSync(script, copy)
+  return copy
 }

@@ -11,6 +11,6 @@ export default defineConfig({
   platform: 'node',
   // Gives the CJS build an import.meta.url, so both builds locate the worker the same way.
   shims: true,
-  // Runtime dependencies stay imports; the GPL engine is an optional peer, never bundled.
-  external: ['piscina', 'opusscript', '@echogarden/espeak-ng-emscripten'],
+  // Runtime dependencies stay imports; the GPL engines are optional peers, never bundled.
+  external: ['piscina', 'opusscript', '@taurobot/espeak-ng-wasm', '@echogarden/espeak-ng-emscripten'],
 })

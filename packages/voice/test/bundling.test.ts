@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { distDir } from './helpers.js'
 
 const packageDir = join(distDir, '..')
-const external = ['piscina', 'opusscript', '@echogarden/espeak-ng-emscripten']
+const external = ['piscina', 'opusscript', '@taurobot/espeak-ng-wasm', '@echogarden/espeak-ng-emscripten']
 let app = ''
 let elsewhere = ''
 

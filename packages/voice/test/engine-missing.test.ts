@@ -31,7 +31,7 @@ describe('missing engines', () => {
     await expect(voice.synthesize('ciao')).rejects.toMatchObject({ code: 'engine-missing' })
   })
 
-  it('the default engine without the optional GPL package says which package to install', () => {
+  it('the default engine without either optional GPL package says which package to install', () => {
     // An install of the package with its dependencies but without the optional peer.
     const app = join(scratch, 'app')
     const pkg = join(app, 'node_modules', '@taurobot', 'voice')
@@ -53,7 +53,7 @@ console.log(JSON.stringify({ code: error.code, message: error.message }))`,
       message: string
     }
     expect(out.code).toBe('engine-missing')
-    expect(out.message).toContain('npm install @echogarden/espeak-ng-emscripten')
-    expect(out.message).toContain('GPL-3.0')
+    expect(out.message).toContain('npm install @taurobot/espeak-ng-wasm')
+    expect(out.message).toContain('GPL-3.0-or-later')
   })
 })
