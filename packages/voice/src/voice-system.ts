@@ -39,9 +39,9 @@ export interface VoiceSystemOptions {
    */
   pitch?: number
   /**
-   * Which engine speaks: `'espeak-ng-wasm'` (needs the optional GPL-3.0 package
-   * `@echogarden/espeak-ng-emscripten`), `'espeak-ng'` (the system binary), or the absolute path
-   * / `file:` URL of a module exporting `createEngine()`.
+   * Which engine speaks: `'espeak-ng-wasm'` (needs the optional GPL-3.0-or-later package
+   * `@taurobot/espeak-ng-wasm`, or the older `@echogarden/espeak-ng-emscripten`), `'espeak-ng'`
+   * (the system binary), or the absolute path / `file:` URL of a module exporting `createEngine()`.
    * @default 'espeak-ng-wasm'
    */
   engine?: BuiltInEngineName | (string & {})
