@@ -1,7 +1,7 @@
 // Installs the packed tarballs (not workspace links) into a scratch project and loads every
 // package from ESM and from CommonJS, the way a user's project would.
-import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { execFileSync, spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -12,18 +12,30 @@ const packages = [
   { dir: 'voice', name: '@taurobot/voice', errorClass: 'VoiceError' },
   { dir: 'sw-cache', name: '@taurobot/sw-cache', errorClass: 'SwCacheError' },
 ] as const
+// ESM-only and GPL-3.0-or-later: installed next to @taurobot/voice as its optional engine package.
+const espeakPackage = { dir: 'espeak-ng-wasm', name: '@taurobot/espeak-ng-wasm' } as const
+// The wasm2js build that @taurobot/voice falls back to; it must not be in the scratch project.
+const fallbackPackage = '@echogarden/espeak-ng-emscripten'
 
 let scratch = ''
 
+// pnpm's bin shims put the workspace's hoisted node_modules on NODE_PATH, where require() would
+// find packages the scratch project never installed; a user's project has no such path.
+const { NODE_PATH: _workspacePath, ...userEnv } = process.env
+
 function node(args: string[]): string {
-  return execFileSync(process.execPath, args, { cwd: scratch, encoding: 'utf8' })
+  return execFileSync(process.execPath, args, { cwd: scratch, encoding: 'utf8', env: userEnv })
+}
+
+function nodeResult(args: string[]): { status: number | null; stderr: string } {
+  return spawnSync(process.execPath, args, { cwd: scratch, encoding: 'utf8', env: userEnv })
 }
 
 beforeAll(() => {
   scratch = mkdtempSync(join(tmpdir(), 'taurobot-consumer-'))
   const tarballs = join(scratch, 'tarballs')
   mkdirSync(tarballs)
-  for (const { dir } of packages) {
+  for (const { dir } of [...packages, espeakPackage]) {
     execFileSync('npm', ['pack', '--silent', '--pack-destination', tarballs], {
       cwd: join(root, 'packages', dir),
       stdio: ['ignore', 'ignore', 'inherit'],
@@ -134,7 +146,86 @@ describe('@taurobot/memory subpaths and bin from packed tarball', () => {
 
   it('installs the taurobot-memory command', () => {
     const bin = join(scratch, 'node_modules', '.bin', 'taurobot-memory')
-    const out = execFileSync(bin, ['--help'], { cwd: scratch, encoding: 'utf8' })
+    const out = execFileSync(bin, ['--help'], { cwd: scratch, encoding: 'utf8', env: userEnv })
     expect(out).toMatch(/migrate/)
+  })
+})
+
+describe('@taurobot/voice speaking through the packed @taurobot/espeak-ng-wasm', () => {
+  // Speech from the default engine can only come from the WebAssembly build when the wasm2js
+  // package it would fall back to is absent.
+  function expectNoFallbackInstalled(): void {
+    expect(existsSync(join(scratch, 'node_modules', fallbackPackage))).toBe(false)
+    const resolved = nodeResult(['-e', `require.resolve('${fallbackPackage}/package.json')`])
+    expect(resolved.status).not.toBe(0)
+    expect(resolved.stderr).toContain('MODULE_NOT_FOUND')
+  }
+
+  it(`installs without ${fallbackPackage}`, () => {
+    expectNoFallbackInstalled()
+    expect(existsSync(join(scratch, 'node_modules', espeakPackage.name, 'package.json'))).toBe(true)
+  })
+
+  // About two seconds of Italian speech.
+  const sentence = 'Buongiorno, come stai oggi?'
+  const speak = `const { VoiceSystem, voicePool } = voice
+    const audio = await new VoiceSystem({ language: 'it' }).synthesize(${JSON.stringify(sentence)})
+    const data = Buffer.from(audio.data)
+    console.log(JSON.stringify({
+      capture: data.toString('latin1', 0, 4),
+      head: data.toString('latin1', 28, 36),
+      mimeType: audio.mimeType,
+      durationMs: audio.durationMs,
+    }))
+    await voicePool.close()`
+
+  it.each([
+    ['ESM', ['--input-type=module', '-e', `const voice = await import('@taurobot/voice')\n${speak}`]],
+    ['CommonJS', ['-e', `const voice = require('@taurobot/voice');\n(async () => {\n${speak}\n})()`]],
+  ])('synthesizes Italian Ogg/Opus from %s', (_, args) => {
+    expectNoFallbackInstalled()
+    const audio = JSON.parse(node(args)) as {
+      capture: string
+      head: string
+      mimeType: string
+      durationMs: number
+    }
+    expect(audio.capture).toBe('OggS')
+    expect(audio.head).toBe('OpusHead')
+    expect(audio.mimeType).toBe('audio/ogg')
+    expect(audio.durationMs).toBeGreaterThan(1000)
+    expect(audio.durationMs).toBeLessThan(4000)
+  })
+
+  it('loads @taurobot/espeak-ng-wasm from ESM and speaks with its packed data files', () => {
+    const out = node([
+      '--input-type=module',
+      '-e',
+      `const { loadEspeakNg } = await import('${espeakPackage.name}')
+       const espeak = await loadEspeakNg()
+       espeak.setVoice('it')
+       const { samples, stopped } = espeak.synthesize('ciao')
+       console.log(JSON.stringify({ samples: samples.length, stopped, sampleRate: espeak.sampleRate }))`,
+    ])
+    const result = JSON.parse(out) as { samples: number; stopped: boolean; sampleRate: number }
+    expect(result.samples).toBeGreaterThan(0)
+    expect(result.stopped).toBe(false)
+    expect(result.sampleRate).toBe(22050)
+  })
+
+  // The package is ESM-only. Node 20.19 and later (the engines range) load it through require()
+  // by default; this notices if that ever changes, and checks the error Node gives without it.
+  it('gives require() the ESM namespace, or ERR_REQUIRE_ESM when Node cannot require ESM', () => {
+    const same = node([
+      '-e',
+      `const m = require('${espeakPackage.name}')
+       import('${espeakPackage.name}').then((n) => console.log(n === m, typeof m.loadEspeakNg))`,
+    ])
+    expect(same.trim()).toBe('true function')
+
+    const refused = nodeResult(['--no-experimental-require-module', '-e', `require('${espeakPackage.name}')`])
+    expect(refused.status).not.toBe(0)
+    expect(refused.stderr).toContain('ERR_REQUIRE_ESM')
+    expect(refused.stderr).toContain('dynamic import()')
   })
 })
