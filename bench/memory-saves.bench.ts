@@ -55,7 +55,7 @@ await runBench(fileURLToPath(import.meta.url), {
         put(`saves-${mode}`, kind, store.saves() * per100)
         put(`fsync-${mode}`, kind, syncs * per100)
         ctx.log(
-          `${kind} ${mode}: ${store.saves()} saves, ${syncs} fsyncs, then ${syncCalls.count - beforeClose} in close(), ${ms.toFixed(0)} ms`,
+          `${kind} ${mode}: ${store.saves()} saves, ${syncs} durable writes, then ${syncCalls.count - beforeClose} in close(), ${ms.toFixed(0)} ms`,
         )
       }
     }
@@ -75,12 +75,20 @@ await runBench(fileURLToPath(import.meta.url), {
       rows: [
         mk('saves-fast', 'saves per 100 messages, back-to-back adds', 20),
         mk('saves-paced', 'saves per 100 messages, adds 2 ms apart', 20),
-        mk('fsync-fast', 'fsync calls per 100 messages, back-to-back', 20),
-        mk('fsync-paced', 'fsync calls per 100 messages, 2 ms apart', 20),
+        mk(
+          'fsync-fast',
+          'durable writes (fsync, fdatasync or O_DSYNC write) per 100 messages, back-to-back',
+          20,
+        ),
+        mk(
+          'fsync-paced',
+          'durable writes (fsync, fdatasync or O_DSYNC write) per 100 messages, 2 ms apart',
+          20,
+        ),
       ],
       notes: [
-        `${users} users × ${perUser} messages (${events.length} messages), interleaved, each add awaited, then flush(). fsync calls are counted up to there; close() then adds ${closeSyncs} once for @taurobot/memory (the final snapshot and the journal restart, each a temp file and its directory).`,
-        'Saves: the store’s own count (the `save` event for @taurobot/memory). fsync calls: every fsync/fdatasync made by the process, counted by wrapping node:fs, plus two per background compaction of @taurobot/memory, which runs them on its worker thread.',
+        `${users} users × ${perUser} messages (${events.length} messages), interleaved, each add awaited, then flush(). durable writes are counted up to there; close() then adds ${closeSyncs} once for @taurobot/memory (the final snapshot and the journal restart, each a temp file and its directory).`,
+        'Saves: the store’s own count (the `save` event for @taurobot/memory). Durable writes: every fsync/fdatasync made by the process and every write on a descriptor opened with O_DSYNC or O_SYNC (durable when write() returns), counted by wrapping node:fs, plus two per background compaction of @taurobot/memory, which runs them on its worker thread.',
       ],
     }
   },

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { constants, mkdirSync, writeFileSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -15,8 +15,9 @@ import { row } from './lib/result.js'
 import { median, spreadText } from './lib/stats.js'
 import { type ChatEvent, chatTraffic } from './lib/workload.js'
 
-type Kind = 'ours' | 'python-every-message' | 'lowdb'
-const KINDS: Kind[] = ['python-every-message', 'ours', 'lowdb']
+type Kind = 'ours' | 'ours-fdatasync' | 'python-every-message' | 'lowdb'
+const KINDS: Kind[] = ['python-every-message', 'ours', 'ours-fdatasync', 'lowdb']
+const FDATASYNC_LABEL = "@taurobot/memory, journalSync: 'fdatasync'"
 const USERS = 50
 
 await runBench(fileURLToPath(import.meta.url), {
@@ -41,20 +42,43 @@ await runBench(fileURLToPath(import.meta.url), {
       const dir = join(ctx.tmpDir, kind)
       mkdirSync(dir)
       writeFileSync(join(dir, 'conversations.json'), fileText)
-      stores[kind] = await openStore(kind, dir, { maxMessages: 1000, durability: 'strict' })
+      stores[kind] =
+        kind === 'ours-fdatasync'
+          ? await openStore('ours', dir, {
+              maxMessages: 1000,
+              durability: 'strict',
+              journalSync: 'fdatasync',
+            })
+          : await openStore(kind, dir, { maxMessages: 1000, durability: 'strict' })
     }
     const rates = {
-      1: { ours: [], 'python-every-message': [], lowdb: [] } as Record<Kind, number[]>,
-      50: { ours: [], 'python-every-message': [], lowdb: [] } as Record<Kind, number[]>,
+      1: { ours: [], 'ours-fdatasync': [], 'python-every-message': [], lowdb: [] } as Record<Kind, number[]>,
+      50: { ours: [], 'ours-fdatasync': [], 'python-every-message': [], lowdb: [] } as Record<Kind, number[]>,
     }
-    const zero = (): Record<Kind, number> => ({ ours: 0, 'python-every-message': 0, lowdb: 0 })
+    const zero = (): Record<Kind, number> => ({
+      ours: 0,
+      'ours-fdatasync': 0,
+      'python-every-message': 0,
+      lowdb: 0,
+    })
     const syncs = { 1: zero(), 50: zero() }
     const acks = { 1: zero(), 50: zero() }
     // The disk's own ceilings. One at a time: append a message-sized record, fdatasync. With 50
     // writers each waiting for its own acknowledgement, a group commit holds at most 50 messages:
     // append a record of 50 messages, fdatasync, and count 50 messages per round.
+    // Both ways of making an append durable: write + fdatasync, and one write on a descriptor
+    // opened with O_DSYNC (which @taurobot/memory uses where the platform has it).
     const disk: Record<1 | 50, number[]> = { 1: [], 50: [] }
+    const diskDsync: Record<1 | 50, number[]> = { 1: [], 50: [] }
     const handle = await open(join(ctx.tmpDir, 'raw.journal'), 'a')
+    const dsyncFlag: number | undefined = constants.O_DSYNC
+    const dsyncHandle =
+      dsyncFlag === undefined
+        ? undefined
+        : await open(
+            join(ctx.tmpDir, 'raw-dsync.journal'),
+            constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | dsyncFlag,
+          )
     const message = (e: ChatEvent) => ({
       role: e.role,
       content: e.content,
@@ -68,13 +92,21 @@ await runBench(fileURLToPath(import.meta.url), {
     }
     const measureDisk = async (messages: 1 | 50) => {
       let n = 0
-      const t0 = performance.now()
+      let t0 = performance.now()
       while (performance.now() - t0 < windowMs) {
         await handle.write(records[messages])
         await handle.datasync()
         n += 1
       }
       disk[messages].push((n * messages) / ((performance.now() - t0) / 1000))
+      if (dsyncHandle === undefined) return
+      n = 0
+      t0 = performance.now()
+      while (performance.now() - t0 < windowMs) {
+        await dsyncHandle.write(records[messages])
+        n += 1
+      }
+      diskDsync[messages].push((n * messages) / ((performance.now() - t0) / 1000))
     }
     let next = 0
     const nextEvent = (): ChatEvent => traffic[next++ % traffic.length] as ChatEvent
@@ -112,6 +144,7 @@ await runBench(fileURLToPath(import.meta.url), {
     }
     for (const kind of KINDS) await stores[kind].close()
     await handle.close()
+    await dsyncHandle?.close()
     const mk = (writers: 1 | 50, target: number) =>
       row({
         operation: `strict messages/s, ${writers === 1 ? '1 writer' : `${writers} concurrent writers`}`,
@@ -120,27 +153,37 @@ await runBench(fileURLToPath(import.meta.url), {
         before: median(rates[writers]['python-every-message']),
         after: median(rates[writers].ours),
         peers: {
+          [FDATASYNC_LABEL]: median(rates[writers]['ours-fdatasync']),
           [`${STORE_LABELS.lowdb} (no fsync)`]: median(rates[writers].lowdb),
           [writers === 1
             ? 'this disk: append + fdatasync loop'
             : `this disk: ${USERS}-message append + fdatasync loop × ${USERS}`]: median(disk[writers]),
+          ...(dsyncHandle === undefined
+            ? {}
+            : {
+                [writers === 1 ? 'O_DSYNC append loop' : `${USERS}-message O_DSYNC append loop × ${USERS}`]:
+                  median(diskDsync[writers]),
+              }),
         },
         spread: spreadText(rates[writers].ours),
         target: { op: '>=', value: target },
       })
     const perMessage = (writers: 1 | 50) =>
       row({
-        operation: `fsync/fdatasync calls per acknowledged message, ${writers === 1 ? '1 writer' : `${writers} writers`}`,
+        operation: `durable writes (fsync, fdatasync or O_DSYNC write) per acknowledged message, ${writers === 1 ? '1 writer' : `${writers} writers`}`,
         unit: 'count',
         better: 'lower',
         before: syncs[writers]['python-every-message'] / acks[writers]['python-every-message'],
         after: syncs[writers].ours / acks[writers].ours,
-        peers: { [`${STORE_LABELS.lowdb} (no fsync)`]: syncs[writers].lowdb / acks[writers].lowdb },
+        peers: {
+          [FDATASYNC_LABEL]: syncs[writers]['ours-fdatasync'] / acks[writers]['ours-fdatasync'],
+          [`${STORE_LABELS.lowdb} (no fsync)`]: syncs[writers].lowdb / acks[writers].lowdb,
+        },
       })
     return {
       rows: [mk(1, 4_000), mk(50, 100_000), perMessage(1), perMessage(50)],
       notes: [
-        `${USERS} conversations × 100 messages of history to start with; each figure is the median of ${reps} windows of ${windowMs} ms, stores alternating. A message counts once its add() resolved. "this disk" is a bare loop of one append and one fdatasync, the ceiling for any store that makes each message durable before acknowledging the next; with ${USERS} writers, each awaiting its own message, one group commit holds at most ${USERS} messages, so the ceiling is ${USERS} × the rate of a bare loop appending a ${USERS}-message record and fdatasyncing it (no JSON, no promises per message). The Python baseline saves (write-file-atomic: write, fsync, rename) inside every add, which is its only durable mode. fsync/fdatasync calls are counted by wrapping node:fs, plus two per background compaction of @taurobot/memory, which makes them on its worker thread.`,
+        `${USERS} conversations × 100 messages of history to start with; each figure is the median of ${reps} windows of ${windowMs} ms, stores alternating. A message counts once its add() resolved. "this disk" is a bare loop of one append and one fdatasync, and "O_DSYNC append loop" one of single appends to a file opened with O_DSYNC (durable when write() returns, the method @taurobot/memory uses where the platform has it): the ceilings for any store that makes each message durable before acknowledging the next; with ${USERS} writers, each awaiting its own message, one group commit holds at most ${USERS} messages, so the ceiling is ${USERS} × the rate of a bare loop appending a ${USERS}-message record and fdatasyncing it (no JSON, no promises per message). The Python baseline saves (write-file-atomic: write, fsync, rename) inside every add, which is its only durable mode. Durable writes (fsync/fdatasync calls, and writes on descriptors opened with O_DSYNC or O_SYNC) are counted by wrapping node:fs, plus two per background compaction of @taurobot/memory, which makes them on its worker thread.`,
       ],
     }
   },

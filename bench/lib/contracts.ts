@@ -36,7 +36,12 @@ export interface MemoryStore {
 
 export interface MemoryModule {
   openMemory(options: Record<string, unknown>): Promise<MemoryStore>
-  fileBackend(options: { path: string; compactionRatio?: number; compactionMinBytes?: number }): unknown
+  fileBackend(options: {
+    path: string
+    compactionRatio?: number
+    compactionMinBytes?: number
+    journalSync?: 'dsync' | 'fdatasync'
+  }): unknown
 }
 
 export interface RedisMemoryModule {

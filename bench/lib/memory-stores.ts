@@ -46,6 +46,8 @@ export async function openStore(
     durability?: 'batched' | 'strict'
     /** Passed to the file backend; its default otherwise. */
     compactionRatio?: number
+    /** Passed to the file backend; its default otherwise. */
+    journalSync?: 'dsync' | 'fdatasync'
   } = {},
 ): Promise<BenchStore> {
   const path = join(dir, 'conversations.json')
@@ -74,9 +76,15 @@ export async function openStore(
   }
   const { openMemory, fileBackend } = await loadMemory()
   const memory: MemoryStore = await openMemory({
-    ...(options.compactionRatio === undefined
+    ...(options.compactionRatio === undefined && options.journalSync === undefined
       ? { path }
-      : { backend: fileBackend({ path, compactionRatio: options.compactionRatio }) }),
+      : {
+          backend: fileBackend({
+            path,
+            ...(options.compactionRatio === undefined ? {} : { compactionRatio: options.compactionRatio }),
+            ...(options.journalSync === undefined ? {} : { journalSync: options.journalSync }),
+          }),
+        }),
     maxMessages,
     saveEvery: options.saveEvery ?? 5,
     durability: options.durability ?? 'batched',

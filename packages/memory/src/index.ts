@@ -14,6 +14,7 @@ export type {
 } from './backend.js'
 export type { FileBackendOptions } from './backends/file.js'
 export { fileBackend } from './backends/file.js'
+export type { JournalSync } from './backends/journal.js'
 export { memoryBackend } from './backends/memory.js'
 export type { SaveInfo } from './batch.js'
 export type { MemoryErrorCode, MemoryErrorOptions } from './errors.js'

@@ -54,11 +54,12 @@ describe.skipIf(noTrace !== undefined)(
   `durability chain, from a system-call trace${noTrace ? ` (skipped: ${noTrace})` : ''}`,
   () => {
     it.each([
-      ['close()', 'close'],
-      ['a background compaction on the worker thread', 'worker'],
+      ['O_DSYNC', 'close()', 'close', 'dsync'],
+      ['O_DSYNC', 'a background compaction on the worker thread', 'worker', 'dsync'],
+      ['fdatasync', 'close()', 'close', 'fdatasync'],
     ])(
-      'journal: fdatasync per append; snapshot (%s) and .bak: temp write, fsync(temp), rename, fsync(directory)',
-      async (_, mode) => {
+      'journal: durable append (%s); snapshot (%s) and .bak: temp write, fsync(temp), rename, fsync(directory)',
+      async (_, __, mode, journalSync) => {
         const { dir, cleanup } = await tempDir()
         cleanups.push(cleanup)
         const path = join(dir, 'c.json')
@@ -78,6 +79,7 @@ describe.skipIf(noTrace !== undefined)(
           join(here, 'fixtures', 'durability-chain.mjs'),
           path,
           mode,
+          journalSync,
         ])
         // Keep each call's first line (strace splits calls interrupted by other threads).
         const calls = (await readFile(trace, 'utf8'))
@@ -102,12 +104,28 @@ describe.skipIf(noTrace !== undefined)(
         expect(bakSync).toBeLessThan(bakRename)
         find((line) => isSync(line, dir), bakRename)
 
-        // The journal append that follows: one write and one fdatasync.
+        // The journal append that follows: one write on a descriptor opened with O_DSYNC, or one
+        // write and one fdatasync.
         const journalWrite = find(
           (line) => /^p?write(64)?\(/.test(line) && line.includes(`<${path}.journal>`),
           bakRename,
         )
-        find((line) => /^fdatasync\(/.test(line) && line.includes(`<${path}.journal>`), journalWrite)
+        const journalFd = /^p?write(64)?\((\d+)</.exec(calls[journalWrite] ?? '')?.[2]
+        const journalOpen = calls
+          .slice(0, journalWrite)
+          .findLast(
+            (line) =>
+              /^openat\(/.test(line) &&
+              line.includes(`"${path}.journal"`) &&
+              line.endsWith(` = ${journalFd}<${path}.journal>`),
+          )
+        expect(journalOpen, 'the journal was opened before its write').toBeDefined()
+        if (journalSync === 'dsync') {
+          expect(journalOpen).toMatch(/O_DSYNC|O_SYNC/)
+        } else {
+          expect(journalOpen).not.toMatch(/O_DSYNC|O_SYNC/)
+          find((line) => /^fdatasync\(/.test(line) && line.includes(`<${path}.journal>`), journalWrite)
+        }
 
         // The snapshot at close: temp "<path>.tmp-...", write, fdatasync, rename over path, directory fsync.
         const snapshotRename = find((line) => isRename(line, /c\.json\.tmp-[^"]+"/, path), journalWrite)

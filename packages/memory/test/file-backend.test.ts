@@ -294,7 +294,38 @@ describe('file backend', () => {
     expect(() => fileBackend({ path: 'x', compactionWorker: 'yes' } as never)).toThrow(
       /compactionWorker must be a boolean, got "yes"/,
     )
+    expect(() => fileBackend({ path: 'x', journalSync: 'fsync' } as never)).toThrow(
+      /journalSync must be 'dsync' or 'fdatasync', got "fsync"/,
+    )
   })
+
+  it.each(['dsync', 'fdatasync'] as const)(
+    'journalSync %s: every message of a batched and a strict store survives a reopen',
+    async (journalSync) => {
+      const dir = await fresh()
+      const path = join(dir, 'c.json')
+      for (const durability of ['batched', 'strict'] as const) {
+        const memory = await openMemory({
+          backend: fileBackend({ path, journalSync }),
+          durability,
+          flushOnExit: false,
+        })
+        for (let i = 0; i < 12; i++)
+          await memory.add(durability, { role: 'user', content: `${durability} ${i}` })
+        await memory.flush()
+        // destroy() skips the final snapshot: what comes back is read from the journal.
+        await memory.destroy()
+      }
+      const reopened = await openMemory({ path, flushOnExit: false })
+      for (const durability of ['batched', 'strict'] as const) {
+        const history = await reopened.history(durability, { limit: 100 })
+        expect(history.map((m) => m.content)).toEqual(
+          Array.from({ length: 12 }, (_, i) => `${durability} ${i}`),
+        )
+      }
+      await reopened.close()
+    },
+  )
 
   it('clear and prune are journaled and survive a crash', async () => {
     const dir = await fresh()

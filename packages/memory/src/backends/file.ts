@@ -19,7 +19,14 @@ import {
   CLAIM_OPEN,
   CompactionMismatchError,
 } from './compaction.js'
-import { Journal, JournalCorruptError, type JournalRecord, parseJournal } from './journal.js'
+import {
+  defaultJournalSync,
+  Journal,
+  JournalCorruptError,
+  type JournalRecord,
+  type JournalSync,
+  parseJournal,
+} from './journal.js'
 import { parseSnapshot, type SnapshotData, SnapshotFormatError, snapshotChunks } from './legacy-format.js'
 import { FileLock } from './lock.js'
 import {
@@ -54,9 +61,23 @@ export interface FileBackendOptions {
    * @default true
    */
   compactionWorker?: boolean
+  /**
+   * How each journal append is made durable before it counts as saved. `'dsync'`: the journal is
+   * opened with O_DSYNC, so every write returns only once it is on stable storage, one system call
+   * per batch. `'fdatasync'`: a write followed by fdatasync(), two calls per batch, for filesystems
+   * that handle O_DSYNC badly. Both give the same guarantee.
+   * @default 'dsync' where the platform has O_DSYNC (Linux, macOS), otherwise 'fdatasync'
+   */
+  journalSync?: JournalSync
 }
 
-const OPTION_NAMES = new Set(['path', 'compactionRatio', 'compactionMinBytes', 'compactionWorker'])
+const OPTION_NAMES = new Set([
+  'path',
+  'compactionRatio',
+  'compactionMinBytes',
+  'compactionWorker',
+  'journalSync',
+])
 
 /**
  * Creates the file backend: a snapshot in the Python bot's JSON format at `path`, an append-only
@@ -90,7 +111,16 @@ export function fileBackend(options: FileBackendOptions): Backend {
   if (typeof useWorker !== 'boolean') {
     throw new TypeError(`compactionWorker must be a boolean, got ${show(useWorker)}`)
   }
-  return new FileBackend(resolve(options.path), ratio, minBytes, useWorker)
+  const journalSync = options.journalSync ?? defaultJournalSync
+  if (journalSync !== 'dsync' && journalSync !== 'fdatasync') {
+    throw new RangeError(`journalSync must be 'dsync' or 'fdatasync', got ${show(journalSync)}`)
+  }
+  if (journalSync === 'dsync' && defaultJournalSync !== 'dsync') {
+    throw new RangeError(
+      `journalSync 'dsync' needs O_DSYNC, which this platform does not have: use 'fdatasync'`,
+    )
+  }
+  return new FileBackend(resolve(options.path), ratio, minBytes, useWorker, journalSync)
 }
 
 class FileBackend implements Backend {
@@ -125,8 +155,9 @@ class FileBackend implements Backend {
     private readonly ratio: number,
     private readonly minBytes: number,
     useWorker: boolean,
+    journalSync: JournalSync,
   ) {
-    this.journal = new Journal(`${path}.journal`)
+    this.journal = new Journal(`${path}.journal`, journalSync)
     this.lock = new FileLock(`${path}.lock`)
     this.bakPath = `${path}.bak`
     const workerUrl = useWorker ? findCompactionWorker() : undefined

@@ -1,4 +1,4 @@
-import { fdatasync, write } from 'node:fs'
+import { constants, fdatasync, write } from 'node:fs'
 import { type FileHandle, open, rename, stat, unlink } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { errorCode, syncDirectory } from '../fs-utils.js'
@@ -92,14 +92,41 @@ export function parseJournal(data: Buffer): JournalContents {
   return { records, validBytes, tornBytes: data.length - validBytes }
 }
 
-/** The append-only journal beside the snapshot: one line per batch, each made durable with fdatasync. */
+/**
+ * How each journal append is made durable. `'dsync'`: the journal is opened with O_DSYNC, so a
+ * write() returns only once its data and the file's new size are on stable storage, as if followed
+ * by fdatasync() but in one system call and one thread-pool round trip instead of two.
+ * `'fdatasync'`: a write() followed by fdatasync().
+ */
+export type JournalSync = 'dsync' | 'fdatasync'
+
+// Typed as always present, but Node leaves it out where the OS has none.
+const dsyncFlag: number | undefined = constants.O_DSYNC
+
+/** O_DSYNC where the platform has it (Linux, macOS and the BSDs; not Windows). */
+export const defaultJournalSync: JournalSync = dsyncFlag === undefined ? 'fdatasync' : 'dsync'
+
+// O_RDWR | O_CREAT | O_APPEND is what the 'a+' flag stands for.
+function appendFlags(sync: JournalSync): number | string {
+  return sync === 'dsync' && dsyncFlag !== undefined
+    ? constants.O_RDWR | constants.O_CREAT | constants.O_APPEND | dsyncFlag
+    : 'a+'
+}
+
+/** The append-only journal beside the snapshot: one line per batch, each made durable before it counts. */
 export class Journal {
   private handle: FileHandle | undefined
   /** Bytes of durable, valid records. */
   size = 0
   private mustTruncate = false
+  private readonly flags: number | string
 
-  constructor(readonly path: string) {}
+  constructor(
+    readonly path: string,
+    private readonly sync: JournalSync = defaultJournalSync,
+  ) {
+    this.flags = appendFlags(sync)
+  }
 
   /** Opens for appending, cutting the file to `validBytes` (dropping a torn tail). */
   async openForAppend(validBytes: number): Promise<void> {
@@ -110,7 +137,7 @@ export class Journal {
       if (errorCode(error) !== 'ENOENT') throw error
       created = true
     }
-    this.handle = await open(this.path, 'a+')
+    this.handle = await open(this.path, this.flags)
     const { size } = await this.handle.stat()
     if (size !== validBytes) {
       await this.handle.truncate(validBytes)
@@ -122,7 +149,7 @@ export class Journal {
 
   /** Appends one record durably; on failure the file is cut back so no part of it can be replayed. */
   async append(data: Buffer): Promise<void> {
-    if (this.handle === undefined) this.handle = await open(this.path, 'a+')
+    if (this.handle === undefined) this.handle = await open(this.path, this.flags)
     const handle = this.handle
     if (this.mustTruncate) {
       await handle.truncate(this.size)
@@ -134,7 +161,7 @@ export class Journal {
       // per save. The handle stays open, and journal calls never overlap, so the descriptor is valid.
       let written = 0
       while (written < data.length) written += await writeAt(handle.fd, data, written)
-      await syncData(handle.fd)
+      if (this.sync === 'fdatasync') await syncData(handle.fd)
     } catch (error) {
       try {
         await handle.truncate(this.size)
@@ -148,7 +175,7 @@ export class Journal {
 
   /** Reads the records appended after byte `offset`. */
   async readFrom(offset: number): Promise<Buffer> {
-    if (this.handle === undefined) this.handle = await open(this.path, 'a+')
+    if (this.handle === undefined) this.handle = await open(this.path, this.flags)
     const handle = this.handle
     const length = this.size - offset
     const buffer = Buffer.alloc(length)
@@ -188,7 +215,7 @@ export class Journal {
     await old?.close().catch(() => undefined)
     await syncDirectory(dirname(this.path))
     // If this open fails, the next append opens the file again.
-    this.handle = await open(this.path, 'a+')
+    this.handle = await open(this.path, this.flags)
   }
 
   async close(): Promise<void> {
