@@ -75,7 +75,14 @@ export class WorkerCompactor {
   private start(): Worker {
     // The worker runs plain built JavaScript: the parent's flags (--input-type, loaders, inspector)
     // are not meant for it and some make it fail to start.
-    const worker = new Worker(this.url, { execArgv: [] })
+    const worker = new Worker(this.url, {
+      execArgv: [],
+      // Parsing a 10 MB snapshot allocates fast, and each of the worker's scavenges runs on V8's
+      // helper threads, which every isolate of the process shares and which run at normal
+      // priority. A small young generation makes those scavenges short: measured on 2 cores, the
+      // bot's worst save during a compaction dropped from a median of 5.0 to 4.0 ms (5 of 5 runs).
+      resourceLimits: { maxYoungGenerationSizeMb: 2 },
+    })
     // A compaction cut short by exit loses nothing: the journal still holds every record.
     worker.unref()
     worker.on('message', (reply: CompactionReply) => {
