@@ -79,8 +79,8 @@ export class WorkerCompactor {
       execArgv: [],
       // Parsing a 10 MB snapshot allocates fast, and each of the worker's scavenges runs on V8's
       // helper threads, which every isolate of the process shares and which run at normal
-      // priority. A small young generation makes those scavenges short: measured on 2 cores, the
-      // bot's worst save during a compaction dropped from a median of 5.0 to 4.0 ms (5 of 5 runs).
+      // priority. A small young generation keeps those scavenges short, and with them the bot's
+      // worst saves during a compaction (about 1 ms less on 2 shared cores).
       resourceLimits: { maxYoungGenerationSizeMb: 2 },
     })
     // A compaction cut short by exit loses nothing: the journal still holds every record.
