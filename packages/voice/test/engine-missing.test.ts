@@ -56,4 +56,42 @@ console.log(JSON.stringify({ code: error.code, message: error.message }))`,
     expect(out.message).toContain('npm install @taurobot/espeak-ng-wasm')
     expect(out.message).toContain('GPL-3.0-or-later')
   })
+
+  it('an installed WebAssembly build that fails to load is an error, not a silent fall back', () => {
+    // An install with both engine packages, where @taurobot/espeak-ng-wasm lost its .wasm file.
+    const app = join(scratch, 'broken')
+    const pkg = join(app, 'node_modules', '@taurobot', 'voice')
+    mkdirSync(pkg, { recursive: true })
+    cpSync(distDir, join(pkg, 'dist'), { recursive: true })
+    cpSync(join(distDir, '..', 'package.json'), join(pkg, 'package.json'))
+    mkdirSync(join(app, 'node_modules', '@echogarden'))
+    for (const dependency of ['piscina', 'opusscript', '@echogarden/espeak-ng-emscripten']) {
+      const target = realpathSync(join(distDir, '..', 'node_modules', dependency))
+      symlinkSync(target, join(app, 'node_modules', dependency))
+    }
+    const wasmPackage = realpathSync(join(distDir, '..', 'node_modules', '@taurobot', 'espeak-ng-wasm'))
+    const broken = join(app, 'node_modules', '@taurobot', 'espeak-ng-wasm')
+    mkdirSync(join(broken, 'dist'), { recursive: true })
+    cpSync(join(wasmPackage, 'package.json'), join(broken, 'package.json'))
+    for (const file of ['index.js', 'espeak-ng.mjs'])
+      cpSync(join(wasmPackage, 'dist', file), join(broken, 'dist', file))
+    symlinkSync(join(wasmPackage, 'dist', 'espeak-ng-data'), join(broken, 'dist', 'espeak-ng-data'))
+    writeFileSync(
+      join(app, 'main.mjs'),
+      `import { VoiceSystem } from '@taurobot/voice'
+const result = await new VoiceSystem({ language: 'it' }).synthesize('ciao').then(
+  (audio) => ({ bytes: audio.data.length }),
+  (error) => ({ code: error.code, message: error.message }),
+)
+console.log(JSON.stringify(result))`,
+    )
+    const out = JSON.parse(execFileSync(process.execPath, ['main.mjs'], { cwd: app, encoding: 'utf8' })) as {
+      code?: string
+      message?: string
+      bytes?: number
+    }
+    expect(out.bytes, 'fell back to the wasm2js build').toBeUndefined()
+    expect(out.code).toBe('engine-failed')
+    expect(out.message).toContain('espeak-ng.wasm')
+  })
 })

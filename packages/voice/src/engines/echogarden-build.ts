@@ -1,6 +1,6 @@
 import { closeSync, openSync, readSync } from 'node:fs'
-import type { EspeakBuild } from './espeak-build.js'
-import { unknownVoiceError } from './espeak-build.js'
+import type { BuildLoad, EspeakBuild } from './espeak-build.js'
+import { importIfInstalled, unknownVoiceError } from './espeak-build.js'
 
 /** The optional GPL-3.0 package this build comes from: espeak-ng compiled to JavaScript by wasm2js. */
 export const echogardenPackage = '@echogarden/espeak-ng-emscripten'
@@ -82,12 +82,11 @@ class LazyDataPackage {
   }
 }
 
-/**
- * Loads the wasm2js build. Rejects with the import's own error when the package is missing (the
- * caller decides what to say about that).
- */
-export async function loadEchogardenBuild(): Promise<EspeakBuild> {
-  const factory = (await import(echogardenPackage)).default as EspeakFactory
+/** Loads the wasm2js build, or reports the package as missing. */
+export async function loadEchogardenBuild(): Promise<BuildLoad> {
+  const imported = await importIfInstalled(echogardenPackage)
+  if ('missing' in imported) return imported
+  const factory = (imported.module as { default: EspeakFactory }).default
   // espeak-ng reports problems through printErr; keep them for error messages instead of letting
   // them reach the process's stderr.
   const messages: string[] = []
@@ -111,7 +110,7 @@ export async function loadEchogardenBuild(): Promise<EspeakBuild> {
     for (const data of packages) data.attach(fs)
   }
   const worker = new module.eSpeakNGWorker()
-  return {
+  const build: EspeakBuild = {
     sampleRate: worker.get_samplerate(),
     // JavaScript: V8 needs several runs before its optimising compiler has caught up.
     warmupRuns: 8,
@@ -148,4 +147,5 @@ export async function loadEchogardenBuild(): Promise<EspeakBuild> {
       return { samples: out, stopped }
     },
   }
+  return { build }
 }

@@ -17,10 +17,21 @@ export interface EspeakBuild {
   synthesize(text: string, shouldStop: () => boolean): { samples: Int16Array; stopped: boolean }
 }
 
-/** True when `error` says the module itself could not be found, not that it failed to load. */
-export function isModuleNotFound(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code
-  return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND'
+/** What loading a build gives: the build, or the import error of a package that is not installed. */
+export type BuildLoad = { build: EspeakBuild } | { missing: unknown }
+
+/**
+ * Imports an optional package: `{ missing }` when it is not installed. Only the import itself can
+ * mean "not installed"; a failure while the installed package loads its engine is an error.
+ */
+export async function importIfInstalled(name: string): Promise<{ module: unknown } | { missing: unknown }> {
+  try {
+    return { module: await import(name) }
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return { missing: error }
+    throw error
+  }
 }
 
 /** The `VoiceError` of a voice or language that the loaded espeak-ng data does not have. */

@@ -3,13 +3,13 @@ import { EngineCancelledError } from '../engine.js'
 import { VoiceError } from '../errors.js'
 import { ESPEAK_RATE_RANGE } from '../espeak-voices.js'
 import { echogardenPackage, loadEchogardenBuild } from './echogarden-build.js'
-import { type EspeakBuild, isModuleNotFound } from './espeak-build.js'
+import type { BuildLoad, EspeakBuild } from './espeak-build.js'
 import { loadTaurobotBuild, taurobotPackage } from './taurobot-build.js'
 
 /** The packages that provide espeak-ng for this engine, tried in this order. */
 export type EspeakPackage = typeof taurobotPackage | typeof echogardenPackage
 
-const loaders: Record<EspeakPackage, () => Promise<EspeakBuild>> = {
+const loaders: Record<EspeakPackage, () => Promise<BuildLoad>> = {
   [taurobotPackage]: loadTaurobotBuild,
   [echogardenPackage]: loadEchogardenBuild,
 }
@@ -48,14 +48,14 @@ export class EspeakNgWasmEngine implements Engine {
   async init(): Promise<void> {
     let missing: unknown
     for (const name of this.#packages) {
-      try {
-        this.#build = await loaders[name]()
+      // A package that is installed but fails to load is an error, not a reason to try the next.
+      const loaded = await loaders[name]()
+      if ('build' in loaded) {
+        this.#build = loaded.build
         this.#from = name
         return
-      } catch (cause) {
-        if (!isModuleNotFound(cause)) throw cause
-        missing ??= cause
       }
+      missing ??= loaded.missing
     }
     throw new VoiceError(
       'engine-missing',

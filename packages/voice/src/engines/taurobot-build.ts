@@ -1,5 +1,5 @@
-import type { EspeakBuild } from './espeak-build.js'
-import { unknownVoiceError } from './espeak-build.js'
+import type { BuildLoad, EspeakBuild } from './espeak-build.js'
+import { importIfInstalled, unknownVoiceError } from './espeak-build.js'
 
 /** The optional GPL-3.0-or-later package this build comes from: espeak-ng compiled to WebAssembly. */
 export const taurobotPackage = '@taurobot/espeak-ng-wasm'
@@ -19,14 +19,13 @@ interface EspeakNgModule {
   loadEspeakNg(): Promise<EspeakNg>
 }
 
-/**
- * Loads the WebAssembly build. Rejects with the import's own error when the package is missing
- * (the caller decides what to say about that).
- */
-export async function loadTaurobotBuild(): Promise<EspeakBuild> {
-  const { loadEspeakNg } = (await import(taurobotPackage)) as EspeakNgModule
+/** Loads the WebAssembly build, or reports the package as missing. */
+export async function loadTaurobotBuild(): Promise<BuildLoad> {
+  const imported = await importIfInstalled(taurobotPackage)
+  if ('missing' in imported) return imported
+  const { loadEspeakNg } = imported.module as EspeakNgModule
   const espeak = await loadEspeakNg()
-  return {
+  const build: EspeakBuild = {
     sampleRate: espeak.sampleRate,
     // WebAssembly runs at near full speed from its first call; one more run lets V8's optimising
     // tier replace the baseline code.
@@ -50,4 +49,5 @@ export async function loadTaurobotBuild(): Promise<EspeakBuild> {
       return espeak.synthesize(text, { shouldStop })
     },
   }
+  return { build }
 }
