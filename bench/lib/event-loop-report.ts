@@ -8,6 +8,10 @@ export interface EventLoopReport {
   delayMax: number
   /** Snapshot rewrites seen inside the window. */
   compactions: number
+  /** Saves made before the window, while V8 compiled the hot paths. */
+  warmupSaves: number
+  /** The largest event-loop busy ms of one warm-up save. */
+  warmupMax: number
 }
 
 export const EVENT_LOOP_MARKER = 'EVENT_LOOP_RESULT'

@@ -23,27 +23,24 @@ if (process.platform === 'linux') {
   }
 }
 
-// 2 ms of formatting is a few hundred KiB of snapshot per write instead of 4 KiB: a few dozen pool
-// requests per 10 MB snapshot, not thousands competing with the main thread's appends.
-const WRITE_BATCH_MS = 2
-
 parentPort?.on('message', (request: { id: number; job: CompactionJob }) => {
-  compactFromDisk(request.job, { batchMs: WRITE_BATCH_MS }).then(
-    (bytes) => parentPort?.postMessage({ id: request.id, bytes } satisfies CompactionReply),
-    (error: unknown) => {
-      const code = (error as { code?: unknown } | null)?.code
-      const calledOff = error instanceof WriteCalledOffError
-      parentPort?.postMessage({
-        id: request.id,
-        error: {
-          message: error instanceof Error ? error.message : String(error),
-          ...(typeof code === 'string' ? { code } : {}),
-          // Anything but a file-system error (a file that does not parse, a journal that does not
-          // reach the record) means the files are not what the backend holds: it writes from memory.
-          mismatch: !calledOff && (error instanceof CompactionMismatchError || typeof code !== 'string'),
-          calledOff,
-        },
-      } satisfies CompactionReply)
-    },
-  )
+  let reply: CompactionReply
+  try {
+    reply = { id: request.id, bytes: compactFromDisk(request.job) }
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code
+    const calledOff = error instanceof WriteCalledOffError
+    reply = {
+      id: request.id,
+      error: {
+        message: error instanceof Error ? error.message : String(error),
+        ...(typeof code === 'string' ? { code } : {}),
+        // Anything but a file-system error (a file that does not parse, a journal that does not
+        // reach the record) means the files are not what the backend holds: it writes from memory.
+        mismatch: !calledOff && (error instanceof CompactionMismatchError || typeof code !== 'string'),
+        calledOff,
+      },
+    }
+  }
+  parentPort?.postMessage(reply)
 })

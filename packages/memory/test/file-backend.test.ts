@@ -568,11 +568,11 @@ describe('compaction from the files: the claim', () => {
     const job = { path, journalPath: `${path}.journal`, journalBytes: 0, seq: 0, maxMessages: 10 }
     const calledOff = new Int32Array(new SharedArrayBuffer(4))
     calledOff[0] = CLAIM_CALLED_OFF
-    await expect(compactFromDisk({ ...job, claim: calledOff })).rejects.toBeInstanceOf(WriteCalledOffError)
+    expect(() => compactFromDisk({ ...job, claim: calledOff })).toThrow(WriteCalledOffError)
     expect(await readFile(path, 'utf8')).toBe(before)
     expect((await readdir(dir)).sort()).toEqual(['c.json', 'c.json.journal'])
     const open = new Int32Array(new SharedArrayBuffer(4))
-    expect(await compactFromDisk({ ...job, claim: open })).toBeGreaterThan(0)
+    expect(compactFromDisk({ ...job, claim: open })).toBeGreaterThan(0)
     expect(open[0]).toBe(CLAIM_COMMITTING)
     expect(await readFile(path, 'utf8')).not.toBe(before)
   })

@@ -1,8 +1,7 @@
-import { open } from 'node:fs/promises'
 import type { Message } from '../message.js'
 import { type JournalRecord, parseJournal } from './journal.js'
 import { parseSnapshot, snapshotChunks } from './legacy-format.js'
-import { readIfExists, type WriteChunksOptions, writeAtomicChunks } from './snapshot.js'
+import { readIfExistsSync, readPrefixSync, writeAtomicChunksSync } from './snapshot-sync.js'
 import { dropOldest } from './trim.js'
 
 // Small pieces of text: a paced compaction fits several in one slice of its turn.
@@ -77,11 +76,12 @@ export class CompactionMismatchError extends Error {}
 
 /**
  * Rebuilds the store as of `job.seq` from the snapshot and the journal prefix on disk, the same way
- * opening the store does, and writes it as the new snapshot (atomically). Runs on a worker thread,
- * so the main thread neither formats nor holds the text. Resolves with the bytes written.
+ * opening the store does, and writes it as the new snapshot (atomically). Runs on the compaction
+ * worker thread, blocking it: the main thread neither formats nor holds the text, and its journal
+ * appends never wait behind this write in the libuv pool. Returns the bytes written.
  */
-export async function compactFromDisk(job: CompactionJob, options: WriteChunksOptions = {}): Promise<number> {
-  const text = await readIfExists(job.path)
+export function compactFromDisk(job: CompactionJob): number {
+  const text = readIfExistsSync(job.path)
   const data =
     text === undefined
       ? { conversations: new Map<string, Message[]>(), extras: [], seq: 0 }
@@ -91,7 +91,10 @@ export async function compactFromDisk(job: CompactionJob, options: WriteChunksOp
     const excess = list.length - job.maxMessages
     dropOldest(list, excess)
   }
-  const journal = await readPrefix(job.journalPath, job.journalBytes)
+  const journal = readPrefixSync(job.journalPath, job.journalBytes)
+  if (journal === undefined) {
+    throw new CompactionMismatchError(`the journal is shorter than ${job.journalBytes} bytes`)
+  }
   const { records, tornBytes } = parseJournal(journal)
   if (tornBytes > 0) throw new CompactionMismatchError(`the journal prefix ends in ${tornBytes} torn bytes`)
   let seq = data.seq
@@ -104,26 +107,10 @@ export async function compactFromDisk(job: CompactionJob, options: WriteChunksOp
     throw new CompactionMismatchError(`the files hold the store up to record ${seq}, not ${job.seq}`)
   }
   const claim = job.claim
-  return writeAtomicChunks(job.path, snapshotChunks(conversations, data.extras, seq, CHUNK_CHARS), {
-    ...options,
-    commit: () =>
+  return writeAtomicChunksSync(
+    job.path,
+    snapshotChunks(conversations, data.extras, seq, CHUNK_CHARS),
+    () =>
       claim === undefined || Atomics.compareExchange(claim, 0, CLAIM_OPEN, CLAIM_COMMITTING) === CLAIM_OPEN,
-  })
-}
-
-async function readPrefix(path: string, length: number): Promise<Buffer> {
-  const buffer = Buffer.alloc(length)
-  if (length === 0) return buffer
-  const handle = await open(path, 'r')
-  try {
-    let read = 0
-    while (read < length) {
-      const { bytesRead } = await handle.read(buffer, read, length - read, read)
-      if (bytesRead === 0) throw new CompactionMismatchError(`the journal is shorter than ${length} bytes`)
-      read += bytesRead
-    }
-  } finally {
-    await handle.close()
-  }
-  return buffer
+  )
 }

@@ -28,13 +28,6 @@ export interface WriteChunksOptions {
    * temp file is removed, {@link WriteCalledOffError} is thrown, `path` is untouched).
    */
   commit?: () => boolean
-  /**
-   * Unpaced: milliseconds of chunks gathered into one write. A worker thread has no event loop to
-   * share, so it writes large pieces: fewer requests to the libuv pool, which the main thread's
-   * journal appends share.
-   * @default 0 (one chunk per write, the loop gets a turn between chunks)
-   */
-  batchMs?: number
 }
 
 /** A write whose `commit` check said no: nothing was renamed. */
@@ -65,7 +58,7 @@ export async function writeAtomicChunks(
       const paced = options.paced ?? false
       for (let done = false; !done; ) {
         const slow = typeof paced === 'function' ? paced() : paced
-        const budget = slow ? SLICE_MS : (options.batchMs ?? 0)
+        const budget = slow ? SLICE_MS : 0
         // Producing the chunks is the main-thread cost; the write itself runs in the libuv pool.
         const started = performance.now()
         const buffers: Buffer[] = []
