@@ -74,7 +74,7 @@ describe.skipIf(noTrace !== undefined)(
           '-o',
           trace,
           '-e',
-          'trace=openat,write,pwrite64,fsync,fdatasync,rename,renameat,renameat2',
+          'trace=openat,write,pwrite64,writev,pwritev,pwritev2,fsync,fdatasync,rename,renameat,renameat2',
           process.execPath,
           join(here, 'fixtures', 'durability-chain.mjs'),
           path,
@@ -99,7 +99,7 @@ describe.skipIf(noTrace !== undefined)(
         // The .bak: write-file-atomic temp "<path>.bak.<n>", fsync, rename, then our directory fsync.
         const bakRename = find((line) => isRename(line, /c\.json\.bak\.\d+"/, `${path}.bak`))
         const bakTemp = /"([^"]*c\.json\.bak\.\d+)"/.exec(calls[bakRename] ?? '')?.[1] as string
-        const bakWrite = find((line) => /^p?write(64)?\(/.test(line) && line.includes(`<${bakTemp}>`))
+        const bakWrite = find((line) => /^p?writev?(64|v2)?\(/.test(line) && line.includes(`<${bakTemp}>`))
         const bakSync = find((line) => isSync(line, bakTemp), bakWrite)
         expect(bakSync).toBeLessThan(bakRename)
         find((line) => isSync(line, dir), bakRename)
@@ -107,10 +107,10 @@ describe.skipIf(noTrace !== undefined)(
         // The journal append that follows: one write on a descriptor opened with O_DSYNC, or one
         // write and one fdatasync.
         const journalWrite = find(
-          (line) => /^p?write(64)?\(/.test(line) && line.includes(`<${path}.journal>`),
+          (line) => /^p?writev?(64|v2)?\(/.test(line) && line.includes(`<${path}.journal>`),
           bakRename,
         )
-        const journalFd = /^p?write(64)?\((\d+)</.exec(calls[journalWrite] ?? '')?.[2]
+        const journalFd = /^p?writev?(64|v2)?\((\d+)</.exec(calls[journalWrite] ?? '')?.[2]
         const journalOpen = calls
           .slice(0, journalWrite)
           .findLast(
@@ -131,7 +131,7 @@ describe.skipIf(noTrace !== undefined)(
         const snapshotRename = find((line) => isRename(line, /c\.json\.tmp-[^"]+"/, path), journalWrite)
         const snapshotTemp = /"([^"]*c\.json\.tmp-[^"]+)"/.exec(calls[snapshotRename] ?? '')?.[1] as string
         const snapshotWrite = find(
-          (line) => /^p?write(64)?\(/.test(line) && line.includes(`<${snapshotTemp}>`),
+          (line) => /^p?writev?(64|v2)?\(/.test(line) && line.includes(`<${snapshotTemp}>`),
         )
         const snapshotSync = find((line) => isSync(line, snapshotTemp), snapshotWrite)
         expect(snapshotSync).toBeLessThan(snapshotRename)
