@@ -3,7 +3,12 @@ import { defineConfig } from 'tsup'
 export default defineConfig({
   // The compaction worker is its own entry: the file backend finds it next to itself through
   // import.meta.url.
-  entry: ['src/index.ts', 'src/redis.ts', 'src/cli.ts', 'src/compact-worker.ts'],
+  entry: {
+    index: 'src/index.ts',
+    redis: 'src/redis.ts',
+    cli: 'src/cli.ts',
+    'compact-worker': 'src/backends/file/compact-worker.ts',
+  },
   format: ['esm', 'cjs'],
   dts: { entry: ['src/index.ts', 'src/redis.ts'] },
   clean: true,

@@ -1,6 +1,7 @@
 import type { AppendResult, BatchEntry } from './backend.js'
 import { MemoryError } from './errors.js'
 import type { Message } from './message.js'
+import type { SerialQueue } from './serial-queue.js'
 
 /** When to write: the part of the store options that drives batching. */
 export interface BatchPolicy {
@@ -26,20 +27,6 @@ interface Pending {
   readonly message: Message
   readonly resolve?: () => void
   readonly reject?: (error: unknown) => void
-}
-
-/** Runs tasks one after the other: the store's single lane to its backend. */
-export class SerialQueue {
-  private tail: Promise<unknown> = Promise.resolve()
-
-  run<T>(task: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(task)
-    this.tail = result.then(
-      () => undefined,
-      () => undefined,
-    )
-    return result
-  }
 }
 
 export interface BatcherHooks {

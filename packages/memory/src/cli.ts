@@ -2,7 +2,7 @@
 // taurobot-memory: moves conversations between a JSON file and Redis.
 import { existsSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { redactUrl } from './backends/redis-layout.js'
+import { redactUrl } from './backends/redis/layout.js'
 import { type MigrateProgress, migrate } from './migrate.js'
 import { type Memory, openMemory } from './store.js'
 
@@ -34,7 +34,7 @@ function describe(spec: string): string {
 async function open(spec: string, role: 'from' | 'to', keyPrefix: string | undefined, maxMessages: number) {
   const common = { maxMessages, maxPending: 1_000_000, flushOnExit: false }
   if (isRedisUrl(spec)) {
-    const { redisBackend } = await import('./backends/redis.js')
+    const { redisBackend } = await import('./backends/redis/redis-backend.js')
     return openMemory({ ...common, backend: redisBackend({ url: spec, keyPrefix }) })
   }
   if (role === 'from' && !existsSync(spec) && !existsSync(`${spec}.journal`)) {

@@ -12,9 +12,9 @@ export type {
   ConversationSummary,
   RecoveredInfo,
 } from './backend.js'
-export type { FileBackendOptions } from './backends/file.js'
-export { fileBackend } from './backends/file.js'
-export type { JournalSync } from './backends/journal.js'
+export type { FileBackendOptions } from './backends/file/file-backend.js'
+export { fileBackend } from './backends/file/file-backend.js'
+export type { JournalSync } from './backends/file/journal.js'
 export { memoryBackend } from './backends/memory.js'
 export type { SaveInfo } from './batch.js'
 export type { MemoryErrorCode, MemoryErrorOptions } from './errors.js'

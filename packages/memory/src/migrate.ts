@@ -1,5 +1,6 @@
 import { MemoryError } from './errors.js'
 import { show } from './message.js'
+import { booleanOption, knownOptions, optionalFunction } from './options.js'
 import type { Memory } from './store.js'
 
 /** Where a migration is, passed to {@link MigrateOptions.onProgress} after each conversation. */
@@ -48,6 +49,8 @@ function isMemory(value: unknown): value is Memory {
   )
 }
 
+const OPTION_NAMES = new Set(['onProgress', 'replace'])
+
 /**
  * Copies every conversation of one open store into another, such as from the file backend to
  * Redis or back, then checks that the destination holds as many messages per conversation as
@@ -74,18 +77,9 @@ export async function migrate(
   if (!isMemory(from)) throw new TypeError(`from must be a store opened with openMemory(), got ${show(from)}`)
   if (!isMemory(to)) throw new TypeError(`to must be a store opened with openMemory(), got ${show(to)}`)
   if (from === to) throw new TypeError('from and to must be different stores, got the same store twice')
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`options must be an object, got ${show(options)}`)
-  }
-  for (const key of Object.keys(options)) {
-    if (key !== 'onProgress' && key !== 'replace')
-      throw new TypeError(`unknown option ${JSON.stringify(key)}`)
-  }
-  const { onProgress, replace = false } = options
-  if (onProgress !== undefined && typeof onProgress !== 'function') {
-    throw new TypeError(`onProgress must be a function, got ${show(onProgress)}`)
-  }
-  if (typeof replace !== 'boolean') throw new TypeError(`replace must be a boolean, got ${show(replace)}`)
+  const o = knownOptions(options, OPTION_NAMES)
+  const onProgress = optionalFunction<(progress: MigrateProgress) => void>('onProgress', o.onProgress)
+  const replace = booleanOption('replace', o.replace, false)
 
   const source: Array<{ id: string; messages: number }> = []
   let totalMessages = 0

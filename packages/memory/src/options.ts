@@ -1,5 +1,8 @@
 import { show } from './message.js'
 
+// Option checks shared by openMemory, every backend and migrate: a wrong value is a TypeError
+// (wrong type) or RangeError (right type, out of range) whose message names the option and value.
+
 /**
  * Checks that `options` is a plain options object (or undefined) holding only known keys, and
  * returns it as a record for the per-option checks that follow.
@@ -14,4 +17,78 @@ export function knownOptions(options: unknown, names: ReadonlySet<string>): Reco
     if (!names.has(key)) throw new TypeError(`unknown option ${JSON.stringify(key)}`)
   }
   return record
+}
+
+/** An integer in `[min, max]`, or `fallback` when undefined. */
+export function integerOption(
+  name: string,
+  value: unknown,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number') throw new TypeError(`${name} must be an integer, got ${show(value)}`)
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`${name} must be an integer from ${min} to ${max}, got ${show(value)}`)
+  }
+  return value
+}
+
+/** A positive integer up to `max`, or `fallback` when undefined. */
+export function positiveInteger(
+  name: string,
+  value: unknown,
+  fallback: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number') throw new TypeError(`${name} must be a positive integer, got ${show(value)}`)
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw new RangeError(`${name} must be a positive integer up to ${max}, got ${show(value)}`)
+  }
+  return value
+}
+
+/** A finite number above zero, or `fallback` when undefined. */
+export function positiveNumber(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number') throw new TypeError(`${name} must be a positive number, got ${show(value)}`)
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new RangeError(`${name} must be a positive number, got ${show(value)}`)
+  }
+  return value
+}
+
+/** A boolean, or `fallback` when undefined. */
+export function booleanOption(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback
+  if (typeof value !== 'boolean') throw new TypeError(`${name} must be a boolean, got ${show(value)}`)
+  return value
+}
+
+/** A non-empty string, or `fallback` when undefined (a required option passes no fallback). */
+export function nonEmptyString(name: string, value: unknown, fallback?: string): string {
+  const given = value === undefined ? fallback : value
+  if (typeof given !== 'string' || given.length === 0) {
+    throw new TypeError(`${name} must be a non-empty string, got ${show(value)}`)
+  }
+  return given
+}
+
+/** One of `choices`, or `fallback` when undefined. */
+export function oneOf<T extends string>(name: string, value: unknown, choices: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback
+  if (!(choices as readonly unknown[]).includes(value)) {
+    const list = choices.map((choice) => `'${choice}'`).join(' or ')
+    throw new TypeError(`${name} must be ${list}, got ${show(value)}`)
+  }
+  return value as T
+}
+
+/** A function, or undefined. */
+export function optionalFunction<T>(name: string, value: unknown): T | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'function') throw new TypeError(`${name} must be a function, got ${show(value)}`)
+  return value as T
 }

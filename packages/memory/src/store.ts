@@ -1,6 +1,6 @@
 import type { Backend, BackendStats, ConversationSummary, RecoveredInfo } from './backend.js'
-import { fileBackend } from './backends/file.js'
-import { Batcher, type SaveInfo, SerialQueue } from './batch.js'
+import { fileBackend } from './backends/file/file-backend.js'
+import { Batcher, type SaveInfo } from './batch.js'
 import { MemoryError } from './errors.js'
 import { registerExitHooks, unregisterExitHooks } from './exit-hooks.js'
 import {
@@ -12,7 +12,15 @@ import {
   show,
   toMessage,
 } from './message.js'
-import { knownOptions } from './options.js'
+import {
+  booleanOption,
+  knownOptions,
+  nonEmptyString,
+  oneOf,
+  optionalFunction,
+  positiveInteger,
+} from './options.js'
+import { SerialQueue } from './serial-queue.js'
 
 /** Options of {@link openMemory}. */
 export interface MemoryOptions {
@@ -176,26 +184,6 @@ const DEFAULT_PATH = 'memory/conversations.json'
 const DAY_MS = 86_400_000
 const MAX_TIMER_MS = 2_147_483_647
 
-function positiveInteger(
-  name: string,
-  value: unknown,
-  fallback: number,
-  max = Number.MAX_SAFE_INTEGER,
-): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number') throw new TypeError(`${name} must be a positive integer, got ${show(value)}`)
-  if (!Number.isInteger(value) || value < 1 || value > max) {
-    throw new RangeError(`${name} must be a positive integer up to ${max}, got ${show(value)}`)
-  }
-  return value
-}
-
-function optionalFunction<T>(name: string, value: unknown): T | undefined {
-  if (value === undefined) return undefined
-  if (typeof value !== 'function') throw new TypeError(`${name} must be a function, got ${show(value)}`)
-  return value as T
-}
-
 interface ResolvedOptions {
   backend: Backend
   maxMessages: number
@@ -236,19 +224,10 @@ function resolveOptions(options: unknown): ResolvedOptions {
     }
     backend = b as Backend
   } else {
-    const given = o.path === undefined ? DEFAULT_PATH : o.path
-    if (typeof given !== 'string' || given.length === 0) {
-      throw new TypeError(`path must be a non-empty string, got ${show(given)}`)
-    }
-    path = given
+    path = nonEmptyString('path', o.path, DEFAULT_PATH)
   }
-  const durability = o.durability ?? 'batched'
-  if (durability !== 'batched' && durability !== 'strict') {
-    throw new TypeError(`durability must be 'batched' or 'strict', got ${show(durability)}`)
-  }
-  if (o.flushOnExit !== undefined && typeof o.flushOnExit !== 'boolean') {
-    throw new TypeError(`flushOnExit must be a boolean, got ${show(o.flushOnExit)}`)
-  }
+  const durability = oneOf('durability', o.durability, ['batched', 'strict'], 'batched')
+  const flushOnExit = booleanOption('flushOnExit', o.flushOnExit, true)
   const saveEvery = positiveInteger('saveEvery', o.saveEvery, 5)
   const maxPending = positiveInteger('maxPending', o.maxPending, 10_000)
   const onSave = optionalFunction<(info: SaveInfo) => void>('onSave', o.onSave)
@@ -266,7 +245,7 @@ function resolveOptions(options: unknown): ResolvedOptions {
     flushIntervalMs,
     durability,
     maxPending,
-    flushOnExit: (o.flushOnExit as boolean | undefined) ?? true,
+    flushOnExit,
     onSave,
     onError,
     onRecovered,

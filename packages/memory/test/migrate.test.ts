@@ -14,8 +14,8 @@ import {
   openMemory,
 } from '../src/index.js'
 import { redisBackend } from '../src/redis.js'
-import { deleteKeys, ensureBuilt, IN_CI, packageDir, REDIS_URL, redisUnavailable } from './cluster-servers.js'
-import { tempDir } from './helpers.js'
+import { deleteKeys, REDIS_URL, redisUnavailable } from './backends/redis/cluster-servers.js'
+import { ensureBuilt, IN_CI, packageDir, tempDir } from './helpers.js'
 
 const run = promisify(execFile)
 const unavailable = await redisUnavailable()

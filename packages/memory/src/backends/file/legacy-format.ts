@@ -1,4 +1,4 @@
-import type { Message } from '../message.js'
+import type { Message } from '../../message.js'
 
 /**
  * The snapshot format, shared with the Python bot:

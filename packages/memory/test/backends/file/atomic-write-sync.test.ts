@@ -1,9 +1,13 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { WriteCalledOffError } from '../src/backends/snapshot.js'
-import { readIfExistsSync, readPrefixSync, writeAtomicChunksSync } from '../src/backends/snapshot-sync.js'
-import { tempDir } from './helpers.js'
+import { WriteCalledOffError } from '../../../src/backends/file/atomic-write.js'
+import {
+  readIfExistsSync,
+  readPrefixSync,
+  writeAtomicChunksSync,
+} from '../../../src/backends/file/atomic-write-sync.js'
+import { tempDir } from '../../helpers.js'
 
 const cleanups: Array<() => Promise<void>> = []
 afterEach(async () => {

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto'
-import { type FileHandle, open, readdir, readFile, rename, unlink } from 'node:fs/promises'
+import { type FileHandle, link, open, readdir, readFile, rename, unlink } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
-import writeFileAtomic from 'write-file-atomic'
-import { errorCode, syncDirectory, yieldToLoop } from '../fs-utils.js'
+import { errorCode, syncDirectory, yieldToLoop } from './fs-utils.js'
 
 /** Name prefix of our temporary files next to `path`, so a crash's leftovers can be found. */
 function tempPrefix(path: string): string {
@@ -46,7 +45,7 @@ const IDLE_PER_BUSY = 20
  */
 export async function writeAtomicChunks(
   path: string,
-  chunks: Iterable<string>,
+  chunks: Iterable<string | Uint8Array>,
   options: WriteChunksOptions = {},
 ): Promise<number> {
   const temp = tempPath(path)
@@ -61,7 +60,7 @@ export async function writeAtomicChunks(
         const budget = slow ? SLICE_MS : 0
         // Producing the chunks is the main-thread cost; the write itself runs in the libuv pool.
         const started = performance.now()
-        const buffers: Buffer[] = []
+        const buffers: Uint8Array[] = []
         let busy = 0
         do {
           const step = iterator.next()
@@ -69,7 +68,7 @@ export async function writeAtomicChunks(
             done = true
             break
           }
-          buffers.push(Buffer.from(step.value))
+          buffers.push(typeof step.value === 'string' ? Buffer.from(step.value) : step.value)
           busy = performance.now() - started
         } while (busy < budget)
         bytes += await writeAll(handle, buffers)
@@ -93,7 +92,7 @@ export async function writeAtomicChunks(
   return bytes
 }
 
-async function writeAll(handle: FileHandle, buffers: Buffer[]): Promise<number> {
+async function writeAll(handle: FileHandle, buffers: Uint8Array[]): Promise<number> {
   let total = 0
   for (const buffer of buffers) total += buffer.length
   const { bytesWritten } = await handle.writev(buffers)
@@ -116,12 +115,66 @@ function pause(ms: number): Promise<void> {
 }
 
 /**
- * Copies `data` to `path` with write-file-atomic (temp write, fsync, rename), then fsyncs the
- * directory, which write-file-atomic leaves out, so the rename survives a power loss.
+ * Makes `to` a hard link to `from`'s current content, replacing any older `to` atomically: an
+ * O(1) copy of a file that is only ever replaced by rename, never written in place (true of our
+ * snapshots). Rejects with the link error (such as EPERM or ENOTSUP) where the file system has no
+ * hard links, leaving `to` as it was.
  */
-export async function writeAtomicBuffer(path: string, data: Buffer): Promise<void> {
-  await writeFileAtomic(path, data, { fsync: true })
-  await syncDirectory(dirname(path))
+export async function linkAtomic(from: string, to: string): Promise<void> {
+  const temp = tempPath(to)
+  try {
+    await link(from, temp)
+    await rename(temp, to)
+  } catch (error) {
+    await unlink(temp).catch(() => undefined)
+    throw error
+  }
+  await syncDirectory(dirname(to))
+}
+
+const COPY_PIECE_BYTES = 4 * 1024 * 1024
+
+/**
+ * Makes `to` an independent, durable copy of `from`, replacing any older `to` atomically: temp
+ * file, fdatasync, rename, fsync(directory). Copies in pieces and asks `keepGoing` before each;
+ * `false` calls the copy off ({@link WriteCalledOffError}, `to` untouched, temp removed).
+ * Resolves with the bytes copied.
+ */
+export async function copyAtomic(
+  from: string,
+  to: string,
+  keepGoing: () => boolean = () => true,
+): Promise<number> {
+  const temp = tempPath(to)
+  let bytes = 0
+  try {
+    const source = await open(from, 'r')
+    try {
+      const target = await open(temp, 'w', 0o644)
+      try {
+        const piece = Buffer.allocUnsafe(COPY_PIECE_BYTES)
+        for (;;) {
+          if (!keepGoing())
+            throw new WriteCalledOffError(`the copy of ${JSON.stringify(from)} was called off`)
+          const { bytesRead } = await source.read(piece, 0, piece.length, bytes)
+          if (bytesRead === 0) break
+          await writeAll(target, [piece.subarray(0, bytesRead)])
+          bytes += bytesRead
+        }
+        await target.datasync()
+      } finally {
+        await target.close()
+      }
+    } finally {
+      await source.close()
+    }
+    await rename(temp, to)
+  } catch (error) {
+    await unlink(temp).catch(() => undefined)
+    throw error
+  }
+  await syncDirectory(dirname(to))
+  return bytes
 }
 
 /** Reads a whole file, or `undefined` if it does not exist. */

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
-import type { CompactionReply } from '../compact-worker.js'
+import { WriteCalledOffError } from './atomic-write.js'
+import type { CompactionReply } from './compact-worker.js'
 import { type CompactionJob, CompactionMismatchError } from './compaction.js'
-import { WriteCalledOffError } from './snapshot.js'
 
 /** The worker thread could not be started, or stopped while it had a job. */
 export class WorkerUnavailableError extends Error {}

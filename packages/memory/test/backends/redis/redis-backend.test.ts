@@ -5,20 +5,12 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { Cluster, Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
-import type { BackendContext, Message } from '../src/index.js'
-import { isMemoryError, openMemory } from '../src/index.js'
-import { redisBackend } from '../src/redis.js'
-import {
-  deleteKeys,
-  ensureBuilt,
-  freePort,
-  IN_CI,
-  packageDir,
-  REDIS_URL,
-  redisUnavailable,
-} from './cluster-servers.js'
-import { describeBackendContract } from './contract.js'
-import { tempDir } from './helpers.js'
+import type { BackendContext, Message } from '../../../src/index.js'
+import { isMemoryError, openMemory } from '../../../src/index.js'
+import { redisBackend } from '../../../src/redis.js'
+import { describeBackendContract } from '../../contract.js'
+import { ensureBuilt, IN_CI, packageDir, tempDir } from '../../helpers.js'
+import { deleteKeys, freePort, REDIS_URL, redisUnavailable } from './cluster-servers.js'
 
 const run = promisify(execFile)
 

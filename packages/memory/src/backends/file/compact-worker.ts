@@ -3,8 +3,8 @@
 // itself through import.meta.url.
 import { constants, setPriority } from 'node:os'
 import { parentPort } from 'node:worker_threads'
-import { type CompactionJob, CompactionMismatchError, compactFromDisk } from './backends/compaction.js'
-import { WriteCalledOffError } from './backends/snapshot.js'
+import { WriteCalledOffError } from './atomic-write.js'
+import { type CompactionJob, CompactionMismatchError, compactFromDisk } from './compaction.js'
 
 /** A job's outcome, as posted back to the backend. */
 export type CompactionReply =

@@ -4,11 +4,11 @@ import { copyFile, readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
-import { isMemoryError, openMemory } from '../src/index.js'
-import { tempDir } from './helpers.js'
+import { isMemoryError, openMemory } from '../../../src/index.js'
+import { tempDir } from '../../helpers.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
-const holder = join(here, 'fixtures', 'holder.mjs')
+const holder = join(here, '..', '..', 'fixtures', 'holder.mjs')
 const cleanups: Array<() => Promise<void>> = []
 const children: ChildProcess[] = []
 afterEach(async () => {
@@ -123,7 +123,7 @@ describe('flush on exit', () => {
 })
 
 describe('Python bot compatibility', () => {
-  const fixture = join(here, 'fixtures', 'legacy-conversations.json')
+  const fixture = join(here, '..', '..', 'fixtures', 'legacy-conversations.json')
 
   it('loads the legacy format: numeric ids as keys, non-ASCII text, extra fields', async () => {
     const path = join(await fresh(), 'conversations.json')

@@ -4,12 +4,12 @@ import { readdir } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
-import { openMemory } from '../src/index.js'
-import { tempDir } from './helpers.js'
+import { openMemory } from '../../../src/index.js'
+import { tempDir } from '../../helpers.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
-const fixture = join(here, 'fixtures', 'crash-writer.mjs')
-const built = join(here, '..', 'dist', 'index.js')
+const fixture = join(here, '..', '..', 'fixtures', 'crash-writer.mjs')
+const built = join(here, '..', '..', '..', 'dist', 'index.js')
 // At least 200 kills per run, shared by the two lanes below (strict and batched run side by side).
 const KILLS_PER_LANE = Number(process.env.MEMORY_CRASH_KILLS ?? 100)
 const WRITERS = 5

@@ -3,8 +3,8 @@ import { readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
-import { fileBackend, openMemory } from '../src/index.js'
-import { tempDir } from './helpers.js'
+import { fileBackend, openMemory } from '../../../src/index.js'
+import { tempDir } from '../../helpers.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const cleanups: Array<() => Promise<void>> = []
@@ -76,7 +76,7 @@ describe.skipIf(noTrace !== undefined)(
           '-e',
           'trace=openat,write,pwrite64,writev,pwritev,pwritev2,fsync,fdatasync,rename,renameat,renameat2',
           process.execPath,
-          join(here, 'fixtures', 'durability-chain.mjs'),
+          join(here, '..', '..', 'fixtures', 'durability-chain.mjs'),
           path,
           mode,
           journalSync,
@@ -96,9 +96,10 @@ describe.skipIf(noTrace !== undefined)(
         const isRename = (line: string, from: RegExp, to: string) =>
           /^rename/.test(line) && from.test(line) && line.includes(`"${to}"`)
 
-        // The .bak: write-file-atomic temp "<path>.bak.<n>", fsync, rename, then our directory fsync.
-        const bakRename = find((line) => isRename(line, /c\.json\.bak\.\d+"/, `${path}.bak`))
-        const bakTemp = /"([^"]*c\.json\.bak\.\d+)"/.exec(calls[bakRename] ?? '')?.[1] as string
+        // The .bak of a small snapshot, copied before the first save: temp "<path>.bak.tmp-...",
+        // write, fdatasync, rename, directory fsync.
+        const bakRename = find((line) => isRename(line, /c\.json\.bak\.tmp-[^"]+"/, `${path}.bak`))
+        const bakTemp = /"([^"]*c\.json\.bak\.tmp-[^"]+)"/.exec(calls[bakRename] ?? '')?.[1] as string
         const bakWrite = find((line) => /^p?writev?(64|v2)?\(/.test(line) && line.includes(`<${bakTemp}>`))
         const bakSync = find((line) => isSync(line, bakTemp), bakWrite)
         expect(bakSync).toBeLessThan(bakRename)

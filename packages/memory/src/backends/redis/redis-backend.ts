@@ -7,12 +7,12 @@ import type {
   BackendStats,
   BatchEntry,
   ConversationSummary,
-} from '../backend.js'
-import { MemoryError } from '../errors.js'
-import { type Message, messageTime, show } from '../message.js'
-import { knownOptions } from '../options.js'
-import { hasEmptyHashTag, LAYOUT_VERSION, RedisLayout, redactUrl } from './redis-layout.js'
-import { APPEND, CLEAR, PRUNE, type RedisScript } from './redis-scripts.js'
+} from '../../backend.js'
+import { MemoryError } from '../../errors.js'
+import { type Message, messageTime, show } from '../../message.js'
+import { integerOption, knownOptions } from '../../options.js'
+import { hasEmptyHashTag, LAYOUT_VERSION, RedisLayout, redactUrl } from './layout.js'
+import { APPEND, CLEAR, PRUNE, type RedisScript } from './scripts.js'
 
 /** A client the Redis backend can use: a standalone ioredis `Redis` or an ioredis `Cluster`. */
 export type RedisClient = Redis | Cluster
@@ -92,15 +92,6 @@ interface ResolvedOptions {
   waitTimeoutMs: number
 }
 
-function integer(name: string, value: unknown, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number') throw new TypeError(`${name} must be an integer, got ${show(value)}`)
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`${name} must be an integer from ${min} to ${max}, got ${show(value)}`)
-  }
-  return value
-}
-
 function resolveOptions(options: unknown): ResolvedOptions {
   const o = knownOptions(options, OPTION_NAMES)
   if (o.url !== undefined && o.client !== undefined) {
@@ -124,8 +115,8 @@ function resolveOptions(options: unknown): ResolvedOptions {
       `keyPrefix must not start a hash tag with "{}" (Redis would then spread a conversation's keys over slots), got ${show(keyPrefix)}`,
     )
   }
-  const buckets = o.buckets === undefined ? undefined : integer('buckets', o.buckets, 16, 1, 16384)
-  const waitReplicas = integer('waitReplicas', o.waitReplicas, 0, 0, 1000)
+  const buckets = o.buckets === undefined ? undefined : integerOption('buckets', o.buckets, 16, 1, 16384)
+  const waitReplicas = integerOption('waitReplicas', o.waitReplicas, 0, 0, 1000)
   if (waitReplicas > 0 && (client as { isCluster?: boolean } | undefined)?.isCluster === true) {
     throw new TypeError('waitReplicas is supported with a standalone client only, got a Cluster client')
   }
@@ -134,10 +125,10 @@ function resolveOptions(options: unknown): ResolvedOptions {
     client: client as RedisClient | undefined,
     keyPrefix,
     buckets,
-    connectTimeoutMs: integer('connectTimeoutMs', o.connectTimeoutMs, 10_000, 1, 2_147_483_647),
-    commandTimeoutMs: integer('commandTimeoutMs', o.commandTimeoutMs, 10_000, 1, 2_147_483_647),
+    connectTimeoutMs: integerOption('connectTimeoutMs', o.connectTimeoutMs, 10_000, 1, 2_147_483_647),
+    commandTimeoutMs: integerOption('commandTimeoutMs', o.commandTimeoutMs, 10_000, 1, 2_147_483_647),
     waitReplicas,
-    waitTimeoutMs: integer('waitTimeoutMs', o.waitTimeoutMs, 1000, 1, 2_147_483_647),
+    waitTimeoutMs: integerOption('waitTimeoutMs', o.waitTimeoutMs, 1000, 1, 2_147_483_647),
   }
 }
 

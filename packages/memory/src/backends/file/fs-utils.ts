@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises'
-import { MemoryError } from './errors.js'
+import { MemoryError } from '../../errors.js'
 
 /** The errno code of a Node error, or `undefined`. */
 export function errorCode(error: unknown): string | undefined {

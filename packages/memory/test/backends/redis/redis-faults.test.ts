@@ -3,9 +3,10 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { isMemoryError, type Memory, openMemory } from '../src/index.js'
-import { redisBackend } from '../src/redis.js'
-import { ensureBuilt, IN_CI, packageDir, RedisServer, redisServerMissing } from './cluster-servers.js'
+import { isMemoryError, type Memory, openMemory } from '../../../src/index.js'
+import { redisBackend } from '../../../src/redis.js'
+import { ensureBuilt, IN_CI, packageDir } from '../../helpers.js'
+import { RedisServer, redisServerMissing } from './cluster-servers.js'
 
 const missing = await redisServerMissing()
 

@@ -8,10 +8,26 @@ import type {
   BatchEntry,
   ConversationSummary,
   RecoveredInfo,
-} from '../backend.js'
-import { MemoryError } from '../errors.js'
-import { ioError, syncDirectory } from '../fs-utils.js'
-import { type Message, messageTime, show } from '../message.js'
+} from '../../backend.js'
+import { MemoryError } from '../../errors.js'
+import { type Message, messageTime, show } from '../../message.js'
+import {
+  booleanOption,
+  integerOption,
+  knownOptions,
+  nonEmptyString,
+  oneOf,
+  positiveNumber,
+} from '../../options.js'
+import { SerialQueue } from '../../serial-queue.js'
+import {
+  copyAtomic,
+  linkAtomic,
+  readIfExists,
+  removeLeftovers,
+  WriteCalledOffError,
+  writeAtomicChunks,
+} from './atomic-write.js'
 import {
   applyRecord,
   CHUNK_CHARS,
@@ -19,6 +35,7 @@ import {
   CLAIM_OPEN,
   CompactionMismatchError,
 } from './compaction.js'
+import { errorCode, ioError, syncDirectory } from './fs-utils.js'
 import {
   defaultJournalSync,
   Journal,
@@ -29,13 +46,6 @@ import {
 } from './journal.js'
 import { parseSnapshot, type SnapshotData, SnapshotFormatError, snapshotChunks } from './legacy-format.js'
 import { FileLock } from './lock.js'
-import {
-  readIfExists,
-  removeLeftovers,
-  WriteCalledOffError,
-  writeAtomicBuffer,
-  writeAtomicChunks,
-} from './snapshot.js'
 import { findCompactionWorker, WorkerCompactor, WorkerUnavailableError } from './worker-compactor.js'
 
 /** Options of {@link fileBackend}. */
@@ -90,38 +100,35 @@ const OPTION_NAMES = new Set([
  * ```
  */
 export function fileBackend(options: FileBackendOptions): Backend {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`options must be an object with a path, got ${show(options)}`)
-  }
-  for (const key of Object.keys(options)) {
-    if (!OPTION_NAMES.has(key)) throw new TypeError(`unknown option ${JSON.stringify(key)}`)
-  }
-  if (typeof options.path !== 'string' || options.path.length === 0) {
-    throw new TypeError(`path must be a non-empty string, got ${show(options.path)}`)
-  }
-  const ratio = options.compactionRatio ?? 2
-  if (typeof ratio !== 'number' || !Number.isFinite(ratio) || ratio <= 0) {
-    throw new RangeError(`compactionRatio must be a positive number, got ${show(ratio)}`)
-  }
-  const minBytes = options.compactionMinBytes ?? 1_048_576
-  if (typeof minBytes !== 'number' || !Number.isInteger(minBytes) || minBytes < 0) {
-    throw new RangeError(`compactionMinBytes must be a non-negative integer, got ${show(minBytes)}`)
-  }
-  const useWorker = options.compactionWorker ?? true
-  if (typeof useWorker !== 'boolean') {
-    throw new TypeError(`compactionWorker must be a boolean, got ${show(useWorker)}`)
-  }
-  const journalSync = options.journalSync ?? defaultJournalSync
-  if (journalSync !== 'dsync' && journalSync !== 'fdatasync') {
-    throw new RangeError(`journalSync must be 'dsync' or 'fdatasync', got ${show(journalSync)}`)
-  }
+  if (options === undefined) throw new TypeError('options must be an object with a path, got undefined')
+  const o = knownOptions(options, OPTION_NAMES)
+  const path = nonEmptyString('path', o.path)
+  const ratio = positiveNumber('compactionRatio', o.compactionRatio, 2)
+  const minBytes = integerOption(
+    'compactionMinBytes',
+    o.compactionMinBytes,
+    1_048_576,
+    0,
+    Number.MAX_SAFE_INTEGER,
+  )
+  const useWorker = booleanOption('compactionWorker', o.compactionWorker, true)
+  const journalSync = oneOf<JournalSync>(
+    'journalSync',
+    o.journalSync,
+    ['dsync', 'fdatasync'],
+    defaultJournalSync,
+  )
   if (journalSync === 'dsync' && defaultJournalSync !== 'dsync') {
     throw new RangeError(
       `journalSync 'dsync' needs O_DSYNC, which this platform does not have: use 'fdatasync'`,
     )
   }
-  return new FileBackend(resolve(options.path), ratio, minBytes, useWorker, journalSync)
+  return new FileBackend(resolve(path), ratio, minBytes, useWorker, journalSync)
 }
+
+// Snapshots up to this size are copied to the `.bak` before the first save (a few milliseconds);
+// larger ones are linked first and copied in the background.
+const BACKUP_COPY_NOW_BYTES = 8 * 1024 * 1024
 
 class FileBackend implements Backend {
   readonly name = 'file'
@@ -135,6 +142,7 @@ class FileBackend implements Backend {
   private snapshotBytes = 0
   private snapshotExists = false
   private backupDone = false
+  private backupCopy: Promise<void> | undefined
   private bytesWritten = 0
   private compactions = 0
   private maxMessages = Number.POSITIVE_INFINITY
@@ -148,7 +156,8 @@ class FileBackend implements Backend {
   private workerClaim: Int32Array | undefined
   private calledOff = false
   private compactionFailedAt = -1
-  private journalLane: Promise<unknown> = Promise.resolve()
+  // Journal operations run one at a time: appends and the journal restart after compaction.
+  private readonly journalLane = new SerialQueue()
 
   constructor(
     private readonly path: string,
@@ -270,6 +279,7 @@ class FileBackend implements Backend {
       return
     }
     this.state = 'closed'
+    await this.backupCopy
     await this.settleBackgroundCompaction()
     if (this.journal.size > 0) {
       // The journal already holds everything durably: a failed final compaction loses nothing,
@@ -287,6 +297,7 @@ class FileBackend implements Backend {
 
   async destroy(): Promise<void> {
     this.state = 'closed'
+    await this.backupCopy
     await this.settleBackgroundCompaction()
     await this.stopWorker()
     await this.journal.close().catch(() => undefined)
@@ -325,21 +336,11 @@ class FileBackend implements Backend {
     }
   }
 
-  /** Runs journal operations one at a time: appends and the journal restart after compaction. */
-  private inJournalLane<T>(task: () => Promise<T>): Promise<T> {
-    const result = this.journalLane.then(task)
-    this.journalLane = result.then(
-      () => undefined,
-      () => undefined,
-    )
-    return result
-  }
-
   private async writeRecord(record: JournalRecord): Promise<number> {
     if (!this.backupDone) await this.backupOnce()
     const line = Buffer.from(`${JSON.stringify(record)}\n`)
     try {
-      await this.inJournalLane(() => this.journal.append(line))
+      await this.journalLane.run(() => this.journal.append(line))
     } catch (error) {
       throw ioError('append to journal', this.journal.path, error)
     }
@@ -350,20 +351,48 @@ class FileBackend implements Backend {
     return line.length
   }
 
-  /** The `.bak`: a copy of the snapshot as it was, made once per process before its first write. */
+  /**
+   * The `.bak`: the snapshot as it was, kept once per process before its first write. A small
+   * snapshot is copied at once. A large one is hard-linked (O(1): snapshots are only replaced by
+   * rename), so the first save does not wait, and then copied in the background: until that copy
+   * lands, a program that rewrote the snapshot in place would damage the `.bak` too.
+   */
   private async backupOnce(): Promise<void> {
     if (this.backupDone) return
     if (this.snapshotExists) {
-      let data: Buffer | undefined
       try {
-        data = await readIfExists(this.path)
-        if (data !== undefined) await writeAtomicBuffer(this.bakPath, data)
+        if (this.snapshotBytes <= BACKUP_COPY_NOW_BYTES) {
+          this.bytesWritten += await copyAtomic(this.path, this.bakPath)
+        } else {
+          await linkAtomic(this.path, this.bakPath).then(
+            () => {
+              this.backupCopy = this.copyBackupInBackground()
+            },
+            // No hard links on this file system: copy now.
+            async (error: unknown) => {
+              if (errorCode(error) === 'ENOENT') throw error
+              this.bytesWritten += await copyAtomic(this.path, this.bakPath)
+            },
+          )
+        }
       } catch (error) {
-        throw ioError('write backup', this.bakPath, error)
+        if (errorCode(error) !== 'ENOENT') throw ioError('write backup', this.bakPath, error)
       }
-      if (data !== undefined) this.bytesWritten += data.length
     }
     this.backupDone = true
+  }
+
+  /** Turns the linked `.bak` into a copy of its own; called off by close() and destroy(). */
+  private async copyBackupInBackground(): Promise<void> {
+    try {
+      this.bytesWritten += await copyAtomic(this.bakPath, this.bakPath, () => this.state === 'open')
+    } catch (error) {
+      // The link stays the backup: good against everything but in-place writes by another program.
+      if (error instanceof WriteCalledOffError) return
+      this.context?.warn(
+        `[@taurobot/memory] cannot copy the backup ${JSON.stringify(this.bakPath)} (${errorCode(error) ?? String(error)}); it stays a hard link to the snapshot it preserves.`,
+      )
+    }
   }
 
   private apply(record: JournalRecord): void {
@@ -410,7 +439,7 @@ class FileBackend implements Backend {
     this.snapshotBytes = bytes
     this.bytesWritten += bytes
     this.compactions++
-    await this.inJournalLane(async () => {
+    await this.journalLane.run(async () => {
       try {
         const tail = await this.journal.readFrom(offset)
         await this.journal.replaceWith(tail)

@@ -1,9 +1,9 @@
 import { constants, fdatasync, write } from 'node:fs'
-import { type FileHandle, open, rename, stat, unlink } from 'node:fs/promises'
+import { type FileHandle, open, stat } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { errorCode, syncDirectory } from '../fs-utils.js'
-import type { Message } from '../message.js'
-import { tempPath } from './snapshot.js'
+import type { Message } from '../../message.js'
+import { writeAtomicChunks } from './atomic-write.js'
+import { errorCode, syncDirectory } from './fs-utils.js'
 
 /**
  * One line of the journal. `s` is a sequence number that grows by one per record across the
@@ -193,27 +193,13 @@ export class Journal {
    * (whose older records the snapshot's sequence number makes replay skip) or the new one.
    */
   async replaceWith(tail: Buffer): Promise<void> {
-    const temp = tempPath(this.path)
-    const next = await open(temp, 'w', 0o644)
-    try {
-      try {
-        if (tail.length > 0) await next.write(tail, 0, tail.length)
-        await next.datasync()
-      } finally {
-        await next.close()
-      }
-      await rename(temp, this.path)
-    } catch (error) {
-      await unlink(temp).catch(() => undefined)
-      throw error
-    }
+    await writeAtomicChunks(this.path, tail.length > 0 ? [tail] : [])
     // From here on the old handle points at an unlinked file: it must never be written again.
     const old = this.handle
     this.handle = undefined
     this.size = tail.length
     this.mustTruncate = false
     await old?.close().catch(() => undefined)
-    await syncDirectory(dirname(this.path))
     // If this open fails, the next append opens the file again.
     this.handle = await open(this.path, this.flags)
   }

@@ -1,8 +1,8 @@
-import type { Message } from '../message.js'
+import type { Message } from '../../message.js'
+import { dropOldest } from '../trim.js'
+import { readIfExistsSync, readPrefixSync, writeAtomicChunksSync } from './atomic-write-sync.js'
 import { type JournalRecord, parseJournal } from './journal.js'
 import { parseSnapshot, snapshotChunks } from './legacy-format.js'
-import { readIfExistsSync, readPrefixSync, writeAtomicChunksSync } from './snapshot-sync.js'
-import { dropOldest } from './trim.js'
 
 // Small pieces of text: a paced compaction fits several in one slice of its turn.
 export const CHUNK_CHARS = 4 * 1024

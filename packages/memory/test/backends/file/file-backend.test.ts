@@ -3,12 +3,12 @@ import { appendFile, cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'n
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
-import { CLAIM_CALLED_OFF, CLAIM_COMMITTING, compactFromDisk } from '../src/backends/compaction.js'
-import { WriteCalledOffError } from '../src/backends/snapshot.js'
-import type { Memory, MemoryOptions, RecoveredInfo } from '../src/index.js'
-import { fileBackend, isMemoryError, openMemory } from '../src/index.js'
-import { describeBackendContract } from './contract.js'
-import { tempDir } from './helpers.js'
+import { WriteCalledOffError } from '../../../src/backends/file/atomic-write.js'
+import { CLAIM_CALLED_OFF, CLAIM_COMMITTING, compactFromDisk } from '../../../src/backends/file/compaction.js'
+import type { Memory, MemoryOptions, RecoveredInfo } from '../../../src/index.js'
+import { fileBackend, isMemoryError, openMemory } from '../../../src/index.js'
+import { describeBackendContract } from '../../contract.js'
+import { tempDir } from '../../helpers.js'
 
 describeBackendContract(
   'file',
@@ -346,10 +346,10 @@ describe('file backend', () => {
 })
 
 describe('file backend, built package: compaction on a worker thread', () => {
-  const built = fileURLToPath(new URL('../dist/index.js', import.meta.url))
-  async function load(): Promise<typeof import('../src/index.js')> {
+  const built = fileURLToPath(new URL('../../../dist/index.js', import.meta.url))
+  async function load(): Promise<typeof import('../../../src/index.js')> {
     expect(existsSync(built), 'build the package first (pnpm --filter @taurobot/memory build)').toBe(true)
-    return (await import(pathToFileURL(built).href)) as typeof import('../src/index.js')
+    return (await import(pathToFileURL(built).href)) as typeof import('../../../src/index.js')
   }
 
   it('writes the snapshot while the main thread is blocked', async () => {
@@ -379,14 +379,14 @@ describe('file backend, built package: compaction on a worker thread', () => {
     // node_modules under a running bot). A copy of the build, so the real one stays intact; inside
     // the package, so its dependencies resolve as they do for the build.
     const copy = join(
-      fileURLToPath(new URL('../.tmp/', import.meta.url)),
+      fileURLToPath(new URL('../../../.tmp/', import.meta.url)),
       `dist-${process.pid}-${Date.now()}`,
     )
     await cp(dirname(built), copy, { recursive: true })
     try {
       const lib = (await import(
         pathToFileURL(join(copy, 'index.js')).href
-      )) as typeof import('../src/index.js')
+      )) as typeof import('../../../src/index.js')
       const path = join(await fresh(), 'c.json')
       const backend = lib.fileBackend({ path, compactionMinBytes: 0, compactionRatio: 0.5 })
       await rm(join(copy, 'compact-worker.js'))
@@ -509,11 +509,11 @@ describe('file backend, built package: compaction on a worker thread', () => {
 })
 
 describe('file backend, built package: a worker compaction cut short by close()', () => {
-  const built = fileURLToPath(new URL('../dist/index.js', import.meta.url))
+  const built = fileURLToPath(new URL('../../../dist/index.js', import.meta.url))
 
   it('close() calls off a running worker compaction: every message once, no temp file left', async () => {
     expect(existsSync(built), 'build the package first (pnpm --filter @taurobot/memory build)').toBe(true)
-    const lib = (await import(pathToFileURL(built).href)) as typeof import('../src/index.js')
+    const lib = (await import(pathToFileURL(built).href)) as typeof import('../../../src/index.js')
     const dir = await fresh()
     const path = join(dir, 'c.json')
     const expected = new Map<string, string[]>()

@@ -4,7 +4,8 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { deleteKeys, ensureBuilt, IN_CI, packageDir, REDIS_URL, redisUnavailable } from './cluster-servers.js'
+import { ensureBuilt, IN_CI, packageDir } from '../../helpers.js'
+import { deleteKeys, REDIS_URL, redisUnavailable } from './cluster-servers.js'
 
 const unavailable = await redisUnavailable()
 

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import { Cluster } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { isMemoryError, openMemory } from '../src/index.js'
-import { redisBackend } from '../src/redis.js'
-import { deleteKeys, IN_CI, LocalCluster, redisServerMissing } from './cluster-servers.js'
-import { describeBackendContract } from './contract.js'
+import { isMemoryError, openMemory } from '../../../src/index.js'
+import { redisBackend } from '../../../src/redis.js'
+import { describeBackendContract } from '../../contract.js'
+import { IN_CI } from '../../helpers.js'
+import { deleteKeys, LocalCluster, redisServerMissing } from './cluster-servers.js'
 
 const missing = await redisServerMissing()
 

@@ -3,9 +3,9 @@ import { existsSync } from 'node:fs'
 import { mkdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { Memory, MemoryError, MemoryOptions } from '../src/index.js'
-import { isMemoryError, openMemory } from '../src/index.js'
-import { tempDir } from './helpers.js'
+import type { Memory, MemoryError, MemoryOptions } from '../../../src/index.js'
+import { isMemoryError, openMemory } from '../../../src/index.js'
+import { tempDir } from '../../helpers.js'
 
 const cleanups: Array<() => Promise<void>> = []
 const stores: Memory[] = []

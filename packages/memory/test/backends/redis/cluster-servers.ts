@@ -1,9 +1,7 @@
 // Real Redis servers for the tests: the shared one at REDIS_URL, and redis-server processes the
 // tests start themselves (a 3-master cluster, a server to kill and restart).
-import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createRequire } from 'node:module'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -11,8 +9,6 @@ import { promisify } from 'node:util'
 import { Cluster, Redis } from 'ioredis'
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
-export const IN_CI = process.env.CI === 'true'
-export const packageDir = join(import.meta.dirname, '..')
 
 const run = promisify(execFile)
 
@@ -184,21 +180,4 @@ async function waitForClusterOk(port: number): Promise<void> {
     await new Promise((r) => setTimeout(r, 50))
   }
   throw new Error(`the cluster node on port ${port} never reached cluster_state:ok`)
-}
-
-/**
- * Builds the package when a built file is missing, so tests that run the built package (child
- * processes, the CLI) also work on their own. A stale dist/ is not rebuilt here: other test files
- * may be running from it; `npm test` builds first.
- */
-export function ensureBuilt(file: string): string {
-  const path = join(packageDir, 'dist', file)
-  if (existsSync(path)) return path
-  const tsup = createRequire(join(packageDir, 'package.json')).resolve('tsup/package.json')
-  execFileSync(process.execPath, [join(tsup, '..', 'dist', 'cli-default.js')], {
-    cwd: packageDir,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  })
-  if (!existsSync(path)) throw new Error(`building the package did not produce dist/${file}`)
-  return path
 }

@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest'
-import { memoryBackend } from '../src/index.js'
-import { describeBackendContract } from './contract.js'
+import { memoryBackend } from '../../src/index.js'
+import { describeBackendContract } from '../contract.js'
 
 describeBackendContract('memory', () => ({ make: () => memoryBackend() }), { persistent: false })
 
