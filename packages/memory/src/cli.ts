@@ -1,16 +1,19 @@
 #!/usr/bin/env node
-// taurobot-memory: moves conversations between a JSON file and Redis.
+// taurobot-memory: moves conversations between stores (JSON file, SQLite database, Redis).
 import { existsSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { redactUrl } from './backends/redis/layout.js'
+import { type Location, locate } from './location.js'
 import { type MigrateProgress, migrate } from './migrate.js'
 import { type Memory, openMemory } from './store.js'
 
 const USAGE = `Usage: taurobot-memory migrate <from> <to> [options]
 
 Copies every conversation from one store to another and checks the counts.
-<from> and <to> are each a conversations file (memory/conversations.json) or a
-Redis URL (redis://host:6379, rediss://...).
+<from> and <to> are each a conversations file in the Python bot's JSON format
+(memory/conversations.json), a SQLite database (a file ending in .db, .sqlite or
+.sqlite3; needs better-sqlite3) or a Redis URL (redis://host:6379, rediss://...;
+needs ioredis).
 
 Options:
   --key-prefix <prefix>   Redis key prefix (default taurobot:memory:)
@@ -24,7 +27,15 @@ Options:
 class UsageError extends Error {}
 
 function isRedisUrl(spec: string): boolean {
-  return /^rediss?:\/\//.test(spec)
+  return where(spec).kind === 'redis'
+}
+
+function where(spec: string): Location {
+  try {
+    return locate(spec)
+  } catch (error) {
+    throw new UsageError((error as Error).message)
+  }
 }
 
 function describe(spec: string): string {
@@ -33,12 +44,13 @@ function describe(spec: string): string {
 
 async function open(spec: string, role: 'from' | 'to', keyPrefix: string | undefined, maxMessages: number) {
   const common = { maxMessages, maxPending: 1_000_000, flushOnExit: false }
-  if (isRedisUrl(spec)) {
+  const location = where(spec)
+  if (location.kind === 'redis') {
     const { redisBackend } = await import('./backends/redis/redis-backend.js')
-    return openMemory({ ...common, backend: redisBackend({ url: spec, keyPrefix }) })
+    return openMemory({ ...common, backend: redisBackend({ url: location.url, keyPrefix }) })
   }
-  if (role === 'from' && !existsSync(spec) && !existsSync(`${spec}.journal`)) {
-    throw new UsageError(`no conversations file at ${spec}`)
+  if (role === 'from' && !existsSync(location.path) && !existsSync(`${location.path}.journal`)) {
+    throw new UsageError(`no conversations ${location.kind === 'sqlite' ? 'database' : 'file'} at ${spec}`)
   }
   return openMemory({ ...common, path: spec })
 }
@@ -96,6 +108,9 @@ async function runMigrate(args: string[]): Promise<void> {
   if (!/^\d+$/.test(maxText) || !Number.isSafeInteger(maxMessages) || maxMessages < 1) {
     throw new UsageError(`--max-messages must be a positive integer, got ${maxText}`)
   }
+  // Both places are checked before either is opened, so a bad <to> creates nothing at <from>.
+  where(from)
+  where(to)
   const stores: Memory[] = []
   try {
     const fromPrefix = values['from-key-prefix'] ?? values['key-prefix']

@@ -1,8 +1,10 @@
 import type { Backend, BackendStats, ConversationSummary, RecoveredInfo } from './backend.js'
 import { fileBackend } from './backends/file/file-backend.js'
+import { redisBackend } from './backends/redis/redis-backend.js'
 import { Batcher, type SaveInfo } from './batch.js'
 import { MemoryError } from './errors.js'
 import { registerExitHooks, unregisterExitHooks } from './exit-hooks.js'
+import { locate } from './location.js'
 import {
   type ConversationId,
   conversationKey,
@@ -25,8 +27,10 @@ import { SerialQueue } from './serial-queue.js'
 /** Options of {@link openMemory}. */
 export interface MemoryOptions {
   /**
-   * Snapshot file of the default file backend; its journal is `<path>.journal`. Not allowed
-   * together with `backend`.
+   * Where conversations are kept, chosen by its form: a `.json` (or any other) file is the default
+   * file backend (its journal is `<path>.journal`); a `.db`, `.sqlite` or `.sqlite3` file the
+   * SQLite backend; a `redis://` or `rediss://` URL the Redis backend. Other URLs are refused.
+   * Not allowed together with `backend`.
    * @default 'memory/conversations.json'
    */
   path?: string
@@ -238,7 +242,7 @@ function resolveOptions(options: unknown): ResolvedOptions {
   const maxMessageBytes = positiveInteger('maxMessageBytes', o.maxMessageBytes, 1_048_576)
   const flushIntervalMs = positiveInteger('flushIntervalMs', o.flushIntervalMs, 1000, MAX_TIMER_MS)
   return {
-    backend: backend ?? fileBackend({ path: path ?? DEFAULT_PATH }),
+    backend: backend ?? backendAt(path ?? DEFAULT_PATH),
     maxMessages,
     maxMessageBytes,
     saveEvery,
@@ -250,6 +254,19 @@ function resolveOptions(options: unknown): ResolvedOptions {
     onError,
     onRecovered,
     onWarning,
+  }
+}
+
+/** The backend `openMemory({ path })` uses for `path` (see {@link MemoryOptions.path}). */
+function backendAt(path: string): Backend {
+  const location = locate(path)
+  switch (location.kind) {
+    case 'redis':
+      return redisBackend({ url: location.url })
+    case 'sqlite':
+      throw new TypeError(`path ${show(path)} names a SQLite database, which this version cannot open yet`)
+    case 'file':
+      return fileBackend({ path: location.path })
   }
 }
 

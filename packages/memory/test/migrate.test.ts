@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { copyFile, readFile } from 'node:fs/promises'
+import { copyFile, readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { Redis } from 'ioredis'
@@ -275,6 +275,21 @@ if (unavailable !== undefined) {
       expect((await fail(['migrate', REDIS_URL, 'x.json', '--to-key-prefix', 'p:'])).stderr).toMatch(
         /--to-key-prefix applies to a Redis URL, got the file x.json/,
       )
+      // A URL that is not a store must not become a file named after it.
+      const cwd = await tempDir()
+      try {
+        const http = await run(process.execPath, [cli, 'migrate', 'c.json', 'http://127.0.0.1:6379'], {
+          cwd: cwd.dir,
+        }).then(
+          () => ({ code: 0, stderr: '' }),
+          (e: { code: number; stderr: string }) => e,
+        )
+        expect(http.code).toBe(2)
+        expect(http.stderr).toMatch(/path "http:\/\/127\.0\.0\.1:6379" is a http: URL, which is not a store/)
+        expect(await readdir(cwd.dir)).toEqual([])
+      } finally {
+        await cwd.cleanup()
+      }
       const missing = await fail(['migrate', '/nonexistent/conversations.json', REDIS_URL])
       expect(missing.code).toBe(2)
       expect(missing.stderr).toMatch(/no conversations file at \/nonexistent\/conversations.json/)

@@ -10,7 +10,7 @@ import type {
   RecoveredInfo,
 } from '../../backend.js'
 import { MemoryError } from '../../errors.js'
-import { type Message, messageTime, show } from '../../message.js'
+import { type Message, messageTime } from '../../message.js'
 import {
   booleanOption,
   integerOption,

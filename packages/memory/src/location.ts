@@ -1,0 +1,40 @@
+import { fileURLToPath } from 'node:url'
+import { show } from './message.js'
+
+/** Which backend a `path` string names, and what to hand it. */
+export type Location =
+  | { readonly kind: 'file'; readonly path: string }
+  | { readonly kind: 'sqlite'; readonly path: string }
+  | { readonly kind: 'redis'; readonly url: string }
+
+/** File extensions that select the SQLite backend. */
+export const SQLITE_EXTENSIONS: readonly string[] = ['.db', '.sqlite', '.sqlite3']
+
+const SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i
+
+/**
+ * Reads what `openMemory({ path })` and the CLI are given: a `redis://` or `rediss://` URL is the
+ * Redis backend, a file ending in `.db`, `.sqlite` or `.sqlite3` the SQLite backend, any other
+ * file the JSON file backend (`file://` URLs included). Any other URL is refused: it would
+ * otherwise become a file named after it (`./http:/host/...`).
+ */
+export function locate(spec: string): Location {
+  const scheme = SCHEME.exec(spec)?.[1]?.toLowerCase()
+  if (scheme === 'redis' || scheme === 'rediss') return { kind: 'redis', url: spec }
+  let path = spec
+  if (scheme === 'file') {
+    try {
+      path = fileURLToPath(spec)
+    } catch (error) {
+      throw new TypeError(`path ${show(spec)} is not a valid file: URL (${(error as Error).message})`)
+    }
+  } else if (scheme !== undefined) {
+    throw new TypeError(
+      `path ${show(spec)} is a ${scheme}: URL, which is not a store: give a file path ` +
+        `(memory/conversations.json, or .db for SQLite) or a redis:// URL`,
+    )
+  }
+  const lower = path.toLowerCase()
+  if (SQLITE_EXTENSIONS.some((extension) => lower.endsWith(extension))) return { kind: 'sqlite', path }
+  return { kind: 'file', path }
+}

@@ -1,0 +1,73 @@
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import { locate } from '../src/location.js'
+
+describe('locate: which backend a path names', () => {
+  it.each([
+    ['memory/conversations.json', { kind: 'file', path: 'memory/conversations.json' }],
+    ['conversations', { kind: 'file', path: 'conversations' }],
+    ['C:\\bot\\conversations.json', { kind: 'file', path: 'C:\\bot\\conversations.json' }],
+    ['memory/conversations.db', { kind: 'sqlite', path: 'memory/conversations.db' }],
+    ['memory/c.sqlite', { kind: 'sqlite', path: 'memory/c.sqlite' }],
+    ['memory/C.SQLITE3', { kind: 'sqlite', path: 'memory/C.SQLITE3' }],
+    ['redis://127.0.0.1:6379', { kind: 'redis', url: 'redis://127.0.0.1:6379' }],
+    ['REDISS://user:pw@host:6380/2', { kind: 'redis', url: 'REDISS://user:pw@host:6380/2' }],
+  ])('%s', (spec, expected) => {
+    expect(locate(spec)).toEqual(expected)
+  })
+
+  it('a file: URL is the file it names', () => {
+    const path = join('/tmp', 'bot', 'conversations.db')
+    expect(locate(pathToFileURL(path).href)).toEqual({ kind: 'sqlite', path })
+  })
+
+  it.each(['http://127.0.0.1:6379', 'https://example.com/conversations.json', 'postgres://localhost/db'])(
+    'refuses the URL %s with a TypeError that names it and says what to give',
+    (spec) => {
+      expect(() => locate(spec)).toThrow(TypeError)
+      expect(() => locate(spec)).toThrow(
+        new RegExp(
+          `path "${spec.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}" is a \\w+: URL, which is not a store.*redis:// URL`,
+        ),
+      )
+      expect(existsSync(spec.split(':')[0] as string)).toBe(false)
+    },
+  )
+
+  it('a file: URL with a host is refused', () => {
+    expect(() => locate('file://server/share/c.json')).toThrow(/is not a valid file: URL/)
+  })
+})
+
+describe('openMemory({ path }) follows locate', () => {
+  it('a URL that is not a store is refused before anything is created', async () => {
+    const { openMemory } = await import('../src/index.js')
+    await expect(openMemory({ path: 'http://127.0.0.1:6379', flushOnExit: false })).rejects.toThrow(
+      /path "http:\/\/127\.0\.0\.1:6379" is a http: URL, which is not a store/,
+    )
+    expect(existsSync(join(process.cwd(), 'http:'))).toBe(false)
+  })
+
+  it('a redis:// URL opens the Redis backend', async () => {
+    const { redisUnavailable, REDIS_URL } = await import('./backends/redis/cluster-servers.js')
+    const { IN_CI } = await import('./helpers.js')
+    const why = await redisUnavailable()
+    if (why !== undefined) {
+      if (IN_CI) throw new Error(why)
+      return
+    }
+    const { openMemory } = await import('../src/index.js')
+    const memory = await openMemory({ path: REDIS_URL, flushOnExit: false, durability: 'strict' })
+    const id = `locate-${process.pid}-${Date.now()}`
+    try {
+      expect((await memory.stats()).backend).toBe('redis')
+      await memory.add(id, { role: 'user', content: 'via a URL' })
+      expect((await memory.history(id)).map((m) => m.content)).toEqual(['via a URL'])
+    } finally {
+      await memory.clear(id)
+      await memory.close()
+    }
+  })
+})
