@@ -1,0 +1,212 @@
+// One measurement of the memory-scale bench in a fresh process (its own heap and RSS), run under
+// plain node. Prints one line `SCALE {json}`.
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { MEMORY_ENTRY, type MemoryModule } from './contracts.js'
+import { readStatus } from './proc.js'
+import { pythonConversations, scaleUserId } from './scale-data.js'
+import { percentileSorted } from './stats.js'
+
+export const SCALE_MARKER = 'SCALE'
+
+interface Memory {
+  add(id: string, message: { role: string; content: string }): Promise<unknown>
+  history(id: string, options?: { limit?: number }): Promise<unknown[]>
+  flush(): Promise<void>
+  close(): Promise<void>
+}
+interface BackendLike {
+  open(context: { maxMessages: number; warn(m: string): void; recovered(i: unknown): void }): Promise<void>
+  append(batch: Array<{ id: string; messages: unknown[] }>): Promise<unknown>
+  close(): Promise<void>
+}
+type SqliteModule = { sqliteBackend(options: { path: string }): BackendLike }
+const SQLITE_ENTRY: string = '@taurobot/memory/sqlite'
+
+const MESSAGE = {
+  role: 'user',
+  content:
+    'Mi puoi consigliare un ristorante a Bologna per stasera? Siamo in quattro e vorremmo mangiare i tortellini.',
+}
+
+function report(data: Record<string, unknown>): void {
+  process.stdout.write(`${SCALE_MARKER} ${JSON.stringify(data)}\n`)
+}
+
+/** CPU time of the main thread in ms (see event-loop-child.ts), or undefined off Linux. */
+function mainThreadCpuMs(): number | undefined {
+  try {
+    return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6
+  } catch {
+    return undefined
+  }
+}
+
+async function memoryModule(): Promise<MemoryModule & { openMemory(o: object): Promise<Memory> }> {
+  return (await import(MEMORY_ENTRY)) as MemoryModule & { openMemory(o: object): Promise<Memory> }
+}
+
+/** Opens a JSON store of `users` conversations, saves once, adds 1,000 messages, closes. */
+async function json(path: string, users: number): Promise<void> {
+  const { openMemory } = await memoryModule()
+  const warnings: string[] = []
+  const t0 = performance.now()
+  let memory: Memory
+  try {
+    memory = await openMemory({ path, flushOnExit: false, onWarning: (w: string) => warnings.push(w) })
+  } catch (error) {
+    const e = error as { code?: string; message?: string }
+    report({ error: e.code ?? 'error', message: e.message, peakRssBytes: readStatus().peakRssBytes })
+    return
+  }
+  const openMs = performance.now() - t0
+  const afterOpen = readStatus()
+  const t1 = performance.now()
+  await memory.add(scaleUserId(0), MESSAGE)
+  await memory.flush()
+  const firstSaveMs = performance.now() - t1
+  for (let i = 1; i < 1000; i++) await memory.add(scaleUserId((i * 37) % users), MESSAGE)
+  await memory.flush()
+  const t2 = performance.now()
+  await memory.close()
+  const closeMs = performance.now() - t2
+  report({
+    openMs,
+    rssAfterOpenBytes: afterOpen.rssBytes,
+    peakRssBytes: readStatus().peakRssBytes,
+    firstSaveMs,
+    closeMs,
+    warnings,
+  })
+}
+
+/** Fills a SQLite database through the backend itself, in large batches (not measured). */
+async function sqliteBuild(path: string, users: number, perUser: number): Promise<void> {
+  const { sqliteBackend } = (await import(SQLITE_ENTRY)) as SqliteModule
+  const backend = sqliteBackend({ path })
+  await backend.open({ maxMessages: Math.max(1000, perUser), warn() {}, recovered() {} })
+  const t0 = performance.now()
+  let batch: Array<{ id: string; messages: unknown[] }> = []
+  let size = 0
+  for (const conversation of pythonConversations(users, perUser)) {
+    batch.push(conversation)
+    size += conversation.messages.length
+    if (size >= 50_000) {
+      await backend.append(batch)
+      batch = []
+      size = 0
+    }
+  }
+  if (batch.length > 0) await backend.append(batch)
+  await backend.close()
+  report({ buildMs: performance.now() - t0 })
+}
+
+/** Open, reads, main-thread time per save and batched throughput on a large SQLite database. */
+async function sqlite(path: string, users: number, saves: number): Promise<void> {
+  const { openMemory } = await memoryModule()
+  const t0 = performance.now()
+  const memory = await openMemory({ path, flushOnExit: false })
+  const openMs = performance.now() - t0
+  const afterOpen = readStatus()
+  // history(id, { limit: 20 }) of random conversations.
+  const reads: number[] = []
+  let seed = 1
+  for (let i = 0; i < 2000; i++) {
+    seed = (seed * 48271) % 2147483647
+    const id = scaleUserId(seed % users)
+    const started = performance.now()
+    const got = await memory.history(id, { limit: 20 })
+    reads.push(performance.now() - started)
+    if (got.length !== 20) throw new Error(`history(${id}) returned ${got.length} messages, not 20`)
+  }
+  reads.sort((a, b) => a - b)
+  // Main-thread time per save: 5 adds and the write they make, as memory-event-loop measures it.
+  const busy: number[] = []
+  const cpu: number[] = []
+  for (let save = 0; save < saves; save++) {
+    const c0 = mainThreadCpuMs()
+    const before = performance.eventLoopUtilization()
+    for (let i = 0; i < 5; i++) await memory.add(scaleUserId((save * 5 + i) % users), MESSAGE)
+    await memory.flush()
+    busy.push(performance.eventLoopUtilization(before).active)
+    const c1 = mainThreadCpuMs()
+    if (c0 !== undefined && c1 !== undefined) cpu.push(c1 - c0)
+  }
+  busy.sort((a, b) => a - b)
+  cpu.sort((a, b) => a - b)
+  // Batched throughput: 100 conversations × 1,000 messages, in chunks under maxPending.
+  const total = 100_000
+  const t1 = performance.now()
+  for (let sent = 0; sent < total; ) {
+    for (const end = Math.min(total, sent + 5000); sent < end; sent++) {
+      await memory.add(scaleUserId(sent % 100), MESSAGE)
+    }
+    await memory.flush()
+  }
+  const batchedPerSecond = total / ((performance.now() - t1) / 1000)
+  const t2 = performance.now()
+  await memory.close()
+  report({
+    openMs,
+    rssAfterOpenBytes: afterOpen.rssBytes,
+    historyP50Ms: percentileSorted(reads, 50),
+    historyP99Ms: percentileSorted(reads, 99),
+    saveBusyP50Ms: percentileSorted(busy, 50),
+    saveBusyP99Ms: percentileSorted(busy, 99),
+    saveBusyMaxMs: busy.at(-1),
+    saveCpuP99Ms: cpu.length > 0 ? percentileSorted(cpu, 99) : null,
+    batchedPerSecond,
+    closeMs: performance.now() - t2,
+  })
+}
+
+/**
+ * Strict adds, one writer awaiting each, against a bare better-sqlite3 loop that commits one row
+ * per transaction with the same durability (WAL, synchronous=FULL): windows alternate.
+ */
+async function sqliteStrict(dir: string, windowMs: number, reps: number): Promise<void> {
+  const { openMemory } = await memoryModule()
+  const memory = await openMemory({ path: join(dir, 'ours.db'), durability: 'strict', flushOnExit: false })
+  const bare = new Database(join(dir, 'bare.db'))
+  bare.pragma('journal_mode = WAL')
+  bare.pragma('synchronous = FULL')
+  bare.exec(
+    'CREATE TABLE IF NOT EXISTS messages (conversation TEXT, seq INTEGER, json TEXT, PRIMARY KEY (conversation, seq)) WITHOUT ROWID',
+  )
+  const insert = bare.prepare('INSERT INTO messages (conversation, seq, json) VALUES (?, ?, ?)')
+  let bareSeq = 0
+  const ours: number[] = []
+  const loop: number[] = []
+  let n = 0
+  for (let rep = 0; rep < reps; rep++) {
+    let count = 0
+    let end = performance.now() + windowMs
+    let started = performance.now()
+    while (performance.now() < end) {
+      await memory.add(scaleUserId(n++ % 50), MESSAGE)
+      count++
+    }
+    ours.push(count / ((performance.now() - started) / 1000))
+    count = 0
+    end = performance.now() + windowMs
+    started = performance.now()
+    while (performance.now() < end) {
+      const message = { ...MESSAGE, timestamp: new Date().toISOString() }
+      insert.run(scaleUserId(bareSeq % 50), bareSeq++, JSON.stringify(message))
+      count++
+    }
+    loop.push(count / ((performance.now() - started) / 1000))
+  }
+  await memory.close()
+  bare.close()
+  report({ ours, bare: loop })
+}
+
+const [mode, ...args] = process.argv.slice(2)
+if (mode === 'json') await json(args[0] as string, Number(args[1]))
+else if (mode === 'sqlite-build') await sqliteBuild(args[0] as string, Number(args[1]), Number(args[2]))
+else if (mode === 'sqlite') await sqlite(args[0] as string, Number(args[1]), Number(args[2]))
+else if (mode === 'sqlite-strict') await sqliteStrict(args[0] as string, Number(args[1]), Number(args[2]))
+else throw new Error(`unknown mode ${mode}`)

@@ -1,0 +1,268 @@
+import { spawn, spawnSync } from 'node:child_process'
+import { mkdirSync, rmSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { runBench } from './lib/bench.js'
+import { row } from './lib/result.js'
+import { SCALE_MARKER } from './lib/scale-child.js'
+import { writePythonConversations } from './lib/scale-data.js'
+import { median } from './lib/stats.js'
+import { bundleChild } from './lib/voice-spawn.js'
+
+const PER_USER = 1000
+// The heap the JSON backend's child gets: enough for 5 M messages (see the memory README).
+const JSON_HEAP_MB = 16_384
+
+interface JsonReport {
+  openMs: number
+  rssAfterOpenBytes: number
+  peakRssBytes: number
+  firstSaveMs: number
+  closeMs: number
+  warnings: string[]
+  error?: string
+  message?: string
+}
+interface SqliteReport {
+  openMs: number
+  rssAfterOpenBytes: number
+  historyP50Ms: number
+  historyP99Ms: number
+  saveBusyP50Ms: number
+  saveBusyP99Ms: number
+  saveBusyMaxMs: number
+  saveCpuP99Ms: number | null
+  batchedPerSecond: number
+  closeMs: number
+}
+
+/** Runs the bundled child under plain node with `flags`; resolves with its SCALE report. */
+function child<T>(script: string, flags: string[], args: string[]): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [...flags, script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    proc.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString()
+    })
+    proc.stderr.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-3000)
+    })
+    proc.on('exit', (code, signal) => {
+      const line = stdout.split('\n').find((l) => l.startsWith(`${SCALE_MARKER} `))
+      if (line === undefined) {
+        reject(new Error(`${args[0]} child exited with ${signal ?? code} and no report: ${stderr.trim()}`))
+        return
+      }
+      resolve(JSON.parse(line.slice(SCALE_MARKER.length + 1)) as T)
+    })
+  })
+}
+
+/** Python's `json.load` of the file: seconds and peak RSS, from Python itself. */
+function pythonLoad(path: string): { ms: number; peakRssBytes: number } {
+  const script =
+    'import json, resource, sys, time\n' +
+    't = time.perf_counter()\n' +
+    "data = json.load(open(sys.argv[1], encoding='utf-8'))\n" +
+    'ms = (time.perf_counter() - t) * 1000\n' +
+    "print(ms, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, len(data['conversations']))\n"
+  const result = spawnSync('python3', ['-c', script, path], { encoding: 'utf8', maxBuffer: 1 << 20 })
+  if (result.status !== 0) throw new Error(`python3 json.load failed: ${result.stderr}`)
+  const [ms, rss] = result.stdout.trim().split(' ').map(Number) as [number, number]
+  return { ms, peakRssBytes: rss }
+}
+
+const mb = (bytes: number) => bytes / 1024 / 1024
+const label = (messages: number) => `${messages / 1_000_000} M`
+
+await runBench(fileURLToPath(import.meta.url), {
+  title: 'memory at scale: JSON file and SQLite, 1 M to 20 M messages',
+  claim:
+    'SQLite: open ≤ 50 ms and RSS after open ≤ 100 MB at any size, history(id, {limit: 20}) p99 ≤ 1 ms, batched ≥ 100,000 msg/s, strict with 1 writer ≥ 0.9× a bare better-sqlite3 loop with the same durability, main-thread time per save p99 ≤ 0.5 ms. JSON file: opens at 5 M messages, open time and peak RSS ≤ Python json.load on the same file, first save after open ≤ 50 ms, close() after 1,000 new messages ≤ 1 s.',
+  requires: [
+    { module: '@taurobot/memory', export: 'openMemory' },
+    { module: '@taurobot/memory/sqlite', export: 'sqliteBackend' },
+  ],
+  notCovered: [
+    'Data is generated in the Python bot format (indent 2, non-ASCII kept), 1,000 messages per conversation, about 200 characters of text each; other shapes parse at other speeds.',
+    'Each figure is one run per size (the sizes take minutes to generate), not a median over repeats; the strict SQLite row is a median of alternating windows.',
+    'The page cache is warm: the files were just written. A cold disk adds its read time to every open.',
+  ],
+  async run(ctx) {
+    const script = await bundleChild('scale-child')
+    const jsonSizes = ctx.quick ? [2_000_000] : [1_000_000, 2_000_000, 5_000_000]
+    const sqliteSizes = ctx.quick ? [1_000_000] : [1_000_000, 5_000_000, 20_000_000]
+    const rows = []
+    const notes: string[] = []
+    const openPoints: Array<[number, number, number]> = []
+
+    for (const messages of jsonSizes) {
+      const users = messages / PER_USER
+      const dir = join(ctx.tmpDir, `json-${users}`)
+      mkdirSync(dir)
+      const path = join(dir, 'conversations.json')
+      const bytes = writePythonConversations(path, users, PER_USER)
+      ctx.log(`${label(messages)}: ${mb(bytes).toFixed(0)} MB written`)
+      const python = pythonLoad(path)
+      ctx.log(
+        `${label(messages)}: python json.load ${python.ms.toFixed(0)} ms, ${mb(python.peakRssBytes).toFixed(0)} MB`,
+      )
+      const ours = await child<JsonReport>(
+        script,
+        [`--max-old-space-size=${JSON_HEAP_MB}`],
+        ['json', path, String(users)],
+      )
+      rmSync(dir, { recursive: true, force: true })
+      if (ours.error !== undefined) {
+        notes.push(`JSON at ${label(messages)}: openMemory refused: ${ours.message}`)
+        continue
+      }
+      ctx.log(`${label(messages)}: ours ${JSON.stringify(ours)}`)
+      openPoints.push([messages, bytes, ours.openMs])
+      const size = `${label(messages)} messages (${mb(bytes).toFixed(0)} MB)`
+      rows.push(
+        row({
+          operation: `JSON: open, ${size}`,
+          unit: 'ms',
+          better: 'lower',
+          before: python.ms,
+          after: ours.openMs,
+          target: { op: '<=', value: python.ms },
+        }),
+        row({
+          operation: `JSON: peak RSS of open, ${size}`,
+          unit: 'MB',
+          better: 'lower',
+          before: mb(python.peakRssBytes),
+          after: mb(ours.peakRssBytes),
+          target: { op: '<=', value: mb(python.peakRssBytes) },
+        }),
+        row({
+          operation: `JSON: first save after open, ${size}`,
+          unit: 'ms',
+          better: 'lower',
+          after: ours.firstSaveMs,
+          target: { op: '<=', value: 50 },
+        }),
+        row({
+          operation: `JSON: close() after 1,000 new messages, ${size}`,
+          unit: 'ms',
+          better: 'lower',
+          after: ours.closeMs,
+          target: { op: '<=', value: 1000 },
+        }),
+      )
+      if (ours.warnings.length > 0)
+        notes.push(`JSON at ${label(messages)} warned: ${ours.warnings.join(' | ')}`)
+    }
+    if (openPoints.length >= 2) {
+      // Open time grows linearly with the file; a least-squares line through the measured sizes.
+      const n = openPoints.length
+      const sx = openPoints.reduce((s, p) => s + p[0], 0)
+      const sy = openPoints.reduce((s, p) => s + p[2], 0)
+      const sxx = openPoints.reduce((s, p) => s + p[0] * p[0], 0)
+      const sxy = openPoints.reduce((s, p) => s + p[0] * p[2], 0)
+      const slope = (n * sxy - sx * sy) / (n * sxx - sx * sx)
+      const intercept = (sy - slope * sx) / n
+      const bytesPerMessage = openPoints.reduce((s, p) => s + p[1] / p[0], 0) / n
+      const at = (ms: number) => Math.max(0, (ms - intercept) / slope)
+      const say = (ms: number) =>
+        `${(at(ms) / 1_000_000).toFixed(1)} M messages (${mb(at(ms) * bytesPerMessage).toFixed(0)} MB)`
+      notes.push(
+        `The JSON backend's open time passes 1 s at about ${say(1000)} and 10 s at about ${say(10_000)} (a line through the sizes measured).`,
+      )
+    }
+
+    for (const messages of sqliteSizes) {
+      const users = messages / PER_USER
+      const dir = join(ctx.tmpDir, `sqlite-${users}`)
+      mkdirSync(dir)
+      const path = join(dir, 'conversations.db')
+      const built = await child<{ buildMs: number }>(
+        script,
+        [],
+        ['sqlite-build', path, String(users), String(PER_USER)],
+      )
+      const bytes = statSync(path).size
+      ctx.log(
+        `${label(messages)}: SQLite built in ${built.buildMs.toFixed(0)} ms, ${mb(bytes).toFixed(0)} MB`,
+      )
+      const ours = await child<SqliteReport>(
+        script,
+        [],
+        ['sqlite', path, String(users), ctx.quick ? '1000' : '3000'],
+      )
+      ctx.log(`${label(messages)}: ${JSON.stringify(ours)}`)
+      rmSync(dir, { recursive: true, force: true })
+      const size = `${label(messages)} messages (${mb(bytes).toFixed(0)} MB)`
+      rows.push(
+        row({
+          operation: `SQLite: open, ${size}`,
+          unit: 'ms',
+          better: 'lower',
+          after: ours.openMs,
+          target: { op: '<=', value: 50 },
+        }),
+        row({
+          operation: `SQLite: RSS after open, ${size}`,
+          unit: 'MB',
+          better: 'lower',
+          after: mb(ours.rssAfterOpenBytes),
+          target: { op: '<=', value: 100 },
+        }),
+        row({
+          operation: `SQLite: history(id, {limit: 20}) p99, ${size}`,
+          unit: 'ms',
+          better: 'lower',
+          after: ours.historyP99Ms,
+          target: { op: '<=', value: 1 },
+        }),
+        row({
+          operation: `SQLite: batched adds, ${size}`,
+          unit: 'msg/s',
+          better: 'higher',
+          after: ours.batchedPerSecond,
+          target: { op: '>=', value: 100_000 },
+        }),
+        row({
+          operation: `SQLite: main-thread time per save (5 adds) p99, ${size}`,
+          unit: 'ms',
+          better: 'lower',
+          after: ours.saveBusyP99Ms,
+          target: { op: '<=', value: 0.5 },
+        }),
+      )
+      notes.push(
+        `SQLite at ${label(messages)}: main-thread time per save p50 ${ours.saveBusyP50Ms.toFixed(3)} ms, max ${ours.saveBusyMaxMs.toFixed(2)} ms${ours.saveCpuP99Ms === null ? '' : `, main-thread CPU per save p99 ${ours.saveCpuP99Ms.toFixed(3)} ms`}; history p50 ${ours.historyP50Ms.toFixed(3)} ms; close ${ours.closeMs.toFixed(1)} ms.`,
+      )
+    }
+
+    const strictDir = join(ctx.tmpDir, 'strict')
+    mkdirSync(strictDir)
+    const strict = await child<{ ours: number[]; bare: number[] }>(
+      script,
+      [],
+      ['sqlite-strict', strictDir, ctx.quick ? '600' : '1500', ctx.quick ? '3' : '7'],
+    )
+    const oursStrict = median(strict.ours)
+    const bareStrict = median(strict.bare)
+    rows.push(
+      row({
+        operation: 'SQLite: strict adds, 1 writer',
+        unit: 'msg/s',
+        better: 'higher',
+        after: oursStrict,
+        peers: { 'bare better-sqlite3 loop, same durability': bareStrict },
+      }),
+      row({
+        operation: 'SQLite: strict, 1 writer, as a share of the bare loop',
+        unit: '×',
+        better: 'higher',
+        after: oursStrict / bareStrict,
+        target: { op: '>=', value: 0.9 },
+      }),
+    )
+    return { rows, notes }
+  },
+})
