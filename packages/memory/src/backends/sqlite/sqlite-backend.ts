@@ -51,7 +51,7 @@ export interface SqliteBackendOptions {
 
 const OPTION_NAMES = new Set(['path', 'database', 'busyTimeoutMs', 'worker'])
 const LIST_CHUNK = 500
-const KEPT = 'in batched mode the store keeps them and retries.'
+const KEPT = 'In batched mode the store keeps them and retries.'
 
 interface ResolvedOptions {
   path: string | undefined
