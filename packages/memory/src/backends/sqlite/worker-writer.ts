@@ -74,6 +74,9 @@ export class WorkerWriter implements Writer {
     if (worker === undefined) return
     try {
       await this.request((id) => ({ id, op: 'close' }))
+    } catch {
+      // Every write was committed (and is durable) before close was asked for: a failed close
+      // only leaves the WAL to be checkpointed by the next connection.
     } finally {
       this.worker = undefined
       await worker.terminate()

@@ -117,6 +117,28 @@ describe('several processes on one database (built package)', () => {
   }, 30_000)
 })
 
+describe('the CommonJS build', () => {
+  it('finds the write worker next to itself and commits there', async () => {
+    const cjs = ensureBuilt('sqlite.cjs')
+    ensureBuilt('sqlite-write-worker.js')
+    const path = join(await fresh(), 'cjs.db')
+    const script = `
+      const { sqliteBackend } = require(${JSON.stringify(cjs)})
+      const backend = sqliteBackend({ path: ${JSON.stringify(path)} })
+      ;(async () => {
+        await backend.open({ maxMessages: 10, warn() {}, recovered() {} })
+        await backend.append([{ id: 'a', messages: [{ role: 'user', content: 'x', timestamp: '2030-01-01T00:00:00.000Z' }] }])
+        console.log(JSON.stringify({ worker: backend.writesOnWorker, read: await backend.read('a') }))
+        await backend.close()
+      })()`
+    const { stdout } = await run(process.execPath, ['-e', script], { timeout: 20_000 })
+    expect(JSON.parse(stdout)).toEqual({
+      worker: true,
+      read: [{ role: 'user', content: 'x', timestamp: '2030-01-01T00:00:00.000Z' }],
+    })
+  }, 30_000)
+})
+
 describe('crash safety (SIGKILL at random instants during strict writes, built package)', () => {
   it(`loses no acknowledged message and duplicates or invents none over ${KILLS} kills`, async () => {
     ensureBuilt('sqlite-write-worker.js')
