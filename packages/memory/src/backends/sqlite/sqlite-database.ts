@@ -3,9 +3,13 @@
  * backend's types do not depend on `@types/better-sqlite3`.
  */
 export interface SqliteStatement {
+  /** Runs a statement that returns no rows. */
   run(...params: unknown[]): { changes: number; lastInsertRowid: number | bigint }
+  /** The first row, or `undefined`. */
   get(...params: unknown[]): unknown
+  /** Every row. */
   all(...params: unknown[]): unknown[]
+  /** Makes `get` and `all` return the first column's value instead of row objects. */
   pluck(toggleState?: boolean): this
 }
 
@@ -17,8 +21,12 @@ export interface SqliteDatabase {
   readonly name: string
   /** True inside a transaction. */
   readonly inTransaction: boolean
+  /** Compiles one SQL statement. */
   prepare(source: string): SqliteStatement
+  /** Runs SQL text that returns no rows (several statements allowed). */
   exec(source: string): unknown
+  /** Reads or sets a PRAGMA. */
   pragma(source: string, options?: { simple?: boolean }): unknown
+  /** Closes the connection. */
   close(): unknown
 }
