@@ -90,6 +90,17 @@ describe('@taurobot/memory subpaths and bin from packed tarball', () => {
     expect(cjs.trim()).toBe('function')
   })
 
+  it('loads @taurobot/memory/sqlite from ESM and CommonJS', () => {
+    const esm = node([
+      '--input-type=module',
+      '-e',
+      `const m = await import('@taurobot/memory/sqlite'); console.log(typeof m.sqliteBackend)`,
+    ])
+    const cjs = node(['-e', `console.log(typeof require('@taurobot/memory/sqlite').sqliteBackend)`])
+    expect(esm.trim()).toBe('function')
+    expect(cjs.trim()).toBe('function')
+  })
+
   it('stores and reads back a conversation from CommonJS, in a file the ESM build then reads', () => {
     const file = join(scratch, 'data', 'conversations.json')
     node([

@@ -1,16 +1,18 @@
 import { defineConfig } from 'tsup'
 
 export default defineConfig({
-  // The compaction worker is its own entry: the file backend finds it next to itself through
-  // import.meta.url.
+  // The workers are entries of their own: the file backend (compaction) and the SQLite backend
+  // (commits) find them next to themselves through import.meta.url.
   entry: {
     index: 'src/index.ts',
     redis: 'src/redis.ts',
+    sqlite: 'src/sqlite.ts',
     cli: 'src/cli.ts',
     'compact-worker': 'src/backends/file/compact-worker.ts',
+    'sqlite-write-worker': 'src/backends/sqlite/write-worker.ts',
   },
   format: ['esm', 'cjs'],
-  dts: { entry: ['src/index.ts', 'src/redis.ts'] },
+  dts: { entry: ['src/index.ts', 'src/redis.ts', 'src/sqlite.ts'] },
   clean: true,
   sourcemap: true,
   // One shared chunk in both formats, so MemoryError is one class across the entries.

@@ -1,6 +1,6 @@
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, open, rm, rmdir } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -37,4 +37,49 @@ export function ensureBuilt(file: string): string {
   })
   if (!existsSync(path)) throw new Error(`building the package did not produce dist/${file}`)
   return path
+}
+
+/**
+ * Why a small tmpfs cannot be mounted here (real ENOSPC and EROFS need a file system the tests can
+ * fill or make read-only; mounting needs CAP_SYS_ADMIN, root in CI), or `undefined` when it can.
+ */
+export function mountUnavailable(): string | undefined {
+  if (process.platform !== 'linux') return 'tmpfs mounts need Linux'
+  const probe = spawnSync('sh', [
+    '-c',
+    'd=$(mktemp -d) && mount -t tmpfs -o size=64k tmpfs "$d" && umount "$d"; r=$?; rmdir "$d"; exit $r',
+  ])
+  return probe.status === 0 ? undefined : 'cannot mount a tmpfs here (needs root / CAP_SYS_ADMIN)'
+}
+
+/** Mounts a tmpfs of `sizeKiB` at `<dir>/mnt`; `unmount()` detaches and removes it. */
+export async function mountTmpfs(
+  dir: string,
+  sizeKiB: number,
+): Promise<{ mountPoint: string; unmount(): Promise<void> }> {
+  const mountPoint = join(dir, 'mnt')
+  await mkdir(mountPoint)
+  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeKiB}k`, 'tmpfs', mountPoint])
+  return {
+    mountPoint,
+    async unmount() {
+      execFileSync('umount', ['-l', mountPoint])
+      await rmdir(mountPoint).catch(() => undefined)
+    },
+  }
+}
+
+/** Fills the file system holding `dir` with one file until ENOSPC; returns that file's path. */
+export async function fillDisk(dir: string): Promise<string> {
+  const filler = join(dir, 'filler')
+  const chunk = Buffer.alloc(4096, 1)
+  const handle = await open(filler, 'w')
+  try {
+    for (;;) await handle.write(chunk)
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ENOSPC') throw error
+  } finally {
+    await handle.close()
+  }
+  return filler
 }

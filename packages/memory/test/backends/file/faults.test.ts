@@ -1,11 +1,11 @@
-import { execFileSync, spawnSync } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Memory, MemoryError, MemoryOptions } from '../../../src/index.js'
 import { isMemoryError, openMemory } from '../../../src/index.js'
-import { tempDir } from '../../helpers.js'
+import { mountUnavailable as canMount, fillDisk as fill, mountTmpfs, tempDir } from '../../helpers.js'
 
 const cleanups: Array<() => Promise<void>> = []
 const stores: Memory[] = []
@@ -112,43 +112,12 @@ describe('a write fault in the middle of a run (EISDIR on the first write)', () 
   })
 })
 
-// Real ENOSPC and EROFS need a file system we can fill or make read-only: a small tmpfs. Mounting
-// needs CAP_SYS_ADMIN (root in CI); elsewhere these tests are skipped with the reason.
-function canMount(): string | undefined {
-  if (process.platform !== 'linux') return 'tmpfs mounts need Linux'
-  const probe = spawnSync('sh', [
-    '-c',
-    'd=$(mktemp -d) && mount -t tmpfs -o size=64k tmpfs "$d" && umount "$d"; r=$?; rmdir "$d"; exit $r',
-  ])
-  return probe.status === 0 ? undefined : 'cannot mount a tmpfs here (needs root / CAP_SYS_ADMIN)'
-}
 const mountUnavailable = canMount()
 
 async function tmpfs(sizeKiB: number): Promise<string> {
-  const dir = await fresh()
-  const mountPoint = join(dir, 'mnt')
-  await mkdir(mountPoint)
-  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeKiB}k`, 'tmpfs', mountPoint])
-  cleanups.push(async () => {
-    execFileSync('umount', ['-l', mountPoint])
-    await rmdir(mountPoint).catch(() => undefined)
-  })
+  const { mountPoint, unmount } = await mountTmpfs(await fresh(), sizeKiB)
+  cleanups.push(unmount)
   return mountPoint
-}
-
-async function fill(dir: string): Promise<string> {
-  const filler = join(dir, 'filler')
-  const chunk = Buffer.alloc(4096, 1)
-  const { open: openFile } = await import('node:fs/promises')
-  const handle = await openFile(filler, 'w')
-  try {
-    for (;;) await handle.write(chunk)
-  } catch (error) {
-    if ((error as { code?: string }).code !== 'ENOSPC') throw error
-  } finally {
-    await handle.close()
-  }
-  return filler
 }
 
 describe.skipIf(mountUnavailable !== undefined)(

@@ -1,0 +1,36 @@
+import type { DatabaseConstructor } from './load-better-sqlite3.js'
+import type { SqliteDatabase } from './sqlite-database.js'
+
+/** How a connection of ours is opened, the same on the main thread and in the write worker. */
+export interface ConnectionSettings {
+  readonly path: string
+  readonly busyTimeoutMs: number
+}
+
+// After a checkpoint, a WAL file that grew past this (a burst of large batches) is cut back.
+const JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
+
+/**
+ * Opens a connection with the settings the backend's guarantees rest on: WAL, so readers never
+ * wait for the writer and a commit is one append to the -wal file; `synchronous = FULL`, so that
+ * append is fsynced before COMMIT returns (a resolved write survives a power loss); and SQLite's
+ * busy handler, so a writer waits up to `busyTimeoutMs` for another connection's lock.
+ */
+export function openConnection(Database: DatabaseConstructor, settings: ConnectionSettings): SqliteDatabase {
+  const db = new Database(settings.path, { timeout: settings.busyTimeoutMs })
+  try {
+    // Persistent in the file; a no-op when it is already in WAL mode.
+    const mode = db.pragma('journal_mode = WAL', { simple: true })
+    if (mode !== 'wal')
+      throw Object.assign(new Error(`SQLite refused WAL mode (it stays in ${String(mode)} mode)`), {
+        code: 'SQLITE_CANTOPEN',
+      })
+    // Per connection, so set on each.
+    db.pragma('synchronous = FULL')
+    db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT}`)
+    return db
+  } catch (error) {
+    db.close()
+    throw error
+  }
+}

@@ -1,0 +1,316 @@
+import { mkdir } from 'node:fs/promises'
+import { dirname, resolve } from 'node:path'
+import type {
+  AppendResult,
+  Backend,
+  BackendContext,
+  BackendStats,
+  BatchEntry,
+  ConversationSummary,
+} from '../../backend.js'
+import { MemoryError } from '../../errors.js'
+import { type Message, messageTime, show } from '../../message.js'
+import { booleanOption, integerOption, knownOptions, nonEmptyString } from '../../options.js'
+import { ioError } from '../file/fs-utils.js'
+import { openConnection } from './connection.js'
+import { loadBetterSqlite3 } from './load-better-sqlite3.js'
+import { ensureSchema } from './schema.js'
+import type { SqliteDatabase } from './sqlite-database.js'
+import { sqliteFailure } from './sqlite-errors.js'
+import { ConversationTables, type EncodedEntry } from './tables.js'
+import { findWriteWorker, WorkerWriter } from './worker-writer.js'
+import { InlineWriter, type Writer } from './writer.js'
+
+/** Options of {@link sqliteBackend}. */
+export interface SqliteBackendOptions {
+  /**
+   * The database file, created with its directory when missing (SQLite keeps `<path>-wal` and
+   * `<path>-shm` beside it). Required unless `database` is given.
+   */
+  path?: string
+  /**
+   * Your own open better-sqlite3 `Database`. The backend creates its tables in it, uses it as you
+   * configured it (set `journal_mode = WAL` and `synchronous = FULL` for the durability described
+   * in the README) and never closes it. Writes then run on the main thread.
+   */
+  database?: SqliteDatabase
+  /**
+   * How long a write waits for another connection's lock before it fails with code `locked`
+   * (the store keeps batched messages and retries), in milliseconds.
+   * @default 5000
+   */
+  busyTimeoutMs?: number
+  /**
+   * Make the commits (and their fsync) on a worker thread with its own connection, so they never
+   * block the event loop; reads stay on the main thread. `false` writes on the main thread.
+   * Ignored with `database`.
+   * @default true
+   */
+  worker?: boolean
+}
+
+const OPTION_NAMES = new Set(['path', 'database', 'busyTimeoutMs', 'worker'])
+const LIST_CHUNK = 500
+const KEPT = 'In batched mode the store keeps them and retries.'
+
+interface ResolvedOptions {
+  path: string | undefined
+  database: SqliteDatabase | undefined
+  busyTimeoutMs: number
+  worker: boolean
+}
+
+function resolveOptions(options: unknown): ResolvedOptions {
+  if (options === undefined) {
+    throw new TypeError('options must be an object with path (or database), got undefined')
+  }
+  const o = knownOptions(options, OPTION_NAMES)
+  if (o.path !== undefined && o.database !== undefined) {
+    throw new TypeError(
+      'options path and database cannot be used together: the database already names its file',
+    )
+  }
+  let database: SqliteDatabase | undefined
+  if (o.database !== undefined) {
+    const db = o.database as Partial<SqliteDatabase> | null
+    if (
+      typeof db !== 'object' ||
+      db === null ||
+      typeof db.prepare !== 'function' ||
+      typeof db.pragma !== 'function'
+    ) {
+      throw new TypeError(`database must be an open better-sqlite3 Database, got ${show(o.database)}`)
+    }
+    database = db as SqliteDatabase
+  }
+  return {
+    path: database === undefined ? nonEmptyString('path', o.path) : undefined,
+    database,
+    busyTimeoutMs: integerOption('busyTimeoutMs', o.busyTimeoutMs, 5000, 0, 2_147_483_647),
+    worker: booleanOption('worker', o.worker, true),
+  }
+}
+
+/**
+ * Creates a SQLite backend: conversations in one database file, each write one transaction, read
+ * back by range without loading the history. Needs the `better-sqlite3` package (an optional peer
+ * dependency).
+ *
+ * @example
+ * ```ts
+ * import { openMemory } from '@taurobot/memory'
+ * import { sqliteBackend } from '@taurobot/memory/sqlite'
+ *
+ * const memory = await openMemory({ backend: sqliteBackend({ path: 'memory/conversations.db' }) })
+ * ```
+ */
+export function sqliteBackend(options: SqliteBackendOptions): Backend {
+  return new SqliteBackend(options, findWriteWorker())
+}
+
+function encode(batch: readonly BatchEntry[]): { entries: EncodedEntry[]; bytes: number; messages: number } {
+  const entries: EncodedEntry[] = []
+  let bytes = 0
+  let messages = 0
+  for (const entry of batch) {
+    const json: string[] = []
+    for (const message of entry.messages) {
+      const text = JSON.stringify(message)
+      bytes += Buffer.byteLength(text)
+      json.push(text)
+    }
+    messages += json.length
+    const last = entry.messages[entry.messages.length - 1]
+    const time = messageTime(last)
+    entries.push({
+      id: entry.id,
+      json,
+      lastTimestamp: typeof last?.timestamp === 'string' ? last.timestamp : null,
+      lastTime: Number.isNaN(time) ? null : time,
+    })
+  }
+  return { entries, bytes, messages }
+}
+
+/** The SQLite backend; exported for the package's own tests, which choose the worker's module. */
+export class SqliteBackend implements Backend {
+  readonly name = 'sqlite'
+  private state: 'new' | 'open' | 'closed' = 'new'
+  private db: SqliteDatabase | undefined
+  private tables: ConversationTables | undefined
+  private writer: Writer | undefined
+  private bytesWritten = 0
+  private readonly where: string
+  private readonly options: ResolvedOptions
+
+  /** `workerUrl` is the write worker's module, `undefined` to write on the main thread. */
+  constructor(
+    options: SqliteBackendOptions,
+    private readonly workerUrl: URL | undefined,
+  ) {
+    this.options = resolveOptions(options)
+    this.where =
+      this.options.database === undefined
+        ? JSON.stringify(this.options.path)
+        : `the given database (${JSON.stringify(this.options.database.name)})`
+  }
+
+  /** True when commits run on the write worker (for tests and diagnostics). */
+  get writesOnWorker(): boolean {
+    return this.writer instanceof WorkerWriter
+  }
+
+  async open(context: BackendContext): Promise<void> {
+    if (this.state !== 'new') {
+      throw new MemoryError(
+        'closed',
+        'this SQLite backend was already opened once. Create a new one with sqliteBackend().',
+      )
+    }
+    this.state = 'closed'
+    const { database, busyTimeoutMs } = this.options
+    let db = database
+    let writer: Writer | undefined
+    try {
+      if (db === undefined) {
+        const path = this.options.path as string
+        const Database = await loadBetterSqlite3()
+        const dir = dirname(resolve(path))
+        await mkdir(dir, { recursive: true }).catch((error: unknown) => {
+          throw ioError('create directory', dir, error)
+        })
+        db = openConnection(Database, { path, busyTimeoutMs })
+      } else if (!db.open) {
+        throw new MemoryError('closed', `${this.where} is closed. Pass an open better-sqlite3 Database.`)
+      }
+      ensureSchema(db, this.where)
+      const tables = new ConversationTables(db, context.maxMessages)
+      writer =
+        database === undefined && this.options.worker && this.workerUrl !== undefined
+          ? new WorkerWriter(this.workerUrl, {
+              path: this.options.path as string,
+              busyTimeoutMs,
+              maxMessages: context.maxMessages,
+            })
+          : new InlineWriter(tables)
+      await writer.open()
+      this.db = db
+      this.tables = tables
+      this.writer = writer
+    } catch (error) {
+      if (writer instanceof WorkerWriter) await writer.terminate()
+      if (database === undefined && db?.open) db.close()
+      throw sqliteFailure(error, 'cannot open the SQLite store', this.where, '', busyTimeoutMs)
+    }
+    this.state = 'open'
+  }
+
+  async append(batch: readonly BatchEntry[]): Promise<AppendResult> {
+    const writer = this.assertOpen().writer
+    const { entries, bytes, messages } = encode(batch)
+    try {
+      await writer.append(entries)
+    } catch (error) {
+      throw this.failure(error, `cannot write ${messages} message${messages === 1 ? '' : 's'}`, KEPT)
+    }
+    this.bytesWritten += bytes
+    return { bytes }
+  }
+
+  async read(id: string, limit?: number): Promise<Message[]> {
+    const { tables } = this.assertOpen()
+    if (limit === 0) return []
+    let rows: string[]
+    try {
+      rows = tables.read(id, limit)
+    } catch (error) {
+      throw this.failure(error, `cannot read conversation ${show(id)}`, 'Try again.')
+    }
+    return rows.map((json, index) => {
+      try {
+        return JSON.parse(json) as Message
+      } catch (error) {
+        throw new MemoryError(
+          'corrupt',
+          `message ${index} read from conversation ${show(id)} in ${this.where} is not JSON. Something else wrote to the messages table: restore the file from a backup or clear that conversation.`,
+          { cause: error, details: { file: this.where, id, index } },
+        )
+      }
+    })
+  }
+
+  async clear(id: string): Promise<boolean> {
+    const { writer } = this.assertOpen()
+    try {
+      return await writer.clear(id)
+    } catch (error) {
+      throw this.failure(error, `cannot clear conversation ${show(id)}`, 'Nothing was changed.')
+    }
+  }
+
+  async *conversations(): AsyncIterable<ConversationSummary> {
+    // By key, a chunk at a time: no statement stays open between chunks (it would hold a read
+    // snapshot while the caller awaits), and writes in between never make the walk repeat a row.
+    for (let after = 0; ; ) {
+      const { tables } = this.assertOpen()
+      let rows: ReturnType<ConversationTables['list']>
+      try {
+        rows = tables.list(after, LIST_CHUNK)
+      } catch (error) {
+        throw this.failure(error, 'cannot list conversations', 'Try again.')
+      }
+      for (const row of rows) {
+        yield row.last_timestamp === null
+          ? { id: row.id, messages: row.count }
+          : { id: row.id, messages: row.count, lastTimestamp: row.last_timestamp }
+      }
+      const last = rows[rows.length - 1]
+      if (last === undefined || rows.length < LIST_CHUNK) return
+      after = last.key
+    }
+  }
+
+  async prune(cutoff: number): Promise<string[]> {
+    const { writer } = this.assertOpen()
+    try {
+      return await writer.prune(cutoff)
+    } catch (error) {
+      throw this.failure(error, 'cannot prune conversations', 'Nothing was removed.')
+    }
+  }
+
+  async stats(): Promise<BackendStats> {
+    const { tables } = this.assertOpen()
+    try {
+      return { ...tables.counts(), bytesWritten: this.bytesWritten }
+    } catch (error) {
+      throw this.failure(error, 'cannot count conversations', 'Try again.')
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.state !== 'open') {
+      this.state = 'closed'
+      return
+    }
+    this.state = 'closed'
+    // The reading connection first: the writer's is then the last, and its close (a checkpoint
+    // of the WAL into the database) runs on the worker, off the event loop.
+    if (this.options.database === undefined) this.db?.close()
+    await this.writer?.close()
+  }
+
+  private failure(error: unknown, what: string, after: string): MemoryError {
+    return sqliteFailure(error, what, this.where, after, this.options.busyTimeoutMs)
+  }
+
+  private assertOpen(): { tables: ConversationTables; writer: Writer } {
+    if (this.state !== 'open' || this.tables === undefined || this.writer === undefined) {
+      throw new MemoryError(
+        'closed',
+        `the SQLite backend is ${this.state === 'new' ? 'not open yet' : 'closed'}.`,
+      )
+    }
+    return { tables: this.tables, writer: this.writer }
+  }
+}

@@ -1,0 +1,57 @@
+import { MemoryError } from '../../errors.js'
+
+/** An error as it crosses from the write worker: its message and SQLite's (or the OS's) code. */
+export interface ErrorInfo {
+  readonly message: string
+  readonly code?: string
+}
+
+/** The parts of an error the mapping needs, from a real error or from the worker's copy of one. */
+export function errorInfo(error: unknown): ErrorInfo {
+  const message = error instanceof Error ? error.message : String(error)
+  const code = (error as { code?: unknown } | null)?.code
+  return typeof code === 'string' ? { message, code } : { message }
+}
+
+/**
+ * Wraps an error of SQLite (a better-sqlite3 `SqliteError`, whose `code` is such as `SQLITE_BUSY`)
+ * into a `MemoryError` that says what to do. `what` is the failed action ("cannot write 5
+ * messages"), `where` the quoted file, `after` what became of the data.
+ */
+export function sqliteFailure(
+  error: unknown,
+  what: string,
+  where: string,
+  after: string,
+  busyTimeoutMs: number,
+): MemoryError {
+  if (error instanceof MemoryError) return error
+  const { message, code = '' } = errorInfo(error)
+  const details = { file: where, sqliteCode: code }
+  const reason = `${code === '' ? '' : `${code}: `}${message}`
+  const kept = after === '' ? '' : ` ${after}`
+  if (/^SQLITE_(BUSY|LOCKED)/.test(code)) {
+    return new MemoryError(
+      'locked',
+      `${what}: ${where} is locked by another connection (${reason}; waited busyTimeoutMs, ${busyTimeoutMs} ms). Another program holds a long transaction on it: end it, or raise busyTimeoutMs.${kept}`,
+      { cause: error, details },
+    )
+  }
+  if (/^SQLITE_(NOTADB|CORRUPT)/.test(code)) {
+    return new MemoryError(
+      'corrupt',
+      `${what}: ${where} is not a usable SQLite database (${reason}). Restore it from a backup, or move it aside and the store starts a new one.${kept}`,
+      { cause: error, details },
+    )
+  }
+  let advice = 'Check that the file and its directory are writable and the disk is healthy.'
+  if (code === 'SQLITE_FULL') advice = 'The disk is full: free some space.'
+  else if (/^SQLITE_(READONLY|PERM|AUTH)/.test(code)) {
+    advice =
+      'The file or its directory is read-only: fix the permissions or point path at a writable location.'
+  } else if (/^SQLITE_CANTOPEN/.test(code)) {
+    advice =
+      'Check that the directory exists and is writable (SQLite also creates the -wal and -shm files next to it).'
+  } else if (/^SQLITE_IOERR/.test(code)) advice = 'The disk reported an I/O error.'
+  return new MemoryError('io', `${what}: ${where}: ${reason}. ${advice}${kept}`, { cause: error, details })
+}

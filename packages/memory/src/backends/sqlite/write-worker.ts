@@ -1,0 +1,76 @@
+// The write worker of the SQLite backend: its own connection, on its own thread, makes every
+// commit, so the fsync of a durable write never blocks the bot's event loop. Built as its own
+// entry and found next to the backend through import.meta.url.
+import { parentPort, workerData } from 'node:worker_threads'
+import { MemoryError } from '../../errors.js'
+import { type ConnectionSettings, openConnection } from './connection.js'
+import { loadBetterSqlite3 } from './load-better-sqlite3.js'
+import type { SqliteDatabase } from './sqlite-database.js'
+import { type ErrorInfo, errorInfo } from './sqlite-errors.js'
+import { ConversationTables, type EncodedEntry } from './tables.js'
+
+/** What the worker is started with. */
+export interface WriteWorkerData extends ConnectionSettings {
+  readonly maxMessages: number
+}
+
+/** A request to the write worker; replies come back in the same order. */
+export type WriteRequest =
+  | { readonly id: number; readonly op: 'open' }
+  | { readonly id: number; readonly op: 'append'; readonly entries: readonly EncodedEntry[] }
+  | { readonly id: number; readonly op: 'clear'; readonly conversation: string }
+  | { readonly id: number; readonly op: 'prune'; readonly cutoff: number }
+  | { readonly id: number; readonly op: 'close' }
+
+/** The worker's answer to one request. */
+export type WriteReply =
+  | { readonly id: number; readonly value: unknown }
+  | { readonly id: number; readonly error: ErrorInfo & { readonly memoryError?: boolean } }
+
+const settings = workerData as WriteWorkerData
+let db: SqliteDatabase | undefined
+let tables: ConversationTables | undefined
+
+async function connection(): Promise<ConversationTables> {
+  if (tables === undefined) {
+    db = openConnection(await loadBetterSqlite3(), settings)
+    tables = new ConversationTables(db, settings.maxMessages)
+  }
+  return tables
+}
+
+async function handle(request: WriteRequest): Promise<unknown> {
+  if (request.op === 'close') {
+    // The last connection to close checkpoints the WAL into the database: here, not on the main
+    // thread (the backend closes its reading connection first).
+    db?.close()
+    db = undefined
+    tables = undefined
+    return undefined
+  }
+  const open = await connection()
+  if (request.op === 'append') return open.append(request.entries)
+  if (request.op === 'clear') return open.clear(request.conversation)
+  if (request.op === 'prune') return open.prune(request.cutoff)
+  return undefined
+}
+
+const port = parentPort
+// One request at a time, in the order sent: the chain also holds later requests back while the
+// first one waits for the import of better-sqlite3.
+let chain: Promise<void> = Promise.resolve()
+port?.on('message', (request: WriteRequest) => {
+  chain = chain.then(() =>
+    handle(request).then(
+      (value) => port.postMessage({ id: request.id, value } satisfies WriteReply),
+      (error: unknown) => {
+        const info = errorInfo(error)
+        const reply: WriteReply =
+          error instanceof MemoryError
+            ? { id: request.id, error: { ...info, code: error.code, memoryError: true } }
+            : { id: request.id, error: info }
+        port.postMessage(reply)
+      },
+    ),
+  )
+})

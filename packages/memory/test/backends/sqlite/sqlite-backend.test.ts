@@ -1,0 +1,232 @@
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import Database from 'better-sqlite3'
+import { afterEach, describe, expect, it } from 'vitest'
+import { SCHEMA_VERSION } from '../../../src/backends/sqlite/schema.js'
+import { SqliteBackend } from '../../../src/backends/sqlite/sqlite-backend.js'
+import { SQL } from '../../../src/backends/sqlite/tables.js'
+import type { Backend, BackendContext, Memory, Message } from '../../../src/index.js'
+import { openMemory } from '../../../src/index.js'
+import { sqliteBackend } from '../../../src/sqlite.js'
+import { describeBackendContract } from '../../contract.js'
+import { ensureBuilt, tempDir } from '../../helpers.js'
+
+const builtWorker = pathToFileURL(ensureBuilt('sqlite-write-worker.js'))
+
+describeBackendContract(
+  'sqlite (commits on the main thread)',
+  async () => {
+    const { dir, cleanup } = await tempDir()
+    const path = join(dir, 'memory', 'conversations.db')
+    return { make: () => sqliteBackend({ path }), cleanup }
+  },
+  { persistent: true },
+)
+
+describeBackendContract(
+  'sqlite (commits on the write worker, built)',
+  async () => {
+    const { dir, cleanup } = await tempDir()
+    const path = join(dir, 'conversations.db')
+    return { make: () => new SqliteBackend({ path }, builtWorker), cleanup }
+  },
+  { persistent: true },
+)
+
+describeBackendContract(
+  'sqlite (a database passed by the caller)',
+  () => {
+    const db = new Database(':memory:')
+    return { make: () => sqliteBackend({ database: db }), cleanup: () => void db.close() }
+  },
+  { persistent: true },
+)
+
+describe('sqliteBackend options', () => {
+  it('rejects bad options with a TypeError or RangeError naming the option and value', () => {
+    expect(() => sqliteBackend(undefined as never)).toThrow(/options must be an object with path/)
+    expect(() => sqliteBackend({})).toThrow(/path must be a non-empty string, got undefined/)
+    expect(() => sqliteBackend({ path: '' })).toThrow(/path must be a non-empty string, got ""/)
+    expect(() => sqliteBackend({ path: 'x.db', nope: 1 } as never)).toThrow(/unknown option "nope"/)
+    expect(() => sqliteBackend({ database: {} as never })).toThrow(
+      /database must be an open better-sqlite3 Database, got an object/,
+    )
+    const db = new Database(':memory:')
+    expect(() => sqliteBackend({ path: 'x.db', database: db })).toThrow(
+      /path and database cannot be used together/,
+    )
+    db.close()
+    expect(() => sqliteBackend({ path: 'x.db', busyTimeoutMs: -1 })).toThrow(
+      /busyTimeoutMs must be an integer from 0 to 2147483647, got -1/,
+    )
+    expect(() => sqliteBackend({ path: 'x.db', busyTimeoutMs: 'soon' as never })).toThrow(TypeError)
+    expect(() => sqliteBackend({ path: 'x.db', worker: 1 as never })).toThrow(
+      /worker must be a boolean, got 1/,
+    )
+  })
+})
+
+const cleanups: Array<() => Promise<void> | void> = []
+const stores: Array<{ close(): Promise<void> }> = []
+afterEach(async () => {
+  for (const store of stores.splice(0)) await store.close().catch(() => undefined)
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+async function freshPath(name = 'conversations.db'): Promise<string> {
+  const { dir, cleanup } = await tempDir()
+  cleanups.push(cleanup)
+  return join(dir, name)
+}
+
+function context(maxMessages = 1000): BackendContext {
+  return { maxMessages, warn: () => undefined, recovered: () => undefined }
+}
+
+function message(content: string, timestamp = new Date().toISOString()): Message {
+  return { role: 'user', content, timestamp }
+}
+
+async function openStore(backend: Backend, options: { maxMessages?: number } = {}): Promise<Memory> {
+  const memory = await openMemory({ backend, flushOnExit: false, ...options })
+  stores.push(memory)
+  return memory
+}
+
+describe('sqlite backend', () => {
+  it('commits on the worker thread when its module is next to the backend, else on the main thread', async () => {
+    const path = await freshPath()
+    const onWorker = new SqliteBackend({ path }, builtWorker)
+    await onWorker.open(context())
+    stores.push(onWorker)
+    expect(onWorker.writesOnWorker).toBe(true)
+    const asked = new SqliteBackend({ path, worker: false }, builtWorker)
+    await asked.open(context())
+    stores.push(asked)
+    expect(asked.writesOnWorker).toBe(false)
+    const db = new Database(':memory:')
+    cleanups.push(() => void db.close())
+    const given = new SqliteBackend({ database: db }, builtWorker)
+    await given.open(context())
+    stores.push(given)
+    expect(given.writesOnWorker).toBe(false)
+  })
+
+  it('every query reads only the rows it needs: no statement scans the messages table', () => {
+    const db = new Database(':memory:')
+    cleanups.push(() => void db.close())
+    const backend = sqliteBackend({ database: db })
+    return backend.open(context()).then(() => {
+      const plans: Record<string, string> = {}
+      for (const [name, sql] of Object.entries(SQL)) {
+        const params = (sql.match(/\?/g) ?? []).map(() => 1)
+        const rows = db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as Array<{ detail: string }>
+        plans[name] = rows.map((row) => row.detail).join('; ')
+        expect(plans[name], name).not.toMatch(/SCAN messages/)
+      }
+      expect(plans.read).toMatch(/SEARCH messages USING PRIMARY KEY \(conversation=\?\)/)
+      expect(plans.trim).toMatch(/SEARCH messages USING PRIMARY KEY \(conversation=\? AND seq<\?\)/)
+      expect(plans.idle).toMatch(
+        /SEARCH conversations USING (COVERING )?INDEX conversations_by_last_time \(last_time<\?\)/,
+      )
+      expect(plans.list).toMatch(/SEARCH conversations USING INTEGER PRIMARY KEY \(rowid>\?\)/)
+      expect(plans.find).toMatch(/USING INDEX sqlite_autoindex_conversations_1 \(id=\?\)/)
+      return backend.close()
+    })
+  })
+
+  it('keeps exactly maxMessages rows per conversation, and the stored layout is versioned', async () => {
+    const path = await freshPath()
+    const memory = await openStore(new SqliteBackend({ path }, builtWorker), { maxMessages: 3 })
+    for (let i = 0; i < 10; i++) await memory.add('a', { role: 'user', content: String(i) })
+    await memory.flush()
+    const db = new Database(path, { readonly: true })
+    cleanups.push(() => void db.close())
+    expect(db.prepare('SELECT count(*) FROM messages').pluck().get()).toBe(3)
+    expect(db.prepare('SELECT id, count, next_seq FROM conversations').all()).toEqual([
+      { id: 'a', count: 3, next_seq: 10 },
+    ])
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION)
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal')
+  })
+
+  it('a store reopened with a smaller maxMessages trims each conversation at its next write', async () => {
+    const path = await freshPath()
+    const first = await openStore(sqliteBackend({ path }))
+    for (let i = 0; i < 10; i++) await first.add('a', { role: 'user', content: String(i) })
+    await first.close()
+    const second = await openStore(sqliteBackend({ path }), { maxMessages: 4 })
+    expect((await second.history('a')).map((m) => m.content)).toEqual(['6', '7', '8', '9'])
+    await second.add('a', { role: 'user', content: '10' })
+    await second.flush()
+    expect((await second.history('a')).map((m) => m.content)).toEqual(['7', '8', '9', '10'])
+    expect((await second.stats()).messages).toBe(4)
+  })
+
+  it('concurrent strict adds are one batch: one call, one transaction', async () => {
+    const path = await freshPath()
+    const backend = new SqliteBackend({ path }, builtWorker)
+    const batches: number[] = []
+    const append = backend.append.bind(backend)
+    backend.append = (batch) => {
+      batches.push(batch.reduce((sum, entry) => sum + entry.messages.length, 0))
+      return append(batch)
+    }
+    const memory = await openMemory({ backend, durability: 'strict', flushOnExit: false })
+    stores.push(memory)
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) => memory.add(`c${i % 4}`, { role: 'user', content: String(i) })),
+    )
+    expect(batches).toEqual([20])
+  })
+
+  it('lists every conversation once in chunks, also when conversations are cleared during the walk', async () => {
+    const path = await freshPath()
+    const backend = new SqliteBackend({ path }, builtWorker)
+    await backend.open(context())
+    stores.push(backend)
+    const ids = Array.from({ length: 1200 }, (_, i) => `chat-${i}`)
+    await backend.append(ids.map((id) => ({ id, messages: [message(id, '2030-01-01T00:00:00.000Z')] })))
+    const seen: string[] = []
+    for await (const summary of backend.conversations()) {
+      seen.push(summary.id)
+      expect(summary).toEqual({ id: summary.id, messages: 1, lastTimestamp: '2030-01-01T00:00:00.000Z' })
+      if (seen.length === 10) await backend.clear('chat-1100')
+    }
+    expect(seen).toHaveLength(1199)
+    expect(new Set(seen).size).toBe(1199)
+    expect(seen).not.toContain('chat-1100')
+    expect(await backend.stats()).toMatchObject({ conversations: 1199, messages: 1199 })
+  })
+
+  it('a message whose timestamp cannot be read is listed and kept by prune', async () => {
+    const db = new Database(':memory:')
+    cleanups.push(() => void db.close())
+    const backend = sqliteBackend({ database: db })
+    await backend.open(context())
+    stores.push(backend)
+    await backend.append([
+      { id: 'odd', messages: [message('x', 'not a date')] },
+      { id: 'old', messages: [message('y', '2020-01-01T00:00:00.000Z')] },
+    ])
+    expect(await backend.prune?.(Date.parse('2024-01-01T00:00:00.000Z'))).toEqual(['old'])
+    expect(await backend.read('odd')).toEqual([message('x', 'not a date')])
+  })
+
+  it("leaves a caller's database open and configured as it was", async () => {
+    const path = await freshPath()
+    const db = new Database(path)
+    cleanups.push(() => void db.close())
+    const memory = await openStore(sqliteBackend({ database: db }))
+    await memory.add(1, { role: 'user', content: 'x' })
+    await memory.close()
+    expect(db.open).toBe(true)
+    expect(db.pragma('journal_mode', { simple: true })).toBe('delete')
+    expect(db.prepare('SELECT count(*) FROM messages').pluck().get()).toBe(1)
+    const closed = new Database(':memory:')
+    closed.close()
+    await expect(
+      openMemory({ backend: sqliteBackend({ database: closed }), flushOnExit: false }),
+    ).rejects.toThrow(/the given database \(":memory:"\) is closed/)
+  })
+})

@@ -1,0 +1,266 @@
+import { execFile, execFileSync } from 'node:child_process'
+import { cp, mkdir, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { promisify } from 'node:util'
+import Database from 'better-sqlite3'
+import { afterEach, describe, expect, it } from 'vitest'
+import { SqliteBackend } from '../../../src/backends/sqlite/sqlite-backend.js'
+import type { Memory, MemoryOptions } from '../../../src/index.js'
+import { isMemoryError, openMemory } from '../../../src/index.js'
+import type { SqliteBackendOptions } from '../../../src/sqlite.js'
+import { ensureBuilt, fillDisk, mountTmpfs, mountUnavailable, packageDir, tempDir } from '../../helpers.js'
+
+const run = promisify(execFile)
+const builtWorker = pathToFileURL(ensureBuilt('sqlite-write-worker.js'))
+const cleanups: Array<() => Promise<void> | void> = []
+const stores: Memory[] = []
+afterEach(async () => {
+  for (const store of stores.splice(0)) await store.destroy().catch(() => undefined)
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+async function fresh(): Promise<string> {
+  const { dir, cleanup } = await tempDir()
+  cleanups.push(cleanup)
+  return dir
+}
+
+type Where = 'main thread' | 'worker'
+const BOTH: Where[] = ['main thread', 'worker']
+
+function backend(options: SqliteBackendOptions, where: Where = 'worker'): SqliteBackend {
+  return new SqliteBackend(options, where === 'worker' ? builtWorker : undefined)
+}
+
+async function open(
+  options: SqliteBackendOptions,
+  where: Where = 'worker',
+  store: Omit<MemoryOptions, 'backend'> = {},
+): Promise<Memory> {
+  const memory = await openMemory({ backend: backend(options, where), flushOnExit: false, ...store })
+  stores.push(memory)
+  return memory
+}
+
+function contents(messages: Array<{ content: string }>): string[] {
+  return messages.map((m) => m.content)
+}
+
+describe('faults at open', () => {
+  it('a text file at path: MemoryError corrupt saying to move it aside', async () => {
+    const path = join(await fresh(), 'conversations.db')
+    await writeFile(path, 'these are my notes, not a database\n'.repeat(200))
+    const attempt = open({ path })
+    await expect(attempt).rejects.toSatisfy((error) => isMemoryError(error, 'corrupt'))
+    await expect(attempt).rejects.toThrow(
+      /conversations\.db" is not a usable SQLite database \(SQLITE_NOTADB/,
+    )
+    await expect(attempt).rejects.toThrow(/move it aside/)
+  })
+
+  it("another application's SQLite file: MemoryError corrupt naming its tables, the file untouched", async () => {
+    const path = join(await fresh(), 'app.db')
+    const other = new Database(path)
+    other.exec("CREATE TABLE users (name TEXT); INSERT INTO users VALUES ('ada')")
+    other.close()
+    const attempt = open({ path })
+    await expect(attempt).rejects.toSatisfy((error) => isMemoryError(error, 'corrupt'))
+    await expect(attempt).rejects.toThrow(
+      /database of another application \(tables: users\).*Point path at a new file/,
+    )
+    const check = new Database(path)
+    expect(check.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").pluck().all()).toEqual([
+      'users',
+    ])
+    check.close()
+  })
+
+  it('a store written by a newer schema version: MemoryError corrupt saying to upgrade', async () => {
+    const path = join(await fresh(), 'conversations.db')
+    const first = await open({ path })
+    await first.add(1, { role: 'user', content: 'x' })
+    await first.close()
+    const db = new Database(path)
+    db.pragma('user_version = 2')
+    db.close()
+    const attempt = open({ path })
+    await expect(attempt).rejects.toSatisfy((error) => isMemoryError(error, 'corrupt'))
+    await expect(attempt).rejects.toThrow(
+      /newer @taurobot\/memory \(schema version 2; .*Upgrade @taurobot\/memory/,
+    )
+  })
+
+  it('a directory at path: MemoryError io', async () => {
+    const path = join(await fresh(), 'conversations.db')
+    await mkdir(path)
+    const attempt = open({ path })
+    await expect(attempt).rejects.toSatisfy((error) => isMemoryError(error, 'io'))
+    await expect(attempt).rejects.toThrow(/conversations\.db": SQLITE_CANTOPEN/)
+  })
+
+  it('a file where the directory should be: MemoryError io naming the directory', async () => {
+    const dir = await fresh()
+    await writeFile(join(dir, 'memory'), 'a file')
+    const attempt = open({ path: join(dir, 'memory', 'conversations.db') })
+    await expect(attempt).rejects.toSatisfy((error) => isMemoryError(error, 'io'))
+    await expect(attempt).rejects.toThrow(/cannot create directory ".*memory": (ENOTDIR|EEXIST)/)
+  })
+
+  it('without better-sqlite3 installed, opening says how to install it', async () => {
+    ensureBuilt('sqlite.js')
+    const dir = await fresh()
+    // The built package alone, where no node_modules/better-sqlite3 can be found.
+    await cp(join(packageDir, 'dist'), join(dir, 'dist'), { recursive: true })
+    await writeFile(join(dir, 'package.json'), JSON.stringify({ type: 'module' }))
+    const script = [
+      "const { sqliteBackend } = await import('./dist/sqlite.js')",
+      "try { await sqliteBackend({ path: 'x.db' }).open({ maxMessages: 1, warn() {}, recovered() {} }) }",
+      'catch (e) { console.log(JSON.stringify({ name: e.name, code: e.code, message: e.message })) }',
+    ].join('\n')
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: dir })
+    const error = JSON.parse(stdout) as { name: string; code: string; message: string }
+    expect(error.name).toBe('MemoryError')
+    expect(error.code).toBe('backend-unavailable')
+    expect(error.message).toContain('npm install better-sqlite3@12')
+  }, 30_000)
+})
+
+describe.each(BOTH)('a database locked by another connection (writes on the %s)', (where) => {
+  it('strict: add() rejects with locked after busyTimeoutMs; reads still work; then it succeeds', async () => {
+    const path = join(await fresh(), 'conversations.db')
+    const memory = await open({ path, busyTimeoutMs: 100 }, where, {
+      durability: 'strict',
+      onError: () => undefined,
+    })
+    await memory.add(1, { role: 'user', content: 'before' })
+    const holder = new Database(path)
+    cleanups.push(() => void holder.close())
+    holder.exec('BEGIN EXCLUSIVE')
+    const attempt = memory.add(1, { role: 'user', content: 'refused' })
+    await expect(attempt).rejects.toSatisfy((error) => isMemoryError(error, 'locked'))
+    await expect(attempt).rejects.toThrow(
+      /is locked by another connection \(SQLITE_BUSY.*raise busyTimeoutMs/,
+    )
+    expect(contents(await memory.history(1))).toEqual(['before'])
+    holder.exec('COMMIT')
+    await memory.add(1, { role: 'user', content: 'after' })
+    expect(contents(await memory.history(1))).toEqual(['before', 'after'])
+  })
+
+  it('batched: flush rejects with locked, the messages stay pending and are written once it is released', async () => {
+    const path = join(await fresh(), 'conversations.db')
+    const errors: unknown[] = []
+    const memory = await open({ path, busyTimeoutMs: 50 }, where, {
+      saveEvery: 1000,
+      onError: (error) => errors.push(error),
+    })
+    const holder = new Database(path)
+    cleanups.push(() => void holder.close())
+    holder.exec('BEGIN EXCLUSIVE')
+    for (let i = 0; i < 5; i++) await memory.add('a', { role: 'user', content: `m${i}` })
+    await expect(memory.flush()).rejects.toSatisfy((error) => isMemoryError(error, 'locked'))
+    expect((await memory.stats()).pending).toBe(5)
+    expect(contents(await memory.history('a'))).toEqual(['m0', 'm1', 'm2', 'm3', 'm4'])
+    holder.exec('COMMIT')
+    await memory.flush()
+    await memory.close()
+    const again = await open({ path }, where)
+    expect(contents(await again.history('a'))).toEqual(['m0', 'm1', 'm2', 'm3', 'm4'])
+  })
+})
+
+describe.each(BOTH)('a batch that fails half-way (writes on the %s)', (where) => {
+  it('leaves none of it visible, and the retry writes it once', async () => {
+    const path = join(await fresh(), 'conversations.db')
+    const memory = await open({ path }, where, { saveEvery: 1000 })
+    await memory.add('a', { role: 'user', content: 'a0' })
+    await memory.flush()
+    // A real failure in the middle of the transaction: the second conversation's insert aborts.
+    const other = new Database(path)
+    cleanups.push(() => void other.close())
+    other.exec(
+      "CREATE TRIGGER refuse BEFORE INSERT ON messages WHEN NEW.json LIKE '%boom%' BEGIN SELECT RAISE(ABORT, 'refused by a test trigger'); END",
+    )
+    await memory.add('a', { role: 'user', content: 'a1' })
+    await memory.add('b', { role: 'user', content: 'boom' })
+    await expect(memory.flush()).rejects.toSatisfy((error) => isMemoryError(error, 'io'))
+    const check = other.prepare('SELECT json FROM messages').pluck()
+    expect(
+      (check.all() as string[]).map((json) => (JSON.parse(json) as { content: string }).content),
+    ).toEqual(['a0'])
+    expect(other.prepare('SELECT id, count FROM conversations').all()).toEqual([{ id: 'a', count: 1 }])
+    other.exec('DROP TRIGGER refuse')
+    await memory.flush()
+    expect(contents(await memory.history('a'))).toEqual(['a0', 'a1'])
+    expect(contents(await memory.history('b'))).toEqual(['boom'])
+  })
+})
+
+const cannotMount = mountUnavailable()
+
+describe.skipIf(cannotMount !== undefined)(
+  `real disk faults on tmpfs${cannotMount ? ` (skipped: ${cannotMount})` : ''}`,
+  () => {
+    async function tmpfs(sizeKiB: number): Promise<string> {
+      const { mountPoint, unmount } = await mountTmpfs(await fresh(), sizeKiB)
+      cleanups.push(unmount)
+      return mountPoint
+    }
+
+    it.each(BOTH)(
+      'disk full (writes on the %s): batched keeps every message pending and retries; strict rejects; nothing is lost or doubled',
+      async (where) => {
+        const mnt = await tmpfs(1024)
+        const path = join(mnt, 'memory', 'conversations.db')
+        const errors: unknown[] = []
+        const memory = await open({ path }, where, {
+          saveEvery: 1000,
+          onError: (error) => errors.push(error),
+        })
+        await memory.add(1, { role: 'user', content: 'fits' })
+        await memory.flush()
+        const filler = await fillDisk(mnt)
+        for (let i = 0; i < 9; i++)
+          await memory.add(1, { role: 'user', content: `full ${i} ${'x'.repeat(20_000)}` })
+        const flushed = memory.flush()
+        await expect(flushed).rejects.toSatisfy((error) => isMemoryError(error, 'io'))
+        await expect(flushed).rejects.toThrow(
+          /SQLITE_FULL.*The disk is full: free some space\. In batched mode/,
+        )
+        expect((await memory.stats()).pending).toBe(9)
+        expect((await memory.history(1)).length).toBe(10)
+        await rm(filler)
+        await memory.flush()
+        await memory.close()
+        const again = await open({ path }, where, { durability: 'strict', onError: () => undefined })
+        expect((await again.history(1)).map((m) => m.content.slice(0, 6))).toEqual([
+          'fits',
+          ...Array.from({ length: 9 }, (_, i) => `full ${i}`),
+        ])
+        const refill = await fillDisk(mnt)
+        await expect(again.add(2, { role: 'user', content: 'y'.repeat(200_000) })).rejects.toSatisfy(
+          (error) => isMemoryError(error, 'io'),
+        )
+        expect(await again.history(2)).toEqual([])
+        await rm(refill)
+        await again.add(2, { role: 'user', content: 'after' })
+        expect(contents(await again.history(2))).toEqual(['after'])
+      },
+    )
+
+    it('read-only file system: open rejects with MemoryError io, for a new file and an existing one', async () => {
+      const mnt = await tmpfs(1024)
+      const path = join(mnt, 'conversations.db')
+      const first = await open({ path })
+      await first.add(1, { role: 'user', content: 'x' })
+      await first.close()
+      execFileSync('mount', ['-o', 'remount,ro', mnt])
+      for (const file of [path, join(mnt, 'new.db')]) {
+        const attempt = open({ path: file })
+        await expect(attempt).rejects.toSatisfy((error) => isMemoryError(error, 'io'))
+        await expect(attempt).rejects.toThrow(/SQLITE_(CANTOPEN|READONLY)|EROFS/)
+      }
+    })
+  },
+)
