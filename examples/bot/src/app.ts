@@ -27,7 +27,11 @@ export async function startBot(
   config: BotConfig,
   log: (line: string) => void = console.log,
 ): Promise<RunningBot> {
-  const path = join(config.memoryDir, 'conversations.json')
+  // The file's extension picks the backend: .json the Python bot's format, .db SQLite.
+  const path = join(
+    config.memoryDir,
+    config.memoryBackend === 'sqlite' ? 'conversations.db' : 'conversations.json',
+  )
   let voice: VoiceSystem
   try {
     voice = new VoiceSystem({ language: config.voiceLanguage })

@@ -4,8 +4,10 @@ import { resolve } from 'node:path'
 export interface BotConfig {
   /** Port of the web chat on 127.0.0.1; 0 picks a free one. */
   port: number
-  /** Directory of the file backend (`conversations.json` and its journal). */
+  /** Directory of the store's files (`conversations.json` and its journal, or `conversations.db`). */
   memoryDir: string
+  /** `json`: the Python bot's `conversations.json`; `sqlite`: `conversations.db` (needs better-sqlite3). */
+  memoryBackend: 'json' | 'sqlite'
   /** When set, conversations live in Redis instead of `memoryDir`. */
   redisUrl: string | undefined
   /** Prefix of the bot's keys in Redis, so several bots can share one server. */
@@ -89,6 +91,10 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): BotConf
     // May hold a password: say what is expected without echoing it.
     throw new ConfigError('REDIS_URL must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379')
   }
+  const backend = text(env, 'MEMORY_BACKEND') ?? 'json'
+  if (backend !== 'json' && backend !== 'sqlite') {
+    throw new ConfigError(`MEMORY_BACKEND must be "json" or "sqlite", got ${JSON.stringify(backend)}`)
+  }
   const model = text(env, 'OLLAMA_MODEL') ?? 'llama3.2'
   if (!/^[\w.:/-]{1,200}$/.test(model)) {
     throw new ConfigError(
@@ -98,6 +104,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): BotConf
   return {
     port: integer(env, 'PORT', 3000, 0, 65535),
     memoryDir: resolve(cwd, text(env, 'MEMORY_DIR') ?? 'memory'),
+    memoryBackend: backend,
     redisUrl: redis,
     redisKeyPrefix: text(env, 'REDIS_KEY_PREFIX') ?? 'taurobot:bot:',
     ollamaHost: ollama === undefined ? undefined : httpUrl('OLLAMA_HOST', ollama),

@@ -18,6 +18,7 @@ export interface BotProcess {
 const BOT_VARIABLES = [
   'PORT',
   'MEMORY_DIR',
+  'MEMORY_BACKEND',
   'REDIS_URL',
   'REDIS_KEY_PREFIX',
   'OLLAMA_HOST',

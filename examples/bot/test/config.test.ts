@@ -8,6 +8,7 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({
       port: 3000,
       memoryDir: '/srv/bot/memory',
+      memoryBackend: 'json',
       redisUrl: undefined,
       ollamaHost: undefined,
       telegramToken: undefined,
@@ -21,6 +22,7 @@ describe('loadConfig', () => {
       {
         PORT: '0',
         MEMORY_DIR: 'data',
+        MEMORY_BACKEND: 'sqlite',
         REDIS_URL: 'redis://127.0.0.1:6379',
         OLLAMA_HOST: '127.0.0.1:11434',
         OLLAMA_MODEL: 'qwen2.5:0.5b',
@@ -34,6 +36,7 @@ describe('loadConfig', () => {
     )
     expect(config.port).toBe(0)
     expect(config.memoryDir).toBe('/srv/bot/data')
+    expect(config.memoryBackend).toBe('sqlite')
     expect(config.ollamaHost?.href).toBe('http://127.0.0.1:11434/')
     expect(config.ollamaModel).toBe('qwen2.5:0.5b')
     expect(config.contextMessages).toBe(6)
@@ -58,6 +61,9 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ VOICE_LANGUAGE: 'english!' })).toThrow(/VOICE_LANGUAGE must be a language code/)
     expect(() => loadConfig({ REDIS_URL: 'localhost:6379' })).toThrow(
       /REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/,
+    )
+    expect(() => loadConfig({ MEMORY_BACKEND: 'postgres' })).toThrow(
+      new ConfigError('MEMORY_BACKEND must be "json" or "sqlite", got "postgres"'),
     )
     expect(() => loadConfig({ RATE_LIMIT_PER_MINUTE: '0' })).toThrow(
       /RATE_LIMIT_PER_MINUTE must be an integer from 1/,

@@ -1,6 +1,7 @@
 import type { Backend, BackendStats, ConversationSummary, RecoveredInfo } from './backend.js'
 import { fileBackend } from './backends/file/file-backend.js'
 import { redisBackend } from './backends/redis/redis-backend.js'
+import { sqliteBackend } from './backends/sqlite/sqlite-backend.js'
 import { Batcher, type SaveInfo } from './batch.js'
 import { MemoryError } from './errors.js'
 import { registerExitHooks, unregisterExitHooks } from './exit-hooks.js'
@@ -264,7 +265,7 @@ function backendAt(path: string): Backend {
     case 'redis':
       return redisBackend({ url: location.url })
     case 'sqlite':
-      throw new TypeError(`path ${show(path)} names a SQLite database, which this version cannot open yet`)
+      return sqliteBackend({ path: location.path })
     case 'file':
       return fileBackend({ path: location.path })
   }

@@ -50,6 +50,29 @@ describe('openMemory({ path }) follows locate', () => {
     expect(existsSync(join(process.cwd(), 'http:'))).toBe(false)
   })
 
+  it('a .db file opens the SQLite backend, a .json file the file backend', async () => {
+    const { openMemory } = await import('../src/index.js')
+    const { tempDir } = await import('./helpers.js')
+    const dir = await tempDir()
+    try {
+      for (const [name, backend] of [
+        ['c.db', 'sqlite'],
+        ['c.SQLite3', 'sqlite'],
+        ['c.json', 'file'],
+      ] as const) {
+        const memory = await openMemory({ path: join(dir.dir, name), flushOnExit: false })
+        await memory.add(1, { role: 'user', content: name })
+        expect((await memory.stats()).backend).toBe(backend)
+        await memory.close()
+        const again = await openMemory({ path: join(dir.dir, name), flushOnExit: false })
+        expect((await again.history(1)).map((m) => m.content)).toEqual([name])
+        await again.close()
+      }
+    } finally {
+      await dir.cleanup()
+    }
+  })
+
   it('a redis:// URL opens the Redis backend', async () => {
     const { redisUnavailable, REDIS_URL } = await import('./backends/redis/cluster-servers.js')
     const { IN_CI } = await import('./helpers.js')

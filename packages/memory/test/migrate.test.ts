@@ -140,6 +140,34 @@ if (unavailable !== undefined) {
     })
   })
 
+  describe('migrate between all three backends', () => {
+    it('file → SQLite → Redis → SQLite → file keeps every conversation and message as it was', async () => {
+      const dir = await tempDir()
+      try {
+        const file = await openMemory({ path: join(dir.dir, 'a.json'), flushOnExit: false })
+        await seed(file)
+        const sqlite = await openMemory({ path: join(dir.dir, 'a.db'), flushOnExit: false })
+        expect((await sqlite.stats()).backend).toBe('sqlite')
+        expect(await migrate(file, sqlite)).toEqual({ conversations: 3, messages: 30 })
+        const redis = await openMemory({
+          backend: redisBackend({ url: REDIS_URL, keyPrefix: `${runPrefix}three:` }),
+          flushOnExit: false,
+        })
+        expect(await migrate(sqlite, redis)).toEqual({ conversations: 3, messages: 30 })
+        const sqliteBack = await openMemory({ path: join(dir.dir, 'b.sqlite'), flushOnExit: false })
+        expect(await migrate(redis, sqliteBack)).toEqual({ conversations: 3, messages: 30 })
+        const fileBack = await openMemory({ path: join(dir.dir, 'b.json'), flushOnExit: false })
+        expect(await migrate(sqliteBack, fileBack)).toEqual({ conversations: 3, messages: 30 })
+        const original = await snapshot(file)
+        for (const store of [sqlite, redis, sqliteBack, fileBack])
+          expect(await snapshot(store)).toEqual(original)
+        await Promise.all([file, sqlite, redis, sqliteBack, fileBack].map((store) => store.close()))
+      } finally {
+        await dir.cleanup()
+      }
+    })
+  })
+
   describe('taurobot-memory CLI (built)', () => {
     it('migrates a legacy file to Redis and back, with plain progress lines off a terminal', async () => {
       const cli = ensureBuilt('cli.js')
@@ -182,6 +210,50 @@ if (unavailable !== undefined) {
         }
         const { 42: _empty, ...withMessages } = original.conversations
         expect(JSON.parse(stdout)).toEqual(withMessages)
+      } finally {
+        await dir.cleanup()
+      }
+    }, 60_000)
+
+    it('moves a legacy file into SQLite, to Redis, back to SQLite and out to a file Python reads', async () => {
+      const cli = ensureBuilt('cli.js')
+      const dir = await tempDir()
+      try {
+        const source = join(dir.dir, 'conversations.json')
+        await copyFile(legacy, source)
+        const keyPrefix = `${runPrefix}cli-sqlite:`
+        const db = join(dir.dir, 'memory', 'conversations.db')
+        const steps: Array<[string, string, string[]]> = [
+          [source, db, []],
+          [db, REDIS_URL, ['--to-key-prefix', keyPrefix]],
+          [REDIS_URL, join(dir.dir, 'back.sqlite3'), ['--from-key-prefix', keyPrefix]],
+          [join(dir.dir, 'back.sqlite3'), join(dir.dir, 'back.json'), []],
+        ]
+        for (const [from, to, extra] of steps) {
+          const { stdout } = await run(process.execPath, [cli, 'migrate', from, to, ...extra])
+          expect(stdout).toMatch(/^migrated [23] conversations, 3 messages from .*; counts match\n$/)
+        }
+        const { stdout } = await run('python3', [
+          '-c',
+          'import json,sys; c=json.load(open(sys.argv[1]))["conversations"]; print(json.dumps(c, sort_keys=True))',
+          join(dir.dir, 'back.json'),
+        ])
+        const original = JSON.parse(await readFile(legacy, 'utf8')) as {
+          conversations: Record<string, unknown[]>
+        }
+        const { 42: _empty, ...withMessages } = original.conversations
+        expect(JSON.parse(stdout)).toEqual(withMessages)
+        const missing = await run(process.execPath, [
+          cli,
+          'migrate',
+          join(dir.dir, 'none.db'),
+          REDIS_URL,
+        ]).then(
+          () => undefined,
+          (e: { code: number; stderr: string }) => e,
+        )
+        expect(missing?.code).toBe(2)
+        expect(missing?.stderr).toMatch(/no conversations database at .*none\.db/)
       } finally {
         await dir.cleanup()
       }
