@@ -2,11 +2,18 @@
 // taurobot-memory: moves conversations between a JSON file and Redis.
 import { existsSync } from 'node:fs'
 import { parseArgs } from 'node:util'
+import { runCompact } from './backends/file/compact-command.js'
 import { redactUrl } from './backends/redis/layout.js'
 import { type MigrateProgress, migrate } from './migrate.js'
 import { type Memory, openMemory } from './store.js'
 
 const USAGE = `Usage: taurobot-memory migrate <from> <to> [options]
+       taurobot-memory compact <file>
+
+compact: rewrites a conversations file so that it holds every message of its
+journal, in the Python bot's format (the store must not be open elsewhere).
+
+migrate:
 
 Copies every conversation from one store to another and checks the counts.
 <from> and <to> are each a conversations file (memory/conversations.json) or a
@@ -137,6 +144,13 @@ async function main(argv: string[]): Promise<number> {
     return command === undefined ? 2 : 0
   }
   try {
+    if (command === 'compact') {
+      const file = args.length === 1 ? args[0] : undefined
+      if (file === undefined || file.startsWith('-'))
+        throw new UsageError('compact needs exactly one argument: <file>')
+      process.stdout.write(`${await runCompact(file)}\n`)
+      return 0
+    }
     if (command !== 'migrate') throw new UsageError(`unknown command ${JSON.stringify(command)}`)
     await runMigrate(args)
     return 0
