@@ -358,8 +358,8 @@ export class SnapshotParser {
     buffer[comma] = 0x5d
     const items = this.parseSlice(this.valueStart, comma + 1) as unknown[]
     buffer[comma] = 0x5b
-    this.addToGroup(items)
     this.groupCut = true
+    this.addToGroup(items)
     this.valueStart = comma
   }
 
@@ -372,7 +372,7 @@ export class SnapshotParser {
   }
 
   private addToGroup(items: unknown[]): void {
-    // A group after a cut is never empty: `[1,]` would otherwise pass as `[1]` + `[]`.
+    // No group next to a cut is empty: `[1,]` would otherwise pass as `[1]` + `[]`.
     if (this.groupCut && items.length === 0) {
       throw this.error(`a comma before "]" at byte ${this.base + this.valueStart}`)
     }
