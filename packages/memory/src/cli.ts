@@ -2,8 +2,8 @@
 // taurobot-memory: moves conversations between a JSON file and Redis.
 import { existsSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { runCompact } from './backends/file/compact-command.js'
 import { redactUrl } from './backends/redis/layout.js'
+import { runCompact } from './compact.js'
 import { type MigrateProgress, migrate } from './migrate.js'
 import { type Memory, openMemory } from './store.js'
 

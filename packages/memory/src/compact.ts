@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
-import { MemoryError } from '../../errors.js'
-import { openMemory } from '../../store.js'
-import { fileBackend } from './file-backend.js'
+import { fileBackend } from './backends/file/file-backend.js'
+import { MemoryError } from './errors.js'
+import { openMemory } from './store.js'
 
 /**
  * `taurobot-memory compact <file>`: opens the file store and closes it with
