@@ -3,19 +3,24 @@
 import { existsSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { redactUrl } from './backends/redis/layout.js'
+import { runCompact } from './compact.js'
 import { type Location, locate } from './location.js'
 import { type MigrateProgress, migrate } from './migrate.js'
 import { type Memory, openMemory } from './store.js'
 
 const USAGE = `Usage: taurobot-memory migrate <from> <to> [options]
+       taurobot-memory compact <file>
 
-Copies every conversation from one store to another and checks the counts.
-<from> and <to> are each a conversations file in the Python bot's JSON format
+migrate: copies every conversation from one store to another and checks the
+counts. <from> and <to> are each a conversations file in the Python bot's JSON format
 (memory/conversations.json), a SQLite database (a file ending in .db, .sqlite or
 .sqlite3; needs better-sqlite3) or a Redis URL (redis://host:6379, rediss://...;
 needs ioredis).
 
-Options:
+compact: rewrites a conversations file so that it holds every message of its
+journal, in the Python bot's format (the store must not be open elsewhere).
+
+Options of migrate:
   --key-prefix <prefix>   Redis key prefix (default taurobot:memory:)
   --from-key-prefix <p>   key prefix of <from> only (to move between prefixes)
   --to-key-prefix <p>     key prefix of <to> only
@@ -152,6 +157,13 @@ async function main(argv: string[]): Promise<number> {
     return command === undefined ? 2 : 0
   }
   try {
+    if (command === 'compact') {
+      const file = args.length === 1 ? args[0] : undefined
+      if (file === undefined || file.startsWith('-'))
+        throw new UsageError('compact needs exactly one argument: <file>')
+      process.stdout.write(`${await runCompact(file)}\n`)
+      return 0
+    }
     if (command !== 'migrate') throw new UsageError(`unknown command ${JSON.stringify(command)}`)
     await runMigrate(args)
     return 0

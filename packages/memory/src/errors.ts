@@ -7,6 +7,7 @@ export type MemoryErrorCode =
   | 'backend-unavailable'
   | 'backpressure'
   | 'migration'
+  | 'too-large'
 
 /** Options accepted by {@link MemoryError}. */
 export interface MemoryErrorOptions {

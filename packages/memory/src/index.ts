@@ -12,7 +12,7 @@ export type {
   ConversationSummary,
   RecoveredInfo,
 } from './backend.js'
-export type { FileBackendOptions } from './backends/file/file-backend.js'
+export type { CompactOnClose, FileBackendOptions } from './backends/file/file-backend.js'
 export { fileBackend } from './backends/file/file-backend.js'
 export type { JournalSync } from './backends/file/journal.js'
 export { memoryBackend } from './backends/memory.js'

@@ -1,8 +1,11 @@
+import { isMemoryError } from '../../errors.js'
 import type { Message } from '../../message.js'
 import { dropOldest } from '../trim.js'
-import { readIfExistsSync, readPrefixSync, writeAtomicChunksSync } from './atomic-write-sync.js'
+import { readPrefixSync, writeAtomicChunksSync } from './atomic-write-sync.js'
+import { assertHeapRoom } from './heap-room.js'
 import { type JournalRecord, parseJournal } from './journal.js'
-import { parseSnapshot, snapshotChunks } from './legacy-format.js'
+import { snapshotChunks } from './legacy-format.js'
+import { readSnapshotSync } from './read-snapshot.js'
 
 // Small pieces of text: a paced compaction fits several in one slice of its turn.
 export const CHUNK_CHARS = 4 * 1024
@@ -81,11 +84,15 @@ export class CompactionMismatchError extends Error {}
  * appends never wait behind this write in the libuv pool. Returns the bytes written.
  */
 export function compactFromDisk(job: CompactionJob): number {
-  const text = readIfExistsSync(job.path)
-  const data =
-    text === undefined
-      ? { conversations: new Map<string, Message[]>(), extras: [], seq: 0 }
-      : parseSnapshot(text.toString('utf8'))
+  let snapshot: ReturnType<typeof readSnapshotSync>
+  try {
+    snapshot = readSnapshotSync(job.path, (bytes) => assertHeapRoom(job.path, bytes + job.journalBytes))
+  } catch (error) {
+    // The worker has a heap of its own: when the store does not fit there, the main thread writes.
+    if (isMemoryError(error, 'too-large')) throw new CompactionMismatchError(error.message)
+    throw error
+  }
+  const data = snapshot?.data ?? { conversations: new Map<string, Message[]>(), extras: [], seq: 0 }
   const conversations = data.conversations
   for (const list of conversations.values()) {
     const excess = list.length - job.maxMessages

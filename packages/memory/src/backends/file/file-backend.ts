@@ -1,4 +1,4 @@
-import { copyFile, link, mkdir } from 'node:fs/promises'
+import { copyFile, link, mkdir, stat } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import type {
   AppendResult,
@@ -9,7 +9,7 @@ import type {
   ConversationSummary,
   RecoveredInfo,
 } from '../../backend.js'
-import { MemoryError } from '../../errors.js'
+import { isMemoryError, MemoryError } from '../../errors.js'
 import { type Message, messageTime } from '../../message.js'
 import {
   booleanOption,
@@ -36,6 +36,7 @@ import {
   CompactionMismatchError,
 } from './compaction.js'
 import { errorCode, ioError, syncDirectory } from './fs-utils.js'
+import { assertHeapRoom, MIGRATE_COMMAND } from './heap-room.js'
 import {
   defaultJournalSync,
   Journal,
@@ -44,8 +45,9 @@ import {
   type JournalSync,
   parseJournal,
 } from './journal.js'
-import { parseSnapshot, type SnapshotData, SnapshotFormatError, snapshotChunks } from './legacy-format.js'
+import { type SnapshotData, SnapshotFormatError, snapshotChunks } from './legacy-format.js'
 import { FileLock } from './lock.js'
+import { readSnapshot } from './read-snapshot.js'
 import { findCompactionWorker, WorkerCompactor, WorkerUnavailableError } from './worker-compactor.js'
 
 /** Options of {@link fileBackend}. */
@@ -79,7 +81,20 @@ export interface FileBackendOptions {
    * @default 'dsync' where the platform has O_DSYNC (Linux, macOS), otherwise 'fdatasync'
    */
   journalSync?: JournalSync
+  /**
+   * Whether `close()` rewrites the snapshot to include the journal. `'always'`: the snapshot is
+   * then the complete store, as the Python bot needs, at a cost that grows with the whole store
+   * (seconds per million messages). `'auto'`: only while that rewrite is small (a snapshot of
+   * up to 16 MiB); a larger store leaves its newest messages in the journal, where the next open
+   * replays them, and `taurobot-memory compact <path>` completes the file on demand. Nothing is
+   * less durable either way: the journal already holds every saved message.
+   * @default 'auto'
+   */
+  compactOnClose?: CompactOnClose
 }
+
+/** When `close()` rewrites the snapshot: see {@link FileBackendOptions.compactOnClose}. */
+export type CompactOnClose = 'always' | 'auto'
 
 const OPTION_NAMES = new Set([
   'path',
@@ -87,6 +102,7 @@ const OPTION_NAMES = new Set([
   'compactionMinBytes',
   'compactionWorker',
   'journalSync',
+  'compactOnClose',
 ])
 
 /**
@@ -123,8 +139,16 @@ export function fileBackend(options: FileBackendOptions): Backend {
       `journalSync 'dsync' needs O_DSYNC, which this platform does not have: use 'fdatasync'`,
     )
   }
-  return new FileBackend(resolve(path), ratio, minBytes, useWorker, journalSync)
+  const compactOnClose = oneOf<CompactOnClose>('compactOnClose', o.compactOnClose, ['always', 'auto'], 'auto')
+  return new FileBackend(resolve(path), ratio, minBytes, useWorker, journalSync, compactOnClose)
 }
+
+// With compactOnClose 'auto', close() rewrites snapshots up to this size (well under a second).
+const CLOSE_REWRITE_MAX_BYTES = 16 * 1024 * 1024
+
+// Past either, the warning suggests SQLite: a JSON store is then slow to open and to rewrite.
+const LARGE_SNAPSHOT_BYTES = 100 * 1024 * 1024
+const SLOW_OPEN_MS = 1000
 
 // Snapshots up to this size are copied to the `.bak` before the first save (a few milliseconds);
 // larger ones are linked first and copied in the background.
@@ -156,6 +180,7 @@ class FileBackend implements Backend {
   private workerClaim: Int32Array | undefined
   private calledOff = false
   private compactionFailedAt = -1
+  private warnedLarge = false
   // Journal operations run one at a time: appends and the journal restart after compaction.
   private readonly journalLane = new SerialQueue()
 
@@ -165,6 +190,7 @@ class FileBackend implements Backend {
     private readonly minBytes: number,
     useWorker: boolean,
     journalSync: JournalSync,
+    private readonly compactOnClose: CompactOnClose,
   ) {
     this.journal = new Journal(`${path}.journal`, journalSync)
     this.lock = new FileLock(`${path}.lock`)
@@ -197,6 +223,7 @@ class FileBackend implements Backend {
       throw error
     }
     try {
+      const started = performance.now()
       await removeLeftovers(this.path, [this.journal.path, this.bakPath])
       const recovered = await this.load()
       if (recovered !== undefined) {
@@ -208,6 +235,7 @@ class FileBackend implements Backend {
       // A store this large compacts within one threshold of writes: start its worker now, so the
       // thread's start-up does not land in the middle of a save.
       if (this.snapshotBytes + this.journal.size >= this.minBytes) this.compactor?.prepare()
+      this.warnIfLarge(performance.now() - started)
       this.state = 'open'
     } catch (error) {
       this.state = 'closed'
@@ -281,9 +309,13 @@ class FileBackend implements Backend {
     this.state = 'closed'
     await this.backupCopy
     await this.settleBackgroundCompaction()
-    if (this.journal.size > 0) {
-      // The journal already holds everything durably: a failed final compaction loses nothing,
-      // the next open replays the journal.
+    // The journal already holds everything durably: a skipped or failed final compaction loses
+    // nothing, the next open replays the journal. Only readers of the snapshot alone (the Python
+    // bot) need it complete, which 'always' and `taurobot-memory compact` give.
+    if (
+      this.journal.size > 0 &&
+      (this.compactOnClose === 'always' || this.snapshotBytes + this.journal.size <= CLOSE_REWRITE_MAX_BYTES)
+    ) {
       await this.compact().catch((error: unknown) =>
         this.context?.warn(
           `${(error as Error).message} The journal keeps the data; it is replayed at next open.`,
@@ -319,6 +351,18 @@ class FileBackend implements Backend {
       return
     }
     await this.compacting
+  }
+
+  /** Suggests SQLite once per backend, when the snapshot or the time to open it has grown large. */
+  private warnIfLarge(openMs = 0): void {
+    if (this.warnedLarge || (this.snapshotBytes <= LARGE_SNAPSHOT_BYTES && openMs <= SLOW_OPEN_MS)) return
+    this.warnedLarge = true
+    const mb = Math.round(this.snapshotBytes / 2 ** 20)
+    this.context?.warn(
+      `[@taurobot/memory] ${JSON.stringify(this.path)} is a ${mb} MB JSON snapshot` +
+        `${openMs > SLOW_OPEN_MS ? ` that took ${(openMs / 1000).toFixed(1)} s to open` : ''}: every open reads all of it ` +
+        `and every compaction rewrites all of it. The SQLite backend opens at once at any size; move the store with: ${MIGRATE_COMMAND}`,
+    )
   }
 
   /** Stops the worker; the temp file of a job it was told to drop goes with it. */
@@ -439,6 +483,7 @@ class FileBackend implements Backend {
     this.snapshotBytes = bytes
     this.bytesWritten += bytes
     this.compactions++
+    if (this.state === 'open') this.warnIfLarge()
     await this.journalLane.run(async () => {
       try {
         const tail = await this.journal.readFrom(offset)
@@ -513,25 +558,27 @@ class FileBackend implements Backend {
   private async load(): Promise<RecoveredInfo | undefined> {
     let data: SnapshotData = { conversations: new Map(), extras: [], seq: 0 }
     let recovered: RecoveredInfo | undefined
-    let text: Buffer | undefined
+    let journalBytes = 0
     try {
-      text = await readIfExists(this.path)
+      journalBytes = (await stat(this.journal.path)).size
     } catch (error) {
-      throw ioError('read snapshot', this.path, error)
+      if (errorCode(error) !== 'ENOENT') throw ioError('read journal', this.journal.path, error)
     }
     let restoredSeq = -1
-    if (text !== undefined) {
-      this.snapshotExists = true
-      this.snapshotBytes = text.length
-      try {
-        data = parseSnapshot(text.toString('utf8'))
-      } catch (error) {
-        if (!(error instanceof SnapshotFormatError)) throw error
-        const restored = await this.restoreFromBackup(error.message)
-        data = restored.data
-        restoredSeq = data.seq
-        recovered = restored.info
-      }
+    try {
+      const snapshot = await readSnapshot(this.path, (bytes) => {
+        this.snapshotExists = true
+        this.snapshotBytes = bytes
+        assertHeapRoom(this.path, bytes + journalBytes)
+      })
+      if (snapshot !== undefined) data = snapshot.data
+    } catch (error) {
+      if (isMemoryError(error)) throw error
+      if (!(error instanceof SnapshotFormatError)) throw ioError('read snapshot', this.path, error)
+      const restored = await this.restoreFromBackup(error.message, journalBytes)
+      data = restored.data
+      restoredSeq = data.seq
+      recovered = restored.info
     }
     this.conversationsById = data.conversations
     this.extras = data.extras
@@ -593,14 +640,22 @@ class FileBackend implements Backend {
     return recovered
   }
 
-  private async restoreFromBackup(reason: string): Promise<{ data: SnapshotData; info: RecoveredInfo }> {
-    let backup: Buffer | undefined
+  private async restoreFromBackup(
+    reason: string,
+    journalBytes: number,
+  ): Promise<{ data: SnapshotData; info: RecoveredInfo }> {
+    let backup: SnapshotData | undefined
+    let backupError: unknown
     try {
-      backup = await readIfExists(this.bakPath)
+      backup = (
+        await readSnapshot(this.bakPath, (bytes) => assertHeapRoom(this.bakPath, bytes + journalBytes))
+      )?.data
     } catch (error) {
-      throw ioError('read backup', this.bakPath, error)
+      if (isMemoryError(error)) throw error
+      if (!(error instanceof SnapshotFormatError)) throw ioError('read backup', this.bakPath, error)
+      backupError = error
     }
-    if (backup === undefined) {
+    if (backup === undefined && backupError === undefined) {
       throw new MemoryError(
         'corrupt',
         `snapshot ${JSON.stringify(this.path)} is damaged (${reason}) and there is no backup ${JSON.stringify(this.bakPath)}. ` +
@@ -608,17 +663,15 @@ class FileBackend implements Backend {
         { details: { file: this.path } },
       )
     }
-    let data: SnapshotData
-    try {
-      data = parseSnapshot(backup.toString('utf8'))
-    } catch (error) {
+    if (backup === undefined) {
       throw new MemoryError(
         'corrupt',
-        `snapshot ${JSON.stringify(this.path)} is damaged (${reason}) and so is its backup ${JSON.stringify(this.bakPath)} (${(error as Error).message}). ` +
+        `snapshot ${JSON.stringify(this.path)} is damaged (${reason}) and so is its backup ${JSON.stringify(this.bakPath)} (${(backupError as Error).message}). ` +
           'Nothing was changed; repair one of them by hand.',
-        { cause: error, details: { file: this.path, backup: this.bakPath } },
+        { cause: backupError, details: { file: this.path, backup: this.bakPath } },
       )
     }
+    const data = backup
     const keptAs = `${this.path}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`
     // Keep a copy and leave the damaged file in place: it is replaced only by the atomic rename of
     // the restored snapshot, so if that write fails the next open finds the damage and the .bak again.

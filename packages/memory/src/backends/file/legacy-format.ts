@@ -17,58 +17,8 @@ export interface SnapshotData {
 /** The key under which the snapshot records its journal position. */
 export const META_KEY = 'taurobot_memory'
 
-/** Why a snapshot could not be read; the message says where. */
+/** Why a snapshot could not be read (see `SnapshotParser`); the message says where. */
 export class SnapshotFormatError extends Error {}
-
-/** Parses a snapshot file's text; throws {@link SnapshotFormatError} for anything not in the format. */
-export function parseSnapshot(text: string): SnapshotData {
-  let value: unknown
-  try {
-    value = JSON.parse(text)
-  } catch (error) {
-    throw new SnapshotFormatError(`not valid JSON (${(error as Error).message})`)
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new SnapshotFormatError('the top level is not a JSON object')
-  }
-  const top = value as Record<string, unknown>
-  const raw = top.conversations
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new SnapshotFormatError('"conversations" is missing or not an object')
-  }
-  const conversations = new Map<string, Message[]>()
-  // JSON.parse defines "__proto__" as an own property, so Object.entries sees it like any id.
-  for (const [id, list] of Object.entries(raw as Record<string, unknown>)) {
-    if (!Array.isArray(list))
-      throw new SnapshotFormatError(`conversation ${JSON.stringify(id)} is not an array`)
-    for (const [index, item] of list.entries()) {
-      if (typeof item !== 'object' || item === null || Array.isArray(item)) {
-        throw new SnapshotFormatError(
-          `message ${index} of conversation ${JSON.stringify(id)} is not an object`,
-        )
-      }
-    }
-    conversations.set(id, list as Message[])
-  }
-  let seq = 0
-  const meta = top[META_KEY] as { seq?: unknown } | undefined
-  if (meta !== undefined) {
-    if (
-      typeof meta !== 'object' ||
-      meta === null ||
-      typeof meta.seq !== 'number' ||
-      !Number.isSafeInteger(meta.seq)
-    ) {
-      throw new SnapshotFormatError(`"${META_KEY}" is not {"seq": <integer>}`)
-    }
-    seq = meta.seq
-  }
-  const extras: Array<[string, unknown]> = []
-  for (const [key, field] of Object.entries(top)) {
-    if (key !== 'conversations' && key !== 'last_updated' && key !== META_KEY) extras.push([key, field])
-  }
-  return { conversations, extras, seq }
-}
 
 function indent(json: string, prefix: string): string {
   // JSON.stringify escapes newlines inside strings, so every raw newline is structure.

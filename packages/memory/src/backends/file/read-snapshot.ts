@@ -1,0 +1,75 @@
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
+import { open } from 'node:fs/promises'
+import { errorCode } from './fs-utils.js'
+import type { SnapshotData } from './legacy-format.js'
+import { SnapshotParser } from './snapshot-parser.js'
+
+// Large reads: few system calls, and the bytes held at once stay a small share of the store.
+const PIECE_BYTES = 16 * 1024 * 1024
+
+/** A snapshot read from disk, with its size in bytes. */
+export interface SnapshotFile {
+  data: SnapshotData
+  bytes: number
+}
+
+/**
+ * Reads and parses a snapshot piece by piece (see {@link SnapshotParser}); `undefined` if the file
+ * does not exist. `check` is called with the file's size before anything is parsed and may throw
+ * (to refuse a file that cannot fit in the heap). A file that is not a snapshot throws
+ * `SnapshotFormatError`; file-system errors are passed through.
+ */
+export async function readSnapshot(
+  path: string,
+  check?: (bytes: number) => void,
+): Promise<SnapshotFile | undefined> {
+  let handle: Awaited<ReturnType<typeof open>>
+  try {
+    handle = await open(path, 'r')
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return undefined
+    throw error
+  }
+  try {
+    const { size } = await handle.stat()
+    check?.(size)
+    const parser = new SnapshotParser()
+    let bytes = 0
+    for (;;) {
+      const region = parser.writable(PIECE_BYTES)
+      const { bytesRead } = await handle.read(region, 0, PIECE_BYTES, bytes)
+      if (bytesRead === 0) break
+      bytes += bytesRead
+      parser.commit(bytesRead)
+    }
+    return { data: parser.end(), bytes }
+  } finally {
+    await handle.close()
+  }
+}
+
+/** {@link readSnapshot}, blocking: for the compaction worker thread. */
+export function readSnapshotSync(path: string, check?: (bytes: number) => void): SnapshotFile | undefined {
+  let fd: number
+  try {
+    fd = openSync(path, 'r')
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return undefined
+    throw error
+  }
+  try {
+    check?.(fstatSync(fd).size)
+    const parser = new SnapshotParser()
+    let bytes = 0
+    for (;;) {
+      const region = parser.writable(PIECE_BYTES)
+      const bytesRead = readSync(fd, region, 0, PIECE_BYTES, bytes)
+      if (bytesRead === 0) break
+      bytes += bytesRead
+      parser.commit(bytesRead)
+    }
+    return { data: parser.end(), bytes }
+  } finally {
+    closeSync(fd)
+  }
+}

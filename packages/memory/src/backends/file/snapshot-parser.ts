@@ -1,0 +1,422 @@
+import type { Message } from '../../message.js'
+import { META_KEY, type SnapshotData, SnapshotFormatError } from './legacy-format.js'
+
+// Byte classes outside strings: what the value scanner stops at.
+const OPEN = 1
+const CLOSE = 2
+const QUOTE = 3
+const COMMA = 4
+const CLASS = new Uint8Array(256)
+CLASS[0x5b] = OPEN // [
+CLASS[0x7b] = OPEN // {
+CLASS[0x5d] = CLOSE // ]
+CLASS[0x7d] = CLOSE // }
+CLASS[0x22] = QUOTE // "
+CLASS[0x2c] = COMMA // ,
+
+// Bytes of a conversation parsed by one JSON.parse: small enough that the decoded text stays
+// below V8's large-object size even when every character takes two bytes.
+const GROUP_BYTES = 32 * 1024
+
+const BACKSLASH = 0x5c
+const DOUBLE_QUOTE = 0x22
+
+function isSpace(byte: number): boolean {
+  // JSON's whitespace, nothing more: a byte-order mark is an error, as it is for JSON.parse.
+  return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09
+}
+
+/**
+ * The index of the quote closing a string whose body starts at `from`, or -1 when it is not in
+ * `buffer` yet. `indexOf` skips the text natively; a quote preceded by an odd run of backslashes
+ * is escaped. The run never reaches past the opening quote, which is always in the buffer.
+ */
+function stringEnd(buffer: Buffer, from: number): number {
+  let at = from
+  for (;;) {
+    const quote = buffer.indexOf(DOUBLE_QUOTE, at)
+    if (quote < 0) return -1
+    let before = quote - 1
+    while (buffer[before] === BACKSLASH) before--
+    if (((quote - 1 - before) & 1) === 0) return quote
+    at = quote + 1
+  }
+}
+
+function isDelimiter(byte: number): boolean {
+  return isSpace(byte) || byte === 0x2c || byte === 0x7d || byte === 0x5d
+}
+
+type Step =
+  | 'start'
+  | 'first-key'
+  | 'key'
+  | 'colon'
+  | 'value'
+  | 'conversations-value'
+  | 'after-value'
+  | 'conversations-first-key'
+  | 'conversations-key'
+  | 'conversations-colon'
+  | 'conversation'
+  | 'conversations-after-value'
+  | 'done'
+
+/**
+ * Reads a snapshot from its bytes, piece by piece, without ever holding the file as one string:
+ * V8 strings stop at about 512 MB, and a store must always be able to open what it wrote. The
+ * scanner only finds where each value ends (tracking strings, escapes and nesting); `JSON.parse`
+ * then reads one conversation at a time, so the bytes it validates are the bytes a whole-file
+ * `JSON.parse` would have seen, and a damaged file is rejected just the same.
+ *
+ * Conversations keep their file order; a repeated key keeps its first position and its last
+ * value, as with `JSON.parse`.
+ */
+export class SnapshotParser {
+  private buffer: Buffer = Buffer.alloc(0)
+  // The buffer `buffer` is a view of, and the other one of the pair.
+  private backing: Buffer = Buffer.alloc(0)
+  private spare: Buffer = Buffer.alloc(0)
+  // Next byte to read in `buffer`, and the file offset of `buffer[0]` (for messages).
+  private pos = 0
+  private base = 0
+  private step: Step = 'start'
+  private key = ''
+  private conversationId = ''
+  // A value being scanned: where it starts, where the scan resumes, its depth, inside a string.
+  private valueStart = -1
+  private scanPos = 0
+  private depth = 0
+  private inString = false
+  private primitive = false
+  // The array being parsed in groups, and whether it was cut at least once.
+  private group: unknown[] | undefined
+  private groupCut = false
+  private sawConversations = false
+  private conversations = new Map<string, Message[]>()
+  private readonly extras = new Map<string, unknown>()
+  private seq = 0
+
+  /** Feeds the next bytes of the file (copied: `piece` may be reused by the caller). */
+  push(piece: Uint8Array): void {
+    const region = this.writable(piece.length)
+    region.set(piece)
+    this.commit(piece.length)
+  }
+
+  /**
+   * A buffer of at least `min` bytes to read the next bytes of the file into, then passed to
+   * {@link commit}. The unread tail is moved to the front of one of two alternating buffers, so
+   * reading a large file neither allocates nor copies it piece after piece.
+   */
+  writable(min: number): Buffer {
+    const keepFrom =
+      this.step === 'done' ? this.buffer.length : this.valueStart >= 0 ? this.valueStart : this.pos
+    const kept = this.buffer.length - keepFrom
+    let target = this.spare
+    if (target.length < kept + min) target = Buffer.allocUnsafe(kept + min)
+    this.buffer.copy(target, 0, keepFrom)
+    this.spare = this.backing
+    this.backing = target
+    this.buffer = target.subarray(0, kept)
+    this.base += keepFrom
+    this.pos -= keepFrom
+    if (this.valueStart >= 0) {
+      this.scanPos -= keepFrom
+      this.valueStart -= keepFrom
+    }
+    return target.subarray(kept)
+  }
+
+  /** Parses the `bytes` just written into the buffer {@link writable} returned. */
+  commit(bytes: number): void {
+    const from = this.buffer.length
+    this.buffer = this.backing.subarray(0, from + bytes)
+    if (this.step === 'done') this.trailing(this.buffer, from)
+    else this.run(false)
+  }
+
+  /** Ends the input; returns the snapshot, or throws {@link SnapshotFormatError}. */
+  end(): SnapshotData {
+    if (this.step !== 'done') this.run(true)
+    if (this.step !== 'done') throw this.error('the file ends before the JSON does')
+    if (!this.sawConversations) throw new SnapshotFormatError('"conversations" is missing or not an object')
+    return { conversations: this.conversations, extras: [...this.extras], seq: this.seq }
+  }
+
+  private run(final: boolean): void {
+    const buffer = this.buffer
+    while (this.step !== 'done') {
+      // Skip whitespace before every token except in the middle of a value scan.
+      if (this.valueStart < 0) {
+        while (this.pos < buffer.length && isSpace(buffer[this.pos] as number)) this.pos++
+        if (this.pos >= buffer.length) return
+      }
+      const byte = buffer[this.pos] as number
+      switch (this.step) {
+        case 'start':
+          if (byte !== 0x7b) throw this.notAnObject()
+          this.pos++
+          this.step = 'first-key'
+          break
+        case 'first-key':
+        case 'key':
+        case 'conversations-first-key':
+        case 'conversations-key': {
+          const inConversations = this.step.startsWith('conversations')
+          if (byte === 0x7d && this.step.endsWith('first-key')) {
+            this.pos++
+            this.step = inConversations ? 'after-value' : 'done'
+            break
+          }
+          if (byte !== DOUBLE_QUOTE) throw this.unexpected(byte)
+          const end = this.scan(final)
+          if (end < 0) return
+          const key = this.parseSlice(this.valueStart, end)
+          this.valueStart = -1
+          this.pos = end
+          if (inConversations) {
+            this.conversationId = key as string
+            this.step = 'conversations-colon'
+          } else {
+            this.key = key as string
+            this.step = 'colon'
+          }
+          break
+        }
+        case 'colon':
+        case 'conversations-colon':
+          if (byte !== 0x3a) throw this.unexpected(byte)
+          this.pos++
+          if (this.step === 'conversations-colon') this.step = 'conversation'
+          else this.step = this.key === 'conversations' ? 'conversations-value' : 'value'
+          break
+        case 'conversations-value':
+          // Only an object is read conversation by conversation; anything else is read whole as
+          // a value and rejected.
+          if (byte === 0x7b) {
+            this.pos++
+            this.sawConversations = true
+            this.conversations = new Map()
+            this.step = 'conversations-first-key'
+          } else {
+            this.step = 'value'
+          }
+          break
+        case 'value': {
+          const end = this.scan(final)
+          if (end < 0) return
+          const value = this.parseSlice(this.valueStart, end)
+          this.valueStart = -1
+          this.pos = end
+          this.topField(this.key, value)
+          this.step = 'after-value'
+          break
+        }
+        case 'conversation': {
+          const end = this.scan(final, true)
+          if (end < 0) return
+          const list =
+            this.group !== undefined ? this.finishGroup(end) : this.parseSlice(this.valueStart, end)
+          this.valueStart = -1
+          this.pos = end
+          this.conversation(this.conversationId, list)
+          this.step = 'conversations-after-value'
+          break
+        }
+        case 'after-value':
+        case 'conversations-after-value': {
+          const inConversations = this.step === 'conversations-after-value'
+          this.pos++
+          if (byte === 0x2c) this.step = inConversations ? 'conversations-key' : 'key'
+          else if (byte === 0x7d) this.step = inConversations ? 'after-value' : 'done'
+          else {
+            this.pos--
+            throw this.unexpected(byte)
+          }
+          break
+        }
+      }
+    }
+    this.trailing(buffer, this.pos)
+  }
+
+  private topField(key: string, value: unknown): void {
+    if (key === 'conversations') {
+      throw new SnapshotFormatError('"conversations" is missing or not an object')
+    }
+    if (key === META_KEY) {
+      const meta = value as { seq?: unknown } | null
+      if (
+        typeof meta !== 'object' ||
+        meta === null ||
+        Array.isArray(meta) ||
+        typeof meta.seq !== 'number' ||
+        !Number.isSafeInteger(meta.seq)
+      ) {
+        throw new SnapshotFormatError(`"${META_KEY}" is not {"seq": <integer>}`)
+      }
+      this.seq = meta.seq
+      this.extras.delete(key)
+      return
+    }
+    if (key === 'last_updated') return
+    this.extras.set(key, value)
+  }
+
+  private conversation(id: string, list: unknown): void {
+    if (!Array.isArray(list))
+      throw new SnapshotFormatError(`conversation ${JSON.stringify(id)} is not an array`)
+    for (let index = 0; index < list.length; index++) {
+      const item: unknown = list[index]
+      if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+        throw new SnapshotFormatError(
+          `message ${index} of conversation ${JSON.stringify(id)} is not an object`,
+        )
+      }
+    }
+    this.conversations.set(id, list as Message[])
+  }
+
+  /**
+   * Finds the end (exclusive) of the value starting at `pos`, resuming a scan that ran out of
+   * bytes; -1 when more bytes are needed. With `grouped`, an array is parsed as it is scanned, in
+   * groups of about {@link GROUP_BYTES} (see {@link cutGroup}), and only the current group's
+   * bytes need to stay in the buffer.
+   */
+  private scan(final: boolean, grouped = false): number {
+    const buffer = this.buffer
+    const length = buffer.length
+    if (this.valueStart < 0) {
+      this.valueStart = this.pos
+      this.scanPos = this.pos
+      this.depth = 0
+      this.inString = false
+      this.group = undefined
+      this.groupCut = false
+      const first = buffer[this.pos] as number
+      const kind = CLASS[first]
+      if (kind === CLOSE || kind === COMMA) throw this.unexpected(first)
+      this.primitive = kind === 0
+      if (grouped && first === 0x5b) this.group = []
+    }
+    if (this.primitive) {
+      // A number, true, false or null: it ends at the next delimiter; JSON.parse checks it.
+      let i = this.scanPos
+      while (i < length && !isDelimiter(buffer[i] as number)) i++
+      if (i < length || final) return i
+      this.scanPos = i
+      return -1
+    }
+    let i = this.scanPos
+    let depth = this.depth
+    if (this.inString) {
+      const end = stringEnd(buffer, i)
+      if (end < 0) {
+        this.scanPos = length
+        return final ? this.truncated() : -1
+      }
+      this.inString = false
+      i = end + 1
+      if (depth === 0) return i
+    }
+    for (; i < length; i++) {
+      const kind = CLASS[buffer[i] as number]
+      if (kind === 0) continue
+      if (kind === QUOTE) {
+        const end = stringEnd(buffer, i + 1)
+        if (end < 0) {
+          this.inString = true
+          this.depth = depth
+          this.scanPos = length
+          return final ? this.truncated() : -1
+        }
+        i = end
+        if (depth === 0) return i + 1
+      } else if (kind === OPEN) {
+        depth++
+      } else if (kind === CLOSE) {
+        if (--depth === 0) return i + 1
+      } else if (depth === 1 && this.group !== undefined && i - this.valueStart >= GROUP_BYTES) {
+        this.cutGroup(i)
+      }
+    }
+    this.depth = depth
+    this.scanPos = i
+    return final ? this.truncated() : -1
+  }
+
+  /**
+   * Parses the elements from the group's start up to the comma at `comma` (at depth 1): the comma
+   * becomes `]` for this parse, then `[` to open the next group. The groups together hold exactly
+   * the array's bytes, so the array is valid if and only if every group is, none of them empty.
+   * Small groups also keep each decoded string small: V8 decodes and allocates strings above
+   * about 128 KB several times slower.
+   */
+  private cutGroup(comma: number): void {
+    const buffer = this.buffer
+    buffer[comma] = 0x5d
+    const items = this.parseSlice(this.valueStart, comma + 1) as unknown[]
+    buffer[comma] = 0x5b
+    this.groupCut = true
+    this.addToGroup(items)
+    this.valueStart = comma
+  }
+
+  /** Parses the last group of a grouped array ending at `end`; returns the whole array. */
+  private finishGroup(end: number): unknown[] {
+    this.addToGroup(this.parseSlice(this.valueStart, end) as unknown[])
+    const group = this.group as unknown[]
+    this.group = undefined
+    return group
+  }
+
+  private addToGroup(items: unknown[]): void {
+    // No group next to a cut is empty: `[1,]` would otherwise pass as `[1]` + `[]`.
+    if (this.groupCut && items.length === 0) {
+      throw this.error(`a comma before "]" at byte ${this.base + this.valueStart}`)
+    }
+    const group = this.group as unknown[]
+    if (group.length === 0) {
+      this.group = items
+      return
+    }
+    for (const item of items) group.push(item)
+  }
+
+  private parseSlice(start: number, end: number): unknown {
+    try {
+      return JSON.parse(this.buffer.toString('utf8', start, end))
+    } catch (error) {
+      throw new SnapshotFormatError(
+        `not valid JSON (${(error as Error).message}, in the value at byte ${this.base + start})`,
+      )
+    }
+  }
+
+  private trailing(buffer: Buffer, from: number): void {
+    for (let i = from; i < buffer.length; i++) {
+      if (!isSpace(buffer[i] as number)) {
+        throw new SnapshotFormatError(
+          `not valid JSON (unexpected data after the end of the JSON at byte ${this.base + i})`,
+        )
+      }
+    }
+  }
+
+  private truncated(): never {
+    throw this.error('the file ends in the middle of a value')
+  }
+
+  private notAnObject(): SnapshotFormatError {
+    return new SnapshotFormatError('the top level is not a JSON object')
+  }
+
+  private unexpected(byte: number, at = this.pos): SnapshotFormatError {
+    return this.error(`unexpected ${JSON.stringify(String.fromCharCode(byte))} at byte ${this.base + at}`)
+  }
+
+  private error(reason: string): SnapshotFormatError {
+    return new SnapshotFormatError(`not valid JSON (${reason})`)
+  }
+}

@@ -1,0 +1,40 @@
+import { existsSync } from 'node:fs'
+import { fileBackend } from './backends/file/file-backend.js'
+import { MemoryError } from './errors.js'
+import { openMemory } from './store.js'
+
+/**
+ * `taurobot-memory compact <file>`: opens the file store and closes it with
+ * `compactOnClose: 'always'`, so the snapshot holds every message of the journal, complete for
+ * readers of the snapshot alone such as the Python bot. Resolves with the line to print.
+ */
+export async function runCompact(path: string): Promise<string> {
+  if (!existsSync(path) && !existsSync(`${path}.journal`)) {
+    throw new MemoryError(
+      'io',
+      `no conversations file at ${JSON.stringify(path)} (nor its journal). Check the path.`,
+    )
+  }
+  const warnings: string[] = []
+  const memory = await openMemory({
+    backend: fileBackend({ path, compactOnClose: 'always', compactionWorker: false }),
+    // Keep whatever the files hold: trimming is the running bot's choice, not this command's.
+    maxMessages: Number.MAX_SAFE_INTEGER,
+    flushOnExit: false,
+    onWarning: (message) => warnings.push(message),
+  })
+  let conversations = 0
+  let messages = 0
+  try {
+    const stats = await memory.stats()
+    conversations = stats.conversations
+    messages = stats.messages
+  } finally {
+    await memory.close()
+  }
+  // close() reports a failed rewrite as a warning (the journal keeps the data): here it is the
+  // whole point of the command, so it fails.
+  const failure = warnings.find((message) => message.includes('cannot write snapshot'))
+  if (failure !== undefined) throw new MemoryError('io', failure.replace(/^\[@taurobot\/memory\] /, ''))
+  return `compacted ${path}: ${conversations} conversations, ${messages} messages, all in the snapshot`
+}

@@ -1,0 +1,142 @@
+import { execFile } from 'node:child_process'
+import { readFile, stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { afterEach, describe, expect, it } from 'vitest'
+import { compactFromDisk } from '../../../src/backends/file/compaction.js'
+import { fileBackend, type Memory, type MemoryOptions, openMemory } from '../../../src/index.js'
+import { ensureBuilt, tempDir } from '../../helpers.js'
+
+const run = promisify(execFile)
+const cleanups: Array<() => Promise<void>> = []
+const stores: Memory[] = []
+afterEach(async () => {
+  for (const store of stores.splice(0)) await store.destroy().catch(() => undefined)
+  for (const cleanup of cleanups.splice(0)) await cleanup()
+})
+
+async function fresh(): Promise<string> {
+  const { dir, cleanup } = await tempDir()
+  cleanups.push(cleanup)
+  return dir
+}
+
+async function open(options: MemoryOptions): Promise<Memory> {
+  const memory = await openMemory({ flushOnExit: false, ...options })
+  stores.push(memory)
+  return memory
+}
+
+/** A Python-format snapshot of about `megabytes` MB: 50 conversations of 1 KB messages. */
+async function writeSnapshot(path: string, megabytes: number): Promise<number> {
+  const perConversation = Math.ceil((megabytes * 1024) / 50)
+  const conversations: Record<string, unknown> = {}
+  for (let c = 0; c < 50; c++) {
+    conversations[`u${c}`] = Array.from({ length: perConversation }, (_, m) => ({
+      role: 'user',
+      content: `${m} ${'x'.repeat(950)}`,
+      timestamp: '2026-12-04T10:00:00',
+    }))
+  }
+  await writeFile(path, JSON.stringify({ conversations, last_updated: 'x' }, null, 2))
+  return 50 * perConversation
+}
+
+function snapshotText(path: string): Promise<string> {
+  return readFile(path, 'utf8')
+}
+
+describe('compactOnClose', () => {
+  it('accepts only "always" or "auto"', () => {
+    expect(() => fileBackend({ path: 'x.json', compactOnClose: 'never' as never })).toThrow(
+      /compactOnClose must be 'always' or 'auto', got "never"/,
+    )
+  })
+
+  it('"auto" (the default) completes a small snapshot at close', async () => {
+    const path = join(await fresh(), 'conversations.json')
+    const memory = await open({ path })
+    await memory.add('a', { role: 'user', content: 'hello' })
+    await memory.close()
+    expect(JSON.parse(await snapshotText(path)).conversations.a[0].content).toBe('hello')
+    expect((await stat(`${path}.journal`)).size).toBe(0)
+  })
+
+  it('"auto" leaves a snapshot over 16 MiB as it is: the journal keeps the new messages for the next open', async () => {
+    const path = join(await fresh(), 'conversations.json')
+    const count = await writeSnapshot(path, 18)
+    const before = await snapshotText(path)
+    const memory = await open({ path })
+    for (let i = 0; i < 100; i++) await memory.add('new', { role: 'user', content: `n${i}` })
+    await memory.close()
+    expect(await snapshotText(path)).toBe(before)
+    expect((await stat(`${path}.journal`)).size).toBeGreaterThan(0)
+    const again = await open({ path })
+    expect(await again.stats()).toMatchObject({ messages: count + 100 })
+    expect((await again.history('new')).map((m) => m.content)).toEqual(
+      Array.from({ length: 100 }, (_, i) => `n${i}`),
+    )
+  })
+
+  it('"always" rewrites a large snapshot at close, so it alone holds every message', async () => {
+    const path = join(await fresh(), 'conversations.json')
+    const count = await writeSnapshot(path, 18)
+    const memory = await open({ backend: fileBackend({ path, compactOnClose: 'always' }) })
+    await memory.add('new', { role: 'user', content: 'kept in the snapshot' })
+    await memory.close()
+    const data = JSON.parse(await snapshotText(path))
+    expect(data.conversations.new[0].content).toBe('kept in the snapshot')
+    expect(Object.values(data.conversations as Record<string, unknown[]>).flat()).toHaveLength(count + 1)
+    expect((await stat(`${path}.journal`)).size).toBe(0)
+  })
+})
+
+describe('taurobot-memory compact', () => {
+  it('writes the journal into the snapshot, keeping every message whatever maxMessages was', async () => {
+    const path = join(await fresh(), 'conversations.json')
+    const count = await writeSnapshot(path, 18)
+    const memory = await open({ path, maxMessages: 5000 })
+    for (let i = 0; i < 1500; i++) memory.add('long', { role: 'user', content: `m${i}` })
+    await memory.close()
+    expect((await stat(`${path}.journal`)).size).toBeGreaterThan(0)
+
+    const cli = ensureBuilt('cli.js')
+    const { stdout } = await run(process.execPath, [cli, 'compact', path])
+    expect(stdout).toContain(`${count + 1500} messages, all in the snapshot`)
+    const data = JSON.parse(await snapshotText(path))
+    expect(data.conversations.long).toHaveLength(1500)
+    expect(data.last_updated).toEqual(expect.any(String))
+    expect((await stat(`${path}.journal`)).size).toBe(0)
+  }, 60_000)
+
+  it('fails with a reason on a missing file and with the usage on bad arguments', async () => {
+    const cli = ensureBuilt('cli.js')
+    const missing = join(await fresh(), 'none.json')
+    await expect(run(process.execPath, [cli, 'compact', missing])).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('no conversations file'),
+    })
+    await expect(run(process.execPath, [cli, 'compact'])).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('compact needs exactly one argument'),
+    })
+  }, 30_000)
+})
+
+describe('the compaction worker reads a snapshot in pieces too', () => {
+  it('rebuilds a snapshot larger than one read piece (16 MiB)', async () => {
+    const path = join(await fresh(), 'conversations.json')
+    const count = await writeSnapshot(path, 20)
+    const journalPath = `${path}.journal`
+    await writeFile(
+      journalPath,
+      `${JSON.stringify({ s: 1, a: [['u0', [{ role: 'user', content: 'last' }]]] })}\n`,
+    )
+    const journalBytes = (await stat(journalPath)).size
+    compactFromDisk({ path, journalPath, journalBytes, seq: 1, maxMessages: 1_000_000 })
+    const data = JSON.parse(await snapshotText(path))
+    expect(data.taurobot_memory).toEqual({ seq: 1 })
+    expect(data.conversations.u0.at(-1).content).toBe('last')
+    expect(Object.values(data.conversations as Record<string, unknown[]>).flat()).toHaveLength(count + 1)
+  })
+})

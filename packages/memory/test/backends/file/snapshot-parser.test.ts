@@ -1,0 +1,198 @@
+import { describe, expect, it } from 'vitest'
+import { type SnapshotData, SnapshotFormatError } from '../../../src/backends/file/legacy-format.js'
+import { SnapshotParser } from '../../../src/backends/file/snapshot-parser.js'
+
+/** Parses `bytes` pushed in pieces of `size` (the last one shorter). */
+function parseInPieces(bytes: Buffer, size: number): SnapshotData {
+  const parser = new SnapshotParser()
+  for (let at = 0; at < bytes.length; at += size) parser.push(bytes.subarray(at, at + size))
+  return parser.end()
+}
+
+/** What a whole-file JSON.parse gives, for comparison (order aside: see the order test). */
+function reference(text: string): {
+  conversations: Record<string, unknown>
+  extras: Record<string, unknown>
+} {
+  const top = JSON.parse(text) as Record<string, unknown>
+  const extras: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(top)) {
+    if (key !== 'conversations' && key !== 'last_updated' && key !== 'taurobot_memory') extras[key] = value
+  }
+  return { conversations: top.conversations as Record<string, unknown>, extras }
+}
+
+function asPlain(data: SnapshotData): {
+  conversations: Record<string, unknown>
+  extras: Record<string, unknown>
+} {
+  const conversations: Record<string, unknown> = {}
+  for (const [id, list] of data.conversations)
+    Object.defineProperty(conversations, id, { value: list, enumerable: true })
+  const extras: Record<string, unknown> = {}
+  for (const [key, value] of data.extras) Object.defineProperty(extras, key, { value, enumerable: true })
+  return { conversations, extras }
+}
+
+/** The Python bot's `ensure_ascii=True`: every non-ASCII character as \uXXXX (pairs above U+FFFF). */
+function ensureAscii(json: string): string {
+  return json.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+}
+
+const tricky = [
+  'plain',
+  'braces { } [ ] and "quotes" inside',
+  'a backslash at the end \\',
+  'escaped quote then brace \\"}',
+  '\\\\"',
+  'unicode è à 🙂 and \u2028 line separator',
+  'control \n\t\r\b\f and \u0001',
+  '"',
+  '',
+]
+
+function trickyDocument(
+  ids = ['__proto__', 'id with "quotes"', 'ünï 🙂', '{[', '\\', 'constructor', '-100123', 'a,b:c'],
+): Record<string, unknown> {
+  const conversations: Record<string, unknown> = {}
+  for (const [n, id] of ids.entries()) {
+    Object.defineProperty(conversations, id, {
+      enumerable: true,
+      value: tricky.map((content, i) => ({
+        role: i % 2 === 0 ? 'user' : 'assistant',
+        content: `${content}${n}`,
+        timestamp: `2026-12-04T10:00:0${i}.000000`,
+        extra: { nested: [content, { deeper: [[], {}] }], n: -1.5e3, ok: true, none: null },
+      })),
+    })
+  }
+  return {
+    version: 3,
+    conversations,
+    last_updated: '2026-12-04T10:00:00',
+    settings: { nested: ['x', { y: '}' }] },
+    __proto__extra: [1, 2, 3],
+    flag: false,
+    nothing: null,
+    text: 'a "string" }',
+  }
+}
+
+describe('SnapshotParser', () => {
+  const doc = trickyDocument()
+  const variants = {
+    'indent 2, non-ASCII as is': JSON.stringify(doc, null, 2),
+    'compact, non-ASCII as is': JSON.stringify(doc),
+    'indent 2, ensure_ascii': ensureAscii(JSON.stringify(doc, null, 2)),
+    'Python separators, tabs and CRLF': JSON.stringify(doc, null, '\t').replaceAll('\n', '\r\n'),
+  }
+
+  for (const [name, text] of Object.entries(variants)) {
+    it(`reads ${name} exactly as JSON.parse does, whatever the piece size`, () => {
+      const bytes = Buffer.from(text)
+      const expected = reference(text)
+      for (const size of [1, 2, 3, 7, 64, 1000, bytes.length]) {
+        expect(asPlain(parseInPieces(bytes, size)), `pieces of ${size}`).toEqual(expected)
+      }
+    })
+  }
+
+  it('keeps "__proto__" as an ordinary conversation and extra', () => {
+    const text = '{"conversations": {"__proto__": [{"role": "user", "content": "x"}]}, "__proto__": {"a": 1}}'
+    const data = parseInPieces(Buffer.from(text), 5)
+    expect(data.conversations.get('__proto__')).toEqual([{ role: 'user', content: 'x' }])
+    expect(data.extras).toEqual([['__proto__', { a: 1 }]])
+    expect(Object.getPrototypeOf(data.conversations.get('__proto__')?.[0])).toBe(Object.prototype)
+  })
+
+  it('keeps the file order of conversations, numeric ids included; a repeated id keeps its last value', () => {
+    const text =
+      '{"conversations": {"b": [], "200": [{"n": 1}], "10": [], "b": [{"n": 2}]}, "taurobot_memory": {"seq": 7}}'
+    const data = parseInPieces(Buffer.from(text), 4)
+    expect([...data.conversations.keys()]).toEqual(['b', '200', '10'])
+    expect(data.conversations.get('b')).toEqual([{ n: 2 }])
+    expect(data.seq).toBe(7)
+  })
+
+  it('reads keys in any order: conversations last, extras first', () => {
+    const text = '{"z": 1, "taurobot_memory": {"seq": 3}, "last_updated": "x", "conversations": {"a": [{}]}}'
+    const data = parseInPieces(Buffer.from(text), 3)
+    expect(data.extras).toEqual([['z', 1]])
+    expect(data.seq).toBe(3)
+    expect(data.conversations.get('a')).toEqual([{}])
+  })
+
+  it('parses a long conversation in groups, across pieces, with every message in order', () => {
+    const messages = Array.from({ length: 5000 }, (_, i) => ({
+      role: 'user',
+      content: `message ${i} with a quote " a brace } a bracket ] and a backslash \\ è 🙂`,
+      timestamp: `t${i}`,
+    }))
+    const text = JSON.stringify({ conversations: { long: messages, short: [messages[0]] } }, null, 2)
+    for (const size of [997, 32 * 1024 + 1, 1 << 20]) {
+      const data = parseInPieces(Buffer.from(text), size)
+      expect(data.conversations.get('long')).toEqual(messages)
+      expect(data.conversations.get('short')).toEqual([messages[0]])
+    }
+  })
+
+  it('rejects a trailing comma even where a long conversation is cut into groups', () => {
+    const messages = Array.from({ length: 3000 }, (_, i) => ({ content: `m${i}` }))
+    const json = JSON.stringify({ conversations: { long: messages } })
+    // A comma before every position of the final "]" in turn exercises cuts and the last group.
+    const broken = json.replace(/}\]}}$/, '},]}}')
+    expect(() => parseInPieces(Buffer.from(broken), 4096)).toThrow(SnapshotFormatError)
+    const spaced = json.replace(/}\]}}$/, `}, ${' '.repeat(40_000)}]}}`)
+    expect(() => parseInPieces(Buffer.from(spaced), 4096)).toThrow(SnapshotFormatError)
+    const leading = json.replace('{"long":[', `{"long":[${' '.repeat(40_000)},`)
+    expect(() => parseInPieces(Buffer.from(leading), 4096)).toThrow(SnapshotFormatError)
+  })
+
+  it('rejects every truncation of a snapshot, wherever the file ends', () => {
+    const text = Buffer.from(JSON.stringify(trickyDocument(['__proto__', 'ü"{']), null, 1))
+    for (let end = 0; end < text.length; end++) {
+      // Whitespace after the closing brace is all that may be cut.
+      if (text.subarray(end).toString().trim() === '') continue
+      expect(() => parseInPieces(text.subarray(0, end), 97), `ends at ${end}`).toThrow(SnapshotFormatError)
+    }
+  })
+
+  it.each([
+    ['an empty file', ''],
+    ['whitespace only', ' \n'],
+    ['a byte-order mark', '\ufeff{"conversations": {}}'],
+    ['an array', '[]'],
+    ['no conversations', '{"last_updated": "x"}'],
+    ['conversations as an array', '{"conversations": []}'],
+    ['conversations as a string', '{"conversations": "{}"}'],
+    ['a conversation that is an object', '{"conversations": {"a": {}}}'],
+    ['a message that is a string', '{"conversations": {"a": ["hi"]}}'],
+    ['a message that is an array', '{"conversations": {"a": [[]]}}'],
+    ['a bad sequence number', '{"conversations": {}, "taurobot_memory": {"seq": "1"}}'],
+    ['data after the end', '{"conversations": {}} {}'],
+    ['a missing comma', '{"conversations": {"a": [] "b": []}}'],
+    ['a missing colon', '{"conversations" {}}'],
+    ['a bad escape in a message', '{"conversations": {"a": [{"c": "\\x"}]}}'],
+    ['a raw newline in a string', '{"conversations": {"a": [{"c": "a\nb"}]}}'],
+    ['a bad escape in an id', '{"conversations": {"\\q": []}}'],
+    ['mismatched brackets', '{"conversations": {"a": [{"c": 1]}}}'],
+    ['a bad literal', '{"conversations": {}, "x": tru}'],
+    ['a trailing comma in conversations', '{"conversations": {"a": [],}}'],
+    ['a trailing comma at the top', '{"conversations": {},}'],
+    ['an unquoted key', '{conversations: {}}'],
+  ])('rejects %s', (_name, text) => {
+    for (const size of [1, 5, 1 << 20]) {
+      expect(() => parseInPieces(Buffer.from(text), size)).toThrow(SnapshotFormatError)
+    }
+  })
+
+  it('accepts the smallest snapshot and keeps a duplicate top-level field last', () => {
+    expect(parseInPieces(Buffer.from('{"conversations":{}}'), 1).conversations.size).toBe(0)
+    const data = parseInPieces(
+      Buffer.from('{"x": 1, "conversations": {"a": [{}]}, "x": 2, "conversations": {}}'),
+      2,
+    )
+    expect(data.conversations.size).toBe(0)
+    expect(data.extras).toEqual([['x', 2]])
+  })
+})
