@@ -13,8 +13,8 @@ import {
   writevSync,
 } from 'node:fs'
 import { dirname } from 'node:path'
+import { errorCode } from '../../io-error.js'
 import { tempPath, WriteCalledOffError } from './atomic-write.js'
-import { errorCode } from './fs-utils.js'
 
 // Pieces gathered into one writev(): few system calls, and the text held at once stays small.
 const WRITE_BYTES = 1 << 20

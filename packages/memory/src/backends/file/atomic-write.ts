@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { type FileHandle, link, open, readdir, readFile, rename, unlink } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
-import { errorCode, syncDirectory, yieldToLoop } from './fs-utils.js'
+import { errorCode } from '../../io-error.js'
+import { syncDirectory, yieldToLoop } from './fs-utils.js'
 
 /** Name prefix of our temporary files next to `path`, so a crash's leftovers can be found. */
 function tempPrefix(path: string): string {

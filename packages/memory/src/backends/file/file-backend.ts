@@ -10,6 +10,7 @@ import type {
   RecoveredInfo,
 } from '../../backend.js'
 import { isMemoryError, MemoryError } from '../../errors.js'
+import { errorCode, ioError } from '../../io-error.js'
 import { type Message, messageTime } from '../../message.js'
 import {
   booleanOption,
@@ -35,7 +36,7 @@ import {
   CLAIM_OPEN,
   CompactionMismatchError,
 } from './compaction.js'
-import { errorCode, ioError, syncDirectory } from './fs-utils.js'
+import { syncDirectory } from './fs-utils.js'
 import { assertHeapRoom, MIGRATE_COMMAND } from './heap-room.js'
 import {
   defaultJournalSync,

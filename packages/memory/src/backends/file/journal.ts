@@ -1,9 +1,10 @@
 import { constants, fdatasync, write } from 'node:fs'
 import { type FileHandle, open, stat } from 'node:fs/promises'
 import { dirname } from 'node:path'
+import { errorCode } from '../../io-error.js'
 import type { Message } from '../../message.js'
 import { writeAtomicChunks } from './atomic-write.js'
-import { errorCode, syncDirectory } from './fs-utils.js'
+import { syncDirectory } from './fs-utils.js'
 
 /**
  * One line of the journal. `s` is a sequence number that grows by one per record across the

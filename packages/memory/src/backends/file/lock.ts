@@ -1,7 +1,7 @@
 import { open, readFile, unlink } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { MemoryError } from '../../errors.js'
-import { errorCode, ioError } from './fs-utils.js'
+import { errorCode, ioError } from '../../io-error.js'
 
 interface LockOwner {
   pid: number

@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
 import { open } from 'node:fs/promises'
-import { errorCode } from './fs-utils.js'
+import { errorCode } from '../../io-error.js'
 import type { SnapshotData } from './legacy-format.js'
 import { SnapshotParser } from './snapshot-parser.js'
 

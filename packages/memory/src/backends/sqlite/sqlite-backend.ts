@@ -9,9 +9,9 @@ import type {
   ConversationSummary,
 } from '../../backend.js'
 import { MemoryError } from '../../errors.js'
+import { ioError } from '../../io-error.js'
 import { type Message, messageTime, show } from '../../message.js'
 import { booleanOption, integerOption, knownOptions, nonEmptyString } from '../../options.js'
-import { ioError } from '../file/fs-utils.js'
 import { openConnection } from './connection.js'
 import { loadBetterSqlite3 } from './load-better-sqlite3.js'
 import { ensureSchema } from './schema.js'

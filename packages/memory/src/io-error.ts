@@ -1,0 +1,33 @@
+import { MemoryError } from './errors.js'
+
+/** The errno code of a Node error, or `undefined`. */
+export function errorCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code
+  return typeof code === 'string' ? code : undefined
+}
+
+const ADVICE: Record<string, string> = {
+  EACCES: "Check the directory's permissions",
+  EPERM: "Check the directory's permissions",
+  EROFS: 'The file system is read-only; point path at a writable location',
+  ENOSPC: 'The disk is full; free some space',
+  EDQUOT: 'The disk quota is exhausted; free some space',
+  EISDIR: 'A directory is in the way of a file; remove or rename it',
+  ENOTDIR: 'A file is in the way of a directory; remove or rename it',
+  EEXIST: 'A file is in the way of a directory; remove or rename it',
+  EFBIG: 'The file size limit was reached',
+  EIO: 'The disk reported an I/O error',
+}
+
+/**
+ * Wraps a file-system error into a `MemoryError` (code `io`) that names the file and the cause.
+ * `kept` is appended as the reassurance about pending data, when there is some.
+ */
+export function ioError(action: string, file: string, cause: unknown, kept = ''): MemoryError {
+  const code = errorCode(cause) ?? (cause instanceof Error ? cause.message : String(cause))
+  const advice = ADVICE[code] ?? 'Check that the path is writable'
+  return new MemoryError('io', `cannot ${action} ${JSON.stringify(file)}: ${code}. ${advice}.${kept}`, {
+    cause,
+    details: { file, action, errno: errorCode(cause) },
+  })
+}
