@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // taurobot-memory: moves conversations between stores (JSON file, SQLite database, Redis).
 import { existsSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { redactUrl } from './backends/redis/layout.js'
 import { runCompact } from './compact.js'
@@ -41,6 +42,13 @@ function where(spec: string): Location {
   } catch (error) {
     throw new UsageError((error as Error).message)
   }
+}
+
+/** True when two specs name one store, however the paths are spelled (`a.json`, `./a.json`). */
+function sameStore(a: string, b: string): boolean {
+  const [x, y] = [where(a), where(b)]
+  if (x.kind === 'redis' || y.kind === 'redis') return x.kind === y.kind && a === b
+  return x.kind === y.kind && resolve(x.path) === resolve(y.path)
 }
 
 function describe(spec: string): string {
@@ -128,7 +136,7 @@ async function runMigrate(args: string[]): Promise<void> {
         throw new UsageError(`--${option} applies to a Redis URL, got the file ${spec}`)
       }
     }
-    if (from === to && fromPrefix === toPrefix) {
+    if (sameStore(from, to) && fromPrefix === toPrefix) {
       throw new UsageError('<from> and <to> are the same store: give another <to> or --to-key-prefix')
     }
     const source = await open(from, 'from', fromPrefix, maxMessages)
@@ -161,6 +169,12 @@ async function main(argv: string[]): Promise<number> {
       const file = args.length === 1 ? args[0] : undefined
       if (file === undefined || file.startsWith('-'))
         throw new UsageError('compact needs exactly one argument: <file>')
+      const location = where(file)
+      if (location.kind !== 'file') {
+        throw new UsageError(
+          `compact rewrites a JSON conversations file; ${describe(file)} is ${location.kind === 'sqlite' ? 'a SQLite database' : 'a Redis store'}, which keeps every message in place and needs no compaction`,
+        )
+      }
       process.stdout.write(`${await runCompact(file)}\n`)
       return 0
     }

@@ -38,3 +38,20 @@ export function locate(spec: string): Location {
   if (SQLITE_EXTENSIONS.some((extension) => lower.endsWith(extension))) return { kind: 'sqlite', path }
   return { kind: 'file', path }
 }
+
+/**
+ * Refuses a URL where a backend wants a file path (`fileBackend`, `sqliteBackend`): without this
+ * check, `redis://host:6379` would become a local folder `redis:/host:6379` and the bot would
+ * silently keep its conversations on one machine.
+ */
+export function assertFilePath(path: string): void {
+  const scheme = SCHEME.exec(path)?.[1]?.toLowerCase()
+  if (scheme === undefined) return
+  const instead =
+    scheme === 'redis' || scheme === 'rediss'
+      ? 'for Redis, use redisBackend({ url }) from @taurobot/memory/redis, or openMemory({ path: url })'
+      : scheme === 'file'
+        ? 'give the file path itself (url.fileURLToPath), or pass the URL to openMemory({ path })'
+        : 'give a file path such as memory/conversations.json'
+  throw new TypeError(`path ${show(path)} is a ${scheme}: URL, not a file path: ${instead}`)
+}

@@ -98,7 +98,7 @@ export async function migrate(
         .map((id) => show(id))
         .join(
           ', ',
-        )}${clashes.length > 3 ? ', …' : ''}). Nothing was copied. Pass replace: true to overwrite them.`,
+        )}${clashes.length > 3 ? ', …' : ''}). Nothing was copied. Pass replace: true (--replace on the command line) to overwrite them.`,
       { details: { conversations: clashes } },
     )
   }

@@ -5,16 +5,27 @@ import { show } from './message.js'
 
 /**
  * Checks that `options` is a plain options object (or undefined) holding only known keys, and
- * returns it as a record for the per-option checks that follow.
+ * returns it as a record for the per-option checks that follow. `belongsElsewhere` names where an
+ * option that is not known here goes instead, for the error message.
  */
-export function knownOptions(options: unknown, names: ReadonlySet<string>): Record<string, unknown> {
+export function knownOptions(
+  options: unknown,
+  names: ReadonlySet<string>,
+  belongsElsewhere: Readonly<Record<string, string>> = {},
+): Record<string, unknown> {
   if (options === undefined) return {}
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new TypeError(`options must be an object, got ${show(options)}`)
   }
   const record = options as Record<string, unknown>
   for (const key of Object.keys(record)) {
-    if (!names.has(key)) throw new TypeError(`unknown option ${JSON.stringify(key)}`)
+    if (names.has(key)) continue
+    const owner = Object.hasOwn(belongsElsewhere, key) ? belongsElsewhere[key] : undefined
+    throw new TypeError(
+      owner === undefined
+        ? `unknown option ${JSON.stringify(key)}`
+        : `unknown option ${JSON.stringify(key)}: it is an option of ${owner}`,
+    )
   }
   return record
 }

@@ -204,8 +204,33 @@ interface ResolvedOptions {
   onWarning: ((message: string) => void) | undefined
 }
 
+const FILE_OPTION = 'fileBackend(): openMemory({ backend: fileBackend({ path, ... }) })'
+const SQLITE_OPTION =
+  "sqliteBackend() from '@taurobot/memory/sqlite': openMemory({ backend: sqliteBackend({ path, ... }) })"
+const REDIS_OPTION =
+  "redisBackend() from '@taurobot/memory/redis': openMemory({ backend: redisBackend({ url, ... }) })"
+// Backend options given to openMemory by mistake: the error says where they go.
+const BACKEND_OPTIONS: Record<string, string> = {
+  compactionRatio: FILE_OPTION,
+  compactionMinBytes: FILE_OPTION,
+  compactionWorker: FILE_OPTION,
+  journalSync: FILE_OPTION,
+  compactOnClose: FILE_OPTION,
+  busyTimeoutMs: SQLITE_OPTION,
+  worker: SQLITE_OPTION,
+  database: SQLITE_OPTION,
+  url: REDIS_OPTION,
+  client: REDIS_OPTION,
+  keyPrefix: REDIS_OPTION,
+  buckets: REDIS_OPTION,
+  connectTimeoutMs: REDIS_OPTION,
+  commandTimeoutMs: REDIS_OPTION,
+  waitReplicas: REDIS_OPTION,
+  waitTimeoutMs: REDIS_OPTION,
+}
+
 function resolveOptions(options: unknown): ResolvedOptions {
-  const o = knownOptions(options, OPTION_NAMES)
+  const o = knownOptions(options, OPTION_NAMES, BACKEND_OPTIONS)
   if (o.path !== undefined && o.backend !== undefined) {
     throw new TypeError(
       'options path and backend cannot be used together: pass the path to the backend instead',

@@ -94,3 +94,29 @@ describe('openMemory({ path }) follows locate', () => {
     }
   })
 })
+
+describe('backends given a URL where a file path belongs', () => {
+  it.each([
+    [
+      'fileBackend',
+      'redis://127.0.0.1:6379',
+      /is a redis: URL, not a file path: for Redis, use redisBackend/,
+    ],
+    ['fileBackend', 'http://y/b.json', /is a http: URL, not a file path: give a file path/],
+    ['sqliteBackend', 'http://x/a.db', /is a http: URL, not a file path/],
+    ['sqliteBackend', 'rediss://host:6380', /is a rediss: URL, not a file path: for Redis/],
+    ['fileBackend', 'file:///tmp/c.json', /is a file: URL, not a file path: give the file path itself/],
+  ])('%s({ path: %s }) is a TypeError, and nothing is created', async (factory, path, message) => {
+    const { fileBackend } = await import('../src/index.js')
+    const { sqliteBackend } = await import('../src/sqlite.js')
+    const make = factory === 'fileBackend' ? fileBackend : sqliteBackend
+    expect(() => make({ path })).toThrow(TypeError)
+    expect(() => make({ path })).toThrow(message)
+    expect(existsSync(join(process.cwd(), `${path.split(':')[0]}:`))).toBe(false)
+  })
+
+  it('SQLite names that are not URLs still work (:memory:)', async () => {
+    const { sqliteBackend } = await import('../src/sqlite.js')
+    expect(() => sqliteBackend({ path: ':memory:' })).not.toThrow()
+  })
+})

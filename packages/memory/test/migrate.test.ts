@@ -362,6 +362,18 @@ if (unavailable !== undefined) {
       } finally {
         await cwd.cleanup()
       }
+      // The same file spelled two ways is one store: refused before its lock is taken twice.
+      const same = await fail(['migrate', 'memory/c.json', './memory/../memory/c.json'])
+      expect(same.code).toBe(2)
+      expect(same.stderr).toMatch(/<from> and <to> are the same store/)
+      const compactDb = await fail(['compact', 'memory/conversations.db'])
+      expect(compactDb.code).toBe(2)
+      expect(compactDb.stderr).toMatch(
+        /compact rewrites a JSON conversations file; memory\/conversations\.db is a SQLite database/,
+      )
+      expect((await fail(['compact', 'http://x/c.json'])).stderr).toMatch(
+        /is a http: URL, which is not a store/,
+      )
       const missing = await fail(['migrate', '/nonexistent/conversations.json', REDIS_URL])
       expect(missing.code).toBe(2)
       expect(missing.stderr).toMatch(/no conversations file at \/nonexistent\/conversations.json/)

@@ -19,6 +19,25 @@ async function store(options: MemoryOptions = {}): Promise<Memory> {
 describe('openMemory options', () => {
   const cases: Array<[string, unknown, RegExp, ErrorConstructor]> = [
     ['unknown option', { saveEvry: 5 }, /unknown option "saveEvry"/, TypeError],
+    [
+      'a file backend option',
+      { compactOnClose: 'always' },
+      /unknown option "compactOnClose": it is an option of fileBackend\(\): openMemory\(\{ backend: fileBackend/,
+      TypeError,
+    ],
+    [
+      'a SQLite backend option',
+      { busyTimeoutMs: 1 },
+      /"busyTimeoutMs": it is an option of sqliteBackend\(\)/,
+      TypeError,
+    ],
+    [
+      'a Redis backend option',
+      { keyPrefix: 'bot:' },
+      /"keyPrefix": it is an option of redisBackend\(\)/,
+      TypeError,
+    ],
+    ['toString is not an option', { toString: 1 }, /^unknown option "toString"$/, TypeError],
     ['saveEvery 0', { saveEvery: 0 }, /saveEvery must be a positive integer.*got 0/, RangeError],
     ['saveEvery 1.5', { saveEvery: 1.5 }, /saveEvery .*got 1\.5/, RangeError],
     ['saveEvery string', { saveEvery: '5' }, /saveEvery must be a positive integer, got "5"/, TypeError],

@@ -11,6 +11,7 @@ import type {
 } from '../../backend.js'
 import { isMemoryError, MemoryError } from '../../errors.js'
 import { errorCode, ioError } from '../../io-error.js'
+import { assertFilePath } from '../../location.js'
 import { type Message, messageTime } from '../../message.js'
 import {
   booleanOption,
@@ -120,6 +121,7 @@ export function fileBackend(options: FileBackendOptions): Backend {
   if (options === undefined) throw new TypeError('options must be an object with a path, got undefined')
   const o = knownOptions(options, OPTION_NAMES)
   const path = nonEmptyString('path', o.path)
+  assertFilePath(path)
   const ratio = positiveNumber('compactionRatio', o.compactionRatio, 2)
   const minBytes = integerOption(
     'compactionMinBytes',

@@ -1,10 +1,16 @@
 import type { DatabaseConstructor } from './load-better-sqlite3.js'
+import { checkSchema } from './schema.js'
 import type { SqliteDatabase } from './sqlite-database.js'
 
 /** How a connection of ours is opened, the same on the main thread and in the write worker. */
 export interface ConnectionSettings {
   readonly path: string
   readonly busyTimeoutMs: number
+}
+
+/** The database as messages name it. */
+export function describePath(path: string): string {
+  return JSON.stringify(path)
 }
 
 // After a checkpoint, a WAL file that grew past this (a burst of large batches) is cut back.
@@ -19,6 +25,9 @@ const JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
 export function openConnection(Database: DatabaseConstructor, settings: ConnectionSettings): SqliteDatabase {
   const db = new Database(settings.path, { timeout: settings.busyTimeoutMs })
   try {
+    // Before WAL mode, which is written into the file's header: a database of another
+    // application is refused untouched.
+    checkSchema(db, describePath(settings.path))
     // Persistent in the file; a no-op when it is already in WAL mode.
     const mode = db.pragma('journal_mode = WAL', { simple: true })
     if (mode !== 'wal')

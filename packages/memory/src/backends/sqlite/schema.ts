@@ -62,8 +62,12 @@ export function ensureSchema(db: SqliteDatabase, where: string): void {
   }
 }
 
-// True when the tables are there in our layout; false for an empty database.
-function checkSchema(db: SqliteDatabase, where: string): boolean {
+/**
+ * True when the tables are there in our layout, false for an empty database; throws a
+ * `MemoryError` (`corrupt`) for a foreign, newer or damaged one. Reads only: it runs before
+ * anything is changed in a file, so a database that is not ours is left as it was.
+ */
+export function checkSchema(db: SqliteDatabase, where: string): boolean {
   const applicationId = db.pragma('application_id', { simple: true }) as number
   const version = db.pragma('user_version', { simple: true }) as number
   const tables = tableNames(db)

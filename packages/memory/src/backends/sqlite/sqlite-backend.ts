@@ -10,6 +10,7 @@ import type {
 } from '../../backend.js'
 import { MemoryError } from '../../errors.js'
 import { ioError } from '../../io-error.js'
+import { assertFilePath } from '../../location.js'
 import { type Message, messageTime, show } from '../../message.js'
 import { booleanOption, integerOption, knownOptions, nonEmptyString } from '../../options.js'
 import { openConnection } from './connection.js'
@@ -83,8 +84,10 @@ function resolveOptions(options: unknown): ResolvedOptions {
     }
     database = db as SqliteDatabase
   }
+  const path = database === undefined ? nonEmptyString('path', o.path) : undefined
+  if (path !== undefined) assertFilePath(path)
   return {
-    path: database === undefined ? nonEmptyString('path', o.path) : undefined,
+    path,
     database,
     busyTimeoutMs: integerOption('busyTimeoutMs', o.busyTimeoutMs, 5000, 0, 2_147_483_647),
     worker: booleanOption('worker', o.worker, true),

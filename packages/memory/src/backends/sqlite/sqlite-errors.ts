@@ -28,8 +28,16 @@ export function sqliteFailure(
   if (error instanceof MemoryError) return error
   const { message, code = '' } = errorInfo(error)
   const details = { file: where, sqliteCode: code }
-  const reason = `${code === '' ? '' : `${code}: `}${message}`
+  const reason = `${code === '' ? '' : `${code}: `}${message.replace(/\.+$/, '')}`
   const kept = after === '' ? '' : ` ${after}`
+  // better-sqlite3 loads its native addon at the first `new Database()`, not at import.
+  if (code === 'ERR_DLOPEN_FAILED' || /NODE_MODULE_VERSION|bindings file/.test(message)) {
+    return new MemoryError(
+      'backend-unavailable',
+      `${what}: better-sqlite3 is installed but its native addon cannot be loaded by Node.js ${process.version} (${message.replace(/\.+$/, '')}). It was built for another Node.js version or platform: run \`npm rebuild better-sqlite3\` with this Node.js.${kept}`,
+      { cause: error, details },
+    )
+  }
   if (/^SQLITE_(BUSY|LOCKED)/.test(code)) {
     return new MemoryError(
       'locked',

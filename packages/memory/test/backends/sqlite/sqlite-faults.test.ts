@@ -1,5 +1,6 @@
 import { execFile, execFileSync } from 'node:child_process'
-import { cp, mkdir, rm, writeFile } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
@@ -64,6 +65,7 @@ describe('faults at open', () => {
     const other = new Database(path)
     other.exec("CREATE TABLE users (name TEXT); INSERT INTO users VALUES ('ada')")
     other.close()
+    const before = await readFile(path)
     const attempt = open({ path })
     await expect(attempt).rejects.toSatisfy((error) => isMemoryError(error, 'corrupt'))
     await expect(attempt).rejects.toThrow(
@@ -73,7 +75,10 @@ describe('faults at open', () => {
     expect(check.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").pluck().all()).toEqual([
       'users',
     ])
+    // Not a byte changed: in particular it was not switched to WAL mode (a header byte).
+    expect(check.pragma('journal_mode', { simple: true })).toBe('delete')
     check.close()
+    expect((await readFile(path)).equals(before)).toBe(true)
   })
 
   it('a store written by a newer schema version: MemoryError corrupt saying to upgrade', async () => {
@@ -124,6 +129,27 @@ describe('faults at open', () => {
     expect(error.code).toBe('backend-unavailable')
     expect(error.message).toContain('npm install better-sqlite3@12')
   }, 30_000)
+
+  it('better-sqlite3 built for another Node.js: backend-unavailable saying to rebuild it, no file made', async () => {
+    // The installed addon loads in this Node.js only: another major cannot load it, for real.
+    const other = process.versions.node.startsWith('24.') ? 22 : 24
+    const dir = await fresh()
+    const script = [
+      `const { openMemory } = await import(${JSON.stringify(pathToFileURL(ensureBuilt('index.js')).href)})`,
+      "try { await openMemory({ path: 'c.db', flushOnExit: false }) }",
+      'catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })) }',
+    ].join('\n')
+    const { stdout } = await run('npx', ['-y', `node@${other}`, '--input-type=module', '-e', script], {
+      cwd: dir,
+    })
+    const error = JSON.parse(stdout.trim().split('\n').at(-1) as string) as { code: string; message: string }
+    expect(error.code).toBe('backend-unavailable')
+    expect(error.message).toMatch(
+      /native addon cannot be loaded by Node\.js v\d+.*npm rebuild better-sqlite3/s,
+    )
+    expect(error.message).not.toMatch(/\.\./)
+    expect(existsSync(join(dir, 'c.db'))).toBe(false)
+  }, 120_000)
 })
 
 describe.each(BOTH)('a database locked by another connection (writes on the %s)', (where) => {
