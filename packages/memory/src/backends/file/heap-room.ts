@@ -1,5 +1,6 @@
 import { getHeapStatistics } from 'node:v8'
 import { MemoryError } from '../../errors.js'
+import { readPieceBytes } from './read-snapshot.js'
 
 /**
  * Heap bytes one byte of snapshot or journal may take while it is loaded. Measured once loaded:
@@ -11,6 +12,11 @@ import { MemoryError } from '../../errors.js'
  */
 export const HEAP_BYTES_PER_FILE_BYTE = 2.5
 
+// heap_size_limit also counts the young generation, where nothing stays: up to 3 × 16 MiB on
+// Node 20 and 3 × 64 MiB on Node 24. A loaded store lives in the old generation, so the check
+// leaves the largest of these out (a few percent of a default heap).
+const YOUNG_GENERATION_BYTES = 3 * 64 * 2 ** 20
+
 /** The migrate command named by the size errors and warnings. */
 export const MIGRATE_COMMAND = 'taurobot-memory migrate memory/conversations.json memory/conversations.db'
 
@@ -20,15 +26,17 @@ export const MIGRATE_COMMAND = 'taurobot-memory migrate memory/conversations.jso
  * process, so the check comes before anything is read.
  */
 export function assertHeapRoom(path: string, bytes: number): void {
-  const { heap_size_limit: limit, used_heap_size: used } = getHeapStatistics()
-  const needed = bytes * HEAP_BYTES_PER_FILE_BYTE
+  const { heap_size_limit: heapLimit, used_heap_size: used } = getHeapStatistics()
+  const limit = Math.max(0, heapLimit - YOUNG_GENERATION_BYTES)
+  // The read buffers (two pieces) count against the heap limit too.
+  const needed = bytes * HEAP_BYTES_PER_FILE_BYTE + 2 * readPieceBytes(bytes)
   if (needed <= limit - used) return
   const mb = (n: number) => Math.ceil(n / 2 ** 20)
   throw new MemoryError(
     'too-large',
     `${JSON.stringify(path)} holds ${mb(bytes)} MB of conversations, which need about ${mb(needed)} MB of heap; ` +
       `this process has ${mb(limit - used)} MB left of ${mb(limit)} MB. Nothing was loaded. ` +
-      `Give Node more heap (node --max-old-space-size=${mb(used + needed) + 512} …), or move the store to the ` +
+      `Give Node more heap (node --max-old-space-size=${mb(used + needed) + 256} …), or move the store to the ` +
       `SQLite backend, which keeps it on disk: ${MIGRATE_COMMAND}`,
     { details: { file: path, bytes, heapNeeded: needed, heapLimit: limit, heapUsed: used } },
   )

@@ -6,6 +6,12 @@ import { SnapshotParser } from './snapshot-parser.js'
 
 // Large reads: few system calls, and the bytes held at once stay a small share of the store.
 const PIECE_BYTES = 16 * 1024 * 1024
+const MIN_PIECE_BYTES = 64 * 1024
+
+/** The size of each read of a snapshot of `size` bytes: no larger than the file needs. */
+export function readPieceBytes(size: number): number {
+  return Math.min(PIECE_BYTES, Math.max(MIN_PIECE_BYTES, size + 1))
+}
 
 /** A snapshot read from disk, with its size in bytes. */
 export interface SnapshotFile {
@@ -33,11 +39,12 @@ export async function readSnapshot(
   try {
     const { size } = await handle.stat()
     check?.(size)
+    const piece = readPieceBytes(size)
     const parser = new SnapshotParser()
     let bytes = 0
     for (;;) {
-      const region = parser.writable(PIECE_BYTES)
-      const { bytesRead } = await handle.read(region, 0, PIECE_BYTES, bytes)
+      const region = parser.writable(piece)
+      const { bytesRead } = await handle.read(region, 0, piece, bytes)
       if (bytesRead === 0) break
       bytes += bytesRead
       parser.commit(bytesRead)
@@ -58,12 +65,14 @@ export function readSnapshotSync(path: string, check?: (bytes: number) => void):
     throw error
   }
   try {
-    check?.(fstatSync(fd).size)
+    const { size } = fstatSync(fd)
+    check?.(size)
+    const piece = readPieceBytes(size)
     const parser = new SnapshotParser()
     let bytes = 0
     for (;;) {
-      const region = parser.writable(PIECE_BYTES)
-      const bytesRead = readSync(fd, region, 0, PIECE_BYTES, bytes)
+      const region = parser.writable(piece)
+      const bytesRead = readSync(fd, region, 0, piece, bytes)
       if (bytesRead === 0) break
       bytes += bytesRead
       parser.commit(bytesRead)
