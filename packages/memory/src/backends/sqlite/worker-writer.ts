@@ -45,6 +45,7 @@ function fromReply(error: Extract<WriteReply, { error: unknown }>['error']): Err
  */
 export class WorkerWriter implements Writer {
   private worker: Worker | undefined
+  private opening: Promise<unknown> | undefined
   private nextId = 1
   private readonly waiting = new Map<number, Waiter>()
 
@@ -53,19 +54,30 @@ export class WorkerWriter implements Writer {
     private readonly data: WriteWorkerData,
   ) {}
 
+  /**
+   * Starts the thread and its connection without waiting for them: a thread takes tens of
+   * milliseconds to start, which the store's open would otherwise pay for. The first write waits
+   * for it instead, and fails with its error if the worker's connection could not be opened (the
+   * main thread's connection has already checked the database by then).
+   */
   async open(): Promise<void> {
-    await this.request((id) => ({ id, op: 'open' }))
+    const opening = this.request((id) => ({ id, op: 'open' }))
+    opening.catch(() => undefined)
+    this.opening = opening
   }
 
   async append(entries: readonly EncodedEntry[]): Promise<void> {
+    await this.opening
     await this.request((id) => ({ id, op: 'append', entries }))
   }
 
   async clear(conversation: string): Promise<boolean> {
+    await this.opening
     return (await this.request((id) => ({ id, op: 'clear', conversation }))) as boolean
   }
 
   async prune(cutoff: number): Promise<string[]> {
+    await this.opening
     return (await this.request((id) => ({ id, op: 'prune', cutoff }))) as string[]
   }
 
