@@ -241,26 +241,31 @@ await runBench(fileURLToPath(import.meta.url), {
 
     const strictDir = join(ctx.tmpDir, 'strict')
     mkdirSync(strictDir)
-    const strict = await child<{ ours: number[]; bare: number[] }>(
+    const strict = await child<{ ours: number[]; mainThread: number[]; bare: number[] }>(
       script,
       [],
       ['sqlite-strict', strictDir, ctx.quick ? '600' : '1500', ctx.quick ? '3' : '7'],
     )
     const oursStrict = median(strict.ours)
     const bareStrict = median(strict.bare)
+    const mainStrict = median(strict.mainThread)
     rows.push(
       row({
         operation: 'SQLite: strict adds, 1 writer',
         unit: 'msg/s',
         better: 'higher',
         after: oursStrict,
-        peers: { 'bare better-sqlite3 loop, same durability': bareStrict },
+        peers: {
+          'worker: false (commits on the main thread)': mainStrict,
+          'bare better-sqlite3 loop, same durability': bareStrict,
+        },
       }),
       row({
         operation: 'SQLite: strict, 1 writer, as a share of the bare loop',
         unit: '×',
         better: 'higher',
         after: oursStrict / bareStrict,
+        peers: { 'worker: false (commits on the main thread)': mainStrict / bareStrict },
         target: { op: '>=', value: 0.9 },
       }),
     )

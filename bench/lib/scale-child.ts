@@ -173,7 +173,15 @@ async function sqlite(path: string, users: number, saves: number): Promise<void>
  */
 async function sqliteStrict(dir: string, windowMs: number, reps: number): Promise<void> {
   const { openMemory } = await memoryModule()
+  const { sqliteBackend } = (await import(SQLITE_ENTRY)) as SqliteModule & {
+    sqliteBackend(options: { path: string; worker?: boolean }): BackendLike
+  }
   const memory = await openMemory({ path: join(dir, 'ours.db'), durability: 'strict', flushOnExit: false })
+  const inline = await openMemory({
+    backend: sqliteBackend({ path: join(dir, 'inline.db'), worker: false }),
+    durability: 'strict',
+    flushOnExit: false,
+  })
   const bare = new Database(join(dir, 'bare.db'))
   bare.pragma('journal_mode = WAL')
   bare.pragma('synchronous = FULL')
@@ -183,20 +191,25 @@ async function sqliteStrict(dir: string, windowMs: number, reps: number): Promis
   const insert = bare.prepare('INSERT INTO messages (conversation, seq, json) VALUES (?, ?, ?)')
   let bareSeq = 0
   const ours: number[] = []
+  const mainThread: number[] = []
   const loop: number[] = []
   let n = 0
-  for (let rep = 0; rep < reps; rep++) {
+  const window = async (store: Memory): Promise<number> => {
     let count = 0
-    let end = performance.now() + windowMs
-    let started = performance.now()
+    const started = performance.now()
+    const end = started + windowMs
     while (performance.now() < end) {
-      await memory.add(scaleUserId(n++ % 50), MESSAGE)
+      await store.add(scaleUserId(n++ % 50), MESSAGE)
       count++
     }
-    ours.push(count / ((performance.now() - started) / 1000))
-    count = 0
-    end = performance.now() + windowMs
-    started = performance.now()
+    return count / ((performance.now() - started) / 1000)
+  }
+  for (let rep = 0; rep < reps; rep++) {
+    ours.push(await window(memory))
+    mainThread.push(await window(inline))
+    let count = 0
+    const end = performance.now() + windowMs
+    const started = performance.now()
     while (performance.now() < end) {
       const message = { ...MESSAGE, timestamp: new Date().toISOString() }
       insert.run(scaleUserId(bareSeq % 50), bareSeq++, JSON.stringify(message))
@@ -205,8 +218,9 @@ async function sqliteStrict(dir: string, windowMs: number, reps: number): Promis
     loop.push(count / ((performance.now() - started) / 1000))
   }
   await memory.close()
+  await inline.close()
   bare.close()
-  report({ ours, bare: loop })
+  report({ ours, mainThread, bare: loop })
 }
 
 const [mode, ...args] = process.argv.slice(2)
