@@ -1,6 +1,5 @@
-import { existsSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
+import { findWorkerModule } from '../../worker-module.js'
 import { WriteCalledOffError } from './atomic-write.js'
 import type { CompactionReply } from './compact-worker.js'
 import { type CompactionJob, CompactionMismatchError } from './compaction.js'
@@ -8,21 +7,9 @@ import { type CompactionJob, CompactionMismatchError } from './compaction.js'
 /** The worker thread could not be started, or stopped while it had a job. */
 export class WorkerUnavailableError extends Error {}
 
-/**
- * Finds the compaction worker's module next to this one. Bundled into an app, the file is usually
- * not there (and a CommonJS bundle has no import.meta.url): the backend then compacts on the main
- * thread, paced, as before.
- */
+/** The worker's module next to the package's files, or `undefined` (see findWorkerModule). */
 export function findCompactionWorker(): URL | undefined {
-  let here: string | undefined
-  try {
-    here = typeof import.meta.url === 'string' && import.meta.url !== '' ? import.meta.url : undefined
-  } catch {
-    here = undefined
-  }
-  if (here === undefined || !here.startsWith('file:')) return undefined
-  const url = new URL('./compact-worker.js', here)
-  return existsSync(fileURLToPath(url)) ? url : undefined
+  return findWorkerModule('compact-worker.js')
 }
 
 interface Waiter {

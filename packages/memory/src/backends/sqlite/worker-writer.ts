@@ -1,27 +1,15 @@
-import { existsSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { MemoryError, type MemoryErrorCode } from '../../errors.js'
+import { findWorkerModule } from '../../worker-module.js'
 import type { EncodedEntry } from './tables.js'
 import type { WriteReply, WriteRequest, WriteWorkerData } from './write-worker.js'
 import type { Writer } from './writer.js'
 
 const PREFIX = '[@taurobot/memory] '
 
-/**
- * Finds the write worker's module next to this one, or `undefined` when it is not there (bundled
- * into an app, or run from the sources): the backend then writes on the main thread.
- */
+/** The worker's module next to the package's files, or `undefined` (see findWorkerModule). */
 export function findWriteWorker(): URL | undefined {
-  let here: string | undefined
-  try {
-    here = typeof import.meta.url === 'string' && import.meta.url !== '' ? import.meta.url : undefined
-  } catch {
-    here = undefined
-  }
-  if (here === undefined || !here.startsWith('file:')) return undefined
-  const url = new URL('./sqlite-write-worker.js', here)
-  return existsSync(fileURLToPath(url)) ? url : undefined
+  return findWorkerModule('sqlite-write-worker.js')
 }
 
 interface Waiter {
