@@ -4,6 +4,8 @@ import { mkdir, mkdtemp, open, rm, rmdir } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { afterEach } from 'vitest'
+import { type Memory, type MemoryOptions, openMemory } from '../src/index.js'
 
 /** True under CI, where a missing service fails a test instead of skipping it. */
 export const IN_CI = process.env.CI === 'true'
@@ -82,4 +84,37 @@ export async function fillDisk(dir: string): Promise<string> {
     await handle.close()
   }
   return filler
+}
+
+/**
+ * Per-test scratch space for a test file: `fresh()` makes a temp directory, `open()` a store
+ * (exit hooks off), and after each test the stores are destroyed, then `cleanups` run, last first
+ * (a tmpfs is unmounted before the directory it sits in is removed).
+ */
+export function testScratch(): {
+  cleanups: Array<() => Promise<void> | void>
+  stores: Memory[]
+  fresh(): Promise<string>
+  open(options: MemoryOptions): Promise<Memory>
+} {
+  const cleanups: Array<() => Promise<void> | void> = []
+  const stores: Memory[] = []
+  afterEach(async () => {
+    for (const store of stores.splice(0)) await store.destroy().catch(() => undefined)
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+  })
+  return {
+    cleanups,
+    stores,
+    async fresh() {
+      const { dir, cleanup } = await tempDir()
+      cleanups.push(cleanup)
+      return dir
+    },
+    async open(options) {
+      const memory = await openMemory({ flushOnExit: false, ...options })
+      stores.push(memory)
+      return memory
+    },
+  }
 }

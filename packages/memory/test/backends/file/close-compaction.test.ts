@@ -2,30 +2,13 @@ import { execFile } from 'node:child_process'
 import { readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { compactFromDisk } from '../../../src/backends/file/compaction.js'
-import { fileBackend, type Memory, type MemoryOptions, openMemory } from '../../../src/index.js'
-import { ensureBuilt, tempDir } from '../../helpers.js'
+import { fileBackend } from '../../../src/index.js'
+import { ensureBuilt, testScratch } from '../../helpers.js'
 
 const run = promisify(execFile)
-const cleanups: Array<() => Promise<void>> = []
-const stores: Memory[] = []
-afterEach(async () => {
-  for (const store of stores.splice(0)) await store.destroy().catch(() => undefined)
-  for (const cleanup of cleanups.splice(0)) await cleanup()
-})
-
-async function fresh(): Promise<string> {
-  const { dir, cleanup } = await tempDir()
-  cleanups.push(cleanup)
-  return dir
-}
-
-async function open(options: MemoryOptions): Promise<Memory> {
-  const memory = await openMemory({ flushOnExit: false, ...options })
-  stores.push(memory)
-  return memory
-}
+const { fresh, open } = testScratch()
 
 /** A Python-format snapshot of about `megabytes` MB: 50 conversations of 1 KB messages. */
 async function writeSnapshot(path: string, megabytes: number): Promise<number> {

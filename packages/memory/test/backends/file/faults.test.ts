@@ -2,29 +2,12 @@ import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
-import type { Memory, MemoryError, MemoryOptions } from '../../../src/index.js'
+import { describe, expect, it } from 'vitest'
+import type { MemoryError } from '../../../src/index.js'
 import { isMemoryError, openMemory } from '../../../src/index.js'
-import { mountUnavailable as canMount, fillDisk as fill, mountTmpfs, tempDir } from '../../helpers.js'
+import { mountUnavailable as canMount, fillDisk as fill, mountTmpfs, testScratch } from '../../helpers.js'
 
-const cleanups: Array<() => Promise<void>> = []
-const stores: Memory[] = []
-afterEach(async () => {
-  for (const store of stores.splice(0)) await store.destroy().catch(() => undefined)
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-})
-
-async function fresh(): Promise<string> {
-  const { dir, cleanup } = await tempDir()
-  cleanups.push(cleanup)
-  return dir
-}
-
-async function open(options: MemoryOptions): Promise<Memory> {
-  const memory = await openMemory({ flushOnExit: false, ...options })
-  stores.push(memory)
-  return memory
-}
+const { cleanups, fresh, open } = testScratch()
 
 function contents(messages: Array<{ content: string }>): string[] {
   return messages.map((m) => m.content)

@@ -2,13 +2,13 @@ import { existsSync } from 'node:fs'
 import { appendFile, cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { WriteCalledOffError } from '../../../src/backends/file/atomic-write.js'
 import { CLAIM_CALLED_OFF, CLAIM_COMMITTING, compactFromDisk } from '../../../src/backends/file/compaction.js'
-import type { Memory, MemoryOptions, RecoveredInfo } from '../../../src/index.js'
+import type { RecoveredInfo } from '../../../src/index.js'
 import { fileBackend, isMemoryError, openMemory } from '../../../src/index.js'
 import { describeBackendContract } from '../../contract.js'
-import { tempDir } from '../../helpers.js'
+import { tempDir, testScratch } from '../../helpers.js'
 
 describeBackendContract(
   'file',
@@ -20,24 +20,7 @@ describeBackendContract(
   { persistent: true },
 )
 
-const cleanups: Array<() => Promise<void>> = []
-const stores: Memory[] = []
-afterEach(async () => {
-  for (const store of stores.splice(0)) await store.destroy().catch(() => undefined)
-  for (const cleanup of cleanups.splice(0)) await cleanup()
-})
-
-async function fresh(): Promise<string> {
-  const { dir, cleanup } = await tempDir()
-  cleanups.push(cleanup)
-  return dir
-}
-
-async function open(options: MemoryOptions): Promise<Memory> {
-  const memory = await openMemory({ flushOnExit: false, ...options })
-  stores.push(memory)
-  return memory
-}
+const { stores, fresh, open } = testScratch()
 
 function lines(text: string): string[] {
   return text.split('\n').filter((line) => line.length > 0)
