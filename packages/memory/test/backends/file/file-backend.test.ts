@@ -124,6 +124,39 @@ describe('file backend', () => {
     expect((await stat(`${path}.journal`)).size).toBe((await again.stats()).journalBytes)
   })
 
+  it('links the .bak of a snapshot over 8 MB before the first save, then turns it into a copy of its own', async () => {
+    const dir = await fresh()
+    const path = join(dir, 'c.json')
+    const text = 'x'.repeat(1000)
+    const conversations = Object.fromEntries(
+      Array.from({ length: 100 }, (_, c) => [
+        `c${c}`,
+        Array.from({ length: 100 }, (_, m) => ({
+          role: 'user',
+          content: `${m} ${text}`,
+          timestamp: '2025-01-01T00:00:00',
+        })),
+      ]),
+    )
+    await writeFile(path, JSON.stringify({ conversations }, null, 2))
+    const original = await readFile(path)
+    expect(original.length).toBeGreaterThan(8 * 1024 * 1024)
+    const memory = await open({ path, saveEvery: 1 })
+    await memory.add('c0', { role: 'user', content: 'new' })
+    await memory.flush()
+    // First a hard link to the snapshot as it was (same inode), soon a copy (an inode of its own).
+    await expect
+      .poll(async () => (await stat(`${path}.bak`)).ino !== (await stat(path)).ino, { timeout: 10_000 })
+      .toBe(true)
+    await expect.poll(async () => (await stat(`${path}.bak`)).nlink, { timeout: 10_000 }).toBe(1)
+    expect((await readFile(`${path}.bak`)).equals(original)).toBe(true)
+    // An in-place write to the snapshot (as the Python bot does) no longer reaches the .bak.
+    await memory.close()
+    await writeFile(path, '{"conversations": {}}')
+    expect((await readFile(`${path}.bak`)).equals(original)).toBe(true)
+    expect((await readdir(dir)).filter((name) => name.includes('.tmp-'))).toEqual([])
+  })
+
   it('says when a restore from .bak may miss data (the journal was restarted since the backup)', async () => {
     const dir = await fresh()
     const path = join(dir, 'c.json')
