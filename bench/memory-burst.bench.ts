@@ -2,8 +2,9 @@ import { fork } from 'node:child_process'
 import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { openMemory } from '@taurobot/memory'
 import { runBench } from './lib/bench.js'
-import { fileBackendReady, loadMemory, STORE_LABELS, type StoreKind } from './lib/memory-stores.js'
+import { STORE_LABELS, type StoreKind } from './lib/memory-stores.js'
 import { row } from './lib/result.js'
 import { userId } from './lib/workload.js'
 
@@ -29,8 +30,6 @@ await runBench(fileURLToPath(import.meta.url), {
   title: 'burst of 50 concurrent writers',
   claim:
     'A burst of 50 concurrent writers × 100 rounds loses no acknowledged message and keeps the event-loop delay max ≤ 20 ms.',
-  requires: [{ module: '@taurobot/memory', export: 'openMemory' }],
-  ready: (ctx) => fileBackendReady(ctx.tmpDir),
   notCovered: [
     'Power loss: SIGKILL loses the process, not the page cache, so data written without fsync (lowdb) survives it here but may not survive a power cut.',
     'Batched mode acknowledges before writing: killed without close() it may lose its documented window (shown for information), never after close().',
@@ -182,7 +181,6 @@ async function readBack(kind: StoreKind, dir: string, rounds: number): Promise<M
   const found = new Map<string, number>()
   const count = (content: string) => found.set(content, (found.get(content) ?? 0) + 1)
   if (kind === 'ours') {
-    const { openMemory } = await loadMemory()
     const memory = await openMemory({ path: join(dir, 'conversations.json') })
     for (let w = 0; w < WRITERS; w++) {
       for (const m of await memory.history(userId(w), { limit: rounds * 2 })) count(m.content)

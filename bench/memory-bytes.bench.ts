@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { runBench } from './lib/bench.js'
 import { formatBytes } from './lib/format.js'
-import { fileBackendReady, legacyFile, openStore, STORE_LABELS, type StoreKind } from './lib/memory-stores.js'
+import { legacyFile, openStore, STORE_LABELS, type StoreKind } from './lib/memory-stores.js'
 import { readIo } from './lib/proc.js'
 import { type Row, row } from './lib/result.js'
 import { averageMessageBytes, chatTraffic } from './lib/workload.js'
@@ -15,8 +15,6 @@ await runBench(fileURLToPath(import.meta.url), {
   title: 'bytes written per appended message vs history length',
   claim:
     'Amortized over ≥ 10,000 appends including compaction, @taurobot/memory writes under 3× a message’s own serialized size per appended message, at 10, 100 and 1000 messages per conversation; whole-file stores write the whole store per save.',
-  requires: [{ module: '@taurobot/memory', export: 'openMemory' }],
-  ready: (ctx) => fileBackendReady(ctx.tmpDir),
   notCovered: [
     'The one-off `.bak` copy made by the first write of a process (made before measuring, for every store).',
     'Disk-level write amplification (filesystem journal, block rounding): the figure is what the process hands to write().',

@@ -5,7 +5,7 @@ import { runBench } from './lib/bench.js'
 import { runChild } from './lib/child.js'
 import { EVENT_LOOP_MARKER, type EventLoopReport } from './lib/event-loop-report.js'
 import { formatBytes } from './lib/format.js'
-import { fileBackendReady, legacyFile, STORE_LABELS, type StoreKind } from './lib/memory-stores.js'
+import { legacyFile, STORE_LABELS, type StoreKind } from './lib/memory-stores.js'
 import { row } from './lib/result.js'
 import { spreadText, summarize } from './lib/stats.js'
 import { chatTraffic } from './lib/workload.js'
@@ -19,8 +19,6 @@ await runBench(fileURLToPath(import.meta.url), {
   title: 'event-loop time per save with 50 × 1000 messages of history',
   claim:
     'With 50 conversations of 1000 messages, a @taurobot/memory save (compaction included) keeps the event loop busy p99 ≤ 0.5 ms and max ≤ 5 ms; whole-file stores block it for the whole JSON.stringify of the store.',
-  requires: [{ module: '@taurobot/memory', export: 'openMemory' }],
-  ready: (ctx) => fileBackendReady(ctx.tmpDir),
   notCovered: [
     'Time spent off the main thread (libuv pool, worker threads): it does not block the bot, so it is not counted here.',
     'Opening the store (loading 50,000 messages) and close().',

@@ -1,13 +1,9 @@
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
+import { openMemory } from '@taurobot/memory'
+import { redisBackend } from '@taurobot/memory/redis'
 import { Redis } from 'ioredis'
 import { runBench } from './lib/bench.js'
-import {
-  MEMORY_ENTRY,
-  MEMORY_REDIS_ENTRY,
-  type MemoryModule,
-  type RedisMemoryModule,
-} from './lib/contracts.js'
 import { row } from './lib/result.js'
 import { median, spreadText } from './lib/stats.js'
 import { averageMessageBytes, type ChatEvent, chatTraffic, userId } from './lib/workload.js'
@@ -31,7 +27,6 @@ await runBench(fileURLToPath(import.meta.url), {
   title: 'Redis backend: batched vs one command per message',
   claim:
     'For 50 users × 100 messages, the Redis backend in batched mode needs ≥ 5× fewer Redis commands and reaches ≥ 3× the throughput of one RPUSH per message (the LangChain-style history); the bytes it keeps in Redis per message stay the same at 10, 100 and 1000 messages of history per conversation.',
-  requires: [{ module: '@taurobot/memory/redis', export: 'redisBackend' }],
   async ready() {
     const client = new Redis(URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
     try {
@@ -50,8 +45,6 @@ await runBench(fileURLToPath(import.meta.url), {
     'Reads (history): both read one list per conversation.',
   ],
   async run(ctx) {
-    const { openMemory } = (await import(MEMORY_ENTRY)) as MemoryModule
-    const { redisBackend } = (await import(MEMORY_REDIS_ENTRY)) as RedisMemoryModule
     const runId = `taurobot-bench:${process.pid}:${Date.now()}`
     const admin = new Redis(URL)
     const events = chatTraffic(USERS, PER_USER, 17)

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { runBench } from './lib/bench.js'
 import { installSyncCounter, syncCalls } from './lib/fs-count.js'
-import { fileBackendReady, openStore, STORE_LABELS, type StoreKind } from './lib/memory-stores.js'
+import { openStore, STORE_LABELS, type StoreKind } from './lib/memory-stores.js'
 import { row } from './lib/result.js'
 import { chatTraffic } from './lib/workload.js'
 
@@ -13,13 +13,11 @@ await runBench(fileURLToPath(import.meta.url), {
   title: 'saves per 100 messages',
   claim:
     '@taurobot/memory with saveEvery: 5 makes at most 20 saves (write + fsync) per 100 messages; the Python bot saved after every message.',
-  requires: [{ module: '@taurobot/memory', export: 'openMemory' }],
   notCovered: [
     'How much each save writes: see memory-bytes.',
     'Starts from an empty store; the number of saves does not depend on history length, their size does.',
     'lowdb never calls fsync, so its "saves" are not durable; they are counted as whole-file writes.',
   ],
-  ready: (ctx) => fileBackendReady(ctx.tmpDir),
   async run(ctx) {
     await installSyncCounter(ctx.tmpDir)
     const users = 50

@@ -80,10 +80,6 @@ await runBench(fileURLToPath(import.meta.url), {
   title: 'memory at scale: JSON file and SQLite, 1 M to 20 M messages',
   claim:
     'SQLite: open ≤ 50 ms and RSS after open ≤ 100 MB at any size, history(id, {limit: 20}) p99 ≤ 1 ms, batched ≥ 100,000 msg/s, strict with 1 writer ≥ 0.9× a bare better-sqlite3 loop with the same durability, main-thread time per save p99 ≤ 0.5 ms. JSON file: opens at 5 M messages, open time and peak RSS ≤ Python json.load on the same file, first save after open ≤ 50 ms, close() after 1,000 new messages ≤ 1 s.',
-  requires: [
-    { module: '@taurobot/memory', export: 'openMemory' },
-    { module: '@taurobot/memory/sqlite', export: 'sqliteBackend' },
-  ],
   notCovered: [
     'Data is generated in the Python bot format (indent 2, non-ASCII kept), 1,000 messages per conversation, about 200 characters of text each; other shapes parse at other speeds.',
     'Each figure is one run per size (the sizes take minutes to generate), not a median over repeats; the strict SQLite row is a median of alternating windows.',

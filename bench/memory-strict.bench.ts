@@ -4,13 +4,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { runBench } from './lib/bench.js'
 import { installSyncCounter, syncCalls } from './lib/fs-count.js'
-import {
-  type BenchStore,
-  fileBackendReady,
-  legacyFile,
-  openStore,
-  STORE_LABELS,
-} from './lib/memory-stores.js'
+import { type BenchStore, legacyFile, openStore, STORE_LABELS } from './lib/memory-stores.js'
 import { row } from './lib/result.js'
 import { median, spreadText } from './lib/stats.js'
 import { type ChatEvent, chatTraffic } from './lib/workload.js'
@@ -24,8 +18,6 @@ await runBench(fileURLToPath(import.meta.url), {
   title: 'strict durability throughput',
   claim:
     'In strict mode (add() resolves once the message is on disk) @taurobot/memory sustains ≥ 4,000 messages/s one at a time and ≥ 100,000 messages/s with 50 concurrent writers (group commit: one fdatasync per batch).',
-  requires: [{ module: '@taurobot/memory', export: 'openMemory' }],
-  ready: (ctx) => fileBackendReady(ctx.tmpDir),
   notCovered: [
     'lowdb does not fsync: its acknowledgements are not durable, it is shown only as the throughput users would get from it.',
     'Batched mode (add() resolves before the write): see memory-burst.',

@@ -11,10 +11,10 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { formatMs, formatValue, markdownTable } from './lib/format.js'
+import { formatMs } from './lib/format.js'
 import { updateReadme } from './lib/readme.js'
+import { markdownReport, summaryTable, writeCharts } from './lib/report.js'
 import type { BenchResult, RunReport } from './lib/result.js'
-import { renderChart } from './lib/svg.js'
 
 const benchDir = dirname(fileURLToPath(import.meta.url))
 const resultsDir = join(benchDir, 'results')
@@ -82,7 +82,7 @@ const outName = fullRun ? 'latest' : 'partial'
 mkdirSync(outDir, { recursive: true })
 writeFileSync(join(outDir, `${outName}.json`), `${JSON.stringify(report, null, 2)}\n`)
 writeFileSync(join(outDir, `${outName}.md`), markdownReport(report))
-const charts = fullRun ? writeCharts(report) : []
+const charts = fullRun ? writeCharts(report, docsDir) : []
 const readmeUpdated = fullRun && updateReadme(report, join(benchDir, 'README.md'))
 const written = fullRun ? 'bench/results/latest' : 'bench/results/tmp/partial'
 console.log(
@@ -189,91 +189,4 @@ function killGroup(pid: number | undefined): void {
   } catch {
     // Already gone.
   }
-}
-
-function improvementText(r: BenchResult['rows'][number]): string {
-  if (r.improvement === null) return ''
-  return r.versus === undefined ? r.improvement : `${r.improvement} vs ${r.versus.split(' ')[0]}`
-}
-
-function peerText(peers: Record<string, number | null>, unit: string): string {
-  return Object.entries(peers)
-    .map(([name, v]) => `${name} ${formatValue(v, unit)}`)
-    .join('; ')
-}
-
-function summaryTable(benches: BenchResult[]): string {
-  const rows: string[][] = []
-  for (const b of benches) {
-    if (b.status !== 'ok') {
-      rows.push([`${b.name}: ${b.status}`, '', '', '', b.reason ?? '', ''])
-      continue
-    }
-    for (const r of b.rows) {
-      rows.push([
-        `${b.name}: ${r.operation}`,
-        formatValue(r.before, r.unit),
-        formatValue(r.after, r.unit),
-        improvementText(r),
-        peerText(r.peers, r.unit),
-        r.target === undefined ? '' : `${r.target}${r.met === undefined ? '' : r.met ? ' ✓' : ' ✗'}`,
-      ])
-    }
-  }
-  return markdownTable(['operation', 'before', 'after', 'improvement', 'peers', 'target'], rows)
-}
-
-function markdownReport(r: RunReport): string {
-  const lines: string[] = [
-    `# Bench results${r.quick ? ' (quick run)' : ''}`,
-    '',
-    `${r.date} · node ${r.node} · ${r.platform} · ${r.cpus} × ${r.cpuModel} · ${r.totalMemoryMb} MB RAM · load average ${r.loadAverage.start} at start, ${r.loadAverage.end} at end · ${formatMs(r.durationMs)} in total${r.filters.length > 0 ? ` · only: ${r.filters.join(', ')}` : ''}`,
-    '',
-    'before = the Python bot’s behaviour ported to TypeScript; after = the @taurobot packages; peers = what users',
-    'would pick instead. Every row was measured side by side in one process run; medians unless stated.',
-    '',
-    summaryTable(r.benches),
-    '',
-  ]
-  for (const b of r.benches) {
-    lines.push(`## ${b.name}: ${b.title}`, '', `Claim: ${b.claim}`, '')
-    if (b.status !== 'ok') {
-      lines.push(`**${b.status}**: ${b.reason ?? ''}`, '')
-      continue
-    }
-    const peerNames = [...new Set(b.rows.flatMap((row) => Object.keys(row.peers)))]
-    lines.push(
-      markdownTable(
-        ['operation', 'before', 'after', 'improvement', ...peerNames, 'target', 'spread'],
-        b.rows.map((row) => [
-          row.operation,
-          formatValue(row.before, row.unit),
-          formatValue(row.after, row.unit),
-          improvementText(row),
-          ...peerNames.map((p) => (p in row.peers ? formatValue(row.peers[p] ?? null, row.unit) : '')),
-          row.target === undefined
-            ? ''
-            : `${row.target}${row.met === undefined ? '' : row.met ? ' ✓' : ' ✗'}`,
-          row.spread ?? '',
-        ]),
-      ),
-      '',
-    )
-    if (b.notes.length > 0) lines.push('Notes:', '', ...b.notes.map((n) => `- ${n}`), '')
-    if (b.notCovered.length > 0) lines.push('Not covered:', '', ...b.notCovered.map((n) => `- ${n}`), '')
-  }
-  return `${lines.join('\n')}\n`
-}
-
-function writeCharts(r: RunReport): string[] {
-  const written: string[] = []
-  for (const b of r.benches) {
-    for (const chart of b.charts) {
-      const caption = `${r.quick ? 'quick run, ' : ''}${r.date.slice(0, 10)}, node ${r.node}, ${r.cpus} CPUs (npm run bench -- ${b.name})`
-      mkdirSync(docsDir, { recursive: true })
-      writeFileSync(join(docsDir, chart.file), renderChart(chart, caption))
-      written.push(chart.file)
-    }
-  }
-  return written
 }

@@ -24,7 +24,6 @@ await runBench(fileURLToPath(import.meta.url), {
   title: 'service worker in Chromium: hit latency and origin requests per burst',
   claim:
     'A cache hit answers within 1.5× of the cache-first worker’s latency; 20 concurrent hits or misses of one URL cost one origin request (Workbox: 20).',
-  requires: [{ module: '@taurobot/sw-cache', export: 'staleWhileRevalidate' }],
   async ready() {
     return existsSync(CHROMIUM_PATH) ? null : `no Chromium at ${CHROMIUM_PATH} (set CHROMIUM_PATH)`
   },

@@ -8,7 +8,6 @@ await runBench(fileURLToPath(import.meta.url), {
   title: 'service-worker bundle size, min+gzip',
   claim:
     '@taurobot/sw-cache: the whole feature set is a fraction of Workbox and Serwist with the same features (targets: stale-while-revalidate alone ≤ 1 KB min+gzip, everything ≤ 1.5 KB).',
-  requires: [{ module: '@taurobot/sw-cache', export: 'staleWhileRevalidate' }],
   notCovered: [
     'Brotli (most CDNs serve it; sizes would be a little smaller for everyone).',
     'Runtime cost: see sw-cache-browser.',

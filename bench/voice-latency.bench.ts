@@ -1,7 +1,6 @@
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { runBench } from './lib/bench.js'
-import { VOICE_ENTRY } from './lib/contracts.js'
 import { row } from './lib/result.js'
 import { median, spreadText, summarize } from './lib/stats.js'
 import type { LatencyEngine, LatencyMode, LatencyReport } from './lib/voice-latency-child.js'
@@ -17,10 +16,6 @@ await runBench(fileURLToPath(import.meta.url), {
   title: 'voice: first audio, warm latency, Ogg/Opus encode',
   claim:
     'First audio ≤ 400 ms after constructing a VoiceSystem (warmup() offered), warm synthesis ≤ 10 ms per sentence, Ogg/Opus encoding ≤ 50 ms per 4 s of speech.',
-  requires: [
-    { module: VOICE_ENTRY, export: 'VoiceSystem' },
-    { module: '@taurobot/voice/worker', export: 'runTask' },
-  ],
   notCovered: [
     'Sending the audio (Telegram upload) and writing files (textToSpeech).',
     'Custom engines; the system espeak-ng binary engine is measured when espeak-ng is installed.',

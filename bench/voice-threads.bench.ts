@@ -1,6 +1,5 @@
 import { fileURLToPath } from 'node:url'
 import { runBench } from './lib/bench.js'
-import { VOICE_ENTRY, type VoiceModule } from './lib/contracts.js'
 import { formatMs } from './lib/format.js'
 import { type Row, row } from './lib/result.js'
 import { median } from './lib/stats.js'
@@ -40,13 +39,9 @@ await runBench(fileURLToPath(import.meta.url), {
   title: 'voice: 20 VoiceSystem instances × 100 Italian sentences',
   claim:
     'All VoiceSystem instances share one pool: with 20 instances and 100 Italian sentences, ≤ 2 worker threads and ≤ 220 MB RSS on 2 cores, and the process exits ≤ 50 ms after its last task without any cleanup call; one pool per instance (the naive port) multiplies threads, memory and CPU.',
-  requires: [
-    { module: VOICE_ENTRY, export: 'VoiceSystem' },
-    { module: '@taurobot/voice/worker', export: 'runTask' },
-  ],
   async ready() {
     try {
-      const { VoiceSystem, voicePool } = (await import(VOICE_ENTRY)) as VoiceModule
+      const { VoiceSystem, voicePool } = await import('@taurobot/voice')
       await new VoiceSystem({ language: 'it' }).synthesize('Ciao!')
       await voicePool.close()
       return null

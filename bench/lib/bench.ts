@@ -12,12 +12,6 @@ export interface BenchContext {
   log(message: string): void
 }
 
-/** A module a bench needs, and the export that shows the feature has landed. */
-export interface Requirement {
-  module: string
-  export: string
-}
-
 export interface BenchOutput {
   rows: Row[]
   notes?: string[]
@@ -30,10 +24,9 @@ export interface BenchDefinition {
   claim: string
   /** What this bench does not measure, so nobody reads more into the figures than they say. */
   notCovered: string[]
-  requires?: Requirement[]
   /**
-   * Checks that the feature works at all before measuring (a package may export its entry point
-   * before the part under test lands). Returns the reason to skip, or null.
+   * Checks that what the bench needs from the machine is there (a Redis server, Chromium, a speech
+   * engine). Returns the reason to skip, or null.
    */
   ready?(ctx: BenchContext): Promise<string | null>
   run(ctx: BenchContext): Promise<BenchOutput>
@@ -43,7 +36,7 @@ export interface BenchDefinition {
 export const RESULT_MARKER = 'BENCH_RESULT '
 
 /**
- * Runs one bench file's measurement and reports it as JSON. A missing package is a skip with the
+ * Runs one bench file's measurement and reports it as JSON. A missing service is a skip with the
  * reason, an exception is a failure with its message; either way the runner gets one result.
  */
 export async function runBench(file: string, def: BenchDefinition): Promise<never> {
@@ -62,69 +55,41 @@ export async function runBench(file: string, def: BenchDefinition): Promise<neve
     notCovered: def.notCovered,
     charts: [],
   }
-  const missing = await missingRequirement(def.requires ?? [])
-  let tmpDir: string | undefined
-  if (missing !== null) {
-    result.status = 'skipped'
-    result.reason = missing
-  } else {
-    // On the project's disk (gitignored), not a tmpfs: fsync must cost what it costs for users.
-    const scratchRoot = join(dirname(file), 'results', 'tmp')
-    mkdirSync(scratchRoot, { recursive: true })
-    tmpDir = mkdtempSync(join(scratchRoot, `${name}-`))
-    const ctx: BenchContext = {
-      quick,
-      tmpDir,
-      log: (message) => process.stderr.write(`[${name}] ${message}\n`),
+  // On the project's disk (gitignored), not a tmpfs: fsync must cost what it costs for users.
+  const scratchRoot = join(dirname(file), 'results', 'tmp')
+  mkdirSync(scratchRoot, { recursive: true })
+  const tmpDir = mkdtempSync(join(scratchRoot, `${name}-`))
+  const ctx: BenchContext = {
+    quick,
+    tmpDir,
+    log: (message) => process.stderr.write(`[${name}] ${message}\n`),
+  }
+  try {
+    const notReady = def.ready === undefined ? null : await def.ready(ctx)
+    if (notReady !== null) {
+      result.status = 'skipped'
+      result.reason = notReady
+      return finish(result, started, tmpDir)
     }
-    try {
-      const notReady = def.ready === undefined ? null : await def.ready(ctx)
-      if (notReady !== null) {
-        result.status = 'skipped'
-        result.reason = notReady
-        return finish(result, started, tmpDir)
-      }
-      const output = await def.run(ctx)
-      result.rows = output.rows
-      result.notes = output.notes ?? []
-      result.charts = output.charts ?? []
-    } catch (error) {
-      result.status = 'failed'
-      result.reason = error instanceof Error ? error.message : String(error)
-      process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
-    }
+    const output = await def.run(ctx)
+    result.rows = output.rows
+    result.notes = output.notes ?? []
+    result.charts = output.charts ?? []
+  } catch (error) {
+    result.status = 'failed'
+    result.reason = error instanceof Error ? error.message : String(error)
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
   }
   return finish(result, started, tmpDir)
 }
 
-function finish(result: BenchResult, started: number, tmpDir: string | undefined): never {
+function finish(result: BenchResult, started: number, tmpDir: string): never {
   result.durationMs = performance.now() - started
-  if (tmpDir !== undefined) rmSync(tmpDir, { recursive: true, force: true })
+  rmSync(tmpDir, { recursive: true, force: true })
   const json = JSON.stringify(result)
   // The file is the reliable channel (a pipe write may be cut short by exit); stdout is for humans.
   if (process.env.BENCH_RESULT_FILE) writeFileSync(process.env.BENCH_RESULT_FILE, json)
   process.stdout.write(`${RESULT_MARKER}${json}\n`)
   // Exit explicitly: a peer under test may leave handles open, and that must not hang the suite.
   process.exit(result.status === 'failed' ? 1 : 0)
-}
-
-async function missingRequirement(requires: Requirement[]): Promise<string | null> {
-  for (const req of requires) {
-    let mod: Record<string, unknown>
-    try {
-      mod = (await import(req.module)) as Record<string, unknown>
-    } catch (error) {
-      const code = (error as { code?: string }).code
-      if (
-        code === 'ERR_MODULE_NOT_FOUND' ||
-        code === 'MODULE_NOT_FOUND' ||
-        code === 'ERR_PACKAGE_PATH_NOT_EXPORTED'
-      ) {
-        return `${req.module} is not available yet (${code}); it is measured once the package lands and is built`
-      }
-      return `${req.module} failed to load: ${error instanceof Error ? error.message : String(error)}`
-    }
-    if (!(req.export in mod)) return `${req.module} does not export ${req.export} yet`
-  }
-  return null
 }

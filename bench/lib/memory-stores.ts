@@ -1,7 +1,7 @@
 import { join } from 'node:path'
+import { fileBackend, openMemory } from '@taurobot/memory'
 import { PythonJsonMemory } from '../baselines/python-memory.js'
 import { LowdbMemory } from '../peers/lowdb-memory.js'
-import { MEMORY_ENTRY, type MemoryModule, type MemoryStore } from './contracts.js'
 import type { ChatEvent } from './workload.js'
 import { userId } from './workload.js'
 
@@ -30,10 +30,6 @@ export const STORE_LABELS: Record<StoreKind, string> = {
   'python-every-message': 'Python: save every message',
   'python-every-5': 'Python: save every 5',
   lowdb: 'lowdb',
-}
-
-export async function loadMemory(): Promise<MemoryModule> {
-  return (await import(MEMORY_ENTRY)) as MemoryModule
 }
 
 /** Opens a store of the given kind on `dir/conversations.json`. */
@@ -74,8 +70,7 @@ export async function openStore(
       path,
     }
   }
-  const { openMemory, fileBackend } = await loadMemory()
-  const memory: MemoryStore = await openMemory({
+  const memory = await openMemory({
     ...(options.compactionRatio === undefined && options.journalSync === undefined
       ? { path }
       : {
@@ -90,11 +85,11 @@ export async function openStore(
     durability: options.durability ?? 'batched',
   })
   let saves = 0
-  if (typeof memory.on === 'function') memory.on('save', () => saves++)
+  memory.on('save', () => saves++)
   return {
     add: (e) => memory.add(userId(e.user), { role: e.role, content: e.content }),
     saves: () => saves,
-    workerSyncs: async () => 2 * (((await memory.stats()) as { compactions?: number }).compactions ?? 0),
+    workerSyncs: async () => 2 * ((await memory.stats()).compactions ?? 0),
     flush: () => memory.flush(),
     close: () => memory.close(),
     path,
@@ -123,17 +118,4 @@ export function legacyFile(events: readonly ChatEvent[]): string {
     null,
     2,
   )
-}
-
-/** Skips a memory bench while the file backend cannot open a store yet. */
-export async function fileBackendReady(dir: string): Promise<string | null> {
-  try {
-    const { openMemory } = await loadMemory()
-    const memory = await openMemory({ path: join(dir, 'probe', 'conversations.json') })
-    await memory.close()
-    return null
-  } catch (error) {
-    const message = (error instanceof Error ? error.message : String(error)).replaceAll(dir, '<scratch dir>')
-    return `@taurobot/memory cannot open a file store yet: ${message}`
-  }
 }

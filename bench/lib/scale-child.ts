@@ -2,26 +2,13 @@
 // plain node. Prints one line `SCALE {json}`.
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { type BatchEntry, type Memory, openMemory } from '@taurobot/memory'
+import { sqliteBackend } from '@taurobot/memory/sqlite'
 import Database from 'better-sqlite3'
-import { MEMORY_ENTRY, type MemoryModule } from './contracts.js'
 import { readStatus } from './proc.js'
 import { pythonConversations, scaleUserId } from './scale-data.js'
 import { SCALE_MARKER } from './scale-report.js'
 import { percentileSorted } from './stats.js'
-
-interface Memory {
-  add(id: string, message: { role: string; content: string }): Promise<unknown>
-  history(id: string, options?: { limit?: number }): Promise<unknown[]>
-  flush(): Promise<void>
-  close(): Promise<void>
-}
-interface BackendLike {
-  open(context: { maxMessages: number; warn(m: string): void; recovered(i: unknown): void }): Promise<void>
-  append(batch: Array<{ id: string; messages: unknown[] }>): Promise<unknown>
-  close(): Promise<void>
-}
-type SqliteModule = { sqliteBackend(options: { path: string }): BackendLike }
-const SQLITE_ENTRY: string = '@taurobot/memory/sqlite'
 
 const MESSAGE = {
   role: 'user',
@@ -42,13 +29,8 @@ function mainThreadCpuMs(): number | undefined {
   }
 }
 
-async function memoryModule(): Promise<MemoryModule & { openMemory(o: object): Promise<Memory> }> {
-  return (await import(MEMORY_ENTRY)) as MemoryModule & { openMemory(o: object): Promise<Memory> }
-}
-
 /** Opens a JSON store of `users` conversations, saves once, adds 1,000 messages, closes. */
 async function json(path: string, users: number): Promise<void> {
-  const { openMemory } = await memoryModule()
   const warnings: string[] = []
   const t0 = performance.now()
   let memory: Memory
@@ -82,11 +64,10 @@ async function json(path: string, users: number): Promise<void> {
 
 /** Fills a SQLite database through the backend itself, in large batches (not measured). */
 async function sqliteBuild(path: string, users: number, perUser: number): Promise<void> {
-  const { sqliteBackend } = (await import(SQLITE_ENTRY)) as SqliteModule
   const backend = sqliteBackend({ path })
   await backend.open({ maxMessages: Math.max(1000, perUser), warn() {}, recovered() {} })
   const t0 = performance.now()
-  let batch: Array<{ id: string; messages: unknown[] }> = []
+  let batch: BatchEntry[] = []
   let size = 0
   for (const conversation of pythonConversations(users, perUser)) {
     batch.push(conversation)
@@ -104,7 +85,6 @@ async function sqliteBuild(path: string, users: number, perUser: number): Promis
 
 /** Open, reads, main-thread time per save and batched throughput on a large SQLite database. */
 async function sqlite(path: string, users: number, saves: number): Promise<void> {
-  const { openMemory } = await memoryModule()
   const t0 = performance.now()
   const memory = await openMemory({ path, flushOnExit: false })
   const openMs = performance.now() - t0
@@ -172,10 +152,6 @@ async function sqlite(path: string, users: number, saves: number): Promise<void>
  * per transaction with the same durability (WAL, synchronous=FULL): windows alternate.
  */
 async function sqliteStrict(dir: string, windowMs: number, reps: number): Promise<void> {
-  const { openMemory } = await memoryModule()
-  const { sqliteBackend } = (await import(SQLITE_ENTRY)) as SqliteModule & {
-    sqliteBackend(options: { path: string; worker?: boolean }): BackendLike
-  }
   const memory = await openMemory({ path: join(dir, 'ours.db'), durability: 'strict', flushOnExit: false })
   const inline = await openMemory({
     backend: sqliteBackend({ path: join(dir, 'inline.db'), worker: false }),

@@ -8,7 +8,6 @@ import {
   SharedPiscinaVoiceSystem,
   voiceWorkerPath,
 } from '../baselines/per-instance-voice.js'
-import { VOICE_ENTRY, type VoiceModule } from './contracts.js'
 import { italianSentences } from './italian.js'
 import { readStatus } from './proc.js'
 
@@ -48,7 +47,7 @@ if (mode === 'floor') {
   // No speech at all: how long this process takes to exit once it has nothing left to do.
   speak = [async () => ({ durationMs: 0 })]
 } else if (mode === 'ours') {
-  const { VoiceSystem, voicePool } = (await import(VOICE_ENTRY)) as VoiceModule
+  const { VoiceSystem, voicePool } = await import('@taurobot/voice')
   countWorkers = () => voicePool.stats().threads
   speak = Array.from({ length: instances }, () => {
     const voice = new VoiceSystem({ language: 'it', rate: 150, volume: 1.0 })
