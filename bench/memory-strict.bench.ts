@@ -17,7 +17,7 @@ const USERS = 50
 await runBench(fileURLToPath(import.meta.url), {
   title: 'strict durability throughput',
   claim:
-    'In strict mode (add() resolves once the message is on disk) @taurobot/memory sustains ≥ 4,000 messages/s one at a time and ≥ 100,000 messages/s with 50 concurrent writers (group commit: one fdatasync per batch).',
+    'In strict mode (add() resolves once the message is on disk) @taurobot/memory sustains ≥ 0.9× the disk’s own ceiling, measured in the same run, one message at a time and with 50 concurrent writers (group commit: one durable write per batch). For information, the targets in absolute terms on the reference disk were ≥ 4,000 and ≥ 100,000 messages/s.',
   notCovered: [
     'lowdb does not fsync: its acknowledgements are not durable, it is shown only as the throughput users would get from it.',
     'Batched mode (add() resolves before the write): see memory-burst.',
@@ -137,7 +137,7 @@ await runBench(fileURLToPath(import.meta.url), {
     for (const kind of KINDS) await stores[kind].close()
     await handle.close()
     await dsyncHandle?.close()
-    const mk = (writers: 1 | 50, target: number) =>
+    const mk = (writers: 1 | 50) =>
       row({
         operation: `strict messages/s, ${writers === 1 ? '1 writer' : `${writers} concurrent writers`}`,
         unit: 'msg/s',
@@ -158,7 +158,22 @@ await runBench(fileURLToPath(import.meta.url), {
               }),
         },
         spread: spreadText(rates[writers].ours),
-        target: { op: '>=', value: target },
+      })
+    // The ceiling of the method the store uses (O_DSYNC where the platform has it), paired with the
+    // windows measured just before the stores in the same repetition, so load hits both alike.
+    const ceiling = (writers: 1 | 50) => (dsyncHandle === undefined ? disk[writers] : diskDsync[writers])
+    const share = (kind: Kind, writers: 1 | 50, against: number[]) =>
+      median(rates[writers][kind].map((rate, rep) => rate / (against[rep] ?? Number.NaN)))
+    const vsDisk = (writers: 1 | 50) =>
+      row({
+        operation: `strict messages/s as a share of this disk's ceiling, ${writers === 1 ? '1 writer' : `${writers} concurrent writers`}`,
+        unit: '×',
+        better: 'higher',
+        after: share('ours', writers, ceiling(writers)),
+        peers: {
+          [`${FDATASYNC_LABEL}, vs the fdatasync loop`]: share('ours-fdatasync', writers, disk[writers]),
+        },
+        target: { op: '>=', value: 0.9 },
       })
     const perMessage = (writers: 1 | 50) =>
       row({
@@ -173,7 +188,7 @@ await runBench(fileURLToPath(import.meta.url), {
         },
       })
     return {
-      rows: [mk(1, 4_000), mk(50, 100_000), perMessage(1), perMessage(50)],
+      rows: [vsDisk(1), vsDisk(50), mk(1), mk(50), perMessage(1), perMessage(50)],
       notes: [
         `${USERS} conversations × 100 messages of history to start with; each figure is the median of ${reps} windows of ${windowMs} ms, stores alternating. A message counts once its add() resolved. "this disk" is a bare loop of one append and one fdatasync, and "O_DSYNC append loop" one of single appends to a file opened with O_DSYNC (durable when write() returns, the method @taurobot/memory uses where the platform has it): the ceilings for any store that makes each message durable before acknowledging the next; with ${USERS} writers, each awaiting its own message, one group commit holds at most ${USERS} messages, so the ceiling is ${USERS} × the rate of a bare loop appending a ${USERS}-message record and fdatasyncing it (no JSON, no promises per message). The Python baseline saves (write-file-atomic: write, fsync, rename) inside every add, which is its only durable mode. Durable writes (fsync/fdatasync calls, and writes on descriptors opened with O_DSYNC or O_SYNC) are counted by wrapping node:fs, plus two per background compaction of @taurobot/memory, which makes them on its worker thread.`,
       ],
