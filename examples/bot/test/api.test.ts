@@ -266,6 +266,18 @@ describe('connections', () => {
     }
   })
 
+  it('closes a connection whose headers stall, once headersTimeoutMs is over', async () => {
+    const web = await startServer({ headersTimeoutMs: 500, requestTimeoutMs: 1000 })
+    try {
+      const { socket, received, closed } = await rawSocket(web)
+      socket.write(`GET /api/health HTTP/1.1\r\nHost: 127.0.0.1:${web.port}\r\nX-Slow: a`)
+      await within(closed, 20_000, 'stalled headers')
+      expect(received()).toMatch(/^$|^HTTP\/1\.1 408 /)
+    } finally {
+      await web.close()
+    }
+  })
+
   it('closes connections beyond maxConnections at once, and keeps the others', async () => {
     const web = await startServer({ maxConnections: 2 })
     try {
