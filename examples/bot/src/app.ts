@@ -4,7 +4,9 @@ import { redisBackend } from '@taurobot/memory/redis'
 import { VoiceSystem, voicePool } from '@taurobot/voice'
 import { type BotConfig, ConfigError } from './config.js'
 import { describeFigures, TauroBot } from './core.js'
+import { consoleLog, type Log } from './log.js'
 import { RateLimiter } from './rate-limit.js'
+import { redactor, secretsOf } from './redact.js'
 import { AutoResponder } from './responder/auto.js'
 import { OllamaResponder } from './responder/ollama.js'
 import { startTelegram, type TelegramFrontEnd } from './telegram.js'
@@ -22,11 +24,19 @@ export interface RunningBot {
   close(): Promise<void>
 }
 
+export interface StartOptions {
+  /** Where every line goes; the default prints to the console with the configured secrets redacted. */
+  log?: Log
+  /** Abandons the start-up (timeout, signal): what was opened is closed and the call rejects. */
+  signal?: AbortSignal
+}
+
 /** Wires the three packages into the bot and starts its front ends. */
-export async function startBot(
-  config: BotConfig,
-  log: (line: string) => void = console.log,
-): Promise<RunningBot> {
+export async function startBot(config: BotConfig, options: StartOptions = {}): Promise<RunningBot> {
+  const log = options.log ?? consoleLog(redactor(secretsOf(config)))
+  const { signal } = options
+  const logError = (message: string, error: unknown) => log.error(message, error)
+  signal?.throwIfAborted()
   // The file's extension picks the backend: .json the Python bot's format, .db SQLite.
   const path = join(
     config.memoryDir,
@@ -39,7 +49,7 @@ export async function startBot(
     throw new ConfigError(`VOICE_LANGUAGE: ${error instanceof Error ? error.message : String(error)}`)
   }
   // The bot owns shutdown (see main.ts), so the store's own signal hooks are turned off.
-  const common = { flushOnExit: false, onError: (error: unknown) => console.error('memory:', error) }
+  const common = { flushOnExit: false, onError: (error: unknown) => logError('memory:', error) }
   const memory = config.redisUrl
     ? await openMemory({
         ...common,
@@ -53,23 +63,33 @@ export async function startBot(
         contextMessages: config.contextMessages,
       })
     : undefined
-  const responder = new AutoResponder(model, { log })
+  const responder = new AutoResponder(model, { log: (line) => log.info(line) })
   const opened: { close(): Promise<void> }[] = [memory, voicePool]
   try {
+    signal?.throwIfAborted()
     await responder.start()
+    signal?.throwIfAborted()
     const bot = new TauroBot({
       memory,
       voice,
       responder,
       extraStats: () => [`Voice pool: ${describeFigures(voicePool.stats())}.`],
+      logError,
     })
-    const rateLimiter = new RateLimiter({ limit: config.rateLimitPerMinute })
+    const assets = await buildAssets()
+    signal?.throwIfAborted()
     const web = await startWebServer({
       bot,
-      assets: await buildAssets(),
-      rateLimiter,
+      assets,
+      rateLimiter: new RateLimiter({ limit: config.rateLimitPerMinute }),
+      voiceRateLimiter: new RateLimiter({ limit: config.voiceRateLimitPerMinute }),
       responderName: () => responder.name,
       port: config.port,
+      headersTimeoutMs: config.http.headersTimeoutSeconds * 1000,
+      requestTimeoutMs: config.http.requestTimeoutSeconds * 1000,
+      keepAliveTimeoutMs: config.http.keepAliveTimeoutSeconds * 1000,
+      maxConnections: config.http.maxConnections,
+      logError,
     })
     opened.unshift(web)
     const telegram = config.telegramToken
@@ -77,7 +97,10 @@ export async function startBot(
           token: config.telegramToken,
           apiRoot: config.telegramApiRoot,
           bot,
-          rateLimiter,
+          // Telegram chats are told apart by Telegram itself, so their budget stays per chat.
+          rateLimiter: new RateLimiter({ limit: config.rateLimitPerMinute }),
+          signal,
+          logError,
         })
       : undefined
     if (telegram) opened.unshift({ close: () => telegram.stop() })

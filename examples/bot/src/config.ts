@@ -20,8 +20,26 @@ export interface BotConfig {
   telegramToken: string | undefined
   telegramApiRoot: string | undefined
   voiceLanguage: string
-  /** Chat messages a user may send per minute, commands included. */
+  /** Chat messages one client address may send per minute, commands included. */
   rateLimitPerMinute: number
+  /** Voice toggles (`POST /api/voice`) one client address may send per minute. */
+  voiceRateLimitPerMinute: number
+  /** How long start-up may take (Telegram's getMe included) before the bot gives up. */
+  startupTimeoutSeconds: number
+  /** Limits of the web server's connections, against slow or piled-up clients. */
+  http: HttpLimits
+}
+
+/** The web server's timeouts (seconds) and connection cap. */
+export interface HttpLimits {
+  /** Time for a client to send a request's headers. */
+  headersTimeoutSeconds: number
+  /** Time for a client to send a whole request, body included. */
+  requestTimeoutSeconds: number
+  /** How long an idle kept-alive connection stays open. */
+  keepAliveTimeoutSeconds: number
+  /** Connections open at once; further ones are closed at once. */
+  maxConnections: number
 }
 
 /** A setting that cannot be used as given; the message names the variable and the value. */
@@ -101,6 +119,18 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): BotConf
       `OLLAMA_MODEL must be a model name such as "llama3.2", got ${JSON.stringify(model)}`,
     )
   }
+  const http: HttpLimits = {
+    headersTimeoutSeconds: integer(env, 'HTTP_HEADERS_TIMEOUT_SECONDS', 10, 1, 3600),
+    requestTimeoutSeconds: integer(env, 'HTTP_REQUEST_TIMEOUT_SECONDS', 30, 1, 3600),
+    keepAliveTimeoutSeconds: integer(env, 'HTTP_KEEP_ALIVE_TIMEOUT_SECONDS', 5, 1, 3600),
+    maxConnections: integer(env, 'HTTP_MAX_CONNECTIONS', 100, 1, 100_000),
+  }
+  if (http.headersTimeoutSeconds > http.requestTimeoutSeconds) {
+    // The headers are part of the request: Node refuses a longer wait for them than for all of it.
+    throw new ConfigError(
+      `HTTP_HEADERS_TIMEOUT_SECONDS (${http.headersTimeoutSeconds}) must not exceed HTTP_REQUEST_TIMEOUT_SECONDS (${http.requestTimeoutSeconds})`,
+    )
+  }
   return {
     port: integer(env, 'PORT', 3000, 0, 65535),
     memoryDir: resolve(cwd, text(env, 'MEMORY_DIR') ?? 'memory'),
@@ -115,5 +145,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): BotConf
       apiRoot === undefined ? undefined : httpUrl('TELEGRAM_API_ROOT', apiRoot).href.replace(/\/$/, ''),
     voiceLanguage: language,
     rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 20, 1, 10_000),
+    voiceRateLimitPerMinute: integer(env, 'VOICE_RATE_LIMIT_PER_MINUTE', 10, 1, 10_000),
+    startupTimeoutSeconds: integer(env, 'STARTUP_TIMEOUT_SECONDS', 30, 1, 3600),
+    http,
   }
 }

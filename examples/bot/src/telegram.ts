@@ -9,6 +9,8 @@ export interface TelegramOptions {
   rateLimiter: RateLimiter
   /** Another Bot API server, e.g. a local one; default https://api.telegram.org. */
   apiRoot?: string
+  /** Gives up connecting (getMe, setMyCommands) when aborted: start-up timed out or was stopped. */
+  signal?: AbortSignal
   /** @default console.error */
   logError?: (message: string, error: unknown) => void
 }
@@ -38,6 +40,18 @@ export async function startTelegram(options: TelegramOptions): Promise<TelegramF
   // Bounded calls: a Bot API server that stops answering must not hold shutdown for grammY's default 500 s.
   const client = { timeoutSeconds: 60, ...(options.apiRoot ? { apiRoot: options.apiRoot } : {}) }
   const bot = new Bot(options.token, { client })
+  // grammY retries getMe on network errors and 5xx without end; this is what to report if it never succeeds.
+  let lastFailure: unknown
+  bot.api.config.use(async (call, method, payload, signal) => {
+    try {
+      const response = await call(method, payload, signal)
+      if (!response.ok) lastFailure = new Error(`${method}: ${response.error_code} ${response.description}`)
+      return response
+    } catch (error) {
+      lastFailure = error
+      throw error
+    }
+  })
 
   bot.on('message:text', async (ctx) => {
     const chatId = ctx.chat.id
@@ -59,24 +73,38 @@ export async function startTelegram(options: TelegramOptions): Promise<TelegramF
   bot.on('message', (ctx) => ctx.reply('I read text messages only. Type /help to see what I can do.'))
   bot.catch((error) => logError(`Telegram update ${error.ctx.update.update_id} failed:`, error.error))
 
+  // grammY types its signals with the abort-controller shim's class; Node's own is what it gets at run time.
+  const signal = options.signal as Parameters<typeof bot.init>[0]
   try {
-    await bot.init()
+    await bot.init(signal)
   } catch (error) {
+    if (options.signal?.aborted) {
+      const root = options.apiRoot ?? 'https://api.telegram.org'
+      throw new Error(
+        `${reasonOf(options.signal)}, waiting for Telegram's Bot API at ${root} to answer getMe: check the network and TELEGRAM_API_ROOT`,
+        { cause: lastFailure ?? error },
+      )
+    }
     throw new Error(
       'Telegram did not accept TELEGRAM_BOT_TOKEN (getMe failed): check the token from @BotFather, or unset it to run the web chat only',
       { cause: error },
     )
   }
   await bot.api
-    .setMyCommands([
-      { command: 'start', description: 'introduction' },
-      { command: 'help', description: 'what I can do' },
-      { command: 'clear', description: 'forget this conversation' },
-      { command: 'stats', description: 'what is stored and how' },
-      { command: 'voice', description: 'turn spoken replies on or off' },
-    ])
+    .setMyCommands(
+      [
+        { command: 'start', description: 'introduction' },
+        { command: 'help', description: 'what I can do' },
+        { command: 'clear', description: 'forget this conversation' },
+        { command: 'stats', description: 'what is stored and how' },
+        { command: 'voice', description: 'turn spoken replies on or off' },
+      ],
+      undefined,
+      signal,
+    )
     .catch((error: unknown) => logError('setMyCommands failed (the commands still work):', error))
 
+  options.signal?.throwIfAborted()
   // bot.start() settles only when polling stops; a failure there must not go unnoticed.
   const polling = bot.start({ allowed_updates: ['message'] }).catch((error: unknown) => {
     logError('Telegram polling stopped:', error)
@@ -107,4 +135,9 @@ export async function startTelegram(options: TelegramOptions): Promise<TelegramF
       return stopping
     },
   }
+}
+
+function reasonOf(signal: AbortSignal): string {
+  const reason: unknown = signal.reason
+  return reason instanceof Error ? reason.message : String(reason)
 }

@@ -1,4 +1,5 @@
 import { request } from 'node:http'
+import { connect, type Socket } from 'node:net'
 import { type Memory, memoryBackend, openMemory } from '@taurobot/memory'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TauroBot } from '../src/core.js'
@@ -14,23 +15,62 @@ import { fakeOllama } from './fake-ollama.js'
 let memory: Memory
 let server: WebServer
 const USER = 'test-user-0001'
+// What the server logged as failures, to check that client mistakes are not among them.
+const logged: string[] = []
+
+/** A web server on a fresh in-memory store; `options` replace the defaults. */
+async function startServer(options: Partial<Parameters<typeof startWebServer>[0]> = {}): Promise<WebServer> {
+  return startWebServer({
+    bot: new TauroBot({ memory, responder: new OfflineResponder() }),
+    assets: new Map(),
+    // Every request of a test comes from 127.0.0.1: the budgets are one for the whole file.
+    rateLimiter: new RateLimiter({ limit: 1000 }),
+    voiceRateLimiter: new RateLimiter({ limit: 1000 }),
+    responderName: () => 'offline',
+    port: 0,
+    logError: (message) => logged.push(message),
+    ...options,
+  })
+}
 
 beforeAll(async () => {
   memory = await openMemory({ backend: memoryBackend(), flushOnExit: false })
-  const bot = new TauroBot({ memory, responder: new OfflineResponder() })
-  server = await startWebServer({
-    bot,
-    assets: new Map(),
-    rateLimiter: new RateLimiter({ limit: 4, windowMs: 60_000 }),
-    responderName: () => 'offline',
-    port: 0,
-    logError: () => {},
-  })
+  server = await startServer()
 })
 afterAll(async () => {
   await server.close()
   await memory.close()
 })
+
+/** Connects a raw TCP socket to `web`, for what fetch would not send (bad URLs, stalled bodies). */
+async function rawSocket(
+  web: WebServer,
+): Promise<{ socket: Socket; received: () => string; closed: Promise<void> }> {
+  const socket = connect(web.port, '127.0.0.1')
+  let data = ''
+  socket.on('data', (chunk: Buffer) => {
+    data += chunk.toString()
+  })
+  // A refused or reset connection is what some tests expect: it shows as 'close'.
+  socket.on('error', () => {})
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()))
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve)
+    socket.once('close', () => reject(new Error('the connection closed before it was established')))
+  })
+  return { socket, received: () => data, closed }
+}
+
+/** Resolves when `closed` does, or rejects after `ms`: a server that never closes fails the test. */
+function within(closed: Promise<void>, ms: number, what: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  return Promise.race([
+    closed,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what}: still open after ${ms} ms`)), ms)
+    }),
+  ]).finally(() => clearTimeout(timer))
+}
 
 function post(path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(new URL(path, server.url), {
@@ -141,18 +181,6 @@ describe('JSON API', () => {
     })
   })
 
-  it('limits each user to the configured number of messages, with Retry-After', async () => {
-    const user = 'rate-limited-user'
-    for (let i = 0; i < 4; i++) expect((await post('/api/chat', { user, text: `m${i}` })).status).toBe(200)
-    const limited = await post('/api/chat', { user, text: 'one too many' })
-    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0)
-    const e = await error(limited)
-    expect(e).toMatchObject({ status: 429, code: 'rate-limited' })
-    expect(e.message).toMatch(/^too many messages: at most 4 per 60 s; try again in \d+ s$/)
-    // Other users are not affected.
-    expect((await post('/api/chat', { user: 'another-user-2', text: 'hi' })).status).toBe(200)
-  })
-
   it('answers only to its own host name and refuses cross-origin posts', async () => {
     const status = await new Promise<number>((resolve, reject) => {
       const req = request(
@@ -175,6 +203,124 @@ describe('JSON API', () => {
     const r = await post('/api/voice', { user: USER, on: true })
     // This bot was built without a voice: the toggle stays off.
     expect(await r.json()).toEqual({ voiceOn: false })
+  })
+})
+
+describe('rate limits', () => {
+  it('limits each client address, whatever user ids it sends, with Retry-After', async () => {
+    const web = await startServer({ rateLimiter: new RateLimiter({ limit: 4, windowMs: 60_000 }) })
+    try {
+      const send = (user: string) =>
+        fetch(new URL('/api/chat', web.url), {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ user, text: 'hi' }),
+        })
+      for (let i = 0; i < 4; i++) expect((await send(`rotating-user-${i}`)).status).toBe(200)
+      const limited = await send('rotating-user-4')
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0)
+      const e = await error(limited)
+      expect(e).toMatchObject({ status: 429, code: 'rate-limited' })
+      expect(e.message).toMatch(/^too many messages: at most 4 per 60 s; try again in \d+ s$/)
+    } finally {
+      await web.close()
+    }
+  })
+
+  it('limits POST /api/voice with a budget of its own', async () => {
+    const web = await startServer({ voiceRateLimiter: new RateLimiter({ limit: 2, windowMs: 60_000 }) })
+    try {
+      const toggle = (user: string) =>
+        fetch(new URL('/api/voice', web.url), {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ user }),
+        })
+      expect((await toggle('voice-user-01')).status).toBe(200)
+      expect((await toggle('voice-user-02')).status).toBe(200)
+      const limited = await toggle('voice-user-03')
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0)
+      const e = await error(limited)
+      expect(e).toMatchObject({ status: 429, code: 'rate-limited' })
+      expect(e.message).toMatch(/^too many voice requests: at most 2 per 60 s; try again in \d+ s$/)
+    } finally {
+      await web.close()
+    }
+  })
+})
+
+describe('connections', () => {
+  it('closes a connection whose body stalls, once requestTimeoutMs is over', async () => {
+    const web = await startServer({ headersTimeoutMs: 500, requestTimeoutMs: 1000 })
+    try {
+      const { socket, received, closed } = await rawSocket(web)
+      socket.write(
+        `POST /api/chat HTTP/1.1\r\nHost: 127.0.0.1:${web.port}\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"us`,
+      )
+      await within(closed, 20_000, 'a stalled body')
+      // Node answers 408 when it can; either way the connection is gone.
+      expect(received()).toMatch(/^$|^HTTP\/1\.1 408 /)
+      expect(logged).toEqual([])
+    } finally {
+      await web.close()
+    }
+  })
+
+  it('closes a connection whose headers stall, once headersTimeoutMs is over', async () => {
+    const web = await startServer({ headersTimeoutMs: 500, requestTimeoutMs: 1000 })
+    try {
+      const { socket, received, closed } = await rawSocket(web)
+      socket.write(`GET /api/health HTTP/1.1\r\nHost: 127.0.0.1:${web.port}\r\nX-Slow: a`)
+      await within(closed, 20_000, 'stalled headers')
+      expect(received()).toMatch(/^$|^HTTP\/1\.1 408 /)
+    } finally {
+      await web.close()
+    }
+  })
+
+  it('closes connections beyond maxConnections at once, and keeps the others', async () => {
+    const web = await startServer({ maxConnections: 2 })
+    try {
+      const health = `GET /api/health HTTP/1.1\r\nHost: 127.0.0.1:${web.port}\r\n\r\n`
+      const kept = [await rawSocket(web), await rawSocket(web)]
+      for (const { socket, received } of kept) {
+        socket.write(health)
+        await expect.poll(received, { timeout: 10_000, interval: 20 }).toMatch(/^HTTP\/1\.1 200 /)
+      }
+      const extra = connect(web.port, '127.0.0.1')
+      extra.on('error', () => {})
+      let extraData = ''
+      extra.on('data', (chunk: Buffer) => {
+        extraData += chunk.toString()
+      })
+      extra.write(health)
+      await within(
+        new Promise<void>((resolve) => extra.once('close', () => resolve())),
+        20_000,
+        'a connection beyond maxConnections',
+      )
+      expect(extraData).toBe('')
+      // The two first connections still work.
+      const [first] = kept
+      first?.socket.write(health)
+      await expect
+        .poll(() => first?.received().match(/HTTP\/1\.1 200 /g)?.length, { timeout: 10_000 })
+        .toBe(2)
+      for (const { socket } of kept) socket.destroy()
+    } finally {
+      await web.close()
+    }
+  })
+
+  it('answers a URL it cannot parse with 400, and logs nothing', async () => {
+    const { socket, received, closed } = await rawSocket(server)
+    socket.write(`GET http://[ HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nConnection: close\r\n\r\n`)
+    await within(closed, 20_000, 'a request with a bad URL')
+    expect(received()).toMatch(/^HTTP\/1\.1 400 /)
+    expect(received()).toContain(
+      '{"error":{"code":"bad-url","message":"cannot read the URL \\"http://[\\""}}',
+    )
+    expect(logged).toEqual([])
   })
 })
 

@@ -14,6 +14,14 @@ describe('loadConfig', () => {
       telegramToken: undefined,
       voiceLanguage: 'en',
       rateLimitPerMinute: 20,
+      voiceRateLimitPerMinute: 10,
+      startupTimeoutSeconds: 30,
+      http: {
+        headersTimeoutSeconds: 10,
+        requestTimeoutSeconds: 30,
+        keepAliveTimeoutSeconds: 5,
+        maxConnections: 100,
+      },
     })
   })
 
@@ -31,6 +39,12 @@ describe('loadConfig', () => {
         TELEGRAM_API_ROOT: 'http://127.0.0.1:8081/',
         VOICE_LANGUAGE: 'it',
         RATE_LIMIT_PER_MINUTE: '5',
+        VOICE_RATE_LIMIT_PER_MINUTE: '2',
+        STARTUP_TIMEOUT_SECONDS: '90',
+        HTTP_HEADERS_TIMEOUT_SECONDS: '4',
+        HTTP_REQUEST_TIMEOUT_SECONDS: '8',
+        HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: '2',
+        HTTP_MAX_CONNECTIONS: '16',
       },
       '/srv/bot',
     )
@@ -43,6 +57,14 @@ describe('loadConfig', () => {
     expect(config.telegramApiRoot).toBe('http://127.0.0.1:8081')
     expect(config.voiceLanguage).toBe('it')
     expect(config.rateLimitPerMinute).toBe(5)
+    expect(config.voiceRateLimitPerMinute).toBe(2)
+    expect(config.startupTimeoutSeconds).toBe(90)
+    expect(config.http).toEqual({
+      headersTimeoutSeconds: 4,
+      requestTimeoutSeconds: 8,
+      keepAliveTimeoutSeconds: 2,
+      maxConnections: 16,
+    })
   })
 
   it('names the variable and the value it cannot use', () => {
@@ -67,6 +89,17 @@ describe('loadConfig', () => {
     )
     expect(() => loadConfig({ RATE_LIMIT_PER_MINUTE: '0' })).toThrow(
       /RATE_LIMIT_PER_MINUTE must be an integer from 1/,
+    )
+    expect(() => loadConfig({ STARTUP_TIMEOUT_SECONDS: '0' })).toThrow(
+      new ConfigError('STARTUP_TIMEOUT_SECONDS must be an integer from 1 to 3600, got "0"'),
+    )
+    expect(() => loadConfig({ HTTP_MAX_CONNECTIONS: '-1' })).toThrow(
+      new ConfigError('HTTP_MAX_CONNECTIONS must be an integer from 1 to 100000, got "-1"'),
+    )
+    expect(() =>
+      loadConfig({ HTTP_HEADERS_TIMEOUT_SECONDS: '60', HTTP_REQUEST_TIMEOUT_SECONDS: '30' }),
+    ).toThrow(
+      new ConfigError('HTTP_HEADERS_TIMEOUT_SECONDS (60) must not exceed HTTP_REQUEST_TIMEOUT_SECONDS (30)'),
     )
   })
 

@@ -55,14 +55,23 @@ export interface FakeTelegram {
   close(): Promise<void>
 }
 
+/** How the fake fails a call: `reset` drops the connection, `hang` never answers. */
+export type Failure = 'reset' | 'hang'
+
+export interface FakeTelegramOptions {
+  /** @default '123456789:AAFakeTokenForTestsOnly_abcdefghij' */
+  token?: string
+  /** Picks the calls that fail, and how; the call is recorded first either way. */
+  fail?: (method: string) => Failure | undefined
+}
+
 /**
  * A local stand-in for api.telegram.org, bound to 127.0.0.1: it answers getMe, serves queued
  * updates through long-polling getUpdates, parses JSON and multipart calls, and records
  * everything else (sendMessage, sendVoice...) with a plausible result.
  */
-export async function startFakeTelegram(
-  token = '123456789:AAFakeTokenForTestsOnly_abcdefghij',
-): Promise<FakeTelegram> {
+export async function startFakeTelegram(options: FakeTelegramOptions = {}): Promise<FakeTelegram> {
+  const { token = '123456789:AAFakeTokenForTestsOnly_abcdefghij', fail = () => undefined } = options
   const calls: ApiCall[] = []
   const updates: unknown[] = []
   let nextUpdate = 1
@@ -146,6 +155,9 @@ export async function startFakeTelegram(
     }
     calls.push({ method, params, files })
     for (const watcher of watchers) watcher()
+    const failure = fail(method)
+    if (failure === 'reset') req.socket.destroy()
+    if (failure !== undefined) return
     const chatId = Number(params.chat_id ?? 0)
     if (method === 'getMe') {
       reply(res, { id: 123456789, is_bot: true, first_name: 'TauroBot', username: 'taurobot_test_bot' })

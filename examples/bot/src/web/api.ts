@@ -1,0 +1,196 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { type BotReply, charLength, MAX_MESSAGE_CHARS, type TauroBot } from '../core.js'
+import type { RateLimiter } from '../rate-limit.js'
+import type { ClipStore } from './clip-store.js'
+import { ApiError, readJson, sendJson, sendRange, shown } from './http.js'
+
+export interface ApiOptions {
+  bot: TauroBot
+  clips: ClipStore
+  /** The budget of `POST /api/chat`, per client address. */
+  rateLimiter: RateLimiter
+  /** The budget of `POST /api/voice`, per client address. */
+  voiceRateLimiter: RateLimiter
+  responderName: () => string
+  logError: (message: string, error: unknown) => void
+}
+
+/** Answers one API request whose URL has been parsed; failures are thrown as ApiError. */
+export type ApiHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>
+
+interface Route {
+  method: string
+  /** The exact path, or a pattern for paths with an id in them. */
+  path: string | RegExp
+  handle: ApiHandler
+}
+
+const USER_ID = /^[A-Za-z0-9_-]{8,64}$/
+const CLIP_PATH = /^\/api\/voice\/([0-9a-f-]{36})\.ogg$/
+
+function userFrom(value: unknown): string {
+  if (typeof value !== 'string' || !USER_ID.test(value)) {
+    throw new ApiError(
+      400,
+      'bad-user',
+      `user must be 8 to 64 letters, digits, "-" or "_", got ${value === undefined ? 'nothing' : shown(value)}`,
+      'user',
+    )
+  }
+  return value
+}
+
+function textFrom(value: unknown): string {
+  if (typeof value !== 'string') {
+    throw new ApiError(
+      400,
+      'bad-text',
+      `text must be a string, got ${value === undefined ? 'nothing' : typeof value}`,
+      'text',
+    )
+  }
+  const length = charLength(value)
+  if (length > MAX_MESSAGE_CHARS) {
+    throw new ApiError(
+      400,
+      'text-too-long',
+      `text must be at most ${MAX_MESSAGE_CHARS} characters, got ${length}`,
+      'text',
+    )
+  }
+  if (value.trim() === '') throw new ApiError(400, 'bad-text', 'text must not be empty', 'text')
+  return value
+}
+
+/** The web chat's conversations are kept apart from Telegram's numeric chat ids. */
+function conversationOf(user: string): string {
+  return `web-${user}`
+}
+
+/**
+ * Counts one request against the client's budget. The key is the connection's address, not the
+ * `user` in the body: a client chooses its user ids, so it could take a fresh budget with each.
+ */
+function takeBudget(req: IncomingMessage, limiter: RateLimiter, what: string): void {
+  const verdict = limiter.take(req.socket.remoteAddress ?? 'unknown')
+  if (verdict.allowed) return
+  const seconds = Math.ceil(verdict.retryAfterMs / 1000)
+  throw new ApiError(
+    429,
+    'rate-limited',
+    `too many ${what}: at most ${limiter.limit} per ${limiter.windowMs / 1000} s; try again in ${seconds} s`,
+    undefined,
+    { 'retry-after': String(seconds) },
+  )
+}
+
+/**
+ * The JSON API as a route table:
+ *
+ * - `GET /api/health` → `{ ok, responder }`
+ * - `GET /api/history?user=ID` → `{ messages, voiceOn, responder }`
+ * - `POST /api/chat {user, text}` → `{ reply, command?, message?, voice?: {url, mimeType, durationMs}, voiceOn }`;
+ *   with `Accept: application/x-ndjson` the reply streams as `{type:"chunk"}` lines, then `{type:"reply"}`
+ * - `POST /api/voice {user, on?}` → `{ voiceOn }` (toggles when `on` is absent)
+ * - `GET /api/voice/ID.ogg` → the clip, `audio/ogg`, with byte ranges
+ *
+ * A known path with another method is a 405, any other path a 404.
+ */
+export function createApi(options: ApiOptions): ApiHandler {
+  const { bot, clips, rateLimiter, voiceRateLimiter, responderName, logError } = options
+
+  function publicReply(reply: BotReply, user: string): Record<string, unknown> {
+    const voice = reply.voice
+      ? {
+          url: `/api/voice/${clips.put(reply.voice)}.ogg`,
+          mimeType: reply.voice.mimeType,
+          durationMs: reply.voice.durationMs,
+        }
+      : undefined
+    return {
+      reply: reply.text,
+      ...(reply.command ? { command: reply.command } : {}),
+      ...(reply.message ? { message: reply.message } : {}),
+      ...(voice ? { voice } : {}),
+      ...(reply.voiceError ? { voiceError: reply.voiceError } : {}),
+      voiceOn: bot.isVoiceOn(conversationOf(user)),
+    }
+  }
+
+  async function health(_req: IncomingMessage, res: ServerResponse): Promise<void> {
+    sendJson(res, 200, { ok: true, responder: responderName() })
+  }
+
+  async function history(_req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const user = userFrom(url.searchParams.get('user') ?? undefined)
+    const messages = await bot.history(conversationOf(user))
+    sendJson(res, 200, {
+      messages,
+      voiceOn: bot.isVoiceOn(conversationOf(user)),
+      responder: responderName(),
+    })
+  }
+
+  async function chat(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readJson(req)
+    const user = userFrom(body.user)
+    const text = textFrom(body.text)
+    takeBudget(req, rateLimiter, 'messages')
+    const streaming = /application\/x-ndjson/i.test(req.headers.accept ?? '')
+    if (!streaming) {
+      sendJson(res, 200, publicReply(await bot.handle(conversationOf(user), text), user))
+      return
+    }
+    res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' })
+    const line = (value: unknown) => res.write(`${JSON.stringify(value)}\n`)
+    try {
+      const reply = await bot.handle(conversationOf(user), text, {
+        onChunk: (chunk) => line({ type: 'chunk', text: chunk }),
+      })
+      line({ type: 'reply', ...publicReply(reply, user) })
+    } catch (error) {
+      logError('reply failed:', error)
+      line({ type: 'error', error: { code: 'internal', message: 'the bot could not answer this message' } })
+    }
+    res.end()
+  }
+
+  async function voice(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readJson(req)
+    const user = userFrom(body.user)
+    if (body.on !== undefined && typeof body.on !== 'boolean') {
+      throw new ApiError(400, 'bad-on', `on must be true or false, got ${shown(body.on)}`, 'on')
+    }
+    takeBudget(req, voiceRateLimiter, 'voice requests')
+    const id = conversationOf(user)
+    sendJson(res, 200, { voiceOn: bot.setVoice(id, body.on ?? !bot.isVoiceOn(id)) })
+  }
+
+  async function clip(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const found = clips.get(CLIP_PATH.exec(url.pathname)?.[1] ?? '')
+    if (found === undefined) {
+      throw new ApiError(404, 'not-found', 'this voice clip is gone: clips are kept for a while only')
+    }
+    const data = Buffer.from(found.data.buffer, found.data.byteOffset, found.data.byteLength)
+    sendRange(req, res, data, found.mimeType)
+  }
+
+  const routes: Route[] = [
+    { method: 'GET', path: '/api/health', handle: health },
+    { method: 'GET', path: '/api/history', handle: history },
+    { method: 'POST', path: '/api/chat', handle: chat },
+    { method: 'POST', path: '/api/voice', handle: voice },
+    { method: 'GET', path: CLIP_PATH, handle: clip },
+  ]
+
+  return async (req, res, url) => {
+    const onPath = routes.filter((r) =>
+      typeof r.path === 'string' ? r.path === url.pathname : r.path.test(url.pathname),
+    )
+    const route = onPath.find((r) => r.method === req.method)
+    if (route !== undefined) return route.handle(req, res, url)
+    throw onPath.length > 0
+      ? new ApiError(405, 'method-not-allowed', `${req.method} is not allowed on ${url.pathname}`)
+      : new ApiError(404, 'not-found', `no API endpoint ${url.pathname}`)
+  }
+}
