@@ -15,8 +15,10 @@ export type {
 export { EngineCancelledError } from './engine.js'
 export type { VoiceErrorCode, VoiceErrorOptions } from './errors.js'
 export { isVoiceError, VoiceError } from './errors.js'
-export type { LatencySummary, VoicePool, VoicePoolOptions, VoicePoolStats } from './pool.js'
-export { voicePool } from './pool.js'
+export type { VoicePoolOptions } from './pool/options.js'
+export type { VoicePool } from './pool/shared-pool.js'
+export { voicePool } from './pool/shared-pool.js'
+export type { LatencySummary, VoicePoolStats } from './pool/stats.js'
 export type {
   SynthesizedAudio,
   SynthesizeOptions,

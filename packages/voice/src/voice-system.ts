@@ -7,8 +7,8 @@ import type { BuiltInEngineName, EngineSpeechOptions } from './engine.js'
 import { isBuiltInEngine } from './engine.js'
 import { VoiceError } from './errors.js'
 import { ESPEAK_LANGUAGES, findEspeakLanguage, findEspeakVoice } from './espeak-voices.js'
-import { sharedPool } from './pool.js'
-import type { WorkerTask } from './worker.js'
+import type { PoolTask, RunOptions } from './pool/pool.js'
+import { sharedPool } from './pool/shared-pool.js'
 
 /** Options of a {@link VoiceSystem}. */
 export interface VoiceSystemOptions {
@@ -237,14 +237,15 @@ export class VoiceSystem {
     if (typeof allThreads !== 'boolean') {
       throw new TypeError(`allThreads must be a boolean, got ${describe(allThreads)}`)
     }
+    const [task, run] = this.#task('warmup', 'ok', 'ogg', rest)
     if (!allThreads) {
-      const result = await this.#run('warmup', 'ok', 'ogg', rest)
+      const result = await this.#track(sharedPool().run(task, run))
       return { engineInitMs: result.engineInitMs, threads: 1 }
     }
-    const size = sharedPool().stats().maxThreads
-    const barrier = { arrived: new Int32Array(new SharedArrayBuffer(4)), size }
     const results = await Promise.all(
-      Array.from({ length: size }, () => this.#run('warmup', 'ok', 'ogg', rest, barrier)),
+      sharedPool()
+        .runOnEveryThread(task, run)
+        .map((pending) => this.#track(pending)),
     )
     const loads = results.flatMap((r) => (r.engineInitMs === undefined ? [] : [r.engineInitMs]))
     return {
@@ -256,7 +257,8 @@ export class VoiceSystem {
   /** Turns text into encoded audio (Ogg/Opus by default). */
   async synthesize(text: string, options: SynthesizeOptions = {}): Promise<SynthesizedAudio> {
     const format = checkFormat(options.format ?? 'ogg')
-    const result = await this.#run('synthesize', this.#checkText(text), format, options)
+    const [task, run] = this.#task('synthesize', this.#checkText(text), format, options)
+    const result = await this.#track(sharedPool().run(task, run))
     return {
       data: result.data,
       format,
@@ -337,13 +339,13 @@ export class VoiceSystem {
     return known
   }
 
-  #run(
-    kind: WorkerTask['kind'],
+  /** The pool task for `text` with the current settings, and its checked per-call options. */
+  #task(
+    kind: PoolTask['kind'],
     text: string,
     format: AudioFormat,
     options: SynthesizeOptions,
-    barrier?: WorkerTask['barrier'],
-  ) {
+  ): [PoolTask, RunOptions] {
     const { signal, timeoutMs } = options
     if (signal !== undefined && !(signal instanceof AbortSignal)) {
       throw new TypeError(`signal must be an AbortSignal, got ${describe(signal)}`)
@@ -354,16 +356,14 @@ export class VoiceSystem {
     ) {
       throw new RangeError(`timeoutMs must be a positive number of milliseconds, got ${describe(timeoutMs)}`)
     }
-    const task: WorkerTask = {
-      kind,
-      engine: this.#engine,
-      text,
-      options: this.#options,
-      format,
-      cancel: new Int32Array(new SharedArrayBuffer(4)),
-    }
-    if (barrier !== undefined) task.barrier = barrier
-    const pending = sharedPool().run(task, { signal, timeoutMs })
+    return [
+      { kind, engine: this.#engine, text, options: this.#options, format },
+      { signal, timeoutMs },
+    ]
+  }
+
+  /** Keeps `pending` among this instance's calls until it settles, for `Symbol.asyncDispose`. */
+  #track<T>(pending: Promise<T>): Promise<T> {
     this.#pending.add(pending)
     const forget = () => this.#pending.delete(pending)
     pending.then(forget, forget)
