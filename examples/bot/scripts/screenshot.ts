@@ -4,13 +4,13 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { launchPersistentChromium } from '../../../test/chromium.js'
 import { startBotProcess } from '../test/bot-process.js'
-import { launchChromium } from '../test/chromium.js'
 
 const output = fileURLToPath(new URL('../../../docs/screenshot-chat.png', import.meta.url))
 const dir = await mkdtemp(join(tmpdir(), 'taurobot-screenshot-'))
 const bot = await startBotProcess({ MEMORY_DIR: join(dir, 'memory') })
-const context = await launchChromium(join(dir, 'profile'), {
+const context = await launchPersistentChromium(join(dir, 'profile'), {
   viewport: { width: 560, height: 860 },
   deviceScaleFactor: 1,
 })

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { launchPersistentChromium } from '../../../test/chromium.js'
 import { type BotProcess, startBotProcess } from './bot-process.js'
-import { launchChromium } from './chromium.js'
 
 // Waits for the page or the process, on a machine that may be busy.
 const POLL = { timeout: 30_000, interval: 100 }
@@ -18,7 +18,7 @@ let page: Page
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'taurobot-e2e-'))
   bot = await startBotProcess({ MEMORY_DIR: join(dir, 'memory') })
-  context = await launchChromium(join(dir, 'profile'), {
+  context = await launchPersistentChromium(join(dir, 'profile'), {
     extraArgs: ['--autoplay-policy=no-user-gesture-required'],
   })
   // Generous: the machines that run this suite are shared, and speech is slow on a busy one.

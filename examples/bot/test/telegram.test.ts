@@ -3,9 +3,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { checkOggOpus } from '../../../test/ogg-opus.js'
 import { type BotProcess, startBotProcess } from './bot-process.js'
 import { type ApiCall, type FakeTelegram, startFakeTelegram } from './fake-telegram.js'
-import { checkOggOpus } from './ogg.js'
 
 // Waits for the page or the process, on a machine that may be busy.
 const POLL = { timeout: 30_000, interval: 100 }
@@ -71,7 +71,7 @@ describe('Telegram front end', () => {
     if (file === undefined) return
     expect(file.name).toBe('reply.ogg')
     const info = checkOggOpus(file.data)
-    expect(info.channels).toBe(1)
+    expect(info.head.channels).toBe(1)
     expect(info.durationMs).toBeGreaterThan(300)
     expect(Number(voice.params.duration)).toBe(Math.max(1, Math.round(info.durationMs / 1000)))
     // opus-tools' own validator, where it is installed (CI installs it).

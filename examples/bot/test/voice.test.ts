@@ -1,9 +1,9 @@
 import { type Memory, memoryBackend, openMemory } from '@taurobot/memory'
 import { VoiceSystem, voicePool } from '@taurobot/voice'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { checkOggOpus } from '../../../test/ogg-opus.js'
 import { TauroBot } from '../src/core.js'
 import { OfflineResponder } from '../src/responder/offline.js'
-import { checkOggOpus } from './ogg.js'
 
 // Spoken replies through the real engine and the one shared pool.
 let memory: Memory

@@ -1,12 +1,12 @@
 // Unit tests of the encoders on known signals (no worker involved).
 import { createRequire } from 'node:module'
 import { describe, expect, it } from 'vitest'
+import { checkOggOpus } from '../../../test/ogg-opus.js'
 import { encodeOggOpus, encodeWav } from '../src/encode.js'
 import { EspeakNgWasmEngine } from '../src/engines/espeak-ng-wasm.js'
 import { muxOggOpus } from '../src/ogg.js'
 import { resample } from '../src/resample.js'
 import { parseWav } from './helpers.js'
-import { checkOggOpus } from './ogg-check.js'
 
 const require = createRequire(import.meta.url)
 const OpusScript = require('opusscript') as typeof import('opusscript')

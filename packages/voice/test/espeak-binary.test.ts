@@ -1,8 +1,8 @@
 // The second engine: a system espeak-ng binary, one process per task.
 import { spawnSync } from 'node:child_process'
 import { afterAll, describe, expect, it } from 'vitest'
+import { checkOggOpus } from '../../../test/ogg-opus.js'
 import { loadVoice, parseWav, rms } from './helpers.js'
-import { checkOggOpus } from './ogg-check.js'
 
 const { VoiceSystem, voicePool } = await loadVoice()
 const installed = spawnSync('espeak-ng', ['--version']).status === 0

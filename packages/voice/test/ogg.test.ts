@@ -4,8 +4,8 @@ import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { checkOggOpus, samplesInPacket } from '../../../test/ogg-opus.js'
 import { loadVoice, rms } from './helpers.js'
-import { checkOggOpus, samplesInPacket } from './ogg-check.js'
 
 const { VoiceSystem, voicePool } = await loadVoice()
 const require = createRequire(import.meta.url)

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
+import { checkOggOpus } from '../../../test/ogg-opus.js'
 import { distDir, fixturesDir } from './helpers.js'
-import { checkOggOpus } from './ogg-check.js'
 
 const entry = pathToFileURL(join(distDir, 'index.js')).href
 const scratch = mkdtempSync(join(tmpdir(), 'voice-process-'))

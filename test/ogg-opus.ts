@@ -1,5 +1,6 @@
-// An independent Ogg/Opus structure checker for the tests (RFC 3533 + RFC 7845). It recomputes
-// every page CRC bit by bit, so it shares no code with the muxer under test.
+// The repository's one Ogg/Opus checker (RFC 3533 + RFC 7845), for the voice package's tests and the
+// example bot's: it walks every page and packet, recomputes each page CRC bit by bit (so it shares
+// no code with the muxer under test) and throws an Error naming the first problem.
 
 export interface OggPage {
   flags: number
@@ -24,6 +25,8 @@ export interface CheckedOpus {
   vendor: string
   audioPackets: Uint8Array[]
   finalGranule: bigint
+  /** Length of the audio at 48 kHz: the final granule position less the pre-skip. */
+  durationMs: number
 }
 
 function crcBitwise(bytes: Uint8Array): number {
@@ -36,6 +39,7 @@ function crcBitwise(bytes: Uint8Array): number {
   return crc >>> 0
 }
 
+/** Every page of an Ogg file with its packets, checking capture patterns, lengths and CRCs. */
 export function readPages(file: Uint8Array): OggPage[] {
   const pages: OggPage[] = []
   const view = new DataView(file.buffer, file.byteOffset, file.byteLength)
@@ -79,6 +83,10 @@ export function readPages(file: Uint8Array): OggPage[] {
   return pages
 }
 
+/**
+ * Checks a whole Ogg/Opus file: one logical stream, page sequence and BOS/EOS flags, OpusHead alone
+ * on the first page, OpusTags on the second, granule positions that match the packets' samples.
+ */
 export function checkOggOpus(file: Uint8Array): CheckedOpus {
   const pages = readPages(file)
   if (pages.length < 3) throw new Error(`expected at least 3 pages, got ${pages.length}`)
@@ -139,6 +147,7 @@ export function checkOggOpus(file: Uint8Array): CheckedOpus {
     vendor,
     audioPackets,
     finalGranule,
+    durationMs: Number(finalGranule - BigInt(preSkip)) / 48,
   }
 }
 
