@@ -1,7 +1,9 @@
-// Installs the packed tarballs (not workspace links) into a scratch project and loads every
-// package from ESM and from CommonJS, the way a user's project would.
+// Packs every package the way a release publishes it (`pnpm publish` packs with pnpm, which differs
+// from npm: it adds the workspace root's LICENSE to a package that has none of its own), checks what
+// each tarball carries, then installs the tarballs (not workspace links) into a scratch project and
+// loads every package from ESM and from CommonJS, the way a user's project would.
 import { execFileSync, spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -18,6 +20,8 @@ const espeakPackage = { dir: 'espeak-ng-wasm', name: '@taurobot/espeak-ng-wasm' 
 const fallbackPackage = '@echogarden/espeak-ng-emscripten'
 
 let scratch = ''
+/** Each package's packed tarball, by its directory under packages/. */
+const tarballs = new Map<string, string>()
 
 // pnpm's bin shims put the workspace's hoisted node_modules on NODE_PATH, where require() would
 // find packages the scratch project never installed; a user's project has no such path.
@@ -33,24 +37,57 @@ function nodeResult(args: string[]): { status: number | null; stderr: string } {
 
 beforeAll(() => {
   scratch = mkdtempSync(join(tmpdir(), 'taurobot-consumer-'))
-  const tarballs = join(scratch, 'tarballs')
-  mkdirSync(tarballs)
+  // The pnpm the repository pins (`packageManager`), the one releases are published with.
+  const { packageManager } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+    packageManager: string
+  }
   for (const { dir } of [...packages, espeakPackage]) {
-    execFileSync('npm', ['pack', '--silent', '--pack-destination', tarballs], {
+    const destination = join(scratch, 'tarballs', dir)
+    mkdirSync(destination, { recursive: true })
+    execFileSync('npx', ['-y', packageManager, 'pack', '--pack-destination', destination], {
       cwd: join(root, 'packages', dir),
       stdio: ['ignore', 'ignore', 'inherit'],
     })
+    const [file] = readdirSync(destination)
+    tarballs.set(dir, join(destination, file as string))
   }
   writeFileSync(join(scratch, 'package.json'), JSON.stringify({ name: 'consumer', private: true }))
-  const files = readdirSync(tarballs).map((file) => join(tarballs, file))
-  execFileSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--ignore-scripts', ...files], {
-    cwd: scratch,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  })
+  execFileSync(
+    'npm',
+    ['install', '--no-save', '--no-audit', '--no-fund', '--ignore-scripts', ...tarballs.values()],
+    {
+      cwd: scratch,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  )
 })
 
 afterAll(() => {
   if (scratch) rmSync(scratch, { recursive: true, force: true })
+})
+
+/** How each licence a package.json may name begins, as its licence file must. */
+const licenceTexts: Record<string, RegExp> = {
+  MIT: /^MIT License\n/,
+  'GPL-3.0-or-later': /^\s*GNU GENERAL PUBLIC LICENSE\s+Version 3, 29 June 2007\n/,
+}
+
+describe.each([...packages, espeakPackage])('$name tarball', ({ dir }) => {
+  const tar = (...args: string[]) =>
+    execFileSync('tar', [...args, '-f', tarballs.get(dir) as string], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 26,
+    })
+
+  it('carries exactly one licence file, holding the licence its package.json names', () => {
+    const licenceFiles = tar('-t', '-z')
+      .split('\n')
+      .filter((entry) => /^package\/(licen[cs]e|copying)([.-][^/]*)?$/i.test(entry))
+    expect(licenceFiles).toEqual(['package/LICENSE'])
+    const { license } = JSON.parse(tar('-x', '-z', '-O', 'package/package.json')) as { license: string }
+    expect(Object.keys(licenceTexts)).toContain(license)
+    expect(tar('-x', '-z', '-O', 'package/LICENSE')).toMatch(licenceTexts[license] as RegExp)
+  })
 })
 
 describe.each(packages)('$name from packed tarball', ({ name, errorClass }) => {
