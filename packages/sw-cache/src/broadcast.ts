@@ -1,5 +1,5 @@
 import { checkBroadcastUpdate } from './development.js'
-import type { Revalidation } from './stale-while-revalidate.js'
+import type { Revalidation } from './options.js'
 
 /** The message pages receive when cached content changed. */
 export interface UpdateMessage {

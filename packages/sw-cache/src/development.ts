@@ -1,4 +1,5 @@
-// Option checks and the long forms of error messages, for development builds only.
+// Option checks, for development builds only (the long forms of error messages, gated the same
+// way, sit next to the errors in errors.ts).
 //
 // Every function here opens with the same gate: `process.env.NODE_ENV` is compared in place so that
 // a bundler that defines it as "production" (esbuild does so by itself for minified browser
@@ -7,8 +8,7 @@
 // read at run time. Where nothing defines it and there is no `process` at all (a service worker
 // bundled without such a define), reading it throws a ReferenceError, which lands in the same
 // `catch` as the development signal: the checks run.
-import type { SwCacheErrorCode } from './errors.js'
-import type { StaleWhileRevalidateOptions } from './stale-while-revalidate.js'
+import type { StaleWhileRevalidateOptions } from './options.js'
 
 /** Throws the `TypeError` (or `RangeError`) of a bad argument unless `valid`. */
 function assertOption(
@@ -95,24 +95,5 @@ export function checkBroadcastUpdate(channelName: unknown): void {
     if (process.env.NODE_ENV !== 'production') throw 0
   } catch {
     assertOption(isName(channelName), 'channelName', 'a non-empty string', channelName)
-  }
-}
-
-const ADVICE: Record<SwCacheErrorCode, string> = {
-  'network-and-cache-failed': 'not cached and the network failed. Precache it or set fallback.',
-  'precache-failed': 'precache failed with a network error. Fix or remove this URL; the install fails.',
-  'quota-exceeded': 'quota exceeded; purged the oldest half and retried. Lower maxEntries.',
-  'revalidation-failed': 'update failed; any cached copy stays.',
-}
-
-/**
- * Development builds: what an error message says after the URL and cache name, what happened and
- * what to do. Production messages say the error's code there instead.
- */
-export function advice(code: SwCacheErrorCode, status?: number): string | undefined {
-  try {
-    if (process.env.NODE_ENV !== 'production') throw 0
-  } catch {
-    return status ? ADVICE[code].replace('a network error', `HTTP ${status}`) : ADVICE[code]
   }
 }

@@ -1,5 +1,3 @@
-import { advice } from './development.js'
-
 /** What went wrong, as a stable string that code can switch on. */
 export type SwCacheErrorCode =
   | 'network-and-cache-failed'
@@ -39,6 +37,26 @@ export class SwCacheError extends Error {
 /** True when `value` is a {@link SwCacheError}, optionally with the given code. */
 export function isSwCacheError(value: unknown, code?: SwCacheErrorCode): value is SwCacheError {
   return value instanceof SwCacheError && (code === undefined || value.code === code)
+}
+
+const ADVICE: Record<SwCacheErrorCode, string> = {
+  'network-and-cache-failed': 'not cached and the network failed. Precache it or set fallback.',
+  'precache-failed': 'precache failed with a network error. Fix or remove this URL; the install fails.',
+  'quota-exceeded': 'quota exceeded; purged the oldest half and retried. Lower maxEntries.',
+  'revalidation-failed': 'update failed; any cached copy stays.',
+}
+
+/**
+ * Development builds: what an error message says after the URL and cache name, what happened and
+ * what to do. Production messages say the error's code there instead. The gate is the one
+ * development.ts explains: a production bundle drops the texts with it.
+ */
+export function advice(code: SwCacheErrorCode, status?: number): string | undefined {
+  try {
+    if (process.env.NODE_ENV !== 'production') throw 0
+  } catch {
+    return status ? ADVICE[code].replace('a network error', `HTTP ${status}`) : ADVICE[code]
+  }
 }
 
 /** A {@link SwCacheError} about one request in one cache; `details` holds both. */

@@ -13,10 +13,6 @@ export type { DeleteOldCachesOptions } from './delete-old-caches.js'
 export { deleteOldCaches } from './delete-old-caches.js'
 export type { SwCacheErrorCode, SwCacheErrorOptions } from './errors.js'
 export { isSwCacheError, SwCacheError } from './errors.js'
+export type { FetchEventLike, Revalidation, StaleWhileRevalidateOptions } from './options.js'
 export { precache } from './precache.js'
-export type {
-  FetchEventLike,
-  Revalidation,
-  StaleWhileRevalidateOptions,
-} from './stale-while-revalidate.js'
 export { staleWhileRevalidate } from './stale-while-revalidate.js'
