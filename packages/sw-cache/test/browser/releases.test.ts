@@ -19,6 +19,7 @@ import {
 } from './harness.js'
 
 const SLOW = { timeout: 10_000, interval: 50 }
+// A 4-second 440 Hz tone, Ogg Opus (11.8 KB): a voice clip as the bot serves them.
 const CLIP = new Uint8Array(readFileSync(new URL('../fixtures/clip.ogg', import.meta.url)))
 const sri = (body: string) => `sha256-${createHash('sha256').update(body).digest('base64')}`
 
