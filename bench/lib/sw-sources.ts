@@ -19,6 +19,24 @@ addEventListener('fetch', (e) => {
   }))
 })
 `,
+  // Everything the package offers: revisioned manifest, range requests and navigation preload too.
+  'ours-all': `
+import { broadcastUpdate, cachedRange, deleteOldCaches, precache, staleWhileRevalidate } from '@taurobot/sw-cache'
+addEventListener('install', (e) =>
+  e.waitUntil(precache('app-v1', ['/', { url: '/index.html', revision: '1' }, { url: '/app.5d41.js', integrity: 'sha256-x' }])),
+)
+addEventListener('activate', (e) =>
+  e.waitUntil(Promise.all([deleteOldCaches({ keep: ['app-v1'] }), registration.navigationPreload.enable()])),
+)
+addEventListener('fetch', (e) => {
+  if (e.request.method !== 'GET') return
+  if (e.request.headers.has('range')) return e.respondWith(cachedRange(e.request))
+  e.respondWith(staleWhileRevalidate(e, {
+    cacheName: 'app-v1', maxEntries: 100, maxAgeSeconds: 86400, fallback: '/index.html',
+    onRevalidated: broadcastUpdate(),
+  }))
+})
+`,
   'workbox-swr': `
 import { StaleWhileRevalidate } from 'workbox-strategies'
 const strategy = new StaleWhileRevalidate({ cacheName: 'app-v1' })
@@ -153,5 +171,54 @@ self.addEventListener('fetch', (e) => {
   if (e.request.method !== 'GET' || !new URL(e.request.url).pathname.startsWith('/asset/')) return
   e.respondWith(caches.match(e.request).then((cached) => cached || fetch(e.request)))
 })
+`,
+} as const
+
+/** Activates at once and takes the open pages, so an update is measured up to its activation. */
+const TAKE_OVER = `
+self.addEventListener('install', () => self.skipWaiting())
+self.addEventListener('activate', (e) => e.waitUntil(self.clients.claim()))
+`
+
+/** Serves /app/ files from the precache of this release, falling back to the network. */
+const SERVE_PRECACHED = `
+self.addEventListener('fetch', (e) => {
+  if (!new URL(e.request.url).pathname.startsWith('/app/')) return
+  e.respondWith(caches.open(cacheName).then((cache) => cache.match(e.request)).then((r) => r || fetch(e.request)))
+})
+`
+
+/**
+ * The workers of the update bench. The origin prepends `self.MANIFEST` (every file with a content
+ * hash as revision, as a build would inject it) and `self.RELEASE`.
+ */
+export const UPDATE_WORKERS = {
+  ours: `
+import { deleteOldCaches, precache } from '@taurobot/sw-cache'
+${TAKE_OVER}
+const cacheName = 'app-' + self.RELEASE
+self.addEventListener('install', (e) => e.waitUntil(precache(cacheName, self.MANIFEST)))
+self.addEventListener('activate', (e) => e.waitUntil(deleteOldCaches({ keep: [cacheName] })))
+${SERVE_PRECACHED}
+`,
+  versioned: `
+import { deleteOldCaches, precache } from '@taurobot/sw-cache'
+${TAKE_OVER}
+const cacheName = 'app-' + self.RELEASE
+self.addEventListener('install', (e) => e.waitUntil(precache(cacheName, self.MANIFEST.map((entry) => entry.url))))
+self.addEventListener('activate', (e) => e.waitUntil(deleteOldCaches({ keep: [cacheName] })))
+${SERVE_PRECACHED}
+`,
+  'workbox-revisions': `
+import { cleanupOutdatedCaches, precacheAndRoute } from 'workbox-precaching'
+${TAKE_OVER}
+cleanupOutdatedCaches()
+precacheAndRoute(self.MANIFEST)
+`,
+  'workbox-no-revisions': `
+import { cleanupOutdatedCaches, precacheAndRoute } from 'workbox-precaching'
+${TAKE_OVER}
+cleanupOutdatedCaches()
+precacheAndRoute(self.MANIFEST.map((entry) => entry.url))
 `,
 } as const

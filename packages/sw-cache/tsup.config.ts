@@ -1,12 +1,17 @@
 import { defineConfig } from 'tsup'
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // The manifest builder and its CLI run in Node at build time; no service worker imports them.
+  entry: { index: 'src/index.ts', manifest: 'src/manifest.ts', 'manifest-cli': 'src/manifest-cli.ts' },
   format: ['esm', 'cjs'],
-  dts: true,
+  dts: { entry: { index: 'src/index.ts', manifest: 'src/manifest.ts' } },
   clean: true,
   sourcemap: true,
-  // Service workers run in browsers and edge runtimes: no Node built-ins, modern syntax only.
+  // One shared chunk in both formats, so SwCacheError is one class across the entries.
+  splitting: true,
+  // Service workers run in browsers and edge runtimes: no Node built-ins in the main entry, modern
+  // syntax only. The manifest entries' node: imports stay imports.
   target: 'es2022',
   platform: 'neutral',
+  external: [/^node:/],
 })

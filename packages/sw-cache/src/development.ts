@@ -64,12 +64,26 @@ export function checkStrategy(event: unknown, options: StaleWhileRevalidateOptio
 }
 
 /** Development builds: checks the arguments of `precache`. */
-export function checkPrecache(cacheName: unknown, urls: unknown): void {
+export function checkPrecache(cacheName: unknown, entries: unknown): void {
   try {
     if (process.env.NODE_ENV !== 'production') throw 0
   } catch {
     assertOption(isName(cacheName), 'cacheName', 'a non-empty string', cacheName)
-    assertOption(Array.isArray(urls), 'urls', 'an array of URLs', urls)
+    assertOption(Array.isArray(entries), 'entries', 'an array of URLs or manifest entries', entries)
+    ;(entries as unknown[]).forEach((entry, i) => {
+      const name = `entries[${i}]`
+      if (isName(entry) || entry instanceof Request) return
+      assertOption(
+        entry && typeof entry === 'object',
+        name,
+        'a URL, a Request or { url, revision?, integrity? }',
+        entry,
+      )
+      const { url, revision, integrity } = entry as Record<string, unknown>
+      assertOption(isName(url), `${name}.url`, 'a non-empty string', url)
+      for (const [key, value] of Object.entries({ revision, integrity }))
+        assertOption(value == null || isName(value), `${name}.${key}`, 'a non-empty string or null', value)
+    })
   }
 }
 
@@ -95,5 +109,17 @@ export function checkBroadcastUpdate(channelName: unknown): void {
     if (process.env.NODE_ENV !== 'production') throw 0
   } catch {
     assertOption(isName(channelName), 'channelName', 'a non-empty string', channelName)
+  }
+}
+
+/** Development builds: checks the arguments of `cachedRange`. */
+export function checkCachedRange(request: unknown, options: { cacheName?: unknown } | undefined): void {
+  try {
+    if (process.env.NODE_ENV !== 'production') throw 0
+  } catch {
+    assertOption(request instanceof Request, 'request', 'a Request', request)
+    assertOption(options && typeof options === 'object', 'options', 'an object', options)
+    const { cacheName } = options ?? {}
+    assertOption(cacheName === undefined || isName(cacheName), 'cacheName', 'a non-empty string', cacheName)
   }
 }

@@ -1,5 +1,6 @@
 /** What went wrong, as a stable string that code can switch on. */
 export type SwCacheErrorCode =
+  | 'manifest-failed'
   | 'network-and-cache-failed'
   | 'precache-failed'
   | 'quota-exceeded'
@@ -40,8 +41,10 @@ export function isSwCacheError(value: unknown, code?: SwCacheErrorCode): value i
 }
 
 const ADVICE: Record<SwCacheErrorCode, string> = {
+  'manifest-failed': 'cannot build the manifest. Check the folder.',
   'network-and-cache-failed': 'not cached and the network failed. Precache it or set fallback.',
-  'precache-failed': 'precache failed with a network error. Fix or remove this URL; the install fails.',
+  'precache-failed':
+    'precache failed with a network error or an integrity mismatch. Fix or remove this URL; the install fails.',
   'quota-exceeded': 'quota exceeded; purged the oldest half and retried. Lower maxEntries.',
   'revalidation-failed': 'update failed; any cached copy stays.',
 }
@@ -55,7 +58,7 @@ export function advice(code: SwCacheErrorCode, status?: number): string | undefi
   try {
     if (process.env.NODE_ENV !== 'production') throw 0
   } catch {
-    return status ? ADVICE[code].replace('a network error', `HTTP ${status}`) : ADVICE[code]
+    return status ? ADVICE[code].replace(/a network.*mismatch/, `HTTP ${status}`) : ADVICE[code]
   }
 }
 

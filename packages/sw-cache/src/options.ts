@@ -9,6 +9,11 @@ export interface FetchEventLike {
   readonly request: Request
   /** Keeps the worker alive until the background revalidation settles. */
   waitUntil(promise: Promise<unknown>): void
+  /**
+   * The navigation preload response (`FetchEvent.preloadResponse`): when it resolves to a response,
+   * the strategy uses it instead of a request of its own.
+   */
+  readonly preloadResponse?: Promise<Response | undefined> | undefined
 }
 
 /** What {@link StaleWhileRevalidateOptions.onRevalidated} receives after a cached entry was replaced. */

@@ -3,34 +3,86 @@ import { checkPrecache } from './development.js'
 import { failure } from './errors.js'
 
 /**
- * Downloads `urls` (bypassing the HTTP cache) and stores them in `cacheName`. Rejects with a
- * `precache-failed` {@link SwCacheError} naming the URL when any of them fails or answers non-2xx,
- * and then stores nothing: passed to `installEvent.waitUntil`, it fails the install so a broken
- * release never activates. Precached entries are stamped as such: `maxEntries`/`maxAgeSeconds` never
- * evict them, and `deleteOldCaches` recognises the cache as ours.
+ * One entry of a precache manifest, in the format Workbox, Serwist and vite-plugin-pwa generate
+ * (`self.__WB_MANIFEST`) and `sw-cache-manifest` writes.
+ */
+export interface PrecacheEntry {
+  /** URL of the file, relative to the service worker's URL or absolute. */
+  url: string
+  /**
+   * Changes whenever the file's content changes (a content hash). Leave it out, or `null`, when
+   * the URL itself changes with the content (`/assets/app.3f9a1c.js`).
+   * @default the URL is the revision
+   */
+  revision?: string | null
+  /**
+   * Subresource Integrity metadata (`sha256-…`) the download must match, or the install fails.
+   * @default not checked
+   */
+  integrity?: string | null
+}
+
+/**
+ * Response header on every copy precached from a manifest entry: its revision and integrity. A
+ * later release reuses a copy whose header matches its entry instead of downloading it again.
+ */
+export const REVISION = 'sw-cache-revision'
+
+/**
+ * Downloads `entries` (bypassing the HTTP cache) and stores them in `cacheName`. Plain URLs and
+ * `Request`s are always downloaded. A manifest entry whose revision (and integrity) is the same as
+ * a copy precached by an earlier release, in any cache, is copied from there instead, so a release
+ * downloads only what changed; give each release its own `cacheName` and let `deleteOldCaches`
+ * remove the previous one on activate.
+ *
+ * Rejects with a `precache-failed` {@link SwCacheError} naming the URL when any download fails,
+ * answers non-2xx or does not match its `integrity`, and then stores nothing: passed to
+ * `installEvent.waitUntil`, it fails the install so a broken release never activates. Precached
+ * entries are stamped as such: `maxEntries`/`maxAgeSeconds` never evict them, and
+ * `deleteOldCaches` recognises the cache as ours.
  *
  * @example
  * ```ts
- * addEventListener('install', (e) => e.waitUntil(precache('taurobot-v2', ['/', '/index.html', '/manifest.json'])))
+ * addEventListener('install', (e) =>
+ *   e.waitUntil(precache('app-v2', ['/', { url: '/app.js', revision: '3f9a1c' }, { url: '/app.3f9a1c.css' }])),
+ * )
  * ```
  */
-export function precache(cacheName: string, urls: readonly (string | Request)[]): Promise<void> {
-  checkPrecache(cacheName, urls)
+export function precache(
+  cacheName: string,
+  entries: readonly (string | Request | PrecacheEntry)[],
+): Promise<void> {
+  checkPrecache(cacheName, entries)
   return Promise.all(
-    urls.map(async (url) => {
-      const request = new Request(url, { cache: 'reload' })
+    entries.map(async (entry) => {
+      const manifest = typeof entry === 'object' && !(entry instanceof Request)
+      const integrity = (manifest && entry.integrity) || undefined
+      const request = new Request(manifest ? entry.url : entry, { cache: 'reload', integrity })
+      // Both parts of the identity, in one header value that is never empty: "rev," or ",sha…".
+      const key = manifest && String([entry.revision, integrity])
+      if (key)
+        for (const name of await caches.keys()) {
+          const old = await (await caches.open(name)).match(request)
+          if (old?.headers.get(REVISION) === key) return [request, old, key] as const
+        }
       let cause: unknown
       const response = await fetch(request).catch((error) => {
         cause = error
       })
-      if (response?.ok) return [request, response] as const
+      if (response?.ok) return [request, response, key] as const
       const status = response?.status
       const error = failure('precache-failed', request, cacheName, cause, status)
-      error.details.status = status
+      Object.assign(error.details, { status, integrity })
       throw error
     }),
   ).then(async (responses) => {
     const cache = await caches.open(cacheName)
-    await Promise.all(responses.map(([request, response]) => cache.put(request, stamp(response, 0))))
+    await Promise.all(
+      responses.map(([request, response, key]) => {
+        const copy = stamp(response, 0)
+        if (key) copy.headers.set(REVISION, key)
+        return cache.put(request, copy)
+      }),
+    )
   })
 }

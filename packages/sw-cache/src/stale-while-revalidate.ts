@@ -44,7 +44,7 @@ export function staleWhileRevalidate(
     onError = console.warn,
     onRevalidated,
   } = options
-  const { request } = event
+  const { request, preloadResponse: preload } = event
   const keep = fallback && new URL(fallback, request.url).href
   const report = (code: SwCacheErrorCode, cause: unknown) => onError(failure(code, request, cacheName, cause))
   let cache: Cache
@@ -62,7 +62,11 @@ export function staleWhileRevalidate(
       // no-cache: a revalidation must reach the origin (with a conditional request), not be
       // answered by the HTTP cache, or changes would be missed. No signal: the request is shared,
       // so the page that started it going away must not abort it for the others.
-      const response = fetch(request, { cache: 'no-cache', signal: null })
+      // A navigation's preload response, when navigation preload is enabled, is the request the
+      // browser already sent for it: it stands in for ours.
+      const response = Promise.resolve(preload).then(
+        (preloaded) => preloaded || fetch(request, { cache: 'no-cache', signal: null }),
+      )
       running = [request, response]
       flights.set(key, running)
       // Calling waitUntil after the dispatch is allowed while the respondWith() promise is pending,
@@ -88,6 +92,10 @@ export function staleWhileRevalidate(
     }
     return running
   }
+
+  // A preload this request does not use (a fresh hit, a flight already running) still settles
+  // under waitUntil: Chromium warns about a preload cancelled before it settled.
+  if (preload) event.waitUntil(preload.catch(() => {}))
 
   const respond = async (): Promise<Response> => {
     cache = await caches.open(cacheName)

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { STORED_AT } from '../src/expiration.js'
 import { isSwCacheError, precache, type SwCacheError } from '../src/index.js'
@@ -51,10 +52,66 @@ describe('precache', () => {
     expect(failure.cause).toBeInstanceOf(TypeError)
   })
 
-  it('checks its arguments up front', () => {
+  it('downloads only the manifest entries whose revision changed, copying the rest from the old release', async () => {
+    origin.routes.set('/a.js', { body: 'a1' })
+    origin.routes.set('/b.js', { body: 'b1' })
+    origin.routes.set('/c.1f2e.js', { body: 'c' })
+    const release = (a: string) => [
+      { url: origin.url('/a.js'), revision: a },
+      { url: origin.url('/b.js'), revision: '1' },
+      { url: origin.url('/c.1f2e.js'), revision: null },
+      origin.url('/index.html'),
+    ]
+    await precache('app-v1', release('1'))
+    origin.routes.set('/a.js', { body: 'a2' })
+    origin.routes.set('/b.js', { body: 'b2, never fetched' })
+    await precache('app-v2', release('2'))
+    const paths = origin.requests.map((request) => request.path)
+    // Plain URLs carry no revision: they are downloaded by every release.
+    expect(paths.sort()).toEqual(['/a.js', '/a.js', '/b.js', '/c.1f2e.js', '/index.html', '/index.html'])
+    const cache = await storage.open('app-v2')
+    expect(await (await cache.match(origin.url('/a.js')))?.text()).toBe('a2')
+    expect(await (await cache.match(origin.url('/b.js')))?.text()).toBe('b1')
+    expect(await (await cache.match(origin.url('/c.1f2e.js')))?.text()).toBe('c')
+    expect((await cache.match(origin.url('/b.js')))?.headers.get(STORED_AT)).toBe('0')
+  })
+
+  it('downloads again an unchanged revision whose integrity changed', async () => {
+    origin.routes.set('/a.js', { body: 'a' })
+    const integrity = `sha256-${createHash('sha256').update('a').digest('base64')}`
+    await precache('app-v1', [{ url: origin.url('/a.js'), revision: '1' }])
+    await precache('app-v2', [{ url: origin.url('/a.js'), revision: '1', integrity }])
+    await precache('app-v3', [{ url: origin.url('/a.js'), revision: '1', integrity }])
+    expect(origin.hits('/a.js')).toBe(2)
+  })
+
+  it('fails when a download does not match its integrity, naming the URL', async () => {
+    origin.routes.set('/a.js', { body: 'tampered' })
+    const integrity = `sha256-${createHash('sha256').update('a').digest('base64')}`
+    const failure = (await precache('app-v1', [{ url: origin.url('/a.js'), integrity }]).catch(
+      (error: unknown) => error,
+    )) as SwCacheError
+    expect(isSwCacheError(failure, 'precache-failed')).toBe(true)
+    expect(failure.message).toContain(
+      `${origin.url('/a.js')} in "app-v1": precache failed with a network error or an integrity mismatch`,
+    )
+    expect(failure.details).toMatchObject({ url: origin.url('/a.js'), integrity })
+    expect(await storage.keys()).not.toContain('app-v1')
+  })
+
+  it('checks its arguments up front, naming the bad entry', () => {
     expect(() => precache('', [])).toThrow(new TypeError('cacheName must be a non-empty string, got ""'))
     expect(() => precache('v1', '/index.html' as never)).toThrow(
-      new TypeError('urls must be an array of URLs, got "/index.html"'),
+      new TypeError('entries must be an array of URLs or manifest entries, got "/index.html"'),
     )
+    const bad: [unknown, string][] = [
+      ['', 'entries[1] must be a URL, a Request or { url, revision?, integrity? }, got ""'],
+      [42, 'entries[1] must be a URL, a Request or { url, revision?, integrity? }, got 42'],
+      [{ revision: '1' }, 'entries[1].url must be a non-empty string, got undefined'],
+      [{ url: '/a.js', revision: 3 }, 'entries[1].revision must be a non-empty string or null, got 3'],
+      [{ url: '/a.js', integrity: '' }, 'entries[1].integrity must be a non-empty string or null, got ""'],
+    ]
+    for (const [entry, message] of bad)
+      expect(() => precache('v1', ['/', entry] as never)).toThrow(new TypeError(message))
   })
 })

@@ -171,6 +171,26 @@ describe('staleWhileRevalidate: hit, miss, revalidate', () => {
     expect(await (await stored('/hooked'))?.text()).toBe('new')
   })
 
+  it('answers and caches a navigation from its preload response instead of a request of its own', async () => {
+    origin.routes.set('/preloaded', { body: 'from the network' })
+    const preloaded = async (preloadResponse: Promise<Response | undefined>) => {
+      const event = { ...fetchEvent(navigation(origin.url('/preloaded'))), preloadResponse }
+      const body = await (await staleWhileRevalidate(event, options())).text()
+      await event.settled()
+      return body
+    }
+    expect(await preloaded(Promise.resolve(new Response('preloaded')))).toBe('preloaded')
+    expect(await (await stored('/preloaded'))?.text()).toBe('preloaded')
+    // The hit's revalidation uses the preload too.
+    expect(await preloaded(Promise.resolve(new Response('preloaded again')))).toBe('preloaded')
+    expect(await (await stored('/preloaded'))?.text()).toBe('preloaded again')
+    expect(origin.hits('/preloaded')).toBe(0)
+    // Without a preload (disabled, or not a navigation) the strategy sends its own request.
+    expect(await preloaded(Promise.resolve(undefined))).toBe('preloaded again')
+    expect(origin.hits('/preloaded')).toBe(1)
+    expect(errors).toEqual([])
+  })
+
   it('answers an origin error without storing it', async () => {
     origin.routes.set('/broken', { status: 500, body: 'oops' })
     const { response, body } = await serve(origin.url('/broken'))

@@ -1,13 +1,22 @@
 // The service worker of the browser tests, bundled from the package source by esbuild. Its options
 // come from its own URL (`/sw.js?config=...`), so each test registers the variant it needs and a
 // new config is a new version of the worker.
-import { broadcastUpdate, deleteOldCaches, precache, staleWhileRevalidate } from '../../src/index.js'
+import {
+  broadcastUpdate,
+  cachedRange,
+  deleteOldCaches,
+  type PrecacheEntry,
+  precache,
+  staleWhileRevalidate,
+} from '../../src/index.js'
 
 declare const self: ServiceWorkerGlobalScope
 
 export interface FixtureConfig {
   version?: string
-  precache?: string[]
+  precache?: (string | PrecacheEntry)[]
+  /** Enables navigation preload on activate (and disables it when false). */
+  preload?: boolean
   /** Runtime entries go to their own `runtime-<version>` cache instead of the precache one. */
   runtime?: boolean
   maxEntries?: number
@@ -26,6 +35,8 @@ export interface FixtureStats {
   checks: string
   revalidations: number
   deleted: string[]
+  /** Range requests answered: their Range header and the status. */
+  ranges: string[]
 }
 
 const config: FixtureConfig = JSON.parse(new URL(self.location.href).searchParams.get('config') ?? '{}')
@@ -41,6 +52,7 @@ const stats: FixtureStats = {
   checks: '',
   revalidations: 0,
   deleted: [],
+  ranges: [],
 }
 try {
   broadcastUpdate({ channelName: '' })
@@ -61,6 +73,11 @@ self.addEventListener('install', (event) => {
 self.addEventListener('activate', (event) => {
   event.waitUntil(
     deleteOldCaches({ keep: [appCache, `runtime-${version}`] })
+      .then(async (deleted) => {
+        if (config.preload !== undefined)
+          await self.registration.navigationPreload[config.preload ? 'enable' : 'disable']()
+        return deleted
+      })
       .then((deleted) => stats.deleted.push(...deleted))
       .then(() => self.clients.claim()),
   )
@@ -72,9 +89,20 @@ self.addEventListener('fetch', (event) => {
     return
   }
   if (event.request.method !== 'GET') return
+  if (event.request.headers.has('range')) {
+    const range = event.request.headers.get('range')
+    event.respondWith(
+      cachedRange(event.request).then((response) => {
+        stats.ranges.push(`${range} ${response.status}`)
+        return response
+      }),
+    )
+    return
+  }
   // Any object with request and waitUntil will do; this one counts unsettled background work.
   const counted = {
     request: event.request,
+    preloadResponse: event.preloadResponse,
     waitUntil(promise: Promise<unknown>) {
       stats.pending++
       event.waitUntil(promise.finally(() => stats.pending--))

@@ -1,0 +1,166 @@
+import { createHash } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import { runBench } from './lib/bench.js'
+import { CHROMIUM_PATH, launchChromium } from './lib/chromium.js'
+import { bundle } from './lib/esbuild-size.js'
+import { row } from './lib/result.js'
+import { UPDATE_WORKERS } from './lib/sw-sources.js'
+
+type Variant = keyof typeof UPDATE_WORKERS
+const LABELS: Record<Variant, string> = {
+  ours: '@taurobot/sw-cache, revisioned manifest',
+  versioned: 'versioned cache name, plain URLs',
+  'workbox-revisions': 'Workbox precaching with revisions',
+  'workbox-no-revisions': 'Workbox precaching without revisions',
+}
+const FILES = 20
+const FILE_BYTES = 16 * 1024
+const CHANGED = 7
+
+/** One site per variant: 20 precached files, counted in bytes and requests by the origin. */
+async function startSite(worker: string) {
+  const files = new Map<string, Buffer>()
+  for (let i = 0; i < FILES; i++) files.set(`/app/f${i}.js`, fileBody(i, 1))
+  const served = { bytes: 0, requests: 0 }
+  const server = createServer((request, response) => {
+    const url = new URL(request.url ?? '/', 'http://x')
+    if (url.pathname === '/') {
+      response.writeHead(200, { 'content-type': 'text/html', 'cache-control': 'no-store' })
+      return response.end('<!doctype html><title>update bench</title>')
+    }
+    if (url.pathname === '/sw.js') {
+      // The manifest of the files as they are now, as a build would inject it.
+      const manifest = [...files].map(([path, body]) => ({
+        url: path,
+        revision: createHash('sha256').update(body).digest('hex').slice(0, 20),
+      }))
+      response.writeHead(200, { 'content-type': 'text/javascript', 'cache-control': 'no-store' })
+      return response.end(
+        `self.MANIFEST = ${JSON.stringify(manifest)}; self.RELEASE = ${JSON.stringify(url.searchParams.get('release'))};\n${worker}`,
+      )
+    }
+    const body = files.get(url.pathname)
+    if (!body) {
+      response.writeHead(404)
+      return response.end()
+    }
+    served.bytes += body.length
+    served.requests++
+    response.writeHead(200, { 'content-type': 'text/javascript', 'content-length': body.length })
+    response.end(body)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    files,
+    served,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
+}
+
+function fileBody(index: number, release: number): Buffer {
+  const line = `// file ${index}, release ${release}\n`
+  return Buffer.from(line.repeat(Math.ceil(FILE_BYTES / line.length)).slice(0, FILE_BYTES))
+}
+
+await runBench(fileURLToPath(import.meta.url), {
+  title: 'service-worker update: bytes downloaded when 1 of 20 precached files changes',
+  claim:
+    'With a revisioned manifest an update downloads only the changed file (target: that file’s bytes), where a versioned cache name downloads the whole shell.',
+  async ready() {
+    return existsSync(CHROMIUM_PATH) ? null : `no Chromium at ${CHROMIUM_PATH} (set CHROMIUM_PATH)`
+  },
+  notCovered: [
+    'Other browsers; HTTP compression (the files are served uncompressed, so bytes are body bytes).',
+    'The service worker script itself, fetched by the browser on every update whatever the strategy.',
+  ],
+  async run(ctx) {
+    const dir = import.meta.dirname
+    const context = await launchChromium(ctx.tmpDir)
+    const bytes = {} as Record<Variant, number>
+    const requests = {} as Record<Variant, number>
+    const stale = {} as Record<Variant, number>
+    try {
+      for (const variant of Object.keys(UPDATE_WORKERS) as Variant[]) {
+        const site = await startSite(await bundle(UPDATE_WORKERS[variant], dir))
+        const page = await context.newPage()
+        try {
+          await page.goto(`${site.url}/`)
+          // A string, as this file compiles without the DOM's types.
+          const install = (release: number) =>
+            page.evaluate(`(async () => {
+              const registration = await navigator.serviceWorker.register('/sw.js?release=${release}')
+              const worker = registration.installing ?? registration.waiting ?? registration.active
+              while (worker && worker.state !== 'activated' && worker.state !== 'redundant')
+                await new Promise((resolve) => worker.addEventListener('statechange', resolve, { once: true }))
+              return worker?.state
+            })()`)
+          if ((await install(1)) !== 'activated') throw new Error(`${variant}: release 1 did not activate`)
+          const before = { ...site.served }
+          site.files.set(`/app/f${CHANGED}.js`, fileBody(CHANGED, 2))
+          if ((await install(2)) !== 'activated') throw new Error(`${variant}: release 2 did not activate`)
+          bytes[variant] = site.served.bytes - before.bytes
+          requests[variant] = site.served.requests - before.requests
+          // What the new worker serves for each file, against what the origin now has.
+          const bodies = (await page.evaluate(
+            (paths) => Promise.all(paths.map((path) => fetch(path).then((response) => response.text()))),
+            [...site.files.keys()],
+          )) as string[]
+          stale[variant] = [...site.files.values()].filter((body, i) => body.toString() !== bodies[i]).length
+        } finally {
+          await page.close()
+          await site.close()
+        }
+      }
+    } finally {
+      await context.close()
+    }
+    const peers = (of: Record<Variant, number>) => ({
+      [LABELS['workbox-revisions']]: of['workbox-revisions'],
+      [LABELS['workbox-no-revisions']]: of['workbox-no-revisions'],
+    })
+    return {
+      rows: [
+        row({
+          operation: `bytes downloaded by an update changing 1 of ${FILES} precached files`,
+          unit: 'B',
+          better: 'lower',
+          before: bytes.versioned,
+          after: bytes.ours,
+          peers: peers(bytes),
+          target: { op: '<=', value: FILE_BYTES },
+        }),
+        row({
+          operation: 'origin requests for precached files during that update',
+          unit: 'count',
+          better: 'lower',
+          before: requests.versioned,
+          after: requests.ours,
+          peers: peers(requests),
+          target: { op: '==', value: 1 },
+        }),
+        row({
+          operation: 'files served stale by the new worker after the update',
+          unit: 'count',
+          better: 'lower',
+          before: stale.versioned,
+          after: stale.ours,
+          peers: peers(stale),
+          target: { op: '==', value: 0 },
+        }),
+      ],
+      notes: [
+        `Debian Chromium (headless), one origin per variant on 127.0.0.1 serving ${FILES} files of ${FILE_BYTES / 1024} KiB, uncompressed; release 2 changes file ${CHANGED}. Bytes and requests are counted by the origin from the moment release 1 is active until release 2 is; the worker script is not counted.`,
+        '"before" is the same worker with precache() given plain URLs and a cache name per release (the way the original worker and most hand-written ones update). Workbox without revisions keys its precache by URL alone: an unchanged URL counts as already cached, which is why it downloads nothing and serves the changed file stale.',
+        'Stale files: each of the 20 URLs is fetched from the page once release 2 controls it and compared with what the origin now serves.',
+      ],
+    }
+  },
+})

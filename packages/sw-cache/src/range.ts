@@ -1,0 +1,50 @@
+import { checkCachedRange } from './development.js'
+
+/** Options of {@link cachedRange}. */
+export interface CachedRangeOptions {
+  /**
+   * Cache that holds the full responses.
+   * @default every cache, oldest first (`caches.match`)
+   */
+  cacheName?: string
+}
+
+/**
+ * Answers a `Range` request from a cached full `200` response, so cached audio and video can be
+ * played and seeked offline: one range (`bytes=0-99`, `bytes=100-`, `bytes=-100`) gets a `206` with
+ * its slice and `Content-Range`; a range that starts past the end gets a `416` with
+ * `Content-Range: bytes *\/<size>`. Several ranges, another unit or a malformed header get the whole
+ * cached body with its `200`, which RFC 9110 allows. A request whose URL is not cached goes to the
+ * network untouched; when that fails too it resolves with `Response.error()`. It never rejects.
+ *
+ * @example
+ * ```ts
+ * addEventListener('fetch', (e) => {
+ *   if (e.request.headers.has('range')) e.respondWith(cachedRange(e.request))
+ * })
+ * ```
+ */
+export async function cachedRange(request: Request, options: CachedRangeOptions = {}): Promise<Response> {
+  checkCachedRange(request, options)
+  const { cacheName } = options
+  const cached = await (cacheName
+    ? caches.open(cacheName).then((cache) => cache.match(request))
+    : caches.match(request))
+  if (cached?.status !== 200) return fetch(request).catch(() => Response.error())
+  const body = await cached.blob()
+  const size = body.size
+  const whole = () => new Response(body, cached)
+  const [, first, last] = /^bytes=(\d*)-(\d*)$/.exec(`${request.headers.get('range')}`.trim()) ?? []
+  // Not one byte range (several, another unit, malformed, "bytes=-"): the whole body.
+  if (!(first || last)) return whole()
+  // `bytes=-500` is a suffix: the last 500 bytes.
+  const start = first ? +first : Math.max(size - +(last as string), 0)
+  const end = first && last ? Math.min(+last, size - 1) : size - 1
+  if (first && last && +last < start) return whole()
+  if (start >= size)
+    return new Response(null, { status: 416, headers: { 'content-range': `bytes */${size}` } })
+  const headers = new Headers(cached.headers)
+  headers.set('content-range', `bytes ${start}-${end}/${size}`)
+  headers.set('content-length', String(end - start + 1))
+  return new Response(body.slice(start, end + 1), { status: 206, headers })
+}

@@ -1,0 +1,99 @@
+// The Node-side manifest builder and its CLI, on real folders; the CLI runs from the built package.
+import { execFileSync, spawnSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { isSwCacheError } from '../src/index.js'
+import { buildManifest } from '../src/manifest.js'
+
+const CLI = fileURLToPath(new URL('../dist/manifest-cli.js', import.meta.url))
+let site: string
+
+function write(path: string, body: string) {
+  mkdirSync(dirname(join(site, path)), { recursive: true })
+  writeFileSync(join(site, path), body)
+}
+
+beforeEach(() => {
+  site = mkdtempSync(join(tmpdir(), 'sw-cache-site-'))
+  write('index.html', '<shell>')
+  write('assets/app.js', 'app 1')
+  write('assets/app.js.map', '{}')
+  write('.well-known/x', 'hidden')
+  write('sw.js', 'worker')
+})
+
+afterEach(() => rmSync(site, { recursive: true, force: true }))
+
+describe('buildManifest', () => {
+  it('lists every file with a content hash as revision, sorted, leaving out dotfiles, maps and sw.js', async () => {
+    const first = await buildManifest(site)
+    expect(first.map((entry) => entry.url)).toEqual(['assets/app.js', 'index.html'])
+    expect(first.every((entry) => /^[0-9a-f]{20}$/.test(entry.revision as string))).toBe(true)
+    write('assets/app.js', 'app 2')
+    const second = await buildManifest(site, { prefix: '/' })
+    expect(second.map((entry) => entry.url)).toEqual(['/assets/app.js', '/index.html'])
+    // Only the changed file's revision changes.
+    expect(second[0]?.revision).not.toBe(first[0]?.revision)
+    expect(second[1]?.revision).toBe(first[1]?.revision)
+  })
+
+  it('adds Subresource Integrity on request and honours exclude', async () => {
+    const manifest = await buildManifest(site, {
+      integrity: true,
+      exclude: (path) => path !== 'index.html',
+    })
+    expect(manifest).toEqual([
+      {
+        url: 'index.html',
+        revision: expect.any(String),
+        integrity: `sha256-${createHash('sha256').update('<shell>').digest('base64')}`,
+      },
+    ])
+  })
+
+  it('names every bad argument', async () => {
+    await expect(buildManifest('')).rejects.toThrow(new TypeError('dir must be a non-empty string, got '))
+    await expect(buildManifest(site, null as never)).rejects.toThrow(
+      new TypeError('options must be an object, got null'),
+    )
+    await expect(buildManifest(site, { prefix: 1 as never })).rejects.toThrow(
+      new TypeError('prefix must be a string, got 1'),
+    )
+    await expect(buildManifest(site, { exclude: 'x' as never })).rejects.toThrow(
+      new TypeError('exclude must be a function, got x'),
+    )
+    const missing = join(site, 'missing')
+    const error = await buildManifest(missing).catch((caught: unknown) => caught)
+    expect(isSwCacheError(error, 'manifest-failed')).toBe(true)
+    expect((error as Error).message).toContain(`cannot read the folder "${missing}": ENOENT`)
+  })
+})
+
+describe('sw-cache-manifest', () => {
+  it('prints the manifest, or writes it as JSON or as a module', () => {
+    const printed = JSON.parse(
+      execFileSync(process.execPath, [CLI, site, '--prefix', '/'], { encoding: 'utf8' }),
+    )
+    expect(printed.map((entry: { url: string }) => entry.url)).toEqual(['/assets/app.js', '/index.html'])
+    const out = join(site, '.manifest.js')
+    execFileSync(process.execPath, [CLI, site, '--integrity', '--out', out], { stdio: 'pipe' })
+    expect(readFileSync(out, 'utf8')).toMatch(/^export default \[\n {2}\{\n {4}"url": "assets\/app.js",/)
+    expect(readFileSync(out, 'utf8')).toContain('"integrity": "sha256-')
+  })
+
+  it('exits 1 with a message on a missing folder or bad arguments', () => {
+    const missing = spawnSync(process.execPath, [CLI, join(site, 'missing')], { encoding: 'utf8' })
+    expect(missing.status).toBe(1)
+    expect(missing.stderr).toContain('sw-cache-manifest: [@taurobot/sw-cache] cannot read the folder')
+    const none = spawnSync(process.execPath, [CLI], { encoding: 'utf8' })
+    expect(none.status).toBe(1)
+    expect(none.stderr).toContain('expected one folder, got 0')
+    const unknown = spawnSync(process.execPath, [CLI, site, '--bogus'], { encoding: 'utf8' })
+    expect(unknown.status).toBe(1)
+    expect(unknown.stderr).toContain("Unknown option '--bogus'")
+  })
+})
