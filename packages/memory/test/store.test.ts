@@ -1,6 +1,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { parseJournal } from '../src/backends/file/journal.js'
 import type { Backend, BackendContext, Memory, MemoryOptions } from '../src/index.js'
 import { isMemoryError, MemoryError, memoryBackend, openMemory } from '../src/index.js'
 import { tempDir, testScratch } from './helpers.js'
@@ -398,6 +399,23 @@ describe('what add() accepts is what is read back', () => {
     await again.close()
     const third = await scratch.open({ path })
     expect((await third.history('c')).map((m) => m.content)).toEqual(['after', 'last'])
+  })
+})
+
+describe('the journal loader and add() share one rule', () => {
+  it('a journal message without role, or a string, is a bad record, as add() would refuse it', () => {
+    const good = JSON.stringify({ s: 1, a: [['a', [{ role: 'user', content: 'x', timestamp: 'T' }]]] })
+    for (const [message, problem] of [
+      ['"a string"', 'it is "a string"'],
+      ['{"content":"x","timestamp":"T"}', 'its role is undefined'],
+      ['{"role":"user","content":"x","timestamp":1}', 'its timestamp is 1'],
+    ]) {
+      const bad = `{"s":2,"a":[["a",[${message}]]]}`
+      const third = JSON.stringify({ s: 3, c: ['a'] })
+      expect(() => parseJournal(Buffer.from(`${good}\n${bad}\n${third}\n`))).toThrow(
+        `record 2 at byte ${good.length + 1} is corrupt (bad message: ${problem})`,
+      )
+    }
   })
 })
 
