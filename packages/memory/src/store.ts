@@ -155,7 +155,11 @@ export interface MemoryEvents {
 
 /** An open conversation store, returned by {@link openMemory}. */
 export interface Memory {
-  /** Adds a message to a conversation and resolves with the stored message (timestamp filled in). */
+  /**
+   * Adds a message to a conversation and resolves with the stored message (timestamp filled in).
+   * Past `maxPending` or `maxPendingBytes` it waits until a write makes room, or rejects with
+   * `backpressure` while writes are failing.
+   */
   add(id: ConversationId, message: MessageInput): Promise<Message>
   /** Messages of a conversation, oldest first; `[]` for an unknown conversation. */
   history(id: ConversationId, options?: HistoryOptions): Promise<Message[]>
