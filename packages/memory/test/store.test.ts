@@ -1,4 +1,4 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { parseJournal } from '../src/backends/file/journal.js'
@@ -551,5 +551,34 @@ describe('write failures and byte bounds', () => {
       await expect(add).rejects.toSatisfy((error) => isMemoryError(error, 'closed'))
     }
     await destroyed
+  })
+})
+
+describe('byte bounds on disk', () => {
+  const scratch = testScratch()
+
+  it('a backlog past maxBatchBytes becomes several journal records, each within it, all read back', async () => {
+    const path = join(await scratch.fresh(), 'c.json')
+    const memory = await scratch.open({
+      path,
+      maxMessageBytes: 8192,
+      maxBatchBytes: 32_768,
+      saveEvery: 1000,
+      flushIntervalMs: 600_000,
+    })
+    const text = 'ü'.repeat(3000)
+    for (let i = 0; i < 40; i++) await memory.add(i % 2, { role: 'user', content: `${i} ${text}` })
+    await memory.flush()
+    const records = (await readFile(`${path}.journal`, 'utf8')).split('\n').filter((line) => line !== '')
+    expect(records.length).toBeGreaterThanOrEqual(5)
+    // The bound counts the messages and their conversations; the record's own frame is a few bytes.
+    for (const record of records) expect(Buffer.byteLength(record)).toBeLessThanOrEqual(32_768 + 32)
+    await memory.destroy()
+    const again = await scratch.open({ path })
+    for (const id of [0, 1]) {
+      expect((await again.history(id)).map((m) => Number.parseInt(m.content, 10))).toEqual(
+        Array.from({ length: 20 }, (_, k) => id + 2 * k),
+      )
+    }
   })
 })
