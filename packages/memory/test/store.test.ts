@@ -557,6 +557,19 @@ describe('write failures and byte bounds', () => {
 describe('byte bounds on disk', () => {
   const scratch = testScratch()
 
+  it('importing history with await add() in a loop goes past the default maxPending', async () => {
+    const path = join(await scratch.fresh(), 'c.json')
+    const memory = await scratch.open({ path })
+    // 12 users × 1,000 messages: more than the default maxPending (10,000) without a pause.
+    for (let user = 0; user < 12; user++) {
+      for (let i = 0; i < 1000; i++) await memory.add(user, { role: 'user', content: `${user}:${i}` })
+    }
+    await memory.close()
+    const again = await scratch.open({ path })
+    expect((await again.stats()).messages).toBe(12_000)
+    expect((await again.history(11, { limit: 2 })).map((m) => m.content)).toEqual(['11:998', '11:999'])
+  })
+
   it('a backlog past maxBatchBytes becomes several journal records, each within it, all read back', async () => {
     const path = join(await scratch.fresh(), 'c.json')
     const memory = await scratch.open({
