@@ -133,11 +133,6 @@ export function messageProblem(value: unknown): string | undefined {
   return undefined
 }
 
-/** True when `value` is a valid stored message (see {@link messageProblem}). */
-export function isStoredMessage(value: unknown): value is Message {
-  return messageProblem(value) === undefined
-}
-
 // Above this bound the exact JSON size is measured: batches and the pending byte limit count a
 // large message's real bytes, not a bound up to six times as large. Below it the bound is cheap
 // and small enough that the default maxPendingBytes (64 MiB) holds more than maxPending (10,000)
