@@ -273,7 +273,7 @@ export class Batcher {
   private backpressure(): MemoryError {
     return new MemoryError(
       'backpressure',
-      `${this.unsaved} messages (${this.unsavedBytes} bytes) are waiting to be written, the maxPending or maxPendingBytes limit, and the last write failed (${reason(this.lastFailure)}). Wait for flush() to succeed or raise maxPending and maxPendingBytes.`,
+      `${this.unsaved} messages are waiting to be written (${this.unsavedBytes} bytes), the maxPending or maxPendingBytes limit, and the last write failed (${reason(this.lastFailure)}). Wait for flush() to succeed or raise maxPending and maxPendingBytes.`,
       { details: this.limits(), cause: this.lastFailure },
     )
   }

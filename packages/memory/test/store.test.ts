@@ -516,6 +516,14 @@ describe('write failures and byte bounds', () => {
     expect((await memory.history('a')).map((m) => m.content.slice(0, 1))).toEqual(['0', '1', '2', '3'])
   })
 
+  it('strict adds past maxPending wait for room too, and each resolves once durable, in order', async () => {
+    const memory = await store({ durability: 'strict', maxPending: 2 })
+    const adds = Array.from({ length: 4 }, (_, i) => memory.add('s', { role: 'user', content: String(i) }))
+    await Promise.all(adds)
+    expect((await memory.stats()).pending).toBe(0)
+    expect((await memory.history('s')).map((m) => m.content)).toEqual(['0', '1', '2', '3'])
+  })
+
   it('refuses adds beyond maxPending already waiting, naming the remedy', async () => {
     const memory = await store({ maxPending: 3, saveEvery: 1000 })
     const adds = Array.from({ length: 7 }, (_, i) => memory.add('a', { role: 'user', content: String(i) }))
