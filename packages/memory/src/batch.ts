@@ -481,7 +481,7 @@ export class Batcher {
         : 'They are kept in memory and the write will be retried.'
     return new MemoryError(
       'io',
-      `the ${this.backendName} backend could not write ${chunk.count} messages of ${chunk.batch.length} conversations (${chunk.bytes} bytes): ${reason(cause)}. ${kept}`,
+      `the ${this.backendName} backend could not write ${chunk.count} message${chunk.count === 1 ? '' : 's'} of ${chunk.batch.length} conversation${chunk.batch.length === 1 ? '' : 's'} (${chunk.bytes} bytes): ${reason(cause)}. ${kept}`,
       {
         cause,
         details: { backend: this.backendName, messages: chunk.count, conversations: chunk.batch.length },
