@@ -94,7 +94,9 @@ export interface Backend {
    * Appends every entry of the batch, in order per conversation, then trims each conversation to
    * `maxMessages` (oldest dropped). Resolves once the batch is durable as far as the backend can
    * make it; rejects with a `MemoryError` naming the resource and cause, in which case none of the
-   * batch may be visible afterwards (the store keeps or retries it).
+   * batch may be visible afterwards (the store keeps or retries it). A batch holds at most the
+   * store's `maxBatchBytes` of messages (JSON form); a larger backlog comes as several calls.
+   * Anything thrown that is not a `MemoryError` reaches the caller as one, with code `io`.
    */
   append(batch: readonly BatchEntry[]): Promise<AppendResult>
   /** The last `limit` messages of a conversation (all when omitted), oldest first; `[]` if unknown. */

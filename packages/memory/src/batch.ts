@@ -9,6 +9,8 @@ export interface BatchPolicy {
   readonly flushIntervalMs: number
   readonly durability: 'batched' | 'strict'
   readonly maxPending: number
+  readonly maxPendingBytes: number
+  readonly maxBatchBytes: number
 }
 
 /** What one successful write did, as reported to the `save` event. */
@@ -25,8 +27,27 @@ export interface SaveInfo {
 
 interface Pending {
   readonly message: Message
+  /** Bytes of the message's JSON form (an upper bound for a small message). */
+  readonly bytes: number
   readonly resolve?: () => void
   readonly reject?: (error: unknown) => void
+}
+
+/** An add() that found the pending limits reached and waits for a write to make room. */
+interface Waiter {
+  readonly id: string
+  readonly entry: Pending
+  /** Settles a batched add() once its message is pending; a strict one settles through `entry`. */
+  readonly admitted?: () => void
+  readonly refuse: (error: unknown) => void
+}
+
+/** One backend call's share of what is being written. */
+interface Chunk {
+  readonly batch: BatchEntry[]
+  readonly lists: Array<[string, Pending[]]>
+  readonly count: number
+  readonly bytes: number
 }
 
 export interface BatcherHooks {
@@ -34,21 +55,46 @@ export interface BatcherHooks {
   error(error: unknown): void
 }
 
+// What a journal record or command spends around each message (a comma) and each conversation
+// (its id, at most 6 bytes per UTF-16 unit once escaped, and the brackets around it).
+const MESSAGE_OVERHEAD = 1
+const conversationOverhead = (id: string): number => id.length * 6 + 8
+
+function reason(error: unknown): string {
+  try {
+    return error instanceof Error ? error.message : String(error)
+  } catch {
+    return 'an unprintable error'
+  }
+}
+
 /**
  * Collects added messages and decides when they are written. Every write goes through the serial
  * queue and takes all that is pending at the moment it starts, so concurrent strict adds share one
  * backend call (group commit) and a batched store makes at most one call per `saveEvery` messages.
+ * What a write takes is handed to the backend in calls of at most `maxBatchBytes` each, so no
+ * single record or command grows with the backlog.
  */
 export class Batcher {
   private pending = new Map<string, Pending[]>()
   private pendingCount = 0
+  private pendingBytes = 0
   private writingCount = 0
+  private writingBytes = 0
   private writing: Map<string, Pending[]> | undefined
   private readonly clearedWhileWriting = new Set<string>()
+  // Waiting adds, oldest first from `waitHead` (a queue without the cost of Array#shift).
+  private waiters: Waiter[] = []
+  private waitHead = 0
+  private waitingBytes = 0
+  private waitersQueued = 0
+  private waitersSettled = 0
   private flushQueued = false
   private failing = false
+  private lastFailure: unknown
   private timer: NodeJS.Timeout | undefined
   private stopped = false
+  private stopReason: unknown
   saves = 0
   bytesWritten = 0
   lastSaveMs = 0
@@ -56,6 +102,7 @@ export class Batcher {
   constructor(
     private readonly policy: BatchPolicy,
     private readonly queue: SerialQueue,
+    private readonly backendName: string,
     private readonly write: (batch: BatchEntry[]) => Promise<AppendResult>,
     private readonly hooks: BatcherHooks,
   ) {}
@@ -65,30 +112,56 @@ export class Batcher {
     return this.pendingCount + this.writingCount
   }
 
+  /** Bytes of the messages accepted but not yet durable. */
+  get unsavedBytes(): number {
+    return this.pendingBytes + this.writingBytes
+  }
+
+  private get waiting(): number {
+    return this.waiters.length - this.waitHead
+  }
+
   /**
-   * Queues a message. Returns a promise only when there is something to wait for (strict mode: it
-   * settles when the message is durable; a refusal): a batched add, the common case, allocates none.
+   * Queues a message of `bytes` bytes. Returns a promise only when there is something to wait
+   * for (strict mode: it settles when the message is durable; room under the pending limits; a
+   * refusal): a batched add with room, the common case, allocates none.
    */
-  add(id: string, message: Message): Promise<void> | undefined {
-    if (this.unsaved >= this.policy.maxPending) {
+  add(id: string, message: Message, bytes: number): Promise<void> | undefined {
+    if (this.waiting === 0 && this.hasRoom(bytes)) {
+      if (this.policy.durability === 'strict') {
+        return new Promise<void>((resolve, reject) => {
+          this.push(id, { message, bytes, resolve, reject })
+          this.schedule()
+        })
+      }
+      this.push(id, { message, bytes })
+      this.afterPush()
+      return undefined
+    }
+    // Full. While writes succeed, room comes with the next one: wait for it. While they fail,
+    // waiting could last as long as the outage, so the caller hears of it now.
+    if (this.failing) return Promise.reject(this.backpressure())
+    if (this.waiting >= this.policy.maxPending || this.waitingBytes + bytes > this.policy.maxPendingBytes) {
       return Promise.reject(
         new MemoryError(
           'backpressure',
-          `${this.unsaved} messages are waiting to be written, the maxPending limit. Wait for flush() to succeed or raise maxPending.`,
-          { details: { pending: this.unsaved, maxPending: this.policy.maxPending } },
+          `${this.waiting} adds are already waiting for room behind ${this.unsaved} pending messages (${this.unsavedBytes} bytes). Await each add() instead of starting them all at once, or raise maxPending and maxPendingBytes.`,
+          { details: this.limits() },
         ),
       )
     }
-    if (this.policy.durability === 'strict') {
-      return new Promise<void>((resolve, reject) => {
-        this.push(id, { message, resolve, reject })
-        this.schedule()
+    return new Promise<void>((resolve, reject) => {
+      const strict = this.policy.durability === 'strict'
+      this.waiters.push({
+        id,
+        entry: strict ? { message, bytes, resolve, reject } : { message, bytes },
+        admitted: strict ? undefined : resolve,
+        refuse: reject,
       })
-    }
-    this.push(id, { message })
-    if (this.pendingCount >= this.policy.saveEvery && !this.failing) this.schedule()
-    else this.arm()
-    return undefined
+      this.waitersQueued++
+      this.waitingBytes += bytes
+      this.schedule()
+    })
   }
 
   /** Pending messages of one conversation not yet handed to the backend, oldest first. */
@@ -96,21 +169,60 @@ export class Batcher {
     return (this.pending.get(id) ?? []).map((entry) => entry.message)
   }
 
-  /** Forgets the pending messages of a conversation that is being cleared. */
+  /** Forgets the pending and waiting messages of a conversation that is being cleared. */
   drop(id: string): void {
+    // The add() succeeded; the message was then cleared, which is what the caller asked for.
     const list = this.pending.get(id)
     if (list !== undefined) {
       this.pending.delete(id)
       this.pendingCount -= list.length
-      // The add() succeeded; the message was then cleared, which is what the caller asked for.
-      for (const entry of list) entry.resolve?.()
+      for (const entry of list) {
+        this.pendingBytes -= entry.bytes
+        entry.resolve?.()
+      }
     }
-    if (this.writing?.has(id)) this.clearedWhileWriting.add(id)
+    const unwritten = this.writing?.get(id)
+    if (unwritten !== undefined) {
+      // Not yet handed to the backend by the write in progress: it will not be.
+      this.writing?.delete(id)
+      this.writingCount -= unwritten.length
+      for (const entry of unwritten) {
+        this.writingBytes -= entry.bytes
+        entry.resolve?.()
+      }
+    }
+    if (this.writing !== undefined) this.clearedWhileWriting.add(id)
+    if (this.waiting > 0) {
+      const kept: Waiter[] = []
+      for (let i = this.waitHead; i < this.waiters.length; i++) {
+        const waiter = this.waiters[i] as Waiter
+        if (waiter.id !== id) {
+          kept.push(waiter)
+          continue
+        }
+        this.waitingBytes -= waiter.entry.bytes
+        this.waitersSettled++
+        waiter.admitted?.()
+        waiter.entry.resolve?.()
+      }
+      this.waiters = kept
+      this.waitHead = 0
+    }
+    this.admit()
   }
 
-  /** Writes everything pending now; rejects with the backend's error if that write fails. */
-  flush(): Promise<void> {
-    return this.queue.run(() => this.writePending()).then(() => undefined)
+  /**
+   * Writes everything pending now, and the adds waiting for room at the time of the call; rejects
+   * with the backend's error if a write fails.
+   */
+  async flush(): Promise<void> {
+    const target = this.waitersQueued
+    let settledBefore: number
+    do {
+      settledBefore = this.waitersSettled
+      await this.queue.run(() => this.writePending())
+      // Adds let in while that write made room are pending now: write them too.
+    } while (settledBefore < target && this.waitersSettled > settledBefore)
   }
 
   /**
@@ -126,16 +238,44 @@ export class Batcher {
   /** Stops timers and rejects waiters: used by destroy(). */
   stop(reason: unknown): void {
     this.stopped = true
+    this.stopReason = reason
     this.disarm()
     for (const list of this.pending.values()) for (const entry of list) entry.reject?.(reason)
     this.pending.clear()
     this.pendingCount = 0
+    this.pendingBytes = 0
+    this.refuseWaiters(reason)
   }
 
   /** Stops the timer (close() flushes explicitly). */
   disarm(): void {
     if (this.timer !== undefined) clearTimeout(this.timer)
     this.timer = undefined
+  }
+
+  private hasRoom(bytes: number): boolean {
+    return (
+      this.pendingCount + this.writingCount < this.policy.maxPending &&
+      this.pendingBytes + this.writingBytes + bytes <= this.policy.maxPendingBytes
+    )
+  }
+
+  private limits(): Record<string, unknown> {
+    return {
+      pending: this.unsaved,
+      pendingBytes: this.unsavedBytes,
+      waiting: this.waiting,
+      maxPending: this.policy.maxPending,
+      maxPendingBytes: this.policy.maxPendingBytes,
+    }
+  }
+
+  private backpressure(): MemoryError {
+    return new MemoryError(
+      'backpressure',
+      `${this.unsaved} messages are waiting to be written (${this.unsavedBytes} bytes), the maxPending or maxPendingBytes limit, and the last write failed (${reason(this.lastFailure)}). Wait for flush() to succeed or raise maxPending and maxPendingBytes.`,
+      { details: this.limits(), cause: this.lastFailure },
+    )
   }
 
   private push(id: string, entry: Pending): void {
@@ -146,6 +286,53 @@ export class Batcher {
     }
     list.push(entry)
     this.pendingCount++
+    this.pendingBytes += entry.bytes
+  }
+
+  /** Starts a write when a batch is complete, else makes sure the timer will start one. */
+  private afterPush(): void {
+    if (
+      !this.failing &&
+      (this.pendingCount >= this.policy.saveEvery || this.pendingBytes >= this.policy.maxBatchBytes)
+    ) {
+      this.schedule()
+    } else {
+      this.arm()
+    }
+  }
+
+  /** Lets waiting adds in, oldest first, while there is room. */
+  private admit(): void {
+    let admitted = false
+    while (this.waiting > 0) {
+      const waiter = this.waiters[this.waitHead] as Waiter
+      if (!this.hasRoom(waiter.entry.bytes)) break
+      this.waiters[this.waitHead] = undefined as never
+      this.waitHead++
+      this.waitingBytes -= waiter.entry.bytes
+      this.waitersSettled++
+      this.push(waiter.id, waiter.entry)
+      waiter.admitted?.()
+      admitted = true
+    }
+    if (this.waiting === 0 && this.waitHead > 0) {
+      this.waiters = []
+      this.waitHead = 0
+    }
+    if (!admitted || this.stopped) return
+    if (this.policy.durability === 'strict' || this.waiting > 0) this.schedule()
+    else this.afterPush()
+  }
+
+  private refuseWaiters(error: unknown): void {
+    for (let i = this.waitHead; i < this.waiters.length; i++) {
+      const waiter = this.waiters[i] as Waiter
+      this.waitersSettled++
+      waiter.refuse(error)
+    }
+    this.waiters = []
+    this.waitHead = 0
+    this.waitingBytes = 0
   }
 
   private arm(): void {
@@ -164,6 +351,42 @@ export class Batcher {
     this.queue.run(() => this.writePending()).catch((error: unknown) => this.hooks.error(error))
   }
 
+  /**
+   * Takes the next backend call's share of `taken`, oldest first per conversation: whole
+   * conversations while they fit in `maxBatchBytes`, then the part of the next one that fits (at
+   * least one message, so a write always progresses).
+   */
+  private cut(taken: Map<string, Pending[]>): Chunk {
+    const batch: BatchEntry[] = []
+    const lists: Array<[string, Pending[]]> = []
+    let count = 0
+    let bytes = 0
+    for (const [id, list] of taken) {
+      let size = bytes + conversationOverhead(id)
+      let n = 0
+      while (n < list.length) {
+        const next = size + (list[n] as Pending).bytes + MESSAGE_OVERHEAD
+        if (next > this.policy.maxBatchBytes && count + n > 0) break
+        size = next
+        n++
+      }
+      if (n === 0) break
+      const part = n === list.length ? list : list.slice(0, n)
+      batch.push({ id, messages: part.map((entry) => entry.message) })
+      lists.push([id, part])
+      count += n
+      bytes = size
+      if (n < list.length) {
+        taken.set(id, list.slice(n))
+        break
+      }
+      taken.delete(id)
+    }
+    let messageBytes = 0
+    for (const [, part] of lists) for (const entry of part) messageBytes += entry.bytes
+    return { batch, lists, count, bytes: messageBytes }
+  }
+
   private async writePending(): Promise<void> {
     this.flushQueued = false
     if (this.pendingCount === 0) return
@@ -172,51 +395,108 @@ export class Batcher {
     this.pending = new Map()
     this.writing = taken
     this.writingCount = this.pendingCount
+    this.writingBytes = this.pendingBytes
     this.pendingCount = 0
-    const batch: BatchEntry[] = []
-    for (const [id, list] of taken) batch.push({ id, messages: list.map((entry) => entry.message) })
-    const started = performance.now()
+    this.pendingBytes = 0
     try {
-      const result = await this.write(batch)
-      const durationMs = performance.now() - started
-      this.saves++
-      this.bytesWritten += result.bytes
-      this.lastSaveMs = durationMs
-      this.failing = false
-      for (const list of taken.values()) for (const entry of list) entry.resolve?.()
-      this.hooks.save({
-        messages: this.writingCount,
-        conversations: batch.length,
-        bytes: result.bytes,
-        durationMs,
-      })
-    } catch (error) {
-      if (this.policy.durability === 'strict') {
-        for (const list of taken.values()) for (const entry of list) entry.reject?.(error)
-      } else {
-        this.requeue(taken)
-        this.failing = true
+      while (taken.size > 0) {
+        if (this.stopped) {
+          // destroy() came while this write ran: what it had not reached is dropped.
+          for (const list of taken.values()) for (const entry of list) entry.reject?.(this.stopReason)
+          taken.clear()
+          break
+        }
+        const chunk = this.cut(taken)
+        this.clearedWhileWriting.clear()
+        const started = performance.now()
+        let result: AppendResult
+        try {
+          result = await this.write(chunk.batch)
+        } catch (cause) {
+          throw this.failed(cause, chunk, taken)
+        }
+        const durationMs = performance.now() - started
+        this.saves++
+        this.bytesWritten += result.bytes
+        this.lastSaveMs = durationMs
+        this.failing = false
+        this.writingCount -= chunk.count
+        this.writingBytes -= chunk.bytes
+        for (const [, list] of chunk.lists) for (const entry of list) entry.resolve?.()
+        this.hooks.save({
+          messages: chunk.count,
+          conversations: chunk.batch.length,
+          bytes: result.bytes,
+          durationMs,
+        })
+        this.admit()
       }
-      throw error
     } finally {
       this.writing = undefined
       this.writingCount = 0
+      this.writingBytes = 0
       this.clearedWhileWriting.clear()
       if (this.pendingCount > 0) {
-        if (this.policy.durability === 'strict' && !this.failing) this.schedule()
-        else if (this.pendingCount >= this.policy.saveEvery && !this.failing) this.schedule()
-        else this.arm()
+        if (this.policy.durability === 'strict' && !this.stopped) this.schedule()
+        else this.afterPush()
       }
     }
   }
 
-  // A failed batch goes back in front of what arrived meanwhile, so order per conversation holds.
+  /** Settles a failed backend call: what it held and what it had not reached are kept or refused. */
+  private failed(cause: unknown, chunk: Chunk, taken: Map<string, Pending[]>): MemoryError {
+    const error = this.failure(cause, chunk)
+    this.failing = true
+    this.lastFailure = error
+    if (this.policy.durability === 'strict') {
+      for (const [, list] of chunk.lists) for (const entry of list) entry.reject?.(error)
+    } else {
+      // Back in front of what the write had not reached yet, so order per conversation holds.
+      for (const [id, list] of chunk.lists) {
+        if (this.clearedWhileWriting.has(id)) continue
+        const rest = taken.get(id)
+        taken.set(id, rest === undefined ? list : list.concat(rest))
+      }
+    }
+    this.writing = undefined
+    this.writingCount = 0
+    this.writingBytes = 0
+    this.requeue(taken)
+    // Let in what fits now (a strict batch that failed left room); the rest would wait for as
+    // long as the backend fails, so it is refused as a new add would be.
+    this.admit()
+    if (this.waiting > 0) this.refuseWaiters(this.backpressure())
+    return error
+  }
+
+  /**
+   * A backend's own failure is a `MemoryError` already; anything else it throws (a `RangeError`
+   * from a string too long, a driver's error) is wrapped, so callers always get one error type.
+   */
+  private failure(cause: unknown, chunk: Chunk): MemoryError {
+    if (cause instanceof MemoryError) return cause
+    const kept =
+      this.policy.durability === 'strict'
+        ? 'These messages were not stored.'
+        : 'They are kept in memory and the write will be retried.'
+    return new MemoryError(
+      'io',
+      `the ${this.backendName} backend could not write ${chunk.count} message${chunk.count === 1 ? '' : 's'} of ${chunk.batch.length} conversation${chunk.batch.length === 1 ? '' : 's'} (${chunk.bytes} bytes): ${reason(cause)}. ${kept}`,
+      {
+        cause,
+        details: { backend: this.backendName, messages: chunk.count, conversations: chunk.batch.length },
+      },
+    )
+  }
+
+  // What was taken and not written goes back in front of what arrived meanwhile.
   private requeue(taken: Map<string, Pending[]>): void {
     for (const [id, list] of taken) {
-      if (this.clearedWhileWriting.has(id)) continue
       const newer = this.pending.get(id) ?? []
       this.pending.set(id, newer.length === 0 ? list : list.concat(newer))
       this.pendingCount += list.length
+      for (const entry of list) this.pendingBytes += entry.bytes
     }
+    taken.clear()
   }
 }

@@ -119,11 +119,40 @@ function flatCopy(
 }
 
 /**
+ * Why `value` is not a valid stored message, or `undefined` when it is one: a JSON object with a
+ * non-empty string `role`, a string `content` and a string `timestamp`. The one rule for what the
+ * store writes and for what its file backend accepts back from the journal, so nothing written
+ * can be refused when it is read again.
+ */
+export function messageProblem(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return `it is ${show(value)}`
+  const { role, content, timestamp } = value as Record<string, unknown>
+  if (typeof role !== 'string' || role.length === 0) return `its role is ${show(role)}`
+  if (typeof content !== 'string') return `its content is ${show(content)}`
+  if (typeof timestamp !== 'string') return `its timestamp is ${show(timestamp)}`
+  return undefined
+}
+
+// Above this bound the exact JSON size is measured: batches and the pending byte limit count a
+// large message's real bytes, not a bound up to six times as large. Below it the bound is cheap
+// and small enough that the default maxPendingBytes (64 MiB) holds more than maxPending (10,000)
+// messages counted by it, so with the defaults only real bytes can reach the byte limit.
+const EXACT_SIZE_ABOVE = 4096
+
+/** A validated message and the bytes of its JSON form (an upper bound for a small message). */
+export interface SizedMessage {
+  readonly message: Message
+  readonly bytes: number
+}
+
+/**
  * Validates a message given to `add()` and returns the stored form. What is kept in memory is
  * exactly what will be on disk: a plain JSON copy of the input, so later changes to the caller's
- * object, `toJSON` methods or `undefined` fields cannot make the two differ.
+ * object, `toJSON` methods or `undefined` fields cannot make the two differ. The copy is checked
+ * with {@link messageProblem}: an own `toJSON()` decides what is serialised, and may not return a
+ * message at all.
  */
-export function toMessage(input: unknown, maxBytes: number, now: () => string): { message: Message } {
+export function toMessage(input: unknown, maxBytes: number, now: () => string): SizedMessage {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new TypeError(`message must be an object with role and content, got ${show(input)}`)
   }
@@ -144,7 +173,9 @@ export function toMessage(input: unknown, maxBytes: number, now: () => string): 
     throw new TypeError(`message.timestamp must be an ISO 8601 string, got ${show(given)}`)
   }
   const flat = flatCopy(record, role, content, timestamp)
-  if (flat !== undefined && flat.maxBytes <= maxBytes) return { message: flat.message }
+  if (flat !== undefined && flat.maxBytes <= Math.min(maxBytes, EXACT_SIZE_ABOVE)) {
+    return { message: flat.message, bytes: flat.maxBytes }
+  }
   let json: string | undefined
   try {
     json = JSON.stringify({ ...record, role, content, timestamp })
@@ -160,7 +191,15 @@ export function toMessage(input: unknown, maxBytes: number, now: () => string): 
       `message is ${bytes} bytes once serialised, above maxMessageBytes (${maxBytes}): shorten message.content or raise maxMessageBytes`,
     )
   }
-  return { message: flat?.message ?? (JSON.parse(json) as Message) }
+  if (flat !== undefined) return { message: flat.message, bytes }
+  const stored: unknown = JSON.parse(json)
+  const problem = messageProblem(stored)
+  if (problem !== undefined) {
+    throw new TypeError(
+      `message must serialise to an object with role, content and timestamp, but ${problem} once serialised (a toJSON() method decides what is written): return the message's fields from toJSON() or remove it`,
+    )
+  }
+  return { message: stored as Message, bytes }
 }
 
 let clockMs = Number.NaN

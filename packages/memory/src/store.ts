@@ -68,10 +68,25 @@ export interface MemoryOptions {
    */
   durability?: 'batched' | 'strict'
   /**
-   * Most messages accepted but not yet written; `add()` beyond it rejects with code `backpressure`.
+   * Most messages accepted but not yet written. Beyond it `add()` waits until a write makes room;
+   * it rejects with code `backpressure` instead while writes are failing.
    * @default 10000
    */
   maxPending?: number
+  /**
+   * Most bytes (JSON form) of the messages accepted but not yet written, bounding the memory a
+   * backlog can take; beyond it `add()` waits or rejects as for `maxPending`. At least
+   * `maxMessageBytes`.
+   * @default 67108864
+   */
+  maxPendingBytes?: number
+  /**
+   * Most bytes (JSON form) of messages handed to the backend in one call (one journal record, one
+   * transaction, one Redis script call); a larger backlog is written in several. At least
+   * `maxMessageBytes`, at most 268435456.
+   * @default 16777216
+   */
+  maxBatchBytes?: number
   /**
    * Flush on SIGINT, SIGTERM and `beforeExit` (the signal is re-raised afterwards, so the exit
    * code is unchanged). Set to `false` to handle shutdown yourself with `close()`.
@@ -140,7 +155,11 @@ export interface MemoryEvents {
 
 /** An open conversation store, returned by {@link openMemory}. */
 export interface Memory {
-  /** Adds a message to a conversation and resolves with the stored message (timestamp filled in). */
+  /**
+   * Adds a message to a conversation and resolves with the stored message (timestamp filled in).
+   * Past `maxPending` or `maxPendingBytes` it waits until a write makes room, or rejects with
+   * `backpressure` while writes are failing.
+   */
   add(id: ConversationId, message: MessageInput): Promise<Message>
   /** Messages of a conversation, oldest first; `[]` for an unknown conversation. */
   history(id: ConversationId, options?: HistoryOptions): Promise<Message[]>
@@ -178,6 +197,8 @@ const OPTION_NAMES = new Set([
   'flushIntervalMs',
   'durability',
   'maxPending',
+  'maxPendingBytes',
+  'maxBatchBytes',
   'flushOnExit',
   'onSave',
   'onError',
@@ -188,6 +209,11 @@ const OPTION_NAMES = new Set([
 const DEFAULT_PATH = 'memory/conversations.json'
 const DAY_MS = 86_400_000
 const MAX_TIMER_MS = 2_147_483_647
+// Far below V8's longest string (about 512 MB, the bound of a journal record's text) and Redis's
+// 512 MB bulk string, also when every character of a message takes several bytes.
+const DEFAULT_BATCH_BYTES = 16 * 1024 * 1024
+const MAX_BATCH_BYTES = 256 * 1024 * 1024
+const DEFAULT_PENDING_BYTES = 64 * 1024 * 1024
 
 interface ResolvedOptions {
   backend: Backend
@@ -197,6 +223,8 @@ interface ResolvedOptions {
   flushIntervalMs: number
   durability: 'batched' | 'strict'
   maxPending: number
+  maxPendingBytes: number
+  maxBatchBytes: number
   flushOnExit: boolean
   onSave: ((info: SaveInfo) => void) | undefined
   onError: ((error: unknown) => void) | undefined
@@ -266,6 +294,23 @@ function resolveOptions(options: unknown): ResolvedOptions {
   const onWarning = optionalFunction<(message: string) => void>('onWarning', o.onWarning)
   const maxMessages = positiveInteger('maxMessages', o.maxMessages, 1000)
   const maxMessageBytes = positiveInteger('maxMessageBytes', o.maxMessageBytes, 1_048_576)
+  const maxBatchBytes = positiveInteger(
+    'maxBatchBytes',
+    o.maxBatchBytes,
+    DEFAULT_BATCH_BYTES,
+    MAX_BATCH_BYTES,
+  )
+  const maxPendingBytes = positiveInteger('maxPendingBytes', o.maxPendingBytes, DEFAULT_PENDING_BYTES)
+  for (const [name, value] of [
+    ['maxBatchBytes', maxBatchBytes],
+    ['maxPendingBytes', maxPendingBytes],
+  ] as const) {
+    if (maxMessageBytes > value) {
+      throw new RangeError(
+        `maxMessageBytes must not exceed ${name}, got ${maxMessageBytes} > ${value}: a message of maxMessageBytes could never be written. Raise ${name} or lower maxMessageBytes`,
+      )
+    }
+  }
   const flushIntervalMs = positiveInteger('flushIntervalMs', o.flushIntervalMs, 1000, MAX_TIMER_MS)
   return {
     backend: backend ?? backendAt(path ?? DEFAULT_PATH),
@@ -275,6 +320,8 @@ function resolveOptions(options: unknown): ResolvedOptions {
     flushIntervalMs,
     durability,
     maxPending,
+    maxPendingBytes,
+    maxBatchBytes,
     flushOnExit,
     onSave,
     onError,
@@ -331,10 +378,16 @@ class Store implements Memory {
 
   constructor(private readonly options: ResolvedOptions) {
     this.backend = options.backend
-    this.batcher = new Batcher(options, this.queue, (batch) => this.backend.append(batch), {
-      save: (info) => this.emit('save', info),
-      error: (error) => this.emit('error', error),
-    })
+    this.batcher = new Batcher(
+      options,
+      this.queue,
+      this.backend.name,
+      (batch) => this.backend.append(batch),
+      {
+        save: (info) => this.emit('save', info),
+        error: (error) => this.emit('error', error),
+      },
+    )
   }
 
   async open(): Promise<void> {
@@ -352,9 +405,9 @@ class Store implements Memory {
 
   async add(id: ConversationId, input: MessageInput): Promise<Message> {
     const key = conversationKey(id)
-    const { message } = toMessage(input, this.options.maxMessageBytes, isoNow)
+    const { message, bytes } = toMessage(input, this.options.maxMessageBytes, isoNow)
     this.assertOpen()
-    const durable = this.batcher.add(key, message)
+    const durable = this.batcher.add(key, message, bytes)
     if (durable !== undefined) await durable
     return { ...message }
   }

@@ -308,7 +308,71 @@ export function describeBackendContract(
         await expect(memory.history('a')).rejects.toSatisfy((error) => isMemoryError(error, 'closed'))
       })
 
+      it('writes a batch past the byte bound in several calls, each within maxBatchBytes, in order', async () => {
+        const backend = (await target()).make()
+        const append = backend.append.bind(backend)
+        const calls: number[] = []
+        // Observes what the store hands over; the backend itself writes it.
+        backend.append = (batch) => {
+          let bytes = 0
+          for (const entry of batch)
+            for (const m of entry.messages) bytes += Buffer.byteLength(JSON.stringify(m))
+          calls.push(bytes)
+          return append(batch)
+        }
+        const memory = await openMemory({
+          backend,
+          maxMessageBytes: 4096,
+          maxBatchBytes: 8192,
+          saveEvery: 1000,
+          flushIntervalMs: 600_000,
+          flushOnExit: false,
+        })
+        opened.push(memory)
+        const text = 'è'.repeat(1000)
+        for (let i = 0; i < 30; i++) await memory.add(`c${i % 3}`, { role: 'user', content: `${i} ${text}` })
+        await memory.flush()
+        expect(calls.length).toBeGreaterThanOrEqual(6)
+        for (const bytes of calls) expect(bytes).toBeLessThanOrEqual(8192)
+        for (let c = 0; c < 3; c++) {
+          const expected = Array.from({ length: 10 }, (_, k) => `${c + 3 * k} ${text}`)
+          expect((await memory.history(`c${c}`)).map((m) => m.content)).toEqual(expected)
+        }
+        expect((await memory.stats()).messages).toBe(30)
+      })
+
+      it('await add() in a loop past maxPending waits for room instead of rejecting', async () => {
+        const memory = await openMemory({
+          backend: (await target()).make(),
+          maxPending: 20,
+          flushOnExit: false,
+        })
+        opened.push(memory)
+        for (let i = 0; i < 300; i++) await memory.add(`u${i % 3}`, { role: 'user', content: String(i) })
+        await memory.flush()
+        expect((await memory.stats()).messages).toBe(300)
+        expect((await memory.history('u1')).map((m) => m.content)).toEqual(
+          Array.from({ length: 100 }, (_, k) => String(1 + 3 * k)),
+        )
+      })
+
       if (options.persistent) {
+        it('close() writes the adds still waiting for room', async () => {
+          const t = await target()
+          const memory = await openMemory({ backend: t.make(), maxPending: 5, flushOnExit: false })
+          // Started together, not awaited one by one: the last five wait for room.
+          const adds = Array.from({ length: 10 }, (_, i) =>
+            memory.add('w', { role: 'user', content: String(i) }),
+          )
+          await memory.close()
+          await Promise.all(adds)
+          const again = await openMemory({ backend: t.make(), flushOnExit: false })
+          opened.push(again)
+          expect((await again.history('w')).map((m) => m.content)).toEqual(
+            Array.from({ length: 10 }, (_, i) => String(i)),
+          )
+        })
+
         it('close() writes pending messages: a reopened store has them', async () => {
           const t = await target()
           const memory = await openMemory({ backend: t.make(), saveEvery: 1000, flushOnExit: false })

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { isoNow, toMessage } from '../src/message.js'
+import { isoNow, messageProblem, toMessage } from '../src/message.js'
 
 const NOW = '2026-01-02T03:04:05.678Z'
 const now = () => NOW
@@ -90,6 +90,54 @@ describe('toMessage', () => {
     expect(() => toMessage({ role: 'user', content: 'x', timestamp: 'yesterday' }, 1000, now)).toThrow(
       /message.timestamp must be an ISO 8601 string, got "yesterday"/,
     )
+  })
+})
+
+describe('what is serialised is what is checked', () => {
+  it('refuses an own toJSON() that turns the message into a string, naming the problem', () => {
+    const input = { role: 'user', content: 'hi', toJSON: () => 'not a message' }
+    expect(() => toMessage(input, 1000, now)).toThrow(TypeError)
+    expect(() => toMessage(input, 1000, now)).toThrow(
+      /message must serialise to an object with role, content and timestamp, but it is "not a message" once serialised/,
+    )
+  })
+
+  it('refuses an own toJSON() whose object lacks role, content or timestamp', () => {
+    for (const [json, problem] of [
+      [{ content: 'x', timestamp: NOW }, /its role is undefined/],
+      [{ role: 'user', content: 7, timestamp: NOW }, /its content is 7/],
+      [{ role: 'user', content: 'x' }, /its timestamp is undefined/],
+      [['user', 'x'], /it is an array/],
+      [null, /it is null/],
+    ] as const) {
+      expect(() => toMessage({ role: 'user', content: 'x', toJSON: () => json }, 1000, now)).toThrow(problem)
+    }
+  })
+
+  it('keeps what an own toJSON() serialises when it is a message, and counts its bytes', () => {
+    const serialised = { role: 'assistant', content: 'from toJSON', timestamp: NOW, extra: 1 }
+    const { message, bytes } = toMessage({ role: 'user', content: 'x', toJSON: () => serialised }, 1000, now)
+    expect(message).toStrictEqual(serialised)
+    expect(bytes).toBe(Buffer.byteLength(JSON.stringify(serialised)))
+  })
+
+  it('reports bytes never below the JSON size, and the exact size for a large message', () => {
+    for (const content of ['short', '\u0001"\\'.repeat(10), 'é'.repeat(3000), 'x'.repeat(100_000)]) {
+      const input = { role: 'user', content, n: 1 }
+      const exact = Buffer.byteLength(JSON.stringify({ ...input, timestamp: NOW }))
+      const { bytes } = toMessage(input, 1_048_576, now)
+      expect(bytes).toBeGreaterThanOrEqual(exact)
+      if (exact > 4096) expect(bytes).toBe(exact)
+    }
+  })
+
+  it('messageProblem is the one rule for a stored message', () => {
+    expect(messageProblem({ role: 'user', content: '', timestamp: NOW })).toBeUndefined()
+    expect(messageProblem({ role: 'user', content: 'x', timestamp: NOW, extra: [1] })).toBeUndefined()
+    expect(messageProblem('text')).toBe('it is "text"')
+    expect(messageProblem({ role: '', content: 'x', timestamp: NOW })).toBe('its role is ""')
+    expect(messageProblem({ role: 'user', content: 'x', timestamp: 5 })).toBe('its timestamp is 5')
+    expect(messageProblem([])).toBe('it is an array')
   })
 })
 

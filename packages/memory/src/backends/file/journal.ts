@@ -2,7 +2,7 @@ import { constants, fdatasync, write } from 'node:fs'
 import { type FileHandle, open, stat } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { errorCode } from '../../io-error.js'
-import type { Message } from '../../message.js'
+import { type Message, messageProblem } from '../../message.js'
 import { writeAtomicChunks } from './atomic-write.js'
 import { syncDirectory } from './fs-utils.js'
 
@@ -51,7 +51,8 @@ function checkRecord(value: unknown): string | undefined {
       if (!Array.isArray(pair) || typeof pair[0] !== 'string' || !Array.isArray(pair[1]))
         return 'bad append entry'
       for (const message of pair[1]) {
-        if (typeof message !== 'object' || message === null || Array.isArray(message)) return 'bad message'
+        const problem = messageProblem(message)
+        if (problem !== undefined) return `bad message: ${problem}`
       }
     }
   }
