@@ -183,10 +183,21 @@ export class Batcher {
       this.bytesWritten += result.bytes
       this.lastSaveMs = durationMs
       this.failing = false
-      for (const list of taken.values()) for (const entry of list) entry.resolve?.()
+      let written = this.writingCount
+      for (const [id, list] of taken) {
+        const failed = result.failed?.get(id)
+        if (failed === undefined) for (const entry of list) entry.resolve?.()
+        else {
+          // Only this conversation failed: its strict adds reject, and its batched messages are
+          // dropped and reported rather than kept, or they would pile up to maxPending for all.
+          written -= list.length
+          for (const entry of list) entry.reject?.(failed)
+          if (this.policy.durability === 'batched') this.hooks.error(failed)
+        }
+      }
       this.hooks.save({
-        messages: this.writingCount,
-        conversations: batch.length,
+        messages: written,
+        conversations: batch.length - (result.failed?.size ?? 0),
         bytes: result.bytes,
         durationMs,
       })

@@ -338,6 +338,53 @@ if (unavailable !== undefined) {
       await backend.close()
     })
 
+    it('a store writes every other conversation past a foreign key and fails only that one', async () => {
+      const keyPrefix = prefix()
+      await admin.set(`${keyPrefix}{${findBucket(keyPrefix, 'bad')}}:m:bad`, 'a string')
+      const isForeign = (e: unknown) =>
+        isMemoryError(e, 'corrupt') &&
+        (e as Error).message.includes(`cannot write conversation "bad"`) &&
+        (e as Error).message.includes(`${keyPrefix}{${findBucket(keyPrefix, 'bad')}}:m:bad`)
+
+      const strict = await openMemory({
+        backend: redisBackend({ url: REDIS_URL, keyPrefix }),
+        durability: 'strict',
+        flushOnExit: false,
+      })
+      // Both adds share one write (group commit): the unrelated one is written all the same.
+      const [bad, good] = await Promise.allSettled([
+        strict.add('bad', { role: 'user', content: 'lost' }),
+        strict.add('good', { role: 'user', content: 'strict' }),
+      ])
+      expect(bad.status === 'rejected' && isForeign(bad.reason)).toBe(true)
+      expect(good.status).toBe('fulfilled')
+      await strict.close()
+
+      const batched = await openMemory({
+        backend: redisBackend({ url: REDIS_URL, keyPrefix }),
+        saveEvery: 2,
+        maxPending: 4,
+        flushIntervalMs: 600_000,
+        flushOnExit: false,
+      })
+      const errors: unknown[] = []
+      batched.on('error', (error) => errors.push(error))
+      for (let i = 0; i < 5; i++) {
+        await batched.add('bad', { role: 'user', content: `dropped ${i}` })
+        await batched.add('good', { role: 'user', content: `batched ${i}` })
+        await batched.flush()
+      }
+      expect(errors).toHaveLength(5)
+      expect(errors.every(isForeign)).toBe(true)
+      expect((await batched.stats()).pending).toBe(0)
+      expect((await batched.history('good')).map((m) => m.content)).toEqual([
+        'strict',
+        ...[0, 1, 2, 3, 4].map((i) => `batched ${i}`),
+      ])
+      await expect(batched.history('bad')).rejects.toSatisfy((e) => isMemoryError(e, 'corrupt'))
+      await batched.close()
+    })
+
     it('reports list items that are not messages as corrupt, naming the key and the index', async () => {
       const keyPrefix = prefix()
       const backend = redisBackend({ url: REDIS_URL, keyPrefix })
