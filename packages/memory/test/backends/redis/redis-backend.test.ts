@@ -399,10 +399,16 @@ if (unavailable !== undefined) {
         ['array', '[]', /is an array, not a message/],
         [
           'nocontent',
-          '{"role":"user"}',
-          /is an object, not a message \(an object with a string role and content\)/,
+          '{"role":"user","timestamp":"2026-01-01T00:00:00.000Z"}',
+          /is an object, not a message/,
         ],
-        ['norole', '{"content":"x"}', /is an object, not a message/],
+        ['norole', '{"content":"x","timestamp":"2026-01-01T00:00:00.000Z"}', /is an object, not a message/],
+        ['emptyrole', '{"role":"","content":"x","timestamp":"2026-01-01T00:00:00.000Z"}', /not a message/],
+        [
+          'nostamp',
+          '{"role":"user","content":"x"}',
+          /not a message \(an object with string role, content and timestamp\)/,
+        ],
       ]
       for (const [id, item, pattern] of cases) {
         await admin.rpush(key(id), good, item, good)
