@@ -11,8 +11,9 @@ import type {
 import { MemoryError } from '../../errors.js'
 import { type Message, messageTime, show } from '../../message.js'
 import { integerOption, knownOptions } from '../../options.js'
-import { hasEmptyHashTag, LAYOUT_VERSION, RedisLayout, redactUrl } from './layout.js'
+import { hasEmptyHashTag, LAYOUT_VERSION, RedisLayout } from './layout.js'
 import { parseItems } from './list-items.js'
+import { redactText, redactUrl } from './redact.js'
 import {
   advice,
   errorText,
@@ -20,7 +21,6 @@ import {
   isNoScript,
   isReplyError,
   isWrongType,
-  redactText,
   safeCause,
   typeName,
 } from './redis-errors.js'

@@ -4,6 +4,8 @@
  * arguments, which are the password of an `AUTH` or the messages of a write).
  */
 
+import { redactText } from './redact.js'
+
 /** The message of an error, or the value as text. */
 export function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
@@ -22,14 +24,6 @@ export function isNoScript(error: unknown): boolean {
 /** True when a command met a key holding another type of value than it works on. */
 export function isWrongType(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('WRONGTYPE')
-}
-
-// Any URL with a password in it, such as `redis://user:password@host`: group 1 is the part kept.
-const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):[^/\s]*@/gi
-
-/** A text with the password of every URL in it replaced by `***`. */
-export function redactText(text: string): string {
-  return text.replace(URL_PASSWORD, '$1:***@')
 }
 
 /**
