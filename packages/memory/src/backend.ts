@@ -1,3 +1,4 @@
+import type { MemoryError } from './errors.js'
 import type { Message } from './message.js'
 
 /** What a backend learns from the store when it is opened. */
@@ -43,6 +44,12 @@ export interface BatchEntry {
 export interface AppendResult {
   /** Bytes written to storage for this batch (an estimate is fine for remote backends). */
   readonly bytes: number
+  /**
+   * Conversations of the batch that were not written, by key, each with the error that says why
+   * (such as a Redis key of another type in the way); every other entry was written. None of
+   * their messages is visible afterwards. Left out when every entry was written.
+   */
+  readonly failed?: ReadonlyMap<string, MemoryError>
 }
 
 /** One conversation as listed by {@link Backend.conversations}. */
@@ -94,9 +101,11 @@ export interface Backend {
    * Appends every entry of the batch, in order per conversation, then trims each conversation to
    * `maxMessages` (oldest dropped). Resolves once the batch is durable as far as the backend can
    * make it; rejects with a `MemoryError` naming the resource and cause, in which case none of the
-   * batch may be visible afterwards (the store keeps or retries it). A batch holds at most the
-   * store's `maxBatchBytes` of messages (JSON form); a larger backlog comes as several calls.
-   * Anything thrown that is not a `MemoryError` reaches the caller as one, with code `io`.
+   * batch may be visible afterwards (the store keeps or retries it). A fault that concerns some
+   * conversations only is reported in {@link AppendResult.failed} instead, so the others are
+   * written. A batch holds at most the store's `maxBatchBytes` of messages (JSON form); a larger
+   * backlog comes as several calls. Anything thrown that is not a `MemoryError` reaches the caller
+   * as one, with code `io`.
    */
   append(batch: readonly BatchEntry[]): Promise<AppendResult>
   /** The last `limit` messages of a conversation (all when omitted), oldest first; `[]` if unknown. */

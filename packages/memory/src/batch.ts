@@ -422,10 +422,32 @@ export class Batcher {
         this.failing = false
         this.writingCount -= chunk.count
         this.writingBytes -= chunk.bytes
-        for (const [, list] of chunk.lists) for (const entry of list) entry.resolve?.()
+        let written = chunk.count
+        for (const [id, list] of chunk.lists) {
+          const failed = result.failed?.get(id)
+          if (failed === undefined) {
+            for (const entry of list) entry.resolve?.()
+            continue
+          }
+          // Only this conversation failed: its strict adds reject, and its batched messages are
+          // dropped and reported rather than kept, or they would pile up to maxPending for all.
+          // The rest of its backlog, in later chunks, goes the same way, so order is kept.
+          written -= list.length
+          for (const entry of list) entry.reject?.(failed)
+          const rest = taken.get(id)
+          if (rest !== undefined) {
+            taken.delete(id)
+            for (const entry of rest) {
+              this.writingCount--
+              this.writingBytes -= entry.bytes
+              entry.reject?.(failed)
+            }
+          }
+          if (this.policy.durability === 'batched') this.hooks.error(failed)
+        }
         this.hooks.save({
-          messages: chunk.count,
-          conversations: chunk.batch.length,
+          messages: written,
+          conversations: chunk.batch.length - (result.failed?.size ?? 0),
           bytes: result.bytes,
           durationMs,
         })

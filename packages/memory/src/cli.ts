@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { redactUrl } from './backends/redis/layout.js'
+import { redactUrl } from './backends/redis/redact.js'
 import { runCompact } from './compact.js'
 import { type Location, locate } from './location.js'
 import { type MigrateProgress, migrate } from './migrate.js'

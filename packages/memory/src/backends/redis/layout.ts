@@ -65,14 +65,3 @@ export function hasEmptyHashTag(prefix: string): boolean {
   const open = prefix.indexOf('{')
   return open !== -1 && prefix[open + 1] === '}'
 }
-
-/** A Redis URL safe to show: the password is replaced by `***`. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url)
-    if (parsed.password !== '') parsed.password = '***'
-    return parsed.toString()
-  } catch {
-    return url.replace(/\/\/([^@/]*)@/, '//***@')
-  }
-}

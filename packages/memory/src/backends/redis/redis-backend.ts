@@ -11,7 +11,19 @@ import type {
 import { MemoryError } from '../../errors.js'
 import { type Message, messageTime, show } from '../../message.js'
 import { integerOption, knownOptions } from '../../options.js'
-import { hasEmptyHashTag, LAYOUT_VERSION, RedisLayout, redactUrl } from './layout.js'
+import { hasEmptyHashTag, LAYOUT_VERSION, RedisLayout } from './layout.js'
+import { parseItems } from './list-items.js'
+import { redactText, redactUrl } from './redact.js'
+import {
+  advice,
+  errorText,
+  FOREIGN_KEY_ADVICE,
+  isNoScript,
+  isReplyError,
+  isWrongType,
+  safeCause,
+  typeName,
+} from './redis-errors.js'
 import { APPEND, CLEAR, PRUNE, type RedisScript } from './scripts.js'
 
 /** A client the Redis backend can use: a standalone ioredis `Redis` or an ioredis `Cluster`. */
@@ -99,7 +111,9 @@ function resolveOptions(options: unknown): ResolvedOptions {
   }
   const url = o.url ?? DEFAULT_URL
   if (typeof url !== 'string' || !/^rediss?:\/\//.test(url)) {
-    throw new TypeError(`url must be a redis:// or rediss:// URL, got ${show(url)}`)
+    throw new TypeError(
+      `url must be a redis:// or rediss:// URL, got ${show(typeof url === 'string' ? redactText(url) : url)}`,
+    )
   }
   const client = o.client as Partial<Redis> | undefined | null
   if (
@@ -167,18 +181,6 @@ async function loadIoredis(): Promise<RedisConstructor> {
   }
 }
 
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
-}
-
-function isNoScript(error: unknown): boolean {
-  return error instanceof Error && error.message.startsWith('NOSCRIPT')
-}
-
-function isReplyError(error: unknown): boolean {
-  return error instanceof Error && error.name === 'ReplyError'
-}
-
 /** One bucket's part of an append: its keys and its arguments for the script. */
 interface AppendGroup {
   readonly keys: string[]
@@ -201,25 +203,6 @@ function appendArguments(
     for (const arg of group.args) argv.push(arg)
   }
   return argv
-}
-
-// What to do about an error reply, as a sentence to append to the message ('' when unknown).
-function advice(error: unknown): string {
-  const text = errorText(error)
-  if (/\b(NOAUTH|WRONGPASS)\b/.test(text)) {
-    return ' Check the user name and password (in the URL, or in the options of the client you passed).'
-  }
-  if (/\bNOPERM\b/.test(text)) {
-    return ' Grant the Redis user EVAL, EVALSHA and the string, list, hash and sorted-set commands on the keys under keyPrefix.'
-  }
-  if (/\bREADONLY\b/.test(text)) return ' This server is a read-only replica: connect to the primary.'
-  if (/\bOOM\b/.test(text)) {
-    return ' Redis is full (maxmemory): raise maxmemory, lower maxMessages or prune old conversations.'
-  }
-  if (/\bWRONGTYPE\b/.test(text)) {
-    return ' A key under keyPrefix holds a value this backend did not write: use another keyPrefix or delete that key.'
-  }
-  return ''
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
@@ -288,9 +271,9 @@ class RedisBackend implements Backend {
       throw new MemoryError(
         'backend-unavailable',
         isReplyError(cause)
-          ? `Redis at ${this.where} refused to open the store: ${errorText(cause).replace(/\.$/, '')}.${advice(cause) || " Check the server's configuration and the permissions of the Redis user."}`
-          : `cannot reach Redis at ${this.where}: ${errorText(cause)}. Check that the server runs and the address is right.`,
-        { cause, details: { url: this.where } },
+          ? `Redis at ${this.where} refused to open the store: ${redactText(errorText(cause)).replace(/\.$/, '')}.${advice(cause) || " Check the server's configuration and the permissions of the Redis user."}`
+          : `cannot reach Redis at ${this.where}: ${redactText(errorText(cause))}. Check that the server runs and the address is right.`,
+        { cause: safeCause(cause), details: { url: this.where } },
       )
     }
     this.state = 'open'
@@ -415,18 +398,19 @@ class RedisBackend implements Backend {
         '',
       )
       let again = ''
+      let size = 0
       for (const message of list) {
         let seq = resent?.get(message)
         if (seq === undefined) seq = this.nextSeq++
         else again = again === '' ? String(seq) : `${again},${seq}`
         if (seq > group.top) group.top = seq
         const json = JSON.stringify(message)
-        const size = Buffer.byteLength(json)
-        group.bytes += size
+        size += Buffer.byteLength(json)
         args.push(json)
       }
       args[at + 4] = again
-      bytes += group.bytes
+      group.bytes += size
+      bytes += size
       messages += list.length
     }
     // Standalone, buckets share calls, so a usual flush is one script: atomic as a whole. A call
@@ -444,12 +428,16 @@ class RedisBackend implements Backend {
         calls.push({ groups: [group], keys: group.keys.length, bytes: group.bytes })
       }
     }
+    const failed = new Map<string, MemoryError>()
     try {
       const results = await Promise.allSettled(
         calls.map((call) => this.script(client, APPEND, appendArguments(call, this.maxMessages))),
       )
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
-      if (failed !== undefined) throw failed.reason
+      for (const result of results) {
+        if (result.status === 'fulfilled') this.foreignKeys(result.value, batch, failed)
+      }
+      const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+      if (rejected !== undefined) throw rejected.reason
       if (this.options.waitReplicas > 0) await this.waitForReplicas(client as Redis)
     } catch (error) {
       // Remember every message's sequence number: the store retries with the same objects. The
@@ -459,6 +447,11 @@ class RedisBackend implements Backend {
       for (const entry of batch) {
         for (const message of entry.messages) if (!map.has(message)) map.set(message, seq++)
       }
+      // A conversation the script skipped was not applied although the writer's record may now
+      // cover its numbers: sent again, it must be numbered afresh or it would be skipped as done.
+      for (const entry of batch) {
+        if (failed.has(entry.id)) for (const message of entry.messages) map.delete(message)
+      }
       this.resent = map
       throw this.failure(
         error,
@@ -467,8 +460,33 @@ class RedisBackend implements Backend {
       )
     }
     this.resent = undefined
+    if (failed.size === 0) {
+      this.bytesWritten += bytes
+      return { bytes }
+    }
+    for (const entry of batch) {
+      if (failed.has(entry.id)) for (const m of entry.messages) bytes -= Buffer.byteLength(JSON.stringify(m))
+    }
     this.bytesWritten += bytes
-    return { bytes }
+    return { bytes, failed }
+  }
+
+  // The append script's reply lists, after its count, each conversation it skipped because a
+  // key of another type was in the way: its id, that key, the key's type and the type wanted.
+  private foreignKeys(reply: unknown, batch: readonly BatchEntry[], failed: Map<string, MemoryError>): void {
+    if (!Array.isArray(reply)) return
+    for (let i = 1; i + 3 < reply.length; i += 4) {
+      const [id, key, type, wanted] = reply.slice(i, i + 4).map(String) as [string, string, string, string]
+      const count = batch.find((entry) => entry.id === id)?.messages.length ?? 0
+      failed.set(
+        id,
+        new MemoryError(
+          'corrupt',
+          `cannot write conversation ${show(id)} at Redis ${this.where}: the key "${key}" holds ${typeName(type)}, not ${typeName(wanted)}, so its ${count} message${count === 1 ? ' was' : 's were'} not written (the other conversations were). ${FOREIGN_KEY_ADVICE}`,
+          { details: { url: this.where, id, key, type, messages: count } },
+        ),
+      )
+    }
   }
 
   private async waitForReplicas(client: Redis): Promise<void> {
@@ -488,19 +506,26 @@ class RedisBackend implements Backend {
     try {
       items = await client.lrange(key, limit === undefined ? 0 : -limit, -1)
     } catch (error) {
+      if (isWrongType(error)) throw await this.foreignKey(client, key, id, 'read', error)
       throw this.failure(error, `cannot read conversation ${show(id)}`, 'try again once it answers')
     }
-    return items.map((item, index) => {
-      try {
-        return JSON.parse(item) as Message
-      } catch (error) {
-        throw new MemoryError(
-          'corrupt',
-          `item ${index} of the list "${key}" at ${this.where} is not JSON. Remove or repair that key.`,
-          { cause: error, details: { key, index } },
-        )
-      }
-    })
+    return parseItems(items, key, this.where, limit === undefined ? 0 : -items.length)
+  }
+
+  // A conversation's key that something else wrote a value of another type to.
+  private async foreignKey(
+    client: RedisClient,
+    key: string,
+    id: string,
+    action: string,
+    error: unknown,
+  ): Promise<MemoryError> {
+    const type = await client.type(key).catch(() => 'another type')
+    return new MemoryError(
+      'corrupt',
+      `cannot ${action} conversation ${show(id)} at Redis ${this.where}: the key "${key}" holds ${typeName(type)}, not a list of messages. ${FOREIGN_KEY_ADVICE}`,
+      { cause: safeCause(error), details: { url: this.where, id, key, type } },
+    )
   }
 
   async clear(id: string): Promise<boolean> {
@@ -541,17 +566,20 @@ class RedisBackend implements Backend {
       const replies = (await pipeline.exec()) ?? []
       const stamps = (replies[ids.length]?.[1] ?? []) as Array<string | null>
       const summaries: ConversationSummary[] = []
-      ids.forEach((id, i) => {
+      for (const [i, id] of ids.entries()) {
         const [error, length] = replies[i] ?? [new Error('no reply')]
+        if (isWrongType(error)) {
+          throw await this.foreignKey(client, this.layout.messages(bucket, id), id, 'list', error)
+        }
         if (error) throw error
-        if (length === 0) return
+        if (length === 0) continue
         const stamp = stamps[i]
         summaries.push(
           typeof stamp === 'string' && stamp !== ''
             ? { id, messages: length as number, lastTimestamp: stamp }
             : { id, messages: length as number },
         )
-      })
+      }
       return { listed: ids.length, summaries }
     } catch (error) {
       throw this.failure(error, 'cannot list conversations', 'try again once it answers')
@@ -646,8 +674,8 @@ class RedisBackend implements Backend {
     }
     return new MemoryError(
       reply ? 'io' : 'backend-unavailable',
-      `${what} at Redis ${this.where}: ${reason}; ${after}.${reply ? advice(error) : ''}`,
-      { cause: error, details: { url: this.where } },
+      `${what} at Redis ${this.where}: ${redactText(reason)}; ${after}.${reply ? advice(error) : ''}`,
+      { cause: safeCause(error), details: { url: this.where } },
     )
   }
 

@@ -19,15 +19,22 @@ function script(body: string): RedisScript {
  * ascend, so the skipped messages are a prefix; the common case (a first attempt) pushes the JSON
  * arguments as they are.
  *
- * A script is not rolled back when a command fails, so the pushes come first: if one fails (a
- * key of another type under the prefix) the lists already pushed are cut back and the error is
- * returned, and nothing of the batch stays. Only then are lists trimmed to maxMessages (when they
- * outgrew it) and the indexes and writer records updated.
+ * A key of another type under the prefix (something else wrote there) fails only what it holds:
+ * a conversation whose list is not a list, or every conversation of a bucket whose index, stamps
+ * or writer key is of another type (checked with TYPE before anything of the bucket is written).
+ * Those conversations are skipped and returned, and everything else is written.
+ *
+ * A script is not rolled back when a command fails, so the pushes come first: if one fails for
+ * another reason the lists already pushed are cut back and the error is returned, and nothing of
+ * the batch stays. Only then are lists trimmed to maxMessages (when they outgrew it) and the
+ * indexes and writer records updated.
  *
  * KEYS, per group: index, stamps, writer, then one list per conversation.
  * ARGV: maxMessages, writer TTL ms, then per group: conversation count, the group's highest
  * sequence number, and per conversation: id, message count, score, timestamp, the sequence numbers
  * of the messages sent before joined by commas ('' for none), then the messages as JSON.
+ * Returns the number of messages appended, then per conversation not written: its id, the key at
+ * fault, that key's type and the type it should have.
  */
 export const APPEND = script(`
 local max = tonumber(ARGV[1])
@@ -35,47 +42,73 @@ local a = 3
 local k = 1
 local groups = {}
 local pushed = {}
-local appended = 0
+local result = { 0 }
+local function foreign(key, wanted)
+  local found = redis.call('TYPE', key)
+  if type(found) == 'table' then found = found.ok end
+  if found == wanted or found == 'none' then return nil end
+  return found
+end
 while a <= #ARGV do
   local group = { index = KEYS[k], stamps = KEYS[k + 1], writer = KEYS[k + 2], top = tonumber(ARGV[a + 1]), scores = {}, times = {} }
-  groups[#groups + 1] = group
   k = k + 3
   local conversations = tonumber(ARGV[a])
   a = a + 2
+  local badKey, badType, wanted = group.index, foreign(group.index, 'zset'), 'zset'
+  if not badType then badKey, badType, wanted = group.stamps, foreign(group.stamps, 'hash'), 'hash' end
+  if not badType then badKey, badType, wanted = group.writer, foreign(group.writer, 'string'), 'string' end
+  if not badType then groups[#groups + 1] = group end
   for _ = 1, conversations do
     local list = KEYS[k]
     k = k + 1
     local id, count, score, stamp, resent = ARGV[a], tonumber(ARGV[a + 1]), ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
     a = a + 5
     local skip = 0
-    if resent ~= '' then
+    if resent ~= '' and not badType then
       if group.seen == nil then group.seen = tonumber(redis.call('GET', group.writer) or '0') end
       for seq in string.gmatch(resent, '%d+') do
         if tonumber(seq) > group.seen then break end
         skip = skip + 1
       end
     end
-    if skip < count then
+    if badType then
+      result[#result + 1] = id
+      result[#result + 1] = badKey
+      result[#result + 1] = badType
+      result[#result + 1] = wanted
+    elseif skip < count then
       local stop = a + count - 1
       local entry = { list = list, count = 0, length = 0 }
-      pushed[#pushed + 1] = entry
       for i = a + skip, stop, 1000 do
         local last = math.min(i + 999, stop)
         local reply = redis.pcall('RPUSH', list, unpack(ARGV, i, last))
         if type(reply) == 'table' and reply.err then
+          -- A push that fails on the list's type changes nothing: only this conversation fails.
+          if entry.count == 0 and string.sub(reply.err, 1, 9) == 'WRONGTYPE' then
+            entry = nil
+            break
+          end
           for _, done in ipairs(pushed) do
             if done.count > 0 then redis.call('LTRIM', done.list, 0, -done.count - 1) end
           end
           return redis.error_reply(reply.err)
         end
+        if entry.count == 0 then pushed[#pushed + 1] = entry end
         entry.count = entry.count + last - i + 1
         entry.length = reply
       end
-      group.scores[#group.scores + 1] = score
-      group.scores[#group.scores + 1] = id
-      group.times[#group.times + 1] = id
-      group.times[#group.times + 1] = stamp
-      appended = appended + count - skip
+      if entry then
+        group.scores[#group.scores + 1] = score
+        group.scores[#group.scores + 1] = id
+        group.times[#group.times + 1] = id
+        group.times[#group.times + 1] = stamp
+        result[1] = result[1] + count - skip
+      else
+        result[#result + 1] = id
+        result[#result + 1] = list
+        result[#result + 1] = foreign(list, 'list') or 'unknown'
+        result[#result + 1] = 'list'
+      end
     end
     a = a + count
   end
@@ -93,7 +126,7 @@ for _, group in ipairs(groups) do
     redis.call('SET', group.writer, string.format('%d', group.top), 'PX', ARGV[2])
   end
 end
-return appended
+return result
 `)
 
 /** Deletes one conversation and its index entries. KEYS: index, stamps, list. ARGV: id. */

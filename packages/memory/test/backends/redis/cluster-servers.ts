@@ -70,7 +70,8 @@ async function waitForPing(port: number, process: ChildProcess): Promise<void> {
       throw new Error(`redis-server on port ${port} exited (${process.exitCode})`)
     try {
       const { stdout } = await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'ping'])
-      if (stdout.trim() === 'PONG') return
+      // A server started with --requirepass answers, but refuses PING without the password.
+      if (stdout.trim() === 'PONG' || stdout.startsWith('NOAUTH')) return
     } catch {}
     await new Promise((r) => setTimeout(r, 50))
   }

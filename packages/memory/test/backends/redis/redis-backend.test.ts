@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { cp, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
+import { inspect, promisify } from 'node:util'
 import { Cluster, Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { BackendContext, Message } from '../../../src/index.js'
@@ -31,6 +31,9 @@ describe('redisBackend options', () => {
     expect(() => redisBackend({ nope: 1 } as never)).toThrow(/unknown option "nope"/)
     expect(() => redisBackend({ url: 'http://x' })).toThrow(/url must be a redis:\/\/ .* got "http:\/\/x"/)
     expect(() => redisBackend({ url: 5 } as never)).toThrow(TypeError)
+    expect(() => redisBackend({ url: 'http://bot:s3cret@example.com' })).toThrow(
+      'url must be a redis:// or rediss:// URL, got "http://bot:***@example.com"',
+    )
     expect(() => redisBackend({ client: {} as never })).toThrow(/client must be an ioredis/)
     expect(() => redisBackend({ url: REDIS_URL, client: new Redis({ lazyConnect: true }) })).toThrow(
       /url and client cannot be used together/,
@@ -76,8 +79,11 @@ describe('redisBackend options', () => {
     )
     expect(isMemoryError(error, 'backend-unavailable')).toBe(true)
     expect((error as Error).message).toContain(`redis://bot:***@127.0.0.1:${port}/0`)
-    expect((error as Error).message).not.toContain('s3cret')
     expect((error as Error).message).toMatch(/ECONNREFUSED/)
+    expect((error as { details: unknown }).details).toEqual({ url: `redis://bot:***@127.0.0.1:${port}/0` })
+    for (const shown of [inspect(error, { depth: 10, showHidden: true }), JSON.stringify(error)]) {
+      expect(shown).not.toContain('s3cret')
+    }
     await expect(backend.read('a')).rejects.toSatisfy((e) => isMemoryError(e, 'closed'))
   })
 })
@@ -277,35 +283,147 @@ if (unavailable !== undefined) {
       await memory.close()
     })
 
-    it('reports a foreign value under its keys as a typed error', async () => {
+    it('a key of another type fails only the conversations it holds; the rest of the batch is written', async () => {
       const keyPrefix = prefix()
       const backend = redisBackend({ url: REDIS_URL, keyPrefix })
       await backend.open(context())
-      await admin.rpush(`${keyPrefix}{${findBucket(keyPrefix, 'x')}}:m:x`, 'not json')
-      await expect(backend.read('x')).rejects.toSatisfy(
-        (e) => isMemoryError(e, 'corrupt') && /is not JSON/.test((e as Error).message),
-      )
-      const foreign = `${keyPrefix}{${findBucket(keyPrefix, 'y')}}:m:y`
-      await admin.set(foreign, 'a string')
+      const listKey = (id: string) => `${keyPrefix}{${findBucket(keyPrefix, id)}}:m:${id}`
       await backend.append([{ id: 'x1', messages: [message('kept')] }])
-      // Lists pushed before the failing one in the same write are cut back: nothing of it stays.
-      const batch = [
+      await admin.set(listKey('y'), 'a string')
+      const y = { id: 'y', messages: [message('z')] }
+      const result = await backend.append([
         { id: 'x1', messages: [message('a'), message('b')] },
         { id: 'x2', messages: [message('c')] },
-        { id: 'y', messages: [message('z')] },
-      ]
-      await expect(backend.append(batch)).rejects.toSatisfy(
-        (e) =>
-          isMemoryError(e, 'io') &&
-          /WRONGTYPE.*use another keyPrefix or delete that key/.test((e as Error).message),
+        y,
+      ])
+      expect([...(result.failed?.keys() ?? [])]).toEqual(['y'])
+      const error = result.failed?.get('y')
+      expect(isMemoryError(error, 'corrupt')).toBe(true)
+      expect(error?.message).toContain(
+        `cannot write conversation "y" at Redis ${REDIS_URL}: the key "${listKey('y')}" holds a string, not a list, so its 1 message was not written (the other conversations were)`,
       )
-      expect((await backend.read('x1')).map((m) => m.content)).toEqual(['kept'])
-      expect(await backend.read('x2')).toEqual([])
-      await admin.del(foreign)
-      await backend.append(batch)
+      expect(error?.details).toMatchObject({ id: 'y', key: listKey('y'), type: 'string', messages: 1 })
       expect((await backend.read('x1')).map((m) => m.content)).toEqual(['kept', 'a', 'b'])
       expect((await backend.read('x2')).map((m) => m.content)).toEqual(['c'])
+      await expect(backend.read('y')).rejects.toSatisfy(
+        (e) =>
+          isMemoryError(e, 'corrupt') &&
+          (e as Error).message.includes(`the key "${listKey('y')}" holds a string, not a list of messages`) &&
+          /use another keyPrefix or delete that key/.test((e as Error).message),
+      )
+      expect(await admin.get(listKey('y'))).toBe('a string')
+
+      // A key of a bucket (here its index) fails every conversation of that bucket only.
+      const other = ['w0', 'w1', 'w2', 'w3', 'w4'].find(
+        (id) => findBucket(keyPrefix, id) !== findBucket(keyPrefix, 'w'),
+      )
+      const index = `${keyPrefix}{${findBucket(keyPrefix, 'w')}}:i`
+      await admin.del(index)
+      await admin.sadd(index, 'foreign')
+      const bucketResult = await backend.append([
+        { id: 'w', messages: [message('w')] },
+        { id: other ?? 'w0', messages: [message('o')] },
+      ])
+      expect([...(bucketResult.failed?.keys() ?? [])]).toEqual(['w'])
+      expect(bucketResult.failed?.get('w')?.message).toContain(
+        `the key "${index}" holds a set, not a sorted set`,
+      )
+      expect(await backend.read('w')).toEqual([])
+      expect((await backend.read(other ?? 'w0')).map((m) => m.content)).toEqual(['o'])
+
+      // Once the key is gone, the same messages are written: the failed attempt did not count them.
+      await admin.del(listKey('y'), index)
+      expect((await backend.append([y])).failed).toBeUndefined()
       expect((await backend.read('y')).map((m) => m.content)).toEqual(['z'])
+      await backend.close()
+    })
+
+    it('a store writes every other conversation past a foreign key and fails only that one', async () => {
+      const keyPrefix = prefix()
+      await admin.set(`${keyPrefix}{${findBucket(keyPrefix, 'bad')}}:m:bad`, 'a string')
+      const isForeign = (e: unknown) =>
+        isMemoryError(e, 'corrupt') &&
+        (e as Error).message.includes(`cannot write conversation "bad"`) &&
+        (e as Error).message.includes(`${keyPrefix}{${findBucket(keyPrefix, 'bad')}}:m:bad`)
+
+      const strict = await openMemory({
+        backend: redisBackend({ url: REDIS_URL, keyPrefix }),
+        durability: 'strict',
+        flushOnExit: false,
+      })
+      // Both adds share one write (group commit): the unrelated one is written all the same.
+      const [bad, good] = await Promise.allSettled([
+        strict.add('bad', { role: 'user', content: 'lost' }),
+        strict.add('good', { role: 'user', content: 'strict' }),
+      ])
+      expect(bad.status === 'rejected' && isForeign(bad.reason)).toBe(true)
+      expect(good.status).toBe('fulfilled')
+      await strict.close()
+
+      const batched = await openMemory({
+        backend: redisBackend({ url: REDIS_URL, keyPrefix }),
+        saveEvery: 2,
+        maxPending: 4,
+        flushIntervalMs: 600_000,
+        flushOnExit: false,
+      })
+      const errors: unknown[] = []
+      batched.on('error', (error) => errors.push(error))
+      for (let i = 0; i < 5; i++) {
+        await batched.add('bad', { role: 'user', content: `dropped ${i}` })
+        await batched.add('good', { role: 'user', content: `batched ${i}` })
+        await batched.flush()
+      }
+      expect(errors).toHaveLength(5)
+      expect(errors.every(isForeign)).toBe(true)
+      expect((await batched.stats()).pending).toBe(0)
+      expect((await batched.history('good')).map((m) => m.content)).toEqual([
+        'strict',
+        ...[0, 1, 2, 3, 4].map((i) => `batched ${i}`),
+      ])
+      await expect(batched.history('bad')).rejects.toSatisfy((e) => isMemoryError(e, 'corrupt'))
+      await batched.close()
+    })
+
+    it('reports list items that are not messages as corrupt, naming the key and the index', async () => {
+      const keyPrefix = prefix()
+      const backend = redisBackend({ url: REDIS_URL, keyPrefix })
+      await backend.open(context())
+      const key = (id: string) => `${keyPrefix}{${findBucket(keyPrefix, id)}}:m:${id}`
+      const good = JSON.stringify(message('fine'))
+      const cases: Array<[string, string, RegExp]> = [
+        ['json', 'not json', /is not JSON/],
+        ['five', '5', /is 5, not a message/],
+        ['null', 'null', /is null, not a message/],
+        ['text', '"hello"', /is "hello", not a message/],
+        ['array', '[]', /is an array, not a message/],
+        [
+          'nocontent',
+          '{"role":"user","timestamp":"2026-01-01T00:00:00.000Z"}',
+          /is an object, not a message/,
+        ],
+        ['norole', '{"content":"x","timestamp":"2026-01-01T00:00:00.000Z"}', /is an object, not a message/],
+        ['emptyrole', '{"role":"","content":"x","timestamp":"2026-01-01T00:00:00.000Z"}', /not a message/],
+        [
+          'nostamp',
+          '{"role":"user","content":"x"}',
+          /not a message \(an object with string role, content and timestamp\)/,
+        ],
+      ]
+      for (const [id, item, pattern] of cases) {
+        await admin.rpush(key(id), good, item, good)
+        const error = await backend.read(id).then(
+          () => undefined,
+          (e: unknown) => e,
+        )
+        expect(isMemoryError(error, 'corrupt'), id).toBe(true)
+        expect((error as Error).message).toMatch(pattern)
+        expect((error as Error).message).toContain(`item 1 of the list "${key(id)}"`)
+        expect((error as { details: unknown }).details).toEqual({ key: key(id), index: 1 })
+        // With a limit, the index counts from the end, as LINDEX does.
+        await expect(backend.read(id, 2)).rejects.toThrow(`item -2 of the list "${key(id)}"`)
+        expect(await backend.read(id, 1)).toEqual([JSON.parse(good)])
+      }
       await backend.close()
     })
   })

@@ -80,6 +80,36 @@ if (missing !== undefined) {
       await deleteKeys(client, keyPrefix)
     }, 30_000)
 
+    it('a key of another type on one node fails only its conversation; the other buckets are written', async () => {
+      const keyPrefix = `${runPrefix}${targets++}:`
+      const memory = await openMemory({
+        backend: redisBackend({ client, keyPrefix }),
+        saveEvery: 1000,
+        flushOnExit: false,
+      })
+      const errors: unknown[] = []
+      memory.on('error', (error) => errors.push(error))
+      const ids = Array.from({ length: 12 }, (_, i) => `c${i}`)
+      for (const id of [...ids, 'bad']) await memory.add(id, { role: 'user', content: 'first' })
+      await memory.flush()
+      const found: string[] = []
+      for (const node of client.nodes('master')) found.push(...(await node.keys(`${keyPrefix}*:m:bad`)))
+      const [badKey = 'missing'] = found
+      await client.del(badKey)
+      await client.set(badKey, 'foreign')
+      for (const id of [...ids, 'bad']) await memory.add(id, { role: 'user', content: 'second' })
+      await memory.flush()
+      expect(errors).toHaveLength(1)
+      expect(isMemoryError(errors[0], 'corrupt')).toBe(true)
+      expect((errors[0] as Error).message).toContain(`the key "${badKey}" holds a string, not a list`)
+      for (const id of ids) {
+        expect((await memory.history(id)).map((m) => m.content)).toEqual(['first', 'second'])
+      }
+      await expect(memory.history('bad')).rejects.toSatisfy((e) => isMemoryError(e, 'corrupt'))
+      await memory.close()
+      await deleteKeys(client, keyPrefix)
+    })
+
     it('spreads conversations over the masters, each conversation within one slot', async () => {
       const keyPrefix = `${runPrefix}${targets++}:`
       const memory = await openMemory({

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
+import { inspect } from 'node:util'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { isMemoryError, type Memory, openMemory } from '../../../src/index.js'
@@ -16,6 +17,18 @@ async function until(condition: () => boolean | Promise<boolean>, what: string):
     await new Promise((r) => setTimeout(r, 50))
   }
   throw new Error(`gave up waiting for ${what}`)
+}
+
+// Every way an error gets shown or logged: its text, its JSON, and each error of its cause chain
+// with every property, hidden ones included.
+function expectNowhere(error: unknown, secret: string): void {
+  expect(inspect(error, { depth: 10 })).not.toContain(secret)
+  expect(JSON.stringify(error)).not.toContain(secret)
+  for (let e: unknown = error; e !== undefined; e = (e as { cause?: unknown }).cause) {
+    expect(inspect(e, { depth: 10, showHidden: true })).not.toContain(secret)
+    expect(JSON.stringify(e) ?? '').not.toContain(secret)
+    expect(String((e as Error).stack)).not.toContain(secret)
+  }
 }
 
 async function contents(memory: Memory, id: string): Promise<string[]> {
@@ -282,6 +295,63 @@ if (missing !== undefined) {
         await admin.config('SET', 'maxmemory', '0')
         await admin.config('SET', 'maxmemory-policy', 'noeviction')
         admin.disconnect()
+      }
+    }, 30_000)
+  })
+
+  describe('credentials and messages stay out of errors', () => {
+    it('a wrong password appears nowhere in the error, and a failed write carries no message', async () => {
+      const secured = await RedisServer.start(['--requirepass', 'right-pass-4821'])
+      try {
+        for (const url of [
+          `redis://:wrong-pass-7391@127.0.0.1:${secured.port}`,
+          `redis://default:wrong-pass-7391@127.0.0.1:${secured.port}/0`,
+          // ioredis reads query parameters as options, the password included.
+          `redis://127.0.0.1:${secured.port}/?password=wrong-pass-7391`,
+        ]) {
+          const refused = await openMemory({
+            backend: redisBackend({ url, connectTimeoutMs: 3000 }),
+            flushOnExit: false,
+          }).then(
+            () => undefined,
+            (e: unknown) => e,
+          )
+          expect(isMemoryError(refused, 'backend-unavailable')).toBe(true)
+          expect((refused as Error).message).toMatch(
+            /redis:\/\/((default)?:\*\*\*@)?127\.0\.0\.1.*WRONGPASS.*Check the user name and password/,
+          )
+          expect((refused as Error).cause).toBeInstanceOf(Error)
+          expectNowhere(refused, 'wrong-pass-7391')
+        }
+
+        const url = `redis://:right-pass-4821@127.0.0.1:${secured.port}`
+        const memory = await openMemory({
+          backend: redisBackend({ url, keyPrefix: 'secret:' }),
+          saveEvery: 1,
+          flushIntervalMs: 600_000,
+          flushOnExit: false,
+        })
+        const errors: unknown[] = []
+        memory.on('error', (error) => errors.push(error))
+        const admin = new Redis(url)
+        try {
+          // A write the server refuses: ioredis attaches the command, with every message as argument.
+          await admin.config('SET', 'maxmemory', '1')
+          await memory.add('a', { role: 'user', content: 'private words 5512' })
+          await until(() => errors.length > 0, 'the failed write')
+          await admin.config('SET', 'maxmemory', '0')
+        } finally {
+          admin.disconnect()
+        }
+        expect(isMemoryError(errors[0], 'io')).toBe(true)
+        expect((errors[0] as Error).message).toMatch(/OOM/)
+        expectNowhere(errors[0], 'private words 5512')
+        expectNowhere(errors[0], 'right-pass-4821')
+        await memory.flush()
+        expect(await contents(memory, 'a')).toEqual(['private words 5512'])
+        await memory.close()
+      } finally {
+        await secured.stop()
       }
     }, 30_000)
   })
