@@ -14,6 +14,34 @@ const MAX_LINKS = 40
  * end of a link: a link to a missing directory more likely names a volume that is not mounted.
  */
 export async function resolveStorePath(path: string): Promise<string> {
+  const target = await linkTarget(path)
+  const dir = dirname(target)
+  if (target !== resolve(path)) {
+    try {
+      return join(await realpath(dir), basename(target))
+    } catch (error) {
+      if (errorCode(error) !== 'ENOENT' && errorCode(error) !== 'ENOTDIR') throw ioError('open', dir, error)
+      throw new MemoryError(
+        'io',
+        `path ${JSON.stringify(path)} is a symbolic link to ${JSON.stringify(target)}, whose directory does not exist. ` +
+          'Create that directory (or mount its volume), or point the link elsewhere.',
+        { cause: error, details: { file: path, target } },
+      )
+    }
+  }
+  try {
+    await mkdir(dir, { recursive: true })
+    return join(await realpath(dir), basename(target))
+  } catch (error) {
+    throw ioError('create directory', dir, error)
+  }
+}
+
+/**
+ * Where `path` leads once the symbolic links it ends in are followed (the file itself need not
+ * exist): the absolute path itself when it is no link.
+ */
+export async function linkTarget(path: string): Promise<string> {
   let current = resolve(path)
   for (let hops = 0; ; hops++) {
     let linked: boolean
@@ -24,7 +52,7 @@ export async function resolveStorePath(path: string): Promise<string> {
         throw ioError('open', current, error)
       linked = false
     }
-    if (!linked) break
+    if (!linked) return current
     if (hops === MAX_LINKS) {
       throw new MemoryError(
         'io',
@@ -35,24 +63,13 @@ export async function resolveStorePath(path: string): Promise<string> {
     // A relative target is relative to the directory that really holds the link.
     current = resolve(await realpath(dirname(current)), await readlink(current))
   }
-  const dir = dirname(current)
-  if (current !== resolve(path)) {
-    try {
-      return join(await realpath(dir), basename(current))
-    } catch (error) {
-      if (errorCode(error) !== 'ENOENT' && errorCode(error) !== 'ENOTDIR') throw ioError('open', dir, error)
-      throw new MemoryError(
-        'io',
-        `path ${JSON.stringify(path)} is a symbolic link to ${JSON.stringify(current)}, whose directory does not exist. ` +
-          'Create that directory (or mount its volume), or point the link elsewhere.',
-        { cause: error, details: { file: path, target: current } },
-      )
-    }
-  }
-  try {
-    await mkdir(dir, { recursive: true })
-    return join(await realpath(dir), basename(current))
-  } catch (error) {
-    throw ioError('create directory', dir, error)
-  }
+}
+
+/** `path` with its symbolic links resolved as far as they lead, to compare two paths; creates nothing. */
+export async function comparablePath(path: string): Promise<string> {
+  const target = await linkTarget(path)
+  return realpath(dirname(target)).then(
+    (dir) => join(dir, basename(target)),
+    () => target,
+  )
 }
