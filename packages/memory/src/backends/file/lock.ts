@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { link, open, readFile, unlink } from 'node:fs/promises'
+import { link, open, readdir, readFile, unlink } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { MemoryError } from '../../errors.js'
@@ -126,6 +126,7 @@ export class FileLock {
       throw error
     }
     this.held = true
+    await this.removeLeftovers()
   }
 
   /** Releases the lock if this process still holds it. */
@@ -135,6 +136,22 @@ export class FileLock {
     const text = await readFile(this.path, 'utf8').catch(() => undefined)
     if (text === this.content) await unlink(this.path).catch(() => undefined)
     heldHere.delete(this.path)
+  }
+
+  /**
+   * Removes the temp files and takeover claims beside the lock whose owners are gone (a crash
+   * between their creation and removal). Each holds its owner's record, so it is judged like a lock.
+   */
+  private async removeLeftovers(): Promise<void> {
+    const dir = dirname(this.path)
+    const prefixes = [`${basename(this.path)}.tmp-`, `${basename(this.path)}.takeover-`]
+    const names = await readdir(dir).catch(() => [] as string[])
+    for (const name of names) {
+      if (!prefixes.some((prefix) => name.startsWith(prefix))) continue
+      const file = join(dir, name)
+      const owner = parseOwner(await readFile(file, 'utf8').catch(() => ''))
+      if (owner !== undefined && judge(owner) === 'stale') await unlink(file).catch(() => undefined)
+    }
   }
 
   private async writeTemp(): Promise<void> {

@@ -99,4 +99,16 @@ describe('file lock', () => {
     await expect(attempt).rejects.toSatisfy(isLocked)
     expect(await readFile(`${path}.lock`, 'utf8')).toBe(stale)
   })
+
+  it('removes temp files and takeover claims beside the lock whose owners are gone, keeps the others', async () => {
+    const dir = await fresh()
+    const path = join(dir, 'c.json')
+    const dead = JSON.stringify({ pid: deadPid(), hostname: hostname(), since: 'then' })
+    const live = JSON.stringify({ pid: process.ppid, hostname: hostname(), since: 'now' })
+    await writeFile(`${path}.lock.tmp-1-dead`, dead)
+    await writeFile(`${path}.lock.takeover-0123456789abcdef`, dead)
+    await writeFile(`${path}.lock.tmp-2-live`, live)
+    await open({ path })
+    expect((await readdir(dir)).sort()).toEqual(['c.json.journal', 'c.json.lock', 'c.json.lock.tmp-2-live'])
+  })
 })
