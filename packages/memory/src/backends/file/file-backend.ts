@@ -55,7 +55,10 @@ import { findCompactionWorker, WorkerCompactor, WorkerUnavailableError } from '.
 
 /** Options of {@link fileBackend}. */
 export interface FileBackendOptions {
-  /** Snapshot file; the journal is `<path>.journal`, the backup `<path>.bak`, the lock `<path>.lock`. */
+  /**
+   * Snapshot file; the journal is `<path>.journal`, the backup `<path>.bak`, the lock `<path>.lock`.
+   * A symbolic link is followed at open: these files then live beside its target.
+   */
   path: string
   /**
    * Rewrite the snapshot once the journal is this many times larger than the snapshot. Higher
