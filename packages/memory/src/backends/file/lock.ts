@@ -1,5 +1,4 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import { link, open, readdir, readFile, unlink } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { basename, dirname, join } from 'node:path'
@@ -12,7 +11,7 @@ interface LockOwner {
   pid: number
   hostname: string
   since: string
-  /** Which run of the process with this pid (Linux): tells a restarted pid 1 from this one. */
+  /** Which run of the process with this pid: tells a restarted pid 1 from this one. */
   start?: string
 }
 
@@ -30,23 +29,10 @@ function parseOwner(text: string): LockOwner | undefined {
   return undefined
 }
 
-/**
- * This run of this process, the same in every thread: boot id and start time in clock ticks from
- * /proc (Linux). `undefined` elsewhere: then only the registry below tells our own locks apart.
- */
-function processStart(): string | undefined {
-  try {
-    const stat = readFileSync('/proc/self/stat', 'utf8')
-    // Field 22 (starttime); the command name before it may contain spaces, so count from its ')'.
-    const ticks = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
-    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()
-    return ticks === undefined ? undefined : `${boot}/${ticks}`
-  } catch {
-    return undefined
-  }
-}
-
-const START = processStart()
+// This run of this process, the same in every thread and copy of this module: the moment the
+// process started (documented as such for performance.timeOrigin), to a fraction of a millisecond.
+// An earlier run with the same pid (pid 1 in a container, after each restart) started at another.
+const START = String(performance.timeOrigin)
 
 // Lock files taken or being taken in this process, by real path. Kept on globalThis so that the
 // ESM and CommonJS builds (or two copies of the package) loaded together share one registry.
@@ -72,7 +58,7 @@ function judge(owner: LockOwner): 'live' | 'stale' | 'foreign' {
   // Our pid: this process's own lock (another thread) or one left by an earlier run that had the
   // same pid, as pid 1 in a container after every restart. Locks of this thread are refused
   // before this point, through the registry.
-  return START !== undefined && owner.start === START ? 'live' : 'stale'
+  return owner.start === START ? 'live' : 'stale'
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -100,8 +86,12 @@ export class FileLock {
 
   /** `path` must be a real path (no symbolic links): it identifies the lock in this process. */
   constructor(readonly path: string) {
-    const owner: LockOwner = { pid: process.pid, hostname: hostname(), since: new Date().toISOString() }
-    if (START !== undefined) owner.start = START
+    const owner: LockOwner = {
+      pid: process.pid,
+      hostname: hostname(),
+      since: new Date().toISOString(),
+      start: START,
+    }
     this.content = JSON.stringify({ ...owner, id: randomBytes(8).toString('hex') })
     this.temp = join(dirname(path), `${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`)
   }
@@ -244,9 +234,12 @@ export class FileLock {
     try {
       await handle.writeFile(this.content)
       await handle.datasync()
-    } finally {
-      await handle.close()
+    } catch (error) {
+      await handle.close().catch(() => undefined)
+      await unlink(target).catch(() => undefined)
+      throw error
     }
+    await handle.close()
     await syncDirectory(dirname(target)).catch(() => undefined)
   }
 

@@ -33,28 +33,25 @@ describe('file lock', () => {
     expect(JSON.parse(await readFile(`${path}.lock`, 'utf8')).since).not.toBe('then')
   })
 
-  it.skipIf(process.platform !== 'linux')(
-    'a lock held by another thread of this process is not taken over',
-    async () => {
-      const path = join(await fresh(), 'c.json')
-      const index = pathToFileURL(ensureBuilt('index.js')).href
-      const worker = new Worker(
-        `import { workerData, parentPort } from 'node:worker_threads'
+  it('a lock held by another thread of this process is not taken over', async () => {
+    const path = join(await fresh(), 'c.json')
+    const index = pathToFileURL(ensureBuilt('index.js')).href
+    const worker = new Worker(
+      `import { workerData, parentPort } from 'node:worker_threads'
          const { openMemory } = await import(workerData.index)
          await openMemory({ path: workerData.path, flushOnExit: false })
          parentPort.postMessage('open')`,
-        { eval: true, workerData: { index, path } },
-      )
-      cleanups.push(() => worker.terminate().then(() => undefined))
-      await new Promise((resolve, reject) => {
-        worker.once('message', resolve)
-        worker.once('error', reject)
-      })
-      const attempt = openMemory({ path, flushOnExit: false })
-      await expect(attempt).rejects.toSatisfy(isLocked)
-      await expect(attempt).rejects.toThrow(new RegExp(`in use by process ${process.pid}`))
-    },
-  )
+      { eval: true, workerData: { index, path } },
+    )
+    cleanups.push(() => worker.terminate().then(() => undefined))
+    await new Promise((resolve, reject) => {
+      worker.once('message', resolve)
+      worker.once('error', reject)
+    })
+    const attempt = openMemory({ path, flushOnExit: false })
+    await expect(attempt).rejects.toSatisfy(isLocked)
+    await expect(attempt).rejects.toThrow(new RegExp(`in use by process ${process.pid}`))
+  })
 
   it('an empty lock file is never taken over: locked, naming the file to delete', async () => {
     const path = join(await fresh(), 'c.json')

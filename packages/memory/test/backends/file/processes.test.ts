@@ -121,12 +121,15 @@ async function until(what: string, check: () => Promise<boolean> | boolean, seco
   }
 }
 
-/** The process strace started, registered to be killed after the test. */
+/** The process strace started (not a probe strace forks first), registered to be killed after the test. */
 async function tracee(strace: ChildProcess): Promise<number> {
   let pid = 0
-  await until('strace starts its child', async () => {
+  await until('strace starts the holder', async () => {
     const text = await readFile(`/proc/${strace.pid}/task/${strace.pid}/children`, 'utf8').catch(() => '')
-    pid = Number(text.trim().split(' ')[0])
+    for (const child of text.trim().split(' ').filter(Boolean)) {
+      const command = await readFile(`/proc/${child}/cmdline`, 'utf8').catch(() => '')
+      if (command.includes(holder)) pid = Number(child)
+    }
     return pid > 0
   })
   traced.push(pid)
