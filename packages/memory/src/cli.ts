@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // taurobot-memory: moves conversations between stores (JSON file, SQLite database, Redis).
 import { existsSync } from 'node:fs'
-import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+import { comparablePath, linkTarget } from './backends/file/store-path.js'
 import { redactUrl } from './backends/redis/redact.js'
 import { runCompact } from './compact.js'
 import { type Location, locate } from './location.js'
@@ -44,11 +44,14 @@ function where(spec: string): Location {
   }
 }
 
-/** True when two specs name one store, however the paths are spelled (`a.json`, `./a.json`). */
-function sameStore(a: string, b: string): boolean {
+/**
+ * True when two specs name one store, however the paths are spelled (`a.json`, `./a.json`, a
+ * symbolic link to `a.json`).
+ */
+async function sameStore(a: string, b: string): Promise<boolean> {
   const [x, y] = [where(a), where(b)]
   if (x.kind === 'redis' || y.kind === 'redis') return x.kind === y.kind && a === b
-  return x.kind === y.kind && resolve(x.path) === resolve(y.path)
+  return x.kind === y.kind && (await comparablePath(x.path)) === (await comparablePath(y.path))
 }
 
 function describe(spec: string): string {
@@ -62,7 +65,9 @@ async function open(spec: string, role: 'from' | 'to', keyPrefix: string | undef
     const { redisBackend } = await import('./backends/redis/redis-backend.js')
     return openMemory({ ...common, backend: redisBackend({ url: location.url, keyPrefix }) })
   }
-  if (role === 'from' && !existsSync(location.path) && !existsSync(`${location.path}.journal`)) {
+  // Through a symbolic link, the journal is beside the link's target.
+  const target = role === 'from' ? await linkTarget(location.path) : location.path
+  if (role === 'from' && !existsSync(target) && !existsSync(`${target}.journal`)) {
     throw new UsageError(`no conversations ${location.kind === 'sqlite' ? 'database' : 'file'} at ${spec}`)
   }
   return openMemory({ ...common, path: spec })
@@ -136,7 +141,7 @@ async function runMigrate(args: string[]): Promise<void> {
         throw new UsageError(`--${option} applies to a Redis URL, got the file ${spec}`)
       }
     }
-    if (sameStore(from, to) && fromPrefix === toPrefix) {
+    if ((await sameStore(from, to)) && fromPrefix === toPrefix) {
       throw new UsageError('<from> and <to> are the same store: give another <to> or --to-key-prefix')
     }
     const source = await open(from, 'from', fromPrefix, maxMessages)

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs'
 import { fileBackend } from './backends/file/file-backend.js'
+import { linkTarget } from './backends/file/store-path.js'
 import { MemoryError } from './errors.js'
 import { openMemory } from './store.js'
 
@@ -9,7 +10,9 @@ import { openMemory } from './store.js'
  * readers of the snapshot alone such as the Python bot. Resolves with the line to print.
  */
 export async function runCompact(path: string): Promise<string> {
-  if (!existsSync(path) && !existsSync(`${path}.journal`)) {
+  // Through a symbolic link, the journal is beside the link's target.
+  const target = await linkTarget(path)
+  if (!existsSync(target) && !existsSync(`${target}.journal`)) {
     throw new MemoryError(
       'io',
       `no conversations file at ${JSON.stringify(path)} (nor its journal). Check the path.`,

@@ -41,6 +41,39 @@ export function ensureBuilt(file: string): string {
   return path
 }
 
+/** Why strace cannot run here (it traces system calls and injects delays), or `undefined` when it can. */
+export function straceUnavailable(): string | undefined {
+  if (process.platform !== 'linux') return 'strace needs Linux'
+  const probe = spawnSync('strace', ['-f', '-qq', '-e', 'trace=none', 'true'])
+  return probe.status === 0 ? undefined : 'strace is not installed or not permitted here'
+}
+
+/**
+ * The command prefix that runs a program under strace with each of `calls` (system call names,
+ * comma-separated) that touches `file` held back `ms` milliseconds before it runs.
+ */
+export function straceDelay(file: string, calls: string, ms: number): string[] {
+  return [
+    'strace',
+    '-f',
+    '-qq',
+    '-o',
+    '/dev/null',
+    '-P',
+    file,
+    '-e',
+    `trace=${calls}`,
+    '-e',
+    `inject=${calls}:delay_enter=${ms * 1000}`,
+  ]
+}
+
+/** The pid of a process that has certainly exited. */
+export function deadPid(): number {
+  const child = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' })
+  return Number(child.stdout.trim())
+}
+
 /**
  * Why a small tmpfs cannot be mounted here (real ENOSPC and EROFS need a file system the tests can
  * fill or make read-only; mounting needs CAP_SYS_ADMIN, root in CI), or `undefined` when it can.

@@ -1,4 +1,4 @@
-import { copyFile, link, mkdir, stat } from 'node:fs/promises'
+import { copyFile, link, stat } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import type {
   AppendResult,
@@ -50,11 +50,15 @@ import {
 import { type SnapshotData, SnapshotFormatError, snapshotChunks } from './legacy-format.js'
 import { FileLock } from './lock.js'
 import { readSnapshot } from './read-snapshot.js'
+import { resolveStorePath } from './store-path.js'
 import { findCompactionWorker, WorkerCompactor, WorkerUnavailableError } from './worker-compactor.js'
 
 /** Options of {@link fileBackend}. */
 export interface FileBackendOptions {
-  /** Snapshot file; the journal is `<path>.journal`, the backup `<path>.bak`, the lock `<path>.lock`. */
+  /**
+   * Snapshot file; the journal is `<path>.journal`, the backup `<path>.bak`, the lock `<path>.lock`.
+   * A symbolic link is followed at open: these files then live beside its target.
+   */
   path: string
   /**
    * Rewrite the snapshot once the journal is this many times larger than the snapshot. Higher
@@ -159,9 +163,10 @@ const BACKUP_COPY_NOW_BYTES = 8 * 1024 * 1024
 
 class FileBackend implements Backend {
   readonly name = 'file'
-  private readonly journal: Journal
-  private readonly lock: FileLock
-  private readonly bakPath: string
+  // The files as named by `path` until open() resolves its symbolic links.
+  private journal: Journal
+  private lock: FileLock
+  private bakPath: string
   private conversationsById = new Map<string, Message[]>()
   private extras: Array<[string, unknown]> = []
   private messageCount = 0
@@ -186,9 +191,10 @@ class FileBackend implements Backend {
   private warnedLarge = false
   // Journal operations run one at a time: appends and the journal restart after compaction.
   private readonly journalLane = new SerialQueue()
+  private readonly journalSync: JournalSync
 
   constructor(
-    private readonly path: string,
+    private path: string,
     private readonly ratio: number,
     private readonly minBytes: number,
     useWorker: boolean,
@@ -198,6 +204,7 @@ class FileBackend implements Backend {
     this.journal = new Journal(`${path}.journal`, journalSync)
     this.lock = new FileLock(`${path}.lock`)
     this.bakPath = `${path}.bak`
+    this.journalSync = journalSync
     const workerUrl = useWorker ? findCompactionWorker() : undefined
     if (workerUrl !== undefined) this.compactor = new WorkerCompactor(workerUrl)
   }
@@ -212,15 +219,18 @@ class FileBackend implements Backend {
     this.state = 'opening'
     this.context = context
     this.maxMessages = context.maxMessages
-    const dir = dirname(this.path)
+    const given = this.path
     try {
-      await mkdir(dir, { recursive: true })
+      this.path = await resolveStorePath(given)
     } catch (error) {
       this.state = 'closed'
-      throw ioError('create directory', dir, error)
+      throw error
     }
+    this.journal = new Journal(`${this.path}.journal`, this.journalSync)
+    this.lock = new FileLock(`${this.path}.lock`)
+    this.bakPath = `${this.path}.bak`
     try {
-      await this.lock.acquire(this.path)
+      await this.lock.acquire(given)
     } catch (error) {
       this.state = 'closed'
       throw error

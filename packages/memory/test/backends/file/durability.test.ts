@@ -1,10 +1,10 @@
-import { execFileSync, spawnSync } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { fileBackend, openMemory } from '../../../src/index.js'
-import { tempDir } from '../../helpers.js'
+import { straceUnavailable, tempDir } from '../../helpers.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const cleanups: Array<() => Promise<void>> = []
@@ -43,12 +43,7 @@ describe('compaction streams the snapshot', () => {
   })
 })
 
-function traceUnavailable(): string | undefined {
-  if (process.platform !== 'linux') return 'strace needs Linux'
-  const probe = spawnSync('strace', ['-f', '-qq', '-e', 'trace=none', 'true'])
-  return probe.status === 0 ? undefined : 'strace is not installed or not permitted here'
-}
-const noTrace = traceUnavailable()
+const noTrace = straceUnavailable()
 
 describe.skipIf(noTrace !== undefined)(
   `durability chain, from a system-call trace${noTrace ? ` (skipped: ${noTrace})` : ''}`,

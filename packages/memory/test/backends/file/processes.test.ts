@@ -1,17 +1,26 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { copyFile, readFile } from 'node:fs/promises'
+import { copyFile, readdir, readFile, writeFile } from 'node:fs/promises'
+import { hostname } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { isMemoryError, openMemory } from '../../../src/index.js'
-import { tempDir } from '../../helpers.js'
+import { deadPid, straceDelay, straceUnavailable, tempDir } from '../../helpers.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const holder = join(here, '..', '..', 'fixtures', 'holder.mjs')
 const cleanups: Array<() => Promise<void>> = []
 const children: ChildProcess[] = []
+const traced: number[] = []
 afterEach(async () => {
+  for (const pid of traced.splice(0)) {
+    try {
+      process.kill(pid, 'SIGKILL')
+    } catch {
+      // Already gone.
+    }
+  }
   for (const child of children.splice(0))
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
   for (const cleanup of cleanups.splice(0)) await cleanup()
@@ -23,17 +32,27 @@ async function fresh(): Promise<string> {
   return dir
 }
 
-interface Held {
+interface Started {
   child: ChildProcess
-  pid: number
+  /** Resolves with the holder's pid once its store is open; rejects if it exits before. */
+  ready: Promise<number>
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
 }
 
-/** Starts the holder fixture against the built package and waits until its store is open. */
-async function hold(path: string, count: number, after: 'wait' | 'idle', flush = 'flush'): Promise<Held> {
-  const child = spawn(process.execPath, [holder, path, String(count), after, flush], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+interface Held extends Omit<Started, 'ready'> {
+  pid: number
+}
+
+/** Starts the holder fixture against the built package, optionally under a command (strace). */
+function start(
+  path: string,
+  count: number,
+  after: 'wait' | 'idle',
+  flush = 'flush',
+  under: string[] = [],
+): Started {
+  const command = [...under, process.execPath, holder, path, String(count), after, flush]
+  const child = spawn(command[0] as string, command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
   children.push(child)
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
@@ -43,7 +62,7 @@ async function hold(path: string, count: number, after: 'wait' | 'idle', flush =
   child.stderr?.on('data', (data: Buffer) => {
     errors += data.toString()
   })
-  const pid = await new Promise<number>((resolve, reject) => {
+  const ready = new Promise<number>((resolve, reject) => {
     child.stdout?.on('data', (data: Buffer) => {
       output += data.toString()
       const match = /ready (\d+)\n/.exec(output)
@@ -53,7 +72,14 @@ async function hold(path: string, count: number, after: 'wait' | 'idle', flush =
       reject(new Error(`holder exited with ${code} before it was ready: ${errors}`)),
     )
   })
-  return { child, pid, exit }
+  ready.catch(() => undefined)
+  return { child, ready, exit }
+}
+
+/** Starts the holder fixture and waits until its store is open. */
+async function hold(path: string, count: number, after: 'wait' | 'idle', flush = 'flush'): Promise<Held> {
+  const { child, ready, exit } = start(path, count, after, flush)
+  return { child, pid: await ready, exit }
 }
 
 describe('two processes', () => {
@@ -78,6 +104,117 @@ describe('two processes', () => {
     const memory = await openMemory({ path, flushOnExit: false })
     expect(JSON.parse(await readFile(`${path}.lock`, 'utf8')).pid).toBe(process.pid)
     await memory.close()
+  })
+})
+
+const noTrace = straceUnavailable()
+// unlink and unlinkat, the system calls that remove a file.
+const UNLINK_CALLS: Partial<Record<string, string[]>> = { x64: ['87', '263'], arm64: ['35'] }
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Polls `check` until it holds; fails after `seconds` (a hang, not a measurement). */
+async function until(what: string, check: () => Promise<boolean> | boolean, seconds = 30): Promise<void> {
+  for (let waited = 0; !(await check()); waited += 10) {
+    if (waited > seconds * 1000) throw new Error(`gave up waiting: ${what}`)
+    await pause(10)
+  }
+}
+
+/** The process strace started (not a probe strace forks first), registered to be killed after the test. */
+async function tracee(strace: ChildProcess): Promise<number> {
+  let pid = 0
+  await until('strace starts the holder', async () => {
+    const text = await readFile(`/proc/${strace.pid}/task/${strace.pid}/children`, 'utf8').catch(() => '')
+    for (const child of text.trim().split(' ').filter(Boolean)) {
+      const command = await readFile(`/proc/${child}/cmdline`, 'utf8').catch(() => '')
+      if (command.includes(holder)) pid = Number(child)
+    }
+    return pid > 0
+  })
+  traced.push(pid)
+  return pid
+}
+
+/** True while a thread of `pid` is held by strace at the entry of a system call among `calls`. */
+async function heldIn(pid: number, calls: string[]): Promise<boolean> {
+  const threads = await readdir(`/proc/${pid}/task`).catch(() => [])
+  for (const tid of threads) {
+    const syscall = await readFile(`/proc/${pid}/task/${tid}/syscall`, 'utf8').catch(() => '')
+    const stat = await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8').catch(() => '')
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3)
+    if (calls.includes(syscall.split(' ')[0] ?? '') && state === 't') return true
+  }
+  return false
+}
+
+/** 'opened' (the store is then closed) or the error the open was rejected with. */
+async function outcome(opening: Promise<{ close(): Promise<void> }>): Promise<unknown> {
+  return opening.then(
+    async (memory) => {
+      await memory.close()
+      return 'opened'
+    },
+    (error: unknown) => error,
+  )
+}
+
+const isLocked = (error: unknown) => isMemoryError(error, 'locked')
+
+describe('the lock between processes', () => {
+  it('four processes started together on a lock left by a dead process: exactly one opens', async () => {
+    const path = join(await fresh(), 'conversations.json')
+    await writeFile(`${path}.lock`, JSON.stringify({ pid: deadPid(), hostname: hostname(), since: 'then' }))
+    const starters = Array.from({ length: 4 }, () => start(path, 0, 'wait'))
+    const results = await Promise.all(
+      starters.map((s) =>
+        s.ready.then(
+          () => 'opened',
+          (error: Error) => error.message,
+        ),
+      ),
+    )
+    expect(results.filter((result) => result === 'opened')).toHaveLength(1)
+    for (const result of results.filter((r) => r !== 'opened'))
+      expect(result).toMatch(/in use by process|keep taking it/)
+  }, 30_000)
+
+  describe.skipIf(noTrace !== undefined)(`under strace${noTrace ? ` (skipped: ${noTrace})` : ''}`, () => {
+    it('a lock whose first write is held back is not taken by a second process', async () => {
+      const path = join(await fresh(), 'conversations.json')
+      const lock = `${path}.lock`
+      // Every write of the first process to the lock file waits 2 s before it runs.
+      const first = start(path, 0, 'wait', 'flush', straceDelay(lock, 'write,pwrite64,writev,pwritev', 2000))
+      await tracee(first.child)
+      await until('the lock file exists', () => existsSync(lock))
+      const second = await outcome(openMemory({ path, flushOnExit: false }))
+      expect(second).toSatisfy(isLocked)
+      // The first process holds the store.
+      await first.ready
+    }, 30_000)
+
+    it.skipIf(UNLINK_CALLS[process.arch] === undefined)(
+      'two processes taking over the same stale lock: one opens, the other gets locked',
+      async () => {
+        const path = join(await fresh(), 'conversations.json')
+        const lock = `${path}.lock`
+        await writeFile(lock, JSON.stringify({ pid: deadPid(), hostname: hostname(), since: 'then' }))
+        // The first process is held 2 s at its removal of the stale lock; meanwhile this one opens.
+        const first = start(path, 0, 'wait', 'flush', straceDelay(lock, 'unlink,unlinkat', 2000))
+        const pid = await tracee(first.child)
+        await until('the first process removes the stale lock', () =>
+          heldIn(pid, UNLINK_CALLS[process.arch] ?? []),
+        )
+        const second = await outcome(openMemory({ path, flushOnExit: false }))
+        const firstResult = await first.ready.then(
+          () => 'opened',
+          (error: Error) => error,
+        )
+        expect([firstResult, second].filter((result) => result === 'opened')).toHaveLength(1)
+        if (second !== 'opened') expect(second).toSatisfy(isLocked)
+      },
+      30_000,
+    )
   })
 })
 
