@@ -54,15 +54,20 @@ const CRC_FIELD = ',"crc":"'
 const CRC_SUFFIX_BYTES = CRC_FIELD.length + 8 + 2
 const HEX8 = /^[0-9a-f]{8}$/
 
+const HEX_DIGITS = Buffer.from('0123456789abcdef')
+// The checksum field with its digits still to fill in, the record's closing brace and the newline.
+const CRC_PLACEHOLDER = `${CRC_FIELD}00000000"}\n`
+
 /** One record as a journal line: its JSON, checksum field last, and a newline. */
 export function encodeRecord(record: JournalRecord): Buffer {
   const json = JSON.stringify(record)
-  const body = Buffer.byteLength(json) - 1
-  const line = Buffer.allocUnsafe(body + CRC_SUFFIX_BYTES + 1)
-  // Everything but the closing brace, which is one byte: the checksum field goes in its place.
-  line.write(json, 0, body, 'utf8')
+  // One string, encoded once, as before checksums: the field takes the place of the closing brace
+  // and its digits are written into the bytes.
+  const line = Buffer.from(json.slice(0, -1) + CRC_PLACEHOLDER)
+  const body = line.length - CRC_PLACEHOLDER.length
   const crc = crc32c(line, 0, body)
-  line.write(`${CRC_FIELD}${crc.toString(16).padStart(8, '0')}"}\n`, body, 'latin1')
+  const digits = body + CRC_FIELD.length
+  for (let i = 0; i < 8; i++) line[digits + i] = HEX_DIGITS[(crc >>> (28 - 4 * i)) & 0xf] as number
   return line
 }
 
