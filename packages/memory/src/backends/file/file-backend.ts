@@ -674,7 +674,7 @@ class FileBackend implements Backend {
       message:
         `[@taurobot/memory] journal ${JSON.stringify(this.journal.path)} holds ${count} damaged record${count === 1 ? '' : 's'} (${shown.join('; ')}). ` +
         `${count === 1 ? 'It was' : 'They were'} written whole, so this is damage on disk, not an interrupted write: the messages in ${count === 1 ? 'it' : 'them'} are lost. ` +
-        `The ${contents.records.length} valid records were replayed and written as a new snapshot; the journal as it was is kept as ${JSON.stringify(keptAs)}.`,
+        `The ${contents.records.length} intact records around ${count === 1 ? 'it' : 'them'} were loaded and the store written as a new snapshot; the journal as it was is kept as ${JSON.stringify(keptAs)}.`,
       dataMayBeMissing: true,
     }
   }

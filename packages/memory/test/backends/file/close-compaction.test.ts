@@ -113,7 +113,7 @@ describe('the compaction worker reads a snapshot in pieces too', () => {
     const journalPath = `${path}.journal`
     await writeFile(
       journalPath,
-      `${JSON.stringify({ s: 1, a: [['u0', [{ role: 'user', content: 'last' }]]] })}\n`,
+      `${JSON.stringify({ s: 1, a: [['u0', [{ role: 'user', content: 'last', timestamp: '2026-12-04T10:00:00' }]]] })}\n`,
     )
     const journalBytes = (await stat(journalPath)).size
     compactFromDisk({ path, journalPath, journalBytes, seq: 1, maxMessages: 1_000_000 })

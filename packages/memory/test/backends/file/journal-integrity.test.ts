@@ -127,7 +127,7 @@ describe('a damaged journal record', () => {
     expect((await memory.history('a')).map((m) => m.content)).toEqual(['0', '2'])
     expect(recovered).toHaveLength(1)
     expect(recovered[0]?.message).toMatch(/line 2 at byte \d+/)
-    expect(recovered[0]?.message).toMatch(/The 2 valid records were replayed/)
+    expect(recovered[0]?.message).toMatch(/The 2 intact records around it were loaded/)
     expect(warnings.join('\n')).toMatch(/record 3 follows record 1 \(record 2 is missing\)/)
     expect(await corruptCopies(dir, 'c.json.journal')).toHaveLength(1)
   })
