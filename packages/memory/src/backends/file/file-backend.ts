@@ -615,7 +615,11 @@ class FileBackend implements Backend {
         this.apply(record)
         this.seq = record.s
       }
-      this.warnSequence(contents.records, recovered === undefined ? snapshotSeq : -1, firstReplayed)
+      // Where the journal should start is known unless the snapshot was restored from the .bak (the
+      // gap is then reported by `recovered`) or holds no position (one the Python bot rewrote).
+      const expectFrom =
+        recovered === undefined && (snapshotSeq > 0 || !this.snapshotExists) ? snapshotSeq : -1
+      this.warnSequence(contents.records, expectFrom, firstReplayed)
       this.warnInvalidUtf8('journal', this.journal.path, contents.invalidUtf8At)
       appendFrom = contents.completeBytes
       if (contents.tornBytes > 0) {
