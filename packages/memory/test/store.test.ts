@@ -403,7 +403,7 @@ describe('what add() accepts is what is read back', () => {
 })
 
 describe('the journal loader and add() share one rule', () => {
-  it('a journal message without role, or a string, is a bad record, as add() would refuse it', () => {
+  it('a journal message without role, or a string, is a damaged record, as add() would refuse it', () => {
     const good = JSON.stringify({ s: 1, a: [['a', [{ role: 'user', content: 'x', timestamp: 'T' }]]] })
     for (const [message, problem] of [
       ['"a string"', 'it is "a string"'],
@@ -412,9 +412,9 @@ describe('the journal loader and add() share one rule', () => {
     ]) {
       const bad = `{"s":2,"a":[["a",[${message}]]]}`
       const third = JSON.stringify({ s: 3, c: ['a'] })
-      expect(() => parseJournal(Buffer.from(`${good}\n${bad}\n${third}\n`))).toThrow(
-        `record 2 at byte ${good.length + 1} is corrupt (bad message: ${problem})`,
-      )
+      const parsed = parseJournal(Buffer.from(`${good}\n${bad}\n${third}\n`))
+      expect(parsed.records.map((record) => record.s)).toEqual([1, 3])
+      expect(parsed.damaged).toEqual([{ line: 2, offset: good.length + 1, reason: `bad message: ${problem}` }])
     }
   })
 })

@@ -102,8 +102,11 @@ export function compactFromDisk(job: CompactionJob): number {
   if (journal === undefined) {
     throw new CompactionMismatchError(`the journal is shorter than ${job.journalBytes} bytes`)
   }
-  const { records, tornBytes } = parseJournal(journal)
+  const { records, tornBytes, damaged } = parseJournal(journal)
   if (tornBytes > 0) throw new CompactionMismatchError(`the journal prefix ends in ${tornBytes} torn bytes`)
+  if (damaged.length > 0) {
+    throw new CompactionMismatchError(`the journal prefix holds ${damaged.length} damaged records`)
+  }
   let seq = data.seq
   for (const record of records) {
     if (record.s <= seq) continue

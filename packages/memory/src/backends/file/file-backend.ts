@@ -1,4 +1,4 @@
-import { copyFile, link, stat } from 'node:fs/promises'
+import { copyFile, link, mkdir, stat } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import type {
   AppendResult,
@@ -37,16 +37,18 @@ import {
   CLAIM_OPEN,
   CompactionMismatchError,
 } from './compaction.js'
-import { syncDirectory } from './fs-utils.js'
 import { assertHeapRoom, MIGRATE_COMMAND } from './heap-room.js'
 import {
   defaultJournalSync,
+  encodeRecord,
   Journal,
-  JournalCorruptError,
+  type JournalContents,
   type JournalRecord,
   type JournalSync,
   parseJournal,
+  sequenceBreaks,
 } from './journal.js'
+import { keepDamagedCopy } from './keep-copy.js'
 import { type SnapshotData, SnapshotFormatError, snapshotChunks } from './legacy-format.js'
 import { FileLock } from './lock.js'
 import { readSnapshot } from './read-snapshot.js'
@@ -239,11 +241,11 @@ class FileBackend implements Backend {
       const started = performance.now()
       await removeLeftovers(this.path, [this.journal.path, this.bakPath])
       const recovered = await this.load()
-      if (recovered !== undefined) {
-        // The damaged snapshot was moved aside: write the restored state before anything else, so
-        // a crash now cannot leave us with the journal alone.
+      if (recovered.length > 0) {
+        // A damaged file was kept aside: write the restored state before anything else, so a crash
+        // now cannot leave us with the journal alone, nor a damaged line in the journal to append after.
         await this.compact()
-        context.recovered(recovered)
+        for (const info of recovered) context.recovered(info)
       }
       // A store this large compacts within one threshold of writes: start its worker now, so the
       // thread's start-up does not land in the middle of a save.
@@ -395,7 +397,7 @@ class FileBackend implements Backend {
 
   private async writeRecord(record: JournalRecord): Promise<number> {
     if (!this.backupDone) await this.backupOnce()
-    const line = Buffer.from(`${JSON.stringify(record)}\n`)
+    const line = encodeRecord(record)
     try {
       await this.journalLane.run(() => this.journal.append(line))
     } catch (error) {
@@ -567,8 +569,8 @@ class FileBackend implements Backend {
     }
   }
 
-  /** Loads snapshot then journal; returns what was recovered, if the snapshot was damaged. */
-  private async load(): Promise<RecoveredInfo | undefined> {
+  /** Loads snapshot then journal; returns what was recovered from damaged files. */
+  private async load(): Promise<RecoveredInfo[]> {
     let data: SnapshotData = { conversations: new Map(), extras: [], seq: 0 }
     let recovered: RecoveredInfo | undefined
     let journalBytes = 0
@@ -584,7 +586,10 @@ class FileBackend implements Backend {
         this.snapshotBytes = bytes
         assertHeapRoom(this.path, bytes + journalBytes)
       })
-      if (snapshot !== undefined) data = snapshot.data
+      if (snapshot !== undefined) {
+        data = snapshot.data
+        this.warnInvalidUtf8('snapshot', this.path, snapshot.invalidUtf8At)
+      }
     } catch (error) {
       if (isMemoryError(error)) throw error
       if (!(error instanceof SnapshotFormatError)) throw ioError('read snapshot', this.path, error)
@@ -608,49 +613,121 @@ class FileBackend implements Backend {
     } catch (error) {
       throw ioError('read journal', this.journal.path, error)
     }
-    let validBytes = 0
+    let appendFrom = 0
     let firstReplayed = -1
+    let damaged: RecoveredInfo | undefined
     if (journalData !== undefined) {
-      let contents: ReturnType<typeof parseJournal>
-      try {
-        contents = parseJournal(journalData)
-      } catch (error) {
-        if (!(error instanceof JournalCorruptError)) throw error
-        throw new MemoryError(
-          'corrupt',
-          `journal ${JSON.stringify(this.journal.path)}: ${error.message}, and valid records follow it. ` +
-            'Nothing was loaded. Inspect the file; moving it aside loses the messages it holds beyond the snapshot.',
-          { cause: error, details: { file: this.journal.path, line: error.line, offset: error.offset } },
-        )
-      }
+      const contents = parseJournal(journalData)
+      const snapshotSeq = this.seq
       for (const record of contents.records) {
         if (record.s <= this.seq) continue
         if (firstReplayed < 0) firstReplayed = record.s
         this.apply(record)
         this.seq = record.s
       }
-      validBytes = contents.validBytes
+      // Where the journal should start is known unless the snapshot was restored from the .bak (the
+      // gap is then reported by `recovered`) or holds no position (one the Python bot rewrote).
+      const expectFrom =
+        recovered === undefined && (snapshotSeq > 0 || !this.snapshotExists) ? snapshotSeq : -1
+      this.warnSequence(contents.records, expectFrom, firstReplayed)
+      this.warnInvalidUtf8('journal', this.journal.path, contents.invalidUtf8At)
+      appendFrom = contents.completeBytes
       if (contents.tornBytes > 0) {
         this.context?.warn(
-          `[@taurobot/memory] dropped a torn final record (${contents.tornBytes} bytes) at the end of ${JSON.stringify(this.journal.path)}: ` +
-            'a write was interrupted before it was acknowledged.',
+          `[@taurobot/memory] dropped an unterminated final record (${contents.tornBytes} bytes) at the end of ${JSON.stringify(this.journal.path)}: ` +
+            'a write cut short by a crash or power loss, before it was acknowledged.',
         )
+      }
+      if (contents.damaged.length > 0) {
+        damaged = await this.keepDamagedJournal(journalData, contents)
+        // Nothing is cut from the file: the compaction that follows at open replaces it whole.
+        appendFrom = journalData.length
       }
     }
     try {
-      await this.journal.openForAppend(validBytes)
+      await this.journal.openForAppend(appendFrom)
     } catch (error) {
       throw ioError('open journal', this.journal.path, error)
     }
+    const infos: RecoveredInfo[] = []
     if (recovered !== undefined) {
       const complete = firstReplayed === restoredSeq + 1
-      recovered = {
+      infos.push({
         ...recovered,
         dataMayBeMissing: !complete,
         message: `${recovered.message}${complete ? ' Nothing is missing.' : ' Messages saved between the backup and the last compaction may be missing.'}`,
-      }
+      })
     }
-    return recovered
+    if (damaged !== undefined) infos.push(damaged)
+    return infos
+  }
+
+  /**
+   * Keeps a copy of a journal holding damaged records (complete lines that fail their checksum or
+   * are not records). Those were written whole, so they may have been acknowledged: they are
+   * reported as lost data, never as interrupted writes. Every valid record, before and after them,
+   * was replayed: each one is checked on its own, and skipping the valid records that follow a
+   * damaged one would lose acknowledged messages to protect nothing.
+   */
+  private async keepDamagedJournal(data: Buffer, contents: JournalContents): Promise<RecoveredInfo> {
+    let keptAs: string
+    try {
+      keptAs = await keepDamagedCopy(this.journal.path, data)
+    } catch (error) {
+      throw ioError('keep a copy of the damaged journal at', `${this.journal.path}.corrupt-*`, error)
+    }
+    const shown = contents.damaged
+      .slice(0, 5)
+      .map((damage) => `line ${damage.line} at byte ${damage.offset}: ${damage.reason}`)
+    if (contents.damaged.length > shown.length) shown.push(`${contents.damaged.length - shown.length} more`)
+    const count = contents.damaged.length
+    return {
+      source: this.journal.path,
+      keptAs,
+      restoredFrom: `${this.path} + the valid records of ${this.journal.path}`,
+      message:
+        `[@taurobot/memory] journal ${JSON.stringify(this.journal.path)} holds ${count} damaged record${count === 1 ? '' : 's'} (${shown.join('; ')}). ` +
+        `${count === 1 ? 'It was' : 'They were'} written whole, so this is damage on disk, not an interrupted write: the messages in ${count === 1 ? 'it' : 'them'} are lost. ` +
+        `The ${contents.records.length} intact records around ${count === 1 ? 'it' : 'them'} were loaded and the store written as a new snapshot; the journal as it was is kept as ${JSON.stringify(keptAs)}.`,
+      dataMayBeMissing: true,
+    }
+  }
+
+  /**
+   * Warns where the journal's sequence numbers do not go up by one: a gap is records missing, a
+   * step back a record that replay skipped. `snapshotSeq` (-1: do not check) is where the journal
+   * should continue from.
+   */
+  private warnSequence(records: readonly JournalRecord[], snapshotSeq: number, firstReplayed: number): void {
+    const problems: string[] = []
+    if (snapshotSeq >= 0 && firstReplayed > snapshotSeq + 1) {
+      problems.push(
+        `the snapshot holds records up to ${snapshotSeq} and the journal continues at ${firstReplayed} (${missing(snapshotSeq, firstReplayed)})`,
+      )
+    }
+    for (const { after, next } of sequenceBreaks(records)) {
+      problems.push(
+        next > after
+          ? `record ${next} follows record ${after} (${missing(after, next)})`
+          : `record ${next} follows record ${after}, going backwards (skipped by replay: a record with its number was already applied)`,
+      )
+    }
+    if (problems.length === 0) return
+    const shown = problems.slice(0, 5)
+    if (problems.length > shown.length) shown.push(`and ${problems.length - shown.length} more`)
+    this.context?.warn(
+      `[@taurobot/memory] the sequence numbers in ${JSON.stringify(this.journal.path)} break: ${shown.join('; ')}. ` +
+        'Messages of missing records are not in the store.',
+    )
+  }
+
+  private warnInvalidUtf8(kind: string, file: string, at: number): void {
+    if (at < 0) return
+    this.context?.warn(
+      `[@taurobot/memory] the ${kind} ${JSON.stringify(file)} holds bytes that are not valid UTF-8 (the first at byte ${at}): ` +
+        'they were read as the replacement character U+FFFD, and the next snapshot is written that way. ' +
+        'To keep the original text, repair the file from a copy before the store writes again.',
+    )
   }
 
   private async restoreFromBackup(
@@ -660,9 +737,11 @@ class FileBackend implements Backend {
     let backup: SnapshotData | undefined
     let backupError: unknown
     try {
-      backup = (
-        await readSnapshot(this.bakPath, (bytes) => assertHeapRoom(this.bakPath, bytes + journalBytes))
-      )?.data
+      const file = await readSnapshot(this.bakPath, (bytes) =>
+        assertHeapRoom(this.bakPath, bytes + journalBytes),
+      )
+      backup = file?.data
+      if (file !== undefined) this.warnInvalidUtf8('backup', this.bakPath, file.invalidUtf8At)
     } catch (error) {
       if (isMemoryError(error)) throw error
       if (!(error instanceof SnapshotFormatError)) throw ioError('read backup', this.bakPath, error)
@@ -685,14 +764,13 @@ class FileBackend implements Backend {
       )
     }
     const data = backup
-    const keptAs = `${this.path}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`
     // Keep a copy and leave the damaged file in place: it is replaced only by the atomic rename of
     // the restored snapshot, so if that write fails the next open finds the damage and the .bak again.
+    let keptAs: string
     try {
-      await link(this.path, keptAs).catch(() => copyFile(this.path, keptAs))
-      await syncDirectory(dirname(this.path))
+      keptAs = await keepDamagedCopy(this.path)
     } catch (error) {
-      throw ioError('keep a copy of the damaged snapshot at', keptAs, error)
+      throw ioError('keep a copy of the damaged snapshot at', `${this.path}.corrupt-*`, error)
     }
     this.snapshotBytes = 0
     // The damaged file must not become the .bak: the existing .bak stays as it is.
@@ -708,4 +786,11 @@ class FileBackend implements Backend {
       },
     }
   }
+}
+
+/** The records between `after` and `next`, for a warning. */
+function missing(after: number, next: number): string {
+  return next === after + 2
+    ? `record ${after + 1} is missing`
+    : `records ${after + 1} to ${next - 1} are missing`
 }

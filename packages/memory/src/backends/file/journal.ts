@@ -4,7 +4,10 @@ import { dirname } from 'node:path'
 import { errorCode } from '../../io-error.js'
 import { type Message, messageProblem } from '../../message.js'
 import { writeAtomicChunks } from './atomic-write.js'
+import { crc32c } from './checksum.js'
 import { syncDirectory } from './fs-utils.js'
+import { MAX_SEQ } from './legacy-format.js'
+import { firstInvalidUtf8 } from './utf8.js'
 
 /**
  * One line of the journal. `s` is a sequence number that grows by one per record across the
@@ -20,30 +23,58 @@ export interface JournalRecord {
   c?: string[]
 }
 
-/** What was read from a journal file at open. */
-export interface JournalContents {
-  records: JournalRecord[]
-  /** Byte length of the valid records; anything after it is a torn final record. */
-  validBytes: number
-  /** Bytes of the torn final record that was dropped, 0 if none. */
-  tornBytes: number
+/** A complete journal line that is not a valid record: damage on disk, never an interrupted write. */
+export interface JournalDamage {
+  /** 1-based line number. */
+  line: number
+  /** Byte offset of the line. */
+  offset: number
+  reason: string
 }
 
-/** A journal line that is not a record, found before the last valid one. */
-export class JournalCorruptError extends Error {
-  constructor(
-    readonly line: number,
-    readonly offset: number,
-    reason: string,
-  ) {
-    super(`record ${line} at byte ${offset} is corrupt (${reason})`)
-  }
+/** What was read from a journal file at open. */
+export interface JournalContents {
+  /** The valid records, in file order. */
+  records: JournalRecord[]
+  /** Complete lines that are not valid records, in file order. */
+  damaged: JournalDamage[]
+  /** Bytes up to the end of the last complete line; what follows is a torn final write. */
+  completeBytes: number
+  /** Bytes of the unterminated final segment (a torn write), 0 if none. */
+  tornBytes: number
+  /** Offset of the first byte that is not UTF-8 in a record without a checksum, -1 if none. */
+  invalidUtf8At: number
+}
+
+// Every record written carries its CRC-32C as a last field, `,"crc":"<8 hex digits>"}`, covering
+// the line's bytes before it. A field rather than a prefix: the line stays one JSON object, which
+// the previous release reads too (it ignores unknown fields), and its records, without the field,
+// still load here.
+const CRC_FIELD = ',"crc":"'
+const CRC_SUFFIX_BYTES = CRC_FIELD.length + 8 + 2
+const HEX8 = /^[0-9a-f]{8}$/
+
+const HEX_DIGITS = Buffer.from('0123456789abcdef')
+// The checksum field with its digits still to fill in, the record's closing brace and the newline.
+const CRC_PLACEHOLDER = `${CRC_FIELD}00000000"}\n`
+
+/** One record as a journal line: its JSON, checksum field last, and a newline. */
+export function encodeRecord(record: JournalRecord): Buffer {
+  const json = JSON.stringify(record)
+  // One string, encoded once, as before checksums: the field takes the place of the closing brace
+  // and its digits are written into the bytes.
+  const line = Buffer.from(json.slice(0, -1) + CRC_PLACEHOLDER)
+  const body = line.length - CRC_PLACEHOLDER.length
+  const crc = crc32c(line, 0, body)
+  const digits = body + CRC_FIELD.length
+  for (let i = 0; i < 8; i++) line[digits + i] = HEX_DIGITS[(crc >>> (28 - 4 * i)) & 0xf] as number
+  return line
 }
 
 function checkRecord(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not an object'
   const record = value as Partial<JournalRecord>
-  if (typeof record.s !== 'number' || !Number.isSafeInteger(record.s) || record.s < 1)
+  if (typeof record.s !== 'number' || !Number.isSafeInteger(record.s) || record.s < 1 || record.s > MAX_SEQ)
     return 'no valid sequence number'
   if (record.a !== undefined) {
     if (!Array.isArray(record.a)) return '"a" is not an array'
@@ -62,36 +93,68 @@ function checkRecord(value: unknown): string | undefined {
   return undefined
 }
 
-/** Parses journal bytes: complete, valid lines are records; invalid data after the last valid record is a torn tail. */
+/** Reads the complete line `data[start..end)`: the record, or why it is not one. */
+function readLine(data: Buffer, start: number, end: number): { record: JournalRecord } | { reason: string } {
+  const field = end - CRC_SUFFIX_BYTES
+  let checked = false
+  if (field > start && data.toString('latin1', field, field + CRC_FIELD.length) === CRC_FIELD) {
+    const hex = data.toString('latin1', field + CRC_FIELD.length, end - 2)
+    if (!HEX8.test(hex) || data[end - 2] !== 0x22 || data[end - 1] !== 0x7d)
+      return { reason: 'its checksum field is damaged' }
+    if (Number.parseInt(hex, 16) !== crc32c(data, start, field)) return { reason: 'checksum mismatch' }
+    checked = true
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(data.toString('utf8', start, end))
+  } catch (error) {
+    return { reason: (error as Error).message }
+  }
+  const reason = checkRecord(value)
+  if (reason !== undefined) return { reason }
+  // A record that has the field where it does not belong was changed after it was written.
+  if (!checked && Object.hasOwn(value as object, 'crc')) return { reason: 'its checksum field is damaged' }
+  return { record: value as JournalRecord }
+}
+
+/**
+ * Parses journal bytes. Only an unterminated final segment is a torn write (an append cut short
+ * before it was acknowledged); a complete line that fails its checksum or is not a valid record is
+ * damage, reported in `damaged`, and the valid records around it are all returned.
+ */
 export function parseJournal(data: Buffer): JournalContents {
   const records: JournalRecord[] = []
-  let validBytes = 0
+  const damaged: JournalDamage[] = []
+  let invalidUtf8At = -1
   let start = 0
   let line = 0
-  let firstBad: { line: number; offset: number; reason: string } | undefined
   while (start < data.length) {
     const end = data.indexOf(0x0a, start)
     if (end === -1) break
     line++
-    let reason: string | undefined
-    let value: unknown
-    try {
-      value = JSON.parse(data.toString('utf8', start, end))
-      reason = checkRecord(value)
-    } catch (error) {
-      reason = (error as Error).message
-    }
-    if (reason === undefined) {
-      if (firstBad !== undefined)
-        throw new JournalCorruptError(firstBad.line, firstBad.offset, firstBad.reason)
-      records.push(value as JournalRecord)
-      validBytes = end + 1
-    } else if (firstBad === undefined) {
-      firstBad = { line, offset: start, reason }
+    const result = readLine(data, start, end)
+    if ('record' in result) {
+      records.push(result.record)
+      // A checksummed record was valid UTF-8 when written and still is; an older one may not be.
+      if (invalidUtf8At < 0 && !Object.hasOwn(result.record, 'crc'))
+        invalidUtf8At = firstInvalidUtf8(data, start, end)
+    } else {
+      damaged.push({ line, offset: start, reason: result.reason })
     }
     start = end + 1
   }
-  return { records, validBytes, tornBytes: data.length - validBytes }
+  return { records, damaged, completeBytes: start, tornBytes: data.length - start, invalidUtf8At }
+}
+
+/** Where the sequence of `records` breaks: neighbours whose numbers do not go up by exactly one. */
+export function sequenceBreaks(records: readonly JournalRecord[]): Array<{ after: number; next: number }> {
+  const breaks: Array<{ after: number; next: number }> = []
+  for (let i = 1; i < records.length; i++) {
+    const after = (records[i - 1] as JournalRecord).s
+    const next = (records[i] as JournalRecord).s
+    if (next !== after + 1) breaks.push({ after, next })
+  }
+  return breaks
 }
 
 /**

@@ -17,6 +17,12 @@ export interface SnapshotData {
 /** The key under which the snapshot records its journal position. */
 export const META_KEY = 'taurobot_memory'
 
+/**
+ * The highest sequence number a snapshot or a journal record may hold: 2^52, half the safe integer
+ * range, so a store loaded at the limit still has room for more records than it could ever write.
+ */
+export const MAX_SEQ = 2 ** 52
+
 /** Why a snapshot could not be read (see `SnapshotParser`); the message says where. */
 export class SnapshotFormatError extends Error {}
 

@@ -17,6 +17,8 @@ export function readPieceBytes(size: number): number {
 export interface SnapshotFile {
   data: SnapshotData
   bytes: number
+  /** Offset of the first byte that is not UTF-8 (read as U+FFFD), -1 if none. */
+  invalidUtf8At: number
 }
 
 /**
@@ -49,7 +51,7 @@ export async function readSnapshot(
       bytes += bytesRead
       parser.commit(bytesRead)
     }
-    return { data: parser.end(), bytes }
+    return { data: parser.end(), bytes, invalidUtf8At: parser.invalidUtf8At }
   } finally {
     await handle.close()
   }
@@ -77,7 +79,7 @@ export function readSnapshotSync(path: string, check?: (bytes: number) => void):
       bytes += bytesRead
       parser.commit(bytesRead)
     }
-    return { data: parser.end(), bytes }
+    return { data: parser.end(), bytes, invalidUtf8At: parser.invalidUtf8At }
   } finally {
     closeSync(fd)
   }

@@ -1,5 +1,6 @@
 import type { Message } from '../../message.js'
-import { META_KEY, type SnapshotData, SnapshotFormatError } from './legacy-format.js'
+import { MAX_SEQ, META_KEY, type SnapshotData, SnapshotFormatError } from './legacy-format.js'
+import { firstInvalidUtf8 } from './utf8.js'
 
 // Byte classes outside strings: what the value scanner stops at.
 const OPEN = 1
@@ -22,7 +23,7 @@ const BACKSLASH = 0x5c
 const DOUBLE_QUOTE = 0x22
 
 function isSpace(byte: number): boolean {
-  // JSON's whitespace, nothing more: a byte-order mark is an error, as it is for JSON.parse.
+  // JSON's whitespace, nothing more: a byte-order mark is accepted only as the file's first bytes.
   return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09
 }
 
@@ -96,6 +97,8 @@ export class SnapshotParser {
   private conversations = new Map<string, Message[]>()
   private readonly extras = new Map<string, unknown>()
   private seq = 0
+  /** File offset of the first byte that is not UTF-8 (read as U+FFFD), -1 if none so far. */
+  invalidUtf8At = -1
 
   /** Feeds the next bytes of the file (copied: `piece` may be reused by the caller). */
   push(piece: Uint8Array): void {
@@ -155,6 +158,13 @@ export class SnapshotParser {
       const byte = buffer[this.pos] as number
       switch (this.step) {
         case 'start':
+          // A UTF-8 byte-order mark, which editors on Windows may put before the JSON.
+          if (byte === 0xef && this.base + this.pos === 0) {
+            if (buffer.length - this.pos < 3 && !final) return
+            if (buffer[this.pos + 1] !== 0xbb || buffer[this.pos + 2] !== 0xbf) throw this.notAnObject()
+            this.pos += 3
+            break
+          }
           if (byte !== 0x7b) throw this.notAnObject()
           this.pos++
           this.step = 'first-key'
@@ -252,9 +262,13 @@ export class SnapshotParser {
         meta === null ||
         Array.isArray(meta) ||
         typeof meta.seq !== 'number' ||
-        !Number.isSafeInteger(meta.seq)
+        !Number.isSafeInteger(meta.seq) ||
+        meta.seq < 0 ||
+        meta.seq > MAX_SEQ
       ) {
-        throw new SnapshotFormatError(`"${META_KEY}" is not {"seq": <integer>}`)
+        throw new SnapshotFormatError(
+          `"${META_KEY}" is not {"seq": <integer from 0 to ${MAX_SEQ}>}, got ${String(JSON.stringify(meta)).slice(0, 80)}`,
+        )
       }
       this.seq = meta.seq
       this.extras.delete(key)
@@ -385,6 +399,10 @@ export class SnapshotParser {
   }
 
   private parseSlice(start: number, end: number): unknown {
+    if (this.invalidUtf8At < 0) {
+      const at = firstInvalidUtf8(this.buffer, start, end)
+      if (at >= 0) this.invalidUtf8At = this.base + at
+    }
     try {
       return JSON.parse(this.buffer.toString('utf8', start, end))
     } catch (error) {

@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { readdir } from 'node:fs/promises'
+import { readdir, readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
-import { openMemory } from '../../../src/index.js'
+import { openMemory, type RecoveredInfo } from '../../../src/index.js'
 import { tempDir } from '../../helpers.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -13,6 +13,8 @@ const built = join(here, '..', '..', '..', 'dist', 'index.js')
 // At least 200 kills per run, shared by the two lanes below (strict and batched run side by side).
 const KILLS_PER_LANE = Number(process.env.MEMORY_CRASH_KILLS ?? 100)
 const WRITERS = 5
+// Every record the built package writes carries its CRC-32C as the last field.
+const CHECKSUMMED = /^\{"s":\d+,.*,"crc":"[0-9a-f]{8}"\}$/
 
 interface Child {
   process: ChildProcess
@@ -63,13 +65,23 @@ async function verify(
   mode: 'strict' | 'batched',
   history: Map<number, { acked: Map<string, number>; saved: number; found?: Map<string, number> }>,
 ): Promise<void> {
+  const warnings: string[] = []
+  const recovered: RecoveredInfo[] = []
   const memory = await openMemory({
     path,
     maxMessages: 1_000_000,
     flushOnExit: false,
-    onWarning: () => undefined,
+    onWarning: (text) => warnings.push(text),
+    onRecovered: (info) => recovered.push(info),
   })
   try {
+    // A kill is never damage: at most an unterminated final record, every other record intact and
+    // in sequence, each with its checksum, and no file kept aside as corrupt.
+    expect(recovered).toEqual([])
+    expect(warnings.filter((text) => /damaged|sequence numbers|not valid UTF-8/.test(text))).toEqual([])
+    expect((await readdir(dirname(path))).filter((name) => name.includes('.corrupt-'))).toEqual([])
+    const journal = await readFile(`${path}.journal`, 'utf8').catch(() => '')
+    for (const line of journal.split('\n').filter(Boolean)) expect(line).toMatch(CHECKSUMMED)
     const perRun = new Map<number, Map<string, number[]>>()
     for (let w = 0; w < WRITERS; w++) {
       const id = `c${w}`

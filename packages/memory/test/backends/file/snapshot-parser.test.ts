@@ -160,7 +160,9 @@ describe('SnapshotParser', () => {
   it.each([
     ['an empty file', ''],
     ['whitespace only', ' \n'],
-    ['a byte-order mark', '\ufeff{"conversations": {}}'],
+    ['a byte-order mark after whitespace', ' \ufeff{"conversations": {}}'],
+    ['two byte-order marks', '\ufeff\ufeff{"conversations": {}}'],
+    ['a byte-order mark alone', '\ufeff'],
     ['an array', '[]'],
     ['no conversations', '{"last_updated": "x"}'],
     ['conversations as an array', '{"conversations": []}'],
@@ -169,6 +171,12 @@ describe('SnapshotParser', () => {
     ['a message that is a string', '{"conversations": {"a": ["hi"]}}'],
     ['a message that is an array', '{"conversations": {"a": [[]]}}'],
     ['a bad sequence number', '{"conversations": {}, "taurobot_memory": {"seq": "1"}}'],
+    ['a negative sequence number', '{"conversations": {}, "taurobot_memory": {"seq": -5}}'],
+    [
+      'a sequence number with no room to grow',
+      `{"conversations": {}, "taurobot_memory": {"seq": ${2 ** 53 - 1}}}`,
+    ],
+    ['a sequence number past 2^52', `{"conversations": {}, "taurobot_memory": {"seq": ${2 ** 52 + 1}}}`],
     ['data after the end', '{"conversations": {}} {}'],
     ['a missing comma', '{"conversations": {"a": [] "b": []}}'],
     ['a missing colon', '{"conversations" {}}'],
@@ -184,6 +192,38 @@ describe('SnapshotParser', () => {
     for (const size of [1, 5, 1 << 20]) {
       expect(() => parseInPieces(Buffer.from(text), size)).toThrow(SnapshotFormatError)
     }
+  })
+
+  it('accepts a UTF-8 byte-order mark before the JSON, whatever the piece size', () => {
+    const text = `\ufeff${JSON.stringify(trickyDocument(), null, 2)}`
+    const expected = reference(text.slice(1))
+    for (const size of [1, 2, 3, 4, 64, text.length]) {
+      expect(asPlain(parseInPieces(Buffer.from(text), size)), `pieces of ${size}`).toEqual(expected)
+    }
+  })
+
+  it('accepts sequence numbers from 0 to 2^52', () => {
+    for (const seq of [0, 1, 2 ** 52]) {
+      const text = `{"conversations": {}, "taurobot_memory": {"seq": ${seq}}}`
+      expect(parseInPieces(Buffer.from(text), 3).seq).toBe(seq)
+    }
+  })
+
+  it('reports the file offset of the first byte that is not UTF-8, read as U+FFFD', () => {
+    const head = Buffer.from('{"conversations": {"a": [{"role": "user", "content": "ok ')
+    const tail = Buffer.from(' è", "timestamp": "t"}]}}')
+    const bytes = Buffer.concat([head, Buffer.from([0xc3, 0x28]), tail])
+    for (const size of [1, 7, bytes.length]) {
+      const parser = new SnapshotParser()
+      for (let at = 0; at < bytes.length; at += size) parser.push(bytes.subarray(at, at + size))
+      const data = parser.end()
+      expect(parser.invalidUtf8At, `pieces of ${size}`).toBe(head.length)
+      expect(data.conversations.get('a')?.[0]?.content).toBe('ok \ufffd( è')
+    }
+    const clean = new SnapshotParser()
+    clean.push(Buffer.from('{"conversations": {"a": [{"content": "è 🙂"}]}}'))
+    clean.end()
+    expect(clean.invalidUtf8At).toBe(-1)
   })
 
   it('accepts the smallest snapshot and keeps a duplicate top-level field last', () => {
