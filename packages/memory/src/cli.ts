@@ -3,10 +3,10 @@
 import { existsSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { comparablePath, linkTarget } from './backends/file/store-path.js'
-import { redactUrl } from './backends/redis/redact.js'
 import { runCompact } from './compact.js'
 import { type Location, locate } from './location.js'
 import { type MigrateProgress, migrate } from './migrate.js'
+import { redactUrl } from './redact.js'
 import { type Memory, openMemory } from './store.js'
 
 const USAGE = `Usage: taurobot-memory migrate <from> <to> [options]

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import { show } from './message.js'
+import { redactText } from './redact.js'
 
 /** Which backend a `path` string names, and what to hand it. */
 export type Location =
@@ -26,11 +27,13 @@ export function locate(spec: string): Location {
     try {
       path = fileURLToPath(spec)
     } catch (error) {
-      throw new TypeError(`path ${show(spec)} is not a valid file: URL (${(error as Error).message})`)
+      throw new TypeError(
+        `path ${show(redactText(spec))} is not a valid file: URL (${(error as Error).message})`,
+      )
     }
   } else if (scheme !== undefined) {
     throw new TypeError(
-      `path ${show(spec)} is a ${scheme}: URL, which is not a store: give a file path ` +
+      `path ${show(redactText(spec))} is a ${scheme}: URL, which is not a store: give a file path ` +
         `(memory/conversations.json, or .db for SQLite) or a redis:// URL`,
     )
   }
@@ -53,5 +56,5 @@ export function assertFilePath(path: string): void {
       : scheme === 'file'
         ? 'give the file path itself (url.fileURLToPath), or pass the URL to openMemory({ path })'
         : 'give a file path such as memory/conversations.json'
-  throw new TypeError(`path ${show(path)} is a ${scheme}: URL, not a file path: ${instead}`)
+  throw new TypeError(`path ${show(redactText(path))} is a ${scheme}: URL, not a file path: ${instead}`)
 }

@@ -106,6 +106,8 @@ describe('backends given a URL where a file path belongs', () => {
     ['sqliteBackend', 'http://x/a.db', /is a http: URL, not a file path/],
     ['sqliteBackend', 'rediss://host:6380', /is a rediss: URL, not a file path: for Redis/],
     ['fileBackend', 'file:///tmp/c.json', /is a file: URL, not a file path: give the file path itself/],
+    // A password in a URL given by mistake never reaches the error.
+    ['sqliteBackend', 'redis://bot:s3cret@host:6379', /"redis:\/\/bot:\*\*\*@host:6379" is a redis: URL/],
   ])('%s({ path: %s }) is a TypeError, and nothing is created', async (factory, path, message) => {
     const { fileBackend } = await import('../src/index.js')
     const { sqliteBackend } = await import('../src/sqlite.js')

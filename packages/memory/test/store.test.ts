@@ -414,7 +414,9 @@ describe('the journal loader and add() share one rule', () => {
       const third = JSON.stringify({ s: 3, c: ['a'] })
       const parsed = parseJournal(Buffer.from(`${good}\n${bad}\n${third}\n`))
       expect(parsed.records.map((record) => record.s)).toEqual([1, 3])
-      expect(parsed.damaged).toEqual([{ line: 2, offset: good.length + 1, reason: `bad message: ${problem}` }])
+      expect(parsed.damaged).toEqual([
+        { line: 2, offset: good.length + 1, reason: `bad message: ${problem}` },
+      ])
     }
   })
 })

@@ -1,5 +1,5 @@
 import { MemoryError } from '../../errors.js'
-import { type Message, show } from '../../message.js'
+import { type Message, messageProblem, show } from '../../message.js'
 
 /**
  * The messages of a conversation's list, parsed. `first` is the index of `items[0]` in the list
@@ -18,24 +18,17 @@ export function parseItems(items: readonly string[], key: string, where: string,
     } catch (error) {
       throw corrupt(`item ${index} of the list "${key}" at ${where} is not JSON`, key, index, error)
     }
-    if (!isMessage(value)) {
+    const problem = messageProblem(value)
+    if (problem !== undefined) {
       throw corrupt(
-        `item ${index} of the list "${key}" at ${where} is ${show(value)}, not a message (an object with string role, content and timestamp)`,
+        `item ${index} of the list "${key}" at ${where} is not a message as add() stores it (${problem})`,
         key,
         index,
       )
     }
-    messages.push(value)
+    messages.push(value as Message)
   }
   return messages
-}
-
-function isMessage(value: unknown): value is Message {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
-  const { role, content, timestamp } = value as Record<string, unknown>
-  return (
-    typeof role === 'string' && role !== '' && typeof content === 'string' && typeof timestamp === 'string'
-  )
 }
 
 function corrupt(what: string, key: string, index: number, cause?: unknown): MemoryError {

@@ -11,9 +11,9 @@ import type {
 import { MemoryError } from '../../errors.js'
 import { type Message, messageTime, show } from '../../message.js'
 import { integerOption, knownOptions } from '../../options.js'
+import { redactText, redactUrl } from '../../redact.js'
 import { hasEmptyHashTag, LAYOUT_VERSION, RedisLayout } from './layout.js'
 import { parseItems } from './list-items.js'
-import { redactText, redactUrl } from './redact.js'
 import {
   advice,
   errorText,

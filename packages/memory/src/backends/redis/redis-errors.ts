@@ -4,7 +4,7 @@
  * arguments, which are the password of an `AUTH` or the messages of a write).
  */
 
-import { redactText } from './redact.js'
+import { redactText } from '../../redact.js'
 
 /** The message of an error, or the value as text. */
 export function errorText(error: unknown): string {

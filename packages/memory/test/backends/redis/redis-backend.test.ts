@@ -393,21 +393,25 @@ if (unavailable !== undefined) {
       const good = JSON.stringify(message('fine'))
       const cases: Array<[string, string, RegExp]> = [
         ['json', 'not json', /is not JSON/],
-        ['five', '5', /is 5, not a message/],
-        ['null', 'null', /is null, not a message/],
-        ['text', '"hello"', /is "hello", not a message/],
-        ['array', '[]', /is an array, not a message/],
+        ['five', '5', /is not a message as add\(\) stores it \(it is 5\)/],
+        ['null', 'null', /not a message as add\(\) stores it \(it is null\)/],
+        ['text', '"hello"', /not a message as add\(\) stores it \(it is "hello"\)/],
+        ['array', '[]', /not a message as add\(\) stores it \(it is an array\)/],
         [
           'nocontent',
           '{"role":"user","timestamp":"2026-01-01T00:00:00.000Z"}',
-          /is an object, not a message/,
+          /not a message as add\(\) stores it \(its content is undefined\)/,
         ],
-        ['norole', '{"content":"x","timestamp":"2026-01-01T00:00:00.000Z"}', /is an object, not a message/],
-        ['emptyrole', '{"role":"","content":"x","timestamp":"2026-01-01T00:00:00.000Z"}', /not a message/],
+        ['norole', '{"content":"x","timestamp":"2026-01-01T00:00:00.000Z"}', /\(its role is undefined\)/],
+        [
+          'emptyrole',
+          '{"role":"","content":"x","timestamp":"2026-01-01T00:00:00.000Z"}',
+          /\(its role is ""\)/,
+        ],
         [
           'nostamp',
           '{"role":"user","content":"x"}',
-          /not a message \(an object with string role, content and timestamp\)/,
+          /not a message as add\(\) stores it \(its timestamp is undefined\)/,
         ],
       ]
       for (const [id, item, pattern] of cases) {

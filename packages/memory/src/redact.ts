@@ -1,5 +1,5 @@
 /**
- * Masks secrets in what the Redis backend shows: a URL's password, and the query parameters that
+ * Masks secrets in what the store shows (Redis URLs above all): a URL's password, and the query parameters that
  * ioredis reads as options (`?password=...`), so that neither reaches an error or a log line.
  */
 
