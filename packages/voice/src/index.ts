@@ -17,6 +17,8 @@ export type { VoiceErrorCode, VoiceErrorOptions } from './errors.js'
 export { isVoiceError, VoiceError } from './errors.js'
 export type { LatencySummary, VoicePool, VoicePoolOptions, VoicePoolStats } from './pool.js'
 export { voicePool } from './pool.js'
+export type { SpeechTextOptions } from './speech-text/speech-text.js'
+export { speechText } from './speech-text/speech-text.js'
 export type {
   SynthesizedAudio,
   SynthesizeOptions,
