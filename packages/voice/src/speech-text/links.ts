@@ -4,7 +4,8 @@
 
 // Trailing punctuation belongs to the sentence, not to the address.
 const URL = /\b(?:(?:https?|ftp):\/\/|www\.)[^\s<>()[\]{}`"']+(?:\([^\s()]*\)[^\s<>()[\]{}`"']*)*/gi
-const EMAIL = /\b(?:mailto:)?([\p{L}\p{N}._%+-]+)@((?:[\p{L}\p{N}-]+\.)+\p{L}{2,})\b/giu
+// Bounded as RFC 5321 bounds them, which also keeps a long run of letters from costing n².
+const EMAIL = /\b(?:mailto:)?([\p{L}\p{N}._%+-]{1,64})@((?:[\p{L}\p{N}-]{1,63}\.){1,8}\p{L}{2,24})\b/giu
 const TRAILING = /[.,;:!?]+$/
 
 /** The host of a web address, without scheme, user, port, `www.` or path: `example.com`. */

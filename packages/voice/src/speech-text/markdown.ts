@@ -125,17 +125,18 @@ function joinLines(lines: string[]): string {
 
 const ESCAPED = /\\([!-/:-@[-`{-~])/g
 const PROTECT_BASE = 0xe000
-const IMAGE = /!\[([^\]]*)\]\((?:[^()\s]|\([^()]*\))*(?:\s+(?:"[^"]*"|'[^']*'))?\)/g
-const LINK = /\[([^\]]+)\]\((?:[^()\s]|\([^()]*\))*(?:\s+(?:"[^"]*"|'[^']*'))?\)/g
-const REFERENCE_LINK = /\[([^\]]+)\]\[[^\]]*\]/g
+const IMAGE = /!\[([^\][]*)\]\((?:[^()\s]|\([^()]*\))*(?:\s+(?:"[^"]*"|'[^']*'))?\)/g
+const LINK = /\[([^\][]+)\]\((?:[^()\s]|\([^()]*\))*(?:\s+(?:"[^"]*"|'[^']*'))?\)/g
+const REFERENCE_LINK = /\[([^\][]+)\]\[[^\][]*\]/g
 const AUTOLINK = /<((?:https?|ftp):\/\/[^>\s]+|mailto:[^>\s]+|[^>\s@]+@[^>\s]+)>/gi
 const BREAK = /<br\s*\/?>/gi
 const TAG = /<\/?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?\/?>|<!--[\s\S]*?-->/g
-const CODE = /(`+)(.+?)\1(?!`)/g
-const STRONG = /(\*\*|__)(?=\S)(.+?)(?<=\S)\1/g
-const EMPHASIS_STAR = /\*(?=[^\s*])(.+?)(?<=[^\s*])\*/g
-const EMPHASIS_UNDERSCORE = /(?<![\p{L}\p{N}_])_(?=[^\s_])(.+?)(?<=[^\s_])_(?![\p{L}\p{N}_])/gu
-const STRIKE = /~~(?=\S)(.+?)(?<=\S)~~/g
+// Spans are bounded so that an unclosed mark costs a bounded scan, not one to the end of the block.
+const CODE = /(`+)(.{1,500}?)\1(?!`)/g
+const STRONG = /(\*\*|__)(?=\S)(.{1,300}?)(?<=\S)\1/g
+const EMPHASIS_STAR = /\*(?=[^\s*])(.{1,300}?)(?<=[^\s*])\*/g
+const EMPHASIS_UNDERSCORE = /(?<![\p{L}\p{N}_])_(?=[^\s_])(.{1,300}?)(?<=[^\s_])_(?![\p{L}\p{N}_])/gu
+const STRIKE = /~~(?=\S)(.{1,300}?)(?<=\S)~~/g
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' }
 const ENTITY = /&(#\d+|#x[\da-f]+|[a-z]+);/gi
 

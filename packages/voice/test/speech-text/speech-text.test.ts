@@ -96,6 +96,11 @@ describe('speechText', () => {
       expect(en('\\*not bold\\* and \\[not a link\\](x)')).toBe('not bold and not a link (x).')
     })
 
+    it('drops unclosed or stray marks instead of reading them', () => {
+      expect(en(`${'*'.repeat(50)}a **b _c \`d [e ~~f`)).toBe('a b c d e f.')
+      expect(en('[[[x]]] ((y)) [z](')).toBe('x ((y)) z (.')
+    })
+
     it('joins wrapped lines and keeps lines that end a thought apart', () => {
       expect(en('first line\ncontinues here\nNew thought')).toBe('first line continues here. New thought.')
     })
