@@ -19,6 +19,11 @@ export interface SpeechTextOptions {
 
 const LANGUAGE_TAG = /^[a-z]{2,3}(?:[-_][a-z0-9]{1,8})*$/i
 
+/** True for a language code `speechText` accepts (`it`, `en-US`, `pt_br`). */
+export function isLanguageCode(language: string): boolean {
+  return LANGUAGE_TAG.test(language)
+}
+
 function describe(value: unknown): string {
   return typeof value === 'string' ? JSON.stringify(value) : String(value)
 }
@@ -43,7 +48,7 @@ export function speechText(text: string, options: SpeechTextOptions = {}): strin
   if (typeof language !== 'string' || language === '') {
     throw new TypeError(`language must be a non-empty string such as "it", got ${describe(language)}`)
   }
-  if (!LANGUAGE_TAG.test(language)) {
+  if (!isLanguageCode(language)) {
     throw new RangeError(
       `language must be a language code such as "it" or "en-US", got ${describe(language)}`,
     )
