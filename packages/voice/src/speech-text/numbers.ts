@@ -14,8 +14,13 @@ const TIME_SPAN = new RegExp(String.raw`(?:\b(?:dalle|from)\s)?${CLOCK}\s?[-–]
 // "10-12", "2020-2025": small numbers or years only, rising, so that phone numbers stay as written.
 const SPAN = /(?<![\d/-]|\d[.,])(\d{1,3}|(?:19|20)\d\d)\s?[-–]\s?(\d{1,3}|(?:19|20)\d\d)(?![\d/-]|[.,]\d)/g
 const AMOUNT = String.raw`\d{1,3}(?:[.,\u00A0\u202F]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?`
-const MONEY_BEFORE = new RegExp(String.raw`([€$£])\s?(${AMOUNT})\b`, 'g')
-const MONEY_AFTER = new RegExp(String.raw`\b(${AMOUNT})\s?([€$£])`, 'g')
+// A sum may be per something: "€5/kg", "1200 €/mese".
+const PER = String.raw`(?:\s?\/\s?(\p{L}+))?`
+const MONEY_BEFORE = new RegExp(String.raw`([€$£])\s?(${AMOUNT})\b${PER}`, 'gu')
+const MONEY_AFTER = new RegExp(String.raw`\b(${AMOUNT})\s?([€$£])${PER}`, 'gu')
+// A unit per unit after a number: "80 km/h", "9,8 m/s".
+const UNIT_PER_UNIT =
+  /(\d\s?(?:[kcm]?m|[km]?g|m?l|[kMG]?b|[kMG]?B|[kM]?W|kWh|min|h|s))\/(h|s|min|kg|g|l|m)\b/g
 const PERCENT = /(\d)\s+%/g
 const DEGREES = /(\d)\s?°\s?([CF])\b/g
 const ORDINAL = /\b(\d{1,2})([°ºª])(?!\s?[CF]\b)/g
@@ -63,6 +68,10 @@ function spokenMoney(amount: string, words: CurrencyWords, c: SpeechConventions)
   return Number(units) === 0 ? fraction : `${whole} ${c.and} ${fraction}`
 }
 
+function per(sum: string, unit: string | undefined, c: SpeechConventions): string {
+  return unit === undefined ? sum : `${sum} ${c.per} ${unit}`
+}
+
 /**
  * A number with separators in the language's own convention, so that the engine reads it as one
  * number: thousands separators removed, the decimal mark the language's. Versions and addresses
@@ -102,12 +111,13 @@ export function speakNumbers(text: string, c: SpeechConventions): string {
     .replace(SPAN, (match, from: string, to: string) =>
       Number(to) > Number(from) ? `${from} ${c.to} ${to}` : match,
     )
-    .replace(MONEY_BEFORE, (_, symbol: '€' | '$' | '£', amount: string) =>
-      spokenMoney(amount, c.currencies[symbol], c),
+    .replace(MONEY_BEFORE, (_, symbol: '€' | '$' | '£', amount: string, unit?: string) =>
+      per(spokenMoney(amount, c.currencies[symbol], c), unit, c),
     )
-    .replace(MONEY_AFTER, (_, amount: string, symbol: '€' | '$' | '£') =>
-      spokenMoney(amount, c.currencies[symbol], c),
+    .replace(MONEY_AFTER, (_, amount: string, symbol: '€' | '$' | '£', unit?: string) =>
+      per(spokenMoney(amount, c.currencies[symbol], c), unit, c),
     )
+    .replace(UNIT_PER_UNIT, `$1 ${c.per} $2`)
     .replace(PERCENT, '$1%')
     .replace(DEGREES, (_, digit: string) => `${digit} ${c.degrees}`)
     .replace(ORDINAL, (match, value: string, mark: string) => c.ordinal(Number(value), mark === 'ª') ?? match)

@@ -4,13 +4,12 @@ import type { SpeechConventions } from './language.js'
 // long, mapped to what a person reading aloud does: a pause, a word, or nothing.
 
 /** Words for the few marks that stand for a word; absent for languages without conventions. */
-type Words = Pick<SpeechConventions, 'or' | 'over' | 'about' | 'per' | 'and'>
+type Words = Pick<SpeechConventions, 'or' | 'over' | 'about' | 'and'>
 
 const REPEATED = /([!?])[!?]+/g
 const ELLIPSIS = /(?:\.{4,}|…)/g
 const DASH = /\s+[-–—―]{1,2}\s+|(?<=\p{L})[—―](?=\p{L})/gu
 const PAUSE = /\s*[|•·▪‣◦]\s*/g
-const SLASH_UNIT = /(\d\s?\p{L}*)\s?\/\s?(?=\p{L})/gu
 const SLASH_WORDS = /(?<=\p{L})\s?\/\s?(?=\p{L})/gu
 const SLASH_NUMBERS = /(?<=\d)\s?\/\s?(?=\d)/g
 const TILDE_NUMBER = /~\s?(?=\d)/g
@@ -27,7 +26,6 @@ export function speakPunctuation(text: string, words: Words | undefined): string
     out = out
       .replace(/\b24\/7\b/g, words.over === 'su' ? '24 su 7' : '24 7')
       .replace(SLASH_NUMBERS, ` ${words.over} `)
-      .replace(SLASH_UNIT, `$1 ${words.per} `)
       .replace(SLASH_WORDS, ` ${words.or} `)
       .replace(TILDE_NUMBER, `${words.about} `)
       .replace(AMPERSAND, ` ${words.and} `)

@@ -182,6 +182,10 @@ describe('speechText', () => {
         'Sì! Davvero? Beh... forse... a, b, c o d e e circa 5.',
       )
       expect(en('yes/no, 5/5, 24/7, 5 €/kg')).toBe('yes or no, 5 out of 5, 24 7, 5 euros per kg.')
+      expect(it_('12 sì/no, 80 km/h, €5/kg, 1200 €/mese')).toBe(
+        '12 sì o no, 80 km al h, 5 euro al kg, 1200 euro al mese.',
+      )
+      expect(en('$1,200/month')).toBe('1200 dollars per month.')
       expect(en('a # b \\ c ^ d { e } @f')).toBe('a b c d e f.')
     })
   })
