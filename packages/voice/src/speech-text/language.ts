@@ -29,6 +29,8 @@ export interface SpeechConventions {
   about: string
   /** What is said for `/` between two numbers (`5/5`). */
   over: string
+  /** How `24/7` is said. */
+  allDay: string
   currencies: Readonly<Record<'€' | '$' | '£', CurrencyWords>>
   /** A date, with day and month already checked. */
   date(day: number, month: number, year: string): string
@@ -74,6 +76,7 @@ const italian: SpeechConventions = {
   or: 'o',
   about: 'circa',
   over: 'su',
+  allDay: '24 su 7',
   currencies: {
     '€': { one: 'euro', many: 'euro', centOne: 'centesimo', centMany: 'centesimi' },
     $: { one: 'dollaro', many: 'dollari', centOne: 'centesimo', centMany: 'centesimi' },
@@ -108,6 +111,7 @@ const englishBase = {
   or: 'or',
   about: 'about',
   over: 'out of',
+  allDay: '24 7',
   currencies: {
     '€': { one: 'euro', many: 'euros', centOne: 'cent', centMany: 'cents' },
     $: { one: 'dollar', many: 'dollars', centOne: 'cent', centMany: 'cents' },

@@ -4,7 +4,7 @@ import type { SpeechConventions } from './language.js'
 // long, mapped to what a person reading aloud does: a pause, a word, or nothing.
 
 /** Words for the few marks that stand for a word; absent for languages without conventions. */
-type Words = Pick<SpeechConventions, 'or' | 'over' | 'about' | 'and'>
+type Words = Pick<SpeechConventions, 'or' | 'over' | 'allDay' | 'about' | 'and'>
 
 const REPEATED = /([!?])[!?]+/g
 const ELLIPSIS = /(?:\.{4,}|…)/g
@@ -22,9 +22,8 @@ export function speakPunctuation(text: string, words: Words | undefined): string
   let out = text.replace(REPEATED, '$1').replace(ELLIPSIS, '...').replace(DASH, ', ').replace(PAUSE, ', ')
   out = out.replace(UNDERSCORE, ' ')
   if (words !== undefined) {
-    // "24/7" is said as two numbers in English, "ventiquattro su sette" in Italian.
     out = out
-      .replace(/\b24\/7\b/g, words.over === 'su' ? '24 su 7' : '24 7')
+      .replace(/\b24\/7\b/g, words.allDay)
       .replace(SLASH_NUMBERS, ` ${words.over} `)
       .replace(SLASH_WORDS, ` ${words.or} `)
       .replace(TILDE_NUMBER, `${words.about} `)

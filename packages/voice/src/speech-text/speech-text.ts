@@ -54,6 +54,7 @@ export function speechText(text: string, options: SpeechTextOptions = {}): strin
     )
   }
   const conventions = speechConventions(language)
+  // Without a word for it, the `@` of an address is left out like any other spelled mark.
   const at = conventions?.at ?? '@'
   const shorten = (value: string) => shortenAddresses(value, at)
   const sentences: string[] = []
