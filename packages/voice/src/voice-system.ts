@@ -9,6 +9,7 @@ import { VoiceError } from './errors.js'
 import { ESPEAK_LANGUAGES, findEspeakLanguage, findEspeakVoice } from './espeak-voices.js'
 import type { PoolTask, RunOptions } from './pool/pool.js'
 import { sharedPool } from './pool/shared-pool.js'
+import { isLanguageCode, speechText } from './speech-text/speech-text.js'
 
 /** Options of a {@link VoiceSystem}. */
 export interface VoiceSystemOptions {
@@ -46,7 +47,8 @@ export interface VoiceSystemOptions {
    */
   engine?: BuiltInEngineName | (string & {})
   /**
-   * Longest text accepted, in characters.
+   * Longest text accepted, in characters: as given, and with `input: 'markdown'` also as read
+   * aloud by {@link speechText} (where dates and sums of money are written out).
    * @default 5000
    */
   maxChars?: number
@@ -60,6 +62,12 @@ export interface SynthesizeOptions {
    * @default 'ogg'
    */
   format?: AudioFormat
+  /**
+   * `'markdown'`: the text is a chat reply, spoken as {@link speechText} reads it (no markup, links
+   * by their text, no emoji, dates and money in words). `'text'`: spoken exactly as given.
+   * @default 'markdown'
+   */
+  input?: 'markdown' | 'text'
   /** Cancels the task: a queued task is removed at once and the call rejects with the signal's reason. */
   signal?: AbortSignal
   /**
@@ -254,8 +262,9 @@ export class VoiceSystem {
     }
   }
 
-  /** Turns text into encoded audio (Ogg/Opus by default). */
+  /** Turns text into encoded audio (Ogg/Opus by default). Markdown by default: see `input`. */
   async synthesize(text: string, options: SynthesizeOptions = {}): Promise<SynthesizedAudio> {
+    text = this.#spoken(text, options.input)
     const format = checkFormat(options.format ?? 'ogg')
     const [task, run] = this.#task('synthesize', this.#checkText(text), format, options)
     const result = await this.#track(sharedPool().run(task, run))
@@ -298,6 +307,29 @@ export class VoiceSystem {
   /** Waits for this instance's pending calls; the shared pool stays open for the others. */
   async [Symbol.asyncDispose](): Promise<void> {
     while (this.#pending.size > 0) await Promise.allSettled([...this.#pending])
+  }
+
+  /** The text the engine is given: the reply as read aloud, or with `input: 'text'` the text itself. */
+  #spoken(text: unknown, input: unknown = 'markdown'): string {
+    if (input !== 'markdown' && input !== 'text') {
+      throw new RangeError(`input must be "markdown" or "text", got ${describe(input)}`)
+    }
+    const checked = this.#checkText(text)
+    if (input === 'text') return checked
+    // A custom engine may take any language name; one that is not a code gets the neutral clean-up.
+    const { language } = this.#options
+    const spoken = speechText(checked, { language: isLanguageCode(language) ? language : 'und' })
+    if (spoken === '') {
+      throw new RangeError(
+        "text must contain something to say once markup, code and emoji are left out, got none. Pass { input: 'text' } to have it spoken as written.",
+      )
+    }
+    if (spoken.length > this.#maxChars) {
+      throw new RangeError(
+        `text must be at most maxChars (${this.#maxChars}) characters as read aloud (figures in words), got ${spoken.length}. Split it or raise maxChars.`,
+      )
+    }
+    return spoken
   }
 
   #checkText(text: unknown): string {

@@ -1,0 +1,152 @@
+// What changes from one language to the next when a reply is made speakable: the order of day and
+// month, the words for money, times and omitted code. Languages without an entry here still get
+// the language-neutral clean-up (Markdown, links, emoji, punctuation).
+
+/** A currency, as a reader of the language says it. */
+export interface CurrencyWords {
+  one: string
+  many: string
+  centOne: string
+  centMany: string
+}
+
+/** The conventions of one language, as far as reading a reply aloud needs them. */
+export interface SpeechConventions {
+  /** `3/4/2025` is 3 April (true) or 4 March (false) when both readings are possible. */
+  dayFirst: boolean
+  /** The separator the language writes between integer and decimal part. */
+  decimal: ',' | '.'
+  months: readonly string[]
+  /** What is said in place of a fenced code block. */
+  codeOmitted: string
+  /** Joins the units and cents of a sum: "3 euro e 50 centesimi". */
+  and: string
+  /** What is said for `@` in an e-mail address. */
+  at: string
+  /** What is said for `/` between two words. */
+  or: string
+  /** What is said for `~` before a number. */
+  about: string
+  /** What is said for `/` between two numbers (`5/5`). */
+  over: string
+  /** How `24/7` is said. */
+  allDay: string
+  currencies: Readonly<Record<'€' | '$' | '£', CurrencyWords>>
+  /** A date, with day and month already checked. */
+  date(day: number, month: number, year: string): string
+  /** A time of day, with hours and minutes already checked. */
+  time(hours: number, minutes: number): string
+  /** Two times of day as a span ("dalle 9 alle 13"), both already spoken. */
+  timeSpan(from: string, to: string): string
+  /** What joins the two ends of a span of numbers: "10 to 12". */
+  to: string
+  /** What is said for `/` after a quantity: "850 euro al mese", "1200 dollars per month". */
+  per: string
+  /** `1°`, `2ª` as words, or undefined when there is no easy word. */
+  ordinal(value: number, feminine: boolean): string | undefined
+  /** What is said for `°C` / `°F`. */
+  degrees: string
+  /** What is said for `n°` / `n.` before a number. */
+  number: string
+}
+
+const italianOrdinals = [
+  'primo',
+  'secondo',
+  'terzo',
+  'quarto',
+  'quinto',
+  'sesto',
+  'settimo',
+  'ottavo',
+  'nono',
+  'decimo',
+]
+
+const italian: SpeechConventions = {
+  dayFirst: true,
+  decimal: ',',
+  months:
+    'gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre dicembre'.split(
+      ' ',
+    ),
+  codeOmitted: 'Codice omesso.',
+  and: 'e',
+  at: 'chiocciola',
+  or: 'o',
+  about: 'circa',
+  over: 'su',
+  allDay: '24 su 7',
+  currencies: {
+    '€': { one: 'euro', many: 'euro', centOne: 'centesimo', centMany: 'centesimi' },
+    $: { one: 'dollaro', many: 'dollari', centOne: 'centesimo', centMany: 'centesimi' },
+    '£': { one: 'sterlina', many: 'sterline', centOne: 'penny', centMany: 'penny' },
+  },
+  // The first of the month is "primo" in Italian ("il primo maggio"), every other day a cardinal.
+  date: (day, month, year) => `${day === 1 ? 'primo' : day} ${italian.months[month - 1]} ${year}`,
+  time: (hours, minutes) => (minutes === 0 ? `${hours}` : `${hours} e ${minutes}`),
+  timeSpan: (from, to) => `dalle ${from} alle ${to}`,
+  to: 'a',
+  per: 'al',
+  ordinal(value, feminine) {
+    const word = italianOrdinals[value - 1]
+    return word === undefined ? undefined : feminine ? `${word.slice(0, -1)}a` : word
+  },
+  degrees: 'gradi',
+  number: 'numero',
+}
+
+function englishOrdinal(value: number): string {
+  const tens = value % 100
+  if (tens >= 11 && tens <= 13) return `${value}th`
+  return `${value}${['th', 'st', 'nd', 'rd'][value % 10] ?? 'th'}`
+}
+
+const englishBase = {
+  decimal: '.',
+  months: 'January February March April May June July August September October November December'.split(' '),
+  codeOmitted: 'Code omitted.',
+  and: 'and',
+  at: 'at',
+  or: 'or',
+  about: 'about',
+  over: 'out of',
+  allDay: '24 7',
+  currencies: {
+    '€': { one: 'euro', many: 'euros', centOne: 'cent', centMany: 'cents' },
+    $: { one: 'dollar', many: 'dollars', centOne: 'cent', centMany: 'cents' },
+    '£': { one: 'pound', many: 'pounds', centOne: 'penny', centMany: 'pence' },
+  },
+  // "9 o'clock", "9 oh 5", "14 30": how the clock is read, on a 12- or 24-hour dial alike.
+  time: (hours: number, minutes: number) =>
+    minutes === 0 ? `${hours} o'clock` : minutes < 10 ? `${hours} oh ${minutes}` : `${hours} ${minutes}`,
+  timeSpan: (from: string, to: string) => `${from} to ${to}`,
+  to: 'to',
+  per: 'per',
+  ordinal: () => undefined,
+  degrees: 'degrees',
+  number: 'number',
+} as const
+
+const british: SpeechConventions = {
+  ...englishBase,
+  dayFirst: true,
+  date: (day, month, year) => `the ${englishOrdinal(day)} of ${englishBase.months[month - 1]} ${year}`,
+}
+
+const american: SpeechConventions = {
+  ...englishBase,
+  dayFirst: false,
+  date: (day, month, year) => `${englishBase.months[month - 1]} ${englishOrdinal(day)}, ${year}`,
+}
+
+/**
+ * The conventions for a language code such as `it`, `it-IT`, `en-US` or `en_gb`, or undefined when
+ * only the language-neutral clean-up applies. Plain `en` is British English, as in espeak-ng.
+ */
+export function speechConventions(language: string): SpeechConventions | undefined {
+  const [primary, region] = language.toLowerCase().replaceAll('_', '-').split('-')
+  if (primary === 'it') return italian
+  if (primary === 'en') return region === 'us' ? american : british
+  return undefined
+}

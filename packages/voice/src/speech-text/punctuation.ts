@@ -1,0 +1,47 @@
+import type { SpeechConventions } from './language.js'
+
+// Marks that an engine spells out ("slash", "barra", "cancelletto") or that make it stop for too
+// long, mapped to what a person reading aloud does: a pause, a word, or nothing.
+
+/** Words for the few marks that stand for a word; absent for languages without conventions. */
+type Words = Pick<SpeechConventions, 'or' | 'over' | 'allDay' | 'about' | 'and'>
+
+const REPEATED = /([!?])[!?]+/g
+const ELLIPSIS = /(?:\.{4,}|…)/g
+const DASH = /\s+[-–—―]{1,2}\s+|(?<=\p{L})[—―](?=\p{L})/gu
+const PAUSE = /\s*[|•·▪‣◦]\s*/g
+const SLASH_WORDS = /(?<=\p{L})\s?\/\s?(?=\p{L})/gu
+const SLASH_NUMBERS = /(?<=\d)\s?\/\s?(?=\d)/g
+const TILDE_NUMBER = /~\s?(?=\d)/g
+const AMPERSAND = /\s?&\s?/g
+const UNDERSCORE = /_+/g
+const SPELLED = /[*#~`\\^{}[\]@/]/g
+
+/** Maps spelled-out marks to pauses or words in `text`. */
+export function speakPunctuation(text: string, words: Words | undefined): string {
+  let out = text.replace(REPEATED, '$1').replace(ELLIPSIS, '...').replace(DASH, ', ').replace(PAUSE, ', ')
+  out = out.replace(UNDERSCORE, ' ')
+  if (words !== undefined) {
+    out = out
+      .replace(/\b24\/7\b/g, words.allDay)
+      .replace(SLASH_NUMBERS, ` ${words.over} `)
+      .replace(SLASH_WORDS, ` ${words.or} `)
+      .replace(TILDE_NUMBER, `${words.about} `)
+      .replace(AMPERSAND, ` ${words.and} `)
+  }
+  return out.replace(SPELLED, ' ')
+}
+
+/** Collapses spaces and the stray punctuation left where markup or symbols were removed. */
+export function tidy(text: string): string {
+  return text
+    .replace(/\s+/g, ' ')
+    .replace(/\(\s*[,;.]?\s*\)/g, '')
+    .replace(/\s+([,.;:!?)])/g, '$1')
+    .replace(/([(])\s+/g, '$1')
+    .replace(/,(?:\s*,)+/g, ',')
+    .replace(/([.!?])\s*[,;:]/g, '$1')
+    .replace(/[,;:]+(?=[.!?])/g, '')
+    .replace(/^[\s,;:.]+/, '')
+    .trim()
+}

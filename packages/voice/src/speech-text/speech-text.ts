@@ -1,0 +1,71 @@
+import { dropPictographs } from './emoji.js'
+import { speechConventions } from './language.js'
+import { shortenAddresses } from './links.js'
+import { markdownBlocks, markdownInline } from './markdown.js'
+import { speakNumbers } from './numbers.js'
+import { speakPunctuation, tidy } from './punctuation.js'
+
+/** Options of {@link speechText}. */
+export interface SpeechTextOptions {
+  /**
+   * The language the text will be spoken in, as given to `VoiceSystem` (`it`, `en-us`, `it-IT`...).
+   * Italian and English also get their conventions for dates, times, money and numbers (`en` and
+   * `en-gb` read `3/4/2025` as 3 April, `en-us` as March 4); any other language gets the
+   * language-neutral clean-up.
+   * @default 'en'
+   */
+  language?: string
+}
+
+const LANGUAGE_TAG = /^[a-z]{2,3}(?:[-_][a-z0-9]{1,8})*$/i
+
+/** True for a language code `speechText` accepts (`it`, `en-US`, `pt_br`). */
+export function isLanguageCode(language: string): boolean {
+  return LANGUAGE_TAG.test(language)
+}
+
+function describe(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : String(value)
+}
+
+/**
+ * Turns a chat reply written in Markdown into the text a person would read aloud: no markup,
+ * links by their text, web addresses by their host, no emoji, no fenced code, and dates, times,
+ * money and numbers in the words of the language. Pure and synchronous; returns `''` when nothing
+ * is left to say.
+ * @example
+ * ```ts
+ * import { speechText } from '@taurobot/voice'
+ * speechText('**Certo!** Apri https://example.com/guida ✅', { language: 'it' }) // 'Certo! Apri example.com.'
+ * ```
+ */
+export function speechText(text: string, options: SpeechTextOptions = {}): string {
+  if (typeof text !== 'string') throw new TypeError(`text must be a string, got ${typeof text}`)
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`speechText options must be an object, got ${describe(options)}`)
+  }
+  const language = options.language ?? 'en'
+  if (typeof language !== 'string' || language === '') {
+    throw new TypeError(`language must be a non-empty string such as "it", got ${describe(language)}`)
+  }
+  if (!isLanguageCode(language)) {
+    throw new RangeError(
+      `language must be a language code such as "it" or "en-US", got ${describe(language)}`,
+    )
+  }
+  const conventions = speechConventions(language)
+  // Without a word for it, the `@` of an address is left out like any other spelled mark.
+  const at = conventions?.at ?? '@'
+  const shorten = (value: string) => shortenAddresses(value, at)
+  const sentences: string[] = []
+  for (const block of markdownBlocks(text, conventions?.codeOmitted)) {
+    let spoken = block.literal === true ? block.text : markdownInline(block.text, shorten)
+    spoken = dropPictographs(spoken)
+    if (conventions !== undefined) spoken = speakNumbers(spoken, conventions)
+    spoken = tidy(speakPunctuation(spoken, conventions))
+    if (!/[\p{L}\p{N}]/u.test(spoken)) continue
+    // Every block ends on a stop, so headings, list items and table rows are heard apart.
+    sentences.push(/[.!?…:;]$/.test(spoken) ? spoken : `${spoken}.`)
+  }
+  return sentences.join(' ')
+}

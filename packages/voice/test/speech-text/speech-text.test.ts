@@ -1,0 +1,192 @@
+import { describe, expect, it } from 'vitest'
+import { speechText } from '../../src/index.js'
+
+const it_ = (text: string) => speechText(text, { language: 'it' })
+const en = (text: string) => speechText(text, { language: 'en' })
+const us = (text: string) => speechText(text, { language: 'en-US' })
+
+describe('speechText', () => {
+  it('reads the example of the issue as a person would', () => {
+    expect(it_('**Certo!** Apri https://example.com/guida ✅')).toBe('Certo! Apri example.com.')
+  })
+
+  it('validates its arguments, naming them', () => {
+    expect(() => speechText(42 as unknown as string)).toThrow(
+      new TypeError('text must be a string, got number'),
+    )
+    expect(() => speechText('a', null as unknown as object)).toThrow(
+      /speechText options must be an object, got null/,
+    )
+    expect(() => speechText('a', { language: '' })).toThrow(TypeError)
+    expect(() => speechText('a', { language: 3 as unknown as string })).toThrow(
+      /language must be a non-empty string/,
+    )
+    expect(() => speechText('a', { language: 'it!' })).toThrow(
+      new RangeError('language must be a language code such as "it" or "en-US", got "it!"'),
+    )
+  })
+
+  it('accepts language codes in any case, with a region, and defaults to English', () => {
+    for (const language of ['it', 'IT', 'it-IT', 'it_it', 'it-CH']) {
+      expect(speechText('il 3/4/2025', { language })).toBe('il 3 aprile 2025.')
+    }
+    expect(speechText('on 3/4/2025')).toBe('on the 3rd of April 2025.')
+    expect(speechText('on 3/4/2025', { language: 'en-gb' })).toBe('on the 3rd of April 2025.')
+    expect(speechText('on 3/4/2025', { language: 'EN-us' })).toBe('on March 4th, 2025.')
+    expect(speechText('on 3/4/2025', { language: 'en-us-nyc' })).toBe('on March 4th, 2025.')
+  })
+
+  it('gives other languages the language-neutral clean-up', () => {
+    expect(
+      speechText('**Hola** ¡mira https://ejemplo.es/guia! 😀\n\n```\nx = 1\n```', { language: 'es' }),
+    ).toBe('Hola ¡mira ejemplo.es!')
+    expect(speechText('# Titre\n\n- *un*\n- deux', { language: 'fr' })).toBe('Titre. un. deux.')
+  })
+
+  it('returns an empty string when nothing is left to say', () => {
+    expect(it_('✅🎉')).toBe('')
+    expect(it_('   ')).toBe('')
+    expect(en('---')).toBe('')
+    expect(speechText('```\ncode\n```', { language: 'de' })).toBe('')
+  })
+
+  describe('Markdown', () => {
+    it('drops emphasis, strikethrough and heading marks', () => {
+      expect(en('# Title\n\n***very*** __bold__ _it_ ~~gone~~ ok')).toBe('Title. very bold it gone ok.')
+      expect(en('## Closed heading ##')).toBe('Closed heading.')
+    })
+
+    it('keeps underscores and stars inside words as pauses, not names', () => {
+      expect(en('snake_case and 2*3')).toBe('snake case and 2 3.')
+    })
+
+    it('reads numbered lists with their numbers and a pause, bullets without marks', () => {
+      expect(it_('1. uno\n2) due\n- tre\n* quattro\n+ cinque\n• sei')).toBe(
+        '1, uno. 2, due. tre. quattro. cinque. sei.',
+      )
+    })
+
+    it('speaks link text and image alt text, never their addresses', () => {
+      expect(en('See [the guide](https://a.example/x_(y) "Title") and ![a cat](cat.png).')).toBe(
+        'See the guide and a cat.',
+      )
+    })
+
+    it('reads block quotes, nested too, as text', () => {
+      expect(en('> One\n>> Two')).toBe('One. Two.')
+    })
+
+    it('reads a table row by row, cells apart, without the separator row', () => {
+      expect(en('| a | b |\n|:-|-:|\n| 1 | 2 |')).toBe('a, b. 1, 2.')
+    })
+
+    it('leaves out fenced code with a phrase in the language, and reads inline code as words', () => {
+      expect(it_('Prova:\n```js\nlet a = 1\n```\nfatto')).toBe('Prova: Codice omesso. fatto.')
+      expect(en('~~~~\ncode\n~~~\nstill code\n~~~~\nafter')).toBe('Code omitted. after.')
+      expect(en('Call `fs.readFile(path)` now')).toBe('Call fs.readFile path now.')
+    })
+
+    it('removes HTML tags and decodes entities', () => {
+      expect(en('<p>Hello<br>world</p> &amp; &#8364; &quot;hi&quot; <!-- note -->')).toBe(
+        'Hello, world and € "hi".',
+      )
+    })
+
+    it('keeps escaped characters as text, not markup', () => {
+      expect(en('\\*not bold\\* and \\[not a link\\](x)')).toBe('not bold and not a link (x).')
+    })
+
+    it('drops unclosed or stray marks instead of reading them', () => {
+      expect(en(`${'*'.repeat(50)}a **b _c \`d [e ~~f`)).toBe('a b c d e f.')
+      expect(en('[[[x]]] ((y)) [z](')).toBe('x ((y)) z (.')
+    })
+
+    it('joins wrapped lines and keeps lines that end a thought apart', () => {
+      expect(en('first line\ncontinues here\nNew thought')).toBe('first line continues here. New thought.')
+    })
+  })
+
+  describe('addresses', () => {
+    it('says only the host of a web address', () => {
+      expect(en('Go to https://user@www.example.com:8080/a/b?c=d#e, then http://x.org.')).toBe(
+        'Go to example.com, then x.org.',
+      )
+      expect(en('Try www.example.co.uk/path.')).toBe('Try example.co.uk.')
+      expect(en('(see https://example.com/a)')).toBe('(see example.com).')
+    })
+
+    it('reads an e-mail address as a person would', () => {
+      expect(it_('Scrivi a mario.rossi@posta.it')).toBe('Scrivi a mario rossi chiocciola posta.it.')
+      expect(en('mailto:jo_doe+news@mail.example.com')).toBe('jo doe news at mail.example.com.')
+    })
+  })
+
+  describe('emoji', () => {
+    it('drops emoji with their modifiers, flags, keycaps and symbols the engine would name', () => {
+      expect(en('ok 👍🏽 🇮🇹 👨‍👩‍👧 ❤️ 3️⃣ ★ ✔ done')).toBe('ok 3 done.')
+      expect(en('yes → no')).toBe('yes, no.')
+    })
+  })
+
+  describe('numbers', () => {
+    it('reads dates in the order of the language, or the only possible one', () => {
+      expect(it_('il 3/4/2025')).toBe('il 3 aprile 2025.')
+      expect(us('on 3/4/2025')).toBe('on March 4th, 2025.')
+      expect(it_('il 4/13/2025')).toBe('il 13 aprile 2025.')
+      expect(us('on 13/4/2025')).toBe('on April 13th, 2025.')
+      expect(it_('il 2025-04-01 e il 01.05.25')).toBe('il primo aprile 2025 e il primo maggio 2025.')
+      expect(us('on 2025-04-22')).toBe('on April 22nd, 2025.')
+      expect(it_('il 2025-13-01')).toBe('il 2025-13-01.')
+    })
+
+    it('reads times', () => {
+      expect(it_('alle 9:00, alle 14:05')).toBe('alle 9, alle 14 e 5.')
+      expect(en('at 9:00, at 14:05, at 14:30')).toBe("at 9 o'clock, at 14 oh 5, at 14 30.")
+      expect(it_('aperto 9:00-13:00')).toBe('aperto dalle 9 alle 13.')
+      expect(it_('dalle 9:00-13:00')).toBe('dalle 9 alle 13.')
+    })
+
+    it('reads money with the symbol before or after, decimal comma or point', () => {
+      expect(it_('€3.50 · 3,50 € · € 1.234,50 · 1.234€ · $1 · £0.99')).toBe(
+        '3 euro e 50 centesimi, 3 euro e 50 centesimi, 1234 euro e 50 centesimi, 1234 euro, 1 dollaro, 99 penny.',
+      )
+      expect(en('$3.50, $1,234.5, 2€, £1.01')).toBe(
+        '3 dollars and 50 cents, 1234 dollars and 50 cents, 2 euros, 1 pound and 1 penny.',
+      )
+    })
+
+    it('reads percentages, thousands and decimals in the language', () => {
+      expect(it_('il 25 %, 1.234.567 e 1,234,567 persone, 3.5 kg, 2,5 l')).toBe(
+        'il 25%, 1234567 e 1234567 persone, 3,5 kg, 2,5 l.',
+      )
+      expect(en('25 %, 1,234,567 and 1.234.567 people, 3.5 kg')).toBe(
+        '25%, 1234567 and 1234567 people, 3.5 kg.',
+      )
+    })
+
+    it('leaves versions, addresses and phone numbers as they are', () => {
+      expect(en('v1.2.3 on 192.168.1.1, call 555-1234')).toBe('v1.2.3 on 192.168.1.1, call 555-1234.')
+    })
+
+    it('reads ordinals, degrees, spans and the number sign', () => {
+      expect(it_('il 1° posto, la 3ª volta, 21°C, n° 4, 10-12 persone')).toBe(
+        'il primo posto, la terza volta, 21 gradi, numero 4, 10 a 12 persone.',
+      )
+      expect(en('70 °F, pages 10-12, 2020–2025')).toBe('70 degrees, pages 10 to 12, 2020 to 2025.')
+    })
+  })
+
+  describe('punctuation', () => {
+    it('maps marks the engine would spell or overdo to what a reader does', () => {
+      expect(it_('Sì!!! Davvero?!? Beh.... forse… a — b | c / d & e ~5')).toBe(
+        'Sì! Davvero? Beh... forse... a, b, c o d e e circa 5.',
+      )
+      expect(en('yes/no, 5/5, 24/7, 5 €/kg')).toBe('yes or no, 5 out of 5, 24 7, 5 euros per kg.')
+      expect(it_('12 sì/no, 80 km/h, €5/kg, 1200 €/mese')).toBe(
+        '12 sì o no, 80 km al h, 5 euro al kg, 1200 euro al mese.',
+      )
+      expect(en('$1,200/month')).toBe('1200 dollars per month.')
+      expect(en('a # b \\ c ^ d { e } @f')).toBe('a b c d e f.')
+    })
+  })
+})
