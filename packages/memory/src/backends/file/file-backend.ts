@@ -1,5 +1,5 @@
-import { copyFile, link, mkdir, stat } from 'node:fs/promises'
-import { dirname, resolve } from 'node:path'
+import { stat } from 'node:fs/promises'
+import { resolve } from 'node:path'
 import type {
   AppendResult,
   Backend,
