@@ -19,6 +19,12 @@ const REPLY = [
   '[data](data:text/html,<script>alert(1)</script>)\n\n```html\n<b onmouseover="x()">code</b>\n```\n\n- one\n- two',
 ]
 
+// The first reply is held after its first piece until the test has seen it rendered.
+let release: () => void = () => {}
+const held = new Promise<void>((resolve) => {
+  release = resolve
+})
+
 let dir: string
 let ollama: FakeOllama
 let bot: BotProcess
@@ -27,7 +33,7 @@ let page: Page
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'taurobot-e2e-md-'))
-  ollama = await fakeOllama(['qwen2.5:0.5b'], () => REPLY)
+  ollama = await fakeOllama(['qwen2.5:0.5b'], () => REPLY, { hold: () => held })
   bot = await startBotProcess({
     MEMORY_DIR: dir,
     OLLAMA_HOST: ollama.url.href,
@@ -73,6 +79,13 @@ describe('the web chat with a model that writes Markdown', () => {
     await expect.poll(() => page.textContent('#status'), POLL).toBe('replies: ollama (qwen2.5:0.5b)')
     await page.fill('#text', 'hello')
     await page.press('#text', 'Enter')
+    // While the reply streams, what has come so far is already rendered as Markdown.
+    await reply().locator('strong').waitFor()
+    expect(await page.isDisabled('#send')).toBe(true)
+    expect(await reply().textContent()).toBe(
+      'Ciao! Run npm start and read [the docs](https://example.com/docs',
+    )
+    release()
     await expect.poll(() => page.isDisabled('#send'), POLL).toBe(false)
     await expect.poll(() => page.locator('#messages .message[data-role="assistant"]').count(), POLL).toBe(1)
 
