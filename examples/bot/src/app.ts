@@ -72,6 +72,7 @@ export async function startBot(config: BotConfig, options: StartOptions = {}): P
     const bot = new TauroBot({
       memory,
       voice,
+      voiceLanguage: config.voiceLanguage,
       responder,
       extraStats: () => [`Voice pool: ${describeFigures(voicePool.stats())}.`],
       logError,

@@ -1,3 +1,4 @@
+import { speechText } from '@taurobot/voice'
 import type { ChatMessage, Responder } from './responder/responder.js'
 
 /** A conversation id: a Telegram chat id, or a prefixed id for the web chat. */
@@ -15,7 +16,7 @@ export interface BotMemory {
 export interface BotVoice {
   synthesize(
     text: string,
-    options: { format: 'ogg'; signal?: AbortSignal },
+    options: { format: 'ogg'; input: 'text'; signal?: AbortSignal },
   ): Promise<{ data: Uint8Array; mimeType: string; durationMs: number }>
 }
 
@@ -44,6 +45,8 @@ export interface TauroBotOptions {
   responder: Responder
   /** Without it /voice explains that speech is unavailable. */
   voice?: BotVoice
+  /** The language replies are spoken in, for how `speechText` reads numbers, dates and money. @default 'en' */
+  voiceLanguage?: string
   /** Extra lines for /stats, e.g. the voice pool's figures. */
   extraStats?: () => string[]
   /** @default console.error */
@@ -87,6 +90,7 @@ export class TauroBot {
   readonly #memory: BotMemory
   readonly #responder: Responder
   readonly #voice: BotVoice | undefined
+  readonly #voiceLanguage: string
   readonly #extraStats: () => string[]
   readonly #logError: (message: string, error: unknown) => void
   readonly #voiceOn = new Set<string>()
@@ -97,6 +101,7 @@ export class TauroBot {
     this.#memory = options.memory
     this.#responder = options.responder
     this.#voice = options.voice
+    this.#voiceLanguage = options.voiceLanguage ?? 'en'
     this.#extraStats = options.extraStats ?? (() => [])
     this.#logError = options.logError ?? ((message, error) => console.error(message, error))
   }
@@ -186,15 +191,16 @@ export class TauroBot {
     const message = await this.#memory.add(id, { role: 'assistant', content: reply })
     const result: BotReply = { text: reply, message }
     if (this.isVoiceOn(id) && this.#voice !== undefined) {
-      const spoken = spokenText(reply)
-      if (spoken !== '') {
-        try {
-          const clip = await this.#voice.synthesize(spoken, { format: 'ogg' })
+      try {
+        const spoken = spokenText(reply, this.#voiceLanguage)
+        if (spoken !== '') {
+          // Already read as speech: the voice system must not read it as Markdown a second time.
+          const clip = await this.#voice.synthesize(spoken, { format: 'ogg', input: 'text' })
           result.voice = { data: clip.data, mimeType: clip.mimeType, durationMs: clip.durationMs }
-        } catch (error) {
-          this.#logError('voice synthesis failed:', error)
-          result.voiceError = error instanceof Error ? error.message : String(error)
         }
+      } catch (error) {
+        this.#logError('voice synthesis failed:', error)
+        result.voiceError = error instanceof Error ? error.message : String(error)
       }
     }
     return result
@@ -226,17 +232,17 @@ export class TauroBot {
   }
 }
 
-/** The reply as it should be spoken: bracketed notes dropped, bounded in length. */
-export function spokenText(reply: string): string {
-  const text = reply
-    .split('\n')
-    .filter((line) => !/^\s*\[.*\]\s*$/.test(line))
-    .join(' ')
-    .replace(/[•“”]/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim()
+/**
+ * The reply as it is spoken: the Markdown the page shows, read by `speechText` from
+ * `@taurobot/voice` (no markup, links by their text, no code blocks or emoji, numbers in words),
+ * without the offline responder's bracketed note, and bounded in length at a sentence end.
+ */
+export function spokenText(reply: string, language = 'en'): string {
+  const withoutNote = reply.replace(/^\s*\[[^\n]*\]\s*(?:\n|$)/, '')
+  const text = speechText(withoutNote, { language })
   if (text.length <= MAX_SPOKEN_CHARS) return text
   const cut = text.slice(0, MAX_SPOKEN_CHARS)
-  const end = Math.max(cut.lastIndexOf('. '), cut.lastIndexOf(' '))
+  const sentence = cut.search(/[.!?…](?=\s[^.!?…]*$)/)
+  const end = sentence > 0 ? sentence + 1 : cut.lastIndexOf(' ')
   return cut.slice(0, end > 0 ? end : MAX_SPOKEN_CHARS)
 }

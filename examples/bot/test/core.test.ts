@@ -90,10 +90,17 @@ describe('TauroBot core', () => {
 })
 
 describe('spokenText', () => {
-  it('drops bracketed notes and quotes, and bounds the length', () => {
-    expect(spokenText('[offline mode: x]\nYou said “hi”.\n• one')).toBe('You said hi . one')
-    const long = spokenText('word '.repeat(400))
+  it('is the shown Markdown read by speechText, without the bracketed note, bounded in length', () => {
+    expect(spokenText('[offline mode: x]\nYou said “hi”.\n• one')).toBe('You said “hi”. one.')
+    expect(
+      spokenText(
+        '**Ciao!** Apri [la guida](https://example.com/guida):\n\n```sh\nrm -rf /\n```\n- `npm start`',
+        'it',
+      ),
+    ).toBe('Ciao! Apri la guida: Codice omesso. npm start.')
+    const long = spokenText('A short sentence. '.repeat(60))
     expect(long.length).toBeLessThanOrEqual(600)
-    expect(long.endsWith('word')).toBe(true)
+    expect(long.endsWith('A short sentence.')).toBe(true)
+    expect(spokenText('word '.repeat(400)).endsWith('word')).toBe(true)
   })
 })

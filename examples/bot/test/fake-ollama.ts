@@ -10,11 +10,14 @@ export interface FakeOllama {
 
 /**
  * Ollama cannot be installed here, so its HTTP protocol is served by a small local server: the
- * tags list and a streamed /api/chat in newline-delimited JSON, split mid-line on purpose.
+ * tags list and a streamed /api/chat in newline-delimited JSON, split mid-line on purpose. With
+ * `hold`, the first piece of the answer is sent whole and the rest only once `hold()` resolves,
+ * so a test can look at a reply while it is still streaming.
  */
 export async function fakeOllama(
   models: string[],
   answer: (body: { messages: ChatMessage[] }) => string[],
+  options: { hold?: () => Promise<void> } = {},
 ): Promise<FakeOllama> {
   const requests: FakeOllama['requests'] = []
   const read = async (req: IncomingMessage) => {
@@ -37,6 +40,12 @@ export async function fakeOllama(
         (content) => `${JSON.stringify({ message: { role: 'assistant', content }, done: false })}\n`,
       )
       const text = `${lines.join('')}${JSON.stringify({ message: { role: 'assistant', content: '' }, done: true })}\n`
+      if (options.hold !== undefined) {
+        const first = lines[0]?.length ?? 0
+        res.write(text.slice(0, first))
+        void options.hold().then(() => res.end(text.slice(first)))
+        return
+      }
       const cut = Math.floor(text.length / 2)
       res.write(text.slice(0, cut))
       setTimeout(() => res.end(text.slice(cut)), 10)

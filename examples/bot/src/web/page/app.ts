@@ -1,4 +1,8 @@
-// The chat page. Everything the server or the user sends is shown with textContent, never as HTML.
+// The chat page. What the user writes is shown as text; the bot's replies are Markdown, read by
+// markdown.ts and built as DOM nodes by render-markdown.ts. Nothing is ever set as HTML.
+
+import { parseMarkdown } from './markdown.js'
+import { renderMarkdown } from './render-markdown.js'
 
 interface StoredMessage {
   role: 'user' | 'assistant' | 'system'
@@ -62,6 +66,16 @@ function setVoice(on: boolean): void {
   if (label) label.textContent = on ? 'Voice on' : 'Voice off'
 }
 
+/** Shows a message's text: the assistant's as rendered Markdown, everyone else's as written. */
+function showContent(body: HTMLElement, role: string, text: string): void {
+  if (role === 'assistant') {
+    body.classList.add('markdown')
+    body.replaceChildren(renderMarkdown(parseMarkdown(text)))
+  } else {
+    body.textContent = text
+  }
+}
+
 function renderMessage(role: string, content: string, timestamp?: string): HTMLElement {
   const item = document.createElement('article')
   item.className = `message ${role}`
@@ -76,7 +90,7 @@ function renderMessage(role: string, content: string, timestamp?: string): HTMLE
   }
   const body = document.createElement('div')
   body.className = 'content'
-  body.textContent = note === undefined ? content : content.slice(note.length + 1)
+  showContent(body, role, note === undefined ? content : content.slice(note.length + 1))
   item.append(body)
   if (timestamp) {
     const time = document.createElement('time')
@@ -178,6 +192,7 @@ async function sendMessage(text: string): Promise<void> {
   addMessage('user', text, sentAt)
   const pending = addMessage('assistant', '…')
   const content = pending.querySelector('.content') as HTMLElement
+  let frame: number | undefined
   try {
     const response = await fetch('/api/chat', {
       method: 'POST',
@@ -205,7 +220,12 @@ async function sendMessage(text: string): Promise<void> {
           | ({ type: 'error' } & ApiError)
         if (event.type === 'chunk') {
           streamed += event.text
-          content.textContent = streamed
+          // Rendered as Markdown as it grows, at most once a frame however fast the tokens come.
+          frame ??= requestAnimationFrame(() => {
+            frame = undefined
+            showContent(content, 'assistant', streamed)
+            list.scrollTop = list.scrollHeight
+          })
         } else if (event.type === 'reply') {
           result = event
         } else {
@@ -214,6 +234,7 @@ async function sendMessage(text: string): Promise<void> {
       }
       if (done) break
     }
+    if (frame !== undefined) cancelAnimationFrame(frame)
     if (result === undefined) throw new Error('the reply was cut off')
     const final = renderMessage(
       result.command ? 'system' : 'assistant',
@@ -227,16 +248,33 @@ async function sendMessage(text: string): Promise<void> {
     if (result.voice) addAudio(final, result.voice)
     else if (result.voiceError) addMessage('error', `No voice for this reply: ${result.voiceError}`)
   } catch (error) {
+    if (frame !== undefined) cancelAnimationFrame(frame)
     pending.remove()
     addMessage('error', error instanceof Error ? error.message : String(error))
   }
 }
 
+// The composer grows with its text from one line to this many, then scrolls.
+const COMPOSER_LINES = 6
+
+function fitComposer(): void {
+  const style = getComputedStyle(input)
+  const px = (value: string) => Number.parseFloat(value) || 0
+  const line = px(style.lineHeight) || 1.4 * px(style.fontSize)
+  const padding = px(style.paddingTop) + px(style.paddingBottom)
+  const border = px(style.borderTopWidth) + px(style.borderBottomWidth)
+  input.style.height = 'auto'
+  // scrollHeight counts the padding but not the border; the box is sized border to border.
+  const wanted = input.scrollHeight + border
+  const most = Math.ceil(COMPOSER_LINES * line + padding + border)
+  input.style.height = `${Math.min(wanted, most)}px`
+  input.style.overflowY = wanted > most ? 'auto' : 'hidden'
+}
+
 function updateCount(): void {
   const used = [...input.value].length
   count.textContent = used > MAX_CHARS - 200 ? `${used}/${MAX_CHARS}` : ''
-  input.style.height = 'auto'
-  input.style.height = `${Math.min(input.scrollHeight, 160)}px`
+  fitComposer()
 }
 
 form.addEventListener('submit', (event) => {
@@ -253,6 +291,9 @@ form.addEventListener('submit', (event) => {
 })
 
 input.addEventListener('input', updateCount)
+// A narrower window wraps the text onto more lines.
+window.addEventListener('resize', fitComposer)
+fitComposer()
 input.addEventListener('keydown', (event) => {
   if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
     event.preventDefault()
