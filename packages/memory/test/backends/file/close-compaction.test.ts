@@ -8,6 +8,8 @@ import { fileBackend } from '../../../src/index.js'
 import { ensureBuilt, testScratch } from '../../helpers.js'
 
 const run = promisify(execFile)
+// Tests that write and read snapshots of 16 MiB and more: seconds of disk I/O on a busy machine.
+const LARGE_STORE_MS = 60_000
 const { fresh, open } = testScratch()
 
 /** A Python-format snapshot of about `megabytes` MB: 50 conversations of 1 KB messages. */
@@ -59,7 +61,7 @@ describe('compactOnClose', () => {
     expect((await again.history('new')).map((m) => m.content)).toEqual(
       Array.from({ length: 100 }, (_, i) => `n${i}`),
     )
-  })
+  }, LARGE_STORE_MS)
 
   it('"always" rewrites a large snapshot at close, so it alone holds every message', async () => {
     const path = join(await fresh(), 'conversations.json')
@@ -71,7 +73,7 @@ describe('compactOnClose', () => {
     expect(data.conversations.new[0].content).toBe('kept in the snapshot')
     expect(Object.values(data.conversations as Record<string, unknown[]>).flat()).toHaveLength(count + 1)
     expect((await stat(`${path}.journal`)).size).toBe(0)
-  })
+  }, LARGE_STORE_MS)
 })
 
 describe('taurobot-memory compact', () => {
@@ -121,5 +123,5 @@ describe('the compaction worker reads a snapshot in pieces too', () => {
     expect(data.taurobot_memory).toEqual({ seq: 1 })
     expect(data.conversations.u0.at(-1).content).toBe('last')
     expect(Object.values(data.conversations as Record<string, unknown[]>).flat()).toHaveLength(count + 1)
-  })
+  }, LARGE_STORE_MS)
 })
