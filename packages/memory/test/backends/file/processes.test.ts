@@ -213,7 +213,7 @@ describe('the lock between processes', () => {
         expect([firstResult, second].filter((result) => result === 'opened')).toHaveLength(1)
         if (second !== 'opened') expect(second).toSatisfy(isLocked)
       },
-      30_000,
+      60_000,
     )
   })
 })

@@ -125,6 +125,15 @@ if (missing !== undefined) {
         }
       }, 'the pending messages to be written after the restart')
       expect(await contents(batched, 'a')).toEqual(accepted.a)
+      // Each store has its own connection, which reconnects on its own schedule.
+      await until(async () => {
+        try {
+          await strict.history('b')
+          return true
+        } catch {
+          return false
+        }
+      }, 'the strict store to reconnect')
       expect(await contents(strict, 'b')).toEqual(accepted.b)
       expect((await batched.stats()).messages).toBe(53)
       await batched.close()
