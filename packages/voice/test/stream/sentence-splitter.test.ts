@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { speechText } from '../../src/index.js'
 import { SentenceSplitter } from '../../src/stream/sentence-splitter.js'
+import { corpus } from '../speech-text/corpus.js'
 
 /** The chunks of `text` given whole, or in deltas of the sizes `sizes` yields. */
 function chunks(text: string, sizes?: () => number): string[] {
@@ -87,6 +88,28 @@ describe('SentenceSplitter', () => {
         .filter((text) => text !== '')
       expect(spoken.join(' ')).toBe(speechText(reply, { language }))
     }
+  })
+
+  it('keeps every reply of the speechText corpus saying the same, in the same chunks however it arrives', () => {
+    for (const [i, entry] of corpus.entries()) {
+      const whole = chunks(entry.markdown)
+      expect(
+        chunks(entry.markdown, () => 1),
+        entry.markdown,
+      ).toEqual(whole)
+      expect(chunks(entry.markdown, randomSizes(i + 1)), entry.markdown).toEqual(whole)
+      const spoken = whole.map((chunk) => speechText(chunk, entry)).filter((text) => text !== '')
+      expect(spoken.join(' '), entry.markdown).toBe(speechText(entry.markdown, entry))
+    }
+  })
+
+  it('does not cut before a lowercase word, and keeps markup closing a sentence with it', () => {
+    expect(chunks('Mele, pere ecc. e poi basta. **Fatto!** Ora, Mr. Smith, i.e. you. OK.')).toEqual([
+      'Mele, pere ecc. e poi basta. ',
+      '**Fatto!** ',
+      'Ora, Mr. Smith, i.e. you. ',
+      'OK.',
+    ])
   })
 
   it('waits for the next delta when it decides the cut', () => {
