@@ -102,6 +102,24 @@ describe('voice.stream()', () => {
     expect((await heard(voice, stream)).map((clip) => clip.text)).toEqual(['Hello there.', 'How are you?'])
   })
 
+  it('cancels a ReadableStream source that is still open when the consumer stops', async () => {
+    const voice = new VoiceSystem({ engine: echo, language: 'en' })
+    let cancelled = false
+    const stream = new ReadableStream<string>({
+      start(controller) {
+        controller.enqueue('First. Second ')
+      },
+      cancel() {
+        cancelled = true
+      },
+    })
+    for await (const clip of voice.stream(stream)) {
+      expect(clip.text).toBe('First.')
+      break
+    }
+    expect(cancelled).toBe(true)
+  })
+
   it('speaks the text as given with input: "text"', async () => {
     const voice = new VoiceSystem({ engine: echo, language: 'it' })
     const texts: string[] = []

@@ -26,7 +26,8 @@ export async function* speakStream<T>(
 ): AsyncGenerator<T, void, undefined> {
   const splitter = new SentenceSplitter()
   const cancel = new AbortController()
-  const started: Promise<T>[] = []
+  // Until settled, so that the finished clips are not kept for the whole reply.
+  const started = new Set<Promise<T>>()
   const inFlight: Promise<T>[] = []
   const ready: string[] = []
   let reading: Promise<TextStep> | undefined
@@ -44,9 +45,10 @@ export async function* speakStream<T>(
       while (ready.length > 0 && inFlight.length < plan.readAhead) {
         const task = plan.start(ready.shift() as string, cancel.signal)
         if (task === undefined) continue
-        // Handled where it is yielded, or settled in `finally`.
-        task.catch(() => {})
-        started.push(task)
+        // Its failure is thrown where it is yielded, or it is settled in `finally`.
+        const forget = () => started.delete(task)
+        task.then(forget, forget)
+        started.add(task)
         inFlight.push(task)
       }
       // Bounded read-ahead: a fast source is read only while there is room for what it completes.
@@ -89,7 +91,7 @@ export async function* speakStream<T>(
     const reason = signal?.aborted ? signal.reason : undefined
     if (!ended) source.cancel(reason)
     cancel.abort(reason)
-    await Promise.allSettled(started)
+    await Promise.allSettled([...started])
   }
 }
 
