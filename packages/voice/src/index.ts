@@ -22,6 +22,8 @@ export type { LatencySummary, VoicePoolStats } from './pool/stats.js'
 export type { SpeechTextOptions } from './speech-text/speech-text.js'
 export { speechText } from './speech-text/speech-text.js'
 export type {
+  StreamedAudio,
+  StreamOptions,
   SynthesizedAudio,
   SynthesizeOptions,
   VoiceSystemOptions,

@@ -10,6 +10,8 @@ import { ESPEAK_LANGUAGES, findEspeakLanguage, findEspeakVoice } from './espeak-
 import type { PoolTask, RunOptions } from './pool/pool.js'
 import { sharedPool } from './pool/shared-pool.js'
 import { isLanguageCode, speechText } from './speech-text/speech-text.js'
+import { speakStream } from './stream/speak-stream.js'
+import { textSource } from './stream/text-source.js'
 
 /** Options of a {@link VoiceSystem}. */
 export interface VoiceSystemOptions {
@@ -111,6 +113,22 @@ export interface SynthesizedAudio {
   sampleRate: number
   /** Length of the speech in milliseconds. */
   durationMs: number
+}
+
+/** Options of {@link VoiceSystem.stream}; `timeoutMs` applies to each sentence. */
+export interface StreamOptions extends SynthesizeOptions {
+  /**
+   * Most sentences being synthesized or waiting to be yielded at once. Reading the source pauses
+   * while this many are ahead of the consumer.
+   * @default 4
+   */
+  readAhead?: number
+}
+
+/** One sentence of a streamed reply: its audio and the words it speaks. */
+export interface StreamedAudio extends SynthesizedAudio {
+  /** The text given to the engine for this clip (as read aloud), e.g. for captions. */
+  text: string
 }
 
 const formats: readonly AudioFormat[] = ['ogg', 'wav']
@@ -278,6 +296,55 @@ export class VoiceSystem {
   }
 
   /**
+   * Speaks a reply while it is being written: yields one clip per sentence as soon as the sentence
+   * is complete, in order, synthesizing the next ones meanwhile on the shared pool. The clips
+   * together say what `synthesize()` says for the whole reply. Breaking out of the loop, an
+   * aborted `signal` or a failure cancels the sentences already started and stops reading
+   * `source`; when `source` throws, the sentences it completed are yielded first.
+   * @example
+   * ```ts
+   * const voice = new VoiceSystem({ language: 'it' })
+   * async function* reply() {
+   *   yield 'Certo! Il Dott. Rossi '
+   *   yield 'riceve alle 9. A presto.'
+   * }
+   * for await (const clip of voice.stream(reply(), { format: 'ogg' })) console.log(clip.text)
+   * ```
+   */
+  stream(
+    source: AsyncIterable<string> | ReadableStream<string>,
+    options: StreamOptions = {},
+  ): AsyncGenerator<StreamedAudio, void, undefined> {
+    const text = textSource(source)
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError(`stream options must be an object, got ${describe(options)}`)
+    }
+    const { readAhead = 4, input = 'markdown', format: given, ...run } = options
+    if (typeof readAhead !== 'number' || !Number.isInteger(readAhead) || readAhead < 1) {
+      throw new RangeError(`readAhead must be a positive integer, got ${describe(readAhead)}`)
+    }
+    if (input !== 'markdown' && input !== 'text') {
+      throw new RangeError(`input must be "markdown" or "text", got ${describe(input)}`)
+    }
+    const format = checkFormat(given ?? 'ogg')
+    // Checks signal and timeoutMs now, as synthesize() would for each sentence.
+    this.#task('synthesize', '', format, run)
+    return speakStream<StreamedAudio>(text, {
+      readAhead,
+      maxChars: this.#maxChars,
+      signal: run.signal,
+      start: (chunk, signal) => {
+        const spoken = input === 'text' ? chunk.trim() : this.#readAloud(chunk)
+        if (spoken === '') return undefined
+        return this.synthesize(spoken, { ...run, format, input: 'text', signal }).then((audio) => ({
+          ...audio,
+          text: spoken,
+        }))
+      },
+    })
+  }
+
+  /**
    * Synthesizes `text` and writes it to `outputPath` (format from the extension: `.ogg`/`.oga`/
    * `.opus` or `.wav`), creating missing directories. The file appears complete or not at all.
    * Resolves with the absolute path written.
@@ -316,9 +383,7 @@ export class VoiceSystem {
     }
     const checked = this.#checkText(text)
     if (input === 'text') return checked
-    // A custom engine may take any language name; one that is not a code gets the neutral clean-up.
-    const { language } = this.#options
-    const spoken = speechText(checked, { language: isLanguageCode(language) ? language : 'und' })
+    const spoken = this.#readAloud(checked)
     if (spoken === '') {
       throw new RangeError(
         "text must contain something to say once markup, code and emoji are left out, got none. Pass { input: 'text' } to have it spoken as written.",
@@ -330,6 +395,13 @@ export class VoiceSystem {
       )
     }
     return spoken
+  }
+
+  /** `text` as {@link speechText} reads it in the current language. */
+  #readAloud(text: string): string {
+    // A custom engine may take any language name; one that is not a code gets the neutral clean-up.
+    const { language } = this.#options
+    return speechText(text, { language: isLanguageCode(language) ? language : 'und' })
   }
 
   #checkText(text: unknown): string {
