@@ -17,7 +17,7 @@ function distance(a: string, b: string): number {
 /** The candidate nearest to `name`, or undefined when none is near enough to be a likely typo. */
 export function closest(name: string, candidates: Iterable<string>): string | undefined {
   let best: string | undefined
-  let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1
+  let bestDistance = Math.max(1, Math.floor(name.length / 3)) + 1
   for (const candidate of candidates) {
     const d = distance(name, candidate)
     if (d < bestDistance) {
