@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { compileWasm, type EspeakNgWasmModule, instantiate } from './emscripten-module.js'
 import { describeStatus, EspeakNgError } from './errors.js'
+import { checkNames } from './known-names.js'
 import { MemorySnapshot } from './memory-snapshot.js'
 import { type EspeakNgParameters, validateParameters } from './parameters.js'
 import { VoiceCatalog } from './voices.js'
@@ -93,6 +94,12 @@ export function compileEspeakNg(): Promise<WebAssembly.Module> {
  * @throws {@link EspeakNgError} with code `init-failed`.
  */
 export async function loadEspeakNg(options: LoadEspeakNgOptions = {}): Promise<EspeakNg> {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(
+      `[@taurobot/espeak-ng-wasm] loadEspeakNg() options must be an object, got ${String(options)}`,
+    )
+  }
+  checkNames(options, ['wasmModule', 'dataPath'], 'loadEspeakNg()')
   const dataPath = options.dataPath ?? espeakNgDataPath
   if (!existsSync(join(dataPath, 'espeak-ng-data', 'phontab'))) {
     throw new EspeakNgError(
@@ -163,8 +170,9 @@ class Engine implements EspeakNg {
     this.sampleRate = module._get_sample_rate()
     this.#started = new MemorySnapshot(this.#memory)
     this.#ready = new MemorySnapshot(this.#memory)
-    // espeak-ng would load its default voice on the first synthesis; load it now, once.
-    this.#load('en')
+    // espeak-ng would load its default voice on every synthesis until one is set; load it now, once.
+    // (A dataPath of a few languages may lack it: espeak-ng then fails on synthesis, as it did.)
+    if (voices.hasLanguage('en')) this.#load('en')
   }
 
   /** The module's linear memory, read again each time: it is replaced when it grows. */

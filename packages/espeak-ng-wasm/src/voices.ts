@@ -29,6 +29,11 @@ export class VoiceCatalog {
     }
   }
 
+  /** True when the data holds the language `name` (no variant). */
+  hasLanguage(name: string): boolean {
+    return this.#languages.has(name.toLowerCase())
+  }
+
   /**
    * The name as espeak-ng's data spells it ("IT+marco" → "it+Marco").
    * @throws {@link EspeakNgError} `unknown-voice` naming the part that is unknown and the closest one.

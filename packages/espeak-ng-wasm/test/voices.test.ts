@@ -55,3 +55,20 @@ describe('voice names', () => {
     }
   })
 })
+
+describe('option names', () => {
+  it('setParameters() and loadEspeakNg() reject a name they do not take, with the one meant', async () => {
+    const espeak = await loadEspeakNg()
+    expect(() => espeak.setParameters({ speed: 200, volume: 100, pitch: 50 } as never)).toThrow(
+      new TypeError('[@taurobot/espeak-ng-wasm] setParameters() has no option "speed": did you mean rate?'),
+    )
+    expect(() => espeak.setParameters({ rate: 200, volume: 100, pitch: 50, pich: 1 } as never)).toThrow(
+      'did you mean pitch?',
+    )
+    await expect(loadEspeakNg({ dataPth: '/x' } as never)).rejects.toThrow(
+      new TypeError(
+        '[@taurobot/espeak-ng-wasm] loadEspeakNg() has no option "dataPth": did you mean dataPath?',
+      ),
+    )
+  })
+})
