@@ -3,7 +3,10 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { compileWasm, type EspeakNgWasmModule, instantiate } from './emscripten-module.js'
 import { describeStatus, EspeakNgError } from './errors.js'
+import { checkNames } from './known-names.js'
+import { MemorySnapshot } from './memory-snapshot.js'
 import { type EspeakNgParameters, validateParameters } from './parameters.js'
+import { VoiceCatalog } from './voices.js'
 
 /**
  * The directory espeak-ng is given as its data path: the one holding `espeak-ng-data/` (every
@@ -91,6 +94,12 @@ export function compileEspeakNg(): Promise<WebAssembly.Module> {
  * @throws {@link EspeakNgError} with code `init-failed`.
  */
 export async function loadEspeakNg(options: LoadEspeakNgOptions = {}): Promise<EspeakNg> {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(
+      `[@taurobot/espeak-ng-wasm] loadEspeakNg() options must be an object, got ${String(options)}`,
+    )
+  }
+  checkNames(options, ['wasmModule', 'dataPath'], 'loadEspeakNg()')
   const dataPath = options.dataPath ?? espeakNgDataPath
   if (!existsSync(join(dataPath, 'espeak-ng-data', 'phontab'))) {
     throw new EspeakNgError(
@@ -126,7 +135,7 @@ export async function loadEspeakNg(options: LoadEspeakNgOptions = {}): Promise<E
       { status, messages: [...messages] },
     )
   }
-  return new Engine(module, messages)
+  return new Engine(module, messages, new VoiceCatalog(join(dataPath, 'espeak-ng-data')))
 }
 
 /** Copies a string into the module's memory as UTF-8 for one call. */
@@ -147,12 +156,28 @@ class Engine implements EspeakNg {
   readonly sampleRate: number
   readonly #module: EspeakNgWasmModule
   readonly #messages: string[]
-  #voice: string | undefined
+  readonly #voices: VoiceCatalog
+  /** espeak-ng right after start-up, before any voice: each voice is loaded from here. */
+  readonly #started: MemorySnapshot
+  /** espeak-ng with the current voice loaded and nothing spoken yet: each synthesis starts here. */
+  readonly #ready: MemorySnapshot
+  #parameters: EspeakNgParameters | undefined
 
-  constructor(module: EspeakNgWasmModule, messages: string[]) {
+  constructor(module: EspeakNgWasmModule, messages: string[], voices: VoiceCatalog) {
     this.#module = module
     this.#messages = messages
+    this.#voices = voices
     this.sampleRate = module._get_sample_rate()
+    this.#started = new MemorySnapshot(this.#memory)
+    this.#ready = new MemorySnapshot(this.#memory)
+    // espeak-ng would load its default voice on every synthesis until one is set; load it now, once.
+    // (A dataPath of a few languages may lack it: espeak-ng then fails on synthesis, as it did.)
+    if (voices.hasLanguage('en')) this.#load('en')
+  }
+
+  /** The module's linear memory, read again each time: it is replaced when it grows. */
+  get #memory(): ArrayBuffer {
+    return this.#module.HEAP16.buffer as ArrayBuffer
   }
 
   setVoice(name: string): void {
@@ -161,16 +186,20 @@ class Engine implements EspeakNg {
         `[@taurobot/espeak-ng-wasm] setVoice() needs a voice name such as "it", got ${String(name)}`,
       )
     }
+    this.#load(this.#voices.resolve(name))
+  }
+
+  /** Loads `name` (already checked against the data) on a fresh espeak-ng and keeps that state. */
+  #load(name: string): void {
     this.#messages.length = 0
+    this.#started.restoreInto(this.#memory)
     const status = withString(this.#module, name, (pointer) => this.#module._set_voice(pointer))
     if (status === 0) {
-      this.#voice = name
+      this.#ready.capture(this.#memory)
       return
     }
     const messages = [...this.#messages]
-    // A failed lookup can leave espeak-ng without a usable voice: go back to the previous one.
-    if (this.#voice !== undefined)
-      withString(this.#module, this.#voice, (pointer) => this.#module._set_voice(pointer))
+    this.#ready.restoreInto(this.#memory)
     throw new EspeakNgError(
       'unknown-voice',
       `espeak-ng has no voice "${name}" (${describeStatus(status)}). Pick one espeak-ng knows: a language ` +
@@ -180,7 +209,12 @@ class Engine implements EspeakNg {
   }
 
   setParameters(parameters: EspeakNgParameters): void {
-    const { rate, volume, pitch } = validateParameters(parameters)
+    const checked = validateParameters(parameters)
+    this.#apply(checked)
+    this.#parameters = checked
+  }
+
+  #apply({ rate, volume, pitch }: EspeakNgParameters): void {
     const status = this.#module._set_params(rate, volume, pitch)
     if (status !== 0) {
       throw new EspeakNgError(
@@ -201,6 +235,10 @@ class Engine implements EspeakNg {
     if (text === '') return { samples: new Int16Array(0), stopped: false }
     const module = this.#module
     this.#messages.length = 0
+    // Same text, voice and parameters, same samples: every synthesis starts from the state the
+    // voice was loaded in, not from where the previous one left espeak-ng.
+    this.#ready.restoreInto(this.#memory)
+    if (this.#parameters !== undefined) this.#apply(this.#parameters)
     const { shouldStop } = options
     let thrown: { error: unknown } | undefined
     // An exception must not unwind through espeak-ng's C frames: catch it, stop, rethrow after.

@@ -1,3 +1,5 @@
+import { checkNames } from './known-names.js'
+
 /** How espeak-ng speaks; every field is required. */
 export interface EspeakNgParameters {
   /** Words per minute, 80..450 (espeak-ng's default is 175). */
@@ -21,6 +23,7 @@ export function validateParameters(parameters: EspeakNgParameters): EspeakNgPara
       `[@taurobot/espeak-ng-wasm] setParameters() needs an object { rate, volume, pitch }, got ${String(parameters)}`,
     )
   }
+  checkNames(parameters, ['rate', 'volume', 'pitch'], 'setParameters()')
   const checked = { rate: 0, volume: 0, pitch: 0 }
   for (const field of ['rate', 'volume', 'pitch'] as const) {
     const value = parameters[field]

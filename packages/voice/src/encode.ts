@@ -113,7 +113,20 @@ export async function encodeOggOpus(
     preSkip: lookahead * granuleScale,
     sampleCount: pcm.length * granuleScale,
     inputSampleRate: sampleRate,
-    serial: (Math.random() * 0x1_0000_0000) >>> 0,
+    serial: contentSerial(pcm),
     vendor: '@taurobot/voice (libopus via opusscript)',
   })
+}
+
+/**
+ * The Ogg stream serial, from the audio itself (FNV-1a of the samples) rather than at random: the
+ * same audio then gives the same file, byte for byte, while different replies still get different
+ * serials, as Ogg asks of streams that may be chained.
+ */
+function contentSerial(pcm: Int16Array): number {
+  let hash = 0x811c9dc5
+  for (const sample of pcm) {
+    hash = Math.imul(hash ^ (sample & 0xffff), 0x01000193)
+  }
+  return hash >>> 0
 }

@@ -1,3 +1,5 @@
+import { closest } from './closest.js'
+
 // The language codes and voice variants shipped with espeak-ng 1.51+ (both the WASM build and the
 // Debian/Ubuntu package). Kept here so that a typo is rejected in the caller's stack, before a task
 // is queued, instead of coming back from a worker thread.
@@ -28,10 +30,41 @@ export const ESPEAK_VOICES: readonly string[] = (
 const languageSet = new Set(ESPEAK_LANGUAGES)
 const voiceByLowerName = new Map(ESPEAK_VOICES.map((name) => [name.toLowerCase(), name]))
 
-/** The canonical (lower-case) language code, or undefined when espeak-ng does not know it. */
-export function findEspeakLanguage(code: string): string | undefined {
-  const lower = code.toLowerCase()
-  return languageSet.has(lower) ? lower : undefined
+// Regions whose speech espeak-ng has under another code than the language's own.
+const regionalLanguages: Readonly<Record<string, string>> = {
+  // Latin American Spanish, as opposed to the Castilian of plain "es".
+  ...Object.fromEntries(
+    'ar bo cl co cr cu do ec gt hn ni pa pe pr py sv us uy ve'
+      .split(' ')
+      .map((region) => [`es-${region}`, 'es-419']),
+  ),
+  // Cantonese is what is spoken in Hong Kong and Macao.
+  'zh-hk': 'yue',
+  'zh-mo': 'yue',
+}
+
+/**
+ * The espeak-ng language code for a code or BCP 47 tag (`it-IT` → `it`, `en_US` → `en-us`,
+ * `zh-Hans-CN` → `zh`), or undefined when espeak-ng has no voice for the language. Subtags are
+ * dropped from the end until espeak-ng knows the rest.
+ */
+export function findEspeakLanguage(tag: string): string | undefined {
+  const subtags = tag.toLowerCase().replaceAll('_', '-').split('-')
+  for (let length = subtags.length; length > 0; length--) {
+    const prefix = subtags.slice(0, length).join('-')
+    const code = regionalLanguages[prefix] ?? prefix
+    if (languageSet.has(code)) return code
+  }
+  return undefined
+}
+
+/** The espeak-ng language code nearest to an unknown `tag`, for a "did you mean" hint. */
+export function closestEspeakLanguage(tag: string): string | undefined {
+  const language = tag.toLowerCase().replaceAll('_', '-').split('-')[0] ?? ''
+  return closest(
+    language,
+    ESPEAK_LANGUAGES.filter((code) => !code.includes('-')),
+  )
 }
 
 /** The voice variant as spelled in espeak-ng's data, or undefined when it does not exist. */

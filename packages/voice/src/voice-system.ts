@@ -6,7 +6,13 @@ import { mimeTypes } from './encode.js'
 import type { BuiltInEngineName, EngineSpeechOptions } from './engine.js'
 import { isBuiltInEngine } from './engine.js'
 import { VoiceError } from './errors.js'
-import { ESPEAK_LANGUAGES, findEspeakLanguage, findEspeakVoice } from './espeak-voices.js'
+import {
+  closestEspeakLanguage,
+  ESPEAK_LANGUAGES,
+  findEspeakLanguage,
+  findEspeakVoice,
+} from './espeak-voices.js'
+import { checkOptionNames } from './known-options.js'
 import type { PoolTask, RunOptions } from './pool/pool.js'
 import { sharedPool } from './pool/shared-pool.js'
 import { isLanguageCode, speechText } from './speech-text/speech-text.js'
@@ -16,8 +22,9 @@ import { textSource } from './stream/text-source.js'
 /** Options of a {@link VoiceSystem}. */
 export interface VoiceSystemOptions {
   /**
-   * Language code, e.g. `it`, `en-us`, `pt-br`. With the built-in engines an unknown code is a
-   * `RangeError` here, before anything is queued.
+   * Language code or BCP 47 tag, e.g. `it`, `it-IT`, `en-US`, `pt-BR`. With the built-in engines it
+   * is mapped to the closest espeak-ng voice (`it-IT` → `it`, `es-AR` → `es-419`), and a language
+   * espeak-ng lacks is a `RangeError` here, before anything is queued, suggesting the nearest code.
    * @default 'en'
    */
   language?: string
@@ -131,6 +138,43 @@ export interface StreamedAudio extends SynthesizedAudio {
   text: string
 }
 
+// Records, so that an option added to an interface and not here fails to type-check.
+const voiceSystemOptionNames = Object.keys({
+  language: true,
+  rate: true,
+  volume: true,
+  voice: true,
+  pitch: true,
+  engine: true,
+  maxChars: true,
+} satisfies Record<keyof VoiceSystemOptions, true>)
+const synthesizeOptionNames = Object.keys({
+  format: true,
+  input: true,
+  signal: true,
+  timeoutMs: true,
+} satisfies Record<keyof SynthesizeOptions, true>)
+const streamOptionNames = Object.keys({
+  format: true,
+  input: true,
+  signal: true,
+  timeoutMs: true,
+  readAhead: true,
+} satisfies Record<keyof StreamOptions, true>)
+const warmupOptionNames = Object.keys({
+  allThreads: true,
+  signal: true,
+  timeoutMs: true,
+} satisfies Record<keyof WarmupOptions, true>)
+
+/** Checks that per-call `options` is an object holding only option names of `where`. */
+function checkCallOptions(options: unknown, names: readonly string[], where: string): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`${where} options must be an object, got ${describe(options)}`)
+  }
+  checkOptionNames(options, names, where)
+}
+
 const formats: readonly AudioFormat[] = ['ogg', 'wav']
 const extensions: Record<string, AudioFormat> = {
   '.ogg': 'ogg',
@@ -193,6 +237,7 @@ export class VoiceSystem {
     if (typeof options !== 'object' || options === null) {
       throw new TypeError(`VoiceSystem options must be an object, got ${describe(options)}`)
     }
+    checkOptionNames(options, voiceSystemOptionNames, 'new VoiceSystem()')
     const engine = options.engine ?? 'espeak-ng-wasm'
     if (typeof engine !== 'string' || engine === '') {
       throw new TypeError(
@@ -230,7 +275,7 @@ export class VoiceSystem {
     this.#options = { ...this.#options, pitch: checkPitch(pitch) }
   }
 
-  /** Sets the language code. */
+  /** Sets the language (code or BCP 47 tag, as the `language` option). */
   setLanguage(language: string): void {
     this.#options = { ...this.#options, language: this.#checkLanguage(language) }
   }
@@ -256,9 +301,7 @@ export class VoiceSystem {
    * ```
    */
   async warmup(options: WarmupOptions = {}): Promise<WarmupResult> {
-    if (typeof options !== 'object' || options === null) {
-      throw new TypeError(`warmup options must be an object, got ${describe(options)}`)
-    }
+    checkCallOptions(options, warmupOptionNames, 'warmup()')
     const { allThreads = false, ...rest } = options
     if (typeof allThreads !== 'boolean') {
       throw new TypeError(`allThreads must be a boolean, got ${describe(allThreads)}`)
@@ -282,6 +325,7 @@ export class VoiceSystem {
 
   /** Turns text into encoded audio (Ogg/Opus by default). Markdown by default: see `input`. */
   async synthesize(text: string, options: SynthesizeOptions = {}): Promise<SynthesizedAudio> {
+    checkCallOptions(options, synthesizeOptionNames, 'synthesize()')
     text = this.#spoken(text, options.input)
     const format = checkFormat(options.format ?? 'ogg')
     const [task, run] = this.#task('synthesize', this.#checkText(text), format, options)
@@ -316,9 +360,7 @@ export class VoiceSystem {
     options: StreamOptions = {},
   ): AsyncGenerator<StreamedAudio, void, undefined> {
     const text = textSource(source)
-    if (typeof options !== 'object' || options === null) {
-      throw new TypeError(`stream options must be an object, got ${describe(options)}`)
-    }
+    checkCallOptions(options, streamOptionNames, 'stream()')
     const { readAhead = 4, input = 'markdown', format: given, ...run } = options
     if (typeof readAhead !== 'number' || !Number.isInteger(readAhead) || readAhead < 1) {
       throw new RangeError(`readAhead must be a positive integer, got ${describe(readAhead)}`)
@@ -350,6 +392,7 @@ export class VoiceSystem {
    * Resolves with the absolute path written.
    */
   async textToSpeech(text: string, outputPath: string, options: SynthesizeOptions = {}): Promise<string> {
+    checkCallOptions(options, synthesizeOptionNames, 'textToSpeech()')
     if (typeof outputPath !== 'string' || outputPath === '') {
       throw new TypeError(`outputPath must be a non-empty string, got ${describe(outputPath)}`)
     }
@@ -422,8 +465,10 @@ export class VoiceSystem {
     if (!this.#builtIn) return language
     const known = findEspeakLanguage(language)
     if (known === undefined) {
+      const meant = closestEspeakLanguage(language)
       throw new RangeError(
-        `language must be a language espeak-ng knows (e.g. "it", "en-us"; ${ESPEAK_LANGUAGES.length} in all), got ${describe(language)}`,
+        `language must be a language espeak-ng knows (e.g. "it", "it-IT", "en-us"; ${ESPEAK_LANGUAGES.length} in all), got ${describe(language)}` +
+          (meant === undefined ? '' : `: did you mean "${meant}"?`),
       )
     }
     return known

@@ -231,8 +231,10 @@ describe('voice.stream()', () => {
     )
     expect(() => stream(['Hello.'])).toThrow(/got Array\. For an array of deltas/)
     expect(() => stream(deltas('a'), null)).toThrow(
-      new TypeError('stream options must be an object, got null'),
+      new TypeError('stream() options must be an object, got null'),
     )
+    expect(() => stream(deltas('a'), { readahead: 2 })).toThrow(TypeError)
+    expect(() => stream(deltas('a'), { readahead: 2 })).toThrow(/unknown option "readahead".*readAhead/)
     expect(() => stream(deltas('a'), { format: 'mp3' })).toThrow(
       new RangeError('format must be "ogg" or "wav", got "mp3"'),
     )

@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os'
+import { checkOptionNames } from '../known-options.js'
 
 /** Settings of the shared pool. Thread settings apply only before the pool starts its first thread. */
 export interface VoicePoolOptions {
@@ -48,6 +49,17 @@ export type PoolSettings = Required<Omit<VoicePoolOptions, 'workerPath' | 'handl
   workerPath: string | URL | undefined
 }
 
+// A record, so that an option added to the interface and not here fails to type-check.
+const optionNames = Object.keys({
+  maxThreads: true,
+  idleTimeout: true,
+  maxQueue: true,
+  maxMemoryMb: true,
+  cancelGraceMs: true,
+  workerPath: true,
+  handleSignals: true,
+} satisfies Record<keyof VoicePoolOptions, true>)
+
 /** Options that shape the threads, so that only apply before the first thread starts. */
 export const threadOptions = ['maxThreads', 'idleTimeout', 'maxMemoryMb', 'workerPath'] as const
 
@@ -81,6 +93,7 @@ function nonNegative(name: string, value: unknown): number {
  * `TypeError` or `RangeError` naming it and its value) leaves the settings as they were.
  */
 export function applyOptions(current: PoolSettings, options: VoicePoolOptions): PoolSettings {
+  checkOptionNames(options, optionNames, 'voicePool.configure()')
   const next = { ...current }
   if (options.maxThreads !== undefined) next.maxThreads = positiveInteger('maxThreads', options.maxThreads)
   if (options.maxQueue !== undefined) next.maxQueue = positiveInteger('maxQueue', options.maxQueue)
