@@ -1,5 +1,7 @@
 import { isMemoryError } from '../../errors.js'
 import type { Message } from '../../message.js'
+import { assignLegacyIds } from '../../message-id.js'
+import { applyOperations } from '../operations.js'
 import { dropOldest } from '../trim.js'
 import { readPrefixSync, writeAtomicChunksSync } from './atomic-write-sync.js'
 import { assertHeapRoom } from './heap-room.js'
@@ -32,8 +34,28 @@ export function applyRecord(
         list = list.slice()
         conversations.set(id, list)
       }
-      for (const message of messages) list.push(message)
+      // Messages journaled by a release without ids get theirs here, the same at every replay.
+      const named = messages.every(hasId) ? messages : withLegacyIds(messages)
+      for (const message of named) list.push(message)
       delta += messages.length
+      const excess = list.length - maxMessages
+      if (excess > 0) {
+        dropOldest(list, excess)
+        delta -= excess
+      }
+    }
+  }
+  if (record.o !== undefined) {
+    for (const [id, operations] of record.o) {
+      let list = conversations.get(id)
+      if (list === undefined) {
+        list = []
+        conversations.set(id, list)
+      } else if (frozen?.has(list) === true) {
+        list = list.slice()
+        conversations.set(id, list)
+      }
+      delta += applyOperations(list, operations)
       const excess = list.length - maxMessages
       if (excess > 0) {
         dropOldest(list, excess)
@@ -50,6 +72,16 @@ export function applyRecord(
     }
   }
   return delta
+}
+
+function hasId(message: Message): boolean {
+  return typeof message.id === 'string' && message.id.length > 0
+}
+
+function withLegacyIds(messages: readonly Message[]): Message[] {
+  const copy = messages.slice()
+  assignLegacyIds(copy)
+  return copy
 }
 
 /** What a compaction from disk must reproduce: the store as of journal record `seq`. */
@@ -95,6 +127,8 @@ export function compactFromDisk(job: CompactionJob): number {
   const data = snapshot?.data ?? { conversations: new Map<string, Message[]>(), extras: [], seq: 0 }
   const conversations = data.conversations
   for (const list of conversations.values()) {
+    // Before trimming, as at open: the ids depend on the list as the snapshot holds it.
+    assignLegacyIds(list)
     const excess = list.length - job.maxMessages
     dropOldest(list, excess)
   }
