@@ -1,6 +1,6 @@
 import { isMemoryError } from '../../errors.js'
 import type { Message } from '../../message.js'
-import { assignLegacyIds } from '../../message-id.js'
+import { assignLegacyIds, hasId } from '../../message-id.js'
 import { applyOperations } from '../operations.js'
 import { dropOldest } from '../trim.js'
 import { readPrefixSync, writeAtomicChunksSync } from './atomic-write-sync.js'
@@ -34,9 +34,9 @@ export function applyRecord(
         list = list.slice()
         conversations.set(id, list)
       }
+      for (const message of messages) list.push(message)
       // Messages journaled by a release without ids get theirs here, the same at every replay.
-      const named = messages.every(hasId) ? messages : withLegacyIds(messages)
-      for (const message of named) list.push(message)
+      if (!messages.every(hasId)) assignLegacyIds(list)
       delta += messages.length
       const excess = list.length - maxMessages
       if (excess > 0) {
@@ -72,16 +72,6 @@ export function applyRecord(
     }
   }
   return delta
-}
-
-function hasId(message: Message): boolean {
-  return typeof message.id === 'string' && message.id.length > 0
-}
-
-function withLegacyIds(messages: readonly Message[]): Message[] {
-  const copy = messages.slice()
-  assignLegacyIds(copy)
-  return copy
 }
 
 /** What a compaction from disk must reproduce: the store as of journal record `seq`. */
