@@ -24,7 +24,7 @@ import { ensureBuilt, IN_CI, packageDir, tempDir } from './helpers.js'
 function withoutLegacyIds(conversations: Record<string, Array<Record<string, unknown>>>): unknown {
   for (const list of Object.values(conversations)) {
     for (const message of list) {
-      expect(message.id).toMatch(/^legacy-[0-9a-f]{24}$/)
+      expect(message.id).toMatch(/^legacy-[0-9a-f]{16}$/)
       delete message.id
     }
   }

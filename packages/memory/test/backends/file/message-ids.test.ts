@@ -27,7 +27,7 @@ describe('message ids in the file backend', () => {
     const first = await open({ path })
     const ids = (await first.history(123456789)).map((m) => m.id)
     expect(ids).toHaveLength(2)
-    for (const id of ids) expect(id).toMatch(/^legacy-[0-9a-f]{24}$/)
+    for (const id of ids) expect(id).toMatch(/^legacy-[0-9a-f]{16}$/)
     await first.close()
     expect(await readFile(path)).toEqual(before)
     const second = await open({ path })

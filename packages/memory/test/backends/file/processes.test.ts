@@ -279,7 +279,7 @@ describe('Python bot compatibility', () => {
       timestamp: '2025-10-11T20:00:00.000000',
       reply_to: null,
       // Not in the file: derived from the message, the same at every open.
-      id: expect.stringMatching(/^legacy-[0-9a-f]{24}$/),
+      id: expect.stringMatching(/^legacy-[0-9a-f]{16}$/),
     })
     expect(await memory.context('123456789', { limit: 1 })).toBe(
       'assistant: Benissimo, grazie! Perché me lo chiedi? — «così»',
