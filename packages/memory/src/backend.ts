@@ -32,12 +32,27 @@ export interface RecoveredInfo {
   readonly dataMayBeMissing: boolean
 }
 
-/** All pending messages of one conversation, oldest first, within a batch (each id appears once per batch). */
+/**
+ * One change to a conversation: append a message, replace the message with the same `id` (or
+ * append it when there is none), or delete the message with this `id` (nothing when there is none).
+ */
+export type Operation =
+  | { readonly op: 'add'; readonly message: Message }
+  | { readonly op: 'upsert'; readonly message: Message }
+  | { readonly op: 'remove'; readonly id: string }
+
+/** All pending changes of one conversation, oldest first, within a batch (each id appears once per batch). */
 export interface BatchEntry {
   /** The conversation key (see {@link Backend}). */
   readonly id: string
-  /** Messages to append, oldest first; never empty. */
+  /** Messages to append, oldest first; never empty unless `operations` is given. */
   readonly messages: readonly Message[]
+  /**
+   * The changes in order, given (with `messages` empty) only when the entry holds an upsert or a
+   * remove, and only to a backend with {@link Backend.operations}; an entry of appends alone
+   * always comes as `messages`.
+   */
+  readonly operations?: readonly Operation[]
 }
 
 /** What a backend reports after a batch was written. */
@@ -93,13 +108,18 @@ export interface Backend {
   /** Short name used in messages, such as `file` or `memory`. */
   readonly name: string
   /**
+   * True when `append` applies {@link BatchEntry.operations} (upserts and removes by message id).
+   * Without it, the store's `upsert()` and `remove()` reject with code `unsupported`.
+   */
+  readonly operations?: boolean
+  /**
    * Prepares the backend (load, connect, lock). Called once, before any other method. Rejects with
    * a `MemoryError` (`locked`, `corrupt`, `io`, `backend-unavailable`) when it cannot be used.
    */
   open(context: BackendContext): Promise<void>
   /**
-   * Appends every entry of the batch, in order per conversation, then trims each conversation to
-   * `maxMessages` (oldest dropped). Resolves once the batch is durable as far as the backend can
+   * Appends every entry of the batch (or applies its operations), in order per conversation, then
+   * trims each conversation to `maxMessages` (oldest dropped). Resolves once the batch is durable as far as the backend can
    * make it; rejects with a `MemoryError` naming the resource and cause, in which case none of the
    * batch may be visible afterwards (the store keeps or retries it). A fault that concerns some
    * conversations only is reported in {@link AppendResult.failed} instead, so the others are

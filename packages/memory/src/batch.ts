@@ -1,4 +1,5 @@
-import type { AppendResult, BatchEntry } from './backend.js'
+import type { AppendResult, BatchEntry, Operation } from './backend.js'
+import { applyOperations } from './backends/operations.js'
 import { MemoryError } from './errors.js'
 import type { Message } from './message.js'
 import type { SerialQueue } from './serial-queue.js'
@@ -26,7 +27,9 @@ export interface SaveInfo {
 }
 
 interface Pending {
-  readonly message: Message
+  /** The message of an add; undefined for an upsert or a remove, which `operation` holds. */
+  readonly message: Message | undefined
+  readonly operation: Operation | undefined
   /** Bytes of the message's JSON form (an upper bound for a small message). */
   readonly bytes: number
   readonly resolve?: () => void
@@ -59,6 +62,10 @@ export interface BatcherHooks {
 // (its id, at most 6 bytes per UTF-16 unit once escaped, and the brackets around it).
 const MESSAGE_OVERHEAD = 1
 const conversationOverhead = (id: string): number => id.length * 6 + 8
+
+function operationOf(entry: Pending): Operation {
+  return entry.operation ?? { op: 'add', message: entry.message as Message }
+}
 
 function reason(error: unknown): string {
   try {
@@ -127,14 +134,28 @@ export class Batcher {
    * refusal): a batched add with room, the common case, allocates none.
    */
   add(id: string, message: Message, bytes: number): Promise<void> | undefined {
+    return this.accept(id, message, undefined, bytes)
+  }
+
+  /** Queues an upsert or a remove, batched and made durable exactly as an add. */
+  change(id: string, operation: Operation, bytes: number): Promise<void> | undefined {
+    return this.accept(id, undefined, operation, bytes)
+  }
+
+  private accept(
+    id: string,
+    message: Message | undefined,
+    operation: Operation | undefined,
+    bytes: number,
+  ): Promise<void> | undefined {
     if (this.waiting === 0 && this.hasRoom(bytes)) {
       if (this.policy.durability === 'strict') {
         return new Promise<void>((resolve, reject) => {
-          this.push(id, { message, bytes, resolve, reject })
+          this.push(id, { message, operation, bytes, resolve, reject })
           this.schedule()
         })
       }
-      this.push(id, { message, bytes })
+      this.push(id, { message, operation, bytes })
       this.afterPush()
       return undefined
     }
@@ -154,7 +175,7 @@ export class Batcher {
       const strict = this.policy.durability === 'strict'
       this.waiters.push({
         id,
-        entry: strict ? { message, bytes, resolve, reject } : { message, bytes },
+        entry: strict ? { message, operation, bytes, resolve, reject } : { message, operation, bytes },
         admitted: strict ? undefined : resolve,
         refuse: reject,
       })
@@ -164,9 +185,40 @@ export class Batcher {
     })
   }
 
-  /** Pending messages of one conversation not yet handed to the backend, oldest first. */
-  pendingFor(id: string): Message[] {
-    return (this.pending.get(id) ?? []).map((entry) => entry.message)
+  /** True when changes to a conversation wait to be handed to the backend. */
+  hasPending(id: string): boolean {
+    return this.pending.has(id)
+  }
+
+  /** True when an upsert or a remove of a conversation waits: it can change any stored message. */
+  hasOperations(id: string): boolean {
+    const list = this.pending.get(id)
+    return list?.some((entry) => entry.operation !== undefined) === true
+  }
+
+  /** True when a change not yet written (pending or being written) names message `messageId`. */
+  holdsId(id: string, messageId: string): boolean {
+    for (const list of [this.pending.get(id), this.writing?.get(id)]) {
+      if (list === undefined) continue
+      for (const entry of list) {
+        const named =
+          entry.message ?? (entry.operation?.op === 'upsert' ? entry.operation.message : undefined)
+        if (named?.id === messageId) return true
+      }
+    }
+    return false
+  }
+
+  /**
+   * The conversation as it will be once its pending changes are written: `stored` (what the
+   * backend holds, oldest first) with them applied. Never changes `stored`.
+   */
+  pendingView(id: string, stored: Message[]): Message[] {
+    const list = this.pending.get(id)
+    if (list === undefined) return stored
+    const view = stored.slice()
+    applyOperations(view, list.map(operationOf))
+    return view
   }
 
   /** Forgets the pending and waiting messages of a conversation that is being cleared. */
@@ -372,7 +424,11 @@ export class Batcher {
       }
       if (n === 0) break
       const part = n === list.length ? list : list.slice(0, n)
-      batch.push({ id, messages: part.map((entry) => entry.message) })
+      batch.push(
+        part.some((entry) => entry.operation !== undefined)
+          ? { id, messages: [], operations: part.map(operationOf) }
+          : { id, messages: part.map((entry) => entry.message as Message) },
+      )
       lists.push([id, part])
       count += n
       bytes = size

@@ -8,6 +8,8 @@ export type MemoryErrorCode =
   | 'backpressure'
   | 'migration'
   | 'too-large'
+  | 'duplicate-id'
+  | 'unsupported'
 
 /** Options accepted by {@link MemoryError}. */
 export interface MemoryErrorOptions {

@@ -10,6 +10,7 @@ export type {
   BackendStats,
   BatchEntry,
   ConversationSummary,
+  Operation,
   RecoveredInfo,
 } from './backend.js'
 export type { CompactOnClose, FileBackendOptions } from './backends/file/file-backend.js'
@@ -19,7 +20,7 @@ export { memoryBackend } from './backends/memory.js'
 export type { SaveInfo } from './batch.js'
 export type { MemoryErrorCode, MemoryErrorOptions } from './errors.js'
 export { isMemoryError, MemoryError } from './errors.js'
-export type { ConversationId, Message, MessageInput, Role } from './message.js'
+export type { ConversationId, Message, MessageInput, Role, StoredMessage } from './message.js'
 export type { MigrateOptions, MigrateProgress, MigrateResult } from './migrate.js'
 export { migrate } from './migrate.js'
 export type {

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto'
+
 /** A conversation id as callers give it: a string, or a number such as a Telegram chat id. */
 export type ConversationId = string | number
 
@@ -7,8 +9,8 @@ export type ConversationId = string | number
 export type Role = 'user' | 'assistant' | 'system' | (string & {})
 
 /**
- * A stored message. Fields other than `role`, `content` and `timestamp` are kept as given and
- * written to disk unchanged (the Python bot's files may carry such extra fields).
+ * A stored message. Fields other than `role`, `content`, `timestamp` and `id` are kept as given
+ * and written to disk unchanged (the Python bot's files may carry such extra fields).
  */
 export interface Message {
   /** Who wrote it. */
@@ -17,6 +19,12 @@ export interface Message {
   content: string
   /** When it was added, as an ISO 8601 string. */
   timestamp: string
+  /**
+   * Identifies the message within its conversation, for `upsert()` and `remove()`. Every message
+   * the store returns has one: given to `add()`, generated there (a UUID), or for a message
+   * written without one (by the Python bot) derived from its content (`legacy-...`).
+   */
+  id?: string
   /** Extra JSON-serialisable fields, preserved as is. */
   [field: string]: unknown
 }
@@ -29,8 +37,28 @@ export interface MessageInput {
   content: string
   /** When it was written, as an ISO 8601 string; defaults to now. */
   timestamp?: string
+  /** Its id within the conversation (a non-empty string of at most 256 characters); defaults to a new UUID. */
+  id?: string
   /** Extra JSON-serialisable fields, preserved as is. */
   [field: string]: unknown
+}
+
+/** A message as the store returns it from `add()` and `upsert()`: its id is always there. */
+export type StoredMessage = Message & { id: string }
+
+// Long enough for any id a caller would use (a UUID, a platform's message id), short enough that
+// an id never dominates a message's size.
+const MAX_ID_LENGTH = 256
+
+/** Checks a message id given by a caller; `field` names it in the error. */
+export function checkMessageId(value: unknown, field: string): string {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new TypeError(`${field} must be a non-empty string, got ${show(value)}`)
+  }
+  if (value.length > MAX_ID_LENGTH) {
+    throw new RangeError(`${field} must be at most ${MAX_ID_LENGTH} characters, got ${value.length}`)
+  }
+  return value
 }
 
 function describe(value: unknown): string {
@@ -88,10 +116,12 @@ function flatCopy(
   role: string,
   content: string,
   timestamp: string,
+  id: string,
 ): { message: Message; maxBytes: number } | undefined {
   const message: Record<string, unknown> = {}
   let maxBytes = 2
   let stamped = false
+  let named = false
   for (const key of Object.keys(record)) {
     let value: unknown
     // The checked values, not a second read: a getter could answer differently.
@@ -100,6 +130,9 @@ function flatCopy(
     else if (key === 'timestamp') {
       value = timestamp
       stamped = true
+    } else if (key === 'id') {
+      value = id
+      named = true
     } else if (key === '__proto__') return undefined
     else value = record[key]
     if (typeof value === 'string') maxBytes += value.length * MAX_BYTES_PER_UNIT + 2
@@ -114,6 +147,10 @@ function flatCopy(
   if (!stamped) {
     message.timestamp = timestamp
     maxBytes += timestamp.length * MAX_BYTES_PER_UNIT + 15
+  }
+  if (!named) {
+    message.id = id
+    maxBytes += id.length * MAX_BYTES_PER_UNIT + 8
   }
   return { message: message as Message, maxBytes }
 }
@@ -152,12 +189,17 @@ export interface SizedMessage {
  * with {@link messageProblem}: an own `toJSON()` decides what is serialised, and may not return a
  * message at all.
  */
-export function toMessage(input: unknown, maxBytes: number, now: () => string): SizedMessage {
+export function toMessage(
+  input: unknown,
+  maxBytes: number,
+  now: () => string,
+  newId: () => string = randomUUID,
+): SizedMessage {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new TypeError(`message must be an object with role and content, got ${show(input)}`)
   }
   const record = input as Record<string, unknown>
-  const { role, content, timestamp: given } = record
+  const { role, content, timestamp: given, id: givenId } = record
   if (typeof role !== 'string' || role.length === 0) {
     throw new TypeError(`message.role must be a non-empty string, got ${show(role)}`)
   }
@@ -172,13 +214,14 @@ export function toMessage(input: unknown, maxBytes: number, now: () => string): 
   } else {
     throw new TypeError(`message.timestamp must be an ISO 8601 string, got ${show(given)}`)
   }
-  const flat = flatCopy(record, role, content, timestamp)
+  const id = givenId === undefined ? newId() : checkMessageId(givenId, 'message.id')
+  const flat = flatCopy(record, role, content, timestamp, id)
   if (flat !== undefined && flat.maxBytes <= Math.min(maxBytes, EXACT_SIZE_ABOVE)) {
     return { message: flat.message, bytes: flat.maxBytes }
   }
   let json: string | undefined
   try {
-    json = JSON.stringify({ ...record, role, content, timestamp })
+    json = JSON.stringify({ ...record, role, content, timestamp, id })
   } catch (error) {
     throw new TypeError(
       `message must be JSON-serialisable, got a value that is not (${(error as Error).message})`,
@@ -199,6 +242,8 @@ export function toMessage(input: unknown, maxBytes: number, now: () => string): 
       `message must serialise to an object with role, content and timestamp, but ${problem} once serialised (a toJSON() method decides what is written): return the message's fields from toJSON() or remove it`,
     )
   }
+  // A toJSON() that leaves the id out, or changes it, does not decide the id: add() has told it.
+  ;(stored as Message).id = id
   return { message: stored as Message, bytes }
 }
 

@@ -1,5 +1,6 @@
 import type { Backend, BackendStats, ConversationSummary, RecoveredInfo } from './backend.js'
 import { fileBackend } from './backends/file/file-backend.js'
+import { indexOfId } from './backends/operations.js'
 import { redisBackend } from './backends/redis/redis-backend.js'
 import { sqliteBackend } from './backends/sqlite/sqlite-backend.js'
 import { Batcher, type SaveInfo } from './batch.js'
@@ -8,10 +9,12 @@ import { registerExitHooks, unregisterExitHooks } from './exit-hooks.js'
 import { locate } from './location.js'
 import {
   type ConversationId,
+  checkMessageId,
   conversationKey,
   isoNow,
   type Message,
   type MessageInput,
+  type StoredMessage,
   show,
   toMessage,
 } from './message.js'
@@ -156,11 +159,22 @@ export interface MemoryEvents {
 /** An open conversation store, returned by {@link openMemory}. */
 export interface Memory {
   /**
-   * Adds a message to a conversation and resolves with the stored message (timestamp filled in).
-   * Past `maxPending` or `maxPendingBytes` it waits until a write makes room, or rejects with
-   * `backpressure` while writes are failing.
+   * Adds a message to a conversation and resolves with the stored message (timestamp and `id`
+   * filled in). An `id` given must not be one of the conversation's changes still pending
+   * (`duplicate-id`). Past `maxPending` or `maxPendingBytes` it waits until a write makes room, or
+   * rejects with `backpressure` while writes are failing.
    */
-  add(id: ConversationId, message: MessageInput): Promise<Message>
+  add(id: ConversationId, message: MessageInput): Promise<StoredMessage>
+  /**
+   * Replaces the message with `message.id` in the conversation, or appends it when the
+   * conversation has none, and resolves with the stored message. Batched and durable as `add()`.
+   */
+  upsert(id: ConversationId, message: MessageInput & { id: string }): Promise<StoredMessage>
+  /**
+   * Deletes the message `messageId` from the conversation; resolves `true` if it was there,
+   * `false` (nothing written) if not. Batched and durable as `add()`.
+   */
+  remove(id: ConversationId, messageId: string): Promise<boolean>
   /** Messages of a conversation, oldest first; `[]` for an unknown conversation. */
   history(id: ConversationId, options?: HistoryOptions): Promise<Message[]>
   /** The history as prompt text, one `role: content` line per message. */
@@ -214,6 +228,8 @@ const MAX_TIMER_MS = 2_147_483_647
 const DEFAULT_BATCH_BYTES = 16 * 1024 * 1024
 const MAX_BATCH_BYTES = 256 * 1024 * 1024
 const DEFAULT_PENDING_BYTES = 64 * 1024 * 1024
+// What an upsert or a remove spends in a journal record or command beyond its message or id.
+const OPERATION_OVERHEAD = 24
 
 interface ResolvedOptions {
   backend: Backend
@@ -403,13 +419,51 @@ class Store implements Memory {
     if (this.options.flushOnExit) registerExitHooks(this.exitParticipant)
   }
 
-  async add(id: ConversationId, input: MessageInput): Promise<Message> {
+  async add(id: ConversationId, input: MessageInput): Promise<StoredMessage> {
     const key = conversationKey(id)
     const { message, bytes } = toMessage(input, this.options.maxMessageBytes, isoNow)
     this.assertOpen()
+    // Generated ids are unique; a given one is checked against what is not written yet.
+    if ((input as MessageInput).id !== undefined) this.assertNewId(key, message.id as string)
     const durable = this.batcher.add(key, message, bytes)
     if (durable !== undefined) await durable
-    return { ...message }
+    return { ...message } as StoredMessage
+  }
+
+  async upsert(id: ConversationId, input: MessageInput & { id: string }): Promise<StoredMessage> {
+    const key = conversationKey(id)
+    if (typeof input === 'object' && input !== null && (input as MessageInput).id === undefined) {
+      throw new TypeError(
+        'message.id is required by upsert(): the id of the message to replace (or to add when the conversation has none). Use add() to add a message with a new id',
+      )
+    }
+    const { message, bytes } = toMessage(input, this.options.maxMessageBytes, isoNow)
+    this.assertOpen()
+    this.assertOperations('upsert')
+    const durable = this.batcher.change(key, { op: 'upsert', message }, bytes + OPERATION_OVERHEAD)
+    if (durable !== undefined) await durable
+    return { ...message } as StoredMessage
+  }
+
+  async remove(id: ConversationId, messageId: string): Promise<boolean> {
+    const key = conversationKey(id)
+    const target = checkMessageId(messageId, 'messageId')
+    this.assertOpen()
+    this.assertOperations('remove')
+    // Served through the queue, as history(): the stored and pending messages are seen together.
+    const exists = await this.queue.run(async () => {
+      if (this.batcher.holdsId(key, target)) return true
+      return indexOfId(this.batcher.pendingView(key, await this.backend.read(key)), target) >= 0
+    })
+    if (!exists) return false
+    this.assertOpen()
+    const durable = this.batcher.change(
+      key,
+      { op: 'remove', id: target },
+      target.length * 6 + OPERATION_OVERHEAD,
+    )
+    if (durable !== undefined) await durable
+    return true
   }
 
   async history(id: ConversationId, options?: HistoryOptions): Promise<Message[]> {
@@ -421,9 +475,9 @@ class Store implements Memory {
     // pending messages join without a gap or an overlap.
     return this.queue.run(async () => {
       const want = limit === undefined ? this.options.maxMessages : Math.min(limit, this.options.maxMessages)
-      const stored = await this.backend.read(key, want)
-      const pending = this.batcher.pendingFor(key)
-      const all = pending.length === 0 ? stored : stored.concat(pending)
+      // A pending upsert or remove may concern any stored message: then the whole conversation.
+      const stored = await this.backend.read(key, this.batcher.hasOperations(key) ? undefined : want)
+      const all = this.batcher.pendingView(key, stored)
       const from = Math.max(0, all.length - want)
       const result: Message[] = []
       for (let i = from; i < all.length; i++) result.push({ ...(all[i] as Message) })
@@ -439,7 +493,7 @@ class Store implements Memory {
   async clear(id: ConversationId): Promise<boolean> {
     const key = conversationKey(id)
     this.assertOpen()
-    const hadPending = this.batcher.pendingFor(key).length > 0
+    const hadPending = this.batcher.hasPending(key)
     this.batcher.drop(key)
     const existed = await this.queue.run(() => this.backend.clear(key))
     return existed || hadPending
@@ -604,6 +658,24 @@ class Store implements Memory {
       this.exitFlushFailedAt = this.batcher.unsaved
       this.emit('error', error)
     }
+  }
+
+  private assertNewId(key: string, messageId: string): void {
+    if (!this.batcher.holdsId(key, messageId)) return
+    throw new MemoryError(
+      'duplicate-id',
+      `message id ${JSON.stringify(messageId)} is already used by a change to conversation ${JSON.stringify(key)} that is not written yet; nothing was added. Give each message its own id, or use upsert() to replace that message.`,
+      { details: { conversation: key, id: messageId } },
+    )
+  }
+
+  private assertOperations(method: 'upsert' | 'remove'): void {
+    if (this.backend.operations === true) return
+    throw new MemoryError(
+      'unsupported',
+      `the ${this.backend.name} backend cannot apply ${method}() (it does not declare Backend.operations); nothing was written. Use a backend of this package, or implement BatchEntry.operations in this one.`,
+      { details: { backend: this.backend.name } },
+    )
   }
 
   private assertOpen(): void {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Backend, BackendContext, Message, RecoveredInfo } from '../src/index.js'
 import { isMemoryError, openMemory } from '../src/index.js'
@@ -14,10 +15,16 @@ export interface ContractTarget {
 export interface ContractOptions {
   /** True when a new backend over the same target sees what a closed one wrote. */
   persistent: boolean
+  /**
+   * `false` for a backend that does not apply upserts and removes yet: the contract then checks
+   * that `upsert()` and `remove()` reject with `unsupported` and write nothing.
+   */
+  operations?: false
 }
 
+// As the store hands them to a backend: every message has an id.
 function message(content: string, extra: Record<string, unknown> = {}): Message {
-  return { role: 'user', content, timestamp: new Date().toISOString(), ...extra }
+  return { role: 'user', content, timestamp: new Date().toISOString(), id: randomUUID(), ...extra }
 }
 
 function context(
@@ -195,6 +202,173 @@ export function describeBackendContract(
         expect((await second.read('8')).map((m) => m.content)).toEqual(['e1'])
       })
     }
+
+    if (options.operations !== false) {
+      it('applies upserts and removes by message id, in order with appends, then trims', async () => {
+        const t = await target()
+        const backend = await openBackend(t, 4)
+        expect(backend.operations).toBe(true)
+        const [m1, m2, m3] = [
+          message('1', { id: 'm1' }),
+          message('2', { id: 'm2' }),
+          message('3', { id: 'm3' }),
+        ]
+        await backend.append([{ id: 'c', messages: [m1, m2, m3] }])
+        await backend.append([
+          {
+            id: 'c',
+            messages: [],
+            operations: [
+              { op: 'upsert', message: message('2 edited', { id: 'm2' }) },
+              { op: 'remove', id: 'm1' },
+              { op: 'remove', id: 'unknown' },
+              { op: 'upsert', message: message('4', { id: 'm4' }) },
+              { op: 'add', message: message('5', { id: 'm5' }) },
+            ],
+          },
+          { id: 'd', messages: [message('d1', { id: 'm1' })] },
+        ])
+        const expected = [
+          ['m2', '2 edited'],
+          ['m3', '3'],
+          ['m4', '4'],
+          ['m5', '5'],
+        ]
+        const seen = async (b: Backend) => (await b.read('c')).map((m) => [m.id, m.content])
+        expect(await seen(backend)).toEqual(expected)
+        // A remove of an id of another conversation leaves that one alone.
+        expect((await backend.read('d')).map((m) => m.id)).toEqual(['m1'])
+        await backend.append([
+          { id: 'c', messages: [], operations: [{ op: 'add', message: message('6', { id: 'm6' }) }] },
+        ])
+        expect((await seen(backend)).map(([id]) => id)).toEqual(['m3', 'm4', 'm5', 'm6'])
+        expect((await backend.stats?.())?.messages ?? 5).toBe(5)
+        if (options.persistent) {
+          await backend.close()
+          const again = await openBackend(t, 4)
+          expect((await seen(again)).map(([id]) => id)).toEqual(['m3', 'm4', 'm5', 'm6'])
+          expect((await again.read('d')).map((m) => m.id)).toEqual(['m1'])
+        }
+      })
+    }
+
+    if (options.operations === false) {
+      it('rejects upsert() and remove() with code unsupported, writing nothing', async () => {
+        const memory = await openMemory({ backend: (await target()).make(), flushOnExit: false })
+        opened.push(memory)
+        const m = await memory.add('c', { role: 'user', content: 'kept' })
+        for (const attempt of [
+          memory.upsert('c', { id: m.id, role: 'user', content: 'changed' }),
+          memory.remove('c', m.id),
+        ]) {
+          const error = await attempt.catch((e: unknown) => e)
+          expect(isMemoryError(error, 'unsupported')).toBe(true)
+        }
+        expect((await memory.history('c')).map((x) => x.content)).toEqual(['kept'])
+      })
+    }
+
+    describe('message ids, upsert and remove through openMemory', () => {
+      for (const durability of ['batched', 'strict'] as const) {
+        it(`gives every message an id and resolves add() with it (${durability})`, async () => {
+          const t = await target()
+          const memory = await openMemory({ backend: t.make(), flushOnExit: false, durability })
+          opened.push(memory)
+          const generated = await memory.add('c', { role: 'user', content: 'Ciao' })
+          expect(generated.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)
+          const given = await memory.add('c', { role: 'user', content: 'again', id: 'tg-42' })
+          expect(given.id).toBe('tg-42')
+          expect((await memory.history('c')).map((m) => m.id)).toEqual([generated.id, 'tg-42'])
+          await memory.close()
+          if (options.persistent) {
+            const again = await openMemory({ backend: t.make(), flushOnExit: false })
+            opened.push(again)
+            expect((await again.history('c')).map((m) => m.id)).toEqual([generated.id, 'tg-42'])
+          }
+        })
+
+        it.skipIf(options.operations === false)(
+          `upserts a streamed reply and removes by id, pending or written (${durability})`,
+          async () => {
+            const t = await target()
+            const memory = await openMemory({
+              backend: t.make(),
+              flushOnExit: false,
+              durability,
+              saveEvery: 3,
+            })
+            opened.push(memory)
+            const question = await memory.add('c', { role: 'user', content: 'Ciao' })
+            let partial = ''
+            for (const piece of ['Ci', 'ao', '!', ' Come', ' va?']) {
+              partial += piece
+              const stored = await memory.upsert('c', { id: 'reply', role: 'assistant', content: partial })
+              expect(stored).toMatchObject({ id: 'reply', content: partial })
+            }
+            const extra = await memory.add('c', { role: 'user', content: 'oops' })
+            expect((await memory.history('c')).map((m) => [m.id, m.content])).toEqual([
+              [question.id, 'Ciao'],
+              ['reply', 'Ciao! Come va?'],
+              [extra.id, 'oops'],
+            ])
+            expect(await memory.remove('c', extra.id)).toBe(true)
+            expect(await memory.remove('c', extra.id)).toBe(false)
+            expect(await memory.remove('other', question.id)).toBe(false)
+            await memory.flush()
+            expect(await memory.remove('c', question.id)).toBe(true)
+            expect((await memory.history('c', { limit: 5 })).map((m) => m.content)).toEqual([
+              'Ciao! Come va?',
+            ])
+            expect((await memory.stats()).messages + (await memory.stats()).pending).toBeGreaterThanOrEqual(1)
+            await memory.close()
+            if (options.persistent) {
+              const again = await openMemory({ backend: t.make(), flushOnExit: false })
+              opened.push(again)
+              expect((await again.history('c')).map((m) => [m.id, m.content])).toEqual([
+                ['reply', 'Ciao! Come va?'],
+              ])
+              await again.upsert('c', { id: 'reply', role: 'assistant', content: 'edited later' })
+              expect((await again.history('c')).map((m) => m.content)).toEqual(['edited later'])
+            }
+          },
+        )
+      }
+
+      it.skipIf(options.operations === false)(
+        'refuses bad input with a clear error and writes nothing',
+        async () => {
+          const memory = await openMemory({
+            backend: (await target()).make(),
+            flushOnExit: false,
+            saveEvery: 100,
+          })
+          opened.push(memory)
+          await memory.add('c', { role: 'user', content: 'first', id: 'same' })
+          const duplicate = await memory
+            .add('c', { role: 'user', content: 'second', id: 'same' })
+            .catch((e) => e)
+          expect(isMemoryError(duplicate, 'duplicate-id')).toBe(true)
+          expect((duplicate as Error).message).toMatch(/message id "same" is already used/)
+          // The same id in another conversation is another message.
+          await memory.add('d', { role: 'user', content: 'elsewhere', id: 'same' })
+          await expect(memory.upsert('c', { role: 'user', content: 'x' } as never)).rejects.toThrow(
+            /message.id is required by upsert\(\)/,
+          )
+          await expect(memory.upsert('c', { role: 'user', content: 'x', id: 5 } as never)).rejects.toThrow(
+            new TypeError('message.id must be a non-empty string, got 5'),
+          )
+          await expect(memory.remove('c', '' as never)).rejects.toThrow(
+            new TypeError('messageId must be a non-empty string, got ""'),
+          )
+          await expect(
+            memory.upsert('c', { role: 'user', content: 'x', id: 'big', n: 10n } as never),
+          ).rejects.toThrow(/message must be JSON-serialisable/)
+          await memory.flush()
+          expect((await memory.history('c')).map((m) => m.content)).toEqual(['first'])
+          expect((await memory.history('d')).map((m) => m.content)).toEqual(['elsewhere'])
+        },
+      )
+    })
 
     describe('through openMemory', () => {
       it('adds, reads history and context, clears', async () => {

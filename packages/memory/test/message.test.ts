@@ -3,11 +3,19 @@ import { isoNow, messageProblem, toMessage } from '../src/message.js'
 
 const NOW = '2026-01-02T03:04:05.678Z'
 const now = () => NOW
+const ID = 'generated-id'
+const newId = () => ID
 
 // What add() promises to keep: the JSON copy of the input with the timestamp filled in.
 function viaJson(input: Record<string, unknown>): unknown {
   const timestamp = input.timestamp === undefined ? NOW : input.timestamp
-  return JSON.parse(JSON.stringify({ ...input, role: input.role, content: input.content, timestamp }))
+  const id = input.id === undefined ? ID : input.id
+  const json = JSON.parse(
+    JSON.stringify({ ...input, role: input.role, content: input.content, timestamp, id }),
+  )
+  // The id add() gives is kept whatever a toJSON() returns.
+  json.id = id
+  return json
 }
 
 class WithToJson {
@@ -22,7 +30,7 @@ describe('toMessage', () => {
   const inputs: Array<[string, Record<string, unknown>]> = [
     ['role and content', { role: 'user', content: 'Ciao! “Come stai?” 🚀' }],
     ['a given timestamp', { role: 'user', content: 'x', timestamp: '2020-01-01T00:00:00Z' }],
-    ['extra scalar fields', { role: 'user', content: 'x', id: 7, ok: true, none: null, name: 'n' }],
+    ['extra scalar fields', { role: 'user', content: 'x', id: 'm7', ok: true, none: null, name: 'n' }],
     ['integer-like keys first', { role: 'user', content: 'x', 2: 'b', 1: 'a' }],
     ['timestamp key present but undefined', { timestamp: undefined, role: 'user', content: 'x' }],
     ['a nested field', { role: 'user', content: 'x', meta: { id: 1, tags: ['a'] } }],
@@ -38,7 +46,7 @@ describe('toMessage', () => {
 
   for (const [name, input] of inputs) {
     it(`keeps exactly the JSON copy: ${name}`, () => {
-      const { message } = toMessage(input, 1_048_576, now)
+      const { message } = toMessage(input, 1_048_576, now, newId)
       expect(message).toStrictEqual(viaJson(input))
       expect(Object.keys(message)).toEqual(Object.keys(viaJson(input) as object))
       expect(JSON.stringify(message)).toBe(JSON.stringify(viaJson(input)))
@@ -48,10 +56,10 @@ describe('toMessage', () => {
 
   it('returns a copy: later changes to the input do not reach the stored message', () => {
     const input = { role: 'user', content: 'before', extra: 'kept' }
-    const { message } = toMessage(input, 1000, now)
+    const { message } = toMessage(input, 1000, now, newId)
     input.content = 'after'
     input.extra = 'changed'
-    expect(message).toEqual({ role: 'user', content: 'before', extra: 'kept', timestamp: NOW })
+    expect(message).toEqual({ role: 'user', content: 'before', extra: 'kept', timestamp: NOW, id: ID })
   })
 
   it('reads role and content once: a getter cannot swap in an unchecked value', () => {
@@ -63,16 +71,16 @@ describe('toMessage', () => {
       },
       content: 'x',
     }
-    const { message } = toMessage(input, 1000, now)
+    const { message } = toMessage(input, 1000, now, newId)
     expect(message.role).toBe('user')
   })
 
   it('checks maxMessageBytes on the exact serialised size, also for escaped and multi-byte text', () => {
     for (const content of ['a'.repeat(300), '\u0001'.repeat(50), 'ß'.repeat(120), '🚀'.repeat(40)]) {
       const input = { role: 'user', content }
-      const bytes = Buffer.byteLength(JSON.stringify({ ...input, timestamp: NOW }))
-      expect(toMessage(input, bytes, now).message.content).toBe(content)
-      expect(() => toMessage(input, bytes - 1, now)).toThrow(
+      const bytes = Buffer.byteLength(JSON.stringify({ ...input, timestamp: NOW, id: ID }))
+      expect(toMessage(input, bytes, now, newId).message.content).toBe(content)
+      expect(() => toMessage(input, bytes - 1, now, newId)).toThrow(
         new RangeError(
           `message is ${bytes} bytes once serialised, above maxMessageBytes (${bytes - 1}): shorten message.content or raise maxMessageBytes`,
         ),
@@ -80,14 +88,26 @@ describe('toMessage', () => {
     }
   })
 
+  it('keeps a given id, generates one otherwise, and refuses an id that is not a non-empty string', () => {
+    expect(toMessage({ role: 'user', content: 'x', id: 'given' }, 1000, now, newId).message.id).toBe('given')
+    expect(toMessage({ role: 'user', content: 'x' }, 1000, now).message.id).toMatch(/^[0-9a-f-]{36}$/)
+    expect(() => toMessage({ role: 'user', content: 'x', id: 7 }, 1000, now, newId)).toThrow(
+      new TypeError('message.id must be a non-empty string, got 7'),
+    )
+    expect(() => toMessage({ role: 'user', content: 'x', id: '' }, 1000, now, newId)).toThrow(TypeError)
+    expect(() => toMessage({ role: 'user', content: 'x', id: 'x'.repeat(257) }, 1000, now, newId)).toThrow(
+      new RangeError('message.id must be at most 256 characters, got 257'),
+    )
+  })
+
   it('refuses what JSON cannot hold, naming the problem', () => {
     const cyclic: Record<string, unknown> = { role: 'user', content: 'x' }
     cyclic.self = cyclic
-    expect(() => toMessage(cyclic, 1000, now)).toThrow(
+    expect(() => toMessage(cyclic, 1000, now, newId)).toThrow(
       /message must be JSON-serialisable, got a value that is not/,
     )
-    expect(() => toMessage({ role: 'user', content: 'x', big: 1n }, 1000, now)).toThrow(TypeError)
-    expect(() => toMessage({ role: 'user', content: 'x', timestamp: 'yesterday' }, 1000, now)).toThrow(
+    expect(() => toMessage({ role: 'user', content: 'x', big: 1n }, 1000, now, newId)).toThrow(TypeError)
+    expect(() => toMessage({ role: 'user', content: 'x', timestamp: 'yesterday' }, 1000, now, newId)).toThrow(
       /message.timestamp must be an ISO 8601 string, got "yesterday"/,
     )
   })
@@ -96,8 +116,8 @@ describe('toMessage', () => {
 describe('what is serialised is what is checked', () => {
   it('refuses an own toJSON() that turns the message into a string, naming the problem', () => {
     const input = { role: 'user', content: 'hi', toJSON: () => 'not a message' }
-    expect(() => toMessage(input, 1000, now)).toThrow(TypeError)
-    expect(() => toMessage(input, 1000, now)).toThrow(
+    expect(() => toMessage(input, 1000, now, newId)).toThrow(TypeError)
+    expect(() => toMessage(input, 1000, now, newId)).toThrow(
       /message must serialise to an object with role, content and timestamp, but it is "not a message" once serialised/,
     )
   })
@@ -110,22 +130,29 @@ describe('what is serialised is what is checked', () => {
       [['user', 'x'], /it is an array/],
       [null, /it is null/],
     ] as const) {
-      expect(() => toMessage({ role: 'user', content: 'x', toJSON: () => json }, 1000, now)).toThrow(problem)
+      expect(() => toMessage({ role: 'user', content: 'x', toJSON: () => json }, 1000, now, newId)).toThrow(
+        problem,
+      )
     }
   })
 
   it('keeps what an own toJSON() serialises when it is a message, and counts its bytes', () => {
     const serialised = { role: 'assistant', content: 'from toJSON', timestamp: NOW, extra: 1 }
-    const { message, bytes } = toMessage({ role: 'user', content: 'x', toJSON: () => serialised }, 1000, now)
-    expect(message).toStrictEqual(serialised)
+    const { message, bytes } = toMessage(
+      { role: 'user', content: 'x', toJSON: () => serialised },
+      1000,
+      now,
+      newId,
+    )
+    expect(message).toStrictEqual({ ...serialised, id: ID })
     expect(bytes).toBe(Buffer.byteLength(JSON.stringify(serialised)))
   })
 
   it('reports bytes never below the JSON size, and the exact size for a large message', () => {
     for (const content of ['short', '\u0001"\\'.repeat(10), 'é'.repeat(3000), 'x'.repeat(100_000)]) {
       const input = { role: 'user', content, n: 1 }
-      const exact = Buffer.byteLength(JSON.stringify({ ...input, timestamp: NOW }))
-      const { bytes } = toMessage(input, 1_048_576, now)
+      const exact = Buffer.byteLength(JSON.stringify({ ...input, timestamp: NOW, id: ID }))
+      const { bytes } = toMessage(input, 1_048_576, now, newId)
       expect(bytes).toBeGreaterThanOrEqual(exact)
       if (exact > 4096) expect(bytes).toBe(exact)
     }

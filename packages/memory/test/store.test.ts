@@ -149,7 +149,12 @@ describe('add() input validation', () => {
 
   it('accepts a message of 1 MiB by default and refuses one just above', async () => {
     const memory = await store()
-    const overhead = JSON.stringify({ role: 'user', content: '', timestamp: new Date().toISOString() }).length
+    const overhead = JSON.stringify({
+      role: 'user',
+      content: '',
+      timestamp: new Date().toISOString(),
+      id: '00000000-0000-0000-0000-000000000000',
+    }).length
     await memory.add('a', { role: 'user', content: 'x'.repeat(1_048_576 - overhead) })
     await expect(
       memory.add('a', { role: 'user', content: 'x'.repeat(1_048_577 - overhead) }),

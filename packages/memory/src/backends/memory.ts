@@ -8,6 +8,7 @@ import type {
 } from '../backend.js'
 import { MemoryError } from '../errors.js'
 import { type Message, messageTime } from '../message.js'
+import { applyOperations } from './operations.js'
 import { dropOldest } from './trim.js'
 
 /**
@@ -26,6 +27,7 @@ export function memoryBackend(): Backend {
 
 class InProcessBackend implements Backend {
   readonly name = 'memory'
+  readonly operations = true
   private readonly conversationsById = new Map<string, Message[]>()
   private maxMessages = Number.POSITIVE_INFINITY
   private messageCount = 0
@@ -50,8 +52,12 @@ class InProcessBackend implements Backend {
         list = []
         this.conversationsById.set(entry.id, list)
       }
-      for (const message of entry.messages) list.push(message)
-      this.messageCount += entry.messages.length
+      if (entry.operations !== undefined) {
+        this.messageCount += applyOperations(list, entry.operations)
+      } else {
+        for (const message of entry.messages) list.push(message)
+        this.messageCount += entry.messages.length
+      }
       const excess = list.length - this.maxMessages
       if (excess > 0) {
         dropOldest(list, excess)

@@ -1,5 +1,7 @@
 import { isMemoryError } from '../../errors.js'
 import type { Message } from '../../message.js'
+import { assignLegacyIds, hasId } from '../../message-id.js'
+import { applyOperations } from '../operations.js'
 import { dropOldest } from '../trim.js'
 import { readPrefixSync, writeAtomicChunksSync } from './atomic-write-sync.js'
 import { assertHeapRoom } from './heap-room.js'
@@ -33,7 +35,27 @@ export function applyRecord(
         conversations.set(id, list)
       }
       for (const message of messages) list.push(message)
+      // Messages journaled by a release without ids get theirs here, the same at every replay.
+      if (!messages.every(hasId)) assignLegacyIds(list)
       delta += messages.length
+      const excess = list.length - maxMessages
+      if (excess > 0) {
+        dropOldest(list, excess)
+        delta -= excess
+      }
+    }
+  }
+  if (record.o !== undefined) {
+    for (const [id, operations] of record.o) {
+      let list = conversations.get(id)
+      if (list === undefined) {
+        list = []
+        conversations.set(id, list)
+      } else if (frozen?.has(list) === true) {
+        list = list.slice()
+        conversations.set(id, list)
+      }
+      delta += applyOperations(list, operations)
       const excess = list.length - maxMessages
       if (excess > 0) {
         dropOldest(list, excess)
@@ -95,6 +117,8 @@ export function compactFromDisk(job: CompactionJob): number {
   const data = snapshot?.data ?? { conversations: new Map<string, Message[]>(), extras: [], seq: 0 }
   const conversations = data.conversations
   for (const list of conversations.values()) {
+    // Before trimming, as at open: the ids depend on the list as the snapshot holds it.
+    assignLegacyIds(list)
     const excess = list.length - job.maxMessages
     dropOldest(list, excess)
   }

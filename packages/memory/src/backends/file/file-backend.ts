@@ -7,12 +7,14 @@ import type {
   BackendStats,
   BatchEntry,
   ConversationSummary,
+  Operation,
   RecoveredInfo,
 } from '../../backend.js'
 import { isMemoryError, MemoryError } from '../../errors.js'
 import { errorCode, ioError } from '../../io-error.js'
 import { assertFilePath } from '../../location.js'
 import { type Message, messageTime } from '../../message.js'
+import { assignLegacyIds } from '../../message-id.js'
 import {
   booleanOption,
   integerOption,
@@ -165,6 +167,7 @@ const BACKUP_COPY_NOW_BYTES = 8 * 1024 * 1024
 
 class FileBackend implements Backend {
   readonly name = 'file'
+  readonly operations = true
   // The files as named by `path` until open() resolves its symbolic links.
   private journal: Journal
   private lock: FileLock
@@ -262,9 +265,19 @@ class FileBackend implements Backend {
 
   async append(batch: readonly BatchEntry[]): Promise<AppendResult> {
     this.assertOpen()
-    const record: JournalRecord = {
-      s: this.seq + 1,
-      a: batch.map((entry) => [entry.id, entry.messages as Message[]]),
+    const record: JournalRecord = { s: this.seq + 1 }
+    // Appends alone, the common case, keep the record the previous release reads.
+    if (batch.every((entry) => entry.operations === undefined)) {
+      record.a = batch.map((entry) => [entry.id, entry.messages as Message[]])
+    } else {
+      const appends: Array<[string, Message[]]> = []
+      const changes: Array<[string, Operation[]]> = []
+      for (const entry of batch) {
+        if (entry.operations === undefined) appends.push([entry.id, entry.messages as Message[]])
+        else changes.push([entry.id, entry.operations as Operation[]])
+      }
+      if (appends.length > 0) record.a = appends
+      record.o = changes
     }
     const bytes = await this.writeRecord(record)
     return { bytes }
@@ -602,6 +615,9 @@ class FileBackend implements Backend {
     this.extras = data.extras
     this.seq = data.seq
     for (const list of this.conversationsById.values()) {
+      // Messages written without an id (by the Python bot) get theirs before trimming, from the
+      // list as the snapshot holds it: the compaction worker derives the same ones.
+      assignLegacyIds(list)
       const excess = list.length - this.maxMessages
       if (excess > 0) list.splice(0, excess)
       this.messageCount += list.length

@@ -1,6 +1,7 @@
 import { constants, fdatasync, write } from 'node:fs'
 import { type FileHandle, open, stat } from 'node:fs/promises'
 import { dirname } from 'node:path'
+import type { Operation } from '../../backend.js'
 import { errorCode } from '../../io-error.js'
 import { type Message, messageProblem } from '../../message.js'
 import { writeAtomicChunks } from './atomic-write.js'
@@ -21,6 +22,11 @@ export interface JournalRecord {
   a?: Array<[string, Message[]]>
   /** Cleared conversations. */
   c?: string[]
+  /**
+   * Conversations changed by upserts or removes: `[conversation, operations]` pairs, each
+   * operation in order (a conversation is in `a` or here, never both, within one record).
+   */
+  o?: Array<[string, Operation[]]>
 }
 
 /** A complete journal line that is not a valid record: damage on disk, never an interrupted write. */
@@ -90,6 +96,30 @@ function checkRecord(value: unknown): string | undefined {
   if (record.c !== undefined && (!Array.isArray(record.c) || record.c.some((id) => typeof id !== 'string'))) {
     return '"c" is not a list of ids'
   }
+  if (record.o !== undefined) {
+    if (!Array.isArray(record.o)) return '"o" is not an array'
+    for (const pair of record.o) {
+      if (!Array.isArray(pair) || typeof pair[0] !== 'string' || !Array.isArray(pair[1]))
+        return 'bad operations entry'
+      for (const operation of pair[1]) {
+        const problem = operationProblem(operation)
+        if (problem !== undefined) return `bad operation: ${problem}`
+      }
+    }
+  }
+  return undefined
+}
+
+function operationProblem(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null) return 'not an object'
+  const operation = value as Partial<Record<string, unknown>>
+  if (operation.op === 'remove')
+    return typeof operation.id === 'string' ? undefined : 'a remove without an id'
+  if (operation.op !== 'add' && operation.op !== 'upsert') return 'an unknown kind'
+  const problem = messageProblem(operation.message)
+  if (problem !== undefined) return problem
+  if (operation.op === 'upsert' && typeof (operation.message as Message).id !== 'string')
+    return 'an upsert without a message id'
   return undefined
 }
 

@@ -23,7 +23,19 @@ interface Child {
   exited: Promise<void>
   /** strict: highest acknowledged k per conversation; batched: messages reported saved. */
   acked: Map<string, number>
+  /** strict: highest k whose upsert of "counter" in u<w> resolved, per writer. */
+  upserted: Map<number, number>
+  /** strict: highest k whose temporary message in u<w> was removed, per writer. */
+  removed: Map<number, number>
   saved: number
+}
+
+interface Acknowledged {
+  acked: Map<string, number>
+  upserted: Map<number, number>
+  removed: Map<number, number>
+  saved: number
+  found?: Map<string, number>
 }
 
 function start(path: string, mode: 'strict' | 'batched', run: number): Child {
@@ -35,6 +47,8 @@ function start(path: string, mode: 'strict' | 'batched', run: number): Child {
   const state: Child = {
     process: child,
     acked: new Map(),
+    upserted: new Map(),
+    removed: new Map(),
     saved: 0,
     ready: Promise.resolve(),
     exited: new Promise((resolve) => child.once('exit', () => resolve())),
@@ -52,6 +66,8 @@ function start(path: string, mode: 'strict' | 'batched', run: number): Child {
         const [word, a, b] = line.split(' ')
         if (word === 'ready') resolve()
         else if (word === 'ack') state.acked.set(a as string, Number(b))
+        else if (word === 'up') state.upserted.set(Number(a), Number(b))
+        else if (word === 'rm') state.removed.set(Number(a), Number(b))
         else if (word === 'saved') state.saved = Number(a)
       }
     })
@@ -64,7 +80,7 @@ function start(path: string, mode: 'strict' | 'batched', run: number): Child {
 async function verify(
   path: string,
   mode: 'strict' | 'batched',
-  history: Map<number, { acked: Map<string, number>; saved: number; found?: Map<string, number> }>,
+  history: Map<number, Acknowledged>,
 ): Promise<void> {
   const warnings: string[] = []
   const recovered: RecoveredInfo[] = []
@@ -126,9 +142,48 @@ async function verify(
         [...Array(WRITERS).keys()].map((w) => [`c${w}`, conversations.get(`c${w}`)?.length ?? 0]),
       )
     }
+    if (mode === 'strict') await verifyOperations(memory, history)
   } finally {
     // destroy(): no final compaction, so the next child starts from whatever state the kill left.
     await memory.destroy()
+  }
+}
+
+/**
+ * Upserts and removes: "counter" is in each u<w> once at most (no upsert applied twice), holding
+ * at least the newest acknowledged value; no temporary message whose remove was acknowledged is
+ * back, and at most one per run is left (the one a kill caught between its add and its remove).
+ */
+async function verifyOperations(
+  memory: Awaited<ReturnType<typeof openMemory>>,
+  history: Map<number, Acknowledged>,
+): Promise<void> {
+  for (let w = 0; w < WRITERS; w++) {
+    const messages = await memory.history(`u${w}`)
+    const counters = messages.filter((message) => message.id === 'counter')
+    expect(counters.length, `u${w}: "counter" present at most once`).toBeLessThanOrEqual(1)
+    let newest: [number, number] | undefined
+    for (const [run, expected] of history) {
+      const k = expected.upserted.get(w)
+      if (k !== undefined) newest = [run, k]
+    }
+    if (newest !== undefined) {
+      expect(counters.length, `u${w}: acknowledged upsert ${newest.join(':')} lost`).toBe(1)
+      const [run, k] = (counters[0] as { content: string }).content.split(':').map(Number) as [number, number]
+      expect(
+        run > newest[0] || (run === newest[0] && k >= newest[1]),
+        `u${w}: counter ${run}:${k} older than acknowledged ${newest.join(':')}`,
+      ).toBe(true)
+    }
+    const left = new Map<number, number>()
+    for (const message of messages) {
+      if (message.id === 'counter') continue
+      const [, run, k] = (message.id as string).split('-').map(Number) as [number, number, number]
+      const removed = history.get(run)?.removed.get(w) ?? -1
+      expect(k, `u${w}: ${message.id} is back after its remove was acknowledged`).toBeGreaterThan(removed)
+      left.set(run, (left.get(run) ?? 0) + 1)
+    }
+    for (const [run, count] of left) expect(count, `u${w}: temporary messages left by run ${run}`).toBe(1)
   }
 }
 
@@ -137,10 +192,7 @@ async function lane(
   dir: string,
 ): Promise<{ kills: number; leftovers: number; acknowledged: number }> {
   const path = join(dir, mode, 'conversations.json')
-  const history = new Map<
-    number,
-    { acked: Map<string, number>; saved: number; found?: Map<string, number> }
-  >()
+  const history = new Map<number, Acknowledged>()
   let leftovers = 0
   let acknowledged = 0
   for (let run = 0; run < KILLS_PER_LANE; run++) {
@@ -154,7 +206,12 @@ async function lane(
     }
     child.process.kill('SIGKILL')
     await child.exited
-    history.set(run, { acked: child.acked, saved: child.saved })
+    history.set(run, {
+      acked: child.acked,
+      upserted: child.upserted,
+      removed: child.removed,
+      saved: child.saved,
+    })
     acknowledged +=
       mode === 'strict' ? [...child.acked.values()].reduce((sum, k) => sum + k + 1, 0) : child.saved
     if (existsSync(dirname(path))) {

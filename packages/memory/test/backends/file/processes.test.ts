@@ -278,6 +278,8 @@ describe('Python bot compatibility', () => {
       content: 'Привет, 世界',
       timestamp: '2025-10-11T20:00:00.000000',
       reply_to: null,
+      // Not in the file: derived from the message, the same at every open.
+      id: expect.stringMatching(/^legacy-[0-9a-f]{16}$/),
     })
     expect(await memory.context('123456789', { limit: 1 })).toBe(
       'assistant: Benissimo, grazie! Perché me lo chiedi? — «così»',

@@ -112,7 +112,7 @@ if (unavailable !== undefined) {
         cleanup: () => deleteKeys(admin, keyPrefix),
       }
     },
-    { persistent: true },
+    { persistent: true, operations: false },
   )
 
   describe('redis backend', () => {

@@ -43,7 +43,7 @@ if (missing !== undefined) {
         cleanup: () => deleteKeys(client, keyPrefix),
       }
     },
-    { persistent: true },
+    { persistent: true, operations: false },
   )
 
   describe('redis cluster', () => {
