@@ -43,9 +43,12 @@ case "$action" in
   run)
     [ "${1:-}" = "--" ] && shift
     [ -f "$out/better_sqlite3.node" ] || { echo "run '$0 build $major' first" >&2; exit 1; }
-    cp "$addon" "$addon.installed"
+    # pnpm hard-links the installed addon to its store and to every other checkout: move that link
+    # aside and write the other build as a new file, never through the shared one.
+    mv -f "$addon" "$addon.installed"
     trap 'mv -f "$addon.installed" "$addon"' EXIT
-    cp "$out/better_sqlite3.node" "$addon"
+    cp "$out/better_sqlite3.node" "$addon.swap"
+    mv -f "$addon.swap" "$addon"
     "$@"
     ;;
   *)

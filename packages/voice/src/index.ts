@@ -29,5 +29,5 @@ export type {
   VoiceSystemOptions,
   WarmupOptions,
   WarmupResult,
-} from './voice-system.js'
+} from './voice-options.js'
 export { VoiceSystem } from './voice-system.js'

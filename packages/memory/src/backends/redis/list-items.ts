@@ -1,5 +1,5 @@
 import { MemoryError } from '../../errors.js'
-import { type Message, messageProblem, } from '../../message.js'
+import { type Message, messageProblem } from '../../message.js'
 
 /**
  * The messages of a conversation's list, parsed. `first` is the index of `items[0]` in the list

@@ -47,33 +47,41 @@ describe('compactOnClose', () => {
     expect((await stat(`${path}.journal`)).size).toBe(0)
   })
 
-  it('"auto" leaves a snapshot over 16 MiB as it is: the journal keeps the new messages for the next open', async () => {
-    const path = join(await fresh(), 'conversations.json')
-    const count = await writeSnapshot(path, 18)
-    const before = await snapshotText(path)
-    const memory = await open({ path })
-    for (let i = 0; i < 100; i++) await memory.add('new', { role: 'user', content: `n${i}` })
-    await memory.close()
-    expect(await snapshotText(path)).toBe(before)
-    expect((await stat(`${path}.journal`)).size).toBeGreaterThan(0)
-    const again = await open({ path })
-    expect(await again.stats()).toMatchObject({ messages: count + 100 })
-    expect((await again.history('new')).map((m) => m.content)).toEqual(
-      Array.from({ length: 100 }, (_, i) => `n${i}`),
-    )
-  }, LARGE_STORE_MS)
+  it(
+    '"auto" leaves a snapshot over 16 MiB as it is: the journal keeps the new messages for the next open',
+    async () => {
+      const path = join(await fresh(), 'conversations.json')
+      const count = await writeSnapshot(path, 18)
+      const before = await snapshotText(path)
+      const memory = await open({ path })
+      for (let i = 0; i < 100; i++) await memory.add('new', { role: 'user', content: `n${i}` })
+      await memory.close()
+      expect(await snapshotText(path)).toBe(before)
+      expect((await stat(`${path}.journal`)).size).toBeGreaterThan(0)
+      const again = await open({ path })
+      expect(await again.stats()).toMatchObject({ messages: count + 100 })
+      expect((await again.history('new')).map((m) => m.content)).toEqual(
+        Array.from({ length: 100 }, (_, i) => `n${i}`),
+      )
+    },
+    LARGE_STORE_MS,
+  )
 
-  it('"always" rewrites a large snapshot at close, so it alone holds every message', async () => {
-    const path = join(await fresh(), 'conversations.json')
-    const count = await writeSnapshot(path, 18)
-    const memory = await open({ backend: fileBackend({ path, compactOnClose: 'always' }) })
-    await memory.add('new', { role: 'user', content: 'kept in the snapshot' })
-    await memory.close()
-    const data = JSON.parse(await snapshotText(path))
-    expect(data.conversations.new[0].content).toBe('kept in the snapshot')
-    expect(Object.values(data.conversations as Record<string, unknown[]>).flat()).toHaveLength(count + 1)
-    expect((await stat(`${path}.journal`)).size).toBe(0)
-  }, LARGE_STORE_MS)
+  it(
+    '"always" rewrites a large snapshot at close, so it alone holds every message',
+    async () => {
+      const path = join(await fresh(), 'conversations.json')
+      const count = await writeSnapshot(path, 18)
+      const memory = await open({ backend: fileBackend({ path, compactOnClose: 'always' }) })
+      await memory.add('new', { role: 'user', content: 'kept in the snapshot' })
+      await memory.close()
+      const data = JSON.parse(await snapshotText(path))
+      expect(data.conversations.new[0].content).toBe('kept in the snapshot')
+      expect(Object.values(data.conversations as Record<string, unknown[]>).flat()).toHaveLength(count + 1)
+      expect((await stat(`${path}.journal`)).size).toBe(0)
+    },
+    LARGE_STORE_MS,
+  )
 })
 
 describe('taurobot-memory compact', () => {
@@ -109,19 +117,23 @@ describe('taurobot-memory compact', () => {
 })
 
 describe('the compaction worker reads a snapshot in pieces too', () => {
-  it('rebuilds a snapshot larger than one read piece (16 MiB)', async () => {
-    const path = join(await fresh(), 'conversations.json')
-    const count = await writeSnapshot(path, 20)
-    const journalPath = `${path}.journal`
-    await writeFile(
-      journalPath,
-      `${JSON.stringify({ s: 1, a: [['u0', [{ role: 'user', content: 'last', timestamp: '2026-01-01T00:00:00.000Z' }]]] })}\n`,
-    )
-    const journalBytes = (await stat(journalPath)).size
-    compactFromDisk({ path, journalPath, journalBytes, seq: 1, maxMessages: 1_000_000 })
-    const data = JSON.parse(await snapshotText(path))
-    expect(data.taurobot_memory).toEqual({ seq: 1 })
-    expect(data.conversations.u0.at(-1).content).toBe('last')
-    expect(Object.values(data.conversations as Record<string, unknown[]>).flat()).toHaveLength(count + 1)
-  }, LARGE_STORE_MS)
+  it(
+    'rebuilds a snapshot larger than one read piece (16 MiB)',
+    async () => {
+      const path = join(await fresh(), 'conversations.json')
+      const count = await writeSnapshot(path, 20)
+      const journalPath = `${path}.journal`
+      await writeFile(
+        journalPath,
+        `${JSON.stringify({ s: 1, a: [['u0', [{ role: 'user', content: 'last', timestamp: '2026-01-01T00:00:00.000Z' }]]] })}\n`,
+      )
+      const journalBytes = (await stat(journalPath)).size
+      compactFromDisk({ path, journalPath, journalBytes, seq: 1, maxMessages: 1_000_000 })
+      const data = JSON.parse(await snapshotText(path))
+      expect(data.taurobot_memory).toEqual({ seq: 1 })
+      expect(data.conversations.u0.at(-1).content).toBe('last')
+      expect(Object.values(data.conversations as Record<string, unknown[]>).flat()).toHaveLength(count + 1)
+    },
+    LARGE_STORE_MS,
+  )
 })
