@@ -169,6 +169,11 @@ export class Batcher {
     return (this.pending.get(id) ?? []).map((entry) => entry.message)
   }
 
+  /** How many pending messages each conversation has that are not yet handed to the backend. */
+  pendingCounts(): Array<[string, number]> {
+    return Array.from(this.pending, ([id, list]) => [id, list.length])
+  }
+
   /** Forgets the pending and waiting messages of a conversation that is being cleared. */
   drop(id: string): void {
     // The add() succeeded; the message was then cleared, which is what the caller asked for.
