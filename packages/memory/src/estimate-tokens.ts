@@ -23,7 +23,7 @@ const LETTER = /\p{L}/u
 const DIGIT = /\p{Nd}/u
 const SPACE = /\s/u
 
-function kindOf(code: number, char: string): Kind {
+function classify(code: number): Kind {
   if (code < 0x80) {
     if ((code >= 0x61 && code <= 0x7a) || (code >= 0x41 && code <= 0x5a)) return Kind.Latin
     if (code >= 0x30 && code <= 0x39) return Kind.Digit
@@ -31,6 +31,7 @@ function kindOf(code: number, char: string): Kind {
     if (code === 0x0a || code === 0x0d) return Kind.Newline
     return Kind.Symbol
   }
+  const char = String.fromCodePoint(code)
   if (code > 0xffff) return IDEOGRAPH.test(char) ? Kind.Ideograph : Kind.Astral
   if (LATIN.test(char)) return Kind.Latin
   if (IDEOGRAPH.test(char)) return Kind.Ideograph
@@ -38,6 +39,21 @@ function kindOf(code: number, char: string): Kind {
   if (DIGIT.test(char)) return Kind.Digit
   if (SPACE.test(char)) return Kind.Space
   return Kind.Symbol
+}
+
+// history() counts every message it returns, so the estimate runs per character of a prompt:
+// ASCII is looked up in a table, other characters are classified once by the regexes above.
+const ASCII = Uint8Array.from({ length: 0x80 }, (_, code) => classify(code))
+const WIDE = new Map<number, Kind>()
+const WIDE_MAX = 65_536
+
+function wideKind(code: number): Kind {
+  let kind = WIDE.get(code)
+  if (kind === undefined) {
+    kind = classify(code)
+    if (WIDE.size < WIDE_MAX) WIDE.set(code, kind)
+  }
+  return kind
 }
 
 function price(kind: Kind, length: number): number {
@@ -85,14 +101,15 @@ export function estimateTokens(text: string): number {
   let run = Kind.None
   let length = 0
   for (let i = 0; i < text.length; i++) {
-    let code = text.charCodeAt(i)
-    let char = ''
-    if (code >= 0x80) {
-      code = text.codePointAt(i) as number
-      char = String.fromCodePoint(code)
+    const unit = text.charCodeAt(i)
+    let kind: Kind
+    if (unit < 0x80) {
+      kind = ASCII[unit] as Kind
+    } else {
+      const code = text.codePointAt(i) as number
       if (code > 0xffff) i++
+      kind = wideKind(code)
     }
-    const kind = kindOf(code, char)
     if (kind === run) {
       length++
       continue

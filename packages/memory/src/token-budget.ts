@@ -24,7 +24,8 @@ export interface HistoryOptions {
   /**
    * Tokens of one message, given its `role: content` line as `context()` renders it; must return
    * a non-negative integer synchronously. Pass a real tokenizer's count for exact budgets, such
-   * as `countTokens` of `gpt-tokenizer`. Only with `maxTokens`.
+   * as `countTokens` of `gpt-tokenizer`. Only with `maxTokens`. A message's count is kept for
+   * as long as the message is, per counter, so the counter should be a pure function.
    * @default estimateTokens
    */
   countTokens?: (text: string) => number
@@ -116,7 +117,22 @@ export function contextLine(message: Message): string {
   return `${message.role}: ${message.content}`
 }
 
+interface Counted {
+  readonly role: string
+  readonly content: string
+  readonly tokens: number
+}
+
+// Counts per counter and message object. A bot asks for the same conversation's budget every
+// turn, and the file and memory backends return their own message objects, so most messages are
+// counted once. Role and content are compared before a count is reused, so a message object
+// changed in place is counted again.
+const counted = new WeakMap<(text: string) => number, WeakMap<Message, Counted>>()
+
 function tokensOf(budget: TokenBudget, message: Message): number {
+  let cache = counted.get(budget.countTokens)
+  const hit = cache?.get(message)
+  if (hit !== undefined && hit.content === message.content && hit.role === message.role) return hit.tokens
   let tokens: unknown
   try {
     tokens = budget.countTokens(contextLine(message))
@@ -133,6 +149,11 @@ function tokensOf(budget: TokenBudget, message: Message): number {
   if (!Number.isSafeInteger(tokens) || tokens < 0) {
     throw new RangeError(`countTokens must return a non-negative integer, got ${show(tokens)}`)
   }
+  if (cache === undefined) {
+    cache = new WeakMap()
+    counted.set(budget.countTokens, cache)
+  }
+  cache.set(message, { role: message.role, content: message.content, tokens })
   return tokens
 }
 

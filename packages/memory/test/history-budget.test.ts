@@ -61,6 +61,20 @@ describe('history({ maxTokens })', () => {
     expect(contents(await memory.history('c', { maxTokens: 4, countTokens: words }))).toEqual(['tre'])
   })
 
+  it('counts a stored message once per counter across calls', async () => {
+    const memory = await store()
+    for (let i = 0; i < 10; i++) await memory.add('n', { role: 'user', content: String(i) })
+    await memory.flush()
+    let calls = 0
+    const counter = () => {
+      calls++
+      return 1
+    }
+    expect(await memory.history('n', { maxTokens: 5, countTokens: counter })).toHaveLength(5)
+    expect(await memory.history('n', { maxTokens: 8, countTokens: counter })).toHaveLength(8)
+    expect(calls).toBe(9)
+  })
+
   it('stops at the first message that does not fit, so the result is the newest tail', async () => {
     const memory = await store()
     for (const content of ['a', 'bbbbbbbbbb', 'c', 'd']) await memory.add('t', { role: 'user', content })
