@@ -638,7 +638,16 @@ class Store implements Memory {
     let messages = stats.messages
     const max = this.options.maxMessages
     for (const [key, count] of this.batcher.pendingCounts()) {
-      const stored = (await this.backend.read(key, max)).length
+      // A conversation the backend cannot read (a Redis key of another type) must not make the
+      // counters fail: its pending messages count, it does not add a conversation.
+      const stored = await this.backend.read(key, max).then(
+        (list) => list.length,
+        () => undefined,
+      )
+      if (stored === undefined) {
+        messages += Math.min(count, max)
+        continue
+      }
       if (stored === 0) conversations++
       messages += Math.min(stored + count, max) - stored
     }
