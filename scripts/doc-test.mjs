@@ -139,9 +139,13 @@ function typeCheck(groups, blocks) {
 function run(block) {
   const esbuild = join(root, 'examples', 'bot', 'node_modules', 'esbuild', 'bin', 'esbuild')
   const js = block.source.replace(/\.ts$/, '.mjs')
-  const build = spawnSync(esbuild, [block.source, `--outfile=${js}`, '--format=esm', '--log-level=error'], {
-    encoding: 'utf8',
-  })
+  const build = spawnSync(
+    esbuild,
+    [block.source, `--outfile=${js}`, '--format=esm', '--target=node20', '--log-level=error'],
+    {
+      encoding: 'utf8',
+    },
+  )
   if (build.status !== 0) return `esbuild failed: ${build.stderr}`
   const cwd = mkdtempSync(join(tmpdir(), 'doc-test-'))
   try {

@@ -221,6 +221,11 @@ export class Batcher {
     return view
   }
 
+  /** The conversations with changes not yet handed to the backend. */
+  pendingIds(): string[] {
+    return Array.from(this.pending.keys())
+  }
+
   /** Forgets the pending and waiting messages of a conversation that is being cleared. */
   drop(id: string): void {
     // The add() succeeded; the message was then cleared, which is what the caller asked for.

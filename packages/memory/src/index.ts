@@ -20,11 +20,11 @@ export { memoryBackend } from './backends/memory.js'
 export type { SaveInfo } from './batch.js'
 export type { MemoryErrorCode, MemoryErrorOptions } from './errors.js'
 export { isMemoryError, MemoryError } from './errors.js'
+export { estimateTokens } from './estimate-tokens.js'
 export type { ConversationId, Message, MessageInput, Role, StoredMessage } from './message.js'
 export type { MigrateOptions, MigrateProgress, MigrateResult } from './migrate.js'
 export { migrate } from './migrate.js'
 export type {
-  HistoryOptions,
   Memory,
   MemoryEvents,
   MemoryOptions,
@@ -32,3 +32,4 @@ export type {
   PruneOptions,
 } from './store.js'
 export { openMemory } from './store.js'
+export type { HistoryOptions, OverBudgetInfo } from './token-budget.js'

@@ -27,6 +27,13 @@ import {
   positiveInteger,
 } from './options.js'
 import { SerialQueue } from './serial-queue.js'
+import {
+  contextLine,
+  type HistoryOptions,
+  historyOptions,
+  pickWithinBudget,
+  type TokenBudget,
+} from './token-budget.js'
 
 /** Options of {@link openMemory}. */
 export interface MemoryOptions {
@@ -106,12 +113,6 @@ export interface MemoryOptions {
   onWarning?: (message: string) => void
 }
 
-/** Options of {@link Memory.history} and {@link Memory.context}. */
-export interface HistoryOptions {
-  /** Return only the newest `limit` messages (still oldest first). */
-  limit?: number
-}
-
 /** Options of {@link Memory.prune}. */
 export interface PruneOptions {
   /** Remove conversations whose newest message is older than this many days. */
@@ -122,9 +123,12 @@ export interface PruneOptions {
 export interface MemoryStats {
   /** Backend in use (`file`, `memory`, ...). */
   backend: string
-  /** Conversations held by the backend. */
+  /** Conversations `history()` shows: those the backend holds, and those with pending messages only. */
   conversations: number
-  /** Messages held by the backend. */
+  /**
+   * Messages `history()` shows, over all conversations: those the backend holds and the pending
+   * ones, each conversation counted up to `maxMessages`.
+   */
   messages: number
   /** `messages / conversations`, 0 when empty. */
   averagePerConversation: number
@@ -196,6 +200,8 @@ export interface Memory {
   close(): Promise<void>
   /** Releases the backend now, dropping pending messages. */
   destroy(): Promise<void>
+  /** Same as `close()`, for `await using memory = await openMemory(...)`. */
+  [Symbol.asyncDispose](): Promise<void>
   /** Subscribes to an event; returns a function that unsubscribes. */
   on<E extends keyof MemoryEvents>(event: E, listener: (payload: MemoryEvents[E]) => void): () => void
   /** Unsubscribes a listener added with `on`. */
@@ -359,25 +365,15 @@ function backendAt(path: string): Backend {
   }
 }
 
-function historyLimit(options: unknown): number | undefined {
-  if (options === undefined) return undefined
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`options must be an object, got ${show(options)}`)
-  }
-  for (const key of Object.keys(options)) {
-    if (key !== 'limit') throw new TypeError(`unknown option ${JSON.stringify(key)}`)
-  }
-  const limit = (options as HistoryOptions).limit
-  if (limit === undefined) return undefined
-  if (typeof limit !== 'number')
-    throw new TypeError(`limit must be a non-negative integer, got ${show(limit)}`)
-  if (!Number.isInteger(limit) || limit < 0) {
-    throw new RangeError(`limit must be a non-negative integer, got ${show(limit)}`)
-  }
-  return limit
-}
-
 type Listener = (payload: never) => void
+
+// Messages read by the first window of a budgeted history(); each next window is 4 times larger.
+const FIRST_WINDOW = 64
+
+function* newestFirst(pending: readonly Message[], stored: readonly Message[]): Generator<Message> {
+  for (let i = pending.length - 1; i >= 0; i--) yield pending[i] as Message
+  for (let i = stored.length - 1; i >= 0; i--) yield stored[i] as Message
+}
 
 class Store implements Memory {
   private readonly listeners = new Map<keyof MemoryEvents, Set<Listener>>()
@@ -468,11 +464,17 @@ class Store implements Memory {
 
   async history(id: ConversationId, options?: HistoryOptions): Promise<Message[]> {
     const key = conversationKey(id)
-    const limit = historyLimit(options)
+    const { limit, budget } = historyOptions(options)
     this.assertOpen()
     if (limit === 0) return []
+    const want = limit === undefined ? this.options.maxMessages : Math.min(limit, this.options.maxMessages)
     // Served through the queue: no write is in flight while the backend answers, so stored and
     // pending messages join without a gap or an overlap.
+    if (budget !== undefined) {
+      const { messages, overBy } = await this.queue.run(() => this.newestWithin(key, want, budget))
+      if (overBy !== undefined) this.overBudget(key, overBy, budget)
+      return messages
+    }
     return this.queue.run(async () => {
       const want = limit === undefined ? this.options.maxMessages : Math.min(limit, this.options.maxMessages)
       // A pending upsert or remove may concern any stored message: then the whole conversation.
@@ -487,7 +489,7 @@ class Store implements Memory {
 
   async context(id: ConversationId, options?: HistoryOptions): Promise<string> {
     const messages = await this.history(id, options)
-    return messages.map((message) => `${message.role}: ${message.content}`).join('\n')
+    return messages.map(contextLine).join('\n')
   }
 
   async clear(id: ConversationId): Promise<boolean> {
@@ -536,12 +538,12 @@ class Store implements Memory {
 
   async stats(): Promise<MemoryStats> {
     this.assertOpen()
-    const stats = await this.queue.run(() => this.backendStats())
+    const { stats, conversations, messages } = await this.queue.run(() => this.shownStats())
     const result: MemoryStats = {
       backend: this.backend.name,
-      conversations: stats.conversations,
-      messages: stats.messages,
-      averagePerConversation: stats.conversations === 0 ? 0 : stats.messages / stats.conversations,
+      conversations,
+      messages,
+      averagePerConversation: conversations === 0 ? 0 : messages / conversations,
       pending: this.batcher.unsaved,
       saves: this.batcher.saves,
       bytesWritten: stats.bytesWritten ?? this.batcher.bytesWritten,
@@ -579,6 +581,10 @@ class Store implements Memory {
       this.closing = undefined
     })
     return this.closing
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
   }
 
   async destroy(): Promise<void> {
@@ -636,6 +642,84 @@ class Store implements Memory {
             : String(payload)
       process.emitWarning(text, { code: `TAUROBOT_MEMORY_${event.toUpperCase()}` })
     }
+  }
+
+  /**
+   * The newest messages of `key` within `budget` and `want`, oldest first. Stored messages are
+   * read in growing windows from the end, so a small budget reads few of a long conversation;
+   * each window is picked from afresh, so a writer in another process between two reads cannot
+   * cause a gap or a duplicate.
+   */
+  private async newestWithin(
+    key: string,
+    want: number,
+    budget: TokenBudget,
+  ): Promise<{ messages: Message[]; overBy: number | undefined }> {
+    if (this.batcher.hasOperations(key)) {
+      // A pending upsert or remove may concern any stored message: the whole conversation, once.
+      const all = this.batcher.pendingView(key, await this.backend.read(key))
+      const { picked, overBy } = pickWithinBudget(all.slice(-want).reverse(), budget, want)
+      const messages: Message[] = []
+      for (let i = picked.length - 1; i >= 0; i--) messages.push({ ...(picked[i] as Message) })
+      return { messages, overBy }
+    }
+    // Only appends wait: they are the newest messages, after whatever the backend holds.
+    const pending = this.batcher.pendingView(key, [])
+    const storedWanted = Math.max(0, want - pending.length)
+    let window = Math.min(FIRST_WINDOW, storedWanted)
+    for (;;) {
+      const stored = window === 0 ? [] : await this.backend.read(key, window)
+      const { picked, overBy, full } = pickWithinBudget(newestFirst(pending, stored), budget, want)
+      if (full || stored.length < window || window === storedWanted) {
+        const messages: Message[] = []
+        for (let i = picked.length - 1; i >= 0; i--) messages.push({ ...(picked[i] as Message) })
+        return { messages, overBy }
+      }
+      window = Math.min(window * 4, storedWanted)
+    }
+  }
+
+  private overBudget(key: string, tokens: number, budget: TokenBudget): void {
+    const info = { conversation: key, tokens, maxTokens: budget.maxTokens }
+    if (budget.onOverBudget !== undefined) {
+      budget.onOverBudget(info)
+      return
+    }
+    this.emit(
+      'warning',
+      `the newest message of conversation ${JSON.stringify(key)} alone takes ${tokens} tokens, over maxTokens ${budget.maxTokens}; it is returned whole. Shorten it, raise maxTokens, or pass onOverBudget to handle this case.`,
+    )
+  }
+
+  /**
+   * The backend's counts plus what pending messages add, as history() would show them: a
+   * conversation the backend does not hold yet adds one, and each conversation counts up to
+   * maxMessages, as the backend will trim it when the messages are written.
+   */
+  private async shownStats(): Promise<{ stats: BackendStats; conversations: number; messages: number }> {
+    const stats = await this.backendStats()
+    let conversations = stats.conversations
+    let messages = stats.messages
+    const max = this.options.maxMessages
+    for (const key of this.batcher.pendingIds()) {
+      // A pending upsert or remove may concern any stored message: then the whole conversation.
+      const whole = this.batcher.hasOperations(key)
+      // A conversation the backend cannot read (a Redis key of another type) must not make the
+      // counters fail: its pending messages count, it does not add a conversation.
+      const stored = await this.backend.read(key, whole ? undefined : max).then(
+        (list) => list,
+        () => undefined,
+      )
+      if (stored === undefined) {
+        messages += Math.min(this.batcher.pendingView(key, []).length, max)
+        continue
+      }
+      const held = Math.min(stored.length, max)
+      const shown = Math.min(this.batcher.pendingView(key, stored).length, max)
+      if (held === 0 && shown > 0) conversations++
+      messages += shown - held
+    }
+    return { stats, conversations, messages }
   }
 
   private async backendStats(): Promise<BackendStats> {

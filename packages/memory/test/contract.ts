@@ -406,13 +406,82 @@ export function describeBackendContract(
         const stats = await memory.stats()
         expect(stats.saves).toBeGreaterThanOrEqual(1)
         expect(stats.saves).toBeLessThanOrEqual(3)
-        expect(stats.pending + stats.messages).toBe(10)
+        expect(stats.messages).toBe(10)
+        expect(stats.conversations).toBe(1)
         await memory.flush()
         const after = await memory.stats()
         expect(after.pending).toBe(0)
         expect(after.messages).toBe(10)
         expect(after.conversations).toBe(1)
         expect(after.averagePerConversation).toBe(10)
+      })
+
+      it('stats() counts pending messages as history() shows them, new conversations included', async () => {
+        const memory = await openMemory({
+          backend: (await target()).make(),
+          saveEvery: 1000,
+          flushIntervalMs: 60_000,
+          flushOnExit: false,
+        })
+        opened.push(memory)
+        await memory.add('a', { role: 'user', content: 'a1' })
+        await memory.add('a', { role: 'assistant', content: 'a2' })
+        await memory.add('b', { role: 'user', content: 'b1' })
+        expect((await memory.history('a')).length + (await memory.history('b')).length).toBe(3)
+        const stats = await memory.stats()
+        expect(stats).toMatchObject({
+          conversations: 2,
+          messages: 3,
+          pending: 3,
+          averagePerConversation: 1.5,
+        })
+        await memory.flush()
+        expect(await memory.stats()).toMatchObject({ conversations: 2, messages: 3, pending: 0 })
+      })
+
+      it('stats() counts pending messages up to maxMessages per conversation, as history() does', async () => {
+        const memory = await openMemory({
+          backend: (await target()).make(),
+          maxMessages: 3,
+          saveEvery: 1000,
+          flushIntervalMs: 60_000,
+          flushOnExit: false,
+        })
+        opened.push(memory)
+        await memory.add('a', { role: 'user', content: 'a1' })
+        await memory.add('a', { role: 'user', content: 'a2' })
+        await memory.flush()
+        await memory.add('a', { role: 'user', content: 'a3' })
+        await memory.add('a', { role: 'user', content: 'a4' })
+        for (let i = 0; i < 5; i++) await memory.add('c', { role: 'user', content: `c${i}` })
+        expect((await memory.history('a')).map((m) => m.content)).toEqual(['a2', 'a3', 'a4'])
+        expect((await memory.history('c')).length).toBe(3)
+        expect(await memory.stats()).toMatchObject({ conversations: 2, messages: 6, pending: 7 })
+        await memory.flush()
+        expect(await memory.stats()).toMatchObject({ conversations: 2, messages: 6, pending: 0 })
+      })
+
+      it('history({ maxTokens }) returns the newest messages that fit, stored and pending, oldest first', async () => {
+        const memory = await openMemory({
+          backend: (await target()).make(),
+          saveEvery: 1000,
+          flushIntervalMs: 60_000,
+          flushOnExit: false,
+        })
+        opened.push(memory)
+        // Past the first windows of the read, so the budget is filled from several reads.
+        for (let i = 0; i < 400; i++) await memory.add('t', { role: 'user', content: String(i) })
+        await memory.flush()
+        for (let i = 400; i < 403; i++) await memory.add('t', { role: 'user', content: String(i) })
+        const ten = () => 10
+        const contents = async (options: Parameters<typeof memory.history>[1]) =>
+          (await memory.history('t', options)).map((m) => m.content)
+        const tail = (n: number) => Array.from({ length: n }, (_, i) => String(403 - n + i))
+        expect(await contents({ maxTokens: 25, countTokens: ten })).toEqual(tail(2))
+        expect(await contents({ maxTokens: 3000, countTokens: ten })).toEqual(tail(300))
+        expect(await contents({ maxTokens: 100_000, countTokens: ten })).toEqual(tail(403))
+        expect(await contents({ maxTokens: 3000, countTokens: ten, limit: 7 })).toEqual(tail(7))
+        expect(await memory.context('t', { maxTokens: 20, countTokens: ten })).toBe('user: 401\nuser: 402')
       })
 
       it('makes at most one write per saveEvery messages', async () => {

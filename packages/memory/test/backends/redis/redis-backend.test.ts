@@ -283,6 +283,22 @@ if (unavailable !== undefined) {
       await memory.close()
     })
 
+    it('stats() still answers while a pending conversation sits on a key of another type', async () => {
+      const keyPrefix = prefix()
+      const listKey = (id: string) => `${keyPrefix}{${findBucket(keyPrefix, id)}}:m:${id}`
+      await admin.set(listKey('y'), 'a string')
+      const memory = await openMemory({
+        backend: redisBackend({ url: REDIS_URL, keyPrefix }),
+        saveEvery: 1000,
+        flushIntervalMs: 60_000,
+        flushOnExit: false,
+      })
+      await memory.add('y', { role: 'user', content: 'pending' })
+      await memory.add('x', { role: 'user', content: 'pending too' })
+      expect(await memory.stats()).toMatchObject({ conversations: 1, messages: 2, pending: 2 })
+      await memory.destroy()
+    })
+
     it('a key of another type fails only the conversations it holds; the rest of the batch is written', async () => {
       const keyPrefix = prefix()
       const backend = redisBackend({ url: REDIS_URL, keyPrefix })
