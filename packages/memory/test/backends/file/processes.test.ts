@@ -113,10 +113,14 @@ const UNLINK_CALLS: Partial<Record<string, string[]>> = { x64: ['87', '263'], ar
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-/** Polls `check` until it holds; fails after `seconds` (a hang, not a measurement). */
-async function until(what: string, check: () => Promise<boolean> | boolean, seconds = 30): Promise<void> {
-  for (let waited = 0; !(await check()); waited += 10) {
-    if (waited > seconds * 1000) throw new Error(`gave up waiting: ${what}`)
+/**
+ * Polls `check` until it holds; fails after `seconds` of wall-clock time (a hang, not a
+ * measurement: a process started under strace on a busy machine can take tens of seconds).
+ */
+async function until(what: string, check: () => Promise<boolean> | boolean, seconds = 90): Promise<void> {
+  const deadline = Date.now() + seconds * 1000
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting: ${what}`)
     await pause(10)
   }
 }
@@ -213,7 +217,7 @@ describe('the lock between processes', () => {
         expect([firstResult, second].filter((result) => result === 'opened')).toHaveLength(1)
         if (second !== 'opened') expect(second).toSatisfy(isLocked)
       },
-      60_000,
+      120_000,
     )
   })
 })
