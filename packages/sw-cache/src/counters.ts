@@ -21,9 +21,8 @@ export type Counters = Record<string, Record<CounterName, number>>
 export function countRequests(): void {
   let counts: Counters = {}
   setTally((cacheName, counter) => {
-    ;(counts[cacheName] ??= Object.fromEntries(COUNTERS.map((name) => [name, 0])) as never)[
-      COUNTERS[counter] as CounterName
-    ]++
+    counts[cacheName] ??= Object.fromEntries(COUNTERS.map((name) => [name, 0])) as never
+    ;(counts[cacheName] as Record<CounterName, number>)[COUNTERS[counter] as CounterName]++
   })
   addEventListener('message', (event) => {
     const { data, ports } = event as MessageEvent
