@@ -37,6 +37,44 @@ addEventListener('fetch', (e) => {
   }))
 })
 `,
+  // Every feature plus one-reload deploys (serveUpdates) and counters (countRequests).
+  'ours-deploys': `
+import { broadcastUpdate, cachedRange, countRequests, deleteOldCaches, precache, serveUpdates, staleWhileRevalidate } from '@taurobot/sw-cache'
+serveUpdates()
+countRequests()
+addEventListener('install', (e) =>
+  e.waitUntil(precache('app-v1', ['/', { url: '/index.html', revision: '1' }, { url: '/app.5d41.js', integrity: 'sha256-x' }])),
+)
+addEventListener('activate', (e) =>
+  e.waitUntil(Promise.all([deleteOldCaches({ keep: ['app-v1'] }), registration.navigationPreload.enable()])),
+)
+addEventListener('fetch', (e) => {
+  if (e.request.method !== 'GET') return
+  if (e.request.headers.has('range')) return e.respondWith(cachedRange(e.request))
+  e.respondWith(staleWhileRevalidate(e, {
+    cacheName: 'app-v1', maxEntries: 100, maxAgeSeconds: 86400, fallback: '/index.html',
+    onRevalidated: broadcastUpdate(),
+  }))
+})
+`,
+  // The page side of one-reload deploys: told when a release waits, apply() reloads once.
+  'ours-client': `
+import { watchUpdates } from '@taurobot/sw-cache/client'
+watchUpdates((apply) => { document.querySelector('#update').onclick = apply }, { onUpdated: console.log })
+`,
+  // Workbox's recipe for the same: workbox-window in the page, a SKIP_WAITING message in the worker.
+  'workbox-window': `
+import { Workbox } from 'workbox-window'
+const wb = new Workbox('/sw.js')
+wb.addEventListener('waiting', () => {
+  document.querySelector('#update').onclick = () => {
+    wb.addEventListener('controlling', () => location.reload())
+    wb.messageSkipWaiting()
+  }
+})
+wb.addEventListener('message', (event) => console.log(event.data))
+wb.register()
+`,
   'workbox-swr': `
 import { StaleWhileRevalidate } from 'workbox-strategies'
 const strategy = new StaleWhileRevalidate({ cacheName: 'app-v1' })
@@ -82,6 +120,33 @@ addEventListener('fetch', (e) => {
     if (e.request.mode === 'navigate') return (await matchPrecache('/index.html')) ?? Response.error()
     return Response.error()
   }))
+})
+`,
+  'workbox-deploys': `
+import { StaleWhileRevalidate } from 'workbox-strategies'
+import { ExpirationPlugin } from 'workbox-expiration'
+import { CacheableResponsePlugin } from 'workbox-cacheable-response'
+import { BroadcastUpdatePlugin } from 'workbox-broadcast-update'
+import { cleanupOutdatedCaches, matchPrecache, precacheAndRoute } from 'workbox-precaching'
+precacheAndRoute([{ url: '/', revision: '1' }, { url: '/index.html', revision: '1' }, { url: '/manifest.json', revision: '1' }])
+cleanupOutdatedCaches()
+const strategy = new StaleWhileRevalidate({
+  cacheName: 'app-v1',
+  plugins: [
+    new ExpirationPlugin({ maxEntries: 100, maxAgeSeconds: 86400 }),
+    new CacheableResponsePlugin({ statuses: [200] }),
+    new BroadcastUpdatePlugin(),
+  ],
+})
+addEventListener('fetch', (e) => {
+  if (e.request.method !== 'GET') return
+  e.respondWith(strategy.handle({ event: e, request: e.request }).catch(async () => {
+    if (e.request.mode === 'navigate') return (await matchPrecache('/index.html')) ?? Response.error()
+    return Response.error()
+  }))
+})
+addEventListener('message', (event) => {
+  if (event.data && event.data.type === 'SKIP_WAITING') self.skipWaiting()
 })
 `,
   'serwist-swr': `

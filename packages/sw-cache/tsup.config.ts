@@ -2,9 +2,15 @@ import { defineConfig } from 'tsup'
 
 export default defineConfig({
   // The manifest builder and its CLI run in Node at build time; no service worker imports them.
-  entry: { index: 'src/index.ts', manifest: 'src/manifest.ts', 'manifest-cli': 'src/manifest-cli.ts' },
+  // The client entry runs in pages.
+  entry: {
+    index: 'src/index.ts',
+    client: 'src/client.ts',
+    manifest: 'src/manifest.ts',
+    'manifest-cli': 'src/manifest-cli.ts',
+  },
   format: ['esm', 'cjs'],
-  dts: { entry: { index: 'src/index.ts', manifest: 'src/manifest.ts' } },
+  dts: { entry: { index: 'src/index.ts', client: 'src/client.ts', manifest: 'src/manifest.ts' } },
   clean: true,
   sourcemap: true,
   // One shared chunk in both formats, so SwCacheError is one class across the entries.

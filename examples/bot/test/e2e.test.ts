@@ -124,6 +124,27 @@ describe('web chat in Chromium', () => {
     expect(state.duration).toBeGreaterThan(0.3)
   })
 
+  it('precaches the shell by revision and shows no update banner while the release is the same', async () => {
+    await page.evaluate(async () => {
+      await navigator.serviceWorker.ready
+    })
+    await page.reload()
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null)
+    // Each shell file is cached with its content hash (the ETag the server sends) as revision, so a
+    // new release downloads only the files whose hash changed. The offline page is one the page
+    // never requests, so its precached copy is untouched by revalidations.
+    const revision = await page.evaluate(async () => {
+      const name = (await caches.keys()).find((n) => n.startsWith('taurobot-')) ?? ''
+      return (await (await caches.open(name)).match('/offline.html'))?.headers.get('sw-cache-revision')
+    })
+    const etag = (await fetch(new URL('/offline.html', bot.url))).headers.get('etag')
+    expect(etag).toMatch(/^"/)
+    expect(revision).toContain(etag)
+    await page.reload()
+    await page.waitForTimeout(500)
+    expect(await page.locator('#update').count()).toBe(0)
+  })
+
   it('loads the app shell from the service worker when the server is gone', async () => {
     await page.evaluate(async () => {
       await navigator.serviceWorker.ready

@@ -8,7 +8,15 @@ export interface UpdateMessage {
   cacheName: string
   /** URL whose content changed. */
   url: string
+  /** When the new copy was stored, in ms since the epoch (`Date.now()` in the worker). */
+  at: number
 }
+
+/**
+ * The latest notices, newest last, for pages that start listening after they were posted
+ * (`serveUpdates()` hands them over). Bounded: a page asks right after it loads.
+ */
+export const recent: UpdateMessage[] = []
 
 /** Options of {@link broadcastUpdate}. */
 export interface BroadcastUpdateOptions {
@@ -32,15 +40,16 @@ export interface BroadcastUpdateOptions {
  * new BroadcastChannel('sw-cache').onmessage = ({ data }) => console.log(`${data.url} changed`)
  * ```
  */
-export function broadcastUpdate(
-  options: BroadcastUpdateOptions = {},
-): (revalidation: Revalidation) => Promise<void> {
-  const { channelName = 'sw-cache' } = options
+export function broadcastUpdate({
+  channelName = 'sw-cache',
+}: BroadcastUpdateOptions = {}): (revalidation: Revalidation) => Promise<void> {
   checkBroadcastUpdate(channelName)
   return async ({ request, cacheName, old, fresh }) => {
     if (!(await hasChanged(old, fresh))) return
+    const message: UpdateMessage = { type: 'sw-cache:updated', cacheName, url: request.url, at: Date.now() }
+    if (recent.push(message) > 20) recent.shift()
     const channel = new BroadcastChannel(channelName)
-    channel.postMessage({ type: 'sw-cache:updated', cacheName, url: request.url } satisfies UpdateMessage)
+    channel.postMessage(message)
     channel.close()
   }
 }

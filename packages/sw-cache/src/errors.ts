@@ -28,7 +28,8 @@ export class SwCacheError extends Error {
   declare readonly details: Record<string, unknown>
 
   constructor(code: SwCacheErrorCode, message: string, options: SwCacheErrorOptions = {}) {
-    super(`[@taurobot/sw-cache] ${message}`, options.cause === undefined ? undefined : options)
+    // Error sets `cause` only when the options have one.
+    super(`[@taurobot/sw-cache] ${message}`, options)
     this.name = 'SwCacheError'
     this.code = code
     this.details = options.details ?? {}

@@ -3,6 +3,7 @@ import { checkStrategy } from './development.js'
 import { failure, type SwCacheErrorCode } from './errors.js'
 import { EXPIRED, FRESH, freshness, STALE, STALE_IF_ERROR, trim } from './expiration.js'
 import type { FetchEventLike, StaleWhileRevalidateOptions } from './options.js'
+import { COALESCED, ERRORS, FALLBACKS, REVALIDATIONS, tally } from './tally.js'
 
 /**
  * One network request per cache, URL, redirect mode and variant, shared by the requests that arrive
@@ -46,7 +47,11 @@ export function staleWhileRevalidate(
   } = options
   const { request, preloadResponse: preload } = event
   const keep = fallback && new URL(fallback, request.url).href
-  const report = (code: SwCacheErrorCode, cause: unknown) => onError(failure(code, request, cacheName, cause))
+  const count = (counter: number) => tally?.(cacheName, counter)
+  const report = (code: SwCacheErrorCode, cause: unknown) => {
+    count(ERRORS)
+    onError(failure(code, request, cacheName, cause))
+  }
   let cache: Cache
 
   // Which flight answers `of`: until a response tells which variant a request selects (Vary), one
@@ -55,10 +60,12 @@ export function staleWhileRevalidate(
   const id = (response?: Response, of = request) =>
     JSON.stringify([cacheName, of.url, of.redirect, response && variant(response, of)])
 
-  // Shares the flight `key` names, or starts it.
-  const flight = (key: string): Flight => {
+  // Shares the flight `key` names, or starts it: a revalidation when `stale` is a cached copy.
+  const flight = (key: string, stale?: unknown): Flight => {
     let running = flights.get(key)
-    if (!running) {
+    if (running) count(COALESCED)
+    else {
+      if (stale) count(REVALIDATIONS)
       // no-cache: a revalidation must reach the origin (with a conditional request), not be
       // answered by the HTTP cache, or changes would be missed. No signal: the request is shared,
       // so the page that started it going away must not abort it for the others.
@@ -101,18 +108,25 @@ export function staleWhileRevalidate(
     cache = await caches.open(cacheName)
     const cached = await cache.match(request)
     const state = cached ? freshness(cached, staleIfError, maxAgeSeconds) : EXPIRED
+    // HITS for FRESH and STALE, MISSES otherwise.
+    count(+(state > STALE))
     if (state === FRESH) return cached as Response
-    const [from, answer] = flight(id(cached))
+    const [from, answer] = flight(id(cached), cached)
     if (state === STALE) return cached as Response
     try {
       let response = await answer
       // Not this request's answer: requests like this one share a flight of their own.
       if (id(response, from) !== id(response)) response = await flight(id(response))[1]
-      return state === STALE_IF_ERROR && response.status > 499 ? (cached as Response) : response.clone()
+      if (state !== STALE_IF_ERROR || response.status < 500) return response.clone()
+      count(FALLBACKS)
+      return cached as Response
     } catch (cause) {
       const page =
         state === STALE_IF_ERROR ? cached : request.mode === 'navigate' && keep && (await caches.match(keep))
-      if (page) return page
+      if (page) {
+        count(FALLBACKS)
+        return page
+      }
       throw cause
     }
   }

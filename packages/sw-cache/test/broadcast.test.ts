@@ -113,9 +113,10 @@ describe('broadcastUpdate', () => {
     origin.routes.set('/other', { body: 'y' })
     await revalidate('/other')
     await expect.poll(() => messages.length).toBe(2)
+    const at = expect.any(Number)
     expect(messages).toEqual([
-      { type: 'sw-cache:updated', cacheName: 'news', url: origin.url('/feed') },
-      { type: 'sw-cache:updated', cacheName: 'news', url: origin.url('/other') },
+      { type: 'sw-cache:updated', cacheName: 'news', url: origin.url('/feed'), at },
+      { type: 'sw-cache:updated', cacheName: 'news', url: origin.url('/other'), at },
     ])
     expect(errors).toEqual([])
   })

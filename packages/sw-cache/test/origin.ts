@@ -19,7 +19,8 @@ export interface Origin {
   routes: Map<string, Route | ((request: IncomingMessage) => Route)>
   /** How many requests reached the origin for `path`. */
   hits(path: string): number
-  requests: { path: string; headers: IncomingMessage['headers'] }[]
+  /** What reached the origin, in order; `at` in ms since the epoch. */
+  requests: { path: string; headers: IncomingMessage['headers']; at: number }[]
   close(): Promise<void>
 }
 
@@ -28,7 +29,7 @@ export async function startOrigin(): Promise<Origin> {
   const requests: Origin['requests'] = []
   const server = createServer(async (request, response) => {
     const path = new URL(request.url ?? '/', 'http://origin').pathname
-    requests.push({ path, headers: request.headers })
+    requests.push({ path, headers: request.headers, at: Date.now() })
     const found = routes.get(path)
     const route = (typeof found === 'function' ? found(request) : found) ?? { status: 404, body: 'not found' }
     if (route.delayMs) await new Promise((resolve) => setTimeout(resolve, route.delayMs))

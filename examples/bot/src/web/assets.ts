@@ -60,8 +60,9 @@ async function bundle(entry: string, define: Record<string, string> = {}): Promi
 
 /**
  * Builds the page script and the service worker with esbuild, and loads the static files. The
- * service worker gets the list of app-shell URLs and a version derived from their content, so a
- * changed shell installs a new cache and the old one is deleted on activate.
+ * service worker gets the precache manifest of the app shell (each URL with its content hash as
+ * revision, so a new release downloads only the files that changed) and a version derived from
+ * them: a changed shell installs a new cache and the old one is deleted on activate.
  */
 export async function buildAssets(): Promise<Map<string, Asset>> {
   const assets = new Map<string, Asset>()
@@ -74,11 +75,11 @@ export async function buildAssets(): Promise<Map<string, Asset>> {
   if (index === undefined) throw new Error('public/index.html is missing')
   assets.set('/', index)
 
-  const shell = [...assets.keys()].sort()
+  const shell = [...assets.keys()].sort().map((url) => ({ url, revision: assets.get(url)?.etag ?? null }))
   const version = createHash('sha256')
-  for (const path of shell) version.update(path).update(assets.get(path)?.etag ?? '')
+  for (const { url, revision } of shell) version.update(url).update(revision ?? '')
   const sw = await bundle('sw.ts', {
-    SHELL_URLS: JSON.stringify(shell),
+    SHELL_MANIFEST: JSON.stringify(shell),
     SHELL_VERSION: JSON.stringify(version.digest('hex').slice(0, 12)),
   })
   assets.set('/sw.js', asset(sw, 'sw.js'))

@@ -1,19 +1,30 @@
 // The service worker, bundled with esbuild when the bot starts (see assets.ts).
-import { broadcastUpdate, deleteOldCaches, precache, staleWhileRevalidate } from '@taurobot/sw-cache'
+import {
+  broadcastUpdate,
+  deleteOldCaches,
+  type PrecacheEntry,
+  precache,
+  serveUpdates,
+  staleWhileRevalidate,
+} from '@taurobot/sw-cache'
 
 declare const self: ServiceWorkerGlobalScope
-/** The app shell: every static file, filled in at build time. */
-declare const SHELL_URLS: string[]
+/** The app shell: every static file with its content hash as revision, filled in at build time. */
+declare const SHELL_MANIFEST: PrecacheEntry[]
 /** A hash of the shell's content: a changed shell gets a new cache. */
 declare const SHELL_VERSION: string
 
 const CACHE = `taurobot-${SHELL_VERSION}`
 // The page listens on this channel and offers a reload when a refreshed file differs.
 const onRevalidated = broadcastUpdate({ channelName: 'taurobot' })
+// A new release waits until the page's reload button asks it to take over (the page reloads once
+// it does), so an open tab never runs the old page against the new worker unannounced.
+serveUpdates()
 
 self.addEventListener('install', (event) => {
   // A shell that cannot be fully cached fails the install, so a broken release never takes over.
-  event.waitUntil(precache(CACHE, SHELL_URLS).then(() => self.skipWaiting()))
+  // Files whose revision an earlier release already cached are copied, not downloaded.
+  event.waitUntil(precache(CACHE, SHELL_MANIFEST))
 })
 
 self.addEventListener('activate', (event) => {

@@ -4,9 +4,11 @@
 import {
   broadcastUpdate,
   cachedRange,
+  countRequests,
   deleteOldCaches,
   type PrecacheEntry,
   precache,
+  serveUpdates,
   staleWhileRevalidate,
 } from '../../src/index.js'
 
@@ -20,6 +22,8 @@ export interface FixtureConfig {
   /** Runtime entries go to their own `runtime-<version>` cache instead of the precache one. */
   runtime?: boolean
   maxEntries?: number
+  /** A new release waits until a page asks it to take over (serveUpdates), as deploys do. */
+  waits?: boolean
 }
 
 export interface FixtureStats {
@@ -39,7 +43,12 @@ export interface FixtureStats {
   ranges: string[]
 }
 
-const config: FixtureConfig = JSON.parse(new URL(self.location.href).searchParams.get('config') ?? '{}')
+// A release served under a fixed URL (a deploy) carries its config in FIXTURE, defined before this code.
+const config: FixtureConfig = JSON.parse(
+  new URL(self.location.href).searchParams.get('config') ??
+    (self as unknown as { FIXTURE?: string }).FIXTURE ??
+    '{}',
+)
 const version = config.version ?? 'v1'
 const appCache = `app-${version}`
 const cacheName = config.runtime ? `runtime-${version}` : appCache
@@ -60,6 +69,8 @@ try {
   stats.checks = String(error)
 }
 const notify = broadcastUpdate()
+serveUpdates()
+countRequests()
 
 self.addEventListener('unhandledrejection', (event) => {
   stats.unhandled++
@@ -67,7 +78,11 @@ self.addEventListener('unhandledrejection', (event) => {
 })
 
 self.addEventListener('install', (event) => {
-  event.waitUntil(precache(appCache, config.precache ?? ['/', '/index.html']).then(() => self.skipWaiting()))
+  event.waitUntil(
+    precache(appCache, config.precache ?? ['/', '/index.html']).then(() => {
+      if (!config.waits) return self.skipWaiting()
+    }),
+  )
 })
 
 self.addEventListener('activate', (event) => {

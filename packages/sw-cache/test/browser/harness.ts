@@ -13,6 +13,8 @@ export const SHELL = '<!doctype html><title>shell</title><p id="shell">offline s
 
 export interface Harness {
   origin: Origin
+  /** The fixture worker's code, to serve releases of it under a fixed URL. */
+  code: string
   browser: Browser
   close(): Promise<void>
 }
@@ -49,6 +51,7 @@ export async function startHarness(kind: Build): Promise<Harness> {
   const browser = await launchChromium()
   return {
     origin,
+    code,
     browser,
     close: async () => {
       await browser.close()

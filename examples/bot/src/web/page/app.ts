@@ -1,6 +1,7 @@
 // The chat page. What the user writes is shown as text; the bot's replies are Markdown, read by
 // markdown.ts and built as DOM nodes by render-markdown.ts. Nothing is ever set as HTML.
 
+import { watchUpdates } from '@taurobot/sw-cache/client'
 import { parseMarkdown } from './markdown.js'
 import { renderMarkdown } from './render-markdown.js'
 
@@ -54,6 +55,25 @@ function userId(): string {
   return id
 }
 const user = userId()
+
+/** The update banner: says a new version is ready, with a button that switches to it. */
+function showUpdate(apply: () => void): void {
+  let banner = document.getElementById('update')
+  if (!banner) {
+    banner = document.createElement('div')
+    banner.id = 'update'
+    banner.className = 'notice'
+    banner.setAttribute('role', 'status')
+    banner.append('A new version of TauroBot is ready. ', document.createElement('button'))
+    document.body.append(banner)
+  }
+  const button = banner.querySelector('button') as HTMLButtonElement
+  button.textContent = 'Reload'
+  button.onclick = () => {
+    button.disabled = true
+    apply()
+  }
+}
 
 function showNotice(text: string | undefined): void {
   notice.hidden = text === undefined
@@ -319,13 +339,13 @@ if ('serviceWorker' in navigator) {
   navigator.serviceWorker.register('/sw.js').catch((error: unknown) => {
     console.warn('service worker not registered:', error)
   })
+  // A new release is installed and waits: the banner's button lets it take over, and the page
+  // reloads once it has. A refreshed file (a notice on the worker's channel) needs a reload too.
+  watchUpdates(showUpdate, {
+    channelName: 'taurobot',
+    onUpdated: () => showUpdate(() => location.reload()),
+  })
 }
-// The service worker answers from its cache and refreshes it behind the scenes; when a refreshed
-// file differs it says so on this channel, and the next load shows the new version.
-new BroadcastChannel('taurobot').addEventListener('message', (event: MessageEvent) => {
-  const data = event.data as { type?: string; url?: string } | undefined
-  if (data?.type === 'sw-cache:updated') showNotice('A new version of TauroBot is ready: reload to use it.')
-})
 
 window.addEventListener('online', () => void loadHistory())
 void loadHistory()
