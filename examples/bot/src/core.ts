@@ -216,7 +216,14 @@ export class TauroBot {
     // A responder that does not stream (offline) is spoken once its reply is complete.
     if (speaker && !speaker.written) speaker.write(reply)
     const spoke = speaker?.end()
-    const message = await this.#memory.add(id, { role: 'assistant', content: reply })
+    let message: ChatMessage
+    try {
+      message = await this.#memory.add(id, { role: 'assistant', content: reply })
+    } catch (error) {
+      // No clip may reach a front end after the reply has failed.
+      await speaker?.abort(error)
+      throw error
+    }
     const result: BotReply = { text: reply, message }
     if (spoke) {
       const voiceError = await spoke

@@ -143,7 +143,10 @@ export function createApi(options: ApiOptions): ApiHandler {
       return
     }
     res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' })
-    const line = (value: unknown) => res.write(`${JSON.stringify(value)}\n`)
+    // Guarded: a late line after the answer has ended must not become an 'error' on the response.
+    const line = (value: unknown) => {
+      if (!res.writableEnded) res.write(`${JSON.stringify(value)}\n`)
+    }
     try {
       const reply = await bot.handle(conversationOf(user), text, {
         onChunk: (chunk) => line({ type: 'chunk', text: chunk }),
