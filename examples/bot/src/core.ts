@@ -1,5 +1,14 @@
 import { speechText } from '@taurobot/voice'
 import type { ChatMessage, Responder } from './responder/responder.js'
+import {
+  MAX_SPOKEN_CHARS,
+  OFFLINE_NOTE,
+  type SpokenClip,
+  type StreamingVoice,
+  speakWhileWriting,
+} from './spoken-stream.js'
+
+export type { SpokenClip } from './spoken-stream.js'
 
 /** A conversation id: a Telegram chat id, or a prefixed id for the web chat. */
 export type ConversationId = string | number
@@ -18,6 +27,19 @@ export interface BotVoice {
     text: string,
     options: { format: 'ogg'; input: 'text'; signal?: AbortSignal },
   ): Promise<{ data: Uint8Array; mimeType: string; durationMs: number }>
+  /** Speaks a reply sentence by sentence while it is written; without it, clips come whole. */
+  stream?: StreamingVoice['stream']
+}
+
+/** What a front end that streams asks of `handle`. */
+export interface HandleOptions {
+  /** Each piece of the reply as it arrives. */
+  onChunk?: (text: string) => void
+  /**
+   * Each spoken sentence, in order, as soon as it is ready, while the reply is still streaming.
+   * With it, a spoken reply comes as these clips and `BotReply.voice` stays empty.
+   */
+  onClip?: (clip: SpokenClip) => void
 }
 
 /** A spoken reply, ready to send as a Telegram voice note or play in a page. */
@@ -55,9 +77,6 @@ export interface TauroBotOptions {
 
 /** The longest message accepted, as in the original bot (and Telegram's own limit). */
 export const MAX_MESSAGE_CHARS = 4096
-/** Replies longer than this are spoken only up to here. */
-const MAX_SPOKEN_CHARS = 600
-
 const HELP = [
   'Commands:',
   '/start - introduction',
@@ -125,11 +144,7 @@ export class TauroBot {
   }
 
   /** Answers one message from a user: a command, or a reply from the responder. */
-  handle(
-    id: ConversationId,
-    text: string,
-    options: { onChunk?: (text: string) => void } = {},
-  ): Promise<BotReply> {
+  handle(id: ConversationId, text: string, options: HandleOptions = {}): Promise<BotReply> {
     if (typeof text !== 'string') throw new TypeError(`text must be a string, got ${typeof text}`)
     const length = charLength(text)
     if (length > MAX_MESSAGE_CHARS) {
@@ -148,11 +163,7 @@ export class TauroBot {
     return next
   }
 
-  async #handle(
-    id: ConversationId,
-    text: string,
-    options: { onChunk?: (text: string) => void },
-  ): Promise<BotReply> {
+  async #handle(id: ConversationId, text: string, options: HandleOptions): Promise<BotReply> {
     const command = /^\/([a-z]+)(?:@\w+)?(?:\s|$)/i.exec(text)?.[1]?.toLowerCase()
     switch (command) {
       case 'start':
@@ -185,12 +196,42 @@ export class TauroBot {
 
     await this.#memory.add(id, { role: 'user', content: text })
     const history = await this.#memory.history(id, { limit: this.#responder.contextMessages })
-    const reply = await this.#responder.reply(
-      options.onChunk ? { history, onChunk: options.onChunk } : { history },
-    )
-    const message = await this.#memory.add(id, { role: 'assistant', content: reply })
+    const speaker =
+      options.onClip && this.isVoiceOn(id) && this.#voice?.stream
+        ? speakWhileWriting({ stream: this.#voice.stream.bind(this.#voice) }, options.onClip)
+        : undefined
+    const onChunk = speaker
+      ? (chunk: string) => {
+          options.onChunk?.(chunk)
+          speaker.write(chunk)
+        }
+      : options.onChunk
+    let reply: string
+    try {
+      reply = await this.#responder.reply(onChunk ? { history, onChunk } : { history })
+    } catch (error) {
+      await speaker?.abort(error)
+      throw error
+    }
+    // A responder that does not stream (offline) is spoken once its reply is complete.
+    if (speaker && !speaker.written) speaker.write(reply)
+    const spoke = speaker?.end()
+    let message: ChatMessage
+    try {
+      message = await this.#memory.add(id, { role: 'assistant', content: reply })
+    } catch (error) {
+      // No clip may reach a front end after the reply has failed.
+      await speaker?.abort(error)
+      throw error
+    }
     const result: BotReply = { text: reply, message }
-    if (this.isVoiceOn(id) && this.#voice !== undefined) {
+    if (spoke) {
+      const voiceError = await spoke
+      if (voiceError !== undefined) {
+        this.#logError('voice synthesis failed:', voiceError)
+        result.voiceError = voiceError
+      }
+    } else if (this.isVoiceOn(id) && this.#voice !== undefined) {
       try {
         const spoken = spokenText(reply, this.#voiceLanguage)
         if (spoken !== '') {
@@ -238,7 +279,7 @@ export class TauroBot {
  * without the offline responder's bracketed note, and bounded in length at a sentence end.
  */
 export function spokenText(reply: string, language = 'en'): string {
-  const withoutNote = reply.replace(/^\s*\[[^\n]*\]\s*(?:\n|$)/, '')
+  const withoutNote = reply.replace(OFFLINE_NOTE, '')
   const text = speechText(withoutNote, { language })
   if (text.length <= MAX_SPOKEN_CHARS) return text
   const cut = text.slice(0, MAX_SPOKEN_CHARS)

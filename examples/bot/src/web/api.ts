@@ -90,7 +90,8 @@ function takeBudget(req: IncomingMessage, limiter: RateLimiter, what: string): v
  * - `GET /api/health` → `{ ok, responder }`
  * - `GET /api/history?user=ID` → `{ messages, voiceOn, responder }`
  * - `POST /api/chat {user, text}` → `{ reply, command?, message?, voice?: {url, mimeType, durationMs}, voiceOn }`;
- *   with `Accept: application/x-ndjson` the reply streams as `{type:"chunk"}` lines, then `{type:"reply"}`
+ *   with `Accept: application/x-ndjson` the reply streams as `{type:"chunk"}` lines and, when voice is on,
+ *   one `{type:"clip", url, mimeType, durationMs, text}` line per spoken sentence, then `{type:"reply"}`
  * - `POST /api/voice {user, on?}` → `{ voiceOn }` (toggles when `on` is absent)
  * - `GET /api/voice/ID.ogg` → the clip, `audio/ogg`, with byte ranges
  *
@@ -142,10 +143,22 @@ export function createApi(options: ApiOptions): ApiHandler {
       return
     }
     res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' })
-    const line = (value: unknown) => res.write(`${JSON.stringify(value)}\n`)
+    // Guarded: a late line after the answer has ended must not become an 'error' on the response.
+    const line = (value: unknown) => {
+      if (!res.writableEnded) res.write(`${JSON.stringify(value)}\n`)
+    }
     try {
       const reply = await bot.handle(conversationOf(user), text, {
         onChunk: (chunk) => line({ type: 'chunk', text: chunk }),
+        // Each sentence is in the store before its line goes out, so the page can fetch it at once.
+        onClip: (clip) =>
+          line({
+            type: 'clip',
+            url: `/api/voice/${clips.put(clip)}.ogg`,
+            mimeType: clip.mimeType,
+            durationMs: clip.durationMs,
+            text: clip.text,
+          }),
       })
       line({ type: 'reply', ...publicReply(reply, user) })
     } catch (error) {

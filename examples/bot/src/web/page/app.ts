@@ -2,6 +2,7 @@
 // markdown.ts and built as DOM nodes by render-markdown.ts. Nothing is ever set as HTML.
 
 import { watchUpdates } from '@taurobot/sw-cache/client'
+import { ClipPlayer } from './clip-player.js'
 import { parseMarkdown } from './markdown.js'
 import { renderMarkdown } from './render-markdown.js'
 
@@ -227,6 +228,11 @@ async function sendMessage(text: string): Promise<void> {
     let buffered = ''
     let streamed = ''
     let result: ChatResult | undefined
+    // The sentences spoken so far; moved into the final message when the reply is complete.
+    const clips = document.createElement('div')
+    clips.className = 'clips'
+    pending.append(clips)
+    const player = new ClipPlayer(clips)
     for (;;) {
       const { value, done } = await reader.read()
       if (value) buffered += value
@@ -236,6 +242,7 @@ async function sendMessage(text: string): Promise<void> {
         if (line.trim() === '') continue
         const event = JSON.parse(line) as
           | { type: 'chunk'; text: string }
+          | { type: 'clip'; url: string; durationMs: number; text: string }
           | ({ type: 'reply' } & ChatResult)
           | ({ type: 'error' } & ApiError)
         if (event.type === 'chunk') {
@@ -246,6 +253,9 @@ async function sendMessage(text: string): Promise<void> {
             showContent(content, 'assistant', streamed)
             list.scrollTop = list.scrollHeight
           })
+        } else if (event.type === 'clip') {
+          player.add(event)
+          list.scrollTop = list.scrollHeight
         } else if (event.type === 'reply') {
           result = event
         } else {
@@ -261,6 +271,7 @@ async function sendMessage(text: string): Promise<void> {
       result.reply,
       result.message?.timestamp,
     )
+    if (clips.childElementCount > 0) final.append(clips)
     pending.replaceWith(final)
     if (result.message) appendSaved({ role: 'user', content: text, timestamp: sentAt }, result.message)
     setVoice(result.voiceOn)
