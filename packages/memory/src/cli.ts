@@ -5,9 +5,10 @@ import { parseArgs } from 'node:util'
 import { comparablePath, linkTarget } from './backends/file/store-path.js'
 import { runCompact } from './compact.js'
 import { type Location, locate } from './location.js'
+import type { Memory } from './memory-api.js'
 import { type MigrateProgress, migrate } from './migrate.js'
 import { redactUrl } from './redact.js'
-import { type Memory, openMemory } from './store.js'
+import { openMemory } from './store.js'
 
 const USAGE = `Usage: taurobot-memory migrate <from> <to> [options]
        taurobot-memory compact <file>

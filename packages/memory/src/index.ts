@@ -21,15 +21,15 @@ export type { SaveInfo } from './batch.js'
 export type { MemoryErrorCode, MemoryErrorOptions } from './errors.js'
 export { isMemoryError, MemoryError } from './errors.js'
 export { estimateTokens } from './estimate-tokens.js'
-export type { ConversationId, Message, MessageInput, Role, StoredMessage } from './message.js'
-export type { MigrateOptions, MigrateProgress, MigrateResult } from './migrate.js'
-export { migrate } from './migrate.js'
 export type {
   Memory,
   MemoryEvents,
   MemoryOptions,
   MemoryStats,
   PruneOptions,
-} from './store.js'
+} from './memory-api.js'
+export type { ConversationId, Message, MessageInput, Role, StoredMessage } from './message.js'
+export type { MigrateOptions, MigrateProgress, MigrateResult } from './migrate.js'
+export { migrate } from './migrate.js'
 export { openMemory } from './store.js'
 export type { HistoryOptions, OverBudgetInfo } from './token-budget.js'

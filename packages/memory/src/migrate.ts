@@ -1,7 +1,7 @@
 import { MemoryError } from './errors.js'
+import type { Memory } from './memory-api.js'
 import { show } from './message.js'
 import { booleanOption, knownOptions, optionalFunction } from './options.js'
-import type { Memory } from './store.js'
 
 /** Where a migration is, passed to {@link MigrateOptions.onProgress} after each conversation. */
 export interface MigrateProgress {

@@ -1,0 +1,179 @@
+// The public shape of a store: the options of openMemory, the Memory interface, its events and
+// counters. Types only; the store that implements them is store.ts.
+import type { Backend, ConversationSummary, RecoveredInfo } from './backend.js'
+import type { SaveInfo } from './batch.js'
+import type { ConversationId, Message, MessageInput, StoredMessage } from './message.js'
+import type { HistoryOptions } from './token-budget.js'
+
+/** Options of {@link openMemory}. */
+export interface MemoryOptions {
+  /**
+   * Where conversations are kept, chosen by its form: a `.json` (or any other) file is the default
+   * file backend (its journal is `<path>.journal`); a `.db`, `.sqlite` or `.sqlite3` file the
+   * SQLite backend; a `redis://` or `rediss://` URL the Redis backend. Other URLs are refused.
+   * Not allowed together with `backend`.
+   * @default 'memory/conversations.json'
+   */
+  path?: string
+  /**
+   * Where conversations are kept, such as `memoryBackend()`.
+   * @default fileBackend({ path })
+   */
+  backend?: Backend
+  /**
+   * Messages kept per conversation; the oldest are dropped beyond it.
+   * @default 1000
+   */
+  maxMessages?: number
+  /**
+   * Largest accepted message, in bytes of its JSON form; larger ones are refused with a RangeError.
+   * @default 1048576
+   */
+  maxMessageBytes?: number
+  /**
+   * In batched mode, write as soon as this many messages are pending.
+   * @default 5
+   */
+  saveEvery?: number
+  /**
+   * In batched mode, the longest a message waits before a write is started (also the retry delay
+   * after a failed write).
+   * @default 1000
+   */
+  flushIntervalMs?: number
+  /**
+   * `'batched'`: `add()` resolves at once and messages are written in batches. `'strict'`:
+   * `add()` resolves only once the message is durable; concurrent adds share one write.
+   * @default 'batched'
+   */
+  durability?: 'batched' | 'strict'
+  /**
+   * Most messages accepted but not yet written. Beyond it `add()` waits until a write makes room;
+   * it rejects with code `backpressure` instead while writes are failing.
+   * @default 10000
+   */
+  maxPending?: number
+  /**
+   * Most bytes (JSON form) of the messages accepted but not yet written, bounding the memory a
+   * backlog can take; beyond it `add()` waits or rejects as for `maxPending`. At least
+   * `maxMessageBytes`.
+   * @default 67108864
+   */
+  maxPendingBytes?: number
+  /**
+   * Most bytes (JSON form) of messages handed to the backend in one call (one journal record, one
+   * transaction, one Redis script call); a larger backlog is written in several. At least
+   * `maxMessageBytes`, at most 268435456.
+   * @default 16777216
+   */
+  maxBatchBytes?: number
+  /**
+   * Flush on SIGINT, SIGTERM and `beforeExit` (the signal is re-raised afterwards, so the exit
+   * code is unchanged). Set to `false` to handle shutdown yourself with `close()`.
+   * @default true
+   */
+  flushOnExit?: boolean
+  /** Called after every successful write; same as `memory.on('save', ...)`. */
+  onSave?: (info: SaveInfo) => void
+  /** Called when a background write fails; same as `memory.on('error', ...)`. */
+  onError?: (error: unknown) => void
+  /** Called when damaged data was restored, including during open. */
+  onRecovered?: (info: RecoveredInfo) => void
+  /** Called with handled problems such as a dropped torn journal record; defaults to `process.emitWarning`. */
+  onWarning?: (message: string) => void
+}
+
+/** Options of {@link Memory.prune}. */
+export interface PruneOptions {
+  /** Remove conversations whose newest message is older than this many days. */
+  olderThanDays: number
+}
+
+/** Counters returned by {@link Memory.stats}. */
+export interface MemoryStats {
+  /** Backend in use (`file`, `memory`, ...). */
+  backend: string
+  /** Conversations `history()` shows: those the backend holds, and those with pending messages only. */
+  conversations: number
+  /**
+   * Messages `history()` shows, over all conversations: those the backend holds and the pending
+   * ones, each conversation counted up to `maxMessages`.
+   */
+  messages: number
+  /** `messages / conversations`, 0 when empty. */
+  averagePerConversation: number
+  /** Messages accepted but not yet written. */
+  pending: number
+  /** Successful writes (one per batch) since open. */
+  saves: number
+  /** Bytes written since open, snapshots included when the backend reports them. */
+  bytesWritten: number
+  /** Duration of the last successful write in milliseconds, 0 before the first. */
+  lastSaveMs: number
+  /** Snapshot rewrites since open (file backend). */
+  compactions?: number
+  /** Current journal size in bytes (file backend). */
+  journalBytes?: number
+  /** Snapshot size in bytes (file backend). */
+  snapshotBytes?: number
+}
+
+/** Events of a {@link Memory} and their payloads. */
+export interface MemoryEvents {
+  /** A batch was written. */
+  save: SaveInfo
+  /** A background write failed; the messages are kept and retried. */
+  error: unknown
+  /** Damaged data was restored. */
+  recovered: RecoveredInfo
+  /** A handled problem worth knowing about. */
+  warning: string
+}
+
+/** An open conversation store, returned by {@link openMemory}. */
+export interface Memory {
+  /**
+   * Adds a message to a conversation and resolves with the stored message (timestamp and `id`
+   * filled in). An `id` given must not be one of the conversation's changes still pending
+   * (`duplicate-id`). Past `maxPending` or `maxPendingBytes` it waits until a write makes room, or
+   * rejects with `backpressure` while writes are failing.
+   */
+  add(id: ConversationId, message: MessageInput): Promise<StoredMessage>
+  /**
+   * Replaces the message with `message.id` in the conversation, or appends it when the
+   * conversation has none, and resolves with the stored message. Batched and durable as `add()`.
+   */
+  upsert(id: ConversationId, message: MessageInput & { id: string }): Promise<StoredMessage>
+  /**
+   * Deletes the message `messageId` from the conversation; resolves `true` if it was there,
+   * `false` (nothing written) if not. Batched and durable as `add()`.
+   */
+  remove(id: ConversationId, messageId: string): Promise<boolean>
+  /** Messages of a conversation, oldest first; `[]` for an unknown conversation. */
+  history(id: ConversationId, options?: HistoryOptions): Promise<Message[]>
+  /** The history as prompt text, one `role: content` line per message. */
+  context(id: ConversationId, options?: HistoryOptions): Promise<string>
+  /** Deletes a conversation; resolves `true` if it existed. */
+  clear(id: ConversationId): Promise<boolean>
+  /** Deletes conversations idle for longer than `olderThanDays`; resolves with how many. */
+  prune(options: PruneOptions): Promise<number>
+  /** Lists the conversations the backend holds (pending writes are flushed first when possible). */
+  conversations(): AsyncIterable<ConversationSummary>
+  /** Counters about the store and its backend. */
+  stats(): Promise<MemoryStats>
+  /** Writes everything pending now; rejects with a `MemoryError` naming the file and cause on failure. */
+  flush(): Promise<void>
+  /**
+   * Flushes, then releases the backend (and its lock); idempotent. If the flush fails it rejects
+   * and the store stays open with every message kept, so close() can be called again.
+   */
+  close(): Promise<void>
+  /** Releases the backend now, dropping pending messages. */
+  destroy(): Promise<void>
+  /** Same as `close()`, for `await using memory = await openMemory(...)`. */
+  [Symbol.asyncDispose](): Promise<void>
+  /** Subscribes to an event; returns a function that unsubscribes. */
+  on<E extends keyof MemoryEvents>(event: E, listener: (payload: MemoryEvents[E]) => void): () => void
+  /** Unsubscribes a listener added with `on`. */
+  off<E extends keyof MemoryEvents>(event: E, listener: (payload: MemoryEvents[E]) => void): void
+}
