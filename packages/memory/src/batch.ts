@@ -1,3 +1,6 @@
+// Over 400 lines on purpose: the Batcher is one state machine. Its counters (pending, being
+// written, waiting for room) must stay consistent through add, write, failure, clear and shutdown,
+// and keeping them in one class is what lets each method keep that invariant in view.
 import type { AppendResult, BatchEntry, Operation } from './backend.js'
 import { applyOperations } from './backends/operations.js'
 import { MemoryError } from './errors.js'

@@ -6,5 +6,5 @@
  * @module @taurobot/memory/redis
  */
 
-export type { RedisBackendOptions, RedisClient } from './backends/redis/redis-backend.js'
 export { redisBackend } from './backends/redis/redis-backend.js'
+export type { RedisBackendOptions, RedisClient } from './backends/redis/redis-options.js'

@@ -1,3 +1,8 @@
+// Over 400 lines on purpose, for now: one class owns the file store's state (paths, sequence
+// numbers, the conversations in memory, the compaction and backup in flight), and every method
+// below reads or changes it under the store's serial queue. The parts with a job of their own are
+// already beside it (journal, snapshot reader and parser, compaction worker, lock, atomic writes,
+// store path); the next split is the open-time recovery (damaged journal and snapshot) into one.
 import { stat } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import type {

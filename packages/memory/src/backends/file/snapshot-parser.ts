@@ -1,3 +1,5 @@
+// Over 400 lines on purpose: one byte-level scanner that reads a snapshot of any size in pieces;
+// its states (outside a value, inside a string, inside a conversation) belong together.
 import type { Message } from '../../message.js'
 import { MAX_SEQ, META_KEY, type SnapshotData, SnapshotFormatError } from './legacy-format.js'
 import { firstInvalidUtf8 } from './utf8.js'

@@ -1,5 +1,8 @@
+// Over 400 lines on purpose: one class holds a connection's state (client, writer id, sequence
+// numbers of the writes it may have to resend) that append, read, clear, prune and close all use.
+// Options, the client loader, key layout, scripts, errors and list parsing are modules of their own.
 import { randomUUID } from 'node:crypto'
-import type { Cluster, Redis, RedisOptions } from 'ioredis'
+import type { Redis, RedisOptions } from 'ioredis'
 import type {
   AppendResult,
   Backend,
@@ -10,10 +13,10 @@ import type {
 } from '../../backend.js'
 import { MemoryError } from '../../errors.js'
 import { type Message, messageTime, show } from '../../message.js'
-import { integerOption, knownOptions } from '../../options.js'
 import { redactText, redactUrl } from '../../redact.js'
-import { hasEmptyHashTag, LAYOUT_VERSION, RedisLayout } from './layout.js'
+import { LAYOUT_VERSION, RedisLayout } from './layout.js'
 import { parseItems } from './list-items.js'
+import { loadIoredis } from './load-ioredis.js'
 import {
   advice,
   errorText,
@@ -24,127 +27,16 @@ import {
   safeCause,
   typeName,
 } from './redis-errors.js'
+import {
+  CALL_BYTES,
+  LIST_CHUNK,
+  type RedisBackendOptions,
+  type RedisClient,
+  type ResolvedOptions,
+  resolveOptions,
+  WRITER_TTL_MS,
+} from './redis-options.js'
 import { APPEND, CLEAR, PRUNE, type RedisScript } from './scripts.js'
-
-/** A client the Redis backend can use: a standalone ioredis `Redis` or an ioredis `Cluster`. */
-export type RedisClient = Redis | Cluster
-
-/** Options of {@link redisBackend}. */
-export interface RedisBackendOptions {
-  /**
-   * Server to connect to. Ignored when `client` is given.
-   * @default 'redis://127.0.0.1:6379'
-   */
-  url?: string
-  /**
-   * Your own ioredis client (`Redis` or `Cluster`). The backend uses it as configured and never
-   * closes it: closing it stays your job.
-   */
-  client?: RedisClient
-  /**
-   * Prefix of every key, so that several stores (or apps) can share one Redis.
-   * @default 'taurobot:memory:'
-   */
-  keyPrefix?: string
-  /**
-   * How many buckets conversations are spread over (each bucket is one Cluster slot). Fixed when
-   * the first store writes under a prefix; later stores adopt the stored value.
-   * @default 16
-   */
-  buckets?: number
-  /**
-   * How long opening may wait for the server, in milliseconds.
-   * @default 10000
-   */
-  connectTimeoutMs?: number
-  /**
-   * How long one command may wait for its reply before it fails (the store then keeps and
-   * retries the messages). Applies to the client the backend creates.
-   * @default 10000
-   */
-  commandTimeoutMs?: number
-  /**
-   * After each write, wait until this many replicas acknowledged it (`WAIT`); a write that fewer
-   * replicas acknowledged in time fails and is retried. Standalone clients only.
-   * @default 0
-   */
-  waitReplicas?: number
-  /**
-   * How long `WAIT` may block, in milliseconds.
-   * @default 1000
-   */
-  waitTimeoutMs?: number
-}
-
-const DEFAULT_URL = 'redis://127.0.0.1:6379'
-const DEFAULT_PREFIX = 'taurobot:memory:'
-const OPTION_NAMES = new Set([
-  'url',
-  'client',
-  'keyPrefix',
-  'buckets',
-  'connectTimeoutMs',
-  'commandTimeoutMs',
-  'waitReplicas',
-  'waitTimeoutMs',
-])
-// A writer's last sequence number must outlive any retry of a batch whose reply was lost.
-const WRITER_TTL_MS = 7 * 86_400_000
-const LIST_CHUNK = 500
-const CALL_BYTES = 64 * 1024 * 1024
-
-interface ResolvedOptions {
-  url: string
-  client: RedisClient | undefined
-  keyPrefix: string
-  buckets: number | undefined
-  connectTimeoutMs: number
-  commandTimeoutMs: number
-  waitReplicas: number
-  waitTimeoutMs: number
-}
-
-function resolveOptions(options: unknown): ResolvedOptions {
-  const o = knownOptions(options, OPTION_NAMES)
-  if (o.url !== undefined && o.client !== undefined) {
-    throw new TypeError('options url and client cannot be used together: configure the client instead')
-  }
-  const url = o.url ?? DEFAULT_URL
-  if (typeof url !== 'string' || !/^rediss?:\/\//.test(url)) {
-    throw new TypeError(
-      `url must be a redis:// or rediss:// URL, got ${show(typeof url === 'string' ? redactText(url) : url)}`,
-    )
-  }
-  const client = o.client as Partial<Redis> | undefined | null
-  if (
-    client !== undefined &&
-    (typeof client !== 'object' || client === null || typeof client.call !== 'function')
-  ) {
-    throw new TypeError(`client must be an ioredis Redis or Cluster client, got ${show(o.client)}`)
-  }
-  const keyPrefix = o.keyPrefix ?? DEFAULT_PREFIX
-  if (typeof keyPrefix !== 'string') throw new TypeError(`keyPrefix must be a string, got ${show(keyPrefix)}`)
-  if (hasEmptyHashTag(keyPrefix)) {
-    throw new RangeError(
-      `keyPrefix must not start a hash tag with "{}" (Redis would then spread a conversation's keys over slots), got ${show(keyPrefix)}`,
-    )
-  }
-  const buckets = o.buckets === undefined ? undefined : integerOption('buckets', o.buckets, 16, 1, 16384)
-  const waitReplicas = integerOption('waitReplicas', o.waitReplicas, 0, 0, 1000)
-  if (waitReplicas > 0 && (client as { isCluster?: boolean } | undefined)?.isCluster === true) {
-    throw new TypeError('waitReplicas is supported with a standalone client only, got a Cluster client')
-  }
-  return {
-    url,
-    client: client as RedisClient | undefined,
-    keyPrefix,
-    buckets,
-    connectTimeoutMs: integerOption('connectTimeoutMs', o.connectTimeoutMs, 10_000, 1, 2_147_483_647),
-    commandTimeoutMs: integerOption('commandTimeoutMs', o.commandTimeoutMs, 10_000, 1, 2_147_483_647),
-    waitReplicas,
-    waitTimeoutMs: integerOption('waitTimeoutMs', o.waitTimeoutMs, 1000, 1, 2_147_483_647),
-  }
-}
 
 /**
  * Creates a Redis backend: every process that opens a store on the same Redis and key prefix
@@ -160,25 +52,6 @@ function resolveOptions(options: unknown): ResolvedOptions {
  */
 export function redisBackend(options?: RedisBackendOptions): Backend {
   return new RedisBackend(resolveOptions(options))
-}
-
-type RedisConstructor = typeof import('ioredis').Redis
-
-async function loadIoredis(): Promise<RedisConstructor> {
-  try {
-    const loaded = await import('ioredis')
-    // Node's ESM view of this CommonJS package may put the exports on `default` only.
-    const fallback = (loaded as { default?: { Redis?: RedisConstructor } }).default
-    const RedisClass = loaded.Redis ?? fallback?.Redis
-    if (typeof RedisClass !== 'function') throw new Error('ioredis exports no Redis class')
-    return RedisClass
-  } catch (error) {
-    throw new MemoryError(
-      'backend-unavailable',
-      'the Redis backend needs the ioredis package, which is not installed. Run `npm install ioredis`.',
-      { cause: error },
-    )
-  }
 }
 
 /** One bucket's part of an append: its keys and its arguments for the script. */
