@@ -1,11 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import type { BrowserContext, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchPersistentChromium } from '../../../test/chromium.js'
-import { type BotProcess, startBotProcess } from './bot-process.js'
-import { type FakeOllama, fakeOllama } from './fake-ollama.js'
+import { type HeldChat, startHeldChat } from './held-chat.js'
 
 // The web chat with a model that writes Markdown (the Ollama protocol served locally, see
 // fake-ollama.ts), driven through Debian's Chromium: what a reply renders as, and the composer.
@@ -20,35 +15,18 @@ const REPLY = [
 ]
 
 // The first reply is held after its first piece until the test has seen it rendered.
-let release: () => void = () => {}
-const held = new Promise<void>((resolve) => {
-  release = resolve
-})
-
-let dir: string
-let ollama: FakeOllama
-let bot: BotProcess
-let context: BrowserContext
+let chat: HeldChat
+let bot: HeldChat['bot']
 let page: Page
+const release = () => chat.release()
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'taurobot-e2e-md-'))
-  ollama = await fakeOllama(['qwen2.5:0.5b'], () => REPLY, { hold: () => held })
-  bot = await startBotProcess({
-    MEMORY_DIR: dir,
-    OLLAMA_HOST: ollama.url.href,
-    OLLAMA_MODEL: 'qwen2.5:0.5b',
-  })
-  context = await launchPersistentChromium(join(dir, 'profile'))
-  context.setDefaultTimeout(60_000)
-  page = context.pages()[0] ?? (await context.newPage())
+  chat = await startHeldChat(REPLY)
+  ;({ bot, page } = chat)
 })
 
 afterAll(async () => {
-  await context?.close()
-  await bot?.stop()
-  await ollama?.close()
-  await rm(dir, { recursive: true, force: true })
+  await chat?.close()
 })
 
 const reply = () => page.locator('#messages .message[data-role="assistant"] .content').last()

@@ -1,11 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import type { BrowserContext, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchPersistentChromium } from '../../../test/chromium.js'
-import { type BotProcess, startBotProcess } from './bot-process.js'
-import { type FakeOllama, fakeOllama } from './fake-ollama.js'
+import { type HeldChat, startHeldChat } from './held-chat.js'
 
 // A spoken reply in the web chat: the sentences are spoken while the model is still writing.
 const POLL = { timeout: 60_000, interval: 100 }
@@ -14,30 +9,14 @@ const POLL = { timeout: 60_000, interval: 100 }
 // sentence is known to be complete while the rest of the reply is held back.
 const REPLY = ['**Hello** there, friend. The ', 'second one has `code` in it. And the *third* one ends here.']
 
-let release: () => void = () => {}
-const held = new Promise<void>((resolve) => {
-  release = resolve
-})
-
-let dir: string
-let ollama: FakeOllama
-let bot: BotProcess
-let context: BrowserContext
+let chat: HeldChat
+let bot: HeldChat['bot']
 let page: Page
+const release = () => chat.release()
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'taurobot-e2e-spoken-'))
-  ollama = await fakeOllama(['qwen2.5:0.5b'], () => REPLY, { hold: () => held })
-  bot = await startBotProcess({
-    MEMORY_DIR: dir,
-    OLLAMA_HOST: ollama.url.href,
-    OLLAMA_MODEL: 'qwen2.5:0.5b',
-  })
-  context = await launchPersistentChromium(join(dir, 'profile'), {
-    extraArgs: ['--autoplay-policy=no-user-gesture-required'],
-  })
-  context.setDefaultTimeout(60_000)
-  page = context.pages()[0] ?? (await context.newPage())
+  chat = await startHeldChat(REPLY, { chromiumArgs: ['--autoplay-policy=no-user-gesture-required'] })
+  ;({ bot, page } = chat)
   // Every clip that starts playing, in the order it starts.
   await page.addInitScript(() => {
     const played: string[] = []
@@ -47,11 +26,7 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  release()
-  await context?.close()
-  await bot?.stop()
-  await ollama?.close()
-  await rm(dir, { recursive: true, force: true })
+  await chat?.close()
 })
 
 const assistant = () => page.locator('#messages .message[data-role="assistant"]').last()
