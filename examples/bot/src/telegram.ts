@@ -60,7 +60,7 @@ export async function startTelegram(options: TelegramOptions): Promise<TelegramF
       await ctx.reply(`Too many messages: please wait ${Math.ceil(verdict.retryAfterMs / 1000)} s.`)
       return
     }
-    const reply = await tauro.handle(chatId, ctx.message.text)
+    const reply = await tauro.handle(chatId, ctx.message.text, { frontEnd: 'telegram' })
     await ctx.reply(fit(reply.text))
     if (reply.voice) {
       await ctx.replyWithVoice(new InputFile(reply.voice.data, 'reply.ogg'), {
