@@ -11,7 +11,7 @@ export interface TelegramHtml {
   text: string
 }
 
-function escape(text: string): string {
+function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 }
 
@@ -20,7 +20,7 @@ class Writer {
   html = ''
   text = ''
   write(text: string): void {
-    this.html += escape(text)
+    this.html += escapeHtml(text)
     this.text += text
   }
   open(tag: string): void {
@@ -45,7 +45,7 @@ function inline(nodes: readonly Inline[], out: Writer): void {
         break
       case 'link':
         // The reader keeps only http, https and mailto addresses; quotes are escaped for the attribute.
-        out.open(`<a href="${escape(node.href).replace(/"/g, '&quot;')}">`)
+        out.open(`<a href="${escapeHtml(node.href).replace(/"/g, '&quot;')}">`)
         inline(node.children, out)
         out.open('</a>')
         break
@@ -79,7 +79,7 @@ function block(node: Block, out: Writer, indent: string): void {
       out.open('</b>')
       return
     case 'code':
-      out.open(node.language ? `<pre><code class="language-${escape(node.language)}">` : '<pre>')
+      out.open(node.language ? `<pre><code class="language-${escapeHtml(node.language)}">` : '<pre>')
       out.write(node.text)
       out.open(node.language ? '</code></pre>' : '</pre>')
       return
