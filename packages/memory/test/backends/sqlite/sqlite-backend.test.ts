@@ -20,7 +20,7 @@ describeBackendContract(
     const path = join(dir, 'memory', 'conversations.db')
     return { make: () => sqliteBackend({ path }), cleanup }
   },
-  { persistent: true, operations: false },
+  { persistent: true },
 )
 
 describeBackendContract(
@@ -30,7 +30,7 @@ describeBackendContract(
     const path = join(dir, 'conversations.db')
     return { make: () => new SqliteBackend({ path }, builtWorker), cleanup }
   },
-  { persistent: true, operations: false },
+  { persistent: true },
 )
 
 describeBackendContract(
@@ -39,7 +39,7 @@ describeBackendContract(
     const db = new Database(':memory:')
     return { make: () => sqliteBackend({ database: db }), cleanup: () => void db.close() }
   },
-  { persistent: true, operations: false },
+  { persistent: true },
 )
 
 describe('sqliteBackend options', () => {
