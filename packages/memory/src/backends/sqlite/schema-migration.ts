@@ -63,7 +63,9 @@ function addMessageIds(db: SqliteDatabase): void {
 function parseMessage(json: string): Message | undefined {
   try {
     const value: unknown = JSON.parse(json)
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Message) : undefined
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Message)
+      : undefined
   } catch {
     return undefined
   }

@@ -19,7 +19,12 @@ import { loadBetterSqlite3 } from './load-better-sqlite3.js'
 import { ensureSchema } from './schema.js'
 import type { SqliteDatabase } from './sqlite-database.js'
 import { sqliteFailure } from './sqlite-errors.js'
-import { ConversationTables, type EncodedEntry, type EncodedMessage, type EncodedOperation } from './tables.js'
+import {
+  ConversationTables,
+  type EncodedEntry,
+  type EncodedMessage,
+  type EncodedOperation,
+} from './tables.js'
 import { findWriteWorker, WorkerWriter } from './worker-writer.js'
 import { InlineWriter, type Writer } from './writer.js'
 

@@ -126,6 +126,14 @@ describe('sqlite backend', () => {
       }
       expect(plans.read).toMatch(/SEARCH messages USING PRIMARY KEY \(conversation=\?\)/)
       expect(plans.trim).toMatch(/SEARCH messages USING PRIMARY KEY \(conversation=\? AND seq<\?\)/)
+      // Upsert and remove by id: one lookup in the index on (conversation, message_id), already in
+      // seq order (no sort), then the row itself by its primary key.
+      expect(plans.findMessage).toBe(
+        'SEARCH messages USING COVERING INDEX messages_by_id (conversation=? AND message_id=?)',
+      )
+      expect(plans.replace).toBe('SEARCH messages USING PRIMARY KEY (conversation=? AND seq=?)')
+      expect(plans.deleteMessage).toBe('SEARCH messages USING PRIMARY KEY (conversation=? AND seq=?)')
+      expect(plans.newest).toBe('SEARCH messages USING PRIMARY KEY (conversation=?)')
       expect(plans.idle).toMatch(
         /SEARCH conversations USING (COVERING )?INDEX conversations_by_last_time \(last_time<\?\)/,
       )
