@@ -75,9 +75,9 @@ function writeVersion1(path: string, conversations: Record<string, Array<Message
     const last = list[list.length - 1] as Message
     const next = list.length + 7
     const key = create.run(id, list.length, next, last.timestamp, Date.parse(last.timestamp)).lastInsertRowid
-    list.forEach((m, i) =>
-      insert.run(key, next - list.length + i, typeof m === 'string' ? m : JSON.stringify(m)),
-    )
+    for (const [i, m] of list.entries()) {
+      insert.run(key, next - list.length + i, typeof m === 'string' ? m : JSON.stringify(m))
+    }
   }
   db.close()
 }
