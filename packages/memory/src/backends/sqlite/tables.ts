@@ -180,7 +180,8 @@ export class ConversationTables {
     const json = this.statement(SQL.newest).pluck().get(key) as string | undefined
     let message: Message | undefined
     try {
-      message = json === undefined ? undefined : (JSON.parse(json) as Message)
+      const value: unknown = json === undefined ? undefined : JSON.parse(json)
+      if (typeof value === 'object' && value !== null) message = value as Message
     } catch {
       // Not JSON (written by another program): as a timestamp that cannot be read, kept by prune.
     }

@@ -142,6 +142,28 @@ describe('sqlite backend: message ids', () => {
     expect(await backend.stats?.()).toMatchObject({ conversations: 1, messages: 0 })
   })
 
+  it('a newest row that another program wrote as no message leaves the newest timestamp unknown, not an error', async () => {
+    for (const raw of ['not json', 'null', '5']) {
+      const { backend, db } = await inline()
+      await backend.append([{ id: 'c', messages: [message('a', 'a')] }])
+      // Another program's row after it, then one of ours.
+      db.prepare(
+        "INSERT INTO messages (conversation, seq, json) SELECT key, next_seq, ? FROM conversations WHERE id = 'c'",
+      ).run(raw)
+      db.exec("UPDATE conversations SET count = count + 1, next_seq = next_seq + 1 WHERE id = 'c'")
+      await backend.append([{ id: 'c', messages: [message('b', 'b')] }])
+      await backend.append([{ id: 'c', messages: [], operations: [{ op: 'remove', id: 'b' }] }])
+      expect(
+        db.prepare("SELECT count, last_timestamp, last_time FROM conversations WHERE id = 'c'").get(),
+        raw,
+      ).toEqual({
+        count: 2,
+        last_timestamp: null,
+        last_time: null,
+      })
+    }
+  })
+
   it('trims to maxMessages across the gaps that removes leave, in both kinds of entry', async () => {
     const { backend, db } = await inline(3)
     const rows = () => db.prepare('SELECT message_id FROM messages ORDER BY seq').pluck().all()
