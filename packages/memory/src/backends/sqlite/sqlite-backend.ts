@@ -119,11 +119,20 @@ export function sqliteBackend(options: SqliteBackendOptions): Backend {
 
 /** A message's JSON text, its id and its time, as the tables take them. */
 function encodeMessage(message: Message): EncodedMessage {
-  const time = messageTime(message)
+  const { timestamp, time } = timeOf(message)
   return {
     json: JSON.stringify(message),
     id: hasId(message) ? (message.id as string) : null,
-    timestamp: typeof message.timestamp === 'string' ? message.timestamp : null,
+    timestamp,
+    time,
+  }
+}
+
+/** A message's `timestamp` as given and in epoch milliseconds, each null when it has none. */
+function timeOf(message: Message | undefined): { timestamp: string | null; time: number | null } {
+  const time = messageTime(message)
+  return {
+    timestamp: typeof message?.timestamp === 'string' ? message.timestamp : null,
     time: Number.isNaN(time) ? null : time,
   }
 }
@@ -168,21 +177,16 @@ function encode(batch: readonly BatchEntry[]): EncodedBatch {
     }
     const json: string[] = []
     const messageIds: (string | null)[] = []
-    let last: EncodedMessage | undefined
     for (const message of entry.messages) {
-      last = encodeMessage(message)
-      bytes += Buffer.byteLength(last.json)
-      json.push(last.json)
-      messageIds.push(last.id)
+      const text = JSON.stringify(message)
+      bytes += Buffer.byteLength(text)
+      json.push(text)
+      messageIds.push(hasId(message) ? (message.id as string) : null)
     }
     messages += json.length
-    entries.push({
-      id: entry.id,
-      json,
-      messageIds,
-      lastTimestamp: last?.timestamp ?? null,
-      lastTime: last?.time ?? null,
-    })
+    // Only the newest message's time goes to the summary row: one Date.parse per entry.
+    const last = timeOf(entry.messages[entry.messages.length - 1])
+    entries.push({ id: entry.id, json, messageIds, lastTimestamp: last.timestamp, lastTime: last.time })
   }
   return { entries, bytes, messages, removes }
 }
