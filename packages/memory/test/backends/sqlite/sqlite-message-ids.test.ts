@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { promisify } from 'node:util'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
 import { APPLICATION_ID, SCHEMA_VERSION } from '../../../src/backends/sqlite/schema.js'
@@ -11,6 +13,7 @@ import { assignLegacyIds } from '../../../src/message-id.js'
 import { sqliteBackend } from '../../../src/sqlite.js'
 import { ensureBuilt, testScratch } from '../../helpers.js'
 
+const run = promisify(execFile)
 const builtWorker = pathToFileURL(ensureBuilt('sqlite-write-worker.js'))
 const { cleanups, fresh, open } = testScratch()
 
@@ -407,6 +410,30 @@ describe('sqlite backend: migration from schema version 1', () => {
     const memory = await open({ backend: sqliteBackend({ path }) })
     expect(await memory.history('with-ids')).toHaveLength(2)
   })
+
+  it('two processes opening the same version-1 file at once: one migrates, the other finds it done', async () => {
+    const index = ensureBuilt('index.js')
+    const sqlite = ensureBuilt('sqlite.js')
+    const path = join(await fresh(), 'v1.db')
+    writeVersion1(path, versionOne())
+    const script = [
+      `const { openMemory } = await import(${JSON.stringify(index)})`,
+      `const { sqliteBackend } = await import(${JSON.stringify(sqlite)})`,
+      `const memory = await openMemory({ backend: sqliteBackend({ path: ${JSON.stringify(path)}, busyTimeoutMs: 30000 }), flushOnExit: false })`,
+      "console.log(JSON.stringify((await memory.history('123456789')).map((m) => m.id)))",
+      'await memory.close()',
+    ].join('\n')
+    const runs = await Promise.all(
+      [0, 1].map(() => run(process.execPath, ['--input-type=module', '-e', script], { timeout: 60_000 })),
+    )
+    const [first, second] = runs.map(({ stdout }) => JSON.parse(stdout) as string[])
+    expect(first).toHaveLength(5)
+    expect(second).toEqual(first)
+    const db = new Database(path, { readonly: true })
+    cleanups.push(() => void db.close())
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION)
+    expect(db.prepare('SELECT count(*) FROM messages').pluck().get()).toBe(7)
+  }, 90_000)
 
   it('migrates a database passed by the caller too', async () => {
     const path = join(await fresh(), 'v1.db')
