@@ -97,7 +97,10 @@ export function registerVoiceMetrics(options: VoiceMetricsOptions = {}): VoiceMe
   }
   checkOptionNames(options, optionNames, 'registerVoiceMetrics()')
   const prefix = options.prefix ?? 'taurobot_voice_'
-  if (typeof prefix !== 'string' || !/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(prefix)) {
+  if (typeof prefix !== 'string') {
+    throw new TypeError(`prefix must be a string, got ${describe(prefix)}`)
+  }
+  if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(prefix)) {
     throw new RangeError(
       `prefix must start a Prometheus metric name (letters, digits, _ and :, not starting with a digit), got ${describe(prefix)}`,
     )
