@@ -4,9 +4,9 @@ import { channel, tracingChannel } from 'node:diagnostics_channel'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it, vi } from 'vitest'
 import type * as VoiceModule from '../src/index.js'
-import { distDir, loadVoice } from './helpers.js'
+import { distDir, fixturesDir, loadVoice } from './helpers.js'
 
 const { VoiceSystem, VoiceError, voicePool, voiceChannels } = await loadVoice()
 const cjs = createRequire(import.meta.url)(join(distDir, 'index.cjs')) as typeof VoiceModule
@@ -193,6 +193,50 @@ describe('taurobot:voice:task', () => {
       format: 'ogg',
     })
     expect(tasks.seen).toEqual([])
+  })
+})
+
+describe('faults on the channels', () => {
+  const faultEngine = join(fixturesDir, 'fault-engine.mjs')
+
+  it('reports an engine load even when the task that paid for it failed', async () => {
+    const inits = record(voiceChannels.engineInit)
+    try {
+      const error = await new VoiceSystem({ engine: faultEngine, language: 'xx' })
+        .synthesize('throw')
+        .catch((e: unknown) => e)
+      expect(error).toMatchObject({ code: 'engine-failed' })
+    } finally {
+      inits.stop()
+    }
+    expect(inits.seen).toHaveLength(1)
+    expect(inits.seen[0]).toMatchObject({ engine: faultEngine })
+  })
+
+  it('reports a thread lost under a task: worker-crashed, then terminated after the grace period', async () => {
+    voicePool.configure({ cancelGraceMs: 200 })
+    const pool = record(voiceChannels.pool)
+    const voice = new VoiceSystem({ engine: faultEngine, language: 'xx' })
+    try {
+      await expect(voice.synthesize('exit')).rejects.toMatchObject({ code: 'worker-crashed' })
+      // The replacement thread starts and loads the engine first, so the stuck task below is
+      // spinning on it (not still loading, which would see the cancellation) when aborted.
+      await voice.synthesize('fine')
+      const controller = new AbortController()
+      const stuck = voice.synthesize('stuck:20000', { signal: controller.signal })
+      await vi.waitFor(() => expect(voicePool.stats().running).toBe(1), { timeout: 10_000, interval: 20 })
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      controller.abort(new Error('stop'))
+      await expect(stuck).rejects.toThrow('stop')
+      await vi.waitFor(() => expect(pool.seen).toHaveLength(2), { timeout: 10_000, interval: 50 })
+    } finally {
+      pool.stop()
+    }
+    expect(pool.seen).toEqual([
+      { event: 'thread-replaced', reason: 'worker-crashed' },
+      { event: 'thread-replaced', reason: 'terminated' },
+    ])
+    await expect(voice.synthesize('fine')).resolves.toMatchObject({ format: 'ogg' })
   })
 })
 
