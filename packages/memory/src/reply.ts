@@ -188,7 +188,7 @@ export class ReplyStream implements Reply {
     return this.finish('end')
   }
 
-  abort(reason?: unknown): Promise<StoredMessage> {
+  async abort(reason?: unknown): Promise<StoredMessage> {
     this.assertStreaming('abort()')
     this.reason = abortReason(reason)
     if (this.reason !== undefined) this.bytes += REASON_BYTES
