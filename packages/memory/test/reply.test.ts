@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises'
+import { appendFile, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { type Backend, fileBackend, memoryBackend, type Operation } from '../src/index.js'
+import { type Backend, fileBackend, memoryBackend, type RecoveredInfo } from '../src/index.js'
 import { tempDir, testScratch } from './helpers.js'
 import { describeReplyContract } from './reply-contract.js'
 
@@ -113,12 +113,16 @@ describe('memory.reply() on the file backend', () => {
     reply.append('kept')
     await reply.flush()
     await memory.destroy()
-    const { appendFile } = await import('node:fs/promises')
     await appendFile(`${path}.journal`, '{"s":99,"x":[["c","r",5]]}\n')
-    const warnings: string[] = []
-    const again = await open({ path, onWarning: (text) => warnings.push(text), onRecovered: () => undefined })
+    const recovered: RecoveredInfo[] = []
+    const again = await open({
+      path,
+      onWarning: () => undefined,
+      onRecovered: (info) => recovered.push(info),
+    })
     expect(await again.history('c')).toEqual([expect.objectContaining({ content: 'kept', unfinished: true })])
-    expect(warnings.join(' ') + JSON.stringify(await again.stats())).toBeDefined()
+    expect(recovered).toHaveLength(1)
+    expect(recovered[0]?.message).toMatch(/damaged record.*bad extend entry/)
   })
 })
 
@@ -163,5 +167,3 @@ describe('memory.reply() on a backend without extend', () => {
     expect(() => memory.reply('c')).toThrow(expect.objectContaining({ code: 'unsupported' }))
   })
 })
-
-export type { Operation }
