@@ -1,3 +1,6 @@
+// Over 400 lines on purpose: the Store is the one place where the batcher, the backend, the live
+// replies and the exit hooks meet, and each method is the short composition of those parts (their
+// own logic lives in batch.ts, reply.ts, token-budget.ts, store-options.ts and the backends).
 import type { Backend, BackendStats, ConversationSummary, RecoveredInfo } from './backend.js'
 import { indexOfId } from './backends/operations.js'
 import { Batcher } from './batch.js'
