@@ -2,7 +2,7 @@
 // handed to the store's batcher at most once per flushIntervalMs, as the text added since the last
 // hand-over (an `extend` operation) or, on a backend without extend, as the whole message so far.
 import type { Operation } from './backend.js'
-import { MemoryError } from './errors.js'
+import { isMemoryError, MemoryError } from './errors.js'
 import type { Message, Role, StoredMessage } from './message.js'
 import { show } from './message.js'
 
@@ -139,6 +139,16 @@ export class ReplyStream implements Reply {
     this.bytes = baseBytes + MARK_BYTES
   }
 
+  /**
+   * Reports a hand-over that failed with nobody awaiting it. A failed write the batcher reports
+   * itself (the `error` event); a change it refused before writing (closed, backpressure) not.
+   */
+  private readonly report = (error: unknown): void => {
+    if (isMemoryError(error, 'closed') || isMemoryError(error, 'backpressure') || !this.host.strict) {
+      this.host.error(error)
+    }
+  }
+
   get content(): string {
     return this.sent + this.unsent
   }
@@ -151,7 +161,7 @@ export class ReplyStream implements Reply {
 
   /** Writes the message as it starts, so it takes its place in the conversation now. */
   start(): void {
-    this.handOver().catch((error: unknown) => this.host.error(error))
+    this.handOver().catch(this.report)
   }
 
   append(delta: string): void {
@@ -171,7 +181,7 @@ export class ReplyStream implements Reply {
     if (this.timer === undefined) {
       this.timer = setTimeout(() => {
         this.timer = undefined
-        this.handOver().catch((error: unknown) => this.host.error(error))
+        this.handOver().catch(this.report)
       }, this.host.flushIntervalMs)
       // A forgotten reply must not keep the process alive; the store's exit hooks hand it over.
       this.timer.unref()
@@ -198,7 +208,7 @@ export class ReplyStream implements Reply {
   /** Hands the unsent text over now (store flush, close, exit); never rejects. */
   async handOverNow(): Promise<void> {
     this.disarm()
-    await this.handOver().catch((error: unknown) => this.host.error(error))
+    await this.handOver().catch(this.report)
   }
 
   /** Stops writing: the conversation was cleared, the message removed, or the store destroyed. */

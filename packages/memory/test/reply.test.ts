@@ -167,3 +167,83 @@ describe('memory.reply() on a backend without extend', () => {
     expect(() => memory.reply('c')).toThrow(expect.objectContaining({ code: 'unsupported' }))
   })
 })
+
+describe('memory.reply() when a write fails (strict)', () => {
+  // A test double for the fault only: a real in-process backend whose next append rejects, as a
+  // full disk would, which the file backend's own fault tests cause for real.
+  function failingOnce(kinds: string[]): { backend: Backend; failNext(): void } {
+    const inner = memoryBackend()
+    let fail = false
+    const backend: Backend = {
+      ...withoutExtend(inner, kinds),
+      extend: true,
+      append: (batch) => {
+        if (fail) {
+          fail = false
+          return Promise.reject(new Error('ENOSPC: no space left on device'))
+        }
+        for (const entry of batch) for (const operation of entry.operations ?? []) kinds.push(operation.op)
+        return inner.append(batch)
+      },
+    }
+    return { backend, failNext: () => (fail = true) }
+  }
+
+  it('rejects flush() with the error and rewrites the whole message with the next part: no gap', async () => {
+    const kinds: string[] = []
+    const { backend, failNext } = failingOnce(kinds)
+    const memory = await open({ backend, durability: 'strict', flushIntervalMs: 600_000 })
+    const reply = memory.reply('c')
+    reply.append('one ')
+    await reply.flush()
+    reply.append('two ')
+    failNext()
+    await expect(reply.flush()).rejects.toMatchObject({
+      code: 'io',
+      message: expect.stringContaining('ENOSPC'),
+    })
+    reply.append('three')
+    const stored = await reply.end()
+    expect(stored.content).toBe('one two three')
+    // The start, 'one ', then after the failed 'two ' the whole message, ended.
+    expect(kinds).toEqual(['upsert', 'extend', 'upsert'])
+    expect(await memory.history('c')).toEqual([stored])
+  })
+
+  it('leaves the reply open when end() fails; end() again stores it', async () => {
+    const kinds: string[] = []
+    const { backend, failNext } = failingOnce(kinds)
+    const memory = await open({ backend, durability: 'strict', flushIntervalMs: 600_000 })
+    const reply = memory.reply('c')
+    await reply.flush()
+    reply.append('all of it')
+    failNext()
+    await expect(reply.end()).rejects.toMatchObject({ code: 'io' })
+    expect(reply.state).toBe('streaming')
+    const stored = await reply.end()
+    expect(stored.content).toBe('all of it')
+    expect(await memory.history('c')).toEqual([stored])
+  })
+
+  it('reports a failed start on the error event and writes the whole message with the next part', async () => {
+    const kinds: string[] = []
+    const { backend, failNext } = failingOnce(kinds)
+    const errors: unknown[] = []
+    const memory = await open({
+      backend,
+      durability: 'strict',
+      flushIntervalMs: 600_000,
+      onError: (e) => errors.push(e),
+    })
+    failNext()
+    const reply = memory.reply('c')
+    reply.append('text')
+    await reply.flush()
+    expect(errors).toEqual([expect.objectContaining({ code: 'io' })])
+    expect(kinds).toEqual(['upsert'])
+    expect(await memory.history('c')).toEqual([
+      expect.objectContaining({ content: 'text', unfinished: true }),
+    ])
+    await reply.end()
+  })
+})
