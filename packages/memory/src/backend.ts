@@ -51,9 +51,9 @@ export interface BatchEntry {
   /** Messages to append, oldest first; never empty unless `operations` is given. */
   readonly messages: readonly Message[]
   /**
-   * The changes in order, given (with `messages` empty) only when the entry holds an upsert or a
-   * remove, and only to a backend with {@link Backend.operations}; an entry of appends alone
-   * always comes as `messages`.
+   * The changes in order, given (with `messages` empty) only when the entry holds an upsert, a
+   * remove or an extend, and only to a backend with {@link Backend.operations} (extends only to
+   * one with {@link Backend.extend}); an entry of appends alone always comes as `messages`.
    */
   readonly operations?: readonly Operation[]
 }
