@@ -192,3 +192,68 @@ describe('streamed replies survive SIGKILL (built package)', () => {
     )
   }, 600_000)
 })
+
+describe('a streaming reply at exit (built package)', () => {
+  const cleanups: Array<() => Promise<void>> = []
+  afterAll(async () => {
+    for (const cleanup of cleanups) await cleanup()
+  })
+
+  // A child that starts a reply, appends to it and then either waits (kept alive by an interval)
+  // or has nothing left to do, with no write due for ten minutes.
+  function child(
+    path: string,
+    wait: boolean,
+  ): { process: ChildProcess; ready: Promise<void>; exit: Promise<[number | null, string | null]> } {
+    const script = `
+      import { openMemory } from ${JSON.stringify(built)}
+      const memory = await openMemory({ path: ${JSON.stringify(path)}, flushIntervalMs: 600000 })
+      const reply = memory.reply('r', { id: 'at-exit' })
+      reply.append('written ')
+      reply.append('at exit')
+      process.stdout.write('ready\\n')
+      ${wait ? 'setInterval(() => {}, 1000)' : ''}
+    `
+    const spawned = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    return {
+      process: spawned,
+      ready: new Promise((resolve) => spawned.stdout?.once('data', () => resolve())),
+      exit: new Promise((resolve) => spawned.once('exit', (code, signal) => resolve([code, signal]))),
+    }
+  }
+
+  async function stored(path: string): Promise<Message[]> {
+    const memory = await openMemory({ path, flushOnExit: false })
+    try {
+      return await memory.history('r')
+    } finally {
+      await memory.close()
+    }
+  }
+
+  it('SIGTERM: the text so far is written, marked unfinished, and the process still dies by it', async () => {
+    const { dir, cleanup } = await tempDir()
+    cleanups.push(cleanup)
+    const path = join(dir, 'conversations.json')
+    const started = child(path, true)
+    await started.ready
+    started.process.kill('SIGTERM')
+    expect(await started.exit).toEqual([null, 'SIGTERM'])
+    expect(await stored(path)).toEqual([
+      expect.objectContaining({ id: 'at-exit', content: 'written at exit', unfinished: true }),
+    ])
+  }, 60_000)
+
+  it('a forgotten reply does not keep the process alive; its text is written before exit', async () => {
+    const { dir, cleanup } = await tempDir()
+    cleanups.push(cleanup)
+    const path = join(dir, 'conversations.json')
+    const started = child(path, false)
+    expect(await started.exit).toEqual([0, null])
+    expect(await stored(path)).toEqual([
+      expect.objectContaining({ id: 'at-exit', content: 'written at exit', unfinished: true }),
+    ])
+  }, 60_000)
+})
