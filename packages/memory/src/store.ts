@@ -150,11 +150,10 @@ class Store implements Memory {
     if (input !== undefined && (typeof input !== 'object' || input === null || Array.isArray(input))) {
       throw new TypeError(`message must be an object such as { role: 'assistant' }, got ${show(input)}`)
     }
-    const { message, bytes } = toMessage(
-      { role: 'assistant', content: '', ...input },
-      this.options.maxMessageBytes,
-      isoNow,
-    )
+    const given: Record<string, unknown> = { ...input }
+    given.role ??= 'assistant'
+    given.content ??= ''
+    const { message, bytes } = toMessage(given, this.options.maxMessageBytes, isoNow)
     this.assertOpen()
     this.assertOperations('reply')
     const reply = new ReplyStream(this.replyHost, key, message, bytes)

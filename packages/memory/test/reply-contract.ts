@@ -188,6 +188,12 @@ export function describeReplyContract(
             /message.role must be a non-empty string/,
           )
           expect(() => memory.reply('', {})).toThrow(RangeError)
+          expect(() => memory.reply('c', { content: 42 as never })).toThrow(
+            /message.content must be a string/,
+          )
+          const defaults = memory.reply('c', { role: undefined, content: undefined })
+          expect(defaults.content).toBe('')
+          expect(await defaults.abort()).toMatchObject({ role: 'assistant', content: '' })
           const reply = memory.reply('c', { id: 'r' })
           expect(() => memory.reply('c', { id: 'r' })).toThrow(
             expect.objectContaining({ code: 'duplicate-id', message: expect.stringContaining('"r"') }),
@@ -216,8 +222,7 @@ export function describeReplyContract(
           await expect(reply.abort()).rejects.toMatchObject({ code: 'closed' })
           await memory.flush()
           const stored = await memory.history('c')
-          expect(stored).toHaveLength(1)
-          expect(stored[0]?.content).toBe('x'.repeat(3000))
+          expect(stored.map((m) => m.content)).toEqual(['', 'x'.repeat(3000)])
           expect(saves()).toBeLessThanOrEqual(endedWrites + 1)
         })
 
