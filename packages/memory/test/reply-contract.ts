@@ -59,6 +59,65 @@ export function describeReplyContract(
       return messages
     }
 
+    it('the backend applies extend operations by id, in order with the others (if it declares extend)', async () => {
+      const target = await newTarget()
+      targets.push(target)
+      const backend = target.make()
+      if (backend.extend !== true) return
+      await backend.open({ maxMessages: 1000, warn: () => undefined, recovered: () => undefined })
+      try {
+        const timestamp = new Date().toISOString()
+        const start = { role: 'assistant', content: 'Ciao', timestamp, id: 'r', unfinished: true }
+        await backend.append([
+          {
+            id: 'c',
+            messages: [],
+            operations: [
+              { op: 'add', message: { role: 'user', content: 'q', timestamp, id: 'q' } },
+              { op: 'upsert', message: start },
+              { op: 'extend', id: 'r', text: ', come' },
+            ],
+          },
+        ])
+        await backend.append([
+          { id: 'c', messages: [], operations: [{ op: 'extend', id: 'r', text: ' stai? 🎉' }] },
+          { id: 'c2', messages: [], operations: [{ op: 'extend', id: 'nobody', text: 'lost' }] },
+        ])
+        expect((await backend.read('c'))[1]).toEqual({ ...start, content: 'Ciao, come stai? 🎉' })
+        await backend.append([
+          {
+            id: 'c',
+            messages: [],
+            operations: [
+              { op: 'extend', id: 'missing', text: 'ignored' },
+              { op: 'extend', id: 'r', text: '', finish: true },
+            ],
+          },
+        ])
+        const { unfinished: _, ...ended } = start
+        expect(await backend.read('c')).toEqual([
+          { role: 'user', content: 'q', timestamp, id: 'q' },
+          { ...ended, content: 'Ciao, come stai? 🎉' },
+        ])
+        expect(await backend.read('c2')).toEqual([])
+      } finally {
+        await backend.close()
+      }
+      if (!options.persistent) return
+      const again = target.make()
+      await again.open({ maxMessages: 1000, warn: () => undefined, recovered: () => undefined })
+      try {
+        expect((await again.read('c'))[1]).toEqual({
+          role: 'assistant',
+          content: 'Ciao, come stai? 🎉',
+          timestamp: expect.any(String),
+          id: 'r',
+        })
+      } finally {
+        await again.close()
+      }
+    })
+
     for (const durability of ['batched', 'strict'] as const) {
       describe(durability, () => {
         it('streams a reply: history() shows the text so far, end() stores it without the mark', async () => {
@@ -149,7 +208,9 @@ export function describeReplyContract(
             abortReason: 'the user pressed stop',
           })
           await memory.flush()
-          expect(await memory.history('c')).toEqual([stored])
+          expect((await memory.history('c'))[0]).toEqual(stored)
+          const long = memory.reply('c')
+          expect((await long.abort('x'.repeat(500))).abortReason).toBe('x'.repeat(200))
           const plain = memory.reply('c')
           expect(await plain.abort()).not.toHaveProperty('abortReason')
           const refused = memory.reply('c')
