@@ -2,6 +2,7 @@ import { appendFile, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { type Backend, fileBackend, memoryBackend, type RecoveredInfo } from '../src/index.js'
+import { sqliteBackend } from '../src/sqlite.js'
 import { tempDir, testScratch } from './helpers.js'
 import { describeReplyContract } from './reply-contract.js'
 
@@ -37,6 +38,15 @@ describeReplyContract('file', () => fileTarget(), { persistent: true })
 describeReplyContract('file without extend (upsert fallback)', () => fileTarget(withoutExtend), {
   persistent: true,
 })
+describeReplyContract(
+  'sqlite (upsert fallback)',
+  async () => {
+    const { dir, cleanup } = await tempDir()
+    const path = join(dir, 'memory', 'conversations.db')
+    return { make: () => sqliteBackend({ path }), cleanup }
+  },
+  { persistent: true },
+)
 
 const { fresh, open } = testScratch()
 
