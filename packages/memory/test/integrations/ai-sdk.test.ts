@@ -188,6 +188,23 @@ describe.each(setups)('createChatStore on the $name backend', ({ options, reopen
     expect((await memory.history('c')).map((message) => message.id)).toEqual(['sys', 'u1', 'a3'])
   })
 
+  it('sees a change made in place to a loaded message, which does not change the stored one', async () => {
+    const { memory } = await open()
+    const chats = createChatStore<ChatMessage>(memory)
+    await chats.saveChat({ chatId: 'c', messages: conversation() })
+    const loaded = await chats.loadChat('c')
+    const part = loaded[2]?.parts[3]
+    if (part?.type !== 'text') throw new Error('expected the text part')
+    part.text = 'Changed in place.'
+    expect((await chats.loadChat('c'))[2]).toStrictEqual(conversation()[2])
+    expect(await chats.saveChat({ chatId: 'c', messages: loaded })).toMatchObject({
+      updated: 1,
+      unchanged: 2,
+    })
+    expect(await chats.loadChat('c')).toStrictEqual(loaded)
+    expect(await memory.context('c', { limit: 1 })).toBe('assistant: Changed in place.')
+  })
+
   it('follows the order of the chat when it differs from the stored one', async () => {
     const { memory } = await open()
     const chats = createChatStore<ChatMessage>(memory)

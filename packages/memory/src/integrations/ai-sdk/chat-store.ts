@@ -2,6 +2,7 @@ import type { UIMessage } from 'ai'
 import { MemoryError } from '../../errors.js'
 import type { Memory } from '../../memory-api.js'
 import { type ConversationId, conversationKey, type MessageInput, show } from '../../message.js'
+import { jsonCopy } from '../json-value.js'
 import { planSave } from './save-plan.js'
 import { checkUIMessages, textOf, UI_MESSAGE_FIELD, uiMessageOf } from './ui-message.js'
 
@@ -91,7 +92,9 @@ export function createChatStore<M extends UIMessage = UIMessage>(memory: Memory)
               { details: { conversation: key, id: stored.id, role: stored.role } },
             )
           }
-          messages.push(message as M)
+          // A copy: the AI SDK may change messages in place, which must not change what the
+          // store holds (and would make the next save look unchanged).
+          messages.push(jsonCopy(message) as M)
         }
         return messages
       })
