@@ -9,12 +9,22 @@ export default defineConfig({
     sqlite: 'src/sqlite.ts',
     'ai-sdk': 'src/ai-sdk.ts',
     grammy: 'src/grammy.ts',
+    langchain: 'src/langchain.ts',
     cli: 'src/cli.ts',
     'compact-worker': 'src/backends/file/compact-worker.ts',
     'sqlite-write-worker': 'src/backends/sqlite/write-worker.ts',
   },
   format: ['esm', 'cjs'],
-  dts: { entry: ['src/index.ts', 'src/redis.ts', 'src/sqlite.ts', 'src/ai-sdk.ts', 'src/grammy.ts'] },
+  dts: {
+    entry: [
+      'src/index.ts',
+      'src/redis.ts',
+      'src/sqlite.ts',
+      'src/ai-sdk.ts',
+      'src/grammy.ts',
+      'src/langchain.ts',
+    ],
+  },
   clean: true,
   sourcemap: true,
   // One shared chunk in both formats, so MemoryError is one class across the entries.
