@@ -17,12 +17,19 @@ export interface SessionStorageOptions {
 
 /** A grammY `StorageAdapter` with every optional method, returned by {@link createSessionStorage}. */
 export interface SessionStorage<T> extends StorageAdapter<T> {
+  /** The session of `key` (a copy), or `undefined` when there is none. */
   read(key: string): Promise<T | undefined>
+  /** Stores the session of `key`; a value equal to the stored one is not written again. */
   write(key: string, value: T): Promise<void>
+  /** Deletes the session of `key` (its conversation). */
   delete(key: string): Promise<void>
+  /** True when `key` has a session. */
   has(key: string): Promise<boolean>
+  /** The keys of every session under the prefix. */
   readAllKeys(): AsyncIterable<string>
+  /** The value of every session under the prefix. */
   readAllValues(): AsyncIterable<T>
+  /** The key and value of every session under the prefix. */
   readAllEntries(): AsyncIterable<[key: string, value: T]>
 }
 
