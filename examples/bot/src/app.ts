@@ -5,6 +5,7 @@ import { VoiceSystem, voicePool } from '@taurobot/voice'
 import { type BotConfig, ConfigError } from './config.js'
 import { describeFigures, TauroBot } from './core.js'
 import { consoleLog, type Log } from './log.js'
+import { BotMetrics } from './metrics.js'
 import { RateLimiter } from './rate-limit.js'
 import { redactor, secretsOf } from './redact.js'
 import { AutoResponder } from './responder/auto.js'
@@ -20,6 +21,8 @@ export interface RunningBot {
   /** Where conversations are kept, for the start-up message. */
   memoryLocation: string
   responderName: () => string
+  /** What GET /metrics shows. */
+  metrics: BotMetrics
   /** Stops the front ends, then flushes and closes memory and the voice pool; idempotent. */
   close(): Promise<void>
 }
@@ -64,6 +67,7 @@ export async function startBot(config: BotConfig, options: StartOptions = {}): P
       })
     : undefined
   const responder = new AutoResponder(model, { log: (line) => log.info(line) })
+  const metrics = new BotMetrics()
   const opened: { close(): Promise<void> }[] = [memory, voicePool]
   try {
     signal?.throwIfAborted()
@@ -76,6 +80,7 @@ export async function startBot(config: BotConfig, options: StartOptions = {}): P
       responder,
       extraStats: () => [`Voice pool: ${describeFigures(voicePool.stats())}.`],
       logError,
+      onReply: (timing) => metrics.observeReply(timing),
     })
     const assets = await buildAssets()
     signal?.throwIfAborted()
@@ -90,6 +95,7 @@ export async function startBot(config: BotConfig, options: StartOptions = {}): P
       requestTimeoutMs: config.http.requestTimeoutSeconds * 1000,
       keepAliveTimeoutMs: config.http.keepAliveTimeoutSeconds * 1000,
       maxConnections: config.http.maxConnections,
+      metrics,
       logError,
     })
     opened.unshift(web)
@@ -114,6 +120,7 @@ export async function startBot(config: BotConfig, options: StartOptions = {}): P
         ? `Redis at ${withoutPassword(config.redisUrl)} (keys ${config.redisKeyPrefix}*)`
         : path,
       responderName: () => responder.name,
+      metrics,
       close() {
         closing ??= closeInOrder(opened)
         return closing
