@@ -9,6 +9,7 @@ import {
   type MemoryOptions,
   memoryBackend,
 } from '../../src/index.js'
+import { sqliteBackend } from '../../src/sqlite.js'
 import { testScratch } from '../helpers.js'
 
 const scratch = testScratch()
@@ -57,6 +58,11 @@ const setups: Setup[] = [
     reopens: true,
   },
   { name: 'in-process', options: () => ({ backend: memoryBackend() }), reopens: false },
+  {
+    name: 'SQLite',
+    options: (dir) => ({ backend: sqliteBackend({ path: join(dir, 'chats.db') }) }),
+    reopens: true,
+  },
 ]
 
 describe.each(setups)('createChatStore on the $name backend', ({ options, reopens }) => {

@@ -10,6 +10,7 @@ import {
   type MemoryOptions,
   memoryBackend,
 } from '../../src/index.js'
+import { sqliteBackend } from '../../src/sqlite.js'
 import { testScratch } from '../helpers.js'
 
 const scratch = testScratch()
@@ -81,6 +82,11 @@ const setups: Setup[] = [
     reopens: true,
   },
   { name: 'in-process', options: () => ({ backend: memoryBackend() }), reopens: false },
+  {
+    name: 'SQLite',
+    options: (dir) => ({ backend: sqliteBackend({ path: join(dir, 'sessions.db') }) }),
+    reopens: true,
+  },
 ]
 
 describe.each(setups)('createSessionStorage on the $name backend', ({ options, reopens }) => {

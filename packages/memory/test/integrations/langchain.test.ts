@@ -10,6 +10,7 @@ import {
 import { describe, expect, it } from 'vitest'
 import { fileBackend, isMemoryError, type MemoryOptions, memoryBackend } from '../../src/index.js'
 import { MemoryChatMessageHistory } from '../../src/langchain.js'
+import { sqliteBackend } from '../../src/sqlite.js'
 import { testScratch } from '../helpers.js'
 
 const scratch = testScratch()
@@ -53,6 +54,11 @@ const setups: Setup[] = [
     reopens: true,
   },
   { name: 'in-process', options: () => ({ backend: memoryBackend() }), reopens: false },
+  {
+    name: 'SQLite',
+    options: (dir) => ({ backend: sqliteBackend({ path: join(dir, 'lc.db') }) }),
+    reopens: true,
+  },
 ]
 
 describe.each(setups)('MemoryChatMessageHistory on the $name backend', ({ options, reopens }) => {
