@@ -50,7 +50,7 @@ await runBench(fileURLToPath(import.meta.url), {
     }
   },
   notCovered: [
-    'Batching: each upsert is its own backend write here (strict mode); in batched mode several upserts share one script call.',
+    'Batching: each upsert is its own backend write here, as a strict store makes them; in batched mode several upserts share one script call.',
     'Network latency: Redis on loopback. Across a network the naive version pays a second round trip and the whole history over the wire.',
     'Atomicity: the naive version is not atomic (another writer may change the list between its read and its write); the backend is.',
   ],
