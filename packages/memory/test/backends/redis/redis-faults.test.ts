@@ -349,6 +349,24 @@ if (missing !== undefined) {
         await memory.flush()
         expect((await probe.history('a')).map((m) => m.content)).toEqual(['edited'])
         expect((await probe.history('b')).map((m) => m.content)).toEqual(['b1'])
+        // A write of upserts alone: their first write is refused, so nothing of it is applied.
+        const strict = await openMemory({
+          backend: redisBackend({ url: server.url, keyPrefix: 'ops-oom:' }),
+          durability: 'strict',
+          flushOnExit: false,
+        })
+        await admin.config('SET', 'maxmemory', '1')
+        const [first, second] = await Promise.allSettled([
+          strict.upsert('a', { id: 'q', role: 'user', content: 'refused' }),
+          strict.upsert('b', { id: 'new', role: 'user', content: 'refused too' }),
+        ])
+        for (const result of [first, second]) {
+          expect(result.status === 'rejected' && isMemoryError(result.reason, 'io')).toBe(true)
+        }
+        await admin.config('SET', 'maxmemory', '0')
+        expect((await probe.history('a')).map((m) => m.content)).toEqual(['edited'])
+        expect((await probe.history('b')).map((m) => m.content)).toEqual(['b1'])
+        await strict.close()
         await probe.close()
       } finally {
         await admin.config('SET', 'maxmemory', '0')

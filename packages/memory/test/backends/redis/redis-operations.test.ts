@@ -261,6 +261,15 @@ if (unavailable !== undefined) {
       client.disconnect()
     })
 
+    it('reloads its script after the server forgot it (SCRIPT FLUSH)', async () => {
+      const { backend, ids } = await open()
+      await backend.append([{ id: 'c', messages: [message('a'), message('b')] }])
+      await admin.script('FLUSH')
+      await backend.append([operate('c', remove('a'), upsert(message('b', 'edited')))])
+      expect(await ids('c')).toEqual(['b'])
+      expect((await backend.read('c'))[0]?.content).toBe('edited')
+    })
+
     it('a write of upserts and removes whose reply was lost is applied exactly once on retry', async () => {
       const keyPrefix = `${runPrefix}${targets++}:`
       const memory = await openMemory({
