@@ -12,8 +12,7 @@ import type {
   ConversationSummary,
 } from '../../backend.js'
 import { MemoryError } from '../../errors.js'
-import type { Message } from '../../message.js'
-import { show } from '../../message.js'
+import { type Message, show } from '../../message.js'
 import { redactText, redactUrl } from '../../redact.js'
 import { type AppendGroup, appendArguments, entrySize, numberedItems, planAppend } from './append-batch.js'
 import { LAYOUT_VERSION, RedisLayout } from './layout.js'
@@ -73,8 +72,9 @@ class RedisBackend implements Backend {
   private state: 'new' | 'opening' | 'open' | 'closed' = 'new'
   private readonly writerId = randomUUID()
   private nextSeq = 1
-  // The same message objects come back when the store retries a failed batch: they keep their
-  // sequence numbers, which is how the append script recognises what an earlier attempt applied.
+  // The same message objects (and remove operations) come back when the store retries a failed
+  // batch: they keep their sequence numbers, which is how the append script recognises what an
+  // earlier attempt applied (see numberedItems).
   // Only a failed write records them, so a write that succeeds at once keeps no map at all.
   private resent: WeakMap<object, number> | undefined
   private bytesWritten = 0
@@ -244,7 +244,7 @@ class RedisBackend implements Backend {
       if (rejected !== undefined) throw rejected.reason
       if (this.options.waitReplicas > 0) await this.waitForReplicas(client as Redis)
     } catch (error) {
-      // Remember every message's sequence number: the store retries with the same objects. The
+      // Remember every change's sequence number: the store retries with the same objects. The
       // new ones were numbered in this same order, from firstSeq on.
       const map = resent ?? new WeakMap<object, number>()
       let seq = firstSeq
