@@ -261,6 +261,29 @@ if (unavailable !== undefined) {
       client.disconnect()
     })
 
+    it('two stores upserting the same message at once leave it once: each script sees the other’s', async () => {
+      const { keyPrefix, ids } = await open()
+      const stores = await Promise.all(
+        [0, 1].map(() =>
+          openMemory({
+            backend: redisBackend({ url: REDIS_URL, keyPrefix }),
+            durability: 'strict',
+            flushOnExit: false,
+          }),
+        ),
+      )
+      await Promise.all(
+        stores.map(async (memory, n) => {
+          for (let i = 0; i < 20; i++) {
+            await memory.upsert('c', { id: 'reply', role: 'assistant', content: `store ${n}, ${i}` })
+            await memory.upsert('c', { id: `own-${n}`, role: 'user', content: `${i}` })
+          }
+        }),
+      )
+      expect((await ids('c')).sort()).toEqual(['own-0', 'own-1', 'reply'])
+      for (const memory of stores) await memory.close()
+    })
+
     it('reloads its script after the server forgot it (SCRIPT FLUSH)', async () => {
       const { backend, ids } = await open()
       await backend.append([{ id: 'c', messages: [message('a'), message('b')] }])
