@@ -58,10 +58,14 @@ await runBench(fileURLToPath(import.meta.url), {
     const runId = `taurobot-bench:${process.pid}:${Date.now()}`
     const admin = new Redis(URL)
     const rounds = ctx.quick ? 50 : 300
-    const results = new Map<
-      number,
-      { newest: number[]; unknown: number[]; naiveNewest: number[]; naiveUnknown: number[] }
-    >()
+    interface Level {
+      history: number
+      backend: Backend
+      naiveKey: string
+      newestId: string
+      times: { newest: number[]; unknown: number[]; naiveNewest: number[]; naiveUnknown: number[] }
+    }
+    const levels: Level[] = []
     for (const history of HISTORIES) {
       const keyPrefix = `${runId}:${history}:`
       const backend: Backend = redisBackend({ url: URL, keyPrefix })
@@ -71,42 +75,45 @@ await runBench(fileURLToPath(import.meta.url), {
       // The naive version on a plain list holding the same items.
       const naiveKey = `${keyPrefix}naive`
       await admin.rpush(naiveKey, ...ids.map((id) => JSON.stringify(message(id))))
-      const times = {
-        newest: [] as number[],
-        unknown: [] as number[],
-        naiveNewest: [] as number[],
-        naiveUnknown: [] as number[],
-      }
-      const upsert = (m: Message): BatchEntry => ({
-        id: 'ours',
-        messages: [],
-        operations: [{ op: 'upsert', message: m }],
-      })
-      let newestId = ids[ids.length - 1] as string
-      let naiveNewestId = newestId
-      for (let round = 0; round < rounds; round++) {
-        // Alternating, so that the machine's load hits every variant alike.
+      const times = { newest: [], unknown: [], naiveNewest: [], naiveUnknown: [] }
+      levels.push({ history, backend, naiveKey, newestId: ids[ids.length - 1] as string, times })
+    }
+    const upsert = (m: Message): BatchEntry => ({
+      id: 'ours',
+      messages: [],
+      operations: [{ op: 'upsert', message: m }],
+    })
+    // Every variant at every history length in each round, so that the machine's load, which
+    // changes from second to second on a shared machine, hits them all alike; the lengths take
+    // turns at going first, which costs more (the naive version's large reads come just before).
+    for (let round = 0; round < rounds; round++) {
+      for (let turn = 0; turn < levels.length; turn++) {
+        const level = levels[(round + turn) % levels.length] as Level
+        const { backend, naiveKey, times, history } = level
         let t0 = performance.now()
-        await backend.append([upsert(message(newestId, `${CONTENT}${round}`))])
+        await backend.append([upsert(message(level.newestId, `${CONTENT}${round}`))])
         times.newest.push((performance.now() - t0) * 1000)
         t0 = performance.now()
-        await naiveUpsert(admin, naiveKey, message(naiveNewestId, `${CONTENT}${round}`), history)
+        await naiveUpsert(admin, naiveKey, message(level.newestId, `${CONTENT}${round}`), history)
         times.naiveNewest.push((performance.now() - t0) * 1000)
-        newestId = `new-${round}`
+        level.newestId = `new-${round}`
         t0 = performance.now()
-        await backend.append([upsert(message(newestId))])
+        await backend.append([upsert(message(level.newestId))])
         times.unknown.push((performance.now() - t0) * 1000)
-        naiveNewestId = `new-${round}`
         t0 = performance.now()
-        await naiveUpsert(admin, naiveKey, message(naiveNewestId), history)
+        await naiveUpsert(admin, naiveKey, message(level.newestId), history)
         times.naiveUnknown.push((performance.now() - t0) * 1000)
       }
+    }
+    const results = new Map<number, Level['times']>()
+    for (const { history, backend, naiveKey, newestId, times } of levels) {
       const stored = await backend.read('ours')
       if (stored.length !== history || stored.at(-1)?.id !== newestId) {
         throw new Error(`at ${history} messages: ${stored.length} stored, newest ${stored.at(-1)?.id}`)
       }
-      if ((await admin.llen(naiveKey)) !== history)
+      if ((await admin.llen(naiveKey)) !== history) {
         throw new Error(`naive list at ${history} has the wrong length`)
+      }
       await backend.close()
       results.set(history, times)
       ctx.log(
