@@ -63,6 +63,7 @@ await runBench(fileURLToPath(import.meta.url), {
       backend: Backend
       naiveKey: string
       newestId: string
+      naiveNewestId: string
       times: { newest: number[]; unknown: number[]; naiveNewest: number[]; naiveUnknown: number[] }
     }
     const levels: Level[] = []
@@ -76,33 +77,53 @@ await runBench(fileURLToPath(import.meta.url), {
       const naiveKey = `${keyPrefix}naive`
       await admin.rpush(naiveKey, ...ids.map((id) => JSON.stringify(message(id))))
       const times = { newest: [], unknown: [], naiveNewest: [], naiveUnknown: [] }
-      levels.push({ history, backend, naiveKey, newestId: ids[ids.length - 1] as string, times })
+      levels.push({
+        history,
+        backend,
+        naiveKey,
+        newestId: ids[ids.length - 1] as string,
+        naiveNewestId: ids[ids.length - 1] as string,
+        times,
+      })
     }
     const upsert = (m: Message): BatchEntry => ({
       id: 'ours',
       messages: [],
       operations: [{ op: 'upsert', message: m }],
     })
+    const timed = async (into: number[], run: () => Promise<unknown>): Promise<void> => {
+      const t0 = performance.now()
+      await run()
+      into.push((performance.now() - t0) * 1000)
+    }
     // Every variant at every history length in each round, so that the machine's load, which
-    // changes from second to second on a shared machine, hits them all alike; the lengths take
-    // turns at going first, which costs more (the naive version's large reads come just before).
+    // changes from second to second on a shared machine, hits them all alike; lengths and
+    // variants take turns at going first, which costs more (after another connection's work).
     for (let round = 0; round < rounds; round++) {
       for (let turn = 0; turn < levels.length; turn++) {
         const level = levels[(round + turn) % levels.length] as Level
         const { backend, naiveKey, times, history } = level
-        let t0 = performance.now()
-        await backend.append([upsert(message(level.newestId, `${CONTENT}${round}`))])
-        times.newest.push((performance.now() - t0) * 1000)
-        t0 = performance.now()
-        await naiveUpsert(admin, naiveKey, message(level.newestId, `${CONTENT}${round}`), history)
-        times.naiveNewest.push((performance.now() - t0) * 1000)
-        level.newestId = `new-${round}`
-        t0 = performance.now()
-        await backend.append([upsert(message(level.newestId))])
-        times.unknown.push((performance.now() - t0) * 1000)
-        t0 = performance.now()
-        await naiveUpsert(admin, naiveKey, message(level.newestId), history)
-        times.naiveUnknown.push((performance.now() - t0) * 1000)
+        const fresh = `new-${round}`
+        const steps = [
+          () =>
+            timed(times.newest, () =>
+              backend.append([upsert(message(level.newestId, `${CONTENT}${round}`))]),
+            ),
+          () =>
+            timed(times.naiveNewest, () =>
+              naiveUpsert(admin, naiveKey, message(level.naiveNewestId, `${CONTENT}${round}`), history),
+            ),
+          () => {
+            level.newestId = fresh
+            return timed(times.unknown, () => backend.append([upsert(message(fresh))]))
+          },
+          () => {
+            level.naiveNewestId = fresh
+            return timed(times.naiveUnknown, () => naiveUpsert(admin, naiveKey, message(fresh), history))
+          },
+        ]
+        for (let i = 0; i < steps.length; i++)
+          await (steps[(round + i) % steps.length] as () => Promise<void>)()
       }
     }
     const results = new Map<number, Level['times']>()
