@@ -199,6 +199,21 @@ describe('@taurobot/memory subpaths and bin from packed tarball', () => {
   })
 })
 
+describe('@taurobot/voice/metrics from packed tarball, without its optional peer prom-client', () => {
+  // The scratch project installs no prom-client: the subpath must still load, and only
+  // registerVoiceMetrics() says what to install.
+  const attempt = `try { m.registerVoiceMetrics(); console.log('registered') }
+    catch (e) { console.log(e.name, e.code, /npm install prom-client/.test(e.message)) }`
+
+  it.each([
+    ['ESM', ['--input-type=module', '-e', `const m = await import('@taurobot/voice/metrics')\n${attempt}`]],
+    ['CommonJS', ['-e', `const m = require('@taurobot/voice/metrics')\n${attempt}`]],
+  ])('loads from %s and refuses with VoiceError("metrics-unavailable")', (_, args) => {
+    expect(existsSync(join(scratch, 'node_modules', 'prom-client'))).toBe(false)
+    expect(node(args).trim()).toBe('VoiceError metrics-unavailable true')
+  })
+})
+
 describe('@taurobot/voice speaking through the packed @taurobot/espeak-ng-wasm', () => {
   // Speech from the default engine can only come from the WebAssembly build when the wasm2js
   // package it would fall back to is absent.
