@@ -112,7 +112,7 @@ if (unavailable !== undefined) {
         cleanup: () => deleteKeys(admin, keyPrefix),
       }
     },
-    { persistent: true, operations: false },
+    { persistent: true },
   )
 
   describe('redis backend', () => {
