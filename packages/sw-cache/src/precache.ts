@@ -1,6 +1,7 @@
 import { stamp } from './cache.js'
 import { checkPrecache } from './development.js'
 import { failure } from './errors.js'
+import { REVISION } from './expiration.js'
 
 /**
  * One entry of a precache manifest, in the format Workbox, Serwist and vite-plugin-pwa generate
@@ -21,12 +22,6 @@ export interface PrecacheEntry {
    */
   integrity?: string | null
 }
-
-/**
- * Response header on every copy precached from a manifest entry: its revision and integrity. A
- * later release reuses a copy whose header matches its entry instead of downloading it again.
- */
-export const REVISION = 'sw-cache-revision'
 
 /**
  * Downloads `entries` (bypassing the HTTP cache) and stores them in `cacheName`. Plain URLs and

@@ -11,6 +11,7 @@ import {
   cached,
   cachedPaths,
   controlledPage,
+  get,
   type Harness,
   idle,
   register,
@@ -96,6 +97,26 @@ describe.each(['development', 'production'] as const)('releases and media, %s bu
       expect((await cachedPaths(page, 'app-v2')).sort()).toEqual(['/r/a.js', '/r/c.js', '/r/style.5d41.css'])
       await expect.poll(() => page.evaluate(() => caches.keys()), SLOW).toEqual(['app-v2'])
       expect((await stats(page)).deleted).toEqual(['app-v1'])
+    })
+
+    it('keeps revisioned entries as precached when the strategy answers them from the same cache, so the next release downloads only the changed file', async () => {
+      const paths = ['/r/a.js', '/r/b.js', '/r/c.js', '/r/style.5d41.css']
+      for (const path of paths) route(path, `${path} 1`)
+      // The precache and the strategy share the cache app-v1, as the README's example does.
+      await open({ version: 'v1', precache: site('1') })
+      // The origin moves on before the release does: the tab keeps release 1's files.
+      route('/r/b.js', '/r/b.js edited on the origin')
+      for (const path of paths) expect((await get(page, path)).body).toBe(`${path} 1`)
+      await idle(page)
+      const before = harness.origin.requests.length
+      route('/r/a.js', '/r/a.js 2')
+      await register(page, { version: 'v2', precache: site('2') })
+      const fetched = harness.origin.requests.slice(before).map((request) => request.path)
+      expect(fetched.filter((path) => path !== '/sw.js')).toEqual(['/r/a.js'])
+      expect(await cached(page, 'app-v2', '/r/a.js')).toBe('/r/a.js 2')
+      // The release's file, not what the origin served meanwhile.
+      expect(await cached(page, 'app-v2', '/r/b.js')).toBe('/r/b.js 1')
+      expect((await get(page, '/r/b.js')).body).toBe('/r/b.js 1')
     })
 
     it('installs when each download matches its integrity and fails the install on a mismatch', async () => {
