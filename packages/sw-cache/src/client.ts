@@ -1,7 +1,8 @@
-// The page side of serveUpdates() and countRequests(). Page code with a budget of 500 B min+gzip:
-// it imports nothing at run time.
+// The page side of serveUpdates() and countRequests(). Page code with a budget of 500 B min+gzip
+// for watchUpdates; readCounters adds the counter names.
 import type { UpdateMessage } from './broadcast.js'
 import type { Counters } from './counters.js'
+import { COUNTERS } from './tally.js'
 
 // The package compiles against the worker's types; these are the few page globals used here.
 declare const document: { hidden: boolean; addEventListener(type: string, listener: () => void): void }
@@ -57,7 +58,7 @@ export function watchUpdates(
           // Not waiting any more: another tab applied it already.
           if (worker !== registration.waiting) return reload()
           applying = true
-          worker.postMessage('sw-cache:skip-waiting')
+          worker.postMessage('sw-cache:skip')
         })
     }
     // An update installing now, or found later, is told once installed.
@@ -84,7 +85,12 @@ export function watchUpdates(
  * (waiting for one); `reset` sets them back to zero after reading.
  */
 export function readCounters(reset = false): Promise<Counters> {
-  return ask(reset ? 'sw-cache:reset-counters' : 'sw-cache:counters')
+  return ask<Record<string, number[]>>(reset ? 'sw-cache:reset' : 'sw-cache:counters').then((counts) => {
+    const named: Counters = {}
+    for (const [cacheName, values] of Object.entries(counts))
+      named[cacheName] = Object.fromEntries(COUNTERS.map((name, i) => [name, values[i]])) as never
+    return named
+  })
 }
 
 /** Posts the message `type` to the active worker and resolves with its answer. */

@@ -63,17 +63,20 @@ export function advice(code: SwCacheErrorCode, status?: number): string | undefi
   }
 }
 
-/** A {@link SwCacheError} about one request in one cache; `details` holds both. */
+/**
+ * A {@link SwCacheError} about one request in one cache; `details` holds both, and `more` (an HTTP
+ * `status` there also goes into the advice).
+ */
 export function failure(
   code: SwCacheErrorCode,
   request: Request,
   cacheName: string,
   cause: unknown,
-  status?: number,
+  more?: { status?: number | undefined; integrity?: string | undefined },
 ): SwCacheError {
   const { url } = request
-  return new SwCacheError(code, `${url} in "${cacheName}": ${advice(code, status) ?? code}`, {
+  return new SwCacheError(code, `${url} in "${cacheName}": ${advice(code, more?.status) ?? code}`, {
     cause,
-    details: { url, cacheName },
+    details: { url, cacheName, ...more },
   })
 }

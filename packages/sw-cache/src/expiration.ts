@@ -1,11 +1,11 @@
-/** Response header on every copy this library stores: when it was stored, in ms since the epoch (0 for precached copies). */
-export const STORED_AT = 'sw-cache-stored-at'
-
 /**
- * Response header on every copy precached from a manifest entry: its revision and integrity. A
- * later release reuses a copy whose header matches its entry instead of downloading it again.
+ * Response header on every copy this library stores: when it was stored, in ms since the epoch; 0
+ * for a copy precached from a plain URL; for one precached from a manifest entry, the entry's
+ * revision and integrity ("rev," or ",sha…", never a number), which a later release compares to
+ * reuse the copy instead of downloading it again. One header rather than two: it is all a copy
+ * needs to be recognised, aged, kept and reused, and each header name costs every worker bytes.
  */
-export const REVISION = 'sw-cache-revision'
+export const STORED_AT = 'sw-cache-stored-at'
 
 /** How a cached response may be used right now, per its `Cache-Control` (RFC 9111, RFC 5861). */
 export type Freshness = typeof FRESH | typeof STALE | typeof STALE_IF_ERROR | typeof EXPIRED
@@ -28,8 +28,8 @@ export const STALE_IF_ERROR = 2
 export const EXPIRED = 3
 
 /**
- * When `response` was stored by this library, in ms since the epoch; 0 (or NaN) for a precached
- * copy, whose storage time does not matter, or a copy it did not store.
+ * When `response` was stored by this library, in ms since the epoch; 0 (or NaN, for a revision) for
+ * a precached copy, whose storage time does not matter, and 0 for a copy it did not store.
  */
 export const storedAt = (response: Response): number => +(response.headers.get(STORED_AT) as string)
 
@@ -50,7 +50,7 @@ export function freshness(response: Response, staleIfError: number, maxAgeSecond
   // which downloads it because its revision changed; until then every tab of a release sees that
   // release's files, never a mix. Copies precached from plain URLs have no revision to keep: they
   // are revalidated as usual.
-  if (response.headers.has(REVISION)) return FRESH
+  if (isNaN(storedAt(response))) return FRESH
   // Directive names are matched whole (`x-max-age` is not `max-age`), values may be quoted (RFC 9111
   // allows no spaces around "="). A missing header reads "null", which has no directives; a missing
   // directive reads NaN.

@@ -4,7 +4,6 @@ import {
   FRESH,
   freshness,
   isExpired,
-  REVISION,
   STALE,
   STALE_IF_ERROR,
   STORED_AT,
@@ -55,7 +54,7 @@ describe('freshness', () => {
   })
 
   it('treats a copy precached from a manifest entry as fresh, whatever its headers say', () => {
-    const precached = (headers: Record<string, string>) => copy(undefined, { [REVISION]: '2,', ...headers })
+    const precached = (headers: Record<string, string>) => copy(undefined, { [STORED_AT]: '2,', ...headers })
     expect(freshness(precached({}), 0)).toBe(FRESH)
     expect(freshness(precached({ 'cache-control': 'no-cache' }), 0, 60)).toBe(FRESH)
     expect(freshness(precached({ 'cache-control': 'max-age=0, stale-while-revalidate=0' }), 0)).toBe(FRESH)

@@ -19,7 +19,7 @@ const CACHE = `taurobot-${SHELL_VERSION}`
 const onRevalidated = broadcastUpdate({ channelName: 'taurobot' })
 // A new release waits until the page's reload button asks it to take over (the page reloads once
 // it does), so an open tab never runs the old page against the new worker unannounced.
-serveUpdates()
+serveUpdates({ channelName: 'taurobot' })
 
 self.addEventListener('install', (event) => {
   // A shell that cannot be fully cached fails the install, so a broken release never takes over.
