@@ -24,8 +24,14 @@ export function countRequests(): void {
   // names cost the worker nothing.
   let counts: Record<string, number[]> = {}
   setTally((cacheName, counter) => {
-    ;(counts[cacheName] ??= [0, 0, 0, 0, 0, 0])[counter]!++
+    const counted = counts[cacheName] ?? [0, 0, 0, 0, 0, 0]
+    counted[counter] = (counted[counter] ?? 0) + 1
+    counts[cacheName] = counted
   })
   answer('sw-cache:counters', () => counts)
-  answer('sw-cache:reset', () => [counts, (counts = {})][0])
+  answer('sw-cache:reset', () => {
+    const read = counts
+    counts = {}
+    return read
+  })
 }

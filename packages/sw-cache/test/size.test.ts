@@ -105,7 +105,7 @@ const gzipped = async (worker: keyof typeof WORKERS, kind: Build) =>
 // The development budgets are the measured sizes plus a small margin, so growth has to be
 // deliberate; the README states the figures.
 // One-reload deploys and counters do not fit in the 2,600 B yet: a worker with every feature and
-// both of them measures 2776 B (it was 2884 B); their budget is that plus a small margin, until
+// both of them measures 2787 B (it was 2884 B); their budget is that plus a small margin, until
 // they are brought within the 2,600 B. The page helper's budget is 500 B in both builds (it has no
 // development-only code).
 const BUDGET: Record<Build, { strategy: number; everything: number; deploys: number }> = {
