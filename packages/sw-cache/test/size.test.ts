@@ -110,7 +110,7 @@ const gzipped = async (worker: keyof typeof WORKERS, kind: Build) =>
 // development-only code).
 const BUDGET: Record<Build, { strategy: number; everything: number; deploys: number }> = {
   production: { strategy: 1536, everything: 2600, deploys: 2790 },
-  development: { strategy: 2060, everything: 3560, deploys: 3800 },
+  development: { strategy: 2080, everything: 3560, deploys: 3800 },
 }
 
 describe.each(['production', 'development'] as const)('bundle size, %s build (min+gzip)', (kind) => {

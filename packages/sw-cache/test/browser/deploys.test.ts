@@ -3,11 +3,11 @@
 // the test server.
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
-import type { BrowserContext, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { Page } from 'playwright-core'
+import { beforeAll, describe, expect, it } from 'vitest'
 import type { Counters } from '../../src/index.js'
 import type { FixtureConfig } from './fixture-sw.js'
-import { type Harness, idle, SHELL, startHarness, stats } from './harness.js'
+import { idle, SHELL, stats, useHarness } from './harness.js'
 
 const SLOW = { timeout: 10_000, interval: 50 }
 
@@ -25,12 +25,10 @@ type PageGlobals = {
 }
 
 describe.each(['development', 'production'] as const)('deploys and counters, %s build', (kind) => {
-  let harness: Harness
+  const suite = useHarness(kind)
   let pageScript: string
-  let context: BrowserContext | undefined
 
   beforeAll(async () => {
-    harness = await startHarness(kind)
     const bundle = await build({
       entryPoints: [fileURLToPath(new URL('./fixture-page.ts', import.meta.url))],
       bundle: true,
@@ -42,17 +40,10 @@ describe.each(['development', 'production'] as const)('deploys and counters, %s 
     pageScript = bundle.outputFiles[0]?.text ?? ''
   })
 
-  afterAll(() => harness?.close())
-
-  afterEach(async () => {
-    await context?.close()
-    context = undefined
-  })
-
   /** Serves release `n` of the site: its page, assets and worker, all under the same URLs. */
   function release(n: number, version = `d${n}`) {
     const route = (path: string, body: string, type = 'text/plain') =>
-      harness.origin.routes.set(path, { body, headers: { 'content-type': type } })
+      suite.harness.origin.routes.set(path, { body, headers: { 'content-type': type } })
     route(
       '/d/app.html',
       `<!doctype html><title>release ${n}</title><script src="/d/page.js"></script>`,
@@ -77,16 +68,15 @@ describe.each(['development', 'production'] as const)('deploys and counters, %s 
     }
     route(
       '/deploy-sw.js',
-      `var FIXTURE = ${JSON.stringify(JSON.stringify(config))};\n${harness.code}`,
+      `var FIXTURE = ${JSON.stringify(JSON.stringify(config))};\n${suite.harness.code}`,
       'text/javascript',
     )
   }
 
   /** A tab on the site, once its worker controls it. */
   async function tab(): Promise<Page> {
-    context ??= await harness.browser.newContext()
-    const page = await context.newPage()
-    await page.goto(harness.origin.url('/d/app.html'))
+    const page = await (await suite.context()).newPage()
+    await page.goto(suite.harness.origin.url('/d/app.html'))
     await page.waitForFunction(
       () => navigator.serviceWorker.controller !== null && (globalThis as unknown as PageGlobals).log,
     )
@@ -123,7 +113,7 @@ describe.each(['development', 'production'] as const)('deploys and counters, %s 
     // Shown again, the tab checked for an update at once: the new worker's script was requested.
     // When the browser sends that request depends on its scheduling (seconds on a loaded machine);
     // from then on, installing the release and telling the tab take less than a second.
-    const fetched = harness.origin.requests.filter((r) => r.path === '/deploy-sw.js' && r.at >= shown)
+    const fetched = suite.harness.origin.requests.filter((r) => r.path === '/deploy-sw.js' && r.at >= shown)
     expect(fetched).toHaveLength(1)
     expect((await log(first)).toldAt - (fetched[0]?.at ?? 0)).toBeLessThan(1000)
     await expect.poll(async () => (await log(second)).told, SLOW).toBeGreaterThan(0)
@@ -150,7 +140,7 @@ describe.each(['development', 'production'] as const)('deploys and counters, %s 
     release(1, 'late')
     const page = await tab()
     await idle(page)
-    harness.origin.routes.set('/d/app.html', {
+    suite.harness.origin.routes.set('/d/app.html', {
       body: '<!doctype html><title>release 1, edited</title><script src="/d/page.js"></script>',
       headers: { 'content-type': 'text/html' },
     })
@@ -172,7 +162,7 @@ describe.each(['development', 'production'] as const)('deploys and counters, %s 
   it('counts hits, misses, revalidations, coalesced requests, fallbacks and errors per cache', async () => {
     release(1, 'counted')
     const page = await tab()
-    const origin = harness.origin
+    const origin = suite.harness.origin
     origin.routes.set('/d/runtime.txt', { body: 'runtime' })
     await page.evaluate(() => fetch('/d/runtime.txt'))
     await idle(page)
@@ -189,9 +179,9 @@ describe.each(['development', 'production'] as const)('deploys and counters, %s 
     await idle(page)
     await page.evaluate(() => Promise.all([1, 2, 3].map(() => fetch('/d/slow.txt'))))
     await idle(page)
-    const navigation = await context?.newPage()
-    await navigation?.goto(origin.url('/d/offline'))
-    expect(await navigation?.content()).toContain('offline shell')
+    const navigation = await (await suite.context()).newPage()
+    await navigation.goto(origin.url('/d/offline'))
+    expect(await navigation.content()).toContain('offline shell')
     await idle(page)
 
     const counted = await page.evaluate(() => (globalThis as unknown as PageGlobals).readCounters())
