@@ -60,7 +60,8 @@ export function precache(
           const old = await (await caches.open(name)).match(request)
           if (old?.headers.get(STORED_AT) === key) return [request, old, key] as const
         }
-      // A network error or an integrity mismatch rejects: it becomes the cause.
+      // A network error or an integrity mismatch rejects: the error then stands in for the response
+      // (it has neither `ok` nor `status`) and becomes the cause.
       const response: Response | undefined = await fetch(request).catch((error) => error)
       if (response?.ok) return [request, response, key] as const
       const status = response?.status
