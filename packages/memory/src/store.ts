@@ -1,6 +1,15 @@
 import type { Backend, BackendStats, ConversationSummary, RecoveredInfo } from './backend.js'
 import { indexOfId } from './backends/operations.js'
 import { Batcher } from './batch.js'
+import {
+  createProbe,
+  publishClose,
+  publishError,
+  publishOpen,
+  STORE_PROBE,
+  type StoreProbe,
+  traceSave,
+} from './diagnostics.js'
 import { MemoryError } from './errors.js'
 import { registerExitHooks, unregisterExitHooks } from './exit-hooks.js'
 import type { Memory, MemoryEvents, MemoryOptions, MemoryStats, PruneOptions } from './memory-api.js'
@@ -40,6 +49,8 @@ class Store implements Memory {
   private readonly queue = new SerialQueue()
   private readonly batcher: Batcher
   private readonly backend: Backend
+  // Read by @taurobot/memory/metrics: the store's number and its pending count.
+  readonly [STORE_PROBE]: StoreProbe
   private state: 'opening' | 'open' | 'closing' | 'closed' = 'opening'
   private closing: Promise<void> | undefined
   private exitFlushFailedAt = -1
@@ -50,11 +61,13 @@ class Store implements Memory {
 
   constructor(private readonly options: ResolvedOptions) {
     this.backend = options.backend
+    const probe = createProbe(this.backend, options.durability, () => this.batcher.unsaved)
+    this[STORE_PROBE] = probe
     this.batcher = new Batcher(
       options,
       this.queue,
       this.backend.name,
-      (batch) => this.backend.append(batch),
+      (batch) => traceSave(probe, batch, (entries) => this.backend.append(entries)),
       {
         save: (info) => this.emit('save', info),
         error: (error) => this.emit('error', error),
@@ -73,6 +86,7 @@ class Store implements Memory {
     })
     this.state = 'open'
     if (this.options.flushOnExit) registerExitHooks(this.exitParticipant)
+    publishOpen(this[STORE_PROBE])
   }
 
   async add(id: ConversationId, input: MessageInput): Promise<StoredMessage> {
@@ -236,6 +250,7 @@ class Store implements Memory {
       await this.queue.run(() => this.backend.close())
       this.state = 'closed'
       unregisterExitHooks(this.exitParticipant)
+      publishClose(this[STORE_PROBE], false)
     })()
     this.closing = attempt.finally(() => {
       this.closing = undefined
@@ -253,6 +268,7 @@ class Store implements Memory {
     unregisterExitHooks(this.exitParticipant)
     this.batcher.stop(new MemoryError('closed', 'the store was destroyed before this message was written.'))
     await this.queue.run(() => (this.backend.destroy ?? this.backend.close).call(this.backend))
+    publishClose(this[STORE_PROBE], true)
   }
 
   on<E extends keyof MemoryEvents>(event: E, listener: (payload: MemoryEvents[E]) => void): () => void {
@@ -272,6 +288,7 @@ class Store implements Memory {
   }
 
   private emit<E extends keyof MemoryEvents>(event: E, payload: MemoryEvents[E]): void {
+    if (event === 'error') publishError(this[STORE_PROBE], payload)
     const hook = {
       save: this.options.onSave,
       error: this.options.onError,
