@@ -1,12 +1,15 @@
 // The Prometheus exporter with real backends and a real prom-client Registry: exact counts after a
 // scripted run, errors by code from a real fault, no conversation id in the output, and nothing
 // left subscribed or registered after dispose().
+import { randomUUID } from 'node:crypto'
 import { channel } from 'node:diagnostics_channel'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { Redis } from 'ioredis'
 import * as client from 'prom-client'
 import { Registry } from 'prom-client'
 import { afterEach, describe, expect, it } from 'vitest'
+import { RedisLayout } from '../src/backends/redis/layout.js'
 import {
   type Backend,
   isMemoryError,
@@ -18,8 +21,10 @@ import {
   type SaveInfo,
 } from '../src/index.js'
 import { type MemoryMetrics, registerMemoryMetrics } from '../src/metrics.js'
+import { redisBackend } from '../src/redis.js'
 import { sqliteBackend } from '../src/sqlite.js'
-import { testScratch } from './helpers.js'
+import { deleteKeys, REDIS_URL, redisUnavailable } from './backends/redis/cluster-servers.js'
+import { IN_CI, testScratch } from './helpers.js'
 
 const { fresh, open } = testScratch()
 
@@ -311,3 +316,45 @@ describe('track() refuses', () => {
     expect(() => metrics.track(b, { store: 'a' })).toThrow('store "a" already names another store')
   })
 })
+
+const noRedis = await redisUnavailable()
+
+describe.skipIf(noRedis !== undefined && !IN_CI)(
+  `a conversation the backend refuses (Redis)${noRedis === undefined ? '' : ` (skipped: ${noRedis})`}`,
+  () => {
+    it('the write counts only the changes stored; the refusal is an error with its code', async () => {
+      const keyPrefix = `taurobot-metrics-test:${randomUUID()}:`
+      const admin = new Redis(REDIS_URL)
+      try {
+        // A string where the conversation's list must be: Redis refuses that conversation only.
+        const layout = new RedisLayout(keyPrefix, 16)
+        await admin.set(layout.messages(layout.bucketOf('chat-9009'), 'chat-9009'), 'a string')
+        const registry = new Registry()
+        const metrics = metricsIn(registry)
+        const errors: unknown[] = []
+        const memory = await open({
+          backend: redisBackend({ url: REDIS_URL, keyPrefix }),
+          saveEvery: 100,
+          flushIntervalMs: 60_000,
+          onError: (error) => errors.push(error),
+        })
+        metrics.track(memory, { store: 'redis' })
+        await memory.add('chat-1001', { role: 'user', content: 'private one' })
+        await memory.add('chat-1001', { role: 'user', content: 'private two' })
+        await memory.add('chat-9009', { role: 'user', content: 'private nine' })
+        await memory.flush()
+        expect(errors.map((error) => isMemoryError(error, 'corrupt'))).toEqual([true])
+        const values = await samples(registry)
+        expect(values.get('taurobot_memory_saves_total{store="redis"}')).toBe(1)
+        expect(values.get('taurobot_memory_messages_written_total{store="redis"}')).toBe(2)
+        expect(values.get('taurobot_memory_errors_total{store="redis",code="corrupt"}')).toBe(1)
+        expect([...values.keys()].filter((key) => key.includes('save_errors_total'))).toEqual([])
+        expectNoIds(await registry.metrics())
+        await memory.close()
+      } finally {
+        await deleteKeys(admin, keyPrefix)
+        admin.disconnect()
+      }
+    })
+  },
+)
