@@ -64,6 +64,23 @@ export interface MemoryMetrics {
   dispose(): void
 }
 
+/** What a tracked store's counters add up to, kept as numbers between scrapes. */
+interface Totals {
+  saves: number
+  messages: number
+  bytes: number
+  compactions: number
+  compactionBytes: number
+}
+
+interface Tracked {
+  readonly probe: StoreProbe
+  readonly labels: { store: string }
+  readonly totals: Totals
+  /** What the counters were handed at the last scrape. */
+  readonly reported: Totals
+}
+
 const DEFAULT_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
 const OPTION_NAMES = new Set(['registry', 'prefix', 'buckets', 'client'])
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/
@@ -205,8 +222,21 @@ export function registerMemoryMetrics(options?: MemoryMetricsOptions): MemoryMet
     }
   }
 
-  /** The tracked stores by number, each with its label set. */
-  const tracked = new Map<number, { probe: StoreProbe; labels: { store: string } }>()
+  /** The tracked stores by number, each with its label set and running totals. */
+  const tracked = new Map<number, Tracked>()
+  // The counters fed on every write are plain numbers until a scrape: a prom-client inc() hashes
+  // its labels each time, which would cost an in-process add() several percent. Each counter's
+  // collect() hands over what was added since the last scrape.
+  const handOver = (counter: Counter<string>, key: keyof Totals, entry: Tracked): void => {
+    const delta = entry.totals[key] - entry.reported[key]
+    if (delta <= 0) return
+    counter.inc(entry.labels, delta)
+    entry.reported[key] = entry.totals[key]
+  }
+  const collectTotals = (key: keyof Totals) =>
+    function collect(this: Counter<string>): void {
+      for (const entry of tracked.values()) handOver(this, key, entry)
+    }
   const registers = [registry]
   const store = ['store']
   const saves: Counter<string> = new client.Counter({
@@ -214,18 +244,21 @@ export function registerMemoryMetrics(options?: MemoryMetricsOptions): MemoryMet
     help: 'Backend writes that succeeded (one per batch).',
     labelNames: store,
     registers,
+    collect: collectTotals('saves'),
   })
   const messages: Counter<string> = new client.Counter({
     name: names.messages,
     help: 'Changes written by the backend: messages added, upserts and removes.',
     labelNames: store,
     registers,
+    collect: collectTotals('messages'),
   })
   const bytes: Counter<string> = new client.Counter({
     name: names.bytes,
     help: 'Bytes the backend wrote for those changes (journal records, rows, commands); snapshot rewrites are in compaction_bytes_total.',
     labelNames: store,
     registers,
+    collect: collectTotals('bytes'),
   })
   const duration: Histogram<string> = new client.Histogram({
     name: names.duration,
@@ -254,12 +287,14 @@ export function registerMemoryMetrics(options?: MemoryMetricsOptions): MemoryMet
     help: 'Snapshot rewrites of the file backend.',
     labelNames: store,
     registers,
+    collect: collectTotals('compactions'),
   })
   const compactionBytes: Counter<string> = new client.Counter({
     name: names.compactionBytes,
     help: 'Bytes of the snapshots the file backend wrote.',
     labelNames: store,
     registers,
+    collect: collectTotals('compactionBytes'),
   })
   const errors: Counter<string> = new client.Counter({
     name: names.errors,
@@ -268,15 +303,23 @@ export function registerMemoryMetrics(options?: MemoryMetricsOptions): MemoryMet
     registers,
   })
 
+  const counted: Array<[Counter<string>, keyof Totals]> = [
+    [saves, 'saves'],
+    [messages, 'messages'],
+    [bytes, 'bytes'],
+    [compactions, 'compactions'],
+    [compactionBytes, 'compactionBytes'],
+  ]
+
   // Handlers run inside the publisher's call: they must not throw (a subscriber's exception is
   // rethrown on the next tick and would end the process), so every value is checked first.
   const onSaveEnd = (message: unknown): void => {
     const context = message as MemorySaveContext
     const entry = tracked.get(context.store)
     if (entry === undefined || context.code !== undefined) return
-    saves.inc(entry.labels)
-    messages.inc(entry.labels, amount(context.written))
-    bytes.inc(entry.labels, amount(context.bytes))
+    entry.totals.saves++
+    entry.totals.messages += amount(context.written)
+    entry.totals.bytes += amount(context.bytes)
     duration.observe(entry.labels, amount(context.durationMs) / 1000)
   }
   const onSaveError = (message: unknown): void => {
@@ -289,8 +332,8 @@ export function registerMemoryMetrics(options?: MemoryMetricsOptions): MemoryMet
     const event = message as MemoryCompactionEvent
     const entry = event.store === undefined ? undefined : tracked.get(event.store)
     if (entry === undefined) return
-    compactions.inc(entry.labels)
-    compactionBytes.inc(entry.labels, amount(event.bytes))
+    entry.totals.compactions++
+    entry.totals.compactionBytes += amount(event.bytes)
   }
   const onError = (message: unknown): void => {
     const event = message as MemoryErrorEvent
@@ -335,13 +378,16 @@ export function registerMemoryMetrics(options?: MemoryMetricsOptions): MemoryMet
         }
       }
       const labels = { store: name }
-      const entry = { probe, labels }
+      const zero = (): Totals => ({ saves: 0, messages: 0, bytes: 0, compactions: 0, compactionBytes: 0 })
+      const entry: Tracked = { probe, labels, totals: zero(), reported: zero() }
       tracked.set(probe.id, entry)
       // Series start at 0, so a rate() has a first point before the first write.
       for (const counter of [saves, messages, bytes, compactions, compactionBytes]) counter.inc(labels, 0)
       duration.zero(labels)
       return () => {
         if (tracked.get(probe.id) !== entry) return
+        // What it counted since the last scrape stays in its series.
+        for (const [counter, key] of counted) handOver(counter, key, entry)
         tracked.delete(probe.id)
         pending.remove(labels)
       }
