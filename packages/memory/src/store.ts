@@ -1,4 +1,4 @@
-import type { Backend, BackendStats, ConversationSummary, RecoveredInfo } from './backend.js'
+import type { Backend, BackendStats, BatchEntry, ConversationSummary, RecoveredInfo } from './backend.js'
 import { indexOfId } from './backends/operations.js'
 import { Batcher } from './batch.js'
 import {
@@ -63,11 +63,13 @@ class Store implements Memory {
     this.backend = options.backend
     const probe = createProbe(this.backend, options.durability, () => this.batcher.unsaved)
     this[STORE_PROBE] = probe
+    // Made once: with nobody subscribed, a write then allocates nothing for the diagnostics.
+    const append = (batch: BatchEntry[]) => this.backend.append(batch)
     this.batcher = new Batcher(
       options,
       this.queue,
       this.backend.name,
-      (batch) => traceSave(probe, batch, (entries) => this.backend.append(entries)),
+      (batch) => traceSave(probe, batch, append),
       {
         save: (info) => this.emit('save', info),
         error: (error) => this.emit('error', error),
