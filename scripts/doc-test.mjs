@@ -50,7 +50,7 @@ const modules = {
   '@taurobot/espeak-ng-wasm': 'packages/espeak-ng-wasm',
   grammy: 'examples/bot/node_modules/grammy',
   ioredis: 'packages/memory/node_modules/ioredis',
-  'prom-client': 'packages/memory/node_modules/prom-client',
+  'prom-client': 'packages/voice/node_modules/prom-client',
 }
 
 /** The ```ts blocks of one Markdown file, with the line of their fence and their marker. */

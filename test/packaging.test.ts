@@ -147,8 +147,8 @@ describe('@taurobot/memory subpaths and bin from packed tarball', () => {
       `const m = await import('@taurobot/memory/metrics'); ${register}`,
     ])
     const cjs = node(['-e', `const m = require('@taurobot/memory/metrics'); ${register}`])
-    expect(esm.trim()).toBe('function MemoryError peer-missing true')
-    expect(cjs.trim()).toBe('function MemoryError peer-missing true')
+    expect(esm.trim()).toBe('function MemoryError metrics-unavailable true')
+    expect(cjs.trim()).toBe('function MemoryError metrics-unavailable true')
   })
 
   it('stores and reads back a conversation from CommonJS, in a file the ESM build then reads', () => {
@@ -209,6 +209,21 @@ describe('@taurobot/memory subpaths and bin from packed tarball', () => {
     const bin = join(scratch, 'node_modules', '.bin', 'taurobot-memory')
     const out = execFileSync(bin, ['--help'], { cwd: scratch, encoding: 'utf8', env: userEnv })
     expect(out).toMatch(/migrate/)
+  })
+})
+
+describe('@taurobot/voice/metrics from packed tarball, without its optional peer prom-client', () => {
+  // The scratch project installs no prom-client: the subpath must still load, and only
+  // registerVoiceMetrics() says what to install.
+  const attempt = `try { m.registerVoiceMetrics(); console.log('registered') }
+    catch (e) { console.log(e.name, e.code, /npm install prom-client/.test(e.message)) }`
+
+  it.each([
+    ['ESM', ['--input-type=module', '-e', `const m = await import('@taurobot/voice/metrics')\n${attempt}`]],
+    ['CommonJS', ['-e', `const m = require('@taurobot/voice/metrics')\n${attempt}`]],
+  ])('loads from %s and refuses with VoiceError("metrics-unavailable")', (_, args) => {
+    expect(existsSync(join(scratch, 'node_modules', 'prom-client'))).toBe(false)
+    expect(node(args).trim()).toBe('VoiceError metrics-unavailable true')
   })
 })
 

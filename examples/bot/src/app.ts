@@ -2,9 +2,11 @@ import { join } from 'node:path'
 import { openMemory } from '@taurobot/memory'
 import { redisBackend } from '@taurobot/memory/redis'
 import { VoiceSystem, voicePool } from '@taurobot/voice'
+import { registerVoiceMetrics } from '@taurobot/voice/metrics'
 import { type BotConfig, ConfigError } from './config.js'
 import { describeFigures, TauroBot } from './core.js'
 import { consoleLog, type Log } from './log.js'
+import { BotMetrics } from './metrics.js'
 import { RateLimiter } from './rate-limit.js'
 import { redactor, secretsOf } from './redact.js'
 import { AutoResponder } from './responder/auto.js'
@@ -20,6 +22,8 @@ export interface RunningBot {
   /** Where conversations are kept, for the start-up message. */
   memoryLocation: string
   responderName: () => string
+  /** What GET /metrics shows. */
+  metrics: BotMetrics
   /** Stops the front ends, then flushes and closes memory and the voice pool; idempotent. */
   close(): Promise<void>
 }
@@ -64,7 +68,14 @@ export async function startBot(config: BotConfig, options: StartOptions = {}): P
       })
     : undefined
   const responder = new AutoResponder(model, { log: (line) => log.info(line) })
-  const opened: { close(): Promise<void> }[] = [memory, voicePool]
+  const metrics = new BotMetrics()
+  // The voice pool's tasks, queue, threads and engine start-ups, on the same /metrics.
+  const voiceMetrics = registerVoiceMetrics({ registry: metrics.registry })
+  const opened: { close(): Promise<void> }[] = [
+    memory,
+    voicePool,
+    { close: async () => voiceMetrics.dispose() },
+  ]
   try {
     signal?.throwIfAborted()
     await responder.start()
@@ -76,6 +87,7 @@ export async function startBot(config: BotConfig, options: StartOptions = {}): P
       responder,
       extraStats: () => [`Voice pool: ${describeFigures(voicePool.stats())}.`],
       logError,
+      onReply: (timing) => metrics.observeReply(timing),
     })
     const assets = await buildAssets()
     signal?.throwIfAborted()
@@ -90,6 +102,7 @@ export async function startBot(config: BotConfig, options: StartOptions = {}): P
       requestTimeoutMs: config.http.requestTimeoutSeconds * 1000,
       keepAliveTimeoutMs: config.http.keepAliveTimeoutSeconds * 1000,
       maxConnections: config.http.maxConnections,
+      metrics,
       logError,
     })
     opened.unshift(web)
@@ -114,6 +127,7 @@ export async function startBot(config: BotConfig, options: StartOptions = {}): P
         ? `Redis at ${withoutPassword(config.redisUrl)} (keys ${config.redisKeyPrefix}*)`
         : path,
       responderName: () => responder.name,
+      metrics,
       close() {
         closing ??= closeInOrder(opened)
         return closing

@@ -40,6 +40,23 @@ export interface HandleOptions {
    * With it, a spoken reply comes as these clips and `BotReply.voice` stays empty.
    */
   onClip?: (clip: SpokenClip) => void
+  /** Where the message came in, for the reply timings. @default 'web' */
+  frontEnd?: FrontEnd
+}
+
+/** Where a reply came in: the web chat or Telegram. */
+export type FrontEnd = 'web' | 'telegram'
+
+/** How one conversational reply went, reported by the bot's core. */
+export interface ReplyTiming {
+  frontEnd: FrontEnd
+  /** The responder's name: `offline` or the model's. Bounded: the bot has one or two. */
+  responder: string
+  outcome: 'ok' | 'error'
+  /** From the user's message to the reply stored. */
+  seconds: number
+  /** From the user's message to the reply's first piece, when it streamed. */
+  firstChunkSeconds?: number
 }
 
 /** A spoken reply, ready to send as a Telegram voice note or play in a page. */
@@ -73,6 +90,8 @@ export interface TauroBotOptions {
   extraStats?: () => string[]
   /** @default console.error */
   logError?: (message: string, error: unknown) => void
+  /** Told how each conversational reply went (commands are not replies), e.g. for /metrics. */
+  onReply?: (timing: ReplyTiming) => void
 }
 
 /** The longest message accepted, as in the original bot (and Telegram's own limit). */
@@ -112,6 +131,7 @@ export class TauroBot {
   readonly #voiceLanguage: string
   readonly #extraStats: () => string[]
   readonly #logError: (message: string, error: unknown) => void
+  readonly #onReply: ((timing: ReplyTiming) => void) | undefined
   readonly #voiceOn = new Set<string>()
   // One message at a time per conversation, so a fast double send cannot interleave in memory.
   readonly #queues = new Map<string, Promise<unknown>>()
@@ -123,6 +143,7 @@ export class TauroBot {
     this.#voiceLanguage = options.voiceLanguage ?? 'en'
     this.#extraStats = options.extraStats ?? (() => [])
     this.#logError = options.logError ?? ((message, error) => console.error(message, error))
+    this.#onReply = options.onReply
   }
 
   /** Whether replies in this conversation are also spoken. */
@@ -194,36 +215,61 @@ export class TauroBot {
         return { command, text: `I do not know /${command}.\n\n${HELP}` }
     }
 
-    await this.#memory.add(id, { role: 'user', content: text })
-    const history = await this.#memory.history(id, { limit: this.#responder.contextMessages })
-    const speaker =
-      options.onClip && this.isVoiceOn(id) && this.#voice?.stream
-        ? speakWhileWriting({ stream: this.#voice.stream.bind(this.#voice) }, options.onClip)
-        : undefined
-    const onChunk = speaker
-      ? (chunk: string) => {
-          options.onChunk?.(chunk)
-          speaker.write(chunk)
-        }
-      : options.onChunk
+    const started = performance.now()
+    let firstChunkAt: number | undefined
+    const timing = (outcome: ReplyTiming['outcome']): void => {
+      const seconds = (at: number) => (at - started) / 1000
+      this.#onReply?.({
+        frontEnd: options.frontEnd ?? 'web',
+        responder: this.#responder.name,
+        outcome,
+        seconds: seconds(performance.now()),
+        ...(firstChunkAt === undefined ? {} : { firstChunkSeconds: seconds(firstChunkAt) }),
+      })
+    }
     let reply: string
-    try {
-      reply = await this.#responder.reply(onChunk ? { history, onChunk } : { history })
-    } catch (error) {
-      await speaker?.abort(error)
-      throw error
-    }
-    // A responder that does not stream (offline) is spoken once its reply is complete.
-    if (speaker && !speaker.written) speaker.write(reply)
-    const spoke = speaker?.end()
     let message: ChatMessage
+    let spoke: Promise<string | undefined> | undefined
     try {
-      message = await this.#memory.add(id, { role: 'assistant', content: reply })
+      await this.#memory.add(id, { role: 'user', content: text })
+      const history = await this.#memory.history(id, { limit: this.#responder.contextMessages })
+      const speaker =
+        options.onClip && this.isVoiceOn(id) && this.#voice?.stream
+          ? speakWhileWriting({ stream: this.#voice.stream.bind(this.#voice) }, options.onClip)
+          : undefined
+      const forward = speaker
+        ? (chunk: string) => {
+            options.onChunk?.(chunk)
+            speaker.write(chunk)
+          }
+        : options.onChunk
+      const onChunk = forward
+        ? (chunk: string) => {
+            firstChunkAt ??= performance.now()
+            forward(chunk)
+          }
+        : undefined
+      try {
+        reply = await this.#responder.reply(onChunk ? { history, onChunk } : { history })
+      } catch (error) {
+        await speaker?.abort(error)
+        throw error
+      }
+      // A responder that does not stream (offline) is spoken once its reply is complete.
+      if (speaker && !speaker.written) speaker.write(reply)
+      spoke = speaker?.end()
+      try {
+        message = await this.#memory.add(id, { role: 'assistant', content: reply })
+      } catch (error) {
+        // No clip may reach a front end after the reply has failed.
+        await speaker?.abort(error)
+        throw error
+      }
     } catch (error) {
-      // No clip may reach a front end after the reply has failed.
-      await speaker?.abort(error)
+      timing('error')
       throw error
     }
+    timing('ok')
     const result: BotReply = { text: reply, message }
     if (spoke) {
       const voiceError = await spoke

@@ -77,6 +77,7 @@ async function main(): Promise<void> {
   log.info(
     `  telegram:      ${bot.telegram ? `@${bot.telegram.username}` : 'off (set TELEGRAM_BOT_TOKEN to connect a bot)'}`,
   )
+  log.info(`  metrics:       ${bot.web.url}metrics (Prometheus text format)`)
   log.info('Press Ctrl+C to stop.')
 }
 

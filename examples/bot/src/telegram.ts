@@ -1,6 +1,7 @@
-import { Bot, InputFile } from 'grammy'
-import type { TauroBot } from './core.js'
+import { Bot, type Context, GrammyError, InputFile } from 'grammy'
+import type { BotReply, TauroBot } from './core.js'
 import type { RateLimiter } from './rate-limit.js'
+import { telegramHtml } from './telegram-html.js'
 
 export interface TelegramOptions {
   /** The token from @BotFather. */
@@ -28,6 +29,33 @@ const TELEGRAM_TEXT_LIMIT = 4096
 function fit(text: string): string {
   const chars = [...text]
   return chars.length <= TELEGRAM_TEXT_LIMIT ? text : `${chars.slice(0, TELEGRAM_TEXT_LIMIT - 1).join('')}…`
+}
+
+/**
+ * Sends a reply as Telegram formatting: a model's Markdown is shown as bold, code, links… instead
+ * of its asterisks. Commands' answers are plain text. Should Telegram refuse the HTML (it reads it
+ * more strictly than any other client), or should it be too long once read, the text goes plain.
+ */
+async function sendReply(ctx: Context, reply: BotReply): Promise<void> {
+  if (reply.command !== undefined) {
+    await ctx.reply(fit(reply.text))
+    return
+  }
+  const { html, text } = telegramHtml(reply.text)
+  if ([...text].length > TELEGRAM_TEXT_LIMIT) {
+    await ctx.reply(fit(text))
+    return
+  }
+  try {
+    await ctx.reply(html, { parse_mode: 'HTML' })
+  } catch (error) {
+    if (
+      !(error instanceof GrammyError && error.error_code === 400 && /parse entities/i.test(error.description))
+    ) {
+      throw error
+    }
+    await ctx.reply(text)
+  }
 }
 
 /**
@@ -60,8 +88,8 @@ export async function startTelegram(options: TelegramOptions): Promise<TelegramF
       await ctx.reply(`Too many messages: please wait ${Math.ceil(verdict.retryAfterMs / 1000)} s.`)
       return
     }
-    const reply = await tauro.handle(chatId, ctx.message.text)
-    await ctx.reply(fit(reply.text))
+    const reply = await tauro.handle(chatId, ctx.message.text, { frontEnd: 'telegram' })
+    await sendReply(ctx, reply)
     if (reply.voice) {
       await ctx.replyWithVoice(new InputFile(reply.voice.data, 'reply.ogg'), {
         duration: Math.max(1, Math.round(reply.voice.durationMs / 1000)),

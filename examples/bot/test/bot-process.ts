@@ -10,6 +10,8 @@ export interface BotProcess {
   child: ChildProcess
   /** Everything the bot printed so far, stdout and stderr. */
   output(): string
+  /** Settles when the process has exited, without sending it anything. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
   /** Sends `signal` and resolves once the process has exited by itself. */
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>
 }
@@ -94,6 +96,7 @@ export async function startBotProcess(env: Record<string, string>, timeoutMs = 9
     port: Number(new URL(url).port),
     child,
     output: read,
+    exited,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal)
       return exited

@@ -1,6 +1,6 @@
 import { type Memory, memoryBackend, openMemory } from '@taurobot/memory'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { MAX_MESSAGE_CHARS, spokenText, TauroBot } from '../src/core.js'
+import { MAX_MESSAGE_CHARS, type ReplyTiming, spokenText, TauroBot } from '../src/core.js'
 import { OfflineResponder } from '../src/responder/offline.js'
 
 describe('TauroBot core', () => {
@@ -56,6 +56,39 @@ describe('TauroBot core', () => {
       'user',
       'assistant',
     ])
+  })
+
+  it('tells onReply how each reply went: front end, responder, outcome and times; commands are not replies', async () => {
+    const timings: ReplyTiming[] = []
+    const streaming = {
+      name: 'model',
+      contextMessages: 10,
+      async reply({ onChunk }: { onChunk?: (text: string) => void }) {
+        onChunk?.('Hel')
+        onChunk?.('lo')
+        return 'Hello'
+      },
+    }
+    const timed = new TauroBot({ memory, responder: streaming, onReply: (t) => timings.push(t) })
+    await timed.handle(7, '/help')
+    await timed.handle(7, 'hi', { frontEnd: 'telegram' })
+    await timed.handle(8, 'hi', { onChunk: () => {} })
+    expect(timings.map(({ frontEnd, responder, outcome }) => [frontEnd, responder, outcome])).toEqual([
+      ['telegram', 'model', 'ok'],
+      ['web', 'model', 'ok'],
+    ])
+    expect(timings[0]?.firstChunkSeconds).toBeUndefined()
+    const streamed = timings[1] as ReplyTiming
+    expect(streamed.firstChunkSeconds).toBeGreaterThanOrEqual(0)
+    expect(streamed.seconds).toBeGreaterThanOrEqual(streamed.firstChunkSeconds as number)
+
+    const failing = new TauroBot({
+      memory,
+      responder: { ...streaming, reply: () => Promise.reject(new Error('model gone')) },
+      onReply: (t) => timings.push(t),
+    })
+    await expect(failing.handle(9, 'hi')).rejects.toThrow('model gone')
+    expect(timings[2]).toMatchObject({ frontEnd: 'web', responder: 'model', outcome: 'error' })
   })
 
   it('/clear forgets the conversation, /stats reports it', async () => {

@@ -145,6 +145,20 @@ describe('web chat in Chromium', () => {
     expect(await page.locator('#update').count()).toBe(0)
   })
 
+  it("shows the service worker's cache counters in the debug view and reports them to /metrics", async () => {
+    await page.reload()
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null)
+    // Under a controlling worker the shell's files come from its cache: hits.
+    await page.click('#debug summary')
+    await expect.poll(() => page.textContent('#debug-counters'), POLL).toMatch(/^hits \d+ · misses \d+/)
+    const shown = Number(/hits (\d+)/.exec((await page.textContent('#debug-counters')) ?? '')?.[1])
+    expect(shown).toBeGreaterThan(0)
+    const metrics = await (await fetch(new URL('/metrics', bot.url))).text()
+    const reported = Number(/^taurobot_sw_cache_requests_total\{counter="hits"\} (\d+)$/m.exec(metrics)?.[1])
+    // A report from the page before the reload may land later, never fewer.
+    expect(reported).toBeGreaterThanOrEqual(shown)
+  })
+
   it('loads the app shell from the service worker when the server is gone', async () => {
     await page.evaluate(async () => {
       await navigator.serviceWorker.ready

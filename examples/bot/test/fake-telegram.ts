@@ -55,14 +55,17 @@ export interface FakeTelegram {
   close(): Promise<void>
 }
 
-/** How the fake fails a call: `reset` drops the connection, `hang` never answers. */
-export type Failure = 'reset' | 'hang'
+/**
+ * How the fake fails a call: `reset` drops the connection, `hang` never answers, `bad-entities`
+ * answers 400 as Telegram does when it cannot read a message's formatting.
+ */
+export type Failure = 'reset' | 'hang' | 'bad-entities'
 
 export interface FakeTelegramOptions {
   /** @default '123456789:AAFakeTokenForTestsOnly_abcdefghij' */
   token?: string
   /** Picks the calls that fail, and how; the call is recorded first either way. */
-  fail?: (method: string) => Failure | undefined
+  fail?: (method: string, params: Record<string, string>) => Failure | undefined
 }
 
 /**
@@ -155,8 +158,18 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
     }
     calls.push({ method, params, files })
     for (const watcher of watchers) watcher()
-    const failure = fail(method)
+    const failure = fail(method, params)
     if (failure === 'reset') req.socket.destroy()
+    if (failure === 'bad-entities') {
+      res.writeHead(400, { 'content-type': 'application/json' })
+      res.end(
+        JSON.stringify({
+          ok: false,
+          error_code: 400,
+          description: "Bad Request: can't parse entities: unsupported start tag at byte offset 0",
+        }),
+      )
+    }
     if (failure !== undefined) return
     const chatId = Number(params.chat_id ?? 0)
     if (method === 'getMe') {

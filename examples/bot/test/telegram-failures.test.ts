@@ -92,4 +92,32 @@ describe('Telegram failures', () => {
       await telegram.close()
     }
   })
+
+  it('a reply whose formatting Telegram refuses is sent again as plain text', async () => {
+    const telegram = await startFakeTelegram({
+      fail: (method, params) =>
+        method === 'sendMessage' && params.parse_mode === 'HTML' ? 'bad-entities' : undefined,
+    })
+    const bot = await startBotProcess({
+      MEMORY_DIR: join(dir, 'entities'),
+      TELEGRAM_BOT_TOKEN: telegram.token,
+      TELEGRAM_API_ROOT: telegram.apiRoot,
+    })
+    try {
+      const since = telegram.calls.length
+      telegram.sendText(4243, 'say **this** & <that>')
+      const plain = await telegram.waitFor(
+        (c) => c.method === 'sendMessage' && c.params.parse_mode === undefined,
+        since,
+      )
+      const refused = telegram.calls.slice(since).find((c) => c.params.parse_mode === 'HTML')
+      expect(refused?.params.text).toContain('<b>this</b> &amp; &lt;that&gt;')
+      // What the user sees: the text without its marks, not the Markdown's asterisks.
+      expect(plain.params.text).toContain('You said “say this & <that>”.')
+      expect(bot.output()).not.toMatch(/Telegram update \d+ failed/)
+    } finally {
+      await bot.stop()
+      await telegram.close()
+    }
+  })
 })

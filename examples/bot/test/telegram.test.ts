@@ -36,10 +36,10 @@ function start(): Promise<BotProcess> {
 }
 
 /** Sends a text as the user and waits for the bot's next call of `method` to that chat. */
-async function say(text: string, method = 'sendMessage'): Promise<ApiCall> {
+async function say(text: string, method = 'sendMessage', chat = CHAT): Promise<ApiCall> {
   const since = telegram.calls.length
-  telegram.sendText(CHAT, text)
-  return telegram.waitFor((c) => c.method === method && c.params.chat_id === String(CHAT), since)
+  telegram.sendText(chat, text)
+  return telegram.waitFor((c) => c.method === method && c.params.chat_id === String(chat), since)
 }
 
 describe('Telegram front end', () => {
@@ -99,5 +99,15 @@ describe('Telegram front end', () => {
     expect((await say('/stats')).params.text).toMatch(/^This conversation: 6 stored messages since \d{4}-/)
     expect((await say('/clear')).params.text).toBe('Done: I have forgotten this conversation.')
     expect((await say('/stats')).params.text).toMatch(/^This conversation: 0 stored messages\./)
+  })
+
+  it("sends a reply's Markdown as Telegram HTML, and commands' answers as plain text", async () => {
+    // A chat of its own: the conversation above keeps its counts.
+    const reply = await say('note **this** & <b>that</b>', 'sendMessage', CHAT + 1)
+    expect(reply.params.parse_mode).toBe('HTML')
+    expect(reply.params.text).toContain('You said “note <b>this</b> &amp; &lt;b&gt;that&lt;/b&gt;”.')
+    const help = await say('/help', 'sendMessage', CHAT + 1)
+    expect(help.params.parse_mode).toBeUndefined()
+    expect(help.params.text).toMatch(/^Commands:/)
   })
 })

@@ -10,7 +10,7 @@ export type MemoryErrorCode =
   | 'too-large'
   | 'duplicate-id'
   | 'unsupported'
-  | 'peer-missing'
+  | 'metrics-unavailable'
 
 /** Options accepted by {@link MemoryError}. */
 export interface MemoryErrorOptions {

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { type BotReply, charLength, MAX_MESSAGE_CHARS, type TauroBot } from '../core.js'
-import type { RateLimiter } from '../rate-limit.js'
+import { type BotMetrics, SW_COUNTERS, type SwCounterName } from '../metrics.js'
+import { RateLimiter } from '../rate-limit.js'
 import type { ClipStore } from './clip-store.js'
 import { ApiError, readJson, sendJson, sendRange, shown } from './http.js'
 
@@ -12,6 +13,10 @@ export interface ApiOptions {
   /** The budget of `POST /api/voice`, per client address. */
   voiceRateLimiter: RateLimiter
   responderName: () => string
+  /** Receives the pages' service worker counters; without it that endpoint is a 404. */
+  metrics?: BotMetrics
+  /** The budget of `POST /api/sw-counters`, per client address. */
+  reportRateLimiter?: RateLimiter
   logError: (message: string, error: unknown) => void
 }
 
@@ -27,6 +32,47 @@ interface Route {
 
 const USER_ID = /^[A-Za-z0-9_-]{8,64}$/
 const CLIP_PATH = /^\/api\/voice\/([0-9a-f-]{36})\.ogg$/
+const API_PATHS = ['/api/health', '/api/history', '/api/chat', '/api/voice', '/api/sw-counters']
+/** One page's report can hold at most this many of one counter: a worker is restarted long before. */
+const MAX_REPORTED_COUNT = 1_000_000
+
+/** The route an API path belongs to, as a bounded label (`/api/voice/:clip`), or undefined. */
+export function apiRoute(pathname: string): string | undefined {
+  if (API_PATHS.includes(pathname)) return pathname
+  return CLIP_PATH.test(pathname) ? '/api/voice/:clip' : undefined
+}
+
+/** A page's counter report: every counter a whole number from 0 to a bound, nothing else. */
+function swCountsFrom(value: unknown): Record<SwCounterName, number> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ApiError(400, 'bad-counts', `counts must be an object, got ${shown(value)}`, 'counts')
+  }
+  const counts = value as Record<string, unknown>
+  for (const name of Object.keys(counts)) {
+    if (!(SW_COUNTERS as readonly string[]).includes(name)) {
+      throw new ApiError(
+        400,
+        'bad-counts',
+        `counts has an unknown counter ${shown(name)}; known: ${SW_COUNTERS.join(', ')}`,
+        'counts',
+      )
+    }
+  }
+  const checked = {} as Record<SwCounterName, number>
+  for (const name of SW_COUNTERS) {
+    const count = counts[name] ?? 0
+    if (typeof count !== 'number' || !Number.isInteger(count) || count < 0 || count > MAX_REPORTED_COUNT) {
+      throw new ApiError(
+        400,
+        'bad-counts',
+        `counts.${name} must be a whole number from 0 to ${MAX_REPORTED_COUNT}, got ${shown(count)}`,
+        'counts',
+      )
+    }
+    checked[name] = count
+  }
+  return checked
+}
 
 function userFrom(value: unknown): string {
   if (typeof value !== 'string' || !USER_ID.test(value)) {
@@ -94,11 +140,14 @@ function takeBudget(req: IncomingMessage, limiter: RateLimiter, what: string): v
  *   one `{type:"clip", url, mimeType, durationMs, text}` line per spoken sentence, then `{type:"reply"}`
  * - `POST /api/voice {user, on?}` → `{ voiceOn }` (toggles when `on` is absent)
  * - `GET /api/voice/ID.ogg` → the clip, `audio/ogg`, with byte ranges
+ * - `POST /api/sw-counters {counts}` → the totals: adds a page's service worker counters (read and
+ *   reset with `readCounters(true)`) to /metrics; `GET /api/sw-counters` → the totals
  *
  * A known path with another method is a 405, any other path a 404.
  */
 export function createApi(options: ApiOptions): ApiHandler {
-  const { bot, clips, rateLimiter, voiceRateLimiter, responderName, logError } = options
+  const { bot, clips, rateLimiter, voiceRateLimiter, responderName, metrics, logError } = options
+  const reportRateLimiter = options.reportRateLimiter ?? new RateLimiter({ limit: 30 })
 
   function publicReply(reply: BotReply, user: string): Record<string, unknown> {
     const voice = reply.voice
@@ -188,12 +237,25 @@ export function createApi(options: ApiOptions): ApiHandler {
     sendRange(req, res, data, found.mimeType)
   }
 
+  async function swCounters(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (metrics === undefined) throw new ApiError(404, 'not-found', 'metrics are off on this server')
+    if (req.method === 'POST') {
+      const body = await readJson(req)
+      const counts = swCountsFrom(body.counts)
+      takeBudget(req, reportRateLimiter, 'counter reports')
+      metrics.addSwCounters(counts)
+    }
+    sendJson(res, 200, { totals: await metrics.swTotals() })
+  }
+
   const routes: Route[] = [
     { method: 'GET', path: '/api/health', handle: health },
     { method: 'GET', path: '/api/history', handle: history },
     { method: 'POST', path: '/api/chat', handle: chat },
     { method: 'POST', path: '/api/voice', handle: voice },
     { method: 'GET', path: CLIP_PATH, handle: clip },
+    { method: 'GET', path: '/api/sw-counters', handle: swCounters },
+    { method: 'POST', path: '/api/sw-counters', handle: swCounters },
   ]
 
   return async (req, res, url) => {

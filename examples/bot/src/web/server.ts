@@ -1,8 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { TauroBot } from '../core.js'
+import type { BotMetrics } from '../metrics.js'
 import { RateLimiter } from '../rate-limit.js'
-import { createApi } from './api.js'
+import { apiRoute, createApi } from './api.js'
 import type { Asset } from './assets.js'
 import { ClipStore } from './clip-store.js'
 import { ApiError, errorBody, requestUrl, sendJson, shown } from './http.js'
@@ -26,6 +27,11 @@ export interface WebServerOptions {
   keepAliveTimeoutMs?: number
   /** Connections open at once; further ones are closed as soon as they arrive. @default 100 */
   maxConnections?: number
+  /**
+   * Served at `GET /metrics` (Prometheus' text format) and told of every request; without it
+   * there is no /metrics and pages cannot report their counters.
+   */
+  metrics?: BotMetrics
   /** @default console.error */
   logError?: (message: string, error: unknown) => void
 }
@@ -91,6 +97,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     rateLimiter,
     voiceRateLimiter: options.voiceRateLimiter ?? new RateLimiter({ limit: 10 }),
     responderName,
+    ...(options.metrics ? { metrics: options.metrics } : {}),
     logError,
   })
   let allowedHosts = new Set<string>()
@@ -116,7 +123,36 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     res.end(req.method === 'HEAD' ? undefined : file.body)
   }
 
+  /** The route a request belongs to, from a closed set, so that any path makes a bounded label. */
+  function routeOf(url: URL | undefined): string {
+    if (url === undefined) return 'bad-url'
+    if (url.pathname === '/metrics') return '/metrics'
+    if (url.pathname.startsWith('/api/')) return apiRoute(url.pathname) ?? '/api/unknown'
+    return assets.has(url.pathname) ? 'static' : 'not-found'
+  }
+
+  async function scrape(req: IncomingMessage, res: ServerResponse, metrics: BotMetrics): Promise<void> {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res
+        .writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' })
+        .end('Method not allowed\n')
+      return
+    }
+    const { contentType, body } = await metrics.scrape()
+    res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' })
+    res.end(req.method === 'HEAD' ? undefined : body)
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const { metrics } = options
+    if (metrics) {
+      const started = performance.now()
+      res.once('close', () => {
+        const url = requestUrl(req)
+        const seconds = (performance.now() - started) / 1000
+        metrics.observeRequest(req.method ?? 'GET', routeOf(url), res.statusCode, seconds)
+      })
+    }
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value)
     // A DNS-rebinding page would reach us under its own host name: answer only to our own.
     if (!allowedHosts.has(req.headers.host ?? '')) {
@@ -133,6 +169,10 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     if (url === undefined) {
       // The client's mistake, not the server's: no stack in the log for it.
       sendJson(res, 400, errorBody(new ApiError(400, 'bad-url', `cannot read the URL ${shown(req.url)}`)))
+      return
+    }
+    if (url.pathname === '/metrics' && metrics) {
+      await scrape(req, res, metrics)
       return
     }
     if (!url.pathname.startsWith('/api/')) {

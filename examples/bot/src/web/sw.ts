@@ -1,6 +1,7 @@
 // The service worker, bundled with esbuild when the bot starts (see assets.ts).
 import {
   broadcastUpdate,
+  countRequests,
   deleteOldCaches,
   type PrecacheEntry,
   precache,
@@ -20,6 +21,8 @@ const onRevalidated = broadcastUpdate({ channelName: 'taurobot' })
 // A new release waits until the page's reload button asks it to take over (the page reloads once
 // it does), so an open tab never runs the old page against the new worker unannounced.
 serveUpdates()
+// Hits, misses and the rest, per cache: the page reads them for its debug view and for /metrics.
+countRequests()
 
 self.addEventListener('install', (event) => {
   // A shell that cannot be fully cached fails the install, so a broken release never takes over.

@@ -16,7 +16,7 @@ export function loadPromClient(): PromClientModule {
     return loaded as PromClientModule
   } catch (error) {
     throw new MemoryError(
-      'peer-missing',
+      'metrics-unavailable',
       `@taurobot/memory/metrics needs the prom-client package, which could not be loaded (${(error as Error).message}). Run \`npm install prom-client@15\`, or pass your prom-client module as the \`client\` option.`,
       { cause: error },
     )

@@ -99,7 +99,7 @@ const KNOWN_CODES: Record<MemoryErrorCode, true> = {
   'too-large': true,
   'duplicate-id': true,
   unsupported: true,
-  'peer-missing': true,
+  'metrics-unavailable': true,
 }
 
 function codeLabel(code: unknown): string {

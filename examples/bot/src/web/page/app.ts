@@ -2,6 +2,7 @@
 // markdown.ts and built as DOM nodes by render-markdown.ts. Nothing is ever set as HTML.
 
 import { watchUpdates } from '@taurobot/sw-cache/client'
+import { reportCacheCounters } from './cache-report.js'
 import { ClipPlayer } from './clip-player.js'
 import { parseMarkdown } from './markdown.js'
 import { renderMarkdown } from './render-markdown.js'
@@ -356,6 +357,7 @@ if ('serviceWorker' in navigator) {
     channelName: 'taurobot',
     onUpdated: () => showUpdate(() => location.reload()),
   })
+  reportCacheCounters(element<HTMLDetailsElement>('debug'), element('debug-counters'))
 }
 
 window.addEventListener('online', () => void loadHistory())

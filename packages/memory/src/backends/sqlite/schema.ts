@@ -1,17 +1,25 @@
 import { MemoryError } from '../../errors.js'
+import { migrateSchema } from './schema-migration.js'
 import type { SqliteDatabase } from './sqlite-database.js'
 
-/** The layout version written to `PRAGMA user_version`; bump it with a migration when tables change. */
-export const SCHEMA_VERSION = 1
+/**
+ * The layout version written to `PRAGMA user_version`; bump it with a migration
+ * (schema-migration.ts) when tables change. 1: no message ids; 2: `messages.message_id`, indexed.
+ */
+export const SCHEMA_VERSION = 2
 
 /** `PRAGMA application_id` of our databases ("TBME"), so a foreign database is told apart from ours. */
 export const APPLICATION_ID = 0x54424d45
 
 // `conversations` holds one row per conversation with everything a listing, a count or a prune
-// needs, so none of them reads `messages`. A conversation's messages are the contiguous sequence
-// numbers [next_seq - count, next_seq): reading the newest n is one range scan of the primary key,
-// and trimming to maxMessages deletes one range. `last_time` is the epoch milliseconds of the
-// newest message (NULL when its timestamp cannot be read, so prune never removes it).
+// needs, so none of them reads `messages`. A conversation's messages have increasing sequence
+// numbers below next_seq (with gaps where messages were removed by id): reading the newest n is
+// one range scan of the primary key, and trimming to maxMessages deletes one range, the oldest.
+// `count` is the number of rows, `last_time` the epoch milliseconds of the newest message (NULL
+// when its timestamp cannot be read, or the conversation is empty, so prune never removes it).
+// `message_id` is the message's `id` (NULL for a message written without one through the backend
+// directly): upsert and remove find their row through its index, by conversation and id. It comes
+// last, where the migration from version 1 adds it, so both paths give one layout.
 const TABLES = `
 CREATE TABLE conversations (
   key INTEGER PRIMARY KEY,
@@ -26,8 +34,10 @@ CREATE TABLE messages (
   conversation INTEGER NOT NULL,
   seq INTEGER NOT NULL,
   json TEXT NOT NULL,
+  message_id TEXT,
   PRIMARY KEY (conversation, seq)
 ) WITHOUT ROWID;
+CREATE INDEX messages_by_id ON messages (conversation, message_id);
 `
 
 const OUR_TABLES = ['conversations', 'messages']
@@ -41,18 +51,24 @@ function tableNames(db: SqliteDatabase): string[] {
 
 /**
  * Checks that the database is one of ours in a layout this version understands, creating the
- * tables in an empty one. Throws a `MemoryError` (`corrupt`) for a foreign database or a newer
- * layout; SQLite's own errors (not a database, locked, read-only) are left to the caller to wrap.
+ * tables in an empty one and migrating one of an older layout in place. Throws a `MemoryError`
+ * (`corrupt`) for a foreign database or a newer layout; SQLite's own errors (not a database,
+ * locked, read-only) are left to the caller to wrap.
  */
 export function ensureSchema(db: SqliteDatabase, where: string): void {
-  if (checkSchema(db, where)) return
-  // IMMEDIATE takes the write lock first: two processes creating the same new file one after the
-  // other, the second finds the tables the first made.
+  if (checkSchema(db, where) === SCHEMA_VERSION) return
+  // IMMEDIATE takes the write lock first: two processes creating (or migrating) the same file one
+  // after the other, the second finds the tables the first made. A migration is one transaction:
+  // a crash in the middle leaves the file as it was, in the old layout.
   db.exec('BEGIN IMMEDIATE')
   try {
-    if (!checkSchema(db, where)) {
+    const version = checkSchema(db, where)
+    if (version === 0) {
       db.exec(TABLES)
       db.pragma(`application_id = ${APPLICATION_ID}`)
+      db.pragma(`user_version = ${SCHEMA_VERSION}`)
+    } else if (version < SCHEMA_VERSION) {
+      migrateSchema(db, version)
       db.pragma(`user_version = ${SCHEMA_VERSION}`)
     }
     db.exec('COMMIT')
@@ -63,15 +79,16 @@ export function ensureSchema(db: SqliteDatabase, where: string): void {
 }
 
 /**
- * True when the tables are there in our layout, false for an empty database; throws a
- * `MemoryError` (`corrupt`) for a foreign, newer or damaged one. Reads only: it runs before
- * anything is changed in a file, so a database that is not ours is left as it was.
+ * The layout version of our tables (this one, or an older one that {@link ensureSchema} migrates),
+ * 0 for an empty database; throws a `MemoryError` (`corrupt`) for a foreign, newer or damaged one.
+ * Reads only: it runs before anything is changed in a file, so a database that is not ours is left
+ * as it was.
  */
-export function checkSchema(db: SqliteDatabase, where: string): boolean {
+export function checkSchema(db: SqliteDatabase, where: string): number {
   const applicationId = db.pragma('application_id', { simple: true }) as number
   const version = db.pragma('user_version', { simple: true }) as number
   const tables = tableNames(db)
-  if (applicationId === 0 && tables.length === 0) return false
+  if (applicationId === 0 && tables.length === 0) return 0
   if (applicationId !== APPLICATION_ID) {
     throw new MemoryError(
       'corrupt',
@@ -87,12 +104,12 @@ export function checkSchema(db: SqliteDatabase, where: string): boolean {
     )
   }
   const missing = OUR_TABLES.filter((name) => !tables.includes(name))
-  if (version !== SCHEMA_VERSION || missing.length > 0) {
+  if (version < 1 || missing.length > 0) {
     throw new MemoryError(
       'corrupt',
       `${where} is marked as a @taurobot/memory store but its schema is damaged (version ${version}${missing.length > 0 ? `, missing tables ${missing.join(', ')}` : ''}). Restore it from a backup or move it aside to start a new one.`,
       { details: { file: where, version, missing } },
     )
   }
-  return true
+  return version
 }

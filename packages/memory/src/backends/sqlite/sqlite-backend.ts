@@ -12,13 +12,19 @@ import { MemoryError } from '../../errors.js'
 import { ioError } from '../../io-error.js'
 import { assertFilePath } from '../../location.js'
 import { type Message, messageTime, show } from '../../message.js'
+import { hasId } from '../../message-id.js'
 import { booleanOption, integerOption, knownOptions, nonEmptyString } from '../../options.js'
 import { openConnection } from './connection.js'
 import { loadBetterSqlite3 } from './load-better-sqlite3.js'
 import { ensureSchema } from './schema.js'
 import type { SqliteDatabase } from './sqlite-database.js'
 import { sqliteFailure } from './sqlite-errors.js'
-import { ConversationTables, type EncodedEntry } from './tables.js'
+import {
+  ConversationTables,
+  type EncodedEntry,
+  type EncodedMessage,
+  type EncodedOperation,
+} from './tables.js'
 import { findWriteWorker, WorkerWriter } from './worker-writer.js'
 import { InlineWriter, type Writer } from './writer.js'
 
@@ -111,33 +117,90 @@ export function sqliteBackend(options: SqliteBackendOptions): Backend {
   return new SqliteBackend(options, findWriteWorker())
 }
 
-function encode(batch: readonly BatchEntry[]): { entries: EncodedEntry[]; bytes: number; messages: number } {
+/** A message's JSON text, its id and its time, as the tables take them. */
+function encodeMessage(message: Message): EncodedMessage {
+  const { timestamp, time } = timeOf(message)
+  return {
+    json: JSON.stringify(message),
+    id: hasId(message) ? (message.id as string) : null,
+    timestamp,
+    time,
+  }
+}
+
+/** A message's `timestamp` as given and in epoch milliseconds, each null when it has none. */
+function timeOf(message: Message | undefined): { timestamp: string | null; time: number | null } {
+  const time = messageTime(message)
+  return {
+    timestamp: typeof message?.timestamp === 'string' ? message.timestamp : null,
+    time: Number.isNaN(time) ? null : time,
+  }
+}
+
+interface EncodedBatch {
+  entries: EncodedEntry[]
+  bytes: number
+  /** Messages added or upserted. */
+  messages: number
+  removes: number
+}
+
+function encode(batch: readonly BatchEntry[]): EncodedBatch {
   const entries: EncodedEntry[] = []
   let bytes = 0
   let messages = 0
+  let removes = 0
   for (const entry of batch) {
+    if (entry.operations !== undefined) {
+      const operations: EncodedOperation[] = []
+      for (const operation of entry.operations) {
+        if (operation.op === 'remove') {
+          bytes += Buffer.byteLength(operation.id)
+          removes++
+          operations.push(operation)
+          continue
+        }
+        const encoded = encodeMessage(operation.message)
+        bytes += Buffer.byteLength(encoded.json)
+        messages++
+        operations.push({ ...encoded, op: operation.op })
+      }
+      entries.push({
+        id: entry.id,
+        json: [],
+        messageIds: [],
+        lastTimestamp: null,
+        lastTime: null,
+        operations,
+      })
+      continue
+    }
     const json: string[] = []
+    const messageIds: (string | null)[] = []
     for (const message of entry.messages) {
       const text = JSON.stringify(message)
       bytes += Buffer.byteLength(text)
       json.push(text)
+      messageIds.push(hasId(message) ? (message.id as string) : null)
     }
     messages += json.length
-    const last = entry.messages[entry.messages.length - 1]
-    const time = messageTime(last)
-    entries.push({
-      id: entry.id,
-      json,
-      lastTimestamp: typeof last?.timestamp === 'string' ? last.timestamp : null,
-      lastTime: Number.isNaN(time) ? null : time,
-    })
+    // Only the newest message's time goes to the summary row: one Date.parse per entry.
+    const last = timeOf(entry.messages[entry.messages.length - 1])
+    entries.push({ id: entry.id, json, messageIds, lastTimestamp: last.timestamp, lastTime: last.time })
   }
-  return { entries, bytes, messages }
+  return { entries, bytes, messages, removes }
+}
+
+/** What a failed write was about, as "cannot write 3 messages and 1 remove". */
+function describeWrite({ messages, removes }: EncodedBatch): string {
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
+  return `cannot write ${plural(messages, 'message')}${removes === 0 ? '' : ` and ${plural(removes, 'remove')}`}`
 }
 
 /** The SQLite backend; exported for the package's own tests, which choose the worker's module. */
 export class SqliteBackend implements Backend {
   readonly name = 'sqlite'
+  readonly operations = true
   private state: 'new' | 'open' | 'closed' = 'new'
   private db: SqliteDatabase | undefined
   private tables: ConversationTables | undefined
@@ -210,12 +273,13 @@ export class SqliteBackend implements Backend {
 
   async append(batch: readonly BatchEntry[]): Promise<AppendResult> {
     const writer = this.assertOpen().writer
-    const { entries, bytes, messages } = encode(batch)
+    const encoded = encode(batch)
     try {
-      await writer.append(entries)
+      await writer.append(encoded.entries)
     } catch (error) {
-      throw this.failure(error, `cannot write ${messages} message${messages === 1 ? '' : 's'}`, KEPT)
+      throw this.failure(error, describeWrite(encoded), KEPT)
     }
+    const { bytes } = encoded
     this.bytesWritten += bytes
     return { bytes }
   }

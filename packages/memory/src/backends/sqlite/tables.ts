@@ -1,14 +1,36 @@
+import { type Message, messageTime } from '../../message.js'
 import type { SqliteDatabase, SqliteStatement } from './sqlite-database.js'
+
+/** A message as the tables take it, serialised by the main thread. */
+export interface EncodedMessage {
+  /** The message's JSON text. */
+  readonly json: string
+  /** The message's id, or null when it has none. */
+  readonly id: string | null
+  /** Its `timestamp` as given, or null. */
+  readonly timestamp: string | null
+  /** Its time in epoch milliseconds, or null when it cannot be read. */
+  readonly time: number | null
+}
+
+/** One change of an entry with upserts or removes. */
+export type EncodedOperation =
+  | ({ readonly op: 'add' | 'upsert' } & EncodedMessage)
+  | { readonly op: 'remove'; readonly id: string }
 
 /** One conversation's part of a batch, serialised by the main thread (the form sent to the write worker). */
 export interface EncodedEntry {
   readonly id: string
-  /** The messages' JSON text, oldest first. */
+  /** The messages' JSON text, oldest first (empty when `operations` is given). */
   readonly json: readonly string[]
+  /** Each message's id, or null when it has none, in the order of `json`. */
+  readonly messageIds: readonly (string | null)[]
   /** The newest message's `timestamp` as given, or null. */
   readonly lastTimestamp: string | null
   /** The newest message's time in epoch milliseconds, or null when it cannot be read. */
   readonly lastTime: number | null
+  /** The changes in order, for an entry that holds upserts or removes. */
+  readonly operations?: readonly EncodedOperation[]
 }
 
 /** A row of the conversations table as listed. */
@@ -24,8 +46,17 @@ export const SQL = {
   find: 'SELECT key, count, next_seq FROM conversations WHERE id = ?',
   create: 'INSERT INTO conversations (id, count, next_seq, last_timestamp, last_time) VALUES (?, ?, ?, ?, ?)',
   update: 'UPDATE conversations SET count = ?, next_seq = ?, last_timestamp = ?, last_time = ? WHERE key = ?',
-  insert: 'INSERT INTO messages (conversation, seq, json) VALUES (?, ?, ?)',
-  trim: 'DELETE FROM messages WHERE conversation = ? AND seq < ?',
+  updateCounts: 'UPDATE conversations SET count = ?, next_seq = ? WHERE key = ?',
+  insert: 'INSERT INTO messages (conversation, seq, json, message_id) VALUES (?, ?, ?, ?)',
+  // The oldest rows beyond the newest maxMessages. Removes leave gaps in the sequence numbers, so
+  // the first row kept is found by walking the oldest rows, which are the ones deleted anyway.
+  trim: 'DELETE FROM messages WHERE conversation = ? AND seq < (SELECT seq FROM messages WHERE conversation = ? ORDER BY seq LIMIT 1 OFFSET ?)',
+  // The newest message with that id (ids are unique per conversation unless a caller gave one
+  // twice; then the newest is the one meant, as on every backend).
+  findMessage: 'SELECT seq FROM messages WHERE conversation = ? AND message_id = ? ORDER BY seq DESC LIMIT 1',
+  replace: 'UPDATE messages SET json = ?, message_id = ? WHERE conversation = ? AND seq = ?',
+  deleteMessage: 'DELETE FROM messages WHERE conversation = ? AND seq = ?',
+  newest: 'SELECT json FROM messages WHERE conversation = ? ORDER BY seq DESC LIMIT 1',
   read: 'SELECT json FROM messages WHERE conversation = (SELECT key FROM conversations WHERE id = ?) ORDER BY seq DESC LIMIT ?',
   idle: 'SELECT id FROM conversations WHERE last_time < ?',
   list: 'SELECT key, id, count, last_timestamp FROM conversations WHERE key > ? ORDER BY key LIMIT ?',
@@ -64,34 +95,99 @@ export class ConversationTables {
     return statement
   }
 
-  /** Appends a batch and trims each conversation, in one transaction (one commit, one WAL sync). */
+  /**
+   * Writes a batch, in one transaction (one commit, one WAL sync): appends each entry's messages
+   * or applies its operations in order, then trims the conversation to maxMessages.
+   */
   append(entries: readonly EncodedEntry[]): void {
-    const max = this.maxMessages
     const find = this.statement(SQL.find)
     const create = this.statement(SQL.create)
-    const update = this.statement(SQL.update)
-    const insert = this.statement(SQL.insert)
-    const trim = this.statement(SQL.trim)
     this.transaction(() => {
       for (const entry of entries) {
-        const n = entry.json.length
-        const row = find.get(entry.id) as CountRow | undefined
-        const start = row === undefined ? 0 : row.next_seq
-        const next = start + n
-        const count = Math.min((row?.count ?? 0) + n, max)
-        let key: number
+        let row = find.get(entry.id) as CountRow | undefined
         if (row === undefined) {
-          key = Number(create.run(entry.id, count, next, entry.lastTimestamp, entry.lastTime).lastInsertRowid)
-        } else {
-          key = row.key
-          update.run(count, next, entry.lastTimestamp, entry.lastTime, key)
-          // Only the rows that fell out of the window: [oldest kept, next - max).
-          if (row.count + n > max) trim.run(key, next - max)
+          const key = Number(create.run(entry.id, 0, 0, null, null).lastInsertRowid)
+          row = { key, count: 0, next_seq: 0 }
         }
-        // Messages that would be trimmed at once are not written at all.
-        for (let i = Math.max(0, n - max); i < n; i++) insert.run(key, start + i, entry.json[i])
+        if (entry.operations === undefined) this.appendMessages(row, entry)
+        else this.applyOperations(row, entry.operations)
       }
     })
+  }
+
+  private appendMessages(row: CountRow, entry: EncodedEntry): void {
+    const insert = this.statement(SQL.insert)
+    const n = entry.json.length
+    const start = row.next_seq
+    // Messages that would be trimmed at once are not written at all.
+    const from = Math.max(0, n - this.maxMessages)
+    for (let i = from; i < n; i++) insert.run(row.key, start + i, entry.json[i], entry.messageIds[i] ?? null)
+    const count = this.trim(row.key, row.count + n - from)
+    this.statement(SQL.update).run(count, start + n, entry.lastTimestamp, entry.lastTime, row.key)
+  }
+
+  /**
+   * Applies upserts, removes and adds in order. Each one costs its own row, found through the
+   * index on (conversation, message_id): never a read or a rewrite of the conversation.
+   */
+  private applyOperations(row: CountRow, operations: readonly EncodedOperation[]): void {
+    const { key } = row
+    const insert = this.statement(SQL.insert)
+    const findMessage = this.statement(SQL.findMessage).pluck()
+    let { count, next_seq: next } = row
+    // What the summary row learns of the newest message: nothing changed, a message the batch
+    // puts last, or unknown (the newest was replaced or removed: read it back at the end).
+    let last: { timestamp: string | null; time: number | null } | 'unchanged' | 'unknown' = 'unchanged'
+    for (const operation of operations) {
+      const at =
+        operation.op === 'add' || operation.id === null
+          ? undefined
+          : (findMessage.get(key, operation.id) as number | undefined)
+      if (operation.op === 'remove') {
+        if (at === undefined) continue
+        this.statement(SQL.deleteMessage).run(key, at)
+        count--
+        last = 'unknown'
+      } else if (at !== undefined) {
+        this.statement(SQL.replace).run(operation.json, operation.id, key, at)
+        // The row just before next_seq is the newest; another one may be too, if newer were removed.
+        last = at === next - 1 ? operation : 'unknown'
+      } else {
+        insert.run(key, next++, operation.json, operation.id)
+        count++
+        last = operation
+      }
+    }
+    count = this.trim(key, count)
+    if (last === 'unchanged') {
+      this.statement(SQL.updateCounts).run(count, next, key)
+      return
+    }
+    if (last === 'unknown') last = this.newest(key)
+    this.statement(SQL.update).run(count, next, last.timestamp, last.time, key)
+  }
+
+  /** Deletes the oldest rows beyond maxMessages of a conversation of `count` rows; returns the count left. */
+  private trim(key: number, count: number): number {
+    const excess = count - this.maxMessages
+    if (excess <= 0) return count
+    this.statement(SQL.trim).run(key, key, excess)
+    return this.maxMessages
+  }
+
+  /** The timestamp of a conversation's newest message, read back after it was replaced or removed. */
+  private newest(key: number): { timestamp: string | null; time: number | null } {
+    const json = this.statement(SQL.newest).pluck().get(key) as string | undefined
+    let message: Message | undefined
+    try {
+      const value: unknown = json === undefined ? undefined : JSON.parse(json)
+      if (typeof value === 'object' && value !== null) message = value as Message
+    } catch {
+      // Not JSON (written by another program): as a timestamp that cannot be read, kept by prune.
+    }
+    const timestamp = typeof message?.timestamp === 'string' ? message.timestamp : null
+    const time = messageTime(message)
+    return { timestamp, time: Number.isNaN(time) ? null : time }
   }
 
   /** The JSON text of the newest `limit` messages (all when undefined), oldest first. */

@@ -20,7 +20,7 @@ describeBackendContract(
     const path = join(dir, 'memory', 'conversations.db')
     return { make: () => sqliteBackend({ path }), cleanup }
   },
-  { persistent: true, operations: false },
+  { persistent: true },
 )
 
 describeBackendContract(
@@ -30,7 +30,7 @@ describeBackendContract(
     const path = join(dir, 'conversations.db')
     return { make: () => new SqliteBackend({ path }, builtWorker), cleanup }
   },
-  { persistent: true, operations: false },
+  { persistent: true },
 )
 
 describeBackendContract(
@@ -39,7 +39,7 @@ describeBackendContract(
     const db = new Database(':memory:')
     return { make: () => sqliteBackend({ database: db }), cleanup: () => void db.close() }
   },
-  { persistent: true, operations: false },
+  { persistent: true },
 )
 
 describe('sqliteBackend options', () => {
@@ -126,6 +126,14 @@ describe('sqlite backend', () => {
       }
       expect(plans.read).toMatch(/SEARCH messages USING PRIMARY KEY \(conversation=\?\)/)
       expect(plans.trim).toMatch(/SEARCH messages USING PRIMARY KEY \(conversation=\? AND seq<\?\)/)
+      // Upsert and remove by id: one lookup in the index on (conversation, message_id), already in
+      // seq order (no sort), then the row itself by its primary key.
+      expect(plans.findMessage).toBe(
+        'SEARCH messages USING COVERING INDEX messages_by_id (conversation=? AND message_id=?)',
+      )
+      expect(plans.replace).toBe('SEARCH messages USING PRIMARY KEY (conversation=? AND seq=?)')
+      expect(plans.deleteMessage).toBe('SEARCH messages USING PRIMARY KEY (conversation=? AND seq=?)')
+      expect(plans.newest).toBe('SEARCH messages USING PRIMARY KEY (conversation=?)')
       expect(plans.idle).toMatch(
         /SEARCH conversations USING (COVERING )?INDEX conversations_by_last_time \(last_time<\?\)/,
       )

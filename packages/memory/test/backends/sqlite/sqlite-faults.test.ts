@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
 import Database from 'better-sqlite3'
 import { afterEach, describe, expect, it } from 'vitest'
+import { SCHEMA_VERSION } from '../../../src/backends/sqlite/schema.js'
 import { SqliteBackend } from '../../../src/backends/sqlite/sqlite-backend.js'
 import type { Memory, MemoryOptions } from '../../../src/index.js'
 import { isMemoryError, openMemory } from '../../../src/index.js'
@@ -87,13 +88,19 @@ describe('faults at open', () => {
     await first.add(1, { role: 'user', content: 'x' })
     await first.close()
     const db = new Database(path)
-    db.pragma('user_version = 2')
+    db.pragma(`user_version = ${SCHEMA_VERSION + 1}`)
     db.close()
     const attempt = open({ path })
     await expect(attempt).rejects.toSatisfy((error) => isMemoryError(error, 'corrupt'))
     await expect(attempt).rejects.toThrow(
-      /newer @taurobot\/memory \(schema version 2; .*Upgrade @taurobot\/memory/,
+      new RegExp(
+        `newer @taurobot/memory \\(schema version ${SCHEMA_VERSION + 1}; this one reads up to ${SCHEMA_VERSION}\\)\\. Upgrade @taurobot/memory`,
+      ),
     )
+    // Refused before anything is written: the version stays as it was.
+    const after = new Database(path, { readonly: true })
+    expect(after.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION + 1)
+    after.close()
   })
 
   it('a directory at path: MemoryError io', async () => {

@@ -51,15 +51,26 @@ interface Child {
   exited: Promise<void>
   /** Highest acknowledged k per conversation. */
   acked: Map<string, number>
+  /** Highest k whose upsert of "counter" in u<w> resolved, per writer w. */
+  upserted: Map<number, number>
+  /** Highest k whose remove of "t-<label>-<k>" from u<w> resolved, per writer w. */
+  removed: Map<number, number>
 }
 
-function start(path: string, label: string, count: number | 'forever', writers: number): Child {
-  const child = spawn(process.execPath, [writer, path, label, String(count), String(writers)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
+function start(
+  path: string,
+  label: string,
+  count: number | 'forever',
+  writers: number,
+  operations = false,
+): Child {
+  const args = [writer, path, label, String(count), String(writers), ...(operations ? ['operations'] : [])]
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] })
   const state: Child = {
     process: child,
     acked: new Map(),
+    upserted: new Map(),
+    removed: new Map(),
     ready: Promise.resolve(),
     exited: new Promise((resolve) => child.once('exit', () => resolve())),
   }
@@ -75,6 +86,8 @@ function start(path: string, label: string, count: number | 'forever', writers: 
         newline = buffered.indexOf('\n')
         if (word === 'ready') resolve()
         else if (word === 'ack') state.acked.set(a as string, Number(b))
+        else if (word === 'up') state.upserted.set(Number(a), Number(b))
+        else if (word === 'rm') state.removed.set(Number(a), Number(b))
       }
     })
     child.once('exit', () => resolve())
@@ -139,14 +152,68 @@ describe('the CommonJS build', () => {
   }, 30_000)
 })
 
+type Run = Pick<Child, 'acked' | 'upserted' | 'removed'> & { label: string; found?: Map<string, number> }
+
+/**
+ * Upserts and removes by id: "counter" is in each u<w> once at most (no upsert applied twice),
+ * holding at least the newest acknowledged value; no temporary message whose remove was
+ * acknowledged is back, and at most one per run is left (the one a kill caught between its add
+ * and its remove).
+ */
+async function verifyOperations(path: string, runs: readonly Run[]): Promise<void> {
+  const memory = await openMemory({
+    backend: sqliteBackend({ path }),
+    maxMessages: 1_000_000,
+    flushOnExit: false,
+  })
+  try {
+    const index = new Map(runs.map((run, i) => [run.label, i]))
+    for (let w = 0; w < WRITERS; w++) {
+      const messages = await memory.history(`u${w}`)
+      const counters = messages.filter((message) => message.id === 'counter')
+      expect(counters.length, `u${w}: "counter" present at most once`).toBeLessThanOrEqual(1)
+      let newest: [number, number] | undefined
+      runs.forEach((run, i) => {
+        const k = run.upserted.get(w)
+        if (k !== undefined) newest = [i, k]
+      })
+      if (newest !== undefined) {
+        expect(counters.length, `u${w}: acknowledged upsert ${newest.join(':')} lost`).toBe(1)
+        const [label, k] = (counters[0] as { content: string }).content.split(':') as [string, string]
+        const run = index.get(label) ?? -1
+        expect(
+          run > newest[0] || (run === newest[0] && Number(k) >= newest[1]),
+          `u${w}: counter ${label}:${k} older than acknowledged r${newest.join(':')}`,
+        ).toBe(true)
+      }
+      const left = new Map<string, number>()
+      for (const message of messages) {
+        if (message.id === 'counter') continue
+        const [, label, k] = (message.id as string).split('-') as [string, string, string]
+        const run = runs[index.get(label) ?? -1]
+        expect(run, `u${w}: invented message ${message.id}`).toBeDefined()
+        const removed = run?.removed.get(w) ?? -1
+        expect(Number(k), `u${w}: ${message.id} is back after its remove was acknowledged`).toBeGreaterThan(
+          removed,
+        )
+        left.set(label, (left.get(label) ?? 0) + 1)
+      }
+      for (const [label, count] of left) expect(count, `u${w}: temporary messages left by ${label}`).toBe(1)
+    }
+  } finally {
+    await memory.destroy()
+  }
+}
+
 describe('crash safety (SIGKILL at random instants during strict writes, built package)', () => {
-  it(`loses no acknowledged message and duplicates or invents none over ${KILLS} kills`, async () => {
+  it(`loses no acknowledged message, upsert or remove, and duplicates or invents none over ${KILLS} kills`, async () => {
     ensureBuilt('sqlite-write-worker.js')
     const path = join(await fresh(), 'crash.db')
-    const runs: Array<{ label: string; acked: Map<string, number>; found?: Map<string, number> }> = []
+    const runs: Run[] = []
     let acknowledged = 0
+    let changes = 0
     for (let run = 0; run < KILLS; run++) {
-      const child = start(path, `r${run}`, 'forever', WRITERS)
+      const child = start(path, `r${run}`, 'forever', WRITERS, true)
       // One kill in ten lands during start-up (open, worker start); the rest while appending.
       if (Math.random() >= 0.1) {
         await child.ready
@@ -154,8 +221,10 @@ describe('crash safety (SIGKILL at random instants during strict writes, built p
       }
       child.process.kill('SIGKILL')
       await child.exited
-      runs.push({ label: `r${run}`, acked: child.acked })
+      runs.push({ label: `r${run}`, acked: child.acked, upserted: child.upserted, removed: child.removed })
       acknowledged += [...child.acked.values()].reduce((sum, k) => sum + k + 1, 0)
+      for (const done of [child.upserted, child.removed])
+        changes += [...done.values()].reduce((sum, k) => sum + k + 1, 0)
       const stored = await written(path, WRITERS)
       const labels = new Set(runs.map((r) => r.label))
       for (const [id, byLabel] of stored) {
@@ -180,9 +249,13 @@ describe('crash safety (SIGKILL at random instants during strict writes, built p
           ]),
         )
       }
+      await verifyOperations(path, runs)
     }
     // The children got messages acknowledged before being killed, so the checks had work to do.
     expect(acknowledged).toBeGreaterThan(KILLS)
-    console.log(`sqlite crash test: ${KILLS} kills, ${acknowledged} strict messages acknowledged`)
+    expect(changes).toBeGreaterThan(KILLS)
+    console.log(
+      `sqlite crash test: ${KILLS} kills, ${acknowledged} strict messages and ${changes} strict upserts and removes acknowledged`,
+    )
   }, 240_000)
 })
