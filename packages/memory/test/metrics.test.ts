@@ -241,6 +241,19 @@ describe('dispose', () => {
   })
 })
 
+describe('Symbol.dispose', () => {
+  it('is dispose(): a `using` block leaves nothing subscribed or registered', () => {
+    const registry = new Registry()
+    {
+      using metrics = registerMemoryMetrics({ registry })
+      expect(metrics[Symbol.dispose]).toBe(metrics.dispose)
+      expect(channel(memoryChannels.error).hasSubscribers).toBe(true)
+    }
+    for (const name of CHANNELS) expect(channel(name).hasSubscribers, name).toBe(false)
+    expect(registry.getSingleMetric('taurobot_memory_saves_total')).toBeUndefined()
+  })
+})
+
 describe('options', () => {
   it('prefix, buckets and client are used', async () => {
     const registry = new Registry()

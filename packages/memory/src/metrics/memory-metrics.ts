@@ -62,6 +62,8 @@ export interface MemoryMetrics {
    * registry can then take new metrics of the same names.
    */
   dispose(): void
+  /** Same as `dispose()`, for `using metrics = registerMemoryMetrics()`. */
+  [Symbol.dispose](): void
 }
 
 /** What a tracked store's counters add up to, kept as numbers between scrapes. */
@@ -352,6 +354,14 @@ export function registerMemoryMetrics(options?: MemoryMetricsOptions): MemoryMet
   for (const [name, handler] of subscriptions) subscribe(name, handler)
   let disposed = false
 
+  const dispose = (): void => {
+    if (disposed) return
+    disposed = true
+    for (const [name, handler] of subscriptions) unsubscribe(name, handler)
+    tracked.clear()
+    for (const name of Object.values(names)) registry.removeSingleMetric(name)
+  }
+
   return {
     track(memory, trackOptions) {
       if (disposed) {
@@ -392,12 +402,7 @@ export function registerMemoryMetrics(options?: MemoryMetricsOptions): MemoryMet
         pending.remove(labels)
       }
     },
-    dispose() {
-      if (disposed) return
-      disposed = true
-      for (const [name, handler] of subscriptions) unsubscribe(name, handler)
-      tracked.clear()
-      for (const name of Object.values(names)) registry.removeSingleMetric(name)
-    },
+    dispose,
+    [Symbol.dispose]: dispose,
   }
 }
