@@ -11,6 +11,7 @@ export type MemoryErrorCode =
   | 'duplicate-id'
   | 'unsupported'
   | 'metrics-unavailable'
+  | 'invalid-input'
 
 /** Options accepted by {@link MemoryError}. */
 export interface MemoryErrorOptions {

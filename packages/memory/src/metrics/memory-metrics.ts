@@ -102,6 +102,7 @@ const KNOWN_CODES: Record<MemoryErrorCode, true> = {
   'duplicate-id': true,
   unsupported: true,
   'metrics-unavailable': true,
+  'invalid-input': true,
 }
 
 function codeLabel(code: unknown): string {
