@@ -144,6 +144,19 @@ describe('@taurobot/memory subpaths and bin from packed tarball', () => {
     expect(cjs.trim()).toBe('function')
   })
 
+  it('loads @taurobot/memory/metrics from ESM and CommonJS; without prom-client it says what to install', () => {
+    // The scratch project has no prom-client (an optional peer): the entry loads, registering fails.
+    const register = `try { m.registerMemoryMetrics() } catch (e) { console.log(typeof m.registerMemoryMetrics, e.name, e.code, e.message.includes('npm install prom-client@15')) }`
+    const esm = node([
+      '--input-type=module',
+      '-e',
+      `const m = await import('@taurobot/memory/metrics'); ${register}`,
+    ])
+    const cjs = node(['-e', `const m = require('@taurobot/memory/metrics'); ${register}`])
+    expect(esm.trim()).toBe('function MemoryError metrics-unavailable true')
+    expect(cjs.trim()).toBe('function MemoryError metrics-unavailable true')
+  })
+
   it.each([
     ['ai-sdk', 'createChatStore'],
     ['grammy', 'createSessionStorage'],

@@ -10,6 +10,7 @@ export type MemoryErrorCode =
   | 'too-large'
   | 'duplicate-id'
   | 'unsupported'
+  | 'metrics-unavailable'
   | 'invalid-input'
 
 /** Options accepted by {@link MemoryError}. */

@@ -18,6 +18,15 @@ export { fileBackend } from './backends/file/file-backend.js'
 export type { JournalSync } from './backends/file/journal.js'
 export { memoryBackend } from './backends/memory.js'
 export type { SaveInfo } from './batch.js'
+export type {
+  MemoryCloseEvent,
+  MemoryCompactionEvent,
+  MemoryErrorEvent,
+  MemoryOpenEvent,
+  MemorySaveContext,
+  MemoryWriteMode,
+} from './diagnostics.js'
+export { memoryChannels } from './diagnostics.js'
 export type { MemoryErrorCode, MemoryErrorOptions } from './errors.js'
 export { isMemoryError, MemoryError } from './errors.js'
 export { estimateTokens } from './estimate-tokens.js'

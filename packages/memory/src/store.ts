@@ -1,9 +1,18 @@
 // Over 400 lines on purpose: the Store is the one place where the batcher, the backend, the live
 // replies and the exit hooks meet, and each method is the short composition of those parts (their
 // own logic lives in batch.ts, reply.ts, token-budget.ts, store-options.ts and the backends).
-import type { Backend, BackendStats, ConversationSummary, RecoveredInfo } from './backend.js'
+import type { Backend, BackendStats, BatchEntry, ConversationSummary, RecoveredInfo } from './backend.js'
 import { indexOfId } from './backends/operations.js'
 import { Batcher } from './batch.js'
+import {
+  createProbe,
+  publishClose,
+  publishError,
+  publishOpen,
+  STORE_PROBE,
+  type StoreProbe,
+  traceSave,
+} from './diagnostics.js'
 import { MemoryError } from './errors.js'
 import { registerExitHooks, unregisterExitHooks } from './exit-hooks.js'
 import type { Memory, MemoryEvents, MemoryOptions, MemoryStats, PruneOptions } from './memory-api.js'
@@ -45,6 +54,8 @@ class Store implements Memory {
   private readonly queue = new SerialQueue()
   private readonly batcher: Batcher
   private readonly backend: Backend
+  // Read by @taurobot/memory/metrics: the store's number and its pending count.
+  readonly [STORE_PROBE]: StoreProbe
   private readonly replies = new ReplyRegistry()
   private readonly replyHost: ReplyHost
   private state: 'opening' | 'open' | 'closing' | 'closed' = 'opening'
@@ -57,11 +68,15 @@ class Store implements Memory {
 
   constructor(private readonly options: ResolvedOptions) {
     this.backend = options.backend
+    const probe = createProbe(this.backend, options.durability, () => this.batcher.unsaved)
+    this[STORE_PROBE] = probe
+    // Made once: with nobody subscribed, a write then allocates nothing for the diagnostics.
+    const append = (batch: BatchEntry[]) => this.backend.append(batch)
     this.batcher = new Batcher(
       options,
       this.queue,
       this.backend.name,
-      (batch) => this.backend.append(batch),
+      (batch) => traceSave(probe, batch, append),
       {
         save: (info) => this.emit('save', info),
         error: (error) => this.emit('error', error),
@@ -95,6 +110,7 @@ class Store implements Memory {
     })
     this.state = 'open'
     if (this.options.flushOnExit) registerExitHooks(this.exitParticipant)
+    publishOpen(this[STORE_PROBE])
   }
 
   async add(id: ConversationId, input: MessageInput): Promise<StoredMessage> {
@@ -279,6 +295,7 @@ class Store implements Memory {
       await this.queue.run(() => this.backend.close())
       this.state = 'closed'
       unregisterExitHooks(this.exitParticipant)
+      publishClose(this[STORE_PROBE], false)
     })()
     this.closing = attempt.finally(() => {
       this.closing = undefined
@@ -297,6 +314,7 @@ class Store implements Memory {
     this.replies.dropAll()
     this.batcher.stop(new MemoryError('closed', 'the store was destroyed before this message was written.'))
     await this.queue.run(() => (this.backend.destroy ?? this.backend.close).call(this.backend))
+    publishClose(this[STORE_PROBE], true)
   }
 
   on<E extends keyof MemoryEvents>(event: E, listener: (payload: MemoryEvents[E]) => void): () => void {
@@ -316,6 +334,7 @@ class Store implements Memory {
   }
 
   private emit<E extends keyof MemoryEvents>(event: E, payload: MemoryEvents[E]): void {
+    if (event === 'error') publishError(this[STORE_PROBE], payload)
     const hook = {
       save: this.options.onSave,
       error: this.options.onError,

@@ -15,6 +15,7 @@ import type {
   Operation,
   RecoveredInfo,
 } from '../../backend.js'
+import { publishCompaction } from '../../diagnostics.js'
 import { isMemoryError, MemoryError } from '../../errors.js'
 import { errorCode, ioError } from '../../io-error.js'
 import { assertFilePath } from '../../location.js'
@@ -516,6 +517,7 @@ class FileBackend implements Backend {
    * can, else this thread, paced.
    */
   private async compact(background = false): Promise<void> {
+    const started = performance.now()
     await this.backupOnce()
     const seq = this.seq
     const offset = this.journal.size
@@ -525,6 +527,7 @@ class FileBackend implements Backend {
     this.snapshotBytes = bytes
     this.bytesWritten += bytes
     this.compactions++
+    publishCompaction(this, bytes, performance.now() - started, background)
     if (this.state === 'open') this.warnIfLarge()
     await this.journalLane.run(async () => {
       try {

@@ -1,4 +1,5 @@
 import type { BatchEntry, Operation } from '../../backend.js'
+import { MemoryError } from '../../errors.js'
 import { type Message, messageTime } from '../../message.js'
 import type { RedisLayout } from './layout.js'
 import { WRITER_TTL_MS } from './redis-options.js'
@@ -32,7 +33,18 @@ export interface AppendPlan {
  */
 export function numberedItems(entry: BatchEntry): readonly object[] {
   if (entry.operations === undefined) return entry.messages
-  return entry.operations.map((operation) => (operation.op === 'remove' ? operation : operation.message))
+  return entry.operations.map((operation) => {
+    if (operation.op === 'extend') throw extendRefused()
+    return operation.op === 'remove' ? operation : operation.message
+  })
+}
+
+/** The store sends extend only to a backend that declares Backend.extend; this one does not. */
+function extendRefused(): MemoryError {
+  return new MemoryError(
+    'unsupported',
+    'the redis backend cannot apply extend operations (it does not declare Backend.extend); nothing was written.',
+  )
 }
 
 /** How many messages or operations an entry holds. */
@@ -117,6 +129,7 @@ function pushOperation(args: string[], operation: Operation): number {
     args.push(`r"id":${JSON.stringify(operation.id)}`, '', '', '')
     return 0
   }
+  if (operation.op === 'extend') throw extendRefused()
   const message = operation.message
   const json = JSON.stringify(message)
   const kind = operation.op === 'add' ? 'a' : `u"id":${JSON.stringify(message.id)}`

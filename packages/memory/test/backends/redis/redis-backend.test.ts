@@ -9,8 +9,8 @@ import type { BackendContext, Message } from '../../../src/index.js'
 import { isMemoryError, openMemory } from '../../../src/index.js'
 import { redisBackend } from '../../../src/redis.js'
 import { describeBackendContract } from '../../contract.js'
-import { describeReplyContract } from '../../reply-contract.js'
 import { ensureBuilt, IN_CI, packageDir, tempDir } from '../../helpers.js'
+import { describeReplyContract } from '../../reply-contract.js'
 import { deleteKeys, freePort, REDIS_URL, redisUnavailable } from './cluster-servers.js'
 
 const run = promisify(execFile)

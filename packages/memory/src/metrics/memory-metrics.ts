@@ -1,0 +1,409 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel'
+import type { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import {
+  type MemoryCompactionEvent,
+  type MemoryErrorEvent,
+  type MemorySaveContext,
+  memoryChannels,
+  STORE_PROBE,
+  type StoreProbe,
+} from '../diagnostics.js'
+import { MemoryError, type MemoryErrorCode } from '../errors.js'
+import type { Memory } from '../memory-api.js'
+import { show } from '../message.js'
+import { knownOptions } from '../options.js'
+import { loadPromClient, type PromClientModule } from './load-prom-client.js'
+
+/** Options of {@link registerMemoryMetrics}. */
+export interface MemoryMetricsOptions {
+  /**
+   * The registry the metrics are registered in.
+   * @default the `register` of prom-client (its global registry)
+   */
+  registry?: Registry
+  /**
+   * What every metric name starts with.
+   * @default 'taurobot_memory_'
+   */
+  prefix?: string
+  /**
+   * Upper bounds of the `save_duration_seconds` histogram's buckets, in seconds, ascending.
+   * @default [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
+   */
+  buckets?: readonly number[]
+  /**
+   * The prom-client module to build the metrics with, when yours is not the one this package
+   * would load (a bundle, another copy).
+   * @default the prom-client this package resolves
+   */
+  client?: PromClientModule
+}
+
+/** Options of {@link MemoryMetrics.track}. */
+export interface TrackOptions {
+  /**
+   * The value of the `store` label of this store's series: a name you choose (`chats`, `web`),
+   * letters, digits and `_ . : -`, at most 64 characters. Never a conversation or user id: each
+   * value is a new series.
+   */
+  store: string
+}
+
+/** The metrics registered by {@link registerMemoryMetrics}. */
+export interface MemoryMetrics {
+  /**
+   * Counts the events of `memory` under `store="<name>"` from now on, and reports its pending
+   * messages at each scrape. Returns a function that stops tracking it (its counters keep their
+   * values; its pending gauge series is removed).
+   */
+  track(memory: Memory, options: TrackOptions): () => void
+  /**
+   * Unsubscribes from every channel and removes every metric from the registry. Idempotent; a
+   * registry can then take new metrics of the same names.
+   */
+  dispose(): void
+  /** Same as `dispose()`, for `using metrics = registerMemoryMetrics()`. */
+  [Symbol.dispose](): void
+}
+
+/** What a tracked store's counters add up to, kept as numbers between scrapes. */
+interface Totals {
+  saves: number
+  messages: number
+  bytes: number
+  compactions: number
+  compactionBytes: number
+}
+
+interface Tracked {
+  readonly probe: StoreProbe
+  readonly labels: { store: string }
+  readonly totals: Totals
+  /** What the counters were handed at the last scrape. */
+  readonly reported: Totals
+}
+
+const DEFAULT_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
+const OPTION_NAMES = new Set(['registry', 'prefix', 'buckets', 'client'])
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/
+const STORE_LABEL = /^[A-Za-z0-9_.:-]{1,64}$/
+
+// Every code a store can report, so that a label value always comes from this bounded set (a
+// custom backend may throw a MemoryError with a code of its own: it is counted as `other`).
+const KNOWN_CODES: Record<MemoryErrorCode, true> = {
+  locked: true,
+  closed: true,
+  io: true,
+  corrupt: true,
+  'backend-unavailable': true,
+  backpressure: true,
+  migration: true,
+  'too-large': true,
+  'duplicate-id': true,
+  unsupported: true,
+  'metrics-unavailable': true,
+  'invalid-input': true,
+}
+
+function codeLabel(code: unknown): string {
+  return typeof code === 'string' && Object.hasOwn(KNOWN_CODES, code) ? code : 'other'
+}
+
+/** A count from a payload, as prom-client accepts it (a negative or odd value would throw). */
+function amount(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : 0
+}
+
+function prefixOption(value: unknown): string {
+  if (value === undefined) return 'taurobot_memory_'
+  if (typeof value !== 'string') throw new TypeError(`prefix must be a string, got ${show(value)}`)
+  if (!METRIC_NAME.test(`${value}x`)) {
+    throw new RangeError(
+      `prefix must start a Prometheus metric name (letters, digits, _ and :, not starting with a digit), got ${show(value)}`,
+    )
+  }
+  return value
+}
+
+function bucketsOption(value: unknown): number[] {
+  if (value === undefined) return DEFAULT_BUCKETS
+  if (!Array.isArray(value) || value.length === 0 || value.some((b) => typeof b !== 'number')) {
+    throw new TypeError(`buckets must be a non-empty array of numbers, got ${show(value)}`)
+  }
+  const list = value as number[]
+  for (let i = 0; i < list.length; i++) {
+    const bound = list[i] as number
+    if (!Number.isFinite(bound) || bound <= 0 || (i > 0 && bound <= (list[i - 1] as number))) {
+      throw new RangeError(
+        `buckets must be finite positive numbers of seconds in ascending order, got ${show(value)}`,
+      )
+    }
+  }
+  return list.slice()
+}
+
+function clientOption(value: unknown): PromClientModule {
+  const client = value as Partial<PromClientModule> | null
+  if (
+    typeof client !== 'object' ||
+    client === null ||
+    typeof client.Counter !== 'function' ||
+    typeof client.Gauge !== 'function' ||
+    typeof client.Histogram !== 'function'
+  ) {
+    throw new TypeError(
+      `client must be the prom-client module (import * as client from 'prom-client'), got ${show(value)}`,
+    )
+  }
+  return client as PromClientModule
+}
+
+function registryOption(value: unknown): Registry {
+  const registry = value as Partial<Registry> | null
+  if (
+    typeof registry !== 'object' ||
+    registry === null ||
+    typeof registry.getSingleMetric !== 'function' ||
+    typeof registry.removeSingleMetric !== 'function'
+  ) {
+    throw new TypeError(`registry must be a prom-client Registry, got ${show(value)}`)
+  }
+  return registry as Registry
+}
+
+function probeOf(memory: unknown): StoreProbe {
+  const probe =
+    typeof memory === 'object' && memory !== null
+      ? (memory as { [STORE_PROBE]?: StoreProbe })[STORE_PROBE]
+      : undefined
+  if (probe === undefined) {
+    throw new TypeError(`memory must be a store returned by openMemory(), got ${show(memory)}`)
+  }
+  return probe
+}
+
+/**
+ * Registers the Prometheus metrics of `@taurobot/memory` and keeps them up to date from its
+ * diagnostics channels; {@link MemoryMetrics.track} names each store whose events are counted.
+ * One call serves every store of the process.
+ *
+ * @example
+ * ```ts
+ * import { openMemory } from '@taurobot/memory'
+ * import { registerMemoryMetrics } from '@taurobot/memory/metrics'
+ * import { register } from 'prom-client'
+ *
+ * const metrics = registerMemoryMetrics()
+ * const memory = await openMemory({ path: 'memory/conversations.json' })
+ * metrics.track(memory, { store: 'chats' })
+ * // serve `await register.metrics()` on GET /metrics
+ * ```
+ */
+export function registerMemoryMetrics(options?: MemoryMetricsOptions): MemoryMetrics {
+  const o = knownOptions(options, OPTION_NAMES)
+  const prefix = prefixOption(o.prefix)
+  const buckets = bucketsOption(o.buckets)
+  const client = o.client === undefined ? loadPromClient() : clientOption(o.client)
+  const registry = o.registry === undefined ? client.register : registryOption(o.registry)
+
+  const names = {
+    saves: `${prefix}saves_total`,
+    messages: `${prefix}messages_written_total`,
+    bytes: `${prefix}bytes_written_total`,
+    duration: `${prefix}save_duration_seconds`,
+    saveErrors: `${prefix}save_errors_total`,
+    pending: `${prefix}pending_messages`,
+    compactions: `${prefix}compactions_total`,
+    compactionBytes: `${prefix}compaction_bytes_total`,
+    errors: `${prefix}errors_total`,
+  }
+  for (const name of Object.values(names)) {
+    if (registry.getSingleMetric(name) !== undefined) {
+      throw new RangeError(
+        `the registry already holds a metric named ${name}: dispose() the metrics registered before, or pass another prefix or registry`,
+      )
+    }
+  }
+
+  /** The tracked stores by number, each with its label set and running totals. */
+  const tracked = new Map<number, Tracked>()
+  // The counters fed on every write are plain numbers until a scrape: a prom-client inc() hashes
+  // its labels each time, which would cost an in-process add() several percent. Each counter's
+  // collect() hands over what was added since the last scrape.
+  const handOver = (counter: Counter<string>, key: keyof Totals, entry: Tracked): void => {
+    const delta = entry.totals[key] - entry.reported[key]
+    if (delta <= 0) return
+    counter.inc(entry.labels, delta)
+    entry.reported[key] = entry.totals[key]
+  }
+  const collectTotals = (key: keyof Totals) =>
+    function collect(this: Counter<string>): void {
+      for (const entry of tracked.values()) handOver(this, key, entry)
+    }
+  const registers = [registry]
+  const store = ['store']
+  const saves: Counter<string> = new client.Counter({
+    name: names.saves,
+    help: 'Backend writes that succeeded (one per batch).',
+    labelNames: store,
+    registers,
+    collect: collectTotals('saves'),
+  })
+  const messages: Counter<string> = new client.Counter({
+    name: names.messages,
+    help: 'Changes written by the backend: messages added, upserts and removes.',
+    labelNames: store,
+    registers,
+    collect: collectTotals('messages'),
+  })
+  const bytes: Counter<string> = new client.Counter({
+    name: names.bytes,
+    help: 'Bytes the backend wrote for those changes (journal records, rows, commands); snapshot rewrites are in compaction_bytes_total.',
+    labelNames: store,
+    registers,
+    collect: collectTotals('bytes'),
+  })
+  const duration: Histogram<string> = new client.Histogram({
+    name: names.duration,
+    help: 'Wall-clock duration of the backend writes that succeeded, in seconds.',
+    labelNames: store,
+    buckets,
+    registers,
+  })
+  const saveErrors: Counter<string> = new client.Counter({
+    name: names.saveErrors,
+    help: 'Backend writes that failed, by MemoryError code; batched messages are kept and retried.',
+    labelNames: ['store', 'code'],
+    registers,
+  })
+  const pending: Gauge<string> = new client.Gauge({
+    name: names.pending,
+    help: 'Messages accepted and not yet durable, read at scrape time.',
+    labelNames: store,
+    registers,
+    collect() {
+      for (const { probe, labels } of tracked.values()) pending.set(labels, probe.pending())
+    },
+  })
+  const compactions: Counter<string> = new client.Counter({
+    name: names.compactions,
+    help: 'Snapshot rewrites of the file backend.',
+    labelNames: store,
+    registers,
+    collect: collectTotals('compactions'),
+  })
+  const compactionBytes: Counter<string> = new client.Counter({
+    name: names.compactionBytes,
+    help: 'Bytes of the snapshots the file backend wrote.',
+    labelNames: store,
+    registers,
+    collect: collectTotals('compactionBytes'),
+  })
+  const errors: Counter<string> = new client.Counter({
+    name: names.errors,
+    help: 'Errors a store reported on its error event (failed background writes), by MemoryError code.',
+    labelNames: ['store', 'code'],
+    registers,
+  })
+
+  const counted: Array<[Counter<string>, keyof Totals]> = [
+    [saves, 'saves'],
+    [messages, 'messages'],
+    [bytes, 'bytes'],
+    [compactions, 'compactions'],
+    [compactionBytes, 'compactionBytes'],
+  ]
+
+  // Handlers run inside the publisher's call: they must not throw (a subscriber's exception is
+  // rethrown on the next tick and would end the process), so every value is checked first.
+  const onSaveEnd = (message: unknown): void => {
+    const context = message as MemorySaveContext
+    const entry = tracked.get(context.store)
+    if (entry === undefined || context.code !== undefined) return
+    entry.totals.saves++
+    entry.totals.messages += amount(context.written)
+    entry.totals.bytes += amount(context.bytes)
+    duration.observe(entry.labels, amount(context.durationMs) / 1000)
+  }
+  const onSaveError = (message: unknown): void => {
+    const context = message as MemorySaveContext
+    const entry = tracked.get(context.store)
+    if (entry === undefined) return
+    saveErrors.inc({ store: entry.labels.store, code: codeLabel(context.code) })
+  }
+  const onCompaction = (message: unknown): void => {
+    const event = message as MemoryCompactionEvent
+    const entry = event.store === undefined ? undefined : tracked.get(event.store)
+    if (entry === undefined) return
+    entry.totals.compactions++
+    entry.totals.compactionBytes += amount(event.bytes)
+  }
+  const onError = (message: unknown): void => {
+    const event = message as MemoryErrorEvent
+    const entry = tracked.get(event.store)
+    if (entry === undefined) return
+    errors.inc({ store: entry.labels.store, code: codeLabel(event.code) })
+  }
+
+  // The save trace's two events by name: only these are needed, and each is undone by name.
+  const subscriptions: Array<[string, (message: unknown) => void]> = [
+    [`tracing:${memoryChannels.save}:asyncEnd`, onSaveEnd],
+    [`tracing:${memoryChannels.save}:error`, onSaveError],
+    [memoryChannels.compaction, onCompaction],
+    [memoryChannels.error, onError],
+  ]
+  for (const [name, handler] of subscriptions) subscribe(name, handler)
+  let disposed = false
+
+  const dispose = (): void => {
+    if (disposed) return
+    disposed = true
+    for (const [name, handler] of subscriptions) unsubscribe(name, handler)
+    tracked.clear()
+    for (const name of Object.values(names)) registry.removeSingleMetric(name)
+  }
+
+  return {
+    track(memory, trackOptions) {
+      if (disposed) {
+        throw new MemoryError('closed', 'these metrics were disposed. Call registerMemoryMetrics() again.')
+      }
+      const probe = probeOf(memory)
+      const t = knownOptions(trackOptions, new Set(['store']))
+      const name = t.store
+      if (typeof name !== 'string') throw new TypeError(`store must be a string, got ${show(name)}`)
+      if (!STORE_LABEL.test(name)) {
+        throw new RangeError(
+          `store must be 1 to 64 letters, digits or _ . : - (a name such as "chats", never an id), got ${show(name)}`,
+        )
+      }
+      const current = tracked.get(probe.id)
+      if (current !== undefined) {
+        throw new RangeError(`this store is already tracked as store ${show(current.labels.store)}`)
+      }
+      for (const other of tracked.values()) {
+        if (other.labels.store === name) {
+          throw new RangeError(
+            `store ${show(name)} already names another store: give each store its own name`,
+          )
+        }
+      }
+      const labels = { store: name }
+      const zero = (): Totals => ({ saves: 0, messages: 0, bytes: 0, compactions: 0, compactionBytes: 0 })
+      const entry: Tracked = { probe, labels, totals: zero(), reported: zero() }
+      tracked.set(probe.id, entry)
+      // Series start at 0, so a rate() has a first point before the first write.
+      for (const counter of [saves, messages, bytes, compactions, compactionBytes]) counter.inc(labels, 0)
+      duration.zero(labels)
+      return () => {
+        if (tracked.get(probe.id) !== entry) return
+        // What it counted since the last scrape stays in its series.
+        for (const [counter, key] of counted) handOver(counter, key, entry)
+        tracked.delete(probe.id)
+        pending.remove(labels)
+      }
+    },
+    dispose,
+    [Symbol.dispose]: dispose,
+  }
+}

@@ -1,0 +1,373 @@
+// The Prometheus exporter with real backends and a real prom-client Registry: exact counts after a
+// scripted run, errors by code from a real fault, no conversation id in the output, and nothing
+// left subscribed or registered after dispose().
+import { randomUUID } from 'node:crypto'
+import { channel } from 'node:diagnostics_channel'
+import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { Redis } from 'ioredis'
+import * as client from 'prom-client'
+import { Registry } from 'prom-client'
+import { afterEach, describe, expect, it } from 'vitest'
+import { RedisLayout } from '../src/backends/redis/layout.js'
+import {
+  type Backend,
+  isMemoryError,
+  type Memory,
+  MemoryError,
+  memoryBackend,
+  memoryChannels,
+  openMemory,
+  type SaveInfo,
+} from '../src/index.js'
+import { type MemoryMetrics, registerMemoryMetrics } from '../src/metrics.js'
+import { redisBackend } from '../src/redis.js'
+import { sqliteBackend } from '../src/sqlite.js'
+import { deleteKeys, REDIS_URL, redisUnavailable } from './backends/redis/cluster-servers.js'
+import { IN_CI, testScratch } from './helpers.js'
+
+const { fresh, open } = testScratch()
+
+const CHANNELS = [
+  ...['start', 'end', 'asyncStart', 'asyncEnd', 'error'].map(
+    (event) => `tracing:${memoryChannels.save}:${event}`,
+  ),
+  memoryChannels.compaction,
+  memoryChannels.error,
+  memoryChannels.open,
+  memoryChannels.close,
+]
+
+const registered: MemoryMetrics[] = []
+afterEach(() => {
+  for (const metrics of registered.splice(0)) metrics.dispose()
+})
+
+function metricsIn(registry: Registry, options: Record<string, unknown> = {}): MemoryMetrics {
+  const metrics = registerMemoryMetrics({ registry, ...options })
+  registered.push(metrics)
+  return metrics
+}
+
+/** The value of each sample line of the exposition text, by series (`name{labels}`). */
+async function samples(registry: Registry): Promise<Map<string, number>> {
+  const values = new Map<string, number>()
+  for (const line of (await registry.metrics()).split('\n')) {
+    if (line === '' || line.startsWith('#')) continue
+    const at = line.lastIndexOf(' ')
+    values.set(line.slice(0, at), Number(line.slice(at + 1)))
+  }
+  return values
+}
+
+/** Makes the first write of a process fail for real: a directory stands where `.bak` must be renamed to. */
+async function blockBackup(path: string): Promise<void> {
+  const first = await openMemory({ path, flushOnExit: false })
+  await first.add('a', { role: 'user', content: 'before' })
+  await first.close()
+  await mkdir(`${path}.bak`)
+  await writeFile(join(`${path}.bak`, 'occupied'), 'x')
+}
+
+/**
+ * The scripted run: 3 messages (a write of 3 at saveEvery), 3 more flushed together, then 2 left
+ * pending. Returns what the store's own save event reported.
+ */
+async function script(memory: Memory): Promise<SaveInfo[]> {
+  const saves: SaveInfo[] = []
+  memory.on('save', (info) => saves.push(info))
+  await memory.add('chat-1001', { role: 'user', content: 'private one' })
+  await memory.add('chat-1001', { role: 'assistant', content: 'private two' })
+  await memory.add('chat-2002', { role: 'user', content: 'private three' })
+  await memory.flush()
+  await memory.add('chat-2002', { role: 'user', content: 'private four' })
+  await memory.add('chat-3003', { role: 'user', content: 'private five' })
+  await memory.add('chat-1001', { role: 'user', content: 'private six' })
+  await memory.flush()
+  await memory.add('chat-4004', { role: 'user', content: 'private seven' })
+  await memory.add('chat-4004', { role: 'user', content: 'private eight' })
+  return saves
+}
+
+function expectNoIds(text: string): void {
+  for (const secret of ['chat-', '1001', '2002', '3003', '4004', 'private'])
+    expect(text).not.toContain(secret)
+}
+
+describe.each([
+  { name: 'file', make: (dir: string) => ({ path: join(dir, 'conversations.json') }) },
+  {
+    name: 'sqlite',
+    make: (dir: string) => ({ backend: sqliteBackend({ path: join(dir, 'conversations.db') }) }),
+  },
+])('registerMemoryMetrics with the $name backend', ({ make }) => {
+  it('after a scripted run the exposition has the exact counts, and no conversation id', async () => {
+    const registry = new Registry()
+    const metrics = metricsIn(registry)
+    const memory = await open({ ...make(await fresh()), saveEvery: 3, flushIntervalMs: 60_000 })
+    metrics.track(memory, { store: 'chats' })
+    const saves = await script(memory)
+    expect(saves.map((s) => s.messages)).toEqual([3, 3])
+    const values = await samples(registry)
+    expect(values.get('taurobot_memory_saves_total{store="chats"}')).toBe(2)
+    expect(values.get('taurobot_memory_messages_written_total{store="chats"}')).toBe(6)
+    expect(values.get('taurobot_memory_bytes_written_total{store="chats"}')).toBe(
+      (saves[0]?.bytes ?? 0) + (saves[1]?.bytes ?? 0),
+    )
+    expect(values.get('taurobot_memory_save_duration_seconds_count{store="chats"}')).toBe(2)
+    expect(values.get('taurobot_memory_save_duration_seconds_bucket{le="+Inf",store="chats"}')).toBe(2)
+    expect(values.get('taurobot_memory_pending_messages{store="chats"}')).toBe(2)
+    expect(values.get('taurobot_memory_compactions_total{store="chats"}')).toBe(
+      (await memory.stats()).compactions ?? 0,
+    )
+    expect([...values.keys()].filter((key) => key.includes('errors_total'))).toEqual([])
+    expectNoIds(await registry.metrics())
+    await memory.close()
+    const after = await samples(registry)
+    expect(after.get('taurobot_memory_pending_messages{store="chats"}')).toBe(0)
+    expect(after.get('taurobot_memory_saves_total{store="chats"}')).toBe(3)
+    expect(after.get('taurobot_memory_messages_written_total{store="chats"}')).toBe(8)
+  })
+})
+
+describe('errors', () => {
+  it('a real write fault: errors_total counts the background failure, save_errors_total every failed write, by code', async () => {
+    const path = join(await fresh(), 'conversations.json')
+    await blockBackup(path)
+    const registry = new Registry()
+    const metrics = metricsIn(registry)
+    const errors: unknown[] = []
+    const memory = await open({ path, saveEvery: 2, flushIntervalMs: 60_000, onError: (e) => errors.push(e) })
+    metrics.track(memory, { store: 'chats' })
+    await memory.add('chat-1001', { role: 'user', content: 'private one' })
+    await memory.add('chat-1001', { role: 'user', content: 'private two' })
+    for (let tries = 0; errors.length === 0 && tries < 500; tries++)
+      await new Promise((r) => setTimeout(r, 10))
+    await expect(memory.flush()).rejects.toSatisfy((error) => isMemoryError(error, 'io'))
+    let values = await samples(registry)
+    expect(values.get('taurobot_memory_errors_total{store="chats",code="io"}')).toBe(1)
+    expect(values.get('taurobot_memory_save_errors_total{store="chats",code="io"}')).toBe(2)
+    expect(values.get('taurobot_memory_saves_total{store="chats"}')).toBe(0)
+    expect(values.get('taurobot_memory_pending_messages{store="chats"}')).toBe(2)
+    expectNoIds(await registry.metrics())
+    // The fault goes away: the retry is counted as a save of both messages.
+    await rm(`${path}.bak`, { recursive: true })
+    await memory.flush()
+    values = await samples(registry)
+    expect(values.get('taurobot_memory_saves_total{store="chats"}')).toBe(1)
+    expect(values.get('taurobot_memory_messages_written_total{store="chats"}')).toBe(2)
+    expect(values.get('taurobot_memory_pending_messages{store="chats"}')).toBe(0)
+    expect(values.get('taurobot_memory_errors_total{store="chats",code="io"}')).toBe(1)
+  })
+
+  it('a custom backend\'s own code, unknown to this package, is counted as code="other"', async () => {
+    const inner = memoryBackend()
+    const failing: Backend = {
+      ...inner,
+      name: 'custom',
+      open: (context) => inner.open(context),
+      read: (id, limit) => inner.read(id, limit),
+      clear: (id) => inner.clear(id),
+      conversations: () => inner.conversations(),
+      close: () => inner.close(),
+      append: async () => {
+        throw new MemoryError('chat-1001 quota' as never, 'the custom store refused the write.')
+      },
+    }
+    const registry = new Registry()
+    const metrics = metricsIn(registry)
+    const memory = await open({ backend: failing, durability: 'strict' })
+    metrics.track(memory, { store: 'custom' })
+    await expect(memory.add('chat-1001', { role: 'user', content: 'x' })).rejects.toThrow(/refused/)
+    const values = await samples(registry)
+    expect(values.get('taurobot_memory_save_errors_total{store="custom",code="other"}')).toBe(1)
+    expectNoIds(await registry.metrics())
+  })
+})
+
+describe('several stores', () => {
+  it('one registration serves every store, each under its own label; untracked stores are not counted', async () => {
+    const registry = new Registry()
+    const metrics = metricsIn(registry)
+    const dir = await fresh()
+    const chats = await open({ path: join(dir, 'chats.json'), saveEvery: 1 })
+    const web = await open({ backend: sqliteBackend({ path: join(dir, 'web.db') }), durability: 'strict' })
+    const other = await open({ backend: memoryBackend(), saveEvery: 1 })
+    metrics.track(chats, { store: 'chats' })
+    const stopWeb = metrics.track(web, { store: 'web' })
+    await chats.add('a', { role: 'user', content: 'x' })
+    await chats.flush()
+    for (let i = 0; i < 3; i++) await web.add('b', { role: 'user', content: `y${i}` })
+    await other.add('c', { role: 'user', content: 'z' })
+    await other.flush()
+    let values = await samples(registry)
+    expect(values.get('taurobot_memory_saves_total{store="chats"}')).toBe(1)
+    expect(values.get('taurobot_memory_saves_total{store="web"}')).toBe(3)
+    expect([...values.keys()].filter((key) => key.startsWith('taurobot_memory_saves_total'))).toHaveLength(2)
+    // Once untracked: its counters keep their values and stop, its pending series goes.
+    stopWeb()
+    stopWeb()
+    await web.add('b', { role: 'user', content: 'y3' })
+    values = await samples(registry)
+    expect(values.get('taurobot_memory_saves_total{store="web"}')).toBe(3)
+    expect(values.has('taurobot_memory_pending_messages{store="web"}')).toBe(false)
+    expect(values.get('taurobot_memory_pending_messages{store="chats"}')).toBe(0)
+    // The name is free again.
+    metrics.track(other, { store: 'web' })
+  })
+})
+
+describe('dispose', () => {
+  it('leaves no listener on any channel and no metric in the registry; the names can be registered again', async () => {
+    for (const name of CHANNELS) expect(channel(name).hasSubscribers, name).toBe(false)
+    const registry = new Registry()
+    const metrics = registerMemoryMetrics({ registry })
+    expect(channel(`tracing:${memoryChannels.save}:asyncEnd`).hasSubscribers).toBe(true)
+    expect(channel(memoryChannels.error).hasSubscribers).toBe(true)
+    const memory = await open({ backend: memoryBackend(), saveEvery: 1 })
+    metrics.track(memory, { store: 'chats' })
+    await memory.add('a', { role: 'user', content: 'x' })
+    await memory.flush()
+    metrics.dispose()
+    metrics.dispose()
+    for (const name of CHANNELS) expect(channel(name).hasSubscribers, name).toBe(false)
+    expect((await registry.metrics()).trim()).toBe('')
+    expect(() => metrics.track(memory, { store: 'chats' })).toThrow(MemoryError)
+    const again = metricsIn(registry)
+    again.track(memory, { store: 'chats' })
+    await memory.add('a', { role: 'user', content: 'y' })
+    await memory.flush()
+    expect((await samples(registry)).get('taurobot_memory_saves_total{store="chats"}')).toBe(1)
+  })
+})
+
+describe('Symbol.dispose', () => {
+  it('is dispose(): a `using` block leaves nothing subscribed or registered', () => {
+    const registry = new Registry()
+    {
+      using metrics = registerMemoryMetrics({ registry })
+      expect(metrics[Symbol.dispose]).toBe(metrics.dispose)
+      expect(channel(memoryChannels.error).hasSubscribers).toBe(true)
+    }
+    for (const name of CHANNELS) expect(channel(name).hasSubscribers, name).toBe(false)
+    expect(registry.getSingleMetric('taurobot_memory_saves_total')).toBeUndefined()
+  })
+})
+
+describe('options', () => {
+  it('prefix, buckets and client are used', async () => {
+    const registry = new Registry()
+    const metrics = metricsIn(registry, { prefix: 'bot_', buckets: [0.5, 10], client })
+    const memory = await open({ backend: memoryBackend(), saveEvery: 1 })
+    metrics.track(memory, { store: 'chats' })
+    await memory.add('a', { role: 'user', content: 'x' })
+    await memory.flush()
+    const values = await samples(registry)
+    expect(values.get('bot_saves_total{store="chats"}')).toBe(1)
+    expect(values.get('bot_save_duration_seconds_bucket{le="10",store="chats"}')).toBe(1)
+    expect(
+      [...values.keys()].filter((key) => key.startsWith('bot_save_duration_seconds_bucket')),
+    ).toHaveLength(3)
+  })
+
+  it("the default registry is prom-client's global one", async () => {
+    const metrics = registerMemoryMetrics()
+    registered.push(metrics)
+    expect(client.register.getSingleMetric('taurobot_memory_saves_total')).toBeDefined()
+    metrics.dispose()
+    expect(client.register.getSingleMetric('taurobot_memory_saves_total')).toBeUndefined()
+  })
+
+  it.each([
+    [{ prefix: 1 }, TypeError, 'prefix must be a string, got 1'],
+    [{ prefix: '1x_' }, RangeError, 'prefix must start a Prometheus metric name'],
+    [{ prefix: 'a-b' }, RangeError, 'got "a-b"'],
+    [{ buckets: [] }, TypeError, 'buckets must be a non-empty array of numbers'],
+    [{ buckets: [1, 0.5] }, RangeError, 'in ascending order, got'],
+    [{ buckets: [0, 1] }, RangeError, 'finite positive numbers'],
+    [{ client: {} }, TypeError, 'client must be the prom-client module'],
+    [{ registry: {} }, TypeError, 'registry must be a prom-client Registry'],
+    [{ store: 'chats' }, TypeError, 'unknown option "store"'],
+  ])('refuses %o', (options, type, message) => {
+    expect(() => registerMemoryMetrics({ registry: new Registry(), ...(options as object) })).toThrow(type)
+    expect(() => registerMemoryMetrics({ registry: new Registry(), ...(options as object) })).toThrow(message)
+  })
+
+  it('refuses a registry that already holds these metrics, naming the metric', () => {
+    const registry = new Registry()
+    metricsIn(registry)
+    expect(() => registerMemoryMetrics({ registry })).toThrow(
+      /already holds a metric named taurobot_memory_saves_total: dispose\(\) the metrics registered before/,
+    )
+    metricsIn(registry, { prefix: 'second_' })
+  })
+})
+
+describe('track() refuses', () => {
+  it.each([
+    [undefined, TypeError, 'store must be a string, got undefined'],
+    [{ store: '' }, RangeError, 'store must be 1 to 64 letters'],
+    [{ store: 'two words' }, RangeError, 'got "two words"'],
+    [{ store: 'x'.repeat(65) }, RangeError, 'store must be 1 to 64'],
+    [{ store: 'chats', label: 'x' }, TypeError, 'unknown option "label"'],
+  ])('%o', async (options, type, message) => {
+    const metrics = metricsIn(new Registry())
+    const memory = await open({ backend: memoryBackend() })
+    expect(() => metrics.track(memory, options as never)).toThrow(type)
+    expect(() => metrics.track(memory, options as never)).toThrow(message)
+  })
+
+  it('what is not a store, a store tracked twice, a name given twice', async () => {
+    const metrics = metricsIn(new Registry())
+    expect(() => metrics.track({} as Memory, { store: 'x' })).toThrow(
+      'memory must be a store returned by openMemory(), got',
+    )
+    const a = await open({ backend: memoryBackend() })
+    const b = await open({ backend: memoryBackend() })
+    metrics.track(a, { store: 'a' })
+    expect(() => metrics.track(a, { store: 'b' })).toThrow('this store is already tracked as store "a"')
+    expect(() => metrics.track(b, { store: 'a' })).toThrow('store "a" already names another store')
+  })
+})
+
+const noRedis = await redisUnavailable()
+
+describe.skipIf(noRedis !== undefined && !IN_CI)(
+  `a conversation the backend refuses (Redis)${noRedis === undefined ? '' : ` (skipped: ${noRedis})`}`,
+  () => {
+    it('the write counts only the changes stored; the refusal is an error with its code', async () => {
+      const keyPrefix = `taurobot-metrics-test:${randomUUID()}:`
+      const admin = new Redis(REDIS_URL)
+      try {
+        // A string where the conversation's list must be: Redis refuses that conversation only.
+        const layout = new RedisLayout(keyPrefix, 16)
+        await admin.set(layout.messages(layout.bucketOf('chat-9009'), 'chat-9009'), 'a string')
+        const registry = new Registry()
+        const metrics = metricsIn(registry)
+        const errors: unknown[] = []
+        const memory = await open({
+          backend: redisBackend({ url: REDIS_URL, keyPrefix }),
+          saveEvery: 100,
+          flushIntervalMs: 60_000,
+          onError: (error) => errors.push(error),
+        })
+        metrics.track(memory, { store: 'redis' })
+        await memory.add('chat-1001', { role: 'user', content: 'private one' })
+        await memory.add('chat-1001', { role: 'user', content: 'private two' })
+        await memory.add('chat-9009', { role: 'user', content: 'private nine' })
+        await memory.flush()
+        expect(errors.map((error) => isMemoryError(error, 'corrupt'))).toEqual([true])
+        const values = await samples(registry)
+        expect(values.get('taurobot_memory_saves_total{store="redis"}')).toBe(1)
+        expect(values.get('taurobot_memory_messages_written_total{store="redis"}')).toBe(2)
+        expect(values.get('taurobot_memory_errors_total{store="redis",code="corrupt"}')).toBe(1)
+        expect([...values.keys()].filter((key) => key.includes('save_errors_total'))).toEqual([])
+        expectNoIds(await registry.metrics())
+        await memory.close()
+      } finally {
+        await deleteKeys(admin, keyPrefix)
+        admin.disconnect()
+      }
+    })
+  },
+)
