@@ -494,6 +494,23 @@ describe('sqlite backend: migration from schema version 1', () => {
     await again.close()
   })
 
+  it('looks for that index with a read: a current database opens while another connection holds the write lock', async () => {
+    const path = join(await fresh(), 'v2.db')
+    const first = await open({ backend: sqliteBackend({ path }) })
+    await first.add('c', { role: 'user', content: 'one', id: 'one' })
+    await first.close()
+    const holder = new Database(path)
+    cleanups.push(() => void holder.close())
+    holder.exec('BEGIN IMMEDIATE')
+    try {
+      const again = await open({ backend: sqliteBackend({ path, busyTimeoutMs: 50 }) })
+      expect((await again.history('c')).map((m) => m.id)).toEqual(['one'])
+      await again.close()
+    } finally {
+      holder.exec('ROLLBACK')
+    }
+  })
+
   it('migrates a database passed by the caller too', async () => {
     const path = join(await fresh(), 'v1.db')
     writeVersion1(path, versionOne())
