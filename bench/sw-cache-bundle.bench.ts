@@ -7,7 +7,7 @@ import { BUNDLE_ENTRIES } from './lib/sw-sources.js'
 await runBench(fileURLToPath(import.meta.url), {
   title: 'service-worker bundle size, min+gzip',
   claim:
-    '@taurobot/sw-cache: the whole feature set is a fraction of Workbox and Serwist with the same features (budgets: stale-while-revalidate alone ≤ 1.5 KB min+gzip, a worker using every feature ≤ 2.6 KB).',
+    '@taurobot/sw-cache: the whole feature set is a fraction of Workbox and Serwist with the same features (budgets: stale-while-revalidate alone ≤ 1.5 KB min+gzip, a worker using every feature ≤ 2,600 B, the page helper ≤ 500 B).',
   notCovered: [
     'Brotli (most CDNs serve it; sizes would be a little smaller for everyone).',
     'Runtime cost: see sw-cache-browser.',
@@ -65,7 +65,7 @@ await runBench(fileURLToPath(import.meta.url), {
           better: 'lower',
           after: g('ours-all'),
           peers: {},
-          target: { op: '<=', value: 2662 },
+          target: { op: '<=', value: 2600 },
         }),
         row({
           operation: 'every feature + one-reload deploys (worker side) and counters, min+gzip',
@@ -74,16 +74,23 @@ await runBench(fileURLToPath(import.meta.url), {
           after: g('ours-deploys'),
           peers: { 'Workbox whole feature set + SKIP_WAITING listener (no counters)': g('workbox-deploys') },
           versus: 'Workbox whole feature set + SKIP_WAITING listener (no counters)',
-          target: { op: '<=', value: 2662 },
+          target: { op: '<=', value: 2600 },
         }),
         row({
-          operation: 'page helper for one-reload deploys, min+gzip',
+          operation: 'page helper for one-reload deploys alone, min+gzip',
+          unit: 'B',
+          better: 'lower',
+          after: g('ours-client-alone'),
+          peers: {},
+          target: { op: '<=', value: 500 },
+        }),
+        row({
+          operation: 'a page using it: helper, update button and notices, min+gzip',
           unit: 'B',
           better: 'lower',
           after: g('ours-client'),
           peers: { 'workbox-window': g('workbox-window') },
           versus: 'workbox-window',
-          target: { op: '<=', value: 500 },
         }),
         row({
           operation: 'the whole feature set, minified (before gzip)',

@@ -50,6 +50,9 @@ const modules = {
   '@taurobot/espeak-ng-wasm': 'packages/espeak-ng-wasm',
   grammy: 'examples/bot/node_modules/grammy',
   ioredis: 'packages/memory/node_modules/ioredis',
+  'prom-client': 'packages/voice/node_modules/prom-client',
+  ai: 'packages/memory/node_modules/ai',
+  '@langchain/core': 'packages/memory/node_modules/@langchain/core',
 }
 
 /** The ```ts blocks of one Markdown file, with the line of their fence and their marker. */

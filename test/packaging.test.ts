@@ -52,9 +52,15 @@ beforeAll(() => {
     tarballs.set(dir, join(destination, file as string))
   }
   writeFileSync(join(scratch, 'package.json'), JSON.stringify({ name: 'consumer', private: true }))
+  // The one optional peer that an entry of @taurobot/memory loads at run time (./langchain), at the
+  // version its tests use; the peers of ./ai-sdk and ./grammy are types only and stay absent.
+  const { devDependencies } = JSON.parse(
+    readFileSync(join(root, 'packages', 'memory', 'package.json'), 'utf8'),
+  ) as { devDependencies: Record<string, string> }
+  const langchain = `@langchain/core@${devDependencies['@langchain/core']}`
   execFileSync(
     'npm',
-    ['install', '--no-save', '--no-audit', '--no-fund', '--ignore-scripts', ...tarballs.values()],
+    ['install', '--no-save', '--no-audit', '--no-fund', '--ignore-scripts', ...tarballs.values(), langchain],
     {
       cwd: scratch,
       stdio: ['ignore', 'ignore', 'inherit'],
@@ -138,6 +144,80 @@ describe('@taurobot/memory subpaths and bin from packed tarball', () => {
     expect(cjs.trim()).toBe('function')
   })
 
+  it.each([
+    ['ai-sdk', 'createChatStore'],
+    ['grammy', 'createSessionStorage'],
+    ['langchain', 'MemoryChatMessageHistory'],
+  ])('loads @taurobot/memory/%s from ESM and CommonJS', (entry, name) => {
+    const esm = node([
+      '--input-type=module',
+      '-e',
+      `const m = await import('@taurobot/memory/${entry}'); console.log(typeof m.${name})`,
+    ])
+    const cjs = node(['-e', `console.log(typeof require('@taurobot/memory/${entry}').${name})`])
+    expect(esm.trim()).toBe('function')
+    expect(cjs.trim()).toBe('function')
+  })
+
+  it('keeps an AI SDK chat and a grammY session without the ai and grammy packages installed', () => {
+    for (const peer of ['ai', 'grammy']) expect(existsSync(join(scratch, 'node_modules', peer))).toBe(false)
+    const run = `;(async () => {
+         const memory = await openMemory({ backend: memoryBackend(), flushOnExit: false })
+         const chats = createChatStore(memory)
+         const messages = [{ id: 'm1', role: 'user', parts: [{ type: 'text', text: 'Ciao!' }] }]
+         await chats.saveChat({ chatId: 1, messages })
+         const storage = createSessionStorage(memory)
+         await storage.write('1', { count: 1 })
+         console.log(JSON.stringify([await chats.loadChat(1), await storage.read('1')]))
+         await memory.close()
+       })()`
+    const expected = [[{ id: 'm1', role: 'user', parts: [{ type: 'text', text: 'Ciao!' }] }], { count: 1 }]
+    const cjs = node([
+      '-e',
+      `const { openMemory, memoryBackend } = require('@taurobot/memory')
+       const { createChatStore } = require('@taurobot/memory/ai-sdk')
+       const { createSessionStorage } = require('@taurobot/memory/grammy')
+       ${run}`,
+    ])
+    expect(JSON.parse(cjs)).toEqual(expected)
+    const esm = node([
+      '--input-type=module',
+      '-e',
+      `const { openMemory, memoryBackend } = await import('@taurobot/memory')
+       const { createChatStore } = await import('@taurobot/memory/ai-sdk')
+       const { createSessionStorage } = await import('@taurobot/memory/grammy')
+       ${run}`,
+    ])
+    expect(JSON.parse(esm)).toEqual(expected)
+  })
+
+  it('keeps a LangChain history from CommonJS, read back as LangChain messages from ESM', () => {
+    const file = join(scratch, 'langchain', 'conversations.json')
+    node([
+      '-e',
+      `const { openMemory } = require('@taurobot/memory')
+       const { MemoryChatMessageHistory } = require('@taurobot/memory/langchain')
+       ;(async () => {
+         const memory = await openMemory({ path: ${JSON.stringify(file)}, flushOnExit: false })
+         const history = new MemoryChatMessageHistory({ memory, conversationId: 's' })
+         await history.addUserMessage('Ciao!')
+         await history.addAIMessage('Ciao, dimmi.')
+         await memory.close()
+       })()`,
+    ])
+    const out = node([
+      '--input-type=module',
+      '-e',
+      `const { openMemory } = await import('@taurobot/memory')
+       const { MemoryChatMessageHistory } = await import('@taurobot/memory/langchain')
+       const memory = await openMemory({ path: ${JSON.stringify(file)}, flushOnExit: false })
+       const messages = await new MemoryChatMessageHistory({ memory, conversationId: 's' }).getMessages()
+       console.log(messages.map((m) => m.getType() + ': ' + m.text).join(' | '))
+       await memory.close()`,
+    ])
+    expect(out.trim()).toBe('human: Ciao! | ai: Ciao, dimmi.')
+  })
+
   it('stores and reads back a conversation from CommonJS, in a file the ESM build then reads', () => {
     const file = join(scratch, 'data', 'conversations.json')
     node([
@@ -196,6 +276,21 @@ describe('@taurobot/memory subpaths and bin from packed tarball', () => {
     const bin = join(scratch, 'node_modules', '.bin', 'taurobot-memory')
     const out = execFileSync(bin, ['--help'], { cwd: scratch, encoding: 'utf8', env: userEnv })
     expect(out).toMatch(/migrate/)
+  })
+})
+
+describe('@taurobot/voice/metrics from packed tarball, without its optional peer prom-client', () => {
+  // The scratch project installs no prom-client: the subpath must still load, and only
+  // registerVoiceMetrics() says what to install.
+  const attempt = `try { m.registerVoiceMetrics(); console.log('registered') }
+    catch (e) { console.log(e.name, e.code, /npm install prom-client/.test(e.message)) }`
+
+  it.each([
+    ['ESM', ['--input-type=module', '-e', `const m = await import('@taurobot/voice/metrics')\n${attempt}`]],
+    ['CommonJS', ['-e', `const m = require('@taurobot/voice/metrics')\n${attempt}`]],
+  ])('loads from %s and refuses with VoiceError("metrics-unavailable")', (_, args) => {
+    expect(existsSync(join(scratch, 'node_modules', 'prom-client'))).toBe(false)
+    expect(node(args).trim()).toBe('VoiceError metrics-unavailable true')
   })
 })
 

@@ -57,10 +57,17 @@ addEventListener('fetch', (e) => {
   }))
 })
 `,
-  // The page side of one-reload deploys: told when a release waits, apply() reloads once.
+  // The page side of one-reload deploys as a page uses it, compared with workbox-window's recipe
+  // below: told when a release waits, a button's click applies it and reloads once.
   'ours-client': `
 import { watchUpdates } from '@taurobot/sw-cache/client'
 watchUpdates((apply) => { document.querySelector('#update').onclick = apply }, { onUpdated: console.log })
+`,
+  // The helper itself, as packages/sw-cache/test/size.test.ts measures it for its 500 B budget: every
+  // line of it kept, and no page code of its own beyond the call.
+  'ours-client-alone': `
+import { watchUpdates } from '@taurobot/sw-cache/client'
+watchUpdates((apply) => apply(), { onUpdated: console.log })
 `,
   // Workbox's recipe for the same: workbox-window in the page, a SKIP_WAITING message in the worker.
   'workbox-window': `

@@ -2,7 +2,8 @@ import { defineConfig } from 'tsup'
 
 export default defineConfig({
   // The worker is its own entry: the pool finds it next to index.js through import.meta.url.
-  entry: ['src/index.ts', 'src/worker.ts'],
+  // metrics is the `./metrics` subpath, kept apart so that only its users need prom-client.
+  entry: ['src/index.ts', 'src/worker.ts', 'src/metrics.ts'],
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,
@@ -12,5 +13,11 @@ export default defineConfig({
   // Gives the CJS build an import.meta.url, so both builds locate the worker the same way.
   shims: true,
   // Runtime dependencies stay imports; the GPL engines are optional peers, never bundled.
-  external: ['piscina', 'opusscript', '@taurobot/espeak-ng-wasm', '@echogarden/espeak-ng-emscripten'],
+  external: [
+    'piscina',
+    'opusscript',
+    'prom-client',
+    '@taurobot/espeak-ng-wasm',
+    '@echogarden/espeak-ng-emscripten',
+  ],
 })

@@ -2,6 +2,7 @@ import { join } from 'node:path'
 import { openMemory } from '@taurobot/memory'
 import { redisBackend } from '@taurobot/memory/redis'
 import { VoiceSystem, voicePool } from '@taurobot/voice'
+import { registerVoiceMetrics } from '@taurobot/voice/metrics'
 import { type BotConfig, ConfigError } from './config.js'
 import { describeFigures, TauroBot } from './core.js'
 import { consoleLog, type Log } from './log.js'
@@ -68,7 +69,13 @@ export async function startBot(config: BotConfig, options: StartOptions = {}): P
     : undefined
   const responder = new AutoResponder(model, { log: (line) => log.info(line) })
   const metrics = new BotMetrics()
-  const opened: { close(): Promise<void> }[] = [memory, voicePool]
+  // The voice pool's tasks, queue, threads and engine start-ups, on the same /metrics.
+  const voiceMetrics = registerVoiceMetrics({ registry: metrics.registry })
+  const opened: { close(): Promise<void> }[] = [
+    memory,
+    voicePool,
+    { close: async () => voiceMetrics.dispose() },
+  ]
   try {
     signal?.throwIfAborted()
     await responder.start()

@@ -19,6 +19,23 @@ export interface BotMemory {
   history(id: ConversationId, options?: { limit?: number }): Promise<ChatMessage[]>
   clear(id: ConversationId): Promise<boolean>
   stats(): Promise<object>
+  /**
+   * Streams a reply into the conversation as it is generated, so that a crash keeps what was
+   * written (marked unfinished). Without it, or where the backend cannot (code `unsupported`), the
+   * reply is added once complete.
+   */
+  reply?(id: ConversationId, message: { role: 'assistant' }): StreamedReply
+  /** Replaces a message by id; used when the final reply differs from what streamed. */
+  upsert?(id: ConversationId, message: { id: string; role: string; content: string }): Promise<ChatMessage>
+}
+
+/** The part of `@taurobot/memory`'s `Reply` the bot uses. */
+export interface StreamedReply {
+  readonly id: string
+  readonly content: string
+  append(delta: string): void
+  end(): Promise<ChatMessage>
+  abort(reason?: unknown): Promise<ChatMessage>
 }
 
 /** The part of `@taurobot/voice`'s `VoiceSystem` the bot uses. */
@@ -243,15 +260,22 @@ export class TauroBot {
             speaker.write(chunk)
           }
         : options.onChunk
+      let streamed: StreamedReply | undefined
       const onChunk = forward
         ? (chunk: string) => {
-            firstChunkAt ??= performance.now()
+            if (firstChunkAt === undefined) {
+              firstChunkAt = performance.now()
+              streamed = this.#startReply(id)
+            }
+            streamed?.append(chunk)
             forward(chunk)
           }
         : undefined
       try {
         reply = await this.#responder.reply(onChunk ? { history, onChunk } : { history })
       } catch (error) {
+        // What streamed stays in the conversation, marked unfinished and aborted.
+        await streamed?.abort(error).catch(() => {})
         await speaker?.abort(error)
         throw error
       }
@@ -259,7 +283,9 @@ export class TauroBot {
       if (speaker && !speaker.written) speaker.write(reply)
       spoke = speaker?.end()
       try {
-        message = await this.#memory.add(id, { role: 'assistant', content: reply })
+        message = streamed
+          ? await this.#endReply(id, streamed, reply)
+          : await this.#memory.add(id, { role: 'assistant', content: reply })
       } catch (error) {
         // No clip may reach a front end after the reply has failed.
         await speaker?.abort(error)
@@ -291,6 +317,28 @@ export class TauroBot {
       }
     }
     return result
+  }
+
+  /** A reply streamed into memory, or undefined where the store cannot stream (it is added whole). */
+  #startReply(id: ConversationId): StreamedReply | undefined {
+    if (this.#memory.reply === undefined) return undefined
+    try {
+      return this.#memory.reply(id, { role: 'assistant' })
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'unsupported') throw error
+      return undefined
+    }
+  }
+
+  /**
+   * Ends a streamed reply. The responder's final text may differ from what streamed (a model that
+   * failed half-way is answered by the offline responder): the stored message then takes it.
+   */
+  async #endReply(id: ConversationId, streamed: StreamedReply, reply: string): Promise<ChatMessage> {
+    const ended = await streamed.end()
+    if (ended.content === reply) return ended
+    if (this.#memory.upsert === undefined) return this.#memory.add(id, { role: 'assistant', content: reply })
+    return this.#memory.upsert(id, { id: streamed.id, role: 'assistant', content: reply })
   }
 
   #welcome(): string {

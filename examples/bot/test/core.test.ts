@@ -91,6 +91,43 @@ describe('TauroBot core', () => {
     expect(timings[2]).toMatchObject({ frontEnd: 'web', responder: 'model', outcome: 'error' })
   })
 
+  it('streams a reply into memory as it is generated: ended when complete, kept and marked when cut', async () => {
+    const chunks = ['Hel', 'lo ', 'there']
+    const responder = (fail: boolean, final?: string) => ({
+      name: 'model',
+      contextMessages: 10,
+      async reply({ onChunk }: { onChunk?: (text: string) => void }) {
+        for (const chunk of chunks) onChunk?.(chunk)
+        if (fail) throw new Error('model gone')
+        return final ?? chunks.join('')
+      },
+    })
+    const streamed = new TauroBot({ memory, responder: responder(false) })
+    const done = await streamed.handle(1, 'hi', { onChunk: () => {} })
+    const [, stored] = await memory.history(1)
+    expect(stored).toMatchObject({ role: 'assistant', content: 'Hello there', id: done.message?.id })
+    expect(stored).not.toHaveProperty('unfinished')
+
+    const cut = new TauroBot({ memory, responder: responder(true) })
+    await expect(cut.handle(2, 'hi', { onChunk: () => {} })).rejects.toThrow('model gone')
+    const [, partial] = await memory.history(2)
+    expect(partial).toMatchObject({
+      role: 'assistant',
+      content: 'Hello there',
+      unfinished: true,
+      aborted: true,
+      abortReason: 'model gone',
+    })
+
+    // A model that failed half-way answered by the offline responder: the stored reply is the final one.
+    const replaced = new TauroBot({ memory, responder: responder(false, 'offline answer') })
+    const final = await replaced.handle(3, 'hi', { onChunk: () => {} })
+    const messages = await memory.history(3)
+    expect(messages.map((m) => m.content)).toEqual(['hi', 'offline answer'])
+    expect(messages[1]).not.toHaveProperty('unfinished')
+    expect(final.message).toMatchObject({ content: 'offline answer' })
+  })
+
   it('/clear forgets the conversation, /stats reports it', async () => {
     await bot.handle(7, 'remember this')
     const stats = await bot.handle(7, '/stats')

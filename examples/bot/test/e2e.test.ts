@@ -130,12 +130,12 @@ describe('web chat in Chromium', () => {
     })
     await page.reload()
     await page.waitForFunction(() => navigator.serviceWorker.controller !== null)
-    // Each shell file is cached with its content hash (the ETag the server sends) as revision, so a
-    // new release downloads only the files whose hash changed. The offline page is one the page
-    // never requests, so its precached copy is untouched by revalidations.
+    // Each shell file is cached with its content hash (the ETag the server sends) as revision, in
+    // the header that stamps every stored copy, so a new release downloads only the files whose
+    // hash changed.
     const revision = await page.evaluate(async () => {
       const name = (await caches.keys()).find((n) => n.startsWith('taurobot-')) ?? ''
-      return (await (await caches.open(name)).match('/offline.html'))?.headers.get('sw-cache-revision')
+      return (await (await caches.open(name)).match('/offline.html'))?.headers.get('sw-cache-stored-at')
     })
     const etag = (await fetch(new URL('/offline.html', bot.url))).headers.get('etag')
     expect(etag).toMatch(/^"/)

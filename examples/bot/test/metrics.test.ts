@@ -94,6 +94,43 @@ describe('GET /metrics on the running bot', () => {
   })
 })
 
+/** The sum of every series of `name` whose labels include `labels`. */
+function total(text: string, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0
+  for (const line of text.split('\n')) {
+    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line)
+    if (match?.[1] !== name) continue
+    const found = Object.fromEntries(
+      [...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]),
+    )
+    if (Object.entries(labels).every(([k, v]) => found[k] === v)) sum += Number(match[3])
+  }
+  return sum
+}
+
+describe('the packages on /metrics', () => {
+  it('counts the voice clips of spoken replies', async () => {
+    const user = 'metrics-voice-0001'
+    expect((await post('/api/voice', { user, on: true })).status).toBe(200)
+    const before = await scrape()
+    let clips = 0
+    for (const text of ['one', 'two']) {
+      const response = await post('/api/chat', { user, text })
+      const body = (await response.json()) as { voice?: { durationMs: number } }
+      if (body.voice) clips++
+    }
+    expect(clips).toBe(2)
+    const after = await scrape()
+    const completed = (text: string) => total(text, 'taurobot_voice_tasks_total', { outcome: 'completed' })
+    expect(completed(after) - completed(before)).toBe(2)
+    expect(total(after, 'taurobot_voice_audio_seconds_total')).toBeGreaterThan(
+      total(before, 'taurobot_voice_audio_seconds_total'),
+    )
+    expect(total(after, 'taurobot_voice_errors_total')).toBe(0)
+    expect(sample(after, 'taurobot_voice_threads')).toBeGreaterThan(0)
+  })
+})
+
 describe('POST /api/sw-counters', () => {
   it("adds a page's service worker counters to the totals and to /metrics", async () => {
     const before = sample(await scrape(), 'taurobot_sw_cache_requests_total', { counter: 'hits' }) ?? 0

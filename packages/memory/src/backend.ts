@@ -34,12 +34,15 @@ export interface RecoveredInfo {
 
 /**
  * One change to a conversation: append a message, replace the message with the same `id` (or
- * append it when there is none), or delete the message with this `id` (nothing when there is none).
+ * append it when there is none), delete the message with this `id` (nothing when there is none),
+ * or append `text` to the content of the message with this `id` (nothing when there is none),
+ * with `finish` also deleting its `unfinished` field: the parts of a streamed reply.
  */
 export type Operation =
   | { readonly op: 'add'; readonly message: Message }
   | { readonly op: 'upsert'; readonly message: Message }
   | { readonly op: 'remove'; readonly id: string }
+  | { readonly op: 'extend'; readonly id: string; readonly text: string; readonly finish?: true }
 
 /** All pending changes of one conversation, oldest first, within a batch (each id appears once per batch). */
 export interface BatchEntry {
@@ -48,9 +51,9 @@ export interface BatchEntry {
   /** Messages to append, oldest first; never empty unless `operations` is given. */
   readonly messages: readonly Message[]
   /**
-   * The changes in order, given (with `messages` empty) only when the entry holds an upsert or a
-   * remove, and only to a backend with {@link Backend.operations}; an entry of appends alone
-   * always comes as `messages`.
+   * The changes in order, given (with `messages` empty) only when the entry holds an upsert, a
+   * remove or an extend, and only to a backend with {@link Backend.operations} (extends only to
+   * one with {@link Backend.extend}); an entry of appends alone always comes as `messages`.
    */
   readonly operations?: readonly Operation[]
 }
@@ -112,6 +115,12 @@ export interface Backend {
    * Without it, the store's `upsert()` and `remove()` reject with code `unsupported`.
    */
   readonly operations?: boolean
+  /**
+   * True when `append` also applies `extend` operations (text appended to a message by id), so a
+   * streamed reply costs about its new text per write. Without it the store writes each part of a
+   * reply as an upsert of the whole message so far. Only read when `operations` is true.
+   */
+  readonly extend?: boolean
   /**
    * Prepares the backend (load, connect, lock). Called once, before any other method. Rejects with
    * a `MemoryError` (`locked`, `corrupt`, `io`, `backend-unavailable`) when it cannot be used.

@@ -10,6 +10,7 @@ export type MemoryErrorCode =
   | 'too-large'
   | 'duplicate-id'
   | 'unsupported'
+  | 'invalid-input'
 
 /** Options accepted by {@link MemoryError}. */
 export interface MemoryErrorOptions {

@@ -31,5 +31,6 @@ export type {
 export type { ConversationId, Message, MessageInput, Role, StoredMessage } from './message.js'
 export type { MigrateOptions, MigrateProgress, MigrateResult } from './migrate.js'
 export { migrate } from './migrate.js'
+export type { Reply, ReplyInput } from './reply.js'
 export { openMemory } from './store.js'
 export type { HistoryOptions, OverBudgetInfo } from './token-budget.js'

@@ -3,6 +3,7 @@
 import type { Backend, ConversationSummary, RecoveredInfo } from './backend.js'
 import type { SaveInfo } from './batch.js'
 import type { ConversationId, Message, MessageInput, StoredMessage } from './message.js'
+import type { Reply, ReplyInput } from './reply.js'
 import type { HistoryOptions } from './token-budget.js'
 
 /** Options of {@link openMemory}. */
@@ -149,6 +150,20 @@ export interface Memory {
    * `false` (nothing written) if not. Batched and durable as `add()`.
    */
   remove(id: ConversationId, messageId: string): Promise<boolean>
+  /**
+   * Starts a reply that is streamed into the conversation: its message is added now (with
+   * `unfinished: true`), `append()` adds text as it arrives, written at most once per
+   * `flushIntervalMs`, and `end()` stores the final message. `history()` shows the text so far.
+   * Needs a backend with `operations`.
+   *
+   * @example
+   * ```ts
+   * const reply = memory.reply(chatId, { role: 'assistant' })
+   * for await (const delta of stream) reply.append(delta)
+   * await reply.end()
+   * ```
+   */
+  reply(id: ConversationId, message?: ReplyInput): Reply
   /** Messages of a conversation, oldest first; `[]` for an unknown conversation. */
   history(id: ConversationId, options?: HistoryOptions): Promise<Message[]>
   /** The history as prompt text, one `role: content` line per message. */

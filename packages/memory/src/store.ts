@@ -1,3 +1,6 @@
+// Over 400 lines on purpose: the Store is the one place where the batcher, the backend, the live
+// replies and the exit hooks meet, and each method is the short composition of those parts (their
+// own logic lives in batch.ts, reply.ts, token-budget.ts, store-options.ts and the backends).
 import type { Backend, BackendStats, ConversationSummary, RecoveredInfo } from './backend.js'
 import { indexOfId } from './backends/operations.js'
 import { Batcher } from './batch.js'
@@ -15,6 +18,8 @@ import {
   show,
   toMessage,
 } from './message.js'
+import { type Reply, type ReplyHost, type ReplyInput, ReplyStream } from './reply.js'
+import { ReplyRegistry } from './reply-registry.js'
 import { SerialQueue } from './serial-queue.js'
 import { DAY_MS, OPERATION_OVERHEAD, type ResolvedOptions, resolveOptions } from './store-options.js'
 import {
@@ -40,6 +45,8 @@ class Store implements Memory {
   private readonly queue = new SerialQueue()
   private readonly batcher: Batcher
   private readonly backend: Backend
+  private readonly replies = new ReplyRegistry()
+  private readonly replyHost: ReplyHost
   private state: 'opening' | 'open' | 'closing' | 'closed' = 'opening'
   private closing: Promise<void> | undefined
   private exitFlushFailedAt = -1
@@ -60,6 +67,21 @@ class Store implements Memory {
         error: (error) => this.emit('error', error),
       },
     )
+    this.replyHost = {
+      strict: options.durability === 'strict',
+      extend: this.backend.extend === true,
+      flushIntervalMs: options.flushIntervalMs,
+      maxMessageBytes: options.maxMessageBytes,
+      assertOpen: () => this.assertOpen(),
+      // Also while closing: close() hands over what the replies hold before its last flush.
+      change: (key, operation, bytes) => {
+        if (this.state === 'closed') this.assertOpen()
+        return this.batcher.change(key, operation, bytes)
+      },
+      flush: () => this.batcher.flush(),
+      error: (error) => this.emit('error', error),
+      settled: (reply) => this.replies.delete(reply),
+    }
   }
 
   async open(): Promise<void> {
@@ -111,6 +133,7 @@ class Store implements Memory {
       if (this.batcher.holdsId(key, target)) return true
       return indexOfId(this.batcher.pendingView(key, await this.backend.read(key)), target) >= 0
     })
+    this.replies.drop(key, target)
     if (!exists) return false
     this.assertOpen()
     const durable = this.batcher.change(
@@ -120,6 +143,23 @@ class Store implements Memory {
     )
     if (durable !== undefined) await durable
     return true
+  }
+
+  reply(id: ConversationId, input?: ReplyInput): Reply {
+    const key = conversationKey(id)
+    if (input !== undefined && (typeof input !== 'object' || input === null || Array.isArray(input))) {
+      throw new TypeError(`message must be an object such as { role: 'assistant' }, got ${show(input)}`)
+    }
+    const given: Record<string, unknown> = { ...input }
+    given.role ??= 'assistant'
+    given.content ??= ''
+    const { message, bytes } = toMessage(given, this.options.maxMessageBytes, isoNow)
+    this.assertOpen()
+    this.assertOperations('reply')
+    const reply = new ReplyStream(this.replyHost, key, message, bytes)
+    this.replies.add(reply)
+    reply.start()
+    return reply
   }
 
   async history(id: ConversationId, options?: HistoryOptions): Promise<Message[]> {
@@ -138,8 +178,8 @@ class Store implements Memory {
     return this.queue.run(async () => {
       const want = limit === undefined ? this.options.maxMessages : Math.min(limit, this.options.maxMessages)
       // A pending upsert or remove may concern any stored message: then the whole conversation.
-      const stored = await this.backend.read(key, this.batcher.hasOperations(key) ? undefined : want)
-      const all = this.batcher.pendingView(key, stored)
+      const stored = await this.backend.read(key, this.changing(key) ? undefined : want)
+      const all = this.view(key, stored)
       const from = Math.max(0, all.length - want)
       const result: Message[] = []
       for (let i = from; i < all.length; i++) result.push({ ...(all[i] as Message) })
@@ -156,6 +196,7 @@ class Store implements Memory {
     const key = conversationKey(id)
     this.assertOpen()
     const hadPending = this.batcher.hasPending(key)
+    this.replies.drop(key)
     this.batcher.drop(key)
     const existed = await this.queue.run(() => this.backend.clear(key))
     return existed || hadPending
@@ -217,6 +258,7 @@ class Store implements Memory {
 
   async flush(): Promise<void> {
     if (this.state === 'closed') return
+    await this.replies.handOverAll()
     await this.batcher.flush()
   }
 
@@ -227,6 +269,7 @@ class Store implements Memory {
     this.batcher.disarm()
     const attempt = (async () => {
       try {
+        await this.replies.handOverAll()
         await this.batcher.flush()
       } catch (error) {
         // A failed close keeps the messages and leaves the store open; close() again retries.
@@ -251,6 +294,7 @@ class Store implements Memory {
     if (this.state === 'closed') return
     this.state = 'closed'
     unregisterExitHooks(this.exitParticipant)
+    this.replies.dropAll()
     this.batcher.stop(new MemoryError('closed', 'the store was destroyed before this message was written.'))
     await this.queue.run(() => (this.backend.destroy ?? this.backend.close).call(this.backend))
   }
@@ -315,9 +359,9 @@ class Store implements Memory {
     want: number,
     budget: TokenBudget,
   ): Promise<{ messages: Message[]; overBy: number | undefined }> {
-    if (this.batcher.hasOperations(key)) {
+    if (this.changing(key)) {
       // A pending upsert or remove may concern any stored message: the whole conversation, once.
-      const all = this.batcher.pendingView(key, await this.backend.read(key))
+      const all = this.view(key, await this.backend.read(key))
       const { picked, overBy } = pickWithinBudget(all.slice(-want).reverse(), budget, want)
       const messages: Message[] = []
       for (let i = picked.length - 1; i >= 0; i--) messages.push({ ...(picked[i] as Message) })
@@ -394,6 +438,7 @@ class Store implements Memory {
   }
 
   private async flushForExit(): Promise<void> {
+    if (this.state === 'open') await this.replies.handOverAll()
     const unsaved = this.batcher.unsaved
     if (unsaved === 0 || unsaved === this.exitFlushFailedAt || this.state === 'closed') return
     try {
@@ -413,7 +458,17 @@ class Store implements Memory {
     )
   }
 
-  private assertOperations(method: 'upsert' | 'remove'): void {
+  /** True when what is pending may change any stored message of `key`: read it whole. */
+  private changing(key: string): boolean {
+    return this.batcher.hasOperations(key) || this.replies.hasUnsent(key)
+  }
+
+  /** The conversation as history() shows it: stored, pending changes and unsent reply text. */
+  private view(key: string, stored: Message[]): Message[] {
+    return this.replies.withUnsent(key, this.batcher.pendingView(key, stored))
+  }
+
+  private assertOperations(method: 'upsert' | 'remove' | 'reply'): void {
     if (this.backend.operations === true) return
     throw new MemoryError(
       'unsupported',

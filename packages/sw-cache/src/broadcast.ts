@@ -1,4 +1,4 @@
-import { checkBroadcastUpdate } from './development.js'
+import { checkChannelName } from './development.js'
 import type { Revalidation } from './options.js'
 
 /** The message pages receive when cached content changed. */
@@ -11,12 +11,6 @@ export interface UpdateMessage {
   /** When the new copy was stored, in ms since the epoch (`Date.now()` in the worker). */
   at: number
 }
-
-/**
- * The latest notices, newest last, for pages that start listening after they were posted
- * (`serveUpdates()` hands them over). Bounded: a page asks right after it loads.
- */
-export const recent: UpdateMessage[] = []
 
 /** Options of {@link broadcastUpdate}. */
 export interface BroadcastUpdateOptions {
@@ -43,11 +37,10 @@ export interface BroadcastUpdateOptions {
 export function broadcastUpdate({
   channelName = 'sw-cache',
 }: BroadcastUpdateOptions = {}): (revalidation: Revalidation) => Promise<void> {
-  checkBroadcastUpdate(channelName)
+  checkChannelName(channelName)
   return async ({ request, cacheName, old, fresh }) => {
     if (!(await hasChanged(old, fresh))) return
     const message: UpdateMessage = { type: 'sw-cache:updated', cacheName, url: request.url, at: Date.now() }
-    if (recent.push(message) > 20) recent.shift()
     const channel = new BroadcastChannel(channelName)
     channel.postMessage(message)
     channel.close()
@@ -71,22 +64,20 @@ export async function hasChanged(old: Response, fresh: Response): Promise<boolea
   )
 }
 
-async function sameBody(...responses: Response[]): Promise<boolean> {
-  const readers = responses.map((response) => response.body?.getReader())
-  // The unread rest of each body's current chunk: empty to read the next one, undefined at the end.
+async function sameBody(old: Response, fresh: Response): Promise<boolean> {
+  const [a, b] = [old, fresh].map((response) => response.body?.getReader())
+  // Each body's current chunk (undefined once it ended) and the position of its next byte in it.
   let x: Uint8Array | undefined = new Uint8Array()
   let y: Uint8Array | undefined = x
+  let i = 0
+  let j = 0
   try {
-    for (;;) {
-      while (x?.length === 0) x = (await readers[0]?.read())?.value
-      while (y?.length === 0) y = (await readers[1]?.read())?.value
-      if (!x || !y) return x === y
-      const n = Math.min(x.length, y.length)
-      for (let i = 0; i < n; i++) if (x[i] !== y[i]) return false
-      x = x.subarray(n)
-      y = y.subarray(n)
-    }
+    for (;;)
+      if (x && i === x.length) [x, i] = [(await a?.read())?.value, 0]
+      else if (y && j === y.length) [y, j] = [(await b?.read())?.value, 0]
+      else if (!x || !y) return x === y
+      else if (x[i++] !== y[j++]) return false
   } finally {
-    for (const reader of readers) reader?.cancel().catch(() => {})
+    for (const reader of [a, b]) reader?.cancel().catch(() => {})
   }
 }

@@ -27,12 +27,13 @@ export function variant(response: Response, request: Request): unknown[] | undef
 }
 
 /**
- * A copy of `response` stamped with the storage time (0 for precached copies, whose age does not
- * matter), which is how freshness and `maxAgeSeconds` work without IndexedDB and how
- * `deleteOldCaches` recognises our caches. The copy is unredirected, so it may answer navigations.
+ * A copy of `response` stamped with the storage time (for precached copies, whose age does not
+ * matter, 0 or their revision: see {@link STORED_AT}), which is how freshness and `maxAgeSeconds`
+ * work without IndexedDB and how `deleteOldCaches` recognises our caches. The copy is unredirected,
+ * so it may answer navigations.
  */
-export function stamp(response: Response, now = Date.now()): Response {
+export function stamp(response: Response, stored: number | string = Date.now()): Response {
   const copy = new Response(response.body, response)
-  copy.headers.set(STORED_AT, String(now))
+  copy.headers.set(STORED_AT, String(stored))
   return copy
 }

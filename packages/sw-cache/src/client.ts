@@ -1,7 +1,8 @@
-// The page side of serveUpdates() and countRequests(). Page code with a budget of 500 B min+gzip:
-// it imports nothing at run time.
+// The page side of serveUpdates() and countRequests(). Page code with a budget of 500 B min+gzip
+// for watchUpdates; readCounters adds the counter names.
 import type { UpdateMessage } from './broadcast.js'
 import type { Counters } from './counters.js'
+import { COUNTERS } from './tally.js'
 
 // The package compiles against the worker's types; these are the few page globals used here.
 declare const document: { hidden: boolean; addEventListener(type: string, listener: () => void): void }
@@ -57,7 +58,7 @@ export function watchUpdates(
           // Not waiting any more: another tab applied it already.
           if (worker !== registration.waiting) return reload()
           applying = true
-          worker.postMessage('sw-cache:skip-waiting')
+          worker.postMessage('sw-cache:skip')
         })
     }
     // An update installing now, or found later, is told once installed.
@@ -68,15 +69,14 @@ export function watchUpdates(
     })
     watch()
     check()
+    // Notices posted between this page's start and the channel's, which the channel did not deliver.
+    if (onUpdated)
+      ask<UpdateMessage[]>(registration.active, 'sw-cache:updates').then((messages) => {
+        for (const message of messages)
+          if (message.at >= performance.timeOrigin && message.at < since) onUpdated(message)
+      })
   })
-  if (onUpdated) {
-    new BroadcastChannel(channelName).onmessage = ({ data }) => onUpdated(data)
-    // Notices posted between this page's start and the line above, which the channel did not deliver.
-    ask<UpdateMessage[]>('sw-cache:updates').then((messages) => {
-      for (const message of messages)
-        if (message.at >= performance.timeOrigin && message.at < since) onUpdated(message)
-    })
-  }
+  if (onUpdated) new BroadcastChannel(channelName).onmessage = ({ data }) => onUpdated(data)
 }
 
 /**
@@ -84,17 +84,23 @@ export function watchUpdates(
  * (waiting for one); `reset` sets them back to zero after reading.
  */
 export function readCounters(reset = false): Promise<Counters> {
-  return ask(reset ? 'sw-cache:reset-counters' : 'sw-cache:counters')
+  return navigator.serviceWorker.ready
+    .then(({ active }) =>
+      ask<Record<string, number[]>>(active, reset ? 'sw-cache:reset' : 'sw-cache:counters'),
+    )
+    .then((counts) => {
+      const named: Counters = {}
+      for (const [cacheName, values] of Object.entries(counts))
+        named[cacheName] = Object.fromEntries(COUNTERS.map((name, i) => [name, values[i]])) as never
+      return named
+    })
 }
 
-/** Posts the message `type` to the active worker and resolves with its answer. */
-function ask<T>(type: string): Promise<T> {
-  return navigator.serviceWorker.ready.then(
-    ({ active }) =>
-      new Promise((resolve) => {
-        const { port1, port2 } = new MessageChannel()
-        port1.onmessage = ({ data }) => resolve(data)
-        active?.postMessage(type, [port2])
-      }),
-  )
+/** Posts the message `type` to `worker` and resolves with its answer. */
+function ask<T>(worker: ServiceWorker | null, type: string): Promise<T> {
+  return new Promise((resolve) => {
+    const { port1, port2 } = new MessageChannel()
+    port1.onmessage = ({ data }) => resolve(data)
+    worker?.postMessage(type, [port2])
+  })
 }

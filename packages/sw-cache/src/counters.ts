@@ -1,4 +1,5 @@
-import { COUNTERS, type CounterName, setTally } from './tally.js'
+import { answer } from './answer.js'
+import { type CounterName, setTally } from './tally.js'
 
 /** What `readCounters()` resolves with: the counts of each cache, by cache name. */
 export type Counters = Record<string, Record<CounterName, number>>
@@ -19,14 +20,18 @@ export type Counters = Record<string, Record<CounterName, number>>
  * ```
  */
 export function countRequests(): void {
-  let counts: Counters = {}
+  // Per cache, the counts in the order of COUNTERS: readCounters() names them in the page, so the
+  // names cost the worker nothing.
+  let counts: Record<string, number[]> = {}
   setTally((cacheName, counter) => {
-    counts[cacheName] ??= Object.fromEntries(COUNTERS.map((name) => [name, 0])) as never
-    ;(counts[cacheName] as Record<CounterName, number>)[COUNTERS[counter] as CounterName]++
+    const counted = counts[cacheName] ?? [0, 0, 0, 0, 0, 0]
+    counted[counter] = (counted[counter] ?? 0) + 1
+    counts[cacheName] = counted
   })
-  addEventListener('message', (event) => {
-    const { data, ports } = event as MessageEvent
-    if (data === 'sw-cache:counters' || data === 'sw-cache:reset-counters') ports[0]?.postMessage(counts)
-    if (data === 'sw-cache:reset-counters') counts = {}
+  answer('sw-cache:counters', () => counts)
+  answer('sw-cache:reset', () => {
+    const read = counts
+    counts = {}
+    return read
   })
 }

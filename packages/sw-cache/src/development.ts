@@ -103,8 +103,8 @@ export function checkDeleteOldCaches(options: { keep?: unknown; prefix?: unknown
   }
 }
 
-/** Development builds: checks the options of `broadcastUpdate`. */
-export function checkBroadcastUpdate(channelName: unknown): void {
+/** Development builds: checks the `channelName` of `broadcastUpdate` and `serveUpdates`. */
+export function checkChannelName(channelName: unknown): void {
   try {
     if (process.env.NODE_ENV !== 'production') throw 0
   } catch {

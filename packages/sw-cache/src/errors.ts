@@ -55,25 +55,28 @@ const ADVICE: Record<SwCacheErrorCode, string> = {
  * what to do. Production messages say the error's code there instead. The gate is the one
  * development.ts explains: a production bundle drops the texts with it.
  */
-export function advice(code: SwCacheErrorCode, status?: number): string | undefined {
+export function advice(code: SwCacheErrorCode, more?: { status?: number | undefined }): string | undefined {
   try {
     if (process.env.NODE_ENV !== 'production') throw 0
   } catch {
-    return status ? ADVICE[code].replace(/a network.*mismatch/, `HTTP ${status}`) : ADVICE[code]
+    return more?.status ? ADVICE[code].replace(/a network.*mismatch/, `HTTP ${more.status}`) : ADVICE[code]
   }
 }
 
-/** A {@link SwCacheError} about one request in one cache; `details` holds both. */
+/**
+ * A {@link SwCacheError} about one request in one cache; `details` holds both, and `more` (an HTTP
+ * `status` there also goes into the advice).
+ */
 export function failure(
   code: SwCacheErrorCode,
   request: Request,
   cacheName: string,
   cause: unknown,
-  status?: number,
+  more?: { status?: number | undefined; integrity?: string | undefined },
 ): SwCacheError {
   const { url } = request
-  return new SwCacheError(code, `${url} in "${cacheName}": ${advice(code, status) ?? code}`, {
+  return new SwCacheError(code, `${url} in "${cacheName}": ${advice(code, more) ?? code}`, {
     cause,
-    details: { url, cacheName },
+    details: { url, cacheName, ...more },
   })
 }

@@ -1,4 +1,10 @@
-/** Response header on every copy this library stores: when it was stored, in ms since the epoch (0 for precached copies). */
+/**
+ * Response header on every copy this library stores: when it was stored, in ms since the epoch; 0
+ * for a copy precached from a plain URL; for one precached from a manifest entry, the entry's
+ * revision and integrity ("rev," or ",sha…", never a number), which a later release compares to
+ * reuse the copy instead of downloading it again. One header rather than two: it is all a copy
+ * needs to be recognised, aged, kept and reused, and each header name costs every worker bytes.
+ */
 export const STORED_AT = 'sw-cache-stored-at'
 
 /** How a cached response may be used right now, per its `Cache-Control` (RFC 9111, RFC 5861). */
@@ -22,8 +28,8 @@ export const STALE_IF_ERROR = 2
 export const EXPIRED = 3
 
 /**
- * When `response` was stored by this library, in ms since the epoch; 0 (or NaN) for a precached
- * copy, whose storage time does not matter, or a copy it did not store.
+ * When `response` was stored by this library, in ms since the epoch; 0 (or NaN, for a revision) for
+ * a precached copy, whose storage time does not matter, and 0 for a copy it did not store.
  */
 export const storedAt = (response: Response): number => +(response.headers.get(STORED_AT) as string)
 
@@ -32,8 +38,19 @@ export const storedAt = (response: Response): number => +(response.headers.get(S
 export const isExpired = (response: Response, maxAgeSeconds: number | undefined): boolean =>
   Date.now() - (storedAt(response) || Date.now()) > (maxAgeSeconds as number) * 1000
 
-/** Classifies a cached copy as {@link FRESH}, {@link STALE}, {@link STALE_IF_ERROR} or {@link EXPIRED}. */
+/**
+ * Classifies a cached copy as {@link FRESH}, {@link STALE}, {@link STALE_IF_ERROR} or {@link EXPIRED}.
+ * A copy precached from a manifest entry is always fresh: it is the release's copy of that file.
+ */
 export function freshness(response: Response, staleIfError: number, maxAgeSeconds?: number): Freshness {
+  // Why revisioned copies are never refreshed in place, as Workbox never refreshes its precache: the
+  // refreshed copy would come without the revision (so the next release would download the file
+  // again), and carrying the revision over would label content that no release named, and that no
+  // integrity check saw, as that release's file. The file changes with the next release instead,
+  // which downloads it because its revision changed; until then every tab of a release sees that
+  // release's files, never a mix. Copies precached from plain URLs have no revision to keep: they
+  // are revalidated as usual.
+  if (Number.isNaN(storedAt(response))) return FRESH
   // Directive names are matched whole (`x-max-age` is not `max-age`), values may be quoted (RFC 9111
   // allows no spaces around "="). A missing header reads "null", which has no directives; a missing
   // directive reads NaN.

@@ -1,6 +1,7 @@
 import { stamp } from './cache.js'
 import { checkPrecache } from './development.js'
 import { failure } from './errors.js'
+import { STORED_AT } from './expiration.js'
 
 /**
  * One entry of a precache manifest, in the format Workbox, Serwist and vite-plugin-pwa generate
@@ -21,12 +22,6 @@ export interface PrecacheEntry {
    */
   integrity?: string | null
 }
-
-/**
- * Response header on every copy precached from a manifest entry: its revision and integrity. A
- * later release reuses a copy whose header matches its entry instead of downloading it again.
- */
-export const REVISION = 'sw-cache-revision'
 
 /**
  * Downloads `entries` (bypassing the HTTP cache) and stores them in `cacheName`. Plain URLs and
@@ -63,26 +58,22 @@ export function precache(
       if (key)
         for (const name of await caches.keys()) {
           const old = await (await caches.open(name)).match(request)
-          if (old?.headers.get(REVISION) === key) return [request, old, key] as const
+          if (old?.headers.get(STORED_AT) === key) return [request, old, key] as const
         }
-      let cause: unknown
-      const response = await fetch(request).catch((error) => {
-        cause = error
-      })
+      // A network error or an integrity mismatch rejects: the error then stands in for the response
+      // (it has neither `ok` nor `status`) and becomes the cause.
+      const response: Response | undefined = await fetch(request).catch((error) => error)
       if (response?.ok) return [request, response, key] as const
       const status = response?.status
-      const error = failure('precache-failed', request, cacheName, cause, status)
-      Object.assign(error.details, { status, integrity })
-      throw error
+      throw failure('precache-failed', request, cacheName, status ? undefined : response, {
+        status,
+        integrity,
+      })
     }),
   ).then(async (responses) => {
     const cache = await caches.open(cacheName)
     await Promise.all(
-      responses.map(([request, response, key]) => {
-        const copy = stamp(response, 0)
-        if (key) copy.headers.set(REVISION, key)
-        return cache.put(request, copy)
-      }),
+      responses.map(([request, response, key]) => cache.put(request, stamp(response, key || 0))),
     )
   })
 }

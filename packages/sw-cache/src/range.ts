@@ -26,10 +26,7 @@ export interface CachedRangeOptions {
  */
 export async function cachedRange(request: Request, options: CachedRangeOptions = {}): Promise<Response> {
   checkCachedRange(request, options)
-  const { cacheName } = options
-  const cached = await (cacheName
-    ? caches.open(cacheName).then((cache) => cache.match(request))
-    : caches.match(request))
+  const cached = await caches.match(request, options)
   if (cached?.status !== 200) return fetch(request).catch(() => Response.error())
   const body = await cached.blob()
   const size = body.size
@@ -39,7 +36,7 @@ export async function cachedRange(request: Request, options: CachedRangeOptions 
   if (!(first || last)) return whole()
   // `bytes=-500` is a suffix: the last 500 bytes.
   const start = first ? +first : Math.max(size - +(last as string), 0)
-  const end = first && last ? Math.min(+last, size - 1) : size - 1
+  const end = Math.min(+((first && last) || size), size - 1)
   if (first && last && +last < start) return whole()
   if (start >= size)
     return new Response(null, { status: 416, headers: { 'content-range': `bytes */${size}` } })

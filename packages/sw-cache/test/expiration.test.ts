@@ -52,6 +52,13 @@ describe('freshness', () => {
     expect(freshness(copy(10, { 'cache-control': 'max-age=60', age: '50' }), 0)).toBe(STALE)
     expect(freshness(copy(undefined, { 'cache-control': 'max-age=60' }), 0)).toBe(STALE)
   })
+
+  it('treats a copy precached from a manifest entry as fresh, whatever its headers say', () => {
+    const precached = (headers: Record<string, string>) => copy(undefined, { [STORED_AT]: '2,', ...headers })
+    expect(freshness(precached({}), 0)).toBe(FRESH)
+    expect(freshness(precached({ 'cache-control': 'no-cache' }), 0, 60)).toBe(FRESH)
+    expect(freshness(precached({ 'cache-control': 'max-age=0, stale-while-revalidate=0' }), 0)).toBe(FRESH)
+  })
 })
 
 describe('isExpired', () => {

@@ -73,7 +73,10 @@ describe('precache', () => {
     expect(await (await cache.match(origin.url('/a.js')))?.text()).toBe('a2')
     expect(await (await cache.match(origin.url('/b.js')))?.text()).toBe('b1')
     expect(await (await cache.match(origin.url('/c.1f2e.js')))?.text()).toBe('c')
-    expect((await cache.match(origin.url('/b.js')))?.headers.get(STORED_AT)).toBe('0')
+    // A revisioned copy is stamped with its revision (and integrity), a plain URL's with 0.
+    expect((await cache.match(origin.url('/b.js')))?.headers.get(STORED_AT)).toBe('1,')
+    expect((await cache.match(origin.url('/c.1f2e.js')))?.headers.get(STORED_AT)).toBe(',')
+    expect((await cache.match(origin.url('/index.html')))?.headers.get(STORED_AT)).toBe('0')
   })
 
   it('downloads again an unchanged revision whose integrity changed', async () => {

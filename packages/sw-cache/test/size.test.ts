@@ -100,16 +100,17 @@ async function bundle(worker: keyof typeof WORKERS, kind: Build): Promise<string
 const gzipped = async (worker: keyof typeof WORKERS, kind: Build) =>
   gzipSync(await bundle(worker, kind), { level: 9 }).length
 
-// The budgets in the build users ship are 1.5 KB for the strategy alone and 2.6 KB for a worker
+// The budgets in the build users ship are 1.5 KB for the strategy alone and 2,600 B for a worker
 // that uses every feature (precache manifests, range requests and navigation preload included).
 // The development budgets are the measured sizes plus a small margin, so growth has to be
 // deliberate; the README states the figures.
-// One-reload deploys and counters do not fit in the 2.6 KB: a worker with every feature and both
-// of them measures 2884 B; their budget is that plus a small margin. The page helper's budget is
-// 500 B in both builds (it has no development-only code).
+// One-reload deploys and counters do not fit in the 2,600 B yet: a worker with every feature and
+// both of them measures 2787 B (it was 2884 B); their budget is that plus a small margin, until
+// they are brought within the 2,600 B. The page helper's budget is 500 B in both builds (it has no
+// development-only code).
 const BUDGET: Record<Build, { strategy: number; everything: number; deploys: number }> = {
-  production: { strategy: 1536, everything: 2662, deploys: 2900 },
-  development: { strategy: 2060, everything: 3560, deploys: 3800 },
+  production: { strategy: 1536, everything: 2600, deploys: 2790 },
+  development: { strategy: 2080, everything: 3560, deploys: 3800 },
 }
 
 describe.each(['production', 'development'] as const)('bundle size, %s build (min+gzip)', (kind) => {
@@ -143,13 +144,14 @@ describe.each(['production', 'development'] as const)('bundle size, %s build (mi
 describe('a feature a worker does not import costs it nothing', () => {
   // Text that only one feature's code carries, in either build.
   const MARKS = {
-    precache: ['sw-cache-revision'],
+    precache: ['"reload"'],
     range: ['content-range', 'bytes='],
     strategy: ['no-cache', 'QuotaExceededError'],
-    broadcast: ['BroadcastChannel'],
+    broadcast: ['sw-cache:updated', 'last-modified'],
     deleteOldCaches: ['caches.delete'],
-    updates: ['skip-waiting', 'sw-cache:updates'],
-    counters: ['sw-cache:counters', 'coalesced'],
+    // The notices serveUpdates keeps for late pages: a worker that only broadcasts keeps none.
+    updates: ['sw-cache:skip', 'sw-cache:updates', '.shift()'],
+    counters: ['sw-cache:counters', 'sw-cache:reset', '[0,0,0,0,0,0]'],
   }
   const WORKER_FEATURES: Partial<Record<keyof typeof WORKERS, (keyof typeof MARKS)[]>> = {
     strategy: ['strategy'],
@@ -157,6 +159,8 @@ describe('a feature a worker does not import costs it nothing', () => {
     range: ['range'],
     updates: ['strategy', 'updates'],
     counters: ['strategy', 'counters'],
+    everything: ['strategy', 'precache', 'range', 'broadcast', 'deleteOldCaches'],
+    deploys: ['strategy', 'precache', 'range', 'broadcast', 'deleteOldCaches', 'updates', 'counters'],
   }
 
   it.each(Object.entries(WORKER_FEATURES))(

@@ -10,6 +10,8 @@ export type VoiceErrorCode =
   | 'out-of-memory'
   | 'timeout'
   | 'io'
+  | 'metrics-unavailable'
+  | 'metrics-registered'
 
 /** Options accepted by {@link VoiceError}. */
 export interface VoiceErrorOptions {

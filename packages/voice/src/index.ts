@@ -3,6 +3,13 @@
  * @module @taurobot/voice
  */
 
+export type {
+  VoiceEngineInitMessage,
+  VoicePoolMessage,
+  VoiceTaskMessage,
+  VoiceTaskOutcome,
+} from './diagnostics.js'
+export { voiceChannels } from './diagnostics.js'
 export type { AudioFormat } from './encode.js'
 export type {
   BuiltInEngineName,

@@ -37,13 +37,16 @@ export type WorkerResult =
       durationMs: number
       /** Set when this task paid for loading the engine on its thread. */
       engineInitMs?: number
-      /** The worker thread that ran the task (set for warm-up tasks). */
+      /** The worker thread that ran the task (set for warm-up tasks and with `engineInitMs`). */
       threadId?: number
     }
   | {
       ok: false
       cancelled: boolean
       error: { code: VoiceErrorCode; message: string; details: Record<string, unknown> }
+      /** Set when this task loaded the engine before failing: the load still happened. */
+      engineInitMs?: number
+      threadId?: number
     }
 
 interface LoadedEngine {
@@ -172,7 +175,10 @@ export async function runTask(task: WorkerTask): Promise<WorkerResult> {
       sampleRate: task.format === 'ogg' ? opusSampleRate : audio.sampleRate,
       durationMs: (audio.samples.length / audio.sampleRate) * 1000,
     }
-    if (firstUse) result.engineInitMs = loaded.initMs
+    if (firstUse) {
+      result.engineInitMs = loaded.initMs
+      result.threadId = threadId
+    }
     if (task.kind === 'warmup') result.threadId = threadId
     if (task.barrier) await awaitGroup(task.barrier, cancellation)
     return result
@@ -181,6 +187,11 @@ export async function runTask(task: WorkerTask): Promise<WorkerResult> {
     // drop it so the next task on this thread starts from a fresh one.
     const cancelled = cancellation.cancelled || error instanceof EngineCancelledError
     if (!cancelled && !(error instanceof VoiceError)) engines.delete(task.engine)
-    return failure(error, task.engine, cancelled)
+    const result = failure(error, task.engine, cancelled)
+    if (firstUse) {
+      result.engineInitMs = loaded.initMs
+      result.threadId = threadId
+    }
+    return result
   }
 }

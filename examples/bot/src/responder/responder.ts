@@ -4,6 +4,8 @@ export interface ChatMessage {
   role: string
   content: string
   timestamp?: string
+  /** Its id in the conversation, once stored. */
+  id?: string
 }
 
 /** What a responder gets for one user message. */

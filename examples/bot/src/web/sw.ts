@@ -20,7 +20,7 @@ const CACHE = `taurobot-${SHELL_VERSION}`
 const onRevalidated = broadcastUpdate({ channelName: 'taurobot' })
 // A new release waits until the page's reload button asks it to take over (the page reloads once
 // it does), so an open tab never runs the old page against the new worker unannounced.
-serveUpdates()
+serveUpdates({ channelName: 'taurobot' })
 // Hits, misses and the rest, per cache: the page reads them for its debug view and for /metrics.
 countRequests()
 

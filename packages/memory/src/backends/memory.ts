@@ -28,6 +28,7 @@ export function memoryBackend(): Backend {
 class InProcessBackend implements Backend {
   readonly name = 'memory'
   readonly operations = true
+  readonly extend = true
   private readonly conversationsById = new Map<string, Message[]>()
   private maxMessages = Number.POSITIVE_INFINITY
   private messageCount = 0

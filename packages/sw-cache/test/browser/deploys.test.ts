@@ -3,11 +3,11 @@
 // the test server.
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
-import type { BrowserContext, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { Page } from 'playwright-core'
+import { beforeAll, describe, expect, it } from 'vitest'
 import type { Counters } from '../../src/index.js'
 import type { FixtureConfig } from './fixture-sw.js'
-import { type Harness, idle, SHELL, startHarness, stats } from './harness.js'
+import { idle, SHELL, stats, useHarness } from './harness.js'
 
 const SLOW = { timeout: 10_000, interval: 50 }
 
@@ -25,12 +25,10 @@ type PageGlobals = {
 }
 
 describe.each(['development', 'production'] as const)('deploys and counters, %s build', (kind) => {
-  let harness: Harness
+  const suite = useHarness(kind)
   let pageScript: string
-  let context: BrowserContext | undefined
 
   beforeAll(async () => {
-    harness = await startHarness(kind)
     const bundle = await build({
       entryPoints: [fileURLToPath(new URL('./fixture-page.ts', import.meta.url))],
       bundle: true,
@@ -42,17 +40,10 @@ describe.each(['development', 'production'] as const)('deploys and counters, %s 
     pageScript = bundle.outputFiles[0]?.text ?? ''
   })
 
-  afterAll(() => harness?.close())
-
-  afterEach(async () => {
-    await context?.close()
-    context = undefined
-  })
-
   /** Serves release `n` of the site: its page, assets and worker, all under the same URLs. */
   function release(n: number, version = `d${n}`) {
     const route = (path: string, body: string, type = 'text/plain') =>
-      harness.origin.routes.set(path, { body, headers: { 'content-type': type } })
+      suite.harness.origin.routes.set(path, { body, headers: { 'content-type': type } })
     route(
       '/d/app.html',
       `<!doctype html><title>release ${n}</title><script src="/d/page.js"></script>`,
@@ -64,9 +55,12 @@ describe.each(['development', 'production'] as const)('deploys and counters, %s 
     const config: FixtureConfig = {
       version,
       waits: true,
+      // The page is precached as a plain URL, so the strategy revalidates it and notices its
+      // changes; the revisioned files stay the release's own until the next release.
       precache: [
         '/index.html',
-        ...['/d/app.html', '/d/page.js', '/d/a.js', '/d/style.css'].map((url) => ({
+        '/d/app.html',
+        ...['/d/page.js', '/d/a.js', '/d/style.css'].map((url) => ({
           url,
           revision: String(n),
         })),
@@ -74,16 +68,15 @@ describe.each(['development', 'production'] as const)('deploys and counters, %s 
     }
     route(
       '/deploy-sw.js',
-      `var FIXTURE = ${JSON.stringify(JSON.stringify(config))};\n${harness.code}`,
+      `var FIXTURE = ${JSON.stringify(JSON.stringify(config))};\n${suite.harness.code}`,
       'text/javascript',
     )
   }
 
   /** A tab on the site, once its worker controls it. */
   async function tab(): Promise<Page> {
-    context ??= await harness.browser.newContext()
-    const page = await context.newPage()
-    await page.goto(harness.origin.url('/d/app.html'))
+    const page = await (await suite.context()).newPage()
+    await page.goto(suite.harness.origin.url('/d/app.html'))
     await page.waitForFunction(
       () => navigator.serviceWorker.controller !== null && (globalThis as unknown as PageGlobals).log,
     )
@@ -120,7 +113,7 @@ describe.each(['development', 'production'] as const)('deploys and counters, %s 
     // Shown again, the tab checked for an update at once: the new worker's script was requested.
     // When the browser sends that request depends on its scheduling (seconds on a loaded machine);
     // from then on, installing the release and telling the tab take less than a second.
-    const fetched = harness.origin.requests.filter((r) => r.path === '/deploy-sw.js' && r.at >= shown)
+    const fetched = suite.harness.origin.requests.filter((r) => r.path === '/deploy-sw.js' && r.at >= shown)
     expect(fetched).toHaveLength(1)
     expect((await log(first)).toldAt - (fetched[0]?.at ?? 0)).toBeLessThan(1000)
     await expect.poll(async () => (await log(second)).told, SLOW).toBeGreaterThan(0)
@@ -147,7 +140,7 @@ describe.each(['development', 'production'] as const)('deploys and counters, %s 
     release(1, 'late')
     const page = await tab()
     await idle(page)
-    harness.origin.routes.set('/d/app.html', {
+    suite.harness.origin.routes.set('/d/app.html', {
       body: '<!doctype html><title>release 1, edited</title><script src="/d/page.js"></script>',
       headers: { 'content-type': 'text/html' },
     })
@@ -169,33 +162,35 @@ describe.each(['development', 'production'] as const)('deploys and counters, %s 
   it('counts hits, misses, revalidations, coalesced requests, fallbacks and errors per cache', async () => {
     release(1, 'counted')
     const page = await tab()
-    await page.evaluate(() => fetch('/d/a.js'))
+    const origin = suite.harness.origin
+    origin.routes.set('/d/runtime.txt', { body: 'runtime' })
+    await page.evaluate(() => fetch('/d/runtime.txt'))
     await idle(page)
     expect(
       Object.keys(await page.evaluate(() => (globalThis as unknown as PageGlobals).readCounters(true))),
     ).toEqual(['app-counted'])
     expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).readCounters())).toEqual({})
-    const origin = harness.origin
-    const before = { a: origin.hits('/d/a.js'), errors: (await stats(page)).errors.length }
+    const before = { runtime: origin.hits('/d/runtime.txt'), errors: (await stats(page)).errors.length }
     origin.routes.set('/d/slow.txt', { body: 'slow', delayMs: 300 })
     origin.routes.set('/d/offline', { fail: true })
 
-    await page.evaluate(() => fetch('/d/a.js'))
+    // A hit on a revisioned file is answered as precached, without a revalidation.
+    await page.evaluate(() => Promise.all([fetch('/d/runtime.txt'), fetch('/d/a.js')]))
     await idle(page)
     await page.evaluate(() => Promise.all([1, 2, 3].map(() => fetch('/d/slow.txt'))))
     await idle(page)
-    const navigation = await context?.newPage()
-    await navigation?.goto(origin.url('/d/offline'))
-    expect(await navigation?.content()).toContain('offline shell')
+    const navigation = await (await suite.context()).newPage()
+    await navigation.goto(origin.url('/d/offline'))
+    expect(await navigation.content()).toContain('offline shell')
     await idle(page)
 
     const counted = await page.evaluate(() => (globalThis as unknown as PageGlobals).readCounters())
     expect(counted).toEqual({
-      'app-counted': { hits: 1, misses: 4, revalidations: 1, coalesced: 2, fallbacks: 1, errors: 1 },
+      'app-counted': { hits: 2, misses: 4, revalidations: 1, coalesced: 2, fallbacks: 1, errors: 1 },
     })
     // What the origin and the worker's onError saw.
     const c = counted['app-counted']
-    expect(origin.hits('/d/a.js') - before.a).toBe(c?.revalidations)
+    expect(origin.hits('/d/runtime.txt') - before.runtime).toBe(c?.revalidations)
     expect(origin.hits('/d/slow.txt')).toBe((c?.misses ?? 0) - 1 - (c?.coalesced ?? 0))
     expect((await stats(page)).errors.length - before.errors).toBe(c?.errors)
     expect(SHELL).toContain('offline shell')

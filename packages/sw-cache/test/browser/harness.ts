@@ -4,7 +4,7 @@
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { expect } from 'vitest'
+import { afterAll, afterEach, beforeAll, expect } from 'vitest'
 import { launchChromium } from '../../../../test/chromium.js'
 import { type Origin, startOrigin } from '../origin.js'
 import type { FixtureConfig, FixtureStats } from './fixture-sw.js'
@@ -56,6 +56,59 @@ export async function startHarness(kind: Build): Promise<Harness> {
     close: async () => {
       await browser.close()
       await origin.close()
+    },
+  }
+}
+
+/** The browser side of a `describe` block: its harness, and the context and page of the test running. */
+export interface Suite {
+  /** Started before the block's first test, closed after its last. */
+  readonly harness: Harness
+  /** The page `open()` gave the test running. */
+  readonly page: Page
+  /** A page of a fresh context, controlled by the fixture worker with `config`. */
+  open(config?: FixtureConfig): Promise<Page>
+  /** A fresh context for the test running (the same one on every call in one test). */
+  context(): Promise<BrowserContext>
+}
+
+/**
+ * Starts the harness for the `describe` block it is called in, and stops it after the block. After
+ * each test it closes the test's context; when the test used `open()`, it first waits until that
+ * worker is idle and checks that it saw no unhandled rejection.
+ */
+export function useHarness(kind: Build): Suite {
+  let harness: Harness | undefined
+  let context: BrowserContext | undefined
+  let page: Page | undefined
+  const started = () => {
+    if (!harness) throw new Error('the harness starts in beforeAll: use it inside a test')
+    return harness
+  }
+  beforeAll(async () => {
+    harness = await startHarness(kind)
+  })
+  afterAll(() => harness?.close())
+  afterEach(async () => {
+    if (page) expect((await idle(page)).reasons).toEqual([])
+    await context?.close()
+    context = page = undefined
+  })
+  return {
+    get harness() {
+      return started()
+    },
+    get page() {
+      if (!page) throw new Error('call open() first')
+      return page
+    },
+    async open(config = {}) {
+      ;({ context, page } = await controlledPage(started(), config))
+      return page
+    },
+    async context() {
+      context ??= await started().browser.newContext()
+      return context
     },
   }
 }

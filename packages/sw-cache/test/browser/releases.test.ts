@@ -3,20 +3,11 @@
 // unhandled rejection.
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import type { BrowserContext, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { Page } from 'playwright-core'
+import { describe, expect, it } from 'vitest'
 import type { PrecacheEntry } from '../../src/index.js'
 import type { FixtureConfig } from './fixture-sw.js'
-import {
-  cached,
-  cachedPaths,
-  controlledPage,
-  type Harness,
-  idle,
-  register,
-  startHarness,
-  stats,
-} from './harness.js'
+import { cached, cachedPaths, get, idle, register, stats, useHarness } from './harness.js'
 
 const SLOW = { timeout: 10_000, interval: 50 }
 // A 4-second 440 Hz tone, Ogg Opus (11.8 KB): a voice clip as the bot serves them.
@@ -24,37 +15,22 @@ const CLIP = new Uint8Array(readFileSync(new URL('../fixtures/clip.ogg', import.
 const sri = (body: string) => `sha256-${createHash('sha256').update(body).digest('base64')}`
 
 describe.each(['development', 'production'] as const)('releases and media, %s build', (build) => {
-  let harness: Harness
-  let context: BrowserContext | undefined
+  const suite = useHarness(build)
   let page: Page
 
-  beforeAll(async () => {
-    harness = await startHarness(build)
-  })
-
-  afterAll(() => harness?.close())
-
-  afterEach(async () => {
-    if (context) {
-      expect((await idle(page)).reasons).toEqual([])
-      await context.close()
-      context = undefined
-    }
-  })
-
   async function open(config: FixtureConfig = {}) {
-    ;({ context, page } = await controlledPage(harness, config))
+    page = await suite.open(config)
   }
 
   const route = (path: string, body: string | Uint8Array, headers: Record<string, string> = {}) =>
-    harness.origin.routes.set(path, { body, headers })
+    suite.harness.origin.routes.set(path, { body, headers })
 
   /** Registers `config` in a context of its own: the state the installing worker reached. */
   async function install(config: FixtureConfig) {
-    const isolated = await harness.browser.newContext()
+    const isolated = await suite.harness.browser.newContext()
     try {
       const fresh = await isolated.newPage()
-      await fresh.goto(harness.origin.url('/'))
+      await fresh.goto(suite.harness.origin.url('/'))
       return await fresh.evaluate(async (json) => {
         const registration = await navigator.serviceWorker.register(
           `/sw.js?config=${encodeURIComponent(json)}`,
@@ -84,18 +60,38 @@ describe.each(['development', 'production'] as const)('releases and media, %s bu
       for (const path of ['/r/a.js', '/r/b.js', '/r/c.js', '/r/style.5d41.css']) route(path, `${path} 1`)
       await open({ version: 'v1', precache: site('1') })
       expect(await cached(page, 'app-v1', '/r/b.js')).toBe('/r/b.js 1')
-      const before = harness.origin.requests.length
+      const before = suite.harness.origin.requests.length
       route('/r/a.js', '/r/a.js 2')
       route('/r/c.js', '/r/c.js changed on the origin, same revision')
       // Release 2 changes a.js and drops b.js.
       await register(page, { version: 'v2', precache: site('2', false) })
-      const fetched = harness.origin.requests.slice(before).map((request) => request.path)
+      const fetched = suite.harness.origin.requests.slice(before).map((request) => request.path)
       expect(fetched.filter((path) => path !== '/sw.js')).toEqual(['/r/a.js'])
       expect(await cached(page, 'app-v2', '/r/a.js')).toBe('/r/a.js 2')
       expect(await cached(page, 'app-v2', '/r/c.js')).toBe('/r/c.js 1')
       expect((await cachedPaths(page, 'app-v2')).sort()).toEqual(['/r/a.js', '/r/c.js', '/r/style.5d41.css'])
       await expect.poll(() => page.evaluate(() => caches.keys()), SLOW).toEqual(['app-v2'])
       expect((await stats(page)).deleted).toEqual(['app-v1'])
+    })
+
+    it('keeps revisioned entries as precached when the strategy answers them from the same cache, so the next release downloads only the changed file', async () => {
+      const paths = ['/r/a.js', '/r/b.js', '/r/c.js', '/r/style.5d41.css']
+      for (const path of paths) route(path, `${path} 1`)
+      // The precache and the strategy share the cache app-v1, as the README's example does.
+      await open({ version: 'v1', precache: site('1') })
+      // The origin moves on before the release does: the tab keeps release 1's files.
+      route('/r/b.js', '/r/b.js edited on the origin')
+      for (const path of paths) expect((await get(page, path)).body).toBe(`${path} 1`)
+      await idle(page)
+      const before = suite.harness.origin.requests.length
+      route('/r/a.js', '/r/a.js 2')
+      await register(page, { version: 'v2', precache: site('2') })
+      const fetched = suite.harness.origin.requests.slice(before).map((request) => request.path)
+      expect(fetched.filter((path) => path !== '/sw.js')).toEqual(['/r/a.js'])
+      expect(await cached(page, 'app-v2', '/r/a.js')).toBe('/r/a.js 2')
+      // The release's file, not what the origin served meanwhile.
+      expect(await cached(page, 'app-v2', '/r/b.js')).toBe('/r/b.js 1')
+      expect((await get(page, '/r/b.js')).body).toBe('/r/b.js 1')
     })
 
     it('installs when each download matches its integrity and fails the install on a mismatch', async () => {
@@ -122,13 +118,13 @@ describe.each(['development', 'production'] as const)('releases and media, %s bu
       const path = `/nav-${preload}`
       route(path, '<!doctype html><title>nav</title>', { 'content-type': 'text/html' })
       for (const hits of [1, 2]) {
-        await page.goto(harness.origin.url(path))
+        await page.goto(suite.harness.origin.url(path))
         expect(await page.title()).toBe('nav')
         await idle(page)
-        expect(harness.origin.hits(path)).toBe(hits)
+        expect(suite.harness.origin.hits(path)).toBe(hits)
       }
       expect(await cached(page, 'app-v1', path)).toContain('<title>nav</title>')
-      const sent = harness.origin.requests.filter((request) => request.path === path)
+      const sent = suite.harness.origin.requests.filter((request) => request.path === path)
       expect(sent.map((request) => request.headers['service-worker-navigation-preload'])).toEqual(
         preload ? ['true', 'true'] : [undefined, undefined],
       )
@@ -152,8 +148,8 @@ describe.each(['development', 'production'] as const)('releases and media, %s bu
     async function openOffline() {
       route('/media/clip.ogg', CLIP, { 'content-type': 'audio/ogg' })
       await open({ precache: [{ url: '/media/clip.ogg', revision: '1' }] })
-      harness.origin.routes.set('/media/clip.ogg', { fail: true })
-      return harness.origin.hits('/media/clip.ogg')
+      suite.harness.origin.routes.set('/media/clip.ogg', { fail: true })
+      return suite.harness.origin.hits('/media/clip.ogg')
     }
 
     it('answers one range of a cached clip with a 206 slice, offline', async () => {
@@ -180,7 +176,7 @@ describe.each(['development', 'production'] as const)('releases and media, %s bu
           contentRange: null,
           bytes: Array.from(CLIP),
         })
-      expect(harness.origin.hits('/media/clip.ogg')).toBe(hits)
+      expect(suite.harness.origin.hits('/media/clip.ogg')).toBe(hits)
     })
 
     it('lets an <audio> element play and seek a cached Ogg clip offline', async () => {
@@ -221,12 +217,12 @@ describe.each(['development', 'production'] as const)('releases and media, %s bu
       const ranges = (await stats(page)).ranges
       expect(ranges.length).toBeGreaterThan(0)
       expect(ranges.every((answer) => answer.endsWith(' 206'))).toBe(true)
-      expect(harness.origin.hits('/media/clip.ogg')).toBe(hits)
+      expect(suite.harness.origin.hits('/media/clip.ogg')).toBe(hits)
     })
 
     it('passes a range of an uncached URL through to the network', async () => {
       await open()
-      harness.origin.routes.set('/media/live', (request) => ({
+      suite.harness.origin.routes.set('/media/live', (request) => ({
         status: 206,
         body: `part ${request.headers.range}`,
       }))
@@ -235,7 +231,7 @@ describe.each(['development', 'production'] as const)('releases and media, %s bu
         return `${response.status} ${await response.text()}`
       })
       expect(answer).toBe('206 part bytes=0-3')
-      expect(harness.origin.hits('/media/live')).toBe(1)
+      expect(suite.harness.origin.hits('/media/live')).toBe(1)
     })
   })
 })

@@ -1,50 +1,23 @@
 // The strategy inside a real service worker in Chromium. Origin requests are counted by the test
 // server; every test ends by checking that the worker saw no unhandled rejection.
-import type { BrowserContext, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import {
-  burst,
-  cached,
-  cachedPaths,
-  controlledPage,
-  get,
-  type Harness,
-  idle,
-  register,
-  SHELL,
-  startHarness,
-  stats,
-} from './harness.js'
+import type { Page } from 'playwright-core'
+import { describe, expect, it } from 'vitest'
+import { burst, cached, cachedPaths, get, idle, register, SHELL, stats, useHarness } from './harness.js'
 
 // Background work in the worker (revalidation, activation) can take seconds on a loaded machine;
 // vitest's default poll gives up after one.
 const SLOW = { timeout: 10_000, interval: 50 }
 
 describe.each(['development', 'production'] as const)('in a real service worker, %s build', (build) => {
-  let harness: Harness
-  let context: BrowserContext | undefined
+  const suite = useHarness(build)
   let page: Page
 
-  beforeAll(async () => {
-    harness = await startHarness(build)
-  })
-
-  afterAll(() => harness?.close())
-
-  afterEach(async () => {
-    if (context) {
-      expect((await idle(page)).reasons).toEqual([])
-      await context.close()
-      context = undefined
-    }
-  })
-
   async function open(config = {}) {
-    ;({ context, page } = await controlledPage(harness, config))
+    page = await suite.open(config)
   }
 
   const route = (path: string, body: string, headers: Record<string, string> = {}, delayMs = 0) =>
-    harness.origin.routes.set(path, { body, headers, delayMs })
+    suite.harness.origin.routes.set(path, { body, headers, delayMs })
 
   it('checks options in the development build only, though a service worker has no process', async () => {
     await open()
@@ -65,13 +38,13 @@ describe.each(['development', 'production'] as const)('in a real service worker,
     expect((await get(page, '/data')).body).toBe('v2')
     // The answer came from cache; its revalidation reaches the origin in the background.
     await idle(page)
-    expect(harness.origin.hits('/data')).toBe(3)
+    expect(suite.harness.origin.hits('/data')).toBe(3)
     // A navigation hit (the precached home page) is answered and revalidated the same way.
-    const before = harness.origin.hits('/')
+    const before = suite.harness.origin.hits('/')
     await page.reload()
     expect(await page.title()).toBe('home')
     expect((await idle(page)).errors).toEqual([])
-    expect(harness.origin.hits('/')).toBe(before + 1)
+    expect(suite.harness.origin.hits('/')).toBe(before + 1)
   })
 
   it('sends one origin request for 20 concurrent hits', async () => {
@@ -82,7 +55,7 @@ describe.each(['development', 'production'] as const)('in a real service worker,
     route('/hot', 'new', {}, 300)
     expect(await burst(page, '/hot', 20)).toEqual(Array(20).fill('old'))
     await idle(page)
-    expect(harness.origin.hits('/hot')).toBe(2)
+    expect(suite.harness.origin.hits('/hot')).toBe(2)
     expect(await cached(page, 'app-v1', '/hot')).toBe('new')
   })
 
@@ -92,7 +65,7 @@ describe.each(['development', 'production'] as const)('in a real service worker,
     const bodies = await burst(page, '/cold', 20)
     expect(bodies.every((body) => body === 'c'.repeat(50_000))).toBe(true)
     await idle(page)
-    expect(harness.origin.hits('/cold')).toBe(1)
+    expect(suite.harness.origin.hits('/cold')).toBe(1)
   })
 
   it('serves a copy still fresh under its max-age without any network request', async () => {
@@ -103,7 +76,7 @@ describe.each(['development', 'production'] as const)('in a real service worker,
     route('/fresh', 'second', { 'cache-control': 'max-age=600' })
     for (let i = 0; i < 3; i++) expect((await get(page, '/fresh')).body).toBe('first')
     await idle(page)
-    expect(harness.origin.hits('/fresh')).toBe(1)
+    expect(suite.harness.origin.hits('/fresh')).toBe(1)
   })
 
   it('posts exactly one update notice per change, decided by validators or else by the body', async () => {
@@ -141,7 +114,7 @@ describe.each(['development', 'production'] as const)('in a real service worker,
 
   it('keeps Vary variants apart and passes Range requests through', async () => {
     await open()
-    harness.origin.routes.set('/neg', (request) => ({
+    suite.harness.origin.routes.set('/neg', (request) => ({
       headers: { vary: 'Accept' },
       body: `as ${request.headers.accept}`,
       delayMs: 200,
@@ -156,12 +129,15 @@ describe.each(['development', 'production'] as const)('in a real service worker,
       )
     expect(await variants()).toEqual(['as application/json', 'as text/csv'])
     await idle(page)
-    expect(harness.origin.hits('/neg')).toBe(2)
+    expect(suite.harness.origin.hits('/neg')).toBe(2)
     // Two hits of two variants: each variant is revalidated.
     expect(await variants()).toEqual(['as application/json', 'as text/csv'])
     await idle(page)
-    expect(harness.origin.hits('/neg')).toBe(4)
-    harness.origin.routes.set('/video', (request) => ({ status: 206, body: `part ${request.headers.range}` }))
+    expect(suite.harness.origin.hits('/neg')).toBe(4)
+    suite.harness.origin.routes.set('/video', (request) => ({
+      status: 206,
+      body: `part ${request.headers.range}`,
+    }))
     const part = await page.evaluate(async () => {
       const response = await fetch('/video', { headers: { range: 'bytes=0-3' } })
       return `${response.status} ${await response.text()}`
@@ -205,9 +181,9 @@ describe.each(['development', 'production'] as const)('in a real service worker,
 
   it('offline, navigations get the precached page and other requests a network error', async () => {
     await open()
-    harness.origin.routes.set('/deep/link', { fail: true })
-    harness.origin.routes.set('/api/me', { fail: true })
-    const response = await page.goto(harness.origin.url('/deep/link'))
+    suite.harness.origin.routes.set('/deep/link', { fail: true })
+    suite.harness.origin.routes.set('/api/me', { fail: true })
+    const response = await page.goto(suite.harness.origin.url('/deep/link'))
     expect(response?.status()).toBe(200)
     expect(await page.content()).toContain('offline shell')
     expect(await get(page, '/api/me')).toMatchObject({
@@ -227,13 +203,13 @@ describe.each(['development', 'production'] as const)('in a real service worker,
     route('/flaky', 'ok')
     await get(page, '/flaky')
     await idle(page)
-    harness.origin.routes.set('/flaky', { fail: true })
+    suite.harness.origin.routes.set('/flaky', { fail: true })
     expect((await get(page, '/flaky')).body).toBe('ok')
     const after = await idle(page)
     expect(after.errors).toEqual(['revalidation-failed'])
     expect(after.unhandled).toBe(0)
     // Production messages name the code where development ones explain and advise.
-    const url = harness.origin.url('/flaky')
+    const url = suite.harness.origin.url('/flaky')
     expect(after.messages).toEqual([
       build === 'development'
         ? `[@taurobot/sw-cache] ${url} in "app-v1": update failed; any cached copy stays.`
@@ -242,10 +218,10 @@ describe.each(['development', 'production'] as const)('in a real service worker,
   })
 
   it('fails the install when a precached asset fails, so the broken version never activates', async () => {
-    const isolated = await harness.browser.newContext()
+    const isolated = await suite.harness.browser.newContext()
     try {
       const fresh = await isolated.newPage()
-      await fresh.goto(harness.origin.url('/'))
+      await fresh.goto(suite.harness.origin.url('/'))
       const outcome = await fresh.evaluate(async () => {
         const registration = await navigator.serviceWorker.register(
           `/sw.js?config=${encodeURIComponent(JSON.stringify({ precache: ['/', '/missing.js'] }))}`,

@@ -6,12 +6,18 @@
 // - a full queue is a typed error and back-pressure is observable (needsDrain / drain()).
 // The pool alone builds the messages its worker threads receive (worker.ts defines them): callers
 // say what to run, the pool adds the cancellation flag and the warm-up barrier.
+// Every task is traced on the `taurobot:voice:task` channel (diagnostics.ts) when someone listens;
+// the pool fills in the message's end fields (outcome, wait and run time, audio) as it settles.
+// Over 400 lines and kept whole: the queue, dispatch, cancellation and shutdown all move the same
+// jobs between the same states, and splitting them would spread that state machine over files.
 import { performance } from 'node:perf_hooks'
 import { Piscina } from 'piscina'
+import { publishPool, type VoiceTaskMessage, type VoiceTaskOutcome } from '../diagnostics.js'
 import { VoiceError } from '../errors.js'
 import type { WorkerResult, WorkerTask } from '../worker.js'
 import { applyOptions, defaultSettings, threadOptions, type VoicePoolOptions } from './options.js'
 import { Latency, type VoicePoolStats } from './stats.js'
+import { endTrace, publishEngineInit, traceTask } from './task-trace.js'
 import { threadError } from './thread-error.js'
 import { resolveWorkerPath } from './worker-module.js'
 
@@ -43,6 +49,8 @@ interface Job {
   onAbort: (() => void) | undefined
   timer: NodeJS.Timeout | undefined
   killer: AbortController | undefined
+  /** The task's diagnostics message, when the task channel had subscribers as it was accepted. */
+  trace: VoiceTaskMessage | undefined
 }
 
 /** One Int32 on a SharedArrayBuffer, 0 until set: visible to the worker thread while it runs. */
@@ -101,7 +109,8 @@ export class PoolCore {
 
   /** Queues one task; resolves with the worker's audio or rejects with a VoiceError or abort reason. */
   run(task: PoolTask, options: RunOptions = {}): Promise<PoolResult> {
-    return this.#submit({ ...task, cancel: sharedFlag() }, options)
+    const full: WorkerTask = { ...task, cancel: sharedFlag() }
+    return traceTask(full, (trace) => this.#submit(full, options, trace))
   }
 
   /**
@@ -111,14 +120,20 @@ export class PoolCore {
   runOnEveryThread(task: PoolTask, options: RunOptions = {}): Promise<PoolResult>[] {
     const size = this.#options.maxThreads
     const barrier = { arrived: sharedFlag(), size }
-    return Array.from({ length: size }, () =>
-      this.#submit({ ...task, cancel: sharedFlag(), barrier }, options),
-    )
+    return Array.from({ length: size }, () => {
+      const copy: WorkerTask = { ...task, cancel: sharedFlag(), barrier }
+      return traceTask(copy, (trace) => this.#submit(copy, options, trace))
+    })
   }
 
-  #submit(task: WorkerTask, options: RunOptions): Promise<PoolResult> {
+  #submit(task: WorkerTask, options: RunOptions, trace: VoiceTaskMessage | undefined): Promise<PoolResult> {
+    const refuse = (outcome: VoiceTaskOutcome, error: unknown) => {
+      endTrace(trace, outcome, error)
+      return Promise.reject(error)
+    }
     if (this.#closed) {
-      return Promise.reject(
+      return refuse(
+        'failed',
         new VoiceError(
           'pool-closed',
           'the voice pool is closed; no new task is accepted after close() or destroy().',
@@ -126,11 +141,12 @@ export class PoolCore {
       )
     }
     const { signal, timeoutMs } = options
-    if (signal?.aborted) return Promise.reject(signal.reason)
+    if (signal?.aborted) return refuse('cancelled', signal.reason)
     if (this.#queue.length >= this.#options.maxQueue) {
       this.#failed++
       this.#needsDrain = true
-      return Promise.reject(
+      return refuse(
+        'failed',
         new VoiceError(
           'queue-full',
           `the voice pool's queue is full (${this.#options.maxQueue} tasks waiting). Wait for ` +
@@ -150,6 +166,7 @@ export class PoolCore {
         onAbort: undefined,
         timer: undefined,
         killer: undefined,
+        trace,
       }
       if (signal) {
         job.onAbort = () => this.#cancel(job, signal.reason)
@@ -220,10 +237,11 @@ export class PoolCore {
     this.#removeSignalHandlers()
     const reason = new VoiceError('pool-closed', 'the voice pool was destroyed before this task finished.')
     for (const job of [...this.#queue]) this.#cancel(job, reason)
-    for (const job of this.#runningJobs) this.#settle(job, () => job.reject(reason))
+    for (const job of this.#runningJobs) this.#settle(job, 'cancelled', reason)
     const piscina = this.#piscina
     this.#piscina = undefined
     await piscina?.destroy()
+    if (piscina !== undefined) publishPool(() => ({ event: 'closed', by: 'destroy' }))
   }
 
   #runningJobs = new Set<Job>()
@@ -238,6 +256,7 @@ export class PoolCore {
     this.#piscina = undefined
     // Nothing is running any more, so destroying only stops idle threads.
     await piscina?.destroy()
+    if (piscina !== undefined) publishPool(() => ({ event: 'closed', by: 'close' }))
   }
 
   #ensurePiscina(): Piscina {
@@ -256,6 +275,7 @@ export class PoolCore {
     piscina.on('error', () => {})
     this.#piscina = piscina
     this.#startedAt = performance.now()
+    publishPool(() => ({ event: 'created', maxThreads: this.#options.maxThreads }))
     return piscina
   }
 
@@ -281,11 +301,12 @@ export class PoolCore {
       piscina = this.#ensurePiscina()
     } catch (error) {
       this.#failed++
-      this.#settle(job, () => job.reject(error))
+      this.#settle(job, 'failed', error)
       return
     }
     const started = performance.now()
     this.#waitTime.record(started - job.enqueuedAt)
+    if (job.trace) job.trace.waitMs = started - job.enqueuedAt
     job.state = 'running'
     job.killer = new AbortController()
     this.#runningJobs.add(job)
@@ -294,21 +315,41 @@ export class PoolCore {
       .run(job.task, { signal: job.killer.signal })
       .then(
         (result: WorkerResult) => {
-          if (result.ok && result.engineInitMs !== undefined) this.#recordEngineInit(result.engineInitMs)
+          if (result.engineInitMs !== undefined) {
+            this.#recordEngineInit(job.task.engine, result.engineInitMs, result.threadId)
+          }
           if (job.state === 'settled') return
+          if (job.trace) job.trace.runMs = performance.now() - started
           if (result.ok) {
             this.#completed++
-            this.#settle(job, () => job.resolve(result))
+            if (job.trace) {
+              job.trace.audioBytes = result.data.byteLength
+              job.trace.audioMs = result.durationMs
+            }
+            this.#settle(job, 'completed', undefined, result)
           } else {
             this.#failed++
             const { code, message, details } = result.error
-            this.#settle(job, () => job.reject(new VoiceError(code, message, { details })))
+            this.#settle(job, 'failed', new VoiceError(code, message, { details }))
           }
         },
         (error: unknown) => {
+          // Piscina rejects only when the thread itself died (worker.ts answers every failure as
+          // data); after destroy() the pool is gone and nothing is replaced.
+          const failure = threadError(error, this.#options.maxMemoryMb)
+          if (this.#piscina === piscina) {
+            publishPool(() => ({
+              event: 'thread-replaced',
+              reason: job.killer?.signal.aborted
+                ? 'terminated'
+                : failure.code === 'out-of-memory'
+                  ? 'out-of-memory'
+                  : 'worker-crashed',
+            }))
+          }
           if (job.state === 'settled') return
           this.#failed++
-          this.#settle(job, () => job.reject(threadError(error, this.#options.maxMemoryMb)))
+          this.#settle(job, 'failed', failure)
         },
       )
       .finally(() => {
@@ -328,11 +369,12 @@ export class PoolCore {
     this.#inFlight.add(run)
   }
 
-  #recordEngineInit(ms: number): void {
+  #recordEngineInit(engine: string, ms: number, threadId: number | undefined): void {
     const init = this.#engineInit
     init.count++
     init.last = ms
     init.max = init.max === undefined ? ms : Math.max(init.max, ms)
+    publishEngineInit(engine, ms, threadId)
   }
 
   #cancel(job: Job, reason: unknown): void {
@@ -341,7 +383,7 @@ export class PoolCore {
     if (job.state === 'queued') {
       const index = this.#queue.indexOf(job)
       if (index !== -1) this.#queue.splice(index, 1)
-      this.#settle(job, () => job.reject(reason))
+      this.#settle(job, 'cancelled', reason)
       this.#updateDrain()
       return
     }
@@ -349,7 +391,7 @@ export class PoolCore {
     // it does not stop within the grace period.
     Atomics.store(job.task.cancel, 0, 1)
     const killer = job.killer
-    this.#settle(job, () => job.reject(reason))
+    this.#settle(job, 'cancelled', reason)
     if (killer) {
       const grace = setTimeout(() => killer.abort(), this.#options.cancelGraceMs)
       grace.unref()
@@ -359,12 +401,15 @@ export class PoolCore {
 
   #graceTimers = new Map<Job, NodeJS.Timeout>()
 
-  #settle(job: Job, deliver: () => void): void {
+  /** Settles `job` once: with `result` when it completed, else rejecting with `error`. */
+  #settle(job: Job, outcome: VoiceTaskOutcome, error: unknown, result?: PoolResult): void {
     if (job.state === 'settled') return
     job.state = 'settled'
     if (job.signal && job.onAbort) job.signal.removeEventListener('abort', job.onAbort)
     if (job.timer) clearTimeout(job.timer)
-    deliver()
+    endTrace(job.trace, outcome, error)
+    if (outcome === 'completed') job.resolve(result as PoolResult)
+    else job.reject(error)
   }
 
   #installSignalHandlers(): void {

@@ -1,7 +1,7 @@
 import { isMemoryError } from '../../errors.js'
 import type { Message } from '../../message.js'
 import { assignLegacyIds, hasId } from '../../message-id.js'
-import { applyOperations } from '../operations.js'
+import { applyOperations, extendMessage } from '../operations.js'
 import { dropOldest } from '../trim.js'
 import { readPrefixSync, writeAtomicChunksSync } from './atomic-write-sync.js'
 import { assertHeapRoom } from './heap-room.js'
@@ -61,6 +61,18 @@ export function applyRecord(
         dropOldest(list, excess)
         delta -= excess
       }
+    }
+  }
+  if (record.x !== undefined) {
+    for (const [id, messageId, text, finish] of record.x) {
+      let list = conversations.get(id)
+      // A part of a reply whose conversation was cleared meanwhile: nothing to extend.
+      if (list === undefined) continue
+      if (frozen?.has(list) === true) {
+        list = list.slice()
+        conversations.set(id, list)
+      }
+      extendMessage(list, messageId, text, finish === 1)
     }
   }
   if (record.c !== undefined) {

@@ -47,7 +47,11 @@ import {
 import { assertHeapRoom, MIGRATE_COMMAND } from './heap-room.js'
 import {
   defaultJournalSync,
+  type ExtendEntry,
+  type ExtendOperation,
   encodeRecord,
+  extendEntry,
+  isExtend,
   Journal,
   type JournalContents,
   type JournalRecord,
@@ -173,6 +177,7 @@ const BACKUP_COPY_NOW_BYTES = 8 * 1024 * 1024
 class FileBackend implements Backend {
   readonly name = 'file'
   readonly operations = true
+  readonly extend = true
   // The files as named by `path` until open() resolves its symbolic links.
   private journal: Journal
   private lock: FileLock
@@ -277,12 +282,16 @@ class FileBackend implements Backend {
     } else {
       const appends: Array<[string, Message[]]> = []
       const changes: Array<[string, Operation[]]> = []
+      const parts: ExtendEntry[] = []
       for (const entry of batch) {
         if (entry.operations === undefined) appends.push([entry.id, entry.messages as Message[]])
-        else changes.push([entry.id, entry.operations as Operation[]])
+        else if (!entry.operations.every(isExtend)) changes.push([entry.id, entry.operations as Operation[]])
+        // Parts of streamed replies alone: the compact form, about their text per write.
+        else for (const part of entry.operations as ExtendOperation[]) parts.push(extendEntry(entry.id, part))
       }
       if (appends.length > 0) record.a = appends
-      record.o = changes
+      if (changes.length > 0) record.o = changes
+      if (parts.length > 0) record.x = parts
     }
     const bytes = await this.writeRecord(record)
     return { bytes }

@@ -27,6 +27,30 @@ export interface JournalRecord {
    * operation in order (a conversation is in `a` or here, never both, within one record).
    */
   o?: Array<[string, Operation[]]>
+  /**
+   * Text appended to messages by id (the parts of streamed replies), in order:
+   * `[conversation, message id, text]`, with a fourth element `1` when the part ends the reply (its
+   * `unfinished` field is deleted). Its own field so that a part costs its text and two ids, not a
+   * whole operation object; a conversation here is in neither `a` nor `o` within one record.
+   */
+  x?: ExtendEntry[]
+}
+
+/** One part of a streamed reply in a journal record (see {@link JournalRecord.x}). */
+export type ExtendEntry = [conversation: string, id: string, text: string] | [string, string, string, 1]
+
+/** An operation that appends text to a message. */
+export type ExtendOperation = Extract<Operation, { op: 'extend' }>
+
+export function isExtend(operation: Operation): operation is ExtendOperation {
+  return operation.op === 'extend'
+}
+
+/** The journal form of an extend operation of `conversation`. */
+export function extendEntry(conversation: string, operation: ExtendOperation): ExtendEntry {
+  return operation.finish === true
+    ? [conversation, operation.id, operation.text, 1]
+    : [conversation, operation.id, operation.text]
 }
 
 /** A complete journal line that is not a valid record: damage on disk, never an interrupted write. */
@@ -107,6 +131,19 @@ function checkRecord(value: unknown): string | undefined {
       }
     }
   }
+  if (record.x !== undefined) {
+    if (!Array.isArray(record.x)) return '"x" is not an array'
+    for (const entry of record.x) {
+      if (
+        !Array.isArray(entry) ||
+        (entry.length !== 3 && !(entry.length === 4 && entry[3] === 1)) ||
+        typeof entry[0] !== 'string' ||
+        typeof entry[1] !== 'string' ||
+        typeof entry[2] !== 'string'
+      )
+        return 'bad extend entry'
+    }
+  }
   return undefined
 }
 
@@ -115,6 +152,11 @@ function operationProblem(value: unknown): string | undefined {
   const operation = value as Partial<Record<string, unknown>>
   if (operation.op === 'remove')
     return typeof operation.id === 'string' ? undefined : 'a remove without an id'
+  if (operation.op === 'extend') {
+    if (typeof operation.id !== 'string' || typeof operation.text !== 'string')
+      return 'an extend without an id or text'
+    return operation.finish === undefined || operation.finish === true ? undefined : 'a bad finish flag'
+  }
   if (operation.op !== 'add' && operation.op !== 'upsert') return 'an unknown kind'
   const problem = messageProblem(operation.message)
   if (problem !== undefined) return problem

@@ -12,8 +12,9 @@ import type {
   ConversationSummary,
 } from '../../backend.js'
 import { MemoryError } from '../../errors.js'
-import { type Message, messageTime, show } from '../../message.js'
+import { type Message, show } from '../../message.js'
 import { redactText, redactUrl } from '../../redact.js'
+import { type AppendGroup, appendArguments, entrySize, numberedItems, planAppend } from './append-batch.js'
 import { LAYOUT_VERSION, RedisLayout } from './layout.js'
 import { parseItems } from './list-items.js'
 import { loadIoredis } from './load-ioredis.js'
@@ -34,7 +35,6 @@ import {
   type RedisClient,
   type ResolvedOptions,
   resolveOptions,
-  WRITER_TTL_MS,
 } from './redis-options.js'
 import { APPEND, CLEAR, PRUNE, type RedisScript } from './scripts.js'
 
@@ -54,30 +54,6 @@ export function redisBackend(options?: RedisBackendOptions): Backend {
   return new RedisBackend(resolveOptions(options))
 }
 
-/** One bucket's part of an append: its keys and its arguments for the script. */
-interface AppendGroup {
-  readonly keys: string[]
-  readonly args: string[]
-  conversations: number
-  top: number
-  bytes: number
-}
-
-/** The arguments of one append call after the script: the number of keys, the keys, the rest. */
-function appendArguments(
-  call: { groups: readonly AppendGroup[]; keys: number },
-  maxMessages: number,
-): Array<string | number> {
-  const argv: Array<string | number> = ['', call.keys]
-  for (const group of call.groups) for (const key of group.keys) argv.push(key)
-  argv.push(maxMessages, WRITER_TTL_MS)
-  for (const group of call.groups) {
-    argv.push(group.conversations, group.top)
-    for (const arg of group.args) argv.push(arg)
-  }
-  return argv
-}
-
 function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_, reject) => {
@@ -88,6 +64,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promi
 
 class RedisBackend implements Backend {
   readonly name = 'redis'
+  readonly operations = true
   private client: RedisClient | undefined
   private owned = false
   private layout: RedisLayout
@@ -95,10 +72,11 @@ class RedisBackend implements Backend {
   private state: 'new' | 'opening' | 'open' | 'closed' = 'new'
   private readonly writerId = randomUUID()
   private nextSeq = 1
-  // The same message objects come back when the store retries a failed batch: they keep their
-  // sequence numbers, which is how the append script recognises what an earlier attempt applied.
+  // The same message objects (and remove operations) come back when the store retries a failed
+  // batch: they keep their sequence numbers, which is how the append script recognises what an
+  // earlier attempt applied (see numberedItems).
   // Only a failed write records them, so a write that succeeds at once keeps no map at all.
-  private resent: WeakMap<Message, number> | undefined
+  private resent: WeakMap<object, number> | undefined
   private bytesWritten = 0
   private lastError: unknown
   private context: BackendContext | undefined
@@ -236,62 +214,15 @@ class RedisBackend implements Backend {
     const client = this.assertOpen()
     const resent = this.resent
     const firstSeq = this.nextSeq
-    const groups = new Map<number, AppendGroup>()
-    let bytes = 0
-    let messages = 0
-    for (const entry of batch) {
-      const bucket = this.layout.bucketOf(entry.id)
-      let group = groups.get(bucket)
-      if (group === undefined) {
-        group = {
-          keys: [
-            this.layout.index(bucket),
-            this.layout.stamps(bucket),
-            this.layout.writer(bucket, this.writerId),
-          ],
-          args: [],
-          conversations: 0,
-          top: 0,
-          bytes: 0,
-        }
-        groups.set(bucket, group)
-      }
-      const list = entry.messages
-      const last = list[list.length - 1]
-      const time = messageTime(last)
-      group.keys.push(this.layout.messages(bucket, entry.id))
-      group.conversations++
-      const args = group.args
-      const at = args.length
-      args.push(
-        entry.id,
-        String(list.length),
-        Number.isNaN(time) ? '+inf' : String(time),
-        typeof last?.timestamp === 'string' ? last.timestamp : '',
-        '',
-      )
-      let again = ''
-      let size = 0
-      for (const message of list) {
-        let seq = resent?.get(message)
-        if (seq === undefined) seq = this.nextSeq++
-        else again = again === '' ? String(seq) : `${again},${seq}`
-        if (seq > group.top) group.top = seq
-        const json = JSON.stringify(message)
-        size += Buffer.byteLength(json)
-        args.push(json)
-      }
-      args[at + 4] = again
-      group.bytes += size
-      bytes += size
-      messages += list.length
-    }
+    const plan = planAppend(batch, this.layout, this.writerId, firstSeq, resent)
+    this.nextSeq = plan.nextSeq
+    const changes = plan.changes
     // Standalone, buckets share calls, so a usual flush is one script: atomic as a whole. A call
     // stays under CALL_BYTES (Redis drops a client whose query outgrows 1 GB by default); a
     // bucket is never split, so each bucket's part stays all-or-nothing, as retries require.
     // In a Cluster a script may touch one slot only: one call per bucket.
     const calls: Array<{ groups: AppendGroup[]; keys: number; bytes: number }> = []
-    for (const group of groups.values()) {
+    for (const group of plan.groups) {
       const open = calls[calls.length - 1]
       if (open !== undefined && !client.isCluster && open.bytes + group.bytes <= CALL_BYTES) {
         open.groups.push(group)
@@ -313,33 +244,32 @@ class RedisBackend implements Backend {
       if (rejected !== undefined) throw rejected.reason
       if (this.options.waitReplicas > 0) await this.waitForReplicas(client as Redis)
     } catch (error) {
-      // Remember every message's sequence number: the store retries with the same objects. The
+      // Remember every change's sequence number: the store retries with the same objects. The
       // new ones were numbered in this same order, from firstSeq on.
-      const map = resent ?? new WeakMap<Message, number>()
+      const map = resent ?? new WeakMap<object, number>()
       let seq = firstSeq
       for (const entry of batch) {
-        for (const message of entry.messages) if (!map.has(message)) map.set(message, seq++)
+        for (const item of numberedItems(entry)) if (!map.has(item)) map.set(item, seq++)
       }
       // A conversation the script skipped was not applied although the writer's record may now
       // cover its numbers: sent again, it must be numbered afresh or it would be skipped as done.
       for (const entry of batch) {
-        if (failed.has(entry.id)) for (const message of entry.messages) map.delete(message)
+        if (failed.has(entry.id)) for (const item of numberedItems(entry)) map.delete(item)
       }
       this.resent = map
       throw this.failure(
         error,
-        `cannot write ${messages} message${messages === 1 ? '' : 's'}`,
+        `cannot write ${changes} ${batch.some((entry) => entry.operations !== undefined) ? 'change' : 'message'}${changes === 1 ? '' : 's'}`,
         'in batched mode the store keeps them and retries',
       )
     }
     this.resent = undefined
+    let bytes = plan.bytes
     if (failed.size === 0) {
       this.bytesWritten += bytes
       return { bytes }
     }
-    for (const entry of batch) {
-      if (failed.has(entry.id)) for (const m of entry.messages) bytes -= Buffer.byteLength(JSON.stringify(m))
-    }
+    for (const [i, entry] of batch.entries()) if (failed.has(entry.id)) bytes -= plan.entryBytes[i] ?? 0
     this.bytesWritten += bytes
     return { bytes, failed }
   }
@@ -350,12 +280,14 @@ class RedisBackend implements Backend {
     if (!Array.isArray(reply)) return
     for (let i = 1; i + 3 < reply.length; i += 4) {
       const [id, key, type, wanted] = reply.slice(i, i + 4).map(String) as [string, string, string, string]
-      const count = batch.find((entry) => entry.id === id)?.messages.length ?? 0
+      const entry = batch.find((candidate) => candidate.id === id)
+      const count = entry === undefined ? 0 : entrySize(entry)
+      const what = entry?.operations === undefined ? 'message' : 'change'
       failed.set(
         id,
         new MemoryError(
           'corrupt',
-          `cannot write conversation ${show(id)} at Redis ${this.where}: the key "${key}" holds ${typeName(type)}, not ${typeName(wanted)}, so its ${count} message${count === 1 ? ' was' : 's were'} not written (the other conversations were). ${FOREIGN_KEY_ADVICE}`,
+          `cannot write conversation ${show(id)} at Redis ${this.where}: the key "${key}" holds ${typeName(type)}, not ${typeName(wanted)}, so its ${count} ${what}${count === 1 ? ' was' : 's were'} not written (the other conversations were). ${FOREIGN_KEY_ADVICE}`,
           { details: { url: this.where, id, key, type, messages: count } },
         ),
       )

@@ -160,6 +160,13 @@ function encode(batch: readonly BatchEntry[]): EncodedBatch {
           operations.push(operation)
           continue
         }
+        if (operation.op === 'extend') {
+          // The store sends extend only to a backend that declares Backend.extend; this one does not.
+          throw new MemoryError(
+            'unsupported',
+            'the sqlite backend cannot apply extend operations (it does not declare Backend.extend); nothing was written.',
+          )
+        }
         const encoded = encodeMessage(operation.message)
         bytes += Buffer.byteLength(encoded.json)
         messages++

@@ -40,7 +40,7 @@ describe('compaction streams the snapshot', () => {
     expect(size).toBeGreaterThan(4_000_000)
     // One loop turn per chunk of at most 4 KiB characters (up to 12 KiB of UTF-8) at the very least.
     expect(turns).toBeGreaterThan(size / (16 * 1024))
-  })
+  }, 60_000)
 })
 
 const noTrace = straceUnavailable()

@@ -9,6 +9,7 @@ import type { BackendContext, Message } from '../../../src/index.js'
 import { isMemoryError, openMemory } from '../../../src/index.js'
 import { redisBackend } from '../../../src/redis.js'
 import { describeBackendContract } from '../../contract.js'
+import { describeReplyContract } from '../../reply-contract.js'
 import { ensureBuilt, IN_CI, packageDir, tempDir } from '../../helpers.js'
 import { deleteKeys, freePort, REDIS_URL, redisUnavailable } from './cluster-servers.js'
 
@@ -112,7 +113,19 @@ if (unavailable !== undefined) {
         cleanup: () => deleteKeys(admin, keyPrefix),
       }
     },
-    { persistent: true, operations: false },
+    { persistent: true },
+  )
+
+  describeReplyContract(
+    'redis (upsert fallback)',
+    async () => {
+      const keyPrefix = `${runPrefix}${targets++}:`
+      return {
+        make: () => redisBackend({ url: REDIS_URL, keyPrefix }),
+        cleanup: () => deleteKeys(admin, keyPrefix),
+      }
+    },
+    { persistent: true },
   )
 
   describe('redis backend', () => {

@@ -43,7 +43,7 @@ if (missing !== undefined) {
         cleanup: () => deleteKeys(client, keyPrefix),
       }
     },
-    { persistent: true, operations: false },
+    { persistent: true },
   )
 
   describe('redis cluster', () => {

@@ -203,6 +203,179 @@ if (missing !== undefined) {
     }, 30_000)
   })
 
+  describe('upserts and removes', () => {
+    it('a connection lost mid-write keeps them pending; after the restart each is applied once, in order', async () => {
+      const memory = await openMemory({
+        backend: redisBackend({ url: server.url, keyPrefix: 'ops-kill:' }),
+        saveEvery: 1000,
+        flushIntervalMs: 100,
+        flushOnExit: false,
+      })
+      const errors: unknown[] = []
+      memory.on('error', (error) => errors.push(error))
+      for (const id of ['q1', 'q2', 'q3']) await memory.add('a', { role: 'user', content: id, id })
+      await memory.add('b', { role: 'user', content: 'b1', id: 'b1' })
+      await memory.flush()
+      await memory.upsert('a', { id: 'r1', role: 'assistant', content: 'streamed' })
+      await memory.upsert('a', { id: 'r1', role: 'assistant', content: 'streamed reply' })
+      expect(await memory.remove('a', 'q2')).toBe(true)
+      await memory.add('a', { role: 'user', content: 'q4', id: 'q4' })
+      await memory.upsert('a', { id: 'q1', role: 'user', content: 'q1 edited' })
+      expect(await memory.remove('b', 'b1')).toBe(true)
+      await memory.add('b', { role: 'user', content: 'b2', id: 'b2' })
+      const expected = {
+        a: [
+          ['q1', 'q1 edited'],
+          ['q3', 'q3'],
+          ['r1', 'streamed reply'],
+          ['q4', 'q4'],
+        ],
+        b: [['b2', 'b2']],
+      }
+      const seen = async (id: 'a' | 'b') => (await memory.history(id)).map((m) => [m.id, m.content])
+      // The write leaves, the server never answers it and dies: its outcome is unknown.
+      server.pause()
+      let restarted = false
+      try {
+        const flushing = memory.flush().then(
+          () => undefined,
+          (e: unknown) => e,
+        )
+        await new Promise((r) => setTimeout(r, 200))
+        await server.kill()
+        expect(isMemoryError(await flushing, 'backend-unavailable')).toBe(true)
+        // Every change is kept: the next attempt carries all 7 again.
+        await expect(memory.flush()).rejects.toSatisfy(
+          (e) =>
+            isMemoryError(e, 'backend-unavailable') && /cannot write 7 changes/.test((e as Error).message),
+        )
+      } finally {
+        await server.restart()
+        restarted = true
+      }
+      expect(restarted).toBe(true)
+      await until(async () => {
+        try {
+          return (await memory.stats()).pending === 0
+        } catch {
+          return false
+        }
+      }, 'the pending changes to be written after the restart')
+      expect(await seen('a')).toEqual(expected.a)
+      expect(await seen('b')).toEqual(expected.b)
+      await memory.close()
+      // Read back by another store: what Redis holds.
+      const again = await openMemory({
+        backend: redisBackend({ url: server.url, keyPrefix: 'ops-kill:' }),
+        flushOnExit: false,
+      })
+      expect((await again.history('a')).map((m) => [m.id, m.content])).toEqual(expected.a)
+      expect((await again.history('b')).map((m) => [m.id, m.content])).toEqual(expected.b)
+      expect((await again.stats()).messages).toBe(5)
+      await again.close()
+      expect(errors.length).toBeGreaterThan(0)
+    }, 60_000)
+
+    it('a key of another type drops only its conversation’s changes; the others are written', async () => {
+      const admin = new Redis(server.url)
+      const memory = await openMemory({
+        backend: redisBackend({ url: server.url, keyPrefix: 'ops-foreign:' }),
+        saveEvery: 1000,
+        flushIntervalMs: 600_000,
+        flushOnExit: false,
+      })
+      const errors: unknown[] = []
+      memory.on('error', (error) => errors.push(error))
+      try {
+        for (const id of ['bad', 'good']) await memory.add(id, { role: 'user', content: 'q', id: 'q' })
+        await memory.flush()
+        const [key] = await admin.keys('ops-foreign:*:m:bad')
+        await admin.del(key as string)
+        await admin.set(key as string, 'a string')
+        await memory.upsert('bad', { id: 'q', role: 'user', content: 'dropped' })
+        await memory.upsert('good', { id: 'q', role: 'user', content: 'edited' })
+        await memory.upsert('good', { id: 'r', role: 'assistant', content: 'reply' })
+        await memory.flush()
+        expect(errors).toHaveLength(1)
+        expect(
+          isMemoryError(errors[0], 'corrupt') &&
+            (errors[0] as Error).message.includes(`cannot write conversation "bad"`) &&
+            (errors[0] as Error).message.includes(`the key "${key}" holds a string, not a list`),
+        ).toBe(true)
+        // Nothing is left to write: the failed conversation's changes were dropped, not kept.
+        await memory.flush()
+        expect(errors).toHaveLength(1)
+        expect((await memory.history('good')).map((m) => m.content)).toEqual(['edited', 'reply'])
+        expect(await admin.get(key as string)).toBe('a string')
+        await admin.del(key as string)
+        await memory.upsert('bad', { id: 'q', role: 'user', content: 'works again' })
+        await memory.flush()
+        expect((await memory.history('bad')).map((m) => m.content)).toEqual(['works again'])
+      } finally {
+        await memory.close()
+        admin.disconnect()
+      }
+    }, 30_000)
+
+    it('a full Redis (OOM) refuses the whole write: upserts and adds stay pending, then are written once', async () => {
+      const admin = new Redis(server.url)
+      const memory = await openMemory({
+        backend: redisBackend({ url: server.url, keyPrefix: 'ops-oom:' }),
+        saveEvery: 1000,
+        flushIntervalMs: 600_000,
+        flushOnExit: false,
+      })
+      memory.on('error', () => undefined)
+      try {
+        await memory.add('a', { role: 'user', content: 'q', id: 'q' })
+        await memory.add('a', { role: 'user', content: 'x', id: 'x' })
+        await memory.flush()
+        const probe = await openMemory({
+          backend: redisBackend({ url: server.url, keyPrefix: 'ops-oom:' }),
+          flushOnExit: false,
+        })
+        await admin.config('SET', 'maxmemory', '1')
+        await memory.add('b', { role: 'user', content: 'b1' })
+        await memory.upsert('a', { id: 'q', role: 'user', content: 'edited' })
+        expect(await memory.remove('a', 'x')).toBe(true)
+        await expect(memory.flush()).rejects.toSatisfy(
+          (e) =>
+            isMemoryError(e, 'io') &&
+            /cannot write 3 changes .*OOM.*Redis is full \(maxmemory\)/.test((e as Error).message),
+        )
+        expect((await probe.history('a')).map((m) => m.content)).toEqual(['q', 'x'])
+        expect(await probe.history('b')).toEqual([])
+        await admin.config('SET', 'maxmemory', '0')
+        await memory.flush()
+        expect((await probe.history('a')).map((m) => m.content)).toEqual(['edited'])
+        expect((await probe.history('b')).map((m) => m.content)).toEqual(['b1'])
+        // A write of upserts alone: their first write is refused, so nothing of it is applied.
+        const strict = await openMemory({
+          backend: redisBackend({ url: server.url, keyPrefix: 'ops-oom:' }),
+          durability: 'strict',
+          flushOnExit: false,
+        })
+        await admin.config('SET', 'maxmemory', '1')
+        const [first, second] = await Promise.allSettled([
+          strict.upsert('a', { id: 'q', role: 'user', content: 'refused' }),
+          strict.upsert('b', { id: 'new', role: 'user', content: 'refused too' }),
+        ])
+        for (const result of [first, second]) {
+          expect(result.status === 'rejected' && isMemoryError(result.reason, 'io')).toBe(true)
+        }
+        await admin.config('SET', 'maxmemory', '0')
+        expect((await probe.history('a')).map((m) => m.content)).toEqual(['edited'])
+        expect((await probe.history('b')).map((m) => m.content)).toEqual(['b1'])
+        await strict.close()
+        await probe.close()
+      } finally {
+        await admin.config('SET', 'maxmemory', '0')
+        await memory.close()
+        admin.disconnect()
+      }
+    }, 30_000)
+  })
+
   describe('waitReplicas', () => {
     it('a strict add resolves once a replica has the write, and rejects when none acknowledges it', async () => {
       const replica = await RedisServer.start(['--replicaof', '127.0.0.1', String(server.port)])
