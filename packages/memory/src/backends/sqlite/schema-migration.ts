@@ -2,7 +2,7 @@ import type { Message } from '../../message.js'
 import { assignLegacyIds, hasId } from '../../message-id.js'
 import type { SqliteDatabase } from './sqlite-database.js'
 
-// Version 1 to 2: every message gets its id in a column of its own, indexed per conversation.
+// Version 1 to 2: every message gets its id in a column of its own (not indexed: see schema.ts).
 // The ids stored in the messages' JSON are copied by SQLite itself, without a round trip through
 // JavaScript; only conversations holding messages without an id are read here.
 const ADD_COLUMN = 'ALTER TABLE messages ADD COLUMN message_id TEXT'
@@ -14,7 +14,6 @@ const COPY_IDS = `UPDATE messages SET message_id = CASE WHEN json_valid(json) TH
 const WITHOUT_ID = 'SELECT DISTINCT conversation FROM messages WHERE message_id IS NULL'
 const ROWS = 'SELECT seq, json FROM messages WHERE conversation = ? ORDER BY seq'
 const STORE_ID = 'UPDATE messages SET json = ?, message_id = ? WHERE conversation = ? AND seq = ?'
-const INDEX = 'CREATE INDEX messages_by_id ON messages (conversation, message_id)'
 
 interface Row {
   readonly seq: number
@@ -56,7 +55,6 @@ function addMessageIds(db: SqliteDatabase): void {
       store.run(JSON.stringify(message), message.id, conversation, seqs[i])
     }
   }
-  db.exec(INDEX)
 }
 
 /** The message a row holds, or `undefined` for text that is not a JSON object. */

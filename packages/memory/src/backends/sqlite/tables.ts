@@ -52,7 +52,10 @@ export const SQL = {
   // the first row kept is found by walking the oldest rows, which are the ones deleted anyway.
   trim: 'DELETE FROM messages WHERE conversation = ? AND seq < (SELECT seq FROM messages WHERE conversation = ? ORDER BY seq LIMIT 1 OFFSET ?)',
   // The newest message with that id (ids are unique per conversation unless a caller gave one
-  // twice; then the newest is the one meant, as on every backend).
+  // twice; then the newest is the one meant, as on every backend). Planned as a walk of the
+  // conversation's rows through the primary key, newest first, stopping at the first match: no
+  // index on the id (see schema.ts), no sort, no other conversation's rows. It reads as many rows
+  // as the message is old; an id the conversation does not hold reads all of them (<= maxMessages).
   findMessage: 'SELECT seq FROM messages WHERE conversation = ? AND message_id = ? ORDER BY seq DESC LIMIT 1',
   replace: 'UPDATE messages SET json = ?, message_id = ? WHERE conversation = ? AND seq = ?',
   deleteMessage: 'DELETE FROM messages WHERE conversation = ? AND seq = ?',
@@ -127,8 +130,8 @@ export class ConversationTables {
   }
 
   /**
-   * Applies upserts, removes and adds in order. Each one costs its own row, found through the
-   * index on (conversation, message_id): never a read or a rewrite of the conversation.
+   * Applies upserts, removes and adds in order. Each one writes its own row, found by walking the
+   * conversation from its newest row (findMessage): never a rewrite of the conversation.
    */
   private applyOperations(row: CountRow, operations: readonly EncodedOperation[]): void {
     const { key } = row

@@ -126,11 +126,10 @@ describe('sqlite backend', () => {
       }
       expect(plans.read).toMatch(/SEARCH messages USING PRIMARY KEY \(conversation=\?\)/)
       expect(plans.trim).toMatch(/SEARCH messages USING PRIMARY KEY \(conversation=\? AND seq<\?\)/)
-      // Upsert and remove by id: one lookup in the index on (conversation, message_id), already in
-      // seq order (no sort), then the row itself by its primary key.
-      expect(plans.findMessage).toBe(
-        'SEARCH messages USING COVERING INDEX messages_by_id (conversation=? AND message_id=?)',
-      )
+      // Upsert and remove by id: a walk of that conversation's rows only, through the primary key
+      // newest first (no temp B-tree for ORDER BY seq DESC, no index on the id), then the row
+      // itself by its primary key.
+      expect(plans.findMessage).toBe('SEARCH messages USING PRIMARY KEY (conversation=?)')
       expect(plans.replace).toBe('SEARCH messages USING PRIMARY KEY (conversation=? AND seq=?)')
       expect(plans.deleteMessage).toBe('SEARCH messages USING PRIMARY KEY (conversation=? AND seq=?)')
       expect(plans.newest).toBe('SEARCH messages USING PRIMARY KEY (conversation=?)')

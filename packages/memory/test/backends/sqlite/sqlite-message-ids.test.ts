@@ -109,6 +109,34 @@ describe('sqlite backend: message ids', () => {
     expect(await backend.stats?.()).toMatchObject({ conversations: 1, messages: 1999 })
   })
 
+  it("finds an id at any age by walking from the newest row: the newest of two equal ids, never another conversation's", async () => {
+    const { backend } = await inline(5000)
+    const many = Array.from({ length: 3000 }, (_, i) => message(String(i), `m${i}`))
+    // 'dup' twice in 'c' (a caller gave it twice), and in 'other', written after 'c'.
+    await backend.append([
+      { id: 'c', messages: [message('old dup', 'dup'), ...many, message('new dup', 'dup')] },
+      { id: 'other', messages: [message('other dup', 'dup'), message('other first', 'm0')] },
+    ])
+    await backend.append([
+      {
+        id: 'c',
+        messages: [],
+        operations: [
+          { op: 'upsert', message: message('oldest edited', 'm0') },
+          { op: 'upsert', message: message('dup edited', 'dup') },
+          { op: 'remove', id: 'm2999' },
+          { op: 'remove', id: 'dup' },
+          { op: 'remove', id: 'dup' },
+        ],
+      },
+    ])
+    const stored = await backend.read('c')
+    expect(stored.map((m) => m.content)).toEqual([
+      ...many.slice(0, 2999).map((m, i) => (i === 0 ? 'oldest edited' : m.content)),
+    ])
+    expect((await backend.read('other')).map((m) => m.content)).toEqual(['other dup', 'other first'])
+  })
+
   it('keeps the summary row right: the newest timestamp follows upserts and removes, an emptied conversation stays listed', async () => {
     const { backend, db } = await inline()
     const summary = () =>
@@ -298,7 +326,7 @@ describe('sqlite backend: migration from schema version 1', () => {
     ],
   })
 
-  it('moves every id into the indexed column, stores the derived ids of messages without one, and keeps the rest as it was', async () => {
+  it('moves every id into its column, stores the derived ids of messages without one, and keeps the rest as it was', async () => {
     const path = join(await fresh(), 'v1.db')
     const before = versionOne()
     writeVersion1(path, before)
@@ -335,12 +363,13 @@ describe('sqlite backend: migration from schema version 1', () => {
       'a',
       'b',
     ])
+    // No index on the ids: it would slow every insert (see schema.ts).
     expect(
       db
-        .prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND name = 'messages_by_id'")
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'messages'")
         .pluck()
-        .get(),
-    ).toBe('messages_by_id')
+        .all(),
+    ).toEqual([])
 
     // The derived ids are stored: upsert and remove find them, and a reopened store shows the same.
     const legacy = expected.map((m) => m.id as string)
@@ -434,6 +463,53 @@ describe('sqlite backend: migration from schema version 1', () => {
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION)
     expect(db.prepare('SELECT count(*) FROM messages').pluck().get()).toBe(7)
   }, 90_000)
+
+  it('drops the message-id index of development builds of version 2 at open, and keeps everything else', async () => {
+    const path = join(await fresh(), 'v2-indexed.db')
+    const first = await open({ backend: sqliteBackend({ path }) })
+    await first.add('c', { role: 'user', content: 'one', id: 'one' })
+    await first.add('c', { role: 'user', content: 'two', id: 'two' })
+    await first.close()
+    const raw = new Database(path)
+    raw.exec('CREATE INDEX messages_by_id ON messages (conversation, message_id)')
+    raw.close()
+    const indexes = (): string[] => {
+      const db = new Database(path, { readonly: true })
+      try {
+        return db
+          .prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'messages'")
+          .pluck()
+          .all() as string[]
+      } finally {
+        db.close()
+      }
+    }
+    expect(indexes()).toEqual(['messages_by_id'])
+
+    const again = await open({ backend: sqliteBackend({ path }) })
+    expect(indexes()).toEqual([])
+    await again.upsert('c', { role: 'user', content: 'one edited', id: 'one' })
+    expect(await again.remove('c', 'two')).toBe(true)
+    expect((await again.history('c')).map((m) => [m.id, m.content])).toEqual([['one', 'one edited']])
+    await again.close()
+  })
+
+  it('looks for that index with a read: a current database opens while another connection holds the write lock', async () => {
+    const path = join(await fresh(), 'v2.db')
+    const first = await open({ backend: sqliteBackend({ path }) })
+    await first.add('c', { role: 'user', content: 'one', id: 'one' })
+    await first.close()
+    const holder = new Database(path)
+    cleanups.push(() => void holder.close())
+    holder.exec('BEGIN IMMEDIATE')
+    try {
+      const again = await open({ backend: sqliteBackend({ path, busyTimeoutMs: 50 }) })
+      expect((await again.history('c')).map((m) => m.id)).toEqual(['one'])
+      await again.close()
+    } finally {
+      holder.exec('ROLLBACK')
+    }
+  })
 
   it('migrates a database passed by the caller too', async () => {
     const path = join(await fresh(), 'v1.db')
