@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type Memory, openMemory } from '@taurobot/memory'
+import { registerMemoryMetrics } from '@taurobot/memory/metrics'
 import { VoiceSystem, voicePool } from '@taurobot/voice'
 import { registerVoiceMetrics } from '@taurobot/voice/metrics'
 import { TauroBot } from '../examples/bot/src/core.js'
@@ -26,6 +27,8 @@ interface Chat {
 async function startChat(dir: string, withMetrics: boolean): Promise<Chat> {
   const memory = await openMemory({ path: join(dir, 'conversations.json'), flushOnExit: false })
   const metrics = withMetrics ? new BotMetrics() : undefined
+  const memoryMetrics = metrics ? registerMemoryMetrics({ registry: metrics.registry }) : undefined
+  memoryMetrics?.track(memory, { store: 'conversations' })
   const voiceMetrics = metrics ? registerVoiceMetrics({ registry: metrics.registry }) : undefined
   const bot = new TauroBot({
     memory,
@@ -51,6 +54,7 @@ async function startChat(dir: string, withMetrics: boolean): Promise<Chat> {
     async close() {
       await web.close()
       await memory.close()
+      memoryMetrics?.dispose()
       voiceMetrics?.dispose()
     },
   }
@@ -91,7 +95,7 @@ function total(text: string, name: string): number {
 await runBench(fileURLToPath(import.meta.url), {
   title: 'the example bot with /metrics and the packages’ exporters, against the same bot without',
   claim:
-    'Serving /metrics (the bot’s HTTP and reply metrics, the voice pool’s exporter) costs a chat reply no measurable time, and a scrape takes milliseconds; a short load run draws the chart in docs/metrics.md.',
+    'Serving /metrics (the bot’s HTTP and reply metrics, the store’s and the voice pool’s exporters) costs a chat reply no measurable time, and a scrape takes milliseconds; a short load run draws the chart in docs/metrics.md.',
   notCovered: [
     'A model: replies come from the offline responder, so a reply’s time is the store and, with voice on, the speech synthesis.',
     'Prometheus itself: the scrape is fetched by this process; Prometheus’s own parsing and storage are not measured.',
@@ -164,7 +168,12 @@ await runBench(fileURLToPath(import.meta.url), {
     // scraped once per window as Prometheus would.
     const windows = ctx.quick ? 4 : 8
     const windowMs = 1500
-    const series = { requests: [] as number[], replyMs: [] as number[], voice: [] as number[] }
+    const series = {
+      requests: [] as number[],
+      replyMs: [] as number[],
+      voice: [] as number[],
+      written: [] as number[],
+    }
     let previous = await scrape(measured)
     for (let w = 0; w < windows; w++) {
       const end = performance.now() + windowMs
@@ -182,6 +191,7 @@ await runBench(fileURLToPath(import.meta.url), {
       const replies = delta('taurobot_reply_duration_seconds_count')
       series.replyMs.push(replies > 0 ? (delta('taurobot_reply_duration_seconds_sum') / replies) * 1000 : 0)
       series.voice.push(delta('taurobot_voice_tasks_total'))
+      series.written.push(delta('taurobot_memory_messages_written_total'))
       previous = current
     }
     // What a scrape shows, the packages' series only (the process figures are prom-client's).
@@ -218,10 +228,13 @@ await runBench(fileURLToPath(import.meta.url), {
               series: [{ name: 'taurobot_reply_duration_seconds (sum ÷ count)', values: series.replyMs }],
             },
             {
-              yLabel: 'voice tasks per window',
+              yLabel: 'per window',
               unit: '',
               logScale: false,
-              series: [{ name: 'taurobot_voice_tasks_total (increase)', values: series.voice }],
+              series: [
+                { name: 'taurobot_voice_tasks_total (increase)', values: series.voice },
+                { name: 'taurobot_memory_messages_written_total (increase)', values: series.written },
+              ],
             },
           ],
         },

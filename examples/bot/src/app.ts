@@ -1,5 +1,6 @@
 import { join } from 'node:path'
 import { openMemory } from '@taurobot/memory'
+import { registerMemoryMetrics } from '@taurobot/memory/metrics'
 import { redisBackend } from '@taurobot/memory/redis'
 import { VoiceSystem, voicePool } from '@taurobot/voice'
 import { registerVoiceMetrics } from '@taurobot/voice/metrics'
@@ -69,12 +70,20 @@ export async function startBot(config: BotConfig, options: StartOptions = {}): P
     : undefined
   const responder = new AutoResponder(model, { log: (line) => log.info(line) })
   const metrics = new BotMetrics()
-  // The voice pool's tasks, queue, threads and engine start-ups, on the same /metrics.
+  // The store's saves, pending messages and errors, and the voice pool's tasks, queue, threads and
+  // engine start-ups, on the same /metrics.
+  const memoryMetrics = registerMemoryMetrics({ registry: metrics.registry })
+  memoryMetrics.track(memory, { store: 'conversations' })
   const voiceMetrics = registerVoiceMetrics({ registry: metrics.registry })
   const opened: { close(): Promise<void> }[] = [
     memory,
     voicePool,
-    { close: async () => voiceMetrics.dispose() },
+    {
+      close: async () => {
+        memoryMetrics.dispose()
+        voiceMetrics.dispose()
+      },
+    },
   ]
   try {
     signal?.throwIfAborted()

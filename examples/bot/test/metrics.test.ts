@@ -109,6 +109,25 @@ function total(text: string, name: string, labels: Record<string, string> = {}):
 }
 
 describe('the packages on /metrics', () => {
+  it("counts the store's writes: every message added is written or pending, in saves", async () => {
+    const user = 'metrics-memory-0001'
+    const before = await scrape()
+    // Five replies: ten messages (each reply stores the user's message and the bot's).
+    for (let i = 0; i < 5; i++)
+      expect((await post('/api/chat', { user, text: `note ${i}` })).status).toBe(200)
+    const after = await scrape()
+    const store = { store: 'conversations' }
+    const delta = (name: string) => (sample(after, name, store) ?? 0) - (sample(before, name, store) ?? 0)
+    expect(delta('taurobot_memory_messages_written_total') + delta('taurobot_memory_pending_messages')).toBe(
+      10,
+    )
+    // saveEvery is 5: ten messages make at least one save.
+    expect(delta('taurobot_memory_saves_total')).toBeGreaterThanOrEqual(1)
+    expect(delta('taurobot_memory_save_duration_seconds_count')).toBe(delta('taurobot_memory_saves_total'))
+    expect(total(after, 'taurobot_memory_errors_total')).toBe(0)
+    expect(after).not.toContain(user)
+  })
+
   it('counts the voice clips of spoken replies', async () => {
     const user = 'metrics-voice-0001'
     expect((await post('/api/voice', { user, on: true })).status).toBe(200)
