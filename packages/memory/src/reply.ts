@@ -130,6 +130,11 @@ export class ReplyStream implements Reply {
     readonly conversation: string,
     base: Message,
     baseBytes: number,
+    /**
+     * True when the store made the id: no stored message can have it, so the first write is an
+     * add, not an upsert that a backend must look up (SQLite walks the conversation for it).
+     */
+    private fresh = false,
   ) {
     this.id = base.id as string
     this.sent = base.content
@@ -277,7 +282,9 @@ export class ReplyStream implements Reply {
     let operation: Operation
     let bytes: number
     if (whole) {
-      operation = { op: 'upsert', message: this.message(final) }
+      operation = { op: this.fresh ? 'add' : 'upsert', message: this.message(final) }
+      // Once handed over (written or pending), the message exists: later rewrites replace it.
+      this.fresh = false
       bytes = this.bytes + OVERHEAD
     } else {
       operation =

@@ -91,6 +91,8 @@ class Store implements Memory {
       // Also while closing: close() hands over what the replies hold before its last flush.
       change: (key, operation, bytes) => {
         if (this.state === 'closed') this.assertOpen()
+        // A reply's first write under an id the store made is a plain add (see ReplyStream.send).
+        if (operation.op === 'add') return this.batcher.add(key, operation.message, bytes)
         return this.batcher.change(key, operation, bytes)
       },
       flush: () => this.batcher.flush(),
@@ -172,7 +174,7 @@ class Store implements Memory {
     const { message, bytes } = toMessage(given, this.options.maxMessageBytes, isoNow)
     this.assertOpen()
     this.assertOperations('reply')
-    const reply = new ReplyStream(this.replyHost, key, message, bytes)
+    const reply = new ReplyStream(this.replyHost, key, message, bytes, given.id === undefined)
     this.replies.add(reply)
     reply.start()
     return reply

@@ -16,7 +16,11 @@ function withoutExtend(backend: Backend, kinds: string[] = []): Backend {
     operations: true,
     open: (context) => backend.open(context),
     append: (batch) => {
-      for (const entry of batch) for (const operation of entry.operations ?? []) kinds.push(operation.op)
+      for (const entry of batch) {
+        for (const operation of entry.operations ?? entry.messages.map(() => ({ op: 'add' }))) {
+          kinds.push(operation.op)
+        }
+      }
       return backend.append(batch)
     },
     read: (id, limit) => backend.read(id, limit),
@@ -147,13 +151,14 @@ describe('memory.reply() on a backend without extend', () => {
     await reply.flush()
     await reply.end()
     await memory.flush()
-    // The start, two parts and the end: each the whole message.
-    expect(kinds).toEqual(['upsert', 'upsert', 'upsert', 'upsert'])
+    // The start (an add: the store made the id, so no stored message can have it), two parts and
+    // the end: each the whole message.
+    expect(kinds).toEqual(['add', 'upsert', 'upsert', 'upsert'])
     expect(await memory.history('c')).toEqual([expect.objectContaining({ content: 'ab' })])
     expect((await memory.history('c'))[0]).not.toHaveProperty('unfinished')
   })
 
-  it('on a backend with extend, writes the creation as an upsert and the parts as extends', async () => {
+  it('on a backend with extend, writes the creation as an add and the parts as extends', async () => {
     const kinds: string[] = []
     const inner = memoryBackend()
     const seen: Backend = {
@@ -167,7 +172,21 @@ describe('memory.reply() on a backend without extend', () => {
     await reply.flush()
     await reply.end()
     await memory.flush()
-    expect(kinds).toEqual(['upsert', 'extend', 'extend'])
+    expect(kinds).toEqual(['add', 'extend', 'extend'])
+  })
+
+  it('writes the creation as an upsert when the reply was given an id (it may replace a message)', async () => {
+    const kinds: string[] = []
+    const memory = await open({ backend: withoutExtend(memoryBackend(), kinds), flushIntervalMs: 600_000 })
+    await memory.add('c', { id: 'r1', role: 'assistant', content: 'cut sh' })
+    await memory.flush()
+    kinds.length = 0
+    const reply = memory.reply('c', { id: 'r1', content: 'cut sh' })
+    reply.append('ort')
+    await reply.end()
+    await memory.flush()
+    expect(kinds[0]).toBe('upsert')
+    expect(await memory.history('c')).toEqual([expect.objectContaining({ id: 'r1', content: 'cut short' })])
   })
 
   it('refuses reply() with code unsupported on a backend without operations', async () => {
@@ -192,7 +211,11 @@ describe('memory.reply() when a write fails (strict)', () => {
           fail = false
           return Promise.reject(new Error('ENOSPC: no space left on device'))
         }
-        for (const entry of batch) for (const operation of entry.operations ?? []) kinds.push(operation.op)
+        for (const entry of batch) {
+          for (const operation of entry.operations ?? entry.messages.map(() => ({ op: 'add' }))) {
+            kinds.push(operation.op)
+          }
+        }
         return inner.append(batch)
       },
     }
@@ -216,7 +239,7 @@ describe('memory.reply() when a write fails (strict)', () => {
     const stored = await reply.end()
     expect(stored.content).toBe('one two three')
     // The start, 'one ', then after the failed 'two ' the whole message, ended.
-    expect(kinds).toEqual(['upsert', 'extend', 'upsert'])
+    expect(kinds).toEqual(['add', 'extend', 'upsert'])
     expect(await memory.history('c')).toEqual([stored])
   })
 
