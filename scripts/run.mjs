@@ -80,6 +80,19 @@ function test(extraArgs) {
   process.exit(status !== 0 || failed > 0 ? status || 1 : 0)
 }
 
+/**
+ * Runs the bot in a node process of its own, with no pnpm or tsx wrapper in between: Ctrl+C
+ * reaches every process of the terminal's group, and a wrapper would report the bot's clean stop
+ * as a command "failed with signal SIGINT". This process only waits and passes the exit code on.
+ */
+function start(extraArgs) {
+  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => {})
+  const status = run(process.execPath, ['--import', 'tsx', 'src/main.ts', ...extraArgs], {
+    cwd: join(root, 'examples', 'bot'),
+  })
+  process.exit(status)
+}
+
 const [task = 'test', ...rest] = process.argv.slice(2)
 installIfNeeded()
 build()
@@ -88,7 +101,7 @@ if (task === 'test') {
 } else if (task === 'bench') {
   pn(['--filter', './bench', 'run', 'bench', ...rest])
 } else if (task === 'start') {
-  pn(['--filter', './examples/bot', 'run', 'start', ...rest])
+  start(rest)
 } else {
   console.error(`unknown task "${task}": use start, test or bench`)
   process.exit(2)
