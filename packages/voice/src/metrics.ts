@@ -114,7 +114,12 @@ export function registerVoiceMetrics(options: VoiceMetricsOptions = {}): VoiceMe
     registry === null ||
     methods.some((method) => typeof registry[method] !== 'function')
   ) {
-    throw new TypeError(`registry must be a prom-client Registry, got ${describe(registry)}`)
+    const missing = methods.filter(
+      (method) => typeof (registry as Partial<Registry> | null)?.[method] !== 'function',
+    )
+    throw new TypeError(
+      `registry must be a prom-client Registry (new Registry() from prom-client, or its \`register\`), got ${describe(registry)}${typeof registry === 'object' && registry !== null ? ` without ${missing.join(', ')}` : ''}`,
+    )
   }
   const name = (suffix: string) => `${prefix}${suffix}`
   const names = [

@@ -199,7 +199,7 @@ describe('registerVoiceMetrics()', () => {
       new TypeError('prefix must be a string, got 7'),
     )
     expect(() => registerVoiceMetrics({ registry: {} as Registry })).toThrow(
-      /registry must be a prom-client Registry, got/,
+      /registry must be a prom-client Registry \(new Registry\(\) from prom-client, or its `register`\), got/,
     )
     expect(() => registerVoiceMetrics({ registy: new Registry() } as never)).toThrow(
       'unknown option "registy" of registerVoiceMetrics(): did you mean registry?',

@@ -166,7 +166,9 @@ function registryOption(value: unknown): Registry {
     typeof registry.getSingleMetric !== 'function' ||
     typeof registry.removeSingleMetric !== 'function'
   ) {
-    throw new TypeError(`registry must be a prom-client Registry, got ${show(value)}`)
+    throw new TypeError(
+      `registry must be a prom-client Registry (new Registry() from prom-client, or its \`register\`), got ${show(value)}`,
+    )
   }
   return registry as Registry
 }
