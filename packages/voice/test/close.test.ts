@@ -52,6 +52,10 @@ describe('closing the shared pool', () => {
     const error = await voice.synthesize('fine').catch((e: unknown) => e)
     expect(error).toBeInstanceOf(VoiceError)
     expect((error as InstanceType<typeof VoiceError>).code).toBe('pool-closed')
+    // Refused at the door, it is a failed task, as a full queue's is (and as the metrics count it).
+    const failed = voicePool.stats().failed
+    await voice.synthesize('again').catch(() => undefined)
+    expect(voicePool.stats().failed).toBe(failed + 1)
     await expect(voice.warmup()).rejects.toThrow(/pool is closed/)
     expect(voicePool.stats().threads).toBe(0)
   })

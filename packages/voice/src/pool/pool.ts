@@ -132,6 +132,8 @@ export class PoolCore {
       return Promise.reject(error)
     }
     if (this.#closed) {
+      // Counted as queue-full is: a task refused at the door failed, here and on the task channel.
+      this.#failed++
       return refuse(
         'failed',
         new VoiceError(

@@ -28,7 +28,7 @@ export interface VoicePoolStats {
   running: number
   /** Tasks that produced audio. */
   completed: number
-  /** Tasks that failed (engine error, crash, out of memory, queue full...). */
+  /** Tasks that failed (engine error, crash, out of memory, queue full, pool closed...). */
   failed: number
   /** Tasks aborted or timed out. */
   cancelled: number
