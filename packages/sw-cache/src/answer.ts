@@ -4,12 +4,11 @@
  * message listener of serveUpdates and countRequests, written once.
  */
 export function answer(type: string, reply: () => unknown): void {
-  addEventListener('message', (event) => {
-    const { data, ports } = event as MessageEvent
+  addEventListener('message', ({ data, ports: [port] }: MessageEvent) => {
     if (data === type) {
       // postMessage copies the value at once, so `reply` may replace it afterwards (a reset).
       const value = reply()
-      ports[0]?.postMessage(value)
+      port?.postMessage(value)
     }
   })
 }

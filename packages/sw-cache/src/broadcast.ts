@@ -40,9 +40,8 @@ export function broadcastUpdate({
   checkChannelName(channelName)
   return async ({ request, cacheName, old, fresh }) => {
     if (!(await hasChanged(old, fresh))) return
-    const message: UpdateMessage = { type: 'sw-cache:updated', cacheName, url: request.url, at: Date.now() }
     const channel = new BroadcastChannel(channelName)
-    channel.postMessage(message)
+    channel.postMessage({ type: 'sw-cache:updated', cacheName, url: request.url, at: Date.now() } satisfies UpdateMessage)
     channel.close()
   }
 }

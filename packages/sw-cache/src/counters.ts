@@ -24,9 +24,8 @@ export function countRequests(): void {
   // names cost the worker nothing.
   let counts: Record<string, number[]> = {}
   setTally((cacheName, counter) => {
-    const counted = counts[cacheName] ?? [0, 0, 0, 0, 0, 0]
-    counted[counter] = (counted[counter] ?? 0) + 1
-    counts[cacheName] = counted
+    // Every counter index is within the array: it starts with one zero per counter.
+    ;(counts[cacheName] ??= [0, 0, 0, 0, 0, 0])[counter]++
   })
   answer('sw-cache:counters', () => counts)
   answer('sw-cache:reset', () => {

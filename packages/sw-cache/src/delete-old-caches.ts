@@ -27,10 +27,10 @@ export interface DeleteOldCachesOptions {
  */
 export function deleteOldCaches(options: DeleteOldCachesOptions): Promise<string[]> {
   checkDeleteOldCaches(options)
-  return sweep(options.keep, options.prefix)
+  return sweep(options)
 }
 
-async function sweep(keep: readonly string[], prefix: string | undefined): Promise<string[]> {
+async function sweep({ keep, prefix }: DeleteOldCachesOptions): Promise<string[]> {
   const deleted: string[] = []
   for (const name of await caches.keys()) {
     if (keep.includes(name)) continue

@@ -42,7 +42,7 @@ export const isExpired = (response: Response, maxAgeSeconds: number | undefined)
  * Classifies a cached copy as {@link FRESH}, {@link STALE}, {@link STALE_IF_ERROR} or {@link EXPIRED}.
  * A copy precached from a manifest entry is always fresh: it is the release's copy of that file.
  */
-export function freshness(response: Response, staleIfError: number, maxAgeSeconds?: number): Freshness {
+export function freshness(response: Response, staleIfError?: number, maxAgeSeconds?: number): Freshness {
   // Why revisioned copies are never refreshed in place, as Workbox never refreshes its precache: the
   // refreshed copy would come without the revision (so the next release would download the file
   // again), and carrying the revision over would label content that no release named, and that no
@@ -50,7 +50,7 @@ export function freshness(response: Response, staleIfError: number, maxAgeSecond
   // which downloads it because its revision changed; until then every tab of a release sees that
   // release's files, never a mix. Copies precached from plain URLs have no revision to keep: they
   // are revalidated as usual.
-  if (Number.isNaN(storedAt(response))) return FRESH
+  if (isNaN(storedAt(response))) return FRESH
   // Directive names are matched whole (`x-max-age` is not `max-age`), values may be quoted (RFC 9111
   // allows no spaces around "="). A missing header reads "null", which has no directives; a missing
   // directive reads NaN.
@@ -65,7 +65,7 @@ export function freshness(response: Response, staleIfError: number, maxAgeSecond
     : age < 0
       ? FRESH
       : age >= directive('stale-while-revalidate')
-        ? age < staleIfError || age < directive('stale-if-error')
+        ? age < (staleIfError as number) || age < directive('stale-if-error')
           ? STALE_IF_ERROR
           : EXPIRED
         : STALE
@@ -85,7 +85,7 @@ export interface Limits {
  * (unstamped) entries and the URL `keep` (the offline fallback page) count toward the limit but are
  * never deleted.
  */
-export async function trim(cache: Cache, limits: Limits, keep?: string, shrink = false): Promise<void> {
+export async function trim(cache: Cache, limits: Limits, keep?: string, shrink?: boolean): Promise<void> {
   // keys() lists entries in insertion order and every write re-inserts, so the oldest come first.
   const keys = await cache.keys()
   // Without maxEntries `excess` is NaN, and NaN > 0 is false: only expired entries go.

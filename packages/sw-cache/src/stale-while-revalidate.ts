@@ -40,7 +40,7 @@ export function staleWhileRevalidate(
     maxEntries,
     maxAgeSeconds,
     fallback,
-    staleIfError = 0,
+    staleIfError,
     cacheable = isCacheable,
     onError = console.warn,
     onRevalidated,
