@@ -34,6 +34,7 @@ export function variant(response: Response, request: Request): unknown[] | undef
  */
 export function stamp(response: Response, stored: number | string = Date.now()): Response {
   const copy = new Response(response.body, response)
-  copy.headers.set(STORED_AT, String(stored))
+  // Headers convert the value to a string themselves (Web IDL ByteString).
+  copy.headers.set(STORED_AT, stored as string)
   return copy
 }

@@ -28,9 +28,6 @@ export function countRequests(): void {
     ;(counts[cacheName] ??= [0, 0, 0, 0, 0, 0])[counter]++
   })
   answer('sw-cache:counters', () => counts)
-  answer('sw-cache:reset', () => {
-    const read = counts
-    counts = {}
-    return read
-  })
+  // The counts so far, then a fresh record: array elements are evaluated in order.
+  answer('sw-cache:reset', () => [counts, (counts = {})][0])
 }

@@ -74,9 +74,8 @@ export function failure(
   cause: unknown,
   more?: { status?: number | undefined; integrity?: string | undefined },
 ): SwCacheError {
-  const { url } = request
-  return new SwCacheError(code, `${url} in "${cacheName}": ${advice(code, more) ?? code}`, {
+  return new SwCacheError(code, `${request.url} in "${cacheName}": ${advice(code, more) ?? code}`, {
     cause,
-    details: { url, cacheName, ...more },
+    details: { url: request.url, cacheName, ...more },
   })
 }

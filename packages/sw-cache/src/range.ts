@@ -42,6 +42,7 @@ export async function cachedRange(request: Request, options: CachedRangeOptions 
     return new Response(null, { status: 416, headers: { 'content-range': `bytes */${size}` } })
   const headers = new Headers(cached.headers)
   headers.set('content-range', `bytes ${start}-${end}/${size}`)
-  headers.set('content-length', String(end - start + 1))
+  // Headers convert the number to a string themselves (Web IDL ByteString).
+  headers.set('content-length', (end - start + 1) as never)
   return new Response(body.slice(start, end + 1), { status: 206, headers })
 }
