@@ -39,10 +39,16 @@ export function broadcastUpdate({
 }: BroadcastUpdateOptions = {}): (revalidation: Revalidation) => Promise<void> {
   checkChannelName(channelName)
   return async ({ request, cacheName, old, fresh }) => {
-    if (!(await hasChanged(old, fresh))) return
-    const channel = new BroadcastChannel(channelName)
-    channel.postMessage({ type: 'sw-cache:updated', cacheName, url: request.url, at: Date.now() } satisfies UpdateMessage)
-    channel.close()
+    if (await hasChanged(old, fresh)) {
+      const channel = new BroadcastChannel(channelName)
+      channel.postMessage({
+        type: 'sw-cache:updated',
+        cacheName,
+        url: request.url,
+        at: Date.now(),
+      } satisfies UpdateMessage)
+      channel.close()
+    }
   }
 }
 

@@ -39,10 +39,12 @@ export const isExpired = (response: Response, maxAgeSeconds: number | undefined)
   Date.now() - (storedAt(response) || Date.now()) > (maxAgeSeconds as number) * 1000
 
 /**
- * Classifies a cached copy as {@link FRESH}, {@link STALE}, {@link STALE_IF_ERROR} or {@link EXPIRED}.
- * A copy precached from a manifest entry is always fresh: it is the release's copy of that file.
+ * Classifies a cached copy as {@link FRESH}, {@link STALE}, {@link STALE_IF_ERROR} or {@link EXPIRED},
+ * per the strategy's `staleIfError` and `maxAgeSeconds` (passed as the options object itself: reading
+ * them here costs the bundle fewer bytes than passing each one). A copy precached from a manifest
+ * entry is always fresh: it is the release's copy of that file.
  */
-export function freshness(response: Response, staleIfError?: number, maxAgeSeconds?: number): Freshness {
+export function freshness(response: Response, limits: Limits): Freshness {
   // Why revisioned copies are never refreshed in place, as Workbox never refreshes its precache: the
   // refreshed copy would come without the revision (so the next release would download the file
   // again), and carrying the revision over would label content that no release named, and that no
@@ -60,23 +62,25 @@ export function freshness(response: Response, staleIfError?: number, maxAgeSecon
     (Date.now() - (storedAt(response) || NaN)) / 1000 +
     (+(response.headers.get('age') as string) || 0) -
     directive('max-age')
-  return isExpired(response, maxAgeSeconds)
+  return isExpired(response, limits.maxAgeSeconds)
     ? EXPIRED
     : age < 0
       ? FRESH
       : age >= directive('stale-while-revalidate')
-        ? age < (staleIfError as number) || age < directive('stale-if-error')
+        ? age < (limits.staleIfError as number) || age < directive('stale-if-error')
           ? STALE_IF_ERROR
           : EXPIRED
         : STALE
 }
 
-/** Limits applied by {@link trim}: the strategy's options. */
+/** Limits read by {@link freshness} and applied by {@link trim}: the strategy's options. */
 export interface Limits {
   /** Most entries the cache may hold after the trim. */
   maxEntries?: number | undefined
-  /** Stamped entries older than this are deleted. */
+  /** Stamped entries older than this are deleted, and copies older than this are expired. */
   maxAgeSeconds?: number | undefined
+  /** Seconds past every window a copy may still answer a network failure or a 5xx. */
+  staleIfError?: number | undefined
 }
 
 /**

@@ -35,16 +35,7 @@ export function staleWhileRevalidate(
   options: StaleWhileRevalidateOptions,
 ): Promise<Response> {
   checkStrategy(event, options)
-  const {
-    cacheName,
-    maxEntries,
-    maxAgeSeconds,
-    fallback,
-    staleIfError,
-    cacheable = isCacheable,
-    onError = console.warn,
-    onRevalidated,
-  } = options
+  const { cacheName, fallback, cacheable = isCacheable, onError = console.warn, onRevalidated } = options
   const { request, preloadResponse: preload } = event
   const keep = fallback && new URL(fallback, request.url).href
   const count = (counter: number) => tally?.(cacheName, counter)
@@ -90,7 +81,7 @@ export function staleWhileRevalidate(
               await trim(cache, options, keep, true)
               await put()
             })
-            if (maxEntries || maxAgeSeconds) await trim(cache, options, keep)
+            if (options.maxEntries || options.maxAgeSeconds) await trim(cache, options, keep)
             if (old) await onRevalidated({ request, cacheName, old, fresh: fresh.clone() })
           })
           .catch((cause) => report('revalidation-failed', cause))
@@ -107,7 +98,7 @@ export function staleWhileRevalidate(
   const respond = async (): Promise<Response> => {
     cache = await caches.open(cacheName)
     const cached = await cache.match(request)
-    const state = cached ? freshness(cached, staleIfError, maxAgeSeconds) : EXPIRED
+    const state = cached ? freshness(cached, options) : EXPIRED
     // HITS for FRESH and STALE, MISSES otherwise.
     count(+(state > STALE))
     if (state === FRESH) return cached as Response

@@ -39,25 +39,31 @@ describe('freshness', () => {
   ] as const)(
     'a %d s old copy with "%s" (staleIfError %d) is %s',
     (age, cacheControl, staleIfError, expected) => {
-      expect(freshness(copy(age, { 'cache-control': cacheControl }), staleIfError)).toBe(STATES[expected])
+      expect(freshness(copy(age, { 'cache-control': cacheControl }), { staleIfError })).toBe(STATES[expected])
     },
   )
 
   it('is expired past maxAgeSeconds, whatever Cache-Control says', () => {
-    expect(freshness(copy(61, { 'cache-control': 'max-age=600' }), 0, 60)).toBe(EXPIRED)
-    expect(freshness(copy(59, { 'cache-control': 'max-age=600' }), 0, 60)).toBe(FRESH)
+    expect(freshness(copy(61, { 'cache-control': 'max-age=600' }), { maxAgeSeconds: 60 })).toBe(EXPIRED)
+    expect(freshness(copy(59, { 'cache-control': 'max-age=600' }), { maxAgeSeconds: 60 })).toBe(FRESH)
+  })
+
+  it('without staleIfError, a copy past every window is expired', () => {
+    const copy130 = copy(130, { 'cache-control': 'max-age=60, stale-while-revalidate=60' })
+    expect(freshness(copy130, {})).toBe(EXPIRED)
+    expect(freshness(copy130, { staleIfError: 100 })).toBe(STALE_IF_ERROR)
   })
 
   it('adds the Age header and treats unstamped (precached) copies as stale', () => {
-    expect(freshness(copy(10, { 'cache-control': 'max-age=60', age: '50' }), 0)).toBe(STALE)
-    expect(freshness(copy(undefined, { 'cache-control': 'max-age=60' }), 0)).toBe(STALE)
+    expect(freshness(copy(10, { 'cache-control': 'max-age=60', age: '50' }), {})).toBe(STALE)
+    expect(freshness(copy(undefined, { 'cache-control': 'max-age=60' }), {})).toBe(STALE)
   })
 
   it('treats a copy precached from a manifest entry as fresh, whatever its headers say', () => {
     const precached = (headers: Record<string, string>) => copy(undefined, { [STORED_AT]: '2,', ...headers })
-    expect(freshness(precached({}), 0)).toBe(FRESH)
-    expect(freshness(precached({ 'cache-control': 'no-cache' }), 0, 60)).toBe(FRESH)
-    expect(freshness(precached({ 'cache-control': 'max-age=0, stale-while-revalidate=0' }), 0)).toBe(FRESH)
+    expect(freshness(precached({}), {})).toBe(FRESH)
+    expect(freshness(precached({ 'cache-control': 'no-cache' }), { maxAgeSeconds: 60 })).toBe(FRESH)
+    expect(freshness(precached({ 'cache-control': 'max-age=0, stale-while-revalidate=0' }), {})).toBe(FRESH)
   })
 })
 
