@@ -25,9 +25,14 @@ export function countRequests(): void {
   let counts: Record<string, number[]> = {}
   setTally((cacheName, counter) => {
     // Every counter index is within the array: it starts with one zero per counter.
-    ;((counts[cacheName] ??= [0, 0, 0, 0, 0, 0])[counter] as number)++
+    const counted = counts[cacheName] ?? [0, 0, 0, 0, 0, 0]
+    counts[cacheName] = counted
+    ;(counted[counter] as number)++
   })
   answer('sw-cache:counters', () => counts)
-  // The counts so far, then a fresh record: array elements are evaluated in order.
-  answer('sw-cache:reset', () => [counts, (counts = {})][0])
+  answer('sw-cache:reset', () => {
+    const read = counts
+    counts = {}
+    return read
+  })
 }

@@ -52,6 +52,7 @@ export function freshness(response: Response, limits: Limits): Freshness {
   // which downloads it because its revision changed; until then every tab of a release sees that
   // release's files, never a mix. Copies precached from plain URLs have no revision to keep: they
   // are revalidated as usual.
+  // biome-ignore lint/suspicious/noGlobalIsNan: storedAt is a number already, and the global is shorter.
   if (isNaN(storedAt(response))) return FRESH
   // Directive names are matched whole (`x-max-age` is not `max-age`), values may be quoted (RFC 9111
   // allows no spaces around "="). A missing header reads "null", which has no directives; a missing
