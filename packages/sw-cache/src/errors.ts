@@ -27,12 +27,12 @@ export class SwCacheError extends Error {
   declare readonly code: SwCacheErrorCode
   declare readonly details: Record<string, unknown>
 
-  constructor(code: SwCacheErrorCode, message: string, options: SwCacheErrorOptions = {}) {
+  constructor(code: SwCacheErrorCode, message: string, options?: SwCacheErrorOptions) {
     // Error sets `cause` only when the options have one.
     super(`[@taurobot/sw-cache] ${message}`, options)
     this.name = 'SwCacheError'
     this.code = code
-    this.details = options.details ?? {}
+    this.details = options?.details ?? {}
   }
 }
 
