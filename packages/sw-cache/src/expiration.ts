@@ -33,10 +33,10 @@ export const EXPIRED = 3
  */
 export const storedAt = (response: Response): number => +(response.headers.get(STORED_AT) as string)
 
-/** True when a stamped copy is older than `maxAgeSeconds`; unstamped (precached) copies never are. */
+/** True when a stamped copy is older than the limits' `maxAgeSeconds`; unstamped (precached) copies never are. */
 // Without maxAgeSeconds the comparison is with NaN, which is false.
-export const isExpired = (response: Response, maxAgeSeconds: number | undefined): boolean =>
-  Date.now() - (storedAt(response) || Date.now()) > (maxAgeSeconds as number) * 1000
+export const isExpired = (response: Response, limits: Limits): boolean =>
+  Date.now() - (storedAt(response) || Date.now()) > (limits.maxAgeSeconds as number) * 1000
 
 /**
  * Classifies a cached copy as {@link FRESH}, {@link STALE}, {@link STALE_IF_ERROR} or {@link EXPIRED},
@@ -63,7 +63,7 @@ export function freshness(response: Response, limits: Limits): Freshness {
     (Date.now() - (storedAt(response) || NaN)) / 1000 +
     (+(response.headers.get('age') as string) || 0) -
     directive('max-age')
-  return isExpired(response, limits.maxAgeSeconds)
+  return isExpired(response, limits)
     ? EXPIRED
     : age < 0
       ? FRESH
@@ -98,7 +98,7 @@ export async function trim(cache: Cache, limits: Limits, keep?: string, shrink?:
   for (const key of keys) {
     const response = key.url !== keep && (await cache.match(key))
     if (response && storedAt(response)) {
-      if (!(excess-- > 0) && !isExpired(response, limits.maxAgeSeconds)) break
+      if (!(excess-- > 0) && !isExpired(response, limits)) break
       // Deleting with the stored request removes exactly this variant, whatever its Vary header says.
       await cache.delete(key)
     }

@@ -62,9 +62,7 @@ export function staleWhileRevalidate(
       // so the page that started it going away must not abort it for the others.
       // A navigation's preload response, when navigation preload is enabled, is the request the
       // browser already sent for it: it stands in for ours.
-      const response = Promise.resolve(preload).then(
-        (preloaded) => preloaded || fetch(request, { cache: 'no-cache', signal: null }),
-      )
+      const response = (async () => (await preload) || fetch(request, { cache: 'no-cache', signal: null }))()
       running = [request, response]
       flights.set(key, running)
       // Calling waitUntil after the dispatch is allowed while the respondWith() promise is pending,

@@ -69,10 +69,10 @@ describe('freshness', () => {
 
 describe('isExpired', () => {
   it('applies maxAgeSeconds to stamped copies only', () => {
-    expect(isExpired(copy(61), 60)).toBe(true)
-    expect(isExpired(copy(59), 60)).toBe(false)
-    expect(isExpired(copy(undefined), 60)).toBe(false)
-    expect(isExpired(copy(1e9), undefined)).toBe(false)
+    expect(isExpired(copy(61), { maxAgeSeconds: 60 })).toBe(true)
+    expect(isExpired(copy(59), { maxAgeSeconds: 60 })).toBe(false)
+    expect(isExpired(copy(undefined), { maxAgeSeconds: 60 })).toBe(false)
+    expect(isExpired(copy(1e9), {})).toBe(false)
   })
 })
 
