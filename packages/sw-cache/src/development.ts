@@ -118,7 +118,12 @@ export function checkCachedRange(request: unknown, options: { cacheName?: unknow
     if (process.env.NODE_ENV !== 'production') throw 0
   } catch {
     assertOption(request instanceof Request, 'request', 'a Request', request)
-    assertOption(options && typeof options === 'object', 'options', 'an object', options)
+    assertOption(
+      options === undefined || (options && typeof options === 'object'),
+      'options',
+      'an object',
+      options,
+    )
     const { cacheName } = options ?? {}
     assertOption(cacheName === undefined || isName(cacheName), 'cacheName', 'a non-empty string', cacheName)
   }

@@ -49,10 +49,15 @@ export function precache(
 ): Promise<void> {
   checkPrecache(cacheName, entries)
   return Promise.all(
-    entries.map(async (entry) => {
-      const manifest = typeof entry === 'object' && !(entry instanceof Request)
+    // Typed as manifest entries for the reads below: they happen only when `manifest` holds.
+    (entries as readonly PrecacheEntry[]).map(async (entry) => {
+      // A URL string has no `url`; a Request has one but is no manifest entry.
+      const manifest = entry.url && !(entry instanceof Request)
       const integrity = (manifest && entry.integrity) || undefined
-      const request = new Request(manifest ? entry.url : entry, { cache: 'reload', integrity })
+      const request = new Request(manifest ? entry.url : (entry as unknown as string | Request), {
+        cache: 'reload',
+        integrity,
+      })
       // Both parts of the identity, in one header value that is never empty: "rev," or ",sha…".
       const key = manifest && String([entry.revision, integrity])
       if (key)

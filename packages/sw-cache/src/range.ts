@@ -24,7 +24,7 @@ export interface CachedRangeOptions {
  * })
  * ```
  */
-export async function cachedRange(request: Request, options: CachedRangeOptions = {}): Promise<Response> {
+export async function cachedRange(request: Request, options?: CachedRangeOptions): Promise<Response> {
   checkCachedRange(request, options)
   const cached = await caches.match(request, options)
   if (cached?.status !== 200) return fetch(request).catch(() => Response.error())

@@ -2,6 +2,7 @@
 // (test/browser/releases.test.ts).
 import { describe, expect, it } from 'vitest'
 import { cachedRange } from '../src/index.js'
+import { installCaches } from './memory-cache-storage.js'
 
 describe('cachedRange', () => {
   it('names every bad argument', async () => {
@@ -15,5 +16,16 @@ describe('cachedRange', () => {
     await expect(cachedRange(request, { cacheName: '' })).rejects.toThrow(
       new TypeError('cacheName must be a non-empty string, got ""'),
     )
+  })
+  it('needs no options: without them it looks in every cache', async () => {
+    const cache = await installCaches().open('media')
+    await cache.put('http://127.0.0.1/clip.ogg', new Response('0123456789'))
+    const response = await cachedRange(
+      new Request('http://127.0.0.1/clip.ogg', { headers: { range: 'bytes=2-4' } }),
+    )
+    expect(response.status).toBe(206)
+    expect(response.headers.get('content-range')).toBe('bytes 2-4/10')
+    expect(response.headers.get('content-length')).toBe('3')
+    expect(await response.text()).toBe('234')
   })
 })
