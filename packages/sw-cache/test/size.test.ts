@@ -105,11 +105,11 @@ const gzipped = async (worker: keyof typeof WORKERS, kind: Build) =>
 // The development budgets are the measured sizes plus a small margin, so growth has to be
 // deliberate; the README states the figures.
 // One-reload deploys and counters do not fit in the 2,600 B yet: a worker with every feature and
-// both of them measures 2729 B (it was 2884 B, then 2787 B); their budget is that rounded up to the
+// both of them measures 2707 B (it was 2884 B, then 2787 B); their budget is that rounded up to the
 // next 10 B, until they are brought within the 2,600 B. The page helper's budget is 500 B in both builds (it has no
 // development-only code).
 const BUDGET: Record<Build, { strategy: number; everything: number; deploys: number }> = {
-  production: { strategy: 1536, everything: 2600, deploys: 2730 },
+  production: { strategy: 1536, everything: 2600, deploys: 2710 },
   development: { strategy: 2080, everything: 3560, deploys: 3800 },
 }
 
