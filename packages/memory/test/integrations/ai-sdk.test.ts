@@ -11,6 +11,7 @@ import {
 } from '../../src/index.js'
 import { sqliteBackend } from '../../src/sqlite.js'
 import { testScratch } from '../helpers.js'
+import { redisSetup } from './redis-setup.js'
 
 const scratch = testScratch()
 
@@ -63,6 +64,7 @@ const setups: Setup[] = [
     options: (dir) => ({ backend: sqliteBackend({ path: join(dir, 'chats.db') }) }),
     reopens: true,
   },
+  ...(await redisSetup()),
 ]
 
 describe.each(setups)('createChatStore on the $name backend', ({ options, reopens }) => {

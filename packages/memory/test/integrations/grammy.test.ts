@@ -12,6 +12,7 @@ import {
 } from '../../src/index.js'
 import { sqliteBackend } from '../../src/sqlite.js'
 import { testScratch } from '../helpers.js'
+import { redisSetup } from './redis-setup.js'
 
 const scratch = testScratch()
 
@@ -87,6 +88,7 @@ const setups: Setup[] = [
     options: (dir) => ({ backend: sqliteBackend({ path: join(dir, 'sessions.db') }) }),
     reopens: true,
   },
+  ...(await redisSetup()),
 ]
 
 describe.each(setups)('createSessionStorage on the $name backend', ({ options, reopens }) => {

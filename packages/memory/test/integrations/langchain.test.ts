@@ -12,6 +12,7 @@ import { fileBackend, isMemoryError, type MemoryOptions, memoryBackend } from '.
 import { MemoryChatMessageHistory } from '../../src/langchain.js'
 import { sqliteBackend } from '../../src/sqlite.js'
 import { testScratch } from '../helpers.js'
+import { redisSetup } from './redis-setup.js'
 
 const scratch = testScratch()
 
@@ -59,6 +60,7 @@ const setups: Setup[] = [
     options: (dir) => ({ backend: sqliteBackend({ path: join(dir, 'lc.db') }) }),
     reopens: true,
   },
+  ...(await redisSetup()),
 ]
 
 describe.each(setups)('MemoryChatMessageHistory on the $name backend', ({ options, reopens }) => {
