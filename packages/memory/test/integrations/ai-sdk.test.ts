@@ -1,17 +1,9 @@
-import { join } from 'node:path'
 import { convertToModelMessages, type UIMessage, validateUIMessages } from 'ai'
 import { describe, expect, it } from 'vitest'
 import { createChatStore } from '../../src/ai-sdk.js'
-import {
-  fileBackend,
-  isMemoryError,
-  type Memory,
-  type MemoryOptions,
-  memoryBackend,
-} from '../../src/index.js'
-import { sqliteBackend } from '../../src/sqlite.js'
+import { isMemoryError, type Memory, type MemoryOptions, memoryBackend } from '../../src/index.js'
 import { testScratch } from '../helpers.js'
-import { redisSetup } from './redis-setup.js'
+import { backendSetups } from './backend-setups.js'
 
 const scratch = testScratch()
 
@@ -51,21 +43,7 @@ const conversation = (): ChatMessage[] => [
   assistant('a1', 'Sole, 21 gradi.'),
 ]
 
-type Setup = { name: string; options: (dir: string) => MemoryOptions; reopens: boolean }
-const setups: Setup[] = [
-  {
-    name: 'file',
-    options: (dir) => ({ backend: fileBackend({ path: join(dir, 'chats.json') }) }),
-    reopens: true,
-  },
-  { name: 'in-process', options: () => ({ backend: memoryBackend() }), reopens: false },
-  {
-    name: 'SQLite',
-    options: (dir) => ({ backend: sqliteBackend({ path: join(dir, 'chats.db') }) }),
-    reopens: true,
-  },
-  ...(await redisSetup()),
-]
+const setups = await backendSetups('chats')
 
 describe.each(setups)('createChatStore on the $name backend', ({ options, reopens }) => {
   async function open(extra: MemoryOptions = {}): Promise<{ memory: Memory; dir: string }> {

@@ -1,18 +1,10 @@
-import { join } from 'node:path'
 import { Bot, BotError, type Context, type SessionFlavor, session } from 'grammy'
 import type { Update, UserFromGetMe } from 'grammy/types'
 import { describe, expect, it } from 'vitest'
 import { createSessionStorage } from '../../src/grammy.js'
-import {
-  fileBackend,
-  isMemoryError,
-  type Memory,
-  type MemoryOptions,
-  memoryBackend,
-} from '../../src/index.js'
-import { sqliteBackend } from '../../src/sqlite.js'
+import { isMemoryError, type Memory, memoryBackend } from '../../src/index.js'
 import { testScratch } from '../helpers.js'
-import { redisSetup } from './redis-setup.js'
+import { backendSetups } from './backend-setups.js'
 
 const scratch = testScratch()
 
@@ -75,21 +67,7 @@ function counterBot(memory: Memory, prefix?: string): Bot<CounterContext> {
   return bot
 }
 
-type Setup = { name: string; options: (dir: string) => MemoryOptions; reopens: boolean }
-const setups: Setup[] = [
-  {
-    name: 'file',
-    options: (dir) => ({ backend: fileBackend({ path: join(dir, 'sessions.json') }) }),
-    reopens: true,
-  },
-  { name: 'in-process', options: () => ({ backend: memoryBackend() }), reopens: false },
-  {
-    name: 'SQLite',
-    options: (dir) => ({ backend: sqliteBackend({ path: join(dir, 'sessions.db') }) }),
-    reopens: true,
-  },
-  ...(await redisSetup()),
-]
+const setups = await backendSetups('sessions')
 
 describe.each(setups)('createSessionStorage on the $name backend', ({ options, reopens }) => {
   it("keeps each chat's session across updates through grammY's session()", async () => {

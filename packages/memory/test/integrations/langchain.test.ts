@@ -1,4 +1,3 @@
-import { join } from 'node:path'
 import {
   AIMessage,
   type BaseMessage,
@@ -8,11 +7,10 @@ import {
   ToolMessage,
 } from '@langchain/core/messages'
 import { describe, expect, it } from 'vitest'
-import { fileBackend, isMemoryError, type MemoryOptions, memoryBackend } from '../../src/index.js'
+import { isMemoryError, memoryBackend } from '../../src/index.js'
 import { MemoryChatMessageHistory } from '../../src/langchain.js'
-import { sqliteBackend } from '../../src/sqlite.js'
 import { testScratch } from '../helpers.js'
-import { redisSetup } from './redis-setup.js'
+import { backendSetups } from './backend-setups.js'
 
 const scratch = testScratch()
 
@@ -47,21 +45,7 @@ const shape = (message: BaseMessage) => ({
   json: JSON.parse(JSON.stringify(message)),
 })
 
-type Setup = { name: string; options: (dir: string) => MemoryOptions; reopens: boolean }
-const setups: Setup[] = [
-  {
-    name: 'file',
-    options: (dir) => ({ backend: fileBackend({ path: join(dir, 'lc.json') }) }),
-    reopens: true,
-  },
-  { name: 'in-process', options: () => ({ backend: memoryBackend() }), reopens: false },
-  {
-    name: 'SQLite',
-    options: (dir) => ({ backend: sqliteBackend({ path: join(dir, 'lc.db') }) }),
-    reopens: true,
-  },
-  ...(await redisSetup()),
-]
+const setups = await backendSetups('lc')
 
 describe.each(setups)('MemoryChatMessageHistory on the $name backend', ({ options, reopens }) => {
   it('gives back every message as the class it was added as, with its tool calls, ids and metadata', async () => {
