@@ -80,8 +80,8 @@ const fullRun = !quick && filters.length === 0
 const outDir = fullRun ? resultsDir : join(resultsDir, 'tmp')
 const outName = fullRun ? 'latest' : 'partial'
 mkdirSync(outDir, { recursive: true })
-writeFileSync(join(outDir, `${outName}.json`), `${JSON.stringify(report, null, 2)}\n`)
-writeFileSync(join(outDir, `${outName}.md`), markdownReport(report))
+writeFileSync(join(outDir, `${outName}.json`), withoutMachinePaths(`${JSON.stringify(report, null, 2)}\n`))
+writeFileSync(join(outDir, `${outName}.md`), withoutMachinePaths(markdownReport(report)))
 const charts = fullRun ? writeCharts(report, docsDir) : []
 const readmeUpdated = fullRun && updateReadme(report, join(benchDir, 'README.md'))
 const written = fullRun ? 'bench/results/latest' : 'bench/results/tmp/partial'
@@ -89,6 +89,19 @@ console.log(
   `wrote ${written}.json, ${written}.md${charts.map((c) => `, docs/${c}`).join('')}${readmeUpdated ? ', the results table in bench/README.md' : ''} in ${formatMs(report.durationMs)}`,
 )
 process.exit(results.some((r) => r.status === 'failed') ? 1 : 0)
+
+// Notes quote messages that name scratch files: results are committed, so they name them
+// relative to the repository (or the temp folder) instead of by this machine's absolute paths.
+function withoutMachinePaths(text: string): string {
+  const repoRoot = `${dirname(benchDir)}/`
+  return text
+    .split(JSON.stringify(repoRoot).slice(1, -1))
+    .join('')
+    .split(repoRoot)
+    .join('')
+    .split(`${tmpdir()}/`)
+    .join('$TMPDIR/')
+}
 
 function round2(n: number): number {
   return Math.round(n * 100) / 100
