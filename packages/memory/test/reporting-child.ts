@@ -1,6 +1,9 @@
 // The child processes of the crash and multi-process tests: a fixture that writes to a store and
-// reports on stdout, one line per acknowledged change, and a test that kills it at random.
+// reports on stdout, one line per acknowledged change, a test that kills it at random, and the
+// store opened again after the kill.
 import { type ChildProcess, spawn } from 'node:child_process'
+import { expect } from 'vitest'
+import { type Memory, openMemory, type RecoveredInfo } from '../src/index.js'
 
 /** A running fixture: its process, when it said "ready" (or exited first), and when it exited. */
 export interface ReportingChild {
@@ -51,4 +54,29 @@ export async function killAtRandom(
   }
   child.process.kill('SIGKILL')
   await child.exited
+}
+
+/**
+ * Opens the store a killed child left, as the next start would, and checks that the kill looked
+ * like a kill: nothing recovered, no record reported damaged, out of sequence or not UTF-8 (at
+ * most an unterminated final record, which is dropped without a word of damage).
+ */
+export async function openAfterKill(path: string): Promise<Memory> {
+  const warnings: string[] = []
+  const recovered: RecoveredInfo[] = []
+  const memory = await openMemory({
+    path,
+    maxMessages: 1_000_000,
+    flushOnExit: false,
+    onWarning: (text) => warnings.push(text),
+    onRecovered: (info) => recovered.push(info),
+  })
+  try {
+    expect(recovered).toEqual([])
+    expect(warnings.filter((text) => /damaged|sequence numbers|not valid UTF-8/.test(text))).toEqual([])
+  } catch (error) {
+    await memory.destroy()
+    throw error
+  }
+  return memory
 }
