@@ -77,11 +77,12 @@ async function sameBody(old: Response, fresh: Response): Promise<boolean> {
   let i = 0
   let j = 0
   try {
+    // A missing chunk has no length: an ended body is never refilled. The chunks of two bodies are
+    // two objects, so once both are there, === is false for bytes that differ.
     for (;;)
-      if (x && i === x.length) [x, i] = [(await a?.read())?.value, 0]
-      else if (y && j === y.length) [y, j] = [(await b?.read())?.value, 0]
-      else if (!x || !y) return x === y
-      else if (x[i++] !== y[j++]) return false
+      if (i === x?.length) [x, i] = [(await a?.read())?.value, 0]
+      else if (j === y?.length) [y, j] = [(await b?.read())?.value, 0]
+      else if (!x || !y || x[i++] !== y[j++]) return x === y
   } finally {
     for (const reader of [a, b]) reader?.cancel().catch(() => {})
   }

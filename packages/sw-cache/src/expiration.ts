@@ -57,8 +57,8 @@ export function freshness(response: Response, limits: Limits): Freshness {
   // Directive names are matched whole (`x-max-age` is not `max-age`), values may be quoted (RFC 9111
   // allows no spaces around "="). A missing header reads "null", which has no directives; a missing
   // directive reads NaN.
-  const cc = `${response.headers.get('cache-control')}`.toLowerCase()
-  const directive = (name: string) => +(cc.match(`(^|[ ,])${name}="?(\\d+)`)?.[2] as string)
+  const cc = response.headers.get('cache-control') as string
+  const directive = (name: string) => +(RegExp(`(^|[ ,])${name}="?(\\d+)`, 'i').exec(cc)?.[2] as string)
   const age =
     (Date.now() - (storedAt(response) || NaN)) / 1000 +
     (+(response.headers.get('age') as string) || 0) -
@@ -98,9 +98,9 @@ export async function trim(cache: Cache, limits: Limits, keep?: string, shrink?:
   for (const key of keys) {
     const response = key.url !== keep && (await cache.match(key))
     if (response && storedAt(response)) {
-      if (!(excess-- > 0) && !isExpired(response, limits)) break
       // Deleting with the stored request removes exactly this variant, whatever its Vary header says.
-      await cache.delete(key)
+      if (excess-- > 0 || isExpired(response, limits)) await cache.delete(key)
+      else break
     }
   }
 }

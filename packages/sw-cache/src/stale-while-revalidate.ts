@@ -12,7 +12,9 @@ import { COALESCED, ERRORS, FALLBACKS, REVALIDATIONS, tally } from './tally.js'
  */
 type Flight = [request: Request, response: Promise<Response>]
 
-const flights = new Map<string, Flight>()
+// A plain object costs the bundle fewer bytes than a Map; its keys are JSON arrays, which no
+// inherited property name looks like.
+const flights: Record<string, Flight | undefined> = {}
 
 /**
  * Answers a fetch event stale-while-revalidate: from the cache at once when it holds a copy, while
@@ -53,7 +55,7 @@ export function staleWhileRevalidate(
 
   // Shares the flight `key` names, or starts it: a revalidation when `stale` is a cached copy.
   const flight = (key: string, stale?: unknown): Flight => {
-    let running = flights.get(key)
+    let running = flights[key]
     if (running) count(COALESCED)
     else {
       if (stale) count(REVALIDATIONS)
@@ -63,8 +65,7 @@ export function staleWhileRevalidate(
       // A navigation's preload response, when navigation preload is enabled, is the request the
       // browser already sent for it: it stands in for ours.
       const response = (async () => (await preload) || fetch(request, { cache: 'no-cache', signal: null }))()
-      running = [request, response]
-      flights.set(key, running)
+      running = flights[key] = [request, response]
       // Calling waitUntil after the dispatch is allowed while the respondWith() promise is pending,
       // and flights start before the answer settles.
       event.waitUntil(
@@ -83,7 +84,7 @@ export function staleWhileRevalidate(
             if (old) await onRevalidated({ request, cacheName, old, fresh: fresh.clone() })
           })
           .catch((cause) => report('revalidation-failed', cause))
-          .finally(() => flights.delete(key)),
+          .finally(() => delete flights[key]),
       )
     }
     return running
