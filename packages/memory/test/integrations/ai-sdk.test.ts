@@ -412,5 +412,10 @@ describe('createChatStore refuses bad input and writes nothing', () => {
     expect(() => createChatStore({} as Memory)).toThrow(
       /memory must be a store returned by openMemory\(\), got an object/,
     )
+    // A second argument is not an option it would silently ignore.
+    expect(() => createChatStore(memory, { prefix: 'chat:' } as never)).toThrow(
+      /createChatStore takes only the store, got a second argument \(an object\)/,
+    )
+    expect(() => createChatStore(memory, undefined)).not.toThrow()
   })
 })

@@ -59,9 +59,19 @@ export interface ChatStore<M extends UIMessage = UIMessage> {
  * await chats.saveChat({ chatId, messages })
  * ```
  */
-export function createChatStore<M extends UIMessage = UIMessage>(memory: Memory): ChatStore<M> {
+export function createChatStore<M extends UIMessage = UIMessage>(
+  memory: Memory,
+  /** There are none: one store keeps each chat as the conversation of its chatId. */
+  options?: never,
+): ChatStore<M> {
   if (typeof memory !== 'object' || memory === null || typeof memory.history !== 'function') {
     throw new TypeError(`memory must be a store returned by openMemory(), got ${show(memory)}`)
+  }
+  // It has no options: a second argument (a prefix, say) would be ignored without a word.
+  if (options !== undefined) {
+    throw new TypeError(
+      `createChatStore takes only the store, got a second argument (${show(options)}); one store keeps each chat as the conversation of its chatId: open another store for another namespace`,
+    )
   }
   // Saves of one chat run one after another: each compares with what the one before wrote.
   const running = new Map<string, Promise<unknown>>()
