@@ -1,12 +1,11 @@
 // Service-worker entry points compared by the sw-cache benches, bundled with esbuild as users would.
+// The ones the README budgets come from the size test's list, so both measure the same code.
 // Each uses the features it is credited with, so tree-shaking cannot drop them.
+import { MEASURED_WORKERS } from '../../packages/sw-cache/test/measured-workers.js'
 
 /** The bundles whose min+gzip size is compared. */
 export const BUNDLE_ENTRIES = {
-  'ours-swr': `
-import { staleWhileRevalidate } from '@taurobot/sw-cache'
-addEventListener('fetch', (e) => e.respondWith(staleWhileRevalidate(e, { cacheName: 'app-v1' })))
-`,
+  'ours-swr': MEASURED_WORKERS.strategy,
   'ours-full': `
 import { broadcastUpdate, deleteOldCaches, precache, staleWhileRevalidate } from '@taurobot/sw-cache'
 addEventListener('install', (e) => e.waitUntil(precache('app-v1', ['/', '/index.html', '/manifest.json'])))
@@ -20,43 +19,9 @@ addEventListener('fetch', (e) => {
 })
 `,
   // Everything the package offers: revisioned manifest, range requests and navigation preload too.
-  'ours-all': `
-import { broadcastUpdate, cachedRange, deleteOldCaches, precache, staleWhileRevalidate } from '@taurobot/sw-cache'
-addEventListener('install', (e) =>
-  e.waitUntil(precache('app-v1', ['/', { url: '/index.html', revision: '1' }, { url: '/app.5d41.js', integrity: 'sha256-x' }])),
-)
-addEventListener('activate', (e) =>
-  e.waitUntil(Promise.all([deleteOldCaches({ keep: ['app-v1'] }), registration.navigationPreload.enable()])),
-)
-addEventListener('fetch', (e) => {
-  if (e.request.method !== 'GET') return
-  if (e.request.headers.has('range')) return e.respondWith(cachedRange(e.request))
-  e.respondWith(staleWhileRevalidate(e, {
-    cacheName: 'app-v1', maxEntries: 100, maxAgeSeconds: 86400, fallback: '/index.html',
-    onRevalidated: broadcastUpdate(),
-  }))
-})
-`,
+  'ours-all': MEASURED_WORKERS.everything,
   // Every feature plus one-reload deploys (serveUpdates) and counters (countRequests).
-  'ours-deploys': `
-import { broadcastUpdate, cachedRange, countRequests, deleteOldCaches, precache, serveUpdates, staleWhileRevalidate } from '@taurobot/sw-cache'
-serveUpdates()
-countRequests()
-addEventListener('install', (e) =>
-  e.waitUntil(precache('app-v1', ['/', { url: '/index.html', revision: '1' }, { url: '/app.5d41.js', integrity: 'sha256-x' }])),
-)
-addEventListener('activate', (e) =>
-  e.waitUntil(Promise.all([deleteOldCaches({ keep: ['app-v1'] }), registration.navigationPreload.enable()])),
-)
-addEventListener('fetch', (e) => {
-  if (e.request.method !== 'GET') return
-  if (e.request.headers.has('range')) return e.respondWith(cachedRange(e.request))
-  e.respondWith(staleWhileRevalidate(e, {
-    cacheName: 'app-v1', maxEntries: 100, maxAgeSeconds: 86400, fallback: '/index.html',
-    onRevalidated: broadcastUpdate(),
-  }))
-})
-`,
+  'ours-deploys': MEASURED_WORKERS.deploys,
   // The page side of one-reload deploys as a page uses it, compared with workbox-window's recipe
   // below: told when a release waits, a button's click applies it and reloads once.
   'ours-client': `
@@ -65,10 +30,7 @@ watchUpdates((apply) => { document.querySelector('#update').onclick = apply }, {
 `,
   // The helper itself, as packages/sw-cache/test/size.test.ts measures it for its 500 B budget: every
   // line of it kept, and no page code of its own beyond the call.
-  'ours-client-alone': `
-import { watchUpdates } from '@taurobot/sw-cache/client'
-watchUpdates((apply) => apply(), { onUpdated: console.log })
-`,
+  'ours-client-alone': MEASURED_WORKERS.page,
   // Workbox's recipe for the same: workbox-window in the page, a SKIP_WAITING message in the worker.
   'workbox-window': `
 import { Workbox } from 'workbox-window'

@@ -8,53 +8,14 @@ import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
 import { build } from 'esbuild'
 import { describe, expect, it } from 'vitest'
+import { MEASURED_WORKERS } from './measured-workers.js'
 
 const entry = fileURLToPath(new URL('../src/index.ts', import.meta.url))
 const clientEntry = fileURLToPath(new URL('../src/client.ts', import.meta.url))
 
-/** The service workers measured, the same as bench/lib/sw-sources.ts `ours-swr` and `ours-full`. */
+/** The service workers measured: the four budgeted ones, which the bench measures too, and more. */
 const WORKERS = {
-  strategy: `
-import { staleWhileRevalidate } from '@taurobot/sw-cache'
-addEventListener('fetch', (e) => e.respondWith(staleWhileRevalidate(e, { cacheName: 'app-v1' })))
-`,
-  everything: `
-import { broadcastUpdate, cachedRange, deleteOldCaches, precache, staleWhileRevalidate } from '@taurobot/sw-cache'
-addEventListener('install', (e) =>
-  e.waitUntil(precache('app-v1', ['/', { url: '/index.html', revision: '1' }, { url: '/app.5d41.js', integrity: 'sha256-x' }])),
-)
-addEventListener('activate', (e) =>
-  e.waitUntil(Promise.all([deleteOldCaches({ keep: ['app-v1'] }), registration.navigationPreload.enable()])),
-)
-addEventListener('fetch', (e) => {
-  if (e.request.method !== 'GET') return
-  if (e.request.headers.has('range')) return e.respondWith(cachedRange(e.request))
-  e.respondWith(staleWhileRevalidate(e, {
-    cacheName: 'app-v1', maxEntries: 100, maxAgeSeconds: 86400, fallback: '/index.html',
-    onRevalidated: broadcastUpdate(),
-  }))
-})
-`,
-  // The worker above plus one-reload deploys and counters.
-  deploys: `
-import { broadcastUpdate, cachedRange, countRequests, deleteOldCaches, precache, serveUpdates, staleWhileRevalidate } from '@taurobot/sw-cache'
-serveUpdates()
-countRequests()
-addEventListener('install', (e) =>
-  e.waitUntil(precache('app-v1', ['/', { url: '/index.html', revision: '1' }, { url: '/app.5d41.js', integrity: 'sha256-x' }])),
-)
-addEventListener('activate', (e) =>
-  e.waitUntil(Promise.all([deleteOldCaches({ keep: ['app-v1'] }), registration.navigationPreload.enable()])),
-)
-addEventListener('fetch', (e) => {
-  if (e.request.method !== 'GET') return
-  if (e.request.headers.has('range')) return e.respondWith(cachedRange(e.request))
-  e.respondWith(staleWhileRevalidate(e, {
-    cacheName: 'app-v1', maxEntries: 100, maxAgeSeconds: 86400, fallback: '/index.html',
-    onRevalidated: broadcastUpdate(),
-  }))
-})
-`,
+  ...MEASURED_WORKERS,
   updates: `
 import { serveUpdates, staleWhileRevalidate } from '@taurobot/sw-cache'
 serveUpdates()
@@ -64,11 +25,6 @@ addEventListener('fetch', (e) => e.respondWith(staleWhileRevalidate(e, { cacheNa
 import { countRequests, staleWhileRevalidate } from '@taurobot/sw-cache'
 countRequests()
 addEventListener('fetch', (e) => e.respondWith(staleWhileRevalidate(e, { cacheName: 'app-v1' })))
-`,
-  // Page code: the update helper with replayed notices, as the bot's page uses it.
-  page: `
-import { watchUpdates } from '@taurobot/sw-cache/client'
-watchUpdates((apply) => apply(), { onUpdated: console.log })
 `,
   precache: `
 import { precache } from '@taurobot/sw-cache'
