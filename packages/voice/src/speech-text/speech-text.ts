@@ -1,3 +1,4 @@
+import { describe } from '../describe.js'
 import { dropPictographs } from './emoji.js'
 import { speechConventions } from './language.js'
 import { shortenAddresses } from './links.js'
@@ -22,10 +23,6 @@ const LANGUAGE_TAG = /^[a-z]{2,3}(?:[-_][a-z0-9]{1,8})*$/i
 /** True for a language code `speechText` accepts (`it`, `en-US`, `pt_br`). */
 export function isLanguageCode(language: string): boolean {
   return LANGUAGE_TAG.test(language)
-}
-
-function describe(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : String(value)
 }
 
 /**
