@@ -1,4 +1,5 @@
-// Drives the web chat's page the way a person does, for the browser tests and the screenshot script.
+// Drives the web chat the way its page does: through the page in a browser (the browser tests, the
+// screenshot script) or through its JSON API (the tests of a bot process with another backend).
 import type { Page } from 'playwright-core'
 
 /**
@@ -15,4 +16,21 @@ export async function sendMessage(page: Page, text: string): Promise<void> {
       !(document.getElementById('send') as HTMLButtonElement).disabled,
     sent,
   )
+}
+
+/** Sends `text` as `user` to `POST /api/chat` of the bot at `baseUrl`; throws unless it answers 200. */
+export async function chatOverApi(
+  baseUrl: string | undefined,
+  user: string,
+  text: string,
+): Promise<{ reply: string }> {
+  const response = await fetch(new URL('/api/chat', baseUrl), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ user, text }),
+  })
+  if (response.status !== 200) {
+    throw new Error(`POST /api/chat answered ${response.status}: ${await response.text()}`)
+  }
+  return (await response.json()) as { reply: string }
 }
