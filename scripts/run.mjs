@@ -4,7 +4,7 @@
 // package.json, dependencies are installed from the lockfile when missing, and the packages are
 // built before anything that uses them runs.
 import { spawnSync } from 'node:child_process'
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -45,7 +45,49 @@ function installIfNeeded() {
   pn(['install', '--frozen-lockfile'])
 }
 
+// What a package's build reads: its sources and build settings, the shared compiler settings and
+// the lockfile (a dependency's new version can change the output).
+const BUILD_INPUTS = ['src', 'scripts', 'prebuilt', 'package.json', 'tsup.config.ts', 'tsconfig.json']
+
+/** The newest (or oldest) modification time under `path`, files only; undefined if there are none. */
+function mtimeUnder(path, pick) {
+  if (!existsSync(path)) return undefined
+  const stat = statSync(path)
+  if (!stat.isDirectory()) return stat.mtimeMs
+  let found
+  for (const name of readdirSync(path)) {
+    const t = mtimeUnder(join(path, name), pick)
+    if (t !== undefined) found = found === undefined ? t : pick(found, t)
+  }
+  return found
+}
+
+/** True when every package has a dist/ written after the last change to what its build reads. */
+function packagesUpToDate() {
+  const shared = Math.max(
+    mtimeUnder(join(root, 'tsconfig.base.json'), Math.max) ?? 0,
+    mtimeUnder(join(root, 'pnpm-lock.yaml'), Math.max) ?? 0,
+  )
+  const packagesDir = join(root, 'packages')
+  return readdirSync(packagesDir).every((name) => {
+    const dir = join(packagesDir, name)
+    if (!existsSync(join(dir, 'package.json'))) return true
+    const built = mtimeUnder(join(dir, 'dist'), Math.min)
+    if (built === undefined) return false
+    const newest = Math.max(
+      shared,
+      ...BUILD_INPUTS.map((input) => mtimeUnder(join(dir, input), Math.max) ?? 0),
+    )
+    return newest < built
+  })
+}
+
 function build() {
+  // A build takes tens of seconds; skipped when nothing it reads changed since the last one.
+  if (packagesUpToDate()) {
+    console.log('> packages are up to date (npm run build rebuilds them)')
+    return
+  }
   console.log('> building packages')
   pn(['-r', '--filter', './packages/*', 'run', 'build'], { stdio: ['inherit', 'ignore', 'inherit'] })
 }

@@ -12,6 +12,10 @@ export default defineConfig({
   platform: 'node',
   // Gives the CJS build an import.meta.url, so both builds locate the worker the same way.
   shims: true,
+  // Non-ASCII text as UTF-8 rather than \u escapes: the emoji names table is a third the size.
+  esbuildOptions(options) {
+    options.charset = 'utf8'
+  },
   // Runtime dependencies stay imports; the GPL engines are optional peers, never bundled.
   external: [
     'piscina',

@@ -61,28 +61,39 @@ export function broadcastUpdate({
 export async function hasChanged(old: Response, fresh: Response): Promise<boolean> {
   // Whether both responses carry `name` and differ on it; undefined when one lacks it.
   const differ = (name: string) => {
-    const [a, b] = [old, fresh].map((response) => response.headers.get(name))
+    const a = old.headers.get(name)
+    const b = fresh.headers.get(name)
     return a && b ? a !== b : undefined
   }
   return (
-    differ('etag') ?? (differ('last-modified') || differ('content-length') || !(await sameBody(old, fresh)))
+    differ('etag') ??
+    (differ('last-modified') || differ('content-length') || (await bodiesDiffer(old, fresh)))
   )
 }
 
-async function sameBody(old: Response, fresh: Response): Promise<boolean> {
-  const [a, b] = [old, fresh].map((response) => response.body?.getReader())
-  // Each body's current chunk (undefined once it ended) and the position of its next byte in it.
-  let x: Uint8Array | undefined = new Uint8Array()
-  let y: Uint8Array | undefined = x
+async function bodiesDiffer(old: Response, fresh: Response): Promise<boolean> {
+  // Both written out rather than mapped over, here and below: fewer bytes after gzip.
+  const a = old.body?.getReader()
+  const b = fresh.body?.getReader()
+  // Each body's current chunk (undefined once it ended; none read yet at first) and the position of
+  // its next byte in it.
+  let x: ArrayLike<number> | undefined = []
+  let y: ArrayLike<number> | undefined = x
   let i = 0
   let j = 0
   try {
+    // A missing chunk has no length: an ended body is never refilled. The chunks of two bodies are
+    // two objects, so once both are there, !== is true for bytes that differ.
     for (;;)
-      if (x && i === x.length) [x, i] = [(await a?.read())?.value, 0]
-      else if (y && j === y.length) [y, j] = [(await b?.read())?.value, 0]
-      else if (!x || !y) return x === y
-      else if (x[i++] !== y[j++]) return false
+      if (i === x?.length) {
+        x = (await a?.read())?.value
+        i = 0
+      } else if (j === y?.length) {
+        y = (await b?.read())?.value
+        j = 0
+      } else if (!x || !y || x[i++] !== y[j++]) return x !== y
   } finally {
-    for (const reader of [a, b]) reader?.cancel().catch(() => {})
+    a?.cancel().catch(() => {})
+    b?.cancel().catch(() => {})
   }
 }

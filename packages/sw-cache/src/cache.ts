@@ -17,10 +17,10 @@ export function isCacheable(response: Response): boolean {
 
 /**
  * Which variant of its URL `request` selects, per the headers `response`'s `Vary` names;
- * `Vary: *` makes every request a variant of its own.
+ * `Vary: *` makes every request a variant of its own. Without a response, undefined.
  */
-export function variant(response: Response, request: Request): unknown[] | undefined {
-  return response.headers
+export function variant(response: Response | undefined, request: Request): unknown[] | undefined {
+  return response?.headers
     .get('vary')
     ?.match(/[^\s,]+/g)
     ?.map((name) => (name === '*' ? Math.random() : request.headers.get(name)))

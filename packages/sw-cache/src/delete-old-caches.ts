@@ -26,20 +26,20 @@ export interface DeleteOldCachesOptions {
  * ```
  */
 export function deleteOldCaches(options: DeleteOldCachesOptions): Promise<string[]> {
+  // Not async itself: in development builds bad options throw at the call.
   checkDeleteOldCaches(options)
-  return sweep(options)
-}
-
-async function sweep({ keep, prefix }: DeleteOldCachesOptions): Promise<string[]> {
-  const deleted: string[] = []
-  for (const name of await caches.keys()) {
-    if (keep.includes(name)) continue
-    const cache = await caches.open(name)
-    // Every copy this library stores carries STORED_AT, so looking at the oldest entry suffices.
-    const [oldest] = await cache.keys()
-    const ours =
-      (prefix && name.startsWith(prefix)) || (oldest && (await cache.match(oldest))?.headers.has(STORED_AT))
-    if (ours && (await caches.delete(name))) deleted.push(name)
-  }
-  return deleted
+  return (async ({ keep, prefix }: DeleteOldCachesOptions) => {
+    const deleted: string[] = []
+    for (const name of await caches.keys())
+      if (!keep.includes(name)) {
+        const cache = await caches.open(name)
+        // Every copy this library stores carries STORED_AT, so looking at the oldest entry suffices.
+        const [oldest] = await cache.keys()
+        const ours =
+          (prefix && name.startsWith(prefix)) ||
+          (oldest && (await cache.match(oldest))?.headers.has(STORED_AT))
+        if (ours && (await caches.delete(name))) deleted.push(name)
+      }
+    return deleted
+  })(options)
 }

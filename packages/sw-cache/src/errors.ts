@@ -51,21 +51,10 @@ const ADVICE: Record<SwCacheErrorCode, string> = {
 }
 
 /**
- * Development builds: what an error message says after the URL and cache name, what happened and
- * what to do. Production messages say the error's code there instead. The gate is the one
- * development.ts explains: a production bundle drops the texts with it.
- */
-export function advice(code: SwCacheErrorCode, more?: { status?: number | undefined }): string | undefined {
-  try {
-    if (process.env.NODE_ENV !== 'production') throw 0
-  } catch {
-    return more?.status ? ADVICE[code].replace(/a network.*mismatch/, `HTTP ${more.status}`) : ADVICE[code]
-  }
-}
-
-/**
  * A {@link SwCacheError} about one request in one cache; `details` holds both, and `more` (an HTTP
- * `status` there also goes into the advice).
+ * `status` there also goes into the advice). After the URL and cache name, development builds say
+ * what happened and what to do; production messages say the error's code there instead. The gate is
+ * the one development.ts explains: a production bundle drops the texts with it.
  */
 export function failure(
   code: SwCacheErrorCode,
@@ -74,7 +63,13 @@ export function failure(
   cause: unknown,
   more?: { status?: number | undefined; integrity?: string | undefined },
 ): SwCacheError {
-  return new SwCacheError(code, `${request.url} in "${cacheName}": ${advice(code, more) ?? code}`, {
+  let advice: string = code
+  try {
+    if (process.env.NODE_ENV !== 'production') throw 0
+  } catch {
+    advice = more?.status ? ADVICE[code].replace(/a network.*mismatch/, `HTTP ${more.status}`) : ADVICE[code]
+  }
+  return new SwCacheError(code, `${request.url} in "${cacheName}": ${advice}`, {
     cause,
     details: { url: request.url, cacheName, ...more },
   })

@@ -56,19 +56,20 @@ export function freshness(response: Response, limits: Limits): Freshness {
   if (isNaN(storedAt(response))) return FRESH
   // Directive names are matched whole (`x-max-age` is not `max-age`), values may be quoted (RFC 9111
   // allows no spaces around "="). A missing header reads "null", which has no directives; a missing
-  // directive reads NaN.
-  const cc = `${response.headers.get('cache-control')}`.toLowerCase()
-  const directive = (name: string) => +(cc.match(`(^|[ ,])${name}="?(\\d+)`)?.[2] as string)
+  // directive reads NaN. One regular expression literal per directive: fewer bytes after gzip than
+  // one built from the name.
+  const cc = response.headers.get('cache-control') as string
   const age =
     (Date.now() - (storedAt(response) || NaN)) / 1000 +
     (+(response.headers.get('age') as string) || 0) -
-    directive('max-age')
+    +(/(^|[ ,])max-age="?(\d+)/i.exec(cc)?.[2] as string)
   return isExpired(response, limits)
     ? EXPIRED
     : age < 0
       ? FRESH
-      : age >= directive('stale-while-revalidate')
-        ? age < (limits.staleIfError as number) || age < directive('stale-if-error')
+      : age >= +(/(^|[ ,])stale-while-revalidate="?(\d+)/i.exec(cc)?.[2] as string)
+        ? age < (limits.staleIfError as number) ||
+          age < +(/(^|[ ,])stale-if-error="?(\d+)/i.exec(cc)?.[2] as string)
           ? STALE_IF_ERROR
           : EXPIRED
         : STALE
@@ -98,9 +99,9 @@ export async function trim(cache: Cache, limits: Limits, keep?: string, shrink?:
   for (const key of keys) {
     const response = key.url !== keep && (await cache.match(key))
     if (response && storedAt(response)) {
-      if (!(excess-- > 0) && !isExpired(response, limits)) break
       // Deleting with the stored request removes exactly this variant, whatever its Vary header says.
-      await cache.delete(key)
+      if (excess-- > 0 || isExpired(response, limits)) await cache.delete(key)
+      else break
     }
   }
 }

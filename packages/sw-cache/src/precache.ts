@@ -63,22 +63,20 @@ export function precache(
       if (key)
         for (const name of await caches.keys()) {
           const old = await (await caches.open(name)).match(request)
-          if (old?.headers.get(STORED_AT) === key) return [request, old, key] as const
+          if (old?.headers.get(STORED_AT) === key) return [request, stamp(old, key)] as const
         }
       // A network error or an integrity mismatch rejects: the error then stands in for the response
       // (it has neither `ok` nor `status`) and becomes the cause.
       const response: Response | undefined = await fetch(request).catch((error) => error)
-      if (response?.ok) return [request, response, key] as const
+      if (response?.ok) return [request, stamp(response, key || 0)] as const
       const status = response?.status
       throw failure('precache-failed', request, cacheName, status ? undefined : response, {
         status,
         integrity,
       })
     }),
-  ).then(async (responses) => {
+  ).then(async (copies) => {
     const cache = await caches.open(cacheName)
-    await Promise.all(
-      responses.map(([request, response, key]) => cache.put(request, stamp(response, key || 0))),
-    )
+    await Promise.all(copies.map((copy) => cache.put(...copy)))
   })
 }

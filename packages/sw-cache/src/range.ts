@@ -30,14 +30,13 @@ export async function cachedRange(request: Request, options?: CachedRangeOptions
   if (cached?.status !== 200) return fetch(request).catch(() => Response.error())
   const body = await cached.blob()
   const size = body.size
-  const whole = () => new Response(body, cached)
-  const [, first, last] = /^bytes=(\d*)-(\d*)$/.exec(`${request.headers.get('range')}`.trim()) ?? []
-  // Not one byte range (several, another unit, malformed, "bytes=-"): the whole body.
-  if (!(first || last)) return whole()
-  // `bytes=-500` is a suffix: the last 500 bytes.
-  const start = first ? +first : Math.max(size - +(last as string), 0)
-  const end = Math.min(+((first && last) || size), size - 1)
-  if (first && last && +last < start) return whole()
+  // Headers strip the whitespace around values, and exec() reads a missing header as "null".
+  const [, first, last] = /^bytes=(\d*)-(\d*)$/.exec(request.headers.get('range') as string) ?? []
+  // The digits compare and subtract as numbers. `bytes=-500` is a suffix: the last 500 bytes.
+  const start = first ? +first : size > (last as never) ? size - (last as never) : 0
+  const end = first && last && (last as never) < size ? +last : size - 1
+  // Not one byte range (several, another unit, malformed, "bytes=-", last before first): the whole body.
+  if (!(first || last) || (first && last && (last as never) < start)) return new Response(body, cached)
   if (start >= size)
     return new Response(null, { status: 416, headers: { 'content-range': `bytes */${size}` } })
   const headers = new Headers(cached.headers)

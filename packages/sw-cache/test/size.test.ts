@@ -104,12 +104,11 @@ const gzipped = async (worker: keyof typeof WORKERS, kind: Build) =>
 // that uses every feature (precache manifests, range requests and navigation preload included).
 // The development budgets are the measured sizes plus a small margin, so growth has to be
 // deliberate; the README states the figures.
-// One-reload deploys and counters do not fit in the 2,600 B yet: a worker with every feature and
-// both of them measures 2707 B (it was 2884 B, then 2787 B); their budget is that rounded up to the
-// next 10 B, until they are brought within the 2,600 B. The page helper's budget is 500 B in both builds (it has no
-// development-only code).
+// A worker with every feature and one-reload deploys and counters too measures 2575 B (it was
+// 2884 B, then 2787 B, then 2707 B): its budget is that plus a 10 B margin, within the 2,600 B. The
+// page helper's budget is 500 B in both builds (it has no development-only code).
 const BUDGET: Record<Build, { strategy: number; everything: number; deploys: number }> = {
-  production: { strategy: 1536, everything: 2600, deploys: 2710 },
+  production: { strategy: 1536, everything: 2600, deploys: 2585 },
   development: { strategy: 2080, everything: 3560, deploys: 3800 },
 }
 

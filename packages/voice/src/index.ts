@@ -26,6 +26,7 @@ export type { VoicePoolOptions } from './pool/options.js'
 export type { VoicePool } from './pool/shared-pool.js'
 export { voicePool } from './pool/shared-pool.js'
 export type { LatencySummary, VoicePoolStats } from './pool/stats.js'
+export type { EmojiMode } from './speech-text/emoji.js'
 export type { SpeechTextOptions } from './speech-text/speech-text.js'
 export { speechText } from './speech-text/speech-text.js'
 export type {

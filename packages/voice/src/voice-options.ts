@@ -4,6 +4,7 @@ import { describe } from './describe.js'
 import type { AudioFormat } from './encode.js'
 import type { BuiltInEngineName } from './engine.js'
 import { checkOptionNames } from './known-options.js'
+import type { EmojiMode } from './speech-text/emoji.js'
 
 /** Options of a {@link VoiceSystem}. */
 export interface VoiceSystemOptions {
@@ -47,6 +48,13 @@ export interface VoiceSystemOptions {
    * @default 5000
    */
   maxChars?: number
+  /**
+   * What replies read with `input: 'markdown'` do with emoji: `'drop'` leaves them out, `'name'`
+   * says their short names in English or Italian ("Fatto ✅" → "Fatto, segno di spunta."; other
+   * languages drop them), as `speechText` does with its `emoji` option. A call's own `emoji` wins.
+   * @default 'drop'
+   */
+  emoji?: EmojiMode
 }
 
 /** Per-call options of {@link VoiceSystem.synthesize} and {@link VoiceSystem.textToSpeech}. */
@@ -59,10 +67,17 @@ export interface SynthesizeOptions {
   format?: AudioFormat
   /**
    * `'markdown'`: the text is a chat reply, spoken as {@link speechText} reads it (no markup, links
-   * by their text, no emoji, dates and money in words). `'text'`: spoken exactly as given.
+   * by their text, emoji left out or named (see `emoji`), dates and money in words). `'text'`: spoken
+   * exactly as given.
    * @default 'markdown'
    */
   input?: 'markdown' | 'text'
+  /**
+   * `'drop'` or `'name'`, as the `VoiceSystem` option of that name, for this call only. Has no
+   * effect with `input: 'text'`.
+   * @default the VoiceSystem's `emoji`
+   */
+  emoji?: EmojiMode
   /** Cancels the task: a queued task is removed at once and the call rejects with the signal's reason. */
   signal?: AbortSignal
   /**
@@ -133,16 +148,19 @@ export const voiceSystemOptionNames = Object.keys({
   pitch: true,
   engine: true,
   maxChars: true,
+  emoji: true,
 } satisfies Record<keyof VoiceSystemOptions, true>)
 export const synthesizeOptionNames = Object.keys({
   format: true,
   input: true,
+  emoji: true,
   signal: true,
   timeoutMs: true,
 } satisfies Record<keyof SynthesizeOptions, true>)
 export const streamOptionNames = Object.keys({
   format: true,
   input: true,
+  emoji: true,
   signal: true,
   timeoutMs: true,
   readAhead: true,

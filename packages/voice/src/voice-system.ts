@@ -16,7 +16,8 @@ import {
 import { checkOptionNames } from './known-options.js'
 import type { PoolTask, RunOptions } from './pool/pool.js'
 import { sharedPool } from './pool/shared-pool.js'
-import { isLanguageCode, speechText } from './speech-text/speech-text.js'
+import type { EmojiMode } from './speech-text/emoji.js'
+import { checkEmoji, isLanguageCode, speechText } from './speech-text/speech-text.js'
 import { speakStream } from './stream/speak-stream.js'
 import { textSource } from './stream/text-source.js'
 import {
@@ -55,6 +56,7 @@ export class VoiceSystem {
   readonly #engine: string
   readonly #builtIn: boolean
   readonly #maxChars: number
+  readonly #emoji: EmojiMode
   readonly #pending = new Set<Promise<unknown>>()
 
   constructor(options: VoiceSystemOptions = {}) {
@@ -75,6 +77,7 @@ export class VoiceSystem {
       throw new RangeError(`maxChars must be a positive integer, got ${describe(maxChars)}`)
     }
     this.#maxChars = maxChars
+    this.#emoji = checkEmoji(options.emoji ?? 'drop')
     this.#options = {
       language: this.#checkLanguage(options.language ?? 'en'),
       rate: checkRate(options.rate ?? 150),
@@ -150,7 +153,7 @@ export class VoiceSystem {
   /** Turns text into encoded audio (Ogg/Opus by default). Markdown by default: see `input`. */
   async synthesize(text: string, options: SynthesizeOptions = {}): Promise<SynthesizedAudio> {
     checkCallOptions(options, synthesizeOptionNames, 'synthesize()')
-    text = this.#spoken(text, options.input)
+    text = this.#spoken(text, options.input, options.emoji)
     const format = checkFormat(options.format ?? 'ogg')
     const [task, run] = this.#task('synthesize', this.#checkText(text), format, options)
     const result = await this.#track(sharedPool().run(task, run))
@@ -185,13 +188,14 @@ export class VoiceSystem {
   ): AsyncGenerator<StreamedAudio, void, undefined> {
     const text = textSource(source)
     checkCallOptions(options, streamOptionNames, 'stream()')
-    const { readAhead = 4, input = 'markdown', format: given, ...run } = options
+    const { readAhead = 4, input = 'markdown', emoji: givenEmoji, format: given, ...run } = options
     if (typeof readAhead !== 'number' || !Number.isInteger(readAhead) || readAhead < 1) {
       throw new RangeError(`readAhead must be a positive integer, got ${describe(readAhead)}`)
     }
     if (input !== 'markdown' && input !== 'text') {
       throw new RangeError(`input must be "markdown" or "text", got ${describe(input)}`)
     }
+    const emoji = checkEmoji(givenEmoji ?? this.#emoji)
     const format = checkFormat(given ?? 'ogg')
     // Checks signal and timeoutMs now, as synthesize() would for each sentence.
     this.#task('synthesize', '', format, run)
@@ -200,7 +204,7 @@ export class VoiceSystem {
       maxChars: this.#maxChars,
       signal: run.signal,
       start: (chunk, signal) => {
-        const spoken = input === 'text' ? chunk.trim() : this.#readAloud(chunk)
+        const spoken = input === 'text' ? chunk.trim() : this.#readAloud(chunk, emoji)
         if (spoken === '') return undefined
         return this.synthesize(spoken, { ...run, format, input: 'text', signal }).then((audio) => ({
           ...audio,
@@ -244,13 +248,14 @@ export class VoiceSystem {
   }
 
   /** The text the engine is given: the reply as read aloud, or with `input: 'text'` the text itself. */
-  #spoken(text: unknown, input: unknown = 'markdown'): string {
+  #spoken(text: unknown, input: unknown = 'markdown', emoji: unknown = this.#emoji): string {
     if (input !== 'markdown' && input !== 'text') {
       throw new RangeError(`input must be "markdown" or "text", got ${describe(input)}`)
     }
+    const mode = checkEmoji(emoji)
     const checked = this.#checkText(text)
     if (input === 'text') return checked
-    const spoken = this.#readAloud(checked)
+    const spoken = this.#readAloud(checked, mode)
     if (spoken === '') {
       throw new RangeError(
         "text must contain something to say once markup, code and emoji are left out, got none. Pass { input: 'text' } to have it spoken as written.",
@@ -265,10 +270,10 @@ export class VoiceSystem {
   }
 
   /** `text` as {@link speechText} reads it in the current language. */
-  #readAloud(text: string): string {
+  #readAloud(text: string, emoji: EmojiMode): string {
     // A custom engine may take any language name; one that is not a code gets the neutral clean-up.
     const { language } = this.#options
-    return speechText(text, { language: isLanguageCode(language) ? language : 'und' })
+    return speechText(text, { language: isLanguageCode(language) ? language : 'und', emoji })
   }
 
   #checkText(text: unknown): string {

@@ -65,6 +65,68 @@ describe('synthesize() input: Markdown by default, or the text as given', () => 
     expect(await heard(voice, '✅', 'text')).toBe('✅')
   })
 
+  it('names emoji with emoji: "name", as a VoiceSystem option or for one call', async () => {
+    const naming = new VoiceSystem({ engine: echo, language: 'it-IT', emoji: 'name' })
+    expect(await heard(naming, 'Fatto ✅ 🔥🔥')).toBe('Fatto, segno di spunta, fuoco.')
+    const audio = await naming.synthesize('Fatto ✅', { format: 'wav', emoji: 'drop' })
+    expect(String.fromCharCode(...parseWav(audio.data).samples)).toBe('Fatto.')
+    // Only the reply read aloud: with input: 'text' the engine gets the text as given.
+    expect(await heard(naming, 'Fatto ✅', 'text')).toBe('Fatto ✅')
+    const dropping = new VoiceSystem({ engine: echo, language: 'en' })
+    expect(await heard(dropping, 'Done ✅')).toBe('Done.')
+    const named = await dropping.synthesize('Done 👍🏽', { format: 'wav', emoji: 'name' })
+    expect(String.fromCharCode(...parseWav(named.data).samples)).toBe('Done, thumbs up.')
+    // A reply of emoji only has something to say once they are named.
+    expect(await heard(naming, '✅🎉')).toBe('segno di spunta, spara coriandoli.')
+  })
+
+  it('names emoji in stream() too, per VoiceSystem or per call', async () => {
+    async function* reply() {
+      yield 'Fatto ✅. Ci'
+      yield ' vediamo 👋'
+    }
+    const clips = async (voice: InstanceType<typeof VoiceSystem>, options = {}) => {
+      const texts: string[] = []
+      for await (const clip of voice.stream(reply(), { format: 'wav', ...options })) texts.push(clip.text)
+      return texts
+    }
+    const naming = new VoiceSystem({ engine: echo, language: 'it', emoji: 'name' })
+    expect(await clips(naming)).toEqual(['Fatto, segno di spunta.', 'Ci vediamo, mano che saluta.'])
+    expect(await clips(naming, { emoji: 'drop' })).toEqual(['Fatto.', 'Ci vediamo.'])
+    const dropping = new VoiceSystem({ engine: echo, language: 'it' })
+    expect(await clips(dropping)).toEqual(['Fatto.', 'Ci vediamo.'])
+    expect(await clips(dropping, { emoji: 'name' })).toEqual([
+      'Fatto, segno di spunta.',
+      'Ci vediamo, mano che saluta.',
+    ])
+  })
+
+  it('rejects another emoji value, naming the option and the values allowed, before queueing', async () => {
+    const message = 'emoji must be "drop" or "name", got "spell"'
+    expect(() => new VoiceSystem({ engine: echo, emoji: 'spell' as never })).toThrow(new RangeError(message))
+    const voice = new VoiceSystem({ engine: echo, language: 'it' })
+    const before = voicePool.stats()
+    await expect(voice.synthesize('ciao', { emoji: 'spell' as never })).rejects.toThrow(
+      new RangeError(message),
+    )
+    await expect(voice.synthesize('ciao', { emoji: 'spell' as never, input: 'text' })).rejects.toThrow(
+      new RangeError(message),
+    )
+    await expect(voice.textToSpeech('ciao', 'x.ogg', { emoji: null as never })).rejects.toThrow(
+      new RangeError('emoji must be "drop" or "name", got null'),
+    )
+    async function* source() {
+      yield 'ciao'
+    }
+    expect(() => voice.stream(source(), { emoji: 1 as never })).toThrow(
+      new RangeError('emoji must be "drop" or "name", got 1'),
+    )
+    expect(() => new VoiceSystem({ engine: echo, emojis: 'name' } as never)).toThrow(
+      new TypeError('unknown option "emojis" of new VoiceSystem(): did you mean emoji?'),
+    )
+    expect(voicePool.stats()).toMatchObject({ queued: before.queued, completed: before.completed })
+  })
+
   it('counts maxChars on the text as given and as read aloud', async () => {
     const voice = new VoiceSystem({ engine: echo, language: 'it', maxChars: 12 })
     await expect(voice.synthesize('*'.repeat(13))).rejects.toThrow(

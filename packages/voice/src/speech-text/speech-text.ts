@@ -1,5 +1,5 @@
 import { describe } from '../describe.js'
-import { dropPictographs } from './emoji.js'
+import { dropPictographs, type EmojiMode, emojiNames, namePictographs } from './emoji.js'
 import { speechConventions } from './language.js'
 import { shortenAddresses } from './links.js'
 import { markdownBlocks, markdownInline } from './markdown.js'
@@ -16,6 +16,25 @@ export interface SpeechTextOptions {
    * @default 'en'
    */
   language?: string
+  /**
+   * What is done with emoji: `'drop'` leaves them out; `'name'` says each one by its short name in
+   * the language ("Fatto ✅" → "Fatto, segno di spunta."), once for a repeated one, without its skin
+   * tone. Names exist for English and Italian (from the Unicode CLDR annotations); in other
+   * languages, and for an emoji without a name, `'name'` drops them as `'drop'` does. Keycaps
+   * (`1️⃣`) are read as their digit either way.
+   * @default 'drop'
+   */
+  emoji?: EmojiMode
+}
+
+const EMOJI_MODES: readonly EmojiMode[] = ['drop', 'name']
+
+/** Checks the `emoji` option (of speechText and of VoiceSystem alike). */
+export function checkEmoji(value: unknown): EmojiMode {
+  if (!EMOJI_MODES.includes(value as EmojiMode)) {
+    throw new RangeError(`emoji must be "drop" or "name", got ${describe(value)}`)
+  }
+  return value as EmojiMode
 }
 
 const LANGUAGE_TAG = /^[a-z]{2,3}(?:[-_][a-z0-9]{1,8})*$/i
@@ -23,6 +42,11 @@ const LANGUAGE_TAG = /^[a-z]{2,3}(?:[-_][a-z0-9]{1,8})*$/i
 /** True for a language code `speechText` accepts (`it`, `en-US`, `pt_br`). */
 export function isLanguageCode(language: string): boolean {
   return LANGUAGE_TAG.test(language)
+}
+
+/** `it` for `it-IT`, `en` for `EN_us`. */
+function primaryLanguage(language: string): string {
+  return (language.split(/[-_]/)[0] as string).toLowerCase()
 }
 
 /**
@@ -50,13 +74,17 @@ export function speechText(text: string, options: SpeechTextOptions = {}): strin
       `language must be a language code such as "it" or "en-US", got ${describe(language)}`,
     )
   }
+  const emoji = checkEmoji(options.emoji ?? 'drop')
   const conventions = speechConventions(language)
+  // Names in the reply's language or none: an English word inside Italian speech is not better.
+  const names = emoji === 'name' ? emojiNames(primaryLanguage(language)) : undefined
   // Without a word for it, the `@` of an address is left out like any other spelled mark.
   const at = conventions?.at ?? '@'
   const shorten = (value: string) => shortenAddresses(value, at)
   const sentences: string[] = []
   for (const block of markdownBlocks(text, conventions?.codeOmitted)) {
     let spoken = block.literal === true ? block.text : markdownInline(block.text, shorten)
+    if (names !== undefined) spoken = namePictographs(spoken, names)
     spoken = dropPictographs(spoken)
     if (conventions !== undefined) spoken = speakNumbers(spoken, conventions)
     spoken = tidy(speakPunctuation(spoken, conventions))

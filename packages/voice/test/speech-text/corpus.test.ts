@@ -33,6 +33,24 @@ describe('speechText on the corpus of chat replies', () => {
     }
   })
 
+  it.each(corpus.map((reply, index) => [index, reply] as const))(
+    'keeps the words of reply %i with emoji: "name", and names its emoji instead of dropping them',
+    (_, reply) => {
+      const spoken = speechText(reply.markdown, { language: reply.language, emoji: 'name' })
+      const dropped = speechText(reply.markdown, { language: reply.language })
+      let from = 0
+      for (const word of reply.keep) {
+        const at = spoken.toLowerCase().indexOf(word.toLowerCase(), from)
+        expect(at, `"${word}" in order in ${JSON.stringify(spoken)}`).toBeGreaterThanOrEqual(0)
+        from = at + word.length
+      }
+      expect(spoken).not.toMatch(MARKUP)
+      if (/\p{Extended_Pictographic}/u.test(reply.markdown))
+        expect(spoken.length).toBeGreaterThan(dropped.length)
+      else expect(spoken).toBe(dropped)
+    },
+  )
+
   it('gives the same text when run twice', () => {
     for (const reply of corpus) {
       const once = speechText(reply.markdown, { language: reply.language })

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
 import { speechText } from '../../src/index.js'
+import { EMOJI_KEYS } from '../../src/speech-text/emoji-names.js'
 import { type CorpusReply, corpus } from './corpus.js'
 
 // What the engine would say is checked on its phonemes (`espeak-ng -x`), not on the text: a
@@ -98,5 +99,70 @@ describe.skipIf(!installed)('what espeak-ng says for the corpus', () => {
     const raw = replies.map((reply) => reply.markdown)
     const flagged = new Set(findings(replies, raw, voice).map((finding) => finding.reply))
     expect(flagged.size / replies.length).toBeGreaterThan(0.5)
+  })
+})
+
+describe.skipIf(!installed)('what espeak-ng says for emoji named with emoji: "name"', () => {
+  // Marks a name could hold that the engine would say by their names, on top of SYMBOLS. (`&` and
+  // `+` are left out: their names, "and", "più", are words of many emoji names.)
+  const MARKS = [...SYMBOLS, '@', '=']
+  const keys = EMOJI_KEYS.split(' ')
+
+  /**
+   * The marks whose names the engine says in each text, as "mark in text": heard more often than in
+   * the same text with only its letters, digits and stops ("campana sbarrata" holds "barra").
+   */
+  function marksSaid(texts: readonly string[], voice: string): string[] {
+    const sounds = phonemesOf(MARKS, voice)
+    const spoken = phonemesOf(texts, voice)
+    const letters = phonemesOf(
+      texts.map((text) => text.replace(/[^\p{L}\p{N}\s.,!?']/gu, ' ')),
+      voice,
+    )
+    const count = (phonemes: string, sound: string) => phonemes.split(sound).length - 1
+    return texts.flatMap((text, i) =>
+      MARKS.filter((_, m) => {
+        const sound = sounds[m] as string
+        return sound.length >= 3 && count(spoken[i] as string, sound) > count(letters[i] as string, sound)
+      }).map((mark) => `${mark} in ${text}`),
+    )
+  }
+
+  it.each([
+    ['it', 'it'],
+    ['en', 'en'],
+    ['en-US', 'en-us'],
+  ])('says every name of the table as words (%s)', (language, voice) => {
+    const texts = keys.map((key) => speechText(`Ok ${key} ok`, { language, emoji: 'name' }))
+    // Every emoji of the table has a name in the language, so none is dropped.
+    expect(texts.filter((text) => text === 'Ok ok.')).toEqual([])
+    expect(marksSaid(texts, voice)).toEqual([])
+  })
+
+  it.each(['it', 'en'])(
+    'says the names, and no symbol name, for the corpus replies with emoji (%s)',
+    (voice) => {
+      const replies = corpus.filter(
+        (reply) => voiceOf(reply.language) === voice && EMOJI.test(reply.markdown),
+      )
+      EMOJI.lastIndex = 0
+      expect(replies.length).toBeGreaterThan(3)
+      const named = replies.map((reply) =>
+        speechText(reply.markdown, { language: reply.language, emoji: 'name' }),
+      )
+      expect(marksSaid(named, voice)).toEqual([])
+      // The names are heard: each named reply sounds longer than the same reply with emoji dropped.
+      const dropped = replies.map((reply) => speechText(reply.markdown, { language: reply.language }))
+      const namedSounds = phonemesOf(named, voice)
+      const droppedSounds = phonemesOf(dropped, voice)
+      namedSounds.forEach((sound, i) => {
+        expect(sound.length, named[i]).toBeGreaterThan((droppedSounds[i] as string).length)
+      })
+    },
+  )
+
+  it('finds the marks when they are there, so the check has teeth', () => {
+    const texts = ['Ok *see* ok', 'a/b', 'a#b', 'ask@me', 'one = one']
+    expect(marksSaid(texts, 'it')).toHaveLength(5)
   })
 })

@@ -126,6 +126,86 @@ describe('speechText', () => {
       expect(en('ok 👍🏽 🇮🇹 👨‍👩‍👧 ❤️ 3️⃣ ★ ✔ done')).toBe('ok 3 done.')
       expect(en('yes → no')).toBe('yes, no.')
     })
+
+    const named = (text: string, language: string) => speechText(text, { language, emoji: 'name' })
+
+    it('still drops them by default', () => {
+      expect(speechText('Fatto ✅', { language: 'it' })).toBe('Fatto.')
+      expect(speechText('Fatto ✅', { language: 'it', emoji: 'drop' })).toBe('Fatto.')
+      expect(speechText('Fatto ✅', { language: 'it', emoji: undefined })).toBe('Fatto.')
+    })
+
+    it('names them in English and Italian with emoji: "name", set apart by commas', () => {
+      expect(named('Fatto ✅', 'it')).toBe('Fatto, segno di spunta.')
+      expect(named('Done ✅', 'en')).toBe('Done, check mark.')
+      expect(named('Ottimo 👍 ci vediamo domani', 'it')).toBe('Ottimo, pollice in su, ci vediamo domani.')
+      expect(named('🚀 Launch day', 'en-US')).toBe('rocket, Launch day.')
+      expect(named('Ottimo! 🎉 A domani.', 'it-IT')).toBe('Ottimo! spara coriandoli, A domani.')
+      expect(named('(ok 😀)', 'en')).toBe('(ok, grinning face).')
+      expect(named('✅🎉', 'it')).toBe('segno di spunta, spara coriandoli.')
+      expect(named('**Certo!** Apri https://example.com/guida ✅', 'it')).toBe(
+        'Certo! Apri example.com, segno di spunta.',
+      )
+    })
+
+    it('names a ZWJ sequence as one emoji', () => {
+      expect(named('a 👨‍👩‍👧 trip', 'en')).toBe('a, family, trip.')
+      expect(named('in viaggio 👨‍👩‍👧', 'it')).toBe('in viaggio, famiglia.')
+      expect(named('👩‍💻 at work', 'en')).toBe('woman technologist, at work.')
+      expect(named('❤️‍🔥', 'en')).toBe('heart on fire.')
+    })
+
+    it('names flags, those of England and Scotland too', () => {
+      expect(named('Forza 🇮🇹', 'it')).toBe('Forza, bandiera Italia.')
+      expect(named('Go 🇬🇧', 'en')).toBe('Go, flag United Kingdom.')
+      expect(named('🏴󠁧󠁢󠁥󠁮󠁧󠁿 vs 🏴󠁧󠁢󠁳󠁣󠁴󠁿', 'en')).toBe('flag England, vs, flag Scotland.')
+    })
+
+    it('reads a keycap as its digit, in either mode', () => {
+      expect(named('1️⃣ uno 2️⃣ due', 'it')).toBe('1 uno 2 due.')
+      expect(named('Step 3️⃣ #️⃣', 'en')).toBe('Step 3.')
+      expect(named('🔟 points', 'en')).toBe('10, points.')
+    })
+
+    it('leaves the skin tone out of the name', () => {
+      expect(named('Ok 👍🏽', 'it')).toBe('Ok, pollice in su.')
+      expect(named('Ok 👍🏿', 'en')).toBe('Ok, thumbs up.')
+      expect(named('👩🏽‍💻 al lavoro', 'it')).toBe('tecnologa, al lavoro.')
+      // A sequence CLDR names only with its tones: "handshake: light skin tone, medium skin tone".
+      expect(named('Deal 🫱🏻‍🫲🏽', 'en')).toBe('Deal, handshake.')
+      expect(named('Affare 🫱🏻‍🫲🏽', 'it')).toBe('Affare, stretta di mano.')
+      expect(named('a 🏽 b', 'en')).toBe('a b.')
+    })
+
+    it('names a repeated emoji once, and each different one once', () => {
+      expect(named('Wow 🔥🔥🔥', 'en')).toBe('Wow, fire.')
+      expect(named('Wow 🔥 🔥 🔥 yes', 'it')).toBe('Wow, fuoco, yes.')
+      expect(named('🔥🚀🔥', 'en')).toBe('fire, rocket.')
+      expect(named('Top 👍👍🏽👍🏿', 'it')).toBe('Top, pollice in su.')
+    })
+
+    it('drops an emoji it has no name for, never spelling it', () => {
+      // U+1FC00 is not assigned yet, but reserved for pictographs: a future emoji.
+      expect(named('ok \u{1FC00} done', 'en')).toBe('ok done.')
+      expect(named('ok \u{1FC00}\u{1FC00} ✅', 'en')).toBe('ok, check mark.')
+      // ★ and ☆ are pictographs without an emoji name.
+      expect(named('★★★★☆ reviews', 'en')).toBe('reviews.')
+      expect(named('Acme™ © 2025 → next', 'en')).toBe('Acme 2025, next.')
+    })
+
+    it('drops them in languages without names, rather than say English words', () => {
+      expect(named('Fertig ✅ 🇩🇪', 'de')).toBe('Fertig.')
+      expect(named('Listo 👍', 'es-ES')).toBe('Listo.')
+    })
+
+    it('rejects another value, naming the option and the values allowed', () => {
+      expect(() => speechText('a', { emoji: 'say' as never })).toThrow(
+        new RangeError('emoji must be "drop" or "name", got "say"'),
+      )
+      expect(() => speechText('a', { emoji: true as never })).toThrow(
+        new RangeError('emoji must be "drop" or "name", got true'),
+      )
+    })
   })
 
   describe('numbers', () => {

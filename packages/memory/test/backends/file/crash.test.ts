@@ -1,11 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { readdir, readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
-import { openMemory, type RecoveredInfo } from '../../../src/index.js'
+import type { Memory } from '../../../src/index.js'
 import { tempDir } from '../../helpers.js'
+import { killAtRandom, openAfterKill, type ReportingChild, startReporting } from '../../reporting-child.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const fixture = join(here, '..', '..', 'fixtures', 'crash-writer.mjs')
@@ -17,10 +17,7 @@ const WRITERS = 5
 // Every record the built package writes carries its CRC-32C as the last field.
 const CHECKSUMMED = /^\{"s":\d+,.*,"crc":"[0-9a-f]{8}"\}$/
 
-interface Child {
-  process: ChildProcess
-  ready: Promise<void>
-  exited: Promise<void>
+interface Child extends ReportingChild {
   /** strict: highest acknowledged k per conversation; batched: messages reported saved. */
   acked: Map<string, number>
   /** strict: highest k whose upsert of "counter" in u<w> resolved, per writer. */
@@ -39,41 +36,19 @@ interface Acknowledged {
 }
 
 function start(path: string, mode: 'strict' | 'batched', run: number): Child {
+  const acked = new Map<string, number>()
+  const upserted = new Map<number, number>()
+  const removed = new Map<number, number>()
+  const state = { acked, upserted, removed, saved: 0 }
   // A tiny compaction threshold: the snapshot is rewritten every few writes, so many kills land
   // in the middle of a compaction or between the snapshot rename and the journal restart.
-  const child = spawn(process.execPath, [fixture, path, mode, String(run), '2048', '0.05'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+  const child = startReporting([fixture, path, mode, String(run), '2048', '0.05'], ([word, a, b]) => {
+    if (word === 'ack') acked.set(a as string, Number(b))
+    else if (word === 'up') upserted.set(Number(a), Number(b))
+    else if (word === 'rm') removed.set(Number(a), Number(b))
+    else if (word === 'saved') state.saved = Number(a)
   })
-  const state: Child = {
-    process: child,
-    acked: new Map(),
-    upserted: new Map(),
-    removed: new Map(),
-    saved: 0,
-    ready: Promise.resolve(),
-    exited: new Promise((resolve) => child.once('exit', () => resolve())),
-  }
-  let buffered = ''
-  state.ready = new Promise((resolve) => {
-    child.stdout?.on('data', (data: Buffer) => {
-      buffered += data.toString()
-      let newline = buffered.indexOf('\n')
-      while (newline !== -1) {
-        const line = buffered.slice(0, newline)
-        buffered = buffered.slice(newline + 1)
-        newline = buffered.indexOf('\n')
-        // Only complete lines count: a line cut by the kill was not fully acknowledged.
-        const [word, a, b] = line.split(' ')
-        if (word === 'ready') resolve()
-        else if (word === 'ack') state.acked.set(a as string, Number(b))
-        else if (word === 'up') state.upserted.set(Number(a), Number(b))
-        else if (word === 'rm') state.removed.set(Number(a), Number(b))
-        else if (word === 'saved') state.saved = Number(a)
-      }
-    })
-    child.once('exit', () => resolve())
-  })
-  return state
+  return Object.assign(state, child)
 }
 
 /** Reads the store and checks it against everything acknowledged by all earlier children. */
@@ -82,20 +57,10 @@ async function verify(
   mode: 'strict' | 'batched',
   history: Map<number, Acknowledged>,
 ): Promise<void> {
-  const warnings: string[] = []
-  const recovered: RecoveredInfo[] = []
-  const memory = await openMemory({
-    path,
-    maxMessages: 1_000_000,
-    flushOnExit: false,
-    onWarning: (text) => warnings.push(text),
-    onRecovered: (info) => recovered.push(info),
-  })
+  // A kill is never damage: at most an unterminated final record, every other record intact and
+  // in sequence, each with its checksum, and no file kept aside as corrupt.
+  const memory = await openAfterKill(path)
   try {
-    // A kill is never damage: at most an unterminated final record, every other record intact and
-    // in sequence, each with its checksum, and no file kept aside as corrupt.
-    expect(recovered).toEqual([])
-    expect(warnings.filter((text) => /damaged|sequence numbers|not valid UTF-8/.test(text))).toEqual([])
     expect((await readdir(dirname(path))).filter((name) => name.includes('.corrupt-'))).toEqual([])
     const journal = await readFile(`${path}.journal`, 'utf8').catch(() => '')
     for (const line of journal.split('\n').filter(Boolean)) expect(line).toMatch(CHECKSUMMED)
@@ -154,10 +119,7 @@ async function verify(
  * at least the newest acknowledged value; no temporary message whose remove was acknowledged is
  * back, and at most one per run is left (the one a kill caught between its add and its remove).
  */
-async function verifyOperations(
-  memory: Awaited<ReturnType<typeof openMemory>>,
-  history: Map<number, Acknowledged>,
-): Promise<void> {
+async function verifyOperations(memory: Memory, history: Map<number, Acknowledged>): Promise<void> {
   for (let w = 0; w < WRITERS; w++) {
     const messages = await memory.history(`u${w}`)
     const counters = messages.filter((message) => message.id === 'counter')
@@ -197,15 +159,9 @@ async function lane(
   let acknowledged = 0
   for (let run = 0; run < KILLS_PER_LANE; run++) {
     const child = start(path, mode, run)
-    // One kill in ten lands during start-up (open, replay, recovery); the rest while appending.
-    if (Math.random() >= 0.1) {
-      await child.ready
-      // Every other child lives longer: background compactions run on a worker thread that starts
-      // at the first one, so kills must also reach past its start-up.
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * (run % 2 === 0 ? 30 : 150)))
-    }
-    child.process.kill('SIGKILL')
-    await child.exited
+    // Every other child lives longer: background compactions run on a worker thread that starts
+    // at the first one, so kills must also reach past its start-up.
+    await killAtRandom(child, run, { shortMs: 30, longMs: 150 })
     history.set(run, {
       acked: child.acked,
       upserted: child.upserted,

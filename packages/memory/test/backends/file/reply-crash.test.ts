@@ -3,8 +3,9 @@ import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
-import { type Message, openMemory, type RecoveredInfo } from '../../../src/index.js'
+import { type Message, openMemory } from '../../../src/index.js'
 import { tempDir } from '../../helpers.js'
+import { killAtRandom, openAfterKill, type ReportingChild, startReporting } from '../../reporting-child.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const fixture = join(here, '..', '..', 'fixtures', 'reply-writer.mjs')
@@ -21,54 +22,29 @@ interface Reported {
   abortedAt?: number
 }
 
-interface Child {
-  process: ChildProcess
-  ready: Promise<void>
-  exited: Promise<void>
+interface Child extends ReportingChild {
   replies: Map<string, Reported>
 }
 
 function start(path: string, mode: 'strict' | 'batched', run: number): Child {
-  // A tiny compaction threshold: snapshots are rewritten every few writes, so kills also land in
-  // the middle of one, and replay after a rewrite must not apply a part twice.
-  const child = spawn(process.execPath, [fixture, path, mode, String(run), '4096', '0.05'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
-  const state: Child = {
-    process: child,
-    replies: new Map(),
-    ready: Promise.resolve(),
-    exited: new Promise((resolve) => child.once('exit', () => resolve())),
-  }
+  const replies = new Map<string, Reported>()
   const reply = (id: string): Reported => {
-    let found = state.replies.get(id)
+    let found = replies.get(id)
     if (found === undefined) {
       found = { acked: -1, ended: false }
-      state.replies.set(id, found)
+      replies.set(id, found)
     }
     return found
   }
-  let buffered = ''
-  state.ready = new Promise((resolve) => {
-    child.stdout?.on('data', (data: Buffer) => {
-      buffered += data.toString()
-      let newline = buffered.indexOf('\n')
-      while (newline !== -1) {
-        const line = buffered.slice(0, newline)
-        buffered = buffered.slice(newline + 1)
-        newline = buffered.indexOf('\n')
-        // Only complete lines count: a line cut by the kill was not fully acknowledged.
-        const [word, id, value] = line.split(' ') as [string, string, string]
-        if (word === 'ready') resolve()
-        else if (word === 'start') reply(id).parts = Number(value)
-        else if (word === 'ack') reply(id).acked = Number(value)
-        else if (word === 'end') reply(id).ended = true
-        else if (word === 'abort') reply(id).abortedAt = Number(value)
-      }
-    })
-    child.once('exit', () => resolve())
+  // A tiny compaction threshold: snapshots are rewritten every few writes, so kills also land in
+  // the middle of one, and replay after a rewrite must not apply a part twice.
+  const child = startReporting([fixture, path, mode, String(run), '4096', '0.05'], ([word, id, value]) => {
+    if (word === 'start') reply(id as string).parts = Number(value)
+    else if (word === 'ack') reply(id as string).acked = Number(value)
+    else if (word === 'end') reply(id as string).ended = true
+    else if (word === 'abort') reply(id as string).abortedAt = Number(value)
   })
-  return state
+  return { ...child, replies }
 }
 
 /** The number of parts in a reply's content "0;1;2;...", or why it is not such a sequence. */
@@ -88,19 +64,9 @@ async function verify(
   reported: Map<string, Reported>,
   seen: Map<string, string>,
 ): Promise<number> {
-  const recovered: RecoveredInfo[] = []
-  const warnings: string[] = []
-  const memory = await openMemory({
-    path,
-    maxMessages: 1_000_000,
-    flushOnExit: false,
-    onWarning: (text) => warnings.push(text),
-    onRecovered: (info) => recovered.push(info),
-  })
+  // A kill is never damage: at most an unterminated final record.
+  const memory = await openAfterKill(path)
   try {
-    // A kill is never damage: at most an unterminated final record.
-    expect(recovered).toEqual([])
-    expect(warnings.filter((text) => /damaged|sequence numbers/.test(text))).toEqual([])
     const messages = await memory.history('r')
     const replies = new Map<string, Message>()
     for (const message of messages) {
@@ -155,12 +121,7 @@ async function lane(
   let unfinished = 0
   for (let run = 0; run < KILLS_PER_LANE; run++) {
     const child = start(path, mode, run)
-    if (Math.random() >= 0.1) {
-      await child.ready
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * (run % 2 === 0 ? 40 : 150)))
-    }
-    child.process.kill('SIGKILL')
-    await child.exited
+    await killAtRandom(child, run, { shortMs: 40, longMs: 150 })
     for (const [id, report] of child.replies) {
       reported.set(id, report)
       if (report.acked >= 0) acknowledged += report.acked + 1

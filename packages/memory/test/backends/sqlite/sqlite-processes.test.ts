@@ -1,10 +1,11 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
 import { openMemory } from '../../../src/index.js'
 import { sqliteBackend } from '../../../src/sqlite.js'
 import { ensureBuilt, fixture, tempDir } from '../../helpers.js'
+import { killAtRandom, type ReportingChild, startReporting } from '../../reporting-child.js'
 
 const run = promisify(execFile)
 const writer = fixture('sqlite-writer.mjs')
@@ -45,10 +46,7 @@ async function written(path: string, writers: number): Promise<Map<string, Map<s
   }
 }
 
-interface Child {
-  process: ChildProcess
-  ready: Promise<void>
-  exited: Promise<void>
+interface Child extends ReportingChild {
   /** Highest acknowledged k per conversation. */
   acked: Map<string, number>
   /** Highest k whose upsert of "counter" in u<w> resolved, per writer w. */
@@ -64,35 +62,16 @@ function start(
   writers: number,
   operations = false,
 ): Child {
+  const acked = new Map<string, number>()
+  const upserted = new Map<number, number>()
+  const removed = new Map<number, number>()
   const args = [writer, path, label, String(count), String(writers), ...(operations ? ['operations'] : [])]
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] })
-  const state: Child = {
-    process: child,
-    acked: new Map(),
-    upserted: new Map(),
-    removed: new Map(),
-    ready: Promise.resolve(),
-    exited: new Promise((resolve) => child.once('exit', () => resolve())),
-  }
-  let buffered = ''
-  state.ready = new Promise((resolve) => {
-    child.stdout?.on('data', (data: Buffer) => {
-      buffered += data.toString()
-      let newline = buffered.indexOf('\n')
-      while (newline !== -1) {
-        // Only complete lines count: a line cut by the kill was not fully acknowledged.
-        const [word, a, b] = buffered.slice(0, newline).split(' ')
-        buffered = buffered.slice(newline + 1)
-        newline = buffered.indexOf('\n')
-        if (word === 'ready') resolve()
-        else if (word === 'ack') state.acked.set(a as string, Number(b))
-        else if (word === 'up') state.upserted.set(Number(a), Number(b))
-        else if (word === 'rm') state.removed.set(Number(a), Number(b))
-      }
-    })
-    child.once('exit', () => resolve())
+  const child = startReporting(args, ([word, a, b]) => {
+    if (word === 'ack') acked.set(a as string, Number(b))
+    else if (word === 'up') upserted.set(Number(a), Number(b))
+    else if (word === 'rm') removed.set(Number(a), Number(b))
   })
-  return state
+  return { ...child, acked, upserted, removed }
 }
 
 describe('several processes on one database (built package)', () => {
@@ -214,13 +193,7 @@ describe('crash safety (SIGKILL at random instants during strict writes, built p
     let changes = 0
     for (let run = 0; run < KILLS; run++) {
       const child = start(path, `r${run}`, 'forever', WRITERS, true)
-      // One kill in ten lands during start-up (open, worker start); the rest while appending.
-      if (Math.random() >= 0.1) {
-        await child.ready
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * (run % 2 === 0 ? 30 : 150)))
-      }
-      child.process.kill('SIGKILL')
-      await child.exited
+      await killAtRandom(child, run, { shortMs: 30, longMs: 150 })
       runs.push({ label: `r${run}`, acked: child.acked, upserted: child.upserted, removed: child.removed })
       acknowledged += [...child.acked.values()].reduce((sum, k) => sum + k + 1, 0)
       for (const done of [child.upserted, child.removed])
