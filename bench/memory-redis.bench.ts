@@ -4,6 +4,7 @@ import { openMemory } from '@taurobot/memory'
 import { redisBackend } from '@taurobot/memory/redis'
 import { Redis } from 'ioredis'
 import { runBench } from './lib/bench.js'
+import { redisReady } from './lib/ready.js'
 import { row } from './lib/result.js'
 import { median, spreadText } from './lib/stats.js'
 import { averageMessageBytes, type ChatEvent, chatTraffic, userId } from './lib/workload.js'
@@ -27,18 +28,7 @@ await runBench(fileURLToPath(import.meta.url), {
   title: 'Redis backend: batched vs one command per message',
   claim:
     'For 50 users × 100 messages, the Redis backend in batched mode needs ≥ 5× fewer Redis commands and reaches ≥ 3× the throughput of one RPUSH per message (the LangChain-style history); the bytes it keeps in Redis per message stay the same at 10, 100 and 1000 messages of history per conversation.',
-  async ready() {
-    const client = new Redis(URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
-    try {
-      await client.connect()
-      await client.ping()
-      return null
-    } catch (error) {
-      return `no Redis answers at ${URL} (${error instanceof Error ? error.message : String(error)})`
-    } finally {
-      client.disconnect()
-    }
-  },
+  ready: () => redisReady(URL),
   notCovered: [
     'Redis persistence (AOF/RDB) and replication: the Redis server’s settings are whatever the machine has.',
     'Network latency: Redis on loopback; a remote Redis widens the gap, since per-message stores pay one round trip per message.',

@@ -3,6 +3,7 @@ import type { Backend, BatchEntry, Message } from '@taurobot/memory'
 import { redisBackend } from '@taurobot/memory/redis'
 import { Redis } from 'ioredis'
 import { runBench } from './lib/bench.js'
+import { redisReady } from './lib/ready.js'
 import { row } from './lib/result.js'
 import { median, spreadText } from './lib/stats.js'
 
@@ -37,18 +38,7 @@ await runBench(fileURLToPath(import.meta.url), {
   title: 'Redis backend: upsert by message id',
   claim:
     'On Redis, upserting the newest message of a conversation (a streamed reply) costs about the same at 10, 100 and 1000 messages of history (≤ 1.5× from 10 to 1000), since the script reads only the newest items; an upsert of an id the conversation lacks reads the whole list in the script, and costs less than the naive read-parse-write from Node at 1000 messages.',
-  async ready() {
-    const client = new Redis(URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
-    try {
-      await client.connect()
-      await client.ping()
-      return null
-    } catch (error) {
-      return `no Redis answers at ${URL} (${error instanceof Error ? error.message : String(error)})`
-    } finally {
-      client.disconnect()
-    }
-  },
+  ready: () => redisReady(URL),
   notCovered: [
     'Batching: each upsert is its own backend write here, as a strict store makes them; in batched mode several upserts share one script call.',
     'Network latency: Redis on loopback. Across a network the naive version pays a second round trip and the whole history over the wire.',

@@ -1,9 +1,9 @@
-import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { Page } from 'playwright-core'
 import { runBench } from './lib/bench.js'
-import { CHROMIUM_PATH, launchChromium } from './lib/chromium.js'
+import { launchChromium } from './lib/chromium.js'
 import { bundle } from './lib/esbuild-size.js'
+import { chromiumReady } from './lib/ready.js'
 import { row } from './lib/result.js'
 import { median, spreadText, summarize } from './lib/stats.js'
 import { type Origin, startOrigin } from './lib/sw-origin.js'
@@ -24,9 +24,7 @@ await runBench(fileURLToPath(import.meta.url), {
   title: 'service worker in Chromium: hit latency and origin requests per burst',
   claim:
     'A cache hit answers within 1.5× of the cache-first worker’s latency; 20 concurrent hits or misses of one URL cost one origin request (Workbox: 20).',
-  async ready() {
-    return existsSync(CHROMIUM_PATH) ? null : `no Chromium at ${CHROMIUM_PATH} (set CHROMIUM_PATH)`
-  },
+  ready: chromiumReady,
   notCovered: [
     'Other browsers (Firefox, Safari) and mobile devices.',
     `Real network conditions: the origin is on loopback and answers after a fixed ${DELAY_MS} ms.`,

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto'
-import { existsSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { runBench } from './lib/bench.js'
-import { CHROMIUM_PATH, launchChromium } from './lib/chromium.js'
+import { launchChromium } from './lib/chromium.js'
 import { bundle } from './lib/esbuild-size.js'
+import { chromiumReady } from './lib/ready.js'
 import { row } from './lib/result.js'
 import { UPDATE_WORKERS } from './lib/sw-sources.js'
 
@@ -154,9 +154,7 @@ await runBench(fileURLToPath(import.meta.url), {
   title: 'service-worker update: bytes downloaded when 1 of 20 precached files changes',
   claim:
     'With a revisioned manifest an update downloads only the changed file (target: that file’s bytes), where a versioned cache name downloads the whole shell.',
-  async ready() {
-    return existsSync(CHROMIUM_PATH) ? null : `no Chromium at ${CHROMIUM_PATH} (set CHROMIUM_PATH)`
-  },
+  ready: chromiumReady,
   notCovered: [
     'Other browsers; HTTP compression (the files are served uncompressed, so bytes are body bytes).',
     'The service worker script itself, fetched by the browser on every update whatever the strategy.',

@@ -3,6 +3,7 @@ import { speechText, VoiceSystem, voicePool } from '@taurobot/voice'
 import { corpus } from '../packages/voice/test/speech-text/corpus.js'
 import { runBench } from './lib/bench.js'
 import { formatMs } from './lib/format.js'
+import { voiceReady } from './lib/ready.js'
 import { row } from './lib/result.js'
 import { median, spreadText } from './lib/stats.js'
 
@@ -20,14 +21,7 @@ await runBench(fileURLToPath(import.meta.url), {
     'Languages other than Italian and English (they get only the language-neutral clean-up, which costs less).',
     'Audio length with other engines than the default espeak-ng WASM engine.',
   ],
-  async ready() {
-    try {
-      await new VoiceSystem({ language: 'it' }).synthesize('Ciao!', { format: 'wav' })
-      return null
-    } catch (error) {
-      return `@taurobot/voice cannot synthesize here: ${error instanceof Error ? error.message : String(error)}`
-    }
-  },
+  ready: voiceReady,
   async run(ctx) {
     // The table of emoji names is parsed on the first use of emoji: 'name'; that once is timed apart.
     const t0Names = performance.now()

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url'
 import { VoiceSystem, voicePool } from '@taurobot/voice'
 import { runBench } from './lib/bench.js'
 import { formatMs } from './lib/format.js'
+import { voiceReady } from './lib/ready.js'
 import { row } from './lib/result.js'
 import { median, spreadText } from './lib/stats.js'
 
@@ -53,14 +54,7 @@ await runBench(fileURLToPath(import.meta.url), {
     'Other engines than the default espeak-ng WASM engine; WAV output (Ogg/Opus is measured, as bots send it).',
     'Model latency before the first token: both approaches start at the first token.',
   ],
-  async ready() {
-    try {
-      await new VoiceSystem({ language: 'it' }).synthesize('Ciao!', { format: 'wav' })
-      return null
-    } catch (error) {
-      return `@taurobot/voice cannot synthesize here: ${error instanceof Error ? error.message : String(error)}`
-    }
-  },
+  ready: voiceReady,
   async run(ctx) {
     const voice = new VoiceSystem({ language: 'it' })
     await voice.warmup({ allThreads: true })

@@ -1,5 +1,7 @@
 // Data flows one way inside a package: no module of a package's src/ may reach itself again through
 // its relative imports, type-only imports included (they still tie the modules' designs together).
+// The example bot's src/ and the bench (its runner, lib/, peers/ and baselines/) are held to the same
+// rule.
 import { readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import ts from 'typescript'
@@ -10,7 +12,7 @@ const packages = readdirSync(join(root, 'packages'))
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' })
-    .filter((file) => file.endsWith('.ts'))
+    .filter((file) => file.endsWith('.ts') && !/(^|\/)(node_modules|results|\.tmp)\//.test(file))
     .map((file) => resolve(dir, file))
 }
 
@@ -49,11 +51,15 @@ function cycles(graph: Map<string, string[]>): string[][] {
   return found
 }
 
-describe.each(packages)('packages/%s/src', (dir) => {
+const trees = [...packages.map((name) => `packages/${name}/src`), 'examples/bot/src', 'bench']
+
+describe.each(trees)('%s', (tree) => {
   it('has no import cycle', () => {
-    const src = join(root, 'packages', dir, 'src')
-    const found = cycles(importGraph(sources(src))).map((chain) =>
-      chain.map((file) => relative(src, file)).join(' -> '),
+    const dir = join(root, tree)
+    const files = sources(dir)
+    expect(files.length).toBeGreaterThan(0)
+    const found = cycles(importGraph(files)).map((chain) =>
+      chain.map((file) => relative(dir, file)).join(' -> '),
     )
     expect(found).toEqual([])
   })

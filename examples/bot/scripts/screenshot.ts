@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { launchPersistentChromium } from '../../../test/chromium.js'
 import { startBotProcess } from '../test/bot-process.js'
+import { sendMessage } from '../test/web-chat.js'
 
 const output = fileURLToPath(new URL('../../../docs/screenshot-chat.png', import.meta.url))
 const dir = await mkdtemp(join(tmpdir(), 'taurobot-screenshot-'))
@@ -18,17 +19,7 @@ try {
   const page = context.pages()[0] ?? (await context.newPage())
   await page.goto(bot.url)
   await page.waitForFunction(() => document.getElementById('status')?.textContent === 'replies: offline')
-  const send = async (text: string) => {
-    const sent = await page.locator('#messages .message[data-role="user"]').count()
-    await page.fill('#text', text)
-    await page.press('#text', 'Enter')
-    await page.waitForFunction(
-      (n) =>
-        document.querySelectorAll('#messages .message[data-role="user"]').length > n &&
-        !(document.getElementById('send') as HTMLButtonElement).disabled,
-      sent,
-    )
-  }
+  const send = (text: string) => sendMessage(page, text)
   await send('Hi! My name is Ada.')
   await send('I am planning a trip to Palermo in May.')
   await page.click('#voice')

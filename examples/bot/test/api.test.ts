@@ -7,6 +7,7 @@ import { RateLimiter } from '../src/rate-limit.js'
 import { AutoResponder } from '../src/responder/auto.js'
 import { OfflineResponder } from '../src/responder/offline.js'
 import { OllamaResponder } from '../src/responder/ollama.js'
+import { apiRoute } from '../src/web/api.js'
 import { startWebServer, type WebServer } from '../src/web/server.js'
 import { fakeOllama } from './fake-ollama.js'
 
@@ -381,5 +382,16 @@ describe('JSON API with a model server', () => {
       await store.close()
       await ollama.close()
     }
+  })
+})
+
+describe('apiRoute', () => {
+  it('labels every path of the route table, a clip by its pattern, and nothing else', () => {
+    for (const path of ['/api/health', '/api/history', '/api/chat', '/api/voice', '/api/sw-counters']) {
+      expect(apiRoute(path)).toBe(path)
+    }
+    expect(apiRoute('/api/voice/0d4c3a1e-8f9b-4c2d-9e7f-1a2b3c4d5e6f.ogg')).toBe('/api/voice/:clip')
+    expect(apiRoute('/api/voice/not-a-clip.ogg')).toBeUndefined()
+    expect(apiRoute('/api/nothing')).toBeUndefined()
   })
 })

@@ -5,6 +5,7 @@ import type { BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchPersistentChromium } from '../../../test/chromium.js'
 import { type BotProcess, startBotProcess } from './bot-process.js'
+import { sendMessage } from './web-chat.js'
 
 // Waits for the page or the process, on a machine that may be busy.
 const POLL = { timeout: 30_000, interval: 100 }
@@ -34,18 +35,7 @@ afterAll(async () => {
 
 const messages = (role: string) => page.locator(`#messages .message[data-role="${role}"] .content`)
 
-async function send(text: string): Promise<void> {
-  const sent = await page.locator('#messages .message[data-role="user"]').count()
-  await page.fill('#text', text)
-  await page.press('#text', 'Enter')
-  // Sending disables the button at once; the reply is final when the button is back.
-  await page.waitForFunction(
-    (n) =>
-      document.querySelectorAll('#messages .message[data-role="user"]').length > n &&
-      !(document.getElementById('send') as HTMLButtonElement).disabled,
-    sent,
-  )
-}
+const send = (text: string) => sendMessage(page, text)
 
 describe('web chat in Chromium', () => {
   it('sends messages and shows the replies, rendering user text as text', async () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { type BotProcess, startBotProcess } from './bot-process.js'
 import { type FakeOllama, fakeOllama } from './fake-ollama.js'
+import { chatOverApi } from './web-chat.js'
 
 // The bot as `npm start` runs it with OLLAMA_HOST set. There is no model server in CI, so the
 // Ollama protocol is served locally (see fake-ollama.ts); what is under test is the wiring and
@@ -18,15 +19,7 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true })
 })
 
-async function chat(text: string): Promise<{ reply: string }> {
-  const response = await fetch(new URL('/api/chat', bot?.url), {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ user: 'ollama-user-01', text }),
-  })
-  expect(response.status).toBe(200)
-  return (await response.json()) as { reply: string }
-}
+const chat = (text: string) => chatOverApi(bot?.url, 'ollama-user-01', text)
 
 describe('replies from Ollama', () => {
   it('come from the model while it answers, with memory as context, then offline', async () => {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
 import { type BotProcess, startBotProcess } from './bot-process.js'
+import { chatOverApi } from './web-chat.js'
 
 // Waits for the page or the process, on a machine that may be busy.
 const POLL = { timeout: 30_000, interval: 100 }
@@ -21,15 +22,7 @@ afterAll(async () => {
   redis.disconnect()
 })
 
-async function chat(text: string): Promise<{ reply: string }> {
-  const response = await fetch(new URL('/api/chat', bot?.url), {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ user: 'redis-user-01', text }),
-  })
-  expect(response.status).toBe(200)
-  return (await response.json()) as { reply: string }
-}
+const chat = (text: string) => chatOverApi(bot?.url, 'redis-user-01', text)
 
 describe('Redis memory', () => {
   it('keeps conversations in Redis across a restart', async () => {

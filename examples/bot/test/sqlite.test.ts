@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { type BotProcess, startBotProcess } from './bot-process.js'
+import { chatOverApi } from './web-chat.js'
 
 // Waits for the page or the process, on a machine that may be busy.
 const POLL = { timeout: 30_000, interval: 100 }
@@ -16,15 +17,7 @@ afterAll(async () => {
   if (dir !== undefined) await rm(dir, { recursive: true, force: true })
 })
 
-async function chat(text: string): Promise<{ reply: string }> {
-  const response = await fetch(new URL('/api/chat', bot?.url), {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ user: 'sqlite-user-01', text }),
-  })
-  expect(response.status).toBe(200)
-  return (await response.json()) as { reply: string }
-}
+const chat = (text: string) => chatOverApi(bot?.url, 'sqlite-user-01', text)
 
 describe('SQLite memory (MEMORY_BACKEND=sqlite)', () => {
   it('keeps conversations in memory/conversations.db across a restart', async () => {

@@ -7,6 +7,7 @@
 
 import { createRequire } from 'node:module'
 import type { Counter, Gauge, Histogram, OpenMetricsContentType, Registry } from 'prom-client'
+import { describe } from './describe.js'
 import {
   engineInitChannel,
   poolChannel,
@@ -19,7 +20,6 @@ import { isBuiltInEngine } from './engine.js'
 import { VoiceError } from './errors.js'
 import { checkOptionNames } from './known-options.js'
 import { voicePool } from './pool/shared-pool.js'
-import { describe } from './voice-options.js'
 
 /** Options of {@link registerVoiceMetrics}. */
 export interface VoiceMetricsOptions {

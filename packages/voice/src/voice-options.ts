@@ -1,5 +1,6 @@
 // The options of VoiceSystem and of its calls: their types, the names each call accepts, and the
 // checks of their values. VoiceSystem applies them; nothing here holds state.
+import { describe } from './describe.js'
 import type { AudioFormat } from './encode.js'
 import type { BuiltInEngineName } from './engine.js'
 import { checkOptionNames } from './known-options.js'
@@ -184,10 +185,6 @@ export const extensions: Record<string, AudioFormat> = {
   '.oga': 'ogg',
   '.opus': 'ogg',
   '.wav': 'wav',
-}
-
-export function describe(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : String(value)
 }
 
 export function checkRate(value: unknown): number {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, open, rename, rm } from 'node:fs/promises'
 import { dirname, extname, resolve } from 'node:path'
+import { describe } from './describe.js'
 import type { AudioFormat } from './encode.js'
 import { mimeTypes } from './encode.js'
 import type { EngineSpeechOptions } from './engine.js'
@@ -25,7 +26,6 @@ import {
   checkPitch,
   checkRate,
   checkVolume,
-  describe,
   extensions,
   type StreamedAudio,
   type StreamOptions,

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { checkOggOpus } from '../../../test/ogg-opus.js'
 import type * as VoiceModule from '../src/index.js'
 
 /** The built package directory. */
@@ -59,4 +61,27 @@ export function rms(samples: Int16Array): number {
 
 export function readText(path: string): string {
   return readFileSync(path, 'utf8')
+}
+
+const OpusScript = createRequire(import.meta.url)('opusscript') as typeof import('opusscript')
+
+/**
+ * Checks an Ogg/Opus file and decodes it back to the 48 kHz samples a player plays: the pre-skip
+ * dropped, cut at the final granule position.
+ */
+export function decodeOggOpus(file: Uint8Array): Int16Array {
+  const parsed = checkOggOpus(file)
+  const decoder = new OpusScript(48000, 1)
+  const chunks = parsed.audioPackets.map((packet) => {
+    const pcm = decoder.decode(Buffer.from(packet))
+    return new Int16Array(pcm.buffer.slice(pcm.byteOffset, pcm.byteOffset + pcm.length))
+  })
+  decoder.delete()
+  const all = new Int16Array(chunks.reduce((sum, c) => sum + c.length, 0))
+  let offset = 0
+  for (const chunk of chunks) {
+    all.set(chunk, offset)
+    offset += chunk.length
+  }
+  return all.slice(parsed.head.preSkip, Number(parsed.finalGranule))
 }

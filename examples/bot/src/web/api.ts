@@ -23,23 +23,42 @@ export interface ApiOptions {
 /** Answers one API request whose URL has been parsed; failures are thrown as ApiError. */
 export type ApiHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>
 
+type HandlerName = 'health' | 'history' | 'chat' | 'voice' | 'clip' | 'swCounters'
+
 interface Route {
   method: string
   /** The exact path, or a pattern for paths with an id in them. */
   path: string | RegExp
-  handle: ApiHandler
+  /** What metrics call a pattern's paths (a bounded label); an exact path is its own label. */
+  label?: string
+  handler: HandlerName
 }
 
 const USER_ID = /^[A-Za-z0-9_-]{8,64}$/
 const CLIP_PATH = /^\/api\/voice\/([0-9a-f-]{36})\.ogg$/
-const API_PATHS = ['/api/health', '/api/history', '/api/chat', '/api/voice', '/api/sw-counters']
 /** One page's report can hold at most this many of one counter: a worker is restarted long before. */
 const MAX_REPORTED_COUNT = 1_000_000
 
+/** The API's route table; {@link createApi} documents each endpoint. */
+const ROUTES: readonly Route[] = [
+  { method: 'GET', path: '/api/health', handler: 'health' },
+  { method: 'GET', path: '/api/history', handler: 'history' },
+  { method: 'POST', path: '/api/chat', handler: 'chat' },
+  { method: 'POST', path: '/api/voice', handler: 'voice' },
+  { method: 'GET', path: CLIP_PATH, label: '/api/voice/:clip', handler: 'clip' },
+  { method: 'GET', path: '/api/sw-counters', handler: 'swCounters' },
+  { method: 'POST', path: '/api/sw-counters', handler: 'swCounters' },
+]
+
+function onPath(route: Route, pathname: string): boolean {
+  return typeof route.path === 'string' ? route.path === pathname : route.path.test(pathname)
+}
+
 /** The route an API path belongs to, as a bounded label (`/api/voice/:clip`), or undefined. */
 export function apiRoute(pathname: string): string | undefined {
-  if (API_PATHS.includes(pathname)) return pathname
-  return CLIP_PATH.test(pathname) ? '/api/voice/:clip' : undefined
+  const route = ROUTES.find((r) => onPath(r, pathname))
+  if (route === undefined) return undefined
+  return route.label ?? (typeof route.path === 'string' ? route.path : undefined)
 }
 
 /** A page's counter report: every counter a whole number from 0 to a bound, nothing else. */
@@ -248,23 +267,13 @@ export function createApi(options: ApiOptions): ApiHandler {
     sendJson(res, 200, { totals: await metrics.swTotals() })
   }
 
-  const routes: Route[] = [
-    { method: 'GET', path: '/api/health', handle: health },
-    { method: 'GET', path: '/api/history', handle: history },
-    { method: 'POST', path: '/api/chat', handle: chat },
-    { method: 'POST', path: '/api/voice', handle: voice },
-    { method: 'GET', path: CLIP_PATH, handle: clip },
-    { method: 'GET', path: '/api/sw-counters', handle: swCounters },
-    { method: 'POST', path: '/api/sw-counters', handle: swCounters },
-  ]
+  const handlers: Record<HandlerName, ApiHandler> = { health, history, chat, voice, clip, swCounters }
 
   return async (req, res, url) => {
-    const onPath = routes.filter((r) =>
-      typeof r.path === 'string' ? r.path === url.pathname : r.path.test(url.pathname),
-    )
-    const route = onPath.find((r) => r.method === req.method)
-    if (route !== undefined) return route.handle(req, res, url)
-    throw onPath.length > 0
+    const routes = ROUTES.filter((r) => onPath(r, url.pathname))
+    const route = routes.find((r) => r.method === req.method)
+    if (route !== undefined) return handlers[route.handler](req, res, url)
+    throw routes.length > 0
       ? new ApiError(405, 'method-not-allowed', `${req.method} is not allowed on ${url.pathname}`)
       : new ApiError(404, 'not-found', `no API endpoint ${url.pathname}`)
   }

@@ -8,11 +8,21 @@ import {
   STORE_PROBE,
   type StoreProbe,
 } from '../diagnostics.js'
-import { MemoryError, type MemoryErrorCode } from '../errors.js'
+import { MemoryError } from '../errors.js'
 import type { Memory } from '../memory-api.js'
 import { show } from '../message.js'
 import { knownOptions } from '../options.js'
 import { loadPromClient, type PromClientModule } from './load-prom-client.js'
+import {
+  assertNamesFree,
+  bucketsOption,
+  clientOption,
+  codeLabel,
+  OPTION_NAMES,
+  prefixOption,
+  registryOption,
+  storeOption,
+} from './metrics-options.js'
 
 /** Options of {@link registerMemoryMetrics}. */
 export interface MemoryMetricsOptions {
@@ -83,94 +93,9 @@ interface Tracked {
   readonly reported: Totals
 }
 
-const DEFAULT_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
-const OPTION_NAMES = new Set(['registry', 'prefix', 'buckets', 'client'])
-const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/
-const STORE_LABEL = /^[A-Za-z0-9_.:-]{1,64}$/
-
-// Every code a store can report, so that a label value always comes from this bounded set (a
-// custom backend may throw a MemoryError with a code of its own: it is counted as `other`).
-const KNOWN_CODES: Record<MemoryErrorCode, true> = {
-  locked: true,
-  closed: true,
-  io: true,
-  corrupt: true,
-  'backend-unavailable': true,
-  backpressure: true,
-  migration: true,
-  'too-large': true,
-  'duplicate-id': true,
-  unsupported: true,
-  'metrics-unavailable': true,
-  'invalid-input': true,
-}
-
-function codeLabel(code: unknown): string {
-  return typeof code === 'string' && Object.hasOwn(KNOWN_CODES, code) ? code : 'other'
-}
-
 /** A count from a payload, as prom-client accepts it (a negative or odd value would throw). */
 function amount(value: unknown): number {
   return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : 0
-}
-
-function prefixOption(value: unknown): string {
-  if (value === undefined) return 'taurobot_memory_'
-  if (typeof value !== 'string') throw new TypeError(`prefix must be a string, got ${show(value)}`)
-  if (!METRIC_NAME.test(`${value}x`)) {
-    throw new RangeError(
-      `prefix must start a Prometheus metric name (letters, digits, _ and :, not starting with a digit), got ${show(value)}`,
-    )
-  }
-  return value
-}
-
-function bucketsOption(value: unknown): number[] {
-  if (value === undefined) return DEFAULT_BUCKETS
-  if (!Array.isArray(value) || value.length === 0 || value.some((b) => typeof b !== 'number')) {
-    throw new TypeError(`buckets must be a non-empty array of numbers, got ${show(value)}`)
-  }
-  const list = value as number[]
-  for (let i = 0; i < list.length; i++) {
-    const bound = list[i] as number
-    if (!Number.isFinite(bound) || bound <= 0 || (i > 0 && bound <= (list[i - 1] as number))) {
-      throw new RangeError(
-        `buckets must be finite positive numbers of seconds in ascending order, got ${show(value)}`,
-      )
-    }
-  }
-  return list.slice()
-}
-
-function clientOption(value: unknown): PromClientModule {
-  const client = value as Partial<PromClientModule> | null
-  if (
-    typeof client !== 'object' ||
-    client === null ||
-    typeof client.Counter !== 'function' ||
-    typeof client.Gauge !== 'function' ||
-    typeof client.Histogram !== 'function'
-  ) {
-    throw new TypeError(
-      `client must be the prom-client module (import * as client from 'prom-client'), got ${show(value)}`,
-    )
-  }
-  return client as PromClientModule
-}
-
-function registryOption(value: unknown): Registry {
-  const registry = value as Partial<Registry> | null
-  if (
-    typeof registry !== 'object' ||
-    registry === null ||
-    typeof registry.getSingleMetric !== 'function' ||
-    typeof registry.removeSingleMetric !== 'function'
-  ) {
-    throw new TypeError(
-      `registry must be a prom-client Registry (new Registry() from prom-client, or its \`register\`), got ${show(value)}`,
-    )
-  }
-  return registry as Registry
 }
 
 function probeOf(memory: unknown): StoreProbe {
@@ -219,13 +144,7 @@ export function registerMemoryMetrics(options?: MemoryMetricsOptions): MemoryMet
     compactionBytes: `${prefix}compaction_bytes_total`,
     errors: `${prefix}errors_total`,
   }
-  for (const name of Object.values(names)) {
-    if (registry.getSingleMetric(name) !== undefined) {
-      throw new RangeError(
-        `the registry already holds a metric named ${name}: dispose() the metrics registered before, or pass another prefix or registry`,
-      )
-    }
-  }
+  assertNamesFree(registry, Object.values(names))
 
   /** The tracked stores by number, each with its label set and running totals. */
   const tracked = new Map<number, Tracked>()
@@ -371,14 +290,7 @@ export function registerMemoryMetrics(options?: MemoryMetricsOptions): MemoryMet
         throw new MemoryError('closed', 'these metrics were disposed. Call registerMemoryMetrics() again.')
       }
       const probe = probeOf(memory)
-      const t = knownOptions(trackOptions, new Set(['store']))
-      const name = t.store
-      if (typeof name !== 'string') throw new TypeError(`store must be a string, got ${show(name)}`)
-      if (!STORE_LABEL.test(name)) {
-        throw new RangeError(
-          `store must be 1 to 64 letters, digits or _ . : - (a name such as "chats", never an id), got ${show(name)}`,
-        )
-      }
+      const name = storeOption(trackOptions)
       const current = tracked.get(probe.id)
       if (current !== undefined) {
         throw new RangeError(`this store is already tracked as store ${show(current.labels.store)}`)

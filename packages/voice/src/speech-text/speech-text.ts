@@ -1,3 +1,4 @@
+import { describe } from '../describe.js'
 import { dropPictographs, type EmojiMode, emojiNames, namePictographs } from './emoji.js'
 import { speechConventions } from './language.js'
 import { shortenAddresses } from './links.js'
@@ -46,10 +47,6 @@ export function isLanguageCode(language: string): boolean {
 /** `it` for `it-IT`, `en` for `EN_us`. */
 function primaryLanguage(language: string): string {
   return (language.split(/[-_]/)[0] as string).toLowerCase()
-}
-
-function describe(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : String(value)
 }
 
 /**
