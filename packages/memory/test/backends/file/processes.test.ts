@@ -194,16 +194,16 @@ describe('the lock between processes', () => {
 
   describe.skipIf(noTrace !== undefined)(`under strace${noTrace ? ` (skipped: ${noTrace})` : ''}`, () => {
     it.skipIf(CREATE_CALLS[process.arch] === undefined)(
-      'a lock held back 2 s while it is being created is never held by two processes',
+      'a lock held back 3 s while it is being created is never held by two processes',
       async () => {
         const dir = await fresh()
         const path = join(dir, 'conversations.json')
         const lock = `${path}.lock`
-        // The first process is held 2 s at each system call that creates the lock at its path: the
+        // The first process is held 3 s at each system call that creates the lock at its path: the
         // link() of its complete temp file into place (or, in older versions, the write of its
         // record into the lock file it had just created, which then stayed empty meanwhile).
         const calls = 'write,pwrite64,writev,pwritev,link,linkat'
-        const first = start(path, 0, 'wait', 'flush', straceDelay(lock, calls, 2000))
+        const first = start(path, 0, 'wait', 'flush', straceDelay(lock, calls, 3000))
         const pid = await tracee(first.child)
         const held = () => heldIn(pid, CREATE_CALLS[process.arch] ?? [])
         // Held twice 100 ms apart: the delay, not a passing stop of strace at some other write.
