@@ -279,6 +279,21 @@ describe('connections', () => {
     }
   })
 
+  it('closes an idle kept-alive connection once keepAliveTimeoutMs is over', async () => {
+    const web = await startServer({ keepAliveTimeoutMs: 1000 })
+    try {
+      const { socket, received, closed } = await rawSocket(web)
+      socket.write(`GET /api/health HTTP/1.1\r\nHost: 127.0.0.1:${web.port}\r\n\r\n`)
+      await expect.poll(received, { timeout: 10_000, interval: 20 }).toMatch(/^HTTP\/1\.1 200 /)
+      // The answer announces the timeout, in whole seconds (Node's own default says 5).
+      expect(received()).toMatch(/\r\nKeep-Alive: timeout=1\r\n/i)
+      // Node's default (5 s, plus up to 1 s of grace on newer versions) would outlast this.
+      await within(closed, 4000, 'an idle kept-alive connection')
+    } finally {
+      await web.close()
+    }
+  })
+
   it('closes connections beyond maxConnections at once, and keeps the others', async () => {
     const web = await startServer({ maxConnections: 2 })
     try {

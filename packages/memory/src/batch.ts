@@ -188,6 +188,11 @@ export class Batcher {
     })
   }
 
+  /** True when a message of `bytes` bytes would be taken now, without waiting for room. */
+  hasRoomFor(bytes: number): boolean {
+    return this.waiting === 0 && this.hasRoom(bytes)
+  }
+
   /** True when changes to a conversation wait to be handed to the backend. */
   hasPending(id: string): boolean {
     return this.pending.has(id)

@@ -141,6 +141,16 @@ export interface Memory {
    */
   add(id: ConversationId, message: MessageInput): Promise<StoredMessage>
   /**
+   * Adds several messages to a conversation, in order, and resolves with the stored messages.
+   * Every message is checked first: if one is not valid (the error names its index) or repeats an
+   * id, none is added. Then each is added as by `add()` (maxMessages, the pending limits and
+   * durability apply the same way), without an `await` per message: with `durability: 'strict'`
+   * they are made durable together, one write when they fit in `maxPending` and `maxBatchBytes`.
+   * While writes are failing it rejects with `backpressure` as `add()` does; the messages accepted
+   * before then stay pending and are written once writes succeed.
+   */
+  addMany(id: ConversationId, messages: readonly MessageInput[]): Promise<StoredMessage[]>
+  /**
    * Replaces the message with `message.id` in the conversation, or appends it when the
    * conversation has none, and resolves with the stored message. Batched and durable as `add()`.
    */

@@ -23,6 +23,7 @@ import {
   isoNow,
   type Message,
   type MessageInput,
+  type SizedMessage,
   type StoredMessage,
   show,
   toMessage,
@@ -124,6 +125,65 @@ class Store implements Memory {
     const durable = this.batcher.add(key, message, bytes)
     if (durable !== undefined) await durable
     return { ...message } as StoredMessage
+  }
+
+  async addMany(id: ConversationId, inputs: readonly MessageInput[]): Promise<StoredMessage[]> {
+    const key = conversationKey(id)
+    if (!Array.isArray(inputs)) {
+      throw new TypeError(`messages must be an array of messages, got ${show(inputs)}`)
+    }
+    // Every message is checked before any is added: a bad one adds none.
+    const checked: SizedMessage[] = []
+    const givenIds = new Set<string>()
+    for (let i = 0; i < inputs.length; i++) {
+      const input: unknown = inputs[i]
+      let sized: SizedMessage
+      try {
+        sized = toMessage(input, this.options.maxMessageBytes, isoNow)
+      } catch (error) {
+        const text = `messages[${i}] is not valid, so none of the ${inputs.length} messages was added: ${(error as Error).message}`
+        throw error instanceof RangeError ? new RangeError(text) : new TypeError(text)
+      }
+      if ((input as MessageInput).id !== undefined) {
+        const messageId = sized.message.id as string
+        if (givenIds.has(messageId)) {
+          throw new MemoryError(
+            'duplicate-id',
+            `messages[${i}] has the id ${JSON.stringify(messageId)} of an earlier message of the same call; nothing was added. Give each message its own id.`,
+            { details: { conversation: key, id: messageId, index: i } },
+          )
+        }
+        givenIds.add(messageId)
+      }
+      checked.push(sized)
+    }
+    this.assertOpen()
+    for (const messageId of givenIds) this.assertNewId(key, messageId)
+    // Each message goes to the batcher as add() would hand it. A batched store takes them without
+    // waiting while there is room; a strict one makes them durable together (one write when they
+    // fit in maxPending and maxBatchBytes). Past the pending limits the call waits for the writes
+    // that make room, instead of queueing more than maxPending behind them.
+    const strict = this.options.durability === 'strict'
+    let unwritten: Promise<void>[] = []
+    try {
+      for (const { message, bytes } of checked) {
+        if (strict && unwritten.length > 0 && !this.batcher.hasRoomFor(bytes)) {
+          await Promise.all(unwritten)
+          unwritten = []
+        }
+        this.assertOpen()
+        const durable = this.batcher.add(key, message, bytes)
+        if (durable === undefined) continue
+        if (strict) unwritten.push(durable)
+        else await durable
+      }
+      await Promise.all(unwritten)
+    } catch (error) {
+      // The caller hears of the first failure; the others are the same story.
+      for (const durable of unwritten) durable.catch(() => undefined)
+      throw error
+    }
+    return checked.map(({ message }) => ({ ...message }) as StoredMessage)
   }
 
   async upsert(id: ConversationId, input: MessageInput & { id: string }): Promise<StoredMessage> {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { Backend, BackendContext, Message, RecoveredInfo } from '../src/index.js'
+import type { Backend, BackendContext, Memory, Message, RecoveredInfo } from '../src/index.js'
 import { isMemoryError, openMemory } from '../src/index.js'
 
 /** A place where a backend keeps its data (a temp dir, a Redis key prefix...). */
@@ -596,6 +596,116 @@ export function describeBackendContract(
         expect((await memory.stats()).messages).toBe(300)
         expect((await memory.history('u1')).map((m) => m.content)).toEqual(
           Array.from({ length: 100 }, (_, k) => String(1 + 3 * k)),
+        )
+      })
+
+      for (const durability of ['batched', 'strict'] as const) {
+        it(`addMany() adds the messages in order and resolves with them, trimmed to maxMessages (${durability})`, async () => {
+          const t = await target()
+          const memory = await openMemory({
+            backend: t.make(),
+            durability,
+            maxMessages: 5,
+            flushOnExit: false,
+          })
+          opened.push(memory)
+          await memory.add('a', { role: 'user', content: 'first' })
+          const inputs = Array.from({ length: 8 }, (_, i) => ({ role: 'user', content: String(i) }))
+          const stored = await memory.addMany('a', [
+            ...inputs,
+            { role: 'assistant', content: '8', id: 'given' },
+          ])
+          expect(stored.map((m) => m.content)).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8'])
+          expect(new Set(stored.map((m) => m.id)).size).toBe(9)
+          expect(stored[8]?.id).toBe('given')
+          for (const m of stored) expect(Number.isNaN(Date.parse(m.timestamp))).toBe(false)
+          expect((await memory.history('a')).map((m) => m.content)).toEqual(['4', '5', '6', '7', '8'])
+          expect(await memory.addMany('b', [])).toEqual([])
+          await memory.flush()
+          expect((await memory.stats()).messages).toBe(5)
+          if (options.persistent) {
+            await memory.close()
+            const again = await openMemory({ backend: t.make(), maxMessages: 5, flushOnExit: false })
+            opened.push(again)
+            expect((await again.history('a')).map((m) => m.id)).toEqual(stored.slice(4).map((m) => m.id))
+          }
+        })
+
+        it(`addMany() past maxPending waits for room instead of rejecting (${durability})`, async () => {
+          const memory = await openMemory({
+            backend: (await target()).make(),
+            durability,
+            maxPending: 20,
+            flushOnExit: false,
+          })
+          opened.push(memory)
+          const contents = Array.from({ length: 300 }, (_, i) => String(i))
+          await memory.addMany(
+            'u',
+            contents.map((content) => ({ role: 'user', content })),
+          )
+          await memory.flush()
+          expect((await memory.stats()).messages).toBe(300)
+          expect((await memory.history('u')).map((m) => m.content)).toEqual(contents)
+        })
+      }
+
+      it('addMany() checks every message first: one bad message adds none, and the error names it', async () => {
+        const memory = await openMemory({
+          backend: (await target()).make(),
+          maxMessageBytes: 10_000,
+          flushOnExit: false,
+        })
+        opened.push(memory)
+        const good = { role: 'user', content: 'fine' }
+        const bad = [good, good, { role: 'user', content: 5 }] as unknown as Parameters<Memory['addMany']>[1]
+        await expect(memory.addMany('a', bad)).rejects.toThrow(
+          new TypeError(
+            'messages[2] is not valid, so none of the 3 messages was added: message.content must be a string, got 5',
+          ),
+        )
+        await expect(
+          memory.addMany('a', [good, { role: 'user', content: 'x'.repeat(20_000) }]),
+        ).rejects.toThrow(RangeError)
+        await expect(
+          memory.addMany('a', [
+            { ...good, id: 'same' },
+            { ...good, id: 'same' },
+          ]),
+        ).rejects.toSatisfy(
+          (error) => isMemoryError(error, 'duplicate-id') && /messages\[1\]/.test(String(error)),
+        )
+        await expect(memory.addMany('a', good as never)).rejects.toThrow(TypeError)
+        await memory.flush()
+        expect(await memory.history('a')).toEqual([])
+        expect((await memory.stats()).messages).toBe(0)
+        // An id already used by a pending change of the conversation is refused too, before any add.
+        await memory.add('a', { ...good, id: 'taken' })
+        await expect(memory.addMany('a', [good, { ...good, id: 'taken' }])).rejects.toSatisfy((error) =>
+          isMemoryError(error, 'duplicate-id'),
+        )
+        expect((await memory.history('a')).map((m) => m.id)).toEqual(['taken'])
+      })
+
+      it('addMany() with strict durability resolves after one durable write', async () => {
+        const memory = await openMemory({
+          backend: (await target()).make(),
+          durability: 'strict',
+          flushOnExit: false,
+        })
+        opened.push(memory)
+        const saves: number[] = []
+        memory.on('save', (info) => saves.push(info.messages))
+        const stored = await memory.addMany(
+          's',
+          Array.from({ length: 200 }, (_, i) => ({ role: 'user', content: String(i) })),
+        )
+        expect(saves).toEqual([200])
+        expect((await memory.stats()).pending).toBe(0)
+        expect(stored).toHaveLength(200)
+        await memory.close()
+        await expect(memory.addMany('s', [{ role: 'user', content: 'late' }])).rejects.toSatisfy((error) =>
+          isMemoryError(error, 'closed'),
         )
       })
 

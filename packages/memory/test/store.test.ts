@@ -272,6 +272,40 @@ describe('store behaviour', () => {
     }
   })
 
+  it('addMany() is refused with backpressure while writes fail, as add() is', async () => {
+    const { dir, cleanup } = await tempDir()
+    try {
+      const path = join(dir, 'c.json')
+      const first = await openMemory({ path, flushOnExit: false })
+      await first.add('a', { role: 'user', content: 'before' })
+      await first.close()
+      // A real fault on the first write of the next store: a directory where the .bak goes.
+      await mkdir(`${path}.bak`)
+      await writeFile(join(`${path}.bak`, 'occupied'), 'x')
+      const memory = await openMemory({
+        path,
+        saveEvery: 2,
+        maxPending: 4,
+        flushOnExit: false,
+        onError: () => {},
+      })
+      open.push(memory)
+      const messages = Array.from({ length: 10 }, (_, i) => ({ role: 'user', content: String(i) }))
+      const refused = memory.addMany('a', messages)
+      await expect(refused).rejects.toSatisfy((error) => isMemoryError(error, 'backpressure'))
+      // What was accepted before the refusal is kept, in order, and written once the fault is gone.
+      const kept = (await memory.history('a')).map((m) => m.content)
+      expect(kept.length).toBeLessThan(11)
+      expect(kept).toEqual(['before', ...messages.slice(0, kept.length - 1).map((m) => m.content)])
+      await rm(`${path}.bak`, { recursive: true })
+      await memory.flush()
+      expect((await memory.stats()).messages).toBe(kept.length)
+      await memory.close()
+    } finally {
+      await cleanup()
+    }
+  })
+
   it('a backend can ask for a flush, which retries at once after a failed write', async () => {
     // A user-written backend in front of the memory backend, one that can be switched off:
     // the store API lets any backend do this, so the hook is tested through it.

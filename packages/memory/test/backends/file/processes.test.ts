@@ -110,6 +110,13 @@ describe('two processes', () => {
 const noTrace = straceUnavailable()
 // unlink and unlinkat, the system calls that remove a file.
 const UNLINK_CALLS: Partial<Record<string, string[]>> = { x64: ['87', '263'], arm64: ['35'] }
+// The system calls that create a lock: write, pwrite64, writev and pwritev (an older version wrote
+// the record into the lock file it had just created), link and linkat (this one links a complete
+// temp file into place).
+const CREATE_CALLS: Partial<Record<string, string[]>> = {
+  x64: ['1', '18', '20', '296', '86', '265'],
+  arm64: ['64', '68', '66', '70', '37'],
+}
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -131,8 +138,10 @@ async function tracee(strace: ChildProcess): Promise<number> {
   await until('strace starts the holder', async () => {
     const text = await readFile(`/proc/${strace.pid}/task/${strace.pid}/children`, 'utf8').catch(() => '')
     for (const child of text.trim().split(' ').filter(Boolean)) {
-      const command = await readFile(`/proc/${child}/cmdline`, 'utf8').catch(() => '')
-      if (command.includes(holder)) pid = Number(child)
+      // The holder runs Node; a child strace forks for itself (a probe) still runs strace's
+      // command line, holder path included.
+      const command = (await readFile(`/proc/${child}/cmdline`, 'utf8').catch(() => '')).split('\0')
+      if (command[0] === process.execPath && command.includes(holder)) pid = Number(child)
     }
     return pid > 0
   })
@@ -184,18 +193,56 @@ describe('the lock between processes', () => {
   }, 30_000)
 
   describe.skipIf(noTrace !== undefined)(`under strace${noTrace ? ` (skipped: ${noTrace})` : ''}`, () => {
-    it('a lock whose first write is held back is not taken by a second process', async () => {
-      const path = join(await fresh(), 'conversations.json')
-      const lock = `${path}.lock`
-      // Every write of the first process to the lock file waits 2 s before it runs.
-      const first = start(path, 0, 'wait', 'flush', straceDelay(lock, 'write,pwrite64,writev,pwritev', 2000))
-      await tracee(first.child)
-      await until('the lock file exists', () => existsSync(lock))
-      const second = await outcome(openMemory({ path, flushOnExit: false }))
-      expect(second).toSatisfy(isLocked)
-      // The first process holds the store.
-      await first.ready
-    }, 30_000)
+    it.skipIf(CREATE_CALLS[process.arch] === undefined)(
+      'a lock held back 3 s while it is being created is never held by two processes',
+      async () => {
+        const dir = await fresh()
+        const path = join(dir, 'conversations.json')
+        const lock = `${path}.lock`
+        // The first process is held 3 s at each system call that creates the lock at its path: the
+        // link() of its complete temp file into place (or, in older versions, the write of its
+        // record into the lock file it had just created, which then stayed empty meanwhile).
+        const calls = 'write,pwrite64,writev,pwritev,link,linkat'
+        const first = start(path, 0, 'wait', 'flush', straceDelay(lock, calls, 3000))
+        const pid = await tracee(first.child)
+        const held = () => heldIn(pid, CREATE_CALLS[process.arch] ?? [])
+        // Held twice 100 ms apart: the delay, not a passing stop of strace at some other write.
+        await until('the first process is held creating its lock', async () => {
+          if (!(await held())) return false
+          await pause(100)
+          return held()
+        })
+        // What the first process left on disk while it is held there.
+        const names = await readdir(dir)
+        const temps = names.filter((name) => name.startsWith(`conversations.json.lock.tmp-${pid}-`))
+        const tempRecord = temps[0] === undefined ? '' : await readFile(join(dir, temps[0]), 'utf8')
+        const lockExisted = names.includes('conversations.json.lock')
+        // This process tries while the first one is held, and keeps the store open until the first
+        // one is done trying.
+        const opening = openMemory({ path, flushOnExit: false })
+        const second = await opening.then(
+          () => 'opened',
+          (error: unknown) => error,
+        )
+        const stillHeld = await held()
+        const firstResult = await first.ready.then(
+          () => 'opened',
+          (error: Error) => error,
+        )
+        if (second === 'opened') await (await opening).close()
+        // Exactly one of the two has the store: the other is told it is locked.
+        expect([firstResult, second].filter((result) => result === 'opened')).toHaveLength(1)
+        if (second !== 'opened') expect(second).toSatisfy(isLocked)
+        else expect(String(firstResult)).toMatch(/in use by process/)
+        // The delay hit the creation path: while held, the first process's record was complete in
+        // its temp file and not yet at the lock's path, and this process opened meanwhile.
+        expect(lockExisted).toBe(false)
+        expect(temps).toHaveLength(1)
+        expect(JSON.parse(tempRecord).pid).toBe(pid)
+        expect(stillHeld).toBe(true)
+      },
+      60_000,
+    )
 
     it.skipIf(UNLINK_CALLS[process.arch] === undefined)(
       'two processes taking over the same stale lock: one opens, the other gets locked',
