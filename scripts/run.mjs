@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// The two quick-start commands (`npm start`, `npm test`) and `npm run bench` land here. They must
+// The two quick-start commands (`npm start`, `npm test`), `npm run bench` and `npm run build` land here. They must
 // work on a machine that has only Node and npm: pnpm is fetched through npx at the version pinned in
 // package.json, dependencies are installed from the lockfile when missing, and the packages are
 // built before anything that uses them runs.
 import { spawnSync } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -62,34 +62,52 @@ function mtimeUnder(path, pick) {
   return found
 }
 
-/** True when every package has a dist/ written after the last change to what its build reads. */
+// Written after a build that succeeded, removed before each build: a build that failed halfway
+// leaves dist/ newer than the sources, and must not count as current.
+const BUILD_STAMP = join(root, 'node_modules', '.taurobot-build-stamp')
+
+/** True when the last build succeeded after the last change to what any package's build reads. */
 function packagesUpToDate() {
+  if (!existsSync(BUILD_STAMP)) return false
+  const built = statSync(BUILD_STAMP).mtimeMs
   const shared = Math.max(
     mtimeUnder(join(root, 'tsconfig.base.json'), Math.max) ?? 0,
     mtimeUnder(join(root, 'pnpm-lock.yaml'), Math.max) ?? 0,
   )
+  if (shared >= built) return false
   const packagesDir = join(root, 'packages')
   return readdirSync(packagesDir).every((name) => {
     const dir = join(packagesDir, name)
     if (!existsSync(join(dir, 'package.json'))) return true
-    const built = mtimeUnder(join(dir, 'dist'), Math.min)
-    if (built === undefined) return false
-    const newest = Math.max(
-      shared,
-      ...BUILD_INPUTS.map((input) => mtimeUnder(join(dir, input), Math.max) ?? 0),
-    )
-    return newest < built
+    if (!existsSync(join(dir, 'dist'))) return false
+    return BUILD_INPUTS.every((input) => (mtimeUnder(join(dir, input), Math.max) ?? 0) < built)
   })
 }
 
-function build() {
+function build({ force = false } = {}) {
   // A build takes tens of seconds; skipped when nothing it reads changed since the last one.
-  if (packagesUpToDate()) {
+  if (!force && packagesUpToDate()) {
     console.log('> packages are up to date (npm run build rebuilds them)')
     return
   }
   console.log('> building packages')
-  pn(['-r', '--filter', './packages/*', 'run', 'build'], { stdio: ['inherit', 'ignore', 'inherit'] })
+  rmSync(BUILD_STAMP, { force: true })
+  // pnpm -r prints each package's build output, compiler errors included, on its stdout: kept
+  // quiet when the build succeeds, shown when it fails.
+  const args = [...pnpmPrefix, '-r', '--filter', './packages/*', 'run', 'build']
+  const result = spawnSync(pnpm, args, {
+    cwd: root,
+    stdio: ['inherit', 'pipe', 'inherit'],
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  })
+  if (result.error) throw result.error
+  if (result.status !== 0) {
+    process.stdout.write(result.stdout ?? '')
+    console.error(`\nthe package build failed (exit code ${result.status}); the output above says why`)
+    process.exit(result.status ?? 1)
+  }
+  writeFileSync(BUILD_STAMP, `${new Date().toISOString()}\n`)
 }
 
 function test(extraArgs) {
@@ -136,15 +154,13 @@ function start(extraArgs) {
 }
 
 const [task = 'test', ...rest] = process.argv.slice(2)
-installIfNeeded()
-build()
-if (task === 'test') {
-  test(rest)
-} else if (task === 'bench') {
-  pn(['--filter', './bench', 'run', 'bench', ...rest])
-} else if (task === 'start') {
-  start(rest)
-} else {
-  console.error(`unknown task "${task}": use start, test or bench`)
+if (!['start', 'test', 'bench', 'build'].includes(task)) {
+  console.error(`unknown task "${task}": use start, test, bench or build`)
   process.exit(2)
 }
+installIfNeeded()
+// `npm run build` builds every package whatever changed; the others only when something did.
+build({ force: task === 'build' })
+if (task === 'test') test(rest)
+else if (task === 'bench') pn(['--filter', './bench', 'run', 'bench', ...rest])
+else if (task === 'start') start(rest)
