@@ -83,6 +83,10 @@ describe('sw-cache-manifest', () => {
     execFileSync(process.execPath, [CLI, site, '--integrity', '--out', out], { stdio: 'pipe' })
     expect(readFileSync(out, 'utf8')).toMatch(/^export default \[\n {2}\{\n {4}"url": "assets\/app.js",/)
     expect(readFileSync(out, 'utf8')).toContain('"integrity": "sha256-')
+    // A folder that does not exist yet is made, as for --out src/precache-manifest.js in a new project.
+    const nested = join(site, '.generated', 'src', 'precache-manifest.json')
+    execFileSync(process.execPath, [CLI, site, '--out', nested], { stdio: 'pipe' })
+    expect(JSON.parse(readFileSync(nested, 'utf8'))).toHaveLength(2)
   })
 
   it('exits 1 with a message on a missing folder or bad arguments', () => {
@@ -94,6 +98,6 @@ describe('sw-cache-manifest', () => {
     expect(none.stderr).toContain('expected one folder, got 0')
     const unknown = spawnSync(process.execPath, [CLI, site, '--bogus'], { encoding: 'utf8' })
     expect(unknown.status).toBe(1)
-    expect(unknown.stderr).toContain("Unknown option '--bogus'")
+    expect(unknown.stderr).toContain('sw-cache-manifest: unknown option --bogus\n\nUsage: sw-cache-manifest')
   })
 })
