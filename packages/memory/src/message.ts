@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { jsonProblem, propertyPath } from './json-value.js'
 
 /** A conversation id as callers give it: a string, or a number such as a Telegram chat id. */
 export type ConversationId = string | number
@@ -218,6 +219,17 @@ export function toMessage(
   const flat = flatCopy(record, role, content, timestamp, id)
   if (flat !== undefined && flat.maxBytes <= Math.min(maxBytes, EXACT_SIZE_ABOVE)) {
     return { message: flat.message, bytes: flat.maxBytes }
+  }
+  // Fields JSON would change without a word (a Map to {}, NaN to null) are refused, naming the
+  // field; a message with its own toJSON() decides what is written, checked below.
+  if (typeof record.toJSON !== 'function') {
+    for (const key of Object.keys(record)) {
+      const value = record[key]
+      // Left out by JSON, as the README says: not data.
+      if (value === undefined || typeof value === 'function' || typeof value === 'symbol') continue
+      const problem = jsonProblem(value, `message${propertyPath(key)}`, { asJsonWould: true })
+      if (problem !== undefined) throw new TypeError(problem)
+    }
   }
   let json: string | undefined
   try {

@@ -362,7 +362,7 @@ export function describeBackendContract(
           )
           await expect(
             memory.upsert('c', { role: 'user', content: 'x', id: 'big', n: 10n } as never),
-          ).rejects.toThrow(/message must be JSON-serialisable/)
+          ).rejects.toThrow(/message.n is a bigint \(10n\)/)
           await memory.flush()
           expect((await memory.history('c')).map((m) => m.content)).toEqual(['first'])
           expect((await memory.history('d')).map((m) => m.content)).toEqual(['elsewhere'])

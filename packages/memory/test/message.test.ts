@@ -38,7 +38,6 @@ describe('toMessage', () => {
     ['a function field', { role: 'user', content: 'x', fn: () => 1 }],
     ['a Date field', { role: 'user', content: 'x', at: new Date(0) }],
     ['-0', { role: 'user', content: 'x', z: -0 }],
-    ['NaN and Infinity', { role: 'user', content: 'x', n: Number.NaN, i: Number.POSITIVE_INFINITY }],
     ['an own __proto__ key', JSON.parse('{"role":"user","content":"x","__proto__":{"polluted":true}}')],
     ['a toJSON method inherited from a class', new WithToJson() as unknown as Record<string, unknown>],
     ['control characters', { role: 'user', content: '\u0000\u001f\n\t"\\', note: '\ud800' }],
@@ -104,8 +103,27 @@ describe('toMessage', () => {
     const cyclic: Record<string, unknown> = { role: 'user', content: 'x' }
     cyclic.self = cyclic
     expect(() => toMessage(cyclic, 1000, now, newId)).toThrow(
-      /message must be JSON-serialisable, got a value that is not/,
+      /message.self.self refers back to itself \(a cycle\)/,
     )
+    // What JSON would change without a word is refused, naming the field: nothing is lost quietly.
+    const lossy: Array<[Record<string, unknown>, RegExp]> = [
+      [{ n: Number.NaN }, /message.n is NaN, which JSON cannot hold/],
+      [{ i: Number.POSITIVE_INFINITY }, /message.i is Infinity/],
+      [
+        { meta: new Map([['a', 1]]) },
+        /message.meta is a Map, not a plain object, and would not read back the same/,
+      ],
+      [{ tags: new Set([1]) }, /message.tags is a Set/],
+      [{ list: [undefined, 1] }, /message.list\[0\] is undefined, which JSON cannot hold in an array/],
+      [{ deep: { at: [Number.NaN] } }, /message.deep.at\[0\] is NaN/],
+      [{ 'odd key': new Map() }, /message\["odd key"\] is a Map/],
+    ]
+    for (const [fields, error] of lossy) {
+      expect(() => toMessage({ role: 'user', content: 'x', ...fields }, 1000, now, newId)).toThrow(error)
+    }
+    // A Date (or any toJSON()) is written as JSON writes it, as documented: its ISO string.
+    const { message } = toMessage({ role: 'user', content: 'x', at: { when: new Date(0) } }, 1000, now, newId)
+    expect(message.at).toEqual({ when: '1970-01-01T00:00:00.000Z' })
     expect(() => toMessage({ role: 'user', content: 'x', big: 1n }, 1000, now, newId)).toThrow(TypeError)
     expect(() => toMessage({ role: 'user', content: 'x', timestamp: 'yesterday' }, 1000, now, newId)).toThrow(
       /message.timestamp must be an ISO 8601 string, got "yesterday"/,

@@ -125,7 +125,11 @@ describe('add() input validation', () => {
       { role: 'user', content: 'x', timestamp: 'yesterday' },
       /message.timestamp .*got "yesterday"/,
     ],
-    ['bigint field', { role: 'user', content: 'x', n: 1n }, /message must be JSON-serialisable/],
+    [
+      'bigint field',
+      { role: 'user', content: 'x', n: 1n },
+      /message.n is a bigint \(1n\): store it as a string or a number/,
+    ],
   ]
   for (const [label, input, message] of messages) {
     it(`rejects a message with ${label}`, async () => {

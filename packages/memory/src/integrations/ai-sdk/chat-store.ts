@@ -1,8 +1,8 @@
 import type { UIMessage } from 'ai'
 import { MemoryError } from '../../errors.js'
+import { jsonCopy } from '../../json-value.js'
 import type { Memory } from '../../memory-api.js'
 import { type ConversationId, conversationKey, type MessageInput, show } from '../../message.js'
-import { jsonCopy } from '../json-value.js'
 import { planSave } from './save-plan.js'
 import { checkUIMessages, textOf, UI_MESSAGE_FIELD, uiMessageOf } from './ui-message.js'
 

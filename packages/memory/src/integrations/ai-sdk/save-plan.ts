@@ -1,6 +1,6 @@
 import type { UIMessage } from 'ai'
+import { jsonEqual } from '../../json-value.js'
 import type { Message } from '../../message.js'
-import { jsonEqual } from '../json-value.js'
 import { uiMessageOf } from './ui-message.js'
 
 /** One message to write, in the order the writes must be made. */

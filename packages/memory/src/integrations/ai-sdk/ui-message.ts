@@ -1,7 +1,7 @@
 import type { UIMessage } from 'ai'
 import { MemoryError } from '../../errors.js'
+import { jsonProblem } from '../../json-value.js'
 import { checkMessageId, type Message, show } from '../../message.js'
-import { jsonProblem } from '../json-value.js'
 
 /** The field of a stored message that holds the UIMessage, as it was given. */
 export const UI_MESSAGE_FIELD = 'uiMessage'

@@ -1,9 +1,9 @@
 import type { StorageAdapter } from 'grammy'
 import { MemoryError } from '../../errors.js'
+import { jsonCopy, jsonEqual, jsonProblem } from '../../json-value.js'
 import type { Memory } from '../../memory-api.js'
 import { type Message, show } from '../../message.js'
 import { knownOptions } from '../../options.js'
-import { jsonCopy, jsonEqual, jsonProblem } from '../json-value.js'
 
 /** Options of {@link createSessionStorage}. */
 export interface SessionStorageOptions {

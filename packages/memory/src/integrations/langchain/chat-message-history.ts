@@ -11,10 +11,10 @@ import {
   SystemMessage,
 } from '@langchain/core/messages'
 import { MemoryError } from '../../errors.js'
+import { jsonCopy, jsonProblem } from '../../json-value.js'
 import type { Memory } from '../../memory-api.js'
 import { type ConversationId, conversationKey, type Message, type MessageInput, show } from '../../message.js'
 import { knownOptions } from '../../options.js'
-import { jsonCopy, jsonProblem } from '../json-value.js'
 
 /** Fields of {@link MemoryChatMessageHistory}. */
 export interface MemoryChatMessageHistoryFields {

@@ -1,7 +1,19 @@
-// What the integrations (AI SDK chats, grammY sessions, LangChain histories) store must come back
-// exactly as it was given. The store keeps a JSON copy of every message, and JSON quietly changes
-// some values (a Date becomes a string, NaN null, a Map {}); such a value is refused up front
-// instead, naming where it is, so nothing is written that would read back different.
+// JSON quietly changes some values (a Date becomes a string, NaN null, a Map {}). What the
+// integrations (AI SDK chats, grammY sessions, LangChain histories) store must come back exactly as
+// it was given, so they refuse every such value up front, naming where it is. add() and upsert()
+// take messages as JSON would write them (a Date as its ISO string, via its toJSON()), but refuse
+// what would lose data without a word: a Map or Set, NaN, an undefined array item...
+
+/** How strict {@link jsonProblem} is. */
+export interface JsonProblemOptions {
+  /**
+   * Accept what JSON changes in a documented way: an object with a toJSON() method (a Date) is
+   * written as that method's result, and a function or symbol property is left out like an
+   * undefined one.
+   * Off for the integrations, which must read back exactly what they were given.
+   */
+  readonly asJsonWould?: boolean
+}
 
 /**
  * Where `value` is not plain JSON data, as a phrase naming the place from `path`
@@ -9,11 +21,20 @@
  * strings, finite numbers, booleans and null. An `undefined` property is accepted (JSON leaves it
  * out, and a reader sees the property as missing either way); an `undefined` array item is not.
  */
-export function jsonProblem(value: unknown, path: string): string | undefined {
-  return problemAt(value, path, new Set())
+export function jsonProblem(
+  value: unknown,
+  path: string,
+  options: JsonProblemOptions = {},
+): string | undefined {
+  return problemAt(value, path, new Set(), options.asJsonWould === true)
 }
 
-function problemAt(value: unknown, path: string, ancestors: Set<object>): string | undefined {
+function problemAt(
+  value: unknown,
+  path: string,
+  ancestors: Set<object>,
+  asJsonWould: boolean,
+): string | undefined {
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -30,11 +51,12 @@ function problemAt(value: unknown, path: string, ancestors: Set<object>): string
   }
   if (value === null) return undefined
   const object = value as object
+  if (asJsonWould && typeof (object as { toJSON?: unknown }).toJSON === 'function') return undefined
   if (ancestors.has(object)) return `${path} refers back to itself (a cycle), which JSON cannot hold`
   if (Array.isArray(object)) {
     ancestors.add(object)
     for (let i = 0; i < object.length; i++) {
-      const problem = problemAt(object[i], `${path}[${i}]`, ancestors)
+      const problem = problemAt(object[i], `${path}[${i}]`, ancestors, asJsonWould)
       if (problem !== undefined) return problem
     }
     ancestors.delete(object)
@@ -44,20 +66,22 @@ function problemAt(value: unknown, path: string, ancestors: Set<object>): string
   if (prototype !== Object.prototype && prototype !== null) {
     const name = (prototype as { constructor?: { name?: unknown } }).constructor?.name
     const kind = typeof name === 'string' && name.length > 0 ? `a ${name}` : 'an object with a prototype'
-    return `${path} is ${kind}, not a plain object, and would not read back the same: convert it to plain data (a Date to an ISO string)`
+    return `${path} is ${kind}, not a plain object, and would not read back the same: convert it to plain data${asJsonWould ? '' : ' (a Date to an ISO string)'}`
   }
   ancestors.add(object)
   for (const key of Object.keys(object)) {
     const item = (object as Record<string, unknown>)[key]
-    if (item === undefined) continue
-    const problem = problemAt(item, `${path}${propertyPath(key)}`, ancestors)
+    if (item === undefined || (asJsonWould && (typeof item === 'function' || typeof item === 'symbol')))
+      continue
+    const problem = problemAt(item, `${path}${propertyPath(key)}`, ancestors, asJsonWould)
     if (problem !== undefined) return problem
   }
   ancestors.delete(object)
   return undefined
 }
 
-function propertyPath(key: string): string {
+/** How a property is named in a path: `.name`, or `["odd key"]`. */
+export function propertyPath(key: string): string {
   return /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`
 }
 
