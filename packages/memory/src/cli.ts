@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { comparablePath, linkTarget } from './backends/file/store-path.js'
+import { closest } from './closest.js'
 import { runCompact } from './compact.js'
 import { type Location, locate } from './location.js'
 import type { Memory } from './memory-api.js'
@@ -106,18 +107,30 @@ function reporter(stream: NodeJS.WriteStream): { update(p: MigrateProgress): voi
   }
 }
 
+const MIGRATE_OPTIONS = {
+  'key-prefix': { type: 'string' },
+  'from-key-prefix': { type: 'string' },
+  'to-key-prefix': { type: 'string' },
+  'max-messages': { type: 'string' },
+  replace: { type: 'boolean', default: false },
+} as const
+
+/** parseArgs, with an unknown option named (and the likely one) instead of Node's advice about `--`. */
+function parseMigrateArgs(args: string[]) {
+  try {
+    return parseArgs({ args, allowPositionals: true, options: MIGRATE_OPTIONS })
+  } catch (error) {
+    const unknown = /Unknown option '--([^'=]+)/.exec((error as Error).message)?.[1]
+    if (unknown === undefined) throw error
+    const near = closest(unknown, Object.keys(MIGRATE_OPTIONS))
+    throw new UsageError(
+      `unknown option --${unknown}${near === undefined ? '' : `: did you mean --${near}?`}`,
+    )
+  }
+}
+
 async function runMigrate(args: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      'key-prefix': { type: 'string' },
-      'from-key-prefix': { type: 'string' },
-      'to-key-prefix': { type: 'string' },
-      'max-messages': { type: 'string' },
-      replace: { type: 'boolean', default: false },
-    },
-  })
+  const { values, positionals } = parseMigrateArgs(args)
   const [from, to, ...rest] = positionals
   if (from === undefined || to === undefined || rest.length > 0) {
     throw new UsageError('migrate needs exactly two arguments: <from> <to>')

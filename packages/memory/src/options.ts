@@ -1,3 +1,4 @@
+import { closest } from './closest.js'
 import { show } from './message.js'
 
 // Option checks shared by openMemory, every backend and migrate: a wrong value is a TypeError
@@ -21,10 +22,14 @@ export function knownOptions(
   for (const key of Object.keys(record)) {
     if (names.has(key)) continue
     const owner = Object.hasOwn(belongsElsewhere, key) ? belongsElsewhere[key] : undefined
+    if (owner !== undefined) {
+      throw new TypeError(`unknown option ${JSON.stringify(key)}: it is an option of ${owner}`)
+    }
+    const near = closest(key, names)
     throw new TypeError(
-      owner === undefined
-        ? `unknown option ${JSON.stringify(key)}`
-        : `unknown option ${JSON.stringify(key)}: it is an option of ${owner}`,
+      near === undefined
+        ? `unknown option ${JSON.stringify(key)}; the options are ${[...names].join(', ')}`
+        : `unknown option ${JSON.stringify(key)}: did you mean ${near}?`,
     )
   }
   return record

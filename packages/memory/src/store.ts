@@ -28,6 +28,7 @@ import {
   show,
   toMessage,
 } from './message.js'
+import { knownOptions } from './options.js'
 import { type Reply, type ReplyHost, type ReplyInput, ReplyStream } from './reply.js'
 import { ReplyRegistry } from './reply-registry.js'
 import { SerialQueue } from './serial-queue.js'
@@ -39,6 +40,8 @@ import {
   pickWithinBudget,
   type TokenBudget,
 } from './token-budget.js'
+
+const PRUNE_OPTIONS: ReadonlySet<string> = new Set(['olderThanDays'])
 
 type Listener = (payload: never) => void
 
@@ -284,9 +287,7 @@ class Store implements Memory {
     if (typeof options !== 'object' || options === null) {
       throw new TypeError(`options must be an object with olderThanDays, got ${show(options)}`)
     }
-    for (const key of Object.keys(options)) {
-      if (key !== 'olderThanDays') throw new TypeError(`unknown option ${JSON.stringify(key)}`)
-    }
+    knownOptions(options, PRUNE_OPTIONS)
     const days = options.olderThanDays
     if (typeof days !== 'number') throw new TypeError(`olderThanDays must be a number, got ${show(days)}`)
     if (!Number.isFinite(days) || days < 0) {

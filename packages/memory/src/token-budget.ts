@@ -1,5 +1,6 @@
 import { estimateTokens } from './estimate-tokens.js'
 import { type Message, show } from './message.js'
+import { knownOptions } from './options.js'
 
 /** What {@link HistoryOptions.onOverBudget} is told when the newest message alone is over budget. */
 export interface OverBudgetInfo {
@@ -64,13 +65,7 @@ export function historyOptions(options: unknown): {
   budget: TokenBudget | undefined
 } {
   if (options === undefined) return { limit: undefined, budget: undefined }
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`options must be an object, got ${show(options)}`)
-  }
-  for (const key of Object.keys(options)) {
-    if (!OPTION_NAMES.has(key)) throw new TypeError(`unknown option ${JSON.stringify(key)}`)
-  }
-  const o = options as HistoryOptions
+  const o = knownOptions(options, OPTION_NAMES) as HistoryOptions
   let limit: number | undefined
   if (o.limit !== undefined) {
     if (typeof o.limit !== 'number')

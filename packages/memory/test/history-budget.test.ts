@@ -190,7 +190,7 @@ describe('history() token options: bad input', () => {
       /countTokens has no effect without maxTokens/,
       TypeError,
     ],
-    ['an unknown option', { maxToken: 9 }, /unknown option "maxToken"/, TypeError],
+    ['an unknown option', { maxToken: 9 }, /unknown option "maxToken": did you mean maxTokens\?/, TypeError],
     [
       'countTokens returning NaN',
       { maxTokens: 9, countTokens: () => Number.NaN },

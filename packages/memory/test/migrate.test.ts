@@ -352,6 +352,11 @@ if (unavailable !== undefined) {
       expect(bad.code).toBe(2)
       expect(bad.stderr).toMatch(/exactly two arguments[\s\S]*Usage: taurobot-memory migrate/)
       expect((await fail(['copy', 'a', 'b'])).stderr).toMatch(/unknown command "copy"/)
+      const typo = await fail(['migrate', 'a.json', 'b.db', '--replac'])
+      expect(typo.code).toBe(2)
+      expect(typo.stderr).toMatch(
+        /^taurobot-memory: unknown option --replac: did you mean --replace\?\n\nUsage:/,
+      )
       expect((await fail(['migrate', 'a', 'b', '--max-messages', '0'])).stderr).toMatch(
         /--max-messages must be a positive integer, got 0/,
       )

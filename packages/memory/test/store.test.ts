@@ -19,7 +19,7 @@ async function store(options: MemoryOptions = {}): Promise<Memory> {
 
 describe('openMemory options', () => {
   const cases: Array<[string, unknown, RegExp, ErrorConstructor]> = [
-    ['unknown option', { saveEvry: 5 }, /unknown option "saveEvry"/, TypeError],
+    ['unknown option', { saveEvry: 5 }, /unknown option "saveEvry": did you mean saveEvery\?/, TypeError],
     [
       'a file backend option',
       { compactOnClose: 'always' },
@@ -38,7 +38,12 @@ describe('openMemory options', () => {
       /"keyPrefix": it is an option of redisBackend\(\)/,
       TypeError,
     ],
-    ['toString is not an option', { toString: 1 }, /^unknown option "toString"$/, TypeError],
+    [
+      'toString is not an option',
+      { toString: 1 },
+      /^unknown option "toString"; the options are .*maxMessages/,
+      TypeError,
+    ],
     ['saveEvery 0', { saveEvery: 0 }, /saveEvery must be a positive integer.*got 0/, RangeError],
     ['saveEvery 1.5', { saveEvery: 1.5 }, /saveEvery .*got 1\.5/, RangeError],
     ['saveEvery string', { saveEvery: '5' }, /saveEvery must be a positive integer, got "5"/, TypeError],
@@ -171,12 +176,17 @@ describe('add() input validation', () => {
       /limit must be a non-negative integer, got -1/,
     )
     await expect(memory.history('a', { limit: '3' as never })).rejects.toBeInstanceOf(TypeError)
-    await expect(memory.history('a', { lmit: 3 } as never)).rejects.toThrow(/unknown option "lmit"/)
+    await expect(memory.history('a', { lmit: 3 } as never)).rejects.toThrow(
+      /unknown option "lmit": did you mean limit\?/,
+    )
     await expect(memory.prune({ olderThanDays: -2 })).rejects.toThrow(
       /olderThanDays must be a finite number >= 0, got -2/,
     )
     await expect(memory.prune({ olderThanDays: Number.NaN })).rejects.toBeInstanceOf(RangeError)
     await expect(memory.prune({} as never)).rejects.toThrow(/olderThanDays must be a number, got undefined/)
+    await expect(memory.prune({ olderThanDay: 3 } as never)).rejects.toThrow(
+      /unknown option "olderThanDay": did you mean olderThanDays\?/,
+    )
   })
 })
 

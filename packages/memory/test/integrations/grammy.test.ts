@@ -217,7 +217,9 @@ describe.each(setups)('createSessionStorage on the $name backend', ({ options, r
 
 it('refuses bad options, keys and stores up front', async () => {
   const memory = await scratch.open({ backend: memoryBackend() })
-  expect(() => createSessionStorage(memory, { prefx: 'a' } as never)).toThrow(/^unknown option "prefx"$/)
+  expect(() => createSessionStorage(memory, { prefx: 'a' } as never)).toThrow(
+    /^unknown option "prefx": did you mean prefix\?$/,
+  )
   expect(() => createSessionStorage(memory, { prefix: 1 } as never)).toThrow(/prefix must be a string, got 1/)
   expect(() => createSessionStorage({} as Memory)).toThrow(
     /memory must be a store returned by openMemory\(\)/,

@@ -203,6 +203,6 @@ describe('MemoryChatMessageHistory refuses bad input and writes nothing', () => 
     )
     expect(
       () => new MemoryChatMessageHistory({ memory, conversationId: 'c', sessionId: 'x' } as never),
-    ).toThrow(/^unknown option "sessionId"$/)
+    ).toThrow(/^unknown option "sessionId"; the options are /)
   })
 })
