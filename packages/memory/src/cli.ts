@@ -129,6 +129,11 @@ function parseMigrateArgs(args: string[]) {
   }
 }
 
+/** `1 conversation`, `2 conversations`. */
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`
+}
+
 async function runMigrate(args: string[]): Promise<void> {
   const { values, positionals } = parseMigrateArgs(args)
   const [from, to, ...rest] = positionals
@@ -170,7 +175,7 @@ async function runMigrate(args: string[]): Promise<void> {
     progress.end()
     await destination.close()
     process.stdout.write(
-      `migrated ${result.conversations} conversations, ${result.messages} messages from ${describe(from)} to ${describe(to)}; counts match\n`,
+      `migrated ${count(result.conversations, 'conversation')}, ${count(result.messages, 'message')} from ${describe(from)} to ${describe(to)}; counts match\n`,
     )
   } finally {
     for (const store of stores) await store.close().catch(() => store.destroy())
