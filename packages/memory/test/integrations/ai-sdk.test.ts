@@ -399,6 +399,19 @@ describe('createChatStore refuses bad input and writes nothing', () => {
     expect(await chats.saveChat({ chatId: 'c', messages: [message] })).toMatchObject({ unchanged: 1 })
   })
 
+  it('names the message that is too large, and says its text is stored twice', async () => {
+    const memory = await scratch.open({ backend: memoryBackend(), maxMessageBytes: 4096 })
+    const chats = createChatStore<ChatMessage>(memory)
+    // 3,000 characters: under maxMessageBytes once, over it twice (content and parts).
+    const messages = [user('u1', 'Ciao'), assistant('a1', 'x'.repeat(3000))]
+    const error = await chats.saveChat({ chatId: 'big', messages }).catch((caught: unknown) => caught)
+    expect(error).toBeInstanceOf(RangeError)
+    expect((error as Error).message).toMatch(
+      /^messages\[1\] \(id "a1"\): message is \d+ bytes once serialised, above maxMessageBytes \(4096\).*; a UIMessage holds its text twice/,
+    )
+    expect((error as Error).cause).toBeInstanceOf(RangeError)
+  })
+
   it('refuses a bad chat id, bad options and a memory that is not a store', async () => {
     const memory = await scratch.open({ backend: memoryBackend() })
     const chats = createChatStore(memory)

@@ -28,6 +28,20 @@ export interface SaveChatResult {
   skipped: number
 }
 
+/** A bad message's TypeError or RangeError, naming it as saveChat() was given it. */
+function namedError(error: unknown, index: number, id: string): unknown {
+  if (!(error instanceof TypeError || error instanceof RangeError)) return error
+  // Its text is stored twice: as the message's content (what history() and the other integrations
+  // read) and inside the UIMessage's parts.
+  const twice = /maxMessageBytes/.test(error.message)
+    ? '; a UIMessage holds its text twice (content, and its parts), so the longest text it can have is about half of maxMessageBytes'
+    : ''
+  const named = new (error.constructor as typeof TypeError)(
+    `messages[${index}] (id ${JSON.stringify(id)}): ${error.message}${twice}`,
+  )
+  return Object.assign(named, { cause: error })
+}
+
 /** AI SDK chats kept in a {@link Memory} store, returned by {@link createChatStore}. */
 export interface ChatStore<M extends UIMessage = UIMessage> {
   /**
@@ -125,7 +139,7 @@ export function createChatStore<M extends UIMessage = UIMessage>(
         const writes: Promise<unknown>[] = []
         let added = 0
         const rewritten = new Set<string>()
-        for (const { message, kind, timestamp } of plan.write) {
+        for (const { message, kind, timestamp, index } of plan.write) {
           const input: MessageInput & { id: string } = {
             role: message.role,
             content: textOf(message),
@@ -135,7 +149,8 @@ export function createChatStore<M extends UIMessage = UIMessage>(
           if (timestamp !== undefined) input.timestamp = timestamp
           if (kind === 'add') added++
           else rewritten.add(message.id)
-          writes.push(kind === 'add' ? memory.add(key, input) : memory.upsert(key, input))
+          const write = kind === 'add' ? memory.add(key, input) : memory.upsert(key, input)
+          writes.push(write.catch((error: unknown) => Promise.reject(namedError(error, index, message.id))))
         }
         await Promise.all(writes)
         return {

@@ -13,6 +13,8 @@ export interface PlannedWrite {
   readonly kind: 'add' | 'upsert'
   /** The stored message's timestamp, kept when it is rewritten; undefined for a new message. */
   readonly timestamp: string | undefined
+  /** Its index in the chat's messages, for errors. */
+  readonly index: number
 }
 
 /** What saving a chat takes, given what the conversation holds. */
@@ -57,7 +59,7 @@ export function planSave(stored: readonly Message[], messages: readonly UIMessag
     const held = kept[k] as Message
     if (message.id !== held.id) break
     if (jsonEqual(uiMessageOf(held), message) && held.role === message.role) unchanged++
-    else write.push({ message, kind: 'upsert', timestamp: held.timestamp })
+    else write.push({ message, kind: 'upsert', timestamp: held.timestamp, index: i })
   }
   const moved = new Map<string, string>()
   for (; k < kept.length; k++) {
@@ -68,7 +70,7 @@ export function planSave(stored: readonly Message[], messages: readonly UIMessag
   for (; i < messages.length; i++) {
     const message = messages[i] as UIMessage
     const timestamp = moved.get(message.id)
-    write.push({ message, kind: timestamp === undefined ? 'add' : 'upsert', timestamp })
+    write.push({ message, kind: timestamp === undefined ? 'add' : 'upsert', timestamp, index: i })
   }
   return { remove, write, unchanged, skipped: start }
 }
