@@ -77,6 +77,17 @@ const licenceTexts: Record<string, RegExp> = {
   MIT: /^MIT License\n/,
   'GPL-3.0-or-later': /^\s*GNU GENERAL PUBLIC LICENSE\s+Version 3, 29 June 2007\n/,
 }
+/**
+ * Licences of data bundled into a package's build, whose notice the built files carry instead of a
+ * licence file of their own: the CLDR emoji names of @taurobot/voice.
+ */
+const bundledNotices: Record<string, { files: string[]; notice: RegExp }> = {
+  'Unicode-3.0': {
+    files: ['package/dist/index.js', 'package/dist/index.cjs'],
+    notice:
+      /UNICODE LICENSE V3[\s\S]*Copyright © \d{4}-\d{4} Unicode, Inc\.[\s\S]*Permission is hereby granted/,
+  },
+}
 
 describe.each([...packages, espeakPackage])('$name tarball', ({ dir }) => {
   const tar = (...args: string[]) =>
@@ -86,13 +97,24 @@ describe.each([...packages, espeakPackage])('$name tarball', ({ dir }) => {
     })
 
   it('carries exactly one licence file, holding the licence its package.json names', () => {
-    const licenceFiles = tar('-t', '-z')
-      .split('\n')
-      .filter((entry) => /^package\/(licen[cs]e|copying)([.-][^/]*)?$/i.test(entry))
+    const entries = tar('-t', '-z').split('\n')
+    const licenceFiles = entries.filter((entry) => /^package\/(licen[cs]e|copying)([.-][^/]*)?$/i.test(entry))
     expect(licenceFiles).toEqual(['package/LICENSE'])
     const { license } = JSON.parse(tar('-x', '-z', '-O', 'package/package.json')) as { license: string }
-    expect(Object.keys(licenceTexts)).toContain(license)
-    expect(tar('-x', '-z', '-O', 'package/LICENSE')).toMatch(licenceTexts[license] as RegExp)
+    // One licence, or (an SPDX "AND" expression) the package's own and those of data it bundles.
+    const [own, ...bundled] = license.split(' AND ')
+    expect(Object.keys(licenceTexts)).toContain(own)
+    expect(tar('-x', '-z', '-O', 'package/LICENSE')).toMatch(licenceTexts[own as string] as RegExp)
+    for (const id of bundled) {
+      expect(Object.keys(bundledNotices)).toContain(id)
+      const { files, notice } = bundledNotices[id] as { files: string[]; notice: RegExp }
+      for (const file of files) expect(tar('-x', '-z', '-O', file), `${id} notice in ${file}`).toMatch(notice)
+    }
+    // And the other way: a build that carries bundled data's notice names its licence.
+    for (const [id, { files, notice }] of Object.entries(bundledNotices)) {
+      const carried = files.some((file) => entries.includes(file) && notice.test(tar('-x', '-z', '-O', file)))
+      if (carried) expect(bundled, `${id} in "license" of package.json`).toContain(id)
+    }
   })
 })
 

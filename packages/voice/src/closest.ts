@@ -1,14 +1,24 @@
-/** Edit distance (insertions, deletions, substitutions) between two strings, case-insensitively. */
+/**
+ * Edit distance between two strings, case-insensitively: insertions, deletions, substitutions, and
+ * swaps of two neighbouring letters, the commonest typo (`emjoi` is one edit from `emoji`, not two).
+ */
 function distance(a: string, b: string): number {
   const left = a.toLowerCase()
   const right = b.toLowerCase()
+  // Rows i - 2, i - 1 and i of the table of distances between prefixes.
+  let before: number[] = []
   let previous = Array.from({ length: right.length + 1 }, (_, index) => index)
   for (let i = 1; i <= left.length; i++) {
     const current = [i]
     for (let j = 1; j <= right.length; j++) {
       const substitution = (previous[j - 1] ?? 0) + (left[i - 1] === right[j - 1] ? 0 : 1)
-      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution))
+      let best = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution)
+      if (i > 1 && j > 1 && left[i - 1] === right[j - 2] && left[i - 2] === right[j - 1]) {
+        best = Math.min(best, (before[j - 2] ?? 0) + 1)
+      }
+      current.push(best)
     }
+    before = previous
     previous = current
   }
   return previous[right.length] ?? 0

@@ -257,8 +257,13 @@ export class VoiceSystem {
     if (input === 'text') return checked
     const spoken = this.#readAloud(checked, mode)
     if (spoken === '') {
+      // Emoji left out by default are the likeliest reason: when naming them gives words, say so.
+      const naming =
+        mode === 'drop' && this.#readAloud(checked, 'name') !== ''
+          ? " Pass { emoji: 'name' } to have its emoji said by name, or { input: 'text' } to have it spoken as written."
+          : " Pass { input: 'text' } to have it spoken as written."
       throw new RangeError(
-        "text must contain something to say once markup, code and emoji are left out, got none. Pass { input: 'text' } to have it spoken as written.",
+        `text must contain something to say once markup, code and emoji are left out, got none.${naming}`,
       )
     }
     if (spoken.length > this.#maxChars) {

@@ -14,6 +14,8 @@ describe('unknown option names are a TypeError naming the option and the one pro
     [{ lang: 'it' }, 'unknown option "lang" of new VoiceSystem(): did you mean language?'],
     [{ langauge: 'it' }, 'unknown option "langauge" of new VoiceSystem(): did you mean language?'],
     [{ speed: 1.2 }, 'unknown option "speed" of new VoiceSystem(): did you mean rate?'],
+    // Two neighbouring letters swapped count as one typo.
+    [{ emjoi: 'name' }, 'unknown option "emjoi" of new VoiceSystem(): did you mean emoji?'],
     [{ rate: 150, colour: 'red' }, 'unknown option "colour" of new VoiceSystem(): known options: language,'],
   ])('new VoiceSystem(%o)', (options, message) => {
     expect(() => new VoiceSystem(options as never)).toThrow(TypeError)

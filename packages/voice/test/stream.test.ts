@@ -35,6 +35,14 @@ async function* deltas(text: string, sizes: () => number = () => text.length): A
   }
 }
 
+/** Yields `text` a word at a time, each with the spaces after it, as a chat model streams it. */
+async function* words(text: string): AsyncGenerator<string> {
+  for (const word of text.match(/\S+\s*/g) ?? []) {
+    await new Promise((resolve) => setImmediate(resolve))
+    yield word
+  }
+}
+
 function randomSizes(seed: number): () => number {
   let state = seed
   return () => {
@@ -74,6 +82,35 @@ describe('voice.stream()', () => {
     // The clips together say what synthesize() says for the whole reply.
     const all = await voice.synthesize(reply, { format: 'wav' })
     expect(whole.map((clip) => clip.text).join(' ')).toBe(String.fromCharCode(...parseWav(all.data).samples))
+  })
+
+  it('ends a sentence at a stop followed by emoji, in both emoji modes, however the reply arrives', async () => {
+    const text = 'Great job! 🎉 See you tomorrow. 👋 Fatto! 👨‍👩‍👧 🇮🇹👍🏽 Bye.'
+    for (const [emoji, expected] of [
+      ['drop', ['Great job!', 'See you tomorrow.', 'Fatto!', 'Bye.']],
+      [
+        'name',
+        [
+          'Great job! Party popper.',
+          'See you tomorrow. Waving hand.',
+          'Fatto! Family, flag Italy, thumbs up.',
+          'Bye.',
+        ],
+      ],
+    ] as const) {
+      const voice = new VoiceSystem({ engine: echo, language: 'en', emoji })
+      const whole = await heard(voice, deltas(text))
+      expect(whole.map((clip) => clip.text)).toEqual(expected)
+      for (const clip of whole) expect(clip.engine).toBe(clip.text)
+      expect(
+        await heard(
+          voice,
+          deltas(text, () => 1),
+        ),
+      ).toEqual(whole)
+      expect(await heard(voice, words(text))).toEqual(whole)
+      for (const seed of [7, 99]) expect(await heard(voice, deltas(text, randomSizes(seed)))).toEqual(whole)
+    }
   })
 
   it('yields one clip per sentence, in order, with the sentence it speaks', async () => {

@@ -61,7 +61,18 @@ describe('synthesize() input: Markdown by default, or the text as given', () => 
     )
     const error = await voice.synthesize('✅🎉').catch((e: unknown) => e)
     expect(error).toBeInstanceOf(RangeError)
-    expect((error as Error).message).toContain("Pass { input: 'text' }")
+    // Emoji only, left out by default: naming them is the likeliest fix, and is suggested first.
+    expect((error as Error).message).toContain(
+      "Pass { emoji: 'name' } to have its emoji said by name, or { input: 'text' } to have it spoken as written.",
+    )
+    // Nothing but code, or emoji in a language without names for them: naming would not help.
+    const german = new VoiceSystem({ engine: echo, language: 'de' })
+    for (const text of ['```\nx\n```', '✅🎉']) {
+      const other = await german.synthesize(text).catch((e: unknown) => e)
+      expect((other as Error).message).toMatch(
+        /got none\. Pass \{ input: 'text' \} to have it spoken as written\.$/,
+      )
+    }
     expect(await heard(voice, '✅', 'text')).toBe('✅')
   })
 
@@ -77,7 +88,7 @@ describe('synthesize() input: Markdown by default, or the text as given', () => 
     const named = await dropping.synthesize('Done 👍🏽', { format: 'wav', emoji: 'name' })
     expect(String.fromCharCode(...parseWav(named.data).samples)).toBe('Done, thumbs up.')
     // A reply of emoji only has something to say once they are named.
-    expect(await heard(naming, '✅🎉')).toBe('segno di spunta, spara coriandoli.')
+    expect(await heard(naming, '✅🎉')).toBe('Segno di spunta, spara coriandoli.')
   })
 
   it('names emoji in stream() too, per VoiceSystem or per call', async () => {

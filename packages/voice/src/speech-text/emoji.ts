@@ -3,11 +3,37 @@ import { EMOJI_KEYS, EMOJI_NAMES } from './emoji-names.js'
 /** What `speechText` does with emoji: leaves them out (`drop`), or says their short names (`name`). */
 export type EmojiMode = 'drop' | 'name'
 
+// The code points an emoji is written with: pictographs, skin tones, flag letters, the joiner,
+// variation selectors, the keycap mark and the tag letters of subdivision flags.
+const EMOJI_POINT = String.raw`\p{Extended_Pictographic}|\p{Emoji_Modifier}|\p{Regional_Indicator}|[\u200D\uFE0E\uFE0F\u20E3\u{E0020}-\u{E007F}]`
+
+/**
+ * One code point an emoji is written with, at `lastIndex`; not `🔟`, which is read as a number.
+ * Sticky, for scanners that step over emoji (the sentence splitter).
+ */
+export const EMOJI_PIECE = new RegExp(String.raw`(?!\u{1F51F})(?:${EMOJI_POINT})`, 'uy')
+
 // espeak-ng names every pictograph it meets ("segno di spunta", "heavy check mark"), which no
-// person reading a reply aloud would do. Joiners, skin tones, variation selectors and the keycap
-// mark go with them, so "1️⃣" keeps only its digit.
-const PICTOGRAPHS =
-  /\p{Extended_Pictographic}|\p{Emoji_Modifier}|\p{Regional_Indicator}|\u200D|[\uFE0E\uFE0F\u20E3\u{E0020}-\u{E007F}]/gu
+// person reading a reply aloud would do. Joiners, skin tones and variation selectors go with them.
+const PICTOGRAPHS = new RegExp(EMOJI_POINT, 'gu')
+
+// A keycap is read as what is printed on it: "1️⃣" → "1", "🔟" → "10". Keycaps side by side are
+// digits apart ("1️⃣2️⃣3️⃣" is a list, not 123); "#️⃣" and "*️⃣" are left out, as `#` and `*` are.
+const KEYCAP = /(?:([0-9])|[#*])\uFE0F?\u20E3|\u{1F51F}\uFE0F?/gu
+const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u
+
+/** Replaces keycaps in `text` with the number printed on them, apart from a digit or word next to them. */
+export function speakKeycaps(text: string): string {
+  return text.replace(KEYCAP, (keycap: string, digit: string | undefined, offset: number) => {
+    const said = keycap.startsWith('\u{1F51F}') ? '10' : (digit ?? '')
+    if (said === '') return ' '
+    const previous = text[offset - 1] ?? ''
+    // After a keycap's mark (a keycap before this one) too: "1️⃣2️⃣" is "1 2".
+    const before = previous === '\u20E3' || LETTER_OR_DIGIT.test(previous) ? ' ' : ''
+    const after = LETTER_OR_DIGIT.test(text[offset + keycap.length] ?? '') ? ' ' : ''
+    return `${before}${said}${after}`
+  })
+}
 
 // Symbols outside the emoji set that espeak-ng also names: arrows, box drawing, geometric shapes,
 // dingbats and stars. Arrows stand between two things, so they become a pause.
@@ -27,8 +53,24 @@ const EMOJI = new RegExp(ONE, 'gu')
 // Emoji side by side, or apart only by spaces, are named together: "🔥🔥🔥" is one "fire".
 const RUN = new RegExp(String.raw`(?:${ONE})(?:\s*(?:${ONE}))*`, 'gu')
 const KEY_NOISE = /[\uFE0E\uFE0F\u{1F3FB}-\u{1F3FF}]/gu
-const WORD_NEXT = /\s*[\p{L}\p{N}]/uy
-const WORD_BEFORE = /[\p{L}\p{N}]\s*$/u
+// What a sentence ends with; emoji after it are a sentence of their own.
+const STOP = /[.!?…]/
+// Marks next to which a name needs no comma: it already has a pause, or a bracket holds it.
+const PAUSE_BEFORE = /[,;:([{«“‘¿¡]/
+const PAUSE_AFTER = /[.!?…,;:)\]}»”’]/
+// What opens a new sentence after emoji that follow a sentence end, as the sentence splitter of
+// stream() sees it: a capital, or a quote, bracket or markup before one. Anything else goes on
+// with the names ("Fatto. ✅ grazie" → "Fatto. Segno di spunta, grazie").
+const NEW_SENTENCE = /[\p{Lu}*_["'(«“‘¿¡]/u
+
+/** The first character of `text` from `from` that is not a space, going by `step`; '' if none. */
+function neighbour(text: string, from: number, step: 1 | -1): string {
+  for (let i = from; i >= 0 && i < text.length; i += step) {
+    const char = text[i] as string
+    if (!/\s/.test(char)) return char
+  }
+  return ''
+}
 
 const tables = new Map<string, ReadonlyMap<string, string>>()
 
@@ -51,10 +93,13 @@ export function emojiNames(language: string): ReadonlyMap<string, string> | unde
 }
 
 /**
- * Replaces each emoji in `text` with its name from `names`, set apart by commas so the sentence
- * still reads well ("Fatto ✅" → "Fatto, segno di spunta"). The same emoji repeated is named
- * once; an emoji without a name is dropped. Skin tones are not said. Leaves keycaps, arrows and
- * stray marks to {@link dropPictographs}.
+ * Replaces each emoji in `text` with its name from `names`, set apart by commas from the words,
+ * numbers and symbols next to it so the sentence still reads well ("Fatto ✅" → "Fatto, segno di
+ * spunta"). Emoji that follow a sentence end, or open the text, start a sentence: their name is
+ * capitalised and, before a new sentence, ends with a stop of its own ("Fatto. ✅ Poi" → "Fatto.
+ * Segno di spunta. Poi"). The same emoji repeated is named once; an emoji without a name is
+ * dropped. Skin tones are not said. Leaves keycaps to {@link speakKeycaps} and arrows and stray
+ * marks to {@link dropPictographs}.
  */
 export function namePictographs(text: string, names: ReadonlyMap<string, string>): string {
   return text.replace(RUN, (run: string, offset: number) => {
@@ -64,10 +109,15 @@ export function namePictographs(text: string, names: ReadonlyMap<string, string>
       if (name !== undefined && !said.includes(name)) said.push(name)
     }
     if (said.length === 0) return ' '
-    // Commas set the names apart from words; next to a stop, a colon or a bracket, a space is enough.
-    WORD_NEXT.lastIndex = offset + run.length
-    const after = WORD_NEXT.test(text) ? ', ' : ' '
-    const before = WORD_BEFORE.test(text.slice(Math.max(0, offset - 8), offset)) ? ', ' : ' '
-    return `${before}${said.join(', ')}${after}`
+    const previous = neighbour(text, offset - 1, -1)
+    const next = neighbour(text, offset + run.length, 1)
+    const opens = previous === '' || STOP.test(previous)
+    let spoken = said.join(', ')
+    if (opens) spoken = `${spoken.charAt(0).toUpperCase()}${spoken.slice(1)}`
+    const before = opens || PAUSE_BEFORE.test(previous) ? ' ' : ', '
+    let after = ', '
+    if (next === '' || PAUSE_AFTER.test(next)) after = ' '
+    else if (opens && NEW_SENTENCE.test(next)) after = '. '
+    return `${before}${spoken}${after}`
   })
 }

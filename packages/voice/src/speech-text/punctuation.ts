@@ -34,14 +34,18 @@ export function speakPunctuation(text: string, words: Words | undefined): string
 
 /** Collapses spaces and the stray punctuation left where markup or symbols were removed. */
 export function tidy(text: string): string {
-  return text
-    .replace(/\s+/g, ' ')
-    .replace(/\(\s*[,;.]?\s*\)/g, '')
-    .replace(/\s+([,.;:!?)])/g, '$1')
-    .replace(/([(])\s+/g, '$1')
-    .replace(/,(?:\s*,)+/g, ',')
-    .replace(/([.!?])\s*[,;:]/g, '$1')
-    .replace(/[,;:]+(?=[.!?])/g, '')
-    .replace(/^[\s,;:.]+/, '')
-    .trim()
+  return (
+    text
+      .replace(/\s+/g, ' ')
+      .replace(/\(\s*[,;.]?\s*\)/g, '')
+      .replace(/\s+([,.;:!?)])/g, '$1')
+      .replace(/([(])\s+/g, '$1')
+      .replace(/,(?:\s*,)+/g, ',')
+      .replace(/([.!?])\s*[,;:]/g, '$1')
+      // A line that ended on an emoji got a stop of its own when its paragraph was joined.
+      .replace(/([!?])\s*\.(?!\.)/g, '$1')
+      .replace(/[,;:]+(?=[.!?])/g, '')
+      .replace(/^[\s,;:.]+/, '')
+      .trim()
+  )
 }

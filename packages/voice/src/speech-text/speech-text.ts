@@ -1,5 +1,6 @@
 import { describe } from '../describe.js'
-import { dropPictographs, type EmojiMode, emojiNames, namePictographs } from './emoji.js'
+import { checkOptionNames } from '../known-options.js'
+import { dropPictographs, type EmojiMode, emojiNames, namePictographs, speakKeycaps } from './emoji.js'
 import { speechConventions } from './language.js'
 import { shortenAddresses } from './links.js'
 import { markdownBlocks, markdownInline } from './markdown.js'
@@ -21,13 +22,14 @@ export interface SpeechTextOptions {
    * the language ("Fatto ✅" → "Fatto, segno di spunta."), once for a repeated one, without its skin
    * tone. Names exist for English and Italian (from the Unicode CLDR annotations); in other
    * languages, and for an emoji without a name, `'name'` drops them as `'drop'` does. Keycaps
-   * (`1️⃣`) are read as their digit either way.
+   * (`1️⃣`, `🔟`) are read as their number either way.
    * @default 'drop'
    */
   emoji?: EmojiMode
 }
 
 const EMOJI_MODES: readonly EmojiMode[] = ['drop', 'name']
+const OPTION_NAMES: readonly (keyof SpeechTextOptions)[] = ['language', 'emoji']
 
 /** Checks the `emoji` option (of speechText and of VoiceSystem alike). */
 export function checkEmoji(value: unknown): EmojiMode {
@@ -65,6 +67,7 @@ export function speechText(text: string, options: SpeechTextOptions = {}): strin
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`speechText options must be an object, got ${describe(options)}`)
   }
+  checkOptionNames(options, OPTION_NAMES, 'speechText()')
   const language = options.language ?? 'en'
   if (typeof language !== 'string' || language === '') {
     throw new TypeError(`language must be a non-empty string such as "it", got ${describe(language)}`)
@@ -84,6 +87,7 @@ export function speechText(text: string, options: SpeechTextOptions = {}): strin
   const sentences: string[] = []
   for (const block of markdownBlocks(text, conventions?.codeOmitted)) {
     let spoken = block.literal === true ? block.text : markdownInline(block.text, shorten)
+    spoken = speakKeycaps(spoken)
     if (names !== undefined) spoken = namePictographs(spoken, names)
     spoken = dropPictographs(spoken)
     if (conventions !== undefined) spoken = speakNumbers(spoken, conventions)

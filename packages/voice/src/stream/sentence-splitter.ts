@@ -4,6 +4,8 @@
 // a link, emphasis or a table, and a decision that depends on text not yet received waits for it,
 // so the chunks are the same however the reply was split into deltas.
 
+import { EMOJI_PIECE } from '../speech-text/emoji.js'
+
 const FENCE = /^ {0,3}(`{3,}|~{3,})/
 const QUOTES = /^(?: {0,3}>\s?)*/
 // A line that is a block of its own for speechText: a heading or a list item.
@@ -17,6 +19,12 @@ const MARKER = /^\s*(?:[-*+•]|\d{1,9}[.)]|#{1,6})\s+/
 // What may open a sentence: a capital, or markup or a quote before one.
 const SENTENCE_OPENER = /[\p{Lu}*_["'(«“‘¿¡]/u
 const SPACE = /\s/
+const LINE_SPACE = /[^\S\n]/
+// The start of a piece of text that may be the first half of an emoji: a lone high surrogate of a
+// code point split across deltas.
+const HALF_PIECE = /^[\uD800-\uDBFF]$/
+// Markup and quotes that may stand before the capital of a sentence.
+const OPENING_MARKS = '*_["\'(«“‘¿¡'
 const STOPS = '.!?…'
 const CLOSERS = '*_~'
 
@@ -92,6 +100,18 @@ function isAbbreviation(text: string, p: number): boolean {
   return ABBREVIATIONS.has(word.toLowerCase())
 }
 
+/**
+ * Whether a capital comes at `r`, past markup or quotes; undefined when the text ends first. After
+ * emoji a sentence must open with one: a name read at a sentence end is followed by a stop only
+ * before a new sentence, so the cut must agree with what speechText sees once markup is gone.
+ */
+function capitalAhead(text: string, r: number, final: boolean): boolean | undefined {
+  let i = r
+  while (i < text.length && OPENING_MARKS.includes(text[i] as string)) i++
+  if (i >= text.length) return final ? false : undefined
+  return /\p{Lu}/u.test(text[i] as string)
+}
+
 /** Whether a sentence ends at the stop at `p` of a paragraph line, and where the next chunk starts. */
 function sentenceEnd(text: string, p: number, final: boolean): Decision {
   let q = p
@@ -99,12 +119,31 @@ function sentenceEnd(text: string, p: number, final: boolean): Decision {
   const stops = text.slice(p, q)
   while (q < text.length && CLOSERS.includes(text[q] as string)) q++
   if (q >= text.length) return final ? NONE : WAIT
-  if (!SPACE.test(text[q] as string)) return NONE
+  EMOJI_PIECE.lastIndex = q
+  if (!SPACE.test(text[q] as string) && !EMOJI_PIECE.test(text)) {
+    return !final && HALF_PIECE.test(text.slice(q)) ? WAIT : NONE
+  }
   if (stops === '.' && isAbbreviation(text, p)) return NONE
   if (insideInline(text.slice(0, q))) return NONE
+  // Emoji after a sentence end on its line belong to that sentence ("Great job! 🎉 See you."):
+  // they are stepped over; keycaps are not, as they are read as numbers.
   let r = q
+  let emojiEnd = -1
+  for (;;) {
+    if (r < text.length && LINE_SPACE.test(text[r] as string)) {
+      r++
+      continue
+    }
+    EMOJI_PIECE.lastIndex = r
+    if (!EMOJI_PIECE.test(text)) break
+    r = EMOJI_PIECE.lastIndex
+    emojiEnd = r
+  }
+  if (!final && HALF_PIECE.test(text.slice(r))) return WAIT
+  if (r === emojiEnd && r < text.length && !SPACE.test(text[r] as string)) return NONE
   while (r < text.length && SPACE.test(text[r] as string)) r++
   if (r >= text.length) return final ? NONE : WAIT
+  const opens = emojiEnd === -1 ? SENTENCE_OPENER.test(text[r] as string) : capitalAhead(text, r, final)
   const newline = text.lastIndexOf('\n', r - 1)
   if (newline >= q) {
     const nextStart = newline + 1
@@ -116,9 +155,11 @@ function sentenceEnd(text: string, p: number, final: boolean): Decision {
     if (end === -1 && !final && MAYBE_BLOCK_START.test(next)) return WAIT
     // speechText joins the lines of a paragraph with a stop of its own unless the line ends on one.
     if (!/[.!?]$/.test(text.slice(p, q))) return NONE
-    return SENTENCE_OPENER.test(text[r] as string) ? { kind: 'cut', at: nextStart } : NONE
+    if (opens === undefined) return WAIT
+    return opens ? { kind: 'cut', at: nextStart } : NONE
   }
-  return SENTENCE_OPENER.test(text[r] as string) ? { kind: 'cut', at: r } : NONE
+  if (opens === undefined) return WAIT
+  return opens ? { kind: 'cut', at: r } : NONE
 }
 
 /**

@@ -26,6 +26,22 @@ describe('speechText', () => {
     )
   })
 
+  it('rejects option names it does not know, with the one probably meant, as VoiceSystem does', () => {
+    expect(() => speechText('a', { emojis: 'name' } as never)).toThrow(
+      new TypeError('unknown option "emojis" of speechText(): did you mean emoji?'),
+    )
+    expect(() => speechText('a', { lang: 'it' } as never)).toThrow(
+      new TypeError('unknown option "lang" of speechText(): did you mean language?'),
+    )
+    // Two letters swapped is one typo, not two.
+    expect(() => speechText('a', { emjoi: 'name' } as never)).toThrow(
+      new TypeError('unknown option "emjoi" of speechText(): did you mean emoji?'),
+    )
+    expect(() => speechText('a', { markdown: 'a' } as never)).toThrow(
+      new TypeError('unknown option "markdown" of speechText(): known options: language, emoji'),
+    )
+  })
+
   it('accepts language codes in any case, with a region, and defaults to English', () => {
     for (const language of ['it', 'IT', 'it-IT', 'it_it', 'it-CH']) {
       expect(speechText('il 3/4/2025', { language })).toBe('il 3 aprile 2025.')
@@ -139,38 +155,70 @@ describe('speechText', () => {
       expect(named('Fatto ✅', 'it')).toBe('Fatto, segno di spunta.')
       expect(named('Done ✅', 'en')).toBe('Done, check mark.')
       expect(named('Ottimo 👍 ci vediamo domani', 'it')).toBe('Ottimo, pollice in su, ci vediamo domani.')
-      expect(named('🚀 Launch day', 'en-US')).toBe('rocket, Launch day.')
-      expect(named('Ottimo! 🎉 A domani.', 'it-IT')).toBe('Ottimo! spara coriandoli, A domani.')
+      expect(named('🚀 Launch day', 'en-US')).toBe('Rocket. Launch day.')
+      expect(named('Ottimo! 🎉 A domani.', 'it-IT')).toBe('Ottimo! Spara coriandoli. A domani.')
       expect(named('(ok 😀)', 'en')).toBe('(ok, grinning face).')
-      expect(named('✅🎉', 'it')).toBe('segno di spunta, spara coriandoli.')
+      expect(named('✅🎉', 'it')).toBe('Segno di spunta, spara coriandoli.')
       expect(named('**Certo!** Apri https://example.com/guida ✅', 'it')).toBe(
         'Certo! Apri example.com, segno di spunta.',
       )
     })
 
+    it('reads emoji after a sentence end as a sentence of their own, capitalised', () => {
+      expect(named('Great job! 🎉 See you tomorrow. 👋', 'en')).toBe(
+        'Great job! Party popper. See you tomorrow. Waving hand.',
+      )
+      expect(named('Fatto. ✅', 'it')).toBe('Fatto. Segno di spunta.')
+      expect(named('Fatto! 🎉🎉 👍🏽 Ci vediamo.', 'it')).toBe(
+        'Fatto! Spara coriandoli, pollice in su. Ci vediamo.',
+      )
+      // Followed by lowercase words, they go on with them.
+      expect(named('Ok. 👍 grazie', 'it')).toBe('Ok. Pollice in su, grazie.')
+      expect(named('Ok. 💰 €5', 'it')).toBe('Ok. Sacco di soldi, 5 euro.')
+      // A line that ends on an emoji: its stop is not said twice.
+      expect(named('Great! 🎉\nSee you.', 'en')).toBe('Great! Party popper. See you.')
+      expect(en('Great! 🎉\nSee you.')).toBe('Great! See you.')
+    })
+
+    it('sets a name apart by a comma from a number or a symbol next to it', () => {
+      expect(named('Prezzo 3,50 € 💰', 'it')).toBe('Prezzo 3 euro e 50 centesimi, sacco di soldi.')
+      expect(named('1️⃣ 🔥🔥🔥', 'it')).toBe('1, fuoco.')
+      expect(named('Punti 10 🔥 ok', 'it')).toBe('Punti 10, fuoco, ok.')
+      expect(named('Fatto: ✅ bene', 'it')).toBe('Fatto: segno di spunta, bene.')
+    })
+
     it('names a ZWJ sequence as one emoji', () => {
       expect(named('a 👨‍👩‍👧 trip', 'en')).toBe('a, family, trip.')
       expect(named('in viaggio 👨‍👩‍👧', 'it')).toBe('in viaggio, famiglia.')
-      expect(named('👩‍💻 at work', 'en')).toBe('woman technologist, at work.')
-      expect(named('❤️‍🔥', 'en')).toBe('heart on fire.')
+      expect(named('👩‍💻 at work', 'en')).toBe('Woman technologist, at work.')
+      expect(named('❤️‍🔥', 'en')).toBe('Heart on fire.')
     })
 
     it('names flags, those of England and Scotland too', () => {
       expect(named('Forza 🇮🇹', 'it')).toBe('Forza, bandiera Italia.')
       expect(named('Go 🇬🇧', 'en')).toBe('Go, flag United Kingdom.')
-      expect(named('🏴󠁧󠁢󠁥󠁮󠁧󠁿 vs 🏴󠁧󠁢󠁳󠁣󠁴󠁿', 'en')).toBe('flag England, vs, flag Scotland.')
+      expect(named('🏴󠁧󠁢󠁥󠁮󠁧󠁿 vs 🏴󠁧󠁢󠁳󠁣󠁴󠁿', 'en')).toBe('Flag England, vs, flag Scotland.')
     })
 
     it('reads a keycap as its digit, in either mode', () => {
       expect(named('1️⃣ uno 2️⃣ due', 'it')).toBe('1 uno 2 due.')
       expect(named('Step 3️⃣ #️⃣', 'en')).toBe('Step 3.')
-      expect(named('🔟 points', 'en')).toBe('10, points.')
+      expect(named('🔟 points', 'en')).toBe('10 points.')
+      for (const read of [(text: string) => named(text, 'en'), en]) {
+        expect(read('I give it 🔟 points')).toBe('I give it 10 points.')
+        // Keycaps side by side are a list of digits, not one number.
+        expect(read('1️⃣2️⃣3️⃣')).toBe('1 2 3.')
+        expect(read('1️⃣🔟')).toBe('1 10.')
+        expect(read('Step3️⃣go')).toBe('Step 3 go.')
+        // The keycaps # and * are left out, as # and * are.
+        expect(read('#️⃣ *️⃣ ok')).toBe('ok.')
+      }
     })
 
     it('leaves the skin tone out of the name', () => {
       expect(named('Ok 👍🏽', 'it')).toBe('Ok, pollice in su.')
       expect(named('Ok 👍🏿', 'en')).toBe('Ok, thumbs up.')
-      expect(named('👩🏽‍💻 al lavoro', 'it')).toBe('tecnologa, al lavoro.')
+      expect(named('👩🏽‍💻 al lavoro', 'it')).toBe('Tecnologa, al lavoro.')
       // A sequence CLDR names only with its tones: "handshake: light skin tone, medium skin tone".
       expect(named('Deal 🫱🏻‍🫲🏽', 'en')).toBe('Deal, handshake.')
       expect(named('Affare 🫱🏻‍🫲🏽', 'it')).toBe('Affare, stretta di mano.')
@@ -180,7 +228,7 @@ describe('speechText', () => {
     it('names a repeated emoji once, and each different one once', () => {
       expect(named('Wow 🔥🔥🔥', 'en')).toBe('Wow, fire.')
       expect(named('Wow 🔥 🔥 🔥 yes', 'it')).toBe('Wow, fuoco, yes.')
-      expect(named('🔥🚀🔥', 'en')).toBe('fire, rocket.')
+      expect(named('🔥🚀🔥', 'en')).toBe('Fire, rocket.')
       expect(named('Top 👍👍🏽👍🏿', 'it')).toBe('Top, pollice in su.')
     })
 

@@ -98,8 +98,9 @@ describe('SentenceSplitter', () => {
         entry.markdown,
       ).toEqual(whole)
       expect(chunks(entry.markdown, randomSizes(i + 1)), entry.markdown).toEqual(whole)
-      const spoken = whole.map((chunk) => speechText(chunk, entry)).filter((text) => text !== '')
-      expect(spoken.join(' '), entry.markdown).toBe(speechText(entry.markdown, entry))
+      const options = { language: entry.language }
+      const spoken = whole.map((chunk) => speechText(chunk, options)).filter((text) => text !== '')
+      expect(spoken.join(' '), entry.markdown).toBe(speechText(entry.markdown, options))
     }
   })
 
@@ -110,6 +111,43 @@ describe('SentenceSplitter', () => {
       'Ora, Mr. Smith, i.e. you. ',
       'OK.',
     ])
+  })
+
+  const emojiReply =
+    'Great job! 🎉 See you tomorrow. 👋 Fatto!👨‍👩‍👧 🇮🇹 👍🏽 🏴󠁧󠁢󠁳󠁣󠁴󠁿 ❤️‍🔥 Poi. ✅ **Bene** ok. 🎉 *piano* ok. 🔟 Dieci. 1️⃣ Uno.\nRiga! 🎉\nNuova riga. 👋'
+
+  it('ends a sentence at a stop followed by emoji, which stay with the sentence they follow', () => {
+    expect(chunks(emojiReply)).toEqual([
+      'Great job! 🎉 ',
+      'See you tomorrow. 👋 ',
+      'Fatto!👨‍👩‍👧 🇮🇹 👍🏽 🏴󠁧󠁢󠁳󠁣󠁴󠁿 ❤️‍🔥 ',
+      'Poi. ✅ ',
+      // After emoji a sentence starts with a capital, behind markup or not.
+      '**Bene** ok. 🎉 *piano* ok. 🔟 Dieci. 1️⃣ Uno.\n',
+      'Riga! 🎉\n',
+      'Nuova riga. 👋',
+    ])
+    expect(chunks('Great job! See you tomorrow.')).toEqual(['Great job! ', 'See you tomorrow.'])
+  })
+
+  it('gives the same chunks with emoji for deltas of 1 character, of words, of random sizes, and whole', () => {
+    const whole = chunks(emojiReply)
+    expect(chunks(emojiReply, () => 1)).toEqual(whole)
+    for (const seed of [1, 2, 3, 42, 1234]) expect(chunks(emojiReply, randomSizes(seed))).toEqual(whole)
+    const splitter = new SentenceSplitter()
+    const byWord = (emojiReply.match(/\S+\s*/g) ?? []).flatMap((word) => splitter.push(word))
+    expect([...byWord, ...splitter.end()]).toEqual(whole)
+  })
+
+  it('reads a reply with emoji aloud chunk by chunk as whole, in both emoji modes', () => {
+    for (const emoji of ['drop', 'name'] as const) {
+      for (const language of ['it', 'en']) {
+        const spoken = chunks(emojiReply)
+          .map((chunk) => speechText(chunk, { language, emoji }))
+          .filter((text) => text !== '')
+        expect(spoken.join(' ')).toBe(speechText(emojiReply, { language, emoji }))
+      }
+    }
   })
 
   it('waits for the next delta when it decides the cut', () => {
