@@ -15,7 +15,8 @@ export const EMOJI_PIECE = new RegExp(String.raw`(?!\u{1F51F})(?:${EMOJI_POINT})
 
 // espeak-ng names every pictograph it meets ("segno di spunta", "heavy check mark"), which no
 // person reading a reply aloud would do. Joiners, skin tones and variation selectors go with them.
-const PICTOGRAPHS = new RegExp(EMOJI_POINT, 'gu')
+const PICTOGRAPH_RUN = new RegExp(`(?:${EMOJI_POINT})+`, 'gu')
+const NOT_SPACE = /\S/
 
 // A keycap is read as what is printed on it: "1️⃣" → "1", "🔟" → "10". Keycaps side by side are
 // digits apart ("1️⃣2️⃣3️⃣" is a list, not 123); "#️⃣" and "*️⃣" are left out, as `#` and `*` are.
@@ -42,7 +43,13 @@ const SHAPES = /[\u2500-\u27BF\u2B00-\u2BFF]/g
 
 /** Removes emoji and pictographic symbols from `text`. */
 export function dropPictographs(text: string): string {
-  return text.replace(PICTOGRAPHS, '').replace(ARROWS, ', ').replace(SHAPES, ' ')
+  return text
+    .replace(PICTOGRAPH_RUN, (run: string, offset: number) =>
+      // An emoji that stood between two words ("Ok!🎉See") leaves them apart.
+      NOT_SPACE.test(text[offset - 1] ?? ' ') && NOT_SPACE.test(text[offset + run.length] ?? ' ') ? ' ' : '',
+    )
+    .replace(ARROWS, ', ')
+    .replace(SHAPES, ' ')
 }
 
 // One emoji as written: a flag, or a pictograph with its presentation selector, skin tone, tag

@@ -141,6 +141,9 @@ describe('speechText', () => {
     it('drops emoji with their modifiers, flags, keycaps and symbols the engine would name', () => {
       expect(en('ok 👍🏽 🇮🇹 👨‍👩‍👧 ❤️ 3️⃣ ★ ✔ done')).toBe('ok 3 done.')
       expect(en('yes → no')).toBe('yes, no.')
+      // One that stood between two words leaves them apart; next to a stop, nothing is left.
+      expect(en('Ok!🎉See you')).toBe('Ok! See you.')
+      expect(en('done🎉.')).toBe('done.')
     })
 
     const named = (text: string, language: string) => speechText(text, { language, emoji: 'name' })
