@@ -6,9 +6,10 @@ import type { Message } from './message.js'
  * many identical messages come before it in the list, skipping ids the list already holds. The same list therefore gets the same ids
  * at every open without anything being written; the backend stores them with the message at its
  * next rewrite (a snapshot, a migration), and from then on they are kept as they are. Returns how
- * many messages got an id.
+ * many messages got an id. The messages are copied, unless `inPlace` says the caller owns them
+ * (parsed just now, seen by nobody else).
  */
-export function assignLegacyIds(list: Message[]): number {
+export function assignLegacyIds(list: Message[], { inPlace = false }: { inPlace?: boolean } = {}): number {
   let taken: Set<unknown> | undefined
   let seen: Map<string, number> | undefined
   let assigned = 0
@@ -25,7 +26,10 @@ export function assignLegacyIds(list: Message[]): number {
     while (taken.has(id)) id = `legacy-${digest}-${++n}`
     seen.set(digest, n + 1)
     taken.add(id)
-    list[i] = { ...message, id }
+    // A copy unless the caller owns the messages (just parsed): opening a large Python file gives
+    // a million messages their ids, and copying them took longer than deriving the ids.
+    if (inPlace) message.id = id
+    else list[i] = { ...message, id }
     assigned++
   }
   return assigned
@@ -49,34 +53,52 @@ const HASHED_END = 32
  */
 function messageHash(message: Message): string {
   const content = String(message.content)
-  const state = { a: 0x811c9dc5 ^ content.length, b: 0x9e3779b9 }
-  mix(state, String(message.role), 0, Number.POSITIVE_INFINITY)
-  mix(state, String(message.timestamp), 0, Number.POSITIVE_INFINITY)
-  if (content.length <= 2 * HASHED_END) mix(state, content, 0, content.length)
+  // Two 32-bit states kept in module variables rather than an object: opening a store derives an
+  // id per message, a million of them for a large Python file.
+  hashA = 0x811c9dc5 ^ content.length
+  hashB = 0x9e3779b9
+  const role = String(message.role)
+  mix(role, 0, role.length)
+  const timestamp = String(message.timestamp)
+  mix(timestamp, 0, timestamp.length)
+  if (content.length <= 2 * HASHED_END) mix(content, 0, content.length)
   else {
-    mix(state, content, 0, HASHED_END)
-    mix(state, content, content.length - HASHED_END, content.length)
+    mix(content, 0, HASHED_END)
+    mix(content, content.length - HASHED_END, content.length)
   }
-  let { a, b } = state
+  let a = hashA
+  let b = hashB
   a = Math.imul(a ^ (a >>> 16), 0x85ebca6b)
   a = Math.imul(a ^ (a >>> 13), 0xc2b2ae35)
   a ^= a >>> 16
   b = Math.imul(b ^ (b >>> 15), 0x2c1b3c6d)
   b = Math.imul(b ^ (b >>> 12), 0x297a2d39)
   b ^= b >>> 15
-  return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0')
+  return hex8(a) + hex8(b)
 }
 
-/** Feeds `text[from..to)` and a separator into the two hash states. */
-function mix(state: { a: number; b: number }, text: string, from: number, to: number): void {
-  let { a, b } = state
-  const end = Math.min(to, text.length)
+let hashA = 0
+let hashB = 0
+
+/** Feeds `text[from..end)` and a separator into the two hash states. */
+function mix(text: string, from: number, end: number): void {
+  let a = hashA
+  let b = hashB
   for (let i = from; i < end; i++) {
     const unit = text.charCodeAt(i)
     a = Math.imul(a ^ unit, 0x01000193)
     b = Math.imul(b ^ unit, 0x5bd1e995)
     b ^= b >>> 13
   }
-  state.a = Math.imul(a ^ 0xffff, 0x01000193)
-  state.b = Math.imul(b ^ 0xffff, 0x5bd1e995)
+  hashA = Math.imul(a ^ 0xffff, 0x01000193)
+  hashB = Math.imul(b ^ 0xffff, 0x5bd1e995)
+}
+
+const HEX = '0123456789abcdef'
+
+/** A 32-bit value as 8 lower-case hex digits. */
+function hex8(value: number): string {
+  let text = ''
+  for (let shift = 28; shift >= 0; shift -= 4) text += HEX[(value >>> shift) & 15]
+  return text
 }

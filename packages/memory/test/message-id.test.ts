@@ -35,4 +35,24 @@ describe('assignLegacyIds', () => {
     expect(again[0]?.id).toBe(`${derived}-1`)
     expect(first).not.toHaveProperty('id')
   })
+
+  it('gives the same ids in place, to messages the caller owns', () => {
+    const make = () =>
+      [
+        { role: 'user', content: 'Ciao, come stai?', timestamp: '2025-01-01T10:00:00.000000' },
+        { role: 'user', content: 'Ciao, come stai?', timestamp: '2025-01-01T10:00:00.000000' },
+        { role: 'user', content: 'x', timestamp: '2025-01-01T10:00:02Z', id: '' },
+      ] as Message[]
+    const copied = make()
+    assignLegacyIds(copied)
+    const owned = make()
+    const objects = [...owned]
+    expect(assignLegacyIds(owned, { inPlace: true })).toBe(3)
+    expect(owned).toEqual(copied)
+    expect(owned.every((message, i) => message === objects[i])).toBe(true)
+    // Key order as in the copy: an id the message had (empty here) keeps its place.
+    expect(owned.map((message) => Object.keys(message))).toEqual(
+      copied.map((message) => Object.keys(message)),
+    )
+  })
 })

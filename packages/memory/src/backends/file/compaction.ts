@@ -130,7 +130,7 @@ export function compactFromDisk(job: CompactionJob): number {
   const conversations = data.conversations
   for (const list of conversations.values()) {
     // Before trimming, as at open: the ids depend on the list as the snapshot holds it.
-    assignLegacyIds(list)
+    assignLegacyIds(list, { inPlace: true })
     const excess = list.length - job.maxMessages
     dropOldest(list, excess)
   }

@@ -634,7 +634,7 @@ class FileBackend implements Backend {
     for (const list of this.conversationsById.values()) {
       // Messages written without an id (by the Python bot) get theirs before trimming, from the
       // list as the snapshot holds it: the compaction worker derives the same ones.
-      assignLegacyIds(list)
+      assignLegacyIds(list, { inPlace: true })
       const excess = list.length - this.maxMessages
       if (excess > 0) list.splice(0, excess)
       this.messageCount += list.length

@@ -48,7 +48,7 @@ function addMessageIds(db: SqliteDatabase): void {
     // is stored: the same whichever backend a conversation was read from. They are written into
     // the message too, as the file backend does at its next rewrite, so history() shows them and
     // they never change afterwards.
-    assignLegacyIds(list)
+    assignLegacyIds(list, { inPlace: true })
     for (let i = 0; i < list.length; i++) {
       if (had[i] === true) continue
       const message = list[i] as Message
