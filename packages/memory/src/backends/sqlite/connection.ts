@@ -29,7 +29,10 @@ export function openConnection(Database: DatabaseConstructor, settings: Connecti
     // application is refused untouched.
     checkSchema(db, describePath(settings.path))
     // Persistent in the file; a no-op when it is already in WAL mode.
-    const mode = db.pragma('journal_mode = WAL', { simple: true })
+    const mode = retryWhileBusy(
+      () => db.pragma('journal_mode = WAL', { simple: true }),
+      settings.busyTimeoutMs,
+    )
     if (mode !== 'wal')
       throw Object.assign(new Error(`SQLite refused WAL mode (it stays in ${String(mode)} mode)`), {
         code: 'SQLITE_CANTOPEN',
@@ -41,5 +44,26 @@ export function openConnection(Database: DatabaseConstructor, settings: Connecti
   } catch (error) {
     db.close()
     throw error
+  }
+}
+
+const pause = new Int32Array(new SharedArrayBuffer(4))
+
+/**
+ * Runs `step` again while SQLite answers SQLITE_BUSY, for up to `timeoutMs`. Switching a new
+ * database to WAL can be refused at once, without SQLite's busy handler, while another process is
+ * creating or converting the same file (two bots started together on a new database): waiting a
+ * few milliseconds and asking again is what the busy handler would have done.
+ */
+function retryWhileBusy<T>(step: () => T, timeoutMs: number): T {
+  const deadline = Date.now() + timeoutMs
+  for (let waitMs = 1; ; waitMs = Math.min(waitMs * 2, 50)) {
+    try {
+      return step()
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw error
+      // A synchronous pause: the connection is being opened, and nothing else can use it yet.
+      Atomics.wait(pause, 0, 0, waitMs)
+    }
   }
 }
