@@ -245,13 +245,7 @@ describe('store behaviour', () => {
   it('applies maxPending backpressure when writes fail, keeping what was accepted', async () => {
     const { dir, cleanup } = await tempDir()
     try {
-      const path = join(dir, 'c.json')
-      const first = await openMemory({ path, flushOnExit: false })
-      await first.add('a', { role: 'user', content: 'before' })
-      await first.close()
-      // A real fault on the first write of the next store: a directory where the .bak goes.
-      await mkdir(`${path}.bak`)
-      await writeFile(join(`${path}.bak`, 'occupied'), 'x')
+      const path = await storeWhoseNextWriteFails(dir)
       const errors: unknown[] = []
       const memory = await openMemory({
         path,
@@ -289,13 +283,7 @@ describe('store behaviour', () => {
   it('addMany() is refused with backpressure while writes fail, as add() is', async () => {
     const { dir, cleanup } = await tempDir()
     try {
-      const path = join(dir, 'c.json')
-      const first = await openMemory({ path, flushOnExit: false })
-      await first.add('a', { role: 'user', content: 'before' })
-      await first.close()
-      // A real fault on the first write of the next store: a directory where the .bak goes.
-      await mkdir(`${path}.bak`)
-      await writeFile(join(`${path}.bak`, 'occupied'), 'x')
+      const path = await storeWhoseNextWriteFails(dir)
       const memory = await openMemory({
         path,
         saveEvery: 2,
@@ -658,3 +646,17 @@ describe('byte bounds on disk', () => {
     }
   })
 })
+
+/**
+ * A store at `dir`/c.json holding one message, "before", whose next opening fails its first write
+ * for real: a directory stands where the .bak goes. Removing `<path>.bak` lets writes through again.
+ */
+async function storeWhoseNextWriteFails(dir: string): Promise<string> {
+  const path = join(dir, 'c.json')
+  const first = await openMemory({ path, flushOnExit: false })
+  await first.add('a', { role: 'user', content: 'before' })
+  await first.close()
+  await mkdir(`${path}.bak`)
+  await writeFile(join(`${path}.bak`, 'occupied'), 'x')
+  return path
+}

@@ -15,12 +15,7 @@ describe('speechText on the corpus of chat replies', () => {
     'keeps the words of reply %i',
     (_, reply) => {
       const spoken = speechText(reply.markdown, { language: reply.language })
-      let from = 0
-      for (const word of reply.keep) {
-        const at = spoken.toLowerCase().indexOf(word.toLowerCase(), from)
-        expect(at, `"${word}" in order in ${JSON.stringify(spoken)}`).toBeGreaterThanOrEqual(0)
-        from = at + word.length
-      }
+      expectWordsInOrder(spoken, reply.keep)
       expect(spoken).not.toMatch(MARKUP)
       for (const word of reply.not ?? []) expect(spoken.toLowerCase()).not.toContain(word.toLowerCase())
     },
@@ -38,12 +33,7 @@ describe('speechText on the corpus of chat replies', () => {
     (_, reply) => {
       const spoken = speechText(reply.markdown, { language: reply.language, emoji: 'name' })
       const dropped = speechText(reply.markdown, { language: reply.language })
-      let from = 0
-      for (const word of reply.keep) {
-        const at = spoken.toLowerCase().indexOf(word.toLowerCase(), from)
-        expect(at, `"${word}" in order in ${JSON.stringify(spoken)}`).toBeGreaterThanOrEqual(0)
-        from = at + word.length
-      }
+      expectWordsInOrder(spoken, reply.keep)
       expect(spoken).not.toMatch(MARKUP)
       if (/\p{Extended_Pictographic}/u.test(reply.markdown))
         expect(spoken.length).toBeGreaterThan(dropped.length)
@@ -58,3 +48,13 @@ describe('speechText on the corpus of chat replies', () => {
     }
   })
 })
+
+/** Checks that `spoken` says each of `words`, in this order (case aside). */
+function expectWordsInOrder(spoken: string, words: readonly string[]): void {
+  let from = 0
+  for (const word of words) {
+    const at = spoken.toLowerCase().indexOf(word.toLowerCase(), from)
+    expect(at, `"${word}" in order in ${JSON.stringify(spoken)}`).toBeGreaterThanOrEqual(0)
+    from = at + word.length
+  }
+}
