@@ -13,27 +13,68 @@ import { readSnapshotSync } from './read-snapshot.js'
 export const CHUNK_CHARS = 4 * 1024
 
 /**
- * Applies one journal record to `conversations`, trimming each to `maxMessages`. A list in
- * `frozen` is being written by a compaction: it is replaced by a copy instead of being changed.
- * Returns the change in the number of messages.
+ * Lists that {@link applyRecord} must not simply change in place. `frozen`: lists a compaction is
+ * writing, replaced by a copy instead. `withoutIds`: lists loaded from a snapshot whose messages
+ * may lack ids; their legacy ids are derived on the first change, from the list as loaded.
+ */
+export interface ListGuards {
+  readonly frozen?: WeakSet<Message[]> | undefined
+  readonly withoutIds?: WeakSet<Message[]> | undefined
+}
+
+/**
+ * The list of conversation `id` ready for `use`, `undefined` when there is none (an empty one is
+ * made for `'create'`): for a change, a copy in place of a frozen list; for any use, with the legacy
+ * ids of a loaded list derived first. Deriving them here, not at open, spares opening a large
+ * Python file an id per message (most conversations are never touched) and gives the same ids:
+ * until this runs, a loaded list is as the snapshot holds it.
+ */
+export function listFor(
+  use: 'read' | 'change' | 'create',
+  conversations: Map<string, Message[]>,
+  id: string,
+  guards: ListGuards,
+): Message[] | undefined {
+  let list = conversations.get(id)
+  if (list === undefined) {
+    if (use !== 'create') return undefined
+    list = []
+    conversations.set(id, list)
+    return list
+  }
+  const withoutIds = guards.withoutIds?.has(list) === true
+  if (guards.frozen?.has(list) === true && (withoutIds || use !== 'read')) {
+    const copy = list.slice()
+    conversations.set(id, copy)
+    if (withoutIds) {
+      guards.withoutIds?.delete(list)
+      // The messages are being written too: those that need an id are copied, not changed.
+      assignLegacyIds(copy)
+    }
+    return copy
+  }
+  if (withoutIds) {
+    guards.withoutIds?.delete(list)
+    assignLegacyIds(list, { inPlace: true })
+  }
+  return list
+}
+
+/**
+ * Applies one journal record to `conversations`, trimming each to `maxMessages`. See
+ * {@link ListGuards} for the lists it copies or gives ids before changing them. Returns the change
+ * in the number of messages.
  */
 export function applyRecord(
   conversations: Map<string, Message[]>,
   record: JournalRecord,
   maxMessages: number,
-  frozen?: WeakSet<Message[]>,
+  guards: ListGuards = {},
 ): number {
   let delta = 0
   if (record.a !== undefined) {
     for (const [id, messages] of record.a) {
-      let list = conversations.get(id)
-      if (list === undefined) {
-        list = []
-        conversations.set(id, list)
-      } else if (frozen?.has(list) === true) {
-        list = list.slice()
-        conversations.set(id, list)
-      }
+      const list = listFor('create', conversations, id, guards) as Message[]
       for (const message of messages) list.push(message)
       // Messages journaled by a release without ids get theirs here, the same at every replay.
       if (!messages.every(hasId)) assignLegacyIds(list)
@@ -47,14 +88,7 @@ export function applyRecord(
   }
   if (record.o !== undefined) {
     for (const [id, operations] of record.o) {
-      let list = conversations.get(id)
-      if (list === undefined) {
-        list = []
-        conversations.set(id, list)
-      } else if (frozen?.has(list) === true) {
-        list = list.slice()
-        conversations.set(id, list)
-      }
+      const list = listFor('create', conversations, id, guards) as Message[]
       delta += applyOperations(list, operations)
       const excess = list.length - maxMessages
       if (excess > 0) {
@@ -65,13 +99,9 @@ export function applyRecord(
   }
   if (record.x !== undefined) {
     for (const [id, messageId, text, finish] of record.x) {
-      let list = conversations.get(id)
+      const list = listFor('change', conversations, id, guards)
       // A part of a reply whose conversation was cleared meanwhile: nothing to extend.
       if (list === undefined) continue
-      if (frozen?.has(list) === true) {
-        list = list.slice()
-        conversations.set(id, list)
-      }
       extendMessage(list, messageId, text, finish === 1)
     }
   }
@@ -84,6 +114,28 @@ export function applyRecord(
     }
   }
   return delta
+}
+
+/**
+ * Trims the lists just loaded from a snapshot to `maxMessages` and marks them in `withoutIds`
+ * (see {@link ListGuards}). A list that must be trimmed gets its ids first, as the ids depend on
+ * the list as the snapshot holds it. Returns the number of messages kept.
+ */
+export function prepareLoaded(
+  conversations: ReadonlyMap<string, Message[]>,
+  maxMessages: number,
+  withoutIds: WeakSet<Message[]>,
+): number {
+  let messages = 0
+  for (const list of conversations.values()) {
+    const excess = list.length - maxMessages
+    if (excess > 0) {
+      assignLegacyIds(list, { inPlace: true })
+      dropOldest(list, excess)
+    } else withoutIds.add(list)
+    messages += list.length
+  }
+  return messages
 }
 
 /** What a compaction from disk must reproduce: the store as of journal record `seq`. */
@@ -129,10 +181,10 @@ export function compactFromDisk(job: CompactionJob): number {
   const data = snapshot?.data ?? { conversations: new Map<string, Message[]>(), extras: [], seq: 0 }
   const conversations = data.conversations
   for (const list of conversations.values()) {
-    // Before trimming, as at open: the ids depend on the list as the snapshot holds it.
+    // Before trimming, as at open. Every list, unlike at open: this thread does not delay the store,
+    // and the rewrite then keeps the ids, so they no longer depend on the file staying unchanged.
     assignLegacyIds(list, { inPlace: true })
-    const excess = list.length - job.maxMessages
-    dropOldest(list, excess)
+    dropOldest(list, list.length - job.maxMessages)
   }
   const journal = readPrefixSync(job.journalPath, job.journalBytes)
   if (journal === undefined) {

@@ -44,6 +44,9 @@ import {
   CLAIM_CALLED_OFF,
   CLAIM_OPEN,
   CompactionMismatchError,
+  type ListGuards,
+  listFor,
+  prepareLoaded,
 } from './compaction.js'
 import { assertHeapRoom, MIGRATE_COMMAND } from './heap-room.js'
 import {
@@ -198,6 +201,8 @@ class FileBackend implements Backend {
   private state: 'new' | 'opening' | 'open' | 'closed' = 'new'
   // Lists captured by a compaction on this thread: changed copy-on-write so the snapshot stays consistent.
   private frozen = new WeakSet<Message[]>()
+  /** Lists loaded from the snapshot whose legacy ids are not derived yet (see `listFor`). */
+  private readonly withoutIds = new WeakSet<Message[]>()
   private compactor: WorkerCompactor | undefined
   private compacting: Promise<void> | undefined
   // The running worker job's claim (see CompactionJob.claim).
@@ -300,7 +305,7 @@ class FileBackend implements Backend {
 
   async read(id: string, limit?: number): Promise<Message[]> {
     this.assertOpen()
-    const list = this.conversationsById.get(id)
+    const list = listFor('read', this.conversationsById, id, this.guards())
     if (list === undefined) return []
     return limit === undefined || limit >= list.length ? list.slice() : list.slice(list.length - limit)
   }
@@ -483,7 +488,11 @@ class FileBackend implements Backend {
   }
 
   private apply(record: JournalRecord): void {
-    this.messageCount += applyRecord(this.conversationsById, record, this.maxMessages, this.frozen)
+    this.messageCount += applyRecord(this.conversationsById, record, this.maxMessages, this.guards())
+  }
+
+  private guards(): ListGuards {
+    return { frozen: this.frozen, withoutIds: this.withoutIds }
   }
 
   private maybeCompact(): void {
@@ -545,7 +554,14 @@ class FileBackend implements Backend {
     const view = new Map(this.conversationsById)
     for (const list of view.values()) this.frozen.add(list)
     try {
-      return await writeAtomicChunks(this.path, snapshotChunks(view, this.extras, seq, CHUNK_CHARS), {
+      // Ids not derived yet are derived as their list is written: the rewrite stores every id, as the
+      // compaction worker's does (it derives them all).
+      const withIds = (list: readonly Message[]) => {
+        if (!this.withoutIds.delete(list as Message[])) return
+        assignLegacyIds(list as Message[], { inPlace: true })
+      }
+      const chunks = snapshotChunks(view, this.extras, seq, CHUNK_CHARS, withIds)
+      return await writeAtomicChunks(this.path, chunks, {
         // close() and destroy() wait for a running compaction: from then on it goes at full speed.
         paced: paced ? () => this.state === 'open' : false,
       })
@@ -631,14 +647,10 @@ class FileBackend implements Backend {
     this.conversationsById = data.conversations
     this.extras = data.extras
     this.seq = data.seq
-    for (const list of this.conversationsById.values()) {
-      // Messages written without an id (by the Python bot) get theirs before trimming, from the
-      // list as the snapshot holds it: the compaction worker derives the same ones.
-      assignLegacyIds(list, { inPlace: true })
-      const excess = list.length - this.maxMessages
-      if (excess > 0) list.splice(0, excess)
-      this.messageCount += list.length
-    }
+    // Messages written without an id (by the Python bot) get theirs when their conversation is
+    // first read or changed, from the list as the snapshot holds it: the compaction worker derives
+    // the same ones.
+    this.messageCount += prepareLoaded(this.conversationsById, this.maxMessages, this.withoutIds)
 
     let journalData: Buffer | undefined
     try {

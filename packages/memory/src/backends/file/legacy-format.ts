@@ -40,16 +40,19 @@ function formatMessage(message: Message): string {
  * Yields the snapshot text in pieces of about `chunkBytes` characters, in the Python bot's layout
  * (`json.dump(data, f, indent=2, ensure_ascii=False)`), so no single step stringifies the store.
  * Messages are formatted as the pieces are produced: the text of the whole store never exists at once.
+ * `prepare`, when given, is called with each list just before it is formatted.
  */
 export function* snapshotChunks(
   conversations: ReadonlyMap<string, readonly Message[]>,
   extras: ReadonlyArray<readonly [string, unknown]>,
   seq: number,
   chunkBytes: number,
+  prepare?: (list: readonly Message[]) => void,
 ): Generator<string> {
   let chunk = '{\n  "conversations": {'
   let firstConversation = true
   for (const [id, list] of conversations) {
+    prepare?.(list)
     chunk += `${firstConversation ? '' : ','}\n    ${JSON.stringify(id)}: [`
     firstConversation = false
     if (list.length === 0) {

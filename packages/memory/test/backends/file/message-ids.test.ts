@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { copyFile, readFile, stat } from 'node:fs/promises'
+import { copyFile, readFile, stat, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
@@ -94,6 +94,55 @@ describe('message ids in the file backend', () => {
     expect(history[0]?.id).not.toBe(ids[0])
     await again.close()
   }, 30_000)
+
+  it('close() stores the ids of conversations that were never read', async () => {
+    const path = await legacyCopy()
+    const reference = await open({ path: await legacyCopy() })
+    const ids = (await reference.history(123456789)).map((m) => m.id)
+    await reference.destroy()
+    const memory = await open({ path })
+    await memory.add(-1001234567890, { role: 'user', content: 'altro' })
+    await memory.close()
+    const stored = JSON.parse(await readFile(path, 'utf8')).conversations['123456789'] as Array<{
+      id?: string
+    }>
+    expect(stored.map((m) => m.id)).toEqual(ids)
+  })
+
+  it('derives the ids of a conversation from the list as the file holds it, also when an add trims it first', async () => {
+    // Two identical messages: their ids differ by rank. Trimming the first one before the ids are
+    // derived would give the second the first one's id.
+    const same = { role: 'user', content: 'ciao', timestamp: '2025-01-01T10:00:00.000000' }
+    const text = JSON.stringify(
+      {
+        conversations: {
+          '7': [same, same, { role: 'assistant', content: 'ciao!', timestamp: same.timestamp }],
+        },
+      },
+      null,
+      2,
+    )
+    const dir = await fresh()
+    const seen = join(dir, 'seen.json')
+    const untouched = join(dir, 'untouched.json')
+    await writeFile(seen, text)
+    await writeFile(untouched, text)
+    const reader = await open({ path: seen, maxMessages: 3 })
+    const ids = (await reader.history(7)).map((m) => m.id)
+    expect(new Set(ids).size).toBe(3)
+    await reader.destroy()
+
+    // Its first use is an add that drops the oldest message.
+    const adder = await open({ path: untouched, maxMessages: 3 })
+    await adder.add(7, { role: 'user', content: 'nuovo', id: 'n1' })
+    expect((await adder.history(7)).map((m) => m.id)).toEqual([ids[1], ids[2], 'n1'])
+    await adder.flush()
+    await adder.destroy()
+    // The journal replayed over the file at the next open: the same ids.
+    const again = await open({ path: untouched, maxMessages: 3 })
+    expect((await again.history(7)).map((m) => m.id)).toEqual([ids[1], ids[2], 'n1'])
+    await again.close()
+  })
 
   it('a rewrite from the files (the compaction worker) applies upserts and removes as open does', async () => {
     const path = await legacyCopy()
