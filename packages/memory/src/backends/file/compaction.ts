@@ -4,6 +4,7 @@ import { assignLegacyIds, hasId } from '../../message-id.js'
 import { applyOperations, extendMessage } from '../operations.js'
 import { dropOldest } from '../trim.js'
 import { readPrefixSync, writeAtomicChunksSync } from './atomic-write-sync.js'
+import { DeferredConversation } from './deferred-conversation.js'
 import { assertHeapRoom } from './heap-room.js'
 import { type JournalRecord, parseJournal } from './journal.js'
 import { snapshotChunks } from './legacy-format.js'
@@ -11,6 +12,19 @@ import { readSnapshotSync } from './read-snapshot.js'
 
 // Small pieces of text: a paced compaction fits several in one slice of its turn.
 export const CHUNK_CHARS = 4 * 1024
+
+/** A conversation in memory: its messages, or the bytes of a loaded one not used yet. */
+export type StoredList = Message[] | DeferredConversation
+
+/** How many messages a conversation holds, parsed or not. */
+export function sizeOf(stored: StoredList): number {
+  return stored instanceof DeferredConversation ? stored.count : stored.length
+}
+
+/** The newest message of a conversation, parsed or not. */
+export function newestOf(stored: StoredList): Message | undefined {
+  return stored instanceof DeferredConversation ? stored.last : stored[stored.length - 1]
+}
 
 /**
  * Lists that {@link applyRecord} must not simply change in place. `frozen`: lists a compaction is
@@ -31,7 +45,7 @@ export interface ListGuards {
  */
 export function listFor(
   use: 'read' | 'change' | 'create',
-  conversations: Map<string, Message[]>,
+  conversations: Map<string, StoredList>,
   id: string,
   guards: ListGuards,
 ): Message[] | undefined {
@@ -41,6 +55,13 @@ export function listFor(
     list = []
     conversations.set(id, list)
     return list
+  }
+  if (list instanceof DeferredConversation) {
+    // Parsed just now: nobody else holds these messages.
+    const parsed = list.parse()
+    assignLegacyIds(parsed, { inPlace: true })
+    conversations.set(id, parsed)
+    return parsed
   }
   const withoutIds = guards.withoutIds?.has(list) === true
   if (guards.frozen?.has(list) === true && (withoutIds || use !== 'read')) {
@@ -66,7 +87,7 @@ export function listFor(
  * in the number of messages.
  */
 export function applyRecord(
-  conversations: Map<string, Message[]>,
+  conversations: Map<string, StoredList>,
   record: JournalRecord,
   maxMessages: number,
   guards: ListGuards = {},
@@ -109,7 +130,7 @@ export function applyRecord(
     for (const id of record.c) {
       const list = conversations.get(id)
       if (list === undefined) continue
-      delta -= list.length
+      delta -= sizeOf(list)
       conversations.delete(id)
     }
   }
@@ -117,23 +138,25 @@ export function applyRecord(
 }
 
 /**
- * Trims the lists just loaded from a snapshot to `maxMessages` and marks them in `withoutIds`
- * (see {@link ListGuards}). A list that must be trimmed gets its ids first, as the ids depend on
- * the list as the snapshot holds it. Returns the number of messages kept.
+ * Trims the lists just loaded from a snapshot to `maxMessages` and marks those already parsed in
+ * `withoutIds` (see {@link ListGuards}). A list that must be trimmed is parsed and gets its ids
+ * first, as the ids depend on the list as the snapshot holds it. Returns the number of messages kept.
  */
 export function prepareLoaded(
-  conversations: ReadonlyMap<string, Message[]>,
+  conversations: Map<string, StoredList>,
   maxMessages: number,
   withoutIds: WeakSet<Message[]>,
 ): number {
   let messages = 0
-  for (const list of conversations.values()) {
-    const excess = list.length - maxMessages
+  for (const [id, stored] of conversations) {
+    const excess = sizeOf(stored) - maxMessages
     if (excess > 0) {
+      const list = stored instanceof DeferredConversation ? stored.parse() : stored
       assignLegacyIds(list, { inPlace: true })
       dropOldest(list, excess)
-    } else withoutIds.add(list)
-    messages += list.length
+      conversations.set(id, list)
+    } else if (!(stored instanceof DeferredConversation)) withoutIds.add(stored)
+    messages += sizeOf(stored) - Math.max(0, excess)
   }
   return messages
 }

@@ -46,8 +46,12 @@ import {
   CompactionMismatchError,
   type ListGuards,
   listFor,
+  newestOf,
   prepareLoaded,
+  type StoredList,
+  sizeOf,
 } from './compaction.js'
+import { DeferredConversation } from './deferred-conversation.js'
 import { assertHeapRoom, MIGRATE_COMMAND } from './heap-room.js'
 import {
   defaultJournalSync,
@@ -186,7 +190,7 @@ class FileBackend implements Backend {
   private journal: Journal
   private lock: FileLock
   private bakPath: string
-  private conversationsById = new Map<string, Message[]>()
+  private conversationsById = new Map<string, StoredList>()
   private extras: Array<[string, unknown]> = []
   private messageCount = 0
   private seq = 0
@@ -321,7 +325,7 @@ class FileBackend implements Backend {
     this.assertOpen()
     const idle: string[] = []
     for (const [id, list] of this.conversationsById) {
-      if (messageTime(list[list.length - 1]) < cutoff) idle.push(id)
+      if (messageTime(newestOf(list)) < cutoff) idle.push(id)
     }
     if (idle.length > 0) await this.writeRecord({ s: this.seq + 1, c: idle })
     return idle
@@ -330,10 +334,11 @@ class FileBackend implements Backend {
   async *conversations(): AsyncIterable<ConversationSummary> {
     this.assertOpen()
     for (const [id, list] of [...this.conversationsById]) {
-      const last = list[list.length - 1]
+      const last = newestOf(list)
+      const messages = sizeOf(list)
       yield last === undefined || typeof last.timestamp !== 'string'
-        ? { id, messages: list.length }
-        : { id, messages: list.length, lastTimestamp: last.timestamp }
+        ? { id, messages }
+        : { id, messages, lastTimestamp: last.timestamp }
     }
   }
 
@@ -552,13 +557,19 @@ class FileBackend implements Backend {
   /** Streams the snapshot from memory; the lists it reads are frozen until it is written. */
   private async compactHere(seq: number, paced: boolean): Promise<number> {
     const view = new Map(this.conversationsById)
-    for (const list of view.values()) this.frozen.add(list)
+    for (const list of view.values()) if (Array.isArray(list)) this.frozen.add(list)
     try {
       // Ids not derived yet are derived as their list is written: the rewrite stores every id, as the
-      // compaction worker's does (it derives them all).
-      const withIds = (list: readonly Message[]) => {
-        if (!this.withoutIds.delete(list as Message[])) return
-        assignLegacyIds(list as Message[], { inPlace: true })
+      // compaction worker's does (it derives them all). A conversation still in bytes is parsed for
+      // the write alone, and stays in bytes: it costs memory only while it is formatted.
+      const withIds = (list: StoredList): readonly Message[] => {
+        if (list instanceof DeferredConversation) {
+          const parsed = list.parse()
+          assignLegacyIds(parsed, { inPlace: true })
+          return parsed
+        }
+        if (this.withoutIds.delete(list)) assignLegacyIds(list, { inPlace: true })
+        return list
       }
       const chunks = snapshotChunks(view, this.extras, seq, CHUNK_CHARS, withIds)
       return await writeAtomicChunks(this.path, chunks, {
@@ -617,7 +628,7 @@ class FileBackend implements Backend {
 
   /** Loads snapshot then journal; returns what was recovered from damaged files. */
   private async load(): Promise<RecoveredInfo[]> {
-    let data: SnapshotData = { conversations: new Map(), extras: [], seq: 0 }
+    let data: SnapshotData<StoredList> = { conversations: new Map(), extras: [], seq: 0 }
     let recovered: RecoveredInfo | undefined
     let journalBytes = 0
     try {
@@ -778,8 +789,8 @@ class FileBackend implements Backend {
   private async restoreFromBackup(
     reason: string,
     journalBytes: number,
-  ): Promise<{ data: SnapshotData; info: RecoveredInfo }> {
-    let backup: SnapshotData | undefined
+  ): Promise<{ data: SnapshotData<StoredList>; info: RecoveredInfo }> {
+    let backup: SnapshotData<StoredList> | undefined
     let backupError: unknown
     try {
       const file = await readSnapshot(this.bakPath, (bytes) =>

@@ -6,8 +6,8 @@ import type { Message } from '../../message.js'
  * non-ASCII text kept as is. Other top-level fields are preserved; ours is `taurobot_memory`,
  * holding the journal sequence number the snapshot includes.
  */
-export interface SnapshotData {
-  conversations: Map<string, Message[]>
+export interface SnapshotData<List = Message[]> {
+  conversations: Map<string, List>
   /** Top-level fields other than conversations, last_updated and ours, in file order. */
   extras: Array<[string, unknown]>
   /** Highest journal sequence number contained in the snapshot (0 for files we did not write). */
@@ -40,19 +40,19 @@ function formatMessage(message: Message): string {
  * Yields the snapshot text in pieces of about `chunkBytes` characters, in the Python bot's layout
  * (`json.dump(data, f, indent=2, ensure_ascii=False)`), so no single step stringifies the store.
  * Messages are formatted as the pieces are produced: the text of the whole store never exists at once.
- * `prepare`, when given, is called with each list just before it is formatted.
+ * `listOf`, when given, gives the messages of each value of `conversations` as it is formatted.
  */
-export function* snapshotChunks(
-  conversations: ReadonlyMap<string, readonly Message[]>,
+export function* snapshotChunks<Stored = readonly Message[]>(
+  conversations: ReadonlyMap<string, Stored>,
   extras: ReadonlyArray<readonly [string, unknown]>,
   seq: number,
   chunkBytes: number,
-  prepare?: (list: readonly Message[]) => void,
+  listOf: (stored: Stored) => readonly Message[] = (stored) => stored as readonly Message[],
 ): Generator<string> {
   let chunk = '{\n  "conversations": {'
   let firstConversation = true
-  for (const [id, list] of conversations) {
-    prepare?.(list)
+  for (const [id, stored] of conversations) {
+    const list = listOf(stored)
     chunk += `${firstConversation ? '' : ','}\n    ${JSON.stringify(id)}: [`
     firstConversation = false
     if (list.length === 0) {

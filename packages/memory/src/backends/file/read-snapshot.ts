@@ -1,6 +1,8 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { errorCode } from '../../io-error.js'
+import type { Message } from '../../message.js'
+import type { DeferredConversation } from './deferred-conversation.js'
 import type { SnapshotData } from './legacy-format.js'
 import { SnapshotParser } from './snapshot-parser.js'
 
@@ -14,23 +16,24 @@ export function readPieceBytes(size: number): number {
 }
 
 /** A snapshot read from disk, with its size in bytes. */
-export interface SnapshotFile {
-  data: SnapshotData
+export interface SnapshotFile<List = Message[]> {
+  data: SnapshotData<List>
   bytes: number
   /** Offset of the first byte that is not UTF-8 (read as U+FFFD), -1 if none. */
   invalidUtf8At: number
 }
 
 /**
- * Reads and parses a snapshot piece by piece (see {@link SnapshotParser}); `undefined` if the file
- * does not exist. `check` is called with the file's size before anything is parsed and may throw
- * (to refuse a file that cannot fit in the heap). A file that is not a snapshot throws
- * `SnapshotFormatError`; file-system errors are passed through.
+ * Reads and checks a snapshot piece by piece (see {@link SnapshotParser}), its conversations kept
+ * as bytes to be parsed when used; `undefined` if the file does not exist. `check` is called with
+ * the file's size before anything is parsed and may throw (to refuse a file that cannot fit in the
+ * heap). A file that is not a snapshot throws `SnapshotFormatError`; file-system errors are passed
+ * through.
  */
 export async function readSnapshot(
   path: string,
   check?: (bytes: number) => void,
-): Promise<SnapshotFile | undefined> {
+): Promise<SnapshotFile<Message[] | DeferredConversation> | undefined> {
   let handle: Awaited<ReturnType<typeof open>>
   try {
     handle = await open(path, 'r')
@@ -42,7 +45,7 @@ export async function readSnapshot(
     const { size } = await handle.stat()
     check?.(size)
     const piece = readPieceBytes(size)
-    const parser = new SnapshotParser()
+    const parser = new SnapshotParser({ defer: true })
     let bytes = 0
     for (;;) {
       const region = parser.writable(piece)
@@ -51,13 +54,13 @@ export async function readSnapshot(
       bytes += bytesRead
       parser.commit(bytesRead)
     }
-    return { data: parser.end(), bytes, invalidUtf8At: parser.invalidUtf8At }
+    return { data: parser.endDeferred(), bytes, invalidUtf8At: parser.invalidUtf8At }
   } finally {
     await handle.close()
   }
 }
 
-/** {@link readSnapshot}, blocking: for the compaction worker thread. */
+/** {@link readSnapshot}, blocking and parsing every conversation: for the compaction worker thread. */
 export function readSnapshotSync(path: string, check?: (bytes: number) => void): SnapshotFile | undefined {
   let fd: number
   try {

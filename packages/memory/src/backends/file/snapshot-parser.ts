@@ -1,6 +1,8 @@
 // Over 400 lines on purpose: one byte-level scanner that reads a snapshot of any size in pieces;
 // its states (outside a value, inside a string, inside a conversation) belong together.
 import type { Message } from '../../message.js'
+import { DeferredConversation } from './deferred-conversation.js'
+import { type ArrayShape, checkArrayOfObjects, JsonCheckError } from './json-check.js'
 import { MAX_SEQ, META_KEY, type SnapshotData, SnapshotFormatError } from './legacy-format.js'
 import { firstInvalidUtf8 } from './utf8.js'
 
@@ -96,11 +98,17 @@ export class SnapshotParser {
   private group: unknown[] | undefined
   private groupCut = false
   private sawConversations = false
-  private conversations = new Map<string, Message[]>()
+  private conversations = new Map<string, Message[] | DeferredConversation>()
   private readonly extras = new Map<string, unknown>()
   private seq = 0
   /** File offset of the first byte that is not UTF-8 (read as U+FFFD), -1 if none so far. */
   invalidUtf8At = -1
+
+  /**
+   * With `defer`, each conversation is checked but kept as bytes, a {@link DeferredConversation},
+   * and parsed when used: {@link endDeferred} then gives the snapshot. Without, {@link end}.
+   */
+  constructor(private readonly options: { defer?: boolean } = {}) {}
 
   /** Feeds the next bytes of the file (copied: `piece` may be reused by the caller). */
   push(piece: Uint8Array): void {
@@ -119,7 +127,8 @@ export class SnapshotParser {
       this.step === 'done' ? this.buffer.length : this.valueStart >= 0 ? this.valueStart : this.pos
     const kept = this.buffer.length - keepFrom
     let target = this.spare
-    if (target.length < kept + min) target = Buffer.allocUnsafe(kept + min)
+    // Deferred conversations are views of the buffers read: those are never written again.
+    if (target.length < kept + min || this.options.defer === true) target = Buffer.allocUnsafe(kept + min)
     this.buffer.copy(target, 0, keepFrom)
     this.spare = this.backing
     this.backing = target
@@ -143,6 +152,12 @@ export class SnapshotParser {
 
   /** Ends the input; returns the snapshot, or throws {@link SnapshotFormatError}. */
   end(): SnapshotData {
+    if (this.options.defer === true) throw new Error('a deferring parser ends with endDeferred()')
+    return this.endDeferred() as SnapshotData
+  }
+
+  /** {@link end} for a parser made with `defer`: some conversations are still bytes. */
+  endDeferred(): SnapshotData<Message[] | DeferredConversation> {
     if (this.step !== 'done') this.run(true)
     if (this.step !== 'done') throw this.error('the file ends before the JSON does')
     if (!this.sawConversations) throw new SnapshotFormatError('"conversations" is missing or not an object')
@@ -226,13 +241,20 @@ export class SnapshotParser {
           break
         }
         case 'conversation': {
-          const end = this.scan(final, true)
+          const defer = this.options.defer === true
+          // Deferred: the check finds the end of a conversation wholly in the buffer by itself; the
+          // scan (which can resume when more bytes come) is for the others and for damage.
+          if (defer && this.valueStart < 0 && this.deferChecked(this.pos)) break
+          const end = this.scan(final, !defer)
           if (end < 0) return
-          const list =
-            this.group !== undefined ? this.finishGroup(end) : this.parseSlice(this.valueStart, end)
+          if (defer) this.deferConversation(this.conversationId, this.valueStart, end)
+          else {
+            const list =
+              this.group !== undefined ? this.finishGroup(end) : this.parseSlice(this.valueStart, end)
+            this.conversation(this.conversationId, list)
+          }
           this.valueStart = -1
           this.pos = end
-          this.conversation(this.conversationId, list)
           this.step = 'conversations-after-value'
           break
         }
@@ -292,6 +314,57 @@ export class SnapshotParser {
       }
     }
     this.conversations.set(id, list as Message[])
+  }
+
+  /**
+   * Keeps the conversation at `buffer[start..end)` as checked bytes. Anything the check refuses is
+   * parsed as without `defer` instead, so a damaged file is refused with the same message, and a
+   * value the check refused by mistake would still load.
+   */
+  private deferConversation(id: string, start: number, end: number): void {
+    let shape: ArrayShape | undefined
+    try {
+      shape = checkArrayOfObjects(this.buffer, start, end, GROUP_BYTES)
+    } catch (error) {
+      if (!(error instanceof JsonCheckError)) throw error
+    }
+    if (shape === undefined || shape.end !== end) {
+      this.conversation(id, this.parseSlice(start, end))
+      return
+    }
+    this.keepDeferred(id, start, shape)
+  }
+
+  /**
+   * Checks and keeps the conversation at `start` if it is wholly in the buffer and passes the
+   * check; false (nothing done) otherwise.
+   */
+  private deferChecked(start: number): boolean {
+    let shape: ArrayShape
+    try {
+      shape = checkArrayOfObjects(this.buffer, start, this.buffer.length, GROUP_BYTES)
+    } catch (error) {
+      if (error instanceof JsonCheckError) return false
+      throw error
+    }
+    this.keepDeferred(this.conversationId, start, shape)
+    this.pos = shape.end
+    this.step = 'conversations-after-value'
+    return true
+  }
+
+  private keepDeferred(id: string, start: number, shape: ArrayShape): void {
+    const buffer = this.buffer
+    const end = shape.end
+    if (this.invalidUtf8At < 0) {
+      const at = firstInvalidUtf8(buffer, start, end)
+      if (at >= 0) this.invalidUtf8At = this.base + at
+    }
+    // A view, not a copy: a deferring parser never reuses a buffer it read into.
+    const bytes = buffer.subarray(start, end)
+    const cuts = shape.cuts.map((cut) => cut - start)
+    const last = shape.count === 0 ? undefined : (this.parseSlice(shape.lastStart, shape.lastEnd) as Message)
+    this.conversations.set(id, new DeferredConversation(bytes, cuts, shape.count, last))
   }
 
   /**

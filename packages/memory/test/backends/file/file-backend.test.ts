@@ -338,6 +338,44 @@ describe('file backend', () => {
     for await (const summary of again.conversations()) ids.push(summary.id)
     expect(ids).toEqual(['kept'])
   })
+
+  it('serves counts, listing and pruning of a loaded snapshot before its conversations are read', async () => {
+    // Large enough that a conversation is parsed in groups when it is first read.
+    const long = Array.from({ length: 400 }, (_, i) => ({
+      role: i % 2 === 0 ? 'user' : 'assistant',
+      content: `message ${i} ${'è🙂'.repeat(50)}`,
+      timestamp: `2025-01-01T10:${String(Math.floor(i / 60)).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}`,
+    }))
+    const conversations = {
+      old: [{ role: 'user', content: 'idle', timestamp: '2020-01-01T00:00:00' }],
+      long,
+      empty: [],
+    }
+    const dir = await fresh()
+    const path = join(dir, 'loaded.json')
+    await writeFile(path, JSON.stringify({ conversations, last_updated: '2025-01-01T11:00:00' }, null, 2))
+    const memory = await open({ path })
+    expect(await memory.stats()).toMatchObject({ conversations: 3, messages: 401 })
+    const listed: Array<[string, number, string | undefined]> = []
+    for await (const summary of memory.conversations())
+      listed.push([summary.id, summary.messages, summary.lastTimestamp])
+    expect(listed).toEqual([
+      ['old', 1, '2020-01-01T00:00:00'],
+      ['long', 400, long[399]?.timestamp],
+      ['empty', 0, undefined],
+    ])
+    // The idle one only: an empty conversation has no newest message to date it.
+    expect(await memory.prune({ olderThanDays: 1000 })).toBe(1)
+    expect((await memory.history('long')).map(({ id, ...rest }) => rest)).toEqual(long)
+    // Read twice: the same messages, each read its own copy.
+    const first = await memory.history('long', { limit: 1 })
+    ;(first[0] as { content: string }).content = 'changed by the caller'
+    expect((await memory.history('long', { limit: 1 }))[0]?.content).toBe(long[399]?.content)
+    await memory.close()
+    const again = await open({ path })
+    expect(await again.stats()).toMatchObject({ conversations: 2, messages: 400 })
+    expect((await again.history('long')).map((m) => m.content)).toEqual(long.map((m) => m.content))
+  })
 })
 
 describe('file backend, built package: compaction on a worker thread', () => {

@@ -1,12 +1,36 @@
-import { describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { DeferredConversation } from '../../../src/backends/file/deferred-conversation.js'
 import { type SnapshotData, SnapshotFormatError } from '../../../src/backends/file/legacy-format.js'
 import { SnapshotParser } from '../../../src/backends/file/snapshot-parser.js'
+import type { Message } from '../../../src/message.js'
+
+/**
+ * The two ways the parser reads conversations: parsed as read (the compaction worker), or checked
+ * and kept as bytes to be parsed when used (opening a store). Every test here runs on both.
+ */
+type Mode = 'parsed' | 'deferred'
+let mode: Mode = 'parsed'
+
+function newParser(): SnapshotParser {
+  return new SnapshotParser({ defer: mode === 'deferred' })
+}
+
+/** Ends the input and parses what the parser kept as bytes, so both modes give the same data. */
+function finish(parser: SnapshotParser): SnapshotData {
+  if (mode === 'parsed') return parser.end()
+  const data = parser.endDeferred()
+  const conversations = new Map<string, Message[]>()
+  for (const [id, stored] of data.conversations) {
+    conversations.set(id, stored instanceof DeferredConversation ? stored.parse() : stored)
+  }
+  return { ...data, conversations }
+}
 
 /** Parses `bytes` pushed in pieces of `size` (the last one shorter). */
 function parseInPieces(bytes: Buffer, size: number): SnapshotData {
-  const parser = new SnapshotParser()
+  const parser = newParser()
   for (let at = 0; at < bytes.length; at += size) parser.push(bytes.subarray(at, at + size))
-  return parser.end()
+  return finish(parser)
 }
 
 /** What a whole-file JSON.parse gives, for comparison (order aside: see the order test). */
@@ -78,7 +102,10 @@ function trickyDocument(
   }
 }
 
-describe('SnapshotParser', () => {
+describe.each(['parsed', 'deferred'] as const)('SnapshotParser, conversations %s', (current) => {
+  beforeAll(() => {
+    mode = current
+  })
   const doc = trickyDocument()
   const variants = {
     'indent 2, non-ASCII as is': JSON.stringify(doc, null, 2),
@@ -214,15 +241,15 @@ describe('SnapshotParser', () => {
     const tail = Buffer.from(' è", "timestamp": "t"}]}}')
     const bytes = Buffer.concat([head, Buffer.from([0xc3, 0x28]), tail])
     for (const size of [1, 7, bytes.length]) {
-      const parser = new SnapshotParser()
+      const parser = newParser()
       for (let at = 0; at < bytes.length; at += size) parser.push(bytes.subarray(at, at + size))
-      const data = parser.end()
+      const data = finish(parser)
       expect(parser.invalidUtf8At, `pieces of ${size}`).toBe(head.length)
       expect(data.conversations.get('a')?.[0]?.content).toBe('ok \ufffd( è')
     }
-    const clean = new SnapshotParser()
+    const clean = newParser()
     clean.push(Buffer.from('{"conversations": {"a": [{"content": "è 🙂"}]}}'))
-    clean.end()
+    finish(clean)
     expect(clean.invalidUtf8At).toBe(-1)
   })
 

@@ -1,0 +1,232 @@
+// Checks JSON text in place, byte by byte, without building any value: opening a large snapshot
+// checks every conversation this way and parses one only when it is first used.
+
+/** Why bytes are not valid JSON; `at` is the offset of the offending byte in the buffer. */
+export class JsonCheckError extends Error {
+  constructor(
+    readonly reason: string,
+    readonly at: number,
+  ) {
+    super(reason)
+  }
+}
+
+/** Where the elements of a checked array are. */
+export interface ArrayShape {
+  /** The offset after its closing bracket. */
+  end: number
+  /** Number of elements. */
+  count: number
+  /** Offsets of the last element's first byte and of the byte after it; both -1 when empty. */
+  lastStart: number
+  lastEnd: number
+  /**
+   * Offsets of commas between elements that split the array into groups of at least `groupBytes`
+   * (see {@link checkArrayOfObjects}), in order.
+   */
+  cuts: number[]
+}
+
+const SPACE = new Uint8Array(256)
+SPACE[0x20] = 1
+SPACE[0x0a] = 1
+SPACE[0x0d] = 1
+SPACE[0x09] = 1
+
+// Characters allowed after a backslash, `u` (four hex digits follow) aside.
+const ESCAPE = new Uint8Array(256)
+for (const c of '"\\/bfnrt') ESCAPE[c.charCodeAt(0)] = 1
+
+const HEX = new Uint8Array(256)
+for (const c of '0123456789abcdefABCDEF') HEX[c.charCodeAt(0)] = 1
+
+// Bytes that end a run of plain string text: the quote, the backslash, control characters.
+const STRING_STOP = new Uint8Array(256)
+for (let byte = 0; byte < 0x20; byte++) STRING_STOP[byte] = 1
+STRING_STOP[0x22] = 1
+STRING_STOP[0x5c] = 1
+
+const IN_ARRAY = 1
+const IN_OBJECT = 2
+
+function isDigit(byte: number | undefined): boolean {
+  return byte !== undefined && byte >= 0x30 && byte <= 0x39
+}
+
+/**
+ * Checks that `buffer` holds one JSON array at `start` (no whitespace before it), ending before
+ * `limit`, whose elements are all objects, with the grammar `JSON.parse` applies (strings without
+ * raw control characters, valid escapes, numbers, literals; whitespace around tokens), and returns
+ * where it ends and where its elements are. Bytes of 0x80 and above are accepted inside strings as
+ * they are: whether they are UTF-8 is checked apart. The commas where the array can be cut into
+ * groups of at least `groupBytes` are returned in `cuts`. Throws {@link JsonCheckError} at the first
+ * byte that is wrong, or at `limit` when the array goes on past it.
+ */
+export function checkArrayOfObjects(
+  buffer: Uint8Array,
+  start: number,
+  limit: number,
+  groupBytes = Number.POSITIVE_INFINITY,
+): ArrayShape {
+  const end = limit
+  let i = start
+  if (buffer[i] !== 0x5b) throw new JsonCheckError('not an array', i)
+  i = skipSpace(buffer, i + 1, end)
+  const shape: ArrayShape = { end: -1, count: 0, lastStart: -1, lastEnd: -1, cuts: [] }
+  let groupStart = start
+  if (buffer[i] === 0x5d) {
+    shape.end = i + 1
+    return shape
+  }
+  for (;;) {
+    if (i >= end) throw new JsonCheckError('the array ends too early', i)
+    if (buffer[i] !== 0x7b) throw new JsonCheckError(`element ${shape.count} is not an object`, i)
+    shape.lastStart = i
+    i = checkValue(buffer, i, end)
+    shape.lastEnd = i
+    shape.count++
+    i = skipSpace(buffer, i, end)
+    const byte = buffer[i]
+    if (i < end && byte === 0x2c) {
+      if (i - groupStart >= groupBytes) {
+        shape.cuts.push(i)
+        groupStart = i
+      }
+      i = skipSpace(buffer, i + 1, end)
+      continue
+    }
+    if (i >= end) throw new JsonCheckError('the array ends too early', i)
+    if (byte !== 0x5d) throw new JsonCheckError('expected "," or "]"', i)
+    shape.end = i + 1
+    return shape
+  }
+}
+
+function skipSpace(buffer: Uint8Array, at: number, end: number): number {
+  let i = at
+  while (i < end && SPACE[buffer[i] as number] === 1) i++
+  return i
+}
+
+/** Checks the value starting at `at` (not whitespace); returns the offset after it. */
+function checkValue(buffer: Uint8Array, at: number, end: number): number {
+  // Open containers, innermost last: nesting costs no recursion, whatever its depth.
+  const open: number[] = []
+  let i = at
+  for (;;) {
+    i = skipSpace(buffer, i, end)
+    if (i >= end) throw new JsonCheckError('a value ends too early', i)
+    const byte = buffer[i] as number
+    let opened = false
+    if (byte === 0x7b) {
+      i = skipSpace(buffer, i + 1, end)
+      if (buffer[i] === 0x7d) i++
+      else {
+        open.push(IN_OBJECT)
+        i = checkKey(buffer, i, end)
+        opened = true
+      }
+    } else if (byte === 0x5b) {
+      i = skipSpace(buffer, i + 1, end)
+      if (buffer[i] === 0x5d) i++
+      else {
+        open.push(IN_ARRAY)
+        opened = true
+      }
+    } else if (byte === 0x22) i = checkString(buffer, i + 1, end)
+    else if (byte === 0x74) i = checkWord(buffer, i, end, 'true')
+    else if (byte === 0x66) i = checkWord(buffer, i, end, 'false')
+    else if (byte === 0x6e) i = checkWord(buffer, i, end, 'null')
+    else i = checkNumber(buffer, i, end)
+    if (opened) continue
+    // After a value: close what ends here, then expect the next element or member.
+    for (;;) {
+      const inside = open[open.length - 1]
+      if (inside === undefined) return i
+      i = skipSpace(buffer, i, end)
+      const next = buffer[i]
+      if (next === 0x2c) {
+        i = inside === IN_OBJECT ? checkKey(buffer, skipSpace(buffer, i + 1, end), end) : i + 1
+        break
+      }
+      if ((inside === IN_ARRAY && next === 0x5d) || (inside === IN_OBJECT && next === 0x7d)) {
+        open.pop()
+        i++
+        continue
+      }
+      throw new JsonCheckError(
+        i >= end ? 'a value ends too early' : `expected "," or "${inside === IN_ARRAY ? ']' : '}'}"`,
+        i,
+      )
+    }
+  }
+}
+
+/** Checks `"key":` at `at`; returns the offset after the colon. */
+function checkKey(buffer: Uint8Array, at: number, end: number): number {
+  if (buffer[at] !== 0x22) throw new JsonCheckError('expected a property name', at)
+  const i = skipSpace(buffer, checkString(buffer, at + 1, end), end)
+  if (buffer[i] !== 0x3a) throw new JsonCheckError('expected ":"', i)
+  return i + 1
+}
+
+/** Checks a string body starting at `at` (after its quote); returns the offset after its closing quote. */
+function checkString(buffer: Uint8Array, at: number, end: number): number {
+  let i = at
+  for (;;) {
+    // The common bytes in one table lookup each: this loop reads most of a snapshot.
+    while (i < end && STRING_STOP[buffer[i] as number] === 0) i++
+    if (i >= end) throw new JsonCheckError('unterminated string', i)
+    const byte = buffer[i] as number
+    if (byte === 0x22) return i + 1
+    if (byte === 0x5c) {
+      const escaped = buffer[i + 1] as number
+      if (escaped === 0x75) {
+        if (
+          i + 6 > end ||
+          HEX[buffer[i + 2] as number] !== 1 ||
+          HEX[buffer[i + 3] as number] !== 1 ||
+          HEX[buffer[i + 4] as number] !== 1 ||
+          HEX[buffer[i + 5] as number] !== 1
+        )
+          throw new JsonCheckError('bad \\u escape', i)
+        i += 6
+        continue
+      }
+      if (i + 2 > end || ESCAPE[escaped] !== 1) throw new JsonCheckError('bad escape', i)
+      i += 2
+      continue
+    }
+    if (byte < 0x20) throw new JsonCheckError('a control character in a string', i)
+    i++
+  }
+}
+
+function checkWord(buffer: Uint8Array, at: number, end: number, word: string): number {
+  if (at + word.length > end) throw new JsonCheckError('a value ends too early', at)
+  for (let k = 0; k < word.length; k++) {
+    if (buffer[at + k] !== word.charCodeAt(k)) throw new JsonCheckError('unexpected token', at)
+  }
+  return at + word.length
+}
+
+function checkNumber(buffer: Uint8Array, at: number, end: number): number {
+  let i = at
+  if (i < end && buffer[i] === 0x2d) i++
+  if (i < end && buffer[i] === 0x30) i++
+  else if (i < end && isDigit(buffer[i]) && buffer[i] !== 0x30) {
+    while (i < end && isDigit(buffer[i])) i++
+  } else throw new JsonCheckError('unexpected token', at)
+  if (i < end && buffer[i] === 0x2e) {
+    i++
+    if (!(i < end && isDigit(buffer[i]))) throw new JsonCheckError('a number without digits after "."', i)
+    while (i < end && isDigit(buffer[i])) i++
+  }
+  if (i < end && (buffer[i] === 0x65 || buffer[i] === 0x45)) {
+    i++
+    if (i < end && (buffer[i] === 0x2b || buffer[i] === 0x2d)) i++
+    if (!(i < end && isDigit(buffer[i]))) throw new JsonCheckError('a number without an exponent', i)
+    while (i < end && isDigit(buffer[i])) i++
+  }
+  return i
+}

@@ -1,0 +1,178 @@
+import { describe, expect, it } from 'vitest'
+import { checkArrayOfObjects, JsonCheckError } from '../../../src/backends/file/json-check.js'
+
+/** What the check says of `text`, as `JSON.parse` would be asked: accepted with its shape, or not. */
+function check(text: string): { count: number; last: unknown } | undefined {
+  const bytes = Buffer.from(text)
+  let start = 0
+  while (start < bytes.length && ' \t\r\n'.includes(String.fromCharCode(bytes[start] as number))) start++
+  try {
+    const shape = checkArrayOfObjects(bytes, start, bytes.length)
+    if (bytes.subarray(shape.end).toString().trim() !== '') return undefined
+    const last =
+      shape.count === 0 ? undefined : JSON.parse(bytes.toString('utf8', shape.lastStart, shape.lastEnd))
+    return { count: shape.count, last }
+  } catch (error) {
+    if (error instanceof JsonCheckError) return undefined
+    throw error
+  }
+}
+
+/** What `JSON.parse` says: an array of plain objects, or not. */
+function reference(text: string): { count: number; last: unknown } | undefined {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    return undefined
+  }
+  if (!Array.isArray(value)) return undefined
+  if (!value.every((item) => typeof item === 'object' && item !== null && !Array.isArray(item)))
+    return undefined
+  return { count: value.length, last: value[value.length - 1] }
+}
+
+// A small deterministic generator: the same cases at every run.
+function generator(seed: number): () => number {
+  let state = seed >>> 0
+  return () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0
+    return state / 2 ** 32
+  }
+}
+
+const sample = JSON.stringify(
+  [
+    {
+      role: 'user',
+      content: 'Ciao! "quoted" \\ back\nslash è 🙂 \u2028 \u0001',
+      timestamp: '2025-01-01T10:00:00',
+    },
+    { role: 'assistant', content: '', n: -12.5e-3, big: 1e21, zero: 0, neg: -0, t: true, f: false, z: null },
+    { nested: { a: [1, [2, [3, {}]], { b: [] }], s: '\\u' }, list: [], obj: {} },
+  ],
+  null,
+  2,
+)
+
+// Bytes a damaged file tends to hold, and the ones the grammar turns on.
+const interesting = [
+  '"',
+  '\\',
+  '{',
+  '}',
+  '[',
+  ']',
+  ',',
+  ':',
+  ' ',
+  '\n',
+  '\t',
+  '\u0000',
+  '0',
+  '1',
+  '-',
+  '+',
+  '.',
+  'e',
+  'E',
+  'u',
+  'a',
+  'n',
+  't',
+  'f',
+  '\u00e8',
+  'x',
+]
+
+describe('checkArrayOfObjects', () => {
+  it('accepts exactly what JSON.parse accepts as an array of objects, on thousands of damaged variants', () => {
+    const random = generator(42)
+    let accepted = 0
+    let cases = 0
+    for (let round = 0; round < 6000; round++) {
+      let text = sample
+      const edits = 1 + Math.floor(random() * 3)
+      for (let e = 0; e < edits; e++) {
+        const at = Math.floor(random() * (text.length + 1))
+        const kind = random()
+        const piece = interesting[Math.floor(random() * interesting.length)] as string
+        if (kind < 0.33) text = text.slice(0, at) + text.slice(at + 1)
+        else if (kind < 0.66) text = text.slice(0, at) + piece + text.slice(at)
+        else text = text.slice(0, at) + piece + text.slice(at + 1)
+      }
+      cases++
+      const expected = reference(text)
+      if (expected !== undefined) accepted++
+      expect(check(text), text).toEqual(expected)
+    }
+    // Both sides were exercised: many variants stay valid JSON, most do not.
+    expect(accepted).toBeGreaterThan(cases / 20)
+    expect(accepted).toBeLessThan(cases / 2)
+  })
+
+  it('accepts every valid form of a number, string escape and literal, and refuses their near misses', () => {
+    const valid = [
+      '0',
+      '-0',
+      '12',
+      '-12.5',
+      '1e5',
+      '1E+5',
+      '1e-05',
+      '0.0',
+      '"\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e8\\uD83D"',
+      'true',
+      'false',
+      'null',
+    ]
+    const invalid = [
+      '01',
+      '-',
+      '1.',
+      '.5',
+      '+1',
+      '1e',
+      '1e+',
+      '"\\x"',
+      '"\\u12"',
+      '"\\u12G4"',
+      'tru',
+      'nul',
+      'True',
+      '"a\u0001"',
+      '"a\nb"',
+      'NaN',
+      'Infinity',
+      '0x10',
+    ]
+    for (const value of valid) {
+      const text = `[{"v": ${value}}, {"w": [${value}]}]`
+      expect(check(text), text).toEqual(reference(text))
+      expect(check(text), text).toBeDefined()
+    }
+    for (const value of invalid) {
+      const text = `[{"v": ${value}}]`
+      expect(reference(text), text).toBeUndefined()
+      expect(check(text), text).toBeUndefined()
+    }
+  })
+
+  it('says where the array ends and where it can be cut into groups', () => {
+    const text = '[{"a": 1}, {"b": "x,y"}, {"c": [1, 2]}] trailing'
+    const shape = checkArrayOfObjects(Buffer.from(text), 0, text.length, 5)
+    expect(shape.end).toBe(text.lastIndexOf(']') + 1)
+    expect(shape.count).toBe(3)
+    expect(text.slice(shape.lastStart, shape.lastEnd)).toBe('{"c": [1, 2]}')
+    // A comma at depth 1 wherever a group has reached 5 bytes; none inside strings or values.
+    expect(shape.cuts.map((cut) => text[cut])).toEqual([',', ','])
+    expect(shape.cuts).toEqual([text.indexOf(', {"b"'), text.indexOf(', {"c"')])
+  })
+
+  it('refuses an array that goes on past the bytes it is given, at their end', () => {
+    const text = '[{"a": 1}, {"b": 2}]'
+    for (let limit = 1; limit < text.length; limit++) {
+      expect(() => checkArrayOfObjects(Buffer.from(text), 0, limit), `limit ${limit}`).toThrow(JsonCheckError)
+    }
+  })
+})
