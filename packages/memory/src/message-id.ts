@@ -10,22 +10,25 @@ import type { Message } from './message.js'
  * (parsed just now, seen by nobody else).
  */
 export function assignLegacyIds(list: Message[], { inPlace = false }: { inPlace?: boolean } = {}): number {
-  let taken: Set<unknown> | undefined
+  // Ids already stored are never given again: a copy of a message made by another program
+  // (which keeps the copied id out) must not take the id of the message it copies. Without stored
+  // ids (a Python file) there is nothing to avoid: the ids given here cannot clash, as a digest is
+  // always 16 hex digits, so the set is left out of the common case.
+  const taken = list.some(hasId) ? new Set(list.map((m) => m.id)) : undefined
   let seen: Map<string, number> | undefined
   let assigned = 0
   for (let i = 0; i < list.length; i++) {
     const message = list[i] as Message
     if (hasId(message)) continue
-    // Ids already stored are never given again: a copy of a message made by another program
-    // (which keeps the copied id out) must not take the id of the message it copies.
-    taken ??= new Set(list.map((m) => m.id))
     seen ??= new Map()
     const digest = messageHash(message)
     let n = seen.get(digest) ?? 0
     let id = n === 0 ? `legacy-${digest}` : `legacy-${digest}-${n}`
-    while (taken.has(id)) id = `legacy-${digest}-${++n}`
+    if (taken !== undefined) {
+      while (taken.has(id)) id = `legacy-${digest}-${++n}`
+      taken.add(id)
+    }
     seen.set(digest, n + 1)
-    taken.add(id)
     // A copy unless the caller owns the messages (just parsed): opening a large Python file gives
     // a million messages their ids, and copying them took longer than deriving the ids.
     if (inPlace) message.id = id
