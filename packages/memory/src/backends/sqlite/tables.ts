@@ -238,11 +238,12 @@ export class ConversationTables {
   // BEGIN IMMEDIATE takes the write lock before reading: with several processes on one file, a
   // deferred transaction that read first could not upgrade to writing and would fail at once
   // instead of waiting for the busy timeout.
+  // Prepared once (statement()) rather than parsed by exec() at each commit.
   private transaction<T>(body: () => T): T {
-    this.db.exec('BEGIN IMMEDIATE')
+    this.statement('BEGIN IMMEDIATE').run()
     try {
       const result = body()
-      this.db.exec('COMMIT')
+      this.statement('COMMIT').run()
       return result
     } catch (error) {
       // A failed COMMIT (disk full) may leave the transaction open: roll it back so that none of
