@@ -1,6 +1,7 @@
 import type { Message } from '../../message.js'
 import { assignLegacyIds, hasId } from '../../message-id.js'
 import type { SqliteDatabase } from './sqlite-database.js'
+import { HOUR_MS } from './tables.js'
 
 // Version 1 to 2: every message gets its id in a column of its own (not indexed: see schema.ts).
 // The ids stored in the messages' JSON are copied by SQLite itself, without a round trip through
@@ -26,6 +27,20 @@ interface Row {
  */
 export function migrateSchema(db: SqliteDatabase, from: number): void {
   if (from <= 1) addMessageIds(db)
+  if (from <= 2) indexLastHour(db)
+}
+
+// Version 2 to 3: the hour of each conversation's newest message, indexed in place of its exact
+// time (see schema.ts). The same truncation as tables.ts's hourOf, by SQLite over the
+// conversations table once.
+const ADD_HOUR = 'ALTER TABLE conversations ADD COLUMN last_hour INTEGER'
+const FILL_HOUR = `UPDATE conversations SET last_hour = CAST(last_time / ${HOUR_MS}.0 AS INTEGER) WHERE last_time IS NOT NULL`
+
+function indexLastHour(db: SqliteDatabase): void {
+  db.exec(ADD_HOUR)
+  db.exec(FILL_HOUR)
+  db.exec('DROP INDEX IF EXISTS conversations_by_last_time')
+  db.exec('CREATE INDEX conversations_by_last_hour ON conversations (last_hour)')
 }
 
 function addMessageIds(db: SqliteDatabase): void {

@@ -4,9 +4,10 @@ import type { SqliteDatabase } from './sqlite-database.js'
 
 /**
  * The layout version written to `PRAGMA user_version`; bump it with a migration
- * (schema-migration.ts) when tables change. 1: no message ids; 2: `messages.message_id`.
+ * (schema-migration.ts) when tables change. 1: no message ids; 2: `messages.message_id`;
+ * 3: `conversations.last_hour`, indexed instead of `last_time`.
  */
-export const SCHEMA_VERSION = 2
+export const SCHEMA_VERSION = 3
 
 /** `PRAGMA application_id` of our databases ("TBME"), so a foreign database is told apart from ours. */
 export const APPLICATION_ID = 0x54424d45
@@ -17,6 +18,12 @@ export const APPLICATION_ID = 0x54424d45
 // one range scan of the primary key, and trimming to maxMessages deletes one range, the oldest.
 // `count` is the number of rows, `last_time` the epoch milliseconds of the newest message (NULL
 // when its timestamp cannot be read, or the conversation is empty, so prune never removes it).
+// Prune finds the idle conversations through an index on `last_hour`, the hour of `last_time`
+// (tables.ts, hourOf), not on `last_time` itself: an index on the exact time has its entry moved
+// at every message, one more page written and synced in each commit, where the hour's entry
+// moves once an hour at most. Prune then reads the conversations of the cutoff's hour too and
+// keeps those with a later `last_time`. `last_hour` comes last, where the migration from
+// version 2 adds it.
 // `message_id` is the message's `id` (NULL for a message written without one through the backend
 // directly). It has no index on purpose: ids are random UUIDs, so an index on (conversation,
 // message_id) takes each insert to a random page of its B-tree, and made large batched appends
@@ -31,9 +38,10 @@ CREATE TABLE conversations (
   count INTEGER NOT NULL,
   next_seq INTEGER NOT NULL,
   last_timestamp TEXT,
-  last_time REAL
+  last_time REAL,
+  last_hour INTEGER
 );
-CREATE INDEX conversations_by_last_time ON conversations (last_time);
+CREATE INDEX conversations_by_last_hour ON conversations (last_hour);
 CREATE TABLE messages (
   conversation INTEGER NOT NULL,
   seq INTEGER NOT NULL,

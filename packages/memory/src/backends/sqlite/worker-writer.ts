@@ -34,6 +34,7 @@ function fromReply(error: Extract<WriteReply, { error: unknown }>['error']): Err
 export class WorkerWriter implements Writer {
   private worker: Worker | undefined
   private opening: Promise<unknown> | undefined
+  private opened = false
   private nextId = 1
   private readonly waiting = new Map<number, Waiter>()
 
@@ -50,13 +51,19 @@ export class WorkerWriter implements Writer {
    */
   async open(): Promise<void> {
     const opening = this.request((id) => ({ id, op: 'open' }))
-    opening.catch(() => undefined)
+    opening.then(
+      () => {
+        this.opened = true
+      },
+      () => undefined,
+    )
     this.opening = opening
   }
 
-  async append(entries: readonly EncodedEntry[]): Promise<void> {
-    await this.opening
-    await this.request((id) => ({ id, op: 'append', entries }))
+  append(entries: readonly EncodedEntry[]): Promise<void> {
+    const send = () => this.request((id) => ({ id, op: 'append', entries })) as Promise<void>
+    // Once the worker is open, straight to it: each step of waiting here delays a strict add.
+    return this.opened ? send() : Promise.resolve(this.opening).then(send)
   }
 
   async clear(conversation: string): Promise<boolean> {

@@ -39,6 +39,14 @@ async function connection(): Promise<ConversationTables> {
   return tables
 }
 
+/** A request once the connection is open, run at once. */
+function run(open: ConversationTables, request: Exclude<WriteRequest, { op: 'close' }>): unknown {
+  if (request.op === 'append') return open.append(request.entries)
+  if (request.op === 'clear') return open.clear(request.conversation)
+  if (request.op === 'prune') return open.prune(request.cutoff)
+  return undefined
+}
+
 async function handle(request: WriteRequest): Promise<unknown> {
   if (request.op === 'close') {
     // The last connection to close checkpoints the WAL into the database: here, not on the main
@@ -48,29 +56,48 @@ async function handle(request: WriteRequest): Promise<unknown> {
     tables = undefined
     return undefined
   }
-  const open = await connection()
-  if (request.op === 'append') return open.append(request.entries)
-  if (request.op === 'clear') return open.clear(request.conversation)
-  if (request.op === 'prune') return open.prune(request.cutoff)
-  return undefined
+  return run(await connection(), request)
 }
 
 const port = parentPort
-// One request at a time, in the order sent: the chain also holds later requests back while the
-// first one waits for the import of better-sqlite3.
+
+function replyError(id: number, error: unknown): void {
+  const info = errorInfo(error)
+  const reply: WriteReply =
+    error instanceof MemoryError
+      ? { id, error: { ...info, code: error.code, memoryError: true } }
+      : { id, error: info }
+  port?.postMessage(reply)
+}
+
+// One request at a time, in the order sent: the chain holds later requests back while an earlier
+// one waits (for the import of better-sqlite3, at the first request).
 let chain: Promise<void> = Promise.resolve()
+let queued = 0
 port?.on('message', (request: WriteRequest) => {
-  chain = chain.then(() =>
-    handle(request).then(
-      (value) => port.postMessage({ id: request.id, value } satisfies WriteReply),
-      (error: unknown) => {
-        const info = errorInfo(error)
-        const reply: WriteReply =
-          error instanceof MemoryError
-            ? { id: request.id, error: { ...info, code: error.code, memoryError: true } }
-            : { id: request.id, error: info }
-        port.postMessage(reply)
-      },
-    ),
-  )
+  if (queued === 0 && tables !== undefined && request.op !== 'close') {
+    // The usual case, a write to the open connection with none before it: run in this task and
+    // reply at once. A strict add waits for this reply, so promise steps here would add to the
+    // latency of every durable write.
+    let value: unknown
+    try {
+      value = run(tables, request)
+    } catch (error) {
+      replyError(request.id, error)
+      return
+    }
+    port.postMessage({ id: request.id, value } satisfies WriteReply)
+    return
+  }
+  queued++
+  chain = chain
+    .then(() =>
+      handle(request).then(
+        (value) => port.postMessage({ id: request.id, value } satisfies WriteReply),
+        (error: unknown) => replyError(request.id, error),
+      ),
+    )
+    .finally(() => {
+      queued--
+    })
 })

@@ -134,7 +134,7 @@ describe('sqlite backend', () => {
       expect(plans.deleteMessage).toBe('SEARCH messages USING PRIMARY KEY (conversation=? AND seq=?)')
       expect(plans.newest).toBe('SEARCH messages USING PRIMARY KEY (conversation=?)')
       expect(plans.idle).toMatch(
-        /SEARCH conversations USING (COVERING )?INDEX conversations_by_last_time \(last_time<\?\)/,
+        /SEARCH conversations USING (COVERING )?INDEX conversations_by_last_hour \(last_hour<\?\)/,
       )
       expect(plans.list).toMatch(/SEARCH conversations USING INTEGER PRIMARY KEY \(rowid>\?\)/)
       expect(plans.find).toMatch(/USING INDEX sqlite_autoindex_conversations_1 \(id=\?\)/)
