@@ -123,12 +123,19 @@ export class SnapshotParser {
    * reading a large file neither allocates nor copies it piece after piece.
    */
   writable(min: number): Buffer {
-    const keepFrom =
-      this.step === 'done' ? this.buffer.length : this.valueStart >= 0 ? this.valueStart : this.pos
-    const kept = this.buffer.length - keepFrom
+    const held = this.buffer.length
+    const defer = this.options.defer === true
+    // Deferred conversations are views of the buffers read: a byte once read is never written
+    // again, so the next bytes go after it while the buffer has room.
+    if (defer && this.backing.length - held >= min) return this.backing.subarray(held)
+    const keepFrom = this.step === 'done' ? held : this.valueStart >= 0 ? this.valueStart : this.pos
+    const kept = held - keepFrom
     let target = this.spare
-    // Deferred conversations are views of the buffers read: those are never written again.
-    if (target.length < kept + min || this.options.defer === true) target = Buffer.allocUnsafe(kept + min)
+    if (defer) {
+      // Never reused, and room for half again what is kept: a conversation longer than many
+      // pieces is then copied a few times in all, not once per piece.
+      target = Buffer.allocUnsafe(kept + Math.max(min, kept >>> 1))
+    } else if (target.length < kept + min) target = Buffer.allocUnsafe(kept + min)
     this.buffer.copy(target, 0, keepFrom)
     this.spare = this.backing
     this.backing = target

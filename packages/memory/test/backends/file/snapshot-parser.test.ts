@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { DeferredConversation } from '../../../src/backends/file/deferred-conversation.js'
 import { type SnapshotData, SnapshotFormatError } from '../../../src/backends/file/legacy-format.js'
 import { SnapshotParser } from '../../../src/backends/file/snapshot-parser.js'
@@ -261,5 +261,25 @@ describe.each(['parsed', 'deferred'] as const)('SnapshotParser, conversations %s
     )
     expect(data.conversations.size).toBe(0)
     expect(data.extras).toEqual([['x', 2]])
+  })
+})
+
+describe('SnapshotParser, conversations deferred: read buffers', () => {
+  afterEach(() => {
+    vi.restoreAllMocks()
+  })
+
+  it('allocates a few times the file in all when one conversation spans many pieces, not once per piece', () => {
+    const messages = Array.from({ length: 2000 }, (_, i) => ({ role: 'user', content: `message ${i}` }))
+    const bytes = Buffer.from(JSON.stringify({ conversations: { a: [{}], long: messages, b: [] } }))
+    const allocate = vi.spyOn(Buffer, 'allocUnsafe')
+    // Pieces of 1 KB: the long conversation spans about 60 of them.
+    const parser = new SnapshotParser({ defer: true })
+    for (let at = 0; at < bytes.length; at += 1024) parser.push(bytes.subarray(at, at + 1024))
+    const data = parser.endDeferred()
+    const allocated = allocate.mock.calls.reduce((sum, [size]) => sum + size, 0)
+    expect(allocated).toBeLessThan(4 * bytes.length)
+    const long = data.conversations.get('long')
+    expect(long instanceof DeferredConversation ? long.parse() : long).toEqual(messages)
   })
 })
