@@ -252,7 +252,15 @@ export class SnapshotParser {
           // Deferred: the check finds the end of a conversation wholly in the buffer by itself; the
           // scan (which can resume when more bytes come) is for the others and for damage.
           if (defer && this.valueStart < 0 && this.deferChecked(this.pos)) break
-          const end = this.scan(final, !defer)
+          let end: number
+          try {
+            end = this.scan(final, !defer)
+          } catch (error) {
+            // Cut short by the end of the file: damage before the cut is reported first, as the
+            // parse in groups without `defer` meets it first.
+            if (defer && error instanceof SnapshotFormatError) this.parseInGroups(this.valueStart)
+            throw error
+          }
           if (end < 0) return
           if (defer) this.deferConversation(this.conversationId, this.valueStart, end)
           else {
@@ -336,10 +344,22 @@ export class SnapshotParser {
       if (!(error instanceof JsonCheckError)) throw error
     }
     if (shape === undefined || shape.end !== end) {
-      this.conversation(id, this.parseSlice(start, end))
+      this.conversation(id, this.parseInGroups(start))
       return
     }
     this.keepDeferred(id, start, shape)
+  }
+
+  /**
+   * Scans and parses the value at `start` again as a parser without `defer` does, in groups (see
+   * {@link cutGroup}), so the first damage is reported with the same message. The groups' commas
+   * are changed: for a conversation that is parsed now or refused, never one kept as bytes.
+   */
+  private parseInGroups(start: number): unknown {
+    this.valueStart = -1
+    this.pos = start
+    const end = this.scan(true, true)
+    return this.group !== undefined ? this.finishGroup(end) : this.parseSlice(this.valueStart, end)
   }
 
   /**

@@ -283,3 +283,42 @@ describe('SnapshotParser, conversations deferred: read buffers', () => {
     expect(long instanceof DeferredConversation ? long.parse() : long).toEqual(messages)
   })
 })
+
+describe('SnapshotParser, conversations deferred: damage', () => {
+  /** What a parser says of `bytes` read in pieces of 64 KiB: the error message, or none. */
+  function refusal(bytes: Buffer, defer: boolean): string | undefined {
+    const parser = new SnapshotParser({ defer })
+    try {
+      for (let at = 0; at < bytes.length; at += 65_536) parser.push(bytes.subarray(at, at + 65_536))
+      if (defer) parser.endDeferred()
+      else parser.end()
+      return undefined
+    } catch (error) {
+      if (!(error instanceof SnapshotFormatError)) throw error
+      return error.message
+    }
+  }
+
+  it('refuses a damaged conversation longer than a group with the message of a parser without defer', () => {
+    const long = Array.from({ length: 800 }, (_, i) => ({
+      role: 'user',
+      content: `message ${i} ${'x'.repeat(100)} è`,
+      timestamp: `t${i}`,
+    }))
+    const good = JSON.stringify({ conversations: { a: [{ role: 'user' }], long } }, null, 2)
+    // Past the first group of the long conversation: a raw control character, a stray comma, a
+    // missing quote; then each of them in a file also cut short before the conversation ends.
+    const at = good.indexOf('message 500 ')
+    const damaged = [
+      `${good.slice(0, at)}\u0001${good.slice(at)}`,
+      `${good.slice(0, at - 1)},${good.slice(at - 1)}`,
+      `${good.slice(0, at - 1)}${good.slice(at)}`,
+    ]
+    for (const text of [...damaged, ...damaged.map((whole) => whole.slice(0, at + 20_000))]) {
+      const bytes = Buffer.from(text)
+      const expected = refusal(bytes, false)
+      expect(expected).toBeDefined()
+      expect(refusal(bytes, true)).toBe(expected)
+    }
+  })
+})
