@@ -120,9 +120,11 @@ export class SnapshotParser {
   /**
    * A buffer of at least `min` bytes to read the next bytes of the file into, then passed to
    * {@link commit}. The unread tail is moved to the front of one of two alternating buffers, so
-   * reading a large file neither allocates nor copies it piece after piece.
+   * reading a large file neither allocates nor copies it piece after piece. With `defer`, buffers
+   * are never reused (conversations kept as bytes are views of them), and `rest`, when known, is
+   * how many bytes the file has left: no buffer is made larger than they need.
    */
-  writable(min: number): Buffer {
+  writable(min: number, rest = Number.POSITIVE_INFINITY): Buffer {
     const held = this.buffer.length
     const defer = this.options.defer === true
     // Deferred conversations are views of the buffers read: a byte once read is never written
@@ -134,7 +136,7 @@ export class SnapshotParser {
     if (defer) {
       // Never reused, and room for half again what is kept: a conversation longer than many
       // pieces is then copied a few times in all, not once per piece.
-      target = Buffer.allocUnsafe(kept + Math.max(min, kept >>> 1))
+      target = Buffer.allocUnsafe(kept + Math.max(min, Math.min(kept >>> 1, rest)))
     } else if (target.length < kept + min) target = Buffer.allocUnsafe(kept + min)
     this.buffer.copy(target, 0, keepFrom)
     this.spare = this.backing
