@@ -48,8 +48,12 @@ export async function readSnapshot(
     const parser = new SnapshotParser({ defer: true })
     let bytes = 0
     for (;;) {
-      const region = parser.writable(piece)
-      const { bytesRead } = await handle.read(region, 0, piece, bytes)
+      // No more than what is left and a byte to see the end: the conversations kept as bytes hold
+      // the buffers read into, and a last one as large as the others would be held mostly empty.
+      const rest = bytes <= size ? size - bytes + 1 : piece
+      const want = Math.min(piece, rest)
+      const region = parser.writable(want, rest)
+      const { bytesRead } = await handle.read(region, 0, want, bytes)
       if (bytesRead === 0) break
       bytes += bytesRead
       parser.commit(bytesRead)

@@ -120,15 +120,24 @@ export class SnapshotParser {
   /**
    * A buffer of at least `min` bytes to read the next bytes of the file into, then passed to
    * {@link commit}. The unread tail is moved to the front of one of two alternating buffers, so
-   * reading a large file neither allocates nor copies it piece after piece.
+   * reading a large file neither allocates nor copies it piece after piece. With `defer`, buffers
+   * are never reused (conversations kept as bytes are views of them), and `rest`, when known, is
+   * how many bytes the file has left: no buffer is made larger than they need.
    */
-  writable(min: number): Buffer {
-    const keepFrom =
-      this.step === 'done' ? this.buffer.length : this.valueStart >= 0 ? this.valueStart : this.pos
-    const kept = this.buffer.length - keepFrom
+  writable(min: number, rest = Number.POSITIVE_INFINITY): Buffer {
+    const held = this.buffer.length
+    const defer = this.options.defer === true
+    // Deferred conversations are views of the buffers read: a byte once read is never written
+    // again, so the next bytes go after it while the buffer has room.
+    if (defer && this.backing.length - held >= min) return this.backing.subarray(held)
+    const keepFrom = this.step === 'done' ? held : this.valueStart >= 0 ? this.valueStart : this.pos
+    const kept = held - keepFrom
     let target = this.spare
-    // Deferred conversations are views of the buffers read: those are never written again.
-    if (target.length < kept + min || this.options.defer === true) target = Buffer.allocUnsafe(kept + min)
+    if (defer) {
+      // Never reused, and room for half again what is kept: a conversation longer than many
+      // pieces is then copied a few times in all, not once per piece.
+      target = Buffer.allocUnsafe(kept + Math.max(min, Math.min(kept >>> 1, rest)))
+    } else if (target.length < kept + min) target = Buffer.allocUnsafe(kept + min)
     this.buffer.copy(target, 0, keepFrom)
     this.spare = this.backing
     this.backing = target
@@ -245,7 +254,15 @@ export class SnapshotParser {
           // Deferred: the check finds the end of a conversation wholly in the buffer by itself; the
           // scan (which can resume when more bytes come) is for the others and for damage.
           if (defer && this.valueStart < 0 && this.deferChecked(this.pos)) break
-          const end = this.scan(final, !defer)
+          let end: number
+          try {
+            end = this.scan(final, !defer)
+          } catch (error) {
+            // Cut short by the end of the file: damage before the cut is reported first, as the
+            // parse in groups without `defer` meets it first.
+            if (defer && error instanceof SnapshotFormatError) this.parseInGroups(this.valueStart)
+            throw error
+          }
           if (end < 0) return
           if (defer) this.deferConversation(this.conversationId, this.valueStart, end)
           else {
@@ -329,10 +346,22 @@ export class SnapshotParser {
       if (!(error instanceof JsonCheckError)) throw error
     }
     if (shape === undefined || shape.end !== end) {
-      this.conversation(id, this.parseSlice(start, end))
+      this.conversation(id, this.parseInGroups(start))
       return
     }
     this.keepDeferred(id, start, shape)
+  }
+
+  /**
+   * Scans and parses the value at `start` again as a parser without `defer` does, in groups (see
+   * {@link cutGroup}), so the first damage is reported with the same message. The groups' commas
+   * are changed: for a conversation that is parsed now or refused, never one kept as bytes.
+   */
+  private parseInGroups(start: number): unknown {
+    this.valueStart = -1
+    this.pos = start
+    const end = this.scan(true, true)
+    return this.group !== undefined ? this.finishGroup(end) : this.parseSlice(this.valueStart, end)
   }
 
   /**

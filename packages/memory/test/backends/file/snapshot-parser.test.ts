@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { DeferredConversation } from '../../../src/backends/file/deferred-conversation.js'
 import { type SnapshotData, SnapshotFormatError } from '../../../src/backends/file/legacy-format.js'
 import { SnapshotParser } from '../../../src/backends/file/snapshot-parser.js'
@@ -261,5 +261,64 @@ describe.each(['parsed', 'deferred'] as const)('SnapshotParser, conversations %s
     )
     expect(data.conversations.size).toBe(0)
     expect(data.extras).toEqual([['x', 2]])
+  })
+})
+
+describe('SnapshotParser, conversations deferred: read buffers', () => {
+  afterEach(() => {
+    vi.restoreAllMocks()
+  })
+
+  it('allocates a few times the file in all when one conversation spans many pieces, not once per piece', () => {
+    const messages = Array.from({ length: 2000 }, (_, i) => ({ role: 'user', content: `message ${i}` }))
+    const bytes = Buffer.from(JSON.stringify({ conversations: { a: [{}], long: messages, b: [] } }))
+    const allocate = vi.spyOn(Buffer, 'allocUnsafe')
+    // Pieces of 1 KB: the long conversation spans about 60 of them.
+    const parser = new SnapshotParser({ defer: true })
+    for (let at = 0; at < bytes.length; at += 1024) parser.push(bytes.subarray(at, at + 1024))
+    const data = parser.endDeferred()
+    const allocated = allocate.mock.calls.reduce((sum, [size]) => sum + size, 0)
+    expect(allocated).toBeLessThan(4 * bytes.length)
+    const long = data.conversations.get('long')
+    expect(long instanceof DeferredConversation ? long.parse() : long).toEqual(messages)
+  })
+})
+
+describe('SnapshotParser, conversations deferred: damage', () => {
+  /** What a parser says of `bytes` read in pieces of 64 KiB: the error message, or none. */
+  function refusal(bytes: Buffer, defer: boolean): string | undefined {
+    const parser = new SnapshotParser({ defer })
+    try {
+      for (let at = 0; at < bytes.length; at += 65_536) parser.push(bytes.subarray(at, at + 65_536))
+      if (defer) parser.endDeferred()
+      else parser.end()
+      return undefined
+    } catch (error) {
+      if (!(error instanceof SnapshotFormatError)) throw error
+      return error.message
+    }
+  }
+
+  it('refuses a damaged conversation longer than a group with the message of a parser without defer', () => {
+    const long = Array.from({ length: 800 }, (_, i) => ({
+      role: 'user',
+      content: `message ${i} ${'x'.repeat(100)} è`,
+      timestamp: `t${i}`,
+    }))
+    const good = JSON.stringify({ conversations: { a: [{ role: 'user' }], long } }, null, 2)
+    // Past the first group of the long conversation: a raw control character, a stray comma, a
+    // missing quote; then each of them in a file also cut short before the conversation ends.
+    const at = good.indexOf('message 500 ')
+    const damaged = [
+      `${good.slice(0, at)}\u0001${good.slice(at)}`,
+      `${good.slice(0, at - 1)},${good.slice(at - 1)}`,
+      `${good.slice(0, at - 1)}${good.slice(at)}`,
+    ]
+    for (const text of [...damaged, ...damaged.map((whole) => whole.slice(0, at + 20_000))]) {
+      const bytes = Buffer.from(text)
+      const expected = refusal(bytes, false)
+      expect(expected).toBeDefined()
+      expect(refusal(bytes, true)).toBe(expected)
+    }
   })
 })
