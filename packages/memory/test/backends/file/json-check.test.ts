@@ -158,6 +158,28 @@ describe('checkArrayOfObjects', () => {
     }
   })
 
+  it('finds a quote, backslash or control character at every position of a long string, whatever the alignment', () => {
+    // String bodies are read a word at a time: every place a special byte can fall in a word.
+    for (const special of ['\u0001', '\u001f', '\n', '"', '\\n', '\\u00e8', '\\q']) {
+      for (let at = 0; at < 12; at++) {
+        for (let shift = 0; shift < 4; shift++) {
+          const body = `${'abcdè'.repeat(3).slice(0, at)}${special}${'xyz'.repeat(4)}`
+          const text = `[{"c": "${body}"}]`
+          const memory = Buffer.alloc(Buffer.byteLength(text) + 8)
+          const bytes = memory.subarray(shift, shift + Buffer.byteLength(text))
+          bytes.write(text)
+          let ours: number | undefined
+          try {
+            ours = checkArrayOfObjects(bytes, 0, bytes.length).count
+          } catch (error) {
+            if (!(error instanceof JsonCheckError)) throw error
+          }
+          expect(ours, `${JSON.stringify(text)} at shift ${shift}`).toEqual(reference(text)?.count)
+        }
+      }
+    }
+  })
+
   it('says where the array ends and where it can be cut into groups', () => {
     const text = '[{"a": 1}, {"b": "x,y"}, {"c": [1, 2]}] trailing'
     const shape = checkArrayOfObjects(Buffer.from(text), 0, text.length, 5)
