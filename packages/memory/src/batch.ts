@@ -66,6 +66,15 @@ export interface BatcherHooks {
 const MESSAGE_OVERHEAD = 1
 const conversationOverhead = (id: string): number => id.length * 6 + 8
 
+// The settling functions of the promise just made by `new Promise(capture)`: one executor for
+// every strict add, instead of a closure and its context allocated per message.
+let capturedResolve: () => void = () => undefined
+let capturedReject: (error: unknown) => void = () => undefined
+function capture(resolve: () => void, reject: (error: unknown) => void): void {
+  capturedResolve = resolve
+  capturedReject = reject
+}
+
 function operationOf(entry: Pending): Operation {
   return entry.operation ?? { op: 'add', message: entry.message as Message }
 }
@@ -153,10 +162,10 @@ export class Batcher {
   ): Promise<void> | undefined {
     if (this.waiting === 0 && this.hasRoom(bytes)) {
       if (this.policy.durability === 'strict') {
-        return new Promise<void>((resolve, reject) => {
-          this.push(id, { message, operation, bytes, resolve, reject })
-          this.schedule()
-        })
+        const durable = new Promise<void>(capture)
+        this.push(id, { message, operation, bytes, resolve: capturedResolve, reject: capturedReject })
+        this.schedule()
+        return durable
       }
       this.push(id, { message, operation, bytes })
       this.afterPush()
