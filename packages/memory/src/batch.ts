@@ -435,21 +435,31 @@ export class Batcher {
     const lists: Array<[string, Pending[]]> = []
     let count = 0
     let bytes = 0
+    let messageBytes = 0
     for (const [id, list] of taken) {
       let size = bytes + conversationOverhead(id)
       let n = 0
       while (n < list.length) {
-        const next = size + (list[n] as Pending).bytes + MESSAGE_OVERHEAD
+        const entryBytes = (list[n] as Pending).bytes
+        const next = size + entryBytes + MESSAGE_OVERHEAD
         if (next > this.policy.maxBatchBytes && count + n > 0) break
         size = next
+        messageBytes += entryBytes
         n++
       }
       if (n === 0) break
       const part = n === list.length ? list : list.slice(0, n)
+      // One pass, no callbacks: in strict mode with many writers this runs once per message.
+      let messages: Message[] | undefined = []
+      for (const entry of part) {
+        if (entry.operation !== undefined) {
+          messages = undefined
+          break
+        }
+        messages.push(entry.message as Message)
+      }
       batch.push(
-        part.some((entry) => entry.operation !== undefined)
-          ? { id, messages: [], operations: part.map(operationOf) }
-          : { id, messages: part.map((entry) => entry.message as Message) },
+        messages === undefined ? { id, messages: [], operations: part.map(operationOf) } : { id, messages },
       )
       lists.push([id, part])
       count += n
@@ -460,8 +470,6 @@ export class Batcher {
       }
       taken.delete(id)
     }
-    let messageBytes = 0
-    for (const [, part] of lists) for (const entry of part) messageBytes += entry.bytes
     return { batch, lists, count, bytes: messageBytes }
   }
 
