@@ -7,8 +7,8 @@ import { randomFillSync } from 'node:crypto'
  * in memory with the stored message until something flattens it (the first JSON.stringify).
  */
 
-// Random bytes for 256 ids, refilled when used up.
-const POOL_BYTES = 4096
+// Random bytes for 1024 ids, refilled when used up (each refill is a call into the crypto library).
+const POOL_BYTES = 16384
 const pool = Buffer.allocUnsafeSlow(POOL_BYTES)
 let used = POOL_BYTES
 

@@ -6,8 +6,8 @@ const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f
 
 describe('randomId', () => {
   it('gives version 4 UUIDs in the form crypto.randomUUID() gives, all different', () => {
-    // Several refills of the pool of random bytes (256 ids each).
-    const ids = Array.from({ length: 2000 }, () => randomId())
+    // Several refills of the pool of random bytes (1024 ids each).
+    const ids = Array.from({ length: 5000 }, () => randomId())
     for (const id of ids) expect(id).toMatch(UUID_V4)
     expect(new Set(ids).size).toBe(ids.length)
   })
