@@ -35,8 +35,11 @@ interface Pending {
   readonly operation: Operation | undefined
   /** Bytes of the message's JSON form (an upper bound for a small message). */
   readonly bytes: number
-  readonly resolve?: () => void
+  /** Settles a strict change; with `answer`, the add's promise gets a copy of its message. */
+  readonly resolve?: (value?: Message) => void
   readonly reject?: (error: unknown) => void
+  /** True for an add whose caller is answered with the stored message (see Batcher.addAnswering). */
+  readonly answer?: boolean
 }
 
 /** An add() that found the pending limits reached and waits for a write to make room. */
@@ -44,7 +47,7 @@ interface Waiter {
   readonly id: string
   readonly entry: Pending
   /** Settles a batched add() once its message is pending; a strict one settles through `entry`. */
-  readonly admitted?: () => void
+  readonly admitted?: (value?: Message) => void
   readonly refuse: (error: unknown) => void
 }
 
@@ -65,6 +68,20 @@ export interface BatcherHooks {
 // (its id, at most 6 bytes per UTF-16 unit once escaped, and the brackets around it).
 const MESSAGE_OVERHEAD = 1
 const conversationOverhead = (id: string): number => id.length * 6 + 8
+
+// The settling functions of the promise just made by `new Promise(capture)`: one executor for
+// every strict add, instead of a closure and its context allocated per message.
+let capturedResolve: (value?: Message) => void = () => undefined
+let capturedReject: (error: unknown) => void = () => undefined
+function capture(resolve: (value?: Message) => void, reject: (error: unknown) => void): void {
+  capturedResolve = resolve
+  capturedReject = reject
+}
+
+/** What an entry's promise resolves with: a copy of the added message when its caller wants it. */
+function answerOf(entry: Pending): Message | undefined {
+  return entry.answer === true ? { ...(entry.message as Message) } : undefined
+}
 
 function operationOf(entry: Pending): Operation {
   return entry.operation ?? { op: 'add', message: entry.message as Message }
@@ -137,12 +154,21 @@ export class Batcher {
    * refusal): a batched add with room, the common case, allocates none.
    */
   add(id: string, message: Message, bytes: number): Promise<void> | undefined {
-    return this.accept(id, message, undefined, bytes)
+    return this.accept(id, message, undefined, bytes, false) as Promise<void> | undefined
+  }
+
+  /**
+   * As {@link add}, and the promise, when there is one, resolves with a copy of `message` made
+   * once it is saved (strict) or taken (room was made): what add() answers, without a promise and
+   * a turn of its own per message on top of this one.
+   */
+  addAnswering(id: string, message: Message, bytes: number): Promise<Message> | undefined {
+    return this.accept(id, message, undefined, bytes, true) as Promise<Message> | undefined
   }
 
   /** Queues an upsert or a remove, batched and made durable exactly as an add. */
   change(id: string, operation: Operation, bytes: number): Promise<void> | undefined {
-    return this.accept(id, undefined, operation, bytes)
+    return this.accept(id, undefined, operation, bytes, false) as Promise<void> | undefined
   }
 
   private accept(
@@ -150,13 +176,14 @@ export class Batcher {
     message: Message | undefined,
     operation: Operation | undefined,
     bytes: number,
-  ): Promise<void> | undefined {
+    answer: boolean,
+  ): Promise<Message | undefined> | undefined {
     if (this.waiting === 0 && this.hasRoom(bytes)) {
       if (this.policy.durability === 'strict') {
-        return new Promise<void>((resolve, reject) => {
-          this.push(id, { message, operation, bytes, resolve, reject })
-          this.schedule()
-        })
+        const durable = new Promise<Message | undefined>(capture)
+        this.push(id, { message, operation, bytes, resolve: capturedResolve, reject: capturedReject, answer })
+        this.schedule()
+        return durable
       }
       this.push(id, { message, operation, bytes })
       this.afterPush()
@@ -174,11 +201,13 @@ export class Batcher {
         ),
       )
     }
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<Message | undefined>((resolve, reject) => {
       const strict = this.policy.durability === 'strict'
       this.waiters.push({
         id,
-        entry: strict ? { message, operation, bytes, resolve, reject } : { message, operation, bytes },
+        entry: strict
+          ? { message, operation, bytes, resolve, reject, answer }
+          : { message, operation, bytes, answer },
         admitted: strict ? undefined : resolve,
         refuse: reject,
       })
@@ -243,7 +272,7 @@ export class Batcher {
       this.pendingCount -= list.length
       for (const entry of list) {
         this.pendingBytes -= entry.bytes
-        entry.resolve?.()
+        entry.resolve?.(answerOf(entry))
       }
     }
     const unwritten = this.writing?.get(id)
@@ -253,7 +282,7 @@ export class Batcher {
       this.writingCount -= unwritten.length
       for (const entry of unwritten) {
         this.writingBytes -= entry.bytes
-        entry.resolve?.()
+        entry.resolve?.(answerOf(entry))
       }
     }
     if (this.writing !== undefined) this.clearedWhileWriting.add(id)
@@ -267,8 +296,8 @@ export class Batcher {
         }
         this.waitingBytes -= waiter.entry.bytes
         this.waitersSettled++
-        waiter.admitted?.()
-        waiter.entry.resolve?.()
+        waiter.admitted?.(answerOf(waiter.entry))
+        waiter.entry.resolve?.(answerOf(waiter.entry))
       }
       this.waiters = kept
       this.waitHead = 0
@@ -377,7 +406,7 @@ export class Batcher {
       this.waitingBytes -= waiter.entry.bytes
       this.waitersSettled++
       this.push(waiter.id, waiter.entry)
-      waiter.admitted?.()
+      waiter.admitted?.(answerOf(waiter.entry))
       admitted = true
     }
     if (this.waiting === 0 && this.waitHead > 0) {
@@ -426,21 +455,31 @@ export class Batcher {
     const lists: Array<[string, Pending[]]> = []
     let count = 0
     let bytes = 0
+    let messageBytes = 0
     for (const [id, list] of taken) {
       let size = bytes + conversationOverhead(id)
       let n = 0
       while (n < list.length) {
-        const next = size + (list[n] as Pending).bytes + MESSAGE_OVERHEAD
+        const entryBytes = (list[n] as Pending).bytes
+        const next = size + entryBytes + MESSAGE_OVERHEAD
         if (next > this.policy.maxBatchBytes && count + n > 0) break
         size = next
+        messageBytes += entryBytes
         n++
       }
       if (n === 0) break
       const part = n === list.length ? list : list.slice(0, n)
+      // One pass, no callbacks: in strict mode with many writers this runs once per message.
+      let messages: Message[] | undefined = []
+      for (const entry of part) {
+        if (entry.operation !== undefined) {
+          messages = undefined
+          break
+        }
+        messages.push(entry.message as Message)
+      }
       batch.push(
-        part.some((entry) => entry.operation !== undefined)
-          ? { id, messages: [], operations: part.map(operationOf) }
-          : { id, messages: part.map((entry) => entry.message as Message) },
+        messages === undefined ? { id, messages: [], operations: part.map(operationOf) } : { id, messages },
       )
       lists.push([id, part])
       count += n
@@ -451,8 +490,6 @@ export class Batcher {
       }
       taken.delete(id)
     }
-    let messageBytes = 0
-    for (const [, part] of lists) for (const entry of part) messageBytes += entry.bytes
     return { batch, lists, count, bytes: messageBytes }
   }
 
@@ -495,7 +532,7 @@ export class Batcher {
         for (const [id, list] of chunk.lists) {
           const failed = result.failed?.get(id)
           if (failed === undefined) {
-            for (const entry of list) entry.resolve?.()
+            for (const entry of list) entry.resolve?.(answerOf(entry))
             continue
           }
           // Only this conversation failed: its strict adds reject, and its batched messages are

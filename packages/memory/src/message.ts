@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto'
 import { jsonProblem, propertyPath } from './json-value.js'
+import { randomId } from './uuid.js'
 
 /** A conversation id as callers give it: a string, or a number such as a Telegram chat id. */
 export type ConversationId = string | number
@@ -118,12 +118,22 @@ function flatCopy(
   content: string,
   timestamp: string,
   id: string,
-): { message: Message; maxBytes: number } | undefined {
+): Message | undefined {
+  const keys = Object.keys(record)
+  // What nearly every add() gets, { role, content }: the same object and bound as the loop below
+  // makes, built at once as a literal.
+  if (keys.length === 2 && keys[0] === 'role' && keys[1] === 'content') {
+    flatBytes =
+      2 +
+      (role.length + content.length + timestamp.length + id.length) * MAX_BYTES_PER_UNIT +
+      ROLE_CONTENT_OVERHEAD
+    return { role, content, timestamp, id }
+  }
   const message: Record<string, unknown> = {}
   let maxBytes = 2
   let stamped = false
   let named = false
-  for (const key of Object.keys(record)) {
+  for (const key of keys) {
     let value: unknown
     // The checked values, not a second read: a getter could answer differently.
     if (key === 'role') value = role
@@ -153,8 +163,18 @@ function flatCopy(
     message.id = id
     maxBytes += id.length * MAX_BYTES_PER_UNIT + 8
   }
-  return { message: message as Message, maxBytes }
+  flatBytes = maxBytes
+  return message as Message
 }
+
+// The bound of the last message flatCopy() returned: a module variable rather than a pair object,
+// one allocation less per add().
+let flatBytes = 0
+
+// What flatCopy's loop adds to the bound for { role, content } besides the four values' units:
+// each string value's quotes, each key's units and its quotes, colon and comma, and the separators
+// of the appended timestamp and id.
+const ROLE_CONTENT_OVERHEAD = 2 + (4 * MAX_BYTES_PER_UNIT + 4) + 2 + (7 * MAX_BYTES_PER_UNIT + 4) + 15 + 8
 
 /**
  * Why `value` is not a valid stored message, or `undefined` when it is one: a JSON object with a
@@ -194,7 +214,7 @@ export function toMessage(
   input: unknown,
   maxBytes: number,
   now: () => string,
-  newId: () => string = randomUUID,
+  newId: () => string = randomId,
 ): SizedMessage {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new TypeError(`message must be an object with role and content, got ${show(input)}`)
@@ -217,8 +237,8 @@ export function toMessage(
   }
   const id = givenId === undefined ? newId() : checkMessageId(givenId, 'message.id')
   const flat = flatCopy(record, role, content, timestamp, id)
-  if (flat !== undefined && flat.maxBytes <= Math.min(maxBytes, EXACT_SIZE_ABOVE)) {
-    return { message: flat.message, bytes: flat.maxBytes }
+  if (flat !== undefined && flatBytes <= maxBytes && flatBytes <= EXACT_SIZE_ABOVE) {
+    return { message: flat, bytes: flatBytes }
   }
   // Fields JSON would change without a word (a Map to {}, NaN to null) are refused, naming the
   // field; a message with its own toJSON() decides what is written, checked below.
@@ -246,7 +266,7 @@ export function toMessage(
       `message is ${bytes} bytes once serialised, above maxMessageBytes (${maxBytes}): shorten message.content or raise maxMessageBytes`,
     )
   }
-  if (flat !== undefined) return { message: flat.message, bytes }
+  if (flat !== undefined) return { message: flat, bytes }
   const stored: unknown = JSON.parse(json)
   const problem = messageProblem(stored)
   if (problem !== undefined) {

@@ -119,15 +119,25 @@ class Store implements Memory {
     publishOpen(this[STORE_PROBE])
   }
 
-  async add(id: ConversationId, input: MessageInput): Promise<StoredMessage> {
-    const key = conversationKey(id)
-    const { message, bytes } = toMessage(input, this.options.maxMessageBytes, isoNow)
-    this.assertOpen()
-    // Generated ids are unique; a given one is checked against what is not written yet.
-    if ((input as MessageInput).id !== undefined) this.assertNewId(key, message.id as string)
-    const durable = this.batcher.add(key, message, bytes)
-    if (durable !== undefined) await durable
-    return { ...message } as StoredMessage
+  // Not an async function: a strict add() returns the batcher's own promise, which resolves with
+  // the copy of the message, instead of wrapping it in a promise and a turn of its own per message.
+  // Every failure still comes as a rejected promise, never as a throw.
+  add(id: ConversationId, input: MessageInput): Promise<StoredMessage> {
+    let key: string
+    let sized: SizedMessage
+    try {
+      key = conversationKey(id)
+      sized = toMessage(input, this.options.maxMessageBytes, isoNow)
+      this.assertOpen()
+      // Generated ids are unique; a given one is checked against what is not written yet.
+      if ((input as MessageInput).id !== undefined) this.assertNewId(key, sized.message.id as string)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    const { message, bytes } = sized
+    const durable = this.batcher.addAnswering(key, message, bytes)
+    if (durable === undefined) return Promise.resolve({ ...message } as StoredMessage)
+    return durable as Promise<StoredMessage>
   }
 
   async addMany(id: ConversationId, inputs: readonly MessageInput[]): Promise<StoredMessage[]> {

@@ -176,6 +176,18 @@ describe('what is serialised is what is checked', () => {
     }
   })
 
+  it('counts a { role, content } message as any other flat message with the same fields', () => {
+    // The bound of the common shape, computed at once, is the one the field-by-field walk gives
+    // (here for the same fields in another order).
+    for (const content of ['', 'short', 'é'.repeat(300), '🚀"'.repeat(100)]) {
+      const common = toMessage({ role: 'assistant', content }, 1_048_576, now, newId)
+      const reordered = toMessage({ content, role: 'assistant' }, 1_048_576, now, newId)
+      expect(common.bytes).toBe(reordered.bytes)
+      expect(Object.keys(common.message)).toEqual(['role', 'content', 'timestamp', 'id'])
+      expect(common.message).toStrictEqual({ role: 'assistant', content, timestamp: NOW, id: ID })
+    }
+  })
+
   it('messageProblem is the one rule for a stored message', () => {
     expect(messageProblem({ role: 'user', content: '', timestamp: NOW })).toBeUndefined()
     expect(messageProblem({ role: 'user', content: 'x', timestamp: NOW, extra: [1] })).toBeUndefined()

@@ -578,6 +578,39 @@ describe('write failures and byte bounds', () => {
     expect((await memory.history('a')).map((m) => m.content)).toEqual(['0', '1', '2', '3', '4', '5'])
   })
 
+  it('every add() resolves with its own copy of the stored message, however it was taken', async () => {
+    const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
+    const check = async (memory: Memory, adds: Array<Promise<unknown>>, contents: string[]) => {
+      const answers = (await Promise.all(adds)) as Array<Record<string, unknown>>
+      expect(answers.map((m) => m.content)).toEqual(contents)
+      for (const answer of answers) {
+        expect(Object.keys(answer)).toEqual(['role', 'content', 'timestamp', 'id'])
+        expect(answer.id).toMatch(UUID)
+        answer.content = 'changed by the caller'
+      }
+      await memory.flush()
+      return answers
+    }
+    for (const durability of ['strict', 'batched'] as const) {
+      // With room, and past maxPending (the last two wait for room).
+      const memory = await store({ durability, maxPending: 2, saveEvery: 1000 })
+      const contents = ['0', '1', '2', '3']
+      const answers = await check(
+        memory,
+        contents.map((content) => memory.add('a', { role: 'user', content })),
+        contents,
+      )
+      const stored = await memory.history('a')
+      expect(stored.map((m) => m.content)).toEqual(contents)
+      expect(stored.map((m) => m.id)).toEqual(answers.map((m) => m.id))
+      // Dropped by clear() before being written, pending or waiting for room: still answered.
+      const dropped = ['4', '5', '6'].map((content) => memory.add('b', { role: 'user', content }))
+      await memory.clear('b')
+      await check(memory, dropped, ['4', '5', '6'])
+      expect(await memory.history('b')).toEqual([])
+    }
+  })
+
   it('destroy() rejects adds waiting for room with code closed; clear() drops them', async () => {
     const memory = await openMemory({
       backend: memoryBackend(),

@@ -96,9 +96,13 @@ export function applyRecord(
   if (record.a !== undefined) {
     for (const [id, messages] of record.a) {
       const list = listFor('create', conversations, id, guards) as Message[]
-      for (const message of messages) list.push(message)
+      let withoutId = false
+      for (const message of messages) {
+        list.push(message)
+        if (!hasId(message)) withoutId = true
+      }
       // Messages journaled by a release without ids get theirs here, the same at every replay.
-      if (!messages.every(hasId)) assignLegacyIds(list)
+      if (withoutId) assignLegacyIds(list)
       delta += messages.length
       const excess = list.length - maxMessages
       if (excess > 0) {

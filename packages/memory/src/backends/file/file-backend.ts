@@ -287,8 +287,16 @@ class FileBackend implements Backend {
     this.assertOpen()
     const record: JournalRecord = { s: this.seq + 1 }
     // Appends alone, the common case, keep the record the previous release reads.
-    if (batch.every((entry) => entry.operations === undefined)) {
-      record.a = batch.map((entry) => [entry.id, entry.messages as Message[]])
+    let appendsOnly: Array<[string, Message[]]> | undefined = []
+    for (const entry of batch) {
+      if (entry.operations !== undefined) {
+        appendsOnly = undefined
+        break
+      }
+      appendsOnly.push([entry.id, entry.messages as Message[]])
+    }
+    if (appendsOnly !== undefined) {
+      record.a = appendsOnly
     } else {
       const appends: Array<[string, Message[]]> = []
       const changes: Array<[string, Operation[]]> = []

@@ -91,10 +91,12 @@ const CRC_PLACEHOLDER = `${CRC_FIELD}00000000"}\n`
 /** One record as a journal line: its JSON, checksum field last, and a newline. */
 export function encodeRecord(record: JournalRecord): Buffer {
   const json = JSON.stringify(record)
-  // One string, encoded once, as before checksums: the field takes the place of the closing brace
-  // and its digits are written into the bytes.
-  const line = Buffer.from(json.slice(0, -1) + CRC_PLACEHOLDER)
-  const body = line.length - CRC_PLACEHOLDER.length
+  // The JSON is encoded straight into the line, all but its closing brace, whose place the field
+  // takes: no second string of the whole record to build (a copy of it) just to add the field.
+  const body = Buffer.byteLength(json) - 1
+  const line = Buffer.allocUnsafe(body + CRC_PLACEHOLDER.length)
+  line.write(json, 0, body, 'utf8')
+  line.write(CRC_PLACEHOLDER, body, 'latin1')
   const crc = crc32c(line, 0, body)
   const digits = body + CRC_FIELD.length
   for (let i = 0; i < 8; i++) line[digits + i] = HEX_DIGITS[(crc >>> (28 - 4 * i)) & 0xf] as number

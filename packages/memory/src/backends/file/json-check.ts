@@ -174,7 +174,7 @@ function checkKey(buffer: Uint8Array, at: number, end: number): number {
 // Text makes up most of a snapshot, so string bodies are read four bytes at a time where the
 // buffer allows: an Int32Array over its memory, made once per buffer and set by each check.
 let wordsOf: ArrayBufferLike | undefined
-let words = new Int32Array(0)
+let words: Int32Array<ArrayBufferLike> = new Int32Array(0)
 
 /** Makes `words` view the memory of `buffer`. */
 function viewWords(buffer: Uint8Array): void {

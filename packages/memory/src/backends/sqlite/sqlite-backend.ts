@@ -15,6 +15,7 @@ import { type Message, messageTime, show } from '../../message.js'
 import { hasId } from '../../message-id.js'
 import { booleanOption, integerOption, knownOptions, nonEmptyString } from '../../options.js'
 import { openConnection } from './connection.js'
+import { jsonItems } from './json-items.js'
 import { loadBetterSqlite3 } from './load-better-sqlite3.js'
 import { ensureSchema } from './schema.js'
 import type { SqliteDatabase } from './sqlite-database.js'
@@ -150,6 +151,19 @@ function encode(batch: readonly BatchEntry[]): EncodedBatch {
   let bytes = 0
   let messages = 0
   let removes = 0
+  // The appended messages of all entries are serialised in one call and split (see jsonItems).
+  const appended: Message[] = []
+  for (const entry of batch) {
+    if (entry.operations === undefined) for (const message of entry.messages) appended.push(message)
+  }
+  let texts: string[] = []
+  if (appended.length > 0) {
+    const text = JSON.stringify(appended)
+    texts = jsonItems(text)
+    // Each message's bytes: the array's, less its brackets and the commas between the messages.
+    bytes += Buffer.byteLength(text) - appended.length - 1
+  }
+  let next = 0
   for (const entry of batch) {
     if (entry.operations !== undefined) {
       const operations: EncodedOperation[] = []
@@ -185,9 +199,7 @@ function encode(batch: readonly BatchEntry[]): EncodedBatch {
     const json: string[] = []
     const messageIds: (string | null)[] = []
     for (const message of entry.messages) {
-      const text = JSON.stringify(message)
-      bytes += Buffer.byteLength(text)
-      json.push(text)
+      json.push(texts[next++] as string)
       messageIds.push(hasId(message) ? (message.id as string) : null)
     }
     messages += json.length

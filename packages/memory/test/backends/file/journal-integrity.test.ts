@@ -52,6 +52,24 @@ describe('journal records carry a checksum', () => {
     expect(crc32c(Buffer.alloc(0))).toBe(0)
   })
 
+  it('is the bit-by-bit CRC-32C for every length and start (each step of the table form and the tail)', () => {
+    const bitwise = (bytes: Uint8Array, start: number, end: number): number => {
+      let crc = 0xffffffff
+      for (let i = start; i < end; i++) {
+        crc ^= bytes[i] as number
+        for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0x82f63b78 : crc >>> 1
+      }
+      return ~crc >>> 0
+    }
+    const bytes = Buffer.alloc(300)
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 167 + 13) & 0xff
+    for (let start = 0; start < 20; start++) {
+      for (let end = start; end <= bytes.length; end += 7) {
+        expect(crc32c(bytes, start, end)).toBe(bitwise(bytes, start, end))
+      }
+    }
+  })
+
   it('writes every record with its checksum as the last field, and reads it back', async () => {
     const { records } = await journalOf(['0', 'è 🙂'])
     expect(records).toHaveLength(2)

@@ -157,6 +157,40 @@ describe('sqlite backend', () => {
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal')
   })
 
+  it('stores each message of a batch as its own JSON text, with its id, and counts their bytes', async () => {
+    const path = await freshPath()
+    const backend = new SqliteBackend({ path }, builtWorker)
+    await backend.open(context())
+    stores.push(backend)
+    const a: Message[] = [
+      {
+        role: 'user',
+        content: '},{"role":"x"}],[ \\" “Ciao” 🚀',
+        timestamp: '2026-01-01T00:00:00Z',
+        id: 'a1',
+      },
+      { role: 'user', content: '\\', timestamp: '2026-01-01T00:00:01Z', id: 'a2', meta: { list: [1, ','] } },
+    ]
+    const b: Message[] = [{ role: 'assistant', content: '', timestamp: '2026-01-01T00:00:02Z' }]
+    const { bytes } = await backend.append([
+      { id: 'a', messages: a },
+      { id: 'b', messages: b },
+    ])
+    const db = new Database(path, { readonly: true })
+    cleanups.push(() => void db.close())
+    const rows = db
+      .prepare(
+        'SELECT c.id AS conversation, m.json, m.message_id FROM messages m JOIN conversations c ON c.key = m.conversation ORDER BY c.id, m.seq',
+      )
+      .all()
+    expect(rows).toEqual([
+      { conversation: 'a', json: JSON.stringify(a[0]), message_id: 'a1' },
+      { conversation: 'a', json: JSON.stringify(a[1]), message_id: 'a2' },
+      { conversation: 'b', json: JSON.stringify(b[0]), message_id: null },
+    ])
+    expect(bytes).toBe([...a, ...b].reduce((sum, m) => sum + Buffer.byteLength(JSON.stringify(m)), 0))
+  })
+
   it('a store reopened with a smaller maxMessages trims each conversation at its next write', async () => {
     const path = await freshPath()
     const first = await openStore(sqliteBackend({ path }))
