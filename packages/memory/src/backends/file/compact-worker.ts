@@ -1,8 +1,8 @@
 // The worker thread that rewrites the snapshot of a file backend, so a store's main thread keeps
 // serving while 10 MB of JSON are formatted. Its own build entry: the backend finds it next to
 // itself through import.meta.url.
-import { constants, setPriority } from 'node:os'
 import { parentPort } from 'node:worker_threads'
+import { lowerThreadPriority } from '../../thread-priority.js'
 import { WriteCalledOffError } from './atomic-write.js'
 import { type CompactionJob, CompactionMismatchError, compactFromDisk } from './compaction.js'
 
@@ -11,17 +11,9 @@ export type CompactionReply =
   | { id: number; bytes: number }
   | { id: number; error: { message: string; code?: string; mismatch: boolean; calledOff: boolean } }
 
-// On Linux the nice value belongs to the thread (setpriority on "process" 0 is the caller): the
-// compaction then gives the CPU to the bot's main thread whenever both want it. Elsewhere the same
-// call would lower the whole process, so it is left alone. The backend never waits long for a
-// starved compaction: close() calls it off and writes the snapshot itself.
-if (process.platform === 'linux') {
-  try {
-    setPriority(constants.priority.PRIORITY_BELOW_NORMAL)
-  } catch {
-    // Not allowed here: the thread runs at the process's priority, which is only slower for saves.
-  }
-}
+// The compaction gives the CPU to the bot's main thread whenever both want it. The backend never
+// waits long for a starved compaction: close() calls it off and writes the snapshot itself.
+lowerThreadPriority()
 
 parentPort?.on('message', (request: { id: number; job: CompactionJob }) => {
   let reply: CompactionReply

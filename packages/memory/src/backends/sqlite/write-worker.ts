@@ -3,6 +3,7 @@
 // entry and found next to the backend through import.meta.url.
 import { parentPort, workerData } from 'node:worker_threads'
 import { MemoryError } from '../../errors.js'
+import { lowerThreadPriority } from '../../thread-priority.js'
 import { type ConnectionSettings, openConnection } from './connection.js'
 import { loadBetterSqlite3 } from './load-better-sqlite3.js'
 import type { SqliteDatabase } from './sqlite-database.js'
@@ -26,6 +27,14 @@ export type WriteRequest =
 export type WriteReply =
   | { readonly id: number; readonly value: unknown }
   | { readonly id: number; readonly error: ErrorInfo & { readonly memoryError?: boolean } }
+
+// Each request wakes this thread, and the kernel tends to run a freshly woken thread on the core of
+// the thread that woke it, at once: at the normal priority this worker took the core from the
+// main thread in the middle of a save, for the 0.2-0.4 ms of its commit's CPU work, in about one
+// save in 25 (an involuntary context switch in postMessage), which was the p99 of the main
+// thread's time per save. Below normal, it waits for the other core or for the main thread to
+// go idle instead, and the commit is barely later: the main thread sleeps until its reply anyway.
+lowerThreadPriority()
 
 const settings = workerData as WriteWorkerData
 let db: SqliteDatabase | undefined

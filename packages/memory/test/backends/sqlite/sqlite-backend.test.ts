@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import Database from 'better-sqlite3'
@@ -73,6 +74,17 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
 
+/** The nice value of each thread of this process, by task id (Linux). */
+function niceValues(): Map<number, number> {
+  const values = new Map<number, number>()
+  for (const tid of readdirSync('/proc/self/task')) {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')
+    // Fields after the command name in parentheses: the nice value is the 17th.
+    values.set(Number(tid), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]))
+  }
+  return values
+}
+
 async function freshPath(name = 'conversations.db'): Promise<string> {
   const { dir, cleanup } = await tempDir()
   cleanups.push(cleanup)
@@ -110,6 +122,38 @@ describe('sqlite backend', () => {
     await given.open(context())
     stores.push(given)
     expect(given.writesOnWorker).toBe(false)
+  })
+
+  it.runIf(process.platform === 'linux')(
+    'the write worker runs below normal priority, and the main thread keeps its own',
+    async () => {
+      const path = await freshPath()
+      const before = niceValues()
+      const backend = new SqliteBackend({ path }, builtWorker)
+      const memory = await openStore(backend)
+      await memory.add(1, message('wake the worker'))
+      await memory.flush()
+      expect(backend.writesOnWorker).toBe(true)
+      const after = niceValues()
+      // The main thread's task id is the process id.
+      expect(after.get(process.pid)).toBe(before.get(process.pid))
+      const started = [...after].filter(([tid]) => !before.has(tid))
+      expect(started.filter(([, nice]) => nice === 10)).toHaveLength(1)
+    },
+  )
+
+  it('lets the WAL grow to 10,000 pages before a checkpoint copies it into the database', async () => {
+    const path = await freshPath()
+    const memory = await openStore(new SqliteBackend({ path }, builtWorker))
+    // About 12 MB in 24 commits of 0.5 MB each: with SQLite's default interval (1,000 pages,
+    // 4 MB) the WAL would be restarted from its beginning after each checkpoint and stay near 4 MB.
+    const text = 'x'.repeat(5000)
+    for (let commit = 0; commit < 24; commit++) {
+      for (let i = 0; i < 100; i++) await memory.add(`c${i % 10}`, message(`${commit} ${i} ${text}`))
+      await memory.flush()
+    }
+    expect(statSync(`${path}-wal`).size).toBeGreaterThan(10 * 1024 * 1024)
+    expect((await memory.stats()).messages).toBe(2400)
   })
 
   it('every query reads only the rows it needs: no statement scans the messages table', () => {
