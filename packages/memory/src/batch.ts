@@ -3,6 +3,7 @@
 // and keeping them in one class is what lets each method keep that invariant in view.
 import type { AppendResult, BatchEntry, Operation } from './backend.js'
 import { applyOperations } from './backends/operations.js'
+import type { MemorySaveContext } from './diagnostics.js'
 import { MemoryError } from './errors.js'
 import type { Message } from './message.js'
 import type { SerialQueue } from './serial-queue.js'
@@ -15,6 +16,26 @@ export interface BatchPolicy {
   readonly maxPending: number
   readonly maxPendingBytes: number
   readonly maxBatchBytes: number
+}
+
+/**
+ * How the batcher calls the backend, and how each call is traced (see diagnostics.ts). `trace`
+ * tells: `undefined` when nobody listens (call `append`), `'whole'` when someone listens to the
+ * trace's start (call `traced`, which wraps the call in it), or, when only a write's outcome is
+ * listened to (the metrics exporter), the trace's context: the call is the plain `append`, and the
+ * batcher publishes the outcome with the clock reads it makes anyway.
+ */
+export interface BatchWriter {
+  /** The backend's append. */
+  append(batch: BatchEntry[]): Promise<AppendResult>
+  /** How a write of `batch` is traced. */
+  trace(batch: BatchEntry[]): MemorySaveContext | 'whole' | undefined
+  /** The append wrapped in the whole save trace; `started` is the write's performance.now(). */
+  traced(batch: BatchEntry[], started: number): Promise<AppendResult>
+  /** Publishes the outcome of a successful write. */
+  saved(context: MemorySaveContext, batch: BatchEntry[], result: AppendResult, durationMs: number): void
+  /** Publishes the outcome of a failed write. */
+  failed(context: MemorySaveContext, error: unknown, durationMs: number): void
 }
 
 /** What one successful write did, as reported to the `save` event. */
@@ -130,7 +151,7 @@ export class Batcher {
     private readonly policy: BatchPolicy,
     private readonly queue: SerialQueue,
     private readonly backendName: string,
-    private readonly write: (batch: BatchEntry[]) => Promise<AppendResult>,
+    private readonly writer: BatchWriter,
     private readonly hooks: BatcherHooks,
   ) {}
 
@@ -515,13 +536,19 @@ export class Batcher {
         const chunk = this.cut(taken)
         this.clearedWhileWriting.clear()
         const started = performance.now()
+        const trace = this.writer.trace(chunk.batch)
+        const outcome = typeof trace === 'object' ? trace : undefined
         let result: AppendResult
         try {
-          result = await this.write(chunk.batch)
+          result = await (trace === 'whole'
+            ? this.writer.traced(chunk.batch, started)
+            : this.writer.append(chunk.batch))
         } catch (cause) {
+          if (outcome !== undefined) this.writer.failed(outcome, cause, performance.now() - started)
           throw this.failed(cause, chunk, taken)
         }
         const durationMs = performance.now() - started
+        if (outcome !== undefined) this.writer.saved(outcome, chunk.batch, result, durationMs)
         this.saves++
         this.bytesWritten += result.bytes
         this.lastSaveMs = durationMs

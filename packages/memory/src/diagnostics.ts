@@ -146,45 +146,110 @@ function saveCode(error: unknown): MemoryErrorCode {
   return error instanceof MemoryError ? error.code : 'io'
 }
 
-/** Calls `append(batch)`, traced on `taurobot:memory:save` when someone listens. */
-export function traceSave(
-  probe: StoreProbe,
-  batch: BatchEntry[],
-  append: (batch: BatchEntry[]) => Promise<AppendResult>,
-): Promise<AppendResult> {
-  if (!saveChannel.hasSubscribers) return append(batch)
+/** The context of a write of `batch` as it starts. */
+function contextOf(probe: StoreProbe, batch: readonly BatchEntry[]): MemorySaveContext {
   let messages = 0
   for (const entry of batch) messages += entry.operations?.length ?? entry.messages.length
-  const context: MemorySaveContext = {
+  return {
     store: probe.id,
     backend: probe.backend,
     mode: probe.mode,
     conversations: batch.length,
     messages,
   }
+}
+
+/** Completes `context` once the write succeeded: what it wrote and how long it took. */
+function settled(
+  context: MemorySaveContext,
+  batch: readonly BatchEntry[],
+  result: AppendResult,
+  durationMs: number,
+): void {
+  context.durationMs = durationMs
+  context.bytes = result.bytes
+  let refused = 0
+  if (result.failed !== undefined) {
+    for (const entry of batch) {
+      if (result.failed.has(entry.id)) refused += entry.operations?.length ?? entry.messages.length
+    }
+  }
+  context.written = context.messages - refused
+}
+
+/** Completes `context` once the write failed. */
+function failed(context: MemorySaveContext, error: unknown, durationMs: number): void {
+  context.durationMs = durationMs
+  context.code = saveCode(error)
+}
+
+/**
+ * Calls `append(batch)` in the whole save trace, for a write {@link saveTrace} says is traced
+ * `'whole'`. `started` is the performance.now() the caller read just before (the store times each
+ * write itself).
+ */
+export function traceSave(
+  probe: StoreProbe,
+  batch: BatchEntry[],
+  append: (batch: BatchEntry[]) => Promise<AppendResult>,
+  started: number,
+): Promise<AppendResult> {
+  const context = contextOf(probe, batch)
   let result: AppendResult | undefined
-  const started = performance.now()
   // The traced function resolves to nothing: Node would put its result in the context, and an
   // AppendResult names the conversations the backend refused.
   const write = async (): Promise<void> => {
     try {
       result = await append(batch)
     } catch (error) {
-      context.durationMs = performance.now() - started
-      context.code = saveCode(error)
+      failed(context, error, performance.now() - started)
       throw error
     }
-    context.durationMs = performance.now() - started
-    context.bytes = result.bytes
-    let refused = 0
-    if (result.failed !== undefined) {
-      for (const entry of batch) {
-        if (result.failed.has(entry.id)) refused += entry.operations?.length ?? entry.messages.length
-      }
-    }
-    context.written = messages - refused
+    settled(context, batch, result, performance.now() - started)
   }
   return saveChannel.tracePromise(write, context).then(() => result as AppendResult)
+}
+
+/**
+ * How a write of `batch` is traced on `taurobot:memory:save`: `undefined` when nobody listens (the
+ * only cost is this check), `'whole'` when someone listens to `start`, `end` or `asyncStart` (call
+ * {@link traceSave}), else the context of a write traced by its outcome only. Only `asyncEnd` and
+ * `error` are listened to then (the metrics exporter), and the write is not wrapped in
+ * tracePromise(): the store calls the backend directly and publishes the outcome itself
+ * ({@link publishSaved}, {@link publishSaveFailed}) with the same payloads in the same order,
+ * without the promises, closures and clock reads of the wrapping, which cost more per write than
+ * an in-process write itself. A store bound to `start` makes its `hasSubscribers` true, so such a
+ * write always runs in tracePromise().
+ */
+export function saveTrace(
+  probe: StoreProbe,
+  batch: readonly BatchEntry[],
+): MemorySaveContext | 'whole' | undefined {
+  if (!saveChannel.hasSubscribers) return undefined
+  const { start, end, asyncStart } = saveChannel
+  if (start.hasSubscribers || end.hasSubscribers || asyncStart.hasSubscribers) return 'whole'
+  return contextOf(probe, batch)
+}
+
+/** Publishes the outcome of a write traced by {@link saveTrace} that succeeded. */
+export function publishSaved(
+  context: MemorySaveContext,
+  batch: readonly BatchEntry[],
+  result: AppendResult,
+  durationMs: number,
+): void {
+  settled(context, batch, result, durationMs)
+  // As tracePromise() leaves it: the write resolves to nothing (see traceSave).
+  ;(context as { result?: unknown }).result = undefined
+  saveChannel.asyncEnd.publish(context)
+}
+
+/** Publishes the outcome of a write traced by {@link saveTrace} that failed. */
+export function publishSaveFailed(context: MemorySaveContext, error: unknown, durationMs: number): void {
+  failed(context, error, durationMs)
+  context.error = error
+  saveChannel.error.publish(context)
+  saveChannel.asyncEnd.publish(context)
 }
 
 /** Publishes a snapshot rewrite of the file backend `backend`. */

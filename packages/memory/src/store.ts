@@ -9,8 +9,11 @@ import {
   publishClose,
   publishError,
   publishOpen,
+  publishSaved,
+  publishSaveFailed,
   STORE_PROBE,
   type StoreProbe,
+  saveTrace,
   traceSave,
 } from './diagnostics.js'
 import { MemoryError } from './errors.js'
@@ -80,7 +83,13 @@ class Store implements Memory {
       options,
       this.queue,
       this.backend.name,
-      (batch) => traceSave(probe, batch, append),
+      {
+        append,
+        trace: (batch) => saveTrace(probe, batch),
+        traced: (batch, started) => traceSave(probe, batch, append, started),
+        saved: publishSaved,
+        failed: publishSaveFailed,
+      },
       {
         save: (info) => this.emit('save', info),
         error: (error) => this.emit('error', error),

@@ -1,5 +1,6 @@
 // The diagnostics channels with real backends: what each publishes, when, and that no payload
 // carries a message or a conversation id.
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { execFileSync } from 'node:child_process'
 import { channel, subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
@@ -7,6 +8,7 @@ import { join } from 'node:path'
 import { inspect } from 'node:util'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
+  type Backend,
   fileBackend,
   isMemoryError,
   type MemoryCompactionEvent,
@@ -167,6 +169,102 @@ describe('taurobot:memory:save (a tracing channel around every backend write)', 
     expect(failed.written).toBeUndefined()
     expect(failed.bytes).toBeUndefined()
     expect(failed.durationMs).toBeGreaterThanOrEqual(0)
+  })
+})
+
+describe('taurobot:memory:save with only its outcome listened to (asyncEnd and error, as the exporter does)', () => {
+  /** Subscribes to the save trace's `events` only; unsubscribed after the test. */
+  function listenTo(events: ReadonlyArray<(typeof SAVE_EVENTS)[number]>, seen: Seen[] = []): Seen[] {
+    for (const event of events) {
+      const name = saveEvent(event)
+      const handler = (payload: unknown) => {
+        const record = payload as Record<string, unknown>
+        seen.push({ name, payload: record, snapshot: { ...record } })
+      }
+      subscribe(name, handler)
+      stopListening.push(() => unsubscribe(name, handler))
+    }
+    return seen
+  }
+
+  /** Adds, upserts and removes in a strict in-process store; the asyncEnd payloads, store left out. */
+  async function strictRun(seen: Seen[]): Promise<Array<Record<string, unknown>>> {
+    const memory = await open({ backend: memoryBackend(), durability: 'strict' })
+    const stored = await memory.add('c', { role: 'user', content: 'x' })
+    await memory.add('d', { role: 'user', content: 'y' })
+    await memory.upsert('c', { id: stored.id, role: 'user', content: 'z' })
+    await memory.remove('c', stored.id)
+    return named(seen, saveEvent('asyncEnd')).map(({ snapshot }) => {
+      const { store, durationMs, ...rest } = snapshot
+      expect(store).toBe(named(seen, saveEvent('asyncEnd'))[0]?.snapshot.store)
+      expect(durationMs).toBeGreaterThanOrEqual(0)
+      return rest
+    })
+  }
+
+  it('each write ends with the same payload as under the whole trace', async () => {
+    const whole = await strictRun(listen())
+    for (const stop of stopListening.splice(0)) stop()
+    const outcome = await strictRun(listenTo(['asyncEnd', 'error']))
+    expect(whole).toHaveLength(4)
+    expect(outcome).toEqual(whole)
+    // Every field, `result` too (left undefined, as tracePromise() leaves it), in the same order.
+    expect(outcome.map((payload) => Object.keys(payload))).toEqual(
+      whole.map((payload) => Object.keys(payload)),
+    )
+  })
+
+  it('a failed write: error, then asyncEnd, on the same context, before the caller sees the failure', async () => {
+    const path = join(await fresh(), 'conversations.json')
+    await blockBackup(path)
+    const seen = listenTo(['asyncEnd', 'error'])
+    const memory = await open({ path, saveEvery: 1000, flushIntervalMs: 60_000 })
+    await memory.add('chat-3003', { role: 'user', content: 'secret five' })
+    await expect(
+      memory.flush().catch((error: unknown) => {
+        seen.push({ name: 'rejected', payload: {}, snapshot: {} })
+        throw error
+      }),
+    ).rejects.toSatisfy((error) => isMemoryError(error, 'io'))
+    expect(seen.map((entry) => entry.name)).toEqual([saveEvent('error'), saveEvent('asyncEnd'), 'rejected'])
+    const [failed, ended] = seen
+    expect(ended?.payload).toBe(failed?.payload)
+    const context = failed?.payload as unknown as MemorySaveContext
+    expect(context.code).toBe('io')
+    expect(isMemoryError(context.error, 'io')).toBe(true)
+    expect(context.written).toBeUndefined()
+    expect(context.bytes).toBeUndefined()
+    expect(context.durationMs).toBeGreaterThanOrEqual(0)
+    expect(Object.keys(failed?.snapshot ?? {})).not.toContain('result')
+    expectNoSecrets(seen, ['chat-3003', 'secret'])
+  })
+
+  it('a store bound to start still runs the backend call in the whole trace, with the context as its store', async () => {
+    const als = new AsyncLocalStorage<unknown>()
+    const start = channel(saveEvent('start'))
+    start.bindStore(als)
+    stopListening.push(() => void start.unbindStore(als))
+    const seen = listenTo(['asyncEnd'])
+    const inner = memoryBackend()
+    const inStore: unknown[] = []
+    const backend: Backend = {
+      ...inner,
+      open: (context) => inner.open(context),
+      read: (id, limit) => inner.read(id, limit),
+      clear: (id) => inner.clear(id),
+      conversations: () => inner.conversations(),
+      close: () => inner.close(),
+      append: (batch) => {
+        inStore.push(als.getStore())
+        return inner.append(batch)
+      },
+    }
+    const memory = await open({ backend, durability: 'strict' })
+    await memory.add('c', { role: 'user', content: 'x' })
+    await memory.add('c', { role: 'user', content: 'y' })
+    expect(inStore).toHaveLength(2)
+    expect(inStore).toEqual(named(seen, saveEvent('asyncEnd')).map((entry) => entry.payload))
+    expect(inStore[0]).toBe(named(seen, saveEvent('asyncEnd'))[0]?.payload)
   })
 })
 

@@ -2,7 +2,7 @@
 // scripted run, errors by code from a real fault, no conversation id in the output, and nothing
 // left subscribed or registered after dispose().
 import { randomUUID } from 'node:crypto'
-import { channel } from 'node:diagnostics_channel'
+import { channel, subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
@@ -10,6 +10,7 @@ import * as client from 'prom-client'
 import { Registry } from 'prom-client'
 import { afterEach, describe, expect, it } from 'vitest'
 import { RedisLayout } from '../src/backends/redis/layout.js'
+import { type MemorySaveContext, STORE_PROBE, type StoreProbe } from '../src/diagnostics.js'
 import {
   type Backend,
   isMemoryError,
@@ -214,6 +215,195 @@ describe('several stores', () => {
     expect(values.get('taurobot_memory_pending_messages{store="chats"}')).toBe(0)
     // The name is free again.
     metrics.track(other, { store: 'web' })
+  })
+})
+
+describe('save_duration_seconds', () => {
+  const NAME = 'taurobot_memory_save_duration_seconds'
+  const HELP = 'Wall-clock duration of the backend writes that succeeded, in seconds.'
+  const SAVE_END = `tracing:${memoryChannels.save}:asyncEnd`
+
+  // The exporter's default buckets, as its documentation gives them.
+  const DEFAULT_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
+
+  /** prom-client's own histogram, fed with observe(): what the exporter's exposition must equal. */
+  function reference(buckets = DEFAULT_BUCKETS) {
+    const registry = new Registry()
+    const histogram = new client.Histogram({
+      name: NAME,
+      help: HELP,
+      labelNames: ['store'],
+      registers: [registry],
+      buckets,
+    })
+    return { registry, histogram, text: () => registry.getSingleMetricAsString(NAME) }
+  }
+
+  const idOf = (memory: Memory) => (memory as unknown as { [STORE_PROBE]: StoreProbe })[STORE_PROBE].id
+
+  /** Publishes the end of a write of `memory` that took `durationMs`, as the store does. */
+  function wrote(memory: Memory, durationMs: number, code?: 'io'): void {
+    const context: MemorySaveContext = {
+      store: idOf(memory),
+      backend: 'memory',
+      mode: 'strict',
+      conversations: 1,
+      messages: 1,
+      written: 1,
+      bytes: 10,
+      durationMs,
+      ...(code === undefined ? {} : { code }),
+    }
+    channel(SAVE_END).publish(context)
+  }
+
+  it('is what observe() makes of the same durations: two stores, scrape after scrape, untracked', async () => {
+    const registry = new Registry()
+    const metrics = metricsIn(registry)
+    const expected = reference()
+    const text = () => registry.getSingleMetricAsString(NAME)
+    const a = await open({ backend: memoryBackend() })
+    const b = await open({ backend: memoryBackend() })
+    const c = await open({ backend: memoryBackend() })
+    metrics.track(a, { store: 'a' })
+    const stopB = metrics.track(b, { store: 'b' })
+    metrics.track(c, { store: 'c' })
+    for (const store of ['a', 'b', 'c']) expected.histogram.zero({ store })
+    expect(await text()).toBe(await expected.text())
+    const write = (memory: Memory, store: string, durations: number[]) => {
+      for (const ms of durations) {
+        wrote(memory, ms)
+        expected.histogram.observe({ store }, ms / 1000)
+      }
+    }
+    // On a bound (0.5 ms is le="0.0005"), between, above the last bound, zero; sums that do not
+    // come out round in binary.
+    write(a, 'a', [0.3, 0.5, 0.50001, 0.7, 1, 2.5, 0.1, 0.2, 3000, 0])
+    write(b, 'b', [0.1, 10, 2500, 2500.0001, 0.3])
+    write(c, 'c', [1])
+    expect(await text()).toBe(await expected.text())
+    // A scrape with no write in between: nothing counted twice.
+    expect(await text()).toBe(await expected.text())
+    write(a, 'a', [0.4, 0.4, 0.4, 12.5, 0.9])
+    write(b, 'b', [0.6])
+    // 0.001 + 0.0073 + 0.0006 in that order is 0.0089; adding 0.0079 to 0.001 instead gives
+    // 0.008900000000000002: the sum handed over must be the one observe() adds up.
+    write(c, 'c', [7.3, 0.6])
+    expect(await text()).toBe(await expected.text())
+    // A failed write and a store not tracked are not observed.
+    wrote(a, 5, 'io')
+    const other = await open({ backend: memoryBackend() })
+    wrote(other, 5)
+    expect(await text()).toBe(await expected.text())
+    // Untracked between two scrapes: what it counted since the last one stays in its series.
+    write(b, 'b', [0.2, 30, 1.5])
+    stopB()
+    wrote(b, 7)
+    write(a, 'a', [0.05])
+    expect(await text()).toBe(await expected.text())
+    expect(await text()).toBe(await expected.text())
+    const sample = await samples(registry)
+    expect(sample.get(`${NAME}_count{store="a"}`)).toBe(16)
+    expect(sample.get(`${NAME}_count{store="b"}`)).toBe(9)
+    expect(sample.get(`${NAME}_bucket{le="0.0005",store="a"}`)).toBe(9)
+  })
+
+  it('real writes, their durations as published, in narrow buckets: the same as observe()', async () => {
+    const buckets = [0.000002, 0.000005, 0.00001, 0.00002, 0.00005, 0.0001, 0.001]
+    const registry = new Registry()
+    const metrics = metricsIn(registry, { buckets })
+    const expected = reference(buckets)
+    const text = () => registry.getSingleMetricAsString(NAME)
+    const chats = await open({ backend: memoryBackend(), durability: 'strict' })
+    const web = await open({ backend: memoryBackend(), saveEvery: 2, flushIntervalMs: 60_000 })
+    const names = new Map([
+      [idOf(chats), 'chats'],
+      [idOf(web), 'web'],
+    ])
+    const stopWeb = metrics.track(web, { store: 'web' })
+    metrics.track(chats, { store: 'chats' })
+    for (const store of ['web', 'chats']) expected.histogram.zero({ store })
+    let tracking = true
+    // Subscribed after the exporter: it sees each context once the exporter has counted it.
+    const observe = (message: unknown) => {
+      const context = message as MemorySaveContext
+      const store = names.get(context.store)
+      if (store === undefined || context.code !== undefined || (store === 'web' && !tracking)) return
+      expected.histogram.observe({ store }, (context.durationMs ?? 0) / 1000)
+    }
+    subscribe(SAVE_END, observe)
+    try {
+      const round = async (adds: number) => {
+        for (let i = 0; i < adds; i++) {
+          await chats.add('a', { role: 'user', content: `c${i}` })
+          await web.add(`w${i % 3}`, { role: 'user', content: `w${i}` })
+        }
+      }
+      await round(40)
+      expect(await text()).toBe(await expected.text())
+      await round(25)
+      await web.flush()
+      expect(await text()).toBe(await expected.text())
+      await round(10)
+      await web.flush()
+      stopWeb()
+      tracking = false
+      await round(4)
+      await web.flush()
+      expect(await text()).toBe(await expected.text())
+      const sample = await samples(registry)
+      expect(sample.get(`${NAME}_count{store="chats"}`)).toBe(79)
+      expect(sample.get(`${NAME}_count{store="web"}`)).toBe(38)
+    } finally {
+      unsubscribe(SAVE_END, observe)
+    }
+  })
+
+  it('a prom-client that keeps its series otherwise: each write is observed, with the same exposition', async () => {
+    // A Histogram whose series is not made for the label object given to zero(): the layout the
+    // exporter checks for is not there, so it falls back to observe() on every write.
+    class CopyingHistogram extends client.Histogram<string> {
+      override zero(labels: Partial<Record<string, string | number>>): void {
+        super.zero({ ...labels })
+      }
+    }
+    const registry = new Registry()
+    const metrics = metricsIn(registry, { client: { ...client, Histogram: CopyingHistogram } })
+    const expected = reference()
+    const memory = await open({ backend: memoryBackend() })
+    const stop = metrics.track(memory, { store: 'chats' })
+    expected.histogram.zero({ store: 'chats' })
+    for (const ms of [0.3, 0.5, 4, 3000]) {
+      wrote(memory, ms)
+      expected.histogram.observe({ store: 'chats' }, ms / 1000)
+    }
+    expect(await registry.getSingleMetricAsString(NAME)).toBe(await expected.text())
+    wrote(memory, 0.2)
+    expected.histogram.observe({ store: 'chats' }, 0.0002)
+    stop()
+    expect(await registry.getSingleMetricAsString(NAME)).toBe(await expected.text())
+  })
+
+  it('after registry.resetMetrics(), counts again from the writes that follow, as observe() would', async () => {
+    const registry = new Registry()
+    const metrics = metricsIn(registry)
+    const expected = reference()
+    const memory = await open({ backend: memoryBackend() })
+    metrics.track(memory, { store: 'chats' })
+    expected.histogram.zero({ store: 'chats' })
+    for (const ms of [0.3, 7]) {
+      wrote(memory, ms)
+      expected.histogram.observe({ store: 'chats' }, ms / 1000)
+    }
+    expect(await registry.getSingleMetricAsString(NAME)).toBe(await expected.text())
+    registry.resetMetrics()
+    expected.registry.resetMetrics()
+    expect(await registry.getSingleMetricAsString(NAME)).toBe(await expected.text())
+    for (const ms of [0.9, 40]) {
+      wrote(memory, ms)
+      expected.histogram.observe({ store: 'chats' }, ms / 1000)
+    }
+    expect(await registry.getSingleMetricAsString(NAME)).toBe(await expected.text())
   })
 })
 

@@ -23,6 +23,7 @@ import {
   registryOption,
   storeOption,
 } from './metrics-options.js'
+import { SaveDurations } from './save-durations.js'
 
 /** Options of {@link registerMemoryMetrics}. */
 export interface MemoryMetricsOptions {
@@ -91,6 +92,8 @@ interface Tracked {
   readonly totals: Totals
   /** What the counters were handed at the last scrape. */
   readonly reported: Totals
+  /** Its write durations until the next scrape; `undefined`: each is observed at once. */
+  readonly durations: SaveDurations | undefined
 }
 
 /** A count from a payload, as prom-client accepts it (a negative or odd value would throw). */
@@ -184,12 +187,16 @@ export function registerMemoryMetrics(options?: MemoryMetricsOptions): MemoryMet
     registers,
     collect: collectTotals('bytes'),
   })
+  // Durations too are counted apart until a scrape (see save-durations.ts).
   const duration: Histogram<string> = new client.Histogram({
     name: names.duration,
     help: 'Wall-clock duration of the backend writes that succeeded, in seconds.',
     labelNames: store,
     buckets,
     registers,
+    collect() {
+      for (const entry of tracked.values()) entry.durations?.handOver()
+    },
   })
   const saveErrors: Counter<string> = new client.Counter({
     name: names.saveErrors,
@@ -244,7 +251,9 @@ export function registerMemoryMetrics(options?: MemoryMetricsOptions): MemoryMet
     entry.totals.saves++
     entry.totals.messages += amount(context.written)
     entry.totals.bytes += amount(context.bytes)
-    duration.observe(entry.labels, amount(context.durationMs) / 1000)
+    const seconds = amount(context.durationMs) / 1000
+    if (entry.durations === undefined) duration.observe(entry.labels, seconds)
+    else entry.durations.record(seconds)
   }
   const onSaveError = (message: unknown): void => {
     const context = message as MemorySaveContext
@@ -304,15 +313,17 @@ export function registerMemoryMetrics(options?: MemoryMetricsOptions): MemoryMet
       }
       const labels = { store: name }
       const zero = (): Totals => ({ saves: 0, messages: 0, bytes: 0, compactions: 0, compactionBytes: 0 })
-      const entry: Tracked = { probe, labels, totals: zero(), reported: zero() }
-      tracked.set(probe.id, entry)
       // Series start at 0, so a rate() has a first point before the first write.
       for (const counter of [saves, messages, bytes, compactions, compactionBytes]) counter.inc(labels, 0)
       duration.zero(labels)
+      const durations = SaveDurations.forSeries(duration, labels, buckets)
+      const entry: Tracked = { probe, labels, totals: zero(), reported: zero(), durations }
+      tracked.set(probe.id, entry)
       return () => {
         if (tracked.get(probe.id) !== entry) return
         // What it counted since the last scrape stays in its series.
         for (const [counter, key] of counted) handOver(counter, key, entry)
+        durations?.handOver()
         tracked.delete(probe.id)
         pending.remove(labels)
       }
