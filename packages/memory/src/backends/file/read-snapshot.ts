@@ -18,11 +18,12 @@ export function readPieceBytes(size: number, piece = PIECE_BYTES): number {
 /**
  * The room left before the bytes of a piece, where the parser moves the unread tail of the piece
  * before (see {@link SnapshotParser.take}): a quarter more than the longest tail so far, from 1/64
- * to 1/8 of a piece. It is held as long as the piece, but never written where the tail is
- * shorter, so those pages take no memory; a longer tail costs a copy of the piece.
+ * to 1/4 of a piece. It is held as long as the piece, but never written where the tail is
+ * shorter, so those pages take no memory; a longer tail costs a copy of the piece, and the piece
+ * read stays in memory until the garbage collector frees it.
  */
 export function readReserveBytes(piece: number, longestTail: number): number {
-  return Math.min(piece >>> 3, Math.max(piece >>> 6, Math.ceil(longestTail * 1.25)))
+  return Math.min(piece >>> 2, Math.max(piece >>> 6, Math.ceil(longestTail * 1.25)))
 }
 
 /** A snapshot read from disk, with its size in bytes. */

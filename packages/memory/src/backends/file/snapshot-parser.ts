@@ -158,7 +158,6 @@ export class SnapshotParser {
     const held = this.buffer.length
     const keepFrom = this.keepFrom()
     const kept = held - keepFrom
-    if (kept > this.longestTail) this.longestTail = kept
     if (kept <= at) {
       this.buffer.copy(piece, at - kept, keepFrom)
       this.moveTo(piece.subarray(at - kept), keepFrom)
@@ -171,11 +170,13 @@ export class SnapshotParser {
       this.moveTo(target, keepFrom)
     }
     this.commit(bytes)
+    const tail = this.buffer.length - this.keepFrom()
+    if (tail > this.longestTail) this.longestTail = tail
   }
 
   /**
-   * The longest unread tail {@link take} has had to place before new bytes so far: how much room
-   * the next pieces are worth reading after.
+   * The longest unread tail a piece given to {@link take} has left so far, to be moved before the
+   * next piece's bytes: how much room the next pieces are worth reading after.
    */
   get longestTailBytes(): number {
     return this.longestTail
