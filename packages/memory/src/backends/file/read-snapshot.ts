@@ -1,5 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
-import { open } from 'node:fs/promises'
+import { type FileHandle, open } from 'node:fs/promises'
 import { errorCode } from '../../io-error.js'
 import type { Message } from '../../message.js'
 import type { DeferredConversation } from './deferred-conversation.js'
@@ -11,8 +11,19 @@ const PIECE_BYTES = 16 * 1024 * 1024
 const MIN_PIECE_BYTES = 64 * 1024
 
 /** The size of each read of a snapshot of `size` bytes: no larger than the file needs. */
-export function readPieceBytes(size: number): number {
-  return Math.min(PIECE_BYTES, Math.max(MIN_PIECE_BYTES, size + 1))
+export function readPieceBytes(size: number, piece = PIECE_BYTES): number {
+  return Math.min(piece, Math.max(MIN_PIECE_BYTES, size + 1))
+}
+
+/**
+ * The room left before the bytes of a piece, where the parser moves the unread tail of the piece
+ * before (see {@link SnapshotParser.take}): a quarter more than the longest tail so far, from 1/64
+ * to 1/4 of a piece. It is held as long as the piece, but never written where the tail is
+ * shorter, so those pages take no memory; a longer tail costs a copy of the piece, and the piece
+ * read stays in memory until the garbage collector frees it.
+ */
+export function readReserveBytes(piece: number, longestTail: number): number {
+  return Math.min(piece >>> 2, Math.max(piece >>> 6, Math.ceil(longestTail * 1.25)))
 }
 
 /** A snapshot read from disk, with its size in bytes. */
@@ -28,13 +39,15 @@ export interface SnapshotFile<List = Message[]> {
  * as bytes to be parsed when used; `undefined` if the file does not exist. `check` is called with
  * the file's size before anything is parsed and may throw (to refuse a file that cannot fit in the
  * heap). A file that is not a snapshot throws `SnapshotFormatError`; file-system errors are passed
- * through.
+ * through. Each piece is read while the one before is checked. `pieceBytes` is the size of a read,
+ * smaller in tests to read small files in many pieces.
  */
 export async function readSnapshot(
   path: string,
   check?: (bytes: number) => void,
+  options: { pieceBytes?: number } = {},
 ): Promise<SnapshotFile<Message[] | DeferredConversation> | undefined> {
-  let handle: Awaited<ReturnType<typeof open>>
+  let handle: FileHandle
   try {
     handle = await open(path, 'r')
   } catch (error) {
@@ -44,24 +57,51 @@ export async function readSnapshot(
   try {
     const { size } = await handle.stat()
     check?.(size)
-    const piece = readPieceBytes(size)
+    const piece = readPieceBytes(size, options.pieceBytes)
     const parser = new SnapshotParser({ defer: true })
+    // No more than what is left and a byte to see the end: the conversations kept as bytes hold
+    // the buffers read into, and a last one as large as the others would be held mostly empty.
+    const wanted = (at: number) => Math.min(piece, at <= size ? size - at + 1 : piece)
     let bytes = 0
-    for (;;) {
-      // No more than what is left and a byte to see the end: the conversations kept as bytes hold
-      // the buffers read into, and a last one as large as the others would be held mostly empty.
-      const rest = bytes <= size ? size - bytes + 1 : piece
-      const want = Math.min(piece, rest)
-      const region = parser.writable(want, rest)
-      const { bytesRead } = await handle.read(region, 0, want, bytes)
-      if (bytesRead === 0) break
-      bytes += bytesRead
-      parser.commit(bytesRead)
+    let next: Promise<Piece> | undefined = readPiece(handle, 0, wanted(0), 0)
+    try {
+      for (;;) {
+        const read: Piece = await next
+        next = undefined
+        if (read.bytesRead === 0) break
+        bytes += read.bytesRead
+        // The next piece is read on the thread pool while this one is checked: at most two pieces
+        // in flight, and no room to reserve before what should be the end of the file.
+        const reserve = bytes === size ? 0 : readReserveBytes(piece, parser.longestTailBytes)
+        next = readPiece(handle, bytes, wanted(bytes), reserve)
+        parser.take(read.buffer, read.at, read.bytesRead, bytes <= size ? size - bytes : piece)
+      }
+    } finally {
+      // A damaged piece throws while the next one is read: that read's own failure is not news.
+      await next?.catch(() => undefined)
     }
     return { data: parser.endDeferred(), bytes, invalidUtf8At: parser.invalidUtf8At }
   } finally {
     await handle.close()
   }
+}
+
+/** The bytes of one read, at `at` in `buffer`, after room for what is kept from the piece before. */
+interface Piece {
+  buffer: Buffer
+  at: number
+  bytesRead: number
+}
+
+async function readPiece(
+  handle: FileHandle,
+  position: number,
+  length: number,
+  reserve: number,
+): Promise<Piece> {
+  const buffer = Buffer.allocUnsafe(reserve + length)
+  const { bytesRead } = await handle.read(buffer, reserve, length, position)
+  return { buffer, at: reserve, bytesRead }
 }
 
 /** {@link readSnapshot}, blocking and parsing every conversation: for the compaction worker thread. */

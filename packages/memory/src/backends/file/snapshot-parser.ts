@@ -101,6 +101,7 @@ export class SnapshotParser {
   private conversations = new Map<string, Message[] | DeferredConversation>()
   private readonly extras = new Map<string, unknown>()
   private seq = 0
+  private longestTail = 0
   /** File offset of the first byte that is not UTF-8 (read as U+FFFD), -1 if none so far. */
   invalidUtf8At = -1
 
@@ -130,7 +131,7 @@ export class SnapshotParser {
     // Deferred conversations are views of the buffers read: a byte once read is never written
     // again, so the next bytes go after it while the buffer has room.
     if (defer && this.backing.length - held >= min) return this.backing.subarray(held)
-    const keepFrom = this.step === 'done' ? held : this.valueStart >= 0 ? this.valueStart : this.pos
+    const keepFrom = this.keepFrom()
     const kept = held - keepFrom
     let target = this.spare
     if (defer) {
@@ -139,6 +140,57 @@ export class SnapshotParser {
       target = Buffer.allocUnsafe(kept + Math.max(min, Math.min(kept >>> 1, rest)))
     } else if (target.length < kept + min) target = Buffer.allocUnsafe(kept + min)
     this.buffer.copy(target, 0, keepFrom)
+    this.moveTo(target, keepFrom)
+    return target.subarray(kept)
+  }
+
+  /**
+   * Parses the file's next `bytes` bytes, read by the caller into `piece` at `at`: unlike
+   * {@link writable}, the caller chooses the buffer, so it can read the next piece while this one
+   * is parsed. `piece` is the parser's from then on (with `defer`, conversations are views of it)
+   * and `piece[0..at)` is room for the unread tail of the bytes before, most often the start of
+   * one conversation: moved there, only it is copied. A longer tail is copied with the new bytes
+   * into a buffer with room for half again what is kept, and the next pieces into that room while
+   * it lasts, so a conversation spanning many pieces is copied a few times in all, not once per
+   * piece. `rest`, when known, is how many bytes the file has left after these.
+   */
+  take(piece: Buffer, at: number, bytes: number, rest = Number.POSITIVE_INFINITY): void {
+    const held = this.buffer.length
+    const keepFrom = this.keepFrom()
+    const kept = held - keepFrom
+    if (kept <= at) {
+      this.buffer.copy(piece, at - kept, keepFrom)
+      this.moveTo(piece.subarray(at - kept), keepFrom)
+    } else if (this.backing.length - held >= bytes) {
+      piece.copy(this.backing, held, at, at + bytes)
+    } else {
+      const target = Buffer.allocUnsafe(kept + bytes + Math.min(kept >>> 1, rest))
+      this.buffer.copy(target, 0, keepFrom)
+      piece.copy(target, kept, at, at + bytes)
+      this.moveTo(target, keepFrom)
+    }
+    this.commit(bytes)
+    const tail = this.buffer.length - this.keepFrom()
+    if (tail > this.longestTail) this.longestTail = tail
+  }
+
+  /**
+   * The longest unread tail a piece given to {@link take} has left so far, to be moved before the
+   * next piece's bytes: how much room the next pieces are worth reading after.
+   */
+  get longestTailBytes(): number {
+    return this.longestTail
+  }
+
+  /** Where the bytes still needed start: the value being scanned, or the next token. */
+  private keepFrom(): number {
+    const held = this.buffer.length
+    return this.step === 'done' ? held : this.valueStart >= 0 ? this.valueStart : this.pos
+  }
+
+  /** Makes `target` the buffer, its first bytes the ones kept from `keepFrom` on. */
+  private moveTo(target: Buffer, keepFrom: number): void {
+    const kept = this.buffer.length - keepFrom
     this.spare = this.backing
     this.backing = target
     this.buffer = target.subarray(0, kept)
@@ -148,7 +200,6 @@ export class SnapshotParser {
       this.scanPos -= keepFrom
       this.valueStart -= keepFrom
     }
-    return target.subarray(kept)
   }
 
   /** Parses the `bytes` just written into the buffer {@link writable} returned. */

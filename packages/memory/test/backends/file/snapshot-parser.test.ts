@@ -284,6 +284,81 @@ describe('SnapshotParser, conversations deferred: read buffers', () => {
   })
 })
 
+describe('SnapshotParser, conversations deferred: pieces read into buffers of their own', () => {
+  afterEach(() => {
+    vi.restoreAllMocks()
+  })
+
+  /**
+   * Feeds `bytes` through take(), each piece of `size` in a buffer of its own after `room` bytes
+   * left free, as a reader that reads the next piece while this one is parsed does.
+   */
+  function takeInPieces(bytes: Buffer, size: number, room: number): SnapshotParser {
+    const parser = new SnapshotParser({ defer: true })
+    for (let at = 0; at < bytes.length; at += size) {
+      const piece = bytes.subarray(at, at + size)
+      const buffer = Buffer.alloc(room + piece.length)
+      piece.copy(buffer, room)
+      parser.take(buffer, room, piece.length, bytes.length - at - piece.length)
+    }
+    return parser
+  }
+
+  /** The snapshot, every conversation kept as bytes parsed. */
+  function parsed(parser: SnapshotParser): SnapshotData {
+    const data = parser.endDeferred()
+    const conversations = new Map<string, Message[]>()
+    for (const [id, stored] of data.conversations) {
+      conversations.set(id, stored instanceof DeferredConversation ? stored.parse() : stored)
+    }
+    return { ...data, conversations }
+  }
+
+  const doc = trickyDocument()
+  const text = JSON.stringify(doc, null, 2)
+
+  it('reads a snapshot exactly as JSON.parse does, whatever the piece size and the room before it', () => {
+    const bytes = Buffer.from(text)
+    const expected = reference(text)
+    for (const size of [1, 7, 64, 1000, bytes.length]) {
+      for (const room of [0, 3, 100, 4096]) {
+        const data = parsed(takeInPieces(bytes, size, room))
+        expect(asPlain(data), `pieces of ${size}, ${room} bytes of room`).toEqual(expected)
+      }
+    }
+  })
+
+  it('moves a tail shorter than the room before a piece there: no buffer of its own, no copy of the piece', () => {
+    const bytes = Buffer.from(text)
+    const allocate = vi.spyOn(Buffer, 'allocUnsafe')
+    // The longest conversation is under 4 KB.
+    const parser = takeInPieces(bytes, 1024, 4096)
+    expect(allocate).not.toHaveBeenCalled()
+    expect(parser.longestTailBytes).toBeGreaterThan(0)
+    expect(parser.longestTailBytes).toBeLessThanOrEqual(4096)
+    expect(asPlain(parsed(parser))).toEqual(reference(text))
+  })
+
+  it('copies a tail longer than the room with its piece, a few times the file in all when one conversation spans many pieces', () => {
+    const messages = Array.from({ length: 2000 }, (_, i) => ({ role: 'user', content: `message ${i}` }))
+    const bytes = Buffer.from(JSON.stringify({ conversations: { a: [{}], long: messages, b: [] } }))
+    const allocate = vi.spyOn(Buffer, 'allocUnsafe')
+    // Pieces of 1 KB with 64 bytes of room: the long conversation spans about 60 of them.
+    const parser = takeInPieces(bytes, 1024, 64)
+    const allocated = allocate.mock.calls.reduce((sum, [size]) => sum + size, 0)
+    expect(allocated).toBeGreaterThan(0)
+    expect(allocated).toBeLessThan(4 * bytes.length)
+    expect(parser.longestTailBytes).toBeGreaterThan(bytes.length / 2)
+    expect(parsed(parser).conversations).toEqual(
+      new Map<string, unknown>([
+        ['a', [{}]],
+        ['long', messages],
+        ['b', []],
+      ]),
+    )
+  })
+})
+
 describe('SnapshotParser, conversations deferred: damage', () => {
   /** What a parser says of `bytes` read in pieces of 64 KiB: the error message, or none. */
   function refusal(bytes: Buffer, defer: boolean): string | undefined {
