@@ -129,16 +129,20 @@ async function sqlite(path: string, users: number, saves: number): Promise<void>
   }
   busy.sort((a, b) => a - b)
   cpu.sort((a, b) => a - b)
-  // Batched throughput: 100 conversations × 1,000 messages, in chunks under maxPending.
+  // Batched throughput: 100 conversations × 1,000 messages, in chunks under maxPending, three
+  // times over (a median: one round on a shared machine can land on a neighbour's burst).
   const total = 100_000
-  const t1 = performance.now()
-  for (let sent = 0; sent < total; ) {
-    for (const end = Math.min(total, sent + 5000); sent < end; sent++) {
-      await memory.add(scaleUserId(sent % 100), MESSAGE)
+  const batchedRounds: number[] = []
+  for (let round = 0; round < 3; round++) {
+    const t1 = performance.now()
+    for (let sent = 0; sent < total; ) {
+      for (const end = Math.min(total, sent + 5000); sent < end; sent++) {
+        await memory.add(scaleUserId(sent % 100), MESSAGE)
+      }
+      await memory.flush()
     }
-    await memory.flush()
+    batchedRounds.push(total / ((performance.now() - t1) / 1000))
   }
-  const batchedPerSecond = total / ((performance.now() - t1) / 1000)
   const t2 = performance.now()
   await memory.close()
   report({
@@ -150,7 +154,7 @@ async function sqlite(path: string, users: number, saves: number): Promise<void>
     saveBusyP99Ms: percentileSorted(busy, 99),
     saveBusyMaxMs: busy.at(-1),
     saveCpuP99Ms: cpu.length > 0 ? percentileSorted(cpu, 99) : null,
-    batchedPerSecond,
+    batchedRounds,
     closeMs: performance.now() - t2,
   })
 }
