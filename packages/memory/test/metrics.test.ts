@@ -445,11 +445,11 @@ describe('save_duration_seconds, hand-over', () => {
     class CountingHistogram extends client.Histogram<string> {
       constructor(configuration: client.HistogramConfiguration<string>) {
         super(configuration)
-        const observe = this.observe.bind(this)
-        this.observe = (...args: Parameters<typeof observe>) => {
+        const observe = this.observe.bind(this) as (...args: unknown[]) => void
+        this.observe = ((...args: unknown[]) => {
           observed++
           observe(...args)
-        }
+        }) as typeof this.observe
       }
     }
     const registry = new Registry()
