@@ -241,7 +241,7 @@ export function publishSaved(
   settled(context, batch, result, durationMs)
   // As tracePromise() leaves it: the write resolves to nothing (see traceSave).
   ;(context as { result?: unknown }).result = undefined
-  saveChannel.asyncEnd.publish(context)
+  publishAsyncEvents(context)
 }
 
 /** Publishes the outcome of a write traced by {@link saveTrace} that failed. */
@@ -249,6 +249,14 @@ export function publishSaveFailed(context: MemorySaveContext, error: unknown, du
   failed(context, error, durationMs)
   context.error = error
   saveChannel.error.publish(context)
+  publishAsyncEvents(context)
+}
+
+// asyncStart too, as tracePromise() publishes it before asyncEnd: nobody listened to it when the
+// write began, but a tool that subscribes while the write runs would otherwise get an asyncEnd
+// without it. Without subscribers the publish does nothing.
+function publishAsyncEvents(context: MemorySaveContext): void {
+  saveChannel.asyncStart.publish(context)
   saveChannel.asyncEnd.publish(context)
 }
 

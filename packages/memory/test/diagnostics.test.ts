@@ -12,6 +12,7 @@ import {
   fileBackend,
   isMemoryError,
   type MemoryCompactionEvent,
+  MemoryError,
   type MemoryErrorEvent,
   type MemoryOpenEvent,
   type MemorySaveContext,
@@ -265,6 +266,74 @@ describe('taurobot:memory:save with only its outcome listened to (asyncEnd and e
     expect(inStore).toHaveLength(2)
     expect(inStore).toEqual(named(seen, saveEvent('asyncEnd')).map((entry) => entry.payload))
     expect(inStore[0]).toBe(named(seen, saveEvent('asyncEnd'))[0]?.payload)
+  })
+
+  /** An in-process backend whose append calls `during` first; its throws fail the write. */
+  function backendCalling(during: () => void): Backend {
+    const inner = memoryBackend()
+    return {
+      ...inner,
+      open: (context) => inner.open(context),
+      read: (id, limit) => inner.read(id, limit),
+      clear: (id) => inner.clear(id),
+      conversations: () => inner.conversations(),
+      close: () => inner.close(),
+      append: (batch) => {
+        during()
+        return inner.append(batch)
+      },
+    }
+  }
+
+  it('calls the backend outside tracePromise(): that is the point of tracing by outcome only', async () => {
+    listenTo(['asyncEnd', 'error'])
+    const stacks: string[] = []
+    const memory = await open({
+      backend: backendCalling(() => {
+        const limit = Error.stackTraceLimit
+        Error.stackTraceLimit = 100
+        stacks.push(new Error('where').stack ?? '')
+        Error.stackTraceLimit = limit
+      }),
+      durability: 'strict',
+    })
+    await memory.add('c', { role: 'user', content: 'x' })
+    // The same store with a start subscriber: the call is inside tracePromise(), as the check sees.
+    listenTo(['start'])
+    await memory.add('c', { role: 'user', content: 'y' })
+    expect(stacks).toHaveLength(2)
+    expect(stacks[0]).not.toContain('tracePromise')
+    expect(stacks[1]).toContain('tracePromise')
+  })
+
+  it('a subscriber to asyncStart added while a write runs gets asyncStart then asyncEnd, as from tracePromise()', async () => {
+    // An APM tool attached while a write runs: tracePromise() would give it asyncStart before
+    // asyncEnd (and error before both), as Node documents for every traced promise.
+    const seen = listenTo(['asyncEnd', 'error'])
+    let fail = false
+    const memory = await open({
+      backend: backendCalling(() => {
+        listenTo(['asyncStart'], seen)
+        if (fail) throw new MemoryError('io', 'the disk is gone')
+      }),
+      durability: 'strict',
+    })
+    await memory.add('c', { role: 'user', content: 'x' })
+    for (const stop of stopListening.splice(0)) stop()
+    listenTo(['asyncEnd', 'error'], seen)
+    fail = true
+    await expect(memory.add('c', { role: 'user', content: 'y' })).rejects.toSatisfy((error) =>
+      isMemoryError(error, 'io'),
+    )
+    expect(seen.map((entry) => entry.name)).toEqual([
+      saveEvent('asyncStart'),
+      saveEvent('asyncEnd'),
+      saveEvent('error'),
+      saveEvent('asyncStart'),
+      saveEvent('asyncEnd'),
+    ])
+    expect(seen[0]?.payload).toBe(seen[1]?.payload)
+    expect(seen[2]?.payload).toBe(seen[4]?.payload)
   })
 })
 

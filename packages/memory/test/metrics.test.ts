@@ -407,6 +407,116 @@ describe('save_duration_seconds', () => {
   })
 })
 
+describe('save_duration_seconds, hand-over', () => {
+  const NAME = 'taurobot_memory_save_duration_seconds'
+  const SAVE_END = `tracing:${memoryChannels.save}:asyncEnd`
+
+  /** prom-client's own histogram, fed with observe(): what the exporter's exposition must equal. */
+  function reference() {
+    const registry = new Registry()
+    const histogram = new client.Histogram({
+      name: NAME,
+      help: 'Wall-clock duration of the backend writes that succeeded, in seconds.',
+      labelNames: ['store'],
+      registers: [registry],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    })
+    return { registry, histogram, text: () => registry.getSingleMetricAsString(NAME) }
+  }
+
+  /** Publishes the end of a successful write of `memory` that took `durationMs`, as the store does. */
+  function wrote(memory: Memory, durationMs: number): void {
+    const store = (memory as unknown as { [STORE_PROBE]: StoreProbe })[STORE_PROBE].id
+    const context: MemorySaveContext = {
+      store,
+      backend: 'memory',
+      mode: 'strict',
+      conversations: 1,
+      messages: 1,
+      written: 1,
+      bytes: 10,
+      durationMs,
+    }
+    channel(SAVE_END).publish(context)
+  }
+
+  it('no observe() per write: durations wait for the scrape', async () => {
+    let observed = 0
+    class CountingHistogram extends client.Histogram<string> {
+      constructor(configuration: client.HistogramConfiguration<string>) {
+        super(configuration)
+        const observe = this.observe.bind(this) as (...args: unknown[]) => void
+        this.observe = ((...args: unknown[]) => {
+          observed++
+          observe(...args)
+        }) as typeof this.observe
+      }
+    }
+    const registry = new Registry()
+    const metrics = metricsIn(registry, { client: { ...client, Histogram: CountingHistogram } })
+    const expected = reference()
+    const memory = await open({ backend: memoryBackend(), durability: 'strict' })
+    metrics.track(memory, { store: 'chats' })
+    expected.histogram.zero({ store: 'chats' })
+    for (let i = 0; i < 20; i++) {
+      await memory.add('c', { role: 'user', content: `m${i}` })
+    }
+    expect(observed).toBe(0)
+    const sample = await samples(registry)
+    expect(sample.get(`${NAME}_count{store="chats"}`)).toBe(20)
+  })
+
+  it('a store tracked again under its name keeps its histogram, as its counters keep their values', async () => {
+    const registry = new Registry()
+    const metrics = metricsIn(registry)
+    const expected = reference()
+    const memory = await open({ backend: memoryBackend() })
+    let stop = metrics.track(memory, { store: 'chats' })
+    expected.histogram.zero({ store: 'chats' })
+    for (const ms of [0.3, 7, 3000]) {
+      wrote(memory, ms)
+      expected.histogram.observe({ store: 'chats' }, ms / 1000)
+    }
+    stop()
+    expect(await registry.getSingleMetricAsString(NAME)).toBe(await expected.text())
+    stop = metrics.track(memory, { store: 'chats' })
+    expect(await registry.getSingleMetricAsString(NAME)).toBe(await expected.text())
+    for (const ms of [0.1, 0.2]) {
+      wrote(memory, ms)
+      expected.histogram.observe({ store: 'chats' }, ms / 1000)
+    }
+    expect(await registry.getSingleMetricAsString(NAME)).toBe(await expected.text())
+    const sample = await samples(registry)
+    expect(sample.get(`${NAME}_count{store="chats"}`)).toBe(5)
+    expect(sample.get('taurobot_memory_saves_total{store="chats"}')).toBe(5)
+  })
+
+  it('after registry.resetMetrics(), _sum is what observe() adds up, to the last digit, scrape after scrape', async () => {
+    const registry = new Registry()
+    const metrics = metricsIn(registry)
+    const expected = reference()
+    const memory = await open({ backend: memoryBackend() })
+    metrics.track(memory, { store: 'chats' })
+    expected.histogram.zero({ store: 'chats' })
+    const write = (durations: number[]) => {
+      for (const ms of durations) {
+        wrote(memory, ms)
+        expected.histogram.observe({ store: 'chats' }, ms / 1000)
+      }
+    }
+    // A large sum before the reset, small durations after it: subtracting one from the other
+    // would lose their last digits.
+    write([3000])
+    expect(await registry.getSingleMetricAsString(NAME)).toBe(await expected.text())
+    registry.resetMetrics()
+    expected.registry.resetMetrics()
+    write([0.1, 0.2])
+    expect(await registry.getSingleMetricAsString(NAME)).toBe(await expected.text())
+    write([0.3, 0.7])
+    expect(await registry.getSingleMetricAsString(NAME)).toBe(await expected.text())
+  })
+})
+
 describe('dispose', () => {
   it('leaves no listener on any channel and no metric in the registry; the names can be registered again', async () => {
     for (const name of CHANNELS) expect(channel(name).hasSubscribers, name).toBe(false)

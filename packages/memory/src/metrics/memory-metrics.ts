@@ -64,8 +64,9 @@ export interface TrackOptions {
 export interface MemoryMetrics {
   /**
    * Counts the events of `memory` under `store="<name>"` from now on, and reports its pending
-   * messages at each scrape. Returns a function that stops tracking it (its counters keep their
-   * values; its pending gauge series is removed).
+   * messages at each scrape. Returns a function that stops tracking it (its counters and
+   * histogram keep their values, and go on from them if tracked again under the same name; its
+   * pending gauge series is removed).
    */
   track(memory: Memory, options: TrackOptions): () => void
   /**
@@ -151,6 +152,9 @@ export function registerMemoryMetrics(options?: MemoryMetricsOptions): MemoryMet
 
   /** The tracked stores by number, each with its label set and running totals. */
   const tracked = new Map<number, Tracked>()
+  // Each name's label set, kept past untrack: a store tracked again under its name finds the
+  // histogram series made for this very object (see save-durations.ts) and keeps its counts.
+  const labelSets = new Map<string, { store: string }>()
   // The counters fed on every write are plain numbers until a scrape: a prom-client inc() hashes
   // its labels each time, which would cost an in-process add() several percent. Each counter's
   // collect() hands over what was added since the last scrape.
@@ -311,11 +315,12 @@ export function registerMemoryMetrics(options?: MemoryMetricsOptions): MemoryMet
           )
         }
       }
-      const labels = { store: name }
+      const labels = labelSets.get(name) ?? { store: name }
+      labelSets.set(name, labels)
       const zero = (): Totals => ({ saves: 0, messages: 0, bytes: 0, compactions: 0, compactionBytes: 0 })
       // Series start at 0, so a rate() has a first point before the first write.
       for (const counter of [saves, messages, bytes, compactions, compactionBytes]) counter.inc(labels, 0)
-      duration.zero(labels)
+      // Zeroes the histogram's series unless it has one already.
       const durations = SaveDurations.forSeries(duration, labels, buckets)
       const entry: Tracked = { probe, labels, totals: zero(), reported: zero(), durations }
       tracked.set(probe.id, entry)

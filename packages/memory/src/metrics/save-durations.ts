@@ -53,33 +53,44 @@ export class SaveDurations {
   /** Writes per bucket since the last hand-over; the last slot counts those above every bound. */
   private readonly waiting: Float64Array
   /**
-   * Every duration since track(), added in write order from 0 as observe() adds them to the
-   * series (which track() zeroes), so the sum handed over is the very number observe() would give.
+   * Every duration, added in write order to the series' sum as it was at track(), as observe()
+   * adds them to the series, so the sum handed over is the very number observe() would give.
    */
-  private sum = 0
+  private sum: number
   /** `sum` as it was at the last hand-over. */
-  private handedSum = 0
+  private handedSum: number
+  /** The durations since the last hand-over, added from 0: what a series reset since adds up to. */
+  private sinceHandOver = 0
 
   private constructor(
     private readonly histogram: Histogram<string>,
     private readonly labels: Record<string, string>,
     private readonly bounds: readonly number[],
+    sum: number,
   ) {
     this.waiting = new Float64Array(bounds.length + 1)
+    this.sum = sum
+    this.handedSum = sum
   }
 
   /**
-   * Counts for the series `labels` of `histogram`, which `histogram.zero(labels)` has just made;
-   * `undefined` when this prom-client keeps its series in another layout (then observe each write).
+   * Counts for the series `labels` of `histogram`, made by `histogram.zero(labels)` if it has
+   * none (a store tracked again under the same label object keeps its series, as its counters
+   * keep theirs); `undefined` when this prom-client keeps its series in another layout (then
+   * observe each write).
    */
   static forSeries(
     histogram: Histogram<string>,
     labels: Record<string, string>,
     bounds: readonly number[],
   ): SaveDurations | undefined {
-    const series = seriesOf(histogram, labels, bounds)
-    if (series === undefined || series.sum !== 0 || series.count !== 0) return undefined
-    return new SaveDurations(histogram, labels, bounds)
+    let series = seriesOf(histogram, labels, bounds)
+    if (series === undefined) {
+      histogram.zero(labels)
+      series = seriesOf(histogram, labels, bounds)
+    }
+    if (series === undefined) return undefined
+    return new SaveDurations(histogram, labels, bounds, series.sum)
   }
 
   /** Counts one write of `seconds` (finite, not negative), in the bucket observe() would choose. */
@@ -89,6 +100,7 @@ export class SaveDurations {
     while (bucket < bounds.length && seconds > (bounds[bucket] as number)) bucket++
     this.waiting[bucket] = (this.waiting[bucket] as number) + 1
     this.sum += seconds
+    this.sinceHandOver += seconds
   }
 
   /**
@@ -116,9 +128,15 @@ export class SaveDurations {
     }
     series.count += writes
     // Unchanged since the last hand-over: the running sum is exactly observe()'s. Otherwise (a
-    // reset series) add what was counted since.
-    series.sum = series.sum === this.handedSum ? this.sum : series.sum + (this.sum - this.handedSum)
+    // reset series) add what was counted since, added up from 0 as observe() does after a reset
+    // (the running sum less the last one handed over would lose the last digits), and go on from
+    // the series' sum.
+    if (series.sum !== this.handedSum) {
+      series.sum += this.sinceHandOver
+      this.sum = series.sum
+    } else series.sum = this.sum
     this.handedSum = this.sum
+    this.sinceHandOver = 0
     this.waiting.fill(0)
   }
 }
