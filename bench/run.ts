@@ -94,13 +94,11 @@ process.exit(results.some((r) => r.status === 'failed') ? 1 : 0)
 // relative to the repository (or the temp folder) instead of by this machine's absolute paths.
 function withoutMachinePaths(text: string): string {
   const repoRoot = `${dirname(benchDir)}/`
-  return text
-    .split(JSON.stringify(repoRoot).slice(1, -1))
-    .join('')
-    .split(repoRoot)
-    .join('')
-    .split(`${tmpdir()}/`)
-    .join('$TMPDIR/')
+  const withoutRepo = text.split(JSON.stringify(repoRoot).slice(1, -1)).join('').split(repoRoot).join('')
+  // Only where the temp folder starts a path: the bench's own scratch folder, bench/results/tmp/,
+  // also holds "/tmp/".
+  const temp = `${tmpdir()}/`.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  return withoutRepo.replace(new RegExp(`(^|[\\s"'(=])${temp}`, 'g'), '$1$TMPDIR/')
 }
 
 function round2(n: number): number {
