@@ -12,6 +12,16 @@ export type Location =
 export const SQLITE_EXTENSIONS: readonly string[] = ['.db', '.sqlite', '.sqlite3']
 
 const SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i
+// A URL typed without its `//` (`redis:host:6379`), or with the colon lost (`redis//host`): left
+// alone these become local files or folders. One letter before a colon is a Windows drive (`C:`).
+const SCHEME_LIKE = /^[a-z]{2,}:/i
+const REDIS_WITHOUT_COLON = /^rediss?(?:\/\/|:\/)/i
+
+/** True for `redis://` and `rediss://` URLs, in any case (URL schemes are case-insensitive). */
+export function isRedisUrl(spec: string): boolean {
+  const scheme = SCHEME.exec(spec)?.[1]?.toLowerCase()
+  return scheme === 'redis' || scheme === 'rediss'
+}
 
 /**
  * Reads what `openMemory({ path })` and the CLI are given: a `redis://` or `rediss://` URL is the
@@ -36,6 +46,8 @@ export function locate(spec: string): Location {
       `path ${show(redactText(spec))} is a ${scheme}: URL, which is not a store: give a file path ` +
         `(memory/conversations.json, or .db for SQLite) or a redis:// URL`,
     )
+  } else {
+    assertNotMistypedUrl(spec)
   }
   const lower = path.toLowerCase()
   if (SQLITE_EXTENSIONS.some((extension) => lower.endsWith(extension))) return { kind: 'sqlite', path }
@@ -49,7 +61,10 @@ export function locate(spec: string): Location {
  */
 export function assertFilePath(path: string): void {
   const scheme = SCHEME.exec(path)?.[1]?.toLowerCase()
-  if (scheme === undefined) return
+  if (scheme === undefined) {
+    assertNotMistypedUrl(path)
+    return
+  }
   const instead =
     scheme === 'redis' || scheme === 'rediss'
       ? 'for Redis, use redisBackend({ url }) from @taurobot/memory/redis, or openMemory({ path: url })'
@@ -57,4 +72,20 @@ export function assertFilePath(path: string): void {
         ? 'give the file path itself (url.fileURLToPath), or pass the URL to openMemory({ path })'
         : 'give a file path such as memory/conversations.json'
   throw new TypeError(`path ${show(redactText(path))} is a ${scheme}: URL, not a file path: ${instead}`)
+}
+
+/**
+ * Refuses a path that reads like a URL with a typo (`redis:127.0.0.1:6379`, `redis//host`,
+ * `rediss:/host`): it would otherwise become a file or folder in the working directory and the
+ * bot would keep its conversations there without a word. A file that really has such a name is
+ * still reachable as `./redis:x`.
+ */
+function assertNotMistypedUrl(path: string): void {
+  if (!SCHEME_LIKE.test(path) && !REDIS_WITHOUT_COLON.test(path)) return
+  // redactText knows only well-formed URLs; a password before an `@` is masked here too.
+  const shown = redactText(path).replace(/:[^:/@\s]*@/, ':***@')
+  throw new TypeError(
+    `path ${show(shown)} looks like a mistyped URL, not a file path: write a Redis URL as ` +
+      `redis://host:6379 (or rediss://host:6380 for TLS); for a file of that name, write ${show(`./${shown}`)}`,
+  )
 }

@@ -14,6 +14,14 @@ describe('locate: which backend a path names', () => {
     ['memory/C.SQLITE3', { kind: 'sqlite', path: 'memory/C.SQLITE3' }],
     ['redis://127.0.0.1:6379', { kind: 'redis', url: 'redis://127.0.0.1:6379' }],
     ['REDISS://user:pw@host:6380/2', { kind: 'redis', url: 'REDISS://user:pw@host:6380/2' }],
+    ['REDIS://127.0.0.1:6379', { kind: 'redis', url: 'REDIS://127.0.0.1:6379' }],
+    ['/srv/bot/conversations.json', { kind: 'file', path: '/srv/bot/conversations.json' }],
+    ['./redis:127.0.0.1:6379', { kind: 'file', path: './redis:127.0.0.1:6379' }],
+    ['memory/redis:x.db', { kind: 'sqlite', path: 'memory/redis:x.db' }],
+    ['C:/bot/conversations.db', { kind: 'sqlite', path: 'C:/bot/conversations.db' }],
+    ['d:conversations.json', { kind: 'file', path: 'd:conversations.json' }],
+    ['redis', { kind: 'file', path: 'redis' }],
+    ['redis.json', { kind: 'file', path: 'redis.json' }],
   ])('%s', (spec, expected) => {
     expect(locate(spec)).toEqual(expected)
   })
@@ -36,6 +44,28 @@ describe('locate: which backend a path names', () => {
     },
   )
 
+  it.each([
+    'redis:127.0.0.1:6379',
+    'REDIS:127.0.0.1:6379',
+    'redis//127.0.0.1:6379',
+    'rediss//host:6380',
+    'rediss:/h',
+    'redis:/h',
+    'localhost:6379',
+    'file:conversations.db',
+  ])('refuses %s, which looks like a mistyped URL, saying how to write either', (spec) => {
+    expect(() => locate(spec)).toThrow(TypeError)
+    expect(() => locate(spec)).toThrow(
+      `path "${spec}" looks like a mistyped URL, not a file path: write a Redis URL as redis://host:6379 ` +
+        `(or rediss://host:6380 for TLS); for a file of that name, write "./${spec}"`,
+    )
+  })
+
+  it('a mistyped URL with a password does not show the password', () => {
+    expect(() => locate('redis//bot:s3cret@host:6379')).toThrow('path "redis//bot:***@host:6379" looks like')
+    expect(() => locate('redis:bot:s3cret@host:6379')).toThrow('path "redis:bot:***@host:6379" looks like')
+  })
+
   it('a file: URL with a host is refused', () => {
     expect(() => locate('file://server/share/c.json')).toThrow(/is not a valid file: URL/)
   })
@@ -49,6 +79,19 @@ describe('openMemory({ path }) follows locate', () => {
     )
     expect(existsSync(join(process.cwd(), 'http:'))).toBe(false)
   })
+
+  it.each(['redis:127.0.0.1:6379', 'redis//127.0.0.1:6379', 'rediss:/h'])(
+    'the mistyped URL %s is refused and creates no file or folder',
+    async (spec) => {
+      const { openMemory } = await import('../src/index.js')
+      await expect(openMemory({ path: spec, flushOnExit: false })).rejects.toThrow(
+        /looks like a mistyped URL, not a file path: write a Redis URL as redis:\/\/host:6379/,
+      )
+      for (const made of [spec, `${spec}.journal`, spec.split('/')[0] as string]) {
+        expect(existsSync(join(process.cwd(), made))).toBe(false)
+      }
+    },
+  )
 
   it('a .db file opens the SQLite backend, a .json file the file backend', async () => {
     const { openMemory } = await import('../src/index.js')
@@ -70,6 +113,33 @@ describe('openMemory({ path }) follows locate', () => {
       }
     } finally {
       await dir.cleanup()
+    }
+  })
+
+  it('a REDIS:// URL (schemes are case-insensitive) opens the Redis backend', async () => {
+    const { redisUnavailable, REDIS_URL } = await import('./backends/redis/cluster-servers.js')
+    const { IN_CI } = await import('./helpers.js')
+    const why = await redisUnavailable()
+    if (why !== undefined) {
+      if (IN_CI) throw new Error(why)
+      return
+    }
+    const { openMemory } = await import('../src/index.js')
+    const { redisBackend } = await import('../src/redis.js')
+    const upper = REDIS_URL.replace(/^redis/, 'REDIS')
+    const id = `locate-upper-${process.pid}-${Date.now()}`
+    for (const memory of [
+      await openMemory({ path: upper, flushOnExit: false, durability: 'strict' }),
+      await openMemory({ backend: redisBackend({ url: upper }), flushOnExit: false, durability: 'strict' }),
+    ]) {
+      try {
+        expect((await memory.stats()).backend).toBe('redis')
+        await memory.add(id, { role: 'user', content: 'upper case' })
+        expect((await memory.history(id)).map((m) => m.content)).toEqual(['upper case'])
+      } finally {
+        await memory.clear(id)
+        await memory.close()
+      }
     }
   })
 
@@ -115,6 +185,18 @@ describe('backends given a URL where a file path belongs', () => {
     expect(() => make({ path })).toThrow(TypeError)
     expect(() => make({ path })).toThrow(message)
     expect(existsSync(join(process.cwd(), `${path.split(':')[0]}:`))).toBe(false)
+  })
+
+  it.each([
+    ['fileBackend', 'redis:127.0.0.1:6379'],
+    ['fileBackend', 'redis//127.0.0.1:6379'],
+    ['sqliteBackend', 'rediss:/h.db'],
+  ])('%s({ path: %s }), a mistyped URL, is a TypeError', async (factory, path) => {
+    const { fileBackend } = await import('../src/index.js')
+    const { sqliteBackend } = await import('../src/sqlite.js')
+    const make = factory === 'fileBackend' ? fileBackend : sqliteBackend
+    expect(() => make({ path })).toThrow(TypeError)
+    expect(() => make({ path })).toThrow(/looks like a mistyped URL, not a file path/)
   })
 
   it('SQLite names that are not URLs still work (:memory:)', async () => {

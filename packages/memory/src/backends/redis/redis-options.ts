@@ -1,6 +1,7 @@
 // The Redis backend's options, checked up front: a wrong value is named in its error, and a URL
 // is never shown with its password.
 import type { Cluster, Redis } from 'ioredis'
+import { isRedisUrl } from '../../location.js'
 import { show } from '../../message.js'
 import { integerOption, knownOptions } from '../../options.js'
 import { redactText } from '../../redact.js'
@@ -89,12 +90,14 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (o.url !== undefined && o.client !== undefined) {
     throw new TypeError('options url and client cannot be used together: configure the client instead')
   }
-  const url = o.url ?? DEFAULT_URL
-  if (typeof url !== 'string' || !/^rediss?:\/\//.test(url)) {
+  const given = o.url ?? DEFAULT_URL
+  if (typeof given !== 'string' || !isRedisUrl(given)) {
     throw new TypeError(
-      `url must be a redis:// or rediss:// URL, got ${show(typeof url === 'string' ? redactText(url) : url)}`,
+      `url must be a redis:// or rediss:// URL, got ${show(typeof given === 'string' ? redactText(given) : given)}`,
     )
   }
+  // Schemes are case-insensitive; the lower-case form is what ioredis and the TLS check expect.
+  const url = given.replace(/^rediss?/i, (scheme) => scheme.toLowerCase())
   const client = o.client as Partial<Redis> | undefined | null
   if (
     client !== undefined &&
