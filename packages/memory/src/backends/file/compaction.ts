@@ -141,6 +141,13 @@ export function applyRecord(
   return delta
 }
 
+/** What {@link prepareLoaded} found longer than `maxMessages`, for the warning at open. */
+export interface OverLimit {
+  conversations: number
+  longestId: string
+  longest: number
+}
+
 /**
  * Trims the lists just loaded from a snapshot to `maxMessages` and marks those already parsed in
  * `withoutIds` (see {@link ListGuards}). A list that must be trimmed is parsed and gets its ids
@@ -150,11 +157,19 @@ export function prepareLoaded(
   conversations: Map<string, StoredList>,
   maxMessages: number,
   withoutIds: WeakSet<Message[]>,
+  overLimit?: OverLimit,
 ): number {
   let messages = 0
   for (const [id, stored] of conversations) {
     const excess = sizeOf(stored) - maxMessages
     if (excess > 0) {
+      if (overLimit !== undefined) {
+        overLimit.conversations++
+        if (sizeOf(stored) > overLimit.longest) {
+          overLimit.longest = sizeOf(stored)
+          overLimit.longestId = id
+        }
+      }
       const list = stored instanceof DeferredConversation ? stored.parse() : stored
       assignLegacyIds(list, { inPlace: true })
       dropOldest(list, excess)

@@ -47,6 +47,7 @@ import {
   type ListGuards,
   listFor,
   newestOf,
+  type OverLimit,
   prepareLoaded,
   type StoredList,
   sizeOf,
@@ -414,6 +415,23 @@ class FileBackend implements Backend {
     await this.compacting
   }
 
+  /**
+   * A file written elsewhere (the Python bot's) may hold longer conversations than `maxMessages`:
+   * they are trimmed as they load, and the file loses their oldest messages at its next rewrite.
+   * Said once at open, so a low limit does not cost history without a word.
+   */
+  private warnOverLimit(found: OverLimit): void {
+    if (found.conversations === 0) return
+    const many =
+      found.conversations === 1 ? '1 conversation holds' : `${found.conversations} conversations hold`
+    this.context?.warn(
+      `[@taurobot/memory] ${JSON.stringify(this.path)}: ${many} more than maxMessages (${this.maxMessages}) ` +
+        `messages, the longest ${JSON.stringify(found.longestId)} with ${found.longest}. Only the newest ` +
+        `${this.maxMessages} of each are kept: their oldest messages are dropped from the file at its next write. ` +
+        'To keep them, open the store with a larger maxMessages.',
+    )
+  }
+
   /** Suggests SQLite once per backend, when the snapshot or the time to open it has grown large. */
   private warnIfLarge(openMs = 0): void {
     if (this.warnedLarge || (this.snapshotBytes <= LARGE_SNAPSHOT_BYTES && openMs <= SLOW_OPEN_MS)) return
@@ -669,7 +687,9 @@ class FileBackend implements Backend {
     // Messages written without an id (by the Python bot) get theirs when their conversation is
     // first read or changed, from the list as the snapshot holds it: the compaction worker derives
     // the same ones.
-    this.messageCount += prepareLoaded(this.conversationsById, this.maxMessages, this.withoutIds)
+    const overLimit: OverLimit = { conversations: 0, longestId: '', longest: 0 }
+    this.messageCount += prepareLoaded(this.conversationsById, this.maxMessages, this.withoutIds, overLimit)
+    this.warnOverLimit(overLimit)
 
     let journalData: Buffer | undefined
     try {

@@ -109,6 +109,44 @@ describe('file backend', () => {
     expect((await third.history('a')).map((m) => m.content)).toEqual(['kept', 'next'])
   })
 
+  it('warns once at open about conversations in the file longer than maxMessages', async () => {
+    const dir = await fresh()
+    const path = join(dir, 'conversations.json')
+    const turns = (n: number) =>
+      Array.from({ length: n }, (_, i) => ({
+        role: i % 2 === 0 ? 'user' : 'assistant',
+        content: `m${i}`,
+        timestamp: '2025-10-12T09:15:02.123456',
+      }))
+    // As the Python bot writes it (json.dump with indent=2).
+    const python = { conversations: { '123': turns(1200), '456': turns(1500), '789': turns(3) } }
+    await writeFile(path, JSON.stringify(python, null, 2))
+    const warnings: string[] = []
+    const memory = await open({ path, onWarning: (w) => warnings.push(w) })
+    const about = warnings.filter((w) => w.includes('maxMessages'))
+    expect(about).toHaveLength(1)
+    expect(about[0]).toContain('2 conversations hold more than maxMessages (1000) messages')
+    expect(about[0]).toContain('the longest "456" with 1500')
+    expect(about[0]).toContain('oldest messages are dropped from the file at its next write')
+    expect(about[0]).toContain('open the store with a larger maxMessages')
+    await memory.destroy()
+
+    const quiet: string[] = []
+    const enough = await open({ path, maxMessages: 1500, onWarning: (w) => quiet.push(w) })
+    expect(quiet).toEqual([])
+    expect(await enough.history('456')).toHaveLength(1500)
+    await enough.destroy()
+
+    // What the warning announces: after a write, the file keeps the newest 1000.
+    const writer = await open({ path, onWarning: () => undefined })
+    await writer.add('456', { role: 'user', content: 'new' })
+    await writer.close()
+    const after: string[] = []
+    const later = await open({ path, maxMessages: 5000, onWarning: (w) => after.push(w) })
+    expect(after).toEqual([])
+    expect((await later.history('456')).map((m) => m.content).slice(0, 1)).toEqual(['m501'])
+  })
+
   it('treats zero bytes after the last record (a power loss on a delayed-allocation file system) as a torn tail', async () => {
     const dir = await fresh()
     const path = join(dir, 'c.json')
