@@ -89,7 +89,11 @@ async function open(spec: string, role: 'from' | 'to', keyPrefix: string | undef
  */
 function withHeapAdvice(error: unknown, from: string, to: string): unknown {
   if (!isMemoryError(error, 'too-large')) return error
-  const { bytes, heapNeeded, heapUsed } = error.details as { bytes?: number; heapNeeded?: number; heapUsed?: number }
+  const { bytes, heapNeeded, heapUsed } = error.details as {
+    bytes?: number
+    heapNeeded?: number
+    heapUsed?: number
+  }
   const mb = (n: number) => Math.ceil(n / 2 ** 20)
   const size =
     heapNeeded !== undefined && heapUsed !== undefined ? String(mb(heapUsed + heapNeeded) + 256) : '<MB>'

@@ -363,7 +363,8 @@ class Store implements Memory {
   async [COMPLETE_SNAPSHOT](): Promise<void> {
     await this.flush()
     const backend = this.backend
-    if (backend.completeSnapshot !== undefined) await this.queue.run(() => backend.completeSnapshot?.() ?? Promise.resolve())
+    if (backend.completeSnapshot !== undefined)
+      await this.queue.run(() => backend.completeSnapshot?.() ?? Promise.resolve())
   }
 
   async flush(): Promise<void> {
