@@ -150,6 +150,11 @@ export interface Backend {
   prune?(cutoff: number): Promise<string[]>
   /** Counts, served by the backend. Optional: without it the store counts via `conversations()`. */
   stats?(): Promise<BackendStats>
+  /**
+   * Makes the main file complete for readers of it alone, such as the file backend's snapshot for
+   * the Python bot. Optional: a backend without a separate journal has nothing to do.
+   */
+  completeSnapshot?(): Promise<void>
   /** Writes what the backend still buffers and releases its resources; idempotent. */
   close(): Promise<void>
   /** Releases resources without any further write (used by `destroy()`). Optional; defaults to `close`. */

@@ -2,9 +2,11 @@
 // taurobot-memory: moves conversations between stores (JSON file, SQLite database, Redis).
 import { existsSync } from 'node:fs'
 import { parseArgs } from 'node:util'
+import { SQLITE_ADVICE } from './backends/file/heap-room.js'
 import { comparablePath, linkTarget } from './backends/file/store-path.js'
 import { closest } from './closest.js'
 import { runCompact } from './compact.js'
+import { isMemoryError, MemoryError } from './errors.js'
 import { type Location, locate } from './location.js'
 import type { Memory } from './memory-api.js'
 import { type MigrateProgress, migrate } from './migrate.js'
@@ -27,7 +29,9 @@ Options of migrate:
   --key-prefix <prefix>   Redis key prefix (default taurobot:memory:)
   --from-key-prefix <p>   key prefix of <from> only (to move between prefixes)
   --to-key-prefix <p>     key prefix of <to> only
-  --max-messages <n>      messages kept per conversation (default 1000)
+  --max-messages <n>      messages kept per conversation by <to> (default 1000, or
+                          the longest conversation of <from> if longer; a
+                          smaller value than that is refused, nothing is cut)
   --replace               overwrite conversations the destination already has
   -h, --help              show this help
 `
@@ -72,7 +76,34 @@ async function open(spec: string, role: 'from' | 'to', keyPrefix: string | undef
   if (role === 'from' && !existsSync(target) && !existsSync(`${target}.journal`)) {
     throw new UsageError(`no conversations ${location.kind === 'sqlite' ? 'database' : 'file'} at ${spec}`)
   }
-  return openMemory({ ...common, path: spec })
+  // The JSON destination is the user's choice: no advice to move it to SQLite.
+  const onWarning = (message: string) => {
+    if (!(role === 'to' && message.includes(SQLITE_ADVICE))) process.emitWarning(message)
+  }
+  return openMemory({ ...common, path: spec, onWarning })
+}
+
+/**
+ * A source too large for this heap: the usual advice (run this very command) would go round in
+ * circles, so it names the heap the migration needs instead.
+ */
+function withHeapAdvice(error: unknown, from: string, to: string): unknown {
+  if (!isMemoryError(error, 'too-large')) return error
+  const { bytes, heapNeeded, heapUsed } = error.details as {
+    bytes?: number
+    heapNeeded?: number
+    heapUsed?: number
+  }
+  const mb = (n: number) => Math.ceil(n / 2 ** 20)
+  const size =
+    heapNeeded !== undefined && heapUsed !== undefined ? String(mb(heapUsed + heapNeeded) + 256) : '<MB>'
+  return new MemoryError(
+    'too-large',
+    `${JSON.stringify(error.details.file ?? from)} ${bytes === undefined ? 'is' : `holds ${mb(bytes)} MB of conversations, which is`} too large for this process's heap` +
+      `${heapNeeded === undefined ? '' : ` (about ${mb(heapNeeded)} MB needed)`}. Nothing was copied. ` +
+      `Run the migration again with more heap: NODE_OPTIONS=--max-old-space-size=${size} npx taurobot-memory migrate ${from} ${to} (with the same options).`,
+    { cause: error, details: error.details },
+  )
 }
 
 function reporter(stream: NodeJS.WriteStream): { update(p: MigrateProgress): void; end(): void } {
@@ -140,9 +171,12 @@ async function runMigrate(args: string[]): Promise<void> {
   if (from === undefined || to === undefined || rest.length > 0) {
     throw new UsageError('migrate needs exactly two arguments: <from> <to>')
   }
-  const maxText = values['max-messages'] ?? '1000'
-  const maxMessages = Number(maxText)
-  if (!/^\d+$/.test(maxText) || !Number.isSafeInteger(maxMessages) || maxMessages < 1) {
+  const maxText = values['max-messages']
+  const maxMessages = Number(maxText ?? '1000')
+  if (
+    maxText !== undefined &&
+    (!/^\d+$/.test(maxText) || !Number.isSafeInteger(maxMessages) || maxMessages < 1)
+  ) {
     throw new UsageError(`--max-messages must be a positive integer, got ${maxText}`)
   }
   // Both places are checked before either is opened, so a bad <to> creates nothing at <from>.
@@ -163,9 +197,19 @@ async function runMigrate(args: string[]): Promise<void> {
     if ((await sameStore(from, to)) && fromPrefix === toPrefix) {
       throw new UsageError('<from> and <to> are the same store: give another <to> or --to-key-prefix')
     }
-    const source = await open(from, 'from', fromPrefix, maxMessages)
+    // The source keeps whatever it holds: trimming it as it is read would lose messages silently.
+    const source = await open(from, 'from', fromPrefix, Number.MAX_SAFE_INTEGER).catch((error: unknown) => {
+      throw withHeapAdvice(error, from, to)
+    })
     stores.push(source)
-    const destination = await open(to, 'to', toPrefix, maxMessages)
+    let longest = 0
+    for await (const summary of source.conversations()) longest = Math.max(longest, summary.messages)
+    // Unless told otherwise, the destination keeps every message; a smaller --max-messages than
+    // the longest conversation is refused by migrate(), naming it.
+    const kept = maxText === undefined ? Math.max(maxMessages, longest) : maxMessages
+    const destination = await open(to, 'to', toPrefix, kept).catch((error: unknown) => {
+      throw withHeapAdvice(error, from, to)
+    })
     stores.push(destination)
     const progress = reporter(process.stderr)
     const result = await migrate(source, destination, {

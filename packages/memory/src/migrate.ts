@@ -2,6 +2,7 @@ import { MemoryError } from './errors.js'
 import type { Memory } from './memory-api.js'
 import { show } from './message.js'
 import { booleanOption, knownOptions, optionalFunction } from './options.js'
+import { COMPLETE_SNAPSHOT, KEPT_PER_CONVERSATION, type StoreInternals } from './store-internals.js'
 
 /** Where a migration is, passed to {@link MigrateOptions.onProgress} after each conversation. */
 export interface MigrateProgress {
@@ -54,7 +55,14 @@ const OPTION_NAMES = new Set(['onProgress', 'replace'])
 /**
  * Copies every conversation of one open store into another, such as from the file backend to
  * Redis or back, then checks that the destination holds as many messages per conversation as
- * were read. The source is only read; stop writers to it while the migration runs.
+ * the source does. The source is only read; stop writers to it while the migration runs.
+ *
+ * Nothing is trimmed: when a conversation holds more messages than the source or the destination
+ * keeps (their `maxMessages`), the migration is refused with code `migration` before anything is
+ * copied, naming the conversation, its length and the option to raise. A file source trims to
+ * its `maxMessages` as it loads, so open it with a `maxMessages` at least its longest
+ * conversation. Into the JSON file backend, the migration ends with the snapshot rewritten, so
+ * that readers of the snapshot alone (the Python bot) see every message.
  *
  * @example
  * ```ts
@@ -87,6 +95,8 @@ export async function migrate(
     source.push({ id: summary.id, messages: summary.messages })
     totalMessages += summary.messages
   }
+  assertKept(source, from, 'source')
+  assertKept(source, to, 'destination')
   const existing = new Set<string>()
   for await (const summary of to.conversations()) existing.add(summary.id)
   const clashes = source.filter((s) => existing.has(s.id)).map((s) => s.id)
@@ -105,9 +115,10 @@ export async function migrate(
 
   const progress = { conversations: 0, totalConversations: source.length, messages: 0, totalMessages }
   onProgress?.({ ...progress })
-  const copied = new Map<string, number>()
+  const expected = new Map<string, number>()
   let sinceFlush = 0
-  for (const { id } of source) {
+  for (const { id, messages: count } of source) {
+    expected.set(id, count)
     if (existing.has(id)) await to.clear(id)
     const messages = await from.history(id)
     for (const message of messages) {
@@ -118,27 +129,53 @@ export async function migrate(
         sinceFlush = 0
       }
     }
-    copied.set(id, messages.length)
     progress.conversations++
     progress.messages += messages.length
     onProgress?.({ ...progress })
   }
-  await to.flush()
+  // Into the file backend, a complete snapshot for readers that ignore the journal.
+  await (to as StoreInternals)[COMPLETE_SNAPSHOT]?.call(to)
 
   const mismatches: Array<{ id: string; expected: number; found: number }> = []
   const found = new Map<string, number>()
   for await (const summary of to.conversations()) found.set(summary.id, summary.messages)
-  for (const [id, expected] of copied) {
-    const count = found.get(id) ?? 0
-    if (count !== expected) mismatches.push({ id, expected, found: count })
+  for (const [id, count] of expected) {
+    const there = found.get(id) ?? 0
+    if (there !== count) mismatches.push({ id, expected: count, found: there })
   }
   if (mismatches.length > 0) {
     const first = mismatches[0] as { id: string; expected: number; found: number }
     throw new MemoryError(
       'migration',
-      `the count check failed for ${mismatches.length} conversations: ${show(first.id)} has ${first.found} messages in the destination, ${first.expected} were copied. Check the destination's maxMessages and that nothing else writes to it.`,
+      `the count check failed for ${mismatches.length} conversations: ${show(first.id)} has ${first.found} messages in the destination, ${first.expected} in the source. Check the destination's maxMessages and that nothing else writes to it.`,
       { details: { mismatches } },
     )
   }
   return { conversations: progress.conversations, messages: progress.messages }
+}
+
+/**
+ * Refuses a migration that would drop messages: a conversation longer than a store keeps would be
+ * cut, silently, by reading it from the source or writing it to the destination.
+ */
+function assertKept(
+  source: ReadonlyArray<{ id: string; messages: number }>,
+  store: Memory,
+  role: 'source' | 'destination',
+): void {
+  const kept = (store as StoreInternals)[KEPT_PER_CONVERSATION]
+  if (kept === undefined) return
+  const longest = source.reduce<{ id: string; messages: number } | undefined>(
+    (a, b) => (a === undefined || b.messages > a.messages ? b : a),
+    undefined,
+  )
+  if (longest === undefined || longest.messages <= kept) return
+  const over = source.filter((s) => s.messages > kept).length
+  throw new MemoryError(
+    'migration',
+    `the conversation ${show(longest.id)} holds ${longest.messages} messages, more than the ${role} keeps (maxMessages: ${kept})` +
+      `${over > 1 ? `, as do ${over - 1} other conversations` : ''}. Nothing was copied. Open the ${role} with maxMessages: ${longest.messages} ` +
+      `or more${role === 'destination' ? ' (--max-messages on the command line)' : ''} to keep every message.`,
+    { details: { conversation: longest.id, messages: longest.messages, maxMessages: kept, role } },
+  )
 }

@@ -35,6 +35,7 @@ import { knownOptions } from './options.js'
 import { type Reply, type ReplyHost, type ReplyInput, ReplyStream } from './reply.js'
 import { ReplyRegistry } from './reply-registry.js'
 import { SerialQueue } from './serial-queue.js'
+import { COMPLETE_SNAPSHOT, KEPT_PER_CONVERSATION } from './store-internals.js'
 import { DAY_MS, OPERATION_OVERHEAD, type ResolvedOptions, resolveOptions } from './store-options.js'
 import {
   contextLine,
@@ -352,6 +353,18 @@ class Store implements Memory {
     if (stats.journalBytes !== undefined) result.journalBytes = stats.journalBytes
     if (stats.snapshotBytes !== undefined) result.snapshotBytes = stats.snapshotBytes
     return result
+  }
+
+  // For migrate(): see store-internals.ts.
+  get [KEPT_PER_CONVERSATION](): number {
+    return this.options.maxMessages
+  }
+
+  async [COMPLETE_SNAPSHOT](): Promise<void> {
+    await this.flush()
+    const backend = this.backend
+    if (backend.completeSnapshot !== undefined)
+      await this.queue.run(() => backend.completeSnapshot?.() ?? Promise.resolve())
   }
 
   async flush(): Promise<void> {

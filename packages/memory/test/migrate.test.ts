@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { copyFile, readdir, readFile } from 'node:fs/promises'
+import { copyFile, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { Redis } from 'ioredis'
@@ -90,14 +90,74 @@ describe('migrate', () => {
     expect(await snapshot(to)).toEqual(await snapshot(from))
   })
 
-  it('fails the count check when the destination keeps fewer messages', async () => {
-    const from = await openMemory({ backend: memoryBackend(), flushOnExit: false })
-    const to = await openMemory({ backend: memoryBackend(), maxMessages: 5, flushOnExit: false })
+  it('refuses, before copying anything, a conversation longer than the destination keeps', async () => {
+    const from = await openMemory({ backend: memoryBackend(), maxMessages: 2000, flushOnExit: false })
+    const to = await openMemory({ backend: memoryBackend(), flushOnExit: false })
     await seed(from)
-    await expect(migrate(from, to)).rejects.toSatisfy(
-      (e) =>
-        isMemoryError(e, 'migration') && /count check failed for 3 conversations/.test((e as Error).message),
+    await from.addMany(
+      'long',
+      Array.from({ length: 1500 }, (_, i) => ({ role: 'user' as const, content: `m${i}` })),
     )
+    const error = await migrate(from, to).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    expect(isMemoryError(error, 'migration')).toBe(true)
+    expect((error as Error).message).toMatch(
+      /"long" holds 1500 messages, more than the destination keeps \(maxMessages: 1000\)\. Nothing was copied\. Open the destination with maxMessages: 1500 or more \(--max-messages/,
+    )
+    const copied: string[] = []
+    for await (const summary of to.conversations()) copied.push(summary.id)
+    expect(copied).toEqual([])
+    const roomy = await openMemory({ backend: memoryBackend(), maxMessages: 1500, flushOnExit: false })
+    expect(await migrate(from, roomy)).toEqual({ conversations: 4, messages: 1530 })
+    expect(await roomy.history('long')).toHaveLength(1500)
+  })
+
+  it('refuses a source that shows fewer messages than it holds, and counts against what it holds', async () => {
+    const dir = await tempDir()
+    try {
+      const path = join(dir.dir, 'long.db')
+      const writer = await openMemory({ path, maxMessages: 1500, flushOnExit: false })
+      await writer.addMany(
+        'long',
+        Array.from({ length: 1500 }, (_, i) => ({ role: 'user' as const, content: `m${i}` })),
+      )
+      await writer.close()
+      // Opened with the default maxMessages, history() shows the newest 1000 of the 1500 rows.
+      const from = await openMemory({ path, flushOnExit: false })
+      const to = await openMemory({ backend: memoryBackend(), maxMessages: 5000, flushOnExit: false })
+      await expect(migrate(from, to)).rejects.toThrow(
+        /"long" holds 1500 messages, more than the source keeps \(maxMessages: 1000\)\. Nothing was copied\. Open the source with maxMessages: 1500/,
+      )
+      await from.close()
+    } finally {
+      await dir.cleanup()
+    }
+  })
+
+  it('into a JSON file, leaves a snapshot that alone holds every message (as the Python bot reads it)', async () => {
+    const dir = await tempDir()
+    try {
+      const from = await openMemory({ backend: memoryBackend(), flushOnExit: false })
+      await seed(from)
+      const path = join(dir.dir, 'out.json')
+      const to = await openMemory({ path, flushOnExit: false })
+      expect(await migrate(from, to)).toEqual({ conversations: 3, messages: 30 })
+      // Read while the destination is still open: the journal is ignored, as Python ignores it.
+      const { conversations } = JSON.parse(await readFile(path, 'utf8')) as {
+        conversations: Record<string, Array<{ content: string }>>
+      }
+      const expected: Record<string, string[]> = {}
+      for (const [id, messages] of Object.entries(await snapshot(from)))
+        expected[id] = (messages as Array<{ content: string }>).map((m) => m.content)
+      const found: Record<string, string[]> = {}
+      for (const [id, messages] of Object.entries(conversations)) found[id] = messages.map((m) => m.content)
+      expect(found).toEqual(expected)
+      await to.close()
+    } finally {
+      await dir.cleanup()
+    }
   })
 
   it('rejects bad arguments with a TypeError naming them', async () => {
@@ -114,6 +174,76 @@ describe('migrate', () => {
       /onProgress must be a function/,
     )
   })
+})
+
+describe('taurobot-memory CLI between files (built)', () => {
+  it('SQLite → JSON leaves every conversation in the snapshot, even past what close() rewrites', async () => {
+    const cli = ensureBuilt('cli.js')
+    const dir = await tempDir()
+    try {
+      // About 24 MB of JSON: more than close() rewrites by itself (16 MiB).
+      const db = join(dir.dir, 'big.db')
+      const writer = await openMemory({ path: db, flushOnExit: false })
+      const text = 'x'.repeat(400)
+      for (let c = 0; c < 60; c++) {
+        await writer.addMany(
+          `chat-${c}`,
+          Array.from({ length: 1000 }, (_, i) => ({ role: 'user' as const, content: `${i} ${text}` })),
+        )
+      }
+      await writer.close()
+      const out = join(dir.dir, 'bigback.json')
+      const { stdout, stderr } = await run(process.execPath, [cli, 'migrate', db, out])
+      expect(stdout).toMatch(/^migrated 60 conversations, 60000 messages from .*; counts match\n$/)
+      expect(stderr).not.toContain('SQLite backend')
+      // As Python's json.load reads it: the snapshot alone, the journal ignored.
+      const { conversations } = JSON.parse(await readFile(out, 'utf8')) as {
+        conversations: Record<string, unknown[]>
+      }
+      expect(Object.keys(conversations)).toHaveLength(60)
+      expect(Object.values(conversations).reduce((n, list) => n + list.length, 0)).toBe(60_000)
+    } finally {
+      await dir.cleanup()
+    }
+  }, 120_000)
+
+  it('keeps every message of a conversation longer than 1000, and refuses a smaller --max-messages', async () => {
+    const cli = ensureBuilt('cli.js')
+    const dir = await tempDir()
+    try {
+      // The Python bot keeps however many messages it was told to: 1,500 here.
+      const source = join(dir.dir, 'python.json')
+      const long = Array.from({ length: 1500 }, (_, i) => ({
+        role: 'user',
+        content: `m${i}`,
+        timestamp: new Date(Date.UTC(2025, 0, 1, 0, 0, i)).toISOString(),
+      }))
+      await writeFile(source, JSON.stringify({ conversations: { long } }, null, 2))
+      const db = join(dir.dir, 'out.db')
+      const { stdout } = await run(process.execPath, [cli, 'migrate', source, db])
+      expect(stdout).toMatch(/^migrated 1 conversation, 1500 messages from .*; counts match\n$/)
+      const check = await openMemory({ path: db, maxMessages: 5000, flushOnExit: false })
+      expect((await check.history('long')).map((m) => m.content)).toEqual(long.map((m) => m.content))
+      await check.close()
+      const refused = await run(process.execPath, [
+        cli,
+        'migrate',
+        source,
+        join(dir.dir, 'small.db'),
+        '--max-messages',
+        '1000',
+      ]).then(
+        () => undefined,
+        (e: { code: number; stderr: string }) => e,
+      )
+      expect(refused?.code).toBe(1)
+      expect(refused?.stderr).toMatch(
+        /"long" holds 1500 messages, more than the destination keeps \(maxMessages: 1000\)\. Nothing was copied\. .*--max-messages/,
+      )
+    } finally {
+      await dir.cleanup()
+    }
+  }, 60_000)
 })
 
 if (unavailable !== undefined) {

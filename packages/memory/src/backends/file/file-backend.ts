@@ -53,7 +53,7 @@ import {
   sizeOf,
 } from './compaction.js'
 import { DeferredConversation } from './deferred-conversation.js'
-import { assertHeapRoom, MIGRATE_COMMAND } from './heap-room.js'
+import { assertHeapRoom, migrateCommand, SQLITE_ADVICE } from './heap-room.js'
 import {
   defaultJournalSync,
   type ExtendEntry,
@@ -363,6 +363,13 @@ class FileBackend implements Backend {
     }
   }
 
+  /** Rewrites the snapshot now when the journal holds anything, so that it is complete alone. */
+  async completeSnapshot(): Promise<void> {
+    this.assertOpen()
+    await this.compacting
+    if (this.journal.size > 0) await this.compact()
+  }
+
   async close(): Promise<void> {
     if (this.state !== 'open') {
       this.state = 'closed'
@@ -440,7 +447,7 @@ class FileBackend implements Backend {
     this.context?.warn(
       `[@taurobot/memory] ${JSON.stringify(this.path)} is a ${mb} MB JSON snapshot` +
         `${openMs > SLOW_OPEN_MS ? ` that took ${(openMs / 1000).toFixed(1)} s to open` : ''}: every open reads all of it ` +
-        `and every compaction rewrites all of it. The SQLite backend opens at once at any size; move the store with: ${MIGRATE_COMMAND}`,
+        `and every compaction rewrites all of it. ${SQLITE_ADVICE}; move the store with: ${migrateCommand(this.path)}`,
     )
   }
 

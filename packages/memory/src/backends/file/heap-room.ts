@@ -17,8 +17,22 @@ export const HEAP_BYTES_PER_FILE_BYTE = 2.5
 // leaves the largest of these out (a few percent of a default heap).
 const YOUNG_GENERATION_BYTES = 3 * 64 * 2 ** 20
 
-/** The migrate command named by the size errors and warnings. */
-export const MIGRATE_COMMAND = 'taurobot-memory migrate memory/conversations.json memory/conversations.db'
+/** The start of the advice to move to SQLite, so that the migrate command can leave it out. */
+export const SQLITE_ADVICE = 'The SQLite backend opens at once at any size'
+
+/** A path as typed in a shell: quoted when it holds anything but plain characters. */
+function shellWord(path: string): string {
+  return /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replaceAll("'", "'\\''")}'`
+}
+
+/**
+ * The command that moves the JSON store at `path` to a SQLite database beside it, with the same
+ * name ending in `.db`, as named by the size errors and warnings.
+ */
+export function migrateCommand(path: string): string {
+  const db = /\.[^./\\]*$/.test(path) ? path.replace(/\.[^./\\]*$/, '.db') : `${path}.db`
+  return `npx taurobot-memory migrate ${shellWord(path)} ${shellWord(db)}`
+}
 
 /**
  * Throws a `MemoryError` (`too-large`) when loading `bytes` of snapshot and journal would not fit
@@ -37,7 +51,7 @@ export function assertHeapRoom(path: string, bytes: number): void {
     `${JSON.stringify(path)} holds ${mb(bytes)} MB of conversations, which need about ${mb(needed)} MB of heap; ` +
       `this process has ${mb(limit - used)} MB left of ${mb(limit)} MB. Nothing was loaded. ` +
       `Give Node more heap (node --max-old-space-size=${mb(used + needed) + 256} …), or move the store to the ` +
-      `SQLite backend, which keeps it on disk: ${MIGRATE_COMMAND}`,
+      `SQLite backend, which keeps it on disk: ${migrateCommand(path)}`,
     { details: { file: path, bytes, heapNeeded: needed, heapLimit: limit, heapUsed: used } },
   )
 }

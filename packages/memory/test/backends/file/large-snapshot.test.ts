@@ -151,11 +151,33 @@ describe('size limits and damage in large snapshots', () => {
     expect(result.code).toBe('too-large')
     expect(result.message).toMatch(/^\[@taurobot\/memory\] /)
     expect(result.message).toContain('SQLite')
-    expect(result.message).toContain(
-      'taurobot-memory migrate memory/conversations.json memory/conversations.db',
-    )
+    // The store's own path, and a database of the same name beside it.
+    expect(result.message).toContain(`npx taurobot-memory migrate ${path} ${join(dir, 'conversations.db')}`)
+    expect(result.message).not.toContain('memory/conversations.json')
     expect(result.message).toContain('--max-old-space-size=')
     // Nothing was changed: no .bak, no journal.
     await expect(stat(`${path}.journal`)).rejects.toThrow()
+  }, 60_000)
+
+  it('the migrate command, short of heap for its source, names the heap it needs, not itself', async () => {
+    const dir = await fresh()
+    const path = join(dir, 'conversations.json')
+    writePythonSnapshot(path, 40, 300)
+    const cli = ensureBuilt('cli.js')
+    const failed = await run(process.execPath, [
+      '--max-old-space-size=32',
+      cli,
+      'migrate',
+      path,
+      join(dir, 'conversations.db'),
+    ]).then(
+      () => undefined,
+      (e: { code: number; stderr: string }) => e,
+    )
+    expect(failed?.code).toBe(1)
+    expect(failed?.stderr).toMatch(/too large for this process's heap \(about \d+ MB needed\)/)
+    expect(failed?.stderr).toMatch(/NODE_OPTIONS=--max-old-space-size=\d+ npx taurobot-memory migrate /)
+    expect(failed?.stderr).not.toContain('SQLite backend')
+    await expect(stat(join(dir, 'conversations.db'))).rejects.toThrow()
   }, 60_000)
 })
