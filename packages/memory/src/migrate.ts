@@ -133,7 +133,9 @@ export async function migrate(
     progress.messages += messages.length
     onProgress?.({ ...progress })
   }
-  // Into the file backend, a complete snapshot for readers that ignore the journal.
+  // Any Memory writes what it holds; into the file backend, also a complete snapshot for readers
+  // that ignore the journal.
+  await to.flush()
   await (to as StoreInternals)[COMPLETE_SNAPSHOT]?.call(to)
 
   const mismatches: Array<{ id: string; expected: number; found: number }> = []
