@@ -1,6 +1,6 @@
 // Large conversation stores in the Python bot's own format, generated straight to disk (not through
 // any store), so the scale bench can measure opening them without paying for writing them.
-import { closeSync, openSync, writeSync } from 'node:fs'
+import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs'
 import { prng } from './workload.js'
 
 const WORDS = (
@@ -54,6 +54,9 @@ export function writePythonConversations(path: string, users: number, perUser: n
       put(parts.join(''))
     }
     put('  },\n  "last_updated": "2025-10-12T09:15:03.000001"\n}')
+    // On disk before anything is measured, as a bot's file written long ago is: otherwise the
+    // first fsync a store makes after open can wait behind the writeback of this whole file.
+    fsyncSync(fd)
   } finally {
     closeSync(fd)
   }
