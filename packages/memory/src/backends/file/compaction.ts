@@ -2,6 +2,7 @@ import { isMemoryError } from '../../errors.js'
 import type { Message } from '../../message.js'
 import { assignLegacyIds, hasId } from '../../message-id.js'
 import { applyOperations, extendMessage } from '../operations.js'
+import type { OverLimit } from '../over-limit.js'
 import { dropOldest } from '../trim.js'
 import { readPrefixSync, writeAtomicChunksSync } from './atomic-write-sync.js'
 import { DeferredConversation } from './deferred-conversation.js'
@@ -141,17 +142,11 @@ export function applyRecord(
   return delta
 }
 
-/** What {@link prepareLoaded} found longer than `maxMessages`, for the warning at open. */
-export interface OverLimit {
-  conversations: number
-  longestId: string
-  longest: number
-}
-
 /**
  * Trims the lists just loaded from a snapshot to `maxMessages` and marks those already parsed in
  * `withoutIds` (see {@link ListGuards}). A list that must be trimmed is parsed and gets its ids
- * first, as the ids depend on the list as the snapshot holds it. Returns the number of messages kept.
+ * first, as the ids depend on the list as the snapshot holds it. Counts the lists longer than
+ * `maxMessages` in `overLimit`, for the warning at open. Returns the number of messages kept.
  */
 export function prepareLoaded(
   conversations: Map<string, StoredList>,

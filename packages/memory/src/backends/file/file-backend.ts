@@ -30,6 +30,7 @@ import {
   positiveNumber,
 } from '../../options.js'
 import { SerialQueue } from '../../serial-queue.js'
+import { type OverLimit, overLimitWarning } from '../over-limit.js'
 import {
   copyAtomic,
   linkAtomic,
@@ -47,7 +48,6 @@ import {
   type ListGuards,
   listFor,
   newestOf,
-  type OverLimit,
   prepareLoaded,
   type StoredList,
   sizeOf,
@@ -429,13 +429,8 @@ class FileBackend implements Backend {
    */
   private warnOverLimit(found: OverLimit): void {
     if (found.conversations === 0) return
-    const many =
-      found.conversations === 1 ? '1 conversation holds' : `${found.conversations} conversations hold`
     this.context?.warn(
-      `[@taurobot/memory] ${JSON.stringify(this.path)}: ${many} more than maxMessages (${this.maxMessages}) ` +
-        `messages, the longest ${JSON.stringify(found.longestId)} with ${found.longest}. Only the newest ` +
-        `${this.maxMessages} of each are kept: their oldest messages are dropped from the file at its next write. ` +
-        'To keep them, open the store with a larger maxMessages.',
+      overLimitWarning(JSON.stringify(this.path), this.maxMessages, 'from the file at its next write', found),
     )
   }
 

@@ -14,6 +14,7 @@ import { assertFilePath } from '../../location.js'
 import { type Message, messageTime, show } from '../../message.js'
 import { hasId } from '../../message-id.js'
 import { booleanOption, integerOption, knownOptions, nonEmptyString } from '../../options.js'
+import { type OverLimit, overLimitWarning } from '../over-limit.js'
 import { openConnection } from './connection.js'
 import { jsonItems } from './json-items.js'
 import { loadBetterSqlite3 } from './load-better-sqlite3.js'
@@ -270,14 +271,21 @@ export class SqliteBackend implements Backend {
       }
       ensureSchema(db, this.where)
       const tables = new ConversationTables(db, context.maxMessages)
+      // A database written with a larger maxMessages keeps its long conversations until their
+      // next write trims them. The writer finds them before its first write (not here: that reads
+      // the whole conversations table, and open must not grow with the database).
+      const warnOverLimit = (found: OverLimit) =>
+        context.warn(
+          overLimitWarning(this.where, context.maxMessages, 'from the database at their next write', found),
+        )
       writer =
         database === undefined && this.options.worker && this.workerUrl !== undefined
-          ? new WorkerWriter(this.workerUrl, {
-              path: this.options.path as string,
-              busyTimeoutMs,
-              maxMessages: context.maxMessages,
-            })
-          : new InlineWriter(tables)
+          ? new WorkerWriter(
+              this.workerUrl,
+              { path: this.options.path as string, busyTimeoutMs, maxMessages: context.maxMessages },
+              warnOverLimit,
+            )
+          : new InlineWriter(tables, warnOverLimit)
       await writer.open()
       this.db = db
       this.tables = tables

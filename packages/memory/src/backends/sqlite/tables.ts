@@ -1,4 +1,5 @@
 import { type Message, messageTime } from '../../message.js'
+import type { OverLimit } from '../over-limit.js'
 import type { SqliteDatabase, SqliteStatement } from './sqlite-database.js'
 
 /** A message as the tables take it, serialised by the main thread. */
@@ -85,6 +86,10 @@ export const SQL = {
   idle: 'SELECT id FROM conversations WHERE last_hour <= ? AND last_time < ?',
   list: 'SELECT key, id, count, last_timestamp FROM conversations WHERE key > ? ORDER BY key LIMIT ?',
   counts: 'SELECT count(*) AS conversations, coalesce(sum(count), 0) AS messages FROM conversations',
+  // A scan of the conversations table (count has no index: it would be one more page written in
+  // every commit), so run by the writer before its first write, never on the main thread at open.
+  // With a single max(), SQLite takes the bare column id from the row that holds the maximum.
+  overLimit: 'SELECT count(*) AS conversations, max(count) AS longest, id FROM conversations WHERE count > ?',
   key: 'SELECT key FROM conversations WHERE id = ?',
   deleteMessages: 'DELETE FROM messages WHERE conversation = ?',
   deleteConversation: 'DELETE FROM conversations WHERE key = ?',
@@ -260,6 +265,20 @@ export class ConversationTables {
   counts(): { conversations: number; messages: number } {
     const row = this.statement(SQL.counts).get() as { conversations: number; messages: number }
     return { conversations: row.conversations, messages: row.messages }
+  }
+
+  /**
+   * The conversations longer than maxMessages (a database written with a larger limit): they lose
+   * their oldest messages at their next write. Reads every row of the conversations table.
+   */
+  overLimit(): OverLimit | undefined {
+    const row = this.statement(SQL.overLimit).get(this.maxMessages) as {
+      conversations: number
+      longest: number | null
+      id: string | null
+    }
+    if (row.conversations === 0) return undefined
+    return { conversations: row.conversations, longestId: row.id ?? '', longest: row.longest ?? 0 }
   }
 
   private remove(id: string): boolean {

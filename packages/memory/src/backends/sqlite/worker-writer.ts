@@ -1,9 +1,10 @@
 import { Worker } from 'node:worker_threads'
 import { MemoryError, type MemoryErrorCode } from '../../errors.js'
 import { findWorkerModule } from '../../worker-module.js'
+import type { OverLimit } from '../over-limit.js'
 import type { EncodedEntry } from './tables.js'
 import type { WriteReply, WriteRequest, WriteWorkerData } from './write-worker.js'
-import type { Writer } from './writer.js'
+import type { OverLimitListener, Writer } from './writer.js'
 
 const PREFIX = '[@taurobot/memory] '
 
@@ -41,6 +42,7 @@ export class WorkerWriter implements Writer {
   constructor(
     private readonly url: URL,
     private readonly data: WriteWorkerData,
+    private readonly overLimit: OverLimitListener,
   ) {}
 
   /**
@@ -48,12 +50,17 @@ export class WorkerWriter implements Writer {
    * milliseconds to start, which the store's open would otherwise pay for. The first write waits
    * for it instead, and fails with its error if the worker's connection could not be opened (the
    * main thread's connection has already checked the database by then).
+   *
+   * The worker's open also looks for conversations longer than `maxMessages` (a scan of the
+   * conversations table, kept off the main thread), and its answer comes before that of any
+   * write: the listener is told before a write that trims them is even sent.
    */
   async open(): Promise<void> {
     const opening = this.request((id) => ({ id, op: 'open' }))
     opening.then(
-      () => {
+      (found) => {
         this.opened = true
+        if (found !== undefined) this.overLimit(found as OverLimit)
       },
       () => undefined,
     )

@@ -48,12 +48,16 @@ async function connection(): Promise<ConversationTables> {
   return tables
 }
 
-/** A request once the connection is open, run at once. */
+/**
+ * A request once the connection is open, run at once. The first, `open`, answers with the
+ * conversations longer than maxMessages: checked here, before any write of this connection can
+ * trim them, so the main thread's open never pays for reading the whole table.
+ */
 function run(open: ConversationTables, request: Exclude<WriteRequest, { op: 'close' }>): unknown {
   if (request.op === 'append') return open.append(request.entries)
   if (request.op === 'clear') return open.clear(request.conversation)
   if (request.op === 'prune') return open.prune(request.cutoff)
-  return undefined
+  return open.overLimit()
 }
 
 async function handle(request: WriteRequest): Promise<unknown> {

@@ -182,6 +182,9 @@ describe('sqlite backend', () => {
       )
       expect(plans.list).toMatch(/SEARCH conversations USING INTEGER PRIMARY KEY \(rowid>\?\)/)
       expect(plans.find).toMatch(/USING INDEX sqlite_autoindex_conversations_1 \(id=\?\)/)
+      // The one statement that reads the whole conversations table: run by the writer before its
+      // first write, never at open (see overLimit in tables.ts).
+      expect(plans.overLimit).toBe('SCAN conversations')
       return backend.close()
     })
   })
@@ -313,5 +316,131 @@ describe('sqlite backend', () => {
     await expect(
       openMemory({ backend: sqliteBackend({ database: closed }), flushOnExit: false }),
     ).rejects.toThrow(/the given database \(":memory:"\) is closed/)
+  })
+})
+
+describe('sqlite backend: conversations longer than maxMessages', () => {
+  // How each kind of writer is made for a database file: commits on the worker, on the main thread
+  // by choice, and on a database the caller opened.
+  const kinds: Array<[string, (path: string) => Backend]> = [
+    ['the write worker', (path) => new SqliteBackend({ path }, builtWorker)],
+    ['worker: false', (path) => new SqliteBackend({ path, worker: false }, builtWorker)],
+    [
+      "a caller's database",
+      (path) => {
+        const db = new Database(path)
+        cleanups.push(() => void db.close())
+        return new SqliteBackend({ database: db }, builtWorker)
+      },
+    ],
+  ]
+
+  /** A store written with maxMessages 10: "a" holds 10 messages (of 12 added), "b" 7, "c" 3. */
+  async function written(): Promise<string> {
+    const path = await freshPath()
+    const memory = await openStore(new SqliteBackend({ path, worker: false }, builtWorker), {
+      maxMessages: 10,
+    })
+    for (const [id, n] of [
+      ['a', 12],
+      ['b', 7],
+      ['c', 3],
+    ] as const) {
+      for (let i = 0; i < n; i++) await memory.add(id, message(`${id}${i}`))
+    }
+    await memory.close()
+    return path
+  }
+
+  /** The length of each conversation as its row in the file says, read by a connection of its own. */
+  function lengths(path: string): Record<string, number> {
+    const db = new Database(path, { readonly: true })
+    try {
+      const rows = db.prepare('SELECT id, count FROM conversations ORDER BY id').all() as Array<{
+        id: string
+        count: number
+      }>
+      return Object.fromEntries(rows.map((row) => [row.id, row.count]))
+    } finally {
+      db.close()
+    }
+  }
+
+  async function openWatched(
+    backend: Backend,
+    maxMessages: number,
+    path: string,
+  ): Promise<{ memory: Memory; warnings: string[]; seen: Array<Record<string, number>> }> {
+    const warnings: string[] = []
+    // What the file held when each warning came: nothing trimmed yet.
+    const seen: Array<Record<string, number>> = []
+    const memory = await openMemory({
+      backend,
+      maxMessages,
+      flushOnExit: false,
+      onWarning: (warning) => {
+        warnings.push(warning)
+        seen.push(lengths(path))
+      },
+    })
+    stores.push(memory)
+    return { memory, warnings, seen }
+  }
+
+  for (const [kind, make] of kinds) {
+    it(`warns once, before the first write trims them (${kind})`, async () => {
+      const path = await written()
+      const { memory, warnings, seen } = await openWatched(make(path), 5, path)
+      await memory.add('b', message('b7'))
+      await memory.flush()
+      await memory.add('a', message('a12'))
+      await memory.flush()
+      expect(warnings).toHaveLength(1)
+      const [warning] = warnings
+      expect(warning).toContain(`${JSON.stringify(path)}`)
+      expect(warning).toContain('2 conversations hold more than maxMessages (5) messages')
+      expect(warning).toContain('the longest "a" with 10')
+      expect(warning).toContain('their oldest messages are dropped from the database at their next write')
+      expect(warning).toContain('open the store with a larger maxMessages')
+      expect(seen).toEqual([{ a: 10, b: 7, c: 3 }])
+      // What the warning announces: the writes trimmed each conversation they touched.
+      expect(lengths(path)).toEqual({ a: 5, b: 5, c: 3 })
+    })
+
+    it(`says nothing when every conversation fits, or the database is new (${kind})`, async () => {
+      const path = await written()
+      const same = await openWatched(make(path), 10, path)
+      await same.memory.add('c', message('c3'))
+      await same.memory.flush()
+      await same.memory.close()
+      expect(same.warnings).toEqual([])
+      expect(lengths(path)).toEqual({ a: 10, b: 7, c: 4 })
+
+      const fresh = await freshPath()
+      const empty = await openWatched(make(fresh), 1, fresh)
+      await empty.memory.add('x', message('x0'))
+      await empty.memory.add('x', message('x1'))
+      await empty.memory.flush()
+      expect(empty.warnings).toEqual([])
+      expect(lengths(fresh)).toEqual({ x: 1 })
+    })
+  }
+
+  it('names the one conversation, and on the main thread waits for the first write to look', async () => {
+    const path = await written()
+    const { memory, warnings, seen } = await openWatched(
+      new SqliteBackend({ path, worker: false }, builtWorker),
+      8,
+      path,
+    )
+    // Open reads no more than before: the conversations table is read at the first write.
+    expect(warnings).toEqual([])
+    await memory.add('c', message('c3'))
+    await memory.flush()
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]).toContain(
+      '1 conversation holds more than maxMessages (8) messages, the longest "a" with 10',
+    )
+    expect(seen).toEqual([{ a: 10, b: 7, c: 3 }])
   })
 })
