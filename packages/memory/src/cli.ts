@@ -17,7 +17,7 @@ const USAGE = `Usage: taurobot-memory migrate <from> <to> [options]
        taurobot-memory compact <file>
 
 migrate: copies every conversation from one store to another and checks the
-counts. <from> and <to> are each a conversations file in the Python bot's JSON format
+counts (a conversation without messages is not copied, and said so). <from> and <to> are each a conversations file in the Python bot's JSON format
 (memory/conversations.json), a SQLite database (a file ending in .db, .sqlite or
 .sqlite3; needs better-sqlite3) or a Redis URL (redis://host:6379, rediss://...;
 needs ioredis).
@@ -218,8 +218,12 @@ async function runMigrate(args: string[]): Promise<void> {
     })
     progress.end()
     await destination.close()
+    const empty =
+      result.emptyConversations === 0
+        ? ''
+        : ` (${count(result.emptyConversations, 'empty conversation')} of the source not copied: a store keeps no conversation without messages)`
     process.stdout.write(
-      `migrated ${count(result.conversations, 'conversation')}, ${count(result.messages, 'message')} from ${describe(from)} to ${describe(to)}; counts match\n`,
+      `migrated ${count(result.conversations, 'conversation')}, ${count(result.messages, 'message')} from ${describe(from)} to ${describe(to)}; counts match${empty}\n`,
     )
   } finally {
     for (const store of stores) await store.close().catch(() => store.destroy())

@@ -1,3 +1,4 @@
+import { join } from 'node:path'
 import { MemoryError } from './errors.js'
 
 /** The errno code of a Node error, or `undefined`. */
@@ -30,4 +31,23 @@ export function ioError(action: string, file: string, cause: unknown, kept = '')
     cause,
     details: { file, action, errno: errorCode(cause) },
   })
+}
+
+/**
+ * The error for a directory where a store's file should be (`EISDIR`, or SQLite's less telling
+ * `SQLITE_CANTOPEN`): says so, naming the absolute path, and suggests a file inside it.
+ * `what` is the failed action ("cannot open the SQLite store"), `kind` the file expected there.
+ */
+export function directoryInTheWay(
+  what: string,
+  file: string,
+  kind: string,
+  example: string,
+  cause?: unknown,
+): MemoryError {
+  return new MemoryError(
+    'io',
+    `${what}: ${JSON.stringify(file)} is a directory, not ${kind}. Point path at a file, such as ${JSON.stringify(join(file, example))}, or move the directory away.`,
+    { cause, details: { file, errno: 'EISDIR' } },
+  )
 }

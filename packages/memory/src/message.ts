@@ -191,6 +191,20 @@ export function messageProblem(value: unknown): string | undefined {
   return undefined
 }
 
+/**
+ * Why a message read from a JSON snapshot cannot be handed out as a {@link Message}, or
+ * `undefined`: {@link messageProblem}'s rule without the timestamp. Snapshots are also written by
+ * the Python bot and by hand, and a message without a timestamp has always loaded (it is never
+ * pruned); one without a string `content` or `role` breaks every caller that prints it.
+ */
+export function snapshotMessageProblem(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return `it is ${show(value)}`
+  const { role, content } = value as Record<string, unknown>
+  if (typeof role !== 'string' || role.length === 0) return `its role is ${show(role)}`
+  if (typeof content !== 'string') return `its content is ${show(content)}`
+  return undefined
+}
+
 // Above this bound the exact JSON size is measured: batches and the pending byte limit count a
 // large message's real bytes, not a bound up to six times as large. Below it the bound is cheap
 // and small enough that the default maxPendingBytes (64 MiB) holds more than maxPending (10,000)

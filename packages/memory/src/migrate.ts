@@ -34,6 +34,12 @@ export interface MigrateResult {
   readonly conversations: number
   /** Messages copied. */
   readonly messages: number
+  /**
+   * Conversations of the source without messages (such as `"42": []` in a JSON file), which are
+   * not copied: a store creates a conversation with its first message, and SQLite and Redis keep
+   * none without messages. They are counted in neither `conversations` nor the count check.
+   */
+  readonly emptyConversations: number
 }
 
 const FLUSH_EVERY = 1000
@@ -56,6 +62,7 @@ const OPTION_NAMES = new Set(['onProgress', 'replace'])
  * Copies every conversation of one open store into another, such as from the file backend to
  * Redis or back, then checks that the destination holds as many messages per conversation as
  * the source does. The source is only read; stop writers to it while the migration runs.
+ * Conversations without messages are not copied (see {@link MigrateResult.emptyConversations}).
  *
  * Nothing is trimmed: when a conversation holds more messages than the source or the destination
  * keeps (their `maxMessages`), the migration is refused with code `migration` before anything is
@@ -91,7 +98,13 @@ export async function migrate(
 
   const source: Array<{ id: string; messages: number }> = []
   let totalMessages = 0
+  let emptyConversations = 0
   for await (const summary of from.conversations()) {
+    // Nothing to copy, and nothing a destination would keep: said apart in the result.
+    if (summary.messages === 0) {
+      emptyConversations++
+      continue
+    }
     source.push({ id: summary.id, messages: summary.messages })
     totalMessages += summary.messages
   }
@@ -153,7 +166,7 @@ export async function migrate(
       { details: { mismatches } },
     )
   }
-  return { conversations: progress.conversations, messages: progress.messages }
+  return { conversations: progress.conversations, messages: progress.messages, emptyConversations }
 }
 
 /**

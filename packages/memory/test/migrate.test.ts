@@ -32,6 +32,13 @@ function withoutLegacyIds(conversations: Record<string, Array<Record<string, unk
 }
 
 const run = promisify(execFile)
+// A Python file with an empty conversation, which no destination keeps.
+const WITH_EMPTY = {
+  conversations: {
+    '1': [{ role: 'user', content: 'a', timestamp: '2025-01-01T00:00:00' }],
+    '2': [],
+  },
+}
 const unavailable = await redisUnavailable()
 const legacy = join(packageDir, 'test', 'fixtures', 'legacy-conversations.json')
 
@@ -59,7 +66,7 @@ describe('migrate', () => {
     await seed(from)
     const progress: MigrateProgress[] = []
     const result = await migrate(from, to, { onProgress: (p) => progress.push(p) })
-    expect(result).toEqual({ conversations: 3, messages: 30 })
+    expect(result).toEqual({ conversations: 3, messages: 30, emptyConversations: 0 })
     expect(await snapshot(to)).toEqual(await snapshot(from))
     expect(progress[0]).toEqual({ conversations: 0, totalConversations: 3, messages: 0, totalMessages: 30 })
     expect(progress.at(-1)).toEqual({
@@ -110,7 +117,7 @@ describe('migrate', () => {
     for await (const summary of to.conversations()) copied.push(summary.id)
     expect(copied).toEqual([])
     const roomy = await openMemory({ backend: memoryBackend(), maxMessages: 1500, flushOnExit: false })
-    expect(await migrate(from, roomy)).toEqual({ conversations: 4, messages: 1530 })
+    expect(await migrate(from, roomy)).toEqual({ conversations: 4, messages: 1530, emptyConversations: 0 })
     expect(await roomy.history('long')).toHaveLength(1500)
   })
 
@@ -143,7 +150,7 @@ describe('migrate', () => {
       await seed(from)
       const path = join(dir.dir, 'out.json')
       const to = await openMemory({ path, flushOnExit: false })
-      expect(await migrate(from, to)).toEqual({ conversations: 3, messages: 30 })
+      expect(await migrate(from, to)).toEqual({ conversations: 3, messages: 30, emptyConversations: 0 })
       // Read while the destination is still open: the journal is ignored, as Python ignores it.
       const { conversations } = JSON.parse(await readFile(path, 'utf8')) as {
         conversations: Record<string, Array<{ content: string }>>
@@ -155,6 +162,37 @@ describe('migrate', () => {
       for (const [id, messages] of Object.entries(conversations)) found[id] = messages.map((m) => m.content)
       expect(found).toEqual(expected)
       await to.close()
+    } finally {
+      await dir.cleanup()
+    }
+  })
+
+  it('copies no empty conversation and says so, into a JSON file, SQLite and memory alike', async () => {
+    const dir = await tempDir()
+    try {
+      const source = join(dir.dir, 'c.json')
+      await writeFile(source, JSON.stringify(WITH_EMPTY))
+      for (const [n, path] of [join(dir.dir, 'out.json'), join(dir.dir, 'out.db'), undefined].entries()) {
+        const from = await openMemory({ path: source, flushOnExit: false })
+        const to =
+          path === undefined
+            ? await openMemory({ backend: memoryBackend(), flushOnExit: false })
+            : await openMemory({ path, flushOnExit: false })
+        const progress: MigrateProgress[] = []
+        const result = await migrate(from, to, { onProgress: (p) => progress.push(p) })
+        expect(result, `destination ${n}`).toEqual({ conversations: 1, messages: 1, emptyConversations: 1 })
+        expect(progress.at(-1)).toEqual({
+          conversations: 1,
+          totalConversations: 1,
+          messages: 1,
+          totalMessages: 1,
+        })
+        // What the result counts is what the destination holds.
+        const held: Array<[string, number]> = []
+        for await (const summary of to.conversations()) held.push([summary.id, summary.messages])
+        expect(held).toEqual([['1', 1]])
+        await Promise.all([from.close(), to.close()])
+      }
     } finally {
       await dir.cleanup()
     }
@@ -206,6 +244,25 @@ describe('taurobot-memory CLI between files (built)', () => {
       await dir.cleanup()
     }
   }, 120_000)
+
+  it('says how many empty conversations were not copied, and counts only the others', async () => {
+    const cli = ensureBuilt('cli.js')
+    const dir = await tempDir()
+    try {
+      const source = join(dir.dir, 'c.json')
+      await writeFile(source, JSON.stringify(WITH_EMPTY))
+      const db = join(dir.dir, 'out.db')
+      const { stdout } = await run(process.execPath, [cli, 'migrate', source, db])
+      expect(stdout).toMatch(
+        /^migrated 1 conversation, 1 message from .*c\.json.* to .*out\.db.*; counts match \(1 empty conversation of the source not copied: a store keeps no conversation without messages\)\n$/,
+      )
+      const check = await openMemory({ path: db, flushOnExit: false })
+      expect((await check.stats()).conversations).toBe(1)
+      await check.close()
+    } finally {
+      await dir.cleanup()
+    }
+  })
 
   it('keeps every message of a conversation longer than 1000, and refuses a smaller --max-messages', async () => {
     const cli = ensureBuilt('cli.js')
@@ -263,6 +320,26 @@ if (unavailable !== undefined) {
   })
 
   describe('migrate between the file backend and Redis', () => {
+    it('copies no empty conversation into Redis and says so', async () => {
+      const dir = await tempDir()
+      try {
+        const source = join(dir.dir, 'c.json')
+        await writeFile(source, JSON.stringify(WITH_EMPTY))
+        const from = await openMemory({ path: source, flushOnExit: false })
+        const redis = await openMemory({
+          backend: redisBackend({ url: REDIS_URL, keyPrefix: `${runPrefix}empty:` }),
+          flushOnExit: false,
+        })
+        expect(await migrate(from, redis)).toEqual({ conversations: 1, messages: 1, emptyConversations: 1 })
+        const held: Array<[string, number]> = []
+        for await (const summary of redis.conversations()) held.push([summary.id, summary.messages])
+        expect(held).toEqual([['1', 1]])
+        await Promise.all([from.close(), redis.close()])
+      } finally {
+        await dir.cleanup()
+      }
+    })
+
     it('file → Redis → file keeps every conversation and message as it was', async () => {
       const dir = await tempDir()
       try {
@@ -273,9 +350,9 @@ if (unavailable !== undefined) {
           backend: redisBackend({ url: REDIS_URL, keyPrefix }),
           flushOnExit: false,
         })
-        expect(await migrate(file, redis)).toEqual({ conversations: 3, messages: 30 })
+        expect(await migrate(file, redis)).toEqual({ conversations: 3, messages: 30, emptyConversations: 0 })
         const back = await openMemory({ path: join(dir.dir, 'b.json'), flushOnExit: false })
-        expect(await migrate(redis, back)).toEqual({ conversations: 3, messages: 30 })
+        expect(await migrate(redis, back)).toEqual({ conversations: 3, messages: 30, emptyConversations: 0 })
         expect(await snapshot(back)).toEqual(await snapshot(file))
         await Promise.all([file.close(), redis.close(), back.close()])
       } finally {
@@ -292,16 +369,28 @@ if (unavailable !== undefined) {
         await seed(file)
         const sqlite = await openMemory({ path: join(dir.dir, 'a.db'), flushOnExit: false })
         expect((await sqlite.stats()).backend).toBe('sqlite')
-        expect(await migrate(file, sqlite)).toEqual({ conversations: 3, messages: 30 })
+        expect(await migrate(file, sqlite)).toEqual({ conversations: 3, messages: 30, emptyConversations: 0 })
         const redis = await openMemory({
           backend: redisBackend({ url: REDIS_URL, keyPrefix: `${runPrefix}three:` }),
           flushOnExit: false,
         })
-        expect(await migrate(sqlite, redis)).toEqual({ conversations: 3, messages: 30 })
+        expect(await migrate(sqlite, redis)).toEqual({
+          conversations: 3,
+          messages: 30,
+          emptyConversations: 0,
+        })
         const sqliteBack = await openMemory({ path: join(dir.dir, 'b.sqlite'), flushOnExit: false })
-        expect(await migrate(redis, sqliteBack)).toEqual({ conversations: 3, messages: 30 })
+        expect(await migrate(redis, sqliteBack)).toEqual({
+          conversations: 3,
+          messages: 30,
+          emptyConversations: 0,
+        })
         const fileBack = await openMemory({ path: join(dir.dir, 'b.json'), flushOnExit: false })
-        expect(await migrate(sqliteBack, fileBack)).toEqual({ conversations: 3, messages: 30 })
+        expect(await migrate(sqliteBack, fileBack)).toEqual({
+          conversations: 3,
+          messages: 30,
+          emptyConversations: 0,
+        })
         const original = await snapshot(file)
         for (const store of [sqlite, redis, sqliteBack, fileBack])
           expect(await snapshot(store)).toEqual(original)
@@ -323,10 +412,10 @@ if (unavailable !== undefined) {
         const keyPrefix = `${runPrefix}cli:`
         const there = await run(process.execPath, [cli, 'migrate', source, url, '--key-prefix', keyPrefix])
         expect(there.stdout).toMatch(
-          /^migrated 3 conversations, 3 messages from .* to redis:\/\/.*; counts match\n$/,
+          /^migrated 2 conversations, 3 messages from .* to redis:\/\/.*; counts match \(1 empty conversation of the source not copied: a store keeps no conversation without messages\)\n$/,
         )
         expect(there.stderr).not.toContain('\r')
-        expect(there.stderr.trim().split('\n').at(-1)).toBe('migrated 3/3 conversations, 3/3 messages')
+        expect(there.stderr.trim().split('\n').at(-1)).toBe('migrated 2/2 conversations, 3/3 messages')
 
         const again = await run(process.execPath, [
           cli,
@@ -375,7 +464,11 @@ if (unavailable !== undefined) {
         ]
         for (const [from, to, extra] of steps) {
           const { stdout } = await run(process.execPath, [cli, 'migrate', from, to, ...extra])
-          expect(stdout).toMatch(/^migrated [23] conversations, 3 messages from .*; counts match\n$/)
+          // The legacy file's empty conversation is said apart, and is in no later store.
+          const empty = from === source ? ' \\(1 empty conversation of the source not copied: .*\\)' : ''
+          expect(stdout).toMatch(
+            new RegExp(`^migrated 2 conversations, 3 messages from .*; counts match${empty}\\n$`),
+          )
         }
         const { stdout } = await run('python3', [
           '-c',
@@ -462,8 +555,8 @@ if (unavailable !== undefined) {
             code === 0 ? resolve(text) : reject(new Error(`exit ${code}: ${text}`)),
           )
         })
-        expect(output).toContain('\r[..............................] 0% 0/3 conversations')
-        expect(output).toContain('\r[##############################] 100% 3/3 conversations, 3/3 messages')
+        expect(output).toContain('\r[..............................] 0% 0/2 conversations')
+        expect(output).toContain('\r[##############################] 100% 2/2 conversations, 3/3 messages')
         expect(output).toMatch(/counts match/)
       } finally {
         await dir.cleanup()

@@ -35,6 +35,16 @@ export function newestOf(stored: StoredList): Message | undefined {
 export interface ListGuards {
   readonly frozen?: WeakSet<Message[]> | undefined
   readonly withoutIds?: WeakSet<Message[]> | undefined
+  /** Lists parsed from a snapshot at open whose messages {@link checkLoaded} has not checked yet. */
+  readonly unchecked?: WeakSet<Message[]> | undefined
+  /**
+   * Throws when a message of a conversation loaded from a snapshot cannot be handed out (see
+   * `snapshotMessageProblem`); called before its first use, so opening never checks every message.
+   * Left out while the journal is replayed at open (the lists parsed then join `unchecked`, so
+   * one conversation cannot stop the store from opening) and by the compaction worker, whose
+   * rewrite carries every conversation over as it is.
+   */
+  readonly checkLoaded?: ((id: string, list: readonly Message[]) => void) | undefined
 }
 
 /**
@@ -58,16 +68,23 @@ export function listFor(
     return list
   }
   if (list instanceof DeferredConversation) {
-    // Parsed just now: nobody else holds these messages.
+    // Parsed just now: nobody else holds these messages. Refused, it stays bytes, refused again.
     const parsed = list.parse()
+    if (guards.checkLoaded !== undefined) guards.checkLoaded(id, parsed)
+    else guards.unchecked?.add(parsed)
     assignLegacyIds(parsed, { inPlace: true })
     conversations.set(id, parsed)
     return parsed
+  }
+  if (guards.checkLoaded !== undefined && guards.unchecked?.has(list) === true) {
+    guards.checkLoaded(id, list)
+    guards.unchecked.delete(list)
   }
   const withoutIds = guards.withoutIds?.has(list) === true
   if (guards.frozen?.has(list) === true && (withoutIds || use !== 'read')) {
     const copy = list.slice()
     conversations.set(id, copy)
+    if (guards.unchecked?.has(list) === true) guards.unchecked.add(copy)
     if (withoutIds) {
       guards.withoutIds?.delete(list)
       // The messages are being written too: those that need an id are copied, not changed.
@@ -144,16 +161,18 @@ export function applyRecord(
 
 /**
  * Trims the lists just loaded from a snapshot to `maxMessages` and marks those already parsed in
- * `withoutIds` (see {@link ListGuards}). A list that must be trimmed is parsed and gets its ids
- * first, as the ids depend on the list as the snapshot holds it. Counts the lists longer than
- * `maxMessages` in `overLimit`, for the warning at open. Returns the number of messages kept.
+ * `withoutIds` and all parsed ones in `unchecked` (see {@link ListGuards}). A list that must be
+ * trimmed is parsed and gets its ids first, as the ids depend on the list as the snapshot holds
+ * it. Counts the lists longer than `maxMessages` in `overLimit`, for the warning at open. Returns
+ * the number of messages kept.
  */
 export function prepareLoaded(
   conversations: Map<string, StoredList>,
   maxMessages: number,
-  withoutIds: WeakSet<Message[]>,
+  guards: { readonly withoutIds: WeakSet<Message[]>; readonly unchecked: WeakSet<Message[]> },
   overLimit?: OverLimit,
 ): number {
+  const { withoutIds, unchecked } = guards
   let messages = 0
   for (const [id, stored] of conversations) {
     const excess = sizeOf(stored) - maxMessages
@@ -169,7 +188,11 @@ export function prepareLoaded(
       assignLegacyIds(list, { inPlace: true })
       dropOldest(list, excess)
       conversations.set(id, list)
-    } else if (!(stored instanceof DeferredConversation)) withoutIds.add(stored)
+      unchecked.add(list)
+    } else if (!(stored instanceof DeferredConversation)) {
+      withoutIds.add(stored)
+      unchecked.add(stored)
+    }
     messages += sizeOf(stored) - Math.max(0, excess)
   }
   return messages

@@ -17,9 +17,10 @@ import type {
 } from '../../backend.js'
 import { publishCompaction } from '../../diagnostics.js'
 import { isMemoryError, MemoryError } from '../../errors.js'
-import { errorCode, ioError } from '../../io-error.js'
+import { fileKind } from '../../file-kind.js'
+import { directoryInTheWay, errorCode, ioError } from '../../io-error.js'
 import { assertFilePath } from '../../location.js'
-import { type Message, messageTime } from '../../message.js'
+import { type Message, messageTime, snapshotMessageProblem } from '../../message.js'
 import { assignLegacyIds } from '../../message-id.js'
 import {
   booleanOption,
@@ -208,6 +209,8 @@ class FileBackend implements Backend {
   private frozen = new WeakSet<Message[]>()
   /** Lists loaded from the snapshot whose legacy ids are not derived yet (see `listFor`). */
   private readonly withoutIds = new WeakSet<Message[]>()
+  /** Lists parsed from the snapshot at open whose messages are not checked yet (see `listFor`). */
+  private readonly unchecked = new WeakSet<Message[]>()
   private compactor: WorkerCompactor | undefined
   private compacting: Promise<void> | undefined
   // The running worker job's claim (see CompactionJob.claim).
@@ -284,8 +287,11 @@ class FileBackend implements Backend {
     }
   }
 
-  async append(batch: readonly BatchEntry[]): Promise<AppendResult> {
+  async append(given: readonly BatchEntry[]): Promise<AppendResult> {
     this.assertOpen()
+    const failed = this.refusedEntries(given)
+    const batch = failed === undefined ? given : given.filter((entry) => !failed.has(entry.id))
+    if (failed !== undefined && batch.length === 0) return { bytes: 0, failed }
     const record: JournalRecord = { s: this.seq + 1 }
     // Appends alone, the common case, keep the record the previous release reads.
     let appendsOnly: Array<[string, Message[]]> | undefined = []
@@ -313,7 +319,7 @@ class FileBackend implements Backend {
       if (parts.length > 0) record.x = parts
     }
     const bytes = await this.writeRecord(record)
-    return { bytes }
+    return failed === undefined ? { bytes } : { bytes, failed }
   }
 
   async read(id: string, limit?: number): Promise<Message[]> {
@@ -520,12 +526,57 @@ class FileBackend implements Backend {
     }
   }
 
-  private apply(record: JournalRecord): void {
-    this.messageCount += applyRecord(this.conversationsById, record, this.maxMessages, this.guards())
+  /** Applies a record; `replay` at open, when conversations are not checked (see `ListGuards`). */
+  private apply(record: JournalRecord, replay = false): void {
+    this.messageCount += applyRecord(this.conversationsById, record, this.maxMessages, this.guards(replay))
   }
 
-  private guards(): ListGuards {
-    return { frozen: this.frozen, withoutIds: this.withoutIds }
+  private guards(replay = false): ListGuards {
+    return {
+      frozen: this.frozen,
+      withoutIds: this.withoutIds,
+      unchecked: this.unchecked,
+      checkLoaded: replay ? undefined : (id, list) => this.checkLoaded(id, list),
+    }
+  }
+
+  /**
+   * Refuses a conversation of the snapshot holding a message without a string `role` or `content`
+   * (written by hand or by another program), before it is handed out or changed: such a message
+   * would break every caller that prints it. The conversation stays as the file holds it.
+   */
+  private checkLoaded(id: string, list: readonly Message[]): void {
+    for (let index = 0; index < list.length; index++) {
+      const problem = snapshotMessageProblem(list[index])
+      if (problem === undefined) continue
+      throw new MemoryError(
+        'corrupt',
+        `message ${index} of conversation ${JSON.stringify(id)} in ${JSON.stringify(this.path)} is not a message: ${problem} ` +
+          '(a message needs a non-empty string role and a string content). Nothing was changed. ' +
+          'Fix or remove that message in the file while no store has it open, or clear() the conversation to drop it.',
+        { details: { file: this.path, id, index, problem } },
+      )
+    }
+  }
+
+  /**
+   * The entries whose conversation, loaded from the snapshot, holds a message that cannot be handed
+   * out (see {@link checkLoaded}), each with its error; checked before anything is journaled, so
+   * such a conversation is never written to (the store reports them apart and writes the others).
+   */
+  private refusedEntries(batch: readonly BatchEntry[]): Map<string, MemoryError> | undefined {
+    let refused: Map<string, MemoryError> | undefined
+    const guards = this.guards()
+    for (const entry of batch) {
+      try {
+        listFor('read', this.conversationsById, entry.id, guards)
+      } catch (error) {
+        if (!isMemoryError(error, 'corrupt')) throw error
+        refused ??= new Map()
+        refused.set(entry.id, error)
+      }
+    }
+    return refused
   }
 
   private maybeCompact(): void {
@@ -677,7 +728,12 @@ class FileBackend implements Backend {
       }
     } catch (error) {
       if (isMemoryError(error)) throw error
+      if (errorCode(error) === 'EISDIR') {
+        throw directoryInTheWay(OPEN_FAILED, this.path, 'a JSON snapshot', 'conversations.json', error)
+      }
       if (!(error instanceof SnapshotFormatError)) throw ioError('read snapshot', this.path, error)
+      // A file of the other backend under a .json name is no damage: the .bak must not replace it.
+      if ((await fileKind(this.path)) === 'sqlite') throw sqliteAtSnapshotPath(this.path)
       const restored = await this.restoreFromBackup(error.message, journalBytes)
       data = restored.data
       restoredSeq = data.seq
@@ -690,7 +746,12 @@ class FileBackend implements Backend {
     // first read or changed, from the list as the snapshot holds it: the compaction worker derives
     // the same ones.
     const overLimit: OverLimit = { conversations: 0, longestId: '', longest: 0 }
-    this.messageCount += prepareLoaded(this.conversationsById, this.maxMessages, this.withoutIds, overLimit)
+    this.messageCount += prepareLoaded(
+      this.conversationsById,
+      this.maxMessages,
+      { withoutIds: this.withoutIds, unchecked: this.unchecked },
+      overLimit,
+    )
     this.warnOverLimit(overLimit)
 
     let journalData: Buffer | undefined
@@ -708,7 +769,7 @@ class FileBackend implements Backend {
       for (const record of contents.records) {
         if (record.s <= this.seq) continue
         if (firstReplayed < 0) firstReplayed = record.s
-        this.apply(record)
+        this.apply(record, true)
         this.seq = record.s
       }
       // Where the journal should start is known unless the snapshot was restored from the .bak (the
@@ -836,16 +897,16 @@ class FileBackend implements Backend {
     if (backup === undefined && backupError === undefined) {
       throw new MemoryError(
         'corrupt',
-        `snapshot ${JSON.stringify(this.path)} is damaged (${reason}) and there is no backup ${JSON.stringify(this.bakPath)}. ` +
-          'Nothing was changed; repair or move the file aside to start over.',
+        `snapshot ${JSON.stringify(this.path)} is damaged: ${reason}. There is no backup ${JSON.stringify(this.bakPath)} to restore it from. ` +
+          'Nothing was changed: repair the file, or move it aside to start a new store.',
         { details: { file: this.path } },
       )
     }
     if (backup === undefined) {
       throw new MemoryError(
         'corrupt',
-        `snapshot ${JSON.stringify(this.path)} is damaged (${reason}) and so is its backup ${JSON.stringify(this.bakPath)} (${(backupError as Error).message}). ` +
-          'Nothing was changed; repair one of them by hand.',
+        `snapshot ${JSON.stringify(this.path)} is damaged: ${reason}. Its backup ${JSON.stringify(this.bakPath)} is damaged too: ${(backupError as Error).message}. ` +
+          'Nothing was changed: repair one of them by hand.',
         { cause: backupError, details: { file: this.path, backup: this.bakPath } },
       )
     }
@@ -867,11 +928,23 @@ class FileBackend implements Backend {
         source: this.path,
         keptAs,
         restoredFrom: `${this.bakPath} + ${this.journal.path}`,
-        message: `[@taurobot/memory] snapshot ${JSON.stringify(this.path)} was damaged (${reason}); restored from ${JSON.stringify(this.bakPath)} and the journal, the damaged file is kept as ${JSON.stringify(keptAs)}.`,
+        message: `[@taurobot/memory] snapshot ${JSON.stringify(this.path)} was damaged: ${reason}. Restored from ${JSON.stringify(this.bakPath)} and the journal; the damaged file is kept as ${JSON.stringify(keptAs)}.`,
         dataMayBeMissing: true,
       },
     }
   }
+}
+
+const OPEN_FAILED = 'cannot open the JSON store'
+
+/** The error for a SQLite database given to the file backend, renamed or mistaken for a snapshot. */
+function sqliteAtSnapshotPath(path: string): MemoryError {
+  return new MemoryError(
+    'corrupt',
+    `${OPEN_FAILED}: ${JSON.stringify(path)} is a SQLite database (it starts with the SQLite header), not a JSON snapshot. ` +
+      "Open it with the SQLite backend: give it a .db, .sqlite or .sqlite3 name, or pass backend: sqliteBackend({ path }) from '@taurobot/memory/sqlite'. Nothing was changed.",
+    { details: { file: path, found: 'sqlite' } },
+  )
 }
 
 /** The records between `after` and `next`, for a warning. */

@@ -165,7 +165,7 @@ function checkValue(buffer: Uint8Array, at: number, end: number): number {
 
 /** Checks `"key":` at `at`; returns the offset after the colon. */
 function checkKey(buffer: Uint8Array, at: number, end: number): number {
-  if (buffer[at] !== 0x22) throw new JsonCheckError('expected a property name', at)
+  if (buffer[at] !== 0x22) throw new JsonCheckError('expected a property name in quotes', at)
   const i = skipSpace(buffer, checkString(buffer, at + 1, end), end)
   if (buffer[i] !== 0x3a) throw new JsonCheckError('expected ":"', i)
   return i + 1
@@ -231,11 +231,11 @@ function checkString(buffer: Uint8Array, at: number, end: number): number {
           HEX[buffer[i + 4] as number] !== 1 ||
           HEX[buffer[i + 5] as number] !== 1
         )
-          throw new JsonCheckError('bad \\u escape', i)
+          throw new JsonCheckError('a bad \\u escape in a string', i)
         i += 6
         continue
       }
-      if (i + 2 > end || ESCAPE[escaped] !== 1) throw new JsonCheckError('bad escape', i)
+      if (i + 2 > end || ESCAPE[escaped] !== 1) throw new JsonCheckError('a bad escape in a string', i)
       i += 2
       continue
     }
@@ -245,9 +245,11 @@ function checkString(buffer: Uint8Array, at: number, end: number): number {
 }
 
 function checkWord(buffer: Uint8Array, at: number, end: number, word: string): number {
-  if (at + word.length > end) throw new JsonCheckError('a value ends too early', at)
   for (let k = 0; k < word.length; k++) {
-    if (buffer[at + k] !== word.charCodeAt(k)) throw new JsonCheckError('unexpected token', at)
+    if (at + k >= end) throw new JsonCheckError('a value ends too early', at)
+    if (buffer[at + k] !== word.charCodeAt(k)) {
+      throw new JsonCheckError('an unknown word; JSON knows only true, false and null', at)
+    }
   }
   return at + word.length
 }
@@ -258,7 +260,7 @@ function checkNumber(buffer: Uint8Array, at: number, end: number): number {
   if (i < end && buffer[i] === 0x30) i++
   else if (i < end && isDigit(buffer[i]) && buffer[i] !== 0x30) {
     while (i < end && isDigit(buffer[i])) i++
-  } else throw new JsonCheckError('unexpected token', at)
+  } else throw new JsonCheckError(i > at ? 'expected a digit' : 'expected a value', i)
   if (i < end && buffer[i] === 0x2e) {
     i++
     if (!(i < end && isDigit(buffer[i]))) throw new JsonCheckError('a number without digits after "."', i)
@@ -271,4 +273,39 @@ function checkNumber(buffer: Uint8Array, at: number, end: number): number {
     while (i < end && isDigit(buffer[i])) i++
   }
   return i
+}
+
+/**
+ * The first thing wrong in the JSON value at `buffer[start..end)` (whitespace allowed around it),
+ * or `undefined` when it is valid. For messages only, after `JSON.parse` refused the same bytes:
+ * V8's message names a position in the decoded text and quotes the text around it, this one the
+ * offending byte. An `expected ...` reason is completed with what was found there. The bytes up
+ * to `limit` may be read past `end`: a scanner ends a misspelt literal such as `tru` at the next
+ * delimiter, which then shows it misspelt rather than cut short.
+ */
+export function jsonError(
+  buffer: Uint8Array,
+  start: number,
+  end: number,
+  limit = buffer.length,
+): JsonCheckError | undefined {
+  viewWords(buffer)
+  try {
+    const value = checkValue(buffer, skipSpace(buffer, start, end), Math.max(end, limit))
+    const i = skipSpace(buffer, value, end)
+    if (i < end) throw new JsonCheckError('expected the end of the value', i)
+    return undefined
+  } catch (error) {
+    if (!(error instanceof JsonCheckError)) throw error
+    if (!error.reason.startsWith('expected') || error.at >= end) return error
+    return new JsonCheckError(`${error.reason}, found ${showByte(buffer, error.at, end)}`, error.at)
+  }
+}
+
+/** The character at `at` (before `end`), for a message: quoted, or its code when it is a control character. */
+export function showByte(buffer: Uint8Array, at: number, end: number): string {
+  const byte = buffer[at] as number
+  if (byte < 0x20 || byte === 0x7f) return `the control character 0x${byte.toString(16).padStart(2, '0')}`
+  const text = Buffer.from(buffer.buffer, buffer.byteOffset + at, Math.min(4, end - at)).toString('utf8')
+  return JSON.stringify(String.fromCodePoint(text.codePointAt(0) as number))
 }

@@ -23,8 +23,33 @@ export const META_KEY = 'taurobot_memory'
  */
 export const MAX_SEQ = 2 ** 52
 
-/** Why a snapshot could not be read (see `SnapshotParser`); the message says where. */
-export class SnapshotFormatError extends Error {}
+/** Where in a file, counted from 1: the line, and the character within it. */
+export interface TextPlace {
+  readonly line: number
+  readonly column: number
+}
+
+/**
+ * Why a snapshot could not be read (see `SnapshotParser`). When the JSON itself is invalid, `at`
+ * is the file offset of the first byte that is wrong and the message reads
+ * `not valid JSON at byte <at> (line <l>, column <c>): <reason>`, the line and column once counted.
+ */
+export class SnapshotFormatError extends Error {
+  constructor(
+    /** What is wrong, without where. */
+    readonly reason: string,
+    /** The file offset of the first byte that is wrong, when it is known. */
+    readonly at?: number,
+    /** The line and column of `at`, when they were counted (see `readSnapshot`). */
+    readonly place?: TextPlace,
+  ) {
+    super(
+      at === undefined
+        ? reason
+        : `not valid JSON at byte ${at}${place === undefined ? '' : ` (line ${place.line}, column ${place.column})`}: ${reason}`,
+    )
+  }
+}
 
 function indent(json: string, prefix: string): string {
   // JSON.stringify escapes newlines inside strings, so every raw newline is structure.

@@ -3,7 +3,7 @@ import { type FileHandle, open } from 'node:fs/promises'
 import { errorCode } from '../../io-error.js'
 import type { Message } from '../../message.js'
 import type { DeferredConversation } from './deferred-conversation.js'
-import type { SnapshotData } from './legacy-format.js'
+import { type SnapshotData, SnapshotFormatError, type TextPlace } from './legacy-format.js'
 import { SnapshotParser } from './snapshot-parser.js'
 
 // Large reads: few system calls, and the bytes held at once stay a small share of the store.
@@ -81,9 +81,38 @@ export async function readSnapshot(
       await next?.catch(() => undefined)
     }
     return { data: parser.endDeferred(), bytes, invalidUtf8At: parser.invalidUtf8At }
+  } catch (error) {
+    // The parser knows the offending byte's offset, not its line: counted here, only for a refusal.
+    if (!(error instanceof SnapshotFormatError) || error.at === undefined) throw error
+    throw new SnapshotFormatError(error.reason, error.at, await placeOf(handle, error.at))
   } finally {
     await handle.close()
   }
+}
+
+/**
+ * The line and column (in characters, each counted from 1) of byte `at` of the file, read again
+ * up to there: a refused file is rare, and counting lines as it is parsed would cost every open.
+ */
+async function placeOf(handle: FileHandle, at: number): Promise<TextPlace> {
+  const buffer = Buffer.allocUnsafe(readPieceBytes(at))
+  let line = 1
+  let characters = 0
+  for (let position = 0; position < at; ) {
+    const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, at - position), position)
+    if (bytesRead === 0) break
+    const chunk = buffer.subarray(0, bytesRead)
+    let from = 0
+    for (let newline = chunk.indexOf(0x0a); newline >= 0; newline = chunk.indexOf(0x0a, from)) {
+      line++
+      characters = 0
+      from = newline + 1
+    }
+    // UTF-8 continuation bytes are not characters of their own.
+    for (let k = from; k < bytesRead; k++) if (((chunk[k] as number) & 0xc0) !== 0x80) characters++
+    position += bytesRead
+  }
+  return { line, column: characters + 1 }
 }
 
 /** The bytes of one read, at `at` in `buffer`, after room for what is kept from the piece before. */

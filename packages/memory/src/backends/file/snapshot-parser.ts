@@ -2,7 +2,7 @@
 // its states (outside a value, inside a string, inside a conversation) belong together.
 import type { Message } from '../../message.js'
 import { DeferredConversation } from './deferred-conversation.js'
-import { type ArrayShape, checkArrayOfObjects, JsonCheckError } from './json-check.js'
+import { type ArrayShape, checkArrayOfObjects, JsonCheckError, jsonError, showByte } from './json-check.js'
 import { MAX_SEQ, META_KEY, type SnapshotData, SnapshotFormatError } from './legacy-format.js'
 import { firstInvalidUtf8 } from './utf8.js'
 
@@ -219,7 +219,11 @@ export class SnapshotParser {
   /** {@link end} for a parser made with `defer`: some conversations are still bytes. */
   endDeferred(): SnapshotData<Message[] | DeferredConversation> {
     if (this.step !== 'done') this.run(true)
-    if (this.step !== 'done') throw this.error('the file ends before the JSON does')
+    if (this.step !== 'done') {
+      const bytes = this.buffer.length
+      if (this.base + bytes === 0) throw new SnapshotFormatError('the file is empty')
+      throw this.syntax('the file ends before the JSON does', bytes)
+    }
     if (!this.sawConversations) throw new SnapshotFormatError('"conversations" is missing or not an object')
     return { conversations: this.conversations, extras: [...this.extras], seq: this.seq }
   }
@@ -256,7 +260,10 @@ export class SnapshotParser {
             this.step = inConversations ? 'after-value' : 'done'
             break
           }
-          if (byte !== DOUBLE_QUOTE) throw this.unexpected(byte)
+          if (byte !== DOUBLE_QUOTE) {
+            const closing = this.step.endsWith('first-key') ? ' or "}"' : ''
+            throw this.unexpected(`a property name in quotes${closing}`)
+          }
           const end = this.scan(final)
           if (end < 0) return
           const key = this.parseSlice(this.valueStart, end)
@@ -273,7 +280,7 @@ export class SnapshotParser {
         }
         case 'colon':
         case 'conversations-colon':
-          if (byte !== 0x3a) throw this.unexpected(byte)
+          if (byte !== 0x3a) throw this.unexpected('":"')
           this.pos++
           if (this.step === 'conversations-colon') this.step = 'conversation'
           else this.step = this.key === 'conversations' ? 'conversations-value' : 'value'
@@ -334,7 +341,7 @@ export class SnapshotParser {
           else if (byte === 0x7d) this.step = inConversations ? 'after-value' : 'done'
           else {
             this.pos--
-            throw this.unexpected(byte)
+            throw this.unexpected('"," or "}"')
           }
           break
         }
@@ -465,7 +472,7 @@ export class SnapshotParser {
       this.groupCut = false
       const first = buffer[this.pos] as number
       const kind = CLASS[first]
-      if (kind === CLOSE || kind === COMMA) throw this.unexpected(first)
+      if (kind === CLOSE || kind === COMMA) throw this.unexpected('a value')
       this.primitive = kind === 0
       if (grouped && first === 0x5b) this.group = []
     }
@@ -543,7 +550,7 @@ export class SnapshotParser {
   private addToGroup(items: unknown[]): void {
     // No group next to a cut is empty: `[1,]` would otherwise pass as `[1]` + `[]`.
     if (this.groupCut && items.length === 0) {
-      throw this.error(`a comma before "]" at byte ${this.base + this.valueStart}`)
+      throw this.syntax('a comma before "]"', this.valueStart)
     }
     const group = this.group as unknown[]
     if (group.length === 0) {
@@ -561,35 +568,39 @@ export class SnapshotParser {
     try {
       return JSON.parse(this.buffer.toString('utf8', start, end))
     } catch (error) {
-      throw new SnapshotFormatError(
-        `not valid JSON (${(error as Error).message}, in the value at byte ${this.base + start})`,
-      )
+      // The checker names the offending byte; V8's message would name a character of the slice.
+      const found = jsonError(this.buffer, start, end)
+      if (found !== undefined) throw this.syntax(found.reason, found.at)
+      throw this.syntax((error as Error).message, start)
     }
   }
 
   private trailing(buffer: Buffer, from: number): void {
     for (let i = from; i < buffer.length; i++) {
       if (!isSpace(buffer[i] as number)) {
-        throw new SnapshotFormatError(
-          `not valid JSON (unexpected data after the end of the JSON at byte ${this.base + i})`,
-        )
+        throw this.syntax('data after the end of the JSON', i)
       }
     }
   }
 
   private truncated(): never {
-    throw this.error('the file ends in the middle of a value')
+    throw this.syntax('the file ends in the middle of a value', this.buffer.length)
   }
 
   private notAnObject(): SnapshotFormatError {
     return new SnapshotFormatError('the top level is not a JSON object')
   }
 
-  private unexpected(byte: number, at = this.pos): SnapshotFormatError {
-    return this.error(`unexpected ${JSON.stringify(String.fromCharCode(byte))} at byte ${this.base + at}`)
+  /** The byte at `pos` is not what the grammar allows there. */
+  private unexpected(expected: string): SnapshotFormatError {
+    return this.syntax(
+      `expected ${expected}, found ${showByte(this.buffer, this.pos, this.buffer.length)}`,
+      this.pos,
+    )
   }
 
-  private error(reason: string): SnapshotFormatError {
-    return new SnapshotFormatError(`not valid JSON (${reason})`)
+  /** Invalid JSON at `at`, an offset in the buffer. */
+  private syntax(reason: string, at: number): SnapshotFormatError {
+    return new SnapshotFormatError(reason, this.base + at)
   }
 }

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path'
 import type { DatabaseConstructor } from './load-better-sqlite3.js'
 import { checkSchema } from './schema.js'
 import type { SqliteDatabase } from './sqlite-database.js'
@@ -8,9 +9,9 @@ export interface ConnectionSettings {
   readonly busyTimeoutMs: number
 }
 
-/** The database as messages name it. */
+/** The database as messages name it: its absolute path, quoted. */
 export function describePath(path: string): string {
-  return JSON.stringify(path)
+  return JSON.stringify(resolve(path))
 }
 
 // After a checkpoint, a WAL file that grew past this (a burst of large batches) is cut back.

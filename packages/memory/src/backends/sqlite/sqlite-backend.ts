@@ -9,18 +9,19 @@ import type {
   ConversationSummary,
 } from '../../backend.js'
 import { MemoryError } from '../../errors.js'
-import { ioError } from '../../io-error.js'
+import { fileKind } from '../../file-kind.js'
+import { directoryInTheWay, ioError } from '../../io-error.js'
 import { assertFilePath } from '../../location.js'
 import { type Message, messageTime, show } from '../../message.js'
 import { hasId } from '../../message-id.js'
 import { booleanOption, integerOption, knownOptions, nonEmptyString } from '../../options.js'
 import { type OverLimit, overLimitWarning } from '../over-limit.js'
-import { openConnection } from './connection.js'
+import { describePath, openConnection } from './connection.js'
 import { jsonItems } from './json-items.js'
 import { loadBetterSqlite3 } from './load-better-sqlite3.js'
 import { ensureSchema } from './schema.js'
 import type { SqliteDatabase } from './sqlite-database.js'
-import { sqliteFailure } from './sqlite-errors.js'
+import { errorInfo, sqliteFailure } from './sqlite-errors.js'
 import {
   ConversationTables,
   type EncodedEntry,
@@ -117,6 +118,30 @@ function resolveOptions(options: unknown): ResolvedOptions {
  */
 export function sqliteBackend(options: SqliteBackendOptions): Backend {
   return new SqliteBackend(options, findWriteWorker())
+}
+
+const OPEN_FAILED = 'cannot open the SQLite store'
+
+/**
+ * A clearer error than SQLite's for what is often at `path` when it cannot be opened: a directory
+ * (SQLite says only SQLITE_CANTOPEN) or a JSON snapshot under a .db name (SQLITE_NOTADB).
+ * `undefined` for anything else. Reads the file's first bytes only after the open failed.
+ */
+async function refusedPath(file: string, error: unknown): Promise<MemoryError | undefined> {
+  const { code = '' } = errorInfo(error)
+  if (!/^SQLITE_(CANTOPEN|NOTADB)/.test(code)) return undefined
+  const kind = await fileKind(file)
+  if (kind === 'directory') {
+    return directoryInTheWay(OPEN_FAILED, file, 'a database file', 'conversations.db', error)
+  }
+  if (kind !== 'json' || !code.startsWith('SQLITE_NOTADB')) return undefined
+  return new MemoryError(
+    'corrupt',
+    `${OPEN_FAILED}: ${JSON.stringify(file)} is not a SQLite database but looks like a JSON snapshot (it starts with "{"), such as the JSON file backend writes. ` +
+      "Open it with the JSON file backend: give it a .json name, or pass backend: fileBackend({ path }) from '@taurobot/memory'. " +
+      'To move it into SQLite, name it .json and run: npx taurobot-memory migrate <that>.json <new>.db. Nothing was changed.',
+    { cause: error, details: { file, found: 'json', sqliteCode: code } },
+  )
 }
 
 /** A message's JSON text, its id and its time, as the tables take them. */
@@ -237,7 +262,7 @@ export class SqliteBackend implements Backend {
     this.options = resolveOptions(options)
     this.where =
       this.options.database === undefined
-        ? JSON.stringify(this.options.path)
+        ? describePath(this.options.path as string)
         : `the given database (${JSON.stringify(this.options.database.name)})`
   }
 
@@ -293,7 +318,12 @@ export class SqliteBackend implements Backend {
     } catch (error) {
       if (writer instanceof WorkerWriter) await writer.terminate()
       if (database === undefined && db?.open) db.close()
-      throw sqliteFailure(error, 'cannot open the SQLite store', this.where, '', busyTimeoutMs)
+      const path = this.options.path
+      if (path !== undefined) {
+        const refused = await refusedPath(resolve(path), error)
+        if (refused !== undefined) throw refused
+      }
+      throw sqliteFailure(error, OPEN_FAILED, this.where, '', busyTimeoutMs)
     }
     this.state = 'open'
   }

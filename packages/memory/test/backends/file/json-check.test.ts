@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { checkArrayOfObjects, JsonCheckError } from '../../../src/backends/file/json-check.js'
+import { checkArrayOfObjects, JsonCheckError, jsonError } from '../../../src/backends/file/json-check.js'
 
 /** What the check says of `text`, as `JSON.parse` would be asked: accepted with its shape, or not. */
 function check(text: string): { count: number; last: unknown } | undefined {
@@ -196,5 +196,46 @@ describe('checkArrayOfObjects', () => {
     for (let limit = 1; limit < text.length; limit++) {
       expect(() => checkArrayOfObjects(Buffer.from(text), 0, limit), `limit ${limit}`).toThrow(JsonCheckError)
     }
+  })
+})
+
+describe('jsonError', () => {
+  it('finds a fault exactly where JSON.parse refuses, at a byte inside the text, on thousands of damaged variants', () => {
+    const random = generator(7)
+    let refused = 0
+    for (let round = 0; round < 3000; round++) {
+      let text = sample
+      const at = Math.floor(random() * (text.length + 1))
+      const piece = interesting[Math.floor(random() * interesting.length)] as string
+      text =
+        random() < 0.5 ? text.slice(0, at) + piece + text.slice(at) : text.slice(0, at) + text.slice(at + 1)
+      const bytes = Buffer.from(text)
+      let parses = true
+      try {
+        JSON.parse(text)
+      } catch {
+        parses = false
+      }
+      const found = jsonError(bytes, 0, bytes.length)
+      expect(found === undefined, text).toBe(parses)
+      if (found === undefined) continue
+      refused++
+      expect(found.at, text).toBeGreaterThanOrEqual(0)
+      expect(found.at, text).toBeLessThanOrEqual(bytes.length)
+      // One statement of its own: no excerpt of the text, no second position.
+      expect(found.reason, text).not.toMatch(/JSON at position|is not valid JSON|\.\.\./)
+    }
+    expect(refused).toBeGreaterThan(1000)
+  })
+
+  it('says what was expected and what was found, once', () => {
+    const text = '[{"role":"user","content":"a"},}'
+    expect(jsonError(Buffer.from(text), 0, text.length)).toEqual(
+      new JsonCheckError('expected a value, found "}"', text.length - 1),
+    )
+    const control = '[{"a": 1\u0001}]'
+    expect(jsonError(Buffer.from(control), 0, control.length)?.reason).toBe(
+      'expected "," or "}", found the control character 0x01',
+    )
   })
 })

@@ -147,8 +147,12 @@ it('refuses a damaged snapshot read in pieces with the message of a parser fed t
     await writeFile(path, damagedBytes)
     const expected = parsedWhole(damagedBytes)
     expect(typeof expected).toBe('string')
-    await expect(readSnapshot(path, undefined, { pieceBytes: PIECE })).rejects.toThrow(
-      new SnapshotFormatError(expected as string),
+    const error = await readSnapshot(path, undefined, { pieceBytes: PIECE }).then(
+      () => undefined,
+      (e: unknown) => e,
     )
+    expect(error).toBeInstanceOf(SnapshotFormatError)
+    // The same, with the line and column of the byte, which only the reader of the file counts.
+    expect((error as Error).message.replace(/ \(line \d+, column \d+\)/, '')).toBe(expected)
   }
 })

@@ -221,6 +221,85 @@ describe.each(['parsed', 'deferred'] as const)('SnapshotParser, conversations %s
     }
   })
 
+  /** Where `marker` starts in `text`, plus `plus`, in bytes. */
+  function byteOf(text: string, marker: string, plus = 0): number {
+    return Buffer.byteLength(text.slice(0, text.indexOf(marker))) + plus
+  }
+
+  it.each<[string, string, (text: string) => string]>([
+    [
+      'a comma before "}" in a conversation',
+      '{"conversations":{"1":[{"role":"user","content":"a","timestamp":"x"},}}',
+      () => 'not valid JSON at byte 69: expected a value, found "}"',
+    ],
+    [
+      'a missing comma between conversations',
+      '{"conversations": {"a": [] "b": []}}',
+      (t) => `not valid JSON at byte ${byteOf(t, '"b"')}: expected "," or "}", found "\\""`,
+    ],
+    [
+      'a missing colon',
+      '{"conversations" {}}',
+      (t) => `not valid JSON at byte ${byteOf(t, ' {}', 1)}: expected ":", found "{"`,
+    ],
+    [
+      'a bad escape in a message, after non-ASCII text',
+      '{"conversations": {"a": [{"c": "è\\x"}]}}',
+      (t) => `not valid JSON at byte ${byteOf(t, '\\x')}: a bad escape in a string`,
+    ],
+    [
+      'a missing comma inside a message',
+      '{"conversations": {"a": [{"c": "x" "d": 1}]}}',
+      (t) => `not valid JSON at byte ${byteOf(t, '"d"')}: expected "," or "}", found "\\""`,
+    ],
+    [
+      'data after the end',
+      '{"conversations": {}} {}',
+      (t) => `not valid JSON at byte ${byteOf(t, '} {', 2)}: data after the end of the JSON`,
+    ],
+    [
+      'an unquoted key',
+      '{conversations: {}}',
+      () => 'not valid JSON at byte 1: expected a property name in quotes or "}", found "c"',
+    ],
+    [
+      'a misspelt literal',
+      '{"conversations": {}, "x": tru}',
+      (t) =>
+        `not valid JSON at byte ${byteOf(t, 'tru')}: an unknown word; JSON knows only true, false and null`,
+    ],
+    [
+      'a file cut short',
+      '{"conversations": {"a": [{"c": "x',
+      (t) => `not valid JSON at byte ${t.length}: the file ends in the middle of a value`,
+    ],
+    ['an empty file', '', () => 'the file is empty'],
+  ])('names the one byte where %s is', (_name, text, expected) => {
+    for (const size of [1, 5, 1 << 20]) {
+      let message: string | undefined
+      try {
+        parseInPieces(Buffer.from(text), size)
+      } catch (error) {
+        if (!(error instanceof SnapshotFormatError)) throw error
+        message = error.message
+      }
+      expect(message, `pieces of ${size}`).toBe(expected(text))
+    }
+  })
+
+  it('names the comma before "]" where it ends a group of a conversation parsed in groups', () => {
+    // One message past the size of a group: the comma after it is where the array is cut.
+    const broken = JSON.stringify({ conversations: { long: [{ c: 'x'.repeat(40_000) }] } }).replace(
+      /}\]}}$/,
+      '},]}}',
+    )
+    for (const size of [4096, 1 << 20]) {
+      expect(() => parseInPieces(Buffer.from(broken), size)).toThrow(
+        `not valid JSON at byte ${broken.indexOf(',]')}: a comma before "]"`,
+      )
+    }
+  })
+
   it('accepts a UTF-8 byte-order mark before the JSON, whatever the piece size', () => {
     const text = `\ufeff${JSON.stringify(trickyDocument(), null, 2)}`
     const expected = reference(text.slice(1))

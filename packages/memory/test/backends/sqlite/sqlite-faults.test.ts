@@ -1,7 +1,7 @@
 import { execFile, execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { cp, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { join, relative } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
 import Database from 'better-sqlite3'
@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { SCHEMA_VERSION } from '../../../src/backends/sqlite/schema.js'
 import { SqliteBackend } from '../../../src/backends/sqlite/sqlite-backend.js'
 import type { Memory, MemoryOptions } from '../../../src/index.js'
-import { isMemoryError, openMemory } from '../../../src/index.js'
+import { fileBackend, isMemoryError, openMemory } from '../../../src/index.js'
 import type { SqliteBackendOptions } from '../../../src/sqlite.js'
 import { ensureBuilt, fillDisk, mountTmpfs, mountUnavailable, packageDir, tempDir } from '../../helpers.js'
 
@@ -103,12 +103,50 @@ describe('faults at open', () => {
     after.close()
   })
 
-  it('a directory at path: MemoryError io', async () => {
-    const path = join(await fresh(), 'conversations.db')
+  it('a directory at path: MemoryError io saying so, naming its absolute path', async () => {
+    const path = join(await fresh(), 'x.db')
     await mkdir(path)
-    const attempt = open({ path })
+    const attempt = openMemory({ path: relative(process.cwd(), path), flushOnExit: false })
     await expect(attempt).rejects.toSatisfy((error) => isMemoryError(error, 'io'))
-    await expect(attempt).rejects.toThrow(/conversations\.db": SQLITE_CANTOPEN/)
+    await expect(attempt).rejects.toThrow(
+      `[@taurobot/memory] cannot open the SQLite store: ${JSON.stringify(path)} is a directory, not a database file. ` +
+        `Point path at a file, such as ${JSON.stringify(join(path, 'conversations.db'))}, or move the directory away.`,
+    )
+  })
+
+  it('other failures at open name the absolute path, also when path is relative', async () => {
+    const path = join(await fresh(), 'notes.db')
+    await writeFile(path, 'these are my notes, not a database\n'.repeat(200))
+    for (const where of BOTH) {
+      const attempt = open({ path: relative(process.cwd(), path) }, where)
+      await expect(attempt).rejects.toThrow(
+        `cannot open the SQLite store: ${JSON.stringify(path)} is not a usable SQLite database (SQLITE_NOTADB`,
+      )
+    }
+  })
+
+  it('a JSON snapshot named .db: MemoryError corrupt saying how to open it, the file untouched', async () => {
+    const dir = await fresh()
+    const json = join(dir, 'conversations.json')
+    const writer = await openMemory({ path: json, flushOnExit: false })
+    await writer.add(1, { role: 'user', content: 'kept in JSON' })
+    await writer.close()
+    const path = join(dir, 'renamed.db')
+    await rename(json, path)
+    const before = await readFile(path)
+    const attempt = openMemory({ path, flushOnExit: false })
+    await expect(attempt).rejects.toSatisfy((error) => isMemoryError(error, 'corrupt'))
+    await expect(attempt).rejects.toThrow(
+      `[@taurobot/memory] cannot open the SQLite store: ${JSON.stringify(path)} is not a SQLite database but looks like a JSON snapshot (it starts with "{"), such as the JSON file backend writes. ` +
+        "Open it with the JSON file backend: give it a .json name, or pass backend: fileBackend({ path }) from '@taurobot/memory'. " +
+        'To move it into SQLite, name it .json and run: npx taurobot-memory migrate <that>.json <new>.db. Nothing was changed.',
+    )
+    expect((await readFile(path)).equals(before)).toBe(true)
+    expect((await readdir(dir)).sort()).toEqual(['conversations.json.journal', 'renamed.db'])
+    // What the message says works.
+    const memory = await openMemory({ backend: fileBackend({ path }), flushOnExit: false })
+    stores.push(memory)
+    expect((await memory.history(1)).map((m) => m.content)).toEqual(['kept in JSON'])
   })
 
   it('a file where the directory should be: MemoryError io naming the directory', async () => {
