@@ -83,11 +83,15 @@ export function booleanOption(name: string, value: unknown, fallback: boolean): 
   return value
 }
 
-/** A non-empty string, or `fallback` when undefined (a required option passes no fallback). */
-export function nonEmptyString(name: string, value: unknown, fallback?: string): string {
+/**
+ * A non-empty string, or `fallback` when undefined (a required option passes no fallback).
+ * `remedy` ends the error, for an option with an alternative (`pass path or database`).
+ */
+export function nonEmptyString(name: string, value: unknown, fallback?: string, remedy?: string): string {
   const given = value === undefined ? fallback : value
   if (typeof given !== 'string' || given.length === 0) {
-    throw new TypeError(`${name} must be a non-empty string, got ${show(value)}`)
+    const end = remedy === undefined ? '' : `: ${remedy}`
+    throw new TypeError(`${name} must be a non-empty string, got ${show(value)}${end}`)
   }
   return given
 }

@@ -93,7 +93,15 @@ function resolveOptions(options: unknown): ResolvedOptions {
     }
     database = db as SqliteDatabase
   }
-  const path = database === undefined ? nonEmptyString('path', o.path) : undefined
+  const path =
+    database === undefined
+      ? nonEmptyString(
+          'path',
+          o.path,
+          undefined,
+          'pass path (the database file) or database (an open better-sqlite3 Database)',
+        )
+      : undefined
   if (path !== undefined) assertFilePath(path)
   return {
     path,

@@ -85,7 +85,9 @@ export const SQL = {
   // The index on last_hour: the idle conversations, and those of the cutoff's hour, are visited.
   idle: 'SELECT id FROM conversations WHERE last_hour <= ? AND last_time < ?',
   list: 'SELECT key, id, count, last_timestamp FROM conversations WHERE key > ? ORDER BY key LIMIT ?',
-  counts: 'SELECT count(*) AS conversations, coalesce(sum(count), 0) AS messages FROM conversations',
+  // Each conversation counted up to maxMessages, as read() returns it: a database written with a
+  // larger limit holds longer ones until their next write trims them. One pass over the table.
+  counts: 'SELECT count(*) AS conversations, coalesce(sum(min(count, ?)), 0) AS messages FROM conversations',
   // A scan of the conversations table (count has no index: it would be one more page written in
   // every commit), so run by the writer before its first write, never on the main thread at open.
   // With a single max(), SQLite takes the bare column id from the row that holds the maximum.
@@ -261,9 +263,12 @@ export class ConversationTables {
     return this.statement(SQL.list).all(after, limit) as ConversationRow[]
   }
 
-  /** Conversations and messages held, summed over the conversations table. */
+  /** Conversations held, and their messages as read() returns them (up to maxMessages each). */
   counts(): { conversations: number; messages: number } {
-    const row = this.statement(SQL.counts).get() as { conversations: number; messages: number }
+    const row = this.statement(SQL.counts).get(this.maxMessages) as {
+      conversations: number
+      messages: number
+    }
     return { conversations: row.conversations, messages: row.messages }
   }
 

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { SCHEMA_VERSION } from '../../../src/backends/sqlite/schema.js'
 import { SqliteBackend } from '../../../src/backends/sqlite/sqlite-backend.js'
 import { SQL } from '../../../src/backends/sqlite/tables.js'
-import type { Backend, BackendContext, Memory, Message } from '../../../src/index.js'
+import type { Backend, BackendContext, Memory, MemoryOptions, Message } from '../../../src/index.js'
 import { openMemory } from '../../../src/index.js'
 import { sqliteBackend } from '../../../src/sqlite.js'
 import { describeBackendContract } from '../../contract.js'
@@ -46,8 +46,13 @@ describeBackendContract(
 describe('sqliteBackend options', () => {
   it('rejects bad options with a TypeError or RangeError naming the option and value', () => {
     expect(() => sqliteBackend(undefined as never)).toThrow(/options must be an object with path/)
-    expect(() => sqliteBackend({})).toThrow(/path must be a non-empty string, got undefined/)
-    expect(() => sqliteBackend({ path: '' })).toThrow(/path must be a non-empty string, got ""/)
+    // Without path, the alternative is named: a database opened by the caller.
+    expect(() => sqliteBackend({})).toThrow(
+      'path must be a non-empty string, got undefined: pass path (the database file) or database (an open better-sqlite3 Database)',
+    )
+    expect(() => sqliteBackend({ path: '' })).toThrow(
+      'path must be a non-empty string, got "": pass path (the database file) or database',
+    )
     expect(() => sqliteBackend({ path: 'x.db', nope: 1 } as never)).toThrow(/unknown option "nope"/)
     expect(() => sqliteBackend({ database: {} as never })).toThrow(
       /database must be an open better-sqlite3 Database, got an object/,
@@ -99,7 +104,7 @@ function message(content: string, timestamp = new Date().toISOString()): Message
   return { role: 'user', content, timestamp }
 }
 
-async function openStore(backend: Backend, options: { maxMessages?: number } = {}): Promise<Memory> {
+async function openStore(backend: Backend, options: Omit<MemoryOptions, 'backend'> = {}): Promise<Memory> {
   const memory = await openMemory({ backend, flushOnExit: false, ...options })
   stores.push(memory)
   return memory
@@ -249,6 +254,21 @@ describe('sqlite backend', () => {
     await second.flush()
     expect((await second.history('a')).map((m) => m.content)).toEqual(['7', '8', '9', '10'])
     expect((await second.stats()).messages).toBe(4)
+  })
+
+  it('stats() counts messages as history() shows them after a reopen with a smaller maxMessages', async () => {
+    const path = await freshPath()
+    const first = await openStore(sqliteBackend({ path }))
+    for (let i = 0; i < 10; i++) await first.add('a', { role: 'user', content: String(i) })
+    await first.add('b', { role: 'user', content: 'one' })
+    await first.close()
+    // Nothing written since the reopen: the rows of "a" are all still there, read() shows 3.
+    const second = await openStore(sqliteBackend({ path }), { maxMessages: 3, onWarning: () => undefined })
+    expect(await second.history('a')).toHaveLength(3)
+    expect(await second.stats()).toMatchObject({ conversations: 2, messages: 4, averagePerConversation: 2 })
+    const db = new Database(path, { readonly: true })
+    cleanups.push(() => void db.close())
+    expect(db.prepare("SELECT count FROM conversations WHERE id = 'a'").pluck().get()).toBe(10)
   })
 
   it('concurrent strict adds are one batch: one call, one transaction', async () => {
