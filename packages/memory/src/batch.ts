@@ -80,6 +80,18 @@ interface Chunk {
   readonly bytes: number
 }
 
+/**
+ * A conversation whose batched changes the backend refused (AppendResult.failed) and dropped. Kept
+ * until every flush() that covers them has reported it, then forgotten (see Batcher.refusals).
+ */
+interface Refusal {
+  readonly error: MemoryError
+  /** Changes dropped since the refusal was first recorded. */
+  dropped: number
+  /** The first flush ticket that no longer reports it; undefined until a flush has reported it. */
+  reportedBefore: number | undefined
+}
+
 export interface BatcherHooks {
   save(info: SaveInfo): void
   error(error: unknown): void
@@ -106,6 +118,50 @@ function answerOf(entry: Pending): Message | undefined {
 
 function operationOf(entry: Pending): Operation {
   return entry.operation ?? { op: 'add', message: entry.message as Message }
+}
+
+const PREFIX = '[@taurobot/memory] '
+
+/** An error's message without the package prefix, to quote inside another. */
+function quoted(error: Error): string {
+  return error.message.startsWith(PREFIX) ? error.message.slice(PREFIX.length) : error.message
+}
+
+/**
+ * The error a flush() reports for conversations whose batched changes the backend refused: with
+ * their code (the first one's when they differ), naming each conversation, how many changes were
+ * dropped, and why (the backend's error, which says what to do, is the cause).
+ */
+function refusalError(backend: string, refused: ReadonlyArray<[string, Refusal]>): MemoryError {
+  const changes = (n: number) => `${n} change${n === 1 ? '' : 's'}`
+  const [firstId, first] = refused[0] as [string, Refusal]
+  const details = {
+    backend,
+    conversations: refused.map(([id]) => id),
+    dropped: Object.fromEntries(refused.map(([id, refusal]) => [id, refusal.dropped])),
+  }
+  if (refused.length === 1) {
+    return new MemoryError(
+      first.error.code,
+      `the ${backend} backend refused ${changes(first.dropped)} to conversation ${JSON.stringify(firstId)}, dropped without being written (every other change was written): ${quoted(first.error)}`,
+      { cause: first.error, details: { ...first.error.details, ...details } },
+    )
+  }
+  const shown = refused
+    .slice(0, 3)
+    .map(([id, refusal]) => `${JSON.stringify(id)} (${changes(refusal.dropped)}): ${quoted(refusal.error)}`)
+  const more =
+    refused.length > 3
+      ? `; and ${refused
+          .slice(3)
+          .map(([id]) => JSON.stringify(id))
+          .join(', ')}`
+      : ''
+  return new MemoryError(
+    first.error.code,
+    `the ${backend} backend refused the changes to ${refused.length} conversations, dropped without being written (every other change was written): ${shown.join('; ')}${more}`,
+    { cause: new AggregateError(refused.map(([, refusal]) => refusal.error)), details },
+  )
 }
 
 function reason(error: unknown): string {
@@ -143,6 +199,10 @@ export class Batcher {
   private timer: NodeJS.Timeout | undefined
   private stopped = false
   private stopReason: unknown
+  // Batched changes the backend refused, by conversation, and the flushes watching for them.
+  private readonly refused = new Map<string, Refusal>()
+  private nextTicket = 0
+  private watching = 0
   saves = 0
   bytesWritten = 0
   lastSaveMs = 0
@@ -307,6 +367,8 @@ export class Batcher {
       }
     }
     if (this.writing !== undefined) this.clearedWhileWriting.add(id)
+    // Dropped as the caller asked: a flush no longer reports that they were refused.
+    this.refused.delete(id)
     if (this.waiting > 0) {
       const kept: Waiter[] = []
       for (let i = this.waitHead; i < this.waiters.length; i++) {
@@ -341,6 +403,24 @@ export class Batcher {
   }
 
   /**
+   * As {@link flush}, then resolves with the error that reports the batched changes the backend
+   * refused for their conversation and that were dropped (see {@link refusalError}), or undefined.
+   * A refusal is reported by every such call that started before one of them settled with it, and
+   * by none started later: a change accepted before the call, or while it ran, is on disk once it
+   * resolves with undefined. Rejects, reporting nothing, if a write fails (the changes are kept).
+   */
+  async flushReporting(): Promise<MemoryError | undefined> {
+    const ticket = this.nextTicket++
+    this.watching++
+    try {
+      await this.flush()
+    } finally {
+      this.watching--
+    }
+    return this.refusals(ticket)
+  }
+
+  /**
    * Writes what is pending as soon as the queue allows, also after a failed write: the backend
    * calls this when it knows a retry can succeed (a reconnect), so nothing waits for the timer.
    */
@@ -366,6 +446,29 @@ export class Batcher {
   disarm(): void {
     if (this.timer !== undefined) clearTimeout(this.timer)
     this.timer = undefined
+  }
+
+  /** What the flush with `ticket` reports, marking it reported for the flushes that start later. */
+  private refusals(ticket: number): MemoryError | undefined {
+    const found: Array<[string, Refusal]> = []
+    for (const entry of this.refused) {
+      const reportedBefore = entry[1].reportedBefore
+      if (reportedBefore === undefined || ticket < reportedBefore) found.push(entry)
+    }
+    for (const [, refusal] of found) refusal.reportedBefore ??= this.nextTicket
+    // Once no flush that started before the report is running, nobody needs a reported one.
+    if (this.watching === 0) {
+      for (const [id, refusal] of this.refused)
+        if (refusal.reportedBefore !== undefined) this.refused.delete(id)
+    }
+    return found.length === 0 ? undefined : refusalError(this.backendName, found)
+  }
+
+  /** Remembers that the backend refused `dropped` batched changes to `id`, for the next flush(). */
+  private recordRefusal(id: string, error: MemoryError, dropped: number): void {
+    const known = this.refused.get(id)
+    if (known !== undefined && known.reportedBefore === undefined) known.dropped += dropped
+    else this.refused.set(id, { error, dropped, reportedBefore: undefined })
   }
 
   private hasRoom(bytes: number): boolean {
@@ -566,17 +669,24 @@ export class Batcher {
           // dropped and reported rather than kept, or they would pile up to maxPending for all.
           // The rest of its backlog, in later chunks, goes the same way, so order is kept.
           written -= list.length
+          let dropped = list.length
           for (const entry of list) entry.reject?.(failed)
           const rest = taken.get(id)
           if (rest !== undefined) {
             taken.delete(id)
+            dropped += rest.length
             for (const entry of rest) {
               this.writingCount--
               this.writingBytes -= entry.bytes
               entry.reject?.(failed)
             }
           }
-          if (this.policy.durability === 'batched') this.hooks.error(failed)
+          if (this.policy.durability === 'batched') {
+            // Nobody waits for these changes: the next flush() reports them, unless the
+            // conversation was cleared meanwhile, as its caller asked.
+            if (!this.clearedWhileWriting.has(id)) this.recordRefusal(id, failed, dropped)
+            this.hooks.error(failed)
+          }
         }
         this.hooks.save({
           messages: written,

@@ -186,11 +186,19 @@ export interface Memory {
   conversations(): AsyncIterable<ConversationSummary>
   /** Counters about the store and its backend. */
   stats(): Promise<MemoryStats>
-  /** Writes everything pending now; rejects with a `MemoryError` naming the file and cause on failure. */
+  /**
+   * Writes everything pending now; resolves once every change accepted before the call is
+   * written. Rejects with a `MemoryError` naming the file and cause when a write fails (the
+   * changes are kept and retried), or, in batched mode, when the backend refused a conversation's
+   * changes and they were dropped (such as a damaged conversation, code `corrupt`; every other
+   * conversation is written): the error names each conversation and is reported by the calls made
+   * until one has reported it.
+   */
   flush(): Promise<void>
   /**
-   * Flushes, then releases the backend (and its lock); idempotent. If the flush fails it rejects
-   * and the store stays open with every message kept, so close() can be called again.
+   * Flushes, then releases the backend (and its lock); idempotent. If a write fails it rejects
+   * and the store stays open with every message kept, so close() can be called again. If the
+   * backend refused changes (see `flush()`), it closes the store, then rejects with that error.
    */
   close(): Promise<void>
   /** Releases the backend now, dropping pending messages. */

@@ -370,7 +370,9 @@ class Store implements Memory {
   async flush(): Promise<void> {
     if (this.state === 'closed') return
     await this.replies.handOverAll()
-    await this.batcher.flush()
+    const refused = await this.batcher.flushReporting()
+    // Batched changes the backend refused were dropped: resolving would say they are on disk.
+    if (refused !== undefined) throw refused
   }
 
   close(): Promise<void> {
@@ -379,9 +381,10 @@ class Store implements Memory {
     this.state = 'closing'
     this.batcher.disarm()
     const attempt = (async () => {
+      let refused: MemoryError | undefined
       try {
         await this.replies.handOverAll()
-        await this.batcher.flush()
+        refused = await this.batcher.flushReporting()
       } catch (error) {
         // A failed close keeps the messages and leaves the store open; close() again retries.
         this.state = 'open'
@@ -391,6 +394,9 @@ class Store implements Memory {
       this.state = 'closed'
       unregisterExitHooks(this.exitParticipant)
       publishClose(this[STORE_PROBE], false)
+      // Changes the backend refused were dropped, not kept: a retry could not write them, so the
+      // store closes, and close() says they are not on disk.
+      if (refused !== undefined) throw refused
     })()
     this.closing = attempt.finally(() => {
       this.closing = undefined

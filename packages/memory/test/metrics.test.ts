@@ -658,7 +658,7 @@ describe.skipIf(noRedis !== undefined && !IN_CI)(
         await memory.add('chat-1001', { role: 'user', content: 'private one' })
         await memory.add('chat-1001', { role: 'user', content: 'private two' })
         await memory.add('chat-9009', { role: 'user', content: 'private nine' })
-        await memory.flush()
+        await expect(memory.flush()).rejects.toSatisfy((error) => isMemoryError(error, 'corrupt'))
         expect(errors.map((error) => isMemoryError(error, 'corrupt'))).toEqual([true])
         const values = await samples(registry)
         expect(values.get('taurobot_memory_saves_total{store="redis"}')).toBe(1)

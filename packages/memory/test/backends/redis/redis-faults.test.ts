@@ -295,7 +295,10 @@ if (missing !== undefined) {
         await memory.upsert('bad', { id: 'q', role: 'user', content: 'dropped' })
         await memory.upsert('good', { id: 'q', role: 'user', content: 'edited' })
         await memory.upsert('good', { id: 'r', role: 'assistant', content: 'reply' })
-        await memory.flush()
+        await expect(memory.flush()).rejects.toSatisfy(
+          (e) =>
+            isMemoryError(e, 'corrupt') && (e as Error).message.includes('cannot write conversation "bad"'),
+        )
         expect(errors).toHaveLength(1)
         expect(
           isMemoryError(errors[0], 'corrupt') &&
