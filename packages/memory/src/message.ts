@@ -18,7 +18,11 @@ export interface Message {
   role: Role
   /** The text. */
   content: string
-  /** When it was added, as an ISO 8601 string. */
+  /**
+   * When it was added, as an ISO 8601 string. Every message the store adds has one; a message
+   * written without one by another program (the Python bot) is kept without one, on every backend
+   * and through `migrate()`, and is never pruned.
+   */
   timestamp: string
   /**
    * Identifies the message within its conversation, for `upsert()` and `remove()`. Every message
@@ -116,13 +120,13 @@ function flatCopy(
   record: Record<string, unknown>,
   role: string,
   content: string,
-  timestamp: string,
+  timestamp: string | undefined,
   id: string,
 ): Message | undefined {
   const keys = Object.keys(record)
   // What nearly every add() gets, { role, content }: the same object and bound as the loop below
   // makes, built at once as a literal.
-  if (keys.length === 2 && keys[0] === 'role' && keys[1] === 'content') {
+  if (keys.length === 2 && keys[0] === 'role' && keys[1] === 'content' && timestamp !== undefined) {
     flatBytes =
       2 +
       (role.length + content.length + timestamp.length + id.length) * MAX_BYTES_PER_UNIT +
@@ -155,7 +159,7 @@ function flatCopy(
     maxBytes += key.length * MAX_BYTES_PER_UNIT + 4
     message[key] = value
   }
-  if (!stamped) {
+  if (!stamped && timestamp !== undefined) {
     message.timestamp = timestamp
     maxBytes += timestamp.length * MAX_BYTES_PER_UNIT + 15
   }
@@ -178,16 +182,24 @@ const ROLE_CONTENT_OVERHEAD = 2 + (4 * MAX_BYTES_PER_UNIT + 4) + 2 + (7 * MAX_BY
 
 /**
  * Why `value` is not a valid stored message, or `undefined` when it is one: a JSON object with a
- * non-empty string `role`, a string `content` and a string `timestamp`. The one rule for what the
- * store writes and for what its file backend accepts back from the journal, so nothing written
- * can be refused when it is read again.
+ * non-empty string `role`, a string `content` and, when it has one, a string `timestamp` (always,
+ * with `timestamp: 'required'`). The one rule for what the store writes and for what its backends
+ * accept back (journal records, Redis list items), so nothing written can be refused when it is
+ * read again. A message without a timestamp is what the Python bot may write, and what migrate()
+ * copies as it is.
  */
-export function messageProblem(value: unknown): string | undefined {
+export function messageProblem(
+  value: unknown,
+  timestamp: 'required' | 'optional' = 'optional',
+): string | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return `it is ${show(value)}`
-  const { role, content, timestamp } = value as Record<string, unknown>
+  const record = value as Record<string, unknown>
+  const { role, content } = record
   if (typeof role !== 'string' || role.length === 0) return `its role is ${show(role)}`
   if (typeof content !== 'string') return `its content is ${show(content)}`
-  if (typeof timestamp !== 'string') return `its timestamp is ${show(timestamp)}`
+  const stamp = record.timestamp
+  if (typeof stamp !== 'string' && (stamp !== undefined || timestamp === 'required'))
+    return `its timestamp is ${show(stamp)}`
   return undefined
 }
 
@@ -222,12 +234,13 @@ export interface SizedMessage {
  * exactly what will be on disk: a plain JSON copy of the input, so later changes to the caller's
  * object, `toJSON` methods or `undefined` fields cannot make the two differ. The copy is checked
  * with {@link messageProblem}: an own `toJSON()` decides what is serialised, and may not return a
- * message at all.
+ * message at all. A message without a timestamp gets `now()`, or stays without one when `now` is
+ * {@link noTimestamp} (a message copied by migrate()).
  */
 export function toMessage(
   input: unknown,
   maxBytes: number,
-  now: () => string,
+  now: () => string | undefined,
   newId: () => string = randomId,
 ): SizedMessage {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
@@ -241,7 +254,7 @@ export function toMessage(
   if (typeof content !== 'string') {
     throw new TypeError(`message.content must be a string, got ${show(content)}`)
   }
-  let timestamp: string
+  let timestamp: string | undefined
   if (given === undefined) {
     timestamp = now()
   } else if (typeof given === 'string' && !Number.isNaN(Date.parse(given))) {
@@ -282,7 +295,7 @@ export function toMessage(
   }
   if (flat !== undefined) return { message: flat, bytes }
   const stored: unknown = JSON.parse(json)
-  const problem = messageProblem(stored)
+  const problem = messageProblem(stored, timestamp === undefined ? 'optional' : 'required')
   if (problem !== undefined) {
     throw new TypeError(
       `message must serialise to an object with role, content and timestamp, but ${problem} once serialised (a toJSON() method decides what is written): return the message's fields from toJSON() or remove it`,
@@ -291,6 +304,11 @@ export function toMessage(
   // A toJSON() that leaves the id out, or changes it, does not decide the id: add() has told it.
   ;(stored as Message).id = id
   return { message: stored as Message, bytes }
+}
+
+/** The `now` of {@link toMessage} that leaves a message without a timestamp as it is. */
+export function noTimestamp(): undefined {
+  return undefined
 }
 
 let clockMs = Number.NaN

@@ -1,8 +1,13 @@
 import { MemoryError } from './errors.js'
 import type { Memory } from './memory-api.js'
-import { show } from './message.js'
+import { type Message, show } from './message.js'
 import { booleanOption, knownOptions, optionalFunction } from './options.js'
-import { COMPLETE_SNAPSHOT, KEPT_PER_CONVERSATION, type StoreInternals } from './store-internals.js'
+import {
+  COMPLETE_SNAPSHOT,
+  COPY_MESSAGE,
+  KEPT_PER_CONVERSATION,
+  type StoreInternals,
+} from './store-internals.js'
 
 /** Where a migration is, passed to {@link MigrateOptions.onProgress} after each conversation. */
 export interface MigrateProgress {
@@ -129,13 +134,17 @@ export async function migrate(
   const progress = { conversations: 0, totalConversations: source.length, messages: 0, totalMessages }
   onProgress?.({ ...progress })
   const expected = new Map<string, number>()
+  // Messages are copied as they are: one without a timestamp is not given the migration's time.
+  // Any other Memory gets add(), which fills it in.
+  const copy: (id: string, message: Message) => Promise<unknown> =
+    (to as StoreInternals)[COPY_MESSAGE]?.bind(to) ?? ((id, message) => to.add(id, message))
   let sinceFlush = 0
   for (const { id, messages: count } of source) {
     expected.set(id, count)
     if (existing.has(id)) await to.clear(id)
     const messages = await from.history(id)
     for (const message of messages) {
-      await to.add(id, message)
+      await copy(id, message)
       // Bounded by the destination's maxPending, whatever the size of the source.
       if (++sinceFlush >= FLUSH_EVERY) {
         await to.flush()

@@ -1,5 +1,6 @@
 // What migrate() needs from a store beyond the public Memory interface. Keyed by symbols so that
 // they stay out of the public API and its documentation.
+import type { Message } from './message.js'
 
 /** The store's maxMessages: how many messages per conversation it keeps. */
 export const KEPT_PER_CONVERSATION: unique symbol = Symbol.for('@taurobot/memory.kept-per-conversation')
@@ -10,8 +11,16 @@ export const KEPT_PER_CONVERSATION: unique symbol = Symbol.for('@taurobot/memory
  */
 export const COMPLETE_SNAPSHOT: unique symbol = Symbol.for('@taurobot/memory.complete-snapshot')
 
-/** A store seen through {@link KEPT_PER_CONVERSATION} and {@link COMPLETE_SNAPSHOT}, when it has them. */
+/**
+ * Adds a message as add() does, except that a message without a timestamp stays without one:
+ * migrate() copies messages as they are (the Python bot's may have none, and such a message is
+ * never pruned; stamped with the migration's time, it could be, and would be out of order).
+ */
+export const COPY_MESSAGE: unique symbol = Symbol.for('@taurobot/memory.copy-message')
+
+/** A store seen through the symbols above, when it has them. */
 export interface StoreInternals {
   readonly [KEPT_PER_CONVERSATION]?: number
   readonly [COMPLETE_SNAPSHOT]?: () => Promise<void>
+  readonly [COPY_MESSAGE]?: (id: string, message: Message) => Promise<unknown>
 }

@@ -26,6 +26,7 @@ import {
   isoNow,
   type Message,
   type MessageInput,
+  noTimestamp,
   type SizedMessage,
   type StoredMessage,
   show,
@@ -35,7 +36,7 @@ import { knownOptions } from './options.js'
 import { type Reply, type ReplyHost, type ReplyInput, ReplyStream } from './reply.js'
 import { ReplyRegistry } from './reply-registry.js'
 import { SerialQueue } from './serial-queue.js'
-import { COMPLETE_SNAPSHOT, KEPT_PER_CONVERSATION } from './store-internals.js'
+import { COMPLETE_SNAPSHOT, COPY_MESSAGE, KEPT_PER_CONVERSATION } from './store-internals.js'
 import { DAY_MS, OPERATION_OVERHEAD, type ResolvedOptions, resolveOptions } from './store-options.js'
 import {
   contextLine,
@@ -133,11 +134,25 @@ class Store implements Memory {
   // the copy of the message, instead of wrapping it in a promise and a turn of its own per message.
   // Every failure still comes as a rejected promise, never as a throw.
   add(id: ConversationId, input: MessageInput): Promise<StoredMessage> {
+    return this.addStamped(id, input, isoNow)
+  }
+
+  // For migrate(): see store-internals.ts.
+  [COPY_MESSAGE](id: string, message: Message): Promise<StoredMessage> {
+    return this.addStamped(id, message, noTimestamp)
+  }
+
+  /** add(), with `now` giving the timestamp of a message without one. */
+  private addStamped(
+    id: ConversationId,
+    input: MessageInput,
+    now: () => string | undefined,
+  ): Promise<StoredMessage> {
     let key: string
     let sized: SizedMessage
     try {
       key = conversationKey(id)
-      sized = toMessage(input, this.options.maxMessageBytes, isoNow)
+      sized = toMessage(input, this.options.maxMessageBytes, now)
       this.assertOpen()
       // Generated ids are unique; a given one is checked against what is not written yet.
       if ((input as MessageInput).id !== undefined) this.assertNewId(key, sized.message.id as string)

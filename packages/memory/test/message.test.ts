@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { isoNow, messageProblem, toMessage } from '../src/message.js'
+import { isoNow, messageProblem, noTimestamp, toMessage } from '../src/message.js'
 
 const NOW = '2026-01-02T03:04:05.678Z'
 const now = () => NOW
@@ -154,6 +154,20 @@ describe('what is serialised is what is checked', () => {
     }
   })
 
+  it('with noTimestamp, leaves a message without a timestamp as it is, flat or not', () => {
+    for (const input of [
+      { role: 'user', content: 'x' },
+      { role: 'user', content: 'x', extra: 1 },
+      { role: 'user', content: 'x', nested: { a: [1] } },
+    ]) {
+      const { message, bytes } = toMessage(input, 1000, noTimestamp, newId)
+      expect(message).toStrictEqual({ ...input, id: ID })
+      expect(bytes).toBeGreaterThanOrEqual(Buffer.byteLength(JSON.stringify(message)))
+    }
+    const stamped = { role: 'user', content: 'x', timestamp: NOW }
+    expect(toMessage(stamped, 1000, noTimestamp, newId).message).toStrictEqual({ ...stamped, id: ID })
+  })
+
   it('keeps what an own toJSON() serialises when it is a message, and counts its bytes', () => {
     const serialised = { role: 'assistant', content: 'from toJSON', timestamp: NOW, extra: 1 }
     const { message, bytes } = toMessage(
@@ -194,6 +208,10 @@ describe('what is serialised is what is checked', () => {
     expect(messageProblem('text')).toBe('it is "text"')
     expect(messageProblem({ role: '', content: 'x', timestamp: NOW })).toBe('its role is ""')
     expect(messageProblem({ role: 'user', content: 'x', timestamp: 5 })).toBe('its timestamp is 5')
+    // As the Python bot may write it, and migrate() copies it: no timestamp is no problem...
+    expect(messageProblem({ role: 'user', content: 'x' })).toBeUndefined()
+    // ...except where the store stamps the message itself.
+    expect(messageProblem({ role: 'user', content: 'x' }, 'required')).toBe('its timestamp is undefined')
     expect(messageProblem([])).toBe('it is an array')
   })
 })

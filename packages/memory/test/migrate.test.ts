@@ -39,6 +39,35 @@ const WITH_EMPTY = {
     '2': [],
   },
 }
+// As the Python bot may write them: messages without a timestamp, never pruned. Conversation "1"
+// ends with one; in "2" it is followed by an older message (a migration that stamped it with
+// its own time would put it out of order).
+const UNSTAMPED = {
+  conversations: {
+    '1': [
+      { role: 'user', content: 'stamped', timestamp: '2020-01-01T00:00:00' },
+      { role: 'assistant', content: 'unstamped' },
+    ],
+    '2': [
+      { role: 'user', content: 'unstamped' },
+      { role: 'assistant', content: 'older', timestamp: '2020-01-01T00:00:01' },
+    ],
+  },
+}
+
+/** Checks that `memory` holds UNSTAMPED as it is: no timestamp added, "1" never pruned. */
+async function expectUnstamped(memory: Memory): Promise<void> {
+  for (const [id, messages] of Object.entries(UNSTAMPED.conversations)) {
+    expect((await memory.history(id)).map(({ id: _id, ...rest }) => rest)).toEqual(messages)
+  }
+  const listed: Record<string, string | undefined> = {}
+  for await (const summary of memory.conversations()) listed[summary.id] = summary.lastTimestamp
+  expect(listed).toEqual({ '1': undefined, '2': '2020-01-01T00:00:01' })
+  // "2" is idle since 2020; "1" ends with a message that has no time, which prune never removes.
+  expect(await memory.prune({ olderThanDays: 1 })).toBe(1)
+  expect((await memory.history('1')).length).toBe(2)
+}
+
 const unavailable = await redisUnavailable()
 const legacy = join(packageDir, 'test', 'fixtures', 'legacy-conversations.json')
 
@@ -245,6 +274,32 @@ describe('taurobot-memory CLI between files (built)', () => {
     }
   }, 120_000)
 
+  it('JSON → SQLite → JSON copies a message without a timestamp as it is', async () => {
+    const cli = ensureBuilt('cli.js')
+    const dir = await tempDir()
+    try {
+      const source = join(dir.dir, 'c.json')
+      await writeFile(source, JSON.stringify(UNSTAMPED))
+      const db = join(dir.dir, 'out.db')
+      const there = await run(process.execPath, [cli, 'migrate', source, db])
+      expect(there.stdout).toMatch(/^migrated 2 conversations, 4 messages from .*; counts match\n$/)
+      const back = join(dir.dir, 'back.json')
+      await run(process.execPath, [cli, 'migrate', db, back])
+      // As Python's json.load reads it: no timestamp where there was none.
+      const { conversations } = JSON.parse(await readFile(back, 'utf8')) as {
+        conversations: Record<string, Array<Record<string, unknown>>>
+      }
+      expect(withoutLegacyIds(conversations)).toEqual(UNSTAMPED.conversations)
+      for (const path of [db, back]) {
+        const check = await openMemory({ path, flushOnExit: false })
+        await expectUnstamped(check)
+        await check.close()
+      }
+    } finally {
+      await dir.cleanup()
+    }
+  })
+
   it('says how many empty conversations were not copied, and counts only the others', async () => {
     const cli = ensureBuilt('cli.js')
     const dir = await tempDir()
@@ -335,6 +390,33 @@ if (unavailable !== undefined) {
         for await (const summary of redis.conversations()) held.push([summary.id, summary.messages])
         expect(held).toEqual([['1', 1]])
         await Promise.all([from.close(), redis.close()])
+      } finally {
+        await dir.cleanup()
+      }
+    })
+
+    it('file → Redis → file copies a message without a timestamp as it is', async () => {
+      const dir = await tempDir()
+      try {
+        const source = join(dir.dir, 'c.json')
+        await writeFile(source, JSON.stringify(UNSTAMPED))
+        const file = await openMemory({ path: source, flushOnExit: false })
+        const redis = await openMemory({
+          backend: redisBackend({ url: REDIS_URL, keyPrefix: `${runPrefix}unstamped:` }),
+          flushOnExit: false,
+        })
+        expect(await migrate(file, redis)).toEqual({ conversations: 2, messages: 4, emptyConversations: 0 })
+        const back = await openMemory({ path: join(dir.dir, 'back.json'), flushOnExit: false })
+        expect(await migrate(redis, back)).toEqual({ conversations: 2, messages: 4, emptyConversations: 0 })
+        for (const store of [redis, back]) await expectUnstamped(store)
+        await Promise.all([file.close(), redis.close(), back.close()])
+        // Reopened from its journal and snapshot, the copy still has no timestamp.
+        const reopened = await openMemory({ path: join(dir.dir, 'back.json'), flushOnExit: false })
+        expect((await reopened.history('1')).map((m) => m.timestamp)).toEqual([
+          '2020-01-01T00:00:00',
+          undefined,
+        ])
+        await reopened.close()
       } finally {
         await dir.cleanup()
       }

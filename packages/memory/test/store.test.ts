@@ -460,6 +460,13 @@ describe('the journal loader and add() share one rule', () => {
       ])
     }
   })
+
+  it('a journal message without a timestamp is no damage: migrate() writes the Python bot’s as they are', () => {
+    const record = JSON.stringify({ s: 1, a: [['a', [{ role: 'user', content: 'x' }]]] })
+    const parsed = parseJournal(Buffer.from(`${record}\n`))
+    expect(parsed.damaged).toEqual([])
+    expect(parsed.records).toHaveLength(1)
+  })
 })
 
 describe('write failures and byte bounds', () => {

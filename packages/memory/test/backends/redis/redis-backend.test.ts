@@ -438,10 +438,11 @@ if (unavailable !== undefined) {
           '{"role":"","content":"x","timestamp":"2026-01-01T00:00:00.000Z"}',
           /\(its role is ""\)/,
         ],
+        // A message without a timestamp is one (migrate copies the Python bot's as they are).
         [
-          'nostamp',
-          '{"role":"user","content":"x"}',
-          /not a message as add\(\) stores it \(its timestamp is undefined\)/,
+          'badstamp',
+          '{"role":"user","content":"x","timestamp":5}',
+          /not a message as add\(\) stores it \(its timestamp is 5\)/,
         ],
       ]
       for (const [id, item, pattern] of cases) {
