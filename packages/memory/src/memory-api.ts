@@ -123,7 +123,10 @@ export interface MemoryStats {
 export interface MemoryEvents {
   /** A batch was written. */
   save: SaveInfo
-  /** A background write failed; the messages are kept and retried. */
+  /**
+   * A background write failed (the messages are kept and retried), or, in batched mode, the
+   * backend refused a conversation's changes (they are dropped; the next `flush()` rejects too).
+   */
   error: unknown
   /** Damaged data was restored. */
   recovered: RecoveredInfo
