@@ -192,7 +192,8 @@ class RedisBackend implements Backend {
     try {
       for (let bucket = 0; bucket < this.layout.buckets; bucket++) {
         for (let start = 0; ; start += LIST_CHUNK) {
-          const chunk = await this.listChunk(client, bucket, start)
+          // A key of another type fails only its own conversation's writes (see scripts.ts).
+          const chunk = await this.listChunk(client, bucket, start, true)
           for (const { id, messages } of chunk.summaries) {
             if (messages <= this.maxMessages) continue
             found.conversations++
@@ -205,9 +206,17 @@ class RedisBackend implements Backend {
         }
       }
     } catch (error) {
-      return error instanceof MemoryError
-        ? error
-        : this.failure(error, 'cannot list conversations', 'try again')
+      const failure =
+        error instanceof MemoryError ? error : this.failure(error, 'cannot list conversations', 'try again')
+      // Without a connection the first write would fail too: it looks again (append). Any other
+      // answer of the server would come again: say so and let the writes go on.
+      if (failure.code === 'backend-unavailable') return failure
+      if (this.state === 'open') {
+        context.warn(
+          `${failure.message} Conversations longer than maxMessages (${this.maxMessages}) could not be looked for: their oldest messages may be dropped at their next write without a warning.`,
+        )
+      }
+      return undefined
     }
     if (found.conversations > 0 && this.state === 'open') {
       context.warn(
@@ -450,11 +459,13 @@ class RedisBackend implements Backend {
   }
 
   // Reads one chunk of a bucket's index with each conversation's length and newest timestamp.
-  // Index entries whose list is gone (a concurrent clear) are left out.
+  // Index entries whose list is gone (a concurrent clear) are left out, and so are lists of
+  // another type when `skipForeign` is set.
   private async listChunk(
     client: RedisClient,
     bucket: number,
     start: number,
+    skipForeign = false,
   ): Promise<{ listed: number; summaries: ConversationSummary[] }> {
     try {
       const ids = await client.zrange(this.layout.index(bucket), start, start + LIST_CHUNK - 1)
@@ -468,6 +479,7 @@ class RedisBackend implements Backend {
       for (const [i, id] of ids.entries()) {
         const [error, length] = replies[i] ?? [new Error('no reply')]
         if (isWrongType(error)) {
+          if (skipForeign) continue
           throw await this.foreignKey(client, this.layout.messages(bucket, id), id, 'list', error)
         }
         if (error) throw error

@@ -522,6 +522,33 @@ if (unavailable !== undefined) {
       other.disconnect()
     })
 
+    it('looks past a list of another type for conversations over maxMessages, and writes the others', async () => {
+      const keyPrefix = prefix()
+      const first = await openMemory({
+        backend: redisBackend({ url: REDIS_URL, keyPrefix }),
+        flushOnExit: false,
+      })
+      for (let i = 0; i < 10; i++) await first.add('long', message(`l${i}`))
+      await first.add('foreign', message('f'))
+      await first.close()
+      await admin.set(`${keyPrefix}{${findBucket(keyPrefix, 'foreign')}}:m:foreign`, 'a string')
+      const warnings: string[] = []
+      const memory = await openMemory({
+        backend: redisBackend({ url: REDIS_URL, keyPrefix }),
+        maxMessages: 3,
+        flushOnExit: false,
+        onWarning: (warning) => warnings.push(warning),
+      })
+      await memory.add('other', message('o'))
+      await memory.flush()
+      expect(warnings).toHaveLength(1)
+      expect(warnings[0]).toMatch(
+        /: 1 conversation holds more than maxMessages \(3\) messages, the longest "long" with 10\./,
+      )
+      expect((await memory.history('other')).map((m) => m.content)).toEqual(['o'])
+      await memory.close()
+    })
+
     it('warns once, before the first write trims, about conversations longer than maxMessages', async () => {
       const keyPrefix = prefix()
       const first = await openMemory({
