@@ -645,6 +645,33 @@ if (unavailable !== undefined) {
       }
     }, 60_000)
 
+    it('exits 1 without writing when the Redis URL names a database the server does not have', async () => {
+      const cli = ensureBuilt('cli.js')
+      const dir = await tempDir()
+      try {
+        const source = join(dir.dir, 'c.json')
+        await writeFile(source, JSON.stringify(WITH_EMPTY))
+        const keyPrefix = `${runPrefix}db99:`
+        const url = `${REDIS_URL.replace(/\/\d*$/, '')}/99`
+        const failed = await run(process.execPath, [
+          cli,
+          'migrate',
+          source,
+          url,
+          '--to-key-prefix',
+          keyPrefix,
+        ]).then(
+          () => ({ code: 0, stderr: '' }),
+          (e: { code: number; stderr: string }) => e,
+        )
+        expect(failed.code).toBe(1)
+        expect(failed.stderr).toMatch(/refused to select database 99 at open: ERR DB index is out of range/)
+        expect(await admin.exists(`${keyPrefix}format`)).toBe(0)
+      } finally {
+        await dir.cleanup()
+      }
+    }, 60_000)
+
     it('exits 2 with the usage on bad arguments, 1 with the reason on failure', async () => {
       const cli = ensureBuilt('cli.js')
       const fail = (args: string[]) =>

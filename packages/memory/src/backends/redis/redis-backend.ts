@@ -1,6 +1,7 @@
 // Over 400 lines on purpose: one class holds a connection's state (client, writer id, sequence
 // numbers of the writes it may have to resend) that append, read, clear, prune and close all use.
-// Options, the client loader, key layout, scripts, errors and list parsing are modules of their own.
+// Options, the client loader, key layout, scripts, errors, list parsing and the database check
+// are modules of their own.
 import { randomUUID } from 'node:crypto'
 import type { Redis, RedisOptions } from 'ioredis'
 import type {
@@ -14,7 +15,9 @@ import type {
 import { MemoryError } from '../../errors.js'
 import { type Message, show } from '../../message.js'
 import { redactText, redactUrl } from '../../redact.js'
+import { type OverLimit, overLimitWarning } from '../over-limit.js'
 import { type AppendGroup, appendArguments, entrySize, numberedItems, planAppend } from './append-batch.js'
+import { configuredDatabase, databaseRefused, isSelectRefused } from './database.js'
 import { LAYOUT_VERSION, RedisLayout } from './layout.js'
 import { parseItems } from './list-items.js'
 import { loadIoredis } from './load-ioredis.js'
@@ -80,6 +83,12 @@ class RedisBackend implements Backend {
   private bytesWritten = 0
   private lastError: unknown
   private context: BackendContext | undefined
+  // The server's refusal of the SELECT ioredis sent at the last connect of our own client: that
+  // connection is on database 0, so nothing may be sent on it (see createClient).
+  private selectRefusal: unknown
+  // The look for conversations longer than maxMessages, started after open; resolves to the
+  // error that stopped it, if any. The first write waits for it (see lookOverLimit).
+  private overLimitCheck: Promise<MemoryError | undefined> | undefined
   // After an outage the store would otherwise wait for its timer (flushIntervalMs) to retry.
   private readonly onReady = () => {
     if (this.state === 'open') this.context?.requestFlush?.()
@@ -111,13 +120,27 @@ class RedisBackend implements Backend {
       this.client = this.options.client ?? (await this.createClient())
       this.owned = this.options.client === undefined
       await this.connect(this.client)
-      await this.checkFormat(this.client)
+      await this.checkDatabase(this.client)
+      const created = await this.checkFormat(this.client)
       this.context = context
       this.client.on('ready', this.onReady)
+      // A format key this open wrote means no store wrote under the prefix before: nothing there
+      // can be over the limit.
+      if (!created) this.overLimitCheck = this.lookOverLimit(this.client, context)
     } catch (error) {
       this.state = 'closed'
       if (this.owned) this.client?.disconnect()
       if (error instanceof MemoryError || error instanceof RangeError) throw error
+      const refusal = isSelectRefused(error) ? error : this.selectRefusal
+      if (refusal !== undefined && this.client !== undefined) {
+        throw databaseRefused(
+          this.where,
+          configuredDatabase(this.client),
+          refusal,
+          'at open',
+          'nothing was written',
+        )
+      }
       const cause = isReplyError(error) ? error : (this.lastError ?? error)
       throw new MemoryError(
         'backend-unavailable',
@@ -149,6 +172,60 @@ class RedisBackend implements Backend {
     }
   }
 
+  // ioredis selects the database when it connects but goes on, on database 0, when the server
+  // refuses (it only emits 'error'): ask again and let a refusal fail open.
+  private async checkDatabase(client: RedisClient): Promise<void> {
+    const db = configuredDatabase(client)
+    if (db !== 0) await withTimeout(client.select(db), this.options.connectTimeoutMs, 'no answer')
+  }
+
+  // Conversations longer than maxMessages (a store written with a larger limit) lose their oldest
+  // messages at their next write: say so once, as the other backends do. The layout keeps no
+  // count per conversation, so this is an LLEN per conversation (pipelined, 500 at a time, the
+  // walk stats() does): open does not wait for it, the first write does (append). Resolves to the
+  // error that stopped it; it never rejects.
+  private async lookOverLimit(
+    client: RedisClient,
+    context: BackendContext,
+  ): Promise<MemoryError | undefined> {
+    const found: OverLimit = { conversations: 0, longestId: '', longest: 0 }
+    try {
+      for (let bucket = 0; bucket < this.layout.buckets; bucket++) {
+        for (let start = 0; ; start += LIST_CHUNK) {
+          // A key of another type fails only its own conversation's writes (see scripts.ts).
+          const chunk = await this.listChunk(client, bucket, start, true)
+          for (const { id, messages } of chunk.summaries) {
+            if (messages <= this.maxMessages) continue
+            found.conversations++
+            if (messages > found.longest) {
+              found.longest = messages
+              found.longestId = id
+            }
+          }
+          if (chunk.listed < LIST_CHUNK) break
+        }
+      }
+    } catch (error) {
+      const failure =
+        error instanceof MemoryError ? error : this.failure(error, 'cannot list conversations', 'try again')
+      // Without a connection the first write would fail too: it looks again (append). Any other
+      // answer of the server would come again: say so and let the writes go on.
+      if (failure.code === 'backend-unavailable') return failure
+      if (this.state === 'open') {
+        context.warn(
+          `${failure.message} Conversations longer than maxMessages (${this.maxMessages}) could not be looked for: their oldest messages may be dropped at their next write without a warning.`,
+        )
+      }
+      return undefined
+    }
+    if (found.conversations > 0 && this.state === 'open') {
+      context.warn(
+        overLimitWarning(`Redis at ${this.where}`, this.maxMessages, 'from Redis at their next write', found),
+      )
+    }
+    return undefined
+  }
+
   private async createClient(): Promise<Redis> {
     const RedisClass = await loadIoredis()
     const settings: RedisOptions = {
@@ -166,6 +243,18 @@ class RedisBackend implements Backend {
     const client = new RedisClass(this.options.url, settings)
     client.on('error', (error: unknown) => {
       this.lastError = error
+      // The SELECT ioredis sends at each connect comes before its ready check, so this runs before
+      // any command of ours can be sent on the connection. Drop it and reconnect (selecting again)
+      // rather than write to database 0; a reconnect happens when the server restarted, which is
+      // when its "databases" setting can have changed.
+      if (isSelectRefused(error)) {
+        this.selectRefusal = error
+        // While opening, open's own SELECT fails next and open closes the connection.
+        if (this.state === 'open') client.disconnect(true)
+      }
+    })
+    client.on('connect', () => {
+      this.selectRefusal = undefined
     })
     client.on('ready', () => {
       this.lastError = undefined
@@ -181,10 +270,11 @@ class RedisBackend implements Backend {
   }
 
   // Two processes must agree on the layout, or one conversation would be split over buckets.
-  private async checkFormat(client: RedisClient): Promise<void> {
+  // Returns true when this call wrote the format key: the store was empty.
+  private async checkFormat(client: RedisClient): Promise<boolean> {
     const key = this.layout.format()
     const wanted = JSON.stringify({ version: LAYOUT_VERSION, buckets: this.layout.buckets })
-    if ((await client.set(key, wanted, 'NX')) === 'OK') return
+    if ((await client.set(key, wanted, 'NX')) === 'OK') return true
     const stored = await client.get(key)
     let parsed: { version?: unknown; buckets?: unknown } | undefined
     try {
@@ -192,7 +282,7 @@ class RedisBackend implements Backend {
     } catch {
       parsed = undefined
     }
-    if (stored === null) return void (await client.set(key, wanted, 'NX'))
+    if (stored === null) return (await client.set(key, wanted, 'NX')) === 'OK'
     if (parsed?.version !== LAYOUT_VERSION || typeof parsed.buckets !== 'number') {
       throw new MemoryError(
         'corrupt',
@@ -208,9 +298,22 @@ class RedisBackend implements Backend {
       }
       this.layout = new RedisLayout(this.layout.prefix, parsed.buckets)
     }
+    return false
   }
 
   async append(batch: readonly BatchEntry[]): Promise<AppendResult> {
+    if (this.overLimitCheck !== undefined && this.context !== undefined) {
+      // This write may trim: the warning about conversations over the limit must come first. A
+      // look that failed in the background is done again here, and until one succeeds nothing is
+      // written (the store keeps the messages and retries).
+      const failed =
+        (await this.overLimitCheck) && (await this.lookOverLimit(this.assertOpen(), this.context))
+      if (failed) {
+        this.overLimitCheck = Promise.resolve(failed)
+        throw failed
+      }
+      this.overLimitCheck = undefined
+    }
     const client = this.assertOpen()
     const resent = this.resent
     const firstSeq = this.nextSeq
@@ -356,11 +459,13 @@ class RedisBackend implements Backend {
   }
 
   // Reads one chunk of a bucket's index with each conversation's length and newest timestamp.
-  // Index entries whose list is gone (a concurrent clear) are left out.
+  // Index entries whose list is gone (a concurrent clear) are left out, and so are lists of
+  // another type when `skipForeign` is set.
   private async listChunk(
     client: RedisClient,
     bucket: number,
     start: number,
+    skipForeign = false,
   ): Promise<{ listed: number; summaries: ConversationSummary[] }> {
     try {
       const ids = await client.zrange(this.layout.index(bucket), start, start + LIST_CHUNK - 1)
@@ -374,6 +479,7 @@ class RedisBackend implements Backend {
       for (const [i, id] of ids.entries()) {
         const [error, length] = replies[i] ?? [new Error('no reply')]
         if (isWrongType(error)) {
+          if (skipForeign) continue
           throw await this.foreignKey(client, this.layout.messages(bucket, id), id, 'list', error)
         }
         if (error) throw error
@@ -435,7 +541,8 @@ class RedisBackend implements Backend {
         for (let start = 0; ; start += LIST_CHUNK) {
           const chunk = await this.listChunk(client, bucket, start)
           conversations += chunk.summaries.length
-          for (const summary of chunk.summaries) messages += summary.messages
+          // As history() shows them: a list written with a larger maxMessages reads as its newest.
+          for (const summary of chunk.summaries) messages += Math.min(summary.messages, this.maxMessages)
           if (chunk.listed < LIST_CHUNK) break
         }
       }),
@@ -489,6 +596,15 @@ class RedisBackend implements Backend {
       throw new MemoryError(
         'closed',
         `the Redis backend is ${this.state === 'closed' ? 'closed' : 'not open yet'}.`,
+      )
+    }
+    if (this.selectRefusal !== undefined) {
+      throw databaseRefused(
+        this.where,
+        configuredDatabase(this.client),
+        this.selectRefusal,
+        'after reconnecting',
+        'nothing was read or written; pending messages are kept and retried, reconnecting in the background',
       )
     }
     return this.client

@@ -13,13 +13,17 @@ export type RedisClient = Redis | Cluster
 /** Options of {@link redisBackend}. */
 export interface RedisBackendOptions {
   /**
-   * Server to connect to. Ignored when `client` is given.
+   * Server to connect to. A path (`redis://host:6379/2`) names the database; open fails when the
+   * server does not have it. Ignored when `client` is given.
    * @default 'redis://127.0.0.1:6379'
    */
   url?: string
   /**
    * Your own ioredis client (`Redis` or `Cluster`). The backend uses it as configured and never
-   * closes it: closing it stays your job.
+   * closes it: closing it stays your job. A standalone client is used on the database of its `db`
+   * option (or URL path), selected and checked at open; the backend assumes it stays there, so
+   * do not `select()` another one, and listen to its `error` event, which is where ioredis
+   * reports a `SELECT` the server refused at a reconnect.
    */
   client?: RedisClient
   /**

@@ -85,7 +85,7 @@ export class RedisServer {
   private constructor(
     readonly port: number,
     readonly dir: string,
-    private readonly extra: string[],
+    private extra: string[],
   ) {}
 
   /** Starts a server; `extra` are redis-server arguments such as `--appendonly yes`. */
@@ -100,8 +100,12 @@ export class RedisServer {
     return `redis://127.0.0.1:${this.port}`
   }
 
-  /** Starts the server again on the same port and directory (after `kill()`). */
-  async restart(): Promise<void> {
+  /**
+   * Starts the server again on the same port and directory (after `kill()`), with other
+   * redis-server arguments when `extra` is given.
+   */
+  async restart(extra?: string[]): Promise<void> {
+    if (extra !== undefined) this.extra = extra
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '']
     if (!this.extra.includes('--appendonly')) args.push('--appendonly', 'no')
     const child = spawn('redis-server', [...args, ...this.extra], { stdio: 'ignore' })

@@ -461,6 +461,149 @@ if (unavailable !== undefined) {
       }
       await backend.close()
     })
+
+    // ioredis sends SELECT at connect and only emits 'error' when the server refuses it, going on
+    // with database 0.
+    it('refuses a database the server does not have at open, naming it and the answer, and writes nowhere', async () => {
+      const keyPrefix = prefix()
+      const url = `${REDIS_URL.replace(/\/\d*$/, '')}/99`
+      const expectRefused = (error: unknown) => {
+        expect(isMemoryError(error, 'backend-unavailable')).toBe(true)
+        const text = (error as Error).message
+        expect(text).toContain(
+          'refused to select database 99 at open: ERR DB index is out of range; nothing was written',
+        )
+        expect(text).toMatch(/raise "databases" in the server's configuration/)
+        expect((error as { details: { db: number } }).details.db).toBe(99)
+      }
+      const backend = redisBackend({ url, keyPrefix, connectTimeoutMs: 2000 })
+      expectRefused(
+        await backend.open(context()).then(
+          () => undefined,
+          (e: unknown) => e,
+        ),
+      )
+      await expect(backend.append([{ id: 'a', messages: [message('x')] }])).rejects.toSatisfy((e) =>
+        isMemoryError(e, 'closed'),
+      )
+      // A client the caller configured for that database is checked the same way, and left open.
+      const client = new Redis(url)
+      client.on('error', () => undefined)
+      expectRefused(
+        await redisBackend({ client, keyPrefix })
+          .open(context())
+          .then(
+            () => undefined,
+            (e: unknown) => e,
+          ),
+      )
+      expect(client.status).toBe('ready')
+      client.disconnect()
+      // openMemory({ path }) with that URL fails the same way.
+      expectRefused(
+        await openMemory({ path: url, flushOnExit: false }).then(
+          () => undefined,
+          (e: unknown) => e,
+        ),
+      )
+      expect(await admin.exists(`${keyPrefix}format`)).toBe(0)
+    })
+
+    it('opens on the database the URL names', async () => {
+      const keyPrefix = prefix()
+      const other = new Redis(`${REDIS_URL.replace(/\/\d*$/, '')}/7`)
+      const memory = await openMemory({
+        backend: redisBackend({ url: `${REDIS_URL.replace(/\/\d*$/, '')}/7`, keyPrefix }),
+        flushOnExit: false,
+      })
+      await memory.add('a', message('x'))
+      await memory.close()
+      expect(await other.exists(`${keyPrefix}format`)).toBe(1)
+      expect(await admin.exists(`${keyPrefix}format`)).toBe(0)
+      await deleteKeys(other, keyPrefix)
+      other.disconnect()
+    })
+
+    it('looks past a list of another type for conversations over maxMessages, and writes the others', async () => {
+      const keyPrefix = prefix()
+      const first = await openMemory({
+        backend: redisBackend({ url: REDIS_URL, keyPrefix }),
+        flushOnExit: false,
+      })
+      for (let i = 0; i < 10; i++) await first.add('long', message(`l${i}`))
+      await first.add('foreign', message('f'))
+      await first.close()
+      await admin.set(`${keyPrefix}{${findBucket(keyPrefix, 'foreign')}}:m:foreign`, 'a string')
+      const warnings: string[] = []
+      const memory = await openMemory({
+        backend: redisBackend({ url: REDIS_URL, keyPrefix }),
+        maxMessages: 3,
+        flushOnExit: false,
+        onWarning: (warning) => warnings.push(warning),
+      })
+      await memory.add('other', message('o'))
+      await memory.flush()
+      expect(warnings).toHaveLength(1)
+      expect(warnings[0]).toMatch(
+        /: 1 conversation holds more than maxMessages \(3\) messages, the longest "long" with 10\./,
+      )
+      expect((await memory.history('other')).map((m) => m.content)).toEqual(['o'])
+      await memory.close()
+    })
+
+    it('warns once, before the first write trims, about conversations longer than maxMessages', async () => {
+      const keyPrefix = prefix()
+      const first = await openMemory({
+        backend: redisBackend({ url: REDIS_URL, keyPrefix }),
+        flushOnExit: false,
+      })
+      for (let i = 0; i < 10; i++) {
+        await first.add('long', message(`l${i}`))
+        if (i < 6) await first.add('mid', message(`m${i}`))
+        if (i < 2) await first.add('short', message(`s${i}`))
+      }
+      await first.close()
+      const warnings: string[] = []
+      const longKey = `${keyPrefix}{${findBucket(keyPrefix, 'long')}}:m:long`
+      // The list's length when the warning came, asked at once on another connection.
+      let lengthAtWarning: Promise<number> | undefined
+      const memory = await openMemory({
+        backend: redisBackend({ url: REDIS_URL, keyPrefix }),
+        maxMessages: 3,
+        flushOnExit: false,
+        onWarning: (warning) => {
+          warnings.push(warning)
+          lengthAtWarning ??= admin.llen(longKey)
+        },
+      })
+      // stats() counts what history() shows: 3 + 3 + 2, not the 18 stored.
+      expect((await memory.history('long')).length).toBe(3)
+      expect(await memory.stats()).toMatchObject({ conversations: 3, messages: 8 })
+      await memory.add('long', message('l10'))
+      await memory.flush()
+      expect(warnings).toEqual([
+        `[@taurobot/memory] Redis at ${REDIS_URL}: 2 conversations hold more than maxMessages (3) messages, the longest "long" with 10. Only the newest 3 of each are kept: their oldest messages are dropped from Redis at their next write. To keep them, open the store with a larger maxMessages.`,
+      ])
+      expect(await lengthAtWarning).toBe(10)
+      expect(await admin.llen(longKey)).toBe(3)
+      await memory.add('short', message('s2'))
+      await memory.flush()
+      expect(warnings.length).toBe(1)
+      await memory.close()
+      // A store with none over the limit, or a new one, gives no warning.
+      const quiet: string[] = []
+      const again = await openMemory({
+        backend: redisBackend({ url: REDIS_URL, keyPrefix }),
+        maxMessages: 10,
+        flushOnExit: false,
+        onWarning: (warning) => quiet.push(warning),
+      })
+      await again.add('long', message('l11'))
+      await again.flush()
+      expect(await again.stats()).toMatchObject({ conversations: 3, messages: 4 + 6 + 3 })
+      await again.close()
+      expect(quiet).toEqual([])
+    })
   })
 }
 

@@ -63,6 +63,61 @@ if (missing !== undefined) {
     await server?.stop()
   }, 30_000)
 
+  describe('a server restarted with fewer databases', () => {
+    // ioredis selects the database again at each reconnect and, when the server refuses, only
+    // emits 'error' and goes on with database 0.
+    it('writes nothing to database 0 while the database is refused, and resumes once it is there again', async () => {
+      const local = await RedisServer.start(['--databases', '16'])
+      const db0 = new Redis(local.url, { lazyConnect: true, retryStrategy: () => 100 })
+      const db9 = new Redis(`${local.url}/9`, { lazyConnect: true, retryStrategy: () => 100 })
+      for (const client of [db0, db9]) client.on('error', () => undefined)
+      try {
+        const memory = await openMemory({
+          backend: redisBackend({ url: `${local.url}/9`, keyPrefix: 'db:' }),
+          saveEvery: 1,
+          flushIntervalMs: 50,
+          flushOnExit: false,
+        })
+        const errors: unknown[] = []
+        memory.on('error', (error) => errors.push(error))
+        await memory.add('a', { role: 'user', content: 'before' })
+        await memory.flush()
+        await local.kill()
+        await local.restart(['--databases', '4'])
+        await memory.add('a', { role: 'user', content: 'while refused' })
+        await until(
+          () => errors.some((e) => String((e as Error).message).includes('refused to select database 9')),
+          'a write refused for the database',
+        )
+        const refused = errors.find((e) =>
+          String((e as Error).message).includes('select database 9'),
+        ) as Error
+        expect(isMemoryError(refused, 'backend-unavailable')).toBe(true)
+        expect(refused.message).toContain(
+          `Redis at ${local.url}/9 refused to select database 9 after reconnecting: ERR DB index is out of range; nothing was read or written`,
+        )
+        await expect(memory.history('a')).rejects.toThrow(/refused to select database 9/)
+        // The retries went nowhere: database 0 is still empty.
+        await new Promise((r) => setTimeout(r, 300))
+        expect(await db0.dbsize()).toBe(0)
+        await local.kill()
+        await local.restart(['--databases', '16'])
+        await until(
+          async () => (await memory.stats().catch(() => ({ pending: 1 }))).pending === 0,
+          'the retry',
+        )
+        expect(await contents(memory, 'a')).toEqual(['while refused'])
+        expect(await db0.dbsize()).toBe(0)
+        expect(await db9.dbsize()).toBeGreaterThan(0)
+        await memory.close()
+      } finally {
+        db0.disconnect()
+        db9.disconnect()
+        await local.stop()
+      }
+    }, 60_000)
+  })
+
   describe('Redis goes away mid-run', () => {
     it('batched adds are kept up to maxPending, strict adds reject, and a restart gets everything once, in order', async () => {
       const batched = await openMemory({
