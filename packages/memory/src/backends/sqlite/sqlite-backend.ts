@@ -94,7 +94,7 @@ function resolveOptions(options: unknown): ResolvedOptions {
     database = db as SqliteDatabase
   }
   const path = database === undefined ? nonEmptyString('path', o.path) : undefined
-  if (path !== undefined) assertFilePath(path)
+  if (path !== undefined) assertFilePath(path, 'conversations.db')
   return {
     path,
     database,
