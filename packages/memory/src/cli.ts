@@ -6,6 +6,7 @@ import { SQLITE_ADVICE } from './backends/file/heap-room.js'
 import { comparablePath, linkTarget } from './backends/file/store-path.js'
 import { closest } from './closest.js'
 import { runCompact } from './compact.js'
+import { count } from './count.js'
 import { isMemoryError, MemoryError } from './errors.js'
 import { type Location, locate } from './location.js'
 import type { Memory } from './memory-api.js'
@@ -106,6 +107,11 @@ function withHeapAdvice(error: unknown, from: string, to: string): unknown {
   )
 }
 
+/** `2/3 conversations, 5/1200 messages`: done of total, the noun agreeing with the total. */
+function progressLine(p: MigrateProgress): string {
+  return `${p.conversations}/${count(p.totalConversations, 'conversation')}, ${p.messages}/${count(p.totalMessages, 'message')}`
+}
+
 function reporter(stream: NodeJS.WriteStream): { update(p: MigrateProgress): void; end(): void } {
   if (stream.isTTY) {
     const width = 30
@@ -114,7 +120,7 @@ function reporter(stream: NodeJS.WriteStream): { update(p: MigrateProgress): voi
         const ratio = p.totalConversations === 0 ? 1 : p.conversations / p.totalConversations
         const filled = Math.round(ratio * width)
         stream.write(
-          `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${Math.floor(ratio * 100)}% ${p.conversations}/${p.totalConversations} conversations, ${p.messages}/${p.totalMessages} messages`,
+          `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${Math.floor(ratio * 100)}% ${progressLine(p)}`,
         )
       },
       end() {
@@ -130,9 +136,7 @@ function reporter(stream: NodeJS.WriteStream): { update(p: MigrateProgress): voi
         p.totalConversations === 0 ? 10 : Math.floor((p.conversations / p.totalConversations) * 10)
       if (tenth === lastTenth) return
       lastTenth = tenth
-      stream.write(
-        `migrated ${p.conversations}/${p.totalConversations} conversations, ${p.messages}/${p.totalMessages} messages\n`,
-      )
+      stream.write(`migrated ${progressLine(p)}\n`)
     },
     end() {},
   }
@@ -158,11 +162,6 @@ function parseMigrateArgs(args: string[]) {
       `unknown option --${unknown}${near === undefined ? '' : `: did you mean --${near}?`}`,
     )
   }
-}
-
-/** `1 conversation`, `2 conversations`. */
-function count(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`
 }
 
 async function runMigrate(args: string[]): Promise<void> {

@@ -633,3 +633,24 @@ if (unavailable !== undefined) {
     }, 60_000)
   })
 }
+
+describe('taurobot-memory migrate (built): counts in its messages', () => {
+  it('says "1 conversation, 1 message", in the summary and the progress lines', async () => {
+    const cli = ensureBuilt('cli.js')
+    const dir = await tempDir()
+    try {
+      const source = join(dir.dir, 'conversations.json')
+      await writeFile(
+        source,
+        JSON.stringify({
+          conversations: { '1': [{ role: 'user', content: 'hi', timestamp: '2026-01-01T00:00:00Z' }] },
+        }),
+      )
+      const moved = await run(process.execPath, [cli, 'migrate', source, join(dir.dir, 'conversations.db')])
+      expect(moved.stdout).toMatch(/^migrated 1 conversation, 1 message from .*; counts match\n$/)
+      expect(moved.stderr.trim().split('\n').at(-1)).toBe('migrated 1/1 conversation, 1/1 message')
+    } finally {
+      await dir.cleanup()
+    }
+  }, 30_000)
+})

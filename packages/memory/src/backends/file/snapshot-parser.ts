@@ -592,7 +592,8 @@ export class SnapshotParser {
    * (`garbage{`), which is a syntax error at its first byte like any other.
    */
   private notAnObject(): SnapshotFormatError {
-    if (startsJsonValue(this.buffer, this.pos)) return new SnapshotFormatError('the top level is not a JSON object')
+    if (startsJsonValue(this.buffer, this.pos))
+      return new SnapshotFormatError('the top level is not a JSON object')
     return this.unexpected('a JSON object')
   }
 
