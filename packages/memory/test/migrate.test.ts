@@ -97,6 +97,25 @@ describe('migrate', () => {
     expect(await snapshot(to)).toEqual(await snapshot(from))
   })
 
+  it('fails the count check when something else writes to the destination meanwhile, in the singular', async () => {
+    const from = await openMemory({ backend: memoryBackend(), flushOnExit: false })
+    const to = await openMemory({ backend: memoryBackend(), flushOnExit: false })
+    await from.add('only', { role: 'user', content: 'one' })
+    const error = await migrate(from, to, {
+      // Another writer, once the conversation is copied.
+      onProgress: (p) => {
+        if (p.conversations === 1) void to.add('only', { role: 'user', content: 'not from the source' })
+      },
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    expect(isMemoryError(error, 'migration')).toBe(true)
+    expect((error as Error).message).toContain(
+      'the count check failed for 1 conversation: "only" has 2 messages in the destination, 1 in the source.',
+    )
+  })
+
   it('refuses, before copying anything, a conversation longer than the destination keeps', async () => {
     const from = await openMemory({ backend: memoryBackend(), maxMessages: 2000, flushOnExit: false })
     const to = await openMemory({ backend: memoryBackend(), flushOnExit: false })
