@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // taurobot-memory: moves conversations between stores (JSON file, SQLite database, Redis).
-import { existsSync } from 'node:fs'
+import { constants, existsSync } from 'node:fs'
+import { access } from 'node:fs/promises'
+import { dirname } from 'node:path'
 import { parseArgs } from 'node:util'
 import { SQLITE_ADVICE } from './backends/file/heap-room.js'
 import { comparablePath, linkTarget } from './backends/file/store-path.js'
@@ -81,7 +83,34 @@ async function open(spec: string, role: 'from' | 'to', keyPrefix: string | undef
   const onWarning = (message: string) => {
     if (!(role === 'to' && message.includes(SQLITE_ADVICE))) process.emitWarning(message)
   }
-  return openMemory({ ...common, path: spec, onWarning })
+  const opening = openMemory({ ...common, path: spec, onWarning })
+  return role === 'from' ? opening.catch((error: unknown) => readOnlySource(error, spec, target)) : opening
+}
+
+/**
+ * Opening a store creates files beside it even to read it (the JSON store's lock file, SQLite's
+ * -wal and -shm files), so a source on a read-only file system cannot be opened: the usual advice
+ * (point path at a writable location) does not fit a source, so this says to migrate from a copy.
+ * The source is not opened without its lock instead: the same files may be writable through
+ * another mount, where a running bot could be changing them as they are read.
+ */
+async function readOnlySource(error: unknown, spec: string, target: string): Promise<never> {
+  const dir = dirname(target)
+  try {
+    await access(dir, constants.W_OK)
+  } catch (cause) {
+    if ((cause as { code?: unknown }).code === 'EROFS') {
+      const companion = where(spec).kind === 'sqlite' ? `${target}-wal` : `${target}.journal`
+      const files = [target, ...(existsSync(companion) ? [companion] : [])].map((f) => JSON.stringify(f))
+      throw new MemoryError(
+        'io',
+        `cannot open the source ${JSON.stringify(spec)}: ${JSON.stringify(dir)} is on a read-only file system, and opening a store creates files beside it. ` +
+          `Nothing was changed. Copy ${files.join(' and ')} to a writable directory and migrate from the copy.`,
+        { cause: error, details: { file: target, errno: 'EROFS' } },
+      )
+    }
+  }
+  throw error
 }
 
 /**

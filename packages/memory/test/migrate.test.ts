@@ -1,6 +1,6 @@
-import { execFile, spawn } from 'node:child_process'
+import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { copyFile, readdir, readFile, writeFile } from 'node:fs/promises'
+import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { Redis } from 'ioredis'
@@ -673,3 +673,57 @@ describe('taurobot-memory migrate (built): counts in its messages', () => {
     }
   }, 30_000)
 })
+
+/** Why a read-only bind mount cannot be made here (it needs root and mount), or `undefined`. */
+function readOnlyMountUnavailable(): string | undefined {
+  if (process.platform !== 'linux') return 'bind mounts need Linux'
+  const probe = spawnSync('mount', ['--version'])
+  if (probe.status !== 0) return 'mount is not installed'
+  return process.getuid?.() === 0 ? undefined : 'a bind mount needs root'
+}
+
+describe.skipIf(readOnlyMountUnavailable() !== undefined)(
+  'taurobot-memory migrate from a read-only file system (built)',
+  () => {
+    it.each(['c.json', 'c.db'])(
+      'a %s source says it is read-only and to migrate from a copy',
+      async (name) => {
+        const cli = ensureBuilt('cli.js')
+        const dir = await tempDir()
+        const readOnly = join(dir.dir, 'ro')
+        let mounted = false
+        try {
+          await mkdir(join(dir.dir, 'src'))
+          await mkdir(readOnly)
+          const seeded = await openMemory({ path: join(dir.dir, 'src', name), flushOnExit: false })
+          await seeded.add(1, { role: 'user', content: 'kept' })
+          await seeded.close()
+          execFileSync('mount', ['--bind', '-o', 'ro', join(dir.dir, 'src'), readOnly])
+          mounted = true
+          const source = join(readOnly, name)
+          const before = await readdir(readOnly)
+          const failed = await run(process.execPath, [
+            cli,
+            'migrate',
+            source,
+            join(dir.dir, 'out.json'),
+          ]).then(
+            () => undefined,
+            (error: { code: number; stderr: string }) => error,
+          )
+          expect(failed?.code).toBe(1)
+          expect(failed?.stderr).toContain(
+            `cannot open the source ${JSON.stringify(source)}: ${JSON.stringify(readOnly)} is on a read-only file system, and opening a store creates files beside it. Nothing was changed. Copy ${JSON.stringify(source)}`,
+          )
+          expect(failed?.stderr).toContain('to a writable directory and migrate from the copy.')
+          expect(failed?.stderr).not.toContain('point path at a writable location')
+          expect(await readdir(readOnly)).toEqual(before)
+        } finally {
+          if (mounted) execFileSync('umount', [readOnly])
+          await dir.cleanup()
+        }
+      },
+      30_000,
+    )
+  },
+)
