@@ -51,6 +51,8 @@ export function locate(spec: string): Location {
   }
   const lower = path.toLowerCase()
   if (SQLITE_EXTENSIONS.some((extension) => lower.endsWith(extension))) return { kind: 'sqlite', path }
+  // Here too, so the CLI refuses `memory2/` before it opens either store.
+  assertNotDirectory(path, 'conversations.json')
   return { kind: 'file', path }
 }
 

@@ -225,6 +225,13 @@ describe('a path ending in a separator names a directory', () => {
     }
   })
 
+  it.each(['memory2/', 'file:///tmp/memory2/'])('locate(%s) refuses it too', (spec) => {
+    expect(() => locate(spec)).toThrow(TypeError)
+    expect(() => locate(spec)).toThrow(
+      `names a directory, not a file: give the store's file inside it, such as ${JSON.stringify(`${spec.replace('file://', '')}conversations.json`)}`,
+    )
+  })
+
   it.each([
     ['fileBackend', 'memory2/', 'memory2/conversations.json'],
     ['sqliteBackend', 'memory2/', 'memory2/conversations.db'],
