@@ -218,7 +218,7 @@ export interface CompactionJob {
   /**
    * The snapshot's identity as the backend last read or wrote it (see `SnapshotIdentity`); when
    * given and the file differs, before it is read or just before the rename, the job fails with
-   * {@link CompactionMismatchError}: another program wrote the file, and the backend keeps it aside.
+   * {@link ForeignSnapshotError}: another program wrote the file, and the backend keeps it aside.
    */
   expectIdentity?: SnapshotIdentity
 }

@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { CompactionMismatchError, compactFromDisk } from '../../../src/backends/file/compaction.js'
+import { compactFromDisk, ForeignSnapshotError } from '../../../src/backends/file/compaction.js'
 import { identityOf } from '../../../src/backends/file/snapshot-identity.js'
 import { fileBackend, type Memory } from '../../../src/index.js'
 import { testScratch } from '../../helpers.js'
@@ -140,7 +140,7 @@ describe('file backend: the snapshot written by another program while the store 
 })
 
 describe('compaction worker job: the snapshot it was given differs', () => {
-  it('refuses with CompactionMismatchError and leaves the file alone', async () => {
+  it('refuses with ForeignSnapshotError (a CompactionMismatchError) and leaves the file alone', async () => {
     const dir = await fresh()
     const path = await pythonBotFile(dir)
     const journalPath = `${path}.journal`
@@ -149,7 +149,7 @@ describe('compaction worker job: the snapshot it was given differs', () => {
     await foreignWrite(path)
     const written = await readFile(path, 'utf8')
     const job = { path, journalPath, journalBytes: 0, seq: 0, maxMessages: 100, expectIdentity }
-    expect(() => compactFromDisk(job)).toThrow(CompactionMismatchError)
+    expect(() => compactFromDisk(job)).toThrow(ForeignSnapshotError)
     expect(await readFile(path, 'utf8')).toBe(written)
     expect(compactFromDisk({ ...job, expectIdentity: identityOf(await stat(path)) })).toBeGreaterThan(0)
   })
