@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 // taurobot-memory: moves conversations between stores (JSON file, SQLite database, Redis).
-import { existsSync } from 'node:fs'
+import { constants, existsSync } from 'node:fs'
+import { access } from 'node:fs/promises'
+import { dirname } from 'node:path'
 import { parseArgs } from 'node:util'
 import { SQLITE_ADVICE } from './backends/file/heap-room.js'
 import { comparablePath, linkTarget } from './backends/file/store-path.js'
 import { closest } from './closest.js'
 import { runCompact } from './compact.js'
+import { count } from './count.js'
 import { isMemoryError, MemoryError } from './errors.js'
 import { type Location, locate } from './location.js'
 import type { Memory } from './memory-api.js'
@@ -80,7 +83,34 @@ async function open(spec: string, role: 'from' | 'to', keyPrefix: string | undef
   const onWarning = (message: string) => {
     if (!(role === 'to' && message.includes(SQLITE_ADVICE))) process.emitWarning(message)
   }
-  return openMemory({ ...common, path: spec, onWarning })
+  const opening = openMemory({ ...common, path: spec, onWarning })
+  return role === 'from' ? opening.catch((error: unknown) => readOnlySource(error, spec, target)) : opening
+}
+
+/**
+ * Opening a store creates files beside it even to read it (the JSON store's lock file, SQLite's
+ * -wal and -shm files), so a source on a read-only file system cannot be opened: the usual advice
+ * (point path at a writable location) does not fit a source, so this says to migrate from a copy.
+ * The source is not opened without its lock instead: the same files may be writable through
+ * another mount, where a running bot could be changing them as they are read.
+ */
+async function readOnlySource(error: unknown, spec: string, target: string): Promise<never> {
+  const dir = dirname(target)
+  try {
+    await access(dir, constants.W_OK)
+  } catch (cause) {
+    if ((cause as { code?: unknown }).code === 'EROFS') {
+      const companion = where(spec).kind === 'sqlite' ? `${target}-wal` : `${target}.journal`
+      const files = [target, ...(existsSync(companion) ? [companion] : [])].map((f) => JSON.stringify(f))
+      throw new MemoryError(
+        'io',
+        `cannot open the source ${JSON.stringify(spec)}: ${JSON.stringify(dir)} is on a read-only file system, and opening a store creates files beside it. ` +
+          `Nothing was changed. Copy ${files.join(' and ')} to a writable directory and migrate from the copy.`,
+        { cause: error, details: { file: target, errno: 'EROFS' } },
+      )
+    }
+  }
+  throw error
 }
 
 /**
@@ -106,6 +136,11 @@ function withHeapAdvice(error: unknown, from: string, to: string): unknown {
   )
 }
 
+/** `2/3 conversations, 5/1200 messages`: done of total, the noun agreeing with the total. */
+function progressLine(p: MigrateProgress): string {
+  return `${p.conversations}/${count(p.totalConversations, 'conversation')}, ${p.messages}/${count(p.totalMessages, 'message')}`
+}
+
 function reporter(stream: NodeJS.WriteStream): { update(p: MigrateProgress): void; end(): void } {
   if (stream.isTTY) {
     const width = 30
@@ -114,7 +149,7 @@ function reporter(stream: NodeJS.WriteStream): { update(p: MigrateProgress): voi
         const ratio = p.totalConversations === 0 ? 1 : p.conversations / p.totalConversations
         const filled = Math.round(ratio * width)
         stream.write(
-          `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${Math.floor(ratio * 100)}% ${p.conversations}/${p.totalConversations} conversations, ${p.messages}/${p.totalMessages} messages`,
+          `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${Math.floor(ratio * 100)}% ${progressLine(p)}`,
         )
       },
       end() {
@@ -130,9 +165,7 @@ function reporter(stream: NodeJS.WriteStream): { update(p: MigrateProgress): voi
         p.totalConversations === 0 ? 10 : Math.floor((p.conversations / p.totalConversations) * 10)
       if (tenth === lastTenth) return
       lastTenth = tenth
-      stream.write(
-        `migrated ${p.conversations}/${p.totalConversations} conversations, ${p.messages}/${p.totalMessages} messages\n`,
-      )
+      stream.write(`migrated ${progressLine(p)}\n`)
     },
     end() {},
   }
@@ -158,11 +191,6 @@ function parseMigrateArgs(args: string[]) {
       `unknown option --${unknown}${near === undefined ? '' : `: did you mean --${near}?`}`,
     )
   }
-}
-
-/** `1 conversation`, `2 conversations`. */
-function count(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`
 }
 
 async function runMigrate(args: string[]): Promise<void> {

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import { fileBackend } from './backends/file/file-backend.js'
 import { linkTarget } from './backends/file/store-path.js'
+import { count } from './count.js'
 import { MemoryError } from './errors.js'
 import { openMemory } from './store.js'
 
@@ -39,5 +40,5 @@ export async function runCompact(path: string): Promise<string> {
   // whole point of the command, so it fails.
   const failure = warnings.find((message) => message.includes('cannot write snapshot'))
   if (failure !== undefined) throw new MemoryError('io', failure.replace(/^\[@taurobot\/memory\] /, ''))
-  return `compacted ${path}: ${conversations} conversations, ${messages} messages, all in the snapshot`
+  return `compacted ${path}: ${count(conversations, 'conversation')}, ${count(messages, 'message')}, all in the snapshot`
 }

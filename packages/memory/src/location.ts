@@ -51,18 +51,22 @@ export function locate(spec: string): Location {
   }
   const lower = path.toLowerCase()
   if (SQLITE_EXTENSIONS.some((extension) => lower.endsWith(extension))) return { kind: 'sqlite', path }
+  // Here too, so the CLI refuses `memory2/` before it opens either store.
+  assertNotDirectory(path, 'conversations.json')
   return { kind: 'file', path }
 }
 
 /**
  * Refuses a URL where a backend wants a file path (`fileBackend`, `sqliteBackend`): without this
  * check, `redis://host:6379` would become a local folder `redis:/host:6379` and the bot would
- * silently keep its conversations on one machine.
+ * silently keep its conversations on one machine. Refuses a directory path (ending in a
+ * separator) too, suggesting `example` inside it.
  */
-export function assertFilePath(path: string): void {
+export function assertFilePath(path: string, example = 'conversations.json'): void {
   const scheme = SCHEME.exec(path)?.[1]?.toLowerCase()
   if (scheme === undefined) {
     assertNotMistypedUrl(path)
+    assertNotDirectory(path, example)
     return
   }
   const instead =
@@ -72,6 +76,19 @@ export function assertFilePath(path: string): void {
         ? 'give the file path itself (url.fileURLToPath), or pass the URL to openMemory({ path })'
         : 'give a file path such as memory/conversations.json'
   throw new TypeError(`path ${show(redactText(path))} is a ${scheme}: URL, not a file path: ${instead}`)
+}
+
+/**
+ * Refuses a path ending in a separator (`memory/`): it names a directory, and the store would
+ * otherwise quietly create a file called `memory` in its place.
+ */
+function assertNotDirectory(path: string, example: string): void {
+  const last = path[path.length - 1]
+  if (last !== '/' && !(last === '\\' && process.platform === 'win32')) return
+  throw new TypeError(
+    `path ${show(path)} ends in a separator, so it names a directory, not a file: ` +
+      `give the store's file inside it, such as ${show(`${path}${example}`)}`,
+  )
 }
 
 /**

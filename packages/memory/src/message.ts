@@ -73,6 +73,7 @@ function describe(value: unknown): string {
   if (typeof value === 'function') return 'a function'
   if (value === null) return 'null'
   if (Array.isArray(value)) return 'an array'
+  if (value instanceof Date) return 'a Date'
   if (typeof value === 'object') return 'an object'
   return String(value)
 }
@@ -260,7 +261,9 @@ export function toMessage(
   } else if (typeof given === 'string' && !Number.isNaN(Date.parse(given))) {
     timestamp = given
   } else {
-    throw new TypeError(`message.timestamp must be an ISO 8601 string, got ${show(given)}`)
+    // A Date is refused, not converted: a stored timestamp is always the caller's own string.
+    const hint = given instanceof Date ? ': pass date.toISOString()' : ''
+    throw new TypeError(`message.timestamp must be an ISO 8601 string, got ${show(given)}${hint}`)
   }
   const id = givenId === undefined ? newId() : checkMessageId(givenId, 'message.id')
   const flat = flatCopy(record, role, content, timestamp, id)

@@ -1,3 +1,4 @@
+import { count } from './count.js'
 import { MemoryError } from './errors.js'
 import type { Memory } from './memory-api.js'
 import { type Message, show } from './message.js'
@@ -171,7 +172,7 @@ export async function migrate(
     const first = mismatches[0] as { id: string; expected: number; found: number }
     throw new MemoryError(
       'migration',
-      `the count check failed for ${mismatches.length} conversations: ${show(first.id)} has ${first.found} messages in the destination, ${first.expected} in the source. Check the destination's maxMessages and that nothing else writes to it.`,
+      `the count check failed for ${count(mismatches.length, 'conversation')}: ${show(first.id)} has ${count(first.found, 'message')} in the destination, ${first.expected} in the source. Check the destination's maxMessages and that nothing else writes to it.`,
       { details: { mismatches } },
     )
   }

@@ -204,3 +204,44 @@ describe('backends given a URL where a file path belongs', () => {
     expect(() => sqliteBackend({ path: ':memory:' })).not.toThrow()
   })
 })
+
+describe('a path ending in a separator names a directory', () => {
+  it('openMemory refuses it, suggesting a file inside, and creates nothing', async () => {
+    const { openMemory } = await import('../src/index.js')
+    const { mkdtemp, readdir, rm } = await import('node:fs/promises')
+    const { tmpdir } = await import('node:os')
+    const dir = await mkdtemp(join(tmpdir(), 'taurobot-memory-'))
+    try {
+      const path = `${join(dir, 'memory2')}/`
+      const attempt = openMemory({ path, flushOnExit: false })
+      await expect(attempt).rejects.toThrow(TypeError)
+      await expect(attempt).rejects.toThrow(
+        `path ${JSON.stringify(path)} ends in a separator, so it names a directory, not a file: ` +
+          `give the store's file inside it, such as ${JSON.stringify(`${path}conversations.json`)}`,
+      )
+      expect(await readdir(dir)).toEqual([])
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it.each(['memory2/', 'file:///tmp/memory2/'])('locate(%s) refuses it too', (spec) => {
+    expect(() => locate(spec)).toThrow(TypeError)
+    expect(() => locate(spec)).toThrow(
+      `names a directory, not a file: give the store's file inside it, such as ${JSON.stringify(`${spec.replace('file://', '')}conversations.json`)}`,
+    )
+  })
+
+  it.each([
+    ['fileBackend', 'memory2/', 'memory2/conversations.json'],
+    ['sqliteBackend', 'memory2/', 'memory2/conversations.db'],
+  ])('%s({ path: %s }) is a TypeError suggesting %s', async (factory, path, suggested) => {
+    const { fileBackend } = await import('../src/index.js')
+    const { sqliteBackend } = await import('../src/sqlite.js')
+    const make = factory === 'fileBackend' ? fileBackend : sqliteBackend
+    expect(() => make({ path })).toThrow(TypeError)
+    expect(() => make({ path })).toThrow(
+      `names a directory, not a file: give the store's file inside it, such as "${suggested}"`,
+    )
+  })
+})

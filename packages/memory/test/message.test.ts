@@ -128,6 +128,10 @@ describe('toMessage', () => {
     expect(() => toMessage({ role: 'user', content: 'x', timestamp: 'yesterday' }, 1000, now, newId)).toThrow(
       /message.timestamp must be an ISO 8601 string, got "yesterday"/,
     )
+    // A Date where the string belongs is named as one, with the call that gives the string.
+    expect(() => toMessage({ role: 'user', content: 'x', timestamp: new Date(0) }, 1000, now, newId)).toThrow(
+      new TypeError('message.timestamp must be an ISO 8601 string, got a Date: pass date.toISOString()'),
+    )
   })
 })
 

@@ -1,6 +1,6 @@
-import { execFile, spawn } from 'node:child_process'
+import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { copyFile, readdir, readFile, writeFile } from 'node:fs/promises'
+import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { Redis } from 'ioredis'
@@ -124,6 +124,25 @@ describe('migrate', () => {
     expect(await to.history(123456789)).toEqual([])
     await migrate(from, to, { replace: true })
     expect(await snapshot(to)).toEqual(await snapshot(from))
+  })
+
+  it('fails the count check when something else writes to the destination meanwhile, in the singular', async () => {
+    const from = await openMemory({ backend: memoryBackend(), flushOnExit: false })
+    const to = await openMemory({ backend: memoryBackend(), flushOnExit: false })
+    await from.add('only', { role: 'user', content: 'one' })
+    const error = await migrate(from, to, {
+      // Another writer, once the conversation is copied.
+      onProgress: (p) => {
+        if (p.conversations === 1) void to.add('only', { role: 'user', content: 'not from the source' })
+      },
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    expect(isMemoryError(error, 'migration')).toBe(true)
+    expect((error as Error).message).toContain(
+      'the count check failed for 1 conversation: "only" has 2 messages in the destination, 1 in the source.',
+    )
   })
 
   it('refuses, before copying anything, a conversation longer than the destination keeps', async () => {
@@ -742,3 +761,78 @@ if (unavailable !== undefined) {
     }, 60_000)
   })
 }
+
+describe('taurobot-memory migrate (built): counts in its messages', () => {
+  it('says "1 conversation, 1 message", in the summary and the progress lines', async () => {
+    const cli = ensureBuilt('cli.js')
+    const dir = await tempDir()
+    try {
+      const source = join(dir.dir, 'conversations.json')
+      await writeFile(
+        source,
+        JSON.stringify({
+          conversations: { '1': [{ role: 'user', content: 'hi', timestamp: '2026-01-01T00:00:00Z' }] },
+        }),
+      )
+      const moved = await run(process.execPath, [cli, 'migrate', source, join(dir.dir, 'conversations.db')])
+      expect(moved.stdout).toMatch(/^migrated 1 conversation, 1 message from .*; counts match\n$/)
+      expect(moved.stderr.trim().split('\n').at(-1)).toBe('migrated 1/1 conversation, 1/1 message')
+    } finally {
+      await dir.cleanup()
+    }
+  }, 30_000)
+})
+
+/** Why a read-only bind mount cannot be made here (it needs root and mount), or `undefined`. */
+function readOnlyMountUnavailable(): string | undefined {
+  if (process.platform !== 'linux') return 'bind mounts need Linux'
+  const probe = spawnSync('mount', ['--version'])
+  if (probe.status !== 0) return 'mount is not installed'
+  return process.getuid?.() === 0 ? undefined : 'a bind mount needs root'
+}
+
+describe.skipIf(readOnlyMountUnavailable() !== undefined)(
+  'taurobot-memory migrate from a read-only file system (built)',
+  () => {
+    it.each(['c.json', 'c.db'])(
+      'a %s source says it is read-only and to migrate from a copy',
+      async (name) => {
+        const cli = ensureBuilt('cli.js')
+        const dir = await tempDir()
+        const readOnly = join(dir.dir, 'ro')
+        let mounted = false
+        try {
+          await mkdir(join(dir.dir, 'src'))
+          await mkdir(readOnly)
+          const seeded = await openMemory({ path: join(dir.dir, 'src', name), flushOnExit: false })
+          await seeded.add(1, { role: 'user', content: 'kept' })
+          await seeded.close()
+          execFileSync('mount', ['--bind', '-o', 'ro', join(dir.dir, 'src'), readOnly])
+          mounted = true
+          const source = join(readOnly, name)
+          const before = await readdir(readOnly)
+          const failed = await run(process.execPath, [
+            cli,
+            'migrate',
+            source,
+            join(dir.dir, 'out.json'),
+          ]).then(
+            () => undefined,
+            (error: { code: number; stderr: string }) => error,
+          )
+          expect(failed?.code).toBe(1)
+          expect(failed?.stderr).toContain(
+            `cannot open the source ${JSON.stringify(source)}: ${JSON.stringify(readOnly)} is on a read-only file system, and opening a store creates files beside it. Nothing was changed. Copy ${JSON.stringify(source)}`,
+          )
+          expect(failed?.stderr).toContain('to a writable directory and migrate from the copy.')
+          expect(failed?.stderr).not.toContain('point path at a writable location')
+          expect(await readdir(readOnly)).toEqual(before)
+        } finally {
+          if (mounted) execFileSync('umount', [readOnly])
+          await dir.cleanup()
+        }
+      },
+      30_000,
+    )
+  },
+)

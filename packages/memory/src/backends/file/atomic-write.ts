@@ -28,6 +28,12 @@ export interface WriteChunksOptions {
    * temp file is removed, {@link WriteCalledOffError} is thrown, `path` is untouched).
    */
   commit?: () => boolean
+  /**
+   * Awaited once the temp file is durable, just before the rename; throwing calls the write off
+   * (the temp file is removed, `path` is untouched). The file backend keeps aside a snapshot
+   * another program wrote here.
+   */
+  beforeRename?: () => Promise<void>
 }
 
 /** A write whose `commit` check said no: nothing was renamed. */
@@ -84,6 +90,7 @@ export async function writeAtomicChunks(
     if (options.commit !== undefined && !options.commit()) {
       throw new WriteCalledOffError(`the rewrite of ${JSON.stringify(path)} was called off`)
     }
+    await options.beforeRename?.()
     await rename(temp, path)
   } catch (error) {
     await unlink(temp).catch(() => undefined)

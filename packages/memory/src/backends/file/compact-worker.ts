@@ -4,12 +4,20 @@
 import { parentPort } from 'node:worker_threads'
 import { lowerThreadPriority } from '../../thread-priority.js'
 import { WriteCalledOffError } from './atomic-write.js'
-import { type CompactionJob, CompactionMismatchError, compactFromDisk } from './compaction.js'
+import {
+  type CompactionJob,
+  CompactionMismatchError,
+  compactFromDisk,
+  ForeignSnapshotError,
+} from './compaction.js'
 
 /** A job's outcome, as posted back to the backend. */
 export type CompactionReply =
   | { id: number; bytes: number }
-  | { id: number; error: { message: string; code?: string; mismatch: boolean; calledOff: boolean } }
+  | {
+      id: number
+      error: { message: string; code?: string; mismatch: boolean; foreign: boolean; calledOff: boolean }
+    }
 
 // The compaction gives the CPU to the bot's main thread whenever both want it. The backend never
 // waits long for a starved compaction: close() calls it off and writes the snapshot itself.
@@ -30,6 +38,7 @@ parentPort?.on('message', (request: { id: number; job: CompactionJob }) => {
         // Anything but a file-system error (a file that does not parse, a journal that does not
         // reach the record) means the files are not what the backend holds: it writes from memory.
         mismatch: !calledOff && (error instanceof CompactionMismatchError || typeof code !== 'string'),
+        foreign: error instanceof ForeignSnapshotError,
         calledOff,
       },
     }

@@ -10,6 +10,7 @@ import { assertHeapRoom } from './heap-room.js'
 import { type JournalRecord, parseJournal } from './journal.js'
 import { snapshotChunks } from './legacy-format.js'
 import { readSnapshotSync } from './read-snapshot.js'
+import { currentIdentitySync, type SnapshotIdentity } from './snapshot-identity.js'
 
 // Small pieces of text: a paced compaction fits several in one slice of its turn.
 export const CHUNK_CHARS = 4 * 1024
@@ -214,6 +215,12 @@ export interface CompactionJob {
    * Whoever changes it first wins, so a late rename can never replace a newer snapshot.
    */
   claim?: Int32Array
+  /**
+   * The snapshot's identity as the backend last read or wrote it (see `SnapshotIdentity`); when
+   * given and the file differs, before it is read or just before the rename, the job fails with
+   * {@link ForeignSnapshotError}: another program wrote the file, and the backend keeps it aside.
+   */
+  expectIdentity?: SnapshotIdentity
 }
 
 export const CLAIM_OPEN = 0
@@ -223,6 +230,13 @@ export const CLAIM_CALLED_OFF = 2
 /** The files did not hold the state the job describes; nothing was written. */
 export class CompactionMismatchError extends Error {}
 
+/** The snapshot is not the one the job expects: another program wrote it. Nothing was written. */
+export class ForeignSnapshotError extends CompactionMismatchError {
+  constructor(message = 'the snapshot was written by another program since the store last wrote it') {
+    super(message)
+  }
+}
+
 /**
  * Rebuilds the store as of `job.seq` from the snapshot and the journal prefix on disk, the same way
  * opening the store does, and writes it as the new snapshot (atomically). Runs on the compaction
@@ -230,6 +244,9 @@ export class CompactionMismatchError extends Error {}
  * appends never wait behind this write in the libuv pool. Returns the bytes written.
  */
 export function compactFromDisk(job: CompactionJob): number {
+  const expected = job.expectIdentity
+  // Before parsing: a file another program wrote may not even parse, and that is no damage.
+  if (expected !== undefined && currentIdentitySync(job.path) !== expected) throw new ForeignSnapshotError()
   let snapshot: ReturnType<typeof readSnapshotSync>
   try {
     snapshot = readSnapshotSync(job.path, (bytes) => assertHeapRoom(job.path, bytes + job.journalBytes))
@@ -238,6 +255,7 @@ export function compactFromDisk(job: CompactionJob): number {
     if (isMemoryError(error, 'too-large')) throw new CompactionMismatchError(error.message)
     throw error
   }
+  if (expected !== undefined && (snapshot?.identity ?? null) !== expected) throw new ForeignSnapshotError()
   const data = snapshot?.data ?? { conversations: new Map<string, Message[]>(), extras: [], seq: 0 }
   const conversations = data.conversations
   for (const list of conversations.values()) {
@@ -265,10 +283,10 @@ export function compactFromDisk(job: CompactionJob): number {
     throw new CompactionMismatchError(`the files hold the store up to record ${seq}, not ${job.seq}`)
   }
   const claim = job.claim
-  return writeAtomicChunksSync(
-    job.path,
-    snapshotChunks(conversations, data.extras, seq, CHUNK_CHARS),
-    () =>
-      claim === undefined || Atomics.compareExchange(claim, 0, CLAIM_OPEN, CLAIM_COMMITTING) === CLAIM_OPEN,
-  )
+  return writeAtomicChunksSync(job.path, snapshotChunks(conversations, data.extras, seq, CHUNK_CHARS), () => {
+    if (expected !== undefined && currentIdentitySync(job.path) !== expected) throw new ForeignSnapshotError()
+    return (
+      claim === undefined || Atomics.compareExchange(claim, 0, CLAIM_OPEN, CLAIM_COMMITTING) === CLAIM_OPEN
+    )
+  })
 }

@@ -46,6 +46,7 @@ import {
   CLAIM_CALLED_OFF,
   CLAIM_OPEN,
   CompactionMismatchError,
+  ForeignSnapshotError,
   type ListGuards,
   listFor,
   newestOf,
@@ -69,10 +70,11 @@ import {
   parseJournal,
   sequenceBreaks,
 } from './journal.js'
-import { keepDamagedCopy } from './keep-copy.js'
+import { keepDamagedCopy, keepForeignCopy } from './keep-copy.js'
 import { type SnapshotData, SnapshotFormatError, snapshotChunks } from './legacy-format.js'
 import { FileLock } from './lock.js'
 import { readSnapshot } from './read-snapshot.js'
+import { currentIdentity, type SnapshotIdentity } from './snapshot-identity.js'
 import { resolveStorePath } from './store-path.js'
 import { findCompactionWorker, WorkerCompactor, WorkerUnavailableError } from './worker-compactor.js'
 
@@ -198,6 +200,8 @@ class FileBackend implements Backend {
   private seq = 0
   private snapshotBytes = 0
   private snapshotExists = false
+  // The snapshot as this store last read or wrote it: a difference is another program's write.
+  private knownSnapshot: SnapshotIdentity = null
   private backupDone = false
   private backupCopy: Promise<void> | undefined
   private bytesWritten = 0
@@ -396,6 +400,8 @@ class FileBackend implements Backend {
           `${(error as Error).message} The journal keeps the data; it is replayed at next open.`,
         ),
       )
+    } else {
+      await this.warnIfWrittenElsewhere().catch(() => undefined)
     }
     await this.stopWorker()
     await this.journal.close().catch(() => undefined)
@@ -465,6 +471,50 @@ class FileBackend implements Backend {
         `the file backend for ${JSON.stringify(this.path)} is ${this.state === 'closed' ? 'closed' : 'not open'}.`,
       )
     }
+  }
+
+  private async currentSnapshot(): Promise<SnapshotIdentity> {
+    try {
+      return await currentIdentity(this.path)
+    } catch (error) {
+      throw ioError('check snapshot', this.path, error)
+    }
+  }
+
+  /**
+   * Called just before our snapshot replaces the file: when another program (the Python bot) wrote
+   * it since this store read or wrote it, its file is kept aside first, so nothing it wrote is
+   * destroyed without a word. Failing to keep it calls the rewrite off (the journal keeps ours).
+   */
+  private async keepForeignSnapshot(): Promise<void> {
+    const now = await this.currentSnapshot()
+    if (now === this.knownSnapshot || now === null) return
+    let keptAs: string
+    try {
+      keptAs = await keepForeignCopy(this.path)
+    } catch (error) {
+      throw ioError('keep a copy of the snapshot another program wrote at', `${this.path}.foreign-*`, error)
+    }
+    this.knownSnapshot = now
+    this.context?.warn(
+      `[@taurobot/memory] ${JSON.stringify(this.path)} was written by another program (the Python bot?) while this store had it open. ` +
+        `That version is kept as ${JSON.stringify(keptAs)} and the store's own snapshot replaces it: the changes made there are not in the store. ` +
+        `Merge them by hand from ${JSON.stringify(keptAs)}, and stop the other program before opening the store: while a store has the file open, nothing else may write it.`,
+    )
+  }
+
+  /** At a close that does not rewrite the snapshot: says if another program wrote it meanwhile. */
+  private async warnIfWrittenElsewhere(): Promise<void> {
+    const now = await this.currentSnapshot()
+    if (now === this.knownSnapshot) return
+    const journal =
+      this.journal.size > 0
+        ? ` Its next open replays the journal ${JSON.stringify(this.journal.path)} over that version.`
+        : ''
+    this.context?.warn(
+      `[@taurobot/memory] ${JSON.stringify(this.path)} was ${now === null ? 'removed' : 'written'} by another program (the Python bot?) while this store had it open; the store left it as it is.${journal} ` +
+        'Stop the other program before opening the store: while a store has the file open, nothing else may write it.',
+    )
   }
 
   private async writeRecord(record: JournalRecord): Promise<number> {
@@ -616,6 +666,7 @@ class FileBackend implements Backend {
     const offset = this.journal.size
     let bytes = background ? await this.compactOnWorker(seq, offset) : undefined
     if (bytes === undefined) bytes = await this.compactHere(seq, background)
+    this.knownSnapshot = await this.currentSnapshot()
     this.snapshotExists = true
     this.snapshotBytes = bytes
     this.bytesWritten += bytes
@@ -654,8 +705,11 @@ class FileBackend implements Backend {
       return await writeAtomicChunks(this.path, chunks, {
         // close() and destroy() wait for a running compaction: from then on it goes at full speed.
         paced: paced ? () => this.state === 'open' : false,
+        beforeRename: () => this.keepForeignSnapshot(),
       })
     } catch (error) {
+      // Already said what to do (the copy of another program's snapshot could not be kept).
+      if (isMemoryError(error)) throw error
       throw ioError('write snapshot', this.path, error)
     } finally {
       this.frozen = new WeakSet()
@@ -679,6 +733,7 @@ class FileBackend implements Backend {
         seq,
         maxMessages: this.maxMessages,
         claim,
+        expectIdentity: this.knownSnapshot,
       })
     } catch (error) {
       // Called off by close() or destroy(), whatever the worker said since (the thread may also
@@ -693,6 +748,8 @@ class FileBackend implements Backend {
         )
         return undefined
       }
+      // This thread's write keeps the other program's file aside and says so.
+      if (error instanceof ForeignSnapshotError) return undefined
       if (error instanceof CompactionMismatchError) {
         this.context?.warn(
           `[@taurobot/memory] the compaction worker could not rebuild ${JSON.stringify(this.path)} from the files (${error.message}); this snapshot is written on the main thread.`,
@@ -723,6 +780,7 @@ class FileBackend implements Backend {
         assertHeapRoom(this.path, bytes + journalBytes)
       })
       if (snapshot !== undefined) {
+        this.knownSnapshot = snapshot.identity
         data = snapshot.data
         this.warnInvalidUtf8('snapshot', this.path, snapshot.invalidUtf8At)
       }
@@ -919,6 +977,7 @@ class FileBackend implements Backend {
     } catch (error) {
       throw ioError('keep a copy of the damaged snapshot at', `${this.path}.corrupt-*`, error)
     }
+    this.knownSnapshot = await this.currentSnapshot()
     this.snapshotBytes = 0
     // The damaged file must not become the .bak: the existing .bak stays as it is.
     this.backupDone = true

@@ -42,10 +42,32 @@ async function exists(path: string): Promise<boolean> {
  * once this resolves. `content`, when given, is the file's bytes, already read.
  */
 export async function keepDamagedCopy(path: string, content?: Buffer): Promise<string> {
+  return keepCopy(path, 'corrupt', content)
+}
+
+/**
+ * Keeps the snapshot another program wrote at `path` while the store had it open, as
+ * `<path>.foreign-<hash of its bytes>`, before the store's own snapshot replaces it; returns that
+ * name. Always a copy, never a link: that program may still write the file in place.
+ */
+export async function keepForeignCopy(path: string): Promise<string> {
+  return keepCopy(path, 'foreign', undefined, false)
+}
+
+async function keepCopy(
+  path: string,
+  kind: 'corrupt' | 'foreign',
+  content: Buffer | undefined,
+  mayLink = true,
+): Promise<string> {
   const digest =
     content === undefined ? await contentHash(path) : createHash('sha256').update(content).digest('hex')
-  const keptAs = `${path}.corrupt-${digest.slice(0, 16)}`
+  const keptAs = `${path}.${kind}-${digest.slice(0, 16)}`
   if (await exists(keptAs)) return keptAs
+  if (!mayLink) {
+    await copyAtomic(path, keptAs)
+    return keptAs
+  }
   try {
     await link(path, keptAs)
     await syncDirectory(dirname(path))

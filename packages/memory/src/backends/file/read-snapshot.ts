@@ -4,6 +4,7 @@ import { errorCode } from '../../io-error.js'
 import type { Message } from '../../message.js'
 import type { DeferredConversation } from './deferred-conversation.js'
 import { type SnapshotData, SnapshotFormatError, type TextPlace } from './legacy-format.js'
+import { identityOf } from './snapshot-identity.js'
 import { SnapshotParser } from './snapshot-parser.js'
 
 // Large reads: few system calls, and the bytes held at once stay a small share of the store.
@@ -32,6 +33,8 @@ export interface SnapshotFile<List = Message[]> {
   bytes: number
   /** Offset of the first byte that is not UTF-8 (read as U+FFFD), -1 if none. */
   invalidUtf8At: number
+  /** The file's identity as it was opened, to notice another program's write later. */
+  identity: string
 }
 
 /**
@@ -55,7 +58,8 @@ export async function readSnapshot(
     throw error
   }
   try {
-    const { size } = await handle.stat()
+    const stats = await handle.stat()
+    const size = stats.size
     check?.(size)
     const piece = readPieceBytes(size, options.pieceBytes)
     const parser = new SnapshotParser({ defer: true })
@@ -80,7 +84,12 @@ export async function readSnapshot(
       // A damaged piece throws while the next one is read: that read's own failure is not news.
       await next?.catch(() => undefined)
     }
-    return { data: parser.endDeferred(), bytes, invalidUtf8At: parser.invalidUtf8At }
+    return {
+      data: parser.endDeferred(),
+      bytes,
+      invalidUtf8At: parser.invalidUtf8At,
+      identity: identityOf(stats),
+    }
   } catch (error) {
     // The parser knows the offending byte's offset, not its line: counted here, only for a refusal.
     if (!(error instanceof SnapshotFormatError) || error.at === undefined) throw error
@@ -143,7 +152,8 @@ export function readSnapshotSync(path: string, check?: (bytes: number) => void):
     throw error
   }
   try {
-    const { size } = fstatSync(fd)
+    const stats = fstatSync(fd)
+    const size = stats.size
     check?.(size)
     const piece = readPieceBytes(size)
     const parser = new SnapshotParser()
@@ -155,7 +165,7 @@ export function readSnapshotSync(path: string, check?: (bytes: number) => void):
       bytes += bytesRead
       parser.commit(bytesRead)
     }
-    return { data: parser.end(), bytes, invalidUtf8At: parser.invalidUtf8At }
+    return { data: parser.end(), bytes, invalidUtf8At: parser.invalidUtf8At, identity: identityOf(stats) }
   } finally {
     closeSync(fd)
   }

@@ -587,8 +587,14 @@ export class SnapshotParser {
     throw this.syntax('the file ends in the middle of a value', this.buffer.length)
   }
 
+  /**
+   * A top level other than `{`: a JSON value of another kind (`[]`, `null`), or no JSON at all
+   * (`garbage{`), which is a syntax error at its first byte like any other.
+   */
   private notAnObject(): SnapshotFormatError {
-    return new SnapshotFormatError('the top level is not a JSON object')
+    if (startsJsonValue(this.buffer, this.pos))
+      return new SnapshotFormatError('the top level is not a JSON object')
+    return this.unexpected('a JSON object')
   }
 
   /** The byte at `pos` is not what the grammar allows there. */
@@ -603,4 +609,16 @@ export class SnapshotParser {
   private syntax(reason: string, at: number): SnapshotFormatError {
     return new SnapshotFormatError(reason, this.base + at)
   }
+}
+
+/** Whether the bytes at `at` can begin a JSON value (as far as the buffer holds them). */
+function startsJsonValue(buffer: Uint8Array, at: number): boolean {
+  const byte = buffer[at] as number
+  if (byte === 0x5b || byte === 0x22 || byte === 0x2d || (byte >= 0x30 && byte <= 0x39)) return true
+  const literal = byte === 0x74 ? 'true' : byte === 0x66 ? 'false' : byte === 0x6e ? 'null' : undefined
+  if (literal === undefined) return false
+  for (let k = 1; k < literal.length && at + k < buffer.length; k++) {
+    if (buffer[at + k] !== literal.charCodeAt(k)) return false
+  }
+  return true
 }

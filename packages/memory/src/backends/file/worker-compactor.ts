@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads'
 import { findWorkerModule } from '../../worker-module.js'
 import { WriteCalledOffError } from './atomic-write.js'
 import type { CompactionReply } from './compact-worker.js'
-import { type CompactionJob, CompactionMismatchError } from './compaction.js'
+import { type CompactionJob, CompactionMismatchError, ForeignSnapshotError } from './compaction.js'
 
 /** The worker thread could not be started, or stopped while it had a job. */
 export class WorkerUnavailableError extends Error {}
@@ -82,12 +82,14 @@ export class WorkerCompactor {
       }
       const error = reply.error.calledOff
         ? new WriteCalledOffError(reply.error.message)
-        : reply.error.mismatch
-          ? new CompactionMismatchError(reply.error.message)
-          : Object.assign(
-              new Error(reply.error.message),
-              reply.error.code === undefined ? {} : { code: reply.error.code },
-            )
+        : reply.error.foreign
+          ? new ForeignSnapshotError(reply.error.message)
+          : reply.error.mismatch
+            ? new CompactionMismatchError(reply.error.message)
+            : Object.assign(
+                new Error(reply.error.message),
+                reply.error.code === undefined ? {} : { code: reply.error.code },
+              )
       waiter.reject(error)
     })
     worker.on('error', (error) => this.lost(worker, error.message))

@@ -102,7 +102,7 @@ function resolveOptions(options: unknown): ResolvedOptions {
           'pass path (the database file) or database (an open better-sqlite3 Database)',
         )
       : undefined
-  if (path !== undefined) assertFilePath(path)
+  if (path !== undefined) assertFilePath(path, 'conversations.db')
   return {
     path,
     database,

@@ -65,6 +65,24 @@ describe('file backend: what a new user may give it by mistake', () => {
     expect((await memory.history(1)).map((m) => m.content)).toEqual(['kept in SQLite'])
   })
 
+  it.each([
+    ['garbage{', 'not valid JSON at byte 0 (line 1, column 1): expected a JSON object, found "g"'],
+    ['nonsense', 'not valid JSON at byte 0 (line 1, column 1): expected a JSON object, found "n"'],
+    ['[]', 'the top level is not a JSON object'],
+    ['null', 'the top level is not a JSON object'],
+  ])('a snapshot holding %s: says whether it is JSON at all', async (text, reason) => {
+    const dir = await fresh()
+    const path = join(dir, 'bad.json')
+    await writeFile(path, text)
+    const error = await refusal(openMemory({ path, flushOnExit: false }))
+    expect(error.code).toBe('corrupt')
+    expect(error.message).toBe(
+      `[@taurobot/memory] snapshot ${JSON.stringify(path)} is damaged: ${reason}. ` +
+        `There is no backup ${JSON.stringify(`${path}.bak`)} to restore it from. Nothing was changed: repair the file, or move it aside to start a new store.`,
+    )
+    expect(await readFile(path, 'utf8')).toBe(text)
+  })
+
   it('a damaged snapshot: one statement with the byte, line and column, without V8 excerpts', async () => {
     const dir = await fresh()
     const path = join(dir, 'bad.json')

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { compactFromDisk } from '../../../src/backends/file/compaction.js'
+import { runCompact } from '../../../src/compact.js'
 import { fileBackend } from '../../../src/index.js'
 import { ensureBuilt, testScratch } from '../../helpers.js'
 
@@ -101,6 +102,14 @@ describe('taurobot-memory compact', () => {
     expect(data.last_updated).toEqual(expect.any(String))
     expect((await stat(`${path}.journal`)).size).toBe(0)
   }, 60_000)
+
+  it('counts one conversation and one message in the singular', async () => {
+    const path = join(await fresh(), 'conversations.json')
+    const memory = await open({ path })
+    await memory.add('only', { role: 'user', content: 'hello' })
+    await memory.close()
+    expect(await runCompact(path)).toBe(`compacted ${path}: 1 conversation, 1 message, all in the snapshot`)
+  })
 
   it('fails with a reason on a missing file and with the usage on bad arguments', async () => {
     const cli = ensureBuilt('cli.js')
