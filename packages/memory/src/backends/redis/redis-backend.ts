@@ -452,11 +452,7 @@ class RedisBackend implements Backend {
     for (let bucket = 0; bucket < this.layout.buckets; bucket++) {
       for (let start = 0; ; start += LIST_CHUNK) {
         const chunk = await this.listChunk(client, bucket, start)
-        // Counted as history() shows them: a list written with a larger maxMessages keeps its
-        // oldest items until the conversation's next write.
-        for (const summary of chunk.summaries) {
-          yield summary.messages > this.maxMessages ? { ...summary, messages: this.maxMessages } : summary
-        }
+        for (const summary of chunk.summaries) yield summary
         if (chunk.listed < LIST_CHUNK) break
       }
     }
