@@ -74,10 +74,7 @@ export interface AppendResult {
 export interface ConversationSummary {
   /** The conversation key. */
   readonly id: string
-  /**
-   * How many messages it holds, counted up to `maxMessages` as `history()` shows them (a store
-   * written with a larger `maxMessages` keeps the older ones until the conversation's next write).
-   */
+  /** How many messages the backend holds for it. */
   readonly messages: number
   /** The timestamp of its newest message, if it has one. */
   readonly lastTimestamp?: string

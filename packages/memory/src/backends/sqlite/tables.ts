@@ -84,9 +84,7 @@ export const SQL = {
   read: 'SELECT json FROM messages WHERE conversation = (SELECT key FROM conversations WHERE id = ?) ORDER BY seq DESC LIMIT ?',
   // The index on last_hour: the idle conversations, and those of the cutoff's hour, are visited.
   idle: 'SELECT id FROM conversations WHERE last_hour <= ? AND last_time < ?',
-  // Counts as history() shows them: a conversation written with a larger maxMessages keeps its
-  // rows until its next write, but only the newest maxMessages are read.
-  list: 'SELECT key, id, min(count, ?) AS count, last_timestamp FROM conversations WHERE key > ? ORDER BY key LIMIT ?',
+  list: 'SELECT key, id, count, last_timestamp FROM conversations WHERE key > ? ORDER BY key LIMIT ?',
   // Each conversation counted up to maxMessages, as read() returns it: a database written with a
   // larger limit holds longer ones until their next write trims them. One pass over the table.
   counts: 'SELECT count(*) AS conversations, coalesce(sum(min(count, ?)), 0) AS messages FROM conversations',
@@ -262,7 +260,7 @@ export class ConversationTables {
 
   /** Up to `limit` conversations after the one with key `after`, in key order. */
   list(after: number, limit: number): ConversationRow[] {
-    return this.statement(SQL.list).all(this.maxMessages, after, limit) as ConversationRow[]
+    return this.statement(SQL.list).all(after, limit) as ConversationRow[]
   }
 
   /** Conversations held, and their messages as read() returns them (up to maxMessages each). */
