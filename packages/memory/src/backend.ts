@@ -74,7 +74,11 @@ export interface AppendResult {
 export interface ConversationSummary {
   /** The conversation key. */
   readonly id: string
-  /** How many messages the backend holds for it. */
+  /**
+   * How many messages the backend holds for it: more than `maxMessages` for a store written with a
+   * larger limit, until the conversation's next write trims it (`stats()` counts up to
+   * `maxMessages`, as `history()` shows them; `migrate()` needs what is held).
+   */
   readonly messages: number
   /** The timestamp of its newest message, if it has one. */
   readonly lastTimestamp?: string

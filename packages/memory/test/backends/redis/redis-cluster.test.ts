@@ -98,7 +98,10 @@ if (missing !== undefined) {
       await client.del(badKey)
       await client.set(badKey, 'foreign')
       for (const id of [...ids, 'bad']) await memory.add(id, { role: 'user', content: 'second' })
-      await memory.flush()
+      // The flush writes every other conversation, then rejects naming the one refused.
+      await expect(memory.flush()).rejects.toSatisfy(
+        (e) => isMemoryError(e, 'corrupt') && (e as Error).message.includes('conversation "bad"'),
+      )
       expect(errors).toHaveLength(1)
       expect(isMemoryError(errors[0], 'corrupt')).toBe(true)
       expect((errors[0] as Error).message).toContain(`the key "${badKey}" holds a string, not a list`)
