@@ -8,6 +8,8 @@
  * - `<prefix>{<b>}:t`       hash: conversation id → its newest message's timestamp, as written
  * - `<prefix>{<b>}:w:<w>`   string: the last sequence number writer `<w>` applied in this bucket
  * - `<prefix>format`        string: the layout version and bucket count, checked at open
+ * - `<prefix>limit`         string: the largest `maxMessages` a store opened here with, so that an
+ *                           open with as large a limit skips looking for longer conversations
  */
 export class RedisLayout {
   constructor(
@@ -51,6 +53,10 @@ export class RedisLayout {
 
   format(): string {
     return `${this.prefix}format`
+  }
+
+  limit(): string {
+    return `${this.prefix}limit`
   }
 }
 

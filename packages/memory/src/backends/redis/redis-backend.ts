@@ -39,7 +39,7 @@ import {
   type ResolvedOptions,
   resolveOptions,
 } from './redis-options.js'
-import { APPEND, CLEAR, PRUNE, type RedisScript } from './scripts.js'
+import { APPEND, CLEAR, PRUNE, RAISE_LIMIT, type RedisScript } from './scripts.js'
 
 /**
  * Creates a Redis backend: every process that opens a store on the same Redis and key prefix
@@ -122,11 +122,14 @@ class RedisBackend implements Backend {
       await this.connect(this.client)
       await this.checkDatabase(this.client)
       const created = await this.checkFormat(this.client)
+      const recorded = await this.raiseLimit(this.client, this.maxMessages)
       this.context = context
       this.client.on('ready', this.onReady)
-      // A format key this open wrote means no store wrote under the prefix before: nothing there
-      // can be over the limit.
-      if (!created) this.overLimitCheck = this.lookOverLimit(this.client, context)
+      // Nothing can be over the limit when this open wrote the format key (no store wrote under
+      // the prefix before), or when no store opened here with a larger maxMessages: then the
+      // O(conversations) look is skipped. A store of an earlier version recorded no limit.
+      const longerPossible = !created && (recorded === undefined || recorded > this.maxMessages)
+      if (longerPossible) this.overLimitCheck = this.lookOverLimit(this.client, context)
     } catch (error) {
       this.state = 'closed'
       if (this.owned) this.client?.disconnect()
@@ -179,6 +182,14 @@ class RedisBackend implements Backend {
     if (db !== 0) await withTimeout(client.select(db), this.options.connectTimeoutMs, 'no answer')
   }
 
+  // Records maxMessages as the largest limit used under the prefix, unless a larger one is, and
+  // returns the one recorded before (undefined when none was).
+  private async raiseLimit(client: RedisClient, limit: number): Promise<number | undefined> {
+    const before = await this.script(client, RAISE_LIMIT, ['', 1, this.layout.limit(), String(limit)])
+    const recorded = typeof before === 'string' ? Number(before) : Number.NaN
+    return Number.isFinite(recorded) ? recorded : undefined
+  }
+
   // Conversations longer than maxMessages (a store written with a larger limit) lose their oldest
   // messages at their next write: say so once, as the other backends do. The layout keeps no
   // count per conversation, so this is an LLEN per conversation (pipelined, 500 at a time, the
@@ -218,6 +229,9 @@ class RedisBackend implements Backend {
       }
       return undefined
     }
+    // Recorded so that the next open with this limit looks again while they are there (a store
+    // of an earlier version recorded none, and this open recorded its own, smaller limit).
+    if (found.conversations > 0) await this.raiseLimit(client, found.longest).catch(() => undefined)
     if (found.conversations > 0 && this.state === 'open') {
       context.warn(
         overLimitWarning(`Redis at ${this.where}`, this.maxMessages, 'from Redis at their next write', found),

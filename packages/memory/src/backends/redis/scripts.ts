@@ -173,6 +173,18 @@ return result
 `)
 
 /** Deletes one conversation and its index entries. KEYS: index, stamps, list. ARGV: id. */
+/**
+ * Raises the largest `maxMessages` recorded under the prefix to ARGV[1], never lowering it, and
+ * returns the value it held before: nil when none was recorded (a store of an earlier version).
+ * KEYS: the limit key.
+ */
+export const RAISE_LIMIT = script(`
+local before = redis.call('GET', KEYS[1])
+local recorded = tonumber(before)
+if not recorded or tonumber(ARGV[1]) > recorded then redis.call('SET', KEYS[1], ARGV[1]) end
+return before
+`)
+
 export const CLEAR = script(`
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[2], ARGV[1])

@@ -604,6 +604,50 @@ if (unavailable !== undefined) {
       await again.close()
       expect(quiet).toEqual([])
     })
+
+    it('looks for long conversations only when a larger maxMessages was used under the prefix', async () => {
+      const keyPrefix = prefix()
+      const limitKey = `${keyPrefix}limit`
+      const open = async (maxMessages: number, warnings: string[]) =>
+        openMemory({
+          backend: redisBackend({ url: REDIS_URL, keyPrefix }),
+          maxMessages,
+          flushOnExit: false,
+          onWarning: (warning) => warnings.push(warning),
+        })
+      const first = await open(10, [])
+      for (let i = 0; i < 10; i++) await first.add('long', message(`l${i}`))
+      await first.close()
+      expect(await admin.get(limitKey)).toBe('10')
+      // The record says no store used more than 3: the look is skipped, so the 10 messages of
+      // "long" (written here behind the store's back) give no warning.
+      await admin.set(limitKey, '3')
+      const skipped: string[] = []
+      const trusting = await open(3, skipped)
+      await trusting.add('other', message('o'))
+      await trusting.flush()
+      await trusting.close()
+      expect(skipped).toEqual([])
+      // A store of an earlier version recorded nothing: the look runs, warns, and records the
+      // longest it found, so the next open with the small limit looks again while "long" is there.
+      await admin.del(limitKey)
+      const looked: string[] = []
+      const legacy = await open(5, looked)
+      await legacy.add('other', message('o2'))
+      await legacy.flush()
+      await legacy.close()
+      expect(looked).toHaveLength(1)
+      expect(looked[0]).toMatch(/the longest "long" with 10\./)
+      expect(await admin.get(limitKey)).toBe('10')
+      // A larger limit raises the record; a smaller one never lowers it.
+      const larger = await open(20, [])
+      await larger.close()
+      expect(await admin.get(limitKey)).toBe('20')
+      const smaller: string[] = []
+      const again = await open(10, smaller)
+      await again.close()
+      expect(await admin.get(limitKey)).toBe('20')
+    })
   })
 }
 
