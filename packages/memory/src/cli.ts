@@ -275,7 +275,10 @@ async function main(argv: string[]): Promise<number> {
           `compact rewrites a JSON conversations file; ${describe(file)} is ${location.kind === 'sqlite' ? 'a SQLite database' : 'a Redis store'}, which keeps every message in place and needs no compaction`,
         )
       }
-      process.stdout.write(`${await runCompact(file)}\n`)
+      const line = await runCompact(file, (message) =>
+        process.stderr.write(`taurobot-memory: warning: ${message}\n`),
+      )
+      process.stdout.write(`${line}\n`)
       return 0
     }
     if (command !== 'migrate') throw new UsageError(`unknown command ${JSON.stringify(command)}`)

@@ -8,9 +8,11 @@ import { openMemory } from './store.js'
 /**
  * `taurobot-memory compact <file>`: opens the file store and closes it with
  * `compactOnClose: 'always'`, so the snapshot holds every message of the journal, complete for
- * readers of the snapshot alone such as the Python bot. Resolves with the line to print.
+ * readers of the snapshot alone such as the Python bot. Resolves with the line to print; `warn`
+ * gets the store's warnings (a torn journal tail dropped, a file written by another program...),
+ * which a person running the command should see, once the rewrite is done.
  */
-export async function runCompact(path: string): Promise<string> {
+export async function runCompact(path: string, warn?: (message: string) => void): Promise<string> {
   // Through a symbolic link, the journal is beside the link's target.
   const target = await linkTarget(path)
   if (!existsSync(target) && !existsSync(`${target}.journal`)) {
@@ -40,5 +42,6 @@ export async function runCompact(path: string): Promise<string> {
   // whole point of the command, so it fails.
   const failure = warnings.find((message) => message.includes('cannot write snapshot'))
   if (failure !== undefined) throw new MemoryError('io', failure.replace(/^\[@taurobot\/memory\] /, ''))
+  for (const message of warnings) warn?.(message.replace(/^\[@taurobot\/memory\] /, ''))
   return `compacted ${path}: ${count(conversations, 'conversation')}, ${count(messages, 'message')}, all in the snapshot`
 }

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { readFile, stat, writeFile } from 'node:fs/promises'
+import { appendFile, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
@@ -110,6 +110,22 @@ describe('taurobot-memory compact', () => {
     await memory.close()
     expect(await runCompact(path)).toBe(`compacted ${path}: 1 conversation, 1 message, all in the snapshot`)
   })
+
+  it("prints the store's warnings, such as a torn journal tail it dropped, on stderr", async () => {
+    const path = join(await fresh(), 'conversations.json')
+    const memory = await open({ path })
+    for (let i = 0; i < 3; i++) await memory.add('a', { role: 'user', content: `m${i}` })
+    await memory.flush()
+    await memory.destroy()
+    // A write cut short by a crash: bytes with no record end.
+    await appendFile(`${path}.journal`, 'partial-record-without-end')
+    const cli = ensureBuilt('cli.js')
+    const { stdout, stderr } = await run(process.execPath, [cli, 'compact', path])
+    expect(stdout).toContain('1 conversation, 3 messages, all in the snapshot')
+    expect(stderr).toMatch(
+      /^taurobot-memory: warning: dropped an unterminated final record \(26 bytes\) at the end of ".*conversations\.json\.journal"/,
+    )
+  }, 30_000)
 
   it('fails with a reason on a missing file and with the usage on bad arguments', async () => {
     const cli = ensureBuilt('cli.js')
