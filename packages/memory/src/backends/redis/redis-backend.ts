@@ -122,13 +122,17 @@ class RedisBackend implements Backend {
       await this.connect(this.client)
       await this.checkDatabase(this.client)
       const created = await this.checkFormat(this.client)
-      const recorded = await this.raiseLimit(this.client, this.maxMessages)
-      this.context = context
-      this.client.on('ready', this.onReady)
+      const recorded = created ? undefined : await this.recordedLimit(this.client)
       // Nothing can be over the limit when this open wrote the format key (no store wrote under
       // the prefix before), or when no store opened here with a larger maxMessages: then the
       // O(conversations) look is skipped. A store of an earlier version recorded no limit.
       const longerPossible = !created && (recorded === undefined || recorded > this.maxMessages)
+      // Recorded now only when nothing longer can be there; otherwise once a look has found what
+      // is (lookOverLimit): a look cut short (a close, an outage) must not leave a record that
+      // lets the next open with this limit skip it.
+      if (!longerPossible) await this.raiseLimit(this.client, this.maxMessages)
+      this.context = context
+      this.client.on('ready', this.onReady)
       if (longerPossible) this.overLimitCheck = this.lookOverLimit(this.client, context)
     } catch (error) {
       this.state = 'closed'
@@ -182,12 +186,15 @@ class RedisBackend implements Backend {
     if (db !== 0) await withTimeout(client.select(db), this.options.connectTimeoutMs, 'no answer')
   }
 
-  // Records maxMessages as the largest limit used under the prefix, unless a larger one is, and
-  // returns the one recorded before (undefined when none was).
-  private async raiseLimit(client: RedisClient, limit: number): Promise<number | undefined> {
-    const before = await this.script(client, RAISE_LIMIT, ['', 1, this.layout.limit(), String(limit)])
-    const recorded = typeof before === 'string' ? Number(before) : Number.NaN
-    return Number.isFinite(recorded) ? recorded : undefined
+  // The largest maxMessages recorded under the prefix (undefined when none is).
+  private async recordedLimit(client: RedisClient): Promise<number | undefined> {
+    const stored = await client.get(this.layout.limit())
+    return stored !== null && /^\d+$/.test(stored) ? Number(stored) : undefined
+  }
+
+  // Records `limit` as the largest maxMessages used under the prefix, unless a larger one is.
+  private async raiseLimit(client: RedisClient, limit: number): Promise<void> {
+    await this.script(client, RAISE_LIMIT, ['', 1, this.layout.limit(), String(limit)])
   }
 
   // Conversations longer than maxMessages (a store written with a larger limit) lose their oldest
@@ -203,6 +210,8 @@ class RedisBackend implements Backend {
     try {
       for (let bucket = 0; bucket < this.layout.buckets; bucket++) {
         for (let start = 0; ; start += LIST_CHUNK) {
+          // Closed: nothing more is sent (a given client stays the caller's) and nothing recorded.
+          if (this.state === 'closed') return undefined
           // A key of another type fails only its own conversation's writes (see scripts.ts).
           const chunk = await this.listChunk(client, bucket, start, true)
           for (const { id, messages } of chunk.summaries) {
@@ -229,9 +238,9 @@ class RedisBackend implements Backend {
       }
       return undefined
     }
-    // Recorded so that the next open with this limit looks again while they are there (a store
-    // of an earlier version recorded none, and this open recorded its own, smaller limit).
-    if (found.conversations > 0) await this.raiseLimit(client, found.longest).catch(() => undefined)
+    // Recorded once the look is complete: the next open with as large a limit skips it, and one
+    // with this limit looks again while the long conversations are there.
+    await this.raiseLimit(client, Math.max(this.maxMessages, found.longest)).catch(() => undefined)
     if (found.conversations > 0 && this.state === 'open') {
       context.warn(
         overLimitWarning(`Redis at ${this.where}`, this.maxMessages, 'from Redis at their next write', found),

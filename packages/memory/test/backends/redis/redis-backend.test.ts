@@ -648,6 +648,73 @@ if (unavailable !== undefined) {
       await again.close()
       expect(await admin.get(limitKey)).toBe('20')
     })
+
+    it('records the limit only once a look for long conversations completed, not when a close cut it short', async () => {
+      const keyPrefix = prefix()
+      const limitKey = `${keyPrefix}limit`
+      // Many buckets: the look takes a round trip per bucket, so a close at once cuts it short.
+      const open = async (maxMessages: number, warnings: string[]) =>
+        openMemory({
+          backend: redisBackend({ url: REDIS_URL, keyPrefix, buckets: 1024 }),
+          maxMessages,
+          flushOnExit: false,
+          onWarning: (warning) => warnings.push(warning),
+        })
+      const first = await open(10, [])
+      for (let i = 0; i < 10; i++) await first.add('long', message(`l${i}`))
+      await first.close()
+      // As a store of an earlier version leaves it: no limit recorded.
+      await admin.del(limitKey)
+      const cut: string[] = []
+      const short = await open(3, cut)
+      await short.close()
+      expect(cut).toEqual([])
+      expect(await admin.get(limitKey)).toBeNull()
+      // The next open with the same small limit must still look, and warn before its write trims.
+      const warnings: string[] = []
+      const next = await open(3, warnings)
+      await next.add('other', message('o'))
+      await next.flush()
+      await next.close()
+      expect(warnings).toHaveLength(1)
+      expect(warnings[0]).toMatch(/the longest "long" with 10\./)
+      expect(await admin.get(limitKey)).toBe('10')
+    })
+
+    it('sends nothing more on a given client once closed, though its look for long conversations was under way', async () => {
+      const keyPrefix = prefix()
+      const first = await openMemory({
+        backend: redisBackend({ url: REDIS_URL, keyPrefix, buckets: 4096 }),
+        maxMessages: 10,
+        flushOnExit: false,
+      })
+      for (let i = 0; i < 10; i++) await first.add('long', message(`l${i}`))
+      await first.close()
+      await admin.del(`${keyPrefix}limit`)
+      const monitor = await admin.monitor()
+      let counting = false
+      const late: string[] = []
+      monitor.on('monitor', (_time: string, args: string[]) => {
+        if (counting && args.some((arg) => arg.startsWith(keyPrefix))) late.push(args.join(' '))
+      })
+      const client = new Redis(REDIS_URL)
+      try {
+        const memory = await openMemory({
+          backend: redisBackend({ client, keyPrefix }),
+          maxMessages: 3,
+          flushOnExit: false,
+        })
+        await memory.close()
+        // What was sent before close() resolved may still be on its way to the monitor.
+        await new Promise((resolve) => setTimeout(resolve, 100))
+        counting = true
+        await new Promise((resolve) => setTimeout(resolve, 300))
+        expect(late).toEqual([])
+      } finally {
+        monitor.disconnect()
+        client.disconnect()
+      }
+    })
   })
 }
 
