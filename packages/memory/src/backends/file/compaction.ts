@@ -46,6 +46,18 @@ export interface ListGuards {
    * rewrite carries every conversation over as it is.
    */
   readonly checkLoaded?: ((id: string, list: readonly Message[]) => void) | undefined
+  /**
+   * How many messages were dropped from the front of an `unchecked` list since it was read from
+   * the snapshot (trimmed to `maxMessages` at open or while the journal is replayed), so that
+   * {@link checkLoaded} names a message by its place in the file.
+   */
+  readonly trimmed?: WeakMap<Message[], number> | undefined
+}
+
+/** Counts `excess` messages dropped from the front of `list` (see {@link ListGuards.trimmed}). */
+function noteTrimmed(guards: ListGuards, list: Message[], excess: number): void {
+  if (guards.trimmed === undefined || guards.unchecked?.has(list) !== true) return
+  guards.trimmed.set(list, (guards.trimmed.get(list) ?? 0) + excess)
 }
 
 /**
@@ -85,7 +97,11 @@ export function listFor(
   if (guards.frozen?.has(list) === true && (withoutIds || use !== 'read')) {
     const copy = list.slice()
     conversations.set(id, copy)
-    if (guards.unchecked?.has(list) === true) guards.unchecked.add(copy)
+    if (guards.unchecked?.has(list) === true) {
+      guards.unchecked.add(copy)
+      const trimmed = guards.trimmed?.get(list)
+      if (trimmed !== undefined) guards.trimmed?.set(copy, trimmed)
+    }
     if (withoutIds) {
       guards.withoutIds?.delete(list)
       // The messages are being written too: those that need an id are copied, not changed.
@@ -127,6 +143,7 @@ export function applyRecord(
       if (excess > 0) {
         dropOldest(list, excess)
         delta -= excess
+        if (guards.trimmed !== undefined) noteTrimmed(guards, list, excess)
       }
     }
   }
@@ -138,6 +155,7 @@ export function applyRecord(
       if (excess > 0) {
         dropOldest(list, excess)
         delta -= excess
+        if (guards.trimmed !== undefined) noteTrimmed(guards, list, excess)
       }
     }
   }
@@ -162,18 +180,22 @@ export function applyRecord(
 
 /**
  * Trims the lists just loaded from a snapshot to `maxMessages` and marks those already parsed in
- * `withoutIds` and all parsed ones in `unchecked` (see {@link ListGuards}). A list that must be
- * trimmed is parsed and gets its ids first, as the ids depend on the list as the snapshot holds
- * it. Counts the lists longer than `maxMessages` in `overLimit`, for the warning at open. Returns
- * the number of messages kept.
+ * `withoutIds` and all parsed ones in `unchecked`, counting what is dropped in `trimmed` (see
+ * {@link ListGuards}). A list that must be trimmed is parsed and gets its ids first, as the ids
+ * depend on the list as the snapshot holds it. Counts the lists longer than `maxMessages` in
+ * `overLimit`, for the warning at open. Returns the number of messages kept.
  */
 export function prepareLoaded(
   conversations: Map<string, StoredList>,
   maxMessages: number,
-  guards: { readonly withoutIds: WeakSet<Message[]>; readonly unchecked: WeakSet<Message[]> },
+  guards: {
+    readonly withoutIds: WeakSet<Message[]>
+    readonly unchecked: WeakSet<Message[]>
+    readonly trimmed: WeakMap<Message[], number>
+  },
   overLimit?: OverLimit,
 ): number {
-  const { withoutIds, unchecked } = guards
+  const { withoutIds, unchecked, trimmed } = guards
   let messages = 0
   for (const [id, stored] of conversations) {
     const excess = sizeOf(stored) - maxMessages
@@ -190,6 +212,7 @@ export function prepareLoaded(
       dropOldest(list, excess)
       conversations.set(id, list)
       unchecked.add(list)
+      trimmed.set(list, excess)
     } else if (!(stored instanceof DeferredConversation)) {
       withoutIds.add(stored)
       unchecked.add(stored)

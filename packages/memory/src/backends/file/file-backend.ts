@@ -215,6 +215,8 @@ class FileBackend implements Backend {
   private readonly withoutIds = new WeakSet<Message[]>()
   /** Lists parsed from the snapshot at open whose messages are not checked yet (see `listFor`). */
   private readonly unchecked = new WeakSet<Message[]>()
+  /** Messages trimmed from the front of those lists since they were loaded (see `listFor`). */
+  private readonly trimmed = new WeakMap<Message[], number>()
   private compactor: WorkerCompactor | undefined
   private compacting: Promise<void> | undefined
   // The running worker job's claim (see CompactionJob.claim).
@@ -587,6 +589,8 @@ class FileBackend implements Backend {
       withoutIds: this.withoutIds,
       unchecked: this.unchecked,
       checkLoaded: replay ? undefined : (id, list) => this.checkLoaded(id, list),
+      // Only lists not checked yet are trimmed uncounted: at open and while the journal is replayed.
+      trimmed: replay ? this.trimmed : undefined,
     }
   }
 
@@ -596,9 +600,11 @@ class FileBackend implements Backend {
    * would break every caller that prints it. The conversation stays as the file holds it.
    */
   private checkLoaded(id: string, list: readonly Message[]): void {
-    for (let index = 0; index < list.length; index++) {
-      const problem = snapshotMessageProblem(list[index])
+    for (let kept = 0; kept < list.length; kept++) {
+      const problem = snapshotMessageProblem(list[kept])
       if (problem === undefined) continue
+      // Its place in the file: the messages trimmed at open were in front of it.
+      const index = kept + (this.trimmed.get(list as Message[]) ?? 0)
       throw new MemoryError(
         'corrupt',
         `message ${index} of conversation ${JSON.stringify(id)} in ${JSON.stringify(this.path)} is not a message: ${problem} ` +
@@ -807,7 +813,7 @@ class FileBackend implements Backend {
     this.messageCount += prepareLoaded(
       this.conversationsById,
       this.maxMessages,
-      { withoutIds: this.withoutIds, unchecked: this.unchecked },
+      { withoutIds: this.withoutIds, unchecked: this.unchecked, trimmed: this.trimmed },
       overLimit,
     )
     this.warnOverLimit(overLimit)

@@ -212,9 +212,33 @@ describe('file backend: messages of a snapshot written by hand or by another pro
     const bad: Record<string, unknown> = { role: 7, content: 'x', timestamp: 't' }
     await writeFile(path, JSON.stringify({ conversations: { '1': [...long, bad] } }))
     const memory = await open({ path, maxMessages: 3, onWarning: () => undefined })
+    // Named by its place in the file (after the 5 fine ones), not in the 3 kept of it.
     await expect(memory.history('1')).rejects.toThrow(
-      /message 2 of conversation "1" in ".*" is not a message: its role is 7/,
+      /message 5 of conversation "1" in ".*" is not a message: its role is 7/,
     )
+  })
+
+  it('names a message by its place in the file when the journal replayed at open trimmed the list', async () => {
+    const dir = await fresh()
+    const path = join(dir, 'c.json')
+    const fine = (i: number) => ({ role: 'user', content: `m${i}`, timestamp: '2026-01-01T00:00:00Z' })
+    await writeFile(path, JSON.stringify({ conversations: { '1': [0, 1, 2, 3].map(fine) } }))
+    const first = await open({ path, maxMessages: 4 })
+    await first.add('1', { role: 'user', content: 'j0' })
+    await first.add('1', { role: 'user', content: 'j1' })
+    await first.flush()
+    await first.destroy()
+    // Message 2 of the file loses its content; replaying the journal trims the 2 in front of it.
+    const snapshot = JSON.parse(await readFile(path, 'utf8')) as {
+      conversations: Record<string, Array<Record<string, unknown>>>
+    }
+    delete (snapshot.conversations['1'] as Array<Record<string, unknown>>)[2]?.content
+    await writeFile(path, JSON.stringify(snapshot))
+    const second = await open({ path, maxMessages: 4 })
+    await expect(second.history('1')).rejects.toThrow(
+      /message 2 of conversation "1" in ".*" is not a message: its content is undefined/,
+    )
+    await second.close()
   })
 
   it('refuses it after a journal replay at open, which does not stop the store from opening', async () => {
