@@ -51,14 +51,14 @@ export function readPrefixSync(path: string, length: number): Buffer | undefined
 
 /**
  * Writes `chunks` to `path` atomically, as `writeAtomicChunks` does: temp file, fdatasync(temp),
- * rename, fsync(directory). `commit`, asked once the temp file is durable, can call the write off
- * ({@link WriteCalledOffError}, `path` untouched). On failure the temp file is removed. Returns the
+ * rename, fsync(directory). `commit`, asked with the temp file's path once it is durable, can call
+ * the write off ({@link WriteCalledOffError}, `path` untouched). On failure the temp file is removed. Returns the
  * bytes written.
  */
 export function writeAtomicChunksSync(
   path: string,
   chunks: Iterable<string>,
-  commit?: () => boolean,
+  commit?: (temp: string) => boolean,
 ): number {
   const temp = tempPath(path)
   let bytes = 0
@@ -82,7 +82,7 @@ export function writeAtomicChunksSync(
     } finally {
       closeSync(fd)
     }
-    if (commit !== undefined && !commit()) {
+    if (commit !== undefined && !commit(temp)) {
       throw new WriteCalledOffError(`the rewrite of ${JSON.stringify(path)} was called off`)
     }
     renameSync(temp, path)

@@ -29,11 +29,11 @@ export interface WriteChunksOptions {
    */
   commit?: () => boolean
   /**
-   * Awaited once the temp file is durable, just before the rename; throwing calls the write off
-   * (the temp file is removed, `path` is untouched). The file backend keeps aside a snapshot
-   * another program wrote here.
+   * Awaited with the temp file's path once it is durable, just before the rename; throwing calls
+   * the write off (the temp file is removed, `path` is untouched). The file backend keeps aside a
+   * snapshot another program wrote here, and notes the identity of the file it renames.
    */
-  beforeRename?: () => Promise<void>
+  beforeRename?: (temp: string) => Promise<void>
 }
 
 /** A write whose `commit` check said no: nothing was renamed. */
@@ -90,7 +90,7 @@ export async function writeAtomicChunks(
     if (options.commit !== undefined && !options.commit()) {
       throw new WriteCalledOffError(`the rewrite of ${JSON.stringify(path)} was called off`)
     }
-    await options.beforeRename?.()
+    await options.beforeRename?.(temp)
     await rename(temp, path)
   } catch (error) {
     await unlink(temp).catch(() => undefined)

@@ -10,10 +10,11 @@ import {
   compactFromDisk,
   ForeignSnapshotError,
 } from './compaction.js'
+import type { SnapshotIdentity } from './snapshot-identity.js'
 
 /** A job's outcome, as posted back to the backend. */
 export type CompactionReply =
-  | { id: number; bytes: number }
+  | { id: number; bytes: number; identity: SnapshotIdentity | undefined }
   | {
       id: number
       error: { message: string; code?: string; mismatch: boolean; foreign: boolean; calledOff: boolean }
@@ -26,7 +27,11 @@ lowerThreadPriority()
 parentPort?.on('message', (request: { id: number; job: CompactionJob }) => {
   let reply: CompactionReply
   try {
-    reply = { id: request.id, bytes: compactFromDisk(request.job) }
+    let identity: SnapshotIdentity | undefined
+    const bytes = compactFromDisk(request.job, (renamed) => {
+      identity = renamed
+    })
+    reply = { id: request.id, bytes, identity }
   } catch (error) {
     const code = (error as { code?: unknown } | null)?.code
     const calledOff = error instanceof WriteCalledOffError

@@ -266,7 +266,7 @@ export class ForeignSnapshotError extends CompactionMismatchError {
  * worker thread, blocking it: the main thread neither formats nor holds the text, and its journal
  * appends never wait behind this write in the libuv pool. Returns the bytes written.
  */
-export function compactFromDisk(job: CompactionJob): number {
+export function compactFromDisk(job: CompactionJob, renamed?: (identity: SnapshotIdentity) => void): number {
   const expected = job.expectIdentity
   // Before parsing: a file another program wrote may not even parse, and that is no damage.
   if (expected !== undefined && currentIdentitySync(job.path) !== expected) throw new ForeignSnapshotError()
@@ -306,10 +306,17 @@ export function compactFromDisk(job: CompactionJob): number {
     throw new CompactionMismatchError(`the files hold the store up to record ${seq}, not ${job.seq}`)
   }
   const claim = job.claim
-  return writeAtomicChunksSync(job.path, snapshotChunks(conversations, data.extras, seq, CHUNK_CHARS), () => {
-    if (expected !== undefined && currentIdentitySync(job.path) !== expected) throw new ForeignSnapshotError()
-    return (
-      claim === undefined || Atomics.compareExchange(claim, 0, CLAIM_OPEN, CLAIM_COMMITTING) === CLAIM_OPEN
-    )
-  })
+  return writeAtomicChunksSync(
+    job.path,
+    snapshotChunks(conversations, data.extras, seq, CHUNK_CHARS),
+    (temp) => {
+      if (expected !== undefined && currentIdentitySync(job.path) !== expected)
+        throw new ForeignSnapshotError()
+      const committing =
+        claim === undefined || Atomics.compareExchange(claim, 0, CLAIM_OPEN, CLAIM_COMMITTING) === CLAIM_OPEN
+      // The rename keeps the temp file's identity: known now, before another program can write it.
+      if (committing) renamed?.(currentIdentitySync(temp))
+      return committing
+    },
+  )
 }

@@ -202,6 +202,9 @@ class FileBackend implements Backend {
   private snapshotExists = false
   // The snapshot as this store last read or wrote it: a difference is another program's write.
   private knownSnapshot: SnapshotIdentity = null
+  // The identity of the file the running rewrite renamed into place, taken from its temp file
+  // before the rename: a stat after it could take a write landing meanwhile for the store's own.
+  private renamedSnapshot: SnapshotIdentity | undefined
   private backupDone = false
   private backupCopy: Promise<void> | undefined
   private bytesWritten = 0
@@ -475,11 +478,11 @@ class FileBackend implements Backend {
     }
   }
 
-  private async currentSnapshot(): Promise<SnapshotIdentity> {
+  private async currentSnapshot(path = this.path): Promise<SnapshotIdentity> {
     try {
-      return await currentIdentity(this.path)
+      return await currentIdentity(path)
     } catch (error) {
-      throw ioError('check snapshot', this.path, error)
+      throw ioError('check snapshot', path, error)
     }
   }
 
@@ -670,9 +673,10 @@ class FileBackend implements Backend {
     await this.backupOnce()
     const seq = this.seq
     const offset = this.journal.size
+    this.renamedSnapshot = undefined
     let bytes = background ? await this.compactOnWorker(seq, offset) : undefined
     if (bytes === undefined) bytes = await this.compactHere(seq, background)
-    this.knownSnapshot = await this.currentSnapshot()
+    this.knownSnapshot = this.renamedSnapshot ?? (await this.currentSnapshot())
     this.snapshotExists = true
     this.snapshotBytes = bytes
     this.bytesWritten += bytes
@@ -711,7 +715,10 @@ class FileBackend implements Backend {
       return await writeAtomicChunks(this.path, chunks, {
         // close() and destroy() wait for a running compaction: from then on it goes at full speed.
         paced: paced ? () => this.state === 'open' : false,
-        beforeRename: () => this.keepForeignSnapshot(),
+        beforeRename: async (temp) => {
+          await this.keepForeignSnapshot()
+          this.renamedSnapshot = await this.currentSnapshot(temp)
+        },
       })
     } catch (error) {
       // Already said what to do (the copy of another program's snapshot could not be kept).
@@ -732,7 +739,7 @@ class FileBackend implements Backend {
     const claim = new Int32Array(new SharedArrayBuffer(4))
     this.workerClaim = claim
     try {
-      return await compactor.run({
+      const done = await compactor.run({
         path: this.path,
         journalPath: this.journal.path,
         journalBytes: offset,
@@ -741,6 +748,8 @@ class FileBackend implements Backend {
         claim,
         expectIdentity: this.knownSnapshot,
       })
+      this.renamedSnapshot = done.identity
+      return done.bytes
     } catch (error) {
       // Called off by close() or destroy(), whatever the worker said since (the thread may also
       // have been stopped): this compaction must leave the snapshot and the journal alone.

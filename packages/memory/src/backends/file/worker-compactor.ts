@@ -3,6 +3,7 @@ import { findWorkerModule } from '../../worker-module.js'
 import { WriteCalledOffError } from './atomic-write.js'
 import type { CompactionReply } from './compact-worker.js'
 import { type CompactionJob, CompactionMismatchError, ForeignSnapshotError } from './compaction.js'
+import type { SnapshotIdentity } from './snapshot-identity.js'
 
 /** The worker thread could not be started, or stopped while it had a job. */
 export class WorkerUnavailableError extends Error {}
@@ -12,8 +13,14 @@ export function findCompactionWorker(): URL | undefined {
   return findWorkerModule('compact-worker.js')
 }
 
+/** A rewrite the worker did: the bytes written, and the snapshot's identity as it renamed it. */
+export interface CompactionDone {
+  readonly bytes: number
+  readonly identity: SnapshotIdentity | undefined
+}
+
 interface Waiter {
-  resolve(bytes: number): void
+  resolve(done: CompactionDone): void
   reject(error: unknown): void
 }
 
@@ -25,15 +32,15 @@ export class WorkerCompactor {
 
   constructor(private readonly url: URL) {}
 
-  /** Rewrites the snapshot as `job` describes, on the worker; resolves with the bytes written. */
-  run(job: CompactionJob): Promise<number> {
+  /** Rewrites the snapshot as `job` describes, on the worker; resolves with what it wrote. */
+  run(job: CompactionJob): Promise<CompactionDone> {
     let worker: Worker
     try {
       worker = this.worker ?? this.start()
     } catch (error) {
       return Promise.reject(new WorkerUnavailableError((error as Error).message, { cause: error }))
     }
-    return new Promise<number>((resolve, reject) => {
+    return new Promise<CompactionDone>((resolve, reject) => {
       const id = this.nextId++
       this.waiting.set(id, { resolve, reject })
       worker.postMessage({ id, job })
@@ -77,7 +84,7 @@ export class WorkerCompactor {
       if (waiter === undefined) return
       this.waiting.delete(reply.id)
       if ('bytes' in reply) {
-        waiter.resolve(reply.bytes)
+        waiter.resolve({ bytes: reply.bytes, identity: reply.identity })
         return
       }
       const error = reply.error.calledOff

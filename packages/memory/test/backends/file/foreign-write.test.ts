@@ -1,11 +1,13 @@
 import { execFileSync, spawnSync } from 'node:child_process'
+import { statSync, writeFileSync } from 'node:fs'
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { compactFromDisk, ForeignSnapshotError } from '../../../src/backends/file/compaction.js'
 import { identityOf } from '../../../src/backends/file/snapshot-identity.js'
 import { fileBackend, type Memory } from '../../../src/index.js'
-import { testScratch } from '../../helpers.js'
+import { ensureBuilt, testScratch } from '../../helpers.js'
 
 const { fresh, open } = testScratch()
 
@@ -108,6 +110,62 @@ describe('file backend: the snapshot written by another program while the store 
     await memory.close()
     expect(warnings.filter((w) => w.includes('another program'))).toHaveLength(1)
     expect((await readdir(dir)).filter((name) => name.startsWith('c.json.foreign-'))).toHaveLength(1)
+  })
+
+  it('a write landing before the store hears back from the compaction worker is still seen', async () => {
+    // The built package: its compaction worker runs next to it.
+    const built = (await import(
+      pathToFileURL(ensureBuilt('index.js')).href
+    )) as typeof import('../../../src/index.js')
+    const dir = await fresh()
+    const path = await pythonBotFile(dir)
+    // Large enough that the worker's rewrite is still running when this thread starts to watch.
+    const data = JSON.parse(await readFile(path, 'utf8'))
+    for (let c = 0; c < 2000; c++) {
+      data.conversations[`bulk${c}`] = Array.from({ length: 10 }, (_, i) => ({
+        role: 'user',
+        content: `message ${i} of a conversation the Python bot wrote, long enough to weigh a little`,
+        timestamp: '2026-01-01T00:00:00Z',
+      }))
+    }
+    await writeFile(path, JSON.stringify(data))
+    const warnings: string[] = []
+    const memory = await built.openMemory({
+      backend: built.fileBackend({ path, compactionMinBytes: 0, compactionRatio: 0.01 }),
+      saveEvery: 1,
+      flushOnExit: false,
+      onWarning: (message) => warnings.push(message),
+    })
+    try {
+      const before = statSync(path).ino
+      // Past compactionRatio of the snapshot: the flush starts a rewrite on the worker.
+      await memory.add(1, { role: 'user', content: 'x'.repeat(64 * 1024) })
+      await memory.flush()
+      // Hold this thread once the worker has renamed its snapshot into place, and write the file
+      // as another program would before the worker's answer can be handled.
+      for (let tries = 0; statSync(path).ino === before && tries < 250; tries++) {
+        const until = Date.now() + 20
+        while (Date.now() < until && statSync(path).ino === before) {
+          // Busy: the event loop must not run between the rename and the write.
+        }
+        if (statSync(path).ino === before) await new Promise((resolve) => setTimeout(resolve, 1))
+      }
+      expect(statSync(path).ino).not.toBe(before)
+      const foreign = JSON.stringify({
+        conversations: { '1': [{ role: 'user', content: 'hello', timestamp: '2026-01-01T00:00:00Z' }] },
+        other: 'written by another program meanwhile',
+      })
+      writeFileSync(path, foreign)
+      await compactions(memory, 1)
+      await memory.add(1, { role: 'user', content: 'after' })
+      await memory.close()
+      const kept = (await readdir(dir)).filter((name) => name.startsWith('c.json.foreign-'))
+      expect(kept).toHaveLength(1)
+      expect(await readFile(join(dir, kept[0] as string), 'utf8')).toBe(foreign)
+      expect(warnings.filter((w) => w.includes('was written by another program'))).toHaveLength(1)
+    } finally {
+      await memory.destroy()
+    }
   })
 
   it('no warning and no copy when nobody else wrote the file', async () => {
