@@ -1,5 +1,8 @@
 import { MemoryError } from '../../errors.js'
 
+/** The code of the error a write gets when the write worker stopped before answering it. */
+export const WORKER_LOST = 'WORKER_LOST'
+
 /** An error as it crosses from the write worker: its message and SQLite's (or the OS's) code. */
 export interface ErrorInfo {
   readonly message: string
@@ -53,7 +56,8 @@ export function sqliteFailure(
     )
   }
   let advice = 'Check that the file and its directory are writable and the disk is healthy.'
-  if (code === 'SQLITE_FULL') advice = 'The disk is full: free some space.'
+  if (code === WORKER_LOST) advice = 'The next write starts a new worker, which opens the database again.'
+  else if (code === 'SQLITE_FULL') advice = 'The disk is full: free some space.'
   else if (/^SQLITE_(READONLY|PERM|AUTH)/.test(code)) {
     advice =
       'The file or its directory is read-only: fix the permissions or point path at a writable location.'

@@ -1,43 +1,33 @@
-import { Worker } from 'node:worker_threads'
-import { MemoryError, type MemoryErrorCode } from '../../errors.js'
+import { MemoryError } from '../../errors.js'
 import { findWorkerModule } from '../../worker-module.js'
 import type { OverLimit } from '../over-limit.js'
 import type { EncodedEntry } from './tables.js'
-import type { WriteReply, WriteRequest, WriteWorkerData } from './write-worker.js'
+import { WriteThread } from './write-thread.js'
+import type { WriteRequest, WriteWorkerData } from './write-worker.js'
 import type { OverLimitListener, Writer } from './writer.js'
-
-const PREFIX = '[@taurobot/memory] '
 
 /** The worker's module next to the package's files, or `undefined` (see findWorkerModule). */
 export function findWriteWorker(): URL | undefined {
   return findWorkerModule('sqlite-write-worker.js')
 }
 
-interface Waiter {
-  resolve(value: unknown): void
-  reject(error: unknown): void
-}
-
-/** Rebuilds an error sent by the worker, keeping SQLite's code for the backend's mapping. */
-function fromReply(error: Extract<WriteReply, { error: unknown }>['error']): Error {
-  if (error.memoryError === true) {
-    const message = error.message.startsWith(PREFIX) ? error.message.slice(PREFIX.length) : error.message
-    return new MemoryError(error.code as MemoryErrorCode, message)
-  }
-  return Object.assign(new Error(error.message), error.code === undefined ? {} : { code: error.code })
-}
-
 /**
- * Makes the backend's writes on a worker thread with a connection of its own. The worker keeps
- * the process alive only while a request is in flight, so a pending strict add is not cut short
- * by the process running out of work, and an idle store never holds the process open.
+ * Makes the backend's writes on a worker thread with a connection of its own.
+ *
+ * A thread whose connection could not be opened (the file replaced or unreadable at that moment,
+ * no file descriptor left, ...) is stopped, and so is one that died: the writes waiting for it
+ * fail with the cause, and the next write starts a new thread and opens its connection again.
+ * Without that, one transient failure at startup failed every later write until the process
+ * restarted.
  */
 export class WorkerWriter implements Writer {
-  private worker: Worker | undefined
-  private opening: Promise<unknown> | undefined
+  private thread: WriteThread | undefined
+  /** The current thread's open; settles before any write is sent to that thread. */
+  private opening: Promise<void> | undefined
   private opened = false
-  private nextId = 1
-  private readonly waiting = new Map<number, Waiter>()
+  private reported = false
+  private closed = false
+  private readonly stopping = new Set<Promise<void>>()
 
   constructor(
     private readonly url: URL,
@@ -50,103 +40,108 @@ export class WorkerWriter implements Writer {
    * milliseconds to start, which the store's open would otherwise pay for. The first write waits
    * for it instead, and fails with its error if the worker's connection could not be opened (the
    * main thread's connection has already checked the database by then).
-   *
-   * The worker's open also looks for conversations longer than `maxMessages` (a scan of the
-   * conversations table, kept off the main thread), and its answer comes before that of any
-   * write: the listener is told before a write that trims them is even sent.
    */
   async open(): Promise<void> {
-    const opening = this.request((id) => ({ id, op: 'open' }))
-    opening.then(
-      (found) => {
-        this.opened = true
-        if (found !== undefined) this.overLimit(found as OverLimit)
-      },
-      () => undefined,
-    )
-    this.opening = opening
+    this.connect()
   }
 
   append(entries: readonly EncodedEntry[]): Promise<void> {
-    const send = () => this.request((id) => ({ id, op: 'append', entries })) as Promise<void>
+    const send = (thread: WriteThread) =>
+      thread.request((id) => ({ id, op: 'append', entries })) as Promise<void>
     // Once the worker is open, straight to it: each step of waiting here delays a strict add.
-    return this.opened ? send() : Promise.resolve(this.opening).then(send)
+    const thread = this.thread
+    return this.opened && thread !== undefined ? send(thread) : this.ready().then(send)
   }
 
   async clear(conversation: string): Promise<boolean> {
-    await this.opening
-    return (await this.request((id) => ({ id, op: 'clear', conversation }))) as boolean
+    return (await this.send((id) => ({ id, op: 'clear', conversation }))) as boolean
   }
 
   async prune(cutoff: number): Promise<string[]> {
-    await this.opening
-    return (await this.request((id) => ({ id, op: 'prune', cutoff }))) as string[]
+    return (await this.send((id) => ({ id, op: 'prune', cutoff }))) as string[]
   }
 
   async close(): Promise<void> {
-    const worker = this.worker
-    if (worker === undefined) return
-    try {
-      await this.request((id) => ({ id, op: 'close' }))
-    } catch {
-      // Every write was committed (and is durable) before close was asked for: a failed close
-      // only leaves the WAL to be checkpointed by the next connection.
-    } finally {
-      this.worker = undefined
-      await worker.terminate()
+    this.closed = true
+    const thread = this.thread
+    this.thread = undefined
+    this.opening = undefined
+    this.opened = false
+    if (thread !== undefined) {
+      try {
+        await thread.request((id) => ({ id, op: 'close' }))
+      } catch {
+        // Every write was committed (and is durable) before close was asked for: a failed close
+        // only leaves the WAL to be checkpointed by the next connection.
+      }
+      await thread.terminate()
     }
+    await Promise.all(this.stopping)
   }
 
-  /** Stops the thread without waiting for anything: used when opening failed. */
+  /** Stops the threads without waiting for anything: used when opening the store failed. */
   async terminate(): Promise<void> {
-    const worker = this.worker
-    this.worker = undefined
-    await worker?.terminate()
+    this.closed = true
+    const thread = this.thread
+    this.thread = undefined
+    await Promise.all([thread?.terminate(), ...this.stopping])
   }
 
-  private request(make: (id: number) => WriteRequest): Promise<unknown> {
-    let worker: Worker
-    try {
-      worker = this.worker ?? this.start()
-    } catch (error) {
-      return Promise.reject(error)
-    }
-    return new Promise((resolve, reject) => {
-      const id = this.nextId++
-      if (this.waiting.size === 0) worker.ref()
-      this.waiting.set(id, { resolve, reject })
-      worker.postMessage(make(id))
-    })
+  private async send(make: (id: number) => WriteRequest): Promise<unknown> {
+    return (await this.ready()).request(make)
   }
 
-  private start(): Worker {
-    // Plain built JavaScript: the parent's flags (loaders, --input-type) are not meant for it.
-    const worker = new Worker(this.url, { workerData: this.data, execArgv: [] })
-    worker.unref()
-    worker.on('message', (reply: WriteReply) => this.settle(worker, reply))
-    worker.on('error', (error) => this.lost(worker, error.message))
-    worker.on('exit', (code) => this.lost(worker, `the write worker exited with code ${code}`))
-    this.worker = worker
-    return worker
+  /** The thread once its connection is open, starting one if there is none. */
+  private async ready(): Promise<WriteThread> {
+    if (this.closed) throw new MemoryError('closed', 'the SQLite backend is closed.')
+    const thread = this.thread ?? this.connect()
+    await this.opening
+    return thread
   }
 
-  private settle(worker: Worker, reply: WriteReply): void {
-    const waiter = this.waiting.get(reply.id)
-    if (waiter === undefined) return
-    this.waiting.delete(reply.id)
-    if (this.waiting.size === 0) worker.unref()
-    if ('error' in reply) waiter.reject(fromReply(reply.error))
-    else waiter.resolve(reply.value)
+  /**
+   * A new thread, with its open sent. The open also looks for conversations longer than
+   * `maxMessages` (a scan of the conversations table, kept off the main thread); the listener is
+   * told before any write is sent to this thread, so before a write that trims them commits.
+   */
+  private connect(): WriteThread {
+    const thread = new WriteThread(this.url, this.data, (lost) => this.forget(lost))
+    this.thread = thread
+    this.opened = false
+    const opening = thread
+      .request((id) => ({ id, op: 'open' }))
+      .then(
+        (found) => {
+          if (this.thread === thread) this.opened = true
+          if (found !== undefined && !this.reported) {
+            this.reported = true
+            this.overLimit(found as OverLimit)
+          }
+        },
+        (error: unknown) => {
+          // The failed open is answered to the writes that waited for it; the next one starts over
+          // on a new thread (a connection half-opened is not worth reasoning about).
+          this.forget(thread)
+          this.stop(thread)
+          throw error
+        },
+      )
+    // Nobody may be waiting yet: the failure is reported to the writes that come for it.
+    opening.catch(() => undefined)
+    this.opening = opening
+    return thread
   }
 
-  // The thread is gone (an uncaught error, or terminated): what it had in hand fails, and the
-  // backend reports the worker as unusable; a later open starts a new one.
-  private lost(worker: Worker, reason: string): void {
-    if (this.worker === worker) this.worker = undefined
-    const error = Object.assign(new Error(`the SQLite write worker stopped: ${reason}`), {
-      code: 'WORKER_LOST',
-    })
-    for (const waiter of this.waiting.values()) waiter.reject(error)
-    this.waiting.clear()
+  private forget(thread: WriteThread): void {
+    if (this.thread !== thread) return
+    this.thread = undefined
+    this.opening = undefined
+    this.opened = false
+  }
+
+  private stop(thread: WriteThread): void {
+    const stopping = thread.terminate().catch(() => undefined)
+    this.stopping.add(stopping)
+    void stopping.then(() => this.stopping.delete(stopping))
   }
 }
