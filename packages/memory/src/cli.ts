@@ -222,7 +222,9 @@ async function runMigrate(args: string[]): Promise<number> {
       { location: where(to), keyPrefix: toPrefix },
     )
     if (same) {
-      throw new UsageError('<from> and <to> are the same store: give another <to> or --to-key-prefix')
+      throw new UsageError(
+        `<from> and <to> are the same store: give another <to>${isRedisUrl(to) ? ' or --to-key-prefix' : ''}`,
+      )
     }
     // The source keeps whatever it holds: trimming it as it is read would lose messages silently.
     const source = await open(from, 'from', fromPrefix, Number.MAX_SAFE_INTEGER).catch((error: unknown) => {
