@@ -5,15 +5,18 @@ import { access } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { parseArgs } from 'node:util'
 import { SQLITE_ADVICE } from './backends/file/heap-room.js'
-import { comparablePath, linkTarget } from './backends/file/store-path.js'
+import { linkTarget } from './backends/file/store-path.js'
 import { closest } from './closest.js'
 import { runCompact } from './compact.js'
 import { count } from './count.js'
 import { isMemoryError, MemoryError } from './errors.js'
+import { freshFiles } from './fresh-destination.js'
+import { catchInterrupt } from './interrupt.js'
 import { type Location, locate } from './location.js'
 import type { Memory } from './memory-api.js'
-import { type MigrateProgress, migrate } from './migrate.js'
+import { type MigrateProgress, type MigrateResult, migrate } from './migrate.js'
 import { redactUrl } from './redact.js'
+import { sameStore } from './same-store.js'
 import { openMemory } from './store.js'
 
 const USAGE = `Usage: taurobot-memory migrate <from> <to> [options]
@@ -51,16 +54,6 @@ function where(spec: string): Location {
   } catch (error) {
     throw new UsageError((error as Error).message)
   }
-}
-
-/**
- * True when two specs name one store, however the paths are spelled (`a.json`, `./a.json`, a
- * symbolic link to `a.json`).
- */
-async function sameStore(a: string, b: string): Promise<boolean> {
-  const [x, y] = [where(a), where(b)]
-  if (x.kind === 'redis' || y.kind === 'redis') return x.kind === y.kind && a === b
-  return x.kind === y.kind && (await comparablePath(x.path)) === (await comparablePath(y.path))
 }
 
 function describe(spec: string): string {
@@ -193,7 +186,8 @@ function parseMigrateArgs(args: string[]) {
   }
 }
 
-async function runMigrate(args: string[]): Promise<void> {
+/** Runs `migrate`, resolving with the exit code (0, or 130/143 when stopped by a signal). */
+async function runMigrate(args: string[]): Promise<number> {
   const { values, positionals } = parseMigrateArgs(args)
   const [from, to, ...rest] = positionals
   if (from === undefined || to === undefined || rest.length > 0) {
@@ -211,6 +205,7 @@ async function runMigrate(args: string[]): Promise<void> {
   where(from)
   where(to)
   const stores: Memory[] = []
+  const interrupt = catchInterrupt()
   try {
     const fromPrefix = values['from-key-prefix'] ?? values['key-prefix']
     const toPrefix = values['to-key-prefix'] ?? values['key-prefix']
@@ -222,8 +217,14 @@ async function runMigrate(args: string[]): Promise<void> {
         throw new UsageError(`--${option} applies to a Redis URL, got the file ${spec}`)
       }
     }
-    if ((await sameStore(from, to)) && fromPrefix === toPrefix) {
-      throw new UsageError('<from> and <to> are the same store: give another <to> or --to-key-prefix')
+    const same = await sameStore(
+      { location: where(from), keyPrefix: fromPrefix },
+      { location: where(to), keyPrefix: toPrefix },
+    )
+    if (same) {
+      throw new UsageError(
+        `<from> and <to> are the same store: give another <to>${isRedisUrl(to) ? ' or --to-key-prefix' : ''}`,
+      )
     }
     // The source keeps whatever it holds: trimming it as it is read would lose messages silently.
     const source = await open(from, 'from', fromPrefix, Number.MAX_SAFE_INTEGER).catch((error: unknown) => {
@@ -235,15 +236,36 @@ async function runMigrate(args: string[]): Promise<void> {
     // Unless told otherwise, the destination keeps every message; a smaller --max-messages than
     // the longest conversation is refused by migrate(), naming it.
     const kept = maxText === undefined ? Math.max(maxMessages, longest) : maxMessages
+    const fresh = await freshFiles(where(to))
     const destination = await open(to, 'to', toPrefix, kept).catch((error: unknown) => {
       throw withHeapAdvice(error, from, to)
     })
     stores.push(destination)
     const progress = reporter(process.stderr)
-    const result = await migrate(source, destination, {
-      replace: values.replace,
-      onProgress: (p) => progress.update(p),
-    })
+    let result: MigrateResult
+    try {
+      result = await migrate(source, destination, {
+        replace: values.replace,
+        onProgress: (p) => progress.update(p),
+        signal: interrupt.signal,
+      })
+    } catch (error) {
+      progress.end()
+      await fresh.removeIfEmpty(destination).catch(() => {})
+      if (
+        interrupt.received === undefined ||
+        !isMemoryError(error, 'migration') ||
+        !('copied' in error.details)
+      )
+        throw error
+      const { copied, totalConversations } = error.details as { copied: number; totalConversations: number }
+      await destination.close()
+      process.stderr.write(
+        `taurobot-memory: interrupted by ${interrupt.received}: copied ${copied} of ${count(totalConversations, 'conversation')} to ${describe(to)}` +
+          `${copied === 0 ? '' : ', each complete, and the destination closed properly'}. Run the same command again with --replace to copy every conversation.\n`,
+      )
+      return interrupt.exitCode
+    }
     progress.end()
     await destination.close()
     const empty =
@@ -253,8 +275,10 @@ async function runMigrate(args: string[]): Promise<void> {
     process.stdout.write(
       `migrated ${count(result.conversations, 'conversation')}, ${count(result.messages, 'message')} from ${describe(from)} to ${describe(to)}; counts match${empty}\n`,
     )
+    return 0
   } finally {
     for (const store of stores) await store.close().catch(() => store.destroy())
+    interrupt.dispose()
   }
 }
 
@@ -282,8 +306,7 @@ async function main(argv: string[]): Promise<number> {
       return 0
     }
     if (command !== 'migrate') throw new UsageError(`unknown command ${JSON.stringify(command)}`)
-    await runMigrate(args)
-    return 0
+    return await runMigrate(args)
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`taurobot-memory: ${(error as Error).message}\n\n${USAGE}`)

@@ -121,13 +121,13 @@ function flatCopy(
   record: Record<string, unknown>,
   role: string,
   content: string,
-  timestamp: string | undefined,
+  timestamp: unknown,
   id: string,
 ): Message | undefined {
   const keys = Object.keys(record)
   // What nearly every add() gets, { role, content }: the same object and bound as the loop below
   // makes, built at once as a literal.
-  if (keys.length === 2 && keys[0] === 'role' && keys[1] === 'content' && timestamp !== undefined) {
+  if (keys.length === 2 && keys[0] === 'role' && keys[1] === 'content' && typeof timestamp === 'string') {
     flatBytes =
       2 +
       (role.length + content.length + timestamp.length + id.length) * MAX_BYTES_PER_UNIT +
@@ -160,7 +160,7 @@ function flatCopy(
     maxBytes += key.length * MAX_BYTES_PER_UNIT + 4
     message[key] = value
   }
-  if (!stamped && timestamp !== undefined) {
+  if (!stamped && typeof timestamp === 'string') {
     message.timestamp = timestamp
     maxBytes += timestamp.length * MAX_BYTES_PER_UNIT + 15
   }
@@ -183,11 +183,11 @@ const ROLE_CONTENT_OVERHEAD = 2 + (4 * MAX_BYTES_PER_UNIT + 4) + 2 + (7 * MAX_BY
 
 /**
  * Why `value` is not a valid stored message, or `undefined` when it is one: a JSON object with a
- * non-empty string `role`, a string `content` and, when it has one, a string `timestamp` (always,
- * with `timestamp: 'required'`). The one rule for what the store writes and for what its backends
- * accept back (journal records, Redis list items), so nothing written can be refused when it is
- * read again. A message without a timestamp is what the Python bot may write, and what migrate()
- * copies as it is.
+ * non-empty string `role`, a string `content` and, with `timestamp: 'required'`, a string
+ * `timestamp`. The one rule for what the store writes and for what its backends accept back
+ * (journal records, Redis list items), so nothing written can be refused when it is read again. A
+ * message without a timestamp, or with one that is no string (`1735689600`), is what the Python
+ * bot may write, and what migrate() copies as it is: an unreadable time, never pruned.
  */
 export function messageProblem(
   value: unknown,
@@ -199,8 +199,7 @@ export function messageProblem(
   if (typeof role !== 'string' || role.length === 0) return `its role is ${show(role)}`
   if (typeof content !== 'string') return `its content is ${show(content)}`
   const stamp = record.timestamp
-  if (typeof stamp !== 'string' && (stamp !== undefined || timestamp === 'required'))
-    return `its timestamp is ${show(stamp)}`
+  if (typeof stamp !== 'string' && timestamp === 'required') return `its timestamp is ${show(stamp)}`
   return undefined
 }
 
@@ -236,7 +235,8 @@ export interface SizedMessage {
  * object, `toJSON` methods or `undefined` fields cannot make the two differ. The copy is checked
  * with {@link messageProblem}: an own `toJSON()` decides what is serialised, and may not return a
  * message at all. A message without a timestamp gets `now()`, or stays without one when `now` is
- * {@link noTimestamp} (a message copied by migrate()).
+ * {@link noTimestamp} (a message copied by migrate(), which also keeps a given timestamp that is not
+ * an ISO 8601 string as it is: the source holds it so, and such a message is never pruned).
  */
 export function toMessage(
   input: unknown,
@@ -255,10 +255,10 @@ export function toMessage(
   if (typeof content !== 'string') {
     throw new TypeError(`message.content must be a string, got ${show(content)}`)
   }
-  let timestamp: string | undefined
+  let timestamp: unknown
   if (given === undefined) {
     timestamp = now()
-  } else if (typeof given === 'string' && !Number.isNaN(Date.parse(given))) {
+  } else if ((typeof given === 'string' && !Number.isNaN(Date.parse(given))) || now === noTimestamp) {
     timestamp = given
   } else {
     // A Date is refused, not converted: a stored timestamp is always the caller's own string.
@@ -298,7 +298,7 @@ export function toMessage(
   }
   if (flat !== undefined) return { message: flat, bytes }
   const stored: unknown = JSON.parse(json)
-  const problem = messageProblem(stored, timestamp === undefined ? 'optional' : 'required')
+  const problem = messageProblem(stored, typeof timestamp === 'string' ? 'required' : 'optional')
   if (problem !== undefined) {
     throw new TypeError(
       `message must serialise to an object with role, content and timestamp, but ${problem} once serialised (a toJSON() method decides what is written): return the message's fields from toJSON() or remove it`,

@@ -6,6 +6,7 @@ import { booleanOption, knownOptions, optionalFunction } from './options.js'
 import {
   COMPLETE_SNAPSHOT,
   COPY_MESSAGE,
+  COPY_PROBLEM,
   KEPT_PER_CONVERSATION,
   type StoreInternals,
 } from './store-internals.js'
@@ -32,6 +33,12 @@ export interface MigrateOptions {
    * @default false
    */
   replace?: boolean
+  /**
+   * Stops the migration between two conversations when aborted: what is copied so far is written (into
+   * the JSON file backend, with the snapshot rewritten), then `migrate()` rejects with code
+   * `migration`, `details.copied` and `details.totalConversations` saying how far it got.
+   */
+  signal?: AbortSignal
 }
 
 /** What {@link migrate} copied; the destination was checked to hold exactly these counts. */
@@ -62,7 +69,7 @@ function isMemory(value: unknown): value is Memory {
   )
 }
 
-const OPTION_NAMES = new Set(['onProgress', 'replace'])
+const OPTION_NAMES = new Set(['onProgress', 'replace', 'signal'])
 
 /**
  * Copies every conversation of one open store into another, such as from the file backend to
@@ -101,6 +108,10 @@ export async function migrate(
   const o = knownOptions(options, OPTION_NAMES)
   const onProgress = optionalFunction<(progress: MigrateProgress) => void>('onProgress', o.onProgress)
   const replace = booleanOption('replace', o.replace, false)
+  const signal = o.signal
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError(`signal must be an AbortSignal, got ${show(signal)}`)
+  }
 
   const source: Array<{ id: string; messages: number }> = []
   let totalMessages = 0
@@ -132,6 +143,8 @@ export async function migrate(
     )
   }
 
+  await assertCopyable(source, from, to, signal)
+
   const progress = { conversations: 0, totalConversations: source.length, messages: 0, totalMessages }
   onProgress?.({ ...progress })
   const expected = new Map<string, number>()
@@ -141,9 +154,12 @@ export async function migrate(
     (to as StoreInternals)[COPY_MESSAGE]?.bind(to) ?? ((id, message) => to.add(id, message))
   let sinceFlush = 0
   for (const { id, messages: count } of source) {
+    if (signal?.aborted) break
     expected.set(id, count)
-    if (existing.has(id)) await to.clear(id)
+    // Read before the destination's copy is deleted: nothing of the destination goes before the
+    // source has given what replaces it.
     const messages = await from.history(id)
+    if (existing.has(id)) await to.clear(id)
     for (const message of messages) {
       await copy(id, message)
       // Bounded by the destination's maxPending, whatever the size of the source.
@@ -160,6 +176,20 @@ export async function migrate(
   // that ignore the journal.
   await to.flush()
   await (to as StoreInternals)[COMPLETE_SNAPSHOT]?.call(to)
+  if (signal?.aborted) {
+    throw new MemoryError(
+      'migration',
+      `the migration was stopped after ${progress.conversations} of ${count(progress.totalConversations, 'conversation')} (${progress.messages} of ${count(progress.totalMessages, 'message')}); what was copied is in the destination. Run it again with replace: true (--replace on the command line) to copy every conversation.`,
+      {
+        details: {
+          copied: progress.conversations,
+          totalConversations: progress.totalConversations,
+          messages: progress.messages,
+          totalMessages: progress.totalMessages,
+        },
+      },
+    )
+  }
 
   const mismatches: Array<{ id: string; expected: number; found: number }> = []
   const found = new Map<string, number>()
@@ -177,6 +207,35 @@ export async function migrate(
     )
   }
   return { conversations: progress.conversations, messages: progress.messages, emptyConversations }
+}
+
+/**
+ * Reads every message to copy and asks the destination whether it would take it as it is (a
+ * message too large for its maxMessageBytes, an `id` that is not a message id), so that such a
+ * message stops the migration before anything is written, named by conversation and index.
+ */
+async function assertCopyable(
+  source: ReadonlyArray<{ id: string; messages: number }>,
+  from: Memory,
+  to: Memory,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const problemOf = (to as StoreInternals)[COPY_PROBLEM]?.bind(to)
+  if (problemOf === undefined) return
+  for (const { id } of source) {
+    // Stopped: the copy loop, which checks too, then copies nothing.
+    if (signal?.aborted) return
+    const messages = await from.history(id)
+    for (let index = 0; index < messages.length; index++) {
+      const problem = problemOf(messages[index] as Message)
+      if (problem === undefined) continue
+      throw new MemoryError(
+        'migration',
+        `message ${index} of conversation ${show(id)} in the source cannot be copied: ${problem}. Nothing was copied. Correct or remove that message in the source, then run the migration again.`,
+        { details: { conversation: id, index, problem } },
+      )
+    }
+  }
 }
 
 /**

@@ -18,9 +18,17 @@ export const COMPLETE_SNAPSHOT: unique symbol = Symbol.for('@taurobot/memory.com
  */
 export const COPY_MESSAGE: unique symbol = Symbol.for('@taurobot/memory.copy-message')
 
+/**
+ * Why a message could not be copied by {@link COPY_MESSAGE}, or undefined when it can: migrate()
+ * asks for every message before it writes any, so a message the destination refuses stops the
+ * migration with nothing copied.
+ */
+export const COPY_PROBLEM: unique symbol = Symbol.for('@taurobot/memory.copy-problem')
+
 /** A store seen through the symbols above, when it has them. */
 export interface StoreInternals {
   readonly [KEPT_PER_CONVERSATION]?: number
   readonly [COMPLETE_SNAPSHOT]?: () => Promise<void>
   readonly [COPY_MESSAGE]?: (id: string, message: Message) => Promise<unknown>
+  readonly [COPY_PROBLEM]?: (message: Message) => string | undefined
 }

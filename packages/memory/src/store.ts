@@ -36,7 +36,7 @@ import { knownOptions } from './options.js'
 import { type Reply, type ReplyHost, type ReplyInput, ReplyStream } from './reply.js'
 import { ReplyRegistry } from './reply-registry.js'
 import { SerialQueue } from './serial-queue.js'
-import { COMPLETE_SNAPSHOT, COPY_MESSAGE, KEPT_PER_CONVERSATION } from './store-internals.js'
+import { COMPLETE_SNAPSHOT, COPY_MESSAGE, COPY_PROBLEM, KEPT_PER_CONVERSATION } from './store-internals.js'
 import { DAY_MS, OPERATION_OVERHEAD, type ResolvedOptions, resolveOptions } from './store-options.js'
 import {
   contextLine,
@@ -140,6 +140,15 @@ class Store implements Memory {
   // For migrate(): see store-internals.ts.
   [COPY_MESSAGE](id: string, message: Message): Promise<StoredMessage> {
     return this.addStamped(id, message, noTimestamp)
+  }
+
+  [COPY_PROBLEM](message: Message): string | undefined {
+    try {
+      toMessage(message, this.options.maxMessageBytes, noTimestamp)
+      return undefined
+    } catch (error) {
+      return (error as Error).message
+    }
   }
 
   /** add(), with `now` giving the timestamp of a message without one. */

@@ -211,11 +211,15 @@ describe('what is serialised is what is checked', () => {
     expect(messageProblem({ role: 'user', content: 'x', timestamp: NOW, extra: [1] })).toBeUndefined()
     expect(messageProblem('text')).toBe('it is "text"')
     expect(messageProblem({ role: '', content: 'x', timestamp: NOW })).toBe('its role is ""')
-    expect(messageProblem({ role: 'user', content: 'x', timestamp: 5 })).toBe('its timestamp is 5')
-    // As the Python bot may write it, and migrate() copies it: no timestamp is no problem...
+    // As the Python bot may write it, and migrate() copies it: no timestamp, or one that is no
+    // string (epoch seconds), is no problem...
     expect(messageProblem({ role: 'user', content: 'x' })).toBeUndefined()
+    expect(messageProblem({ role: 'user', content: 'x', timestamp: 5 })).toBeUndefined()
     // ...except where the store stamps the message itself.
     expect(messageProblem({ role: 'user', content: 'x' }, 'required')).toBe('its timestamp is undefined')
+    expect(messageProblem({ role: 'user', content: 'x', timestamp: 5 }, 'required')).toBe(
+      'its timestamp is 5',
+    )
     expect(messageProblem([])).toBe('it is an array')
   })
 })

@@ -88,9 +88,10 @@ class InProcessBackend implements Backend {
     this.assertOpen()
     for (const [id, list] of [...this.conversationsById]) {
       const last = list[list.length - 1]
-      yield last === undefined
-        ? { id, messages: 0 }
-        : { id, messages: list.length, lastTimestamp: last.timestamp }
+      if (last === undefined) yield { id, messages: 0 }
+      // A copied message may hold a timestamp that is no string: an unreadable time, as none.
+      else if (typeof last.timestamp !== 'string') yield { id, messages: list.length }
+      else yield { id, messages: list.length, lastTimestamp: last.timestamp }
     }
   }
 

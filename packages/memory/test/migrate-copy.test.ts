@@ -1,0 +1,197 @@
+import { execFile } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { readdir, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { Redis } from 'ioredis'
+import { describe, expect, it } from 'vitest'
+import { isMemoryError, type Memory, migrate, openMemory } from '../src/index.js'
+import { redisBackend } from '../src/redis.js'
+import { deleteKeys, REDIS_URL, redisUnavailable } from './backends/redis/cluster-servers.js'
+import { ensureBuilt, tempDir } from './helpers.js'
+
+const run = promisify(execFile)
+const unavailable = await redisUnavailable()
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return run(process.execPath, [ensureBuilt('cli.js'), ...args]).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => e,
+  )
+}
+
+// As the Python bot may write it: a time in epoch seconds, and a message without one.
+const PYTHON_STYLE = {
+  conversations: {
+    '2': [{ role: 'user', content: 'hi', timestamp: '2025-01-01T00:00:00Z' }],
+    '3': [
+      { role: 'user', content: 'old', timestamp: 1735689600 },
+      { role: 'assistant', content: 'unstamped' },
+    ],
+  },
+}
+
+async function ids(memory: Memory): Promise<string[]> {
+  const found: string[] = []
+  for await (const { id } of memory.conversations()) found.push(id)
+  return found.sort()
+}
+
+describe('migrate copies a timestamp that is not an ISO string as it is', () => {
+  const destinations: Array<[string, (dir: string, prefix: string) => Parameters<typeof openMemory>[0]]> = [
+    ['SQLite', (dir) => ({ path: join(dir, 'o3.db'), flushOnExit: false })],
+    ['JSON', (dir) => ({ path: join(dir, 'o3.json'), flushOnExit: false })],
+  ]
+  if (unavailable === undefined) {
+    destinations.push([
+      'Redis',
+      (_, prefix) => ({ backend: redisBackend({ url: REDIS_URL, keyPrefix: prefix }), flushOnExit: false }),
+    ])
+  }
+  for (const [name, options] of destinations) {
+    it(`into ${name}: read back identically, never pruned, and no lastTimestamp`, async () => {
+      const dir = await tempDir()
+      const prefix = `test:migrate-copy:${randomUUID()}:`
+      const source = join(dir.dir, 'c2.json')
+      await writeFile(source, JSON.stringify(PYTHON_STYLE))
+      const from = await openMemory({ path: source, flushOnExit: false })
+      let to = await openMemory(options(dir.dir, prefix))
+      try {
+        const expected = await from.history('3')
+        expect(expected[0]?.timestamp).toBe(1735689600)
+        expect(await migrate(from, to)).toMatchObject({ conversations: 2, messages: 3 })
+        // Read again by a store of its own: what was written, not what this one keeps in memory.
+        await to.close()
+        to = await openMemory(options(dir.dir, prefix))
+        expect(await to.history('3')).toEqual(expected)
+        const summaries = []
+        for await (const s of to.conversations()) summaries.push(s)
+        expect(summaries.find((s) => s.id === '3')).toEqual({ id: '3', messages: 2 })
+        expect(await to.prune({ olderThanDays: 1 })).toBe(1)
+        expect(await ids(to)).toEqual(['3'])
+      } finally {
+        await Promise.all([from.close(), to.close()])
+        if (name === 'Redis') {
+          const client = new Redis(REDIS_URL)
+          await deleteKeys(client, prefix)
+          client.disconnect()
+        }
+        await dir.cleanup()
+      }
+    }, 30_000)
+  }
+
+  it('on the command line, c2.json → o3.db copies every conversation (built)', async () => {
+    const dir = await tempDir()
+    try {
+      const source = join(dir.dir, 'c2.json')
+      await writeFile(source, JSON.stringify(PYTHON_STYLE))
+      const result = await cli(['migrate', source, join(dir.dir, 'o3.db')])
+      expect(result.stderr).not.toMatch(/taurobot-memory:/)
+      expect(result.stdout).toMatch(/^migrated 2 conversations, 3 messages .*; counts match\n$/)
+      expect(result.code).toBe(0)
+    } finally {
+      await dir.cleanup()
+    }
+  }, 30_000)
+})
+
+describe('a message the destination cannot take is found before anything is written', () => {
+  it('names the conversation and the message index; nothing copied', async () => {
+    const dir = await tempDir()
+    const source = join(dir.dir, 'c.json')
+    await writeFile(
+      source,
+      JSON.stringify({
+        conversations: {
+          '1': [{ role: 'user', content: 'fine' }],
+          '2': [
+            { role: 'user', content: 'fine too' },
+            { role: 'user', content: 'x'.repeat(2000) },
+          ],
+        },
+      }),
+    )
+    const from = await openMemory({ path: source, flushOnExit: false })
+    const to = await openMemory({ path: join(dir.dir, 'o.db'), flushOnExit: false, maxMessageBytes: 1000 })
+    try {
+      const error = await migrate(from, to).catch((e: unknown) => e)
+      expect(isMemoryError(error, 'migration')).toBe(true)
+      expect((error as Error).message).toMatch(
+        /^\[@taurobot\/memory\] message 1 of conversation "2" in the source cannot be copied: message is \d+ bytes once serialised, above maxMessageBytes \(1000\).*Nothing was copied\./,
+      )
+      expect((error as { details: unknown }).details).toMatchObject({ conversation: '2', index: 1 })
+      expect(await ids(to)).toEqual([])
+    } finally {
+      await Promise.all([from.close(), to.close()])
+      await dir.cleanup()
+    }
+  })
+})
+
+describe('a refused migration leaves no new destination behind (built)', () => {
+  const LONG = {
+    conversations: {
+      '1': [
+        { role: 'user', content: 'a' },
+        { role: 'user', content: 'b' },
+      ],
+    },
+  }
+  for (const name of ['new.db', 'new.json', 'new.sqlite3']) {
+    it(`--max-messages 1 into ${name}: refused, no file created`, async () => {
+      const dir = await tempDir()
+      try {
+        const source = join(dir.dir, 'c.json')
+        await writeFile(source, JSON.stringify(LONG))
+        const before = await readdir(dir.dir)
+        const result = await cli(['migrate', source, join(dir.dir, name), '--max-messages', '1'])
+        expect(result.code).toBe(1)
+        expect(result.stderr).toMatch(
+          /more than the destination keeps \(maxMessages: 1\)\. Nothing was copied/,
+        )
+        // The source's own journal may be created by opening it; nothing named after the destination.
+        expect((await readdir(dir.dir)).filter((f) => f.startsWith('new'))).toEqual([])
+        expect(before).toEqual(['c.json'])
+      } finally {
+        await dir.cleanup()
+      }
+    }, 30_000)
+  }
+
+  it('a source with a message that is not one (content null): refused, no file created', async () => {
+    const dir = await tempDir()
+    try {
+      const source = join(dir.dir, 'c.json')
+      const broken = {
+        conversations: { '1': [{ role: 'user', content: 'ok' }], '2': [{ role: 'user', content: null }] },
+      }
+      await writeFile(source, JSON.stringify(broken))
+      const result = await cli(['migrate', source, join(dir.dir, 'new.db')])
+      expect(result.code).toBe(1)
+      expect(result.stderr).toMatch(
+        /message 0 of conversation "2" in .* is not a message: its content is null/,
+      )
+      expect((await readdir(dir.dir)).filter((f) => f.startsWith('new'))).toEqual([])
+    } finally {
+      await dir.cleanup()
+    }
+  }, 30_000)
+
+  it('a destination that existed before is kept, even empty', async () => {
+    const dir = await tempDir()
+    try {
+      const source = join(dir.dir, 'c.json')
+      await writeFile(source, JSON.stringify(LONG))
+      const existing = join(dir.dir, 'kept.db')
+      const made = await openMemory({ path: existing, flushOnExit: false })
+      await made.close()
+      const result = await cli(['migrate', source, existing, '--max-messages', '1'])
+      expect(result.code).toBe(1)
+      expect(await readdir(dir.dir)).toContain('kept.db')
+      expect((await readFile(existing)).subarray(0, 15).toString()).toBe('SQLite format 3')
+    } finally {
+      await dir.cleanup()
+    }
+  }, 30_000)
+})
