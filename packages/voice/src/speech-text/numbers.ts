@@ -113,6 +113,19 @@ function groupedNumber(token: string, c: SpeechConventions): string {
   return token
 }
 
+/** Fractions and days of the month written with a slash. */
+function slashed(text: string, c: SpeechConventions): string {
+  return text
+    .replace(
+      FRACTION,
+      (match, numerator: string, denominator: string, next: string) =>
+        c.fraction(Number(numerator), Number(denominator), next) ?? match,
+    )
+    .replace(DAY_MONTH, (match, a: string, b: string, offset: number, whole: string) =>
+      dayMonth(match, a, b, whole.slice(Math.max(0, offset - 12), offset), c),
+    )
+}
+
 /** Rewrites dates, times, sums of money, percentages, ordinals and grouped numbers for speech. */
 export function speakNumbers(text: string, c: SpeechConventions): string {
   if (!/\d/.test(text)) return text
@@ -135,21 +148,14 @@ export function speakNumbers(text: string, c: SpeechConventions): string {
         ? String(Number(hours))
         : c.time(Number(hours), Number(minutes)),
     )
-    .replace(
-      FRACTION,
-      (match, numerator: string, denominator: string, next: string) =>
-        c.fraction(Number(numerator), Number(denominator), next) ?? match,
-    )
-    .replace(DAY_MONTH, (match, a: string, b: string, offset: number, whole: string) =>
-      dayMonth(match, a, b, whole.slice(Math.max(0, offset - 12), offset), c),
-    )
-    .replace(SPAN, (match, from: string, to: string, offset: number, whole: string) => {
-      if (Number(to) <= Number(from)) return match
-      // "between 10-12" is "between 10 and 12".
-      const between = c.betweenLead.test(whole.slice(Math.max(0, offset - 8), offset))
-      return `${from} ${between ? c.and : c.to} ${to}`
-    })
-  return speakMoney(timed, c)
+  const dated = timed.includes('/') ? slashed(timed, c) : timed
+  const spanned = dated.replace(SPAN, (match, from: string, to: string, offset: number, whole: string) => {
+    if (Number(to) <= Number(from)) return match
+    // "between 10-12" is "between 10 and 12".
+    const between = c.betweenLead.test(whole.slice(Math.max(0, offset - 8), offset))
+    return `${from} ${between ? c.and : c.to} ${to}`
+  })
+  return speakMoney(spanned, c)
     .replace(UNIT_PER_UNIT, `$1 ${c.per} $2`)
     .replace(PERCENT, '$1%')
     .replace(DEGREES, (_, digit: string, scale: 'C' | 'F') => `${digit} ${c.degrees} ${c.scales[scale]}`)
