@@ -1,3 +1,5 @@
+import type { Scale } from './money.js'
+
 // What changes from one language to the next when a reply is made speakable: the order of day and
 // month, the words for money, times and omitted code. Languages without an entry here still get
 // the language-neutral clean-up (Markdown, links, emoji, punctuation).
@@ -32,12 +34,25 @@ export interface SpeechConventions {
   /** How `24/7` is said. */
   allDay: string
   currencies: Readonly<Record<'€' | '$' | '£', CurrencyWords>>
-  /** A date, with day and month already checked. */
+  /** A sum with a scale word: "2.5 billion dollars", "1,5 milioni di dollari". */
+  scaled(value: string, scale: Scale, currency: CurrencyWords): string
+  /** A date, with day and month already checked; `year` is empty for a date without one. */
   date(day: number, month: number, year: string): string
+  /** Words before a span of numbers that make it "between 10 and 12". */
+  betweenLead: RegExp
+  /** Words before a day and month without a year that make them a date ("on", "entro"). */
+  dateLead: RegExp
   /** A time of day, with hours and minutes already checked. */
   time(hours: number, minutes: number): string
-  /** Two times of day as a span ("dalle 9 alle 13"), both already spoken. */
-  timeSpan(from: string, to: string): string
+  /**
+   * Two times of day as a span ("dalle 9 alle 13"), both already spoken; `lead` is the word the
+   * text put before them ("from", "between", "dalle", "tra le"), in lower case, if any.
+   */
+  timeSpan(from: string, to: string, lead: string | undefined): string
+  /** A simple fraction before a word ("3/4 cup"), or undefined when it is better left alone. */
+  fraction(numerator: number, denominator: number, next: string): string | undefined
+  /** "Celsius", "Fahrenheit" after `degrees`. */
+  scales: Readonly<Record<'C' | 'F', string>>
   /** What joins the two ends of a span of numbers: "10 to 12". */
   to: string
   /** What is said for `/` after a quantity: "850 euro al mese", "1200 dollars per month". */
@@ -63,6 +78,19 @@ const italianOrdinals = [
   'decimo',
 ]
 
+// A fraction is read as one only before "of" or a measure: "1/2 cup", but "step 1/2 done".
+const ITALIAN_MEASURE =
+  /^(?:di|del|dell|dello|della|dei|degli|delle|tazz[ae]|cucchiai\p{L}*|bicchier[ei]|litr[oi]|l|ml|kg|g|chil[oi]|ett[oi]|or[ae]|pollic[ei]|metr[oi]|m|km)$/iu
+const ENGLISH_MEASURE =
+  /^(?:of|cups?|teaspoons?|tablespoons?|tsp|tbsp|inch(?:es)?|in|f(?:oo|ee)t|ft|miles?|mi|pounds?|lbs?|oz|ounces?|kg|g|l|lit(?:er|re)s?|ml|gallons?|pints?|hours?|hrs?)$/i
+
+const italianScales: Readonly<Record<Scale, readonly [string, string]>> = {
+  thousand: ['mille', 'mila'],
+  million: ['un milione', 'milioni'],
+  billion: ['un miliardo', 'miliardi'],
+  trillion: ['mille miliardi', 'mila miliardi'],
+}
+
 const italian: SpeechConventions = {
   dayFirst: true,
   decimal: ',',
@@ -82,10 +110,27 @@ const italian: SpeechConventions = {
     $: { one: 'dollaro', many: 'dollari', centOne: 'centesimo', centMany: 'centesimi' },
     '£': { one: 'sterlina', many: 'sterline', centOne: 'penny', centMany: 'penny' },
   },
+  // "un milione di dollari": "1 milione" would be read "uno milione".
+  scaled(value, scale, currency) {
+    const [one, many] = italianScales[scale]
+    return value === '1' ? `${one} di ${currency.many}` : `${value} ${many} di ${currency.many}`
+  },
   // The first of the month is "primo" in Italian ("il primo maggio"), every other day a cardinal.
-  date: (day, month, year) => `${day === 1 ? 'primo' : day} ${italian.months[month - 1]} ${year}`,
+  date: (day, month, year) =>
+    `${day === 1 ? 'primo' : day} ${italian.months[month - 1]}${year === '' ? '' : ` ${year}`}`,
+  dateLead: /\b(?:il|dal|al|entro|del)\s$/i,
+  betweenLead: /\b(?:tra|fra)\s$/i,
   time: (hours, minutes) => (minutes === 0 ? `${hours}` : `${hours} e ${minutes}`),
-  timeSpan: (from, to) => `dalle ${from} alle ${to}`,
+  timeSpan: (from, to, lead) =>
+    lead === 'tra le' || lead === 'fra le' ? `${lead} ${from} e le ${to}` : `dalle ${from} alle ${to}`,
+  // "mezza tazza", "mezzo litro": the gender is guessed from the word that follows.
+  fraction(numerator, denominator, next) {
+    if (!ITALIAN_MEASURE.test(next)) return undefined
+    if (denominator === 2) return numerator === 1 ? (/a$/i.test(next) ? 'mezza' : 'mezzo') : undefined
+    const word = denominator === 3 ? ['un terzo', 'due terzi'] : ['un quarto', 'due quarti', 'tre quarti']
+    return word[numerator - 1]
+  },
+  scales: { C: 'Celsius', F: 'Fahrenheit' },
   to: 'a',
   per: 'al',
   ordinal(value, feminine) {
@@ -100,6 +145,12 @@ function englishOrdinal(value: number): string {
   const tens = value % 100
   if (tens >= 11 && tens <= 13) return `${value}th`
   return `${value}${['th', 'st', 'nd', 'rd'][value % 10] ?? 'th'}`
+}
+
+const englishFractions: Readonly<Record<number, readonly string[]>> = {
+  2: ['one half'],
+  3: ['one third', 'two thirds'],
+  4: ['one quarter', 'two quarters', 'three quarters'],
 }
 
 const englishBase = {
@@ -117,10 +168,17 @@ const englishBase = {
     $: { one: 'dollar', many: 'dollars', centOne: 'cent', centMany: 'cents' },
     '£': { one: 'pound', many: 'pounds', centOne: 'penny', centMany: 'pence' },
   },
+  scaled: (value: string, scale: Scale, currency: CurrencyWords) => `${value} ${scale} ${currency.many}`,
+  dateLead: /\b(?:on|by|until|till|from|since|before|after|through|due)\s$/i,
+  betweenLead: /\bbetween\s$/i,
   // "9 o'clock", "9 oh 5", "14 30": how the clock is read, on a 12- or 24-hour dial alike.
   time: (hours: number, minutes: number) =>
     minutes === 0 ? `${hours} o'clock` : minutes < 10 ? `${hours} oh ${minutes}` : `${hours} ${minutes}`,
-  timeSpan: (from: string, to: string) => `${from} to ${to}`,
+  timeSpan: (from: string, to: string, lead: string | undefined) =>
+    lead === 'between' ? `between ${from} and ${to}` : `${lead === 'from' ? 'from ' : ''}${from} to ${to}`,
+  fraction: (numerator: number, denominator: number, next: string) =>
+    ENGLISH_MEASURE.test(next) ? englishFractions[denominator]?.[numerator - 1] : undefined,
+  scales: { C: 'Celsius', F: 'Fahrenheit' },
   to: 'to',
   per: 'per',
   ordinal: () => undefined,
@@ -131,13 +189,15 @@ const englishBase = {
 const british: SpeechConventions = {
   ...englishBase,
   dayFirst: true,
-  date: (day, month, year) => `the ${englishOrdinal(day)} of ${englishBase.months[month - 1]} ${year}`,
+  date: (day, month, year) =>
+    `the ${englishOrdinal(day)} of ${englishBase.months[month - 1]}${year === '' ? '' : ` ${year}`}`,
 }
 
 const american: SpeechConventions = {
   ...englishBase,
   dayFirst: false,
-  date: (day, month, year) => `${englishBase.months[month - 1]} ${englishOrdinal(day)}, ${year}`,
+  date: (day, month, year) =>
+    `${englishBase.months[month - 1]} ${englishOrdinal(day)}${year === '' ? '' : `, ${year}`}`,
 }
 
 /**

@@ -18,6 +18,18 @@ const BULLET = /^\s*[-*+•]\s+(?:\[[ xX]\]\s+)?(.*)$/
 const NUMBERED = /^\s*(\d{1,9})[.)]\s+(?:\[[ xX]\]\s+)?(.*)$/
 const TABLE_SEPARATOR = /^\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*$/
 const DEFINITION = /^ {0,3}\[[^\]]+\]:\s*\S+/
+// Inline math, `$E = mc^2$`, as Pandoc and most chat front-ends find it: a `$` before a character
+// that is neither a space nor a digit (so "$5 or $10" stays money), a closing `$` on the same line
+// after a non-space and not before a digit. Its delimiters become private-use marks, because lines
+// are joined into paragraphs before the inline rules run.
+const MATH = /(?<![\\$])\$(?=[^\s\d$])([^$\n]{1,300}?)(?<=[^\s\\])\$(?!\d)/g
+const MATH_OPEN = '\uE0F0'
+const MATH_CLOSE = '\uE0F1'
+
+/** Marks the inline math of one line, so that its `$` are not read as money. */
+function markMath(line: string): string {
+  return line.includes('$') ? line.replace(MATH, `${MATH_OPEN}$1${MATH_CLOSE}`) : line
+}
 
 /** The cells of a table row, split on `|` that are not escaped. */
 function cells(line: string): string[] {
@@ -62,6 +74,7 @@ export function markdownBlocks(markdown: string, codeOmitted: string | undefined
     }
     let line = raw
     while (QUOTE.test(line)) line = line.replace(QUOTE, '')
+    line = markMath(line)
     if (line.trim() === '') {
       endParagraph()
       inTable = false
@@ -133,6 +146,7 @@ const BREAK = /<br\s*\/?>/gi
 const TAG = /<\/?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?\/?>|<!--[\s\S]*?-->/g
 // Spans are bounded so that an unclosed mark costs a bounded scan, not one to the end of the block.
 const CODE = /(`+)(.{1,500}?)\1(?!`)/g
+const MATH_SPAN = /\uE0F0([^\uE0F0\uE0F1]{1,300})\uE0F1/g
 const STRONG = /(\*\*|__)(?=\S)(.{1,300}?)(?<=\S)\1/g
 const EMPHASIS_STAR = /\*(?=[^\s*])(.{1,300}?)(?<=[^\s*])\*/g
 const EMPHASIS_UNDERSCORE = /(?<![\p{L}\p{N}_])_(?=[^\s_])(.{1,300}?)(?<=[^\s_])_(?![\p{L}\p{N}_])/gu
@@ -173,6 +187,10 @@ export function markdownInline(text: string, addresses: (text: string) => string
   }
   out = addresses(out)
   if (out.includes('`')) out = out.replace(CODE, (_, __, code: string) => codeWords(code))
+  // Math is read like inline code: its words and numbers, without its symbols.
+  if (out.includes(MATH_OPEN)) {
+    out = out.replace(MATH_SPAN, (_, math: string) => codeWords(math)).replace(/[\uE0F0\uE0F1]/g, ' ')
+  }
   if (out.includes('*') || out.includes('_')) {
     out = out.replace(STRONG, '$2').replace(EMPHASIS_STAR, '$1').replace(EMPHASIS_UNDERSCORE, '$1')
   }

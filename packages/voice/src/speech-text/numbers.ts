@@ -1,4 +1,5 @@
-import type { CurrencyWords, SpeechConventions } from './language.js'
+import type { SpeechConventions } from './language.js'
+import { speakMoney } from './money.js'
 
 // espeak-ng reads digits well but not the marks around them: "3/4/2025" becomes "tre barra quattro
 // barra duemila venticinque", "€3.50" becomes "euro tre punto cinquanta". Each rule below rewrites
@@ -10,28 +11,39 @@ const DATE = /\b(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})\b(?![.-]\d)/g
 const CLOCK = String.raw`\b([01]?\d|2[0-3]):([0-5]\d)\b(?!:\d)`
 const TIME = new RegExp(CLOCK, 'g')
 // "9:30-13:00"; an Italian reply may already say "dalle" before it.
-const TIME_SPAN = new RegExp(String.raw`(?:\b(?:dalle|from)\s)?${CLOCK}\s?[-–]\s?${CLOCK}`, 'gi')
+const TIME_SPAN = new RegExp(
+  String.raw`(?:\b(dalle|from|between|tra le|fra le)\s)?${CLOCK}\s?[-–]\s?${CLOCK}`,
+  'gi',
+)
+const MERIDIEM = /^\s?[ap]\.?m\b/i
+// "1/2 cup", "3/4 di tazza": a simple fraction before a word. Not after a number ("1 1/2").
+const FRACTION = /(?<![\d/.,]|\d\s)([1-3])\/([234])(?=\s(\p{L}+))/gu
+// "on 12/31", "entro il 31/12": a day and month without a year.
+const DAY_MONTH = /(?<![\d/.,:-])(\d{1,2})\/(\d{1,2})(?![\d/]|[.,]\d)/g
 // "10-12", "2020-2025": small numbers or years only, rising, so that phone numbers stay as written.
 const SPAN = /(?<![\d/-]|\d[.,])(\d{1,3}|(?:19|20)\d\d)\s?[-–]\s?(\d{1,3}|(?:19|20)\d\d)(?![\d/-]|[.,]\d)/g
-const AMOUNT = String.raw`\d{1,3}(?:[.,\u00A0\u202F]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?`
-// A sum may be per something: "€5/kg", "1200 €/mese".
-const PER = String.raw`(?:\s?\/\s?(\p{L}+))?`
-const MONEY_BEFORE = new RegExp(String.raw`([€$£])\s?(${AMOUNT})\b${PER}`, 'gu')
-const MONEY_AFTER = new RegExp(String.raw`\b(${AMOUNT})\s?([€$£])${PER}`, 'gu')
 // A unit per unit after a number: "80 km/h", "9,8 m/s".
 const UNIT_PER_UNIT =
   /(\d\s?(?:[kcm]?m|[km]?g|m?l|[kMG]?b|[kMG]?B|[kM]?W|kWh|min|h|s))\/(h|s|min|kg|g|l|m)\b/g
 const PERCENT = /(\d)\s+%/g
 const DEGREES = /(\d)\s?°\s?([CF])\b/g
+// Versions are read as written ("v2.0", "versione 2.0"), not as decimals.
+const VERSION = String.raw`\b[vV]|\b[vV]ersion[ei]?\s`
 const ORDINAL = /\b(\d{1,2})([°ºª])(?!\s?[CF]\b)/g
 const NUMBER_SIGN = /\b[nN][°º.]\s?(?=\d)/g
 const DOT_GROUPS = /^\d{1,3}((?:\.\d{3})+)(?:,\d+)?$/
 const COMMA_GROUPS = /^\d{1,3}((?:,\d{3})+)(?:\.\d+)?$/
 const POINT_DECIMAL = /^\d+\.(?:\d{1,2}|\d{4,})$/
-const GROUPED = /(?<![\d.,])\d+(?:[.,]\d+)+(?![\d]|[.,]\d)/g
+const GROUPED = new RegExp(String.raw`(?<![\d.,]|${VERSION})\d+(?:[.,]\d+)+(?![\d]|[.,]\d)`, 'g')
 
-function validDate(day: number, month: number): boolean {
-  return month >= 1 && month <= 12 && day >= 1 && day <= 31
+const MONTH_DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+
+/** True for a day that exists: no 30 February, and 29 February only in a leap year (or none given). */
+function validDate(day: number, month: number, year?: string): boolean {
+  if (!(month >= 1 && month <= 12 && day >= 1 && day <= (MONTH_DAYS[month - 1] as number))) return false
+  if (month !== 2 || day !== 29 || year === undefined) return true
+  const value = Number(year)
+  return value % 4 === 0 && (value % 100 !== 0 || value % 400 === 0)
 }
 
 /** A two-digit year as a reader expands it: "25" is 2025, "98" is 1998. */
@@ -41,35 +53,42 @@ function fullYear(year: string): string {
   return String(value < 50 ? 2000 + value : 1900 + value)
 }
 
-function numericDate(match: string, a: string, b: string, year: string, c: SpeechConventions): string {
+function numericDate(
+  match: string,
+  a: string,
+  separator: string,
+  b: string,
+  year: string,
+  c: SpeechConventions,
+): string {
   const first = Number(a)
   const second = Number(b)
   // A part above 12 can only be the day; otherwise the language decides.
   const dayFirst = first > 12 ? true : second > 12 ? false : c.dayFirst
   const [day, month] = dayFirst ? [first, second] : [second, first]
-  return validDate(day, month) ? c.date(day, month, fullYear(year)) : match
+  const full = fullYear(year)
+  if (validDate(day, month, full)) return c.date(day, month, full)
+  // A day that does not exist ("2/30/2025") is not read as a date, nor as "2 out of 30".
+  return separator === '/' ? `${a} ${b} ${year}` : match
 }
 
-/** Splits an amount such as `1.234,50` or `1,234.50` into units and cents (undefined when none). */
-function parseAmount(amount: string): [string, number | undefined] {
-  const compact = amount.replace(/[\u00A0\u202F]/g, '')
-  const cents = /[.,](\d{1,2})$/.exec(compact)
-  const units = (cents === null ? compact : compact.slice(0, cents.index)).replace(/[.,]/g, '')
-  if (cents === null) return [units, undefined]
-  const digits = cents[1] as string
-  return [units, Number(digits.length === 1 ? `${digits}0` : digits)]
+/**
+ * A day and month without a year, only where nothing else is meant: after a word such as "on" or
+ * "entro", with one part above 12 (so `5/5` stays a score) and a day that exists.
+ */
+function dayMonth(match: string, a: string, b: string, before: string, c: SpeechConventions): string {
+  const first = Number(a)
+  const second = Number(b)
+  if (first > 12 === second > 12 || match === '24/7' || !c.dateLead.test(before)) return match
+  const [day, month] = first > 12 ? [first, second] : [second, first]
+  return validDate(day, month) ? c.date(day, month, '') : match
 }
 
-function spokenMoney(amount: string, words: CurrencyWords, c: SpeechConventions): string {
-  const [units, cents] = parseAmount(amount)
-  const whole = `${units} ${Number(units) === 1 ? words.one : words.many}`
-  if (cents === undefined || cents === 0) return whole
-  const fraction = `${cents} ${cents === 1 ? words.centOne : words.centMany}`
-  return Number(units) === 0 ? fraction : `${whole} ${c.and} ${fraction}`
-}
-
-function per(sum: string, unit: string | undefined, c: SpeechConventions): string {
-  return unit === undefined ? sum : `${sum} ${c.per} ${unit}`
+/** Upper-cases the first letter when the text's own lead word was capitalised ("Between"). */
+function capitalLike(spoken: string, lead: string | undefined): string {
+  return lead !== undefined && /^\p{Lu}/u.test(lead)
+    ? `${spoken[0]?.toUpperCase()}${spoken.slice(1)}`
+    : spoken
 }
 
 /**
@@ -94,32 +113,52 @@ function groupedNumber(token: string, c: SpeechConventions): string {
   return token
 }
 
+/** Fractions and days of the month written with a slash. */
+function slashed(text: string, c: SpeechConventions): string {
+  return text
+    .replace(
+      FRACTION,
+      (match, numerator: string, denominator: string, next: string) =>
+        c.fraction(Number(numerator), Number(denominator), next) ?? match,
+    )
+    .replace(DAY_MONTH, (match, a: string, b: string, offset: number, whole: string) =>
+      dayMonth(match, a, b, whole.slice(Math.max(0, offset - 12), offset), c),
+    )
+}
+
 /** Rewrites dates, times, sums of money, percentages, ordinals and grouped numbers for speech. */
 export function speakNumbers(text: string, c: SpeechConventions): string {
   if (!/\d/.test(text)) return text
-  return text
+  const timed = text
     .replace(ISO_DATE, (match, year: string, month: string, day: string) =>
-      validDate(Number(day), Number(month)) ? c.date(Number(day), Number(month), year) : match,
+      validDate(Number(day), Number(month), year) ? c.date(Number(day), Number(month), year) : match,
     )
-    .replace(DATE, (match, a: string, _separator: string, b: string, year: string) =>
-      numericDate(match, a, b, year, c),
+    .replace(DATE, (match, a: string, separator: string, b: string, year: string) =>
+      numericDate(match, a, separator, b, year, c),
     )
-    .replace(TIME_SPAN, (_, h1: string, m1: string, h2: string, m2: string) =>
-      c.timeSpan(c.time(Number(h1), Number(m1)), c.time(Number(h2), Number(m2))),
+    .replace(TIME_SPAN, (_, lead: string | undefined, h1: string, m1: string, h2: string, m2: string) =>
+      capitalLike(
+        c.timeSpan(c.time(Number(h1), Number(m1)), c.time(Number(h2), Number(m2)), lead?.toLowerCase()),
+        lead,
+      ),
     )
-    .replace(TIME, (_, hours: string, minutes: string) => c.time(Number(hours), Number(minutes)))
-    .replace(SPAN, (match, from: string, to: string) =>
-      Number(to) > Number(from) ? `${from} ${c.to} ${to}` : match,
+    .replace(TIME, (match, hours: string, minutes: string, offset: number, whole: string) =>
+      // "8:00 PM" is "8 PM", not "8 o'clock PM".
+      minutes === '00' && MERIDIEM.test(whole.slice(offset + match.length, offset + match.length + 6))
+        ? String(Number(hours))
+        : c.time(Number(hours), Number(minutes)),
     )
-    .replace(MONEY_BEFORE, (_, symbol: '€' | '$' | '£', amount: string, unit?: string) =>
-      per(spokenMoney(amount, c.currencies[symbol], c), unit, c),
-    )
-    .replace(MONEY_AFTER, (_, amount: string, symbol: '€' | '$' | '£', unit?: string) =>
-      per(spokenMoney(amount, c.currencies[symbol], c), unit, c),
-    )
+  const dated = timed.includes('/') ? slashed(timed, c) : timed
+  const spanned = dated.replace(SPAN, (match, from: string, to: string, offset: number, whole: string) => {
+    if (Number(to) <= Number(from)) return match
+    // "between 10-12" is "between 10 and 12".
+    const between = c.betweenLead.test(whole.slice(Math.max(0, offset - 8), offset))
+    return `${from} ${between ? c.and : c.to} ${to}`
+  })
+  return speakMoney(spanned, c)
     .replace(UNIT_PER_UNIT, `$1 ${c.per} $2`)
     .replace(PERCENT, '$1%')
-    .replace(DEGREES, (_, digit: string) => `${digit} ${c.degrees}`)
+    .replace(DEGREES, (_, digit: string, scale: 'C' | 'F') => `${digit} ${c.degrees} ${c.scales[scale]}`)
     .replace(ORDINAL, (match, value: string, mark: string) => c.ordinal(Number(value), mark === 'ª') ?? match)
     .replace(NUMBER_SIGN, `${c.number} `)
     .replace(GROUPED, (token) => groupedNumber(token, c))

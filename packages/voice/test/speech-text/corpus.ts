@@ -282,6 +282,43 @@ export const corpus: CorpusReply[] = [
     markdown: 'Ho trovato ~30 risultati per la tua ricerca 🔍',
     keep: ['circa 30 risultati'],
   },
+  // Italian: amounts with a scale, temperatures, math, versions, fractions, dates
+  {
+    language: 'it',
+    markdown: 'Il fatturato è di **$1.5 million**, circa € 1,4 mln 📈',
+    keep: ['1,5 milioni di dollari', '1,4 milioni di euro'],
+    not: ['million', 'centesimi'],
+    plain: 'Il fatturato è di 1,5 milioni di dollari, circa 1,4 milioni di euro.',
+  },
+  {
+    language: 'it',
+    markdown: 'Installa Node **v20.19+** oppure la versione 22.1 LTS.',
+    keep: ['v20.19', 'versione 22.1'],
+    not: ['20,19', '22,1'],
+  },
+  {
+    language: 'it',
+    markdown: 'A Roma ci sono 30°C, cioè 86°F 🌡️',
+    keep: ['30 gradi Celsius', '86 gradi Fahrenheit'],
+    plain: 'A Roma ci sono 30 gradi Celsius, cioè 86 gradi Fahrenheit.',
+  },
+  {
+    language: 'it',
+    markdown: 'Aggiungi 1/2 tazza di latte e 3/4 di cucchiaino di sale 🥛',
+    keep: ['mezza tazza', 'tre quarti di cucchiaino'],
+  },
+  {
+    language: 'it',
+    markdown: 'La formula $a^2 + b^2 = c^2$ vale per i triangoli *rettangoli*.',
+    keep: ['a 2 b 2 c 2', 'triangoli rettangoli'],
+    not: ['dollar'],
+  },
+  {
+    language: 'it',
+    markdown: 'Consegna entro il 31/12, non il 31/11/2025 ❌',
+    keep: ['31 dicembre', '31 11 2025'],
+    not: ['novembre'],
+  },
   // Italian: punctuation
   {
     language: 'it',
@@ -584,6 +621,52 @@ export const corpus: CorpusReply[] = [
     language: 'en-GB',
     markdown: 'Payment of £250 received on 14/02/2025 ✅',
     keep: ['250 pounds', '14th of February 2025'],
+  },
+  // English: amounts with a scale, dots in sums, temperatures, math, dates, fractions, times
+  {
+    language: 'en-US',
+    markdown: 'Gas is **$3.499** per gallon, up from $3.2 last week ⛽',
+    keep: ['3.499 dollars', 'per gallon', '3 dollars and 20 cents'],
+    not: ['3499'],
+    plain: 'Gas is 3.499 dollars per gallon, up from 3 dollars and 20 cents last week.',
+  },
+  {
+    language: 'en',
+    markdown: 'The deal is worth *$2.5 billion* 💰, about €2.3B; the seed round was $1.07M.',
+    keep: ['2.5 billion dollars', '2.3 billion euros', '1.07 million dollars'],
+    not: ['cents'],
+    plain:
+      'The deal is worth 2.5 billion dollars, about 2.3 billion euros; the seed round was 1.07 million dollars.',
+  },
+  {
+    language: 'en',
+    markdown: 'It was 72°F (22°C) at noon ☀️',
+    keep: ['72 degrees Fahrenheit', '22 degrees Celsius'],
+    plain: 'It was 72 degrees Fahrenheit (22 degrees Celsius) at noon.',
+  },
+  {
+    language: 'en',
+    markdown: 'Remember $E = mc^2$ from **physics** class 🧪',
+    keep: ['E', 'mc 2', 'physics class'],
+    not: ['dollar'],
+  },
+  {
+    language: 'en-US',
+    markdown: 'The form says 2/30/2025? It must mean 2/28/2025, or due by 3/15 📅',
+    keep: ['2 30 2025', 'February 28th, 2025', 'by March 15th'],
+    not: ['30th'],
+  },
+  {
+    language: 'en',
+    markdown: 'Add 1/2 cup of milk and 3/4 teaspoon of salt 🥛',
+    keep: ['one half cup', 'three quarters teaspoon'],
+    not: ['out of'],
+  },
+  {
+    language: 'en-GB',
+    markdown: 'We open at 8:00 AM, close at 8:00 PM, and on Saturdays between 9:00-13:00 👍',
+    keep: ['8 AM', '8 PM', "between 9 o'clock and 13 o'clock"],
+    not: ["8 o'clock"],
   },
   // English: punctuation
   {

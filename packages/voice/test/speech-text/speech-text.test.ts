@@ -270,11 +270,52 @@ describe('speechText', () => {
       expect(it_('il 2025-13-01')).toBe('il 2025-13-01.')
     })
 
+    it('does not read a day that does not exist as a date', () => {
+      expect(us('on 2/30/2025, 2/29/2024, 2/29/2025, 2025-02-30')).toBe(
+        'on 2 30 2025, February 29th, 2024, 2 29 2025, 2025-02-30.',
+      )
+      expect(it_('il 31/04/2025 o il 31.04.2025')).toBe('il 31 04 2025 o il 31.04.2025.')
+    })
+
+    it('reads a day and month without a year only after a word that makes it a date', () => {
+      expect(us('due on 12/31, by 4/15, until 31/12')).toBe(
+        'due on December 31st, by April 15th, until December 31st.',
+      )
+      expect(en('until 31/12, on 2/30')).toBe('until the 31st of December, on 2 out of 30.')
+      expect(it_('entro il 31/12, dal 15/3')).toBe('entro il 31 dicembre, dal 15 marzo.')
+      // A score, a rating or a bare pair stays a pair of numbers.
+      expect(us('12/31 of them, rated 5/5, on 5/5, 24/7')).toBe(
+        '12 out of 31 of them, rated 5 out of 5, on 5 out of 5, 24 7.',
+      )
+      expect(it_('voto 28/30, il 3/4')).toBe('voto 28 su 30, il 3 su 4.')
+    })
+
+    it('reads a simple fraction before "of" or a measure', () => {
+      expect(en('1/2 cup, 3/4 of the pie, 2/3 of it, 1/4 inch, step 1/2 done, 5/4 cup')).toBe(
+        'one half cup, three quarters of the pie, two thirds of it, one quarter inch, step 1 out of 2 done, 5 out of 4 cup.',
+      )
+      expect(it_('1/2 tazza, 1/2 litro, 3/4 di latte, 1/3 del totale, passo 1/2 fatto')).toBe(
+        'mezza tazza, mezzo litro, tre quarti di latte, un terzo del totale, passo 1 su 2 fatto.',
+      )
+    })
+
     it('reads times', () => {
       expect(it_('alle 9:00, alle 14:05')).toBe('alle 9, alle 14 e 5.')
       expect(en('at 9:00, at 14:05, at 14:30')).toBe("at 9 o'clock, at 14 oh 5, at 14 30.")
       expect(it_('aperto 9:00-13:00')).toBe('aperto dalle 9 alle 13.')
       expect(it_('dalle 9:00-13:00')).toBe('dalle 9 alle 13.')
+    })
+
+    it('reads a whole hour before AM or PM without "o\'clock", and a span with its own words', () => {
+      expect(en('at 8:00 PM, 8:30 pm, 9:00 and 12:00 a.m.')).toBe("at 8 PM, 8 30 pm, 9 o'clock and 12 a.m.")
+      expect(it_('alle 8:00 PM')).toBe('alle 8 PM.')
+      expect(speechText('between 9:00-13:00, from 9:30-10:00', { language: 'en-GB' })).toBe(
+        "between 9 o'clock and 13 o'clock, from 9 30 to 10 o'clock.",
+      )
+      expect(en('Between 10-12 people')).toBe('Between 10 and 12 people.')
+      expect(it_('tra le 9:00-13:00, tra 10-12 persone, Dalle 9:00-10:00')).toBe(
+        'tra le 9 e le 13, tra 10 e 12 persone, Dalle 9 alle 10.',
+      )
     })
 
     it('reads money with the symbol before or after, decimal comma or point', () => {
@@ -295,15 +336,53 @@ describe('speechText', () => {
       )
     })
 
+    it('reads a sum with a scale word or suffix as that many units of the currency', () => {
+      expect(en('It costs $2.5 billion')).toBe('It costs 2.5 billion dollars.')
+      expect(en('$1.5 million, $1.07M, $1.5B, $4.5B, €2.5k, £5m, $3bn, $1.2T')).toBe(
+        '1.5 million dollars, 1.07 million dollars, 1.5 billion dollars, 4.5 billion dollars, 2500 euros, 5 million pounds, 3 billion dollars, 1.2 trillion dollars.',
+      )
+      expect(it_('$1.5 million, €1 miliardo, € 2,5 mln, $1M, €2.5k, $3,2 miliardi/mese')).toBe(
+        '1,5 milioni di dollari, un miliardo di euro, 2,5 milioni di euro, un milione di dollari, 2500 euro, 3,2 miliardi di dollari al mese.',
+      )
+      // A word that only starts like a scale word is not one.
+      expect(en('a $5 millionaire, €5kg')).toBe('a 5 dollars millionaire, €5kg.')
+    })
+
+    it('reads a dot in an English sum as a decimal point, in an Italian one as thousands', () => {
+      expect(us('Gas is $3.499 per gallon')).toBe('Gas is 3.499 dollars per gallon.')
+      expect(en('$1.500, €1.234,50, $1,234.567, 45,00 €')).toBe(
+        '1 dollar and 50 cents, 1234 euros and 50 cents, 1234.567 dollars, 45 euros.',
+      )
+      expect(it_('$1.500, $3.499, €3.50, €0,999, $1,234.50')).toBe(
+        '1500 dollari, 3499 dollari, 3 euro e 50 centesimi, 0,999 euro, 1234 dollari e 50 centesimi.',
+      )
+    })
+
+    it('reads inline math as its words, not as money', () => {
+      expect(en('Einstein: $E = mc^2$, and it costs $5.')).toBe('Einstein: E mc 2, and it costs 5 dollars.')
+      expect(it_('Sia $x_1 + y$, poi $5 o $10.')).toBe('Sia x 1 y, poi 5 dollari o 10 dollari.')
+      // The closing `$` must be on the same line.
+      expect(en('Set $x and y$ now')).toBe('Set x and y now.')
+      expect(en('Set $x and\ny$ now')).toBe('Set $x and y$ now.')
+    })
+
     it('leaves versions, addresses and phone numbers as they are', () => {
+      expect(it_('Node v20.19+ o v2.0, versione 2.0, ma 3.5 kg')).toBe(
+        'Node v20.19+ o v2.0, versione 2.0, ma 3,5 kg.',
+      )
       expect(en('v1.2.3 on 192.168.1.1, call 555-1234')).toBe('v1.2.3 on 192.168.1.1, call 555-1234.')
     })
 
     it('reads ordinals, degrees, spans and the number sign', () => {
       expect(it_('il 1° posto, la 3ª volta, 21°C, n° 4, 10-12 persone')).toBe(
-        'il primo posto, la terza volta, 21 gradi, numero 4, 10 a 12 persone.',
+        'il primo posto, la terza volta, 21 gradi Celsius, numero 4, 10 a 12 persone.',
       )
-      expect(en('70 °F, pages 10-12, 2020–2025')).toBe('70 degrees, pages 10 to 12, 2020 to 2025.')
+      expect(en('70 °F, pages 10-12, 2020–2025')).toBe('70 degrees Fahrenheit, pages 10 to 12, 2020 to 2025.')
+    })
+
+    it('keeps the scale of a temperature', () => {
+      expect(en('72°F (22°C), a 45° angle')).toBe('72 degrees Fahrenheit (22 degrees Celsius), a 45° angle.')
+      expect(it_('72°F (22 °C)')).toBe('72 gradi Fahrenheit (22 gradi Celsius).')
     })
   })
 
