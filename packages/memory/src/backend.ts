@@ -159,6 +159,13 @@ export interface Backend {
    * the Python bot. Optional: a backend without a separate journal has nothing to do.
    */
   completeSnapshot?(): Promise<void>
+  /**
+   * Called on `beforeExit` (with `flushOnExit`) once what was pending is written, for a process
+   * ending without `close()`: does to the main file what `close()` would, and stays open, since
+   * code may run after `beforeExit`. It fires again after each turn that did I/O, so with nothing
+   * new since the last call (or since a failed attempt) this must do no I/O. Optional.
+   */
+  completeAtExit?(): Promise<void>
   /** Writes what the backend still buffers and releases its resources; idempotent. */
   close(): Promise<void>
   /** Releases resources without any further write (used by `destroy()`). Optional; defaults to `close`. */

@@ -2,13 +2,14 @@ import { existsSync } from 'node:fs'
 import { fileBackend } from './backends/file/file-backend.js'
 import { linkTarget } from './backends/file/store-path.js'
 import { count } from './count.js'
-import { MemoryError } from './errors.js'
+import { isMemoryError, MemoryError } from './errors.js'
 import { openMemory } from './store.js'
+import { COMPLETE_SNAPSHOT, type StoreInternals } from './store-internals.js'
 
 /**
- * `taurobot-memory compact <file>`: opens the file store and closes it with
- * `compactOnClose: 'always'`, so the snapshot holds every message of the journal, complete for
- * readers of the snapshot alone such as the Python bot. Resolves with the line to print; `warn`
+ * `taurobot-memory compact <file>`: opens the file store and rewrites its snapshot so that it
+ * holds every message of the journal, complete for readers of the snapshot alone such as the
+ * Python bot; rejects, with the files left as they were, when that rewrite fails. Resolves with the line to print; `warn`
  * gets the store's warnings (a torn journal tail dropped, a file written by another program...),
  * which a person running the command should see, once the rewrite is done.
  */
@@ -35,13 +36,31 @@ export async function runCompact(path: string, warn?: (message: string) => void)
     const stats = await memory.stats()
     conversations = stats.conversations
     messages = stats.messages
-  } finally {
-    await memory.close()
+    // Not left to close(), which reports a failed rewrite as a warning (the journal keeps the
+    // data): here the rewrite is the whole point of the command, so its failure is the result.
+    await (memory as StoreInternals)[COMPLETE_SNAPSHOT]?.call(memory)
+  } catch (error) {
+    // No second attempt at close(): the files stay exactly as the failure left them.
+    await memory.destroy()
+    for (const message of warnings) warn?.(unprefixed(message))
+    throw notRewritten(path, error)
   }
-  // close() reports a failed rewrite as a warning (the journal keeps the data): here it is the
-  // whole point of the command, so it fails.
-  const failure = warnings.find((message) => message.includes('cannot write snapshot'))
-  if (failure !== undefined) throw new MemoryError('io', failure.replace(/^\[@taurobot\/memory\] /, ''))
-  for (const message of warnings) warn?.(message.replace(/^\[@taurobot\/memory\] /, ''))
+  await memory.close()
+  for (const message of warnings) warn?.(unprefixed(message))
   return `compacted ${path}: ${count(conversations, 'conversation')}, ${count(messages, 'message')}, all in the snapshot`
+}
+
+function unprefixed(message: string): string {
+  return message.replace(/^\[@taurobot\/memory\] /, '')
+}
+
+/** Says that the snapshot was left as it was, why, and that nothing is lost. */
+function notRewritten(path: string, error: unknown): MemoryError {
+  const reason = unprefixed(error instanceof Error ? error.message : String(error))
+  return new MemoryError(
+    isMemoryError(error) ? error.code : 'io',
+    `the snapshot ${JSON.stringify(path)} was NOT rewritten: ${reason} ` +
+      'No message is lost: the snapshot and its journal are left as they were, and the next open replays the journal. Fix the cause and run the command again.',
+    { cause: error, details: { file: path } },
+  )
 }

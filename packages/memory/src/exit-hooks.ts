@@ -1,6 +1,6 @@
 /** A store as the exit hooks see it. */
 export interface ExitParticipant {
-  /** Writes what is pending; must not throw synchronously. */
+  /** Writes what is pending, and completes the snapshot as close() would; must not throw synchronously. */
   flushForExit(): Promise<void>
   /** Flushes and releases resources; must not throw synchronously. */
   closeForExit(): Promise<void>
@@ -44,8 +44,9 @@ const handlers: Record<Signal, () => void> = {
 }
 
 function onBeforeExit(): void {
-  // beforeExit fires again whenever the loop empties; a flush that has nothing to do schedules
-  // no I/O, so this cannot loop forever. Failed flushes are reported through the store's error event.
+  // beforeExit fires again whenever the loop empties; a flush that has nothing to do, and a
+  // snapshot rewrite with nothing new or that failed on this journal, schedule no I/O, so this
+  // cannot loop forever. Failures are reported through the store's error and warning events.
   for (const participant of participants) void participant.flushForExit()
 }
 

@@ -70,7 +70,9 @@ export interface MemoryOptions {
   maxBatchBytes?: number
   /**
    * Flush on SIGINT, SIGTERM and `beforeExit` (the signal is re-raised afterwards, so the exit
-   * code is unchanged). Set to `false` to handle shutdown yourself with `close()`.
+   * code is unchanged). A signal closes the store; `beforeExit` (a script ending without `close()`)
+   * writes what is pending and has the file backend complete its snapshot as `close()` would, and
+   * leaves the store open. Set to `false` to handle shutdown yourself with `close()`.
    * @default true
    */
   flushOnExit?: boolean

@@ -584,13 +584,20 @@ class Store implements Memory {
   private async flushForExit(): Promise<void> {
     if (this.state === 'open') await this.replies.handOverAll()
     const unsaved = this.batcher.unsaved
-    if (unsaved === 0 || unsaved === this.exitFlushFailedAt || this.state === 'closed') return
-    try {
-      await this.batcher.flush()
-    } catch (error) {
-      this.exitFlushFailedAt = this.batcher.unsaved
-      this.emit('error', error)
+    if (unsaved > 0 && unsaved !== this.exitFlushFailedAt && this.state !== 'closed') {
+      try {
+        await this.batcher.flush()
+      } catch (error) {
+        this.exitFlushFailedAt = this.batcher.unsaved
+        this.emit('error', error)
+      }
     }
+    // Also with nothing pending: strict adds and timed flushes wrote to the journal alone.
+    const backend = this.backend
+    if (this.state !== 'open' || backend.completeAtExit === undefined) return
+    await this.queue
+      .run(() => backend.completeAtExit?.() ?? Promise.resolve())
+      .catch((error: unknown) => this.emit('error', error))
   }
 
   private assertNewId(key: string, messageId: string): void {

@@ -226,6 +226,8 @@ class FileBackend implements Backend {
   private workerClaim: Int32Array | undefined
   private calledOff = false
   private compactionFailedAt = -1
+  // The journal's size when the rewrite at exit failed: not tried again until it changes.
+  private exitRewriteFailedAt = -1
   private warnedLarge = false
   // Journal operations run one at a time: appends and the journal restart after compaction.
   private readonly journalLane = new SerialQueue()
@@ -385,6 +387,30 @@ class FileBackend implements Backend {
     if (this.journal.size > 0) await this.compact()
   }
 
+  /**
+   * A script that ends without close() gets the snapshot close() would write, by the same rule, so
+   * the Python bot sees its messages. The lock stays: the next open takes it over from the exited
+   * process, and until exit the store stays usable.
+   */
+  async completeAtExit(): Promise<void> {
+    if (this.state !== 'open') return
+    // The worker is unref'd: left alone, the process would exit in the middle of its job.
+    if (this.compacting !== undefined) await this.holdForWorker(this.compacting)
+    if (this.state !== 'open' || !this.rewritesAtClose()) return
+    // beforeExit comes back after every turn that did I/O: a failure is not retried until the
+    // journal changes, so a rewrite that cannot succeed does not keep the process alive.
+    if (this.journal.size === this.exitRewriteFailedAt) return
+    try {
+      await this.compact()
+      this.exitRewriteFailedAt = -1
+    } catch (error) {
+      this.exitRewriteFailedAt = this.journal.size
+      this.context?.warn(
+        `${(error as Error).message} The snapshot was not completed at exit; the journal keeps the data and the next open replays it.`,
+      )
+    }
+  }
+
   async close(): Promise<void> {
     if (this.state !== 'open') {
       this.state = 'closed'
@@ -396,10 +422,7 @@ class FileBackend implements Backend {
     // The journal already holds everything durably: a skipped or failed final compaction loses
     // nothing, the next open replays the journal. Only readers of the snapshot alone (the Python
     // bot) need it complete, which 'always' and `taurobot-memory compact` give.
-    if (
-      this.journal.size > 0 &&
-      (this.compactOnClose === 'always' || this.snapshotBytes + this.journal.size <= CLOSE_REWRITE_MAX_BYTES)
-    ) {
+    if (this.rewritesAtClose()) {
       await this.compact().catch((error: unknown) =>
         this.context?.warn(
           `${(error as Error).message} The journal keeps the data; it is replayed at next open.`,
@@ -420,6 +443,19 @@ class FileBackend implements Backend {
     await this.stopWorker()
     await this.journal.close().catch(() => undefined)
     await this.lock.release()
+  }
+
+  /** Whether close() rewrites the snapshot now: something to add, and cheap enough or 'always'. */
+  private rewritesAtClose(): boolean {
+    return (
+      this.journal.size > 0 &&
+      (this.compactOnClose === 'always' || this.snapshotBytes + this.journal.size <= CLOSE_REWRITE_MAX_BYTES)
+    )
+  }
+
+  private async holdForWorker(done: Promise<void>): Promise<void> {
+    if (this.compactor === undefined) await done
+    else await this.compactor.keepAliveUntil(done)
   }
 
   /**

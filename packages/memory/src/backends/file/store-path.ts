@@ -1,5 +1,6 @@
-import { lstat, mkdir, readlink, realpath } from 'node:fs/promises'
+import { lstat, readlink, realpath } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
+import { createDirectory } from '../../create-directory.js'
 import { MemoryError } from '../../errors.js'
 import { errorCode, ioError } from '../../io-error.js'
 
@@ -29,11 +30,11 @@ export async function resolveStorePath(path: string): Promise<string> {
       )
     }
   }
+  await createDirectory(dir)
   try {
-    await mkdir(dir, { recursive: true })
     return join(await realpath(dir), basename(target))
   } catch (error) {
-    throw ioError('create directory', dir, error)
+    throw ioError('open', dir, error)
   }
 }
 

@@ -60,6 +60,17 @@ export class WorkerCompactor {
     }
   }
 
+  /** Keeps the process alive until `done` settles, though the thread is unref'd. */
+  async keepAliveUntil(done: Promise<unknown>): Promise<void> {
+    const worker = this.worker
+    worker?.ref()
+    try {
+      await done
+    } finally {
+      worker?.unref()
+    }
+  }
+
   async terminate(): Promise<void> {
     const worker = this.worker
     this.worker = undefined
@@ -77,8 +88,6 @@ export class WorkerCompactor {
       // worst saves during a compaction (about 1 ms less on 2 shared cores).
       resourceLimits: { maxYoungGenerationSizeMb: 2 },
     })
-    // A compaction cut short by exit loses nothing: the journal still holds every record.
-    worker.unref()
     worker.on('message', (reply: CompactionReply) => {
       const waiter = this.waiting.get(reply.id)
       if (waiter === undefined) return
@@ -101,6 +110,10 @@ export class WorkerCompactor {
     })
     worker.on('error', (error) => this.lost(worker, error.message))
     worker.on('exit', (code) => this.lost(worker, `the worker thread exited with code ${code}`))
+    // A compaction cut short by exit loses nothing: the journal still holds every record. Only
+    // after the listeners: adding a 'message' listener refs the worker's port again (Node 20), and
+    // a script that never calls close() would then never exit.
+    worker.unref()
     this.worker = worker
     return worker
   }

@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import type {
   AppendResult,
@@ -8,9 +7,10 @@ import type {
   BatchEntry,
   ConversationSummary,
 } from '../../backend.js'
+import { createDirectory } from '../../create-directory.js'
 import { MemoryError } from '../../errors.js'
 import { fileKind } from '../../file-kind.js'
-import { directoryInTheWay, ioError } from '../../io-error.js'
+import { directoryInTheWay } from '../../io-error.js'
 import { assertFilePath } from '../../location.js'
 import { type Message, messageTime, show } from '../../message.js'
 import { hasId } from '../../message-id.js'
@@ -295,9 +295,7 @@ export class SqliteBackend implements Backend {
         const path = this.options.path as string
         const Database = await loadBetterSqlite3()
         const dir = dirname(resolve(path))
-        await mkdir(dir, { recursive: true }).catch((error: unknown) => {
-          throw ioError('create directory', dir, error)
-        })
+        await createDirectory(dir)
         db = openConnection(Database, { path, busyTimeoutMs })
       } else if (!db.open) {
         throw new MemoryError('closed', `${this.where} is closed. Pass an open better-sqlite3 Database.`)

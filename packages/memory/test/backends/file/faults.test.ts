@@ -178,6 +178,22 @@ describe.skipIf(mountUnavailable !== undefined)(
       expect(history[20]?.content).toBe('in journal')
     })
 
+    it('read-only file system (EROFS), store directories to create: names EROFS and the directory, not ENOENT', async () => {
+      const mnt = await tmpfs(64)
+      execFileSync('mount', ['-o', 'remount,ro', mnt])
+      const one = openMemory({ path: join(mnt, 'memory', 'conversations.json'), flushOnExit: false })
+      await expect(one).rejects.toSatisfy((error) => isMemoryError(error, 'io'))
+      await expect(one).rejects.toThrow(
+        `cannot create directory ${JSON.stringify(join(mnt, 'memory'))}: EROFS. The file system is read-only; point path at a writable location.`,
+      )
+      // Node's recursive mkdir says ENOENT for a nested one: the first it could not make is named.
+      const nested = openMemory({ path: join(mnt, 'a', 'b', 'conversations.json'), flushOnExit: false })
+      await expect(nested).rejects.toThrow(
+        `cannot create directory ${JSON.stringify(join(mnt, 'a'))} for ${JSON.stringify(join(mnt, 'a', 'b'))}: EROFS. The file system is read-only`,
+      )
+      await expect(nested).rejects.toMatchObject({ details: { file: join(mnt, 'a', 'b'), errno: 'EROFS' } })
+    })
+
     it('read-only file system (EROFS): open rejects with MemoryError io naming the file', async () => {
       const mnt = await tmpfs(256)
       const path = join(mnt, 'conversations.json')

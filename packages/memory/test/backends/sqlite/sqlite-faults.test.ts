@@ -279,6 +279,16 @@ describe.skipIf(cannotMount !== undefined)(
       return mountPoint
     }
 
+    it('read-only file system (EROFS), the directory to create: names EROFS and the directory, not ENOENT', async () => {
+      const mnt = await tmpfs(64)
+      execFileSync('mount', ['-o', 'remount,ro', mnt])
+      const attempt = open({ path: join(mnt, 'a', 'b', 'conversations.db') })
+      await expect(attempt).rejects.toSatisfy((error) => isMemoryError(error, 'io'))
+      await expect(attempt).rejects.toThrow(
+        `cannot create directory ${JSON.stringify(join(mnt, 'a'))} for ${JSON.stringify(join(mnt, 'a', 'b'))}: EROFS. The file system is read-only`,
+      )
+    })
+
     it.each(BOTH)(
       'disk full (writes on the %s): batched keeps every message pending and retries; strict rejects; nothing is lost or doubled',
       async (where) => {
