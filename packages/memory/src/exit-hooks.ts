@@ -12,6 +12,8 @@ type Signal = (typeof SIGNALS)[number]
 // If a close hangs (a dead network backend), the signal is re-raised anyway after this long.
 const SIGNAL_GRACE_MS = 5000
 let exiting = false
+// The close of every store that a signal started, until it settles (see signalClose).
+let closingAll: Promise<void> | undefined
 
 function onSignal(signal: Signal): void {
   // A second signal while flushing (Ctrl-C pressed again) means: stop now.
@@ -23,10 +25,23 @@ function onSignal(signal: Signal): void {
   const all = [...participants]
   const grace = setTimeout(() => reraise(signal), SIGNAL_GRACE_MS)
   grace.unref()
-  void Promise.allSettled(all.map((participant) => participant.closeForExit())).then(() => {
+  const closed = Promise.allSettled(all.map((participant) => participant.closeForExit())).then(() => {
     clearTimeout(grace)
     reraise(signal)
   })
+  closingAll = closed
+  void closed.finally(() => {
+    if (closingAll === closed) closingAll = undefined
+  })
+}
+
+/**
+ * The close of every store that a signal started, while it runs. A store closed by the signal
+ * holds back the `closed` rejections of calls made meanwhile until this settles: the signal is
+ * re-raised first, so an unhandled rejection cannot end the process while another store writes.
+ */
+export function signalClose(): Promise<void> | undefined {
+  return closingAll
 }
 
 // Listening to a signal replaces Node's default of exiting, so once the stores are flushed the

@@ -76,6 +76,11 @@ export interface ReplyHost {
   readonly maxMessageBytes: number
   /** Throws `MemoryError` `closed` when the store no longer takes new text. */
   assertOpen(): void
+  /**
+   * Undefined while the store takes changes; else the `closed` rejection, which settles only once
+   * a close under way has finished (see Store.refuse).
+   */
+  refused(): Promise<never> | undefined
   /** Queues a change for the batcher (see `Batcher.change`). */
   change(key: string, operation: Operation, bytes: number): Promise<void> | undefined
   /** Writes everything pending now. */
@@ -226,7 +231,10 @@ export class ReplyStream implements Reply {
 
   private async finish(how: 'end' | 'abort'): Promise<StoredMessage> {
     this.assertStreaming(`${how}()`)
-    if (!this.dropped) this.host.assertOpen()
+    if (!this.dropped) {
+      const refused = this.host.refused()
+      if (refused !== undefined) return refused
+    }
     this.state = how === 'end' ? 'ended' : 'aborted'
     this.disarm()
     try {

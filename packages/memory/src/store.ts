@@ -17,7 +17,7 @@ import {
   traceSave,
 } from './diagnostics.js'
 import { MemoryError } from './errors.js'
-import { registerExitHooks, unregisterExitHooks } from './exit-hooks.js'
+import { registerExitHooks, signalClose, unregisterExitHooks } from './exit-hooks.js'
 import type { Memory, MemoryEvents, MemoryOptions, MemoryStats, PruneOptions } from './memory-api.js'
 import {
   type ConversationId,
@@ -103,6 +103,7 @@ class Store implements Memory {
       flushIntervalMs: options.flushIntervalMs,
       maxMessageBytes: options.maxMessageBytes,
       assertOpen: () => this.assertOpen(),
+      refused: () => (this.state === 'open' ? undefined : this.refuse()),
       // Also while closing: close() hands over what the replies hold before its last flush.
       change: (key, operation, bytes) => {
         if (this.state === 'closed') this.assertOpen()
@@ -162,7 +163,7 @@ class Store implements Memory {
     try {
       key = conversationKey(id)
       sized = toMessage(input, this.options.maxMessageBytes, now)
-      this.assertOpen()
+      if (this.state !== 'open') return this.refuse()
       // Generated ids are unique; a given one is checked against what is not written yet.
       if ((input as MessageInput).id !== undefined) this.assertNewId(key, sized.message.id as string)
     } catch (error) {
@@ -204,7 +205,7 @@ class Store implements Memory {
       }
       checked.push(sized)
     }
-    this.assertOpen()
+    if (this.state !== 'open') await this.refuse()
     for (const messageId of givenIds) this.assertNewId(key, messageId)
     // Each message goes to the batcher as add() would hand it. A batched store takes them without
     // waiting while there is room; a strict one makes them durable together (one write when they
@@ -218,7 +219,7 @@ class Store implements Memory {
           await Promise.all(unwritten)
           unwritten = []
         }
-        this.assertOpen()
+        if (this.state !== 'open') await this.refuse()
         const durable = this.batcher.add(key, message, bytes)
         if (durable === undefined) continue
         if (strict) unwritten.push(durable)
@@ -241,7 +242,7 @@ class Store implements Memory {
       )
     }
     const { message, bytes } = toMessage(input, this.options.maxMessageBytes, isoNow)
-    this.assertOpen()
+    if (this.state !== 'open') await this.refuse()
     this.assertOperations('upsert')
     const durable = this.batcher.change(key, { op: 'upsert', message }, bytes + OPERATION_OVERHEAD)
     if (durable !== undefined) await durable
@@ -251,7 +252,7 @@ class Store implements Memory {
   async remove(id: ConversationId, messageId: string): Promise<boolean> {
     const key = conversationKey(id)
     const target = checkMessageId(messageId, 'messageId')
-    this.assertOpen()
+    if (this.state !== 'open') await this.refuse()
     this.assertOperations('remove')
     // Served through the queue, as history(): the stored and pending messages are seen together.
     const exists = await this.queue.run(async () => {
@@ -260,7 +261,7 @@ class Store implements Memory {
     })
     this.replies.drop(key, target)
     if (!exists) return false
-    this.assertOpen()
+    if (this.state !== 'open') await this.refuse()
     const durable = this.batcher.change(
       key,
       { op: 'remove', id: target },
@@ -290,7 +291,7 @@ class Store implements Memory {
   async history(id: ConversationId, options?: HistoryOptions): Promise<Message[]> {
     const key = conversationKey(id)
     const { limit, budget } = historyOptions(options)
-    this.assertOpen()
+    if (this.state !== 'open') await this.refuse()
     if (limit === 0) return []
     const want = limit === undefined ? this.options.maxMessages : Math.min(limit, this.options.maxMessages)
     // Served through the queue: no write is in flight while the backend answers, so stored and
@@ -319,7 +320,7 @@ class Store implements Memory {
 
   async clear(id: ConversationId): Promise<boolean> {
     const key = conversationKey(id)
-    this.assertOpen()
+    if (this.state !== 'open') await this.refuse()
     const hadPending = this.batcher.hasPending(key)
     this.replies.drop(key)
     this.batcher.drop(key)
@@ -337,7 +338,7 @@ class Store implements Memory {
     if (!Number.isFinite(days) || days < 0) {
       throw new RangeError(`olderThanDays must be a finite number >= 0, got ${show(days)}`)
     }
-    this.assertOpen()
+    if (this.state !== 'open') await this.refuse()
     const cutoff = Date.now() - days * DAY_MS
     // Pending messages are recent activity: write them first so the backend judges on them too.
     await this.batcher.flush()
@@ -355,13 +356,13 @@ class Store implements Memory {
   }
 
   async *conversations(): AsyncIterable<ConversationSummary> {
-    this.assertOpen()
+    if (this.state !== 'open') await this.refuse()
     await this.batcher.flush().catch(() => undefined)
     yield* this.backend.conversations()
   }
 
   async stats(): Promise<MemoryStats> {
-    this.assertOpen()
+    if (this.state !== 'open') await this.refuse()
     const { stats, conversations, messages } = await this.queue.run(() => this.shownStats())
     const result: MemoryStats = {
       backend: this.backend.name,
@@ -629,11 +630,33 @@ class Store implements Memory {
   }
 
   private assertOpen(): void {
-    if (this.state !== 'open') {
-      throw new MemoryError('closed', 'the store is closed. Open a new one with openMemory().', {
-        details: { state: this.state },
-      })
-    }
+    if (this.state !== 'open') throw this.closedError()
+  }
+
+  private closedError(): MemoryError {
+    const text =
+      this.state === 'closing'
+        ? 'the store was closing when this was called, so nothing was done. Open a new one with openMemory().'
+        : 'the store is closed. Open a new one with openMemory().'
+    return new MemoryError('closed', text, { details: { state: this.state } })
+  }
+
+  /**
+   * The `closed` rejection of a call the store no longer takes. While this store closes, or a
+   * signal closes the stores, it settles only a turn after those closes have settled. Left
+   * unhandled (a loop that awaits add() and catches nothing), a rejection ends the process under
+   * Node's default: settled at once, it would cut the close short and lose the acknowledged
+   * messages the close was writing. Settled after it, the exit hooks have re-raised the signal
+   * first, so the process still ends by the signal (130/143).
+   */
+  private refuse(): Promise<never> {
+    const error = this.closedError()
+    const closing = this.closing
+    const signalled = signalClose()
+    if (closing === undefined && signalled === undefined) return Promise.reject(error)
+    return Promise.allSettled([closing, signalled]).then(
+      () => new Promise<never>((_, reject) => setImmediate(reject, error)),
+    )
   }
 }
 
