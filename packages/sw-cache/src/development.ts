@@ -26,6 +26,65 @@ function assertOption(
 
 const isName = (value: unknown) => !!value && typeof value === 'string'
 
+/** Edit distance, a swap of two neighbouring letters counting as one edit (`maxEntires`). */
+function distance(a: string, b: string): number {
+  // d[i][j]: distance between the first i letters of a and the first j of b.
+  const d = [...Array(a.length + 1)].map((_, i) => [i, ...Array(b.length).fill(0)] as number[])
+  for (let j = 1; j <= b.length; j++) (d[0] as number[])[j] = j
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++) {
+      const row = d[i] as number[]
+      const up = d[i - 1] as number[]
+      row[j] = Math.min(
+        (up[j] as number) + 1,
+        (row[j - 1] as number) + 1,
+        (up[j - 1] as number) + (a[i - 1]?.toLowerCase() === b[j - 1]?.toLowerCase() ? 0 : 1),
+      )
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        row[j] = Math.min(row[j] as number, ((d[i - 2] as number[])[j - 2] as number) + 1)
+    }
+  return (d[a.length] as number[])[b.length] as number
+}
+
+/** Throws a `TypeError` for an option name `known` lacks, with the name probably meant. */
+function assertNames(options: object, known: readonly string[], where: string): void {
+  for (const name of Object.keys(options)) {
+    if (known.includes(name)) continue
+    // Near enough to be a typo (a third of the longer name's letters, at least one), or the start of a known
+    // name (`maxEntry`, `cache`) or a known name with more after it.
+    const lower = name.toLowerCase()
+    const meant = known
+      .map((candidate) => [distance(name, candidate), candidate] as const)
+      .sort((x, y) => x[0] - y[0])
+      .find(
+        ([d, candidate]) =>
+          d <= Math.max(1, Math.floor(Math.max(name.length, candidate.length) / 3)) ||
+          (lower.length > 2 && candidate.toLowerCase().startsWith(lower)) ||
+          lower.startsWith(candidate.toLowerCase()),
+      )
+    throw new TypeError(
+      `unknown option "${name}" of ${where}: ${meant ? `did you mean ${meant[1]}?` : `known options: ${known.join(', ')}`}`,
+    )
+  }
+}
+
+// Records, so that an option added to the interface and not here fails to type-check.
+const strategyOptions = Object.keys({
+  cacheName: 1,
+  maxEntries: 1,
+  maxAgeSeconds: 1,
+  fallback: 1,
+  staleIfError: 1,
+  cacheable: 1,
+  onError: 1,
+  onRevalidated: 1,
+} satisfies Record<keyof StaleWhileRevalidateOptions, 1>)
+
+// Subresource Integrity metadata: hash expressions separated by spaces, each with an algorithm
+// browsers check. An unknown algorithm (md5, sha1) is skipped by the browser, so the download
+// would be stored unchecked.
+const SRI = /^\s*(sha(256|384|512)-[A-Za-z0-9+/_-]+={0,2}(\?\S*)?\s*)+$/
+
 /** Development builds: checks the arguments of `staleWhileRevalidate`. */
 export function checkStrategy(event: unknown, options: StaleWhileRevalidateOptions): void {
   try {
@@ -39,6 +98,7 @@ export function checkStrategy(event: unknown, options: StaleWhileRevalidateOptio
       event,
     )
     assertOption(options && typeof options === 'object', 'options', 'an object', options)
+    assertNames(options, strategyOptions, 'staleWhileRevalidate()')
     assertOption(isName(options.cacheName), 'cacheName', 'a non-empty string', options.cacheName)
     // Optional options: undefined, or what `ok` accepts.
     const check = (
@@ -58,6 +118,13 @@ export function checkStrategy(event: unknown, options: StaleWhileRevalidateOptio
     check('maxAgeSeconds', (value: number) => typeof value === 'number' && value > 0, 'a positive number')
     check('staleIfError', (value: number) => typeof value === 'number' && value >= 0, 'a number >= 0')
     check('fallback', isName, 'a non-empty string', TypeError)
+    // The fallback is found by the URL it was precached under, which resolves against the worker's
+    // URL; a relative one here would resolve against each request's URL instead.
+    check(
+      'fallback',
+      (value: string) => /^(\/|[a-z][a-z\d+.-]*:)/i.test(value),
+      'a path starting with "/" or a full URL, as the page was precached (e.g. "/index.html")',
+    )
     for (const name of ['cacheable', 'onError', 'onRevalidated'] as const)
       check(name, (value) => typeof value === 'function', 'a function', TypeError)
   }
@@ -83,6 +150,13 @@ export function checkPrecache(cacheName: unknown, entries: unknown): void {
       assertOption(isName(url), `${name}.url`, 'a non-empty string', url)
       for (const [key, value] of Object.entries({ revision, integrity }))
         assertOption(value == null || isName(value), `${name}.${key}`, 'a non-empty string or null', value)
+      assertOption(
+        integrity == null || SRI.test(integrity as string),
+        `${name}.integrity`,
+        'Subresource Integrity metadata: "sha256-", "sha384-" or "sha512-" and the base64 digest (browsers skip other algorithms and would store the file unchecked)',
+        integrity,
+        RangeError,
+      )
     })
   }
 }
@@ -92,6 +166,7 @@ export function checkDeleteOldCaches(options: { keep?: unknown; prefix?: unknown
   try {
     if (process.env.NODE_ENV !== 'production') throw 0
   } catch {
+    if (options && typeof options === 'object') assertNames(options, ['keep', 'prefix'], 'deleteOldCaches()')
     const { keep, prefix } = options ?? {}
     assertOption(
       Array.isArray(keep) && keep.every((name) => typeof name === 'string'),
@@ -124,6 +199,7 @@ export function checkCachedRange(request: unknown, options: { cacheName?: unknow
       'an object',
       options,
     )
+    if (options) assertNames(options, ['cacheName'], 'cachedRange()')
     const { cacheName } = options ?? {}
     assertOption(cacheName === undefined || isName(cacheName), 'cacheName', 'a non-empty string', cacheName)
   }

@@ -15,8 +15,14 @@ Options:
   --prefix <prefix>   put before every path, e.g. / for absolute URLs (default: relative URLs)
   --integrity         add each file's sha256 integrity, checked by precache()
   --out <file>        write the JSON there (default: standard output), making its folder if
-                      missing; a .js or .mjs file gets "export default [...]"
+                      missing; a .js or .mjs file gets "export default [...]" and its types
+                      next to it (.d.ts or .d.mts), for a TypeScript worker that imports it
   -h, --help          show this help
+`
+
+const DECLARATIONS = `// Written by sw-cache-manifest with the module next to it: the precache manifest's type.
+declare const manifest: { url: string; revision?: string | null; integrity?: string | null }[]
+export default manifest
 `
 
 function parse() {
@@ -49,8 +55,19 @@ async function main(): Promise<void> {
   if (!values.out) return void process.stdout.write(`${json}\n`)
   // Its folder is made if missing, as writing into a build's source tree usually needs.
   await mkdir(dirname(values.out), { recursive: true })
-  await writeFile(values.out, /\.m?js$/.test(values.out) ? `export default ${json}\n` : `${json}\n`)
-  process.stderr.write(`sw-cache-manifest: ${manifest.length} files written to ${values.out}\n`)
+  const module = /\.(m?)js$/.exec(values.out)
+  if (!module) {
+    await writeFile(values.out, `${json}\n`)
+    return void process.stderr.write(`sw-cache-manifest: ${manifest.length} files written to ${values.out}\n`)
+  }
+  // Without declarations next to it, a strict TypeScript worker cannot import the module (TS7016).
+  // They spell the entry type out rather than import it, so they hold wherever the file is written.
+  const types = `${values.out.slice(0, module.index)}.d.${module[1]}ts`
+  await writeFile(values.out, `export default ${json}\n`)
+  await writeFile(types, DECLARATIONS)
+  process.stderr.write(
+    `sw-cache-manifest: ${manifest.length} files written to ${values.out}, its types to ${types}\n`,
+  )
 }
 
 main().catch((error: Error) => {

@@ -66,5 +66,8 @@ describe('deleteOldCaches', () => {
     expect(() => deleteOldCaches({ keep: [], prefix: '' })).toThrow(
       new TypeError('prefix must be a non-empty string, got ""'),
     )
+    expect(() => deleteOldCaches({ keeps: ['v2'] } as never)).toThrow(
+      new TypeError('unknown option "keeps" of deleteOldCaches(): did you mean keep?'),
+    )
   })
 })

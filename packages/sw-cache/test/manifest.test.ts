@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import ts from 'typescript'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { isSwCacheError } from '../src/index.js'
 import { buildManifest } from '../src/manifest.js'
@@ -87,6 +88,46 @@ describe('sw-cache-manifest', () => {
     const nested = join(site, '.generated', 'src', 'precache-manifest.json')
     execFileSync(process.execPath, [CLI, site, '--out', nested], { stdio: 'pipe' })
     expect(JSON.parse(readFileSync(nested, 'utf8'))).toHaveLength(2)
+  })
+
+  it('writes the types of a .js or .mjs manifest next to it, for a strict TypeScript worker', () => {
+    const project = mkdtempSync(join(tmpdir(), 'sw-cache-ts-'))
+    try {
+      execFileSync(process.execPath, [CLI, site, '--out', join(project, 'src/precache-manifest.js')], {
+        stdio: 'pipe',
+      })
+      execFileSync(process.execPath, [CLI, site, '--out', join(project, 'src/other.mjs')], { stdio: 'pipe' })
+      expect(readFileSync(join(project, 'src/other.d.mts'), 'utf8')).toContain('export default manifest')
+      const precacheTypes = fileURLToPath(new URL('../src/precache.js', import.meta.url)).replace(/\.js$/, '')
+      const worker = join(project, 'src/sw.ts')
+      writeFileSync(
+        worker,
+        [
+          "import manifest from './precache-manifest.js'",
+          "import other from './other.mjs'",
+          `import type { PrecacheEntry } from ${JSON.stringify(precacheTypes)}`,
+          'export const entries: PrecacheEntry[] = [...manifest, ...other]',
+          '',
+        ].join('\n'),
+      )
+      const program = ts.createProgram([worker], {
+        strict: true,
+        noEmit: true,
+        target: ts.ScriptTarget.ES2022,
+        module: ts.ModuleKind.ESNext,
+        moduleResolution: ts.ModuleResolutionKind.Bundler,
+        types: [],
+        skipLibCheck: false,
+      })
+      // Only the worker's own files: the package's sources are checked by its own tsconfig.
+      const problems = ts
+        .getPreEmitDiagnostics(program)
+        .filter((d) => d.file === undefined || d.file.fileName.startsWith(project))
+        .map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'))
+      expect(problems).toEqual([])
+    } finally {
+      rmSync(project, { recursive: true, force: true })
+    }
   })
 
   it('exits 1 with a message on a missing folder or bad arguments', () => {

@@ -117,4 +117,23 @@ describe('precache', () => {
     for (const [entry, message] of bad)
       expect(() => precache('v1', ['/', entry] as never)).toThrow(new TypeError(message))
   })
+
+  it('refuses integrity with an algorithm browsers do not check, before any download', () => {
+    for (const integrity of ['md5-abc', 'sha1-qUqP5cyxm6YcTAhz05Hph5gvu9M=', 'sha256', 'abc']) {
+      expect(() => precache('v1', [{ url: '/x', integrity }])).toThrow(
+        new RangeError(
+          `entries[0].integrity must be Subresource Integrity metadata: "sha256-", "sha384-" or "sha512-" and the base64 digest (browsers skip other algorithms and would store the file unchecked), got "${integrity}"`,
+        ),
+      )
+    }
+  })
+
+  it('accepts SRI metadata of sha256, sha384 and sha512', async () => {
+    origin.routes.set('/a.js', { body: 'a' })
+    const sha = (bits: number) => `sha${bits}-${createHash(`sha${bits}`).update('a').digest('base64')}`
+    for (const integrity of [sha(256), sha(384), sha(512)]) {
+      await precache('app-v1', [{ url: origin.url('/a.js'), integrity }])
+    }
+    expect(await (await storage.open('app-v1')).match(origin.url('/a.js'))).toBeDefined()
+  })
 })

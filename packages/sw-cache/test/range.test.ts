@@ -16,6 +16,9 @@ describe('cachedRange', () => {
     await expect(cachedRange(request, { cacheName: '' })).rejects.toThrow(
       new TypeError('cacheName must be a non-empty string, got ""'),
     )
+    await expect(cachedRange(request, { cache: 'media' } as never)).rejects.toThrow(
+      new TypeError('unknown option "cache" of cachedRange(): did you mean cacheName?'),
+    )
   })
   it('needs no options: without them it looks in every cache', async () => {
     const cache = await installCaches().open('media')

@@ -391,10 +391,43 @@ describe('staleWhileRevalidate: options are checked up front', () => {
       'onRevalidated must be a function, got [object Object]',
     ],
     [null, TypeError, 'options must be an object, got null'],
+    [
+      { cacheName: 'a', maxEntry: 10 },
+      TypeError,
+      'unknown option "maxEntry" of staleWhileRevalidate(): did you mean maxEntries?',
+    ],
+    [
+      { cacheName: 'a', maxAgeSecond: 10 },
+      TypeError,
+      'unknown option "maxAgeSecond" of staleWhileRevalidate(): did you mean maxAgeSeconds?',
+    ],
+    [
+      { cacheName: 'a', onerror: () => {} },
+      TypeError,
+      'unknown option "onerror" of staleWhileRevalidate(): did you mean onError?',
+    ],
+    [
+      { cacheName: 'a', networkTimeoutSeconds: 3 },
+      TypeError,
+      'unknown option "networkTimeoutSeconds" of staleWhileRevalidate(): known options: cacheName, maxEntries',
+    ],
+    [
+      { cacheName: 'c', fallback: 'index.html' },
+      RangeError,
+      'fallback must be a path starting with "/" or a full URL, as the page was precached (e.g. "/index.html"), got "index.html"',
+    ],
   ])('rejects %o', (bad, Kind, message) => {
     const call = () => staleWhileRevalidate(event(), bad as never)
     expect(call).toThrow(Kind)
     expect(call).toThrow(message)
+  })
+
+  it('accepts a fallback given as a path from the root or as a full URL', () => {
+    for (const fallback of ['/index.html', 'https://app.example/offline.html']) {
+      expect(() =>
+        staleWhileRevalidate(event(), { cacheName: 'c', fallback, onError: () => {} }),
+      ).not.toThrow()
+    }
   })
 
   it('rejects an event without request or waitUntil', () => {

@@ -71,9 +71,13 @@ export class EngineCancelledError extends Error {
 /** Names of the engines that ship with the package. */
 export type BuiltInEngineName = 'espeak-ng-wasm' | 'espeak-ng'
 
-const builtInNames: readonly string[] = ['espeak-ng-wasm', 'espeak-ng']
+/** The names of the engines that ship with the package. */
+export const BUILT_IN_ENGINES: readonly string[] = [
+  'espeak-ng-wasm',
+  'espeak-ng',
+] satisfies BuiltInEngineName[]
 
 /** True for the names of the engines that ship with the package. */
 export function isBuiltInEngine(name: string): name is BuiltInEngineName {
-  return builtInNames.includes(name)
+  return BUILT_IN_ENGINES.includes(name)
 }

@@ -1,4 +1,5 @@
 import { closest } from './closest.js'
+import { describe } from './describe.js'
 
 // The language codes and voice variants shipped with espeak-ng 1.51+ (both the WASM build and the
 // Debian/Ubuntu package). Kept here so that a typo is rejected in the caller's stack, before a task
@@ -45,17 +46,72 @@ const regionalLanguages: Readonly<Record<string, string>> = {
 
 /**
  * The espeak-ng language code for a code or BCP 47 tag (`it-IT` → `it`, `en_US` → `en-us`,
- * `zh-Hans-CN` → `zh`), or undefined when espeak-ng has no voice for the language. Subtags are
- * dropped from the end until espeak-ng knows the rest.
+ * `zh-Hans-CN` → `zh`, the retired `iw` → `he`), or undefined when espeak-ng has no voice for the
+ * language. Subtags are dropped from the end until espeak-ng knows the rest.
  */
 export function findEspeakLanguage(tag: string): string | undefined {
   const subtags = tag.toLowerCase().replaceAll('_', '-').split('-')
+  const found = longestKnownPrefix(subtags)
+  if (found !== undefined) return found
+  // Codes that were retired or have a shorter form (`iw`, `in`, `mo`, `sh`, `ita`) name the same
+  // language as their replacement: old Java locales and ISO 639-2 lists still produce them.
+  const preferred = canonicalLanguage(subtags[0] ?? '')
+  return preferred === undefined ? undefined : longestKnownPrefix([...preferred, ...subtags.slice(1)])
+}
+
+function longestKnownPrefix(subtags: readonly string[]): string | undefined {
   for (let length = subtags.length; length > 0; length--) {
     const prefix = subtags.slice(0, length).join('-')
     const code = regionalLanguages[prefix] ?? prefix
     if (languageSet.has(code)) return code
   }
   return undefined
+}
+
+/** The subtags of the preferred form of a primary language subtag, when it has another one. */
+function canonicalLanguage(primary: string): string[] | undefined {
+  try {
+    const [canonical] = Intl.getCanonicalLocales(primary)
+    return canonical === undefined || canonical.toLowerCase() === primary
+      ? undefined
+      : canonical.toLowerCase().split('-')
+  } catch {
+    return undefined
+  }
+}
+
+/** The English name of a real language espeak-ng lacks (`fil` → Filipino), for the error. */
+function languageName(primary: string): string | undefined {
+  try {
+    return new Intl.DisplayNames(['en'], { type: 'language', fallback: 'none' }).of(primary)
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The espeak-ng language code for `language`, or the `TypeError`/`RangeError` that `VoiceSystem`
+ * and `speechText` both throw: the nearest code for a typo, the language's name for one espeak-ng
+ * has no voice for.
+ */
+export function checkEspeakLanguage(language: unknown): string {
+  if (typeof language !== 'string' || language === '') {
+    throw new TypeError(`language must be a non-empty string such as "it", got ${describe(language)}`)
+  }
+  const known = findEspeakLanguage(language)
+  if (known !== undefined) return known
+  const primary = language.toLowerCase().replaceAll('_', '-').split('-')[0] ?? ''
+  const name = languageName(primary)
+  // A real language is not a typo of a neighbouring code: "fil" is Filipino, not Finnish misspelt.
+  const hint =
+    name !== undefined
+      ? ` (${name}), which espeak-ng has no voice for`
+      : ((meant) => (meant === undefined ? '' : `: did you mean "${meant}"?`))(
+          closestEspeakLanguage(language),
+        )
+  throw new RangeError(
+    `language must be a language espeak-ng knows (e.g. "it", "it-IT", "en-us"; ${ESPEAK_LANGUAGES.length} in all), got ${describe(language)}${hint}`,
+  )
 }
 
 /** The espeak-ng language code nearest to an unknown `tag`, for a "did you mean" hint. */

@@ -6,18 +6,14 @@ import type { AudioFormat } from './encode.js'
 import { mimeTypes } from './encode.js'
 import type { EngineSpeechOptions } from './engine.js'
 import { isBuiltInEngine } from './engine.js'
+import { checkEngine } from './engine-spec.js'
 import { VoiceError } from './errors.js'
-import {
-  closestEspeakLanguage,
-  ESPEAK_LANGUAGES,
-  findEspeakLanguage,
-  findEspeakVoice,
-} from './espeak-voices.js'
+import { checkEspeakLanguage, findEspeakVoice } from './espeak-voices.js'
 import { checkOptionNames } from './known-options.js'
 import type { PoolTask, RunOptions } from './pool/pool.js'
 import { sharedPool } from './pool/shared-pool.js'
 import type { EmojiMode } from './speech-text/emoji.js'
-import { checkEmoji, isLanguageCode, speechText } from './speech-text/speech-text.js'
+import { checkEmoji, isLanguageCode, readAloud } from './speech-text/speech-text.js'
 import { speakStream } from './stream/speak-stream.js'
 import { textSource } from './stream/text-source.js'
 import {
@@ -64,12 +60,7 @@ export class VoiceSystem {
       throw new TypeError(`VoiceSystem options must be an object, got ${describe(options)}`)
     }
     checkOptionNames(options, voiceSystemOptionNames, 'new VoiceSystem()')
-    const engine = options.engine ?? 'espeak-ng-wasm'
-    if (typeof engine !== 'string' || engine === '') {
-      throw new TypeError(
-        `engine must be "espeak-ng-wasm", "espeak-ng" or a module path, got ${describe(engine)}`,
-      )
-    }
+    const engine = checkEngine(options.engine ?? 'espeak-ng-wasm')
     this.#engine = engine
     this.#builtIn = isBuiltInEngine(engine)
     const maxChars = options.maxChars ?? 5000
@@ -274,11 +265,11 @@ export class VoiceSystem {
     return spoken
   }
 
-  /** `text` as {@link speechText} reads it in the current language. */
+  /** `text` as `speechText` reads it in the current language. */
   #readAloud(text: string, emoji: EmojiMode): string {
     // A custom engine may take any language name; one that is not a code gets the neutral clean-up.
     const { language } = this.#options
-    return speechText(text, { language: isLanguageCode(language) ? language : 'und', emoji })
+    return readAloud(text, isLanguageCode(language) ? language : 'und', emoji)
   }
 
   #checkText(text: unknown): string {
@@ -293,19 +284,11 @@ export class VoiceSystem {
   }
 
   #checkLanguage(language: unknown): string {
+    if (this.#builtIn) return checkEspeakLanguage(language)
     if (typeof language !== 'string' || language === '') {
       throw new TypeError(`language must be a non-empty string such as "it", got ${describe(language)}`)
     }
-    if (!this.#builtIn) return language
-    const known = findEspeakLanguage(language)
-    if (known === undefined) {
-      const meant = closestEspeakLanguage(language)
-      throw new RangeError(
-        `language must be a language espeak-ng knows (e.g. "it", "it-IT", "en-us"; ${ESPEAK_LANGUAGES.length} in all), got ${describe(language)}` +
-          (meant === undefined ? '' : `: did you mean "${meant}"?`),
-      )
-    }
-    return known
+    return language
   }
 
   #checkVoice(voice: unknown): string {

@@ -73,10 +73,14 @@ describe('languages are codes or BCP 47 tags, mapped to espeak-ng voices', () =>
   it.each([
     ['itt', 'did you mean "it"?'],
     ['itl-IT', 'did you mean "it"?'],
-    ['deu', 'did you mean "de"?'],
+    ['dee', 'did you mean "de"?'],
   ])('an unknown %s is a RangeError suggesting the closest code (%s)', (tag, hint) => {
     expect(() => new VoiceSystem({ language: tag })).toThrow(RangeError)
     expect(() => new VoiceSystem({ language: tag })).toThrow(`got "${tag}": ${hint}`)
+  })
+
+  it('a three-letter code of a language espeak-ng has is that language', () => {
+    expect(new VoiceSystem({ language: 'deu' }).settings.language).toBe('de')
   })
 
   it('a custom engine gets the language exactly as given', () => {

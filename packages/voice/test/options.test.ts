@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { fixturesDir, loadVoice } from './helpers.js'
 
@@ -33,9 +34,42 @@ describe('options are validated up front, naming the option and the value', () =
     ],
     [{ maxChars: 0 }, RangeError, 'maxChars must be a positive integer, got 0'],
     [{ engine: '' }, TypeError, 'engine must be'],
+    [
+      { engine: 'festival' },
+      RangeError,
+      'engine must be one of the built-in engines "espeak-ng-wasm" or "espeak-ng", or the absolute path or file: URL of a module exporting createEngine()',
+    ],
+    [{ engine: 'espeak_ng' }, RangeError, 'got "espeak_ng": did you mean "espeak-ng"?'],
+    [{ engine: './my-engine.js' }, RangeError, 'got "./my-engine.js"'],
+    [{ engine: 'my-engine.js' }, RangeError, "path.resolve('my-engine.js')"],
   ])('new VoiceSystem(%o) throws', (options, type, message) => {
     expect(() => new VoiceSystem(options as never)).toThrow(type)
     expect(() => new VoiceSystem(options as never)).toThrow(message)
+  })
+
+  it('accepts every documented form of engine: a built-in name, an absolute path, a file: URL', () => {
+    for (const form of ['espeak-ng-wasm', 'espeak-ng', engine, pathToFileURL(engine).href]) {
+      expect(new VoiceSystem({ engine: form, language: 'it' })).toBeInstanceOf(VoiceSystem)
+    }
+  })
+
+  it('maps retired language codes to their replacement, and names a language espeak-ng lacks', () => {
+    expect(new VoiceSystem({ language: 'iw' }).settings.language).toBe('he')
+    expect(new VoiceSystem({ language: 'iw-IL' }).settings.language).toBe('he')
+    expect(new VoiceSystem({ language: 'in' }).settings.language).toBe('id')
+    expect(new VoiceSystem({ language: 'mo' }).settings.language).toBe('ro')
+    expect(new VoiceSystem({ language: 'ita' }).settings.language).toBe('it')
+    // Filipino is not Finnish misspelt, nor Yiddish Interlingua: no spelling suggestion for them.
+    expect(() => new VoiceSystem({ language: 'fil' })).toThrow(
+      new RangeError(
+        'language must be a language espeak-ng knows (e.g. "it", "it-IT", "en-us"; 150 in all), got "fil" (Filipino), which espeak-ng has no voice for',
+      ),
+    )
+    expect(() => new VoiceSystem({ language: 'ji' })).toThrow(
+      'got "ji" (Yiddish), which espeak-ng has no voice for',
+    )
+    // A typo still gets the nearest code.
+    expect(() => new VoiceSystem({ language: 'itl-IT' })).toThrow('got "itl-IT": did you mean "it"?')
   })
 
   it('rejects an unknown language or voice before anything is queued', () => {

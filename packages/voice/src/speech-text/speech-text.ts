@@ -1,4 +1,5 @@
 import { describe } from '../describe.js'
+import { checkEspeakLanguage } from '../espeak-voices.js'
 import { checkOptionNames } from '../known-options.js'
 import { dropPictographs, type EmojiMode, emojiNames, namePictographs, speakKeycaps } from './emoji.js'
 import { speechConventions } from './language.js'
@@ -69,15 +70,17 @@ export function speechText(text: string, options: SpeechTextOptions = {}): strin
   }
   checkOptionNames(options, OPTION_NAMES, 'speechText()')
   const language = options.language ?? 'en'
-  if (typeof language !== 'string' || language === '') {
-    throw new TypeError(`language must be a non-empty string such as "it", got ${describe(language)}`)
-  }
-  if (!isLanguageCode(language)) {
-    throw new RangeError(
-      `language must be a language code such as "it" or "en-US", got ${describe(language)}`,
-    )
-  }
-  const emoji = checkEmoji(options.emoji ?? 'drop')
+  // The languages VoiceSystem accepts, with the same error: a code that would be refused there is
+  // not quietly given the language-neutral clean-up here.
+  checkEspeakLanguage(language)
+  return readAloud(text, language, checkEmoji(options.emoji ?? 'drop'))
+}
+
+/**
+ * {@link speechText} without its checks, for `VoiceSystem`, whose custom engines may speak
+ * languages espeak-ng lacks: a `language` without conventions gets the language-neutral clean-up.
+ */
+export function readAloud(text: string, language: string, emoji: EmojiMode): string {
   const conventions = speechConventions(language)
   // Names in the reply's language or none: an English word inside Italian speech is not better.
   const names = emoji === 'name' ? emojiNames(primaryLanguage(language)) : undefined

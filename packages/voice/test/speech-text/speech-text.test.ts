@@ -22,8 +22,25 @@ describe('speechText', () => {
       /language must be a non-empty string/,
     )
     expect(() => speechText('a', { language: 'it!' })).toThrow(
-      new RangeError('language must be a language code such as "it" or "en-US", got "it!"'),
+      new RangeError(
+        'language must be a language espeak-ng knows (e.g. "it", "it-IT", "en-us"; 150 in all), got "it!": did you mean "it"?',
+      ),
     )
+  })
+
+  it('rejects the languages VoiceSystem rejects, with the same error', async () => {
+    const { VoiceSystem } = await import('../../src/index.js')
+    for (const language of ['qq', 'itl-IT', 'fil', 'klingon']) {
+      const fromVoice = (() => {
+        try {
+          new VoiceSystem({ language })
+        } catch (error) {
+          return error
+        }
+      })()
+      expect(fromVoice).toBeInstanceOf(RangeError)
+      expect(() => speechText('hi', { language })).toThrow(fromVoice as RangeError)
+    }
   })
 
   it('rejects option names it does not know, with the one probably meant, as VoiceSystem does', () => {
