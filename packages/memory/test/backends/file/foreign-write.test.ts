@@ -166,7 +166,8 @@ describe('file backend: the snapshot written by another program while the store 
     } finally {
       await memory.destroy()
     }
-  })
+    // A 2,000-conversation snapshot rewritten twice on a worker: seconds on a loaded machine.
+  }, 30_000)
 
   it('no warning and no copy when nobody else wrote the file', async () => {
     const dir = await fresh()
