@@ -394,8 +394,8 @@ class FileBackend implements Backend {
    */
   async completeAtExit(): Promise<void> {
     if (this.state !== 'open') return
-    // The worker is unref'd: left alone, the process would exit in the middle of its job.
-    if (this.compacting !== undefined) await this.holdForWorker(this.compacting)
+    // A background compaction first: the snapshot it writes is the base of this one.
+    if (this.compacting !== undefined) await this.compacting
     if (this.state !== 'open' || !this.rewritesAtClose()) return
     // beforeExit comes back after every turn that did I/O: a failure is not retried until the
     // journal changes, so a rewrite that cannot succeed does not keep the process alive.
@@ -451,11 +451,6 @@ class FileBackend implements Backend {
       this.journal.size > 0 &&
       (this.compactOnClose === 'always' || this.snapshotBytes + this.journal.size <= CLOSE_REWRITE_MAX_BYTES)
     )
-  }
-
-  private async holdForWorker(done: Promise<void>): Promise<void> {
-    if (this.compactor === undefined) await done
-    else await this.compactor.keepAliveUntil(done)
   }
 
   /**

@@ -24,7 +24,11 @@ interface Waiter {
   reject(error: unknown): void
 }
 
-/** One worker thread per file backend, started at its first compaction, never keeping the process alive. */
+/**
+ * One worker thread per file backend, started at its first compaction. It keeps the process alive
+ * only while it has a job: a script that never calls close() still exits, and one that awaits a
+ * rewrite (close(), `taurobot-memory migrate` into a JSON file) is not cut off in the middle of it.
+ */
 export class WorkerCompactor {
   private worker: Worker | undefined
   private nextId = 1
@@ -42,6 +46,7 @@ export class WorkerCompactor {
     }
     return new Promise<CompactionDone>((resolve, reject) => {
       const id = this.nextId++
+      if (this.waiting.size === 0) worker.ref()
       this.waiting.set(id, { resolve, reject })
       worker.postMessage({ id, job })
     })
@@ -57,17 +62,6 @@ export class WorkerCompactor {
       this.start()
     } catch {
       // run() reports it, and the backend falls back to the main thread then.
-    }
-  }
-
-  /** Keeps the process alive until `done` settles, though the thread is unref'd. */
-  async keepAliveUntil(done: Promise<unknown>): Promise<void> {
-    const worker = this.worker
-    worker?.ref()
-    try {
-      await done
-    } finally {
-      worker?.unref()
     }
   }
 
@@ -92,6 +86,7 @@ export class WorkerCompactor {
       const waiter = this.waiting.get(reply.id)
       if (waiter === undefined) return
       this.waiting.delete(reply.id)
+      if (this.waiting.size === 0) worker.unref()
       if ('bytes' in reply) {
         waiter.resolve({ bytes: reply.bytes, identity: reply.identity })
         return
@@ -110,9 +105,8 @@ export class WorkerCompactor {
     })
     worker.on('error', (error) => this.lost(worker, error.message))
     worker.on('exit', (code) => this.lost(worker, `the worker thread exited with code ${code}`))
-    // A compaction cut short by exit loses nothing: the journal still holds every record. Only
-    // after the listeners: adding a 'message' listener refs the worker's port again (Node 20), and
-    // a script that never calls close() would then never exit.
+    // Idle until run() refs it. Only after the listeners: adding a 'message' listener refs the
+    // worker's port again (Node 20), and a script that never calls close() would then never exit.
     worker.unref()
     this.worker = worker
     return worker
