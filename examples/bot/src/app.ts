@@ -12,6 +12,7 @@ import { RateLimiter } from './rate-limit.js'
 import { redactor, secretsOf } from './redact.js'
 import { AutoResponder } from './responder/auto.js'
 import { OllamaResponder } from './responder/ollama.js'
+import { otherStoreHint } from './store-hint.js'
 import { startTelegram, type TelegramFrontEnd } from './telegram.js'
 import { buildAssets } from './web/assets.js'
 import { startWebServer, type WebServer } from './web/server.js'
@@ -55,6 +56,10 @@ export async function startBot(config: BotConfig, options: StartOptions = {}): P
   }
   // The bot owns shutdown (see main.ts), so the store's own signal hooks are turned off.
   const common = { flushOnExit: false, onError: (error: unknown) => logError('memory:', error) }
+  if (!config.redisUrl) {
+    const hint = otherStoreHint(config.memoryDir, config.memoryBackend)
+    if (hint !== undefined) log.info(hint)
+  }
   const memory = config.redisUrl
     ? await openMemory({
         ...common,

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -33,5 +33,24 @@ describe('SQLite memory (MEMORY_BACKEND=sqlite)', () => {
 
     bot = await startBotProcess(env)
     expect((await chat('hello')).reply).toContain('Hello again, Carla!')
+    // The store exists now: no hint about the other format.
+    expect(bot.output()).not.toContain('taurobot-memory migrate')
+  })
+
+  it('switched to SQLite beside a conversations.json, says at start how to migrate it', async () => {
+    await bot?.stop()
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true })
+    dir = await mkdtemp(join(tmpdir(), 'taurobot-bot-sqlite-'))
+    const json = join(dir, 'conversations.json')
+    await writeFile(
+      json,
+      JSON.stringify({ '7': [{ role: 'user', content: 'hi', timestamp: '2026-01-01T00:00:00Z' }] }),
+    )
+    bot = await startBotProcess({ MEMORY_DIR: dir, MEMORY_BACKEND: 'sqlite' })
+    await expect
+      .poll(() => bot?.output(), POLL)
+      .toContain(
+        `to move them over, stop the bot and run: npx taurobot-memory migrate ${json} ${join(dir, 'conversations.db')}`,
+      )
   })
 })

@@ -6,6 +6,7 @@ import { dirname } from 'node:path'
 import { parseArgs } from 'node:util'
 import { SQLITE_ADVICE } from './backends/file/heap-room.js'
 import { linkTarget } from './backends/file/store-path.js'
+import { EMPTY_PREFIX_REASON } from './backends/redis/redis-options.js'
 import { closest } from './closest.js'
 import { runCompact } from './compact.js'
 import { count } from './count.js'
@@ -207,6 +208,9 @@ async function runMigrate(args: string[]): Promise<number> {
   const stores: Memory[] = []
   const interrupt = catchInterrupt()
   try {
+    for (const option of ['key-prefix', 'from-key-prefix', 'to-key-prefix'] as const) {
+      if (values[option] === '') throw new UsageError(`--${option} ${EMPTY_PREFIX_REASON}`)
+    }
     const fromPrefix = values['from-key-prefix'] ?? values['key-prefix']
     const toPrefix = values['to-key-prefix'] ?? values['key-prefix']
     for (const [option, spec] of [
@@ -284,7 +288,13 @@ async function runMigrate(args: string[]): Promise<number> {
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv
-  if (command === undefined || command === '-h' || command === '--help' || args.includes('--help')) {
+  if (
+    command === undefined ||
+    command === '-h' ||
+    command === '--help' ||
+    args.includes('--help') ||
+    args.includes('-h')
+  ) {
     process.stdout.write(USAGE)
     return command === undefined ? 2 : 0
   }
@@ -309,7 +319,10 @@ async function main(argv: string[]): Promise<number> {
     return await runMigrate(args)
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`taurobot-memory: ${(error as Error).message}\n\n${USAGE}`)
+      // The reason alone: the whole usage text would push it out of sight.
+      process.stderr.write(
+        `taurobot-memory: ${(error as Error).message}\nRun \`taurobot-memory --help\` for the usage.\n`,
+      )
       return 2
     }
     process.stderr.write(`taurobot-memory: ${error instanceof Error ? error.message : String(error)}\n`)

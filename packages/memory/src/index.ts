@@ -31,6 +31,7 @@ export type { MemoryErrorCode, MemoryErrorOptions } from './errors.js'
 export { isMemoryError, MemoryError } from './errors.js'
 export { estimateTokens } from './estimate-tokens.js'
 export type {
+  CheckedOptions,
   Memory,
   MemoryEvents,
   MemoryOptions,

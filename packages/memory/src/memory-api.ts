@@ -17,7 +17,8 @@ export interface MemoryOptions {
    */
   path?: string
   /**
-   * Where conversations are kept, such as `memoryBackend()`.
+   * Where conversations are kept, such as `memoryBackend()`. Not allowed together with `path`
+   * (a call of `openMemory` with both does not compile).
    * @default fileBackend({ path })
    */
   backend?: Backend
@@ -85,6 +86,19 @@ export interface MemoryOptions {
   /** Called with handled problems such as a dropped torn journal record; defaults to `process.emitWarning`. */
   onWarning?: (message: string) => void
 }
+
+/**
+ * The options `openMemory` accepts: `O` (the type of the object given) checked against
+ * {@link MemoryOptions}, with two checks an interface cannot make. `path` and `backend` both given
+ * (with types that cannot be undefined) fail to compile, as they would fail at run time; a
+ * variable typed `MemoryOptions`, or a `path` or `backend` that may be undefined, is still
+ * accepted and checked at run time. An unknown option fails to compile as before: a generic
+ * parameter would otherwise let it through.
+ */
+export type CheckedOptions<O extends MemoryOptions> = O &
+  (O extends { path: string; backend: Backend }
+    ? { backend: 'Not together with path: pass the path to the backend instead' }
+    : unknown) & { [K in Exclude<keyof O, keyof MemoryOptions>]: 'not an option of openMemory' }
 
 /** Options of {@link Memory.prune}. */
 export interface PruneOptions {

@@ -18,7 +18,14 @@ import {
 } from './diagnostics.js'
 import { MemoryError } from './errors.js'
 import { registerExitHooks, signalClose, unregisterExitHooks } from './exit-hooks.js'
-import type { Memory, MemoryEvents, MemoryOptions, MemoryStats, PruneOptions } from './memory-api.js'
+import type {
+  CheckedOptions,
+  Memory,
+  MemoryEvents,
+  MemoryOptions,
+  MemoryStats,
+  PruneOptions,
+} from './memory-api.js'
 import {
   type ConversationId,
   checkMessageId,
@@ -675,7 +682,9 @@ class Store implements Memory {
  * await memory.close()
  * ```
  */
-export async function openMemory(options?: MemoryOptions): Promise<Memory> {
+export async function openMemory<O extends MemoryOptions = MemoryOptions>(
+  options?: CheckedOptions<O>,
+): Promise<Memory> {
   const store = new Store(resolveOptions(options))
   await store.open()
   return store

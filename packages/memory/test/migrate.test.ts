@@ -691,7 +691,7 @@ if (unavailable !== undefined) {
       }
     }, 60_000)
 
-    it('exits 2 with the usage on bad arguments, 1 with the reason on failure', async () => {
+    it('exits 2 with the reason and a pointer to --help on bad arguments, 1 with the reason on failure', async () => {
       const cli = ensureBuilt('cli.js')
       const fail = (args: string[]) =>
         run(process.execPath, [cli, ...args]).then(
@@ -701,13 +701,30 @@ if (unavailable !== undefined) {
       expect((await fail([])).code).toBe(2)
       const bad = await fail(['migrate', 'only-one'])
       expect(bad.code).toBe(2)
-      expect(bad.stderr).toMatch(/exactly two arguments[\s\S]*Usage: taurobot-memory migrate/)
+      expect(bad.stderr).toBe(
+        'taurobot-memory: migrate needs exactly two arguments: <from> <to>\n' +
+          'Run `taurobot-memory --help` for the usage.\n',
+      )
+      for (const help of [['--help'], ['-h'], ['migrate', '--help'], ['migrate', 'a', 'b', '-h']]) {
+        const shown = await run(process.execPath, [cli, ...help])
+        expect(shown.stdout).toMatch(/^Usage: taurobot-memory migrate <from> <to> \[options\]\n/)
+      }
       expect((await fail(['copy', 'a', 'b'])).stderr).toMatch(/unknown command "copy"/)
       const typo = await fail(['migrate', 'a.json', 'b.db', '--replac'])
       expect(typo.code).toBe(2)
       expect(typo.stderr).toMatch(
-        /^taurobot-memory: unknown option --replac: did you mean --replace\?\n\nUsage:/,
+        /^taurobot-memory: unknown option --replac: did you mean --replace\?\nRun `taurobot-memory --help` for the usage\.\n$/,
       )
+      for (const option of ['--key-prefix', '--from-key-prefix', '--to-key-prefix']) {
+        // A port nothing listens on: refused before any connection, so nothing is written at the root.
+        const empty = await fail(['migrate', 'redis://127.0.0.1:1', 'redis://127.0.0.1:1/1', option, ''])
+        expect(empty.code).toBe(2)
+        expect(empty.stderr).toMatch(
+          new RegExp(
+            `^taurobot-memory: ${option} must not be empty: the store's keys \\(format, limit, .*would then sit at the root of the keyspace.*clash with other applications' keys`,
+          ),
+        )
+      }
       expect((await fail(['migrate', 'a', 'b', '--max-messages', '0'])).stderr).toMatch(
         /--max-messages must be a positive integer, got 0/,
       )

@@ -93,6 +93,8 @@ describe('openMemory options', () => {
   }
 
   it('rejects path together with backend', async () => {
+    // Also at run time, for JavaScript and for values typed MemoryOptions.
+    // @ts-expect-error both path and backend do not compile (see options-types.test.ts)
     await expect(openMemory({ path: 'x.json', backend: memoryBackend() })).rejects.toThrow(
       /cannot be used together/,
     )

@@ -17,6 +17,7 @@ import { type Message, show } from '../../message.js'
 import { redactText, redactUrl } from '../../redact.js'
 import { type OverLimit, overLimitWarning } from '../over-limit.js'
 import { type AppendGroup, appendArguments, entrySize, numberedItems, planAppend } from './append-batch.js'
+import { ConnectTimeout, unreachable } from './connect-failure.js'
 import { configuredDatabase, databaseRefused, isSelectRefused } from './database.js'
 import { LAYOUT_VERSION, RedisLayout } from './layout.js'
 import { parseItems } from './list-items.js'
@@ -57,10 +58,10 @@ export function redisBackend(options?: RedisBackendOptions): Backend {
   return new RedisBackend(resolveOptions(options))
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string | Error): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), ms)
+    timer = setTimeout(() => reject(typeof message === 'string' ? new Error(message) : message), ms)
   })
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
 }
@@ -148,12 +149,15 @@ class RedisBackend implements Backend {
           'nothing was written',
         )
       }
-      const cause = isReplyError(error) ? error : (this.lastError ?? error)
+      // Our own timeout says more than an error of an earlier attempt that ioredis retried.
+      const cause = isReplyError(error) || error instanceof ConnectTimeout ? error : (this.lastError ?? error)
+      if (!isReplyError(cause)) {
+        const { url, connectTimeoutMs } = this.options
+        throw unreachable(this.where, this.client, url, this.owned, cause, connectTimeoutMs)
+      }
       throw new MemoryError(
         'backend-unavailable',
-        isReplyError(cause)
-          ? `Redis at ${this.where} refused to open the store: ${redactText(errorText(cause)).replace(/\.$/, '')}.${advice(cause) || " Check the server's configuration and the permissions of the Redis user."}`
-          : `cannot reach Redis at ${this.where}: ${redactText(errorText(cause))}. Check that the server runs and the address is right.`,
+        `Redis at ${this.where} refused to open the store: ${redactText(errorText(cause)).replace(/\.$/, '')}.${advice(cause) || " Check the server's configuration and the permissions of the Redis user."}`,
         { cause: safeCause(cause), details: { url: this.where } },
       )
     }
@@ -287,9 +291,9 @@ class RedisBackend implements Backend {
 
   private async connect(client: RedisClient): Promise<void> {
     const ms = this.options.connectTimeoutMs
-    const text = `no answer within ${ms} ms`
-    if (client.status === 'wait') await withTimeout(client.connect(), ms, text)
-    await withTimeout(client.ping(), ms, text)
+    const timeout = new ConnectTimeout(`no answer within ${ms} ms`)
+    if (client.status === 'wait') await withTimeout(client.connect(), ms, timeout)
+    await withTimeout(client.ping(), ms, timeout)
   }
 
   // Two processes must agree on the layout, or one conversation would be split over buckets.

@@ -27,7 +27,7 @@ export interface RedisBackendOptions {
    */
   client?: RedisClient
   /**
-   * Prefix of every key, so that several stores (or apps) can share one Redis.
+   * Prefix of every key, so that several stores (or apps) can share one Redis. Not empty.
    * @default 'taurobot:memory:'
    */
   keyPrefix?: string
@@ -63,6 +63,10 @@ export interface RedisBackendOptions {
 
 export const DEFAULT_URL = 'redis://127.0.0.1:6379'
 export const DEFAULT_PREFIX = 'taurobot:memory:'
+/** Why an empty key prefix is refused; the CLI says the same of --key-prefix. */
+export const EMPTY_PREFIX_REASON =
+  "must not be empty: the store's keys (format, limit, {0}:i, {0}:m:<id>…) would then sit at the root of the keyspace, where format and limit could clash with other applications' keys. Give a prefix such as 'mybot:' (the default is 'taurobot:memory:')"
+const EMPTY_PREFIX = `keyPrefix ${EMPTY_PREFIX_REASON}`
 const OPTION_NAMES = new Set([
   'url',
   'client',
@@ -111,6 +115,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   }
   const keyPrefix = o.keyPrefix ?? DEFAULT_PREFIX
   if (typeof keyPrefix !== 'string') throw new TypeError(`keyPrefix must be a string, got ${show(keyPrefix)}`)
+  if (keyPrefix === '') throw new RangeError(EMPTY_PREFIX)
   if (hasEmptyHashTag(keyPrefix)) {
     throw new RangeError(
       `keyPrefix must not start a hash tag with "{}" (Redis would then spread a conversation's keys over slots), got ${show(keyPrefix)}`,

@@ -9,9 +9,27 @@ export interface ConnectionSettings {
   readonly busyTimeoutMs: number
 }
 
-/** The database as messages name it: its absolute path, quoted. */
-export function describePath(path: string): string {
-  return JSON.stringify(resolve(path))
+/**
+ * The database as errors name it: `text` in the message (the absolute path, quoted, or which
+ * given database), `file` in `details.file` (the plain absolute path, ready to use as a path).
+ */
+export interface DatabasePlace {
+  readonly text: string
+  readonly file: string
+}
+
+/** The place of the database file at `path`. */
+export function placeOf(path: string): DatabasePlace {
+  const file = resolve(path)
+  return { text: JSON.stringify(file), file }
+}
+
+/** The place of a database the caller opened; `name` is better-sqlite3's (`:memory:` or '' for none on disk). */
+export function placeOfGiven(name: string): DatabasePlace {
+  return {
+    text: `the given database (${JSON.stringify(name)})`,
+    file: name === '' || name === ':memory:' ? name : resolve(name),
+  }
 }
 
 // After a checkpoint, a WAL file that grew past this (a burst of large batches) is cut back.
@@ -36,7 +54,7 @@ export function openConnection(Database: DatabaseConstructor, settings: Connecti
   try {
     // Before WAL mode, which is written into the file's header: a database of another
     // application is refused untouched.
-    checkSchema(db, describePath(settings.path))
+    checkSchema(db, placeOf(settings.path))
     // Persistent in the file; a no-op when it is already in WAL mode.
     const mode = retryWhileBusy(
       () => db.pragma('journal_mode = WAL', { simple: true }),

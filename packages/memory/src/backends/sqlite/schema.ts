@@ -1,4 +1,5 @@
 import { MemoryError } from '../../errors.js'
+import type { DatabasePlace } from './connection.js'
 import { migrateSchema } from './schema-migration.js'
 import type { SqliteDatabase } from './sqlite-database.js'
 
@@ -70,7 +71,7 @@ function tableNames(db: SqliteDatabase): string[] {
  * (`corrupt`) for a foreign database or a newer layout; SQLite's own errors (not a database,
  * locked, read-only) are left to the caller to wrap.
  */
-export function ensureSchema(db: SqliteDatabase, where: string): void {
+export function ensureSchema(db: SqliteDatabase, where: DatabasePlace): void {
   if (checkSchema(db, where) === SCHEMA_VERSION && !hasStaleIndex(db)) return
   // IMMEDIATE takes the write lock first: two processes creating (or migrating) the same file one
   // after the other, the second finds the tables the first made. A migration is one transaction:
@@ -109,7 +110,7 @@ function hasStaleIndex(db: SqliteDatabase): boolean {
  * Reads only: it runs before anything is changed in a file, so a database that is not ours is left
  * as it was.
  */
-export function checkSchema(db: SqliteDatabase, where: string): number {
+export function checkSchema(db: SqliteDatabase, where: DatabasePlace): number {
   const applicationId = db.pragma('application_id', { simple: true }) as number
   const version = db.pragma('user_version', { simple: true }) as number
   const tables = tableNames(db)
@@ -117,23 +118,23 @@ export function checkSchema(db: SqliteDatabase, where: string): number {
   if (applicationId !== APPLICATION_ID) {
     throw new MemoryError(
       'corrupt',
-      `${where} is a SQLite database of another application (tables: ${tables.join(', ') || 'none'}), not a @taurobot/memory store. Point path at a new file; the store creates it.`,
-      { details: { file: where, tables, applicationId } },
+      `${where.text} is a SQLite database of another application (tables: ${tables.join(', ') || 'none'}), not a @taurobot/memory store. Point path at a new file; the store creates it.`,
+      { details: { file: where.file, tables, applicationId } },
     )
   }
   if (version > SCHEMA_VERSION) {
     throw new MemoryError(
       'corrupt',
-      `${where} was written by a newer @taurobot/memory (schema version ${version}; this one reads up to ${SCHEMA_VERSION}). Upgrade @taurobot/memory to open it.`,
-      { details: { file: where, version, supported: SCHEMA_VERSION } },
+      `${where.text} was written by a newer @taurobot/memory (schema version ${version}; this one reads up to ${SCHEMA_VERSION}). Upgrade @taurobot/memory to open it.`,
+      { details: { file: where.file, version, supported: SCHEMA_VERSION } },
     )
   }
   const missing = OUR_TABLES.filter((name) => !tables.includes(name))
   if (version < 1 || missing.length > 0) {
     throw new MemoryError(
       'corrupt',
-      `${where} is marked as a @taurobot/memory store but its schema is damaged (version ${version}${missing.length > 0 ? `, missing tables ${missing.join(', ')}` : ''}). Restore it from a backup or move it aside to start a new one.`,
-      { details: { file: where, version, missing } },
+      `${where.text} is marked as a @taurobot/memory store but its schema is damaged (version ${version}${missing.length > 0 ? `, missing tables ${missing.join(', ')}` : ''}). Restore it from a backup or move it aside to start a new one.`,
+      { details: { file: where.file, version, missing } },
     )
   }
   return version

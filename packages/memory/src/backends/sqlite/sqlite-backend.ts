@@ -16,7 +16,7 @@ import { type Message, messageTime, show } from '../../message.js'
 import { hasId } from '../../message-id.js'
 import { booleanOption, integerOption, knownOptions, nonEmptyString } from '../../options.js'
 import { type OverLimit, overLimitWarning } from '../over-limit.js'
-import { describePath, openConnection } from './connection.js'
+import { type DatabasePlace, openConnection, placeOf, placeOfGiven } from './connection.js'
 import { jsonItems } from './json-items.js'
 import { loadBetterSqlite3 } from './load-better-sqlite3.js'
 import { ensureSchema } from './schema.js'
@@ -259,7 +259,7 @@ export class SqliteBackend implements Backend {
   private tables: ConversationTables | undefined
   private writer: Writer | undefined
   private bytesWritten = 0
-  private readonly where: string
+  private readonly place: DatabasePlace
   private readonly options: ResolvedOptions
 
   /** `workerUrl` is the write worker's module, `undefined` to write on the main thread. */
@@ -268,10 +268,10 @@ export class SqliteBackend implements Backend {
     private readonly workerUrl: URL | undefined,
   ) {
     this.options = resolveOptions(options)
-    this.where =
+    this.place =
       this.options.database === undefined
-        ? describePath(this.options.path as string)
-        : `the given database (${JSON.stringify(this.options.database.name)})`
+        ? placeOf(this.options.path as string)
+        : placeOfGiven(this.options.database.name)
   }
 
   /** True when commits run on the write worker (for tests and diagnostics). */
@@ -298,16 +298,21 @@ export class SqliteBackend implements Backend {
         await createDirectory(dir)
         db = openConnection(Database, { path, busyTimeoutMs })
       } else if (!db.open) {
-        throw new MemoryError('closed', `${this.where} is closed. Pass an open better-sqlite3 Database.`)
+        throw new MemoryError('closed', `${this.place.text} is closed. Pass an open better-sqlite3 Database.`)
       }
-      ensureSchema(db, this.where)
+      ensureSchema(db, this.place)
       const tables = new ConversationTables(db, context.maxMessages)
       // A database written with a larger maxMessages keeps its long conversations until their
       // next write trims them. The writer finds them before its first write (not here: that reads
       // the whole conversations table, and open must not grow with the database).
       const warnOverLimit = (found: OverLimit) =>
         context.warn(
-          overLimitWarning(this.where, context.maxMessages, 'from the database at their next write', found),
+          overLimitWarning(
+            this.place.text,
+            context.maxMessages,
+            'from the database at their next write',
+            found,
+          ),
         )
       writer =
         database === undefined && this.options.worker && this.workerUrl !== undefined
@@ -329,7 +334,7 @@ export class SqliteBackend implements Backend {
         const refused = await refusedPath(resolve(path), error)
         if (refused !== undefined) throw refused
       }
-      throw sqliteFailure(error, OPEN_FAILED, this.where, '', busyTimeoutMs)
+      throw sqliteFailure(error, OPEN_FAILED, this.place, '', busyTimeoutMs)
     }
     this.state = 'open'
   }
@@ -362,8 +367,8 @@ export class SqliteBackend implements Backend {
       } catch (error) {
         throw new MemoryError(
           'corrupt',
-          `message ${index} read from conversation ${show(id)} in ${this.where} is not JSON. Something else wrote to the messages table: restore the file from a backup or clear that conversation.`,
-          { cause: error, details: { file: this.where, id, index } },
+          `message ${index} read from conversation ${show(id)} in ${this.place.text} is not JSON. Something else wrote to the messages table: restore the file from a backup or clear that conversation.`,
+          { cause: error, details: { file: this.place.file, id, index } },
         )
       }
     })
@@ -431,7 +436,7 @@ export class SqliteBackend implements Backend {
   }
 
   private failure(error: unknown, what: string, after: string): MemoryError {
-    return sqliteFailure(error, what, this.where, after, this.options.busyTimeoutMs)
+    return sqliteFailure(error, what, this.place, after, this.options.busyTimeoutMs)
   }
 
   private assertOpen(): { tables: ConversationTables; writer: Writer } {

@@ -1,4 +1,5 @@
 import { MemoryError } from '../../errors.js'
+import type { DatabasePlace } from './connection.js'
 
 /** The code of the error a write gets when the write worker stopped before answering it. */
 export const WORKER_LOST = 'WORKER_LOST'
@@ -19,18 +20,19 @@ export function errorInfo(error: unknown): ErrorInfo {
 /**
  * Wraps an error of SQLite (a better-sqlite3 `SqliteError`, whose `code` is such as `SQLITE_BUSY`)
  * into a `MemoryError` that says what to do. `what` is the failed action ("cannot write 5
- * messages"), `where` the quoted file, `after` what became of the data.
+ * messages"), `place` the database, `after` what became of the data.
  */
 export function sqliteFailure(
   error: unknown,
   what: string,
-  where: string,
+  place: DatabasePlace,
   after: string,
   busyTimeoutMs: number,
 ): MemoryError {
   if (error instanceof MemoryError) return error
   const { message, code = '' } = errorInfo(error)
-  const details = { file: where, sqliteCode: code }
+  const where = place.text
+  const details = { file: place.file, sqliteCode: code }
   const reason = `${code === '' ? '' : `${code}: `}${message.replace(/\.+$/, '')}`
   const kept = after === '' ? '' : ` ${after}`
   // better-sqlite3 loads its native addon at the first `new Database()`, not at import.

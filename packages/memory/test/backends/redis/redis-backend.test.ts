@@ -12,6 +12,7 @@ import { describeBackendContract } from '../../contract.js'
 import { ensureBuilt, IN_CI, packageDir, tempDir } from '../../helpers.js'
 import { describeReplyContract } from '../../reply-contract.js'
 import { deleteKeys, freePort, REDIS_URL, redisUnavailable } from './cluster-servers.js'
+import { blackHole, silentServer } from './silent-servers.js'
 
 const run = promisify(execFile)
 
@@ -43,6 +44,12 @@ describe('redisBackend options', () => {
     expect(() => redisBackend({ buckets: 1.5 })).toThrow(RangeError)
     expect(() => redisBackend({ keyPrefix: 7 } as never)).toThrow(/keyPrefix must be a string, got 7/)
     expect(() => redisBackend({ keyPrefix: 'a{}b:' })).toThrow(/keyPrefix must not start a hash tag/)
+    expect(() => redisBackend({ keyPrefix: '' })).toThrow(RangeError)
+    expect(() => redisBackend({ keyPrefix: '' })).toThrow(
+      /^keyPrefix must not be empty: the store's keys \(format, limit, .*root of the keyspace, where format and limit could clash with other applications' keys/,
+    )
+    // Any other prefix is the caller's choice, however short.
+    for (const keyPrefix of [':', ' ', 'a', '{bot}']) expect(() => redisBackend({ keyPrefix })).not.toThrow()
     expect(() => redisBackend({ waitReplicas: -1 })).toThrow(/waitReplicas must be an integer from 0/)
     expect(() => redisBackend({ commandTimeoutMs: 0 })).toThrow(/commandTimeoutMs must be an integer/)
     const cluster = new Cluster([{ host: '127.0.0.1', port: 1 }], { lazyConnect: true })
@@ -87,6 +94,35 @@ describe('redisBackend options', () => {
     }
     await expect(backend.read('a')).rejects.toSatisfy((e) => isMemoryError(e, 'closed'))
   })
+
+  it.each([
+    ['a server that accepts the connection and never answers', silentServer],
+    ['a port whose connections are never established', blackHole],
+  ])(
+    'open against %s: backend-unavailable naming host:port and connectTimeoutMs',
+    async (_, make) => {
+      const server = await make()
+      try {
+        const url = `redis://127.0.0.1:${server.port}`
+        const error = await openMemory({
+          backend: redisBackend({ url, connectTimeoutMs: 500 }),
+          flushOnExit: false,
+        }).then(
+          () => undefined,
+          (e: unknown) => e,
+        )
+        expect(isMemoryError(error, 'backend-unavailable')).toBe(true)
+        expect((error as Error).message).toBe(
+          `[@taurobot/memory] cannot reach Redis at ${url}: the connection to 127.0.0.1:${server.port} did not succeed within connectTimeoutMs (500 ms). ` +
+            'Check that the host and port are right, that the server runs and listens there, and that no firewall drops the connection; on a slow network, raise connectTimeoutMs.',
+        )
+        expect((error as { details: unknown }).details).toEqual({ url })
+      } finally {
+        await server.close()
+      }
+    },
+    20_000,
+  )
 })
 
 if (unavailable !== undefined) {
@@ -130,6 +166,25 @@ if (unavailable !== undefined) {
 
   describe('redis backend', () => {
     const prefix = () => `${runPrefix}${targets++}:`
+
+    it.skipIf(!REDIS_URL.startsWith('redis:'))(
+      'rediss:// against the plain server: the error says it may not speak TLS and to try redis://',
+      async () => {
+        const url = REDIS_URL.replace(/^redis:/, 'rediss:')
+        const error = await openMemory({
+          backend: redisBackend({ url, keyPrefix: prefix(), connectTimeoutMs: 1000 }),
+          flushOnExit: false,
+        }).then(
+          () => undefined,
+          (e: unknown) => e,
+        )
+        expect(isMemoryError(error, 'backend-unavailable')).toBe(true)
+        expect((error as Error).message).toMatch(
+          /^\[@taurobot\/memory\] cannot reach Redis at rediss:\/\/.*The URL asks for TLS \(rediss:\/\/\) and the server may not speak TLS: if it is a plain Redis server, use redis:\/\/ instead\.$/,
+        )
+      },
+      20_000,
+    )
 
     it('writes a whole flush with one command and keeps O(1) keys per conversation', async () => {
       const client = new Redis(REDIS_URL)

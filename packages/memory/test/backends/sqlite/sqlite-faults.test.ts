@@ -125,6 +125,27 @@ describe('faults at open', () => {
     }
   })
 
+  it('details.file is the plain absolute path, whatever the failure, also when path is relative', async () => {
+    const dir = await fresh()
+    const notes = join(dir, 'notes.db')
+    await writeFile(notes, 'these are my notes, not a database\n'.repeat(200))
+    const foreign = join(dir, 'app.db')
+    const other = new Database(foreign)
+    other.exec('CREATE TABLE users (name TEXT)')
+    other.close()
+    const directory = join(dir, 'x.db')
+    await mkdir(directory)
+    for (const path of [notes, foreign, directory]) {
+      for (const where of BOTH) {
+        const error = await open({ path: relative(process.cwd(), path) }, where).then(
+          () => undefined,
+          (e: unknown) => e as { details?: { file?: unknown } },
+        )
+        expect(error?.details?.file).toBe(path)
+      }
+    }
+  })
+
   it('a JSON snapshot named .db: MemoryError corrupt saying how to open it, the file untouched', async () => {
     const dir = await fresh()
     const json = join(dir, 'conversations.json')
