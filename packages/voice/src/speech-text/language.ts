@@ -1,4 +1,5 @@
-import type { Scale } from './money.js'
+/** How large a scale word or suffix makes a sum: "$2.5 billion", "$1.07M", "€1,5 mln". */
+export type Scale = 'thousand' | 'million' | 'billion' | 'trillion'
 
 // What changes from one language to the next when a reply is made speakable: the order of day and
 // month, the words for money, times and omitted code. Languages without an entry here still get

@@ -1,11 +1,8 @@
-import type { CurrencyWords, SpeechConventions } from './language.js'
+import type { CurrencyWords, Scale, SpeechConventions } from './language.js'
 
 // Sums of money: "€3.50", "3,50 €", "$1,234.50", "$3.499", "$2.5 billion", "$1.07M", "€2.5k". The
 // digits are found by one loose pattern and then read by the language's own convention, because
 // the same "1.500" is fifteen hundred in Italian and one and a half in English.
-
-/** How large a scale word or suffix makes a sum: "$2.5 billion", "$1.07M", "€1,5 mln". */
-export type Scale = 'thousand' | 'million' | 'billion' | 'trillion'
 
 const SCALES: Readonly<Record<string, Scale>> = {
   k: 'thousand',

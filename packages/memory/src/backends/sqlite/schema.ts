@@ -1,5 +1,5 @@
 import { MemoryError } from '../../errors.js'
-import type { DatabasePlace } from './connection.js'
+import type { DatabasePlace } from './database-place.js'
 import { migrateSchema } from './schema-migration.js'
 import type { SqliteDatabase } from './sqlite-database.js'
 

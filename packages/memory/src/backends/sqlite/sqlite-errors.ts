@@ -1,5 +1,5 @@
 import { MemoryError } from '../../errors.js'
-import type { DatabasePlace } from './connection.js'
+import type { DatabasePlace } from './database-place.js'
 
 /** The code of the error a write gets when the write worker stopped before answering it. */
 export const WORKER_LOST = 'WORKER_LOST'
