@@ -65,7 +65,12 @@ async function runLoop(
   kind: Kind,
   target: string,
   signal: NodeJS.Signals,
-  options: { prefix?: string; second?: boolean; runMs?: number; beforeSignal?: () => Promise<void> } = {},
+  options: {
+    prefix?: string
+    second?: boolean
+    runMs?: number
+    beforeSignal?: (acknowledged: () => Promise<number>) => Promise<void>
+  } = {},
 ): Promise<Ended> {
   ensureBuilt('index.js')
   const countFile = join(await fresh(), 'count')
@@ -91,13 +96,13 @@ async function runLoop(
     )
   })
   await new Promise((resolve) => setTimeout(resolve, options.runMs ?? 300))
-  await options.beforeSignal?.()
+  const count = async () => Number((await readFile(countFile, 'utf8')).trim())
+  await options.beforeSignal?.(count)
   const sent = performance.now()
   child.kill(signal)
   const ended = await exit
   const afterSignalMs = performance.now() - sent
-  const acknowledged = Number((await readFile(countFile, 'utf8')).trim())
-  return { ...ended, stderr, acknowledged, afterSignalMs }
+  return { ...ended, stderr, acknowledged: await count(), afterSignalMs }
 }
 
 async function reopen(kind: Kind, target: string, prefix?: string): Promise<Memory> {
@@ -180,8 +185,18 @@ describe('a signal while a loop awaits add() without catching', () => {
       cleanups.push(() => server.stop())
       const ended = await runLoop('redis', server.url, 'SIGINT', {
         prefix: keyPrefix,
-        // Frozen: the connection stays open, nothing answers, the close waits for the write.
-        beforeSignal: async () => server.pause(),
+        // Frozen: the connection stays open, nothing answers, the close waits for the write. The
+        // loop then runs until a write is surely waiting for the frozen server (saveEvery is 5):
+        // on a loaded machine it may not have run at all between the pause and the signal, and a
+        // close with nothing to write ends at once.
+        beforeSignal: async (acknowledged) => {
+          await server.pause()
+          const paused = await acknowledged()
+          const until = performance.now() + 10_000
+          while ((await acknowledged()) < paused + 20 && performance.now() < until) {
+            await new Promise((resolve) => setTimeout(resolve, 10))
+          }
+        },
       })
       expect({ code: ended.code, signal: ended.signal }).toEqual({ code: null, signal: 'SIGINT' })
       // The exit hooks' grace time is 5 s: the add() held back did not end the process before.
