@@ -69,7 +69,8 @@ function assertNames(options: object, known: readonly string[], where: string): 
 }
 
 // Records, so that an option added to the interface and not here fails to type-check.
-const strategyOptions = Object.keys({
+// Pure: a production bundle, where nothing reads it, drops it (the whole module is development-only).
+const strategyOptions = /* @__PURE__ */ Object.keys({
   cacheName: 1,
   maxEntries: 1,
   maxAgeSeconds: 1,
