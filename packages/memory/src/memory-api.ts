@@ -211,7 +211,8 @@ export interface Memory {
    * changes are kept and retried), or, in batched mode, when the backend refused a conversation's
    * changes and they were dropped (such as a damaged conversation, code `corrupt`; every other
    * conversation is written): the error names each conversation and is reported by the calls made
-   * until one has reported it.
+   * until one has reported it. After `close()` it resolves with nothing to do; after `destroy()`,
+   * which dropped what was pending, it rejects with `closed`.
    */
   flush(): Promise<void>
   /**

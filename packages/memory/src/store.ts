@@ -75,6 +75,8 @@ class Store implements Memory {
   private readonly replies = new ReplyRegistry()
   private readonly replyHost: ReplyHost
   private state: 'opening' | 'open' | 'closing' | 'closed' = 'opening'
+  // destroy() dropped what was pending: a later flush() cannot say that it is written.
+  private destroyed = false
   private closing: Promise<void> | undefined
   private exitFlushFailedAt = -1
   private readonly exitParticipant = {
@@ -400,6 +402,13 @@ class Store implements Memory {
   }
 
   async flush(): Promise<void> {
+    if (this.destroyed) {
+      throw new MemoryError(
+        'closed',
+        'the store was destroyed: what was pending then was dropped, not written. Use close() instead of destroy() to write it.',
+        { details: { state: 'destroyed' } },
+      )
+    }
     if (this.state === 'closed') return
     await this.replies.handOverAll()
     const refused = await this.batcher.flushReporting()
@@ -443,6 +452,7 @@ class Store implements Memory {
   async destroy(): Promise<void> {
     if (this.state === 'closed') return
     this.state = 'closed'
+    this.destroyed = true
     unregisterExitHooks(this.exitParticipant)
     this.replies.dropAll()
     this.batcher.stop(new MemoryError('closed', 'the store was destroyed before this message was written.'))

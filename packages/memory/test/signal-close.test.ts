@@ -286,4 +286,17 @@ describe('calls made while close() runs', () => {
     expect((error as Error).message).toContain('the store is closed')
     expect((error as { details: unknown }).details).toEqual({ state: 'closed' })
   })
+
+  it('after destroy(): flush() rejects with closed, since what was pending was dropped', async () => {
+    const memory = await openMemory({ backend: memoryBackend(), flushOnExit: false, flushIntervalMs: 60_000 })
+    const pending = memory.add('c', { role: 'user', content: 'dropped' })
+    await memory.destroy()
+    await pending.catch(() => undefined)
+    const error = await memory.flush().catch((e: unknown) => e)
+    expect(isMemoryError(error) && error.code === 'closed').toBe(true)
+    expect((error as Error).message).toContain('destroyed')
+    expect((error as Error).message).toContain('close()')
+    expect((error as { details: unknown }).details).toEqual({ state: 'destroyed' })
+    await expect(memory.destroy()).resolves.toBeUndefined()
+  })
 })
