@@ -104,6 +104,33 @@ function hasStaleIndex(db: SqliteDatabase): boolean {
   )
 }
 
+interface SchemaMarks {
+  readonly applicationId: number
+  readonly version: number
+  readonly tables: string[]
+}
+
+/**
+ * The header marks and table names, read in one transaction. Read one by one, another process
+ * creating the store in between (two bots started together on a new file) showed the id of an
+ * empty file with the tables of a full one, and the store was refused as another application's.
+ * Inside a caller's transaction (ensureSchema's write lock) the reads are consistent already.
+ */
+function readMarks(db: SqliteDatabase): SchemaMarks {
+  const read = (): SchemaMarks => ({
+    applicationId: db.pragma('application_id', { simple: true }) as number,
+    version: db.pragma('user_version', { simple: true }) as number,
+    tables: tableNames(db),
+  })
+  if (db.inTransaction) return read()
+  db.exec('BEGIN')
+  try {
+    return read()
+  } finally {
+    if (db.inTransaction) db.exec('COMMIT')
+  }
+}
+
 /**
  * The layout version of our tables (this one, or an older one that {@link ensureSchema} migrates),
  * 0 for an empty database; throws a `MemoryError` (`corrupt`) for a foreign, newer or damaged one.
@@ -111,9 +138,7 @@ function hasStaleIndex(db: SqliteDatabase): boolean {
  * as it was.
  */
 export function checkSchema(db: SqliteDatabase, where: DatabasePlace): number {
-  const applicationId = db.pragma('application_id', { simple: true }) as number
-  const version = db.pragma('user_version', { simple: true }) as number
-  const tables = tableNames(db)
+  const { applicationId, version, tables } = readMarks(db)
   if (applicationId === 0 && tables.length === 0) return 0
   if (applicationId !== APPLICATION_ID) {
     throw new MemoryError(
