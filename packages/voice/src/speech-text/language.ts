@@ -41,8 +41,18 @@ export interface SpeechConventions {
   date(day: number, month: number, year: string): string
   /** Words before a span of numbers that make it "between 10 and 12". */
   betweenLead: RegExp
-  /** Words before a day and month without a year that make them a date ("on", "entro"). */
+  /**
+   * Words before a day and month without a year that make them a date ("on", "due:", "entro",
+   * "lunedì"), tested on the few characters before the pair.
+   */
   dateLead: RegExp
+  /**
+   * Of those, the ones that also come before a quantity ("cut by 1/2"): after them a half, a third
+   * or a quarter stays a fraction. Absent where every date word is a date word only.
+   */
+  quantityLead?: RegExp
+  /** What may stand between a day and month read as a date and the next one ("to", " e "). */
+  dateJoin: RegExp
   /** A time of day, with hours and minutes already checked. */
   time(hours: number, minutes: number): string
   /**
@@ -52,6 +62,8 @@ export interface SpeechConventions {
   timeSpan(from: string, to: string, lead: string | undefined): string
   /** A simple fraction before a word ("3/4 cup"), or undefined when it is better left alone. */
   fraction(numerator: number, denominator: number, next: string): string | undefined
+  /** A whole number and a proper half, third or quarter ("1 1/2"): "1 and a half", "1 e mezzo". */
+  mixed(whole: string, numerator: number, denominator: number): string
   /** "Celsius", "Fahrenheit" after `degrees`. */
   scales: Readonly<Record<'C' | 'F', string>>
   /** What joins the two ends of a span of numbers: "10 to 12". */
@@ -84,6 +96,12 @@ const ITALIAN_MEASURE =
   /^(?:di|del|dell|dello|della|dei|degli|delle|tazz[ae]|cucchiai\p{L}*|bicchier[ei]|litr[oi]|l|ml|kg|g|chil[oi]|ett[oi]|or[ae]|pollic[ei]|metr[oi]|m|km)$/iu
 const ENGLISH_MEASURE =
   /^(?:of|cups?|teaspoons?|tablespoons?|tsp|tbsp|inch(?:es)?|in|f(?:oo|ee)t|ft|miles?|mi|pounds?|lbs?|oz|ounces?|kg|g|l|lit(?:er|re)s?|ml|gallons?|pints?|hours?|hrs?)$/i
+
+const italianFractions: Readonly<Record<number, readonly string[]>> = {
+  2: ['mezzo'],
+  3: ['un terzo', 'due terzi'],
+  4: ['un quarto', 'due quarti', 'tre quarti'],
+}
 
 const italianScales: Readonly<Record<Scale, readonly [string, string]>> = {
   thousand: ['mille', 'mila'],
@@ -119,7 +137,10 @@ const italian: SpeechConventions = {
   // The first of the month is "primo" in Italian ("il primo maggio"), every other day a cardinal.
   date: (day, month, year) =>
     `${day === 1 ? 'primo' : day} ${italian.months[month - 1]}${year === '' ? '' : ` ${year}`}`,
-  dateLead: /\b(?:il|dal|al|entro|del)\s$/i,
+  // "Scadenza: 31/12", "lunedì 3/4", "ven. 20/12". Every one of them leads a date, never a quantity.
+  dateLead:
+    /\b(?:(?:il|dal|al|entro|del|scadenza):?|(?:lun|mar|mer|gio|ven|sab|dom)\.?|(?:(?:lun|mart|merc|giov|vener)ed[iì]|sabato|domenica),?)\s$/i,
+  dateJoin: /^\s(?:al|e|o)\s$/i,
   betweenLead: /\b(?:tra|fra)\s$/i,
   time: (hours, minutes) => (minutes === 0 ? `${hours}` : `${hours} e ${minutes}`),
   timeSpan: (from, to, lead) =>
@@ -128,9 +149,11 @@ const italian: SpeechConventions = {
   fraction(numerator, denominator, next) {
     if (!ITALIAN_MEASURE.test(next)) return undefined
     if (denominator === 2) return numerator === 1 ? (/a$/i.test(next) ? 'mezza' : 'mezzo') : undefined
-    const word = denominator === 3 ? ['un terzo', 'due terzi'] : ['un quarto', 'due quarti', 'tre quarti']
-    return word[numerator - 1]
+    return italianFractions[denominator]?.[numerator - 1]
   },
+  // "uno e mezzo": the number, not a measure, so "mezzo" whatever follows.
+  mixed: (whole, numerator, denominator) =>
+    `${whole} e ${(italianFractions[denominator] as readonly string[])[numerator - 1]}`,
   scales: { C: 'Celsius', F: 'Fahrenheit' },
   to: 'a',
   per: 'al',
@@ -154,6 +177,13 @@ const englishFractions: Readonly<Record<number, readonly string[]>> = {
   4: ['one quarter', 'two quarters', 'three quarters'],
 }
 
+// After a whole number: "1 and a half", "2 and three quarters".
+const englishParts: Readonly<Record<number, readonly string[]>> = {
+  2: ['a half'],
+  3: ['a third', 'two thirds'],
+  4: ['a quarter', 'two quarters', 'three quarters'],
+}
+
 const englishBase = {
   decimal: '.',
   months: 'January February March April May June July August September October November December'.split(' '),
@@ -170,7 +200,11 @@ const englishBase = {
     '£': { one: 'pound', many: 'pounds', centOne: 'penny', centMany: 'pence' },
   },
   scaled: (value: string, scale: Scale, currency: CurrencyWords) => `${value} ${scale} ${currency.many}`,
-  dateLead: /\b(?:on|by|until|till|from|since|before|after|through|due)\s$/i,
+  // "Due: 12/31", "Monday 3/4", "Fri. 12/20", "Tuesday, 1/7".
+  dateLead:
+    /\b(?:(?:on|by|until|till|from|since|before|after|through|due|deadline):?|(?:mon|tues?|wed|thu(?:rs?)?|fri|sat|sun)\.?|(?:mon|tues|wednes|thurs|fri|satur|sun)day,?)\s$/i,
+  quantityLead: /\b(?:by|from|after|before)\s$/i,
+  dateJoin: /^\s(?:to|and|or|through|until)\s$/i,
   betweenLead: /\bbetween\s$/i,
   // "9 o'clock", "9 oh 5", "14 30": how the clock is read, on a 12- or 24-hour dial alike.
   time: (hours: number, minutes: number) =>
@@ -179,6 +213,8 @@ const englishBase = {
     lead === 'between' ? `between ${from} and ${to}` : `${lead === 'from' ? 'from ' : ''}${from} to ${to}`,
   fraction: (numerator: number, denominator: number, next: string) =>
     ENGLISH_MEASURE.test(next) ? englishFractions[denominator]?.[numerator - 1] : undefined,
+  mixed: (whole: string, numerator: number, denominator: number) =>
+    `${whole} and ${(englishParts[denominator] as readonly string[])[numerator - 1]}`,
   scales: { C: 'Celsius', F: 'Fahrenheit' },
   to: 'to',
   per: 'per',

@@ -16,10 +16,14 @@ const TIME_SPAN = new RegExp(
   'gi',
 )
 const MERIDIEM = /^\s?[ap]\.?m\b/i
+// "1 1/2 cups", "2 3/4 km": a whole number, one space, and a half, third or quarter.
+const MIXED = /(?<![\d/.,:]|\d\s)(\d{1,3}) ([1-3])\/([234])(?![\d/]|[.,]\d)/g
 // "1/2 cup", "3/4 di tazza": a simple fraction before a word. Not after a number ("1 1/2").
 const FRACTION = /(?<![\d/.,]|\d\s)([1-3])\/([234])(?=\s(\p{L}+))/gu
 // "on 12/31", "entro il 31/12": a day and month without a year.
 const DAY_MONTH = /(?<![\d/.,:-])(\d{1,2})\/(\d{1,2})(?![\d/]|[.,]\d)/g
+// How far back a word that makes a pair a date is looked for: "wednesday, " and "scadenza: " fit.
+const LEAD_CHARS = 16
 // "10-12", "2020-2025": small numbers or years only, rising, so that phone numbers stay as written.
 const SPAN = /(?<![\d/-]|\d[.,])(\d{1,3}|(?:19|20)\d\d)\s?[-–]\s?(\d{1,3}|(?:19|20)\d\d)(?![\d/-]|[.,]\d)/g
 // A unit per unit after a number: "80 km/h", "9,8 m/s".
@@ -73,14 +77,29 @@ function numericDate(
 }
 
 /**
- * A day and month without a year, only where nothing else is meant: after a word such as "on" or
- * "entro", with one part above 12 (so `5/5` stays a score) and a day that exists.
+ * A day and month without a year, only where nothing else is meant: after a word such as "on",
+ * "due:", "entro" or a day of the week (`before`), or `joined` to a day and month just read as a
+ * date ("from 12/24 to 12/31"). The order is the one possible when a part is above 12, else the
+ * language's; the day must exist. A half, third or quarter after a word that also leads quantities
+ * ("cut by 1/2") stays a fraction.
  */
-function dayMonth(match: string, a: string, b: string, before: string, c: SpeechConventions): string {
+function dayMonth(
+  match: string,
+  a: string,
+  b: string,
+  before: string,
+  joined: boolean,
+  c: SpeechConventions,
+): string {
   const first = Number(a)
   const second = Number(b)
-  if (first > 12 === second > 12 || match === '24/7' || !c.dateLead.test(before)) return match
-  const [day, month] = first > 12 ? [first, second] : [second, first]
+  if (match === '24/7') return match
+  if (!joined) {
+    if (!c.dateLead.test(before)) return match
+    if (first < second && second <= 4 && c.quantityLead?.test(before) === true) return match
+  }
+  const dayFirst = first > 12 ? true : second > 12 ? false : c.dayFirst
+  const [day, month] = dayFirst ? [first, second] : [second, first]
   return validDate(day, month) ? c.date(day, month, '') : match
 }
 
@@ -113,17 +132,28 @@ function groupedNumber(token: string, c: SpeechConventions): string {
   return token
 }
 
-/** Fractions and days of the month written with a slash. */
+/** Mixed numbers, fractions and days of the month written with a slash. */
 function slashed(text: string, c: SpeechConventions): string {
+  // The end of the last pair read as a date, so that the pair after it in a range or list is one.
+  let lastDate = -1
   return text
+    .replace(MIXED, (match, whole: string, numerator: string, denominator: string) =>
+      Number(numerator) < Number(denominator)
+        ? c.mixed(whole, Number(numerator), Number(denominator))
+        : match,
+    )
     .replace(
       FRACTION,
       (match, numerator: string, denominator: string, next: string) =>
         c.fraction(Number(numerator), Number(denominator), next) ?? match,
     )
-    .replace(DAY_MONTH, (match, a: string, b: string, offset: number, whole: string) =>
-      dayMonth(match, a, b, whole.slice(Math.max(0, offset - 12), offset), c),
-    )
+    .replace(DAY_MONTH, (match, a: string, b: string, offset: number, whole: string) => {
+      const joined =
+        lastDate >= 0 && offset - lastDate <= 10 && c.dateJoin.test(whole.slice(lastDate, offset))
+      const spoken = dayMonth(match, a, b, whole.slice(Math.max(0, offset - LEAD_CHARS), offset), joined, c)
+      if (spoken !== match) lastDate = offset + match.length
+      return spoken
+    })
 }
 
 /** Rewrites dates, times, sums of money, percentages, ordinals and grouped numbers for speech. */

@@ -6,6 +6,10 @@ import type { SpeechConventions } from './language.js'
 /** Words for the few marks that stand for a word; absent for languages without conventions. */
 type Words = Pick<SpeechConventions, 'or' | 'over' | 'allDay' | 'about' | 'and'>
 
+// A shell variable, `$HOME`, `${USER}`, with the path after it (`$HOME/.config`): read by its name
+// and the path's words, as in inline code, since the engine would say "dollar HOME". Sums of money
+// were read before this runs; a `$` after a letter, a digit or a backslash is left alone.
+const VARIABLE = /(?<![\p{L}\p{N}_$\\])\$(?:\{([A-Za-z_]\w*)\}|([A-Za-z_]\w*))((?:\/[\w-]*(?:\.[\w-]+)*)*)/gu
 const REPEATED = /([!?])[!?]+/g
 const ELLIPSIS = /(?:\.{4,}|…)/g
 const DASH = /\s+[-–—―]{1,2}\s+|(?<=\p{L})[—―](?=\p{L})/gu
@@ -17,9 +21,19 @@ const AMPERSAND = /\s?&\s?/g
 const UNDERSCORE = /_+/g
 const SPELLED = /[*#~`\\^{}[\]@/]/g
 
+function variableWords(
+  _: string,
+  braced: string | undefined,
+  bare: string | undefined,
+  path: string,
+): string {
+  return `${braced ?? bare}${path.replace(/[/.]+/g, ' ').trimEnd()}`
+}
+
 /** Maps spelled-out marks to pauses or words in `text`. */
 export function speakPunctuation(text: string, words: Words | undefined): string {
-  let out = text.replace(REPEATED, '$1').replace(ELLIPSIS, '...').replace(DASH, ', ').replace(PAUSE, ', ')
+  let out = text.includes('$') ? text.replace(VARIABLE, variableWords) : text
+  out = out.replace(REPEATED, '$1').replace(ELLIPSIS, '...').replace(DASH, ', ').replace(PAUSE, ', ')
   out = out.replace(UNDERSCORE, ' ')
   if (words !== undefined) {
     out = out

@@ -768,4 +768,39 @@ export const corpus: CorpusReply[] = [
     markdown: 'It is 25% off until 11/30/2025 — only $29.99! 🔥',
     keep: ['25%', 'November 30th, 2025', '29 dollars and 99 cents!'],
   },
+  // Days without a year, mixed numbers, shell variables
+  {
+    language: 'en-us',
+    markdown: 'Rent is **due: 12/31**. For the cake, add 1 1/2 cups of flour 🎂',
+    keep: ['due: December 31st', 'add 1 and a half cups of flour'],
+    not: ['out of'],
+  },
+  {
+    language: 'en',
+    markdown: 'The sale runs from 12/24 to 12/31, or until Monday 3/4. Walk 2 3/4 miles to get there.',
+    keep: [
+      'from the 24th of December to the 31st of December',
+      'Monday the 3rd of April',
+      '2 and three quarters miles',
+    ],
+    not: ['out of'],
+  },
+  {
+    language: 'en',
+    markdown: `Add $HOME/bin to your $PATH, then run \`echo \${USER}\` to check.`,
+    keep: ['Add HOME bin to your PATH', 'echo USER', 'check'],
+    not: ['dollar'],
+  },
+  {
+    language: 'it',
+    markdown: '**Scadenza:** 31/12. Dal 24/12 al 31/12 il negozio è chiuso 🎄',
+    keep: ['Scadenza: 31 dicembre', 'Dal 24 dicembre al 31 dicembre'],
+    not: ['barra'],
+  },
+  {
+    language: 'it',
+    markdown: `Aggiungi 1 1/2 tazze di farina e 2 3/4 di latte, poi imposta $HOME e \${USER}.`,
+    keep: ['1 e mezzo tazze di farina', '2 e tre quarti di latte', 'imposta HOME e USER'],
+    not: ['dollari', 'barra'],
+  },
 ]

@@ -301,10 +301,58 @@ describe('speechText', () => {
       expect(en('until 31/12, on 2/30')).toBe('until the 31st of December, on 2 out of 30.')
       expect(it_('entro il 31/12, dal 15/3')).toBe('entro il 31 dicembre, dal 15 marzo.')
       // A score, a rating or a bare pair stays a pair of numbers.
-      expect(us('12/31 of them, rated 5/5, on 5/5, 24/7')).toBe(
-        '12 out of 31 of them, rated 5 out of 5, on 5 out of 5, 24 7.',
+      expect(us('12/31 of them, rated 5/5, 24/7, scored 12/31')).toBe(
+        '12 out of 31 of them, rated 5 out of 5, 24 7, scored 12 out of 31.',
       )
-      expect(it_('voto 28/30, il 3/4')).toBe('voto 28 su 30, il 3 su 4.')
+      expect(it_('voto 28/30, 3/4 passati, 28/30 il voto')).toBe(
+        'voto 28 su 30, 3 su 4 passati, 28 su 30 il voto.',
+      )
+    })
+
+    it('reads a day and month both up to 12 as a date, in the order of the language, after such a word', () => {
+      expect(us('due 3/4, on 5/5, since 1/2, until 12/11')).toBe(
+        'due March 4th, on May 5th, since January 2nd, until December 11th.',
+      )
+      expect(en('due 3/4, on 5/5, since 1/2')).toBe(
+        'due the 3rd of April, on the 5th of May, since the 1st of February.',
+      )
+      expect(it_('il 3/4, entro il 5/6, dal 1/2, scadenza 10/11')).toBe(
+        'il 3 aprile, entro il 5 giugno, dal primo febbraio, scadenza 10 novembre.',
+      )
+      // A day that does not exist in the language's order is not a date.
+      expect(us('due 4/31')).toBe('due 4 out of 31.')
+      expect(it_('il 31/4')).toBe('il 31 su 4.')
+    })
+
+    it('reads a day and month after a deadline word with a colon, or after a day of the week', () => {
+      expect(us('Due: 12/31. Deadline: 3/4. Monday 3/4, Fri. 12/20, Tuesday, 1/7')).toBe(
+        'Due: December 31st. Deadline: March 4th. Monday March 4th, Fri. December 20th, Tuesday, January 7th.',
+      )
+      expect(it_('Scadenza: 31/12. Lunedì 3/4, ven 20/12, martedi 7/1')).toBe(
+        'Scadenza: 31 dicembre. Lunedì 3 aprile, ven 20 dicembre, martedi 7 gennaio.',
+      )
+    })
+
+    it('reads the second day and month of a range or list as a date when the first is one', () => {
+      expect(us('from 12/24 to 12/31, on 3/4 and 3/5')).toBe(
+        'from December 24th to December 31st, on March 4th and March 5th.',
+      )
+      expect(en('from 24/12 to 31/12')).toBe('from the 24th of December to the 31st of December.')
+      expect(it_('dal 24/12 al 31/12, il 3/4 e 5/4, il 3/4 o 4/4')).toBe(
+        'dal 24 dicembre al 31 dicembre, il 3 aprile e 5 aprile, il 3 aprile o 4 aprile.',
+      )
+      // Without a date before it, the second pair is a pair of numbers.
+      expect(us('rated 5/5 and 4/5')).toBe('rated 5 out of 5 and 4 out of 5.')
+      expect(it_('voto 5/5 e 4/5')).toBe('voto 5 su 5 e 4 su 5.')
+    })
+
+    it('keeps a half, a third or a quarter after "by", "from", "after" or "before" a quantity', () => {
+      expect(us('cut it by 1/2, grew by 3/4, from 1/2 to 3/4 cup')).toBe(
+        'cut it by 1 out of 2, grew by 3 out of 4, from 1 out of 2 to three quarters cup.',
+      )
+      // After a word that only leads dates, it is a date.
+      expect(us('on 1/2, due 3/4')).toBe('on January 2nd, due March 4th.')
+      expect(it_('il 1/2, entro il 3/4')).toBe('il primo febbraio, entro il 3 aprile.')
     })
 
     it('reads a simple fraction before "of" or a measure', () => {
@@ -314,6 +362,21 @@ describe('speechText', () => {
       expect(it_('1/2 tazza, 1/2 litro, 3/4 di latte, 1/3 del totale, passo 1/2 fatto')).toBe(
         'mezza tazza, mezzo litro, tre quarti di latte, un terzo del totale, passo 1 su 2 fatto.',
       )
+    })
+
+    it('reads a whole number and a half, third or quarter as a mixed number', () => {
+      expect(en('Add 1 1/2 cups of flour, walk 2 3/4 miles, 1 1/3 hours, 10 2/3 inches')).toBe(
+        'Add 1 and a half cups of flour, walk 2 and three quarters miles, 1 and a third hours, 10 and two thirds inches.',
+      )
+      expect(us('a 3 1/2 star hotel, 1 1/4')).toBe('a 3 and a half star hotel, 1 and a quarter.')
+      expect(it_('Aggiungi 1 1/2 tazze di farina, cammina 2 3/4 km, 1 1/3 litri, 3 1/4')).toBe(
+        'Aggiungi 1 e mezzo tazze di farina, cammina 2 e tre quarti km, 1 e un terzo litri, 3 e un quarto.',
+      )
+      // Not a proper fraction, or part of a longer figure: left to the other rules.
+      expect(en('1 5/4 cup, 1 2/2, 1.5 1/2 cup, 1 1/2/3')).toBe(
+        '1 5 out of 4 cup, 1 2 out of 2, 1.5 1 out of 2 cup, 1 1 out of 2 out of 3.',
+      )
+      expect(it_('il 1 1/2 tazza')).toBe('il 1 e mezzo tazza.')
     })
 
     it('reads times', () => {
@@ -380,7 +443,8 @@ describe('speechText', () => {
       expect(it_('Sia $x_1 + y$, poi $5 o $10.')).toBe('Sia x 1 y, poi 5 dollari o 10 dollari.')
       // The closing `$` must be on the same line.
       expect(en('Set $x and y$ now')).toBe('Set x and y now.')
-      expect(en('Set $x and\ny$ now')).toBe('Set $x and y$ now.')
+      // Without a closing `$` on its line, `$x` is read as a variable would be.
+      expect(en('Set $x and\ny$ now')).toBe('Set x and y$ now.')
     })
 
     it('leaves versions, addresses and phone numbers as they are', () => {
@@ -414,6 +478,22 @@ describe('speechText', () => {
       )
       expect(en('$1,200/month')).toBe('1200 dollars per month.')
       expect(en('a # b \\ c ^ d { e } @f')).toBe('a b c d e f.')
+    })
+
+    it('reads a shell variable by its name, without the dollar, like inline code', () => {
+      expect(en(`Set $HOME and $PATH, or \${USER}; it costs $5.`)).toBe(
+        'Set HOME and PATH, or USER; it costs 5 dollars.',
+      )
+      expect(it_(`Imposta $HOME e \${USER}, costa $5.`)).toBe('Imposta HOME e USER, costa 5 dollari.')
+      expect(en(`Files go in $HOME/.config/app or \${XDG_DATA_HOME}/app.`)).toBe(
+        'Files go in HOME config app or XDG DATA HOME app.',
+      )
+      expect(it_('Metti i file in $HOME/bin.')).toBe('Metti i file in HOME bin.')
+      expect(speechText('Ve a $HOME.', { language: 'es' })).toBe('Ve a HOME.')
+      // The same as in inline code.
+      expect(en(`Set \`$HOME\` and \`\${USER}\`.`)).toBe(en(`Set $HOME and \${USER}.`))
+      // Escaped, it is still the variable's name; money, a lone dollar or one inside a word is not.
+      expect(en('\\$HOME, $5, $ 5, a $ sign, a$b')).toBe('HOME, 5 dollars, 5 dollars, a $ sign, a$b.')
     })
   })
 })
