@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { readdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { Redis } from 'ioredis'
@@ -96,6 +96,25 @@ describe('migrate copies a timestamp that is not an ISO string as it is', () => 
   }, 30_000)
 })
 
+describe('the source is only read (built)', () => {
+  it('a JSON source: its directory holds the same files, unchanged, after the migration', async () => {
+    const dir = await tempDir()
+    try {
+      const from = join(dir.dir, 'bot')
+      await mkdir(from)
+      const source = join(from, 'conversations.json')
+      await writeFile(source, JSON.stringify(PYTHON_STYLE))
+      const before = await readdir(from)
+      const result = await cli(['migrate', source, join(dir.dir, 'o.json')])
+      expect(result.stdout).toMatch(/^migrated 2 conversations, 3 messages/)
+      expect(await readdir(from)).toEqual(before)
+      expect(JSON.parse(await readFile(source, 'utf8'))).toEqual(PYTHON_STYLE)
+    } finally {
+      await dir.cleanup()
+    }
+  }, 30_000)
+})
+
 describe('a message the destination cannot take is found before anything is written', () => {
   it('names the conversation and the message index; nothing copied', async () => {
     const dir = await tempDir()
@@ -150,8 +169,8 @@ describe('a refused migration leaves no new destination behind (built)', () => {
         expect(result.stderr).toMatch(
           /more than the destination keeps \(maxMessages: 1\)\. Nothing was copied/,
         )
-        // The source's own journal may be created by opening it; nothing named after the destination.
-        expect((await readdir(dir.dir)).filter((f) => f.startsWith('new'))).toEqual([])
+        // Nothing named after the destination, and nothing new beside the source either.
+        expect(await readdir(dir.dir)).toEqual(before)
         expect(before).toEqual(['c.json'])
       } finally {
         await dir.cleanup()
