@@ -5,7 +5,9 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { Redis } from 'ioredis'
 import { describe, expect, it } from 'vitest'
+import { freshFiles } from '../src/fresh-destination.js'
 import { isMemoryError, type Memory, migrate, openMemory } from '../src/index.js'
+import { locate } from '../src/location.js'
 import { redisBackend } from '../src/redis.js'
 import { deleteKeys, REDIS_URL, redisUnavailable } from './backends/redis/cluster-servers.js'
 import { ensureBuilt, tempDir } from './helpers.js'
@@ -177,6 +179,56 @@ describe('a refused migration leaves no new destination behind (built)', () => {
       }
     }, 30_000)
   }
+
+  for (const name of ['new/deeper/o.db', 'new/deeper/o.json']) {
+    it(`into ${name}, whose directories did not exist: refused, the directories it made removed`, async () => {
+      const dir = await tempDir()
+      try {
+        const source = join(dir.dir, 'c.json')
+        await writeFile(source, JSON.stringify(LONG))
+        const result = await cli(['migrate', source, join(dir.dir, name), '--max-messages', '1'])
+        expect(result.code).toBe(1)
+        expect(result.stderr).toMatch(/Nothing was copied/)
+        expect(await readdir(dir.dir)).toEqual(['c.json'])
+      } finally {
+        await dir.cleanup()
+      }
+    }, 30_000)
+  }
+
+  it('a directory that existed before is kept, only the one below it that the run made is removed', async () => {
+    const dir = await tempDir()
+    try {
+      const source = join(dir.dir, 'c.json')
+      await writeFile(source, JSON.stringify(LONG))
+      await mkdir(join(dir.dir, 'kept'))
+      const result = await cli([
+        'migrate',
+        source,
+        join(dir.dir, 'kept', 'new', 'o.db'),
+        '--max-messages',
+        '1',
+      ])
+      expect(result.code).toBe(1)
+      expect(await readdir(join(dir.dir, 'kept'))).toEqual([])
+    } finally {
+      await dir.cleanup()
+    }
+  }, 30_000)
+
+  it('a directory the run made is kept when something else put a file in it meanwhile', async () => {
+    const dir = await tempDir()
+    try {
+      const path = join(dir.dir, 'a', 'b', 'o.json')
+      const fresh = await freshFiles(locate(path))
+      const store = await openMemory({ path, flushOnExit: false })
+      await writeFile(join(dir.dir, 'a', 'notes.txt'), 'not the store')
+      await fresh.removeIfEmpty(store)
+      expect(await readdir(join(dir.dir, 'a'))).toEqual(['notes.txt'])
+    } finally {
+      await dir.cleanup()
+    }
+  })
 
   it('a source with a message that is not one (content null): refused, no file created', async () => {
     const dir = await tempDir()
