@@ -19,6 +19,12 @@ import { type MigrateProgress, type MigrateResult, migrate } from './migrate.js'
 import { redactUrl } from './redact.js'
 import { sameStore } from './same-store.js'
 import { openMemory } from './store.js'
+import {
+  DEFAULT_BATCH_BYTES,
+  DEFAULT_MESSAGE_BYTES,
+  DEFAULT_PENDING_BYTES,
+  MAX_BATCH_BYTES,
+} from './store-options.js'
 
 const USAGE = `Usage: taurobot-memory migrate <from> <to> [options]
        taurobot-memory compact <file>
@@ -39,6 +45,9 @@ Options of migrate:
   --max-messages <n>      messages kept per conversation by <to> (default 1000, or
                           the longest conversation of <from> if longer; a
                           smaller value than that is refused, nothing is cut)
+  --max-message-bytes <n> largest message <to> takes, in bytes of its JSON form
+                          (default 1048576, 1 MiB; at most 268435456, 256 MiB):
+                          a larger message of <from> is refused, nothing copied
   --replace               overwrite conversations the destination already has
   -h, --help              show this help
 `
@@ -61,8 +70,22 @@ function describe(spec: string): string {
   return isRedisUrl(spec) ? redactUrl(spec) : spec
 }
 
-async function open(spec: string, role: 'from' | 'to', keyPrefix: string | undefined, maxMessages: number) {
-  const common = { maxMessages, maxPending: 1_000_000, flushOnExit: false }
+async function open(
+  spec: string,
+  role: 'from' | 'to',
+  keyPrefix: string | undefined,
+  maxMessages: number,
+  maxMessageBytes = DEFAULT_MESSAGE_BYTES,
+) {
+  const common = {
+    maxMessages,
+    maxMessageBytes,
+    // Each must hold one message of maxMessageBytes: a larger --max-message-bytes raises them with it.
+    maxBatchBytes: Math.max(DEFAULT_BATCH_BYTES, maxMessageBytes),
+    maxPendingBytes: Math.max(DEFAULT_PENDING_BYTES, maxMessageBytes),
+    maxPending: 1_000_000,
+    flushOnExit: false,
+  }
   const location = where(spec)
   if (location.kind === 'redis') {
     const { redisBackend } = await import('./backends/redis/redis-backend.js')
@@ -170,6 +193,7 @@ const MIGRATE_OPTIONS = {
   'from-key-prefix': { type: 'string' },
   'to-key-prefix': { type: 'string' },
   'max-messages': { type: 'string' },
+  'max-message-bytes': { type: 'string' },
   replace: { type: 'boolean', default: false },
 } as const
 
@@ -201,6 +225,16 @@ async function runMigrate(args: string[]): Promise<number> {
     (!/^\d+$/.test(maxText) || !Number.isSafeInteger(maxMessages) || maxMessages < 1)
   ) {
     throw new UsageError(`--max-messages must be a positive integer, got ${maxText}`)
+  }
+  const bytesText = values['max-message-bytes']
+  const maxMessageBytes = Number(bytesText ?? DEFAULT_MESSAGE_BYTES)
+  if (
+    bytesText !== undefined &&
+    (!/^\d+$/.test(bytesText) || maxMessageBytes < 1 || maxMessageBytes > MAX_BATCH_BYTES)
+  ) {
+    throw new UsageError(
+      `--max-message-bytes must be a positive integer of at most ${MAX_BATCH_BYTES} (256 MiB), got ${bytesText}`,
+    )
   }
   // Both places are checked before either is opened, so a bad <to> creates nothing at <from>.
   where(from)
@@ -241,7 +275,7 @@ async function runMigrate(args: string[]): Promise<number> {
     // the longest conversation is refused by migrate(), naming it.
     const kept = maxText === undefined ? Math.max(maxMessages, longest) : maxMessages
     const fresh = await freshFiles(where(to))
-    const destination = await open(to, 'to', toPrefix, kept).catch((error: unknown) => {
+    const destination = await open(to, 'to', toPrefix, kept, maxMessageBytes).catch((error: unknown) => {
       throw withHeapAdvice(error, from, to)
     })
     stores.push(destination)

@@ -141,12 +141,68 @@ describe('a message the destination cannot take is found before anything is writ
       expect((error as Error).message).toMatch(
         /^\[@taurobot\/memory\] message 1 of conversation "2" in the source cannot be copied: message is \d+ bytes once serialised, above maxMessageBytes \(1000\).*Nothing was copied\./,
       )
-      expect((error as { details: unknown }).details).toMatchObject({ conversation: '2', index: 1 })
+      expect((error as Error).message).toMatch(
+        /Open the destination with maxMessageBytes: \d+ or more \(--max-message-bytes on the command line\)/,
+      )
+      expect((error as { details: unknown }).details).toMatchObject({
+        conversation: '2',
+        index: 1,
+        bytes: expect.any(Number),
+      })
       expect(await ids(to)).toEqual([])
     } finally {
       await Promise.all([from.close(), to.close()])
       await dir.cleanup()
     }
+  })
+})
+
+describe('--max-message-bytes (built)', () => {
+  // Above the default maxMessageBytes (1 MiB) once serialised.
+  const BIG = {
+    conversations: {
+      '1': [{ role: 'user', content: 'small' }],
+      '7': [{ role: 'user', content: 'x'.repeat(2 * 1024 * 1024) }],
+    },
+  }
+
+  it('a message above 1 MiB: refused naming the option and the size, then copied with it', async () => {
+    const dir = await tempDir()
+    try {
+      const source = join(dir.dir, 'c.json')
+      await writeFile(source, JSON.stringify(BIG))
+      const to = join(dir.dir, 'o.json')
+      const refused = await cli(['migrate', source, to])
+      expect(refused.code).toBe(1)
+      expect(refused.stderr).toMatch(
+        /message 0 of conversation "7" in the source cannot be copied: message is (\d+) bytes .*Nothing was copied\. Open the destination with maxMessageBytes: \1 or more \(--max-message-bytes on the command line\)/,
+      )
+      expect(await readdir(dir.dir)).toEqual(['c.json'])
+      const copied = await cli(['migrate', source, to, '--max-message-bytes', '3000000'])
+      expect(copied.stdout).toMatch(/^migrated 2 conversations, 2 messages .*; counts match\n$/)
+      const stored = await openMemory({ path: to, flushOnExit: false, maxMessageBytes: 3_000_000 })
+      try {
+        expect((await stored.history('7'))[0]?.content).toBe(BIG.conversations['7'][0]?.content)
+      } finally {
+        await stored.close()
+      }
+    } finally {
+      await dir.cleanup()
+    }
+  }, 60_000)
+
+  it('a value that is not a positive integer up to 256 MiB: exit 2, naming the option and the value', async () => {
+    for (const value of ['0', '-1', '1.5', 'abc', '1e6', '268435457']) {
+      const result = await cli(['migrate', 'a.json', 'b.json', `--max-message-bytes=${value}`])
+      expect(result.code, value).toBe(2)
+      expect(result.stderr).toContain(
+        `--max-message-bytes must be a positive integer of at most 268435456 (256 MiB), got ${value}`,
+      )
+    }
+  }, 60_000)
+
+  it('is in the help', async () => {
+    expect((await cli(['--help'])).stdout).toMatch(/--max-message-bytes <n> +largest message <to> takes/)
   })
 })
 
