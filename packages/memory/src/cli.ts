@@ -6,7 +6,7 @@ import { dirname } from 'node:path'
 import { parseArgs } from 'node:util'
 import { SQLITE_ADVICE } from './backends/file/heap-room.js'
 import { linkTarget } from './backends/file/store-path.js'
-import { EMPTY_PREFIX_REASON } from './backends/redis/redis-options.js'
+import { DEFAULT_PREFIX, EMPTY_PREFIX_REASON } from './backends/redis/redis-options.js'
 import { closest } from './closest.js'
 import { runCompact } from './compact.js'
 import { count } from './count.js'
@@ -17,7 +17,7 @@ import { type Location, locate } from './location.js'
 import type { Memory } from './memory-api.js'
 import { type MigrateProgress, type MigrateResult, migrate } from './migrate.js'
 import { redactUrl } from './redact.js'
-import { sameStore } from './same-store.js'
+import { sameStore, sharedKeys } from './same-store.js'
 import { openMemory } from './store.js'
 import {
   DEFAULT_BATCH_BYTES,
@@ -262,6 +262,16 @@ async function runMigrate(args: string[]): Promise<number> {
     if (same) {
       throw new UsageError(
         `<from> and <to> are the same store: give another <to>${isRedisUrl(to) ? ' or --to-key-prefix' : ''}`,
+      )
+    }
+    const shared = await sharedKeys(
+      { location: where(from), keyPrefix: fromPrefix },
+      { location: where(to), keyPrefix: toPrefix },
+    )
+    if (shared !== undefined) {
+      throw new UsageError(
+        `the key prefixes ${JSON.stringify(fromPrefix ?? DEFAULT_PREFIX)} of <from> and ${JSON.stringify(toPrefix ?? DEFAULT_PREFIX)} of <to> share keys on this Redis database: ` +
+          `the longer one goes on with ${JSON.stringify(shared)}, as the shorter one's own keys do, so writing one store would change or delete the other's. Give another --to-key-prefix`,
       )
     }
     // The source keeps whatever it holds: trimming it as it is read would lose messages silently.
