@@ -6,7 +6,7 @@ import { dirname } from 'node:path'
 import { parseArgs } from 'node:util'
 import { SQLITE_ADVICE } from './backends/file/heap-room.js'
 import { linkTarget } from './backends/file/store-path.js'
-import { EMPTY_PREFIX_REASON } from './backends/redis/redis-options.js'
+import { DEFAULT_PREFIX, EMPTY_PREFIX_REASON } from './backends/redis/redis-options.js'
 import { closest } from './closest.js'
 import { runCompact } from './compact.js'
 import { count } from './count.js'
@@ -17,8 +17,14 @@ import { type Location, locate } from './location.js'
 import type { Memory } from './memory-api.js'
 import { type MigrateProgress, type MigrateResult, migrate } from './migrate.js'
 import { redactUrl } from './redact.js'
-import { sameStore } from './same-store.js'
+import { sameStore, sharedKeys } from './same-store.js'
 import { openMemory } from './store.js'
+import {
+  DEFAULT_BATCH_BYTES,
+  DEFAULT_MESSAGE_BYTES,
+  DEFAULT_PENDING_BYTES,
+  MAX_BATCH_BYTES,
+} from './store-options.js'
 
 const USAGE = `Usage: taurobot-memory migrate <from> <to> [options]
        taurobot-memory compact <file>
@@ -39,6 +45,9 @@ Options of migrate:
   --max-messages <n>      messages kept per conversation by <to> (default 1000, or
                           the longest conversation of <from> if longer; a
                           smaller value than that is refused, nothing is cut)
+  --max-message-bytes <n> largest message <to> takes, in bytes of its JSON form
+                          (default 1048576, 1 MiB; at most 268435456, 256 MiB):
+                          a larger message of <from> is refused, nothing copied
   --replace               overwrite conversations the destination already has
   -h, --help              show this help
 `
@@ -61,8 +70,22 @@ function describe(spec: string): string {
   return isRedisUrl(spec) ? redactUrl(spec) : spec
 }
 
-async function open(spec: string, role: 'from' | 'to', keyPrefix: string | undefined, maxMessages: number) {
-  const common = { maxMessages, maxPending: 1_000_000, flushOnExit: false }
+async function open(
+  spec: string,
+  role: 'from' | 'to',
+  keyPrefix: string | undefined,
+  maxMessages: number,
+  maxMessageBytes = DEFAULT_MESSAGE_BYTES,
+) {
+  const common = {
+    maxMessages,
+    maxMessageBytes,
+    // Each must hold one message of maxMessageBytes: a larger --max-message-bytes raises them with it.
+    maxBatchBytes: Math.max(DEFAULT_BATCH_BYTES, maxMessageBytes),
+    maxPendingBytes: Math.max(DEFAULT_PENDING_BYTES, maxMessageBytes),
+    maxPending: 1_000_000,
+    flushOnExit: false,
+  }
   const location = where(spec)
   if (location.kind === 'redis') {
     const { redisBackend } = await import('./backends/redis/redis-backend.js')
@@ -170,6 +193,7 @@ const MIGRATE_OPTIONS = {
   'from-key-prefix': { type: 'string' },
   'to-key-prefix': { type: 'string' },
   'max-messages': { type: 'string' },
+  'max-message-bytes': { type: 'string' },
   replace: { type: 'boolean', default: false },
 } as const
 
@@ -202,6 +226,16 @@ async function runMigrate(args: string[]): Promise<number> {
   ) {
     throw new UsageError(`--max-messages must be a positive integer, got ${maxText}`)
   }
+  const bytesText = values['max-message-bytes']
+  const maxMessageBytes = Number(bytesText ?? DEFAULT_MESSAGE_BYTES)
+  if (
+    bytesText !== undefined &&
+    (!/^\d+$/.test(bytesText) || maxMessageBytes < 1 || maxMessageBytes > MAX_BATCH_BYTES)
+  ) {
+    throw new UsageError(
+      `--max-message-bytes must be a positive integer of at most ${MAX_BATCH_BYTES} (256 MiB), got ${bytesText}`,
+    )
+  }
   // Both places are checked before either is opened, so a bad <to> creates nothing at <from>.
   where(from)
   where(to)
@@ -230,6 +264,16 @@ async function runMigrate(args: string[]): Promise<number> {
         `<from> and <to> are the same store: give another <to>${isRedisUrl(to) ? ' or --to-key-prefix' : ''}`,
       )
     }
+    const shared = await sharedKeys(
+      { location: where(from), keyPrefix: fromPrefix },
+      { location: where(to), keyPrefix: toPrefix },
+    )
+    if (shared !== undefined) {
+      throw new UsageError(
+        `the key prefixes ${JSON.stringify(fromPrefix ?? DEFAULT_PREFIX)} of <from> and ${JSON.stringify(toPrefix ?? DEFAULT_PREFIX)} of <to> share keys on this Redis database: ` +
+          `the longer one goes on with ${JSON.stringify(shared)}, as the shorter one's own keys do, so writing one store would change or delete the other's. Give another --to-key-prefix`,
+      )
+    }
     // The source keeps whatever it holds: trimming it as it is read would lose messages silently.
     const source = await open(from, 'from', fromPrefix, Number.MAX_SAFE_INTEGER).catch((error: unknown) => {
       throw withHeapAdvice(error, from, to)
@@ -241,7 +285,7 @@ async function runMigrate(args: string[]): Promise<number> {
     // the longest conversation is refused by migrate(), naming it.
     const kept = maxText === undefined ? Math.max(maxMessages, longest) : maxMessages
     const fresh = await freshFiles(where(to))
-    const destination = await open(to, 'to', toPrefix, kept).catch((error: unknown) => {
+    const destination = await open(to, 'to', toPrefix, kept, maxMessageBytes).catch((error: unknown) => {
       throw withHeapAdvice(error, from, to)
     })
     stores.push(destination)

@@ -229,10 +229,16 @@ async function assertCopyable(
     for (let index = 0; index < messages.length; index++) {
       const problem = problemOf(messages[index] as Message)
       if (problem === undefined) continue
+      const { reason, bytes } = problem
+      // Too large only for this destination: a larger maxMessageBytes copies it as it is.
+      const remedy =
+        bytes === undefined
+          ? 'Correct or remove that message in the source'
+          : `Open the destination with maxMessageBytes: ${bytes} or more (--max-message-bytes on the command line), or shorten or remove that message in the source`
       throw new MemoryError(
         'migration',
-        `message ${index} of conversation ${show(id)} in the source cannot be copied: ${problem}. Nothing was copied. Correct or remove that message in the source, then run the migration again.`,
-        { details: { conversation: id, index, problem } },
+        `message ${index} of conversation ${show(id)} in the source cannot be copied: ${reason}. Nothing was copied. ${remedy}, then run the migration again.`,
+        { details: { conversation: id, index, problem: reason, ...(bytes === undefined ? {} : { bytes }) } },
       )
     }
   }

@@ -1,7 +1,8 @@
 // Whether <from> and <to> of `taurobot-memory migrate` are one store, however they are spelled.
 // Copying a store into itself with --replace deletes each conversation before reading it, and two
 // SQLite connections to one database under two names (a hard link) keep separate -wal files, which
-// corrupts it: so this is settled before either store is opened.
+// corrupts it: so this is settled before either store is opened. So is whether two Redis key
+// prefixes of one database can name the same keys, which --replace into one would delete.
 import { stat } from 'node:fs/promises'
 import { comparablePath, linkTarget } from './backends/file/store-path.js'
 import { loadIoredis } from './backends/redis/load-ioredis.js'
@@ -25,13 +26,36 @@ export async function sameStore(a: StoreSpec, b: StoreSpec): Promise<boolean> {
   if (x.kind === 'redis' || y.kind === 'redis') {
     if (x.kind !== 'redis' || y.kind !== 'redis') return false
     if ((a.keyPrefix ?? DEFAULT_PREFIX) !== (b.keyPrefix ?? DEFAULT_PREFIX)) return false
-    if (x.url === y.url) return true
-    const [one, two] = await Promise.all([redisIdentity(x.url), redisIdentity(y.url)])
-    return one !== undefined && one === two
+    return sameDatabase(x.url, y.url)
   }
   if (x.kind !== y.kind) return false
   if ((await comparablePath(x.path)) === (await comparablePath(y.path))) return true
   const [one, two] = await Promise.all([fileIdentity(x.path), fileIdentity(y.path)])
+  return one !== undefined && one === two
+}
+
+/**
+ * The part of the longer key prefix that makes its keys the shorter one's as well, when both specs
+ * are Redis stores on one database; else undefined. Every key of a store is its prefix followed by
+ * `format`, `limit` or `{<bucket>}:…`, and is named exactly (never listed by pattern), so a prefix
+ * inside another's keyspace (`app:` and `app:x:`) shares no key with it. Only one that goes on
+ * like a key of the other (`app:` and `app:{0}:m:`, its conversation lists, or `{0}:w:`, its writer
+ * marks) does: its `format` key is then the list of a conversation named `format`.
+ */
+export async function sharedKeys(a: StoreSpec, b: StoreSpec): Promise<string | undefined> {
+  const [x, y] = [a.location, b.location]
+  if (x.kind !== 'redis' || y.kind !== 'redis') return undefined
+  const [p, q] = [a.keyPrefix ?? DEFAULT_PREFIX, b.keyPrefix ?? DEFAULT_PREFIX]
+  const [shorter, longer] = p.length <= q.length ? [p, q] : [q, p]
+  const rest = longer.slice(shorter.length)
+  if (!longer.startsWith(shorter) || !/^\{\d+\}:[mw]:/.test(rest)) return undefined
+  return (await sameDatabase(x.url, y.url)) ? rest : undefined
+}
+
+/** Whether two Redis URLs name one database of one server, however they are spelled. */
+async function sameDatabase(a: string, b: string): Promise<boolean> {
+  if (a === b) return true
+  const [one, two] = await Promise.all([redisIdentity(a), redisIdentity(b)])
   return one !== undefined && one === two
 }
 

@@ -30,5 +30,12 @@ export interface StoreInternals {
   readonly [KEPT_PER_CONVERSATION]?: number
   readonly [COMPLETE_SNAPSHOT]?: () => Promise<void>
   readonly [COPY_MESSAGE]?: (id: string, message: Message) => Promise<unknown>
-  readonly [COPY_PROBLEM]?: (message: Message) => string | undefined
+  readonly [COPY_PROBLEM]?: (message: Message) => CopyProblem | undefined
+}
+
+/** Why {@link COPY_PROBLEM} refuses a message; `bytes` when its size alone is the reason. */
+export interface CopyProblem {
+  readonly reason: string
+  /** The message's size once serialised, above the destination's maxMessageBytes. */
+  readonly bytes?: number
 }

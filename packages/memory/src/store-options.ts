@@ -39,9 +39,10 @@ export const DAY_MS = 86_400_000
 const MAX_TIMER_MS = 2_147_483_647
 // Far below V8's longest string (about 512 MB, the bound of a journal record's text) and Redis's
 // 512 MB bulk string, also when every character of a message takes several bytes.
-const DEFAULT_BATCH_BYTES = 16 * 1024 * 1024
-const MAX_BATCH_BYTES = 256 * 1024 * 1024
-const DEFAULT_PENDING_BYTES = 64 * 1024 * 1024
+export const DEFAULT_MESSAGE_BYTES = 1_048_576
+export const DEFAULT_BATCH_BYTES = 16 * 1024 * 1024
+export const MAX_BATCH_BYTES = 256 * 1024 * 1024
+export const DEFAULT_PENDING_BYTES = 64 * 1024 * 1024
 // What an upsert or a remove spends in a journal record or command beyond its message or id.
 export const OPERATION_OVERHEAD = 24
 
@@ -123,7 +124,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   const onRecovered = optionalFunction<(info: RecoveredInfo) => void>('onRecovered', o.onRecovered)
   const onWarning = optionalFunction<(message: string) => void>('onWarning', o.onWarning)
   const maxMessages = positiveInteger('maxMessages', o.maxMessages, 1000)
-  const maxMessageBytes = positiveInteger('maxMessageBytes', o.maxMessageBytes, 1_048_576)
+  const maxMessageBytes = positiveInteger('maxMessageBytes', o.maxMessageBytes, DEFAULT_MESSAGE_BYTES)
   const maxBatchBytes = positiveInteger(
     'maxBatchBytes',
     o.maxBatchBytes,

@@ -43,7 +43,13 @@ import { knownOptions } from './options.js'
 import { type Reply, type ReplyHost, type ReplyInput, ReplyStream } from './reply.js'
 import { ReplyRegistry } from './reply-registry.js'
 import { SerialQueue } from './serial-queue.js'
-import { COMPLETE_SNAPSHOT, COPY_MESSAGE, COPY_PROBLEM, KEPT_PER_CONVERSATION } from './store-internals.js'
+import {
+  COMPLETE_SNAPSHOT,
+  COPY_MESSAGE,
+  COPY_PROBLEM,
+  type CopyProblem,
+  KEPT_PER_CONVERSATION,
+} from './store-internals.js'
 import { DAY_MS, OPERATION_OVERHEAD, type ResolvedOptions, resolveOptions } from './store-options.js'
 import {
   contextLine,
@@ -152,12 +158,18 @@ class Store implements Memory {
     return this.addStamped(id, message, noTimestamp)
   }
 
-  [COPY_PROBLEM](message: Message): string | undefined {
+  [COPY_PROBLEM](message: Message): CopyProblem | undefined {
     try {
       toMessage(message, this.options.maxMessageBytes, noTimestamp)
       return undefined
     } catch (error) {
-      return (error as Error).message
+      const reason = (error as Error).message
+      // Refused for its size alone: say how large, so the migration can name the maxMessageBytes to give.
+      try {
+        return { reason, bytes: toMessage(message, Number.POSITIVE_INFINITY, noTimestamp).bytes }
+      } catch {
+        return { reason }
+      }
     }
   }
 

@@ -1,11 +1,13 @@
 import { execFile } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { readdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { Redis } from 'ioredis'
 import { describe, expect, it } from 'vitest'
+import { freshFiles } from '../src/fresh-destination.js'
 import { isMemoryError, type Memory, migrate, openMemory } from '../src/index.js'
+import { locate } from '../src/location.js'
 import { redisBackend } from '../src/redis.js'
 import { deleteKeys, REDIS_URL, redisUnavailable } from './backends/redis/cluster-servers.js'
 import { ensureBuilt, tempDir } from './helpers.js'
@@ -96,6 +98,25 @@ describe('migrate copies a timestamp that is not an ISO string as it is', () => 
   }, 30_000)
 })
 
+describe('the source is only read (built)', () => {
+  it('a JSON source: its directory holds the same files, unchanged, after the migration', async () => {
+    const dir = await tempDir()
+    try {
+      const from = join(dir.dir, 'bot')
+      await mkdir(from)
+      const source = join(from, 'conversations.json')
+      await writeFile(source, JSON.stringify(PYTHON_STYLE))
+      const before = await readdir(from)
+      const result = await cli(['migrate', source, join(dir.dir, 'o.json')])
+      expect(result.stdout).toMatch(/^migrated 2 conversations, 3 messages/)
+      expect(await readdir(from)).toEqual(before)
+      expect(JSON.parse(await readFile(source, 'utf8'))).toEqual(PYTHON_STYLE)
+    } finally {
+      await dir.cleanup()
+    }
+  }, 30_000)
+})
+
 describe('a message the destination cannot take is found before anything is written', () => {
   it('names the conversation and the message index; nothing copied', async () => {
     const dir = await tempDir()
@@ -120,12 +141,68 @@ describe('a message the destination cannot take is found before anything is writ
       expect((error as Error).message).toMatch(
         /^\[@taurobot\/memory\] message 1 of conversation "2" in the source cannot be copied: message is \d+ bytes once serialised, above maxMessageBytes \(1000\).*Nothing was copied\./,
       )
-      expect((error as { details: unknown }).details).toMatchObject({ conversation: '2', index: 1 })
+      expect((error as Error).message).toMatch(
+        /Open the destination with maxMessageBytes: \d+ or more \(--max-message-bytes on the command line\)/,
+      )
+      expect((error as { details: unknown }).details).toMatchObject({
+        conversation: '2',
+        index: 1,
+        bytes: expect.any(Number),
+      })
       expect(await ids(to)).toEqual([])
     } finally {
       await Promise.all([from.close(), to.close()])
       await dir.cleanup()
     }
+  })
+})
+
+describe('--max-message-bytes (built)', () => {
+  // Above the default maxMessageBytes (1 MiB) once serialised.
+  const BIG = {
+    conversations: {
+      '1': [{ role: 'user', content: 'small' }],
+      '7': [{ role: 'user', content: 'x'.repeat(2 * 1024 * 1024) }],
+    },
+  }
+
+  it('a message above 1 MiB: refused naming the option and the size, then copied with it', async () => {
+    const dir = await tempDir()
+    try {
+      const source = join(dir.dir, 'c.json')
+      await writeFile(source, JSON.stringify(BIG))
+      const to = join(dir.dir, 'o.json')
+      const refused = await cli(['migrate', source, to])
+      expect(refused.code).toBe(1)
+      expect(refused.stderr).toMatch(
+        /message 0 of conversation "7" in the source cannot be copied: message is (\d+) bytes .*Nothing was copied\. Open the destination with maxMessageBytes: \1 or more \(--max-message-bytes on the command line\)/,
+      )
+      expect(await readdir(dir.dir)).toEqual(['c.json'])
+      const copied = await cli(['migrate', source, to, '--max-message-bytes', '3000000'])
+      expect(copied.stdout).toMatch(/^migrated 2 conversations, 2 messages .*; counts match\n$/)
+      const stored = await openMemory({ path: to, flushOnExit: false, maxMessageBytes: 3_000_000 })
+      try {
+        expect((await stored.history('7'))[0]?.content).toBe(BIG.conversations['7'][0]?.content)
+      } finally {
+        await stored.close()
+      }
+    } finally {
+      await dir.cleanup()
+    }
+  }, 60_000)
+
+  it('a value that is not a positive integer up to 256 MiB: exit 2, naming the option and the value', async () => {
+    for (const value of ['0', '-1', '1.5', 'abc', '1e6', '268435457']) {
+      const result = await cli(['migrate', 'a.json', 'b.json', `--max-message-bytes=${value}`])
+      expect(result.code, value).toBe(2)
+      expect(result.stderr).toContain(
+        `--max-message-bytes must be a positive integer of at most 268435456 (256 MiB), got ${value}`,
+      )
+    }
+  }, 60_000)
+
+  it('is in the help', async () => {
+    expect((await cli(['--help'])).stdout).toMatch(/--max-message-bytes <n> +largest message <to> takes/)
   })
 })
 
@@ -150,14 +227,64 @@ describe('a refused migration leaves no new destination behind (built)', () => {
         expect(result.stderr).toMatch(
           /more than the destination keeps \(maxMessages: 1\)\. Nothing was copied/,
         )
-        // The source's own journal may be created by opening it; nothing named after the destination.
-        expect((await readdir(dir.dir)).filter((f) => f.startsWith('new'))).toEqual([])
+        // Nothing named after the destination, and nothing new beside the source either.
+        expect(await readdir(dir.dir)).toEqual(before)
         expect(before).toEqual(['c.json'])
       } finally {
         await dir.cleanup()
       }
     }, 30_000)
   }
+
+  for (const name of ['new/deeper/o.db', 'new/deeper/o.json']) {
+    it(`into ${name}, whose directories did not exist: refused, the directories it made removed`, async () => {
+      const dir = await tempDir()
+      try {
+        const source = join(dir.dir, 'c.json')
+        await writeFile(source, JSON.stringify(LONG))
+        const result = await cli(['migrate', source, join(dir.dir, name), '--max-messages', '1'])
+        expect(result.code).toBe(1)
+        expect(result.stderr).toMatch(/Nothing was copied/)
+        expect(await readdir(dir.dir)).toEqual(['c.json'])
+      } finally {
+        await dir.cleanup()
+      }
+    }, 30_000)
+  }
+
+  it('a directory that existed before is kept, only the one below it that the run made is removed', async () => {
+    const dir = await tempDir()
+    try {
+      const source = join(dir.dir, 'c.json')
+      await writeFile(source, JSON.stringify(LONG))
+      await mkdir(join(dir.dir, 'kept'))
+      const result = await cli([
+        'migrate',
+        source,
+        join(dir.dir, 'kept', 'new', 'o.db'),
+        '--max-messages',
+        '1',
+      ])
+      expect(result.code).toBe(1)
+      expect(await readdir(join(dir.dir, 'kept'))).toEqual([])
+    } finally {
+      await dir.cleanup()
+    }
+  }, 30_000)
+
+  it('a directory the run made is kept when something else put a file in it meanwhile', async () => {
+    const dir = await tempDir()
+    try {
+      const path = join(dir.dir, 'a', 'b', 'o.json')
+      const fresh = await freshFiles(locate(path))
+      const store = await openMemory({ path, flushOnExit: false })
+      await writeFile(join(dir.dir, 'a', 'notes.txt'), 'not the store')
+      await fresh.removeIfEmpty(store)
+      expect(await readdir(join(dir.dir, 'a'))).toEqual(['notes.txt'])
+    } finally {
+      await dir.cleanup()
+    }
+  })
 
   it('a source with a message that is not one (content null): refused, no file created', async () => {
     const dir = await tempDir()

@@ -151,3 +151,134 @@ describe('migrate() with --replace', () => {
     30_000,
   )
 })
+
+// The Redis backend names every key it reads, writes or deletes (`<prefix>format`, `<prefix>{3}:i`,
+// `<prefix>{3}:m:<id>`…) and never lists keys by pattern: a prefix inside another's keyspace
+// (`app:` and `app:x:`) shares no key with it, so such stores are two stores, and --replace into
+// one deletes nothing of the other.
+describe('two Redis key prefixes, one inside the other (built)', () => {
+  async function contents(prefix: string): Promise<Record<string, string[]>> {
+    const memory = await openMemory({
+      backend: redisBackend({ url: REDIS_URL, keyPrefix: prefix }),
+      flushOnExit: false,
+    })
+    try {
+      const found: Record<string, string[]> = {}
+      for await (const { id } of memory.conversations())
+        found[id] = (await memory.history(id)).map((m) => m.content)
+      return found
+    } finally {
+      await memory.close()
+    }
+  }
+
+  async function write(prefix: string, messages: Record<string, string>): Promise<void> {
+    const memory = await openMemory({
+      backend: redisBackend({ url: REDIS_URL, keyPrefix: prefix }),
+      flushOnExit: false,
+    })
+    for (const [id, content] of Object.entries(messages)) await memory.add(id, { role: 'user', content })
+    await memory.close()
+  }
+
+  // Only a prefix that goes on as the other's keys do ({<bucket>}:m:, a conversation's list; or
+  // {<bucket>}:w:, a writer's mark) shares keys with it: its `format` key is the list of the
+  // other's conversation "format", in bucket 0 or wherever that name falls.
+  it.skipIf(unavailable)(
+    'app: and app:{0}:m: (either way): refused, naming both prefixes, nothing written',
+    async () => {
+      const base = `test:overlap:${randomUUID()}:`
+      const [outer, inner] = [`${base}app:`, `${base}app:{0}:m:`]
+      const client = new Redis(REDIS_URL)
+      try {
+        await write(outer, { a: 'outer a' })
+        for (const [from, to] of [
+          [outer, inner],
+          [inner, outer],
+        ] as const) {
+          const result = await cli([
+            'migrate',
+            REDIS_URL,
+            REDIS_URL,
+            '--from-key-prefix',
+            from,
+            '--to-key-prefix',
+            to,
+            '--replace',
+          ])
+          expect(result.code).toBe(2)
+          expect(result.stderr).toContain(
+            `the key prefixes ${JSON.stringify(from)} of <from> and ${JSON.stringify(to)} of <to> share keys on this Redis database`,
+          )
+        }
+        expect(await client.keys(`${inner}*`)).toEqual([])
+        expect(await contents(outer)).toEqual({ a: ['outer a'] })
+      } finally {
+        await deleteKeys(client, base)
+        client.disconnect()
+      }
+    },
+    60_000,
+  )
+
+  for (const [outerEnd, innerEnd] of [
+    ['app:', 'app:x:'],
+    ['P', 'P:'],
+  ] as const) {
+    it.skipIf(unavailable)(
+      `${outerEnd} and ${innerEnd}: --replace either way keeps the other intact`,
+      async () => {
+        const base = `test:overlap:${randomUUID()}:`
+        const [outer, inner] = [`${base}${outerEnd}`, `${base}${innerEnd}`]
+        const client = new Redis(REDIS_URL)
+        try {
+          await write(outer, { a: 'outer a', b: 'outer b' })
+          await write(inner, { a: 'inner a', c: 'inner c' })
+          const migrateReplace = (from: string, to: string) =>
+            cli([
+              'migrate',
+              REDIS_URL,
+              REDIS_URL,
+              '--from-key-prefix',
+              from,
+              '--to-key-prefix',
+              to,
+              '--replace',
+            ])
+
+          const intoInner = await migrateReplace(outer, inner)
+          expect(intoInner.stdout).toMatch(/^migrated 2 conversations, 2 messages/)
+          expect(await contents(outer)).toEqual({ a: ['outer a'], b: ['outer b'] })
+          expect(await contents(inner)).toEqual({ a: ['outer a'], b: ['outer b'], c: ['inner c'] })
+
+          await write(inner, { c: 'inner c again' })
+          await write(outer, { e: 'outer e' })
+          const intoOuter = await migrateReplace(inner, outer)
+          expect(intoOuter.stdout).toMatch(/^migrated 3 conversations, 4 messages/)
+          expect(await contents(inner)).toEqual({
+            a: ['outer a'],
+            b: ['outer b'],
+            c: ['inner c', 'inner c again'],
+          })
+          expect(await contents(outer)).toEqual({
+            a: ['outer a'],
+            b: ['outer b'],
+            c: ['inner c', 'inner c again'],
+            e: ['outer e'],
+          })
+          // Every key there is of exactly one of the two layouts: no key is both stores' key.
+          const layout = (prefix: string) =>
+            new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\{\\d+\\}:|format$|limit$)`)
+          const [ofOuter, ofInner] = [layout(outer), layout(inner)]
+          const keys = await client.keys(`${base}*`)
+          expect(keys.length).toBeGreaterThan(0)
+          for (const key of keys) expect(ofOuter.test(key) !== ofInner.test(key), key).toBe(true)
+        } finally {
+          await deleteKeys(client, base)
+          client.disconnect()
+        }
+      },
+      60_000,
+    )
+  }
+})

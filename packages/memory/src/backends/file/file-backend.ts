@@ -292,7 +292,7 @@ class FileBackend implements Backend {
       this.state = 'open'
     } catch (error) {
       this.state = 'closed'
-      await this.journal.close().catch(() => undefined)
+      await this.closeJournal()
       await this.lock.release().catch(() => undefined)
       throw error
     }
@@ -432,7 +432,7 @@ class FileBackend implements Backend {
       await this.warnIfWrittenElsewhere().catch(() => undefined)
     }
     await this.stopWorker()
-    await this.journal.close().catch(() => undefined)
+    await this.closeJournal()
     await this.lock.release()
   }
 
@@ -441,8 +441,17 @@ class FileBackend implements Backend {
     await this.backupCopy
     await this.settleBackgroundCompaction()
     await this.stopWorker()
-    await this.journal.close().catch(() => undefined)
+    await this.closeJournal()
     await this.lock.release()
+  }
+
+  /**
+   * Closes the journal and, while the lock is still held, removes it if this open created it and
+   * nothing was written: reading a store (a migration's source) leaves its directory as it was.
+   */
+  private async closeJournal(): Promise<void> {
+    await this.journal.close().catch(() => undefined)
+    await this.journal.removeIfUnused()
   }
 
   /** Whether close() rewrites the snapshot now: something to add, and cheap enough or 'always'. */

@@ -1,5 +1,5 @@
 import { constants, fdatasync, write } from 'node:fs'
-import { type FileHandle, open, stat } from 'node:fs/promises'
+import { type FileHandle, open, stat, unlink } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { Operation } from '../../backend.js'
 import { errorCode } from '../../io-error.js'
@@ -259,6 +259,8 @@ export class Journal {
   size = 0
   private mustTruncate = false
   private readonly flags: number | string
+  // Created by openForAppend and never written since: what removeIfUnused() may remove.
+  private unused = false
 
   constructor(
     readonly path: string,
@@ -283,11 +285,13 @@ export class Journal {
       await this.handle.datasync()
     }
     this.size = validBytes
+    this.unused = created
     if (created) await syncDirectory(dirname(this.path))
   }
 
   /** Appends one record durably; on failure the file is cut back so no part of it can be replayed. */
   async append(data: Buffer): Promise<void> {
+    this.unused = false
     if (this.handle === undefined) this.handle = await open(this.path, this.flags)
     const handle = this.handle
     if (this.mustTruncate) {
@@ -332,6 +336,7 @@ export class Journal {
    * (whose older records the snapshot's sequence number makes replay skip) or the new one.
    */
   async replaceWith(tail: Buffer): Promise<void> {
+    this.unused = false
     await writeAtomicChunks(this.path, tail.length > 0 ? [tail] : [])
     // From here on the old handle points at an unlinked file: it must never be written again.
     const old = this.handle
@@ -347,6 +352,17 @@ export class Journal {
     const handle = this.handle
     this.handle = undefined
     await handle?.close()
+  }
+
+  /**
+   * Removes the file if this journal created it and nothing was ever written to it, so that a store
+   * only read leaves no file behind. Call it closed and under the store's lock: an empty journal
+   * and none mean the same, and no other writer can be appending meanwhile.
+   */
+  async removeIfUnused(): Promise<void> {
+    if (!this.unused || this.size !== 0) return
+    this.unused = false
+    await unlink(this.path).catch(() => undefined)
   }
 }
 

@@ -319,6 +319,30 @@ describe('file backend', () => {
     expect((await readdir(dir)).sort()).toEqual(['c.json.journal', 'c.json.lock'])
   })
 
+  it('a store only read leaves its directory as it found it: the journal it created and the lock go', async () => {
+    const dir = await fresh()
+    const path = join(dir, 'c.json')
+    await writeFile(path, JSON.stringify({ conversations: { '1': [{ role: 'user', content: 'hi' }] } }))
+    const before = await readdir(dir)
+    const reader = await openMemory({ path, flushOnExit: false })
+    // Open, the store holds its lock and journal as ever.
+    expect((await readdir(dir)).sort()).toEqual(['c.json', 'c.json.journal', 'c.json.lock'])
+    expect(await reader.history('1')).toHaveLength(1)
+    await reader.close()
+    expect(await readdir(dir)).toEqual(before)
+    // destroy() too; a journal that was there before stays, even empty; one written to stays.
+    await (await openMemory({ path, flushOnExit: false })).destroy()
+    expect(await readdir(dir)).toEqual(before)
+    await writeFile(`${path}.journal`, '')
+    await (await openMemory({ path, flushOnExit: false })).close()
+    expect((await readdir(dir)).sort()).toEqual(['c.json', 'c.json.journal'])
+    await rm(`${path}.journal`)
+    const writer = await openMemory({ path, flushOnExit: false })
+    await writer.add('1', { role: 'user', content: 'more' })
+    await writer.close()
+    expect((await readdir(dir)).sort()).toEqual(['c.json', 'c.json.bak', 'c.json.journal'])
+  })
+
   it('rejects bad fileBackend options', () => {
     expect(() => fileBackend({ path: '' })).toThrow(/path must be a non-empty string, got ""/)
     expect(() => fileBackend({ path: 'x', compactionRatio: 0 })).toThrow(RangeError)
