@@ -159,8 +159,11 @@ class Engine implements EspeakNg {
   readonly #voices: VoiceCatalog
   /** espeak-ng right after start-up, before any voice: each voice is loaded from here. */
   readonly #started: MemorySnapshot
-  /** espeak-ng with the current voice loaded and nothing spoken yet: each synthesis starts here. */
-  readonly #ready: MemorySnapshot
+  /**
+   * espeak-ng with the current voice loaded and nothing spoken yet: each synthesis starts here.
+   * Undefined until a voice is loaded.
+   */
+  #ready: MemorySnapshot | undefined
   #parameters: EspeakNgParameters | undefined
 
   constructor(module: EspeakNgWasmModule, messages: string[], voices: VoiceCatalog) {
@@ -169,10 +172,6 @@ class Engine implements EspeakNg {
     this.#voices = voices
     this.sampleRate = module._get_sample_rate()
     this.#started = new MemorySnapshot(this.#memory)
-    this.#ready = new MemorySnapshot(this.#memory)
-    // espeak-ng would load its default voice on every synthesis until one is set; load it now, once.
-    // (A dataPath of a few languages may lack it: espeak-ng then fails on synthesis, as it did.)
-    if (voices.hasLanguage('en')) this.#load('en')
   }
 
   /** The module's linear memory, read again each time: it is replaced when it grows. */
@@ -186,20 +185,24 @@ class Engine implements EspeakNg {
         `[@taurobot/espeak-ng-wasm] setVoice() needs a voice name such as "it", got ${String(name)}`,
       )
     }
-    this.#load(this.#voices.resolve(name))
+    this.#load(this.#voices.resolve(name), name)
   }
 
-  /** Loads `name` (already checked against the data) on a fresh espeak-ng and keeps that state. */
-  #load(name: string): void {
+  /**
+   * Loads `path` (a name already checked against the data, as its path) on a fresh espeak-ng and
+   * keeps that state; `name` is what the caller asked for.
+   */
+  #load(path: string, name: string): void {
     this.#messages.length = 0
     this.#started.restoreInto(this.#memory)
-    const status = withString(this.#module, name, (pointer) => this.#module._set_voice(pointer))
+    const status = withString(this.#module, path, (pointer) => this.#module._set_voice(pointer))
     if (status === 0) {
-      this.#ready.capture(this.#memory)
+      if (this.#ready === undefined) this.#ready = new MemorySnapshot(this.#memory)
+      else this.#ready.capture(this.#memory)
       return
     }
     const messages = [...this.#messages]
-    this.#ready.restoreInto(this.#memory)
+    ;(this.#ready ?? this.#started).restoreInto(this.#memory)
     throw new EspeakNgError(
       'unknown-voice',
       `espeak-ng has no voice "${name}" (${describeStatus(status)}). Pick one espeak-ng knows: a language ` +
@@ -234,10 +237,16 @@ class Engine implements EspeakNg {
     }
     if (text === '') return { samples: new Int16Array(0), stopped: false }
     const module = this.#module
+    // espeak-ng would load its default voice on every synthesis until one is set: load it once, on
+    // the first synthesis rather than at start-up, where the caller's setVoice() would replace it.
+    // (A dataPath of a few languages may lack it: espeak-ng then fails on synthesis, as it did.)
+    if (this.#ready === undefined && this.#voices.hasLanguage('en')) {
+      this.#load(this.#voices.resolve('en'), 'en')
+    }
     this.#messages.length = 0
     // Same text, voice and parameters, same samples: every synthesis starts from the state the
     // voice was loaded in, not from where the previous one left espeak-ng.
-    this.#ready.restoreInto(this.#memory)
+    ;(this.#ready ?? this.#started).restoreInto(this.#memory)
     if (this.#parameters !== undefined) this.#apply(this.#parameters)
     const { shouldStop } = options
     let thrown: { error: unknown } | undefined

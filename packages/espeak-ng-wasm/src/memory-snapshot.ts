@@ -25,13 +25,11 @@ export class MemorySnapshot {
   /** Replaces the copy with the memory as it is now, reusing page buffers where it can. */
   capture(memory: ArrayBuffer): void {
     const view = new Uint8Array(memory)
-    // Read as 32-bit words: a zero test that is four times shorter.
-    const words = new Uint32Array(memory, 0, view.length >>> 2)
     const offsets: number[] = []
     const pages: Uint8Array[] = []
     for (let start = 0; start < view.length; start += PAGE_BYTES) {
       const end = Math.min(view.length, start + PAGE_BYTES)
-      if (isZero(words, view, start, end)) continue
+      if (isZero(memory, start, end)) continue
       const reuse = this.#pages[offsets.length]
       const page = reuse !== undefined && reuse.length === end - start ? reuse : new Uint8Array(end - start)
       page.set(view.subarray(start, end))
@@ -65,9 +63,13 @@ export class MemorySnapshot {
 // WebAssembly's own page size.
 const PAGE_BYTES = 64 * 1024
 
-function isZero(words: Uint32Array, bytes: Uint8Array, start: number, end: number): boolean {
-  const wordEnd = end >>> 2
-  for (let w = start >>> 2; w < wordEnd; w++) if (words[w] !== 0) return false
-  for (let b = wordEnd << 2; b < end; b++) if (bytes[b] !== 0) return false
-  return true
+// All zeroes, to compare pages against: a native comparison, where a JavaScript loop over the 16 MiB
+// took most of a cold start (it runs before V8 has optimised it, twice per engine start).
+const zeroPage = new Uint8Array(PAGE_BYTES)
+
+function isZero(memory: ArrayBuffer, start: number, end: number): boolean {
+  const length = end - start
+  return Buffer.from(memory, start, length).equals(
+    length === PAGE_BYTES ? zeroPage : zeroPage.subarray(0, length),
+  )
 }

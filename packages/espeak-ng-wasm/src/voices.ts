@@ -10,7 +10,12 @@ import { EspeakNgError } from './errors.js'
  * a variant it cannot find.
  */
 export class VoiceCatalog {
-  /** Lower-case language name or `lang/` path → the name as spelled in the data. */
+  /**
+   * Lower-case language name or `lang/` path → the language's path under `lang/` as spelled in the
+   * data ("it" and "roa/it" → "roa/it"). espeak-ng is given that path: it opens the file at once,
+   * whereas a bare name ("it") is not a file it can open, so it reads every voice file of the data
+   * (over 300) to find it, about as long as the rest of start-up together.
+   */
   readonly #languages = new Map<string, string>()
   /** Lower-case variant → the variant as spelled in the data ("marco" → "Marco"). */
   readonly #variants = new Map<string, string>()
@@ -21,7 +26,7 @@ export class VoiceCatalog {
       const name = relative(langDirectory, path).split(sep).join('/')
       this.#languages.set(name.toLowerCase(), name)
       const base = name.slice(name.lastIndexOf('/') + 1)
-      this.#languages.set(base.toLowerCase(), base)
+      this.#languages.set(base.toLowerCase(), name)
     }
     for (const path of files(join(dataDirectory, 'voices', '!v'))) {
       const name = path.slice(path.lastIndexOf(sep) + 1)
@@ -35,7 +40,7 @@ export class VoiceCatalog {
   }
 
   /**
-   * The name as espeak-ng's data spells it ("IT+marco" → "it+Marco").
+   * The name as espeak-ng's data spells it, the language as its path ("IT+marco" → "roa/it+Marco").
    * @throws {@link EspeakNgError} `unknown-voice` naming the part that is unknown and the closest one.
    */
   resolve(name: string): string {
@@ -65,7 +70,7 @@ export class VoiceCatalog {
   }
 
   #languageNames(): string[] {
-    return [...new Set(this.#languages.values())].filter((name) => !name.includes('/'))
+    return [...new Set(this.#languages.values())].map((path) => path.slice(path.lastIndexOf('/') + 1))
   }
 }
 

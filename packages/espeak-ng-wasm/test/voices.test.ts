@@ -1,6 +1,9 @@
-import { beforeAll, describe, expect, it } from 'vitest'
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { EspeakNg } from '../src/index.js'
-import { italian, loadPackage, rms } from './helpers.js'
+import { distDir, italian, loadPackage, rms } from './helpers.js'
 
 const { EspeakNgError, loadEspeakNg } = await loadPackage()
 
@@ -53,6 +56,38 @@ describe('voice names', () => {
         true,
       )
     }
+  })
+})
+
+describe('voice files', () => {
+  let dataPath: string
+  beforeAll(() => {
+    // A data directory with Italian, English and one more language file, whose "name" is "it".
+    dataPath = mkdtempSync(join(tmpdir(), 'espeak-ng-voices-'))
+    const from = join(distDir, 'espeak-ng-data')
+    const to = join(dataPath, 'espeak-ng-data')
+    for (const file of ['phontab', 'phonindex', 'phondata', 'intonations', 'it_dict', 'en_dict']) {
+      cpSync(join(from, file), join(to, file))
+    }
+    cpSync(join(from, 'lang', 'roa', 'it'), join(to, 'lang', 'roa', 'it'))
+    cpSync(join(from, 'lang', 'gmw', 'en'), join(to, 'lang', 'gmw', 'en'))
+    mkdirSync(join(to, 'lang', 'zz'))
+    writeFileSync(join(to, 'lang', 'zz', 'other'), 'name it\nlanguage en\n')
+  })
+  afterAll(() => {
+    rmSync(dataPath, { recursive: true, force: true })
+  })
+
+  it("loads a language from its own file, not from another voice file that shares the language's name", async () => {
+    const bundled = await loadEspeakNg()
+    const copy = await loadEspeakNg({ dataPath })
+    for (const espeak of [bundled, copy]) {
+      espeak.setVoice('it')
+      espeak.setParameters({ rate: 150, volume: 100, pitch: 50 })
+    }
+    const expected = bundled.synthesize(italian).samples
+    const spoken = copy.synthesize(italian).samples
+    expect(Buffer.from(spoken.buffer).equals(Buffer.from(expected.buffer))).toBe(true)
   })
 })
 
