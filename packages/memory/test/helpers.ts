@@ -49,23 +49,16 @@ export function straceUnavailable(): string | undefined {
 }
 
 /**
- * The command prefix that runs a program under strace with each of `calls` (system call names,
- * comma-separated) that touches `file` held back `ms` milliseconds before it runs.
+ * The command prefix that runs a program under strace with each system call that touches `file`
+ * held back before it runs: `delays` maps system call names (comma-separated) to milliseconds.
  */
-export function straceDelay(file: string, calls: string, ms: number): string[] {
-  return [
-    'strace',
-    '-f',
-    '-qq',
-    '-o',
-    '/dev/null',
-    '-P',
-    file,
+export function straceDelay(file: string, delays: Record<string, number>): string[] {
+  const calls = Object.keys(delays).join(',')
+  const injections = Object.entries(delays).flatMap(([names, ms]) => [
     '-e',
-    `trace=${calls}`,
-    '-e',
-    `inject=${calls}:delay_enter=${ms * 1000}`,
-  ]
+    `inject=${names}:delay_enter=${ms * 1000}`,
+  ])
+  return ['strace', '-f', '-qq', '-o', '/dev/null', '-P', file, '-e', `trace=${calls}`, ...injections]
 }
 
 /** The pid of a process that has certainly exited. */
