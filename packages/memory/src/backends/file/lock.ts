@@ -156,7 +156,9 @@ export class FileLock {
       }
     } catch (error) {
       await unlink(this.temp).catch(() => undefined)
-      throw ioError('create lock file', this.temp, error)
+      // Named by the lock file: the temporary name is ours, and would send a reader looking for a
+      // file that is never there.
+      throw ioError('create lock file', this.path, error)
     }
   }
 
