@@ -205,7 +205,9 @@ describe.skipIf(mountUnavailable !== undefined)(
       await expect(attempt).rejects.toSatisfy((error) => isMemoryError(error, 'io'))
       await expect(attempt).rejects.toThrow(/EROFS\. The file system is read-only/)
       // The lock file it could not create, not the temporary name it writes that file under first.
-      await expect(attempt).rejects.toThrow(`cannot create lock file ${JSON.stringify(`${path}.lock`)}: EROFS`)
+      await expect(attempt).rejects.toThrow(
+        `cannot create lock file ${JSON.stringify(`${path}.lock`)}: EROFS`,
+      )
       await expect(attempt).rejects.toMatchObject({ details: { file: `${path}.lock`, errno: 'EROFS' } })
     })
   },
