@@ -20,6 +20,11 @@ async function cli(args: string[]): Promise<{ code: number; stdout: string; stde
   )
 }
 
+/** `migrate --replace` from one key prefix to another of the same Redis database. */
+function replaceBetweenPrefixes(from: string, to: string): ReturnType<typeof cli> {
+  return cli(['migrate', REDIS_URL, REDIS_URL, '--from-key-prefix', from, '--to-key-prefix', to, '--replace'])
+}
+
 async function seed(memory: Memory): Promise<void> {
   for (const id of ['a', 'b', 'c']) await memory.add(id, { role: 'user', content: `hello ${id}` })
   await memory.flush()
@@ -196,16 +201,7 @@ describe('two Redis key prefixes, one inside the other (built)', () => {
           [outer, inner],
           [inner, outer],
         ] as const) {
-          const result = await cli([
-            'migrate',
-            REDIS_URL,
-            REDIS_URL,
-            '--from-key-prefix',
-            from,
-            '--to-key-prefix',
-            to,
-            '--replace',
-          ])
+          const result = await replaceBetweenPrefixes(from, to)
           expect(result.code).toBe(2)
           expect(result.stderr).toContain(
             `the key prefixes ${JSON.stringify(from)} of <from> and ${JSON.stringify(to)} of <to> share keys on this Redis database`,
@@ -234,26 +230,14 @@ describe('two Redis key prefixes, one inside the other (built)', () => {
         try {
           await write(outer, { a: 'outer a', b: 'outer b' })
           await write(inner, { a: 'inner a', c: 'inner c' })
-          const migrateReplace = (from: string, to: string) =>
-            cli([
-              'migrate',
-              REDIS_URL,
-              REDIS_URL,
-              '--from-key-prefix',
-              from,
-              '--to-key-prefix',
-              to,
-              '--replace',
-            ])
-
-          const intoInner = await migrateReplace(outer, inner)
+          const intoInner = await replaceBetweenPrefixes(outer, inner)
           expect(intoInner.stdout).toMatch(/^migrated 2 conversations, 2 messages/)
           expect(await contents(outer)).toEqual({ a: ['outer a'], b: ['outer b'] })
           expect(await contents(inner)).toEqual({ a: ['outer a'], b: ['outer b'], c: ['inner c'] })
 
           await write(inner, { c: 'inner c again' })
           await write(outer, { e: 'outer e' })
-          const intoOuter = await migrateReplace(inner, outer)
+          const intoOuter = await replaceBetweenPrefixes(inner, outer)
           expect(intoOuter.stdout).toMatch(/^migrated 3 conversations, 4 messages/)
           expect(await contents(inner)).toEqual({
             a: ['outer a'],
