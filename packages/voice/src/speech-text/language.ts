@@ -13,6 +13,9 @@ export interface CurrencyWords {
   centMany: string
 }
 
+/** The countries written before `$`: United States, Australia, Canada, New Zealand, Hong Kong, Singapore. */
+export type DollarCountry = 'US' | 'A' | 'C' | 'NZ' | 'HK' | 'S'
+
 /** The conventions of one language, as far as reading a reply aloud needs them. */
 export interface SpeechConventions {
   /** `3/4/2025` is 3 April (true) or 4 March (false) when both readings are possible. */
@@ -35,6 +38,11 @@ export interface SpeechConventions {
   /** How `24/7` is said. */
   allDay: string
   currencies: Readonly<Record<'€' | '$' | '£', CurrencyWords>>
+  /**
+   * The dollars written with a country before the sign (`US$5`, `A$20`, `C$15`): a reader names
+   * the country, since a bare "dollars" would be the wrong currency.
+   */
+  dollars: Readonly<Record<DollarCountry, CurrencyWords>>
   /** A sum with a scale word: "2.5 billion dollars", "1,5 milioni di dollari". */
   scaled(value: string, scale: Scale, currency: CurrencyWords): string
   /** A date, with day and month already checked; `year` is empty for a date without one. */
@@ -68,6 +76,11 @@ export interface SpeechConventions {
   scales: Readonly<Record<'C' | 'F', string>>
   /** What joins the two ends of a span of numbers: "10 to 12". */
   to: string
+  /**
+   * Two dates written as a span (`12/24-12/31`), each already spoken by `date`; `before` is the
+   * text just before the span (an Italian "dal" there is not said twice).
+   */
+  dateSpan(from: string, to: string, before: string): string
   /** What is said for `/` after a quantity: "850 euro al mese", "1200 dollars per month". */
   per: string
   /** `1°`, `2ª` as words, or undefined when there is no easy word. */
@@ -110,6 +123,25 @@ const italianScales: Readonly<Record<Scale, readonly [string, string]>> = {
   trillion: ['mille miliardi', 'mila miliardi'],
 }
 
+// Days said with a leading vowel: otto, undici (and 8 or 11 of a longer number never start one here).
+const ITALIAN_VOWEL_DAY = /^(?:8|11)\b/
+
+function italianFrom(date: string): string {
+  return ITALIAN_VOWEL_DAY.test(date) ? `dall'${date}` : `dal ${date}`
+}
+
+function italianTo(date: string): string {
+  return ITALIAN_VOWEL_DAY.test(date) ? `all'${date}` : `al ${date}`
+}
+
+function italianDollars(one: string, many: string): CurrencyWords {
+  return { one: `dollaro ${one}`, many: `dollari ${many}`, centOne: 'centesimo', centMany: 'centesimi' }
+}
+
+function englishDollars(country: string): CurrencyWords {
+  return { one: `${country} dollar`, many: `${country} dollars`, centOne: 'cent', centMany: 'cents' }
+}
+
 const italian: SpeechConventions = {
   dayFirst: true,
   decimal: ',',
@@ -128,6 +160,14 @@ const italian: SpeechConventions = {
     '€': { one: 'euro', many: 'euro', centOne: 'centesimo', centMany: 'centesimi' },
     $: { one: 'dollaro', many: 'dollari', centOne: 'centesimo', centMany: 'centesimi' },
     '£': { one: 'sterlina', many: 'sterline', centOne: 'penny', centMany: 'penny' },
+  },
+  dollars: {
+    US: italianDollars('statunitense', 'statunitensi'),
+    A: italianDollars('australiano', 'australiani'),
+    C: italianDollars('canadese', 'canadesi'),
+    NZ: italianDollars('neozelandese', 'neozelandesi'),
+    HK: italianDollars('di Hong Kong', 'di Hong Kong'),
+    S: italianDollars('di Singapore', 'di Singapore'),
   },
   // "un milione di dollari": "1 milione" would be read "uno milione".
   scaled(value, scale, currency) {
@@ -156,6 +196,8 @@ const italian: SpeechConventions = {
     `${whole} e ${(italianFractions[denominator] as readonly string[])[numerator - 1]}`,
   scales: { C: 'Celsius', F: 'Fahrenheit' },
   to: 'a',
+  // "dal 24 dicembre al 31 dicembre", with the elision before a vowel: "dall'8", "all'11".
+  dateSpan: (from, to, before) => `${/\bdal\s$/i.test(before) ? from : italianFrom(from)} ${italianTo(to)}`,
   per: 'al',
   ordinal(value, feminine) {
     const word = italianOrdinals[value - 1]
@@ -199,6 +241,14 @@ const englishBase = {
     $: { one: 'dollar', many: 'dollars', centOne: 'cent', centMany: 'cents' },
     '£': { one: 'pound', many: 'pounds', centOne: 'penny', centMany: 'pence' },
   },
+  dollars: {
+    US: englishDollars('US'),
+    A: englishDollars('Australian'),
+    C: englishDollars('Canadian'),
+    NZ: englishDollars('New Zealand'),
+    HK: englishDollars('Hong Kong'),
+    S: englishDollars('Singapore'),
+  },
   scaled: (value: string, scale: Scale, currency: CurrencyWords) => `${value} ${scale} ${currency.many}`,
   // "Due: 12/31", "Monday 3/4", "Fri. 12/20", "Tuesday, 1/7".
   dateLead:
@@ -217,6 +267,7 @@ const englishBase = {
     `${whole} and ${(englishParts[denominator] as readonly string[])[numerator - 1]}`,
   scales: { C: 'Celsius', F: 'Fahrenheit' },
   to: 'to',
+  dateSpan: (from: string, to: string) => `${from} to ${to}`,
   per: 'per',
   ordinal: () => undefined,
   degrees: 'degrees',

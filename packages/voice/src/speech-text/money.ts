@@ -1,4 +1,4 @@
-import type { CurrencyWords, Scale, SpeechConventions } from './language.js'
+import type { CurrencyWords, DollarCountry, Scale, SpeechConventions } from './language.js'
 
 // Sums of money: "€3.50", "3,50 €", "$1,234.50", "$3.499", "$2.5 billion", "$1.07M", "€2.5k". The
 // digits are found by one loose pattern and then read by the language's own convention, because
@@ -34,7 +34,10 @@ const DIGITS = String.raw`(\d+(?:[.,\u00A0\u202F]\d+)*)(?![.,\u00A0\u202F]?\d)`
 const SCALE = String.raw`(?:([kKmMbBT]|mn|bn|tn)|\s?(mln|mld|mrd)|\s(thousand|million|billion|trillion|mila|milion[ei]|miliard[oi]))(?!\p{L})`
 // A sum may be per something: "€5/kg", "1200 €/mese".
 const PER = String.raw`(?:\s?\/\s?(\p{L}+))?`
-const MONEY_BEFORE = new RegExp(String.raw`([€$£])\s?${DIGITS}(?:${SCALE})?(?!\p{L})${PER}`, 'gu')
+// `US$5`, `A$20`, `C$15`, `NZ$`, `HK$`, `S$`: a country only before `$`, and only at the start of
+// a word (the `S` of `BUS$5` is not Singapore's).
+const COUNTRY = String.raw`(?:(?<![\p{L}\p{N}])(US|AU?|CA?|NZ|HK|SG?)(?=\$))?`
+const MONEY_BEFORE = new RegExp(String.raw`${COUNTRY}([€$£])\s?${DIGITS}(?:${SCALE})?(?!\p{L})${PER}`, 'gu')
 const MONEY_AFTER = new RegExp(String.raw`(?<![\p{L}\p{N}_.,])${DIGITS}\s?([€$£])${PER}`, 'gu')
 
 const SPACE_GROUPS = /^([1-9]\d{0,2}(?:[\u00A0\u202F]\d{3})+)(?:[.,](\d+))?$/
@@ -117,6 +120,19 @@ function per(sum: string, unit: string | undefined, c: SpeechConventions): strin
 
 type CurrencySymbol = '€' | '$' | '£'
 
+// The written forms of each country, as COUNTRY matches them.
+const DOLLAR_COUNTRIES: Readonly<Record<string, DollarCountry>> = {
+  US: 'US',
+  A: 'A',
+  AU: 'A',
+  C: 'C',
+  CA: 'C',
+  NZ: 'NZ',
+  HK: 'HK',
+  S: 'S',
+  SG: 'S',
+}
+
 /** Rewrites sums of money, with the symbol before or after, into the words of the language. */
 export function speakMoney(text: string, c: SpeechConventions): string {
   if (!/[€$£]/.test(text)) return text
@@ -125,6 +141,7 @@ export function speakMoney(text: string, c: SpeechConventions): string {
       MONEY_BEFORE,
       (
         match,
+        country: string | undefined,
         symbol: CurrencySymbol,
         digits: string,
         suffix?: string,
@@ -134,7 +151,8 @@ export function speakMoney(text: string, c: SpeechConventions): string {
       ) => {
         const sum = parseAmount(digits, c)
         if (sum === undefined) return match
-        const words = c.currencies[symbol]
+        const words =
+          country === undefined ? c.currencies[symbol] : c.dollars[DOLLAR_COUNTRIES[country] ?? 'US']
         const scaleName = suffix ?? short ?? word
         const scale = scaleName === undefined ? undefined : SCALES[scaleName.toLowerCase()]
         const spoken = scale === undefined ? spokenMoney(sum, words, c) : scaledMoney(sum, scale, words, c)

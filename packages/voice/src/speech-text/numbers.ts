@@ -22,6 +22,8 @@ const MIXED = /(?<![\d/.,:]|\d\s)(\d{1,3}) ([1-3])\/([234])(?![\d/]|[.,]\d)/g
 const FRACTION = /(?<![\d/.,]|\d\s)([1-3])\/([234])(?=\s(\p{L}+))/gu
 // "on 12/31", "entro il 31/12": a day and month without a year.
 const DAY_MONTH = /(?<![\d/.,:-])(\d{1,2})\/(\d{1,2})(?![\d/]|[.,]\d)/g
+// "12/24-12/31", "24/12 – 31/12": two days and months as a span, a date without any lead word.
+const DAY_MONTH_SPAN = /(?<![\d/.,:-])(\d{1,2})\/(\d{1,2})\s?[-–]\s?(\d{1,2})\/(\d{1,2})(?![\d/]|[.,]\d)/g
 // How far back a word that makes a pair a date is looked for: "wednesday, " and "scadenza: " fit.
 const LEAD_CHARS = 16
 // "10-12", "2020-2025": small numbers or years only, rising, so that phone numbers stay as written.
@@ -103,6 +105,23 @@ function dayMonth(
   return validDate(day, month) ? c.date(day, month, '') : match
 }
 
+/**
+ * Two days and months joined by a dash, read as a span of dates when both exist in one order
+ * (the one possible when a part is above 12, else the language's) and the second comes later in
+ * the year, or in the next January ("12/28-1/3"). Anything else (`1/2-3/4`, scores `3/5-4/5`
+ * that fit no rising span) stays as written for the rules after it.
+ */
+function dateSpan(match: string, parts: readonly number[], before: string, c: SpeechConventions): string {
+  const [a, b, x, y] = parts as [number, number, number, number]
+  // Two fractions of one small denominator ("1/4-3/4", "3/5-4/5 of them") are not dates.
+  if (b === y && b <= 5 && a < b && x < b) return match
+  const dayFirst = a > 12 || x > 12 ? true : b > 12 || y > 12 ? false : c.dayFirst
+  const [d1, m1, d2, m2] = dayFirst ? [a, b, x, y] : [b, a, y, x]
+  if (!validDate(d1, m1) || !validDate(d2, m2)) return match
+  const rising = m2 > m1 || (m2 === m1 && d2 > d1) || (m1 === 12 && m2 === 1)
+  return rising ? c.dateSpan(c.date(d1, m1, ''), c.date(d2, m2, ''), before) : match
+}
+
 /** Upper-cases the first letter when the text's own lead word was capitalised ("Between"). */
 function capitalLike(spoken: string, lead: string | undefined): string {
   return lead !== undefined && /^\p{Lu}/u.test(lead)
@@ -146,6 +165,11 @@ function slashed(text: string, c: SpeechConventions): string {
       FRACTION,
       (match, numerator: string, denominator: string, next: string) =>
         c.fraction(Number(numerator), Number(denominator), next) ?? match,
+    )
+    .replace(
+      DAY_MONTH_SPAN,
+      (match, a: string, b: string, x: string, y: string, offset: number, whole: string) =>
+        dateSpan(match, [a, b, x, y].map(Number), whole.slice(Math.max(0, offset - 4), offset), c),
     )
     .replace(DAY_MONTH, (match, a: string, b: string, offset: number, whole: string) => {
       const joined =

@@ -803,4 +803,17 @@ export const corpus: CorpusReply[] = [
     keep: ['1 e mezzo tazze di farina', '2 e tre quarti di latte', 'imposta HOME e USER'],
     not: ['dollari', 'barra'],
   },
+  // Spans of dates, dollars of a named country
+  {
+    language: 'en-us',
+    markdown: 'Our **holiday hours** run 12/24-12/31. Shipping to Canada is C$15, to Texas **US$12**.',
+    keep: ['run December 24th to December 31st', 'is 15 Canadian dollars', '12 US dollars'],
+    not: ['out of', 'C15', 'US12'],
+  },
+  {
+    language: 'it',
+    markdown: 'Chiusi per ferie 8/8-22/8 ☀️. Il volo costa US$420.',
+    keep: ["per ferie dall'8 agosto al 22 agosto", 'costa 420 dollari statunitensi'],
+    not: ['su', 'US420'],
+  },
 ]

@@ -333,6 +333,20 @@ describe('speechText', () => {
       )
     })
 
+    it('reads two days and months joined by a dash as a span of dates', () => {
+      expect(us('Holidays: 12/24-12/31. Closed 12/28 - 1/3, week 8/11–8/15')).toBe(
+        'Holidays: December 24th to December 31st. Closed December 28th to January 3rd, week August 11th to August 15th.',
+      )
+      expect(en('Holidays: 24/12-31/12')).toBe('Holidays: the 24th of December to the 31st of December.')
+      expect(it_('Ferie 24/12-31/12, chiuso 8/12-11/12, dal 1/8-31/8')).toBe(
+        "Ferie dal 24 dicembre al 31 dicembre, chiuso dall'8 dicembre all'11 dicembre, dal primo agosto al 31 agosto.",
+      )
+      // Not a span: falling, a day that does not exist, two fractions of one denominator.
+      expect(us('pages 12/31-12/24, 2/30-3/4, 1/4-3/4 and 3/5-4/5 of them')).toBe(
+        'pages 12 out of 31-12 out of 24, 2 out of 30-3 out of 4, 1 out of 4-3 out of 4 and 3 out of 5-4 out of 5 of them.',
+      )
+    })
+
     it('reads the second day and month of a range or list as a date when the first is one', () => {
       expect(us('from 12/24 to 12/31, on 3/4 and 3/5')).toBe(
         'from December 24th to December 31st, on March 4th and March 5th.',
@@ -426,6 +440,13 @@ describe('speechText', () => {
       )
       // A word that only starts like a scale word is not one.
       expect(en('a $5 millionaire, €5kg')).toBe('a 5 dollars millionaire, €5kg.')
+      // A country before the dollar sign is said, and is not read as letters before the sum.
+      expect(en('US$5, A$1, AU$2.50, C$15, CA$3, NZ$4, HK$10, S$3 and SG$2.5 billion; BUS$5')).toBe(
+        '5 US dollars, 1 Australian dollar, 2 Australian dollars and 50 cents, 15 Canadian dollars, 3 Canadian dollars, 4 New Zealand dollars, 10 Hong Kong dollars, 3 Singapore dollars and 2.5 billion Singapore dollars; BUS5 dollars.',
+      )
+      expect(it_('US$5, A$1, C$1,5 milioni, HK$2')).toBe(
+        '5 dollari statunitensi, 1 dollaro australiano, 1,5 milioni di dollari canadesi, 2 dollari di Hong Kong.',
+      )
     })
 
     it('reads a dot in an English sum as a decimal point, in an Italian one as thousands', () => {
