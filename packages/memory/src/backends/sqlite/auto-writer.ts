@@ -15,29 +15,34 @@ export interface AutoTuning {
   readonly bigBytes: number
   /**
    * Weight of the newest commit in the smoothed commit time, each commit counted up to twice
-   * slowAverageMs. On a shared machine about 1 commit in 100 takes 2 to 15 ms (another process's
-   * I/O, the thread descheduled) while the median stays near 0.25 ms: counted whole, each of
-   * those would switch; clipped at 1 ms with a weight of 0.1, one adds at most 0.08 ms, and a
-   * disk that got slower for good (every commit over 0.5 ms) switches within about 10 commits.
+   * slowAverageMs (1 ms), the estimate starting at half of it. On a shared machine 1 commit in 10
+   * can take 1 to 15 ms (other processes' I/O, the thread descheduled) while the median stays
+   * near 0.25 ms: counted whole, each of those would switch; clipped, one adds at most 0.04 ms,
+   * and the estimate (about the last 20 commits) stays near 0.3 ms. A disk that got slow for good
+   * (every commit 1 ms or more) switches at the 8th commit.
    */
   readonly smoothing: number
   /** Above this smoothed commit time (ms), commits leave the main thread: the save budget. */
   readonly slowAverageMs: number
-  /** A single commit above this (ms) is enough: the disk stalled, do not wait for the average. */
+  /**
+   * A single commit above this (ms) is enough: the disk stalled, do not wait for the average. It
+   * also bounds what a slow disk costs the event loop: at most 8 commits of up to this long per
+   * cooldown (8 to 24 ms per cooldown of 5 s for a disk at 1 to 3 ms a commit, under 0.5 %).
+   */
   readonly slowCommitMs: number
   /**
-   * How long (ms) everything goes to the worker after a slow or locked commit, before a small
-   * commit is tried on the main thread again. A disk that stays slow costs the event loop one
-   * commit per cooldown (up to slowCommitMs, or as long as the disk takes), and a disk that was
-   * only busy for a while (a backup, a checkpoint of another process) gets the fast path back
-   * within the cooldown.
+   * How long (ms) everything goes to the worker after a slow or locked commit, before small
+   * commits are tried on the main thread again. Long enough that a disk that stays slow costs
+   * the event loop a fraction of a percent (see slowCommitMs), short enough that a disk that was
+   * only busy for a while (a backup, another process's checkpoint) gets the fast path back soon.
    */
   readonly cooldownMs: number
   /**
    * Commits on the main thread after which the worker copies the WAL into the database. The
    * main connection never checkpoints (that would copy up to 40 MB of WAL on the event loop);
-   * a small strict commit adds 2 to 4 pages of WAL, so 1,000 of them keep the WAL file to about
-   * 8 to 16 MB between checkpoints.
+   * a strict add of one message adds 3 pages (12 KB) of WAL, so the WAL file stays near 12 MB.
+   * Those commits rewrite the same few pages (a conversation's newest), so a checkpoint copies
+   * far fewer pages than it reads from the WAL.
    */
   readonly checkpointEvery: number
 }
@@ -45,9 +50,9 @@ export interface AutoTuning {
 export const AUTO_TUNING: AutoTuning = {
   bigMessages: 16,
   bigBytes: 64 * 1024,
-  smoothing: 0.1,
+  smoothing: 0.05,
   slowAverageMs: 0.5,
-  slowCommitMs: 20,
+  slowCommitMs: 10,
   cooldownMs: 5000,
   checkpointEvery: 1000,
 }
@@ -97,8 +102,6 @@ export class AutoWriter implements Writer {
   private checked = false
   /** Smoothed commit time on the main thread (ms); undefined until a commit is measured. */
   private average: number | undefined
-  /** True from a cooldown until the commit that probes the main thread again. */
-  private probing = false
   /** The first commit on the main thread prepares its statements: not a measure of the disk. */
   private warm = false
   /** performance.now() until which every write goes to the worker. */
@@ -215,17 +218,13 @@ export class AutoWriter implements Writer {
       return
     }
     const { smoothing, slowAverageMs, slowCommitMs } = this.tuning
+    // Each commit counts up to twice the limit: a stall of the disk is the single-commit test's.
     const sample = Math.min(took, 2 * slowAverageMs)
-    // At open the estimate starts halfway to the limit; after a cooldown, from the probe's own
-    // time: a disk still slow then costs one commit on the main thread per cooldown.
-    const average =
-      this.average === undefined
-        ? this.probing
-          ? sample
-          : slowAverageMs / 2 + smoothing * (sample - slowAverageMs / 2)
-        : this.average + smoothing * (sample - this.average)
+    // From half the limit at open and after each cooldown, not from one commit's time: on a busy
+    // machine one commit in ten can take over 0.5 ms while most take 0.2 to 0.3 ms.
+    const previous = this.average ?? slowAverageMs / 2
+    const average = previous + smoothing * (sample - previous)
     this.average = average
-    this.probing = false
     if (took > slowCommitMs || average > slowAverageMs) this.coolDown('handedOverSlow')
   }
 
@@ -233,6 +232,5 @@ export class AutoWriter implements Writer {
     this.coolUntil = performance.now() + this.tuning.cooldownMs
     this.cooling = reason
     this.average = undefined
-    this.probing = true
   }
 }

@@ -229,10 +229,10 @@ describe("sqlite backend, worker: 'auto' (the default)", () => {
   it('a smoothed commit time over slowAverageMs switches too, after a few commits', async () => {
     // Every real commit takes more than twice this limit, so each counts as 2 × the limit.
     const backend = await openBackend(await freshPath(), {}, { slowAverageMs: 1e-6, cooldownMs: 3_600_000 })
-    for (let i = 0; i < 10; i++) await backend.append(batch('a', [`m${i}`]))
+    for (let i = 0; i < 14; i++) await backend.append(batch('a', [`m${i}`]))
     // m0 on the worker; m1 not measured (it prepares the statements); from half the limit, the
-    // estimate passes it at the 4th commit measured (m5); m6 to m9 on the worker.
-    expect(await commits(backend)).toEqual(counts(5, 5, 0, 4))
+    // estimate passes it at the 8th commit measured (m9); m10 to m13 on the worker.
+    expect(await commits(backend)).toEqual(counts(9, 5, 0, 4))
   })
 
   it('in batched mode every commit goes to the worker: nobody waits for one, and saves keep the event-loop budget', async () => {
