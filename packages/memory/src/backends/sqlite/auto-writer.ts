@@ -25,11 +25,19 @@ export interface AutoTuning {
   /** Above this smoothed commit time (ms), commits leave the main thread: the save budget. */
   readonly slowAverageMs: number
   /**
-   * A single commit above this (ms) is enough: the disk stalled, do not wait for the average. It
-   * also bounds what a slow disk costs the event loop: at most 8 commits of up to this long per
-   * cooldown (8 to 24 ms per cooldown of 5 s for a disk at 1 to 3 ms a commit, under 0.5 %).
+   * Two commits above this (ms) within `stallWindow` commits switch at once: the disk stalls, do
+   * not wait for the average. One alone does not: on a shared machine about 1 commit in 1,000 to
+   * 4,000 takes 10 to 40 ms and the next ones are fast again (switching at each cost the strict
+   * throughput of `worker: true` for 5 s each time, in a scratch measurement most of the time). A
+   * single commit above `stallMs` switches alone. With the average, this bounds what a disk that
+   * turns slow costs the event loop per cooldown: 2 commits of a stalling disk, at most 8 of a disk
+   * at 1 to 10 ms a commit (8 to 24 ms per 5 s at 1 to 3 ms, under 0.5 %).
    */
   readonly slowCommitMs: number
+  /** See slowCommitMs. */
+  readonly stallWindow: number
+  /** A single commit above this (ms) switches at once. */
+  readonly stallMs: number
   /**
    * How long (ms) everything goes to the worker after a slow or locked commit, before small
    * commits are tried on the main thread again. Long enough that a disk that stays slow costs
@@ -39,10 +47,11 @@ export interface AutoTuning {
   readonly cooldownMs: number
   /**
    * Commits on the main thread after which the worker copies the WAL into the database. The
-   * main connection never checkpoints (that would copy up to 40 MB of WAL on the event loop);
-   * a strict add of one message adds 3 pages (12 KB) of WAL, so the WAL file stays near 12 MB.
-   * Those commits rewrite the same few pages (a conversation's newest), so a checkpoint copies
-   * far fewer pages than it reads from the WAL.
+   * main connection never checkpoints (that would copy up to 40 MB of WAL on the event loop).
+   * A strict add of one message adds 3 pages (12 KB) of WAL: 300 of them are about 1,000 pages,
+   * SQLite's own default interval, and the WAL file stays near 4 MB. At 1,000 commits (12 MB) the
+   * strict adds of a new or reopened database ran slower while the WAL file grew (an append that
+   * grows the file syncs more than one that overwrites it), long enough to be found slow.
    */
   readonly checkpointEvery: number
 }
@@ -53,8 +62,10 @@ export const AUTO_TUNING: AutoTuning = {
   smoothing: 0.05,
   slowAverageMs: 0.5,
   slowCommitMs: 10,
+  stallWindow: 100,
+  stallMs: 50,
   cooldownMs: 5000,
-  checkpointEvery: 1000,
+  checkpointEvery: 300,
 }
 
 type Handover = 'handedOverBusy' | 'handedOverSlow'
@@ -108,6 +119,9 @@ export class AutoWriter implements Writer {
   private coolUntil = 0
   private cooling: Handover = 'handedOverSlow'
   private sinceCheckpoint = 0
+  /** Commits measured, and the number of the last one over slowCommitMs. */
+  private measured = 0
+  private lastStall = Number.NEGATIVE_INFINITY
   private readonly own = { mainThread: 0, handedOverBusy: 0, handedOverSlow: 0 }
   private readonly noWait: SqliteStatement
   private readonly wait: SqliteStatement
@@ -217,7 +231,13 @@ export class AutoWriter implements Writer {
       this.warm = true
       return
     }
-    const { smoothing, slowAverageMs, slowCommitMs } = this.tuning
+    const { smoothing, slowAverageMs, slowCommitMs, stallWindow, stallMs } = this.tuning
+    this.measured++
+    let stalled = took > stallMs
+    if (took > slowCommitMs) {
+      stalled ||= this.measured - this.lastStall <= stallWindow
+      this.lastStall = this.measured
+    }
     // Each commit counts up to twice the limit: a stall of the disk is the single-commit test's.
     const sample = Math.min(took, 2 * slowAverageMs)
     // From half the limit at open and after each cooldown, not from one commit's time: on a busy
@@ -225,12 +245,13 @@ export class AutoWriter implements Writer {
     const previous = this.average ?? slowAverageMs / 2
     const average = previous + smoothing * (sample - previous)
     this.average = average
-    if (took > slowCommitMs || average > slowAverageMs) this.coolDown('handedOverSlow')
+    if (stalled || average > slowAverageMs) this.coolDown('handedOverSlow')
   }
 
   private coolDown(reason: Handover): void {
     this.coolUntil = performance.now() + this.tuning.cooldownMs
     this.cooling = reason
     this.average = undefined
+    this.lastStall = Number.NEGATIVE_INFINITY
   }
 }

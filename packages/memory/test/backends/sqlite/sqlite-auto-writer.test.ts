@@ -40,6 +40,7 @@ function context(durability: 'batched' | 'strict' = 'strict'): BackendContext {
 const NEVER_SLOW: Partial<AutoTuning> = {
   slowAverageMs: Number.POSITIVE_INFINITY,
   slowCommitMs: Number.POSITIVE_INFINITY,
+  stallMs: Number.POSITIVE_INFINITY,
 }
 
 /** A backend of the default writer (`worker: 'auto'`) on the built write worker, opened. */
@@ -211,7 +212,7 @@ describe("sqlite backend, worker: 'auto' (the default)", () => {
 
   it('slow commits on the main thread: everything goes to the worker for the cooldown', async () => {
     // Any real commit takes more than 0 ms: each one is "slow".
-    const backend = await openBackend(await freshPath(), {}, { slowCommitMs: 0, cooldownMs: 3_600_000 })
+    const backend = await openBackend(await freshPath(), {}, { stallMs: 0, cooldownMs: 3_600_000 })
     for (let i = 0; i < 5; i++) await backend.append(batch('a', [`m${i}`]))
     // m0 on the worker; m1 inline and not measured (it prepares the statements); m2 inline and
     // slow; m3 and m4 on the worker.
@@ -221,9 +222,29 @@ describe("sqlite backend, worker: 'auto' (the default)", () => {
 
   it('after the cooldown, a small commit is tried on the main thread again', async () => {
     // No cooldown: each commit is a probe, found slow, and the next one probes again.
-    const backend = await openBackend(await freshPath(), {}, { slowCommitMs: 0, cooldownMs: 0 })
+    const backend = await openBackend(await freshPath(), {}, { stallMs: 0, cooldownMs: 0 })
     for (let i = 0; i < 5; i++) await backend.append(batch('a', [`m${i}`]))
     expect(await commits(backend)).toEqual(counts(4, 1))
+  })
+
+  it('one commit over slowCommitMs does not switch, a second within stallWindow commits does', async () => {
+    // Every real commit takes more than 0 ms.
+    const apart = await openBackend(
+      await freshPath(),
+      {},
+      { slowCommitMs: 0, stallWindow: 0, cooldownMs: 3_600_000 },
+    )
+    const close = await openBackend(
+      await freshPath(),
+      {},
+      { slowCommitMs: 0, stallWindow: 1, cooldownMs: 3_600_000 },
+    )
+    for (const backend of [apart, close]) {
+      for (let i = 0; i < 5; i++) await backend.append(batch('a', [`m${i}`]))
+    }
+    expect(await commits(apart)).toEqual(counts(4, 1))
+    // m0 on the worker; m1 not measured; m2 over the limit, m3 too: switch; m4 on the worker.
+    expect(await commits(close)).toEqual(counts(3, 2, 0, 1))
   })
 
   it('a smoothed commit time over slowAverageMs switches too, after a few commits', async () => {
@@ -277,12 +298,13 @@ describe("sqlite backend, worker: 'auto' (the default)", () => {
 
   it('keeps the WAL file bounded: the worker checkpoints what the main thread commits', async () => {
     const path = await freshPath()
-    const backend = await openBackend(path, {}, { checkpointEvery: 200 })
+    const backend = await openBackend(path)
     for (let i = 0; i < 2000; i++)
       await backend.append(batch(`c${i % 50}`, [`message ${i} ${'x'.repeat(200)}`]))
     expect((await commits(backend)).mainThread).toBe(1999)
-    // Without checkpoints, 2,000 commits of 2 to 4 pages each make a WAL of 16 to 32 MB.
-    expect(statSync(`${path}-wal`).size).toBeLessThan(4 * 1024 * 1024)
+    // 3 pages a commit: without checkpoints, 2,000 commits make a WAL of about 24 MB; with one
+    // every 300 commits, about 4 MB.
+    expect(statSync(`${path}-wal`).size).toBeLessThan(8 * 1024 * 1024)
     expect((await backend.read('c7')).length).toBe(40)
   })
 
