@@ -248,7 +248,7 @@ await runBench(fileURLToPath(import.meta.url), {
 
     const strictDir = join(ctx.tmpDir, 'strict')
     mkdirSync(strictDir)
-    const strict = await child<{ ours: number[]; mainThread: number[]; bare: number[] }>(
+    const strict = await child<{ ours: number[]; mainThread: number[]; onWorker: number[]; bare: number[] }>(
       script,
       [],
       ['sqlite-strict', strictDir, ctx.quick ? '600' : '1500', ctx.quick ? '3' : '7'],
@@ -256,6 +256,7 @@ await runBench(fileURLToPath(import.meta.url), {
     const oursStrict = median(strict.ours)
     const bareStrict = median(strict.bare)
     const mainStrict = median(strict.mainThread)
+    const workerStrict = median(strict.onWorker)
     rows.push(
       row({
         operation: 'SQLite: strict adds, 1 writer',
@@ -264,6 +265,7 @@ await runBench(fileURLToPath(import.meta.url), {
         after: oursStrict,
         peers: {
           'worker: false (commits on the main thread)': mainStrict,
+          'worker: true (commits on the worker)': workerStrict,
           'bare better-sqlite3 loop, same durability': bareStrict,
         },
       }),
@@ -272,7 +274,10 @@ await runBench(fileURLToPath(import.meta.url), {
         unit: '×',
         better: 'higher',
         after: oursStrict / bareStrict,
-        peers: { 'worker: false (commits on the main thread)': mainStrict / bareStrict },
+        peers: {
+          'worker: false (commits on the main thread)': mainStrict / bareStrict,
+          'worker: true (commits on the worker)': workerStrict / bareStrict,
+        },
         target: { op: '>=', value: 0.9 },
       }),
     )

@@ -170,6 +170,11 @@ async function sqliteStrict(dir: string, windowMs: number, reps: number): Promis
     durability: 'strict',
     flushOnExit: false,
   })
+  const worker = await openMemory({
+    backend: sqliteBackend({ path: join(dir, 'worker.db'), worker: true }),
+    durability: 'strict',
+    flushOnExit: false,
+  })
   const bare = new Database(join(dir, 'bare.db'))
   bare.pragma('journal_mode = WAL')
   bare.pragma('synchronous = FULL')
@@ -180,6 +185,7 @@ async function sqliteStrict(dir: string, windowMs: number, reps: number): Promis
   let bareSeq = 0
   const ours: number[] = []
   const mainThread: number[] = []
+  const onWorker: number[] = []
   const loop: number[] = []
   let n = 0
   const window = async (store: Memory): Promise<number> => {
@@ -195,6 +201,7 @@ async function sqliteStrict(dir: string, windowMs: number, reps: number): Promis
   for (let rep = 0; rep < reps; rep++) {
     ours.push(await window(memory))
     mainThread.push(await window(inline))
+    onWorker.push(await window(worker))
     let count = 0
     const end = performance.now() + windowMs
     const started = performance.now()
@@ -207,8 +214,9 @@ async function sqliteStrict(dir: string, windowMs: number, reps: number): Promis
   }
   await memory.close()
   await inline.close()
+  await worker.close()
   bare.close()
-  report({ ours, mainThread, bare: loop })
+  report({ ours, mainThread, onWorker, bare: loop })
 }
 
 const [mode, ...args] = process.argv.slice(2)

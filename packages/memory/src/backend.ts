@@ -16,6 +16,12 @@ export interface BackendContext {
    * that a hand-made context (in a backend's own tests) may leave it out.
    */
   requestFlush?(): void
+  /**
+   * The store's `durability`: in `strict` mode each add waits for its write, so a backend may
+   * favour the latency of small writes (the SQLite backend then commits them on the main thread).
+   * Optional so that a hand-made context may leave it out.
+   */
+  readonly durability?: 'batched' | 'strict'
 }
 
 /** What was repaired at open, passed to the `recovered` event. */
@@ -98,6 +104,23 @@ export interface BackendStats {
   readonly journalBytes?: number
   /** Size of the last written or loaded snapshot in bytes (file backend). */
   readonly snapshotBytes?: number
+  /** Where the writes since open were committed (SQLite backend). */
+  readonly commits?: CommitCounts
+}
+
+/**
+ * Where a backend's writes since open were committed: on the event loop's thread or on a worker
+ * thread, and how many of those on the worker were meant for the main thread but handed over.
+ */
+export interface CommitCounts {
+  /** Writes committed on the main thread (the event loop's). */
+  readonly mainThread: number
+  /** Writes committed on the write worker. */
+  readonly worker: number
+  /** Of `worker`: small writes handed over because another connection held the database locked. */
+  readonly handedOverBusy: number
+  /** Of `worker`: small writes handed over because commits on the main thread had become slow. */
+  readonly handedOverSlow: number
 }
 
 /**

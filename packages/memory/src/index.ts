@@ -9,6 +9,7 @@ export type {
   BackendContext,
   BackendStats,
   BatchEntry,
+  CommitCounts,
   ConversationSummary,
   Operation,
   RecoveredInfo,

@@ -1,6 +1,6 @@
 // The public shape of a store: the options of openMemory, the Memory interface, its events and
 // counters. Types only; the store that implements them is store.ts.
-import type { Backend, ConversationSummary, RecoveredInfo } from './backend.js'
+import type { Backend, CommitCounts, ConversationSummary, RecoveredInfo } from './backend.js'
 import type { SaveInfo } from './batch.js'
 import type { ConversationId, Message, MessageInput, StoredMessage } from './message.js'
 import type { Reply, ReplyInput } from './reply.js'
@@ -133,6 +133,8 @@ export interface MemoryStats {
   journalBytes?: number
   /** Snapshot size in bytes (file backend). */
   snapshotBytes?: number
+  /** Where the writes since open were committed: main thread or write worker (SQLite backend). */
+  commits?: CommitCounts
 }
 
 /** Events of a {@link Memory} and their payloads. */

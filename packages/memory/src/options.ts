@@ -106,6 +106,23 @@ export function oneOf<T extends string>(name: string, value: unknown, choices: r
   return value as T
 }
 
+/**
+ * `true`, `false` or one of `choices`, or `fallback` when undefined: an option that is on, off, or
+ * set by the library (`worker: 'auto'`).
+ */
+export function booleanOrOneOf<T extends string>(
+  name: string,
+  value: unknown,
+  choices: readonly T[],
+  fallback: boolean | T,
+): boolean | T {
+  if (value === undefined) return fallback
+  if (typeof value === 'boolean' || (choices as readonly unknown[]).includes(value))
+    return value as boolean | T
+  const list = choices.map((choice) => `'${choice}'`).join(' or ')
+  throw new TypeError(`${name} must be true, false or ${list}, got ${show(value)}`)
+}
+
 /** A function, or undefined. */
 export function optionalFunction<T>(name: string, value: unknown): T | undefined {
   if (value === undefined) return undefined

@@ -135,6 +135,7 @@ class Store implements Memory {
   async open(): Promise<void> {
     await this.backend.open({
       maxMessages: this.options.maxMessages,
+      durability: this.options.durability,
       warn: (message) => this.emit('warning', message),
       recovered: (info) => this.emit('recovered', info),
       requestFlush: () => {
@@ -398,6 +399,7 @@ class Store implements Memory {
     if (stats.compactions !== undefined) result.compactions = stats.compactions
     if (stats.journalBytes !== undefined) result.journalBytes = stats.journalBytes
     if (stats.snapshotBytes !== undefined) result.snapshotBytes = stats.snapshotBytes
+    if (stats.commits !== undefined) result.commits = { ...stats.commits }
     return result
   }
 

@@ -4,7 +4,7 @@ import type { OverLimit } from '../over-limit.js'
 import type { EncodedEntry } from './tables.js'
 import { WriteThread } from './write-thread.js'
 import type { WriteRequest, WriteWorkerData } from './write-worker.js'
-import type { OverLimitListener, Writer } from './writer.js'
+import { type OverLimitListener, type Writer, type WriterCommits, zeroCommits } from './writer.js'
 
 /** The worker's module next to the package's files, or `undefined` (see findWorkerModule). */
 export function findWriteWorker(): URL | undefined {
@@ -28,6 +28,7 @@ export class WorkerWriter implements Writer {
   private reported = false
   private closed = false
   private readonly stopping = new Set<Promise<void>>()
+  readonly commits: WriterCommits = zeroCommits()
 
   constructor(
     private readonly url: URL,
@@ -47,18 +48,28 @@ export class WorkerWriter implements Writer {
 
   append(entries: readonly EncodedEntry[]): Promise<void> {
     const send = (thread: WriteThread) =>
-      thread.request((id) => ({ id, op: 'append', entries })) as Promise<void>
+      thread.request((id) => ({ id, op: 'append', entries })).then(this.committed) as Promise<void>
     // Once the worker is open, straight to it: each step of waiting here delays a strict add.
     const thread = this.thread
     return this.opened && thread !== undefined ? send(thread) : this.ready().then(send)
   }
 
   async clear(conversation: string): Promise<boolean> {
-    return (await this.send((id) => ({ id, op: 'clear', conversation }))) as boolean
+    return this.committed((await this.send((id) => ({ id, op: 'clear', conversation }))) as boolean)
   }
 
   async prune(cutoff: number): Promise<string[]> {
-    return (await this.send((id) => ({ id, op: 'prune', cutoff }))) as string[]
+    return this.committed((await this.send((id) => ({ id, op: 'prune', cutoff }))) as string[])
+  }
+
+  /** Copies the WAL into the database on the worker's connection (PASSIVE: waits for nobody). */
+  async checkpoint(): Promise<void> {
+    await this.send((id) => ({ id, op: 'checkpoint' }))
+  }
+
+  private readonly committed = <T>(value: T): T => {
+    this.commits.worker++
+    return value
   }
 
   async close(): Promise<void> {

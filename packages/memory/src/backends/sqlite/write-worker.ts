@@ -21,6 +21,7 @@ export type WriteRequest =
   | { readonly id: number; readonly op: 'append'; readonly entries: readonly EncodedEntry[] }
   | { readonly id: number; readonly op: 'clear'; readonly conversation: string }
   | { readonly id: number; readonly op: 'prune'; readonly cutoff: number }
+  | { readonly id: number; readonly op: 'checkpoint' }
   | { readonly id: number; readonly op: 'close' }
 
 /** The worker's answer to one request. */
@@ -57,6 +58,9 @@ function run(open: ConversationTables, request: Exclude<WriteRequest, { op: 'clo
   if (request.op === 'append') return open.append(request.entries)
   if (request.op === 'clear') return open.clear(request.conversation)
   if (request.op === 'prune') return open.prune(request.cutoff)
+  // Asked for by the adaptive writer, whose commits on the main thread never checkpoint: copies
+  // the WAL into the database without waiting for readers, here rather than on the event loop.
+  if (request.op === 'checkpoint') return db?.pragma('wal_checkpoint(PASSIVE)')
   return open.overLimit()
 }
 

@@ -1,8 +1,22 @@
 import type { OverLimit } from '../over-limit.js'
 import type { ConversationTables, EncodedEntry } from './tables.js'
 
+/** Where a writer's commits ran since open; see CommitCounts. */
+export interface WriterCommits {
+  mainThread: number
+  worker: number
+  handedOverBusy: number
+  handedOverSlow: number
+}
+
+export function zeroCommits(): WriterCommits {
+  return { mainThread: 0, worker: 0, handedOverBusy: 0, handedOverSlow: 0 }
+}
+
 /** Where the SQLite backend's writes are made: on the main thread, or on the write worker. */
 export interface Writer {
+  /** The writes committed so far, by thread. */
+  readonly commits: WriterCommits
   /** Prepares the writer (opens the worker's connection); rejects with the cause. */
   open(): Promise<void>
   append(entries: readonly EncodedEntry[]): Promise<void>
@@ -25,6 +39,7 @@ export type OverLimitListener = (found: OverLimit) => void
  */
 export class InlineWriter implements Writer {
   private checked = false
+  readonly commits: WriterCommits = zeroCommits()
 
   constructor(
     private readonly tables: ConversationTables,
@@ -43,14 +58,19 @@ export class InlineWriter implements Writer {
       if (found !== undefined) this.overLimit(found)
     }
     this.tables.append(entries)
+    this.commits.mainThread++
   }
 
   async clear(id: string): Promise<boolean> {
-    return this.tables.clear(id)
+    const cleared = this.tables.clear(id)
+    this.commits.mainThread++
+    return cleared
   }
 
   async prune(cutoff: number): Promise<string[]> {
-    return this.tables.prune(cutoff)
+    const pruned = this.tables.prune(cutoff)
+    this.commits.mainThread++
+    return pruned
   }
 
   async close(): Promise<void> {}

@@ -29,6 +29,16 @@ describeBackendContract(
   async () => {
     const { dir, cleanup } = await tempDir()
     const path = join(dir, 'conversations.db')
+    return { make: () => new SqliteBackend({ path, worker: true }, builtWorker), cleanup }
+  },
+  { persistent: true },
+)
+
+describeBackendContract(
+  "sqlite (worker: 'auto', the default: small writes on the main thread, the rest on the built worker)",
+  async () => {
+    const { dir, cleanup } = await tempDir()
+    const path = join(dir, 'conversations.db')
     return { make: () => new SqliteBackend({ path }, builtWorker), cleanup }
   },
   { persistent: true },
@@ -67,7 +77,7 @@ describe('sqliteBackend options', () => {
     )
     expect(() => sqliteBackend({ path: 'x.db', busyTimeoutMs: 'soon' as never })).toThrow(TypeError)
     expect(() => sqliteBackend({ path: 'x.db', worker: 1 as never })).toThrow(
-      /worker must be a boolean, got 1/,
+      /worker must be true, false or 'auto', got 1/,
     )
   })
 })
@@ -343,7 +353,8 @@ describe('sqlite backend: conversations longer than maxMessages', () => {
   // How each kind of writer is made for a database file: commits on the worker, on the main thread
   // by choice, and on a database the caller opened.
   const kinds: Array<[string, (path: string) => Backend]> = [
-    ['the write worker', (path) => new SqliteBackend({ path }, builtWorker)],
+    ['the write worker', (path) => new SqliteBackend({ path, worker: true }, builtWorker)],
+    ["worker: 'auto'", (path) => new SqliteBackend({ path }, builtWorker)],
     ['worker: false', (path) => new SqliteBackend({ path, worker: false }, builtWorker)],
     [
       "a caller's database",

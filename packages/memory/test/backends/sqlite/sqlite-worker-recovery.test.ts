@@ -32,7 +32,8 @@ async function open(
   worker: URL = builtWorker,
 ): Promise<Memory> {
   const memory = await openMemory({
-    backend: new SqliteBackend({ path }, worker),
+    // Every write on the worker (worker: 'auto' would commit the small ones on the main thread).
+    backend: new SqliteBackend({ path, worker: true }, worker),
     flushOnExit: false,
     onError: () => undefined,
     ...store,
