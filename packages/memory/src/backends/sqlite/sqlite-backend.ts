@@ -54,10 +54,11 @@ export interface SqliteBackendOptions {
    */
   busyTimeoutMs?: number
   /**
-   * Where commits (and their fsync) run; reads stay on the main thread. `'auto'` commits small
-   * appends on the main thread while they are fast (under 0.5 ms) and everything else on a worker
-   * thread with its own connection: big batches, clear, prune, and every write for a few seconds
-   * after a slow commit or a database locked by another connection. `true` commits everything on
+   * Where commits (and their fsync) run; reads stay on the main thread. `'auto'`, in a store with
+   * `durability: 'strict'`, commits small appends on the main thread while they are fast (under
+   * 0.5 ms) and everything else on a worker thread with its own connection: big batches, clear,
+   * prune, and every write for a few seconds after a slow commit or a database locked by another
+   * connection; in a batched store every commit runs on the worker. `true` commits everything on
    * the worker, so no commit ever blocks the event loop; `false` everything on the main thread.
    * Ignored with `database` (writes then run on the main thread).
    * @default 'auto'
