@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdir, mkdtemp, open, rm, rmdir } from 'node:fs/promises'
+import { mkdir, mkdtemp, open, readFile, rm, rmdir } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -143,4 +143,15 @@ export function testScratch(): {
       return memory
     },
   }
+}
+
+/**
+ * A file backend's journal as text, without the zero bytes it prepares ahead for records to come
+ * (an open store's journal ends in them; a closed one's does not).
+ */
+export async function journalText(path: string): Promise<string> {
+  const data = await readFile(path)
+  let end = data.length
+  while (end > 0 && data[end - 1] === 0) end--
+  return data.toString('utf8', 0, end)
 }

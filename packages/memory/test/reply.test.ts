@@ -1,9 +1,9 @@
-import { appendFile, readFile } from 'node:fs/promises'
+import { appendFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { type Backend, fileBackend, memoryBackend, type RecoveredInfo } from '../src/index.js'
 import { sqliteBackend } from '../src/sqlite.js'
-import { tempDir, testScratch } from './helpers.js'
+import { journalText, tempDir, testScratch } from './helpers.js'
 import { describeReplyContract } from './reply-contract.js'
 
 /**
@@ -64,18 +64,18 @@ describe('memory.reply() on the file backend', () => {
     const memory = await open({ path, flushIntervalMs: 600_000 })
     const reply = memory.reply('chat-1', { id: 'r' })
     await reply.flush()
-    const before = (await readFile(`${path}.journal`)).length
+    const before = (await journalText(`${path}.journal`)).length
     const delta = 'ciao '.repeat(20)
     reply.append(delta)
     await reply.flush()
-    const journal = await readFile(`${path}.journal`, 'utf8')
+    const journal = await journalText(`${path}.journal`)
     const last = journalLines(journal).at(-1) as string
     expect(last).toMatch(/^\{"s":\d+,"x":\[\["chat-1","r","(ciao ){20}"\]\],"crc":"[0-9a-f]{8}"\}$/)
     // The frame: `{"s":N,"x":[["chat-1","r","` and `"]],"crc":"…"}` and a newline.
     expect(journal.length - before).toBe(delta.length + 48 + String(journalLines(journal).length).length)
     await reply.end()
     await memory.flush()
-    expect(journalLines(await readFile(`${path}.journal`, 'utf8')).at(-1)).toMatch(
+    expect(journalLines(await journalText(`${path}.journal`)).at(-1)).toMatch(
       /^\{"s":\d+,"x":\[\["chat-1","r","",1\]\],"crc"/,
     )
   })

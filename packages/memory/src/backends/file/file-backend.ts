@@ -900,8 +900,9 @@ class FileBackend implements Backend {
       }
       if (contents.damaged.length > 0) {
         damaged = await this.keepDamagedJournal(journalData, contents)
-        // Nothing is cut from the file: the compaction that follows at open replaces it whole.
-        appendFrom = journalData.length
+        // Nothing but prepared space is cut from the file: the compaction that follows at open
+        // replaces it whole.
+        appendFrom = journalData.length - contents.paddingBytes
       }
     }
     try {

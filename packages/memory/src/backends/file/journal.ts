@@ -1,4 +1,4 @@
-import { constants, fdatasync, write } from 'node:fs'
+import { constants, fdatasync, ftruncate, write } from 'node:fs'
 import { type FileHandle, open, stat, unlink } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { Operation } from '../../backend.js'
@@ -72,6 +72,11 @@ export interface JournalContents {
   completeBytes: number
   /** Bytes of the unterminated final segment (a torn write), 0 if none. */
   tornBytes: number
+  /**
+   * Zero bytes after the last record: space the journal had prepared for records to come (see
+   * {@link Journal}), not data. A crash leaves it behind; a clean close cuts it off.
+   */
+  paddingBytes: number
   /** Offset of the first byte that is not UTF-8 in a record without a checksum, -1 if none. */
   invalidUtf8At: number
 }
@@ -195,16 +200,24 @@ function readLine(data: Buffer, start: number, end: number): { record: JournalRe
  * Parses journal bytes. Only an unterminated final segment is a torn write (an append cut short
  * before it was acknowledged); a complete line that fails its checksum or is not a valid record is
  * damage, reported in `damaged`, and the valid records around it are all returned.
+ *
+ * Zero bytes at the end are the journal's prepared space, not data: no record holds a raw zero
+ * byte (JSON escapes it), so they end the data. An append into that space that a crash cut short
+ * can leave the disk sector with its newline written and an earlier one still zero: a last line
+ * whose zero bytes are all whole sectors (see {@link unwrittenSectors}) is that torn append, not
+ * damage, since nothing after it was ever acknowledged.
  */
 export function parseJournal(data: Buffer): JournalContents {
   const records: JournalRecord[] = []
   const damaged: JournalDamage[] = []
   let invalidUtf8At = -1
+  let dataEnd = data.length
+  while (dataEnd > 0 && data[dataEnd - 1] === 0) dataEnd--
   let start = 0
   let line = 0
-  while (start < data.length) {
+  while (start < dataEnd) {
     const end = data.indexOf(0x0a, start)
-    if (end === -1) break
+    if (end === -1 || end >= dataEnd) break
     line++
     const result = readLine(data, start, end)
     if ('record' in result) {
@@ -217,7 +230,45 @@ export function parseJournal(data: Buffer): JournalContents {
     }
     start = end + 1
   }
-  return { records, damaged, completeBytes: start, tornBytes: data.length - start, invalidUtf8At }
+  const last = damaged.at(-1)
+  if (
+    last !== undefined &&
+    last.line === line &&
+    start === dataEnd &&
+    unwrittenSectors(data, last.offset, start - 1)
+  ) {
+    damaged.pop()
+    start = last.offset
+  }
+  return {
+    records,
+    damaged,
+    completeBytes: start,
+    tornBytes: dataEnd - start,
+    paddingBytes: data.length - dataEnd,
+    invalidUtf8At,
+  }
+}
+
+// The smallest unit a disk writes whole; 4 KiB sectors are whole 512-byte ones too.
+const SECTOR_BYTES = 512
+
+/**
+ * Whether the line `data[start..end)` holds zero bytes and they are only what a write cut short
+ * leaves: runs of whole sectors, the first of which may begin at the line's start. A damaged byte
+ * elsewhere, a zero byte amid written data, is not.
+ */
+function unwrittenSectors(data: Buffer, start: number, end: number): boolean {
+  let found = false
+  let at = data.indexOf(0, start)
+  while (at !== -1 && at < end) {
+    let runEnd = at
+    while (runEnd < end && data[runEnd] === 0) runEnd++
+    if ((at !== start && at % SECTOR_BYTES !== 0) || runEnd % SECTOR_BYTES !== 0) return false
+    found = true
+    at = data.indexOf(0, runEnd)
+  }
+  return found
 }
 
 /** Where the sequence of `records` breaks: neighbours whose numbers do not go up by exactly one. */
@@ -245,20 +296,39 @@ const dsyncFlag: number | undefined = constants.O_DSYNC
 /** O_DSYNC where the platform has it (Linux, macOS and the BSDs; not Windows). */
 export const defaultJournalSync: JournalSync = dsyncFlag === undefined ? 'fdatasync' : 'dsync'
 
-// O_RDWR | O_CREAT | O_APPEND is what the 'a+' flag stands for.
-function appendFlags(sync: JournalSync): number | string {
-  return sync === 'dsync' && dsyncFlag !== undefined
-    ? constants.O_RDWR | constants.O_CREAT | constants.O_APPEND | dsyncFlag
-    : 'a+'
+// Not O_APPEND: records are written at their offset, into space prepared ahead (see Journal).
+function journalFlags(sync: JournalSync): number {
+  const flags = constants.O_RDWR | constants.O_CREAT
+  return sync === 'dsync' && dsyncFlag !== undefined ? flags | dsyncFlag : flags
 }
 
-/** The append-only journal beside the snapshot: one line per batch, each made durable before it counts. */
+// The first space prepared after open or a restart, and the most prepared at once: it doubles in
+// between, so a small store's journal stays small and a busy one extends rarely.
+const FIRST_PREPARED_BYTES = 64 * 1024
+const MAX_PREPARED_BYTES = 4 * 1024 * 1024
+let zeros: Buffer | undefined
+
+/**
+ * The append-only journal beside the snapshot: one line per batch, each made durable before it
+ * counts.
+ *
+ * Records go into space prepared ahead: zero bytes written and made durable beyond the last
+ * record, a chunk at a time. A durable append that grows a file must also commit the file's new
+ * size and blocks to the filesystem's own journal; one that overwrites blocks already there commits
+ * only its data, about 1.3 to 1.4 times as many per second on the disks measured (the
+ * memory-strict bench shows both loops). Readers take the zeros as the end of the data; a clean
+ * close cuts them off.
+ */
 export class Journal {
   private handle: FileHandle | undefined
   /** Bytes of durable, valid records. */
   size = 0
+  /** Length of the file: records, then prepared zero bytes. */
+  private allocated = 0
+  // Where the next preparation may start after one failed for want of room.
+  private prepareFrom = 0
   private mustTruncate = false
-  private readonly flags: number | string
+  private readonly flags: number
   // Created by openForAppend and never written since: what removeIfUnused() may remove.
   private unused = false
 
@@ -266,7 +336,7 @@ export class Journal {
     readonly path: string,
     private readonly sync: JournalSync = defaultJournalSync,
   ) {
-    this.flags = appendFlags(sync)
+    this.flags = journalFlags(sync)
   }
 
   /** Opens for appending, cutting the file to `validBytes` (dropping a torn tail). */
@@ -285,6 +355,8 @@ export class Journal {
       await this.handle.datasync()
     }
     this.size = validBytes
+    this.allocated = validBytes
+    this.prepareFrom = 0
     this.unused = created
     if (created) await syncDirectory(dirname(this.path))
   }
@@ -297,23 +369,51 @@ export class Journal {
     if (this.mustTruncate) {
       await handle.truncate(this.size)
       this.mustTruncate = false
+      this.allocated = this.size
     }
     try {
+      if (this.size + data.length > this.allocated) await this.prepare(handle.fd, data.length)
       // The callback forms on the descriptor: a FileHandle call allocates a promise request with its
       // own stats array and a result object, garbage that adds up to extra GC pauses at one append
       // per save. The handle stays open, and journal calls never overlap, so the descriptor is valid.
       let written = 0
-      while (written < data.length) written += await writeAt(handle.fd, data, written)
+      while (written < data.length) written += await writeAt(handle.fd, data, written, this.size + written)
       if (this.sync === 'fdatasync') await syncData(handle.fd)
     } catch (error) {
       try {
         await handle.truncate(this.size)
+        this.allocated = this.size
       } catch {
         this.mustTruncate = true
       }
       throw error
     }
     this.size += data.length
+    if (this.size > this.allocated) this.allocated = this.size
+  }
+
+  /** Writes zero bytes past the end, durably, so that the next records overwrite instead of grow. */
+  private async prepare(fd: number, needed: number): Promise<void> {
+    if (this.size < this.prepareFrom) return
+    const grow = Math.min(MAX_PREPARED_BYTES, Math.max(FIRST_PREPARED_BYTES, this.allocated))
+    const length = Math.max(grow, this.size + needed - this.allocated)
+    if (zeros === undefined || zeros.length < length) zeros = Buffer.alloc(length)
+    const chunk = zeros.subarray(0, length)
+    try {
+      let written = 0
+      while (written < length) written += await writeAt(fd, chunk, written, this.allocated + written)
+      if (this.sync === 'fdatasync') await syncData(fd)
+    } catch (error) {
+      // No room for it (a full disk, a quota): the record may still fit, growing the file as it
+      // would without prepared space. What part of the zeros was written is cut off first, and
+      // the next try waits until the journal has grown by a first chunk.
+      await truncateTo(fd, this.allocated).catch(() => {
+        throw error
+      })
+      this.prepareFrom = this.size + FIRST_PREPARED_BYTES
+      return
+    }
+    this.allocated += length
   }
 
   /** Reads the records appended after byte `offset`. */
@@ -342,16 +442,28 @@ export class Journal {
     const old = this.handle
     this.handle = undefined
     this.size = tail.length
+    this.allocated = tail.length
+    this.prepareFrom = 0
     this.mustTruncate = false
     await old?.close().catch(() => undefined)
     // If this open fails, the next append opens the file again.
     this.handle = await open(this.path, this.flags)
   }
 
+  /** Closes the file, cutting off its prepared space so that it holds only records. */
   async close(): Promise<void> {
     const handle = this.handle
     this.handle = undefined
-    await handle?.close()
+    if (handle === undefined) return
+    try {
+      // Not made durable: prepared zeros left by a crash read as the end of the data all the same.
+      if (this.allocated > this.size && !this.mustTruncate) {
+        await handle.truncate(this.size).catch(() => undefined)
+        this.allocated = this.size
+      }
+    } finally {
+      await handle.close()
+    }
   }
 
   /**
@@ -366,11 +478,20 @@ export class Journal {
   }
 }
 
-function writeAt(fd: number, data: Buffer, offset: number): Promise<number> {
+function writeAt(fd: number, data: Buffer, offset: number, position: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    write(fd, data, offset, data.length - offset, null, (error, bytesWritten) => {
+    write(fd, data, offset, data.length - offset, position, (error, bytesWritten) => {
       if (error) reject(error)
       else resolve(bytesWritten)
+    })
+  })
+}
+
+function truncateTo(fd: number, length: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    ftruncate(fd, length, (error) => {
+      if (error) reject(error)
+      else resolve()
     })
   })
 }

@@ -6,7 +6,14 @@ import { readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { openMemory } from '../../../src/index.js'
-import { ensureBuilt, fixture, mountTmpfs, mountUnavailable, testScratch } from '../../helpers.js'
+import {
+  ensureBuilt,
+  fixture,
+  journalText,
+  mountTmpfs,
+  mountUnavailable,
+  testScratch,
+} from '../../helpers.js'
 
 const { cleanups, fresh, open } = testScratch()
 const script = fixture('forgetful.mjs')
@@ -166,7 +173,7 @@ describe('a script that ends without close()', { timeout: 60_000 }, () => {
       expect((await forgetful(path)).code).toBe(0)
       const after = await stat(path)
       expect([after.ino, after.size, after.mtimeMs]).toEqual([before.ino, before.size, before.mtimeMs])
-      expect((await readFile(`${path}.journal`, 'utf8')).split('\n').filter(Boolean)).toHaveLength(1)
+      expect((await journalText(`${path}.journal`)).split('\n').filter(Boolean)).toHaveLength(1)
       const memory = await open({ path })
       expect(contents(await memory.history('42'))).toEqual(['hi 0'])
     })

@@ -1,11 +1,17 @@
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { MemoryError } from '../../../src/index.js'
 import { isMemoryError, openMemory } from '../../../src/index.js'
-import { mountUnavailable as canMount, fillDisk as fill, mountTmpfs, testScratch } from '../../helpers.js'
+import {
+  mountUnavailable as canMount,
+  fillDisk as fill,
+  journalText,
+  mountTmpfs,
+  testScratch,
+} from '../../helpers.js'
 
 const { cleanups, fresh, open } = testScratch()
 
@@ -97,6 +103,12 @@ describe('a write fault in the middle of a run (EISDIR on the first write)', () 
 
 const mountUnavailable = canMount()
 
+/** Bytes the journal has prepared past its records, which a full disk does not take away. */
+async function preparedRoom(path: string, memory: Awaited<ReturnType<typeof openMemory>>): Promise<number> {
+  const journalBytes = (await memory.stats()).journalBytes as number
+  return (await stat(`${path}.journal`)).size - journalBytes
+}
+
 async function tmpfs(sizeKiB: number): Promise<string> {
   const { mountPoint, unmount } = await mountTmpfs(await fresh(), sizeKiB)
   cleanups.push(unmount)
@@ -107,15 +119,17 @@ describe.skipIf(mountUnavailable !== undefined)(
   `real disk faults on tmpfs${mountUnavailable ? ` (skipped: ${mountUnavailable})` : ''}`,
   () => {
     it('disk full (ENOSPC): batched keeps everything pending and retries, strict rejects, close rejects naming the journal', async () => {
-      const mnt = await tmpfs(256)
+      const mnt = await tmpfs(1024)
       const path = join(mnt, 'memory', 'conversations.json')
       const errors: unknown[] = []
       const memory = await open({ path, saveEvery: 3, onError: (error) => errors.push(error) })
       await memory.add(1, { role: 'user', content: 'fits' })
       await memory.flush()
       const filler = await fill(mnt)
+      // Each batch of 3 is larger than the space the journal prepared before the disk filled up.
+      const size = Math.ceil((await preparedRoom(path, memory)) / 2)
       for (let i = 0; i < 9; i++)
-        await memory.add(1, { role: 'user', content: `while full ${i} ${'x'.repeat(2000)}` })
+        await memory.add(1, { role: 'user', content: `while full ${i} ${'x'.repeat(size)}` })
       await expect(memory.flush()).rejects.toThrow(
         /cannot append to journal ".*conversations\.json\.journal": ENOSPC/,
       )
@@ -124,7 +138,7 @@ describe.skipIf(mountUnavailable !== undefined)(
       expect((await memory.history(1)).length).toBe(10)
       expect(errors.length).toBeGreaterThan(0)
       // The journal was cut back: no partial record is left behind.
-      const journal = await readFile(`${path}.journal`, 'utf8')
+      const journal = await journalText(`${path}.journal`)
       expect(journal.endsWith('\n')).toBe(true)
       expect(journal.split('\n').filter(Boolean)).toHaveLength(1)
       await rm(filler)
@@ -144,10 +158,47 @@ describe.skipIf(mountUnavailable !== undefined)(
       const memory = await open({ path, durability: 'strict' })
       await memory.add(1, { role: 'user', content: 'fits' })
       const filler = await fill(mnt)
-      await expect(memory.add(1, { role: 'user', content: 'x'.repeat(8000) })).rejects.toThrow(/ENOSPC/)
+      const room = await preparedRoom(path, memory)
+      await expect(memory.add(1, { role: 'user', content: 'x'.repeat(room + 1000) })).rejects.toThrow(
+        /ENOSPC/,
+      )
       await rm(filler)
       await memory.add(1, { role: 'user', content: 'after' })
       expect(contents(await memory.history(1))).toEqual(['fits', 'after'])
+    })
+
+    it('disk full in strict mode: adds go on into the space the journal prepared, durable, until it is used up', async () => {
+      const mnt = await tmpfs(256)
+      const path = join(mnt, 'conversations.json')
+      const memory = await open({ path, durability: 'strict' })
+      await memory.add(1, { role: 'user', content: 'before' })
+      const filler = await fill(mnt)
+      const room = await preparedRoom(path, memory)
+      expect(room).toBeGreaterThan(10_000)
+      const each = Math.floor(room / 8)
+      let stored = 0
+      let refusal: unknown
+      while (refusal === undefined) {
+        await memory.add(1, { role: 'user', content: `${stored} ${'x'.repeat(each)}` }).then(
+          () => stored++,
+          (error: unknown) => {
+            refusal = error
+          },
+        )
+      }
+      // Records of about room / 8 bytes: 7 fit in the prepared space, the 8th goes past its end.
+      expect(stored).toBe(7)
+      expect(refusal).toSatisfy((error) => isMemoryError(error, 'io'))
+      expect(String((refusal as Error).message)).toMatch(/ENOSPC/)
+      // What was acknowledged is on disk: a crash now (no close, no compaction) loses none of it.
+      await memory.destroy()
+      await rm(filler)
+      const again = await open({ path })
+      const history = await again.history(1)
+      expect(history.map((m) => m.content.split(' ')[0])).toEqual([
+        'before',
+        ...Array.from({ length: 7 }, (_, i) => `${i}`),
+      ])
     })
 
     it('a damaged snapshot whose restore cannot be written stays recoverable at the next open', async () => {

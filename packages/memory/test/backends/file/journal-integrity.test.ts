@@ -302,3 +302,76 @@ describe('a damaged snapshot', () => {
     expect(existsSync(`${path}.journal`)).toBe(true)
   })
 })
+
+describe('a journal with prepared space (zero bytes after the last record)', () => {
+  /** The journal's bytes with `[from, from + length)` set to zero. */
+  function zeroed(data: Buffer, from: number, length: number): Buffer {
+    const copy = Buffer.from(data)
+    copy.fill(0, from, from + length)
+    return copy
+  }
+
+  /** The first 512-byte boundary at least 16 bytes into `[start, end)`, leaving its last sector whole. */
+  function sectorInside(start: number, end: number): number {
+    const at = Math.ceil((start + 16) / 512) * 512
+    expect(at + 512).toBeLessThan(Math.floor(end / 512) * 512 + 1)
+    return at
+  }
+
+  it('parses the zeros as the end of the data, not a torn write', () => {
+    const records = Buffer.concat([encodeRecord({ s: 1, c: ['x'] }), encodeRecord({ s: 2, c: ['y'] })])
+    const parsed = parseJournal(Buffer.concat([records, Buffer.alloc(65_536)]))
+    expect(parsed.records.map((r) => r.s)).toEqual([1, 2])
+    expect(parsed).toMatchObject({
+      damaged: [],
+      completeBytes: records.length,
+      tornBytes: 0,
+      paddingBytes: 65_536,
+    })
+  })
+
+  it('an append cut short inside the prepared space (a whole sector still zero) is a torn write: dropped with a warning, nothing kept aside', async () => {
+    const { dir, path } = await journalOf(['0', '1', 'x'.repeat(3000)])
+    const journal = await readFile(`${path}.journal`)
+    const lastStart = journal.lastIndexOf(0x0a, journal.length - 2) + 1
+    const hole = sectorInside(lastStart, journal.length - 1)
+    await writeFile(`${path}.journal`, Buffer.concat([zeroed(journal, hole, 512), Buffer.alloc(8192)]))
+    const parsed = parseJournal(await readFile(`${path}.journal`))
+    expect(parsed).toMatchObject({
+      damaged: [],
+      completeBytes: lastStart,
+      tornBytes: journal.length - lastStart,
+    })
+    const { memory, warnings, recovered } = await watched(path)
+    expect((await memory.history('a')).map((m) => m.content)).toEqual(['0', '1'])
+    expect(warnings.join('\n')).toMatch(/dropped an unterminated final record/)
+    expect(recovered).toEqual([])
+    expect(await corruptCopies(dir, 'c.json.journal')).toEqual([])
+  })
+
+  it('the same zeroed sector in an earlier record is damage: reported and kept aside', async () => {
+    const { dir, path } = await journalOf(['x'.repeat(3000), '1'])
+    const journal = await readFile(`${path}.journal`)
+    const firstEnd = journal.indexOf(0x0a)
+    await writeFile(`${path}.journal`, zeroed(journal, sectorInside(0, firstEnd), 512))
+    const { memory, recovered } = await watched(path)
+    expect((await memory.history('a')).map((m) => m.content)).toEqual(['1'])
+    expect(recovered).toHaveLength(1)
+    expect(recovered[0]?.message).toMatch(/1 damaged record \(line 1 at byte 0: /)
+    expect(await corruptCopies(dir, 'c.json.journal')).toHaveLength(1)
+  })
+
+  it('zeros in the last record that no disk write leaves (not whole sectors) are damage', () => {
+    const records = Buffer.concat([
+      encodeRecord({ s: 1, c: ['x'] }),
+      encodeRecord({ s: 2, c: ['y'.repeat(2000)] }),
+    ])
+    const start = records.indexOf(0x0a) + 1
+    const hole = Math.ceil((start + 16) / 512) * 512
+    // One sector's worth, shifted by a byte: no sector lies whole inside it.
+    const parsed = parseJournal(Buffer.concat([zeroed(records, hole + 1, 512), Buffer.alloc(512)]))
+    expect(parsed.records.map((r) => r.s)).toEqual([1])
+    expect(parsed.damaged).toHaveLength(1)
+    expect(parsed.tornBytes).toBe(0)
+  })
+})

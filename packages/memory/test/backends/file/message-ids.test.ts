@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { compactFromDisk } from '../../../src/backends/file/compaction.js'
-import { testScratch } from '../../helpers.js'
+import { journalText, testScratch } from '../../helpers.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const fixture = join(here, '..', '..', 'fixtures', 'legacy-conversations.json')
@@ -41,19 +41,19 @@ describe('message ids in the file backend', () => {
     const [question, answer] = await memory.history(123456789)
     await memory.add(123456789, { role: 'user', content: 'x'.repeat(10_000) })
     await memory.flush()
-    const journalBefore = (await stat(`${path}.journal`)).size
+    const journalBefore = (await journalText(`${path}.journal`)).length
     await memory.upsert(123456789, { id: answer?.id as string, role: 'assistant', content: 'Modificato' })
     await memory.flush()
     expect(await memory.remove(123456789, question?.id as string)).toBe(true)
     await memory.flush()
-    const added = lines(await readFile(`${path}.journal`, 'utf8')).slice(-2)
+    const added = lines(await journalText(`${path}.journal`)).slice(-2)
     expect(added).toHaveLength(2)
     expect(JSON.parse(added[0] as string).o).toEqual([
       ['123456789', [{ op: 'upsert', message: expect.objectContaining({ content: 'Modificato' }) }]],
     ])
     expect(JSON.parse(added[1] as string).o).toEqual([['123456789', [{ op: 'remove', id: question?.id }]]])
     // Neither rewrote the conversation: the 10 kB message is not in them.
-    expect((await stat(`${path}.journal`)).size - journalBefore).toBeLessThan(600)
+    expect((await journalText(`${path}.journal`)).length - journalBefore).toBeLessThan(600)
     // destroy(): no compaction, the next open replays the journal over the Python file.
     await memory.destroy()
     const again = await open({ path })
