@@ -119,15 +119,16 @@ describe.skipIf(mountUnavailable !== undefined)(
   `real disk faults on tmpfs${mountUnavailable ? ` (skipped: ${mountUnavailable})` : ''}`,
   () => {
     it('disk full (ENOSPC): batched keeps everything pending and retries, strict rejects, close rejects naming the journal', async () => {
-      const mnt = await tmpfs(1024)
+      const mnt = await tmpfs(256)
       const path = join(mnt, 'memory', 'conversations.json')
       const errors: unknown[] = []
       const memory = await open({ path, saveEvery: 3, onError: (error) => errors.push(error) })
       await memory.add(1, { role: 'user', content: 'fits' })
       await memory.flush()
+      // A batched store's journal grows per record: no prepared space to write into.
+      expect(await preparedRoom(path, memory)).toBe(0)
       const filler = await fill(mnt)
-      // Each batch of 3 is larger than the space the journal prepared before the disk filled up.
-      const size = Math.ceil((await preparedRoom(path, memory)) / 2)
+      const size = 2000
       for (let i = 0; i < 9; i++)
         await memory.add(1, { role: 'user', content: `while full ${i} ${'x'.repeat(size)}` })
       await expect(memory.flush()).rejects.toThrow(

@@ -184,6 +184,11 @@ describe('file backend', () => {
     expect([0, journalBytes]).toContain(size)
     const again = await open({ path })
     expect((await again.history('a')).length).toBe(200)
+    // A batched store's adds never wait for a write: its journal grows per record, with no
+    // prepared space (which writes the journal's bytes twice).
+    await again.add('a', { role: 'user', content: 'batched' })
+    await again.flush()
+    expect((await stat(`${path}.journal`)).size).toBe((await again.stats()).journalBytes)
   })
 
   it('links the .bak of a snapshot over 8 MB before the first save, then turns it into a copy of its own', async () => {
