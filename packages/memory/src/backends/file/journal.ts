@@ -305,7 +305,7 @@ function journalFlags(sync: JournalSync): number {
 // The first space prepared after open or a restart, and the most prepared at once: it doubles in
 // between, so a small store's journal stays small and a busy one extends rarely.
 const FIRST_PREPARED_BYTES = 64 * 1024
-const MAX_PREPARED_BYTES = 4 * 1024 * 1024
+const MAX_PREPARED_BYTES = 1024 * 1024
 let zeros: Buffer | undefined
 
 /**
@@ -328,6 +328,9 @@ export class Journal {
   private allocated = 0
   // Where the next preparation may start after one failed for want of room.
   private prepareFrom = 0
+  // Zeros being written past the end beside the appends, and the size of the last chunk written.
+  private preparing: Promise<void> | undefined
+  private lastChunk = 0
   private mustTruncate = false
   private readonly flags: number
   // Created by openForAppend and never written since: what removeIfUnused() may remove.
@@ -370,20 +373,25 @@ export class Journal {
     if (this.handle === undefined) this.handle = await open(this.path, this.flags)
     const handle = this.handle
     if (this.mustTruncate) {
+      await this.settlePreparing()
       await handle.truncate(this.size)
       this.mustTruncate = false
       this.allocated = this.size
     }
     try {
-      if (this.prepared && this.size + data.length > this.allocated)
-        await this.prepare(handle.fd, data.length)
+      if (this.prepared && this.size + data.length > this.allocated) {
+        await this.settlePreparing()
+        if (this.size + data.length > this.allocated) await this.prepare(handle.fd, data.length)
+      }
       // The callback forms on the descriptor: a FileHandle call allocates a promise request with its
       // own stats array and a result object, garbage that adds up to extra GC pauses at one append
-      // per save. The handle stays open, and journal calls never overlap, so the descriptor is valid.
+      // per save. The handle stays open while a call or a preparation runs, so the descriptor is
+      // valid.
       let written = 0
       while (written < data.length) written += await writeAt(handle.fd, data, written, this.size + written)
       if (this.sync === 'fdatasync') await syncData(handle.fd)
     } catch (error) {
+      await this.settlePreparing()
       try {
         await handle.truncate(this.size)
         this.allocated = this.size
@@ -394,30 +402,49 @@ export class Journal {
     }
     this.size += data.length
     if (this.size > this.allocated) this.allocated = this.size
+    // The next chunk is written while records still go into this one, beside them (the disk takes
+    // both at once), so no append waits for zeros unless the records outrun it.
+    if (this.prepared && this.preparing === undefined && this.allocated - this.size < this.lastChunk / 2) {
+      this.preparing = this.prepare(handle.fd, 0)
+        .catch(() => undefined)
+        .finally(() => {
+          this.preparing = undefined
+        })
+    }
   }
 
-  /** Writes zero bytes past the end, durably, so that the next records overwrite instead of grow. */
+  /** Waits for a preparation running beside the appends, if any. */
+  private async settlePreparing(): Promise<void> {
+    while (this.preparing !== undefined) await this.preparing
+  }
+
+  /**
+   * Writes zero bytes past the end, durably, so that the next records overwrite instead of grow.
+   * `needed`: bytes of the record waiting for the space, 0 when preparing ahead.
+   */
   private async prepare(fd: number, needed: number): Promise<void> {
     if (this.size < this.prepareFrom) return
     const grow = Math.min(MAX_PREPARED_BYTES, Math.max(FIRST_PREPARED_BYTES, this.allocated))
     const length = Math.max(grow, this.size + needed - this.allocated)
     if (zeros === undefined || zeros.length < length) zeros = Buffer.alloc(length)
     const chunk = zeros.subarray(0, length)
+    const from = this.allocated
     try {
       let written = 0
-      while (written < length) written += await writeAt(fd, chunk, written, this.allocated + written)
+      while (written < length) written += await writeAt(fd, chunk, written, from + written)
       if (this.sync === 'fdatasync') await syncData(fd)
     } catch (error) {
       // No room for it (a full disk, a quota): the record may still fit, growing the file as it
       // would without prepared space. What part of the zeros was written is cut off first, and
       // the next try waits until the journal has grown by a first chunk.
-      await truncateTo(fd, this.allocated).catch(() => {
+      await truncateTo(fd, from).catch(() => {
         throw error
       })
       this.prepareFrom = this.size + FIRST_PREPARED_BYTES
       return
     }
-    this.allocated += length
+    this.allocated = from + length
+    this.lastChunk = length
   }
 
   /** Reads the records appended after byte `offset`. */
@@ -441,6 +468,7 @@ export class Journal {
    */
   async replaceWith(tail: Buffer): Promise<void> {
     this.unused = false
+    await this.settlePreparing()
     await writeAtomicChunks(this.path, tail.length > 0 ? [tail] : [])
     // From here on the old handle points at an unlinked file: it must never be written again.
     const old = this.handle
@@ -456,6 +484,7 @@ export class Journal {
 
   /** Closes the file, cutting off its prepared space so that it holds only records. */
   async close(): Promise<void> {
+    await this.settlePreparing()
     const handle = this.handle
     this.handle = undefined
     if (handle === undefined) return

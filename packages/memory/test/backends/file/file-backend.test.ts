@@ -175,10 +175,12 @@ describe('file backend', () => {
       expect(size).toBeGreaterThan((await memory.stats()).journalBytes as number)
       sizes.add(size)
     }
-    // 200 records of about 1.1 kB: the file grew in a few prepared chunks (64 KiB, then doubling),
-    // not once per record.
-    expect([...sizes].sort((a, b) => a - b)).toEqual([65_536, 131_072, 262_144])
+    // 200 records of about 1.1 kB: the file grew in a few prepared chunks (64 KiB, then doubling;
+    // the next one written beside the appends, so a size may be seen mid-chunk), not per record.
+    expect(sizes.size).toBeLessThan(12)
+    expect(Math.min(...sizes)).toBe(65_536)
     const journalBytes = (await memory.stats()).journalBytes as number
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(2 * journalBytes + 65_536)
     await memory.close()
     const { size } = await stat(`${path}.journal`).catch(() => ({ size: 0 }))
     expect([0, journalBytes]).toContain(size)

@@ -3,7 +3,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { crc32c } from '../../../src/backends/file/checksum.js'
-import { encodeRecord, parseJournal } from '../../../src/backends/file/journal.js'
+import { encodeRecord, Journal, parseJournal } from '../../../src/backends/file/journal.js'
 import { isMemoryError, openMemory, type RecoveredInfo } from '../../../src/index.js'
 import { testScratch } from '../../helpers.js'
 
@@ -373,5 +373,31 @@ describe('a journal with prepared space (zero bytes after the last record)', () 
     expect(parsed.records.map((r) => r.s)).toEqual([1])
     expect(parsed.damaged).toHaveLength(1)
     expect(parsed.tornBytes).toBe(0)
+  })
+
+  it('writes the next chunk beside the appends once half the room is used, so appends do not wait for zeros', async () => {
+    const path = join(await fresh(), 'j.journal')
+    const journal = new Journal(path, undefined, true)
+    await journal.openForAppend(0)
+    const inside = journal as unknown as { preparing: Promise<void> | undefined; allocated: number }
+    let seq = 1
+    const append = () => journal.append(encodeRecord({ s: seq++, c: ['x'.repeat(4000)] }))
+    await append()
+    // The first record waited for the first chunk: 64 KiB, and nothing more under way.
+    expect(inside.allocated).toBe(65_536)
+    expect(inside.preparing).toBeUndefined()
+    while (inside.allocated - journal.size >= 32_768) await append()
+    // Past half of it: the next chunk is being written, and the appends go on meanwhile.
+    const ahead = inside.preparing
+    expect(ahead).toBeDefined()
+    await append()
+    await ahead
+    expect(inside.allocated).toBe(131_072)
+    expect(journal.size).toBeLessThan(65_536)
+    await journal.close()
+    // Closed: the zeros are cut off and every record reads back.
+    const data = await readFile(path)
+    expect(data.length).toBe(journal.size)
+    expect(parseJournal(data).records).toHaveLength(seq - 1)
   })
 })
