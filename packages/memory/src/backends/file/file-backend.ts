@@ -895,8 +895,11 @@ class FileBackend implements Backend {
       this.warnInvalidUtf8('journal', this.journal.path, contents.invalidUtf8At)
       appendFrom = contents.completeBytes
       if (contents.tornBytes > 0) {
+        const what = contents.tornUnwritten
+          ? 'a final record with disk sectors never written'
+          : 'an unterminated final record'
         this.context?.warn(
-          `[@taurobot/memory] dropped an unterminated final record (${contents.tornBytes} bytes) at the end of ${JSON.stringify(this.journal.path)}: ` +
+          `[@taurobot/memory] dropped ${what} (${contents.tornBytes} bytes) at the end of ${JSON.stringify(this.journal.path)}: ` +
             'a write cut short by a crash or power loss, before it was acknowledged.',
         )
       }

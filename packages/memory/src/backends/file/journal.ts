@@ -72,6 +72,8 @@ export interface JournalContents {
   completeBytes: number
   /** Bytes of the unterminated final segment (a torn write), 0 if none. */
   tornBytes: number
+  /** True when the torn write is a complete last line with sectors never written (see parseJournal). */
+  tornUnwritten: boolean
   /**
    * Zero bytes after the last record: space the journal had prepared for records to come (see
    * {@link Journal}), not data. A crash leaves it behind; a clean close cuts it off.
@@ -230,6 +232,7 @@ export function parseJournal(data: Buffer): JournalContents {
     }
     start = end + 1
   }
+  let tornUnwritten = false
   const last = damaged.at(-1)
   if (
     last !== undefined &&
@@ -239,12 +242,14 @@ export function parseJournal(data: Buffer): JournalContents {
   ) {
     damaged.pop()
     start = last.offset
+    tornUnwritten = true
   }
   return {
     records,
     damaged,
     completeBytes: start,
     tornBytes: dataEnd - start,
+    tornUnwritten,
     paddingBytes: data.length - dataEnd,
     invalidUtf8At,
   }
@@ -392,11 +397,13 @@ export class Journal {
       if (this.sync === 'fdatasync') await syncData(handle.fd)
     } catch (error) {
       await this.settlePreparing()
-      try {
-        await handle.truncate(this.size)
-        this.allocated = this.size
-      } catch {
-        this.mustTruncate = true
+      if (!(await this.unwrite(handle.fd, data.length))) {
+        try {
+          await handle.truncate(this.size)
+          this.allocated = this.size
+        } catch {
+          this.mustTruncate = true
+        }
       }
       throw error
     }
@@ -413,6 +420,28 @@ export class Journal {
     }
   }
 
+  /**
+   * After a failed append, puts the prepared space it was written into back to zeros, durably, and
+   * cuts off what it grew the file by, so that no part of it can be replayed and the space stays
+   * prepared: on a full disk, cutting the file back to its records would hand that space to
+   * whatever else fills the disk, and the next record that fits in it would fail too. False when
+   * there is no prepared space to keep or this fails (the caller then cuts back to the records).
+   */
+  private async unwrite(fd: number, length: number): Promise<boolean> {
+    if (!this.prepared || this.allocated <= this.size) return false
+    try {
+      await truncateTo(fd, this.allocated)
+      const end = Math.min(this.size + length, this.allocated)
+      const chunk = Buffer.alloc(end - this.size)
+      let written = 0
+      while (written < chunk.length) written += await writeAt(fd, chunk, written, this.size + written)
+      if (this.sync === 'fdatasync') await syncData(fd)
+      return true
+    } catch {
+      return false
+    }
+  }
+
   /** Waits for a preparation running beside the appends, if any. */
   private async settlePreparing(): Promise<void> {
     while (this.preparing !== undefined) await this.preparing
@@ -426,8 +455,10 @@ export class Journal {
     if (this.size < this.prepareFrom) return
     const grow = Math.min(MAX_PREPARED_BYTES, Math.max(FIRST_PREPARED_BYTES, this.allocated))
     const length = Math.max(grow, this.size + needed - this.allocated)
-    if (zeros === undefined || zeros.length < length) zeros = Buffer.alloc(length)
-    const chunk = zeros.subarray(0, length)
+    // One shared buffer of zeros, at most a chunk's size: a record larger than that gets its own.
+    if (zeros === undefined || zeros.length < Math.min(length, MAX_PREPARED_BYTES))
+      zeros = Buffer.alloc(Math.min(length, MAX_PREPARED_BYTES))
+    const chunk = length <= zeros.length ? zeros.subarray(0, length) : Buffer.alloc(length)
     const from = this.allocated
     try {
       let written = 0

@@ -168,6 +168,35 @@ describe.skipIf(mountUnavailable !== undefined)(
       expect(contents(await memory.history(1))).toEqual(['fits', 'after'])
     })
 
+    it('disk full in strict mode: a record larger than the prepared space left fails without giving that space up', async () => {
+      const mnt = await tmpfs(256)
+      const path = join(mnt, 'conversations.json')
+      const memory = await open({ path, durability: 'strict' })
+      await memory.add(1, { role: 'user', content: 'before' })
+      await mkdir(join(mnt, 'other'))
+      const filler = await fill(mnt)
+      const room = await preparedRoom(path, memory)
+      expect(room).toBeGreaterThan(20_000)
+      await expect(memory.add(1, { role: 'user', content: 'x'.repeat(room + 1000) })).rejects.toThrow(
+        /ENOSPC/,
+      )
+      // Another program takes whatever the failed append freed: the prepared space must not be it.
+      const other = await fill(join(mnt, 'other'))
+      await memory.add(1, { role: 'user', content: `fits ${'y'.repeat(Math.floor(room / 2))}` })
+      await memory.destroy()
+      await rm(other)
+      await rm(filler)
+      // The failed record was zeroed: nothing of it is replayed, reported as damage or warned about.
+      const reports: string[] = []
+      const again = await open({
+        path,
+        onWarning: (warning) => reports.push(String(warning)),
+        onRecovered: (info) => reports.push(info.message),
+      })
+      expect((await again.history(1)).map((m) => m.content.split(' ')[0])).toEqual(['before', 'fits'])
+      expect(reports).toEqual([])
+    })
+
     it('disk full in strict mode: adds go on into the space the journal prepared, durable, until it is used up', async () => {
       const mnt = await tmpfs(256)
       const path = join(mnt, 'conversations.json')

@@ -341,10 +341,13 @@ describe('a journal with prepared space (zero bytes after the last record)', () 
       damaged: [],
       completeBytes: lastStart,
       tornBytes: journal.length - lastStart,
+      tornUnwritten: true,
     })
     const { memory, warnings, recovered } = await watched(path)
     expect((await memory.history('a')).map((m) => m.content)).toEqual(['0', '1'])
-    expect(warnings.join('\n')).toMatch(/dropped an unterminated final record/)
+    expect(warnings.join('\n')).toMatch(
+      /dropped a final record with disk sectors never written \(\d+ bytes\) .*before it was acknowledged/,
+    )
     expect(recovered).toEqual([])
     expect(await corruptCopies(dir, 'c.json.journal')).toEqual([])
   })
