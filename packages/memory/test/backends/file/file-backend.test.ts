@@ -180,7 +180,9 @@ describe('file backend', () => {
     expect(sizes.size).toBeLessThan(12)
     expect(Math.min(...sizes)).toBe(65_536)
     const journalBytes = (await memory.stats()).journalBytes as number
-    expect(Math.max(...sizes)).toBeLessThanOrEqual(2 * journalBytes + 65_536)
+    // A chunk is at most the size of the file before it (and at most 1 MiB): the space prepared
+    // ahead stays within a small multiple of the records.
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(3 * journalBytes + 65_536)
     await memory.close()
     const { size } = await stat(`${path}.journal`).catch(() => ({ size: 0 }))
     expect([0, journalBytes]).toContain(size)
