@@ -1,5 +1,6 @@
 // One measurement of the memory-scale bench in a fresh process (its own heap and RSS), run under
 // plain node. Prints one line `SCALE {json}`.
+import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { type BatchEntry, type Memory, openMemory } from '@taurobot/memory'
@@ -163,6 +164,60 @@ async function sqlite(path: string, users: number, saves: number): Promise<void>
  * Strict adds, one writer awaiting each, against a bare better-sqlite3 loop that commits one row
  * per transaction with the same durability (WAL, synchronous=FULL): windows alternate.
  */
+/**
+ * A bare better-sqlite3 loop that does per message what a strict add costs SQLite in the store's
+ * own schema: one transaction that looks up the conversation's row, inserts the message and updates
+ * the row (its count, next sequence number and newest timestamp), so two pages change per commit
+ * where the bare insert loop changes one. What is left between it and the store is the store's own
+ * work (validation, ids, the promise per add, the batcher).
+ */
+function sameWorkLoop(path: string): { window(ms: number): number; close(): void } {
+  const db = new Database(path)
+  db.pragma('journal_mode = WAL')
+  db.pragma('synchronous = FULL')
+  db.exec(`CREATE TABLE conversations (key INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, count INTEGER NOT NULL,
+    next_seq INTEGER NOT NULL, last_timestamp TEXT, last_time REAL);
+  CREATE TABLE messages (conversation INTEGER NOT NULL, seq INTEGER NOT NULL, json TEXT NOT NULL, message_id TEXT,
+    PRIMARY KEY (conversation, seq)) WITHOUT ROWID;`)
+  const find = db.prepare('SELECT key, count, next_seq FROM conversations WHERE id = ?')
+  const create = db.prepare('INSERT INTO conversations (id, count, next_seq) VALUES (?, 0, 0)')
+  const insert = db.prepare('INSERT INTO messages (conversation, seq, json, message_id) VALUES (?, ?, ?, ?)')
+  const update = db.prepare(
+    'UPDATE conversations SET count = ?, next_seq = ?, last_timestamp = ?, last_time = ? WHERE key = ?',
+  )
+  const add = db.transaction(
+    (id: string, json: string, messageId: string, timestamp: string, time: number) => {
+      let row = find.get(id) as { key: number; count: number; next_seq: number } | undefined
+      if (row === undefined) row = { key: Number(create.run(id).lastInsertRowid), count: 0, next_seq: 0 }
+      insert.run(row.key, row.next_seq, json, messageId)
+      update.run(row.count + 1, row.next_seq + 1, timestamp, time, row.key)
+    },
+  )
+  let n = 0
+  return {
+    window(ms) {
+      let count = 0
+      const started = performance.now()
+      const end = started + ms
+      while (performance.now() < end) {
+        const now = new Date()
+        const timestamp = now.toISOString()
+        const messageId = randomUUID()
+        add(
+          scaleUserId(n++ % 50),
+          JSON.stringify({ ...MESSAGE, timestamp, id: messageId }),
+          messageId,
+          timestamp,
+          now.getTime(),
+        )
+        count++
+      }
+      return count / ((performance.now() - started) / 1000)
+    },
+    close: () => db.close(),
+  }
+}
+
 async function sqliteStrict(dir: string, windowMs: number, reps: number): Promise<void> {
   const memory = await openMemory({ path: join(dir, 'ours.db'), durability: 'strict', flushOnExit: false })
   const inline = await openMemory({
@@ -183,7 +238,9 @@ async function sqliteStrict(dir: string, windowMs: number, reps: number): Promis
   )
   const insert = bare.prepare('INSERT INTO messages (conversation, seq, json) VALUES (?, ?, ?)')
   let bareSeq = 0
+  const ownStatements = sameWorkLoop(join(dir, 'same-work.db'))
   const ours: number[] = []
+  const sameWork: number[] = []
   const mainThread: number[] = []
   const onWorker: number[] = []
   const loop: number[] = []
@@ -211,12 +268,14 @@ async function sqliteStrict(dir: string, windowMs: number, reps: number): Promis
       count++
     }
     loop.push(count / ((performance.now() - started) / 1000))
+    sameWork.push(ownStatements.window(windowMs))
   }
+  ownStatements.close()
   await memory.close()
   await inline.close()
   await worker.close()
   bare.close()
-  report({ ours, mainThread, onWorker, bare: loop })
+  report({ ours, mainThread, onWorker, bare: loop, sameWork })
 }
 
 const [mode, ...args] = process.argv.slice(2)
