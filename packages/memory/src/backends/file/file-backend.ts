@@ -2,7 +2,8 @@
 // numbers, the conversations in memory, the compaction and backup in flight), and every method
 // below reads or changes it under the store's serial queue. The parts with a job of their own are
 // already beside it (journal, snapshot reader and parser, compaction worker, lock, atomic writes,
-// store path); the next split is the open-time recovery (damaged journal and snapshot) into one.
+// store path, and the words and copies of open-time recovery in open-recovery.ts); the next split
+// is the backup and compaction scheduling, which share the state of the snapshot on disk.
 import { stat } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import type {
@@ -64,15 +65,22 @@ import {
   extendEntry,
   isExtend,
   Journal,
-  type JournalContents,
   type JournalRecord,
   type JournalSync,
   parseJournal,
-  sequenceBreaks,
 } from './journal.js'
-import { keepDamagedCopy, keepForeignCopy } from './keep-copy.js'
+import { keepForeignCopy } from './keep-copy.js'
 import { type SnapshotData, SnapshotFormatError, snapshotChunks } from './legacy-format.js'
 import { FileLock } from './lock.js'
+import {
+  invalidUtf8Warning,
+  keepDamagedJournal,
+  OPEN_FAILED,
+  restoreFromBackup,
+  sequenceWarning,
+  sqliteAtSnapshotPath,
+  tornTailWarning,
+} from './open-recovery.js'
 import { readSnapshot } from './read-snapshot.js'
 import { currentIdentity, type SnapshotIdentity } from './snapshot-identity.js'
 import { resolveStorePath } from './store-path.js'
@@ -481,6 +489,11 @@ class FileBackend implements Backend {
     await this.compacting
   }
 
+  /** Passes a warning to the store, if there is one to pass. */
+  private warn(message: string | undefined): void {
+    if (message !== undefined) this.context?.warn(message)
+  }
+
   /**
    * A file written elsewhere (the Python bot's) may hold longer conversations than `maxMessages`:
    * they are trimmed as they load, and the file loses their oldest messages at its next rewrite.
@@ -839,7 +852,7 @@ class FileBackend implements Backend {
       if (snapshot !== undefined) {
         this.knownSnapshot = snapshot.identity
         data = snapshot.data
-        this.warnInvalidUtf8('snapshot', this.path, snapshot.invalidUtf8At)
+        this.warn(invalidUtf8Warning('snapshot', this.path, snapshot.invalidUtf8At))
       }
     } catch (error) {
       if (isMemoryError(error)) throw error
@@ -849,7 +862,18 @@ class FileBackend implements Backend {
       if (!(error instanceof SnapshotFormatError)) throw ioError('read snapshot', this.path, error)
       // A file of the other backend under a .json name is no damage: the .bak must not replace it.
       if ((await fileKind(this.path)) === 'sqlite') throw sqliteAtSnapshotPath(this.path)
-      const restored = await this.restoreFromBackup(error.message, journalBytes)
+      const restored = await restoreFromBackup(
+        this.path,
+        this.bakPath,
+        this.journal.path,
+        error.message,
+        journalBytes,
+        (w) => this.warn(w),
+      )
+      this.knownSnapshot = await this.currentSnapshot()
+      this.snapshotBytes = 0
+      // The damaged file must not become the .bak: the existing .bak stays as it is.
+      this.backupDone = true
       data = restored.data
       restoredSeq = data.seq
       recovered = restored.info
@@ -891,20 +915,12 @@ class FileBackend implements Backend {
       // gap is then reported by `recovered`) or holds no position (one the Python bot rewrote).
       const expectFrom =
         recovered === undefined && (snapshotSeq > 0 || !this.snapshotExists) ? snapshotSeq : -1
-      this.warnSequence(contents.records, expectFrom, firstReplayed)
-      this.warnInvalidUtf8('journal', this.journal.path, contents.invalidUtf8At)
+      this.warn(sequenceWarning(this.journal.path, contents.records, expectFrom, firstReplayed))
+      this.warn(invalidUtf8Warning('journal', this.journal.path, contents.invalidUtf8At))
       appendFrom = contents.completeBytes
-      if (contents.tornBytes > 0) {
-        const what = contents.tornUnwritten
-          ? 'a final record with disk sectors never written'
-          : 'an unterminated final record'
-        this.context?.warn(
-          `[@taurobot/memory] dropped ${what} (${contents.tornBytes} bytes) at the end of ${JSON.stringify(this.journal.path)}: ` +
-            'a write cut short by a crash or power loss, before it was acknowledged.',
-        )
-      }
+      this.warn(tornTailWarning(this.journal.path, contents))
       if (contents.damaged.length > 0) {
-        damaged = await this.keepDamagedJournal(journalData, contents)
+        damaged = await keepDamagedJournal(this.journal.path, this.path, journalData, contents)
         // Nothing but prepared space is cut from the file: the compaction that follows at open
         // replaces it whole.
         appendFrom = journalData.length - contents.paddingBytes
@@ -927,149 +943,4 @@ class FileBackend implements Backend {
     if (damaged !== undefined) infos.push(damaged)
     return infos
   }
-
-  /**
-   * Keeps a copy of a journal holding damaged records (complete lines that fail their checksum or
-   * are not records). Those were written whole, so they may have been acknowledged: they are
-   * reported as lost data, never as interrupted writes. Every valid record, before and after them,
-   * was replayed: each one is checked on its own, and skipping the valid records that follow a
-   * damaged one would lose acknowledged messages to protect nothing.
-   */
-  private async keepDamagedJournal(data: Buffer, contents: JournalContents): Promise<RecoveredInfo> {
-    let keptAs: string
-    try {
-      keptAs = await keepDamagedCopy(this.journal.path, data)
-    } catch (error) {
-      throw ioError('keep a copy of the damaged journal at', `${this.journal.path}.corrupt-*`, error)
-    }
-    const shown = contents.damaged
-      .slice(0, 5)
-      .map((damage) => `line ${damage.line} at byte ${damage.offset}: ${damage.reason}`)
-    if (contents.damaged.length > shown.length) shown.push(`${contents.damaged.length - shown.length} more`)
-    const count = contents.damaged.length
-    return {
-      source: this.journal.path,
-      keptAs,
-      restoredFrom: `${this.path} + the valid records of ${this.journal.path}`,
-      message:
-        `[@taurobot/memory] journal ${JSON.stringify(this.journal.path)} holds ${count} damaged record${count === 1 ? '' : 's'} (${shown.join('; ')}). ` +
-        `${count === 1 ? 'It was' : 'They were'} written whole, so this is damage on disk, not an interrupted write: the messages in ${count === 1 ? 'it' : 'them'} are lost. ` +
-        `The ${contents.records.length} intact records around ${count === 1 ? 'it' : 'them'} were loaded and the store written as a new snapshot; the journal as it was is kept as ${JSON.stringify(keptAs)}.`,
-      dataMayBeMissing: true,
-    }
-  }
-
-  /**
-   * Warns where the journal's sequence numbers do not go up by one: a gap is records missing, a
-   * step back a record that replay skipped. `snapshotSeq` (-1: do not check) is where the journal
-   * should continue from.
-   */
-  private warnSequence(records: readonly JournalRecord[], snapshotSeq: number, firstReplayed: number): void {
-    const problems: string[] = []
-    if (snapshotSeq >= 0 && firstReplayed > snapshotSeq + 1) {
-      problems.push(
-        `the snapshot holds records up to ${snapshotSeq} and the journal continues at ${firstReplayed} (${missing(snapshotSeq, firstReplayed)})`,
-      )
-    }
-    for (const { after, next } of sequenceBreaks(records)) {
-      problems.push(
-        next > after
-          ? `record ${next} follows record ${after} (${missing(after, next)})`
-          : `record ${next} follows record ${after}, going backwards (skipped by replay: a record with its number was already applied)`,
-      )
-    }
-    if (problems.length === 0) return
-    const shown = problems.slice(0, 5)
-    if (problems.length > shown.length) shown.push(`and ${problems.length - shown.length} more`)
-    this.context?.warn(
-      `[@taurobot/memory] the sequence numbers in ${JSON.stringify(this.journal.path)} break: ${shown.join('; ')}. ` +
-        'Messages of missing records are not in the store.',
-    )
-  }
-
-  private warnInvalidUtf8(kind: string, file: string, at: number): void {
-    if (at < 0) return
-    this.context?.warn(
-      `[@taurobot/memory] the ${kind} ${JSON.stringify(file)} holds bytes that are not valid UTF-8 (the first at byte ${at}): ` +
-        'they were read as the replacement character U+FFFD, and the next snapshot is written that way. ' +
-        'To keep the original text, repair the file from a copy before the store writes again.',
-    )
-  }
-
-  private async restoreFromBackup(
-    reason: string,
-    journalBytes: number,
-  ): Promise<{ data: SnapshotData<StoredList>; info: RecoveredInfo }> {
-    let backup: SnapshotData<StoredList> | undefined
-    let backupError: unknown
-    try {
-      const file = await readSnapshot(this.bakPath, (bytes) =>
-        assertHeapRoom(this.bakPath, bytes + journalBytes),
-      )
-      backup = file?.data
-      if (file !== undefined) this.warnInvalidUtf8('backup', this.bakPath, file.invalidUtf8At)
-    } catch (error) {
-      if (isMemoryError(error)) throw error
-      if (!(error instanceof SnapshotFormatError)) throw ioError('read backup', this.bakPath, error)
-      backupError = error
-    }
-    if (backup === undefined && backupError === undefined) {
-      throw new MemoryError(
-        'corrupt',
-        `snapshot ${JSON.stringify(this.path)} is damaged: ${reason}. There is no backup ${JSON.stringify(this.bakPath)} to restore it from. ` +
-          'Nothing was changed: repair the file, or move it aside to start a new store.',
-        { details: { file: this.path } },
-      )
-    }
-    if (backup === undefined) {
-      throw new MemoryError(
-        'corrupt',
-        `snapshot ${JSON.stringify(this.path)} is damaged: ${reason}. Its backup ${JSON.stringify(this.bakPath)} is damaged too: ${(backupError as Error).message}. ` +
-          'Nothing was changed: repair one of them by hand.',
-        { cause: backupError, details: { file: this.path, backup: this.bakPath } },
-      )
-    }
-    const data = backup
-    // Keep a copy and leave the damaged file in place: it is replaced only by the atomic rename of
-    // the restored snapshot, so if that write fails the next open finds the damage and the .bak again.
-    let keptAs: string
-    try {
-      keptAs = await keepDamagedCopy(this.path)
-    } catch (error) {
-      throw ioError('keep a copy of the damaged snapshot at', `${this.path}.corrupt-*`, error)
-    }
-    this.knownSnapshot = await this.currentSnapshot()
-    this.snapshotBytes = 0
-    // The damaged file must not become the .bak: the existing .bak stays as it is.
-    this.backupDone = true
-    return {
-      data,
-      info: {
-        source: this.path,
-        keptAs,
-        restoredFrom: `${this.bakPath} + ${this.journal.path}`,
-        message: `[@taurobot/memory] snapshot ${JSON.stringify(this.path)} was damaged: ${reason}. Restored from ${JSON.stringify(this.bakPath)} and the journal; the damaged file is kept as ${JSON.stringify(keptAs)}.`,
-        dataMayBeMissing: true,
-      },
-    }
-  }
-}
-
-const OPEN_FAILED = 'cannot open the JSON store'
-
-/** The error for a SQLite database given to the file backend, renamed or mistaken for a snapshot. */
-function sqliteAtSnapshotPath(path: string): MemoryError {
-  return new MemoryError(
-    'corrupt',
-    `${OPEN_FAILED}: ${JSON.stringify(path)} is a SQLite database (it starts with the SQLite header), not a JSON snapshot. ` +
-      "Open it with the SQLite backend: give it a .db, .sqlite or .sqlite3 name, or pass backend: sqliteBackend({ path }) from '@taurobot/memory/sqlite'. Nothing was changed.",
-    { details: { file: path, found: 'sqlite' } },
-  )
-}
-
-/** The records between `after` and `next`, for a warning. */
-function missing(after: number, next: number): string {
-  return next === after + 2
-    ? `record ${after + 1} is missing`
-    : `records ${after + 1} to ${next - 1} are missing`
 }
