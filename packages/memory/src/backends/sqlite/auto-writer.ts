@@ -1,4 +1,4 @@
-import type { SqliteDatabase, SqliteStatement } from './sqlite-database.js'
+import type { SqliteDatabase } from './sqlite-database.js'
 import type { ConversationTables, EncodedEntry } from './tables.js'
 import type { WorkerWriter } from './worker-writer.js'
 import type { Writer, WriterCommits } from './writer.js'
@@ -125,8 +125,8 @@ export class AutoWriter implements Writer {
   private measured = 0
   private lastStall = Number.NEGATIVE_INFINITY
   private readonly own = { mainThread: 0, handedOverBusy: 0, handedOverSlow: 0 }
-  private readonly noWait: SqliteStatement
-  private readonly wait: SqliteStatement
+  private readonly noWait: string
+  private readonly wait: string
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -138,8 +138,10 @@ export class AutoWriter implements Writer {
     // A commit on the main thread must never wait in SQLite's busy handler, which would block the
     // event loop for up to busyTimeoutMs: it tries once, and a locked database hands the commit
     // to the worker, which waits. Reads keep the busy timeout (set back after each attempt).
-    this.noWait = db.prepare('PRAGMA busy_timeout = 0')
-    this.wait = db.prepare(`PRAGMA busy_timeout = ${busyTimeoutMs}`)
+    // Not prepared statements: SQLite applies a PRAGMA when it prepares it, so running a prepared
+    // one again changes nothing (it only seemed to work where a schema change re-prepared it).
+    this.noWait = `busy_timeout = 0`
+    this.wait = `busy_timeout = ${busyTimeoutMs}`
   }
 
   async open(): Promise<void> {
@@ -205,7 +207,7 @@ export class AutoWriter implements Writer {
     }
     if (performance.now() < this.coolUntil) return this.handOver(entries, this.cooling)
     let took: number
-    this.noWait.get()
+    this.db.pragma(this.noWait)
     try {
       const started = performance.now()
       this.tables.append(entries)
@@ -216,7 +218,7 @@ export class AutoWriter implements Writer {
       this.coolDown('handedOverBusy')
       return this.handOver(entries, 'handedOverBusy')
     } finally {
-      this.wait.get()
+      this.db.pragma(this.wait)
     }
     this.own.mainThread++
     this.sinceCheckpoint++

@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { statSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -192,6 +194,36 @@ describe("sqlite backend, worker: 'auto' (the default)", () => {
     expect(contents(await memory.history('a'))).toEqual(['first', 'inline', 'while locked', 'cooling'])
     const rows = holder.prepare("SELECT COUNT(*) FROM messages WHERE json LIKE '%while locked%'").pluck()
     expect(rows.get()).toBe(1)
+  })
+
+  it('a database reopened and then locked by another process: the first commit on the main thread does not wait for the lock', async () => {
+    const path = await freshPath()
+    const before = await openMemory({ path, flushOnExit: false })
+    await before.add('z', { role: 'user', content: 'earlier' })
+    await before.close()
+    // Nothing in this open changes the schema, so nothing makes SQLite prepare its statements
+    // again: the busy timeout must be switched off for the main thread's commit all the same.
+    const backend = new SqliteBackend({ path, busyTimeoutMs: 60_000 }, builtWorker, {
+      ...AUTO_TUNING,
+      ...NEVER_SLOW,
+    })
+    const memory = await openMemory({ backend, flushOnExit: false, durability: 'strict' })
+    cleanups.push(() => memory.close())
+    await memory.add('a', { role: 'user', content: 'first' })
+    const holder = spawn(process.execPath, [fixture('sqlite-lock-holder.mjs'), path, '300'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    const exited = once(holder, 'exit')
+    cleanups.push(() => void holder.kill())
+    await new Promise<void>((resolve) =>
+      holder.stdout.on('data', (data) => String(data).includes('locked') && resolve()),
+    )
+    await memory.add('a', { role: 'user', content: 'while locked' })
+    await exited
+    // Handed to the worker at the first try; a main thread waiting in SQLite's busy handler would
+    // have committed it itself once the other process let go (counts(1, 1)).
+    expect((await memory.stats()).commits).toEqual(counts(0, 2, 1, 0))
+    expect(contents(await memory.history('a'))).toEqual(['first', 'while locked'])
   })
 
   it('a lock held past busyTimeoutMs: the add rejects with locked, as on the worker, and nothing is written', async () => {
