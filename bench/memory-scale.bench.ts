@@ -115,6 +115,18 @@ await runBench(fileURLToPath(import.meta.url), {
         [`--max-old-space-size=${JSON_HEAP_MB}`],
         ['json', path, String(users)],
       )
+      // The first save is one sample per process: two more processes, for a median of three.
+      const firstSaves = [ours.firstSaveMs]
+      if (ours.error === undefined) {
+        for (let extra = 0; extra < 2; extra++) {
+          const sample = await child<{ firstSaveMs: number }>(
+            script,
+            [`--max-old-space-size=${JSON_HEAP_MB}`],
+            ['json-first-save', path, String(users)],
+          )
+          firstSaves.push(sample.firstSaveMs)
+        }
+      }
       rmSync(dir, { recursive: true, force: true })
       if (ours.error !== undefined) {
         notes.push(`JSON at ${label(messages)}: openMemory refused: ${ours.message}`)
@@ -151,7 +163,8 @@ await runBench(fileURLToPath(import.meta.url), {
           operation: `JSON: first save after open, ${size}`,
           unit: 'ms',
           better: 'lower',
-          after: ours.firstSaveMs,
+          after: median(firstSaves),
+          spread: `${firstSaves.map((ms) => ms.toFixed(1)).join(', ')} ms in 3 processes`,
           target: { op: '<=', value: 50 },
         }),
         row({
