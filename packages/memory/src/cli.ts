@@ -15,7 +15,7 @@ import { freshFiles } from './fresh-destination.js'
 import { catchInterrupt } from './interrupt.js'
 import { type Location, locate } from './location.js'
 import type { Memory } from './memory-api.js'
-import { type MigrateProgress, type MigrateResult, migrate } from './migrate.js'
+import { type MigrateProgress, type MigrateResult, migrate, refuseLonger } from './migrate.js'
 import { redactUrl } from './redact.js'
 import { sameStore, sharedKeys } from './same-store.js'
 import { openMemory } from './store.js'
@@ -42,9 +42,10 @@ Options of migrate:
   --key-prefix <prefix>   Redis key prefix (default taurobot:memory:)
   --from-key-prefix <p>   key prefix of <from> only (to move between prefixes)
   --to-key-prefix <p>     key prefix of <to> only
-  --max-messages <n>      messages kept per conversation by <to> (default 1000, or
-                          the longest conversation of <from> if longer; a
-                          smaller value than that is refused, nothing is cut)
+  --max-messages <n>      refuse the migration, copying nothing, if a conversation
+                          of <from> holds more than n messages (by default every
+                          conversation is copied whole; nothing is ever cut, in
+                          <from> or in what <to> held before)
   --max-message-bytes <n> largest message <to> takes, in bytes of its JSON form
                           (default 1048576, 1 MiB; at most 268435456, 256 MiB):
                           a larger message of <from> is refused, nothing copied
@@ -219,10 +220,10 @@ async function runMigrate(args: string[]): Promise<number> {
     throw new UsageError('migrate needs exactly two arguments: <from> <to>')
   }
   const maxText = values['max-messages']
-  const maxMessages = Number(maxText ?? '1000')
+  const maxMessages = maxText === undefined ? undefined : Number(maxText)
   if (
     maxText !== undefined &&
-    (!/^\d+$/.test(maxText) || !Number.isSafeInteger(maxMessages) || maxMessages < 1)
+    (!/^\d+$/.test(maxText) || !Number.isSafeInteger(maxMessages) || (maxMessages as number) < 1)
   ) {
     throw new UsageError(`--max-messages must be a positive integer, got ${maxText}`)
   }
@@ -279,15 +280,21 @@ async function runMigrate(args: string[]): Promise<number> {
       throw withHeapAdvice(error, from, to)
     })
     stores.push(source)
-    let longest = 0
-    for await (const summary of source.conversations()) longest = Math.max(longest, summary.messages)
-    // Unless told otherwise, the destination keeps every message; a smaller --max-messages than
-    // the longest conversation is refused by migrate(), naming it.
-    const kept = maxText === undefined ? Math.max(maxMessages, longest) : maxMessages
+    // A --max-messages below the longest conversation is refused before <to> is opened, naming it.
+    if (maxMessages !== undefined) {
+      const lengths: Array<{ id: string; messages: number }> = []
+      for await (const summary of source.conversations())
+        if (summary.messages > maxMessages) lengths.push({ id: summary.id, messages: summary.messages })
+      refuseLonger(lengths, maxMessages, 'destination')
+    }
     const fresh = await freshFiles(where(to))
-    const destination = await open(to, 'to', toPrefix, kept, maxMessageBytes).catch((error: unknown) => {
-      throw withHeapAdvice(error, from, to)
-    })
+    // The destination keeps every message too: what it held before the migration (a JSON file
+    // trims its longer conversations as it loads) as well as what is copied into it.
+    const destination = await open(to, 'to', toPrefix, Number.MAX_SAFE_INTEGER, maxMessageBytes).catch(
+      (error: unknown) => {
+        throw withHeapAdvice(error, from, to)
+      },
+    )
     stores.push(destination)
     const progress = reporter(process.stderr)
     let result: MigrateResult

@@ -254,7 +254,18 @@ function assertKept(
   role: 'source' | 'destination',
 ): void {
   const kept = (store as StoreInternals)[KEPT_PER_CONVERSATION]
-  if (kept === undefined) return
+  if (kept !== undefined) refuseLonger(source, kept, role)
+}
+
+/**
+ * Refuses, before anything is copied, a conversation of `source` longer than `kept` messages
+ * (what the `role` store keeps, or the CLI's `--max-messages`), naming it and the value to give.
+ */
+export function refuseLonger(
+  source: ReadonlyArray<{ id: string; messages: number }>,
+  kept: number,
+  role: 'source' | 'destination',
+): void {
   const longest = source.reduce<{ id: string; messages: number } | undefined>(
     (a, b) => (a === undefined || b.messages > a.messages ? b : a),
     undefined,

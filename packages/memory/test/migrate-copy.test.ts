@@ -322,3 +322,38 @@ describe('a refused migration leaves no new destination behind (built)', () => {
     }
   }, 30_000)
 })
+
+describe('nothing the destination held before is cut (built)', () => {
+  // The CLI used to open <to> with maxMessages = max(1000, the longest conversation of <from>):
+  // a JSON file trims its longer conversations as it loads, and the rewrite at the end of the
+  // migration wrote them cut.
+  for (const flags of [[], ['--max-messages', '5']]) {
+    it(`a JSON destination's own 2,500-message conversation stays whole${flags.length > 0 ? ` with ${flags.join(' ')}` : ''}`, async () => {
+      const dir = await tempDir()
+      try {
+        const big = Array.from({ length: 2500 }, (_, i) => ({
+          role: 'user',
+          content: `old ${i}`,
+          timestamp: '2026-01-01T00:00:00',
+        }))
+        const existing = join(dir.dir, 'existing.json')
+        await writeFile(existing, JSON.stringify({ conversations: { big } }))
+        const source = await openMemory({ path: join(dir.dir, 'src.db'), flushOnExit: false })
+        await source.add('small', { role: 'user', content: 'hello' })
+        await source.close()
+        const result = await cli(['migrate', join(dir.dir, 'src.db'), existing, ...flags])
+        expect(result.stderr).not.toMatch(/warning/)
+        expect(result.code).toBe(0)
+        // The Python bot's reader: the snapshot alone.
+        const snapshot = JSON.parse(await readFile(existing, 'utf8')) as {
+          conversations: Record<string, Array<{ content: string }>>
+        }
+        expect(snapshot.conversations.big?.length).toBe(2500)
+        expect(snapshot.conversations.big?.[0]?.content).toBe('old 0')
+        expect(snapshot.conversations.small?.map((m) => m.content)).toEqual(['hello'])
+      } finally {
+        await dir.cleanup()
+      }
+    }, 30_000)
+  }
+})
