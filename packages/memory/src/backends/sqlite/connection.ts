@@ -1,3 +1,4 @@
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
 import { placeOf } from './database-place.js'
 import type { DatabaseConstructor } from './load-better-sqlite3.js'
 import { checkSchema } from './schema.js'
@@ -27,6 +28,7 @@ export const WAL_AUTOCHECKPOINT_PAGES = 10_000
  * busy handler, so a writer waits up to `busyTimeoutMs` for another connection's lock.
  */
 export function openConnection(Database: DatabaseConstructor, settings: ConnectionSettings): SqliteDatabase {
+  assertNotForeign(settings.path)
   const db = new Database(settings.path, { timeout: settings.busyTimeoutMs })
   try {
     // Before WAL mode, which is written into the file's header: a database of another
@@ -50,6 +52,36 @@ export function openConnection(Database: DatabaseConstructor, settings: Connecti
     db.close()
     throw error
   }
+}
+
+// Every SQLite database file that holds anything starts with these bytes.
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1')
+
+/**
+ * Refuses a file that holds bytes but not a SQLite database, as SQLite's own SQLITE_NOTADB does
+ * for most: it takes a file of a single byte (`echo > conversations.db`) for an empty database
+ * and writes a new one over it. An empty file is a new database (so is a database in WAL mode
+ * whose pages are all still in its -wal file); a missing or unreadable one is SQLite's to report.
+ */
+function assertNotForeign(path: string): void {
+  let fd: number
+  try {
+    fd = openSync(path, 'r')
+  } catch {
+    return
+  }
+  try {
+    const size = fstatSync(fd).size
+    if (size === 0) return
+    const head = Buffer.alloc(SQLITE_HEADER.length)
+    const read = readSync(fd, head, 0, head.length, 0)
+    if (read === head.length && head.equals(SQLITE_HEADER)) return
+  } catch {
+    return
+  } finally {
+    closeSync(fd)
+  }
+  throw Object.assign(new Error('file is not a database'), { code: 'SQLITE_NOTADB' })
 }
 
 const pause = new Int32Array(new SharedArrayBuffer(4))

@@ -1,3 +1,5 @@
+import { constants } from 'node:fs'
+import { access } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import type {
   AppendResult,
@@ -11,7 +13,7 @@ import type {
 import { createDirectory } from '../../create-directory.js'
 import { MemoryError } from '../../errors.js'
 import { fileKind } from '../../file-kind.js'
-import { directoryInTheWay } from '../../io-error.js'
+import { directoryInTheWay, errorCode } from '../../io-error.js'
 import { assertFilePath } from '../../location.js'
 import { type Message, messageTime, show } from '../../message.js'
 import { hasId } from '../../message-id.js'
@@ -68,7 +70,12 @@ export interface SqliteBackendOptions {
 
 const OPTION_NAMES = new Set(['path', 'database', 'busyTimeoutMs', 'worker'])
 const LIST_CHUNK = 500
-const KEPT = 'In batched mode the store keeps them and retries.'
+// What became of a write that failed, said to the caller who gets the error: in strict mode the
+// add() that rejects with it; in batched mode, onError and the next flush().
+const KEPT = {
+  strict: 'They were not stored: add them again once the cause is fixed.',
+  batched: 'The store keeps them and retries.',
+} as const
 
 interface ResolvedOptions {
   path: string | undefined
@@ -148,6 +155,24 @@ async function refusedPath(file: string, error: unknown): Promise<MemoryError | 
   const kind = await fileKind(file)
   if (kind === 'directory') {
     return directoryInTheWay(OPEN_FAILED, file, 'a database file', 'conversations.db', error)
+  }
+  // SQLite says only "unable to open database file" where it cannot write: the directory's own
+  // errno says why (SQLite writes the -wal and -shm files beside the database, even to read it).
+  if (code.startsWith('SQLITE_CANTOPEN')) {
+    const directory = dirname(file)
+    const errno = await access(directory, constants.W_OK).then(
+      () => undefined,
+      (reason: unknown) => errorCode(reason),
+    )
+    if (errno === 'EROFS' || errno === 'EACCES' || errno === 'EPERM') {
+      const why = errno === 'EROFS' ? 'is on a read-only file system' : 'is not writable by this process'
+      return new MemoryError(
+        'io',
+        `${OPEN_FAILED}: ${JSON.stringify(file)}: its directory ${JSON.stringify(directory)} ${why} (${errno}), and SQLite writes the database and its -wal and -shm files there, even to read it. ` +
+          `Point path at a writable location${errno === 'EROFS' ? '' : ', or fix the permissions'}; to read a copy elsewhere, copy the file to a writable directory first.`,
+        { cause: error, details: { file, errno, sqliteCode: code } },
+      )
+    }
   }
   if (kind !== 'json' || !code.startsWith('SQLITE_NOTADB')) return undefined
   return new MemoryError(
@@ -262,6 +287,7 @@ export class SqliteBackend implements Backend {
   readonly name = 'sqlite'
   readonly operations = true
   private state: 'new' | 'open' | 'closed' = 'new'
+  private durability: 'batched' | 'strict' = 'batched'
   private db: SqliteDatabase | undefined
   private tables: ConversationTables | undefined
   private writer: Writer | undefined
@@ -340,6 +366,7 @@ export class SqliteBackend implements Backend {
             : onWorker
       } else writer = new InlineWriter(tables, warnOverLimit)
       await writer.open()
+      this.durability = context.durability ?? 'batched'
       this.db = db
       this.tables = tables
       this.writer = writer
@@ -362,7 +389,7 @@ export class SqliteBackend implements Backend {
     try {
       await writer.append(encoded.entries)
     } catch (error) {
-      throw this.failure(error, describeWrite(encoded), KEPT)
+      throw this.failure(error, describeWrite(encoded), KEPT[this.durability])
     }
     const { bytes } = encoded
     this.bytesWritten += bytes

@@ -61,6 +61,20 @@ describe('faults at open', () => {
     await expect(attempt).rejects.toThrow(/move it aside/)
   })
 
+  it.each([
+    ['one byte (echo > conversations.db)', '\n'],
+    ['fifteen bytes', 'SQLite format 3'],
+  ])('a file of %s at path: MemoryError corrupt, the file left as it was', async (_, text) => {
+    // SQLite itself takes a one-byte file for an empty database and writes a new one over it.
+    const path = join(await fresh(), 'conversations.db')
+    await writeFile(path, text)
+    const attempt = open({ path })
+    await expect(attempt).rejects.toSatisfy((error) => isMemoryError(error, 'corrupt'))
+    await expect(attempt).rejects.toThrow(/is not a usable SQLite database \(SQLITE_NOTADB/)
+    expect(await readFile(path, 'utf8')).toBe(text)
+    expect(existsSync(`${path}-wal`)).toBe(false)
+  })
+
   it("another application's SQLite file: MemoryError corrupt naming its tables, the file untouched", async () => {
     const path = join(await fresh(), 'app.db')
     const other = new Database(path)
@@ -234,6 +248,10 @@ describe.each(BOTH)('a database locked by another connection (writes on the %s)'
     await expect(attempt).rejects.toThrow(
       /is locked by another connection \(SQLITE_BUSY.*raise busyTimeoutMs/,
     )
+    // Said to the caller whose add() rejected: that message is not stored, and batched mode's
+    // retry does not apply to it.
+    await expect(attempt).rejects.toThrow(/They were not stored: add them again/)
+    await expect(attempt).rejects.not.toThrow(/keeps them and retries/)
     expect(contents(await memory.history(1))).toEqual(['before'])
     holder.exec('COMMIT')
     await memory.add(1, { role: 'user', content: 'after' })
@@ -251,7 +269,9 @@ describe.each(BOTH)('a database locked by another connection (writes on the %s)'
     cleanups.push(() => void holder.close())
     holder.exec('BEGIN EXCLUSIVE')
     for (let i = 0; i < 5; i++) await memory.add('a', { role: 'user', content: `m${i}` })
-    await expect(memory.flush()).rejects.toSatisfy((error) => isMemoryError(error, 'locked'))
+    const flushed = memory.flush()
+    await expect(flushed).rejects.toSatisfy((error) => isMemoryError(error, 'locked'))
+    await expect(flushed).rejects.toThrow(/The store keeps them and retries/)
     expect((await memory.stats()).pending).toBe(5)
     expect(contents(await memory.history('a'))).toEqual(['m0', 'm1', 'm2', 'm3', 'm4'])
     holder.exec('COMMIT')
@@ -328,7 +348,7 @@ describe.skipIf(cannotMount !== undefined)(
         const flushed = memory.flush()
         await expect(flushed).rejects.toSatisfy((error) => isMemoryError(error, 'io'))
         await expect(flushed).rejects.toThrow(
-          /SQLITE_FULL.*The disk is full: free some space\. In batched mode/,
+          /SQLITE_FULL.*The disk is full: free some space\. The store keeps them and retries/,
         )
         expect((await memory.stats()).pending).toBe(9)
         expect((await memory.history(1)).length).toBe(10)
@@ -361,7 +381,10 @@ describe.skipIf(cannotMount !== undefined)(
       for (const file of [path, join(mnt, 'new.db')]) {
         const attempt = open({ path: file })
         await expect(attempt).rejects.toSatisfy((error) => isMemoryError(error, 'io'))
-        await expect(attempt).rejects.toThrow(/SQLITE_(CANTOPEN|READONLY)|EROFS/)
+        await expect(attempt).rejects.toThrow(
+          `${JSON.stringify(file)}: its directory ${JSON.stringify(mnt)} is on a read-only file system (EROFS)`,
+        )
+        await expect(attempt).rejects.toThrow(/Point path at a writable location/)
       }
     })
   },
