@@ -133,6 +133,11 @@ export async function linkAtomic(from: string, to: string): Promise<void> {
   try {
     await link(from, temp)
     await rename(temp, to)
+    // Where `to` already was a link to the same file, rename() succeeds and does nothing (POSIX):
+    // the temporary name would stay, and keep that file on disk after `to` moves on.
+    await unlink(temp).catch((error: unknown) => {
+      if (errorCode(error) !== 'ENOENT') throw error
+    })
   } catch (error) {
     await unlink(temp).catch(() => undefined)
     throw error

@@ -228,6 +228,31 @@ describe('file backend', () => {
     expect((await readdir(dir)).filter((name) => name.includes('.tmp-'))).toEqual([])
   })
 
+  it('a .bak that is still a hard link to the snapshot: the next process links it again and leaves no temporary name', async () => {
+    const dir = await fresh()
+    const path = join(dir, 'c.json')
+    const conversations = Object.fromEntries(
+      Array.from({ length: 100 }, (_, c) => [
+        `c${c}`,
+        Array.from({ length: 100 }, (_, m) => ({ role: 'user', content: `${m} ${'x'.repeat(2000)}` })),
+      ]),
+    )
+    // Over 16 MB: close() leaves the snapshot as it is (the journal keeps the new messages).
+    await writeFile(path, JSON.stringify({ conversations }))
+    // Closed before the background copy lands: the .bak stays a link to the snapshot.
+    const first = await open({ path, saveEvery: 1 })
+    await first.add('c0', { role: 'user', content: 'one' })
+    await first.flush()
+    await first.close()
+    expect((await stat(`${path}.bak`)).ino).toBe((await stat(path)).ino)
+    const second = await open({ path, saveEvery: 1 })
+    await second.add('c0', { role: 'user', content: 'two' })
+    await second.flush()
+    await second.close()
+    // rename() of a link over a link to the same file does nothing and leaves the temporary name.
+    expect((await readdir(dir)).filter((name) => name.includes('.tmp-'))).toEqual([])
+  })
+
   it('says when a restore from .bak may miss data (the journal was restarted since the backup)', async () => {
     const dir = await fresh()
     const path = join(dir, 'c.json')
