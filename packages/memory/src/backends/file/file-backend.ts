@@ -75,6 +75,7 @@ import { FileLock } from './lock.js'
 import {
   invalidUtf8Warning,
   keepDamagedJournal,
+  keepReorderedJournal,
   OPEN_FAILED,
   restoreFromBackup,
   sequenceWarning,
@@ -902,23 +903,36 @@ class FileBackend implements Backend {
     let appendFrom = 0
     let firstReplayed = -1
     let damaged: RecoveredInfo | undefined
+    let reordered: RecoveredInfo | undefined
+    const outOfOrder: number[] = []
     if (journalData !== undefined) {
       const contents = parseJournal(journalData)
       const snapshotSeq = this.seq
+      const applied = new Set<number>()
       for (const record of contents.records) {
-        if (record.s <= this.seq) continue
+        // In the snapshot already, or a second copy of a record applied above.
+        if (record.s <= snapshotSeq || applied.has(record.s)) continue
+        // Numbered below one applied before it, and never applied itself: the file holds it out of
+        // order (our appends never do: damage). Its messages are kept, in the file's order.
+        if (record.s < this.seq) outOfOrder.push(record.s)
         if (firstReplayed < 0) firstReplayed = record.s
         this.apply(record, true)
-        this.seq = record.s
+        applied.add(record.s)
+        if (record.s > this.seq) this.seq = record.s
       }
       // Where the journal should start is known unless the snapshot was restored from the .bak (the
       // gap is then reported by `recovered`) or holds no position (one the Python bot rewrote).
       const expectFrom =
         recovered === undefined && (snapshotSeq > 0 || !this.snapshotExists) ? snapshotSeq : -1
-      this.warn(sequenceWarning(this.journal.path, contents.records, expectFrom, firstReplayed))
+      this.warn(
+        sequenceWarning(this.journal.path, contents.records, expectFrom, firstReplayed, new Set(outOfOrder)),
+      )
       this.warn(invalidUtf8Warning('journal', this.journal.path, contents.invalidUtf8At))
       appendFrom = contents.completeBytes
       this.warn(tornTailWarning(this.journal.path, contents))
+      if (outOfOrder.length > 0) {
+        reordered = await keepReorderedJournal(this.journal.path, this.path, journalData, outOfOrder)
+      }
       if (contents.damaged.length > 0) {
         damaged = await keepDamagedJournal(this.journal.path, this.path, journalData, contents)
         // Nothing but prepared space is cut from the file: the compaction that follows at open
@@ -941,6 +955,7 @@ class FileBackend implements Backend {
       })
     }
     if (damaged !== undefined) infos.push(damaged)
+    if (reordered !== undefined) infos.push(reordered)
     return infos
   }
 }

@@ -58,34 +58,88 @@ export function sequenceWarning(
   records: readonly JournalRecord[],
   snapshotSeq: number,
   firstReplayed: number,
+  outOfOrder: ReadonlySet<number>,
 ): string | undefined {
   const problems: string[] = []
+  const present = new Set(records.map((record) => record.s))
   if (snapshotSeq >= 0 && firstReplayed > snapshotSeq + 1) {
-    problems.push(
-      `the snapshot holds records up to ${snapshotSeq} and the journal continues at ${firstReplayed} (${missing(snapshotSeq, firstReplayed)})`,
-    )
+    const gap = missing(snapshotSeq, firstReplayed, present)
+    if (gap !== undefined)
+      problems.push(
+        `the snapshot holds records up to ${snapshotSeq} and the journal continues at ${firstReplayed} (${gap})`,
+      )
   }
   for (const { after, next } of sequenceBreaks(records)) {
-    problems.push(
-      next > after
-        ? `record ${next} follows record ${after} (${missing(after, next)})`
-        : `record ${next} follows record ${after}, going backwards (skipped by replay: a record with its number was already applied)`,
-    )
+    if (next > after) {
+      // Numbers between the two that the file holds further on are out of order, not missing.
+      const gap = missing(after, next, present)
+      if (gap !== undefined) problems.push(`record ${next} follows record ${after} (${gap})`)
+    } else if (outOfOrder.has(next)) {
+      problems.push(
+        `record ${next} follows record ${after}, out of order (loaded all the same, in the file's order)`,
+      )
+    } else {
+      problems.push(
+        `record ${next} follows record ${after}, going backwards (skipped by replay: a record with its number was already applied)`,
+      )
+    }
   }
   if (problems.length === 0) return undefined
   const shown = problems.slice(0, 5)
   if (problems.length > shown.length) shown.push(`and ${problems.length - shown.length} more`)
   return (
-    `[@taurobot/memory] the sequence numbers in ${JSON.stringify(journalPath)} break: ${shown.join('; ')}. ` +
-    'Messages of missing records are not in the store.'
+    `[@taurobot/memory] the sequence numbers in ${JSON.stringify(journalPath)} break: ${shown.join('; ')}.` +
+    (problems.some((problem) => / missing\)$/.test(problem))
+      ? ' Messages of missing records are not in the store.'
+      : '')
   )
 }
 
-/** The records between `after` and `next`, for a warning. */
-function missing(after: number, next: number): string {
+/**
+ * The records between `after` and `next` that the file does not hold, for a warning; `undefined`
+ * when it holds them all (further on, out of order).
+ */
+function missing(after: number, next: number, present: ReadonlySet<number>): string | undefined {
+  let held = 0
+  for (const s of present) if (s > after && s < next) held++
+  const absent = next - after - 1 - held
+  if (absent === 0) return undefined
+  if (absent < next - after - 1) return `${absent} of records ${after + 1} to ${next - 1} are missing`
   return next === after + 2
     ? `record ${after + 1} is missing`
     : `records ${after + 1} to ${next - 1} are missing`
+}
+
+/**
+ * Keeps a copy of a journal that holds records out of order (`outOfOrder`: each numbered below one
+ * before it, and never applied) and says what became of them. Our appends write records in order,
+ * so this is damage, or an edit by hand; every record was loaded, those out of order after the
+ * ones before them, which may not be the order their messages were added in.
+ */
+export async function keepReorderedJournal(
+  journalPath: string,
+  snapshotPath: string,
+  data: Buffer,
+  outOfOrder: readonly number[],
+): Promise<RecoveredInfo> {
+  let keptAs: string
+  try {
+    keptAs = await keepDamagedCopy(journalPath, data)
+  } catch (error) {
+    throw ioError('keep a copy of the damaged journal at', `${journalPath}.corrupt-*`, error)
+  }
+  const count = outOfOrder.length
+  const shown = outOfOrder.slice(0, 5).join(', ') + (count > 5 ? ` and ${count - 5} more` : '')
+  return {
+    source: journalPath,
+    keptAs,
+    restoredFrom: `${snapshotPath} + every record of ${journalPath}`,
+    message:
+      `[@taurobot/memory] journal ${JSON.stringify(journalPath)} holds ${count === 1 ? 'a record' : `${count} records`} out of order (${count === 1 ? 'record' : 'records'} ${shown}, each after a record numbered higher): damage or an edit, since the store appends in order. ` +
+      `Nothing is lost: ${count === 1 ? 'its' : 'their'} messages were loaded in the order the file holds them, which may not be the order they were added in. ` +
+      `The store was written as a new snapshot; the journal as it was is kept as ${JSON.stringify(keptAs)}.`,
+    dataMayBeMissing: false,
+  }
 }
 
 /**

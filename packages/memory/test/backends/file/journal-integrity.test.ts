@@ -181,11 +181,39 @@ describe('a damaged journal record', () => {
         .map((line) => `${line}\n`)
         .join(''),
     )
-    const { memory, warnings } = await watched(path)
-    expect((await memory.history('a')).map((m) => m.content)).toEqual(['one', 'two', 'four'])
+    const { memory, warnings, recovered } = await watched(path)
+    // Record 3 was never applied: it is loaded where the file holds it, not dropped.
+    expect((await memory.history('a')).map((m) => m.content)).toEqual(['one', 'two', 'four', 'three'])
     const text = warnings.join('\n')
-    expect(text).toMatch(/record 4 follows record 2 \(record 3 is missing\)/)
-    expect(text).toMatch(/record 3 follows record 4, going backwards \(skipped by replay/)
+    expect(text).not.toMatch(/missing/)
+    expect(text).toMatch(/record 3 follows record 4, out of order \(loaded all the same/)
+    expect(recovered).toHaveLength(1)
+    expect(recovered[0]?.dataMayBeMissing).toBe(false)
+    expect(recovered[0]?.message).toMatch(/holds a record out of order \(record 3, .*Nothing is lost/)
+    expect(await corruptCopies(dir, 'c.json.journal')).toHaveLength(1)
+    // Written as a new snapshot at open: the next open finds nothing to report.
+    await memory.close()
+    const again = await watched(path)
+    expect(again.recovered).toEqual([])
+    expect(again.warnings).toEqual([])
+    expect((await again.memory.history('a')).map((m) => m.content)).toEqual(['one', 'two', 'four', 'three'])
+  })
+
+  it('a record that really is missing is named, and a second copy of an applied record is skipped', async () => {
+    const dir = await fresh()
+    const path = join(dir, 'c.json')
+    await writeFile(
+      `${path}.journal`,
+      [legacyLine(1, 'one'), legacyLine(2, 'two'), legacyLine(2, 'two'), legacyLine(5, 'five')]
+        .map((line) => `${line}\n`)
+        .join(''),
+    )
+    const { memory, warnings, recovered } = await watched(path)
+    expect((await memory.history('a')).map((m) => m.content)).toEqual(['one', 'two', 'five'])
+    const text = warnings.join('\n')
+    expect(text).toMatch(/record 2 follows record 2, going backwards \(skipped by replay/)
+    expect(text).toMatch(/record 5 follows record 2 \(records 3 to 4 are missing\)/)
+    expect(recovered).toEqual([])
   })
 
   it('warns when the journal does not continue where the snapshot ends', async () => {
