@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { link, open, readdir, readFile, unlink } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { basename, dirname, join } from 'node:path'
@@ -13,6 +14,31 @@ interface LockOwner {
   since: string
   /** Which run of the process with this pid: tells a restarted pid 1 from this one. */
   start?: string
+  /**
+   * The kernel's name for the owning process, where it has one (Linux): its boot and its start
+   * in clock ticks since that boot (see {@link processRun}). Tells the owner from another process
+   * that has its pid since, after a reboot or once pids wrapped around.
+   */
+  run?: string
+}
+
+/**
+ * `<boot id>/<start time in clock ticks since boot>` of the process `pid`, from /proc (Linux);
+ * `undefined` where there is no such file or it cannot be read. The same process always gives the
+ * same value, and no other process of this or any other boot does: unlike a wall-clock start, it
+ * does not move when the clock is set.
+ */
+function processRun(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // Fields after the command name, which may itself hold spaces and parentheses: the start
+    // time is field 22, the 20th after the name.
+    const ticks = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()
+    return ticks !== undefined && /^\d+$/.test(ticks) && boot !== '' ? `${boot}/${ticks}` : undefined
+  } catch {
+    return undefined
+  }
 }
 
 function parseOwner(text: string): LockOwner | undefined {
@@ -21,6 +47,7 @@ function parseOwner(text: string): LockOwner | undefined {
     if (typeof value.pid === 'number' && typeof value.hostname === 'string') {
       const owner: LockOwner = { pid: value.pid, hostname: value.hostname, since: String(value.since) }
       if (typeof value.start === 'string') owner.start = value.start
+      if (typeof value.run === 'string') owner.run = value.run
       return owner
     }
   } catch {
@@ -54,7 +81,13 @@ function isAlive(pid: number): boolean {
 /** Whether `owner` may still be using the lock; `'foreign'` when it is on another host. */
 function judge(owner: LockOwner): 'live' | 'stale' | 'foreign' {
   if (owner.hostname !== hostname()) return 'foreign'
-  if (owner.pid !== process.pid) return isAlive(owner.pid) ? 'live' : 'stale'
+  if (owner.pid !== process.pid) {
+    if (!isAlive(owner.pid)) return 'stale'
+    // Alive: the owner, or a process given its pid since (after a reboot), which never frees it.
+    if (owner.run === undefined) return 'live'
+    const run = processRun(owner.pid)
+    return run === undefined || run === owner.run ? 'live' : 'stale'
+  }
   // Our pid: this process's own lock (another thread) or one left by an earlier run that had the
   // same pid, as pid 1 in a container after every restart. Locks of this thread are refused
   // before this point, through the registry.
@@ -92,6 +125,8 @@ export class FileLock {
       since: new Date().toISOString(),
       start: START,
     }
+    const run = processRun(process.pid)
+    if (run !== undefined) owner.run = run
     this.content = JSON.stringify({ ...owner, id: randomBytes(8).toString('hex') })
     this.temp = join(dirname(path), `${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`)
   }

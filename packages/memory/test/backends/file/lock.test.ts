@@ -1,5 +1,6 @@
+import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
@@ -31,6 +32,63 @@ describe('file lock', () => {
     await writeFile(`${path}.lock`, JSON.stringify(left))
     await open({ path })
     expect(JSON.parse(await readFile(`${path}.lock`, 'utf8')).since).not.toBe('then')
+  })
+
+  describe('a lock naming a live process', () => {
+    // Stands for the lock's pid as it is now: a process of this machine that is alive.
+    const alive = () => {
+      const child = spawn('sleep', ['30'], { stdio: 'ignore' })
+      cleanups.push(() => void child.kill())
+      return child.pid as number
+    }
+    const runOf = (pid: number) => {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()
+      return `${boot}/${stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]}`
+    }
+
+    it('that process started before this boot (its pid given to another one since): taken over', async () => {
+      const path = join(await fresh(), 'c.json')
+      const pid = alive()
+      const ticks = runOf(pid).split('/')[1]
+      await writeFile(
+        `${path}.lock`,
+        JSON.stringify({ pid, hostname: hostname(), since: 'then', run: `another-boot/${ticks}` }),
+      )
+      await open({ path })
+      expect(JSON.parse(await readFile(`${path}.lock`, 'utf8')).pid).toBe(process.pid)
+    })
+
+    it('that process started at another time of this boot (the pid was reused): taken over', async () => {
+      const path = join(await fresh(), 'c.json')
+      const pid = alive()
+      const [boot] = runOf(pid).split('/')
+      await writeFile(
+        `${path}.lock`,
+        JSON.stringify({ pid, hostname: hostname(), since: 'then', run: `${boot}/1` }),
+      )
+      await open({ path })
+      expect(JSON.parse(await readFile(`${path}.lock`, 'utf8')).pid).toBe(process.pid)
+    })
+
+    it('that very process, or a lock that does not say (an earlier release): locked, the lock left alone', async () => {
+      const pid = alive()
+      for (const left of [
+        { pid, hostname: hostname(), since: 'then', run: runOf(pid) },
+        { pid, hostname: hostname(), since: 'then' },
+      ]) {
+        const path = join(await fresh(), 'c.json')
+        await writeFile(`${path}.lock`, JSON.stringify(left))
+        await expect(openMemory({ path, flushOnExit: false })).rejects.toSatisfy(isLocked)
+        expect(JSON.parse(await readFile(`${path}.lock`, 'utf8'))).toEqual(left)
+      }
+    })
+
+    it('this store records its own run in the lock', async () => {
+      const path = join(await fresh(), 'c.json')
+      await open({ path })
+      expect(JSON.parse(await readFile(`${path}.lock`, 'utf8')).run).toBe(runOf(process.pid))
+    })
   })
 
   it('a lock held by another thread of this process is not taken over', async () => {
