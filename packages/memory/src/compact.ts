@@ -29,6 +29,9 @@ export async function runCompact(path: string, warn?: (message: string) => void)
     maxMessages: Number.MAX_SAFE_INTEGER,
     flushOnExit: false,
     onWarning: (message) => warnings.push(message),
+    // What open recovered from damaged files is said as a warning of the command, not as a
+    // process warning of Node's.
+    onRecovered: (info) => warnings.push(info.message),
   })
   let conversations = 0
   let messages = 0

@@ -8,7 +8,7 @@ export function errorCode(error: unknown): string | undefined {
 }
 
 const ADVICE: Record<string, string> = {
-  EACCES: "Check the directory's permissions",
+  EACCES: 'Check the permissions of the file and of its directory',
   EPERM: "Check the directory's permissions",
   EROFS: 'The file system is read-only; point path at a writable location',
   ENOSPC: 'The disk is full; free some space',

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { compactFromDisk } from '../../../src/backends/file/compaction.js'
 import { runCompact } from '../../../src/compact.js'
 import { fileBackend } from '../../../src/index.js'
-import { ensureBuilt, testScratch } from '../../helpers.js'
+import { ensureBuilt, journalText, testScratch } from '../../helpers.js'
 
 const run = promisify(execFile)
 // Tests that write and read snapshots of 16 MiB and more: seconds of disk I/O on a busy machine.
@@ -125,6 +125,27 @@ describe('taurobot-memory compact', () => {
     expect(stderr).toMatch(
       /^taurobot-memory: warning: dropped an unterminated final record \(26 bytes\) at the end of ".*conversations\.json\.journal"/,
     )
+  }, 30_000)
+
+  it('prints what open recovered from a damaged journal as its own warning, not as a Node process warning', async () => {
+    const path = join(await fresh(), 'conversations.json')
+    const memory = await open({ path })
+    for (let i = 0; i < 3; i++) {
+      await memory.add('a', { role: 'user', content: `m${i}` })
+      await memory.flush()
+    }
+    await memory.destroy()
+    // A complete line that is not a record, between intact ones: damage, not a torn write.
+    const lines = (await journalText(`${path}.journal`)).split('\n')
+    lines.splice(1, 0, '{"s":"not a record"}')
+    await writeFile(`${path}.journal`, lines.join('\n'))
+    const cli = ensureBuilt('cli.js')
+    const { stdout, stderr } = await run(process.execPath, [cli, 'compact', path])
+    expect(stdout).toContain('1 conversation, 3 messages, all in the snapshot')
+    expect(stderr).toMatch(
+      /^taurobot-memory: warning: journal ".*conversations\.json\.journal" holds 1 damaged record/,
+    )
+    expect(stderr).not.toMatch(/TAUROBOT_MEMORY|trace-warnings/)
   }, 30_000)
 
   it('fails with a reason on a missing file and with the usage on bad arguments', async () => {
