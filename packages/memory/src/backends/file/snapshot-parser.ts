@@ -584,6 +584,13 @@ export class SnapshotParser {
   }
 
   private truncated(): never {
+    // A quote lost or added turns every string after it inside out, so the scan for the value's
+    // end runs to the end of the file: the grammar check of the value finds the byte that is
+    // really wrong, before it. (A value parsed in groups keeps only its last group's bytes.)
+    if (this.valueStart >= 0 && !this.groupCut) {
+      const found = jsonError(this.buffer, this.valueStart, this.buffer.length)
+      if (found !== undefined && found.at < this.buffer.length) throw this.syntax(found.reason, found.at)
+    }
     throw this.syntax('the file ends in the middle of a value', this.buffer.length)
   }
 

@@ -269,6 +269,17 @@ describe.each(['parsed', 'deferred'] as const)('SnapshotParser, conversations %s
         `not valid JSON at byte ${byteOf(t, 'tru')}: an unknown word; JSON knows only true, false and null`,
     ],
     [
+      'a key whose opening quote is lost',
+      '{"conversations": {"a": [{"role": "user", Xcontent": "hi"}, {"role": "bot", "content": "ok"}]}}',
+      (t) => `not valid JSON at byte ${byteOf(t, 'Xcontent')}: expected a property name in quotes, found "X"`,
+    ],
+    [
+      'a value whose closing quote is lost',
+      '{"conversations": {"a": [{"role": "user", "content": "hi}, {"role": "bot", "content": "ok"}]}}',
+      // The string runs on to the next quote; the byte after it is where JSON.parse stops too.
+      (t) => `not valid JSON at byte ${byteOf(t, 'role": "bot')}: expected "," or "}", found "r"`,
+    ],
+    [
       'a file cut short',
       '{"conversations": {"a": [{"c": "x',
       (t) => `not valid JSON at byte ${t.length}: the file ends in the middle of a value`,
