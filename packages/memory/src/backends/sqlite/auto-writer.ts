@@ -127,6 +127,8 @@ export class AutoWriter implements Writer {
   private readonly own = { mainThread: 0, handedOverBusy: 0, handedOverSlow: 0 }
   private readonly noWait: string
   private readonly wait: string
+  // Whether the main connection's busy timeout is 0 now (set for commits, see appendNow).
+  private waitOff = false
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -142,6 +144,13 @@ export class AutoWriter implements Writer {
     // one again changes nothing (it only seemed to work where a schema change re-prepared it).
     this.noWait = `busy_timeout = 0`
     this.wait = `busy_timeout = ${busyTimeoutMs}`
+  }
+
+  /** Gives reads on the main connection the busy timeout back, if a commit switched it off. */
+  beforeRead(): void {
+    if (!this.waitOff) return
+    this.db.pragma(this.wait)
+    this.waitOff = false
   }
 
   async open(): Promise<void> {
@@ -207,7 +216,12 @@ export class AutoWriter implements Writer {
     }
     if (performance.now() < this.coolUntil) return this.handOver(entries, this.cooling)
     let took: number
-    this.db.pragma(this.noWait)
+    // Switched off once for a run of commits, and on again only before a read (beforeRead): a
+    // PRAGMA is prepared each time, two per commit cost about a tenth of a strict add.
+    if (!this.waitOff) {
+      this.db.pragma(this.noWait)
+      this.waitOff = true
+    }
     try {
       const started = performance.now()
       this.tables.append(entries)
@@ -217,8 +231,6 @@ export class AutoWriter implements Writer {
       if (!isBusy(error)) throw error
       this.coolDown('handedOverBusy')
       return this.handOver(entries, 'handedOverBusy')
-    } finally {
-      this.db.pragma(this.wait)
     }
     this.own.mainThread++
     this.sinceCheckpoint++

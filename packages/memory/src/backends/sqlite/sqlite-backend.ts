@@ -397,7 +397,7 @@ export class SqliteBackend implements Backend {
   }
 
   async read(id: string, limit?: number): Promise<Message[]> {
-    const { tables } = this.assertOpen()
+    const tables = this.readTables()
     if (limit === 0) return []
     let rows: string[]
     try {
@@ -431,7 +431,7 @@ export class SqliteBackend implements Backend {
     // By key, a chunk at a time: no statement stays open between chunks (it would hold a read
     // snapshot while the caller awaits), and writes in between never make the walk repeat a row.
     for (let after = 0; ; ) {
-      const { tables } = this.assertOpen()
+      const tables = this.readTables()
       let rows: ReturnType<ConversationTables['list']>
       try {
         rows = tables.list(after, LIST_CHUNK)
@@ -459,7 +459,8 @@ export class SqliteBackend implements Backend {
   }
 
   async stats(): Promise<BackendStats> {
-    const { tables, writer } = this.assertOpen()
+    const { writer } = this.assertOpen()
+    const tables = this.readTables()
     try {
       const commits: CommitCounts = { ...writer.commits }
       return { ...tables.counts(), bytesWritten: this.bytesWritten, commits }
@@ -482,6 +483,13 @@ export class SqliteBackend implements Backend {
 
   private failure(error: unknown, what: string, after: string): MemoryError {
     return sqliteFailure(error, what, this.place, after, this.options.busyTimeoutMs)
+  }
+
+  /** The tables, to read on the main thread's connection, with reads' busy timeout in force. */
+  private readTables(): ConversationTables {
+    const { tables, writer } = this.assertOpen()
+    writer.beforeRead?.()
+    return tables
   }
 
   private assertOpen(): { tables: ConversationTables; writer: Writer } {

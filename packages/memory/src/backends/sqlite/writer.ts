@@ -22,6 +22,8 @@ export interface Writer {
   append(entries: readonly EncodedEntry[]): Promise<void>
   clear(id: string): Promise<boolean>
   prune(cutoff: number): Promise<string[]>
+  /** Called before each read on the main thread's connection (see AutoWriter). */
+  beforeRead?(): void
   /** Releases the writer's connection, after the backend closed its own. */
   close(): Promise<void>
 }

@@ -344,9 +344,18 @@ describe("sqlite backend, worker: 'auto' (the default)", () => {
     const backend = await openBackend(await freshPath())
     const mainConnection = (backend as unknown as { db: Database.Database }).db
     expect(mainConnection.pragma('wal_autocheckpoint', { simple: true })).toBe(0)
-    // Reads keep their busy timeout; only a commit's attempt on the main thread runs without.
+    // A commit's attempt on the main thread runs without the busy timeout; reads get it back.
     await backend.append(batch('a', ['first']))
     await backend.append(batch('a', ['second']))
+    expect(mainConnection.pragma('busy_timeout', { simple: true })).toBe(0)
+    await backend.read('a')
+    expect(mainConnection.pragma('busy_timeout', { simple: true })).toBe(5000)
+    await backend.append(batch('a', ['third']))
+    expect(mainConnection.pragma('busy_timeout', { simple: true })).toBe(0)
+    await backend.stats()
+    expect(mainConnection.pragma('busy_timeout', { simple: true })).toBe(5000)
+    await backend.append(batch('a', ['fourth']))
+    for await (const _ of backend.conversations()) break
     expect(mainConnection.pragma('busy_timeout', { simple: true })).toBe(5000)
   })
 })
