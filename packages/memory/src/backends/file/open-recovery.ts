@@ -110,6 +110,15 @@ function missing(after: number, next: number, present: ReadonlySet<number>): str
     : `records ${after + 1} to ${next - 1} are missing`
 }
 
+/** Keeps `data`, the journal as open read it, as `<journal>.corrupt-<hash>`; resolves with that name. */
+async function keepJournalCopy(journalPath: string, data: Buffer): Promise<string> {
+  try {
+    return await keepDamagedCopy(journalPath, data)
+  } catch (error) {
+    throw ioError('keep a copy of the damaged journal at', `${journalPath}.corrupt-*`, error)
+  }
+}
+
 /**
  * Keeps a copy of a journal that holds records out of order (`outOfOrder`: each numbered below one
  * before it, and never applied) and says what became of them. Our appends write records in order,
@@ -122,12 +131,7 @@ export async function keepReorderedJournal(
   data: Buffer,
   outOfOrder: readonly number[],
 ): Promise<RecoveredInfo> {
-  let keptAs: string
-  try {
-    keptAs = await keepDamagedCopy(journalPath, data)
-  } catch (error) {
-    throw ioError('keep a copy of the damaged journal at', `${journalPath}.corrupt-*`, error)
-  }
+  const keptAs = await keepJournalCopy(journalPath, data)
   const count = outOfOrder.length
   const shown = outOfOrder.slice(0, 5).join(', ') + (count > 5 ? ` and ${count - 5} more` : '')
   return {
@@ -155,12 +159,7 @@ export async function keepDamagedJournal(
   data: Buffer,
   contents: JournalContents,
 ): Promise<RecoveredInfo> {
-  let keptAs: string
-  try {
-    keptAs = await keepDamagedCopy(journalPath, data)
-  } catch (error) {
-    throw ioError('keep a copy of the damaged journal at', `${journalPath}.corrupt-*`, error)
-  }
+  const keptAs = await keepJournalCopy(journalPath, data)
   const shown = contents.damaged
     .slice(0, 5)
     .map((damage) => `line ${damage.line} at byte ${damage.offset}: ${damage.reason}`)
