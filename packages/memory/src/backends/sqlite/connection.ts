@@ -1,4 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
+import { headKind } from '../../file-kind.js'
 import { placeOf } from './database-place.js'
 import type { DatabaseConstructor } from './load-better-sqlite3.js'
 import { checkSchema } from './schema.js'
@@ -54,9 +55,6 @@ export function openConnection(Database: DatabaseConstructor, settings: Connecti
   }
 }
 
-// Every SQLite database file that holds anything starts with these bytes.
-const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1')
-
 /**
  * Refuses a file that holds bytes but not a SQLite database, as SQLite's own SQLITE_NOTADB does
  * for most: it takes a file of a single byte (`echo > conversations.db`) for an empty database
@@ -73,9 +71,9 @@ function assertNotForeign(path: string): void {
   try {
     const size = fstatSync(fd).size
     if (size === 0) return
-    const head = Buffer.alloc(SQLITE_HEADER.length)
+    const head = Buffer.alloc(16)
     const read = readSync(fd, head, 0, head.length, 0)
-    if (read === head.length && head.equals(SQLITE_HEADER)) return
+    if (headKind(head.subarray(0, read)) === 'sqlite') return
   } catch {
     return
   } finally {
