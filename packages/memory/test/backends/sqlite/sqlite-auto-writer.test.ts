@@ -46,6 +46,21 @@ const NEVER_SLOW: Partial<AutoTuning> = {
 }
 
 /** A backend of the default writer (`worker: 'auto'`) on the built write worker, opened. */
+/**
+ * A strict store on `path` whose busy timeout (a minute) is far over any test's: a commit waiting in
+ * SQLite's busy handler on the main thread would hold the event loop, so a test that releases a
+ * lock from a timer, or waits for another process, would hang rather than pass.
+ */
+async function openStrictWaiting(path: string): Promise<Memory> {
+  const backend = new SqliteBackend({ path, busyTimeoutMs: 60_000 }, builtWorker, {
+    ...AUTO_TUNING,
+    ...NEVER_SLOW,
+  })
+  const memory = await openMemory({ backend, flushOnExit: false, durability: 'strict' })
+  cleanups.push(() => memory.close())
+  return memory
+}
+
 async function openBackend(
   path: string,
   options: Omit<SqliteBackendOptions, 'path'> = {},
@@ -170,14 +185,8 @@ describe("sqlite backend, worker: 'auto' (the default)", () => {
 
   it('a database locked by another connection: the commit goes to the worker, which waits, and the message is stored once', async () => {
     const path = await freshPath()
-    // A busy timeout far over the test's: a commit waiting in SQLite's busy handler on the main
-    // thread would hold the event loop, so the timer below that releases the lock could not run.
-    const backend = new SqliteBackend({ path, busyTimeoutMs: 60_000 }, builtWorker, {
-      ...AUTO_TUNING,
-      ...NEVER_SLOW,
-    })
-    const memory = await openMemory({ backend, flushOnExit: false, durability: 'strict' })
-    cleanups.push(() => memory.close())
+    // The timer below that releases the lock needs the event loop (see openStrictWaiting).
+    const memory = await openStrictWaiting(path)
     await memory.add('a', { role: 'user', content: 'first' })
     await memory.add('a', { role: 'user', content: 'inline' })
     const holder = new Database(path)
@@ -203,12 +212,7 @@ describe("sqlite backend, worker: 'auto' (the default)", () => {
     await before.close()
     // Nothing in this open changes the schema, so nothing makes SQLite prepare its statements
     // again: the busy timeout must be switched off for the main thread's commit all the same.
-    const backend = new SqliteBackend({ path, busyTimeoutMs: 60_000 }, builtWorker, {
-      ...AUTO_TUNING,
-      ...NEVER_SLOW,
-    })
-    const memory = await openMemory({ backend, flushOnExit: false, durability: 'strict' })
-    cleanups.push(() => memory.close())
+    const memory = await openStrictWaiting(path)
     await memory.add('a', { role: 'user', content: 'first' })
     const holder = spawn(process.execPath, [fixture('sqlite-lock-holder.mjs'), path, '300'], {
       stdio: ['ignore', 'pipe', 'inherit'],
