@@ -22,7 +22,6 @@ import { type OverLimit, overLimitWarning } from '../over-limit.js'
 import { AUTO_TUNING, type AutoTuning, AutoWriter } from './auto-writer.js'
 import { openConnection } from './connection.js'
 import { type DatabasePlace, placeOf, placeOfGiven } from './database-place.js'
-import { jsonItems } from './json-items.js'
 import { loadBetterSqlite3 } from './load-better-sqlite3.js'
 import { ensureSchema } from './schema.js'
 import type { SqliteDatabase } from './sqlite-database.js'
@@ -217,19 +216,6 @@ function encode(batch: readonly BatchEntry[]): EncodedBatch {
   let bytes = 0
   let messages = 0
   let removes = 0
-  // The appended messages of all entries are serialised in one call and split (see jsonItems).
-  const appended: Message[] = []
-  for (const entry of batch) {
-    if (entry.operations === undefined) for (const message of entry.messages) appended.push(message)
-  }
-  let texts: string[] = []
-  if (appended.length > 0) {
-    const text = JSON.stringify(appended)
-    texts = jsonItems(text)
-    // Each message's bytes: the array's, less its brackets and the commas between the messages.
-    bytes += Buffer.byteLength(text) - appended.length - 1
-  }
-  let next = 0
   for (const entry of batch) {
     if (entry.operations !== undefined) {
       const operations: EncodedOperation[] = []
@@ -264,8 +250,13 @@ function encode(batch: readonly BatchEntry[]): EncodedBatch {
     }
     const json: string[] = []
     const messageIds: (string | null)[] = []
+    // One JSON.stringify per message: serialising the batch in one call and splitting the text
+    // into rows measured two to four times slower per message for batches of a thousand or more,
+    // on Node 20, 22 and 24, and no faster for small ones.
     for (const message of entry.messages) {
-      json.push(texts[next++] as string)
+      const text = JSON.stringify(message)
+      bytes += Buffer.byteLength(text)
+      json.push(text)
       messageIds.push(hasId(message) ? (message.id as string) : null)
     }
     messages += json.length
