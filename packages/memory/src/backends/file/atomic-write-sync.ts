@@ -3,6 +3,7 @@
 // they wake no other thread. The main thread never calls these.
 import {
   closeSync,
+  fchmodSync,
   fdatasyncSync,
   fsyncSync,
   openSync,
@@ -15,6 +16,7 @@ import {
 import { dirname } from 'node:path'
 import { errorCode } from '../../io-error.js'
 import { tempPath, WriteCalledOffError } from './atomic-write.js'
+import { NEW_FILE_MODE, permissionsOfSync } from './file-mode.js'
 
 // Pieces gathered into one writev(): few system calls, and the text held at once stays small.
 const WRITE_BYTES = 1 << 20
@@ -62,9 +64,12 @@ export function writeAtomicChunksSync(
 ): number {
   const temp = tempPath(path)
   let bytes = 0
-  const fd = openSync(temp, 'w', 0o644)
+  const mode = permissionsOfSync(path)
+  const fd = openSync(temp, 'w', mode ?? NEW_FILE_MODE)
   try {
     try {
+      // Again past the umask: the file replaced had exactly these bits.
+      if (mode !== undefined) fchmodSync(fd, mode)
       let buffers: Buffer[] = []
       let pending = 0
       for (const chunk of chunks) {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { type FileHandle, link, open, readdir, readFile, rename, unlink } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { errorCode } from '../../io-error.js'
+import { NEW_FILE_MODE, permissionsOf } from './file-mode.js'
 import { syncDirectory, yieldToLoop } from './fs-utils.js'
 
 /** Name prefix of our temporary files next to `path`, so a crash's leftovers can be found. */
@@ -57,9 +58,12 @@ export async function writeAtomicChunks(
 ): Promise<number> {
   const temp = tempPath(path)
   let bytes = 0
-  const handle = await open(temp, 'w', 0o644)
+  const mode = await permissionsOf(path)
+  const handle = await open(temp, 'w', mode ?? NEW_FILE_MODE)
   try {
     try {
+      // Again past the umask: the file replaced had exactly these bits.
+      if (mode !== undefined) await handle.chmod(mode)
       const iterator = chunks[Symbol.iterator]()
       const paced = options.paced ?? false
       for (let done = false; !done; ) {
@@ -163,8 +167,10 @@ export async function copyAtomic(
   try {
     const source = await open(from, 'r')
     try {
-      const target = await open(temp, 'w', 0o644)
+      const mode = (await source.stat()).mode & 0o7777
+      const target = await open(temp, 'w', mode)
       try {
+        await target.chmod(mode)
         const piece = Buffer.allocUnsafe(COPY_PIECE_BYTES)
         for (;;) {
           if (!keepGoing())

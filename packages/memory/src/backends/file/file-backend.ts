@@ -56,6 +56,7 @@ import {
   sizeOf,
 } from './compaction.js'
 import { DeferredConversation } from './deferred-conversation.js'
+import { permissionsOf } from './file-mode.js'
 import { assertHeapRoom, migrateCommand, SQLITE_ADVICE } from './heap-room.js'
 import {
   defaultJournalSync,
@@ -941,7 +942,7 @@ class FileBackend implements Backend {
       }
     }
     try {
-      await this.journal.openForAppend(appendFrom)
+      await this.journal.openForAppend(appendFrom, await permissionsOf(this.path))
     } catch (error) {
       throw ioError('open journal', this.journal.path, error)
     }

@@ -6,6 +6,7 @@ import { errorCode } from '../../io-error.js'
 import { type Message, messageProblem } from '../../message.js'
 import { writeAtomicChunks } from './atomic-write.js'
 import { crc32c } from './checksum.js'
+import { NEW_FILE_MODE } from './file-mode.js'
 import { syncDirectory } from './fs-utils.js'
 import { MAX_SEQ } from './legacy-format.js'
 import { firstInvalidUtf8 } from './utf8.js'
@@ -350,8 +351,11 @@ export class Journal {
     this.flags = journalFlags(sync)
   }
 
-  /** Opens for appending, cutting the file to `validBytes` (dropping a torn tail). */
-  async openForAppend(validBytes: number): Promise<void> {
+  /**
+   * Opens for appending, cutting the file to `validBytes` (dropping a torn tail). A journal made
+   * here gets the permission bits `createMode` (the snapshot's: it holds the same conversations).
+   */
+  async openForAppend(validBytes: number, createMode = NEW_FILE_MODE): Promise<void> {
     let created = false
     try {
       await stat(this.path)
@@ -359,7 +363,7 @@ export class Journal {
       if (errorCode(error) !== 'ENOENT') throw error
       created = true
     }
-    this.handle = await open(this.path, this.flags)
+    this.handle = await open(this.path, this.flags, createMode)
     const { size } = await this.handle.stat()
     if (size !== validBytes) {
       await this.handle.truncate(validBytes)
