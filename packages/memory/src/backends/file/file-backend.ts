@@ -466,11 +466,18 @@ class FileBackend implements Backend {
     await this.journal.removeIfUnused()
   }
 
-  /** Whether close() rewrites the snapshot now: something to add, and cheap enough or 'always'. */
+  /**
+   * Whether close() rewrites the snapshot now: something to add, and cheap enough or 'always', or
+   * a journal past the compaction threshold. A process that closes before its background
+   * compaction renames calls that off; without this, a bot restarted often would let the journal
+   * grow past `compactionRatio` × the snapshot without bound, each open replaying all of it.
+   */
   private rewritesAtClose(): boolean {
     return (
       this.journal.size > 0 &&
-      (this.compactOnClose === 'always' || this.snapshotBytes + this.journal.size <= CLOSE_REWRITE_MAX_BYTES)
+      (this.compactOnClose === 'always' ||
+        this.snapshotBytes + this.journal.size <= CLOSE_REWRITE_MAX_BYTES ||
+        this.journal.size > this.compactionThreshold())
     )
   }
 
@@ -695,9 +702,14 @@ class FileBackend implements Backend {
     return refused
   }
 
+  /** The journal size past which the snapshot is rewritten: `compactionRatio` × the snapshot. */
+  private compactionThreshold(): number {
+    return Math.max(this.minBytes, this.ratio * this.snapshotBytes)
+  }
+
   private maybeCompact(): void {
     if (this.compacting !== undefined || this.state !== 'open') return
-    const threshold = Math.max(this.minBytes, this.ratio * this.snapshotBytes)
+    const threshold = this.compactionThreshold()
     if (this.journal.size <= threshold) return
     // After a failed compaction, wait for the journal to grow by another threshold before retrying.
     if (this.compactionFailedAt >= 0 && this.journal.size < this.compactionFailedAt + threshold) return

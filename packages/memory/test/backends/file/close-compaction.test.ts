@@ -83,6 +83,30 @@ describe('compactOnClose', () => {
     },
     LARGE_STORE_MS,
   )
+  it(
+    '"auto" compacts at close a journal past compactionRatio × the snapshot, which a process that closed early left behind',
+    async () => {
+      const path = join(await fresh(), 'conversations.json')
+      const count = await writeSnapshot(path, 18)
+      const snapshotBytes = (await stat(path)).size
+      // A ratio too high to compact: the journal keeps about 2 MB after close, as it would after a
+      // process that closed before its background compaction renamed.
+      const first = await open({ backend: fileBackend({ path, compactionRatio: 100 }) })
+      for (let i = 0; i < 2000; i++) first.add('new', { role: 'user', content: `${i} ${'y'.repeat(1000)}` })
+      await first.close()
+      const left = (await stat(`${path}.journal`)).size
+      expect(left).toBeGreaterThan(0.1 * snapshotBytes)
+      // Opened and closed with a ratio the journal is past: close() brings it back under it.
+      const second = await open({ backend: fileBackend({ path, compactionRatio: 0.1 }) })
+      await second.close()
+      expect((await stat(`${path}.journal`)).size).toBeLessThanOrEqual(
+        0.1 * (await stat(path).then((s) => s.size)),
+      )
+      const data = JSON.parse(await snapshotText(path))
+      expect(Object.values(data.conversations as Record<string, unknown[]>).flat()).toHaveLength(count + 1000)
+    },
+    LARGE_STORE_MS,
+  )
 })
 
 describe('taurobot-memory compact', () => {
