@@ -16,6 +16,8 @@ export interface BatchPolicy {
   readonly maxPending: number
   readonly maxPendingBytes: number
   readonly maxBatchBytes: number
+  /** What the backend trims each conversation to: the pending view trims as the write will. */
+  readonly maxMessages: number
 }
 
 /**
@@ -335,7 +337,7 @@ export class Batcher {
     const list = this.pending.get(id)
     if (list === undefined) return stored
     const view = stored.slice()
-    applyOperations(view, list.map(operationOf))
+    applyOperations(view, list.map(operationOf), this.policy.maxMessages)
     return view
   }
 

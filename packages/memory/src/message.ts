@@ -63,7 +63,24 @@ export function checkMessageId(value: unknown, field: string): string {
   if (value.length > MAX_ID_LENGTH) {
     throw new RangeError(`${field} must be at most ${MAX_ID_LENGTH} characters, got ${value.length}`)
   }
+  assertWellFormed(value, field)
   return value
+}
+
+// String.prototype.isWellFormed (Node 20 has it; the ES2023 lib this package builds with does not).
+const isWellFormed = (String.prototype as { isWellFormed?: () => boolean }).isWellFormed
+
+/**
+ * Refuses an id with a lone surrogate (half of a UTF-16 pair, such as `'\uD800'`): SQLite and Redis
+ * keep ids as UTF-8, which cannot hold one, so it would come back as U+FFFD and name nothing. The
+ * same on every backend, so a store can move to another.
+ */
+function assertWellFormed(value: string, field: string): void {
+  if (isWellFormed === undefined || isWellFormed.call(value)) return
+  const at = value.search(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/)
+  throw new RangeError(
+    `${field} must be well-formed Unicode, got a lone surrogate (\\u${value.charCodeAt(at).toString(16).toUpperCase()}) at index ${at}: SQLite and Redis store ids as UTF-8, which cannot hold it. Pass the id as it was before it was cut in the middle of a character`,
+  )
 }
 
 function describe(value: unknown): string {
@@ -95,6 +112,7 @@ export function conversationKey(id: unknown, field = 'id'): string {
   if (typeof id === 'string') {
     if (id.length === 0)
       throw new RangeError(`${field} must be a non-empty string or a finite number, got ""`)
+    assertWellFormed(id, field)
     return id
   }
   if (typeof id === 'number') {

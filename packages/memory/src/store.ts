@@ -277,10 +277,11 @@ class Store implements Memory {
     if (this.state !== 'open') await this.refuse()
     this.assertOperations('remove')
     // Served through the queue, as history(): the stored and pending messages are seen together.
-    const exists = await this.queue.run(async () => {
-      if (this.batcher.holdsId(key, target)) return true
-      return indexOfId(this.batcher.pendingView(key, await this.backend.read(key)), target) >= 0
-    })
+    // Through the view, not just the pending changes: a pending message that later pending adds
+    // pushed past maxMessages is gone, as history() shows.
+    const exists = await this.queue.run(
+      async () => indexOfId(this.batcher.pendingView(key, await this.backend.read(key)), target) >= 0,
+    )
     this.replies.drop(key, target)
     if (!exists) return false
     if (this.state !== 'open') await this.refuse()

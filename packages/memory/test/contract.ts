@@ -252,6 +252,41 @@ export function describeBackendContract(
       })
     }
 
+    if (options.operations !== false) {
+      it('keeps a conversation to maxMessages after each change of a batch: a later upsert or remove never finds a message an earlier add pushed out', async () => {
+        const t = await target()
+        const backend = await openBackend(t, 3)
+        await backend.append([{ id: 'c', messages: ['c0', 'c1', 'c2'].map((id) => message(id, { id })) }])
+        await backend.append([
+          {
+            id: 'c',
+            messages: [],
+            operations: [
+              { op: 'add', message: message('c3', { id: 'c3' }) },
+              { op: 'remove', id: 'c3' },
+              // c0 was pushed out by c3: appended anew, as it would be in a batch of its own.
+              { op: 'upsert', message: message('c0 again', { id: 'c0' }) },
+            ],
+          },
+        ])
+        const seen = async (b: Backend) => (await b.read('c')).map((m) => m.content)
+        expect(await seen(backend)).toEqual(['c1', 'c2', 'c0 again'])
+        if (options.persistent) {
+          await backend.close()
+          // Reopened with a smaller limit: the list is trimmed before the batch's changes apply.
+          const smaller = await openBackend(t, 2)
+          await smaller.append([
+            {
+              id: 'c',
+              messages: [],
+              operations: [{ op: 'upsert', message: message('c1 again', { id: 'c1' }) }],
+            },
+          ])
+          expect(await seen(smaller)).toEqual(['c0 again', 'c1 again'])
+        }
+      })
+    }
+
     if (options.operations === false) {
       it('rejects upsert() and remove() with code unsupported, writing nothing', async () => {
         const memory = await openMemory({ backend: (await target()).make(), flushOnExit: false })
@@ -286,6 +321,35 @@ export function describeBackendContract(
             expect((await again.history('c')).map((m) => m.id)).toEqual([generated.id, 'tg-42'])
           }
         })
+
+        it.skipIf(options.operations === false)(
+          `a message maxMessages pushed out is gone for remove() and upsert(), pending or written (${durability})`,
+          async () => {
+            const t = await target()
+            const open = () =>
+              openMemory({ backend: t.make(), flushOnExit: false, durability, maxMessages: 5 })
+            const memory = await open()
+            opened.push(memory)
+            for (let i = 0; i < 5; i++) await memory.add('c', { role: 'user', content: `c${i}`, id: `c${i}` })
+            await memory.flush()
+            // Pending in a batched store: c0 is out of history() already, and stays out.
+            await memory.add('c', { role: 'user', content: 'c5', id: 'c5' })
+            const ids = async (m: Memory) => (await m.history('c')).map((x) => x.id)
+            expect(await ids(memory)).toEqual(['c1', 'c2', 'c3', 'c4', 'c5'])
+            expect(await memory.remove('c', 'c5')).toBe(true)
+            expect(await ids(memory)).toEqual(['c1', 'c2', 'c3', 'c4'])
+            expect(await memory.remove('c', 'c0')).toBe(false)
+            await memory.upsert('c', { id: 'c0', role: 'user', content: 'c0 again' })
+            expect(await ids(memory)).toEqual(['c1', 'c2', 'c3', 'c4', 'c0'])
+            await memory.close()
+            if (options.persistent) {
+              const again = await open()
+              opened.push(again)
+              expect(await ids(again)).toEqual(['c1', 'c2', 'c3', 'c4', 'c0'])
+              expect((await again.history('c')).at(-1)?.content).toBe('c0 again')
+            }
+          },
+        )
 
         it.skipIf(options.operations === false)(
           `upserts a streamed reply and removes by id, pending or written (${durability})`,

@@ -1,5 +1,13 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { isoNow, messageProblem, noTimestamp, toMessage } from '../src/message.js'
+import { memoryBackend, openMemory } from '../src/index.js'
+import {
+  checkMessageId,
+  conversationKey,
+  isoNow,
+  messageProblem,
+  noTimestamp,
+  toMessage,
+} from '../src/message.js'
 
 const NOW = '2026-01-02T03:04:05.678Z'
 const now = () => NOW
@@ -246,5 +254,30 @@ describe('isoNow', () => {
     const at = Date.parse(isoNow())
     expect(at).toBeGreaterThanOrEqual(before)
     expect(at).toBeLessThanOrEqual(Date.now())
+  })
+})
+
+describe('ids with a lone surrogate', () => {
+  it('a conversation id or message id cut in the middle of a character is refused, naming where; whole characters are fine', () => {
+    expect(() => conversationKey('\uD800')).toThrow(
+      /id must be well-formed Unicode, got a lone surrogate \(\\uD800\) at index 0: SQLite and Redis store ids as UTF-8/,
+    )
+    expect(() => conversationKey('ab\uDC00')).toThrow(/lone surrogate \(\\uDC00\) at index 2/)
+    expect(() => checkMessageId('reply-\uD83D', 'message.id')).toThrow(
+      /message.id must be well-formed Unicode, got a lone surrogate \(\\uD83D\) at index 6/,
+    )
+    expect(conversationKey('chat 😀')).toBe('chat 😀')
+    expect(checkMessageId('😀', 'message.id')).toBe('😀')
+  })
+
+  it('add(), upsert() and remove() refuse them before anything is written', async () => {
+    const memory = await openMemory({ backend: memoryBackend() })
+    await expect(memory.add('\uD800', { role: 'user', content: 'x' })).rejects.toThrow(RangeError)
+    await expect(memory.add('c', { role: 'user', content: 'x', id: '\uDFFF' })).rejects.toThrow(
+      /message.id must be well-formed/,
+    )
+    await expect(memory.remove('c', '\uD800')).rejects.toThrow(/messageId must be well-formed/)
+    expect((await memory.stats()).messages).toBe(0)
+    await memory.close()
   })
 })

@@ -54,7 +54,7 @@ class InProcessBackend implements Backend {
         this.conversationsById.set(entry.id, list)
       }
       if (entry.operations !== undefined) {
-        this.messageCount += applyOperations(list, entry.operations)
+        this.messageCount += applyOperations(list, entry.operations, this.maxMessages)
       } else {
         for (const message of entry.messages) list.push(message)
         this.messageCount += entry.messages.length

@@ -150,7 +150,9 @@ export function applyRecord(
   if (record.o !== undefined) {
     for (const [id, operations] of record.o) {
       const list = listFor('create', conversations, id, guards) as Message[]
-      delta += applyOperations(list, operations)
+      delta += applyOperations(list, operations, maxMessages, (excess) => {
+        if (guards.trimmed !== undefined) noteTrimmed(guards, list, excess)
+      })
       const excess = list.length - maxMessages
       if (excess > 0) {
         dropOldest(list, excess)

@@ -521,7 +521,7 @@ class FileBackend implements Backend {
     this.warnedLarge = true
     const mb = Math.round(this.snapshotBytes / 2 ** 20)
     this.context?.warn(
-      `[@taurobot/memory] ${JSON.stringify(this.path)} is a ${mb} MB JSON snapshot` +
+      `[@taurobot/memory] ${JSON.stringify(this.path)} is a ${mb} MiB JSON snapshot` +
         `${openMs > SLOW_OPEN_MS ? ` that took ${(openMs / 1000).toFixed(1)} s to open` : ''}: every open reads all of it ` +
         `and every compaction rewrites all of it. ${SQLITE_ADVICE}; move the store with: ${migrateCommand(this.path)}`,
     )

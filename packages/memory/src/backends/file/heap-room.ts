@@ -48,8 +48,8 @@ export function assertHeapRoom(path: string, bytes: number): void {
   const mb = (n: number) => Math.ceil(n / 2 ** 20)
   throw new MemoryError(
     'too-large',
-    `${JSON.stringify(path)} holds ${mb(bytes)} MB of conversations, which need about ${mb(needed)} MB of heap; ` +
-      `this process has ${mb(limit - used)} MB left of ${mb(limit)} MB. Nothing was loaded. ` +
+    `${JSON.stringify(path)} holds ${mb(bytes)} MiB of conversations, which need about ${mb(needed)} MiB of heap; ` +
+      `this process has ${mb(limit - used)} MiB left of ${mb(limit)} MiB. Nothing was loaded. ` +
       `Give Node more heap (node --max-old-space-size=${mb(used + needed) + 256} …), or move the store to the ` +
       `SQLite backend, which keeps it on disk: ${migrateCommand(path)}`,
     { details: { file: path, bytes, heapNeeded: needed, heapLimit: limit, heapUsed: used } },

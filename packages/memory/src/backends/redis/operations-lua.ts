@@ -117,12 +117,15 @@ local function epochMs(stamp)
 end
 
 -- Applies ARGV[change.first .. change.stop], 4 per operation: its kind ('a', 'u' or 'r') followed
--- by the needle of its id, the message as JSON, its epoch ms, its timestamp. Trims the list to
--- max, then records in change.group what the index and stamps need. Returns how many applied.
+-- by the needle of its id, the message as JSON, its epoch ms, its timestamp. Keeps the list to
+-- max as each change would alone (trimmed first, then after each message appended, so a later
+-- upsert or remove never finds a message history() no longer shows), then records in
+-- change.group what the index and stamps need. Returns how many applied.
 local function applyOperations(change, max)
   local list, group = change.list, change.group
   -- nil: the newest message is the one it was; false: it was removed; else its {score, stamp}.
   local newest = nil
+  if call('LLEN', list) > max then call('LTRIM', list, -max, -1) end
   for i = change.first, change.stop, 4 do
     local kind, json = string.sub(ARGV[i], 1, 1), ARGV[i + 1]
     local at = nil
@@ -139,12 +142,11 @@ local function applyOperations(change, max)
       call('LSET', list, at, json)
       if at == -1 then newest = { ARGV[i + 2], ARGV[i + 3] } end
     else
-      call('RPUSH', list, json)
+      if call('RPUSH', list, json) > max then call('LTRIM', list, -max, -1) end
       newest = { ARGV[i + 2], ARGV[i + 3] }
     end
   end
   local length = call('LLEN', list)
-  if length > max then call('LTRIM', list, -max, -1) end
   if length == 0 then
     group.gone[#group.gone + 1] = change.id
   elseif newest then

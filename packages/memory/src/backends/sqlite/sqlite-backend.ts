@@ -25,7 +25,7 @@ import { type DatabasePlace, placeOf, placeOfGiven } from './database-place.js'
 import { loadBetterSqlite3 } from './load-better-sqlite3.js'
 import { ensureSchema } from './schema.js'
 import type { SqliteDatabase } from './sqlite-database.js'
-import { errorInfo, sqliteFailure } from './sqlite-errors.js'
+import { errorInfo, sqliteFailure, TRY_AGAIN } from './sqlite-errors.js'
 import {
   ConversationTables,
   type EncodedEntry,
@@ -394,7 +394,7 @@ export class SqliteBackend implements Backend {
     try {
       rows = tables.read(id, limit)
     } catch (error) {
-      throw this.failure(error, `cannot read conversation ${show(id)}`, 'Try again.')
+      throw this.failure(error, `cannot read conversation ${show(id)}`, TRY_AGAIN)
     }
     return rows.map((json, index) => {
       try {
@@ -427,7 +427,7 @@ export class SqliteBackend implements Backend {
       try {
         rows = tables.list(after, LIST_CHUNK)
       } catch (error) {
-        throw this.failure(error, 'cannot list conversations', 'Try again.')
+        throw this.failure(error, 'cannot list conversations', TRY_AGAIN)
       }
       for (const row of rows) {
         yield row.last_timestamp === null
@@ -456,7 +456,7 @@ export class SqliteBackend implements Backend {
       const commits: CommitCounts = { ...writer.commits }
       return { ...tables.counts(), bytesWritten: this.bytesWritten, commits }
     } catch (error) {
-      throw this.failure(error, 'cannot count conversations', 'Try again.')
+      throw this.failure(error, 'cannot count conversations', TRY_AGAIN)
     }
   }
 

@@ -17,6 +17,9 @@ export function errorInfo(error: unknown): ErrorInfo {
   return typeof code === 'string' ? { message, code } : { message }
 }
 
+/** What a failed read adds to its error: it changed nothing, so it may simply be called again. */
+export const TRY_AGAIN = 'Try again.'
+
 /**
  * Wraps an error of SQLite (a better-sqlite3 `SqliteError`, whose `code` is such as `SQLITE_BUSY`)
  * into a `MemoryError` that says what to do. `what` is the failed action ("cannot write 5
@@ -51,9 +54,11 @@ export function sqliteFailure(
     )
   }
   if (/^SQLITE_(NOTADB|CORRUPT)/.test(code)) {
+    // Trying a read again gives the same damage: the advice is the restore, not a retry.
+    const said = after === TRY_AGAIN ? '' : kept
     return new MemoryError(
       'corrupt',
-      `${what}: ${where} is not a usable SQLite database (${reason}). Restore it from a backup, or move it aside and the store starts a new one.${kept}`,
+      `${what}: ${where} is not a usable SQLite database (${reason}). Restore it from a backup, or move it aside and the store starts a new one.${said}`,
       { cause: error, details },
     )
   }

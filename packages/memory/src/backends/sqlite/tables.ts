@@ -179,7 +179,11 @@ export class ConversationTables {
     const { key } = row
     const insert = this.statement(SQL.insert)
     const findMessage = this.statement(SQL.findMessage).pluck()
-    let { count, next_seq: next } = row
+    let { next_seq: next } = row
+    // Trimmed as each change would leave it alone (see applyOperations in backends/operations.ts):
+    // first to maxMessages, then after each row appended, so a later upsert or remove of the batch
+    // never finds a message that history() no longer shows.
+    let count = this.trim(key, row.count)
     // What the summary row learns of the newest message: nothing changed, a message the batch
     // puts last, or unknown (the newest was replaced or removed: read it back at the end).
     let last: { timestamp: string | null; time: number | null } | 'unchanged' | 'unknown' = 'unchanged'
@@ -199,11 +203,10 @@ export class ConversationTables {
         last = at === next - 1 ? operation : 'unknown'
       } else {
         insert.run(key, next++, operation.json, operation.id)
-        count++
+        count = this.trim(key, count + 1)
         last = operation
       }
     }
-    count = this.trim(key, count)
     if (last === 'unchanged') {
       this.statement(SQL.updateCounts).run(count, next, key)
       return

@@ -130,9 +130,12 @@ if (unavailable !== undefined) {
         ),
         { id: 'b', messages: [message('b2')] },
       ])
-      // a1 a3 a4 → a1 a3 a2 → a1 a3 a2 a5, trimmed to the newest 3.
-      expect(await ids('a')).toEqual(['a3', 'a2', 'a5'])
-      expect((await backend.read('a'))[1]?.content).toBe('back')
+      // Kept to 3 after each change, as each would leave it alone: a1 a3, a1 a3 a4, a3 a4 a2 (a1
+      // out), a3 a2, a3 a2 a5, then a1 is not there to edit: appended anew, a3 out.
+      expect(await ids('a')).toEqual(['a2', 'a5', 'a1'])
+      const stored = await backend.read('a')
+      expect(stored[0]?.content).toBe('back')
+      expect(stored[2]?.content).toBe('a1 edited')
       expect(await ids('b')).toEqual(['a1', 'b2'])
       expect((await backend.stats?.())?.messages).toBe(5)
     })

@@ -389,3 +389,22 @@ describe.skipIf(cannotMount !== undefined)(
     })
   },
 )
+
+describe('faults after open', () => {
+  it('pages damaged on disk: history() rejects with corrupt, advising the restore and not a retry', async () => {
+    const path = join(await fresh(), 'conversations.db')
+    const before = await open({ path })
+    for (let i = 0; i < 400; i++) await before.add('c', { role: 'user', content: `m${i} ${'x'.repeat(200)}` })
+    await before.close()
+    // Every page after the schema's and the conversations table's first ones, but the last.
+    const data = await readFile(path)
+    data.fill(0x5a, 4 * 4096, data.length - 4096)
+    await writeFile(path, data)
+    const memory = await open({ path })
+    const attempt = memory.history('c')
+    await expect(attempt).rejects.toSatisfy((error) => isMemoryError(error, 'corrupt'))
+    await expect(attempt).rejects.toThrow(
+      /cannot read conversation "c": ".*conversations\.db" is not a usable SQLite database \(SQLITE_CORRUPT.*Restore it from a backup, or move it aside and the store starts a new one\.$/,
+    )
+  })
+})
