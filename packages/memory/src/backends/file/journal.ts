@@ -353,7 +353,8 @@ export class Journal {
 
   /**
    * Opens for appending, cutting the file to `validBytes` (dropping a torn tail). A journal made
-   * here gets the permission bits `createMode` (the snapshot's: it holds the same conversations).
+   * here gets the permission bits `createMode` (the snapshot's: it holds the same conversations),
+   * with the owner's read and write added.
    */
   async openForAppend(validBytes: number, createMode = NEW_FILE_MODE): Promise<void> {
     let created = false
@@ -363,7 +364,9 @@ export class Journal {
       if (errorCode(error) !== 'ENOENT') throw error
       created = true
     }
-    this.handle = await open(this.path, this.flags, createMode)
+    // Owner read and write whatever the snapshot's bits: the journal is opened again for writing
+    // (a read-only 0444 snapshot is only ever replaced by rename, which needs neither).
+    this.handle = await open(this.path, this.flags, createMode | 0o600)
     const { size } = await this.handle.stat()
     if (size !== validBytes) {
       await this.handle.truncate(validBytes)

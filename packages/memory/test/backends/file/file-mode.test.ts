@@ -40,6 +40,18 @@ describe('permission bits of the files the file backend writes', () => {
     expect((await again.history('a')).map((m) => m.content)).toEqual(['m0', 'm1', 'm2', 'new'])
   })
 
+  it('a read-only (0444) snapshot stays read-only; its journal is still writable by its owner (0644)', async () => {
+    const path = await privateSnapshot(await fresh(), 0o444)
+    const memory = await open({ path })
+    await memory.add('a', { role: 'user', content: 'new' })
+    await memory.flush()
+    // Reopened for writing by the next process: a 0444 journal would refuse it (EACCES) to any
+    // user but root.
+    expect(await modeOf(`${path}.journal`)).toBe(0o644)
+    await memory.close()
+    expect(await modeOf(path)).toBe(0o444)
+  })
+
   it('a rewrite at close by compactOnClose "always" keeps bits the umask would clear (0660)', async () => {
     const path = await privateSnapshot(await fresh(), 0o660)
     const memory = await open({ backend: fileBackend({ path, compactOnClose: 'always' }) })
