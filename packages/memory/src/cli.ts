@@ -27,7 +27,7 @@ import {
 } from './store-options.js'
 
 const USAGE = `Usage: taurobot-memory migrate <from> <to> [options]
-       taurobot-memory compact <file>
+       taurobot-memory compact <file> [--max-messages <n>]
 
 migrate: copies every conversation from one store to another and checks the
 counts (a conversation without messages is not copied, and said so). <from> and <to> are each a conversations file in the Python bot's JSON format
@@ -37,6 +37,8 @@ needs ioredis).
 
 compact: rewrites a conversations file so that it holds every message of its
 journal, in the Python bot's format (the store must not be open elsewhere).
+With --max-messages <n>, each conversation keeps its newest n messages, as a
+store with maxMessages n shows them (by default nothing is cut).
 
 Options of migrate:
   --key-prefix <prefix>   Redis key prefix (default taurobot:memory:)
@@ -198,35 +200,66 @@ const MIGRATE_OPTIONS = {
   replace: { type: 'boolean', default: false },
 } as const
 
+const COMPACT_OPTIONS = {
+  'max-messages': { type: 'string' },
+} as const
+
 /** parseArgs, with an unknown option named (and the likely one) instead of Node's advice about `--`. */
-function parseMigrateArgs(args: string[]) {
+function parseCommandArgs<T extends typeof MIGRATE_OPTIONS | typeof COMPACT_OPTIONS>(
+  args: string[],
+  options: T,
+) {
   try {
-    return parseArgs({ args, allowPositionals: true, options: MIGRATE_OPTIONS })
+    return parseArgs({ args, allowPositionals: true, options })
   } catch (error) {
     const unknown = /Unknown option '--([^'=]+)/.exec((error as Error).message)?.[1]
     if (unknown === undefined) throw error
-    const near = closest(unknown, Object.keys(MIGRATE_OPTIONS))
+    const near = closest(unknown, Object.keys(options))
     throw new UsageError(
       `unknown option --${unknown}${near === undefined ? '' : `: did you mean --${near}?`}`,
     )
   }
 }
 
+/** The value of --max-messages: a positive integer, or undefined when not given. */
+function maxMessagesOption(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined
+  const value = Number(text)
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < 1) {
+    throw new UsageError(`--max-messages must be a positive integer, got ${text}`)
+  }
+  return value
+}
+
+/** Runs `compact`, resolving with the exit code. */
+async function runCompactCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(args, COMPACT_OPTIONS)
+  const file = positionals.length === 1 ? positionals[0] : undefined
+  if (file === undefined) throw new UsageError('compact needs exactly one argument: <file>')
+  const maxMessages = maxMessagesOption(values['max-messages'])
+  const location = where(file)
+  if (location.kind !== 'file') {
+    throw new UsageError(
+      `compact rewrites a JSON conversations file; ${describe(file)} is ${location.kind === 'sqlite' ? 'a SQLite database' : 'a Redis store'}, which keeps every message in place and needs no compaction`,
+    )
+  }
+  const line = await runCompact(
+    file,
+    (message) => process.stderr.write(`taurobot-memory: warning: ${message}\n`),
+    maxMessages,
+  )
+  process.stdout.write(`${line}\n`)
+  return 0
+}
+
 /** Runs `migrate`, resolving with the exit code (0, or 130/143 when stopped by a signal). */
 async function runMigrate(args: string[]): Promise<number> {
-  const { values, positionals } = parseMigrateArgs(args)
+  const { values, positionals } = parseCommandArgs(args, MIGRATE_OPTIONS)
   const [from, to, ...rest] = positionals
   if (from === undefined || to === undefined || rest.length > 0) {
     throw new UsageError('migrate needs exactly two arguments: <from> <to>')
   }
-  const maxText = values['max-messages']
-  const maxMessages = maxText === undefined ? undefined : Number(maxText)
-  if (
-    maxText !== undefined &&
-    (!/^\d+$/.test(maxText) || !Number.isSafeInteger(maxMessages) || (maxMessages as number) < 1)
-  ) {
-    throw new UsageError(`--max-messages must be a positive integer, got ${maxText}`)
-  }
+  const maxMessages = maxMessagesOption(values['max-messages'])
   const bytesText = values['max-message-bytes']
   const maxMessageBytes = Number(bytesText ?? DEFAULT_MESSAGE_BYTES)
   if (
@@ -350,22 +383,7 @@ async function main(argv: string[]): Promise<number> {
     return command === undefined ? 2 : 0
   }
   try {
-    if (command === 'compact') {
-      const file = args.length === 1 ? args[0] : undefined
-      if (file === undefined || file.startsWith('-'))
-        throw new UsageError('compact needs exactly one argument: <file>')
-      const location = where(file)
-      if (location.kind !== 'file') {
-        throw new UsageError(
-          `compact rewrites a JSON conversations file; ${describe(file)} is ${location.kind === 'sqlite' ? 'a SQLite database' : 'a Redis store'}, which keeps every message in place and needs no compaction`,
-        )
-      }
-      const line = await runCompact(file, (message) =>
-        process.stderr.write(`taurobot-memory: warning: ${message}\n`),
-      )
-      process.stdout.write(`${line}\n`)
-      return 0
-    }
+    if (command === 'compact') return await runCompactCommand(args)
     if (command !== 'migrate') throw new UsageError(`unknown command ${JSON.stringify(command)}`)
     return await runMigrate(args)
   } catch (error) {

@@ -7,13 +7,17 @@ import { openMemory } from './store.js'
 import { COMPLETE_SNAPSHOT, type StoreInternals } from './store-internals.js'
 
 /**
- * `taurobot-memory compact <file>`: opens the file store and rewrites its snapshot so that it
- * holds every message of the journal, complete for readers of the snapshot alone such as the
+ * `taurobot-memory compact <file> [--max-messages <n>]`: opens the file store and rewrites its
+ * snapshot so that it holds every message of the journal (each conversation's newest `maxMessages`), complete for readers of the snapshot alone such as the
  * Python bot; rejects, with the files left as they were, when that rewrite fails. Resolves with the line to print; `warn`
  * gets the store's warnings (a torn journal tail dropped, a file written by another program...),
  * which a person running the command should see, once the rewrite is done.
  */
-export async function runCompact(path: string, warn?: (message: string) => void): Promise<string> {
+export async function runCompact(
+  path: string,
+  warn?: (message: string) => void,
+  maxMessages: number = Number.MAX_SAFE_INTEGER,
+): Promise<string> {
   // Through a symbolic link, the journal is beside the link's target.
   const target = await linkTarget(path)
   if (!existsSync(target) && !existsSync(`${target}.journal`)) {
@@ -25,8 +29,9 @@ export async function runCompact(path: string, warn?: (message: string) => void)
   const warnings: string[] = []
   const memory = await openMemory({
     backend: fileBackend({ path, compactOnClose: 'always', compactionWorker: false }),
-    // Keep whatever the files hold: trimming is the running bot's choice, not this command's.
-    maxMessages: Number.MAX_SAFE_INTEGER,
+    // By default whatever the files hold: trimming is the running bot's choice, which
+    // --max-messages states, so the snapshot holds what that bot's history() showed.
+    maxMessages,
     flushOnExit: false,
     onWarning: (message) => warnings.push(message),
     // What open recovered from damaged files is said as a warning of the command, not as a

@@ -183,6 +183,39 @@ describe('taurobot-memory compact', () => {
       code: 2,
       stderr: expect.stringContaining('compact needs exactly one argument'),
     })
+    for (const [args, said] of [
+      [['--max-messages', '0', missing], '--max-messages must be a positive integer, got 0'],
+      [['--max-message', '5', missing], 'unknown option --max-message: did you mean --max-messages?'],
+      [[missing, 'other.json'], 'compact needs exactly one argument'],
+    ] as const) {
+      await expect(run(process.execPath, [cli, 'compact', ...args])).rejects.toMatchObject({
+        code: 2,
+        stderr: expect.stringContaining(said),
+      })
+    }
+  }, 30_000)
+
+  it('--max-messages n keeps the newest n of each conversation, as a store with maxMessages n shows them', async () => {
+    const path = join(await fresh(), 'conversations.json')
+    const messages = Array.from({ length: 5 }, (_, i) => ({
+      role: 'user',
+      content: `old${i}`,
+      timestamp: '2026-12-04T10:00:00',
+    }))
+    await writeFile(path, JSON.stringify({ conversations: { a: messages, b: messages.slice(0, 2) } }))
+    // A store with maxMessages 5 adds 2 to a conversation of 5: history() shows old2..old4, new0, new1.
+    const memory = await open({ path, maxMessages: 5 })
+    for (let i = 0; i < 2; i++) await memory.add('a', { role: 'user', content: `new${i}` })
+    const shown = (await memory.history('a')).map((m) => m.content)
+    // Left in the journal: close() would complete a snapshot this small itself.
+    await memory.flush()
+    await memory.destroy()
+    const cli = ensureBuilt('cli.js')
+    const { stdout } = await run(process.execPath, [cli, 'compact', path, '--max-messages', '5'])
+    expect(stdout).toContain('2 conversations, 7 messages, all in the snapshot')
+    const data = JSON.parse(await snapshotText(path))
+    expect(data.conversations.a.map((m: { content: string }) => m.content)).toEqual(shown)
+    expect(data.conversations.b).toHaveLength(2)
   }, 30_000)
 })
 
