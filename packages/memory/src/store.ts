@@ -79,6 +79,12 @@ class Store implements Memory {
   // Read by @taurobot/memory/metrics: the store's number and its pending count.
   readonly [STORE_PROBE]: StoreProbe
   private readonly replies = new ReplyRegistry()
+  /**
+   * Per conversation, the end of a remove() still reading whether its message exists (see
+   * remove()). Later changes of that conversation wait for it before reaching the batcher, so they
+   * stay in call order behind the remove even when nobody awaited it.
+   */
+  private readonly removals = new Map<string, Promise<unknown>>()
   private readonly replyHost: ReplyHost
   private state: 'opening' | 'open' | 'closing' | 'closed' = 'opening'
   // destroy() dropped what was pending: a later flush() cannot say that it is written.
@@ -192,6 +198,26 @@ class Store implements Memory {
       return Promise.reject(error)
     }
     const { message, bytes } = sized
+    const removal = this.removals.get(key)
+    if (removal !== undefined) return removal.then(() => this.handOver(key, message, bytes))
+    return this.handOver(key, message, bytes)
+  }
+
+  /**
+   * Waits for a remove() of `key` still reading (see removals); without one, returns undefined at
+   * once, so a change reaches the batcher within the call, before any change made after it.
+   */
+  private behindRemoval(key: string): Promise<void> | undefined {
+    const removal = this.removals.get(key)
+    if (removal === undefined) return undefined
+    return removal.then(() => {
+      if (this.state !== 'open') return this.refuse()
+    })
+  }
+
+  /** Gives a checked message to the batcher: the second half of add(). */
+  private handOver(key: string, message: Message, bytes: number): Promise<StoredMessage> {
+    if (this.state !== 'open') return this.refuse()
     const durable = this.batcher.addAnswering(key, message, bytes)
     if (durable === undefined) return Promise.resolve({ ...message } as StoredMessage)
     return durable as Promise<StoredMessage>
@@ -228,6 +254,9 @@ class Store implements Memory {
       checked.push(sized)
     }
     if (this.state !== 'open') await this.refuse()
+    // Awaited only when there is a remove to wait for: an await of nothing would take a turn.
+    const removal = this.behindRemoval(key)
+    if (removal !== undefined) await removal
     for (const messageId of givenIds) this.assertNewId(key, messageId)
     // Each message goes to the batcher as add() would hand it. A batched store takes them without
     // waiting while there is room; a strict one makes them durable together (one write when they
@@ -266,14 +295,51 @@ class Store implements Memory {
     const { message, bytes } = toMessage(input, this.options.maxMessageBytes, isoNow)
     if (this.state !== 'open') await this.refuse()
     this.assertOperations('upsert')
+    // Awaited only when there is a remove to wait for: an await of nothing would take a turn.
+    const removal = this.behindRemoval(key)
+    if (removal !== undefined) await removal
     const durable = this.batcher.change(key, { op: 'upsert', message }, bytes + OPERATION_OVERHEAD)
     if (durable !== undefined) await durable
     return { ...message } as StoredMessage
   }
 
-  async remove(id: ConversationId, messageId: string): Promise<boolean> {
-    const key = conversationKey(id)
-    const target = checkMessageId(messageId, 'messageId')
+  remove(id: ConversationId, messageId: string): Promise<boolean> {
+    let key: string
+    let target: string
+    try {
+      key = conversationKey(id)
+      target = checkMessageId(messageId, 'messageId')
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    // Whether the message exists is read from the backend, which takes a turn: changes of the
+    // conversation made meanwhile wait behind this one (see removals), in call order.
+    const before = this.removals.get(key)
+    const queued = (async () => {
+      await before
+      return this.queueRemove(key, target)
+    })()
+    // The gate opens once the remove is with the batcher (or found to have nothing to remove),
+    // not once it is durable: later changes then follow it in the same order to the backend.
+    const settled = queued.then(
+      () => undefined,
+      () => undefined,
+    )
+    this.removals.set(key, settled)
+    void settled.then(() => {
+      if (this.removals.get(key) === settled) this.removals.delete(key)
+    })
+    return queued.then(async ({ exists, durable }) => {
+      if (durable !== undefined) await durable
+      return exists
+    })
+  }
+
+  /** Reads whether `target` exists and, if so, gives its remove to the batcher. */
+  private async queueRemove(
+    key: string,
+    target: string,
+  ): Promise<{ exists: boolean; durable?: Promise<unknown> | undefined }> {
     if (this.state !== 'open') await this.refuse()
     this.assertOperations('remove')
     // Served through the queue, as history(): the stored and pending messages are seen together.
@@ -283,15 +349,14 @@ class Store implements Memory {
       async () => indexOfId(this.batcher.pendingView(key, await this.backend.read(key)), target) >= 0,
     )
     this.replies.drop(key, target)
-    if (!exists) return false
+    if (!exists) return { exists: false }
     if (this.state !== 'open') await this.refuse()
     const durable = this.batcher.change(
       key,
       { op: 'remove', id: target },
       target.length * 6 + OPERATION_OVERHEAD,
     )
-    if (durable !== undefined) await durable
-    return true
+    return { exists: true, durable }
   }
 
   reply(id: ConversationId, input?: ReplyInput): Reply {

@@ -323,6 +323,50 @@ export function describeBackendContract(
         })
 
         it.skipIf(options.operations === false)(
+          `remove() keeps its place among changes not awaited after it (${durability})`,
+          async () => {
+            const t = await target()
+            const memory = await openMemory({
+              backend: t.make(),
+              flushOnExit: false,
+              durability,
+              maxMessages: 3,
+            })
+            opened.push(memory)
+            for (const id of ['x', 'y', 'z']) await memory.add('c', { role: 'user', content: id, id })
+            // Not awaited: the add comes after the remove, so x is still there when y goes.
+            const removed = memory.remove('c', 'y')
+            const added = memory.add('c', { role: 'user', content: 'w', id: 'w' })
+            expect(await removed).toBe(true)
+            await added
+            const ids = async (m: Memory) => (await m.history('c')).map((x) => x.id)
+            expect(await ids(memory)).toEqual(['x', 'z', 'w'])
+            // A remove of an id not there yet resolves false and does not take the upsert after it.
+            const absent = memory.remove('c', 'v')
+            const upserted = memory.upsert('c', { id: 'v', role: 'user', content: 'v' })
+            expect(await absent).toBe(false)
+            await upserted
+            expect(await ids(memory)).toEqual(['z', 'w', 'v'])
+            // Several in a row, with addMany() and upsert() between: call order throughout.
+            const calls = [
+              memory.remove('c', 'z'),
+              memory.addMany('c', [{ role: 'user', content: 'a', id: 'a' }]),
+              memory.remove('c', 'w'),
+              memory.upsert('c', { id: 'v', role: 'user', content: 'v2' }),
+            ]
+            await Promise.all(calls)
+            expect(await ids(memory)).toEqual(['v', 'a'])
+            expect((await memory.history('c'))[0]?.content).toBe('v2')
+            await memory.close()
+            if (options.persistent) {
+              const again = await openMemory({ backend: t.make(), flushOnExit: false, maxMessages: 3 })
+              opened.push(again)
+              expect(await ids(again)).toEqual(['v', 'a'])
+            }
+          },
+        )
+
+        it.skipIf(options.operations === false)(
           `a message maxMessages pushed out is gone for remove() and upsert(), pending or written (${durability})`,
           async () => {
             const t = await target()

@@ -352,11 +352,14 @@ export class Journal {
   }
 
   /**
-   * Opens for appending, cutting the file to `validBytes` (dropping a torn tail). A journal made
-   * here gets the permission bits `createMode` (the snapshot's: it holds the same conversations),
-   * with the owner's read and write added.
+   * Opens for appending, cutting the file to `validBytes` (dropping a torn tail). `snapshotMode`,
+   * the snapshot's permission bits, are the journal's too (it holds the same conversations), with
+   * the owner's read and write added, since the journal is opened again to append (a read-only
+   * 0444 snapshot is only ever replaced by rename, which needs neither); set exactly, whatever the
+   * umask, on a journal made here and on one that has other bits. Without a snapshot, a new
+   * journal gets {@link NEW_FILE_MODE} less the umask.
    */
-  async openForAppend(validBytes: number, createMode = NEW_FILE_MODE): Promise<void> {
+  async openForAppend(validBytes: number, snapshotMode?: number): Promise<void> {
     let created = false
     try {
       await stat(this.path)
@@ -364,10 +367,14 @@ export class Journal {
       if (errorCode(error) !== 'ENOENT') throw error
       created = true
     }
-    // Owner read and write whatever the snapshot's bits: the journal is opened again for writing
-    // (a read-only 0444 snapshot is only ever replaced by rename, which needs neither).
-    this.handle = await open(this.path, this.flags, createMode | 0o600)
-    const { size } = await this.handle.stat()
+    const wanted = snapshotMode === undefined ? undefined : snapshotMode | 0o600
+    this.handle = await open(this.path, this.flags, wanted ?? NEW_FILE_MODE)
+    const { size, mode } = await this.handle.stat()
+    if (wanted !== undefined && (mode & 0o7777) !== wanted) {
+      // Best effort: a journal of another owner that this process may write (group-writable)
+      // cannot be changed by it, and keeps its bits rather than failing the open.
+      await this.handle.chmod(wanted).catch(() => undefined)
+    }
     if (size !== validBytes) {
       await this.handle.truncate(validBytes)
       await this.handle.datasync()

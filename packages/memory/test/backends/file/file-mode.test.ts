@@ -52,6 +52,22 @@ describe('permission bits of the files the file backend writes', () => {
     expect(await modeOf(path)).toBe(0o444)
   })
 
+  it('the journal follows the snapshot: made exactly with its bits whatever the umask, and changed at open when the snapshot was made private later', async () => {
+    const dir = await fresh()
+    const path = await privateSnapshot(dir, 0o660)
+    const first = await open({ path })
+    await first.add('a', { role: 'user', content: 'one' })
+    await first.flush()
+    // 0660 kept exactly: a umask of 022 would have made the new journal 0640.
+    expect(await modeOf(`${path}.journal`)).toBe(0o660)
+    await first.destroy()
+    // Made private while the store was closed: the journal (still holding 'one') follows at the next open.
+    await chmod(path, 0o600)
+    const second = await open({ path })
+    expect(await modeOf(`${path}.journal`)).toBe(0o600)
+    expect((await second.history('a')).map((m) => m.content)).toEqual(['m0', 'm1', 'm2', 'one'])
+  })
+
   it('a rewrite at close by compactOnClose "always" keeps bits the umask would clear (0660)', async () => {
     const path = await privateSnapshot(await fresh(), 0o660)
     const memory = await open({ backend: fileBackend({ path, compactOnClose: 'always' }) })
