@@ -199,19 +199,40 @@ class Store implements Memory {
     }
     const { message, bytes } = sized
     const removal = this.removals.get(key)
-    if (removal !== undefined) return removal.then(() => this.handOver(key, message, bytes))
+    if (removal !== undefined)
+      return this.afterRemoval(key, removal, () => this.handOver(key, message, bytes))
     return this.handOver(key, message, bytes)
   }
 
   /**
-   * Waits for a remove() of `key` still reading (see removals); without one, returns undefined at
-   * once, so a change reaches the batcher within the call, before any change made after it.
+   * Runs `step`, which hands a change of `key` to the batcher, once `gate` (a remove() still
+   * reading, and the changes already waiting behind it) has let it through; later changes wait
+   * until `step` has run, or, with `untilSettled`, until its promise settled (addMany, which hands
+   * its messages over across turns). Steps run one per turn of the chain, so in call order.
    */
-  private behindRemoval(key: string): Promise<void> | undefined {
-    const removal = this.removals.get(key)
-    if (removal === undefined) return undefined
-    return removal.then(() => {
-      if (this.state !== 'open') return this.refuse()
+  private afterRemoval<T>(
+    key: string,
+    gate: Promise<unknown>,
+    step: () => Promise<T>,
+    untilSettled = false,
+  ): Promise<T> {
+    let result: Promise<T> | undefined
+    const ran = gate.then(() => {
+      result = step()
+    })
+    this.hold(key, untilSettled ? ran.then(() => result) : ran)
+    return ran.then(() => result as Promise<T>)
+  }
+
+  /** Makes `until` the gate later changes of `key` wait for (never rejecting), until it settles. */
+  private hold(key: string, until: Promise<unknown>): void {
+    const gate = until.then(
+      () => undefined,
+      () => undefined,
+    )
+    this.removals.set(key, gate)
+    void gate.then(() => {
+      if (this.removals.get(key) === gate) this.removals.delete(key)
     })
   }
 
@@ -254,9 +275,20 @@ class Store implements Memory {
       checked.push(sized)
     }
     if (this.state !== 'open') await this.refuse()
-    // Awaited only when there is a remove to wait for: an await of nothing would take a turn.
-    const removal = this.behindRemoval(key)
-    if (removal !== undefined) await removal
+    const removal = this.removals.get(key)
+    if (removal !== undefined) {
+      return this.afterRemoval(key, removal, () => this.addManyNow(key, checked, givenIds), true)
+    }
+    return this.addManyNow(key, checked, givenIds)
+  }
+
+  /** Gives checked messages to the batcher: the second half of addMany(). */
+  private async addManyNow(
+    key: string,
+    checked: readonly SizedMessage[],
+    givenIds: ReadonlySet<string>,
+  ): Promise<StoredMessage[]> {
+    if (this.state !== 'open') await this.refuse()
     for (const messageId of givenIds) this.assertNewId(key, messageId)
     // Each message goes to the batcher as add() would hand it. A batched store takes them without
     // waiting while there is room; a strict one makes them durable together (one write when they
@@ -295,12 +327,18 @@ class Store implements Memory {
     const { message, bytes } = toMessage(input, this.options.maxMessageBytes, isoNow)
     if (this.state !== 'open') await this.refuse()
     this.assertOperations('upsert')
-    // Awaited only when there is a remove to wait for: an await of nothing would take a turn.
-    const removal = this.behindRemoval(key)
-    if (removal !== undefined) await removal
+    const removal = this.removals.get(key)
+    if (removal !== undefined)
+      return this.afterRemoval(key, removal, () => this.upsertNow(key, message, bytes))
+    return this.upsertNow(key, message, bytes)
+  }
+
+  /** Gives a checked upsert to the batcher: the second half of upsert(). */
+  private upsertNow(key: string, message: Message, bytes: number): Promise<StoredMessage> {
+    if (this.state !== 'open') return this.refuse()
     const durable = this.batcher.change(key, { op: 'upsert', message }, bytes + OPERATION_OVERHEAD)
-    if (durable !== undefined) await durable
-    return { ...message } as StoredMessage
+    const stored = { ...message } as StoredMessage
+    return durable === undefined ? Promise.resolve(stored) : durable.then(() => stored)
   }
 
   remove(id: ConversationId, messageId: string): Promise<boolean> {
@@ -315,20 +353,11 @@ class Store implements Memory {
     // Whether the message exists is read from the backend, which takes a turn: changes of the
     // conversation made meanwhile wait behind this one (see removals), in call order.
     const before = this.removals.get(key)
-    const queued = (async () => {
-      await before
-      return this.queueRemove(key, target)
-    })()
+    const queued =
+      before === undefined ? this.queueRemove(key, target) : before.then(() => this.queueRemove(key, target))
     // The gate opens once the remove is with the batcher (or found to have nothing to remove),
     // not once it is durable: later changes then follow it in the same order to the backend.
-    const settled = queued.then(
-      () => undefined,
-      () => undefined,
-    )
-    this.removals.set(key, settled)
-    void settled.then(() => {
-      if (this.removals.get(key) === settled) this.removals.delete(key)
-    })
+    this.hold(key, queued)
     return queued.then(async ({ exists, durable }) => {
       if (durable !== undefined) await durable
       return exists

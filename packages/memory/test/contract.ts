@@ -347,21 +347,22 @@ export function describeBackendContract(
             expect(await absent).toBe(false)
             await upserted
             expect(await ids(memory)).toEqual(['z', 'w', 'v'])
-            // Several in a row, with addMany() and upsert() between: call order throughout.
+            // Several in a row, with addMany(), upsert() and add() between: call order throughout.
             const calls = [
               memory.remove('c', 'z'),
               memory.addMany('c', [{ role: 'user', content: 'a', id: 'a' }]),
               memory.remove('c', 'w'),
               memory.upsert('c', { id: 'v', role: 'user', content: 'v2' }),
+              memory.upsert('c', { id: 'n', role: 'user', content: 'n' }),
+              memory.add('c', { role: 'user', content: 'b', id: 'b' }),
             ]
             await Promise.all(calls)
-            expect(await ids(memory)).toEqual(['v', 'a'])
-            expect((await memory.history('c'))[0]?.content).toBe('v2')
+            expect(await ids(memory)).toEqual(['a', 'n', 'b'])
             await memory.close()
             if (options.persistent) {
               const again = await openMemory({ backend: t.make(), flushOnExit: false, maxMessages: 3 })
               opened.push(again)
-              expect(await ids(again)).toEqual(['v', 'a'])
+              expect(await ids(again)).toEqual(['a', 'n', 'b'])
             }
           },
         )
