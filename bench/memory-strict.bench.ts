@@ -2,6 +2,7 @@ import { constants, mkdirSync, writeFileSync } from 'node:fs'
 import { type FileHandle, open } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { bareGroupCommit } from './lib/bare-group-commit.js'
 import { runBench } from './lib/bench.js'
 import { installSyncCounter, syncCalls } from './lib/fs-count.js'
 import { type BenchStore, legacyFile, openStore, STORE_LABELS } from './lib/memory-stores.js'
@@ -9,9 +10,10 @@ import { row } from './lib/result.js'
 import { median, spreadText } from './lib/stats.js'
 import { type ChatEvent, chatTraffic } from './lib/workload.js'
 
-type Kind = 'ours' | 'ours-fdatasync' | 'python-every-message' | 'lowdb'
-const KINDS: Kind[] = ['python-every-message', 'ours', 'ours-fdatasync', 'lowdb']
+type Kind = 'ours' | 'ours-fdatasync' | 'python-every-message' | 'lowdb' | 'bare-js'
 const FDATASYNC_LABEL = "@taurobot/memory, journalSync: 'fdatasync'"
+const BARE_LABEL =
+  'bare JavaScript group commit (a promise, a timestamp, an id and JSON per message; one O_DSYNC write into prepared space per group; no checks, checksum or state)'
 const USERS = 50
 
 await runBench(fileURLToPath(import.meta.url), {
@@ -30,7 +32,19 @@ await runBench(fileURLToPath(import.meta.url), {
     const reps = ctx.quick ? 3 : 5
     const windowMs = ctx.quick ? 500 : 1_200
     const stores = {} as Record<Kind, BenchStore>
+    const preparedBytes = 64 * 1024 * 1024
+    const dsyncFlag: number | undefined = constants.O_DSYNC
+    // The bare group commit needs O_DSYNC; where the platform lacks it, the row goes without it.
+    const KINDS: Kind[] = ['python-every-message', 'ours', 'ours-fdatasync', 'lowdb']
+    if (dsyncFlag !== undefined) {
+      KINDS.push('bare-js')
+      stores['bare-js'] = bareGroupCommit(
+        await preparedFile(join(ctx.tmpDir, 'bare.journal'), preparedBytes, dsyncFlag),
+        preparedBytes,
+      )
+    }
     for (const kind of KINDS) {
+      if (kind === 'bare-js') continue
       const dir = join(ctx.tmpDir, kind)
       mkdirSync(dir)
       writeFileSync(join(dir, 'conversations.json'), fileText)
@@ -44,14 +58,21 @@ await runBench(fileURLToPath(import.meta.url), {
           : await openStore(kind, dir, { maxMessages: 1000, durability: 'strict' })
     }
     const rates = {
-      1: { ours: [], 'ours-fdatasync': [], 'python-every-message': [], lowdb: [] } as Record<Kind, number[]>,
-      50: { ours: [], 'ours-fdatasync': [], 'python-every-message': [], lowdb: [] } as Record<Kind, number[]>,
+      1: { ours: [], 'ours-fdatasync': [], 'python-every-message': [], lowdb: [], 'bare-js': [] } as Record<
+        Kind,
+        number[]
+      >,
+      50: { ours: [], 'ours-fdatasync': [], 'python-every-message': [], lowdb: [], 'bare-js': [] } as Record<
+        Kind,
+        number[]
+      >,
     }
     const zero = (): Record<Kind, number> => ({
       ours: 0,
       'ours-fdatasync': 0,
       'python-every-message': 0,
       lowdb: 0,
+      'bare-js': 0,
     })
     const syncs = { 1: zero(), 50: zero() }
     const acks = { 1: zero(), 50: zero() }
@@ -64,7 +85,6 @@ await runBench(fileURLToPath(import.meta.url), {
     const diskDsync: Record<1 | 50, number[]> = { 1: [], 50: [] }
     const diskPrepared: Record<1 | 50, number[]> = { 1: [], 50: [] }
     const handle = await open(join(ctx.tmpDir, 'raw.journal'), 'a')
-    const dsyncFlag: number | undefined = constants.O_DSYNC
     const dsyncHandle =
       dsyncFlag === undefined
         ? undefined
@@ -74,7 +94,6 @@ await runBench(fileURLToPath(import.meta.url), {
           )
     // The same O_DSYNC writes into space written (zeros, made durable) beforehand, as the store's
     // journal does: an overwrite commits only its data, an append also the file's new size.
-    const preparedBytes = 64 * 1024 * 1024
     const preparedHandle =
       dsyncFlag === undefined
         ? undefined
@@ -168,6 +187,9 @@ await runBench(fileURLToPath(import.meta.url), {
         peers: {
           [FDATASYNC_LABEL]: median(rates[writers]['ours-fdatasync']),
           [`${STORE_LABELS.lowdb} (no fsync)`]: median(rates[writers].lowdb),
+          ...(rates[writers]['bare-js'].length === 0
+            ? {}
+            : { [BARE_LABEL]: median(rates[writers]['bare-js']) }),
           [writers === 1
             ? 'this disk: append + fdatasync loop'
             : `this disk: ${USERS}-message append + fdatasync loop × ${USERS}`]: median(disk[writers]),
@@ -203,6 +225,20 @@ await runBench(fileURLToPath(import.meta.url), {
             : {
                 '@taurobot/memory vs a bare loop of its own method (O_DSYNC writes into prepared space)':
                   share('ours', writers, diskPrepared[writers]),
+              }),
+          ...(rates[writers]['bare-js'].length === 0
+            ? {}
+            : {
+                '@taurobot/memory vs the bare JavaScript group commit': share(
+                  'ours',
+                  writers,
+                  rates[writers]['bare-js'],
+                ),
+                'the bare JavaScript group commit vs the ceiling': share(
+                  'bare-js',
+                  writers,
+                  ceiling(writers),
+                ),
               }),
         },
         target: { op: '>=', value: 0.9 },
