@@ -40,13 +40,24 @@ export interface RecoveredInfo {
 
 /**
  * One change to a conversation: append a message, replace the message with the same `id` (or
- * append it when there is none), delete the message with this `id` (nothing when there is none),
- * or append `text` to the content of the message with this `id` (nothing when there is none),
- * with `finish` also deleting its `unfinished` field: the parts of a streamed reply.
+ * append it when there is none; with `ifPresent`, nothing when there is none), delete the message
+ * with this `id` (nothing when there is none), or append `text` to the content of the message with
+ * this `id` (nothing when there is none), with `finish` also deleting its `unfinished` field: the
+ * parts of a streamed reply.
  */
 export type Operation =
   | { readonly op: 'add'; readonly message: Message }
-  | { readonly op: 'upsert'; readonly message: Message }
+  | {
+      readonly op: 'upsert'
+      readonly message: Message
+      /**
+       * Replace only: when the conversation no longer has the message, nothing. The store sends it
+       * for the later parts of a streamed reply written whole (on a backend without `extend`), so
+       * a reply that `maxMessages` pushed out, or that was removed, is not added again. A backend
+       * that ignores the flag adds such a reply back as its newest message.
+       */
+      readonly ifPresent?: true
+    }
   | { readonly op: 'remove'; readonly id: string }
   | { readonly op: 'extend'; readonly id: string; readonly text: string; readonly finish?: true }
 

@@ -125,6 +125,12 @@ export class ReplyStream implements Reply {
   private bytes: number
   /** The next hand-over must write the whole message: it was never written, or a write failed. */
   private rewrite = true
+  /**
+   * True once a hand-over was taken (pending or written): the message is in the conversation
+   * unless it was removed or `maxMessages` pushed it out since, so a whole rewrite only replaces it
+   * (`ifPresent`) and a reply gone that way stays gone, as an extend of a missing id does.
+   */
+  private stored = false
   private inflight: Promise<void> | undefined
   private timer: NodeJS.Timeout | undefined
   private reason: string | undefined
@@ -290,7 +296,12 @@ export class ReplyStream implements Reply {
     let operation: Operation
     let bytes: number
     if (whole) {
-      operation = { op: this.fresh ? 'add' : 'upsert', message: this.message(final) }
+      const message = this.message(final)
+      operation = this.fresh
+        ? { op: 'add', message }
+        : this.stored
+          ? { op: 'upsert', message, ifPresent: true }
+          : { op: 'upsert', message }
       // Once handed over (written or pending), the message exists: later rewrites replace it.
       this.fresh = false
       bytes = this.bytes + OVERHEAD
@@ -302,7 +313,14 @@ export class ReplyStream implements Reply {
       bytes = chunkBytes + this.id.length * 6 + OVERHEAD
     }
     try {
-      return this.host.change(this.conversation, operation, bytes)
+      const taken = this.host.change(this.conversation, operation, bytes)
+      if (taken === undefined) {
+        this.stored = true
+        return undefined
+      }
+      return taken.then(() => {
+        this.stored = true
+      })
     } catch (error) {
       // Not queued: the text is in `sent`, so the next hand-over writes the whole message.
       this.rewrite = true

@@ -51,9 +51,9 @@ export function describeReplyContract(
     }
 
     /** What a new store over the target holds, once the old one was destroyed (no final write). */
-    async function reopened(memory: Memory, target: ReplyTarget, chat: string) {
+    async function reopened(memory: Memory, target: ReplyTarget, chat: string, extra: MemoryOptions = {}) {
       await memory.destroy()
-      const again = await store('batched', {}, target)
+      const again = await store('batched', extra, target)
       const messages = await again.memory.history(chat)
       await again.memory.destroy()
       return messages
@@ -313,6 +313,34 @@ export function describeReplyContract(
           await memory.flush()
           expect(await memory.history('c')).toEqual([])
           expect(await memory.history('d')).toEqual([])
+        })
+
+        it('drops a reply that maxMessages pushed out while it streams: later text, end() and abort() write nothing', async () => {
+          const { memory, target } = await store(durability, { maxMessages: 2 })
+          const contents = async () => (await memory.history('c')).map((message) => message.content)
+          const ended = memory.reply('c', { id: 'ended' })
+          const aborted = memory.reply('c', { id: 'aborted' })
+          ended.append('first')
+          aborted.append('other')
+          await memory.flush()
+          expect(await contents()).toEqual(['first', 'other'])
+          await memory.add('c', { role: 'user', content: 'one' })
+          await memory.add('c', { role: 'user', content: 'two' })
+          await memory.flush()
+          expect(await contents()).toEqual(['one', 'two'])
+          ended.append(' second')
+          await memory.flush()
+          expect(await contents()).toEqual(['one', 'two'])
+          expect(await ended.end()).toMatchObject({ id: 'ended', content: 'first second' })
+          aborted.append(' more')
+          expect(await aborted.abort('stop')).toMatchObject({ id: 'aborted', aborted: true })
+          await memory.flush()
+          expect(await contents()).toEqual(['one', 'two'])
+          if (options.persistent)
+            expect((await reopened(memory, target, 'c', { maxMessages: 2 })).map((m) => m.content)).toEqual([
+              'one',
+              'two',
+            ])
         })
 
         it('resumes an unfinished reply under its id, replacing it', async () => {

@@ -54,7 +54,7 @@ export function applyOperations(
       case 'upsert': {
         const at = indexOfId(list, operation.message.id as string)
         if (at >= 0) list[at] = operation.message
-        else {
+        else if (operation.ifPresent !== true) {
           list.push(operation.message)
           trim()
         }

@@ -160,6 +160,9 @@ function checkRecord(value: unknown): string | undefined {
 function operationProblem(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null) return 'not an object'
   const operation = value as Partial<Record<string, unknown>>
+  // Only an upsert may be marked ifPresent (replace only), and only with true.
+  if (operation.ifPresent !== undefined && (operation.op !== 'upsert' || operation.ifPresent !== true))
+    return 'a bad ifPresent flag'
   if (operation.op === 'remove')
     return typeof operation.id === 'string' ? undefined : 'a remove without an id'
   if (operation.op === 'extend') {

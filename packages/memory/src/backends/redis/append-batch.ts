@@ -121,7 +121,8 @@ export function planAppend(
   return { groups: [...groups.values()], bytes, entryBytes, changes, nextSeq }
 }
 
-// Four arguments per operation, as OPERATIONS_LUA reads them: its kind followed by the needle of
+// Four arguments per operation, as OPERATIONS_LUA reads them: its kind ('a' add, 'u' upsert, 'e'
+// upsert of an existing message only, 'r' remove) followed by the needle of
 // its id (how the id appears in the stored JSON), the message's JSON, its epoch ms and its
 // timestamp. Returns the bytes of the JSON.
 function pushOperation(args: string[], operation: Operation): number {
@@ -132,7 +133,10 @@ function pushOperation(args: string[], operation: Operation): number {
   if (operation.op === 'extend') throw extendRefused()
   const message = operation.message
   const json = JSON.stringify(message)
-  const kind = operation.op === 'add' ? 'a' : `u"id":${JSON.stringify(message.id)}`
+  const kind =
+    operation.op === 'add'
+      ? 'a'
+      : `${operation.ifPresent === true ? 'e' : 'u'}"id":${JSON.stringify(message.id)}`
   args.push(kind, json, score(message), stamp(message))
   return Buffer.byteLength(json)
 }

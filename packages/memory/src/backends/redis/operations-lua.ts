@@ -116,7 +116,7 @@ local function epochMs(stamp)
   return ((days * 24 + h) * 60 + mi - offset) * 60000 + s * 1000 + ms
 end
 
--- Applies ARGV[change.first .. change.stop], 4 per operation: its kind ('a', 'u' or 'r') followed
+-- Applies ARGV[change.first .. change.stop], 4 per operation: its kind ('a', 'u', 'e' or 'r') followed
 -- by the needle of its id, the message as JSON, its epoch ms, its timestamp. Keeps the list to
 -- max as each change would alone (trimmed first, then after each message appended, so a later
 -- upsert or remove never finds a message history() no longer shows), then records in
@@ -141,7 +141,7 @@ local function applyOperations(change, max)
     elseif at then
       call('LSET', list, at, json)
       if at == -1 then newest = { ARGV[i + 2], ARGV[i + 3] } end
-    else
+    elseif kind ~= 'e' then
       if call('RPUSH', list, json) > max then call('LTRIM', list, -max, -1) end
       newest = { ARGV[i + 2], ARGV[i + 3] }
     end

@@ -236,7 +236,11 @@ function encode(batch: readonly BatchEntry[]): EncodedBatch {
         const encoded = encodeMessage(operation.message)
         bytes += Buffer.byteLength(encoded.json)
         messages++
-        operations.push({ ...encoded, op: operation.op })
+        operations.push(
+          operation.op === 'upsert' && operation.ifPresent === true
+            ? { ...encoded, op: 'upsert', ifPresent: true }
+            : { ...encoded, op: operation.op },
+        )
       }
       entries.push({
         id: entry.id,

@@ -16,7 +16,7 @@ export interface EncodedMessage {
 
 /** One change of an entry with upserts or removes. */
 export type EncodedOperation =
-  | ({ readonly op: 'add' | 'upsert' } & EncodedMessage)
+  | ({ readonly op: 'add' | 'upsert'; readonly ifPresent?: true } & EncodedMessage)
   | { readonly op: 'remove'; readonly id: string }
 
 /** One conversation's part of a batch, serialised by the main thread (the form sent to the write worker). */
@@ -201,7 +201,7 @@ export class ConversationTables {
         this.statement(SQL.replace).run(operation.json, operation.id, key, at)
         // The row just before next_seq is the newest; another one may be too, if newer were removed.
         last = at === next - 1 ? operation : 'unknown'
-      } else {
+      } else if (operation.op === 'add' || operation.ifPresent !== true) {
         insert.run(key, next++, operation.json, operation.id)
         count = this.trim(key, count + 1)
         last = operation

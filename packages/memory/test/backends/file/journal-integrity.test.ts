@@ -160,6 +160,23 @@ describe('a damaged journal record', () => {
     expect(recovered[0]?.message).toMatch(/line 2 at byte \d+: bad message: its role is undefined/)
   })
 
+  it('an upsert marked ifPresent replays as a replace only; a mark other than true is a damaged record', () => {
+    const message = (content: string) => ({ role: 'assistant', content, timestamp: 't', id: 'r' })
+    const records = Buffer.concat([
+      encodeRecord({ s: 1, o: [['a', [{ op: 'upsert', message: message('kept'), ifPresent: true }]]] }),
+      Buffer.from(
+        `${JSON.stringify({ s: 2, o: [['a', [{ op: 'upsert', message: message('bad'), ifPresent: false }]]] })}\n`,
+      ),
+      Buffer.from(`${JSON.stringify({ s: 3, o: [['a', [{ op: 'remove', id: 'r', ifPresent: true }]]] })}\n`),
+    ])
+    const parsed = parseJournal(records)
+    expect(parsed.records.map((r) => r.s)).toEqual([1])
+    expect(parsed.damaged.map((d) => [d.line, d.reason])).toEqual([
+      [2, 'bad operation: a bad ifPresent flag'],
+      [3, 'bad operation: a bad ifPresent flag'],
+    ])
+  })
+
   it('an unterminated final segment alone is a torn write: dropped with a warning that says so, no copy kept', async () => {
     const { dir, path, records } = await journalOf(['0', '1'])
     await writeFile(`${path}.journal`, `${records[0]}\n${records[1]?.slice(0, -3)}`)
