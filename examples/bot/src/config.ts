@@ -1,4 +1,6 @@
-import { resolve } from 'node:path'
+import { statSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 
 /** Everything the bot reads from its environment, validated once at start-up. */
 export interface BotConfig {
@@ -85,6 +87,42 @@ function httpUrl(name: string, raw: string): URL {
 }
 
 /**
+ * MEMORY_DIR as an absolute folder: a path (relative to `cwd`) or a file: URL. Any other URL is
+ * refused, since it would become folders named after it (Redis is chosen with REDIS_URL), and so is
+ * a file, the conversations file itself most often: the store would try to make a folder of it.
+ */
+function memoryDir(env: Env, cwd: string): string {
+  const raw = text(env, 'MEMORY_DIR') ?? 'memory'
+  let dir: string
+  if (/^file:/i.test(raw)) {
+    try {
+      dir = fileURLToPath(raw)
+    } catch {
+      throw new ConfigError(`MEMORY_DIR must be a folder or a file: URL of one, got ${JSON.stringify(raw)}`)
+    }
+  } else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) {
+    // May hold a password (redis://user:secret@host): say what is expected without echoing it.
+    throw new ConfigError(
+      'MEMORY_DIR must be a folder, got a URL; to keep the conversations in Redis, set REDIS_URL instead',
+    )
+  } else {
+    dir = resolve(cwd, raw)
+  }
+  let isFile = false
+  try {
+    isFile = !statSync(dir).isDirectory()
+  } catch {
+    // Missing (the store creates it) or unreadable (the store's own error names the cause).
+  }
+  if (isFile) {
+    throw new ConfigError(
+      `MEMORY_DIR must be a folder, but ${JSON.stringify(dir)} is a file: set MEMORY_DIR to the folder that holds it, ${JSON.stringify(dirname(dir))}`,
+    )
+  }
+  return dir
+}
+
+/**
  * Reads the bot's settings from `env`. Nothing is required: with an empty environment the bot runs
  * the web chat on port 3000 with the offline responder and the file backend in `./memory`.
  */
@@ -111,7 +149,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): BotConf
   }
   const backend = text(env, 'MEMORY_BACKEND') ?? 'json'
   if (backend !== 'json' && backend !== 'sqlite') {
-    throw new ConfigError(`MEMORY_BACKEND must be "json" or "sqlite", got ${JSON.stringify(backend)}`)
+    throw new ConfigError(
+      `MEMORY_BACKEND must be "json" or "sqlite", got ${JSON.stringify(backend)}${backend === 'redis' ? ' (Redis is chosen by setting REDIS_URL)' : ''}`,
+    )
   }
   const model = text(env, 'OLLAMA_MODEL') ?? 'llama3.2'
   if (!/^[\w.:/-]{1,200}$/.test(model)) {
@@ -133,7 +173,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): BotConf
   }
   return {
     port: integer(env, 'PORT', 3000, 0, 65535),
-    memoryDir: resolve(cwd, text(env, 'MEMORY_DIR') ?? 'memory'),
+    memoryDir: memoryDir(env, cwd),
     memoryBackend: backend,
     redisUrl: redis,
     redisKeyPrefix: text(env, 'REDIS_KEY_PREFIX') ?? 'taurobot:bot:',

@@ -1,3 +1,7 @@
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { ConfigError, loadConfig } from '../src/config.js'
 import { RateLimiter } from '../src/rate-limit.js'
@@ -84,6 +88,11 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ REDIS_URL: 'localhost:6379' })).toThrow(
       /REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/,
     )
+    expect(() => loadConfig({ MEMORY_BACKEND: 'redis' })).toThrow(
+      new ConfigError(
+        'MEMORY_BACKEND must be "json" or "sqlite", got "redis" (Redis is chosen by setting REDIS_URL)',
+      ),
+    )
     expect(() => loadConfig({ MEMORY_BACKEND: 'postgres' })).toThrow(
       new ConfigError('MEMORY_BACKEND must be "json" or "sqlite", got "postgres"'),
     )
@@ -101,6 +110,38 @@ describe('loadConfig', () => {
     ).toThrow(
       new ConfigError('HTTP_HEADERS_TIMEOUT_SECONDS (60) must not exceed HTTP_REQUEST_TIMEOUT_SECONDS (30)'),
     )
+  })
+
+  it('MEMORY_DIR: a folder or a file: URL; a URL of another kind and a file are refused, saying what to set', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bot-config-'))
+    try {
+      expect(loadConfig({ MEMORY_DIR: pathToFileURL(join(dir, 'data')).href }, '/elsewhere').memoryDir).toBe(
+        join(dir, 'data'),
+      )
+      for (const url of ['http://127.0.0.1:6379', 'redis://user:secret@127.0.0.1:6379']) {
+        let message = ''
+        try {
+          loadConfig({ MEMORY_DIR: url }, dir)
+        } catch (error) {
+          message = (error as Error).message
+        }
+        expect(message).toBe(
+          'MEMORY_DIR must be a folder, got a URL; to keep the conversations in Redis, set REDIS_URL instead',
+        )
+      }
+      await mkdir(join(dir, 'memory'))
+      await writeFile(join(dir, 'memory', 'conversations.json'), '{}')
+      expect(() => loadConfig({ MEMORY_DIR: './memory/conversations.json' }, dir)).toThrow(
+        new ConfigError(
+          `MEMORY_DIR must be a folder, but ${JSON.stringify(join(dir, 'memory', 'conversations.json'))} is a file: set MEMORY_DIR to the folder that holds it, ${JSON.stringify(join(dir, 'memory'))}`,
+        ),
+      )
+      // Nothing was made of either.
+      expect(await readdir(dir)).toEqual(['memory'])
+      expect(loadConfig({ MEMORY_DIR: './memory' }, dir).memoryDir).toBe(join(dir, 'memory'))
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 
   it('never echoes a malformed token', () => {

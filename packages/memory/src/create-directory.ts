@@ -1,5 +1,6 @@
 import { mkdir, stat } from 'node:fs/promises'
 import { dirname } from 'node:path'
+import { MemoryError } from './errors.js'
 import { errorCode, ioError } from './io-error.js'
 
 /**
@@ -15,7 +16,9 @@ export async function createDirectory(dir: string): Promise<void> {
     await mkdir(dir, { recursive: true })
     return
   } catch (error) {
-    if (errorCode(error) !== 'ENOENT') throw ioError('create directory', dir, error)
+    const code = errorCode(error)
+    if (code === 'EEXIST' || code === 'ENOTDIR') throw await fileInTheWay(dir, error)
+    if (code !== 'ENOENT') throw ioError('create directory', dir, error)
     reported = error
   }
   const missing: string[] = []
@@ -44,4 +47,26 @@ export async function createDirectory(dir: string): Promise<void> {
     () => false,
   )
   if (!made) throw ioError('create directory', dir, reported)
+}
+
+/**
+ * The error for a file where `dir` or one of its parents should be a directory. Most often that
+ * file is a store's own (a path one level too deep, "conversations.json/conversations.json"), so
+ * the advice names it and never suggests deleting it.
+ */
+async function fileInTheWay(dir: string, cause: unknown): Promise<MemoryError> {
+  for (let current = dir; ; current = dirname(current)) {
+    const isFile = await stat(current).then(
+      (info) => !info.isDirectory(),
+      () => false,
+    )
+    if (isFile) {
+      return new MemoryError(
+        'io',
+        `cannot create directory ${JSON.stringify(dir)}: ${JSON.stringify(current)} is a file, not a directory (${errorCode(cause)}). If it is the store's file, point path at it; otherwise move it out of the way.`,
+        { cause, details: { file: current, action: 'create directory', errno: errorCode(cause) } },
+      )
+    }
+    if (dirname(current) === current) return ioError('create directory', dir, cause)
+  }
 }

@@ -13,9 +13,9 @@ const ADVICE: Record<string, string> = {
   EROFS: 'The file system is read-only; point path at a writable location',
   ENOSPC: 'The disk is full; free some space',
   EDQUOT: 'The disk quota is exhausted; free some space',
-  EISDIR: 'A directory is in the way of a file; remove or rename it',
-  ENOTDIR: 'A file is in the way of a directory; remove or rename it',
-  EEXIST: 'A file is in the way of a directory; remove or rename it',
+  EISDIR: 'A directory is in the way of a file; move it out of the way',
+  ENOTDIR: 'A file is in the way of a directory; move it out of the way',
+  EEXIST: 'A file is in the way of a directory; move it out of the way',
   EFBIG: 'The file size limit was reached',
   EIO: 'The disk reported an I/O error',
 }

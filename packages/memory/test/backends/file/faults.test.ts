@@ -34,7 +34,24 @@ describe('faults at open', () => {
     await writeFile(join(dir, 'memory'), 'I am a file')
     const attempt = openMemory({ path: join(dir, 'memory', 'conversations.json'), flushOnExit: false })
     await expect(attempt).rejects.toSatisfy((error) => isMemoryError(error, 'io'))
-    await expect(attempt).rejects.toThrow(/cannot create directory ".*memory": (ENOTDIR|EEXIST)/)
+    await expect(attempt).rejects.toThrow(
+      `cannot create directory ${JSON.stringify(join(dir, 'memory'))}: ${JSON.stringify(join(dir, 'memory'))} is a file, not a directory`,
+    )
+  })
+
+  it("the store's own file given as its directory: the error names that file, says to point path at it, and leaves it", async () => {
+    const dir = await fresh()
+    const path = join(dir, 'conversations.json')
+    const first = await openMemory({ path, flushOnExit: false })
+    await first.add('a', { role: 'user', content: 'kept' })
+    await first.close()
+    const before = await readFile(path, 'utf8')
+    const attempt = openMemory({ path: join(path, 'deeper', 'conversations.json'), flushOnExit: false })
+    await expect(attempt).rejects.toSatisfy((error) => isMemoryError(error, 'io'))
+    await expect(attempt).rejects.toThrow(
+      `cannot create directory ${JSON.stringify(join(path, 'deeper'))}: ${JSON.stringify(path)} is a file, not a directory (ENOTDIR). If it is the store's file, point path at it; otherwise move it out of the way.`,
+    )
+    expect(await readFile(path, 'utf8')).toBe(before)
   })
 
   it('a directory where the journal should be: MemoryError io naming the journal, EISDIR', async () => {
