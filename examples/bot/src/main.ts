@@ -84,11 +84,29 @@ async function main(): Promise<void> {
 /** Reports a start-up that cannot go on; the process then ends by itself with code 1. */
 function failed(error: unknown, log: Log): void {
   log.error(`Cannot start TauroBot: ${error instanceof Error ? error.message : String(error)}`)
-  if (error instanceof Error && error.cause) log.error('  cause:', error.cause)
+  // The causes one line each, without their stacks, which tell a user of the bot nothing more.
+  for (const cause of causesOf(error)) log.error(`  cause: ${cause}`)
   process.exitCode = 1
   // Nothing is left to stop: a signal ends the process the usual way again.
   process.removeAllListeners('SIGINT')
   process.removeAllListeners('SIGTERM')
+}
+
+/**
+ * The messages of the errors behind `error`, outermost first: each `cause`, and the `error` a
+ * library error wraps (grammY's HttpError, whose own message leaves out the request's URL).
+ */
+function causesOf(error: unknown): string[] {
+  const messages: string[] = []
+  let current = error
+  for (let depth = 0; depth < 4; depth++) {
+    if (typeof current !== 'object' || current === null) break
+    const inner: unknown = (current as { cause?: unknown }).cause ?? (current as { error?: unknown }).error
+    if (inner === undefined) break
+    messages.push(inner instanceof Error ? inner.message : String(inner))
+    current = inner
+  }
+  return messages
 }
 
 main().catch((error: unknown) => {

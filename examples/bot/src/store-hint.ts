@@ -15,5 +15,5 @@ export function otherStoreHint(dir: string, backend: 'json' | 'sqlite'): string 
   const exists = (path: string) =>
     existsSync(path) || (path.endsWith('.json') && existsSync(`${path}.journal`))
   if (exists(chosen) || !exists(other)) return undefined
-  return `memory: starting a new ${chosen}, but ${other} beside it holds conversations; to move them over, stop the bot and run: npx taurobot-memory migrate ${other} ${chosen}`
+  return `memory: starting a new ${chosen}, but ${other} beside it holds conversations; to move them over, stop the bot and run: npx @taurobot/memory migrate ${other} ${chosen}`
 }

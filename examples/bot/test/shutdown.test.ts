@@ -1,8 +1,8 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { startBotProcess } from './bot-process.js'
+import { spawnBotProcess, startBotProcess } from './bot-process.js'
 
 let dir: string | undefined
 afterAll(async () => {
@@ -47,6 +47,23 @@ describe('start-up failures', () => {
     await expect(startBotProcess({ VOICE_LANGUAGE: 'xx' })).rejects.toThrow(
       /exited \(1\) before it was ready:\nCannot start TauroBot: VOICE_LANGUAGE: language must be a language espeak-ng knows/,
     )
+  })
+
+  it("a store that cannot be opened stops it with the store's message and its cause in one line each, no stack", async () => {
+    const base = await mkdtemp(join(tmpdir(), 'taurobot-blocked-'))
+    try {
+      await writeFile(join(base, 'file'), 'not a folder')
+      const bot = spawnBotProcess({ MEMORY_DIR: join(base, 'file', 'memory') })
+      expect(await bot.exited).toEqual({ code: 1, signal: null })
+      const output = bot.output()
+      expect(output).toContain(
+        `Cannot start TauroBot: [@taurobot/memory] cannot create directory ${JSON.stringify(join(base, 'file', 'memory'))}: ${JSON.stringify(join(base, 'file'))} is a file, not a directory (ENOTDIR)`,
+      )
+      expect(output).toMatch(/\n {2}cause: ENOTDIR: not a directory/)
+      expect(output).not.toMatch(/\n\s+at /)
+    } finally {
+      await rm(base, { recursive: true, force: true })
+    }
   })
 
   it('a busy port stops it with a clear message, and releases the store it opened', async () => {

@@ -50,7 +50,7 @@ describe('SQLite memory (MEMORY_BACKEND=sqlite)', () => {
     await expect
       .poll(() => bot?.output(), POLL)
       .toContain(
-        `to move them over, stop the bot and run: npx taurobot-memory migrate ${json} ${join(dir, 'conversations.db')}`,
+        `to move them over, stop the bot and run: npx @taurobot/memory migrate ${json} ${join(dir, 'conversations.db')}`,
       )
   })
 })

@@ -21,7 +21,7 @@ describe('otherStoreHint', () => {
     const dir = await dirWith('conversations.json')
     expect(otherStoreHint(dir, 'sqlite')).toBe(
       `memory: starting a new ${join(dir, 'conversations.db')}, but ${join(dir, 'conversations.json')} beside it holds conversations; ` +
-        `to move them over, stop the bot and run: npx taurobot-memory migrate ${join(dir, 'conversations.json')} ${join(dir, 'conversations.db')}`,
+        `to move them over, stop the bot and run: npx @taurobot/memory migrate ${join(dir, 'conversations.json')} ${join(dir, 'conversations.db')}`,
     )
     const back = await dirWith('conversations.db')
     expect(otherStoreHint(back, 'json')).toMatch(/migrate .*conversations\.db .*conversations\.json$/)

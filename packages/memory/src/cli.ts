@@ -151,7 +151,7 @@ function withHeapAdvice(error: unknown, from: string, to: string): unknown {
     'too-large',
     `${JSON.stringify(error.details.file ?? from)} ${bytes === undefined ? 'is' : `holds ${mb(bytes)} MB of conversations, which is`} too large for this process's heap` +
       `${heapNeeded === undefined ? '' : ` (about ${mb(heapNeeded)} MB needed)`}. Nothing was copied. ` +
-      `Run the migration again with more heap: NODE_OPTIONS=--max-old-space-size=${size} npx taurobot-memory migrate ${from} ${to} (with the same options).`,
+      `Run the migration again with more heap: NODE_OPTIONS=--max-old-space-size=${size} npx @taurobot/memory migrate ${from} ${to} (with the same options).`,
     { cause: error, details: error.details },
   )
 }

@@ -31,7 +31,7 @@ function shellWord(path: string): string {
  */
 export function migrateCommand(path: string): string {
   const db = /\.[^./\\]*$/.test(path) ? path.replace(/\.[^./\\]*$/, '.db') : `${path}.db`
-  return `npx taurobot-memory migrate ${shellWord(path)} ${shellWord(db)}`
+  return `npx @taurobot/memory migrate ${shellWord(path)} ${shellWord(db)}`
 }
 
 /**

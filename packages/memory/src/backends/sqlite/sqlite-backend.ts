@@ -178,7 +178,7 @@ async function refusedPath(file: string, error: unknown): Promise<MemoryError | 
     'corrupt',
     `${OPEN_FAILED}: ${JSON.stringify(file)} is not a SQLite database but looks like a JSON snapshot (it starts with "{"), such as the JSON file backend writes. ` +
       "Open it with the JSON file backend: give it a .json name, or pass backend: fileBackend({ path }) from '@taurobot/memory'. " +
-      'To move it into SQLite, name it .json and run: npx taurobot-memory migrate <that>.json <new>.db. Nothing was changed.',
+      'To move it into SQLite, name it .json and run: npx @taurobot/memory migrate <that>.json <new>.db. Nothing was changed.',
     { cause: error, details: { file, found: 'json', sqliteCode: code } },
   )
 }

@@ -152,7 +152,7 @@ describe('size limits and damage in large snapshots', () => {
     expect(result.message).toMatch(/^\[@taurobot\/memory\] /)
     expect(result.message).toContain('SQLite')
     // The store's own path, and a database of the same name beside it.
-    expect(result.message).toContain(`npx taurobot-memory migrate ${path} ${join(dir, 'conversations.db')}`)
+    expect(result.message).toContain(`npx @taurobot/memory migrate ${path} ${join(dir, 'conversations.db')}`)
     expect(result.message).not.toContain('memory/conversations.json')
     expect(result.message).toContain('--max-old-space-size=')
     // Nothing was changed: no .bak, no journal.
@@ -176,7 +176,7 @@ describe('size limits and damage in large snapshots', () => {
     )
     expect(failed?.code).toBe(1)
     expect(failed?.stderr).toMatch(/too large for this process's heap \(about \d+ MB needed\)/)
-    expect(failed?.stderr).toMatch(/NODE_OPTIONS=--max-old-space-size=\d+ npx taurobot-memory migrate /)
+    expect(failed?.stderr).toMatch(/NODE_OPTIONS=--max-old-space-size=\d+ npx @taurobot/memory migrate /)
     expect(failed?.stderr).not.toContain('SQLite backend')
     await expect(stat(join(dir, 'conversations.db'))).rejects.toThrow()
   }, 60_000)

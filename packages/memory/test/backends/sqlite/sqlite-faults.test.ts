@@ -174,7 +174,7 @@ describe('faults at open', () => {
     await expect(attempt).rejects.toThrow(
       `[@taurobot/memory] cannot open the SQLite store: ${JSON.stringify(path)} is not a SQLite database but looks like a JSON snapshot (it starts with "{"), such as the JSON file backend writes. ` +
         "Open it with the JSON file backend: give it a .json name, or pass backend: fileBackend({ path }) from '@taurobot/memory'. " +
-        'To move it into SQLite, name it .json and run: npx taurobot-memory migrate <that>.json <new>.db. Nothing was changed.',
+        'To move it into SQLite, name it .json and run: npx @taurobot/memory migrate <that>.json <new>.db. Nothing was changed.',
     )
     expect((await readFile(path)).equals(before)).toBe(true)
     expect((await readdir(dir)).sort()).toEqual(['conversations.json.journal', 'renamed.db'])
