@@ -176,7 +176,7 @@ describe('size limits and damage in large snapshots', () => {
     )
     expect(failed?.code).toBe(1)
     expect(failed?.stderr).toMatch(/too large for this process's heap \(about \d+ MB needed\)/)
-    expect(failed?.stderr).toMatch(/NODE_OPTIONS=--max-old-space-size=\d+ npx @taurobot/memory migrate /)
+    expect(failed?.stderr).toMatch(/NODE_OPTIONS=--max-old-space-size=\d+ npx @taurobot\/memory migrate /)
     expect(failed?.stderr).not.toContain('SQLite backend')
     await expect(stat(join(dir, 'conversations.db'))).rejects.toThrow()
   }, 60_000)
