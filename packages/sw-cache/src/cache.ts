@@ -27,12 +27,12 @@ export function variant(response: Response | undefined, request: Request): unkno
 }
 
 /**
- * A copy of `response` stamped with the storage time (for precached copies, whose age does not
- * matter, 0 or their revision: see {@link STORED_AT}), which is how freshness and `maxAgeSeconds`
+ * A copy of `response` stamped with `stored`: the storage time (for precached copies, whose age does
+ * not matter, 0 or their revision, and minus the time once refreshed: see {@link STORED_AT}), which is how freshness and `maxAgeSeconds`
  * work without IndexedDB and how `deleteOldCaches` recognises our caches. The copy is unredirected,
  * so it may answer navigations.
  */
-export function stamp(response: Response, stored: number | string = Date.now()): Response {
+export function stamp(response: Response, stored: number | string): Response {
   const copy = new Response(response.body, response)
   // Headers convert the value to a string themselves (Web IDL ByteString).
   copy.headers.set(STORED_AT, stored as string)

@@ -1,6 +1,7 @@
 /**
  * Response header on every copy this library stores: when it was stored, in ms since the epoch; 0
- * for a copy precached from a plain URL; for one precached from a manifest entry, the entry's
+ * for a copy precached from a plain URL, and minus the time for its revalidated copies (still
+ * precached: never deleted, but aged by its `max-age` like any copy); for one precached from a manifest entry, the entry's
  * revision and integrity ("rev," or ",sha…", never a number), which a later release compares to
  * reuse the copy instead of downloading it again. One header rather than two: it is all a copy
  * needs to be recognised, aged, kept and reused, and each header name costs every worker bytes.
@@ -28,15 +29,17 @@ export const STALE_IF_ERROR = 2
 export const EXPIRED = 3
 
 /**
- * When `response` was stored by this library, in ms since the epoch; 0 (or NaN, for a revision) for
- * a precached copy, whose storage time does not matter, and 0 for a copy it did not store.
+ * When `response` was stored by this library, in ms since the epoch; 0, minus the time (a precached
+ * copy since revalidated) or NaN (a revision) for a precached copy, and 0 for a copy it did not
+ * store. Only a positive value marks a copy that expiration may delete.
  */
 export const storedAt = (response: Response): number => +(response.headers.get(STORED_AT) as string)
 
-/** True when a stamped copy is older than the limits' `maxAgeSeconds`; unstamped (precached) copies never are. */
-// Without maxAgeSeconds the comparison is with NaN, which is false.
+/** True when a stamped copy is older than the limits' `maxAgeSeconds`; precached copies never are. */
+// Without maxAgeSeconds the comparison is with NaN, which is false. Math.max makes a precached
+// copy's 0 or negative time, and NaN, fall back to now.
 export const isExpired = (response: Response, limits: Limits): boolean =>
-  Date.now() - (storedAt(response) || Date.now()) > (limits.maxAgeSeconds as number) * 1000
+  Date.now() - (Math.max(storedAt(response), 0) || Date.now()) > (limits.maxAgeSeconds as number) * 1000
 
 /**
  * Classifies a cached copy as {@link FRESH}, {@link STALE}, {@link STALE_IF_ERROR} or {@link EXPIRED},
@@ -60,7 +63,7 @@ export function freshness(response: Response, limits: Limits): Freshness {
   // one built from the name.
   const cc = response.headers.get('cache-control') as string
   const age =
-    (Date.now() - (storedAt(response) || NaN)) / 1000 +
+    (Date.now() - (Math.abs(storedAt(response)) || NaN)) / 1000 +
     (+(response.headers.get('age') as string) || 0) -
     +(/(^|[ ,])max-age="?(\d+)/i.exec(cc)?.[2] as string)
   return isExpired(response, limits)
@@ -98,7 +101,7 @@ export async function trim(cache: Cache, limits: Limits, keep?: string, shrink?:
   let excess = shrink ? keys.length / 2 : keys.length - (limits.maxEntries as number)
   for (const key of keys) {
     const response = key.url !== keep && (await cache.match(key))
-    if (response && storedAt(response)) {
+    if (response && storedAt(response) > 0) {
       // Deleting with the stored request removes exactly this variant, whatever its Vary header says.
       if (excess-- > 0 || isExpired(response, limits)) await cache.delete(key)
       else break

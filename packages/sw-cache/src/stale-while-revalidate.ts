@@ -1,7 +1,7 @@
 import { isCacheable, stamp, variant } from './cache.js'
 import { checkStrategy } from './development.js'
 import { failure } from './errors.js'
-import { EXPIRED, FRESH, freshness, STALE, STALE_IF_ERROR, trim } from './expiration.js'
+import { EXPIRED, FRESH, freshness, STALE, STALE_IF_ERROR, storedAt, trim } from './expiration.js'
 import type { FetchEventLike, StaleWhileRevalidateOptions } from './options.js'
 import { COALESCED, ERRORS, FALLBACKS, REVALIDATIONS, tally } from './tally.js'
 
@@ -70,12 +70,14 @@ export function staleWhileRevalidate(
           .then(async (fresh) => {
             if (!cacheable(fresh, request)) return
             const old = onRevalidated && (await cache.match(request))
-            await cache.put(request, stamp(fresh.clone())).catch(async (cause) => {
+            // A precached copy's refresh stays precached (see STORED_AT): expiration never deletes it.
+            const at = stale && storedAt(stale as Response) < 1 ? -Date.now() : Date.now()
+            await cache.put(request, stamp(fresh.clone(), at)).catch(async (cause) => {
               if (cause?.name !== 'QuotaExceededError') throw cause
               tally?.(cacheName, ERRORS)
               onError(failure('quota-exceeded', request, cacheName, cause))
               await trim(cache, options, keep, true)
-              await cache.put(request, stamp(fresh.clone()))
+              await cache.put(request, stamp(fresh.clone(), at))
             })
             if (options.maxEntries || options.maxAgeSeconds) await trim(cache, options, keep)
             if (old) await onRevalidated({ request, cacheName, old, fresh: fresh.clone() })

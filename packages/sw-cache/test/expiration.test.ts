@@ -96,6 +96,22 @@ describe('trim', () => {
     expect(await paths(cache)).toEqual(['/shell', '/index.html', '/c'])
   })
 
+  it('keeps a precached copy refreshed since (stamped with minus its time), however old, and ages it by max-age', async () => {
+    const cache = new MemoryCache()
+    const refreshed = (ageSeconds: number) =>
+      new Response('x', {
+        headers: { [STORED_AT]: String(-(NOW - ageSeconds * 1000)), 'cache-control': 'max-age=60' },
+      })
+    await cache.put('https://app.test/', refreshed(500))
+    await cache.put('https://app.test/a', copy(2))
+    await cache.put('https://app.test/b', copy(1))
+    await trim(cache, { maxEntries: 2, maxAgeSeconds: 100 })
+    expect(await paths(cache)).toEqual(['/', '/b'])
+    expect(isExpired(refreshed(500), { maxAgeSeconds: 100 })).toBe(false)
+    expect(freshness(refreshed(10), {})).toBe(FRESH)
+    expect(freshness(refreshed(61), {})).toBe(STALE)
+  })
+
   it('deletes expired entries and stops at the first live one', async () => {
     const cache = await cacheWith([
       ['/old', 100],

@@ -64,14 +64,15 @@ const gzipped = async (worker: keyof typeof WORKERS, kind: Build) =>
 // that uses every feature (precache manifests, range requests and navigation preload included).
 // The development budgets are the measured sizes plus a small margin, so growth has to be
 // deliberate; the README states the figures.
-// A worker with every feature and one-reload deploys and counters too measures 2575 B (it was
-// 2884 B, then 2787 B, then 2707 B): its budget is that plus a 10 B margin, within the 2,600 B. The
-// page helper's budget is 500 B in both builds (it has no development-only code).
+// A worker with every feature and one-reload deploys and counters too measures 2600 B (it was
+// 2884 B, then 2787 B, then 2707 B, then 2575 B; keeping a precached copy precached once it is
+// refreshed cost 25 B): its budget is the 2,600 B. The page helper's budget is 500 B in both
+// builds (it has no development-only code).
 // The development build grew by about 400 B when it began to reject unknown option names with the
 // name probably meant.
 const BUDGET: Record<Build, { strategy: number; everything: number; deploys: number }> = {
-  production: { strategy: 1536, everything: 2600, deploys: 2585 },
-  development: { strategy: 2490, everything: 3980, deploys: 4175 },
+  production: { strategy: 1536, everything: 2600, deploys: 2600 },
+  development: { strategy: 2510, everything: 3980, deploys: 4175 },
 }
 
 describe.each(['production', 'development'] as const)('bundle size, %s build (min+gzip)', (kind) => {

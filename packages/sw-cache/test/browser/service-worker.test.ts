@@ -147,8 +147,11 @@ describe.each(['development', 'production'] as const)('in a real service worker,
     expect(await cachedPaths(page, 'app-v1')).not.toContain('/video')
   })
 
-  it('keeps at most maxEntries entries, never evicting the precached ones', async () => {
+  it('keeps at most maxEntries entries, never evicting the precached ones, refreshed or not', async () => {
     await open({ maxEntries: 5 })
+    // A precached page served stale and refreshed in the background stays precached.
+    await get(page, '/')
+    await idle(page)
     for (const n of [1, 2, 3, 4, 5]) {
       route(`/e${n}`, `entry ${n}`)
       await get(page, `/e${n}`)
