@@ -81,13 +81,28 @@ export function watchUpdates(
 
 /**
  * Reads the counters of the worker's `countRequests()`, per cache name, from the active worker
- * (waiting for one); `reset` sets them back to zero after reading.
+ * (waiting for one); `reset` sets them back to zero after reading. Rejects when no worker answers
+ * within `timeoutMs`: none is active, or the active one does not call `countRequests()`.
  */
-export function readCounters(reset = false): Promise<Counters> {
-  return navigator.serviceWorker.ready
-    .then(({ active }) =>
-      ask<Record<string, number[]>>(active, reset ? 'sw-cache:reset' : 'sw-cache:counters'),
+export function readCounters(reset = false, timeoutMs = 5000): Promise<Counters> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  // A worker that never started counting never answers: say so instead of waiting forever.
+  const silence = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `[@taurobot/sw-cache] readCounters(): no service worker answered within ${timeoutMs} ms. The page needs an active worker that calls countRequests() at its top.`,
+          ),
+        ),
+      timeoutMs,
     )
+  })
+  const answer = navigator.serviceWorker.ready.then(({ active }) =>
+    ask<Record<string, number[]>>(active, reset ? 'sw-cache:reset' : 'sw-cache:counters'),
+  )
+  return Promise.race([answer, silence])
+    .finally(() => clearTimeout(timer))
     .then((counts) => {
       const named: Counters = {}
       for (const [cacheName, values] of Object.entries(counts))

@@ -20,7 +20,7 @@ interface PageLog {
 }
 type PageGlobals = {
   log?: PageLog & { apply?: () => void }
-  readCounters(reset?: boolean): Promise<Counters>
+  readCounters(reset?: boolean, timeoutMs?: number): Promise<Counters>
   localStorage: { late?: string }
 }
 
@@ -41,7 +41,7 @@ describe.each(['development', 'production'] as const)('deploys and counters, %s 
   })
 
   /** Serves release `n` of the site: its page, assets and worker, all under the same URLs. */
-  function release(n: number, version = `d${n}`) {
+  function release(n: number, version = `d${n}`, extra: FixtureConfig = {}) {
     const route = (path: string, body: string, type = 'text/plain') =>
       suite.harness.origin.routes.set(path, { body, headers: { 'content-type': type } })
     route(
@@ -53,6 +53,7 @@ describe.each(['development', 'production'] as const)('deploys and counters, %s 
     route('/d/a.js', `a ${n}`)
     route('/d/style.css', `style ${n}`)
     const config: FixtureConfig = {
+      ...extra,
       version,
       waits: true,
       // The page is precached as a plain URL, so the strategy revalidates it and notices its
@@ -157,6 +158,20 @@ describe.each(['development', 'production'] as const)('deploys and counters, %s 
     await idle(page)
     await page.waitForTimeout(300)
     expect((await log(page)).updated).toEqual([])
+  })
+
+  it('readCounters() rejects, saying what is missing, when the active worker does not count', async () => {
+    release(1, 'silent', { counters: false })
+    const page = await tab()
+    const outcome = await page.evaluate(() =>
+      (globalThis as unknown as PageGlobals).readCounters(false, 500).then(
+        (counters) => `resolved ${JSON.stringify(counters)}`,
+        (error: Error) => error.message,
+      ),
+    )
+    expect(outcome).toBe(
+      '[@taurobot/sw-cache] readCounters(): no service worker answered within 500 ms. The page needs an active worker that calls countRequests() at its top.',
+    )
   })
 
   it('counts hits, misses, revalidations, coalesced requests, fallbacks and errors per cache', async () => {

@@ -24,6 +24,8 @@ export interface FixtureConfig {
   maxEntries?: number
   /** A new release waits until a page asks it to take over (serveUpdates), as deploys do. */
   waits?: boolean
+  /** False: the worker does not call countRequests(), so no page read of counters is answered. */
+  counters?: boolean
 }
 
 export interface FixtureStats {
@@ -70,7 +72,7 @@ try {
 }
 const notify = broadcastUpdate()
 serveUpdates()
-countRequests()
+if (config.counters !== false) countRequests()
 
 self.addEventListener('unhandledrejection', (event) => {
   stats.unhandled++
