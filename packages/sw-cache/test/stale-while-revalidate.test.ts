@@ -242,6 +242,10 @@ describe('staleWhileRevalidate: freshness (RFC 9111 max-age, RFC 5861)', () => {
     await seed('/f', 'cached', { 'cache-control': `${cc['cache-control']}, stale-if-error=80` }, 150)
     expect((await serve(origin.url('/f'))).response.type).toBe('error')
     expect(errors.at(-1)?.code).toBe('network-and-cache-failed')
+    // The copy was there, too old: the message does not say it was not cached.
+    expect(errors.at(-1)?.message).toBe(
+      `[@taurobot/sw-cache] ${origin.url('/f')} in "runtime": the network failed, and no cached copy may answer (none, or one past its windows or maxAgeSeconds). Precache it, set fallback or staleIfError.`,
+    )
   })
 
   it('is plain stale-while-revalidate without such headers, however old the copy', async () => {
