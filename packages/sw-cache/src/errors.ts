@@ -44,7 +44,7 @@ export function isSwCacheError(value: unknown, code?: SwCacheErrorCode): value i
 const ADVICE: Record<SwCacheErrorCode, string> = {
   'manifest-failed': 'cannot build the manifest. Check the folder.',
   'network-and-cache-failed':
-    'the network failed, and no cached copy may answer (none, or one past its windows or maxAgeSeconds). Precache it, set fallback or staleIfError.',
+    'not cached, or too old, and the network failed. Precache it, set fallback or staleIfError.',
   'precache-failed':
     'precache failed with a network error or an integrity mismatch. Fix or remove this URL; the install fails.',
   'quota-exceeded': 'quota exceeded; purged the oldest half and retried. Lower maxEntries.',

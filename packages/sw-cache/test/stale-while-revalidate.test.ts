@@ -244,7 +244,7 @@ describe('staleWhileRevalidate: freshness (RFC 9111 max-age, RFC 5861)', () => {
     expect(errors.at(-1)?.code).toBe('network-and-cache-failed')
     // The copy was there, too old: the message does not say it was not cached.
     expect(errors.at(-1)?.message).toBe(
-      `[@taurobot/sw-cache] ${origin.url('/f')} in "runtime": the network failed, and no cached copy may answer (none, or one past its windows or maxAgeSeconds). Precache it, set fallback or staleIfError.`,
+      `[@taurobot/sw-cache] ${origin.url('/f')} in "runtime": not cached, or too old, and the network failed. Precache it, set fallback or staleIfError.`,
     )
   })
 
