@@ -1,9 +1,9 @@
 // Which `engine` values VoiceSystem accepts. Checked in the constructor, so that a name or a path
 // the worker could never load throws in the caller's stack instead of failing the first task.
-import { isAbsolute } from 'node:path'
 import { closest } from './closest.js'
 import { describe } from './describe.js'
 import { BUILT_IN_ENGINES } from './engine.js'
+import { moduleLocation } from './module-location.js'
 
 const howToPassOne =
   'or the absolute path or file: URL of a module exporting createEngine() ' +
@@ -15,16 +15,15 @@ export function checkEngine(engine: unknown): string {
   if (typeof engine !== 'string' || engine === '') {
     throw new TypeError(`engine must be ${names}, ${howToPassOne}, got ${describe(engine)}`)
   }
-  if (BUILT_IN_ENGINES.includes(engine) || isAbsolute(engine)) return engine
-  if (engine.startsWith('file:')) {
-    // A relative file: URL would be resolved against nothing the caller controls.
-    if (URL.canParse(engine) && new URL(engine).pathname.startsWith('/')) return engine
+  if (BUILT_IN_ENGINES.includes(engine)) return engine
+  const location = moduleLocation(engine)
+  if (location === 'complete') return engine
+  if (location === 'partial-url') {
     throw new RangeError(
       `engine must be a complete file: URL such as "file:///srv/bot/my-engine.js", got ${describe(engine)}`,
     )
   }
-  // A relative path would be resolved against the working directory of whatever process starts the
-  // bot, and a bare name is not looked up as a package: neither is what the caller meant to rely on.
+  // A bare name is not looked up as a package: a typo of a built-in name is likelier.
   const meant = closest(engine, BUILT_IN_ENGINES)
   throw new RangeError(
     `engine must be one of the built-in engines ${names}, ${howToPassOne}, got ${describe(engine)}` +

@@ -30,8 +30,9 @@ export interface EngineCancellation {
 }
 
 /**
- * A text-to-speech engine, loaded once per worker thread. `init()` is called once before the first
- * `synthesize()`; both may be slow, and both run on a worker thread, never on the main thread.
+ * A text-to-speech engine, loaded once per worker thread. `init()`, if the engine has one, is called
+ * once before the first `synthesize()`; both may be slow, and both run on a worker thread, never on
+ * the main thread.
  */
 export interface Engine {
   /**
@@ -41,9 +42,16 @@ export interface Engine {
    * @default 8
    */
   readonly warmupRuns?: number
-  /** Prepares the engine (loads data, checks the binary...). Called once per thread. */
-  init(): Promise<void>
-  /** Turns text into mono PCM. Must not write to stdout or stderr. */
+  /**
+   * Prepares the engine (loads data, checks the binary...). Called once per thread; optional, for an
+   * engine with nothing to prepare.
+   */
+  init?(): Promise<void> | void
+  /**
+   * Turns text into mono PCM. Must not write to stdout or stderr. Its result is checked: anything
+   * but an `Int16Array` of samples and a positive whole `sampleRate` fails the task with
+   * `VoiceError('engine-failed')`.
+   */
   synthesize(
     text: string,
     options: EngineSpeechOptions,

@@ -1,5 +1,6 @@
 import { closest } from './closest.js'
 import { describe } from './describe.js'
+import { mistakenLanguage } from './mistaken-languages.js'
 
 // The language codes and voice variants shipped with espeak-ng 1.51+ (both the WASM build and the
 // Debian/Ubuntu package). Kept here so that a typo is rejected in the caller's stack, before a task
@@ -102,13 +103,17 @@ export function checkEspeakLanguage(language: unknown): string {
   if (known !== undefined) return known
   const primary = language.toLowerCase().replaceAll('_', '-').split('-')[0] ?? ''
   const name = languageName(primary)
-  // A real language is not a typo of a neighbouring code: "fil" is Filipino, not Finnish misspelt.
-  const hint =
-    name !== undefined
-      ? ` (${name}), which espeak-ng has no voice for`
-      : ((meant) => (meant === undefined ? '' : `: did you mean "${meant}"?`))(
-          closestEspeakLanguage(language),
-        )
+  let hint = name === undefined ? '' : ` (${name}), which espeak-ng has no voice for`
+  // A country code or a language's name says which language was meant better than its spelling
+  // does: "gr" is Greece, so "el", not "ar"; "se" is written for Sweden more often than for Sami.
+  const mistaken = mistakenLanguage(primary)
+  if (mistaken !== undefined) {
+    hint += `: did you mean "${mistaken}" (${languageName(mistaken) ?? mistaken})?`
+  } else if (name === undefined) {
+    // A real language is not a typo of a neighbouring code: "fil" is Filipino, not Finnish misspelt.
+    const nearest = closestEspeakLanguage(language)
+    if (nearest !== undefined) hint += `: did you mean "${nearest}"?`
+  }
   throw new RangeError(
     `language must be a language espeak-ng knows (e.g. "it", "it-IT", "en-us"; ${ESPEAK_LANGUAGES.length} in all), got ${describe(language)}${hint}`,
   )

@@ -1,4 +1,5 @@
 import { closest } from './closest.js'
+import { describe } from './describe.js'
 
 // An option name the package does not know is ignored by JavaScript without a word: `{ lang: 'it' }`
 // would speak English. Every options object is therefore checked for unknown names first.
@@ -29,5 +30,15 @@ export function checkOptionNames(options: object, names: readonly string[], wher
     const meant = synonym !== undefined && names.includes(synonym) ? synonym : closest(key, names)
     const hint = meant === undefined ? `known options: ${names.join(', ')}` : `did you mean ${meant}?`
     throw new TypeError(`unknown option ${JSON.stringify(key)} of ${where}: ${hint}`)
+  }
+}
+
+/**
+ * Throws a `TypeError` unless `options` is an options object: not `null`, not a primitive, and not
+ * an array, which has no option names to check and would otherwise pass as "no options".
+ */
+export function checkOptionsObject(options: unknown, where: string): asserts options is object {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError(`${where} options must be an object, got ${describe(options)}`)
   }
 }

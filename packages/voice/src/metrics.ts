@@ -18,7 +18,7 @@ import {
 } from './diagnostics.js'
 import { isBuiltInEngine } from './engine.js'
 import { VoiceError } from './errors.js'
-import { checkOptionNames } from './known-options.js'
+import { checkOptionNames, checkOptionsObject } from './known-options.js'
 import { voicePool } from './pool/shared-pool.js'
 
 /** Options of {@link registerVoiceMetrics}. */
@@ -92,9 +92,7 @@ function engineLabel(engine: string): string {
  * ```
  */
 export function registerVoiceMetrics(options: VoiceMetricsOptions = {}): VoiceMetrics {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`registerVoiceMetrics() options must be an object, got ${describe(options)}`)
-  }
+  checkOptionsObject(options, 'registerVoiceMetrics()')
   checkOptionNames(options, optionNames, 'registerVoiceMetrics()')
   const prefix = options.prefix ?? 'taurobot_voice_'
   if (typeof prefix !== 'string') {

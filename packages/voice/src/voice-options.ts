@@ -3,7 +3,7 @@
 import { describe } from './describe.js'
 import type { AudioFormat } from './encode.js'
 import type { BuiltInEngineName } from './engine.js'
-import { checkOptionNames } from './known-options.js'
+import { checkOptionNames, checkOptionsObject } from './known-options.js'
 import type { EmojiMode } from './speech-text/emoji.js'
 
 /** Options of a {@link VoiceSystem}. */
@@ -173,9 +173,7 @@ export const warmupOptionNames = Object.keys({
 
 /** Checks that per-call `options` is an object holding only option names of `where`. */
 export function checkCallOptions(options: unknown, names: readonly string[], where: string): void {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`${where} options must be an object, got ${describe(options)}`)
-  }
+  checkOptionsObject(options, where)
   checkOptionNames(options, names, where)
 }
 

@@ -9,7 +9,7 @@ import { isBuiltInEngine } from './engine.js'
 import { checkEngine } from './engine-spec.js'
 import { VoiceError } from './errors.js'
 import { checkEspeakLanguage, findEspeakVoice } from './espeak-voices.js'
-import { checkOptionNames } from './known-options.js'
+import { checkOptionNames, checkOptionsObject } from './known-options.js'
 import type { PoolTask, RunOptions } from './pool/pool.js'
 import { sharedPool } from './pool/shared-pool.js'
 import type { EmojiMode } from './speech-text/emoji.js'
@@ -56,9 +56,7 @@ export class VoiceSystem {
   readonly #pending = new Set<Promise<unknown>>()
 
   constructor(options: VoiceSystemOptions = {}) {
-    if (typeof options !== 'object' || options === null) {
-      throw new TypeError(`VoiceSystem options must be an object, got ${describe(options)}`)
-    }
+    checkOptionsObject(options, 'VoiceSystem')
     checkOptionNames(options, voiceSystemOptionNames, 'new VoiceSystem()')
     const engine = checkEngine(options.engine ?? 'espeak-ng-wasm')
     this.#engine = engine

@@ -7,6 +7,7 @@ import type { AudioFormat } from './encode.js'
 import { encodeOggOpus, encodeWav, opusSampleRate } from './encode.js'
 import type { Engine, EngineAudio, EngineCancellation, EngineSpeechOptions } from './engine.js'
 import { EngineCancelledError } from './engine.js'
+import { checkEngineAudio } from './engine-audio.js'
 import { createEngine } from './engines/load.js'
 import type { VoiceErrorCode } from './errors.js'
 import { VoiceError } from './errors.js'
@@ -59,7 +60,7 @@ const engines = new Map<string, Promise<LoadedEngine>>()
 async function load(spec: string): Promise<LoadedEngine> {
   const started = performance.now()
   const engine = await createEngine(spec)
-  await engine.init()
+  await engine.init?.()
   return { engine, initMs: performance.now() - started }
 }
 
@@ -160,10 +161,12 @@ export async function runTask(task: WorkerTask): Promise<WorkerResult> {
   }
   try {
     if (cancellation.cancelled) throw new EngineCancelledError()
-    const audio =
+    const audio = checkEngineAudio(
       task.kind === 'warmup'
         ? await warmEngine(loaded.engine, task.options, cancellation)
-        : await loaded.engine.synthesize(task.text, task.options, cancellation)
+        : await loaded.engine.synthesize(task.text, task.options, cancellation),
+      task.engine,
+    )
     if (cancellation.cancelled) throw new EngineCancelledError()
     const data =
       task.format === 'ogg'

@@ -1,8 +1,10 @@
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { ESPEAK_LANGUAGES } from '../src/espeak-voices.js'
+import { mistakenLanguageEntries } from '../src/mistaken-languages.js'
 import { fixturesDir, loadVoice } from './helpers.js'
 
-const { VoiceSystem, voicePool } = await loadVoice()
+const { VoiceSystem, voicePool, speechText } = await loadVoice()
 const engine = join(fixturesDir, 'fault-engine.mjs')
 
 afterAll(async () => {
@@ -77,6 +79,33 @@ describe('languages are codes or BCP 47 tags, mapped to espeak-ng voices', () =>
   ])('an unknown %s is a RangeError suggesting the closest code (%s)', (tag, hint) => {
     expect(() => new VoiceSystem({ language: tag })).toThrow(RangeError)
     expect(() => new VoiceSystem({ language: tag })).toThrow(`got "${tag}": ${hint}`)
+  })
+
+  it.each([
+    ['gr', 'did you mean "el" (Greek)?'],
+    ['ua', 'did you mean "uk" (Ukrainian)?'],
+    ['cz-CZ', 'did you mean "cs" (Czech)?'],
+    ['jp', 'did you mean "ja" (Japanese)?'],
+    ['cn', 'did you mean "zh" (Chinese)?'],
+    ['dk', 'did you mean "da" (Danish)?'],
+    ['english', 'did you mean "en" (English)?'],
+    ['Italian', 'did you mean "it" (Italian)?'],
+    // Real languages espeak-ng lacks, whose code is more often written for a country's language.
+    ['kr', '(Kanuri), which espeak-ng has no voice for: did you mean "ko" (Korean)?'],
+    ['se', '(Northern Sami), which espeak-ng has no voice for: did you mean "sv" (Swedish)?'],
+  ])('%s, a country code or a language name, suggests the language meant, not a look-alike', (tag, hint) => {
+    expect(() => new VoiceSystem({ language: tag })).toThrow(RangeError)
+    expect(() => new VoiceSystem({ language: tag })).toThrow(
+      `got "${tag}"${hint.startsWith('(') ? ' ' : ': '}${hint}`,
+    )
+    expect(() => speechText('ciao', { language: tag })).toThrow(hint)
+  })
+
+  it('every mistaken code points to a language espeak-ng has, and is not one itself', () => {
+    for (const [mistake, code] of mistakenLanguageEntries()) {
+      expect(ESPEAK_LANGUAGES, mistake).toContain(code)
+      expect(ESPEAK_LANGUAGES, mistake).not.toContain(mistake)
+    }
   })
 
   it('a three-letter code of a language espeak-ng has is that language', () => {

@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { fixturesDir, loadVoice } from './helpers.js'
 
-const { VoiceSystem, VoiceError, voicePool } = await loadVoice()
+const { VoiceSystem, VoiceError, voicePool, speechText } = await loadVoice()
 const scratch = mkdtempSync(join(tmpdir(), 'voice-options-'))
 const engine = join(fixturesDir, 'fault-engine.mjs')
 
@@ -45,6 +45,22 @@ describe('options are validated up front, naming the option and the value', () =
   ])('new VoiceSystem(%o) throws', (options, type, message) => {
     expect(() => new VoiceSystem(options as never)).toThrow(type)
     expect(() => new VoiceSystem(options as never)).toThrow(message)
+  })
+
+  it.each([
+    [[], 'an array'],
+    [['it'], 'an array'],
+    [null, 'null'],
+    ['it', '"it"'],
+  ])('options %o are refused, an array like any other non-object', async (options, got) => {
+    const message = `options must be an object, got ${got}`
+    expect(() => new VoiceSystem(options as never)).toThrow(new TypeError(`VoiceSystem ${message}`))
+    expect(() => speechText('ciao', options as never)).toThrow(new TypeError(`speechText ${message}`))
+    expect(() => voicePool.configure(options as never)).toThrow(
+      new TypeError(`voicePool.configure() ${message}`),
+    )
+    const voice = new VoiceSystem({ engine, language: 'xx' })
+    await expect(voice.warmup(options as never)).rejects.toThrow(new TypeError(`warmup() ${message}`))
   })
 
   it('accepts every documented form of engine: a built-in name, an absolute path, a file: URL', () => {

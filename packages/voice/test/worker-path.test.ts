@@ -11,6 +11,18 @@ afterAll(async () => {
 })
 
 describe('workerPath', () => {
+  it.each(['rel.js', './dist/worker.js', '../worker.cjs'])(
+    'a relative %s is a RangeError from configure(), not a missing worker at the first task',
+    (workerPath) => {
+      expect(() => voicePool.configure({ workerPath })).toThrow(
+        new RangeError(
+          "workerPath must be an absolute path or a complete file: URL (e.g. path.resolve('dist/worker.js') " +
+            `or new URL('./worker.js', import.meta.url)), got "${workerPath}"`,
+        ),
+      )
+    },
+  )
+
   it('a missing worker module is a VoiceError("worker-missing") naming the path', async () => {
     const missing = join(distDir, 'no-such-worker.js')
     voicePool.configure({ workerPath: missing })

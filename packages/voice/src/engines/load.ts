@@ -1,4 +1,5 @@
 import { pathToFileURL } from 'node:url'
+import { describe } from '../describe.js'
 import type { BuiltInEngineName, Engine, EngineModule } from '../engine.js'
 import { isBuiltInEngine } from '../engine.js'
 import { VoiceError } from '../errors.js'
@@ -33,5 +34,28 @@ export async function createEngine(spec: string): Promise<Engine> {
       { details: { engine: spec } },
     )
   }
-  return (factory as () => Engine)()
+  const engine: unknown = (factory as () => unknown)()
+  // Checked here, once per thread, so a malformed engine is named instead of failing every task
+  // with "engine.synthesize is not a function".
+  const problem = engineProblem(engine)
+  if (problem !== undefined) {
+    throw new VoiceError(
+      'engine-missing',
+      `createEngine() of the engine module "${spec}" returned ${problem}. Return an object with a ` +
+        'synthesize(text, options, cancellation) method and, if the engine needs one, an init() method.',
+      { details: { engine: spec } },
+    )
+  }
+  return engine as Engine
+}
+
+/** What is wrong with the object a custom `createEngine()` returned, or undefined when nothing. */
+function engineProblem(engine: unknown): string | undefined {
+  if (typeof engine !== 'object' || engine === null) return `${describe(engine)} instead of an engine object`
+  const { synthesize, init, then } = engine as Record<string, unknown>
+  if (typeof then === 'function') return 'a Promise (prepare asynchronously in init() instead)'
+  if (typeof synthesize !== 'function') return 'an object without a synthesize() method'
+  if (init !== undefined && typeof init !== 'function')
+    return `an object whose init is ${typeof init}, not a method`
+  return undefined
 }

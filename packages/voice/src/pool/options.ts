@@ -1,5 +1,7 @@
 import { availableParallelism } from 'node:os'
+import { describe } from '../describe.js'
 import { checkOptionNames } from '../known-options.js'
+import { moduleLocation } from '../module-location.js'
 
 /** Settings of the shared pool. Thread settings apply only before the pool starts its first thread. */
 export interface VoicePoolOptions {
@@ -31,7 +33,8 @@ export interface VoicePoolOptions {
    */
   cancelGraceMs?: number
   /**
-   * Path or `file:` URL of the worker module. Needed only when the package is bundled in a way that
+   * Absolute path or `file:` URL of the worker module; a relative path is a `RangeError`, as it
+   * would depend on the working directory. Needed only when the package is bundled in a way that
    * hides its `dist/worker.js` (see the README's bundling section).
    * @default next to this module, else `@taurobot/voice/worker` resolved from the working directory
    */
@@ -106,6 +109,14 @@ export function applyOptions(current: PoolSettings, options: VoicePoolOptions): 
   if (options.workerPath !== undefined) {
     if (typeof options.workerPath !== 'string' && !(options.workerPath instanceof URL)) {
       throw new TypeError(`workerPath must be a path or a file: URL, got ${String(options.workerPath)}`)
+    }
+    // Refused here rather than at the first task, which would only report a missing worker.
+    const location = moduleLocation(String(options.workerPath))
+    if (location !== 'complete') {
+      throw new RangeError(
+        `workerPath must be an absolute path or a complete file: URL (e.g. path.resolve('dist/worker.js') ` +
+          `or new URL('./worker.js', import.meta.url)), got ${describe(String(options.workerPath))}`,
+      )
     }
     next.workerPath = options.workerPath
   }

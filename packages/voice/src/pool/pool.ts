@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks'
 import { Piscina } from 'piscina'
 import { publishPool, type VoiceTaskMessage, type VoiceTaskOutcome } from '../diagnostics.js'
 import { VoiceError } from '../errors.js'
+import { checkOptionsObject } from '../known-options.js'
 import type { WorkerResult, WorkerTask } from '../worker.js'
 import { applyOptions, defaultSettings, threadOptions, type VoicePoolOptions } from './options.js'
 import { Latency, type VoicePoolStats } from './stats.js'
@@ -81,9 +82,7 @@ export class PoolCore {
   #signalHandler: ((signal: NodeJS.Signals) => void) | undefined
 
   configure(options: VoicePoolOptions): void {
-    if (typeof options !== 'object' || options === null) {
-      throw new TypeError(`voicePool.configure() options must be an object, got ${String(options)}`)
-    }
+    checkOptionsObject(options, 'voicePool.configure()')
     const changesThreads = threadOptions.some((name) => options[name] !== undefined)
     if (changesThreads && this.#piscina !== undefined) {
       throw new VoiceError(

@@ -61,5 +61,7 @@ export function tidy(text: string): string {
       .replace(/[,;:]+(?=[.!?])/g, '')
       .replace(/^[\s,;:.]+/, '')
       .trim()
+      // The pause an arrow or a bar left at the very end would stand before the block's stop.
+      .replace(/,$/, '')
   )
 }

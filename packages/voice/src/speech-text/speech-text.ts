@@ -1,6 +1,6 @@
 import { describe } from '../describe.js'
 import { checkEspeakLanguage } from '../espeak-voices.js'
-import { checkOptionNames } from '../known-options.js'
+import { checkOptionNames, checkOptionsObject } from '../known-options.js'
 import { dropPictographs, type EmojiMode, emojiNames, namePictographs, speakKeycaps } from './emoji.js'
 import { speechConventions } from './language.js'
 import { shortenAddresses } from './links.js'
@@ -65,9 +65,7 @@ function primaryLanguage(language: string): string {
  */
 export function speechText(text: string, options: SpeechTextOptions = {}): string {
   if (typeof text !== 'string') throw new TypeError(`text must be a string, got ${typeof text}`)
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`speechText options must be an object, got ${describe(options)}`)
-  }
+  checkOptionsObject(options, 'speechText')
   checkOptionNames(options, OPTION_NAMES, 'speechText()')
   const language = options.language ?? 'en'
   // The languages VoiceSystem accepts, with the same error: a code that would be refused there is

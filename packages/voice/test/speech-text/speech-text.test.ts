@@ -158,6 +158,11 @@ describe('speechText', () => {
     it('drops emoji with their modifiers, flags, keycaps and symbols the engine would name', () => {
       expect(en('ok 👍🏽 🇮🇹 👨‍👩‍👧 ❤️ 3️⃣ ★ ✔ done')).toBe('ok 3 done.')
       expect(en('yes → no')).toBe('yes, no.')
+      // The pause an arrow leaves at the end of a block is no comma before its stop.
+      expect(en('Next step →')).toBe('Next step.')
+      expect(en('a → b →')).toBe('a, b.')
+      expect(en('a -> b ->\n\nc =>')).toBe('a, b. c.')
+      expect(it_('Fatto →!')).toBe('Fatto!')
       // One that stood between two words leaves them apart; next to a stop, nothing is left.
       expect(en('Ok!🎉See you')).toBe('Ok! See you.')
       expect(en('done🎉.')).toBe('done.')
