@@ -147,6 +147,8 @@ export function checkPrecache(cacheName: unknown, entries: unknown): void {
         'a URL, a Request or { url, revision?, integrity? }',
         entry,
       )
+      // A misspelt key (`revison`) would precache the file without its revision, unnoticed.
+      assertNames(entry as object, ['url', 'revision', 'integrity'], `precache() ${name}`)
       const { url, revision, integrity } = entry as Record<string, unknown>
       assertOption(isName(url), `${name}.url`, 'a non-empty string', url)
       for (const [key, value] of Object.entries({ revision, integrity }))

@@ -113,6 +113,10 @@ describe('precache', () => {
       [{ revision: '1' }, 'entries[1].url must be a non-empty string, got undefined'],
       [{ url: '/a.js', revision: 3 }, 'entries[1].revision must be a non-empty string or null, got 3'],
       [{ url: '/a.js', integrity: '' }, 'entries[1].integrity must be a non-empty string or null, got ""'],
+      [
+        { url: '/a.js', revison: '3' },
+        'unknown option "revison" of precache() entries[1]: did you mean revision?',
+      ],
     ]
     for (const [entry, message] of bad)
       expect(() => precache('v1', ['/', entry] as never)).toThrow(new TypeError(message))

@@ -69,11 +69,12 @@ const gzipped = async (worker: keyof typeof WORKERS, kind: Build) =>
 // refreshed cost 25 B): its budget is the 2,600 B. The page helper's budget is 500 B in both
 // builds (it has no development-only code).
 // The development build grew by about 400 B when it began to reject unknown option names with the
-// name probably meant, and by about 10 B when network-and-cache-failed began to cover a copy too old.
-// It measures 2509, 3990 and 4175 B.
+// name probably meant, by about 10 B when network-and-cache-failed began to cover a copy too old,
+// and by about 25 B when precache() began to name a misspelt key of a manifest entry. It measures
+// 2509, 4016 and 4200 B.
 const BUDGET: Record<Build, { strategy: number; everything: number; deploys: number }> = {
   production: { strategy: 1536, everything: 2600, deploys: 2600 },
-  development: { strategy: 2520, everything: 4000, deploys: 4190 },
+  development: { strategy: 2520, everything: 4030, deploys: 4215 },
 }
 
 describe.each(['production', 'development'] as const)('bundle size, %s build (min+gzip)', (kind) => {
