@@ -34,7 +34,7 @@ describe('SQLite memory (MEMORY_BACKEND=sqlite)', () => {
     bot = await startBotProcess(env)
     expect((await chat('hello')).reply).toContain('Hello again, Carla!')
     // The store exists now: no hint about the other format.
-    expect(bot.output()).not.toContain('taurobot-memory migrate')
+    expect(bot.output()).not.toContain('npx @taurobot/memory migrate')
   })
 
   it('switched to SQLite beside a conversations.json, says at start how to migrate it', async () => {

@@ -77,7 +77,7 @@ describe.runIf(LARGE)('snapshots larger than the longest V8 string (MEMORY_LARGE
     const proto = await memory.history('__proto__', { limit: 1 })
     expect(proto[0]?.content).toBe(content(LARGE_PER_CONVERSATION - 1))
     // Past 100 MB the store suggests SQLite, once.
-    expect(warnings.filter((w) => w.includes('taurobot-memory migrate'))).toHaveLength(1)
+    expect(warnings.filter((w) => w.includes('npx @taurobot/memory migrate'))).toHaveLength(1)
 
     await memory.add('__proto__', { role: 'user', content: 'after the large open' })
     const before = await stat(path)
