@@ -5,29 +5,27 @@ import { errorCode, ioError } from './io-error.js'
 
 /**
  * Creates a store's directory `dir` with its missing parents, or throws a `MemoryError` (code
- * `io`) naming it and the real cause. Node's recursive mkdir reports ENOENT when a missing parent
- * cannot be created, on a read-only file system for one, which sends the user looking for a
- * missing directory: the missing ones are then created one at a time, so the error is the one the
- * file system gave for the first of them that could not be made.
+ * `io`) naming it and the real cause. The missing ones are found first and made one at a time, from
+ * the top, so the error is the one the file system gave for the first that could not be made.
+ * Node's recursive mkdir is not used: it reports ENOENT when a missing parent cannot be made (a
+ * read-only file system), which sends the user looking for a missing directory, and on a file
+ * system that answers ENOENT for a directory it will never make (`/proc`) it retries forever.
  */
 export async function createDirectory(dir: string): Promise<void> {
-  let reported: unknown
-  try {
-    await mkdir(dir, { recursive: true })
-    return
-  } catch (error) {
-    const code = errorCode(error)
-    if (code === 'EEXIST' || code === 'ENOTDIR') throw await fileInTheWay(dir, error)
-    if (code !== 'ENOENT') throw ioError('create directory', dir, error)
-    reported = error
-  }
   const missing: string[] = []
   for (let current = dir; ; current = dirname(current)) {
     const found = await stat(current).then(
-      () => true,
-      (error: unknown) => errorCode(error) !== 'ENOENT',
+      (info) => (info.isDirectory() ? 'directory' : 'file'),
+      (error: unknown) => {
+        if (errorCode(error) === 'ENOENT') return 'missing'
+        if (errorCode(error) === 'ENOTDIR') return 'file'
+        throw ioError('create directory', dir, error)
+      },
     )
-    if (found) break
+    if (found === 'directory') break
+    // The file system's own error for the file in the way (EEXIST or ENOTDIR): mkdir makes nothing
+    // where a file is.
+    if (found === 'file') throw await fileInTheWay(dir, await mkdir(dir).catch((error: unknown) => error))
     missing.unshift(current)
     if (dirname(current) === current) break
   }
@@ -35,18 +33,21 @@ export async function createDirectory(dir: string): Promise<void> {
     try {
       await mkdir(each)
     } catch (error) {
-      if (errorCode(error) === 'EEXIST') continue
+      const code = errorCode(error)
+      // Made meanwhile by another process: fine, if it is a directory.
+      if (
+        code === 'EEXIST' &&
+        (await stat(each).then(
+          (info) => info.isDirectory(),
+          () => false,
+        ))
+      )
+        continue
+      if (code === 'EEXIST' || code === 'ENOTDIR') throw await fileInTheWay(dir, error)
       const action = each === dir ? 'create directory' : `create directory ${JSON.stringify(each)} for`
       throw ioError(action, dir, error)
     }
   }
-  // Each one was made (or appeared meanwhile) after all: what recursive mkdir said still stands
-  // only if the directory is not there now.
-  const made = await stat(dir).then(
-    (info) => info.isDirectory(),
-    () => false,
-  )
-  if (!made) throw ioError('create directory', dir, reported)
 }
 
 /**

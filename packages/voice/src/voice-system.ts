@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { mkdir, open, rename, rm } from 'node:fs/promises'
+import { open, rename, rm } from 'node:fs/promises'
 import { dirname, extname, resolve } from 'node:path'
 import { describe } from './describe.js'
 import type { AudioFormat } from './encode.js'
@@ -10,6 +10,7 @@ import { checkEngine } from './engine-spec.js'
 import { VoiceError } from './errors.js'
 import { checkEspeakLanguage, findEspeakVoice } from './espeak-voices.js'
 import { checkOptionNames, checkOptionsObject } from './known-options.js'
+import { makeDirectories } from './make-directories.js'
 import type { PoolTask, RunOptions } from './pool/pool.js'
 import { sharedPool } from './pool/shared-pool.js'
 import type { EmojiMode } from './speech-text/emoji.js'
@@ -338,7 +339,7 @@ export class VoiceSystem {
 async function writeAtomically(path: string, data: Uint8Array): Promise<string> {
   const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
   try {
-    await mkdir(dirname(path), { recursive: true })
+    await makeDirectories(dirname(path))
     const handle = await open(temporary, 'w')
     try {
       await handle.writeFile(data)

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -87,6 +87,21 @@ describe('WAV synthesis with the espeak-ng WASM engine (built package, real work
     const wav = parseWav(new Uint8Array(readFileSync(target)))
     expect(rms(wav.samples)).toBeGreaterThan(500)
   })
+
+  // Node's recursive mkdir retries forever where mkdir answers ENOENT for a directory it will never
+  // make, as in /proc: textToSpeech must reject there, not hang.
+  it.runIf(existsSync('/proc/self'))(
+    'textToSpeech into a directory the file system cannot make (/proc): VoiceError io',
+    async () => {
+      const voice = new VoiceSystem({ language: 'it' })
+      await expect(voice.textToSpeech('Ciao', '/proc/taurobot-voice-test/a/reply.ogg')).rejects.toMatchObject(
+        {
+          code: 'io',
+          message: expect.stringContaining('cannot write "/proc/taurobot-voice-test/a/reply.ogg": ENOENT'),
+        },
+      )
+    },
+  )
 
   it('warmup() loads the engine once per thread and reports its load time', async () => {
     const voice = new VoiceSystem({ language: 'it' })

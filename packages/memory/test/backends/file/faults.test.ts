@@ -39,6 +39,20 @@ describe('faults at open', () => {
     )
   })
 
+  // Node's recursive mkdir retries forever where mkdir answers ENOENT for a directory it will never
+  // make, as in /proc: the store must fail there, not hang.
+  it.runIf(existsSync('/proc/self'))(
+    'a directory the file system cannot make (/proc): MemoryError io naming it',
+    async () => {
+      const dir = '/proc/taurobot-memory-test/memory'
+      const attempt = openMemory({ path: join(dir, 'conversations.json'), flushOnExit: false })
+      await expect(attempt).rejects.toSatisfy((error) => isMemoryError(error, 'io'))
+      await expect(attempt).rejects.toThrow(
+        `cannot create directory "/proc/taurobot-memory-test" for ${JSON.stringify(dir)}: ENOENT`,
+      )
+    },
+  )
+
   it("the store's own file given as its directory: the error names that file, says to point path at it, and leaves it", async () => {
     const dir = await fresh()
     const path = join(dir, 'conversations.json')
