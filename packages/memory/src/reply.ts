@@ -184,16 +184,22 @@ export class ReplyStream implements Reply {
     if (typeof delta !== 'string') throw new TypeError(`delta must be a string, got ${show(delta)}`)
     this.assertStreaming('append()')
     this.host.assertOpen()
-    if (delta.length === 0 || this.dropped) return
+    if (delta.length === 0) return
     const bytes = jsonBytes(delta)
     if (this.bytes + bytes > this.host.maxMessageBytes) {
       throw new RangeError(
         `the reply would be about ${this.bytes + bytes} bytes once serialised with this delta of ${delta.length} characters, above maxMessageBytes (${this.host.maxMessageBytes}): end() this reply and continue in a new one, or raise maxMessageBytes. The delta was not added`,
       )
     }
+    this.bytes += bytes
+    // A dropped reply writes nothing more, but its text still grows: `content`, `end()` and
+    // `abort()` give the whole reply, for the bot to send.
+    if (this.dropped) {
+      this.sent += delta
+      return
+    }
     this.parts.push(delta)
     this.unsentBytes += bytes
-    this.bytes += bytes
     if (this.timer === undefined) {
       this.timer = setTimeout(() => {
         this.timer = undefined
@@ -227,9 +233,13 @@ export class ReplyStream implements Reply {
     await this.handOver().catch(this.report)
   }
 
-  /** Stops writing: the conversation was cleared, the message removed, or the store destroyed. */
+  /**
+   * Stops writing: the conversation was cleared, the message removed, or the store destroyed. The
+   * text not handed over yet stays in the reply (its `content`), never written.
+   */
   drop(): void {
     this.dropped = true
+    this.sent += this.unsent
     this.parts = []
     this.unsentBytes = 0
     this.disarm()

@@ -129,8 +129,16 @@ class Store implements Memory {
       change: (key, operation, bytes) => {
         if (this.state === 'closed') this.assertOpen()
         // A reply's first write under an id the store made is a plain add (see ReplyStream.send).
-        if (operation.op === 'add') return this.batcher.add(key, operation.message, bytes)
-        return this.batcher.change(key, operation, bytes)
+        const handOver = () =>
+          operation.op === 'add'
+            ? this.batcher.add(key, operation.message, bytes)
+            : this.batcher.change(key, operation, bytes)
+        // Behind a remove() or clear() still under way, in call order, as add() and upsert() are.
+        const gate = this.removals.get(key)
+        if (gate === undefined) return handOver()
+        return this.afterRemoval(key, gate, async () => {
+          await handOver()
+        })
       },
       flush: () => this.batcher.flush(),
       error: (error) => this.emit('error', error),
@@ -377,8 +385,10 @@ class Store implements Memory {
     const exists = await this.queue.run(
       async () => indexOfId(this.batcher.pendingView(key, await this.backend.read(key)), target) >= 0,
     )
-    this.replies.drop(key, target)
+    // Only a reply whose message this removes stops: one pushed out already is gone anyway, and
+    // one started after this call takes its place after it.
     if (!exists) return { exists: false }
+    this.replies.drop(key, target)
     if (this.state !== 'open') await this.refuse()
     const durable = this.batcher.change(
       key,
@@ -435,11 +445,28 @@ class Store implements Memory {
     return messages.map(contextLine).join('\n')
   }
 
-  async clear(id: ConversationId): Promise<boolean> {
-    const key = conversationKey(id)
+  clear(id: ConversationId): Promise<boolean> {
+    let key: string
+    try {
+      key = conversationKey(id)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    // In call order with the conversation's other changes: after a remove() still reading, and
+    // before any change made after it (not awaited), which would otherwise be written first and
+    // then erased by the clear.
+    if (this.state !== 'open') return this.refuse()
+    // The replies streaming now stop at once; one started after this call is not cleared.
+    this.replies.drop(key)
+    const before = this.removals.get(key)
+    const cleared = before === undefined ? this.clearNow(key) : before.then(() => this.clearNow(key))
+    this.hold(key, cleared)
+    return cleared
+  }
+
+  private async clearNow(key: string): Promise<boolean> {
     if (this.state !== 'open') await this.refuse()
     const hadPending = this.batcher.hasPending(key)
-    this.replies.drop(key)
     this.batcher.drop(key)
     const existed = await this.queue.run(() => this.backend.clear(key))
     return existed || hadPending

@@ -368,6 +368,42 @@ export function describeBackendContract(
         )
 
         it.skipIf(options.operations === false)(
+          `clear() keeps its place among changes not awaited, before and after it (${durability})`,
+          async () => {
+            const t = await target()
+            const memory = await openMemory({ backend: t.make(), flushOnExit: false, durability })
+            opened.push(memory)
+            const ids = async (id: string) => (await memory.history(id)).map((x) => x.id)
+            await memory.add('a', { role: 'user', content: 'm1', id: 'm1' })
+            // An add made after the clear, not awaited, is not erased by it.
+            const [, cleared, added] = await Promise.all([
+              memory.upsert('b', { role: 'user', content: 'b1', id: 'b1' }),
+              memory.clear('a'),
+              memory.add('a', { role: 'user', content: 'm2', id: 'm2' }),
+            ])
+            expect(cleared).toBe(true)
+            expect(added.id).toBe('m2')
+            expect(await ids('a')).toEqual(['m2'])
+            // A remove made before the clear finds its message; an upsert before it is cleared.
+            const [removed] = await Promise.all([
+              memory.remove('a', 'm2'),
+              memory.upsert('a', { role: 'user', content: 'u1', id: 'u1' }),
+              memory.clear('a'),
+            ])
+            expect(removed).toBe(true)
+            expect(await ids('a')).toEqual([])
+            expect(await ids('b')).toEqual(['b1'])
+            await memory.close()
+            if (options.persistent) {
+              const again = await openMemory({ backend: t.make(), flushOnExit: false })
+              opened.push(again)
+              expect(await again.history('a')).toEqual([])
+              expect((await again.history('b')).map((x) => x.id)).toEqual(['b1'])
+            }
+          },
+        )
+
+        it.skipIf(options.operations === false)(
           `a message maxMessages pushed out is gone for remove() and upsert(), pending or written (${durability})`,
           async () => {
             const t = await target()
