@@ -452,12 +452,12 @@ class Store implements Memory {
     } catch (error) {
       return Promise.reject(error)
     }
-    // In call order with the conversation's other changes: after a remove() still reading, and
-    // before any change made after it (not awaited), which would otherwise be written first and
-    // then erased by the clear.
     if (this.state !== 'open') return this.refuse()
     // The replies streaming now stop at once; one started after this call is not cleared.
     this.replies.drop(key)
+    // In call order with the conversation's other changes: after a remove() still reading, and
+    // before any change made after it (not awaited), which would otherwise be written first and
+    // then erased by the clear.
     const before = this.removals.get(key)
     const cleared = before === undefined ? this.clearNow(key) : before.then(() => this.clearNow(key))
     this.hold(key, cleared)
