@@ -86,7 +86,9 @@ export class WorkerCompactor {
       const waiter = this.waiting.get(reply.id)
       if (waiter === undefined) return
       this.waiting.delete(reply.id)
-      if (this.waiting.size === 0) worker.unref()
+      // Not once terminate() has begun: the reply of a job called off can still arrive, and
+      // unreferencing then could end the process before the exit that terminate() awaits.
+      if (this.waiting.size === 0 && this.worker === worker) worker.unref()
       if ('bytes' in reply) {
         waiter.resolve({ bytes: reply.bytes, identity: reply.identity })
         return
