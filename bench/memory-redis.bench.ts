@@ -110,7 +110,20 @@ await runBench(fileURLToPath(import.meta.url), {
     const commands = { batched: 0, strict: 0, peer: 0 }
     const saves = { batched: 0, strict: 0, peer: 0 }
     for (const kind of ['peer', 'batched', 'strict'] as const) {
-      const monitor = await admin.monitor()
+      // ioredis misreads MONITOR lines that arrive just before the connection is in monitoring
+      // mode or as it closes (its "Command queue state error", an 'error' event): other clients of
+      // a shared server keep them coming. Only an error while this run's commands are counted
+      // makes the count doubtful.
+      const monitor = admin.duplicate({ monitor: true, lazyConnect: true })
+      let counting = false
+      const monitorErrors: Error[] = []
+      monitor.on('error', (error: Error) => {
+        if (counting) monitorErrors.push(error)
+      })
+      const monitoring = new Promise((resolve) => monitor.once('monitoring', resolve))
+      await monitor.connect()
+      await monitoring
+      counting = true
       const prefix = `${runId}:${kind === 'peer' ? 'peer' : 'ours'}${instance}:`
       const sources = new Set<string>()
       const bySource = new Map<string, number>()
@@ -122,7 +135,11 @@ await runBench(fileURLToPath(import.meta.url), {
       await drive(writer)
       await writer.close()
       await new Promise((r) => setTimeout(r, 200))
+      counting = false
       monitor.disconnect()
+      if (monitorErrors.length > 0) {
+        throw new Error(`MONITOR lost lines while counting commands: ${monitorErrors[0]?.message}`)
+      }
       commands[kind] = [...sources].reduce((n, s) => n + (bySource.get(s) ?? 0), 0)
       saves[kind] = writer.saves()
       ctx.log(`${kind}: ${commands[kind]} commands from ${sources.size} connections, ${saves[kind]} writes`)

@@ -4,7 +4,7 @@
 //
 //   npm run bench                 all claims
 //   npm run bench -- memory       only benches whose name contains "memory"
-//   npm run bench -- --quick      fewer samples, same comparisons (under 3 minutes)
+//   npm run bench -- --quick      fewer samples, same comparisons (a few minutes)
 //   npm run bench -- --verbose    also show each bench's own progress output
 import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
