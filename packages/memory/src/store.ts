@@ -381,10 +381,14 @@ class Store implements Memory {
     this.assertOperations('remove')
     // Served through the queue, as history(): the stored and pending messages are seen together.
     // Through the view, not just the pending changes: a pending message that later pending adds
-    // pushed past maxMessages is gone, as history() shows.
-    const exists = await this.queue.run(
-      async () => indexOfId(this.batcher.pendingView(key, await this.backend.read(key)), target) >= 0,
-    )
+    // pushed past maxMessages is gone, as history() shows. So is a stored message older than the
+    // newest maxMessages (a conversation written with a larger limit, which SQLite and Redis keep
+    // until its next write): history() does not show it, and the write would trim it anyway.
+    const exists = await this.queue.run(async () => {
+      const view = this.batcher.pendingView(key, await this.backend.read(key))
+      const at = indexOfId(view, target)
+      return at >= 0 && at >= view.length - this.options.maxMessages
+    })
     // Only a reply whose message this removes stops: one pushed out already is gone anyway, and
     // one started after this call takes its place after it.
     if (!exists) return { exists: false }

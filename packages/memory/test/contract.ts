@@ -432,6 +432,47 @@ export function describeBackendContract(
           },
         )
 
+        it.skipIf(options.operations === false || !options.persistent)(
+          `a message older than a lowered maxMessages is gone for remove(), which writes nothing (${durability})`,
+          async () => {
+            const t = await target()
+            const open = (maxMessages: number) =>
+              openMemory({
+                backend: t.make(),
+                flushOnExit: false,
+                durability,
+                maxMessages,
+                onWarning: () => {},
+              })
+            const first = await open(5)
+            opened.push(first)
+            for (let i = 0; i < 5; i++) await first.add('c', { role: 'user', content: `c${i}`, id: `c${i}` })
+            await first.close()
+            const ids = async (m: Memory) => (await m.history('c')).map((x) => x.id)
+            // Written with a larger limit: history() shows the newest 2, and c0 is not one of them.
+            const memory = await open(2)
+            opened.push(memory)
+            expect(await ids(memory)).toEqual(['c3', 'c4'])
+            expect(await memory.remove('c', 'c0')).toBe(false)
+            expect(await ids(memory)).toEqual(['c3', 'c4'])
+            await memory.close()
+            // Nothing was written, so the conversation is as long as before, for a larger limit.
+            const larger = await open(5)
+            opened.push(larger)
+            expect(await ids(larger)).toEqual(['c0', 'c1', 'c2', 'c3', 'c4'])
+            await larger.close()
+            // A message history() shows is removed, and the write trims the conversation.
+            const again = await open(2)
+            opened.push(again)
+            expect(await again.remove('c', 'c3')).toBe(true)
+            expect(await ids(again)).toEqual(['c4'])
+            await again.close()
+            const last = await open(5)
+            opened.push(last)
+            expect(await ids(last)).toEqual(['c4'])
+          },
+        )
+
         it.skipIf(options.operations === false)(
           `upserts a streamed reply and removes by id, pending or written (${durability})`,
           async () => {
