@@ -404,6 +404,77 @@ export function describeBackendContract(
         )
 
         it.skipIf(options.operations === false)(
+          `flush() writes the changes not awaited that wait behind a remove() or clear() (${durability})`,
+          async () => {
+            const t = await target()
+            const open = () =>
+              openMemory({
+                backend: t.make(),
+                flushOnExit: false,
+                durability,
+                saveEvery: 1000,
+                flushIntervalMs: 600_000,
+              })
+            const memory = await open()
+            opened.push(memory)
+            await memory.add('a', { role: 'user', content: 'a1', id: 'a1' })
+            await memory.flush()
+            // Each add waits for the remove or clear before it, and was made before flush().
+            const calls = [
+              memory.remove('a', 'a1'),
+              memory.add('a', { role: 'user', content: 'a2', id: 'a2' }),
+              memory.clear('b'),
+              memory.add('b', { role: 'user', content: 'b1', id: 'b1' }),
+            ]
+            await memory.flush()
+            expect((await memory.stats()).pending).toBe(0)
+            await Promise.all(calls)
+            if (!options.persistent) return
+            // Nothing more is written: what the store holds is what flush() wrote.
+            await memory.destroy()
+            const again = await open()
+            opened.push(again)
+            expect((await again.history('a')).map((x) => x.id)).toEqual(['a2'])
+            expect((await again.history('b')).map((x) => x.id)).toEqual(['b1'])
+          },
+        )
+
+        it.skipIf(options.operations === false)(
+          `close() writes the changes not awaited that wait behind a remove() or clear() (${durability})`,
+          async () => {
+            const t = await target()
+            const open = () => openMemory({ backend: t.make(), flushOnExit: false, durability })
+            const memory = await open()
+            opened.push(memory)
+            await memory.add('a', { role: 'user', content: 'a1', id: 'a1' })
+            // Made while the store is open, each after a remove or clear of its conversation.
+            const calls = [
+              memory.remove('a', 'a1'),
+              memory.add('a', { role: 'user', content: 'a2', id: 'a2' }),
+              memory.upsert('a', { role: 'user', content: 'a3', id: 'a3' }),
+              memory.clear('b'),
+              memory.addMany('b', [{ role: 'user', content: 'b1', id: 'b1' }]),
+              memory.remove('c', 'none'),
+              memory.add('c', { role: 'user', content: 'c1', id: 'c1' }),
+            ]
+            const closing = memory.close()
+            // A call made while the store closes is still refused.
+            const late = memory.add('a', { role: 'user', content: 'late' })
+            await closing
+            const outcomes = await Promise.allSettled(calls)
+            expect(outcomes.map((outcome) => outcome.status)).toEqual(calls.map(() => 'fulfilled'))
+            await expect(late).rejects.toSatisfy((error) => isMemoryError(error, 'closed'))
+            if (!options.persistent) return
+            const again = await open()
+            opened.push(again)
+            const ids = async (id: string) => (await again.history(id)).map((x) => x.id)
+            expect(await ids('a')).toEqual(['a2', 'a3'])
+            expect(await ids('b')).toEqual(['b1'])
+            expect(await ids('c')).toEqual(['c1'])
+          },
+        )
+
+        it.skipIf(options.operations === false)(
           `a message maxMessages pushed out is gone for remove() and upsert(), pending or written (${durability})`,
           async () => {
             const t = await target()
