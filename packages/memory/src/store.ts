@@ -244,9 +244,18 @@ class Store implements Memory {
     })
   }
 
+  /**
+   * True while the second half of a change still goes to the batcher: while open, and while
+   * closing for a change made while open that waited behind a remove() or clear() (close() lets
+   * those through before its last flush; a call made while closing is refused when it is made).
+   */
+  private takesChanges(): boolean {
+    return this.state !== 'closed'
+  }
+
   /** Gives a checked message to the batcher: the second half of add(). */
   private handOver(key: string, message: Message, bytes: number): Promise<StoredMessage> {
-    if (this.state !== 'open') return this.refuse()
+    if (!this.takesChanges()) return this.refuse()
     const durable = this.batcher.addAnswering(key, message, bytes)
     if (durable === undefined) return Promise.resolve({ ...message } as StoredMessage)
     return durable as Promise<StoredMessage>
@@ -285,18 +294,22 @@ class Store implements Memory {
     if (this.state !== 'open') await this.refuse()
     const removal = this.removals.get(key)
     if (removal !== undefined) {
-      return this.afterRemoval(key, removal, () => this.addManyNow(key, checked, givenIds), true)
+      return this.afterRemoval(key, removal, () => this.addManyNow(key, checked, givenIds, true), true)
     }
-    return this.addManyNow(key, checked, givenIds)
+    return this.addManyNow(key, checked, givenIds, false)
   }
 
-  /** Gives checked messages to the batcher: the second half of addMany(). */
+  /**
+   * Gives checked messages to the batcher: the second half of addMany(). `gated`: it waited behind
+   * a remove() or clear(), and close() waits for it to settle, so it goes on while the store closes.
+   */
   private async addManyNow(
     key: string,
     checked: readonly SizedMessage[],
     givenIds: ReadonlySet<string>,
+    gated: boolean,
   ): Promise<StoredMessage[]> {
-    if (this.state !== 'open') await this.refuse()
+    if (!this.takesChanges()) await this.refuse()
     for (const messageId of givenIds) this.assertNewId(key, messageId)
     // Each message goes to the batcher as add() would hand it. A batched store takes them without
     // waiting while there is room; a strict one makes them durable together (one write when they
@@ -310,7 +323,7 @@ class Store implements Memory {
           await Promise.all(unwritten)
           unwritten = []
         }
-        if (this.state !== 'open') await this.refuse()
+        if (this.state !== 'open' && !(gated && this.takesChanges())) await this.refuse()
         const durable = this.batcher.add(key, message, bytes)
         if (durable === undefined) continue
         if (strict) unwritten.push(durable)
@@ -343,7 +356,7 @@ class Store implements Memory {
 
   /** Gives a checked upsert to the batcher: the second half of upsert(). */
   private upsertNow(key: string, message: Message, bytes: number): Promise<StoredMessage> {
-    if (this.state !== 'open') return this.refuse()
+    if (!this.takesChanges()) return this.refuse()
     const durable = this.batcher.change(key, { op: 'upsert', message }, bytes + OPERATION_OVERHEAD)
     const stored = { ...message } as StoredMessage
     return durable === undefined ? Promise.resolve(stored) : durable.then(() => stored)
@@ -358,6 +371,7 @@ class Store implements Memory {
     } catch (error) {
       return Promise.reject(error)
     }
+    if (this.state !== 'open') return this.refuse()
     // Whether the message exists is read from the backend, which takes a turn: changes of the
     // conversation made meanwhile wait behind this one (see removals), in call order.
     const before = this.removals.get(key)
@@ -377,19 +391,23 @@ class Store implements Memory {
     key: string,
     target: string,
   ): Promise<{ exists: boolean; durable?: Promise<unknown> | undefined }> {
-    if (this.state !== 'open') await this.refuse()
+    if (!this.takesChanges()) await this.refuse()
     this.assertOperations('remove')
     // Served through the queue, as history(): the stored and pending messages are seen together.
     // Through the view, not just the pending changes: a pending message that later pending adds
-    // pushed past maxMessages is gone, as history() shows.
-    const exists = await this.queue.run(
-      async () => indexOfId(this.batcher.pendingView(key, await this.backend.read(key)), target) >= 0,
-    )
+    // pushed past maxMessages is gone, as history() shows. So is a stored message older than the
+    // newest maxMessages (a conversation written with a larger limit, which SQLite and Redis keep
+    // until its next write): history() does not show it, and the write would trim it anyway.
+    const exists = await this.queue.run(async () => {
+      const view = this.batcher.pendingView(key, await this.backend.read(key))
+      const at = indexOfId(view, target)
+      return at >= 0 && at >= view.length - this.options.maxMessages
+    })
     // Only a reply whose message this removes stops: one pushed out already is gone anyway, and
     // one started after this call takes its place after it.
     if (!exists) return { exists: false }
     this.replies.drop(key, target)
-    if (this.state !== 'open') await this.refuse()
+    if (!this.takesChanges()) await this.refuse()
     const durable = this.batcher.change(
       key,
       { op: 'remove', id: target },
@@ -465,7 +483,7 @@ class Store implements Memory {
   }
 
   private async clearNow(key: string): Promise<boolean> {
-    if (this.state !== 'open') await this.refuse()
+    if (!this.takesChanges()) await this.refuse()
     const hadPending = this.batcher.hasPending(key)
     this.batcher.drop(key)
     const existed = await this.queue.run(() => this.backend.clear(key))
@@ -546,6 +564,9 @@ class Store implements Memory {
       )
     }
     if (this.state === 'closed') return
+    // Changes made before this call that wait behind a remove() or clear() still under way (not
+    // awaited) reach the batcher first, so they are written too.
+    if (this.removals.size > 0) await Promise.all(this.removals.values())
     await this.replies.handOverAll()
     const refused = await this.batcher.flushReporting()
     // Batched changes the backend refused were dropped: resolving would say they are on disk.
@@ -559,6 +580,9 @@ class Store implements Memory {
     this.batcher.disarm()
     const attempt = (async () => {
       let refused: MemoryError | undefined
+      // Changes made before close() that wait behind a remove() or clear() still under way (not
+      // awaited) are written too: they reach the batcher before the last flush.
+      if (this.removals.size > 0) await Promise.all(this.removals.values())
       try {
         await this.replies.handOverAll()
         refused = await this.batcher.flushReporting()

@@ -404,6 +404,77 @@ export function describeBackendContract(
         )
 
         it.skipIf(options.operations === false)(
+          `flush() writes the changes not awaited that wait behind a remove() or clear() (${durability})`,
+          async () => {
+            const t = await target()
+            const open = () =>
+              openMemory({
+                backend: t.make(),
+                flushOnExit: false,
+                durability,
+                saveEvery: 1000,
+                flushIntervalMs: 600_000,
+              })
+            const memory = await open()
+            opened.push(memory)
+            await memory.add('a', { role: 'user', content: 'a1', id: 'a1' })
+            await memory.flush()
+            // Each add waits for the remove or clear before it, and was made before flush().
+            const calls = [
+              memory.remove('a', 'a1'),
+              memory.add('a', { role: 'user', content: 'a2', id: 'a2' }),
+              memory.clear('b'),
+              memory.add('b', { role: 'user', content: 'b1', id: 'b1' }),
+            ]
+            await memory.flush()
+            expect((await memory.stats()).pending).toBe(0)
+            await Promise.all(calls)
+            if (!options.persistent) return
+            // Nothing more is written: what the store holds is what flush() wrote.
+            await memory.destroy()
+            const again = await open()
+            opened.push(again)
+            expect((await again.history('a')).map((x) => x.id)).toEqual(['a2'])
+            expect((await again.history('b')).map((x) => x.id)).toEqual(['b1'])
+          },
+        )
+
+        it.skipIf(options.operations === false)(
+          `close() writes the changes not awaited that wait behind a remove() or clear() (${durability})`,
+          async () => {
+            const t = await target()
+            const open = () => openMemory({ backend: t.make(), flushOnExit: false, durability })
+            const memory = await open()
+            opened.push(memory)
+            await memory.add('a', { role: 'user', content: 'a1', id: 'a1' })
+            // Made while the store is open, each after a remove or clear of its conversation.
+            const calls = [
+              memory.remove('a', 'a1'),
+              memory.add('a', { role: 'user', content: 'a2', id: 'a2' }),
+              memory.upsert('a', { role: 'user', content: 'a3', id: 'a3' }),
+              memory.clear('b'),
+              memory.addMany('b', [{ role: 'user', content: 'b1', id: 'b1' }]),
+              memory.remove('c', 'none'),
+              memory.add('c', { role: 'user', content: 'c1', id: 'c1' }),
+            ]
+            const closing = memory.close()
+            // A call made while the store closes is still refused.
+            const late = memory.add('a', { role: 'user', content: 'late' })
+            await closing
+            const outcomes = await Promise.allSettled(calls)
+            expect(outcomes.map((outcome) => outcome.status)).toEqual(calls.map(() => 'fulfilled'))
+            await expect(late).rejects.toSatisfy((error) => isMemoryError(error, 'closed'))
+            if (!options.persistent) return
+            const again = await open()
+            opened.push(again)
+            const ids = async (id: string) => (await again.history(id)).map((x) => x.id)
+            expect(await ids('a')).toEqual(['a2', 'a3'])
+            expect(await ids('b')).toEqual(['b1'])
+            expect(await ids('c')).toEqual(['c1'])
+          },
+        )
+
+        it.skipIf(options.operations === false)(
           `a message maxMessages pushed out is gone for remove() and upsert(), pending or written (${durability})`,
           async () => {
             const t = await target()
@@ -429,6 +500,47 @@ export function describeBackendContract(
               expect(await ids(again)).toEqual(['c1', 'c2', 'c3', 'c4', 'c0'])
               expect((await again.history('c')).at(-1)?.content).toBe('c0 again')
             }
+          },
+        )
+
+        it.skipIf(options.operations === false || !options.persistent)(
+          `a message older than a lowered maxMessages is gone for remove(), which writes nothing (${durability})`,
+          async () => {
+            const t = await target()
+            const open = (maxMessages: number) =>
+              openMemory({
+                backend: t.make(),
+                flushOnExit: false,
+                durability,
+                maxMessages,
+                onWarning: () => {},
+              })
+            const first = await open(5)
+            opened.push(first)
+            for (let i = 0; i < 5; i++) await first.add('c', { role: 'user', content: `c${i}`, id: `c${i}` })
+            await first.close()
+            const ids = async (m: Memory) => (await m.history('c')).map((x) => x.id)
+            // Written with a larger limit: history() shows the newest 2, and c0 is not one of them.
+            const memory = await open(2)
+            opened.push(memory)
+            expect(await ids(memory)).toEqual(['c3', 'c4'])
+            expect(await memory.remove('c', 'c0')).toBe(false)
+            expect(await ids(memory)).toEqual(['c3', 'c4'])
+            await memory.close()
+            // Nothing was written, so the conversation is as long as before, for a larger limit.
+            const larger = await open(5)
+            opened.push(larger)
+            expect(await ids(larger)).toEqual(['c0', 'c1', 'c2', 'c3', 'c4'])
+            await larger.close()
+            // A message history() shows is removed, and the write trims the conversation.
+            const again = await open(2)
+            opened.push(again)
+            expect(await again.remove('c', 'c3')).toBe(true)
+            expect(await ids(again)).toEqual(['c4'])
+            await again.close()
+            const last = await open(5)
+            opened.push(last)
+            expect(await ids(last)).toEqual(['c4'])
           },
         )
 
