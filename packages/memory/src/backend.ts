@@ -182,6 +182,13 @@ export interface Backend {
   /** Lists every conversation with its size and newest timestamp (used by `prune`, `stats` and migration). */
   conversations(): AsyncIterable<ConversationSummary>
   /**
+   * True when the backend keeps conversation `id`, even with no message left (after `remove()` of
+   * its last one): `stats()` then counts it once when new messages for it are pending. Optional:
+   * without it the store takes a conversation with no stored message for one the backend does not
+   * list, as a Redis list that is deleted with its last element.
+   */
+  has?(id: string): Promise<boolean>
+  /**
    * Deletes the conversations whose newest message is older than `cutoff` (epoch milliseconds)
    * and resolves with their keys. Optional: without it the store lists and clears.
    */

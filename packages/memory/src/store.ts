@@ -742,10 +742,16 @@ class Store implements Memory {
       }
       const held = Math.min(stored.length, max)
       const shown = Math.min(this.batcher.pendingView(key, stored).length, max)
-      if (held === 0 && shown > 0) conversations++
+      // A conversation with no stored message is new, unless the backend keeps it empty (and so
+      // counted it already).
+      if (held === 0 && shown > 0 && !(await this.keeps(key))) conversations++
       messages += shown - held
     }
     return { stats, conversations, messages }
+  }
+
+  private async keeps(key: string): Promise<boolean> {
+    return this.backend.has === undefined ? false : this.backend.has(key).catch(() => false)
   }
 
   private async backendStats(): Promise<BackendStats> {

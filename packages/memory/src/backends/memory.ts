@@ -75,6 +75,11 @@ class InProcessBackend implements Backend {
     return limit === undefined ? list.slice() : list.slice(Math.max(0, list.length - limit))
   }
 
+  async has(id: string): Promise<boolean> {
+    this.assertOpen()
+    return this.conversationsById.has(id)
+  }
+
   async clear(id: string): Promise<boolean> {
     this.assertOpen()
     const list = this.conversationsById.get(id)

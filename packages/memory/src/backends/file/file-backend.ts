@@ -352,6 +352,11 @@ class FileBackend implements Backend {
     return limit === undefined || limit >= list.length ? list.slice() : list.slice(list.length - limit)
   }
 
+  async has(id: string): Promise<boolean> {
+    this.assertOpen()
+    return this.conversationsById.has(id)
+  }
+
   async clear(id: string): Promise<boolean> {
     this.assertOpen()
     if (!this.conversationsById.has(id)) return false

@@ -413,6 +413,15 @@ export class SqliteBackend implements Backend {
     })
   }
 
+  async has(id: string): Promise<boolean> {
+    const tables = this.readTables()
+    try {
+      return tables.has(id)
+    } catch (error) {
+      throw this.failure(error, `cannot read conversation ${show(id)}`, TRY_AGAIN)
+    }
+  }
+
   async clear(id: string): Promise<boolean> {
     const { writer } = this.assertOpen()
     try {

@@ -61,6 +61,7 @@ export function hourOf(time: number | null): number | null {
 /** Every statement of the backend, by name (the tests check each one's query plan). */
 export const SQL = {
   find: 'SELECT key, count, next_seq, last_hour FROM conversations WHERE id = ?',
+  exists: 'SELECT 1 FROM conversations WHERE id = ?',
   create:
     'INSERT INTO conversations (id, count, next_seq, last_timestamp, last_time, last_hour) VALUES (?, ?, ?, ?, ?, ?)',
   // Without last_hour: SQLite then leaves its index alone, one page fewer in each commit.
@@ -244,6 +245,11 @@ export class ConversationTables {
       .pluck()
       .all(id, limit ?? -1) as string[]
     return rows.reverse()
+  }
+
+  /** True when the conversation has a row, even with no message left. */
+  has(id: string): boolean {
+    return this.statement(SQL.exists).get(id) !== undefined
   }
 
   /** Deletes a conversation; true if it existed. */
