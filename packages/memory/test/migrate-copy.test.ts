@@ -157,6 +157,40 @@ describe('a message the destination cannot take is found before anything is writ
   })
 })
 
+describe('a source conversation holding two messages with one id', () => {
+  // add() does not check ids already stored, and the Python bot or a hand edit may copy a message.
+  for (const name of ['o.db', 'o.json']) {
+    it(`is copied whole into ${name}, as it is`, async () => {
+      const dir = await tempDir()
+      const source = join(dir.dir, 'c.json')
+      await writeFile(
+        source,
+        JSON.stringify({
+          conversations: {
+            '1': [
+              { role: 'user', content: 'first', id: 'same' },
+              { role: 'user', content: 'second', id: 'same' },
+            ],
+            '2': [{ role: 'user', content: 'other' }],
+          },
+        }),
+      )
+      const from = await openMemory({ path: source, flushOnExit: false })
+      let to = await openMemory({ path: join(dir.dir, name), flushOnExit: false })
+      try {
+        const expected = await from.history('1')
+        expect(await migrate(from, to)).toMatchObject({ conversations: 2, messages: 3 })
+        await to.close()
+        to = await openMemory({ path: join(dir.dir, name), flushOnExit: false })
+        expect(await to.history('1')).toEqual(expected)
+      } finally {
+        await Promise.all([from.close(), to.close()])
+        await dir.cleanup()
+      }
+    })
+  }
+})
+
 describe('--max-message-bytes (built)', () => {
   // Above the default maxMessageBytes (1 MiB) once serialised.
   const BIG = {
