@@ -191,6 +191,41 @@ describe('a source conversation holding two messages with one id', () => {
   }
 })
 
+describe('a source conversation whose id no store takes', () => {
+  for (const [label, id] of [
+    ['empty', ''],
+    ['with a lone surrogate', '\uD800'],
+  ] as const) {
+    it(`${label}: refused before anything is copied, naming the conversation`, async () => {
+      const dir = await tempDir()
+      const source = join(dir.dir, 'c.json')
+      await writeFile(
+        source,
+        JSON.stringify({
+          conversations: { '1': [{ role: 'user', content: 'fine' }], [id]: [{ role: 'user', content: 'x' }] },
+        }),
+      )
+      const from = await openMemory({ path: source, flushOnExit: false })
+      const to = await openMemory({ path: join(dir.dir, 'o.db'), flushOnExit: false })
+      try {
+        const error = await migrate(from, to).catch((e: unknown) => e)
+        expect(isMemoryError(error, 'migration')).toBe(true)
+        expect((error as Error).message).toContain(
+          `conversation ${JSON.stringify(id)} of the source cannot be copied: id must be`,
+        )
+        expect((error as Error).message).toMatch(
+          /Nothing was copied\. Rename or remove that conversation in the source/,
+        )
+        expect((error as { details: unknown }).details).toMatchObject({ conversation: id })
+        expect(await ids(to)).toEqual([])
+      } finally {
+        await Promise.all([from.close(), to.close()])
+        await dir.cleanup()
+      }
+    })
+  }
+})
+
 describe('--max-message-bytes (built)', () => {
   // Above the default maxMessageBytes (1 MiB) once serialised.
   const BIG = {
