@@ -117,6 +117,33 @@ describe('the source is only read (built)', () => {
   }, 30_000)
 })
 
+describe('a Redis source prefix that holds no store (built)', () => {
+  it.skipIf(unavailable !== undefined)(
+    'exit 2 naming the prefix; nothing written to it, no destination created',
+    async () => {
+      const dir = await tempDir()
+      const prefix = `test:migrate-copy:${randomUUID()}:`
+      const client = new Redis(REDIS_URL)
+      try {
+        const to = join(dir.dir, 'o.json')
+        const result = await cli(['migrate', REDIS_URL, to, '--from-key-prefix', prefix])
+        expect(result.code).toBe(2)
+        expect(result.stderr).toContain(
+          `taurobot-memory: no conversations under the key prefix ${JSON.stringify(prefix)} at ${REDIS_URL}`,
+        )
+        expect(result.stderr).toContain('Check --key-prefix or --from-key-prefix')
+        expect(await client.exists(`${prefix}format`, `${prefix}limit`)).toBe(0)
+        expect(await readdir(dir.dir)).toEqual([])
+      } finally {
+        await deleteKeys(client, prefix)
+        client.disconnect()
+        await dir.cleanup()
+      }
+    },
+    30_000,
+  )
+})
+
 describe('a message the destination cannot take is found before anything is written', () => {
   it('names the conversation and the message index; nothing copied', async () => {
     const dir = await tempDir()
