@@ -317,6 +317,9 @@ async function runMigrate(args: string[]): Promise<number> {
     }
     const fromPrefix = values['from-key-prefix'] ?? values['key-prefix']
     const toPrefix = values['to-key-prefix'] ?? values['key-prefix']
+    if (values['key-prefix'] !== undefined && !isRedisUrl(from) && !isRedisUrl(to)) {
+      throw new UsageError(`--key-prefix applies to a Redis URL, got the files ${from} and ${to}`)
+    }
     for (const [option, spec] of [
       ['from-key-prefix', from],
       ['to-key-prefix', to],
