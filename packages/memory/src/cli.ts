@@ -279,8 +279,9 @@ async function runCompactCommand(args: string[]): Promise<number> {
       `compact rewrites a JSON conversations file; ${describe(file)} is ${location.kind === 'sqlite' ? 'a SQLite database' : 'a Redis store'}, which keeps every message in place and needs no compaction`,
     )
   }
+  // A file: URL names its file, as for migrate.
   const line = await runCompact(
-    file,
+    location.path,
     (message) => process.stderr.write(`taurobot-memory: warning: ${message}\n`),
     maxMessages,
   )

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process'
 import { appendFile, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { compactFromDisk } from '../../../src/backends/file/compaction.js'
@@ -126,6 +127,16 @@ describe('taurobot-memory compact', () => {
     expect(data.last_updated).toEqual(expect.any(String))
     expect((await stat(`${path}.journal`)).size).toBe(0)
   }, 60_000)
+
+  it('takes a file: URL, as migrate and openMemory do', async () => {
+    const path = join(await fresh(), 'conversations.json')
+    const memory = await open({ path })
+    await memory.add('only', { role: 'user', content: 'hello' })
+    await memory.close()
+    const cli = ensureBuilt('cli.js')
+    const { stdout } = await run(process.execPath, [cli, 'compact', pathToFileURL(path).href])
+    expect(stdout).toBe(`compacted ${path}: 1 conversation, 1 message, all in the snapshot\n`)
+  }, 30_000)
 
   it('counts one conversation and one message in the singular', async () => {
     const path = join(await fresh(), 'conversations.json')
