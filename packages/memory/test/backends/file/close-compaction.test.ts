@@ -228,6 +228,18 @@ describe('taurobot-memory compact', () => {
     expect(data.conversations.a.map((m: { content: string }) => m.content)).toEqual(shown)
     expect(data.conversations.b).toHaveLength(2)
   }, 30_000)
+
+  it('--max-messages n trims a snapshot whose journal is empty, such as a Python bot file', async () => {
+    const path = join(await fresh(), 'conversations.json')
+    const messages = Array.from({ length: 5 }, (_, i) => ({ role: 'user', content: `old${i}` }))
+    await writeFile(path, JSON.stringify({ conversations: { a: messages, b: messages.slice(0, 2) } }))
+    expect(await runCompact(path, undefined, 3)).toBe(
+      `compacted ${path}: 2 conversations, 5 messages, all in the snapshot`,
+    )
+    const data = JSON.parse(await snapshotText(path))
+    expect(data.conversations.a.map((m: { content: string }) => m.content)).toEqual(['old2', 'old3', 'old4'])
+    expect(data.conversations.b).toHaveLength(2)
+  })
 })
 
 describe('the compaction worker reads a snapshot in pieces too', () => {
