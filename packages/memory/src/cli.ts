@@ -6,6 +6,7 @@ import { dirname } from 'node:path'
 import { parseArgs } from 'node:util'
 import { SQLITE_ADVICE } from './backends/file/heap-room.js'
 import { linkTarget } from './backends/file/store-path.js'
+import { loadIoredis, type RedisConstructor } from './backends/redis/load-ioredis.js'
 import { DEFAULT_PREFIX, EMPTY_PREFIX_REASON } from './backends/redis/redis-options.js'
 import { closest } from './closest.js'
 import { runCompact } from './compact.js'
@@ -91,6 +92,12 @@ async function open(
   }
   const location = where(spec)
   if (location.kind === 'redis') {
+    const prefix = keyPrefix ?? DEFAULT_PREFIX
+    if (role === 'from' && (await redisStoreExists(location.url, prefix)) === false) {
+      throw new UsageError(
+        `no conversations under the key prefix ${JSON.stringify(prefix)} at ${redactUrl(spec)}: it has no ${JSON.stringify(`${prefix}format`)} key, which every store there has. Check --key-prefix or --from-key-prefix`,
+      )
+    }
     const { redisBackend } = await import('./backends/redis/redis-backend.js')
     return openMemory({ ...common, backend: redisBackend({ url: location.url, keyPrefix }) })
   }
@@ -105,6 +112,35 @@ async function open(
   }
   const opening = openMemory({ ...common, path: spec, onWarning })
   return role === 'from' ? opening.catch((error: unknown) => readOnlySource(error, spec, target)) : opening
+}
+
+/**
+ * Whether a store was ever opened under a Redis key prefix (its format key), or undefined when the
+ * server cannot be asked: opening the store then says why. A source prefix without one is most
+ * likely mistyped, and opening it would create a store there and copy nothing.
+ */
+async function redisStoreExists(url: string, keyPrefix: string): Promise<boolean | undefined> {
+  let client: InstanceType<RedisConstructor> | undefined
+  try {
+    const RedisClass = await loadIoredis()
+    client = new RedisClass(url, {
+      lazyConnect: true,
+      connectionName: 'taurobot-memory',
+      connectTimeout: 5000,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    })
+    client.on('error', () => {})
+    await client.connect()
+    // ioredis goes on with database 0 when the server refuses the URL's: ask for it again.
+    await client.select(client.options.db ?? 0)
+    return (await client.exists(`${keyPrefix}format`)) === 1
+  } catch {
+    return undefined
+  } finally {
+    client?.disconnect()
+  }
 }
 
 /**
@@ -243,8 +279,9 @@ async function runCompactCommand(args: string[]): Promise<number> {
       `compact rewrites a JSON conversations file; ${describe(file)} is ${location.kind === 'sqlite' ? 'a SQLite database' : 'a Redis store'}, which keeps every message in place and needs no compaction`,
     )
   }
+  // A file: URL names its file, as for migrate.
   const line = await runCompact(
-    file,
+    location.path,
     (message) => process.stderr.write(`taurobot-memory: warning: ${message}\n`),
     maxMessages,
   )
@@ -281,6 +318,9 @@ async function runMigrate(args: string[]): Promise<number> {
     }
     const fromPrefix = values['from-key-prefix'] ?? values['key-prefix']
     const toPrefix = values['to-key-prefix'] ?? values['key-prefix']
+    if (values['key-prefix'] !== undefined && !isRedisUrl(from) && !isRedisUrl(to)) {
+      throw new UsageError(`--key-prefix applies to a Redis URL, got the files ${from} and ${to}`)
+    }
     for (const [option, spec] of [
       ['from-key-prefix', from],
       ['to-key-prefix', to],

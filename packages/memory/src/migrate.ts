@@ -1,7 +1,7 @@
 import { count } from './count.js'
 import { MemoryError } from './errors.js'
 import type { Memory } from './memory-api.js'
-import { type Message, show } from './message.js'
+import { conversationKey, type Message, show } from './message.js'
 import { booleanOption, knownOptions, optionalFunction } from './options.js'
 import {
   COMPLETE_SNAPSHOT,
@@ -210,9 +210,10 @@ export async function migrate(
 }
 
 /**
- * Reads every message to copy and asks the destination whether it would take it as it is (a
- * message too large for its maxMessageBytes, an `id` that is not a message id), so that such a
- * message stops the migration before anything is written, named by conversation and index.
+ * Checks every conversation id, then reads every message to copy and asks the destination whether
+ * it would take it as it is (a message too large for its maxMessageBytes, an `id` that is not a
+ * message id), so that such a conversation or message stops the migration before anything is
+ * written, named by conversation (and index).
  */
 async function assertCopyable(
   source: ReadonlyArray<{ id: string; messages: number }>,
@@ -220,6 +221,19 @@ async function assertCopyable(
   to: Memory,
   signal: AbortSignal | undefined,
 ): Promise<void> {
+  // An id no store takes (empty, or cut in the middle of a character) can only come from a file
+  // another program wrote: neither store can read or write that conversation.
+  for (const { id } of source) {
+    try {
+      conversationKey(id)
+    } catch (error) {
+      throw new MemoryError(
+        'migration',
+        `conversation ${show(id)} of the source cannot be copied: ${(error as Error).message}. Nothing was copied. Rename or remove that conversation in the source (written there by another program), then run the migration again.`,
+        { cause: error, details: { conversation: id, problem: (error as Error).message } },
+      )
+    }
+  }
   const problemOf = (to as StoreInternals)[COPY_PROBLEM]?.bind(to)
   if (problemOf === undefined) return
   for (const { id } of source) {

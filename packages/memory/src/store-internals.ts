@@ -14,7 +14,8 @@ export const COMPLETE_SNAPSHOT: unique symbol = Symbol.for('@taurobot/memory.com
 /**
  * Adds a message as add() does, except that a message without a timestamp stays without one:
  * migrate() copies messages as they are (the Python bot's may have none, and such a message is
- * never pruned; stamped with the migration's time, it could be, and would be out of order).
+ * never pruned; stamped with the migration's time, it could be, and would be out of order), and
+ * a message whose id another message of the conversation has is copied too.
  */
 export const COPY_MESSAGE: unique symbol = Symbol.for('@taurobot/memory.copy-message')
 

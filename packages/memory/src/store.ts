@@ -168,9 +168,10 @@ class Store implements Memory {
     return this.addStamped(id, input, isoNow)
   }
 
-  // For migrate(): see store-internals.ts.
+  // For migrate(): see store-internals.ts. A source may hold two messages with one id (add() does
+  // not check stored ids): they are copied as they are, not refused half-way through a conversation.
   [COPY_MESSAGE](id: string, message: Message): Promise<StoredMessage> {
-    return this.addStamped(id, message, noTimestamp)
+    return this.addStamped(id, message, noTimestamp, false)
   }
 
   [COPY_PROBLEM](message: Message): CopyProblem | undefined {
@@ -188,11 +189,15 @@ class Store implements Memory {
     }
   }
 
-  /** add(), with `now` giving the timestamp of a message without one. */
+  /**
+   * add(), with `now` giving the timestamp of a message without one; `checkId`: refuse a given id
+   * that a change not yet written already uses.
+   */
   private addStamped(
     id: ConversationId,
     input: MessageInput,
     now: () => string | undefined,
+    checkId = true,
   ): Promise<StoredMessage> {
     let key: string
     let sized: SizedMessage
@@ -201,7 +206,8 @@ class Store implements Memory {
       sized = toMessage(input, this.options.maxMessageBytes, now)
       if (this.state !== 'open') return this.refuse()
       // Generated ids are unique; a given one is checked against what is not written yet.
-      if ((input as MessageInput).id !== undefined) this.assertNewId(key, sized.message.id as string)
+      if (checkId && (input as MessageInput).id !== undefined)
+        this.assertNewId(key, sized.message.id as string)
     } catch (error) {
       return Promise.reject(error)
     }

@@ -117,6 +117,33 @@ describe('the source is only read (built)', () => {
   }, 30_000)
 })
 
+describe('a Redis source prefix that holds no store (built)', () => {
+  it.skipIf(unavailable !== undefined)(
+    'exit 2 naming the prefix; nothing written to it, no destination created',
+    async () => {
+      const dir = await tempDir()
+      const prefix = `test:migrate-copy:${randomUUID()}:`
+      const client = new Redis(REDIS_URL)
+      try {
+        const to = join(dir.dir, 'o.json')
+        const result = await cli(['migrate', REDIS_URL, to, '--from-key-prefix', prefix])
+        expect(result.code).toBe(2)
+        expect(result.stderr).toContain(
+          `taurobot-memory: no conversations under the key prefix ${JSON.stringify(prefix)} at ${REDIS_URL}`,
+        )
+        expect(result.stderr).toContain('Check --key-prefix or --from-key-prefix')
+        expect(await client.exists(`${prefix}format`, `${prefix}limit`)).toBe(0)
+        expect(await readdir(dir.dir)).toEqual([])
+      } finally {
+        await deleteKeys(client, prefix)
+        client.disconnect()
+        await dir.cleanup()
+      }
+    },
+    30_000,
+  )
+})
+
 describe('a message the destination cannot take is found before anything is written', () => {
   it('names the conversation and the message index; nothing copied', async () => {
     const dir = await tempDir()
@@ -155,6 +182,75 @@ describe('a message the destination cannot take is found before anything is writ
       await dir.cleanup()
     }
   })
+})
+
+describe('a source conversation holding two messages with one id', () => {
+  // add() does not check ids already stored, and the Python bot or a hand edit may copy a message.
+  for (const name of ['o.db', 'o.json']) {
+    it(`is copied whole into ${name}, as it is`, async () => {
+      const dir = await tempDir()
+      const source = join(dir.dir, 'c.json')
+      await writeFile(
+        source,
+        JSON.stringify({
+          conversations: {
+            '1': [
+              { role: 'user', content: 'first', id: 'same' },
+              { role: 'user', content: 'second', id: 'same' },
+            ],
+            '2': [{ role: 'user', content: 'other' }],
+          },
+        }),
+      )
+      const from = await openMemory({ path: source, flushOnExit: false })
+      let to = await openMemory({ path: join(dir.dir, name), flushOnExit: false })
+      try {
+        const expected = await from.history('1')
+        expect(await migrate(from, to)).toMatchObject({ conversations: 2, messages: 3 })
+        await to.close()
+        to = await openMemory({ path: join(dir.dir, name), flushOnExit: false })
+        expect(await to.history('1')).toEqual(expected)
+      } finally {
+        await Promise.all([from.close(), to.close()])
+        await dir.cleanup()
+      }
+    })
+  }
+})
+
+describe('a source conversation whose id no store takes', () => {
+  for (const [label, id] of [
+    ['empty', ''],
+    ['with a lone surrogate', '\uD800'],
+  ] as const) {
+    it(`${label}: refused before anything is copied, naming the conversation`, async () => {
+      const dir = await tempDir()
+      const source = join(dir.dir, 'c.json')
+      await writeFile(
+        source,
+        JSON.stringify({
+          conversations: { '1': [{ role: 'user', content: 'fine' }], [id]: [{ role: 'user', content: 'x' }] },
+        }),
+      )
+      const from = await openMemory({ path: source, flushOnExit: false })
+      const to = await openMemory({ path: join(dir.dir, 'o.db'), flushOnExit: false })
+      try {
+        const error = await migrate(from, to).catch((e: unknown) => e)
+        expect(isMemoryError(error, 'migration')).toBe(true)
+        expect((error as Error).message).toContain(
+          `conversation ${JSON.stringify(id)} of the source cannot be copied: id must be`,
+        )
+        expect((error as Error).message).toMatch(
+          /Nothing was copied\. Rename or remove that conversation in the source/,
+        )
+        expect((error as { details: unknown }).details).toMatchObject({ conversation: id })
+        expect(await ids(to)).toEqual([])
+      } finally {
+        await Promise.all([from.close(), to.close()])
+        await dir.cleanup()
+      }
+    })
+  }
 })
 
 describe('--max-message-bytes (built)', () => {

@@ -734,6 +734,12 @@ if (unavailable !== undefined) {
       expect((await fail(['migrate', REDIS_URL, 'x.json', '--to-key-prefix', 'p:'])).stderr).toMatch(
         /--to-key-prefix applies to a Redis URL, got the file x.json/,
       )
+      // Neither end is Redis: a prefix given anyway was ignored without a word.
+      const noRedis = await fail(['migrate', 'a.json', 'b.db', '--key-prefix', 'p:'])
+      expect(noRedis.code).toBe(2)
+      expect(noRedis.stderr).toMatch(
+        /^taurobot-memory: --key-prefix applies to a Redis URL, got the files a.json and b.db\n/,
+      )
       // A URL that is not a store must not become a file named after it.
       const cwd = await tempDir()
       try {

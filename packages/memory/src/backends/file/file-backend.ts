@@ -230,6 +230,8 @@ class FileBackend implements Backend {
   private readonly unchecked = new WeakSet<Message[]>()
   /** Messages trimmed from the front of those lists since they were loaded (see `listFor`). */
   private readonly trimmed = new WeakMap<Message[], number>()
+  // The snapshot held conversations longer than maxMessages, which the file keeps until a rewrite.
+  private snapshotOverLimit = false
   private compactor: WorkerCompactor | undefined
   private compacting: Promise<void> | undefined
   // The running worker job's claim (see CompactionJob.claim).
@@ -397,11 +399,14 @@ class FileBackend implements Backend {
     }
   }
 
-  /** Rewrites the snapshot now when the journal holds anything, so that it is complete alone. */
+  /**
+   * Rewrites the snapshot now when the journal holds anything, so that it is complete alone, or
+   * when it holds conversations longer than maxMessages (`taurobot-memory compact --max-messages`).
+   */
   async completeSnapshot(): Promise<void> {
     this.assertOpen()
     await this.compacting
-    if (this.journal.size > 0) await this.compact()
+    if (this.journal.size > 0 || this.snapshotOverLimit) await this.compact()
   }
 
   /**
@@ -755,6 +760,7 @@ class FileBackend implements Backend {
     this.snapshotBytes = bytes
     this.bytesWritten += bytes
     this.compactions++
+    this.snapshotOverLimit = false
     publishCompaction(this, bytes, performance.now() - started, background)
     if (this.state === 'open') this.warnIfLarge()
     await this.journalLane.run(async () => {
@@ -911,6 +917,7 @@ class FileBackend implements Backend {
       overLimit,
     )
     this.warnOverLimit(overLimit)
+    this.snapshotOverLimit = overLimit.conversations > 0
 
     let journalData: Buffer | undefined
     try {

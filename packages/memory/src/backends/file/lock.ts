@@ -71,10 +71,26 @@ shared[REGISTRY] = heldHere
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
-    return true
   } catch (error) {
     // EPERM: the process exists but belongs to someone else.
     return errorCode(error) === 'EPERM'
+  }
+  return !hasExited(pid)
+}
+
+/**
+ * True when `pid` is a process that has ended but was not yet reaped by its parent (a zombie,
+ * state Z or X in /proc, Linux): it still answers signal 0, and keeps doing so for as long as a
+ * parent that never waits (a shell that exec'd another program, a container's first process that
+ * is no init) lives, though it can no longer use the store.
+ */
+function hasExited(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3)
+    return state === 'Z' || state === 'X'
+  } catch {
+    return false
   }
 }
 

@@ -90,6 +90,10 @@ class RedisBackend implements Backend {
   // The look for conversations longer than maxMessages, started after open; resolves to the
   // error that stopped it, if any. The first write waits for it (see lookOverLimit).
   private overLimitCheck: Promise<MemoryError | undefined> | undefined
+  // maxMessages is recorded under the prefix before this store's first write, not at open: a
+  // store that only reads (the source of a migration, opened with no limit) cannot lengthen a
+  // conversation, and recording its limit would make every later open look (see lookOverLimit).
+  private limitToRecord: number | undefined
   // After an outage the store would otherwise wait for its timer (flushIntervalMs) to retry.
   private readonly onReady = () => {
     if (this.state === 'open') this.context?.requestFlush?.()
@@ -128,10 +132,12 @@ class RedisBackend implements Backend {
       // the prefix before), or when no store opened here with a larger maxMessages: then the
       // O(conversations) look is skipped. A store of an earlier version recorded no limit.
       const longerPossible = !created && (recorded === undefined || recorded > this.maxMessages)
-      // Recorded now only when nothing longer can be there; otherwise once a look has found what
-      // is (lookOverLimit): a look cut short (a close, an outage) must not leave a record that
-      // lets the next open with this limit skip it.
-      if (!longerPossible) await this.raiseLimit(this.client, this.maxMessages)
+      // What is there is recorded once a look has found it (lookOverLimit): a look cut short (a
+      // close, an outage) must not leave a record that lets the next open with this limit skip it.
+      // This store's own limit, when larger than the record, before its first write; a store that
+      // just created the prefix has written already, and records it now.
+      if (created) await this.raiseLimit(this.client, this.maxMessages)
+      else if (recorded === undefined || recorded < this.maxMessages) this.limitToRecord = this.maxMessages
       this.context = context
       this.client.on('ready', this.onReady)
       if (longerPossible) this.overLimitCheck = this.lookOverLimit(this.client, context)
@@ -211,6 +217,7 @@ class RedisBackend implements Backend {
     context: BackendContext,
   ): Promise<MemoryError | undefined> {
     const found: OverLimit = { conversations: 0, longestId: '', longest: 0 }
+    let longestOfAll = 0
     try {
       for (let bucket = 0; bucket < this.layout.buckets; bucket++) {
         for (let start = 0; ; start += LIST_CHUNK) {
@@ -219,6 +226,7 @@ class RedisBackend implements Backend {
           // A key of another type fails only its own conversation's writes (see scripts.ts).
           const chunk = await this.listChunk(client, bucket, start, true)
           for (const { id, messages } of chunk.summaries) {
+            longestOfAll = Math.max(longestOfAll, messages)
             if (messages <= this.maxMessages) continue
             found.conversations++
             if (messages > found.longest) {
@@ -243,8 +251,9 @@ class RedisBackend implements Backend {
       return undefined
     }
     // Recorded once the look is complete: the next open with as large a limit skips it, and one
-    // with this limit looks again while the long conversations are there.
-    await this.raiseLimit(client, Math.max(this.maxMessages, found.longest)).catch(() => undefined)
+    // with this limit looks again while the long conversations are there. This store's own limit
+    // is recorded before its first write.
+    await this.raiseLimit(client, longestOfAll).catch(() => undefined)
     if (found.conversations > 0 && this.state === 'open') {
       context.warn(
         overLimitWarning(`Redis at ${this.where}`, this.maxMessages, 'from Redis at their next write', found),
@@ -342,6 +351,17 @@ class RedisBackend implements Backend {
       this.overLimitCheck = undefined
     }
     const client = this.assertOpen()
+    if (this.limitToRecord !== undefined) {
+      // Before anything this store writes can be longer than what the record says.
+      await this.raiseLimit(client, this.limitToRecord).catch((error: unknown) => {
+        throw this.failure(
+          error,
+          'cannot record maxMessages',
+          'in batched mode the store keeps the messages and retries',
+        )
+      })
+      this.limitToRecord = undefined
+    }
     const resent = this.resent
     const firstSeq = this.nextSeq
     const plan = planAppend(batch, this.layout, this.writerId, firstSeq, resent)

@@ -115,6 +115,13 @@ function resolveOptions(options: unknown): ResolvedOptions {
           'pass path (the database file) or database (an open better-sqlite3 Database)',
         )
       : undefined
+  // SQLite reads this name as a database in memory, which cannot run in WAL mode and which the
+  // write worker's own connection would not share: it is no file for this backend.
+  if (path === ':memory:') {
+    throw new TypeError(
+      `path ":memory:" is SQLite's name for a database in memory, which a SQLite store cannot use through path (it needs WAL mode and a connection of its own on the write worker): for a store that keeps nothing, use memoryBackend(), or pass database: new Database(':memory:') of better-sqlite3`,
+    )
+  }
   if (path !== undefined) assertFilePath(path, 'conversations.db')
   return {
     path,

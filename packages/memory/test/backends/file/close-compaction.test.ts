@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process'
 import { appendFile, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { compactFromDisk } from '../../../src/backends/file/compaction.js'
@@ -127,6 +128,16 @@ describe('taurobot-memory compact', () => {
     expect((await stat(`${path}.journal`)).size).toBe(0)
   }, 60_000)
 
+  it('takes a file: URL, as migrate and openMemory do', async () => {
+    const path = join(await fresh(), 'conversations.json')
+    const memory = await open({ path })
+    await memory.add('only', { role: 'user', content: 'hello' })
+    await memory.close()
+    const cli = ensureBuilt('cli.js')
+    const { stdout } = await run(process.execPath, [cli, 'compact', pathToFileURL(path).href])
+    expect(stdout).toBe(`compacted ${path}: 1 conversation, 1 message, all in the snapshot\n`)
+  }, 30_000)
+
   it('counts one conversation and one message in the singular', async () => {
     const path = join(await fresh(), 'conversations.json')
     const memory = await open({ path })
@@ -217,6 +228,18 @@ describe('taurobot-memory compact', () => {
     expect(data.conversations.a.map((m: { content: string }) => m.content)).toEqual(shown)
     expect(data.conversations.b).toHaveLength(2)
   }, 30_000)
+
+  it('--max-messages n trims a snapshot whose journal is empty, such as a Python bot file', async () => {
+    const path = join(await fresh(), 'conversations.json')
+    const messages = Array.from({ length: 5 }, (_, i) => ({ role: 'user', content: `old${i}` }))
+    await writeFile(path, JSON.stringify({ conversations: { a: messages, b: messages.slice(0, 2) } }))
+    expect(await runCompact(path, undefined, 3)).toBe(
+      `compacted ${path}: 2 conversations, 5 messages, all in the snapshot`,
+    )
+    const data = JSON.parse(await snapshotText(path))
+    expect(data.conversations.a.map((m: { content: string }) => m.content)).toEqual(['old2', 'old3', 'old4'])
+    expect(data.conversations.b).toHaveLength(2)
+  })
 })
 
 describe('the compaction worker reads a snapshot in pieces too', () => {

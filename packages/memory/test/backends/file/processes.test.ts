@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { copyFile, readdir, readFile, writeFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -105,6 +105,25 @@ describe('two processes', () => {
     expect(JSON.parse(await readFile(`${path}.lock`, 'utf8')).pid).toBe(process.pid)
     await memory.close()
   })
+
+  it.skipIf(process.platform !== 'linux')(
+    'a lock left by a SIGKILLed process that its parent never reaps (a zombie) is taken over',
+    async () => {
+      const path = join(await fresh(), 'conversations.json')
+      // The shell starts the holder, then becomes `sleep`, which never waits for its children.
+      const { ready } = start(path, 0, 'wait', 'flush', ['sh', '-c', '"$@" & exec sleep 60', 'sh'])
+      const pid = await ready
+      process.kill(pid, 'SIGKILL')
+      const state = () => {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+        return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3)
+      }
+      while (state() !== 'Z') await pause(10)
+      const memory = await openMemory({ path, flushOnExit: false })
+      expect(JSON.parse(await readFile(`${path}.lock`, 'utf8')).pid).toBe(process.pid)
+      await memory.close()
+    },
+  )
 })
 
 const noTrace = straceUnavailable()

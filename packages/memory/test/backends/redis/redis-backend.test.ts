@@ -693,14 +693,46 @@ if (unavailable !== undefined) {
       expect(looked).toHaveLength(1)
       expect(looked[0]).toMatch(/the longest "long" with 10\./)
       expect(await admin.get(limitKey)).toBe('10')
-      // A larger limit raises the record; a smaller one never lowers it.
+      // A larger limit raises the record once the store writes; a smaller one never lowers it.
       const larger = await open(20, [])
+      await larger.add('other', message('o3'))
       await larger.close()
       expect(await admin.get(limitKey)).toBe('20')
       const smaller: string[] = []
       const again = await open(10, smaller)
       await again.close()
       expect(await admin.get(limitKey)).toBe('20')
+    })
+
+    it('a store that only reads leaves the record, so later opens still skip the look', async () => {
+      const keyPrefix = prefix()
+      const limitKey = `${keyPrefix}limit`
+      const writer = await openMemory({
+        backend: redisBackend({ url: REDIS_URL, keyPrefix }),
+        flushOnExit: false,
+      })
+      await writer.add('a', message('hi'))
+      await writer.close()
+      expect(await admin.get(limitKey)).toBe('1000')
+      // As a migration opens its source: no limit, so that nothing is cut as it is read.
+      const reader = await openMemory({
+        backend: redisBackend({ url: REDIS_URL, keyPrefix }),
+        maxMessages: Number.MAX_SAFE_INTEGER,
+        flushOnExit: false,
+      })
+      expect(await reader.history('a')).toHaveLength(1)
+      await reader.close()
+      expect(await admin.get(limitKey)).toBe('1000')
+      const dir = await tempDir()
+      try {
+        const to = join(dir.dir, 'copy.json')
+        const cli = [ensureBuilt('cli.js'), 'migrate', REDIS_URL, to, '--from-key-prefix', keyPrefix]
+        const result = await run(process.execPath, cli)
+        expect(result.stdout).toMatch(/^migrated 1 conversation, 1 message/)
+        expect(await admin.get(limitKey)).toBe('1000')
+      } finally {
+        await dir.cleanup()
+      }
     })
 
     it('records the limit only once a look for long conversations completed, not when a close cut it short', async () => {

@@ -80,6 +80,14 @@ describe('sqliteBackend options', () => {
       /worker must be true, false or 'auto', got 1/,
     )
   })
+
+  it('refuses path ":memory:", naming the ways to keep a store in memory', () => {
+    // SQLite would open a database in memory, which then failed at open as a file it cannot create.
+    expect(() => sqliteBackend({ path: ':memory:' })).toThrow(TypeError)
+    expect(() => sqliteBackend({ path: ':memory:' })).toThrow(
+      /^path ":memory:" is SQLite's name for a database in memory.*use memoryBackend\(\), or pass database: new Database\(':memory:'\)/,
+    )
+  })
 })
 
 const cleanups: Array<() => Promise<void> | void> = []
