@@ -140,5 +140,14 @@ describe('sw-cache-manifest', () => {
     const unknown = spawnSync(process.execPath, [CLI, site, '--bogus'], { encoding: 'utf8' })
     expect(unknown.status).toBe(1)
     expect(unknown.stderr).toContain('sw-cache-manifest: unknown option --bogus\n\nUsage: sw-cache-manifest')
+    // A known option used wrongly is not called unknown.
+    const noValue = spawnSync(process.execPath, [CLI, site, '--prefix'], { encoding: 'utf8' })
+    expect(noValue.status).toBe(1)
+    expect(noValue.stderr).toContain(
+      "sw-cache-manifest: Option '--prefix <value>' argument missing\n\nUsage:",
+    )
+    const flagValue = spawnSync(process.execPath, [CLI, site, '--integrity=yes'], { encoding: 'utf8' })
+    expect(flagValue.status).toBe(1)
+    expect(flagValue.stderr).toContain("sw-cache-manifest: Option '--integrity' does not take an argument")
   })
 })
