@@ -71,7 +71,11 @@ export async function buildManifest(
   for (const path of files.filter((file) => !exclude(file)).sort()) {
     const body = await readFile(join(dir, path))
     const entry: PrecacheEntry = {
-      url: prefix + path,
+      // `%`, `#` and `?` in a file name would be read as URL syntax (an escape, the fragment, the
+      // query), and `\` as `/`: escaped, so that the URL fetches this file. Everything else is left
+      // for the URL parser to encode, as it does for the page's own requests, so the precached copy
+      // is found under the URL the page asks for.
+      url: prefix + path.replace(/[%#?\\]/g, encodeURIComponent),
       revision: createHash('sha256').update(body).digest('hex').slice(0, 20),
     }
     if (integrity) entry.integrity = `sha256-${createHash('sha256').update(body).digest('base64')}`

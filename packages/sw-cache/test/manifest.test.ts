@@ -42,6 +42,25 @@ describe('buildManifest', () => {
     expect(second[1]?.revision).toBe(first[1]?.revision)
   })
 
+  it('escapes the characters a URL would read as syntax, so each URL fetches its file', async () => {
+    const names = ['50%off.txt', 'a#b.txt', 'q?.txt', 'back\\slash.txt', 'café au lait.txt']
+    for (const name of names) write(`files/${name}`, name)
+    const manifest = await buildManifest(site, { prefix: '/', exclude: (path) => !path.startsWith('files/') })
+    expect(manifest.map((entry) => entry.url)).toEqual([
+      '/files/50%25off.txt',
+      '/files/a%23b.txt',
+      '/files/back%5Cslash.txt',
+      '/files/café au lait.txt',
+      '/files/q%3F.txt',
+    ])
+    // What a server gets for each URL, as a browser sends it: the file's own path, no query or fragment.
+    for (const { url } of manifest) {
+      const parsed = new URL(url, 'http://127.0.0.1/')
+      expect(parsed.search + parsed.hash).toBe('')
+      expect(names).toContain(decodeURIComponent(parsed.pathname).slice('/files/'.length))
+    }
+  })
+
   it('adds Subresource Integrity on request and honours exclude', async () => {
     const manifest = await buildManifest(site, {
       integrity: true,
