@@ -46,8 +46,11 @@ function distance(a: string, b: string): number {
   return (d[a.length] as number[])[b.length] as number
 }
 
-/** Throws a `TypeError` for an option name `known` lacks, with the name probably meant. */
-function assertNames(options: object, known: readonly string[], where: string): void {
+/**
+ * Throws a `TypeError` for an option name `known` lacks, with the name probably meant. Not gated:
+ * the Node-side manifest builder checks its options in every build.
+ */
+export function assertNames(options: object, known: readonly string[], where: string): void {
   for (const name of Object.keys(options)) {
     if (known.includes(name)) continue
     // Near enough to be a typo (a third of the longer name's letters, at least one), or the start of a known

@@ -86,6 +86,16 @@ describe('buildManifest', () => {
     await expect(buildManifest(site, { exclude: 'x' as never })).rejects.toThrow(
       new TypeError('exclude must be a function, got x'),
     )
+    await expect(buildManifest(site, { integrity: 'yes' as never })).rejects.toThrow(
+      new TypeError('integrity must be true or false, got yes'),
+    )
+    // A misspelt option would otherwise build a manifest without it.
+    await expect(buildManifest(site, { prefx: '/' } as never)).rejects.toThrow(
+      new TypeError('unknown option "prefx" of buildManifest(): did you mean prefix?'),
+    )
+    await expect(buildManifest(site, { sri: true } as never)).rejects.toThrow(
+      new TypeError('unknown option "sri" of buildManifest(): known options: prefix, exclude, integrity'),
+    )
     const missing = join(site, 'missing')
     const error = await buildManifest(missing).catch((caught: unknown) => caught)
     expect(isSwCacheError(error, 'manifest-failed')).toBe(true)
