@@ -18,11 +18,22 @@ function assertOption(
   value: unknown,
   Kind: typeof TypeError = TypeError,
 ): void {
-  if (!valid)
-    throw new Kind(
-      `${name} must be ${expected}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`,
-    )
+  if (!valid) throw new Kind(`${name} must be ${expected}, got ${show(value)}`)
 }
+
+/**
+ * A refused value as a message shows it. An array is named, not joined: `precache(manifest)`, its
+ * cache name forgotten, would print every entry as "[object Object]". An object is shown by its
+ * tag, which also holds for one without a prototype (String() throws on it).
+ */
+const show = (value: unknown): string =>
+  typeof value === 'string'
+    ? JSON.stringify(value)
+    : Array.isArray(value)
+      ? 'an array'
+      : value && typeof value === 'object'
+        ? Object.prototype.toString.call(value)
+        : String(value)
 
 const isName = (value: unknown) => !!value && typeof value === 'string'
 

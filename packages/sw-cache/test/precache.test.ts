@@ -104,6 +104,10 @@ describe('precache', () => {
 
   it('checks its arguments up front, naming the bad entry', () => {
     expect(() => precache('', [])).toThrow(new TypeError('cacheName must be a non-empty string, got ""'))
+    // The manifest given as the first argument: named as an array, not printed entry by entry.
+    expect(() => precache([{ url: '/a.js' }, { url: '/b.js' }] as never, [])).toThrow(
+      new TypeError('cacheName must be a non-empty string, got an array'),
+    )
     expect(() => precache('v1', '/index.html' as never)).toThrow(
       new TypeError('entries must be an array of URLs or manifest entries, got "/index.html"'),
     )
