@@ -167,6 +167,17 @@ export function checkPrecache(cacheName: unknown, entries: unknown): void {
       assertOption(isName(url), `${name}.url`, 'a non-empty string', url)
       for (const [key, value] of Object.entries({ revision, integrity }))
         assertOption(value == null || isName(value), `${name}.${key}`, 'a non-empty string or null', value)
+      // The revision is stored in a response header: a character past Latin-1 (or a line break)
+      // fails the install with the Headers' own TypeError, which names no entry, and a header
+      // drops a space before it, so it would differ from the next release's and the file would be
+      // downloaded by every release.
+      assertOption(
+        revision == null || !/[^\x20-\x7e\xa0-\xff]|^ /.test(revision as string),
+        `${name}.revision`,
+        'printable Latin-1 characters, not starting with a space (it is stored in a response header)',
+        revision,
+        RangeError,
+      )
       assertOption(
         integrity == null || SRI.test(integrity as string),
         `${name}.integrity`,

@@ -136,6 +136,17 @@ describe('precache', () => {
     }
   })
 
+  it('refuses a revision a response header cannot hold as it is, before any download', () => {
+    for (const revision of ['v2 – final', 'v2 🚀', 'a\nb', ' 2']) {
+      expect(() => precache('v1', [{ url: '/x', revision }])).toThrow(
+        new RangeError(
+          `entries[0].revision must be printable Latin-1 characters, not starting with a space (it is stored in a response header), got ${JSON.stringify(revision)}`,
+        ),
+      )
+    }
+    expect(() => precache('v1', [{ url: '/x', revision: 'v2 final, café ' }]).catch(() => {})).not.toThrow()
+  })
+
   it('accepts SRI metadata of sha256, sha384 and sha512', async () => {
     origin.routes.set('/a.js', { body: 'a' })
     const sha = (bits: number) => `sha${bits}-${createHash(`sha${bits}`).update('a').digest('base64')}`
