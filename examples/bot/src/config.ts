@@ -137,7 +137,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): BotConf
     )
   }
   const language = text(env, 'VOICE_LANGUAGE') ?? 'en'
-  if (!/^[a-z]{2,3}(-[a-z0-9]{2,8})*$/i.test(language)) {
+  // The form @taurobot/voice takes (`it`, `it-IT`, and `it_IT` as locales are written); whether
+  // espeak-ng has the language is its own check, at start-up, with the code probably meant.
+  if (!/^[a-z]{2,3}([-_][a-z0-9]{1,8})*$/i.test(language)) {
     throw new ConfigError(
       `VOICE_LANGUAGE must be a language code such as "en" or "it", got ${JSON.stringify(language)}`,
     )

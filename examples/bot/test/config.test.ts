@@ -85,6 +85,8 @@ describe('loadConfig', () => {
       /OLLAMA_HOST must be a plain base URL/,
     )
     expect(() => loadConfig({ VOICE_LANGUAGE: 'english!' })).toThrow(/VOICE_LANGUAGE must be a language code/)
+    // A locale as the system writes it is a tag @taurobot/voice takes.
+    expect(loadConfig({ VOICE_LANGUAGE: 'it_IT' }).voiceLanguage).toBe('it_IT')
     expect(() => loadConfig({ REDIS_URL: 'localhost:6379' })).toThrow(
       /REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/,
     )

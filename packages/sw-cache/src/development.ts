@@ -18,11 +18,22 @@ function assertOption(
   value: unknown,
   Kind: typeof TypeError = TypeError,
 ): void {
-  if (!valid)
-    throw new Kind(
-      `${name} must be ${expected}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`,
-    )
+  if (!valid) throw new Kind(`${name} must be ${expected}, got ${show(value)}`)
 }
+
+/**
+ * A refused value as a message shows it. An array is named, not joined: `precache(manifest)`, its
+ * cache name forgotten, would print every entry as "[object Object]". An object is shown by its
+ * tag, which also holds for one without a prototype (String() throws on it).
+ */
+const show = (value: unknown): string =>
+  typeof value === 'string'
+    ? JSON.stringify(value)
+    : Array.isArray(value)
+      ? 'an array'
+      : value && typeof value === 'object'
+        ? Object.prototype.toString.call(value)
+        : String(value)
 
 const isName = (value: unknown) => !!value && typeof value === 'string'
 
@@ -46,8 +57,11 @@ function distance(a: string, b: string): number {
   return (d[a.length] as number[])[b.length] as number
 }
 
-/** Throws a `TypeError` for an option name `known` lacks, with the name probably meant. */
-function assertNames(options: object, known: readonly string[], where: string): void {
+/**
+ * Throws a `TypeError` for an option name `known` lacks, with the name probably meant. Not gated:
+ * the Node-side manifest builder checks its options in every build.
+ */
+export function assertNames(options: object, known: readonly string[], where: string): void {
   for (const name of Object.keys(options)) {
     if (known.includes(name)) continue
     // Near enough to be a typo (a third of the longer name's letters, at least one), or the start of a known
@@ -153,6 +167,17 @@ export function checkPrecache(cacheName: unknown, entries: unknown): void {
       assertOption(isName(url), `${name}.url`, 'a non-empty string', url)
       for (const [key, value] of Object.entries({ revision, integrity }))
         assertOption(value == null || isName(value), `${name}.${key}`, 'a non-empty string or null', value)
+      // The revision is stored in a response header: a character past Latin-1 (or a line break)
+      // fails the install with the Headers' own TypeError, which names no entry, and a header
+      // drops a space before it, so it would differ from the next release's and the file would be
+      // downloaded by every release.
+      assertOption(
+        revision == null || !/[^\x20-\x7e\xa0-\xff]|^ /.test(revision as string),
+        `${name}.revision`,
+        'printable Latin-1 characters, not starting with a space (it is stored in a response header)',
+        revision,
+        RangeError,
+      )
       assertOption(
         integrity == null || SRI.test(integrity as string),
         `${name}.integrity`,

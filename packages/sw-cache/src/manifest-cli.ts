@@ -42,9 +42,11 @@ async function main(): Promise<void> {
   try {
     parsed = parse()
   } catch (error) {
-    // Node's own text suggests a "--" separator, which is never the fix here.
-    const option = /'(-[^']*)'/.exec((error as Error).message)?.[1]
-    throw new TypeError(`${option ? `unknown option ${option}` : (error as Error).message}\n\n${USAGE}`)
+    // Node's own text for an unknown option suggests a "--" separator, which is never the fix
+    // here. Its other messages (a missing value, a value given to --integrity) say what is wrong.
+    const { code, message } = error as Error & { code?: string }
+    const option = code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && /'(-[^']*)'/.exec(message)?.[1]
+    throw new TypeError(`${option ? `unknown option ${option}` : message}\n\n${USAGE}`)
   }
   const { values, positionals } = parsed
   if (values.help) return void process.stdout.write(USAGE)

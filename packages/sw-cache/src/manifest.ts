@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto'
 import { readdir, readFile } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
+import { assertNames } from './development.js'
 import { SwCacheError } from './errors.js'
 import type { PrecacheEntry } from './precache.js'
 
@@ -49,9 +50,13 @@ export async function buildManifest(
     throw new TypeError(`dir must be a non-empty string, got ${String(dir)}`)
   if (!options || typeof options !== 'object')
     throw new TypeError(`options must be an object, got ${String(options)}`)
+  // A misspelt name (`prefx`, `integirty`) would build a manifest without it, unnoticed.
+  assertNames(options, ['prefix', 'exclude', 'integrity'], 'buildManifest()')
   const { prefix = '', exclude = defaultExclude, integrity = false } = options
   if (typeof prefix !== 'string') throw new TypeError(`prefix must be a string, got ${String(prefix)}`)
   if (typeof exclude !== 'function') throw new TypeError(`exclude must be a function, got ${String(exclude)}`)
+  if (typeof integrity !== 'boolean')
+    throw new TypeError(`integrity must be true or false, got ${String(integrity)}`)
   let files: string[]
   try {
     files = (await readdir(dir, { recursive: true, withFileTypes: true }))
@@ -71,7 +76,11 @@ export async function buildManifest(
   for (const path of files.filter((file) => !exclude(file)).sort()) {
     const body = await readFile(join(dir, path))
     const entry: PrecacheEntry = {
-      url: prefix + path,
+      // `%`, `#` and `?` in a file name would be read as URL syntax (an escape, the fragment, the
+      // query), and `\` as `/`: escaped, so that the URL fetches this file. Everything else is left
+      // for the URL parser to encode, as it does for the page's own requests, so the precached copy
+      // is found under the URL the page asks for.
+      url: prefix + path.replace(/[%#?\\]/g, encodeURIComponent),
       revision: createHash('sha256').update(body).digest('hex').slice(0, 20),
     }
     if (integrity) entry.integrity = `sha256-${createHash('sha256').update(body).digest('base64')}`

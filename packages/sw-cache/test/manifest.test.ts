@@ -42,6 +42,25 @@ describe('buildManifest', () => {
     expect(second[1]?.revision).toBe(first[1]?.revision)
   })
 
+  it('escapes the characters a URL would read as syntax, so each URL fetches its file', async () => {
+    const names = ['50%off.txt', 'a#b.txt', 'q?.txt', 'back\\slash.txt', 'café au lait.txt']
+    for (const name of names) write(`files/${name}`, name)
+    const manifest = await buildManifest(site, { prefix: '/', exclude: (path) => !path.startsWith('files/') })
+    expect(manifest.map((entry) => entry.url)).toEqual([
+      '/files/50%25off.txt',
+      '/files/a%23b.txt',
+      '/files/back%5Cslash.txt',
+      '/files/café au lait.txt',
+      '/files/q%3F.txt',
+    ])
+    // What a server gets for each URL, as a browser sends it: the file's own path, no query or fragment.
+    for (const { url } of manifest) {
+      const parsed = new URL(url, 'http://127.0.0.1/')
+      expect(parsed.search + parsed.hash).toBe('')
+      expect(names).toContain(decodeURIComponent(parsed.pathname).slice('/files/'.length))
+    }
+  })
+
   it('adds Subresource Integrity on request and honours exclude', async () => {
     const manifest = await buildManifest(site, {
       integrity: true,
@@ -66,6 +85,16 @@ describe('buildManifest', () => {
     )
     await expect(buildManifest(site, { exclude: 'x' as never })).rejects.toThrow(
       new TypeError('exclude must be a function, got x'),
+    )
+    await expect(buildManifest(site, { integrity: 'yes' as never })).rejects.toThrow(
+      new TypeError('integrity must be true or false, got yes'),
+    )
+    // A misspelt option would otherwise build a manifest without it.
+    await expect(buildManifest(site, { prefx: '/' } as never)).rejects.toThrow(
+      new TypeError('unknown option "prefx" of buildManifest(): did you mean prefix?'),
+    )
+    await expect(buildManifest(site, { sri: true } as never)).rejects.toThrow(
+      new TypeError('unknown option "sri" of buildManifest(): known options: prefix, exclude, integrity'),
     )
     const missing = join(site, 'missing')
     const error = await buildManifest(missing).catch((caught: unknown) => caught)
@@ -140,5 +169,14 @@ describe('sw-cache-manifest', () => {
     const unknown = spawnSync(process.execPath, [CLI, site, '--bogus'], { encoding: 'utf8' })
     expect(unknown.status).toBe(1)
     expect(unknown.stderr).toContain('sw-cache-manifest: unknown option --bogus\n\nUsage: sw-cache-manifest')
+    // A known option used wrongly is not called unknown.
+    const noValue = spawnSync(process.execPath, [CLI, site, '--prefix'], { encoding: 'utf8' })
+    expect(noValue.status).toBe(1)
+    expect(noValue.stderr).toContain(
+      "sw-cache-manifest: Option '--prefix <value>' argument missing\n\nUsage:",
+    )
+    const flagValue = spawnSync(process.execPath, [CLI, site, '--integrity=yes'], { encoding: 'utf8' })
+    expect(flagValue.status).toBe(1)
+    expect(flagValue.stderr).toContain("sw-cache-manifest: Option '--integrity' does not take an argument")
   })
 })

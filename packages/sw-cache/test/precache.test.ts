@@ -104,6 +104,10 @@ describe('precache', () => {
 
   it('checks its arguments up front, naming the bad entry', () => {
     expect(() => precache('', [])).toThrow(new TypeError('cacheName must be a non-empty string, got ""'))
+    // The manifest given as the first argument: named as an array, not printed entry by entry.
+    expect(() => precache([{ url: '/a.js' }, { url: '/b.js' }] as never, [])).toThrow(
+      new TypeError('cacheName must be a non-empty string, got an array'),
+    )
     expect(() => precache('v1', '/index.html' as never)).toThrow(
       new TypeError('entries must be an array of URLs or manifest entries, got "/index.html"'),
     )
@@ -130,6 +134,17 @@ describe('precache', () => {
         ),
       )
     }
+  })
+
+  it('refuses a revision a response header cannot hold as it is, before any download', () => {
+    for (const revision of ['v2 – final', 'v2 🚀', 'a\nb', ' 2']) {
+      expect(() => precache('v1', [{ url: '/x', revision }])).toThrow(
+        new RangeError(
+          `entries[0].revision must be printable Latin-1 characters, not starting with a space (it is stored in a response header), got ${JSON.stringify(revision)}`,
+        ),
+      )
+    }
+    expect(() => precache('v1', [{ url: '/x', revision: 'v2 final, café ' }]).catch(() => {})).not.toThrow()
   })
 
   it('accepts SRI metadata of sha256, sha384 and sha512', async () => {

@@ -394,6 +394,12 @@ describe('staleWhileRevalidate: options are checked up front', () => {
       TypeError,
       'onRevalidated must be a function, got [object Object]',
     ],
+    [
+      { cacheName: Object.create(null) },
+      TypeError,
+      'cacheName must be a non-empty string, got [object Object]',
+    ],
+    [{ cacheName: ['app'] }, TypeError, 'cacheName must be a non-empty string, got an array'],
     [null, TypeError, 'options must be an object, got null'],
     [
       { cacheName: 'a', maxEntry: 10 },

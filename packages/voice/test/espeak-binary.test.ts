@@ -52,6 +52,15 @@ describe.skipIf(!installed)('engine "espeak-ng" (system binary)', () => {
     expect(parseWav(audio.data).samples.length).toBeGreaterThan(10_000)
   })
 
+  it('speaks the words after a NUL character (espeak-ng reads a C string)', async () => {
+    const voice = new VoiceSystem({ engine: 'espeak-ng', language: 'en' })
+    const spoken = async (text: string) =>
+      parseWav((await voice.synthesize(text, { format: 'wav', input: 'text' })).data).samples.length
+    expect(await spoken('Hello\0 world, how are you today?')).toBe(
+      await spoken('Hello  world, how are you today?'),
+    )
+  })
+
   it('cancelling a running task kills the espeak-ng process and keeps the thread', async () => {
     const voice = new VoiceSystem({ engine: 'espeak-ng', language: 'it', maxChars: 100_000 })
     await voice.synthesize('pronto')

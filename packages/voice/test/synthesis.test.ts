@@ -63,6 +63,15 @@ describe('WAV synthesis with the espeak-ng WASM engine (built package, real work
     expect(Buffer.from(other.data).equals(Buffer.from(audio.data))).toBe(false)
   })
 
+  it('speaks the words after a NUL character (espeak-ng reads a C string)', async () => {
+    const voice = new VoiceSystem({ language: 'en' })
+    const spoken = async (text: string) =>
+      parseWav((await voice.synthesize(text, { format: 'wav', input: 'text' })).data).samples.length
+    expect(await spoken('Hello\0 world, how are you today?')).toBe(
+      await spoken('Hello  world, how are you today?'),
+    )
+  })
+
   it('loads each language on demand on threads that already spoke another one', async () => {
     // The engine reads a language's data files when espeak-ng first opens them; a file left unread
     // would make espeak-ng reject the language or speak silence.

@@ -3,6 +3,7 @@ import type { Engine, EngineAudio, EngineCancellation, EngineSpeechOptions } fro
 import { EngineCancelledError } from '../engine.js'
 import { VoiceError } from '../errors.js'
 import { ESPEAK_RATE_RANGE } from '../espeak-voices.js'
+import { espeakText } from './espeak-text.js'
 
 interface Run {
   code: number | null
@@ -165,8 +166,9 @@ export class EspeakNgBinaryEngine implements Engine {
       String(Math.round(options.pitch * 0.99)),
     ]
     const key = args.join('\0')
-    let run = await this.#take(key, args, text, cancellation)
-    if (run === undefined) run = await execute(args, text, cancellation)
+    const input = espeakText(text)
+    let run = await this.#take(key, args, input, cancellation)
+    if (run === undefined) run = await execute(args, input, cancellation)
     if (cancellation.cancelled) throw new EngineCancelledError()
     // After the audio, not sooner: a process loading its data while this one speaks competes with
     // it for the CPU (measured slower). Not later either: between tasks a pool thread is blocked

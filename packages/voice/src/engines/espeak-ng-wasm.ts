@@ -4,6 +4,7 @@ import { VoiceError } from '../errors.js'
 import { ESPEAK_RATE_RANGE } from '../espeak-voices.js'
 import { echogardenPackage, loadEchogardenBuild } from './echogarden-build.js'
 import type { BuildLoad, EspeakBuild } from './espeak-build.js'
+import { espeakText } from './espeak-text.js'
 import { loadTaurobotBuild, taurobotPackage } from './taurobot-build.js'
 
 /** The packages that provide espeak-ng for this engine, tried in this order. */
@@ -79,7 +80,7 @@ export class EspeakNgWasmEngine implements Engine {
       Math.round(options.volume * 100),
       Math.round(options.pitch * 0.99),
     )
-    const { samples, stopped } = build.synthesize(text, () => cancellation.cancelled)
+    const { samples, stopped } = build.synthesize(espeakText(text), () => cancellation.cancelled)
     if (stopped || cancellation.cancelled) throw new EngineCancelledError()
     return { samples, sampleRate: build.sampleRate }
   }
