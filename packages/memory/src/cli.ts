@@ -240,7 +240,11 @@ const COMPACT_OPTIONS = {
   'max-messages': { type: 'string' },
 } as const
 
-/** parseArgs, with an unknown option named (and the likely one) instead of Node's advice about `--`. */
+/**
+ * parseArgs, with an unknown option named (and the likely one) instead of Node's advice about `--`,
+ * and a number option given a negative value or none refused with its own check's words instead of
+ * Node's advice to write `--max-messages=-XYZ`.
+ */
 function parseCommandArgs<T extends typeof MIGRATE_OPTIONS | typeof COMPACT_OPTIONS>(
   args: string[],
   options: T,
@@ -248,7 +252,16 @@ function parseCommandArgs<T extends typeof MIGRATE_OPTIONS | typeof COMPACT_OPTI
   try {
     return parseArgs({ args, allowPositionals: true, options })
   } catch (error) {
-    const unknown = /Unknown option '--([^'=]+)/.exec((error as Error).message)?.[1]
+    const message = (error as Error).message
+    const noValue = /^Option '--([^' ]+)(?: <value>)?' argument (?:is ambiguous|missing)/.exec(message)?.[1]
+    if (noValue !== undefined && noValue in NUMBER_CHECKS) {
+      const check = NUMBER_CHECKS[noValue as keyof typeof NUMBER_CHECKS]
+      // What follows the option: a negative number, another option, or nothing at all.
+      const next = args[args.indexOf(`--${noValue}`) + 1]
+      if (next === undefined) throw new UsageError(`--${noValue} needs a value: ${check.wanted}`)
+      check.parse(next)
+    }
+    const unknown = /Unknown option '--([^'=]+)/.exec(message)?.[1]
     if (unknown === undefined) throw error
     const near = closest(unknown, Object.keys(options))
     throw new UsageError(
@@ -262,10 +275,31 @@ function maxMessagesOption(text: string | undefined): number | undefined {
   if (text === undefined) return undefined
   const value = Number(text)
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < 1) {
-    throw new UsageError(`--max-messages must be a positive integer, got ${text}`)
+    throw new UsageError(`--max-messages must be ${NUMBER_CHECKS['max-messages'].wanted}, got ${text}`)
   }
   return value
 }
+
+/** The value of --max-message-bytes, DEFAULT_MESSAGE_BYTES when not given. */
+function maxMessageBytesOption(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_MESSAGE_BYTES
+  const value = Number(text)
+  if (!/^\d+$/.test(text) || value < 1 || value > MAX_BATCH_BYTES) {
+    throw new UsageError(
+      `--max-message-bytes must be ${NUMBER_CHECKS['max-message-bytes'].wanted}, got ${text}`,
+    )
+  }
+  return value
+}
+
+/** The options that take a number: what they take, and the check of their value. */
+const NUMBER_CHECKS = {
+  'max-messages': { wanted: 'a positive integer', parse: maxMessagesOption },
+  'max-message-bytes': {
+    wanted: `a positive integer of at most ${MAX_BATCH_BYTES} (256 MiB)`,
+    parse: maxMessageBytesOption,
+  },
+} as const
 
 /** Runs `compact`, resolving with the exit code. */
 async function runCompactCommand(args: string[]): Promise<number> {
@@ -297,16 +331,7 @@ async function runMigrate(args: string[]): Promise<number> {
     throw new UsageError('migrate needs exactly two arguments: <from> <to>')
   }
   const maxMessages = maxMessagesOption(values['max-messages'])
-  const bytesText = values['max-message-bytes']
-  const maxMessageBytes = Number(bytesText ?? DEFAULT_MESSAGE_BYTES)
-  if (
-    bytesText !== undefined &&
-    (!/^\d+$/.test(bytesText) || maxMessageBytes < 1 || maxMessageBytes > MAX_BATCH_BYTES)
-  ) {
-    throw new UsageError(
-      `--max-message-bytes must be a positive integer of at most ${MAX_BATCH_BYTES} (256 MiB), got ${bytesText}`,
-    )
-  }
+  const maxMessageBytes = maxMessageBytesOption(values['max-message-bytes'])
   // Both places are checked before either is opened, so a bad <to> creates nothing at <from>.
   where(from)
   where(to)
