@@ -54,6 +54,9 @@ Options of migrate:
                           a larger message of <from> is refused, nothing copied
   --replace               overwrite conversations the destination already has
   -h, --help              show this help
+
+Exit code: 0 on success, 1 on failure, 2 on bad arguments (a <from> or <file>
+that holds no store among them).
 `
 
 class UsageError extends Error {}
@@ -101,17 +104,29 @@ async function open(
     const { redisBackend } = await import('./backends/redis/redis-backend.js')
     return openMemory({ ...common, backend: redisBackend({ url: location.url, keyPrefix }) })
   }
-  // Through a symbolic link, the journal is beside the link's target.
-  const target = role === 'from' ? await linkTarget(location.path) : location.path
-  if (role === 'from' && !existsSync(target) && !existsSync(`${target}.journal`)) {
-    throw new UsageError(`no conversations ${location.kind === 'sqlite' ? 'database' : 'file'} at ${spec}`)
-  }
+  const target = role === 'from' ? await existingStore(spec, location) : location.path
   // The JSON destination is the user's choice: no advice to move it to SQLite.
   const onWarning = (message: string) => {
     if (!(role === 'to' && message.includes(SQLITE_ADVICE))) process.emitWarning(message)
   }
   const opening = openMemory({ ...common, path: spec, onWarning })
   return role === 'from' ? opening.catch((error: unknown) => readOnlySource(error, spec, target)) : opening
+}
+
+/**
+ * The file a `<from>` or compact's `<file>` names, through a symbolic link (the journal is beside
+ * the link's target). A path with neither file nor journal is a bad argument (exit 2), as a
+ * mistyped option is: opening it would create an empty store there and copy or compact nothing.
+ */
+async function existingStore(
+  spec: string,
+  location: Location & { kind: 'file' | 'sqlite' },
+): Promise<string> {
+  const target = await linkTarget(location.path)
+  if (!existsSync(target) && !existsSync(`${target}.journal`)) {
+    throw new UsageError(`no conversations ${location.kind === 'sqlite' ? 'database' : 'file'} at ${spec}`)
+  }
+  return target
 }
 
 /**
@@ -313,6 +328,7 @@ async function runCompactCommand(args: string[]): Promise<number> {
       `compact rewrites a JSON conversations file; ${describe(file)} is ${location.kind === 'sqlite' ? 'a SQLite database' : 'a Redis store'}, which keeps every message in place and needs no compaction`,
     )
   }
+  await existingStore(file, location)
   // A file: URL names its file, as for migrate.
   const line = await runCompact(
     location.path,

@@ -1,6 +1,4 @@
-import { existsSync } from 'node:fs'
 import { fileBackend } from './backends/file/file-backend.js'
-import { linkTarget } from './backends/file/store-path.js'
 import { count } from './count.js'
 import { isMemoryError, MemoryError } from './errors.js'
 import { openMemory } from './store.js'
@@ -9,7 +7,8 @@ import { COMPLETE_SNAPSHOT, type StoreInternals } from './store-internals.js'
 /**
  * `taurobot-memory compact <file> [--max-messages <n>]`: opens the file store and rewrites its
  * snapshot so that it holds every message of the journal (each conversation's newest `maxMessages`), complete for readers of the snapshot alone such as the
- * Python bot; rejects, with the files left as they were, when that rewrite fails. Resolves with the line to print; `warn`
+ * Python bot; rejects, with the files left as they were, when that rewrite fails. The command has
+ * checked that `path` holds a store (opening a missing one would create it). Resolves with the line to print; `warn`
  * gets the store's warnings (a torn journal tail dropped, a file written by another program...),
  * which a person running the command should see, once the rewrite is done.
  */
@@ -18,14 +17,6 @@ export async function runCompact(
   warn?: (message: string) => void,
   maxMessages: number = Number.MAX_SAFE_INTEGER,
 ): Promise<string> {
-  // Through a symbolic link, the journal is beside the link's target.
-  const target = await linkTarget(path)
-  if (!existsSync(target) && !existsSync(`${target}.journal`)) {
-    throw new MemoryError(
-      'io',
-      `no conversations file at ${JSON.stringify(path)} (nor its journal). Check the path.`,
-    )
-  }
   const warnings: string[] = []
   const memory = await openMemory({
     backend: fileBackend({ path, compactOnClose: 'always', compactionWorker: false }),

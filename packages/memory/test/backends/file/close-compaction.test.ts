@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { appendFile, readFile, stat, writeFile } from 'node:fs/promises'
+import { appendFile, readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
@@ -183,13 +183,20 @@ describe('taurobot-memory compact', () => {
     expect(stderr).not.toMatch(/TAUROBOT_MEMORY|trace-warnings/)
   }, 30_000)
 
-  it('fails with a reason on a missing file and with the usage on bad arguments', async () => {
+  it('refuses a missing file as a bad argument (exit 2), as migrate refuses a missing <from>, and creates nothing', async () => {
+    const cli = ensureBuilt('cli.js')
+    const dir = await fresh()
+    const missing = join(dir, 'none.json')
+    await expect(run(process.execPath, [cli, 'compact', missing])).rejects.toMatchObject({
+      code: 2,
+      stderr: `taurobot-memory: no conversations file at ${missing}\nRun \`taurobot-memory --help\` for the usage.\n`,
+    })
+    expect(await readdir(dir)).toEqual([])
+  }, 30_000)
+
+  it('fails with the usage on bad arguments', async () => {
     const cli = ensureBuilt('cli.js')
     const missing = join(await fresh(), 'none.json')
-    await expect(run(process.execPath, [cli, 'compact', missing])).rejects.toMatchObject({
-      code: 1,
-      stderr: expect.stringContaining('no conversations file'),
-    })
     await expect(run(process.execPath, [cli, 'compact'])).rejects.toMatchObject({
       code: 2,
       stderr: expect.stringContaining('compact needs exactly one argument'),
