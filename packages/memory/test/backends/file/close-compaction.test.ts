@@ -247,6 +247,25 @@ describe('taurobot-memory compact', () => {
     expect(data.conversations.a.map((m: { content: string }) => m.content)).toEqual(['old2', 'old3', 'old4'])
     expect(data.conversations.b).toHaveLength(2)
   })
+
+  it('--max-messages n says what it dropped from the file, naming --max-messages and the .bak that keeps them', async () => {
+    const path = join(await fresh(), 'conversations.json')
+    const messages = Array.from({ length: 5 }, (_, i) => ({ role: 'user', content: `old${i}` }))
+    const before = JSON.stringify({ conversations: { a: messages, b: messages.slice(0, 2) } })
+    await writeFile(path, before)
+    const cli = ensureBuilt('cli.js')
+    const { stdout, stderr } = await run(process.execPath, [cli, 'compact', path, '--max-messages', '1'])
+    expect(stdout).toBe(`compacted ${path}: 2 conversations, 2 messages, all in the snapshot\n`)
+    expect(stderr).toBe(
+      `taurobot-memory: warning: ${JSON.stringify(path)}: 2 conversations held more messages than --max-messages 1, the longest "a" with 5. ` +
+        'compact kept the newest 1 of each and dropped the older ones from the file; ' +
+        `the snapshot as it was is kept in ${JSON.stringify(`${path}.bak`)}. Without --max-messages, compact keeps every message.\n`,
+    )
+    expect(
+      JSON.parse(await snapshotText(path)).conversations.a.map((m: { content: string }) => m.content),
+    ).toEqual(['old4'])
+    expect(await readFile(`${path}.bak`, 'utf8')).toBe(before)
+  }, 30_000)
 })
 
 describe('the compaction worker reads a snapshot in pieces too', () => {
