@@ -108,6 +108,33 @@ describe('compactOnClose', () => {
     },
     LARGE_STORE_MS,
   )
+
+  it('"always" trims a file opened with a smaller maxMessages only when the journal holds records, which compact --max-messages does not need', async () => {
+    const dir = await fresh()
+    const messages = Array.from({ length: 5 }, (_, i) => ({ role: 'user', content: `old${i}` }))
+    const lengths = async (path: string) =>
+      Object.fromEntries(
+        Object.entries(JSON.parse(await snapshotText(path)).conversations as Record<string, unknown[]>).map(
+          ([id, list]) => [id, list.length],
+        ),
+      )
+    const untouched = join(dir, 'untouched.json')
+    const written = join(dir, 'written.json')
+    for (const path of [untouched, written]) {
+      await writeFile(path, JSON.stringify({ conversations: { a: messages } }))
+      const memory = await open({
+        backend: fileBackend({ path, compactOnClose: 'always' }),
+        maxMessages: 2,
+        onWarning: () => {},
+      })
+      if (path === written) await memory.add('b', { role: 'user', content: 'new' })
+      await memory.close()
+    }
+    expect(await lengths(untouched)).toEqual({ a: 5 })
+    expect(await lengths(written)).toEqual({ a: 2, b: 1 })
+    await runCompact(untouched, undefined, 2)
+    expect(await lengths(untouched)).toEqual({ a: 2 })
+  })
 })
 
 describe('taurobot-memory compact', () => {
