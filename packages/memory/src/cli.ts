@@ -54,6 +54,9 @@ Options of migrate:
                           a larger message of <from> is refused, nothing copied
   --replace               overwrite conversations the destination already has
   -h, --help              show this help
+
+Exit code: 0 on success, 1 on failure, 2 on bad arguments (a <from> or <file>
+that holds no store among them).
 `
 
 class UsageError extends Error {}
@@ -101,17 +104,29 @@ async function open(
     const { redisBackend } = await import('./backends/redis/redis-backend.js')
     return openMemory({ ...common, backend: redisBackend({ url: location.url, keyPrefix }) })
   }
-  // Through a symbolic link, the journal is beside the link's target.
-  const target = role === 'from' ? await linkTarget(location.path) : location.path
-  if (role === 'from' && !existsSync(target) && !existsSync(`${target}.journal`)) {
-    throw new UsageError(`no conversations ${location.kind === 'sqlite' ? 'database' : 'file'} at ${spec}`)
-  }
+  const target = role === 'from' ? await existingStore(spec, location) : location.path
   // The JSON destination is the user's choice: no advice to move it to SQLite.
   const onWarning = (message: string) => {
     if (!(role === 'to' && message.includes(SQLITE_ADVICE))) process.emitWarning(message)
   }
   const opening = openMemory({ ...common, path: spec, onWarning })
   return role === 'from' ? opening.catch((error: unknown) => readOnlySource(error, spec, target)) : opening
+}
+
+/**
+ * The file a `<from>` or compact's `<file>` names, through a symbolic link (the journal is beside
+ * the link's target). A path with neither file nor journal is a bad argument (exit 2), as a
+ * mistyped option is: opening it would create an empty store there and copy or compact nothing.
+ */
+async function existingStore(
+  spec: string,
+  location: Location & { kind: 'file' | 'sqlite' },
+): Promise<string> {
+  const target = await linkTarget(location.path)
+  if (!existsSync(target) && !existsSync(`${target}.journal`)) {
+    throw new UsageError(`no conversations ${location.kind === 'sqlite' ? 'database' : 'file'} at ${spec}`)
+  }
+  return target
 }
 
 /**
@@ -240,7 +255,11 @@ const COMPACT_OPTIONS = {
   'max-messages': { type: 'string' },
 } as const
 
-/** parseArgs, with an unknown option named (and the likely one) instead of Node's advice about `--`. */
+/**
+ * parseArgs, with an unknown option named (and the likely one) instead of Node's advice about `--`,
+ * and a number option given a negative value or none refused with its own check's words instead of
+ * Node's advice to write `--max-messages=-XYZ`.
+ */
 function parseCommandArgs<T extends typeof MIGRATE_OPTIONS | typeof COMPACT_OPTIONS>(
   args: string[],
   options: T,
@@ -248,7 +267,16 @@ function parseCommandArgs<T extends typeof MIGRATE_OPTIONS | typeof COMPACT_OPTI
   try {
     return parseArgs({ args, allowPositionals: true, options })
   } catch (error) {
-    const unknown = /Unknown option '--([^'=]+)/.exec((error as Error).message)?.[1]
+    const message = (error as Error).message
+    const noValue = /^Option '--([^' ]+)(?: <value>)?' argument (?:is ambiguous|missing)/.exec(message)?.[1]
+    if (noValue !== undefined && noValue in NUMBER_CHECKS) {
+      const check = NUMBER_CHECKS[noValue as keyof typeof NUMBER_CHECKS]
+      // What follows the option: a negative number, another option, or nothing at all.
+      const next = args[args.indexOf(`--${noValue}`) + 1]
+      if (next === undefined) throw new UsageError(`--${noValue} needs a value: ${check.wanted}`)
+      check.parse(next)
+    }
+    const unknown = /Unknown option '--([^'=]+)/.exec(message)?.[1]
     if (unknown === undefined) throw error
     const near = closest(unknown, Object.keys(options))
     throw new UsageError(
@@ -262,10 +290,31 @@ function maxMessagesOption(text: string | undefined): number | undefined {
   if (text === undefined) return undefined
   const value = Number(text)
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < 1) {
-    throw new UsageError(`--max-messages must be a positive integer, got ${text}`)
+    throw new UsageError(`--max-messages must be ${NUMBER_CHECKS['max-messages'].wanted}, got ${text}`)
   }
   return value
 }
+
+/** The value of --max-message-bytes, DEFAULT_MESSAGE_BYTES when not given. */
+function maxMessageBytesOption(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_MESSAGE_BYTES
+  const value = Number(text)
+  if (!/^\d+$/.test(text) || value < 1 || value > MAX_BATCH_BYTES) {
+    throw new UsageError(
+      `--max-message-bytes must be ${NUMBER_CHECKS['max-message-bytes'].wanted}, got ${text}`,
+    )
+  }
+  return value
+}
+
+/** The options that take a number: what they take, and the check of their value. */
+const NUMBER_CHECKS = {
+  'max-messages': { wanted: 'a positive integer', parse: maxMessagesOption },
+  'max-message-bytes': {
+    wanted: `a positive integer of at most ${MAX_BATCH_BYTES} (256 MiB)`,
+    parse: maxMessageBytesOption,
+  },
+} as const
 
 /** Runs `compact`, resolving with the exit code. */
 async function runCompactCommand(args: string[]): Promise<number> {
@@ -279,6 +328,7 @@ async function runCompactCommand(args: string[]): Promise<number> {
       `compact rewrites a JSON conversations file; ${describe(file)} is ${location.kind === 'sqlite' ? 'a SQLite database' : 'a Redis store'}, which keeps every message in place and needs no compaction`,
     )
   }
+  await existingStore(file, location)
   // A file: URL names its file, as for migrate.
   const line = await runCompact(
     location.path,
@@ -297,16 +347,7 @@ async function runMigrate(args: string[]): Promise<number> {
     throw new UsageError('migrate needs exactly two arguments: <from> <to>')
   }
   const maxMessages = maxMessagesOption(values['max-messages'])
-  const bytesText = values['max-message-bytes']
-  const maxMessageBytes = Number(bytesText ?? DEFAULT_MESSAGE_BYTES)
-  if (
-    bytesText !== undefined &&
-    (!/^\d+$/.test(bytesText) || maxMessageBytes < 1 || maxMessageBytes > MAX_BATCH_BYTES)
-  ) {
-    throw new UsageError(
-      `--max-message-bytes must be a positive integer of at most ${MAX_BATCH_BYTES} (256 MiB), got ${bytesText}`,
-    )
-  }
+  const maxMessageBytes = maxMessageBytesOption(values['max-message-bytes'])
   // Both places are checked before either is opened, so a bad <to> creates nothing at <from>.
   where(from)
   where(to)

@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs'
-import { fileBackend } from './backends/file/file-backend.js'
+import { createFileBackend } from './backends/file/file-backend.js'
 import { linkTarget } from './backends/file/store-path.js'
+import type { OverLimit } from './backends/over-limit.js'
 import { count } from './count.js'
 import { isMemoryError, MemoryError } from './errors.js'
 import { openMemory } from './store.js'
@@ -9,7 +9,8 @@ import { COMPLETE_SNAPSHOT, type StoreInternals } from './store-internals.js'
 /**
  * `taurobot-memory compact <file> [--max-messages <n>]`: opens the file store and rewrites its
  * snapshot so that it holds every message of the journal (each conversation's newest `maxMessages`), complete for readers of the snapshot alone such as the
- * Python bot; rejects, with the files left as they were, when that rewrite fails. Resolves with the line to print; `warn`
+ * Python bot; rejects, with the files left as they were, when that rewrite fails. The command has
+ * checked that `path` holds a store (opening a missing one would create it). Resolves with the line to print; `warn`
  * gets the store's warnings (a torn journal tail dropped, a file written by another program...),
  * which a person running the command should see, once the rewrite is done.
  */
@@ -18,17 +19,14 @@ export async function runCompact(
   warn?: (message: string) => void,
   maxMessages: number = Number.MAX_SAFE_INTEGER,
 ): Promise<string> {
-  // Through a symbolic link, the journal is beside the link's target.
-  const target = await linkTarget(path)
-  if (!existsSync(target) && !existsSync(`${target}.journal`)) {
-    throw new MemoryError(
-      'io',
-      `no conversations file at ${JSON.stringify(path)} (nor its journal). Check the path.`,
-    )
-  }
   const warnings: string[] = []
+  let overLimit: OverLimit | undefined
   const memory = await openMemory({
-    backend: fileBackend({ path, compactOnClose: 'always', compactionWorker: false }),
+    // Conversations longer than maxMessages: the store would warn that the file drops their oldest
+    // messages at its next write, but this command is that write; it says what it dropped once done.
+    backend: createFileBackend({ path, compactOnClose: 'always', compactionWorker: false }, (found) => {
+      overLimit = found
+    }),
     // By default whatever the files hold: trimming is the running bot's choice, which
     // --max-messages states, so the snapshot holds what that bot's history() showed.
     maxMessages,
@@ -54,8 +52,19 @@ export async function runCompact(
     throw notRewritten(path, error)
   }
   await memory.close()
+  if (overLimit !== undefined)
+    warnings.push(droppedOldest(path, await linkTarget(path), maxMessages, overLimit))
   for (const message of warnings) warn?.(unprefixed(message))
   return `compacted ${path}: ${count(conversations, 'conversation')}, ${count(messages, 'message')}, all in the snapshot`
+}
+
+/** What `--max-messages` dropped from the file, and where the snapshot as it was is kept. */
+function droppedOldest(path: string, target: string, maxMessages: number, found: OverLimit): string {
+  return (
+    `${JSON.stringify(path)}: ${count(found.conversations, 'conversation')} held more messages than --max-messages ${maxMessages}, ` +
+    `the longest ${JSON.stringify(found.longestId)} with ${found.longest}. compact kept the newest ${maxMessages} of each and dropped the older ones from the file; ` +
+    `the snapshot as it was is kept in ${JSON.stringify(`${target}.bak`)}. Without --max-messages, compact keeps every message.`
+  )
 }
 
 function unprefixed(message: string): string {

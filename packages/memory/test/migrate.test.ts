@@ -375,6 +375,47 @@ describe('taurobot-memory CLI between files (built)', () => {
       await dir.cleanup()
     }
   }, 60_000)
+
+  it('refuses a negative number option, or one without its value, by name (exit 2), for migrate and compact', async () => {
+    const cli = ensureBuilt('cli.js')
+    const dir = await tempDir()
+    try {
+      // Files that exist, so that only the option can be refused.
+      const source = join(dir.dir, 'c.json')
+      await copyFile(legacy, source)
+      const destination = join(dir.dir, 'out.json')
+      for (const [args, said] of [
+        [
+          ['migrate', source, destination, '--max-messages', '-5'],
+          '--max-messages must be a positive integer, got -5',
+        ],
+        [['compact', source, '--max-messages', '-5'], '--max-messages must be a positive integer, got -5'],
+        [
+          ['migrate', source, destination, '--max-message-bytes', '-1'],
+          '--max-message-bytes must be a positive integer of at most 268435456 (256 MiB), got -1',
+        ],
+        [
+          ['migrate', source, destination, '--max-messages'],
+          '--max-messages needs a value: a positive integer',
+        ],
+        [['compact', source, '--max-messages'], '--max-messages needs a value: a positive integer'],
+      ] as const) {
+        const refused = await run(process.execPath, [cli, ...args]).then(
+          () => undefined,
+          (e: { code: number; stderr: string }) => e,
+        )
+        expect(refused?.code).toBe(2)
+        expect(refused?.stderr).toBe(
+          `taurobot-memory: ${said}\nRun \`taurobot-memory --help\` for the usage.\n`,
+        )
+      }
+      // Nothing was opened: no destination, and the source as it was.
+      expect((await readdir(dir.dir)).sort()).toEqual(['c.json'])
+      expect(await readFile(source, 'utf8')).toBe(await readFile(legacy, 'utf8'))
+    } finally {
+      await dir.cleanup()
+    }
+  }, 60_000)
 })
 
 if (unavailable !== undefined) {

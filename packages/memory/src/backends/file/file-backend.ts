@@ -157,6 +157,18 @@ const OPTION_NAMES = new Set([
  * ```
  */
 export function fileBackend(options: FileBackendOptions): Backend {
+  return createFileBackend(options)
+}
+
+/**
+ * {@link fileBackend}, with `onOverLimit` given the conversations longer than maxMessages that open
+ * found, instead of the warning that the file drops their oldest messages at its next write:
+ * `taurobot-memory compact` drops them itself, and says so in its own words once it has.
+ */
+export function createFileBackend(
+  options: FileBackendOptions,
+  onOverLimit?: (found: OverLimit) => void,
+): Backend {
   if (options === undefined) throw new TypeError('options must be an object with a path, got undefined')
   const o = knownOptions(options, OPTION_NAMES)
   const path = nonEmptyString('path', o.path)
@@ -182,7 +194,7 @@ export function fileBackend(options: FileBackendOptions): Backend {
     )
   }
   const compactOnClose = oneOf<CompactOnClose>('compactOnClose', o.compactOnClose, ['always', 'auto'], 'auto')
-  return new FileBackend(resolve(path), ratio, minBytes, useWorker, journalSync, compactOnClose)
+  return new FileBackend(resolve(path), ratio, minBytes, useWorker, journalSync, compactOnClose, onOverLimit)
 }
 
 // With compactOnClose 'auto', close() rewrites snapshots up to this size (well under a second).
@@ -252,6 +264,7 @@ class FileBackend implements Backend {
     useWorker: boolean,
     journalSync: JournalSync,
     private readonly compactOnClose: CompactOnClose,
+    private readonly onOverLimit: ((found: OverLimit) => void) | undefined,
   ) {
     this.journal = new Journal(`${path}.journal`, journalSync)
     this.lock = new FileLock(`${path}.lock`)
@@ -516,10 +529,15 @@ class FileBackend implements Backend {
   /**
    * A file written elsewhere (the Python bot's) may hold longer conversations than `maxMessages`:
    * they are trimmed as they load, and the file loses their oldest messages at its next rewrite.
-   * Said once at open, so a low limit does not cost history without a word.
+   * Said once at open, so a low limit does not cost history without a word (or told to
+   * `onOverLimit`, whose caller says it).
    */
   private warnOverLimit(found: OverLimit): void {
     if (found.conversations === 0) return
+    if (this.onOverLimit !== undefined) {
+      this.onOverLimit(found)
+      return
+    }
     this.context?.warn(
       overLimitWarning(JSON.stringify(this.path), this.maxMessages, 'from the file at its next write', found),
     )

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { appendFile, readFile, stat, writeFile } from 'node:fs/promises'
+import { appendFile, readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
@@ -108,6 +108,33 @@ describe('compactOnClose', () => {
     },
     LARGE_STORE_MS,
   )
+
+  it('"always" trims a file opened with a smaller maxMessages only when the journal holds records, which compact --max-messages does not need', async () => {
+    const dir = await fresh()
+    const messages = Array.from({ length: 5 }, (_, i) => ({ role: 'user', content: `old${i}` }))
+    const lengths = async (path: string) =>
+      Object.fromEntries(
+        Object.entries(JSON.parse(await snapshotText(path)).conversations as Record<string, unknown[]>).map(
+          ([id, list]) => [id, list.length],
+        ),
+      )
+    const untouched = join(dir, 'untouched.json')
+    const written = join(dir, 'written.json')
+    for (const path of [untouched, written]) {
+      await writeFile(path, JSON.stringify({ conversations: { a: messages } }))
+      const memory = await open({
+        backend: fileBackend({ path, compactOnClose: 'always' }),
+        maxMessages: 2,
+        onWarning: () => {},
+      })
+      if (path === written) await memory.add('b', { role: 'user', content: 'new' })
+      await memory.close()
+    }
+    expect(await lengths(untouched)).toEqual({ a: 5 })
+    expect(await lengths(written)).toEqual({ a: 2, b: 1 })
+    await runCompact(untouched, undefined, 2)
+    expect(await lengths(untouched)).toEqual({ a: 2 })
+  })
 })
 
 describe('taurobot-memory compact', () => {
@@ -183,13 +210,20 @@ describe('taurobot-memory compact', () => {
     expect(stderr).not.toMatch(/TAUROBOT_MEMORY|trace-warnings/)
   }, 30_000)
 
-  it('fails with a reason on a missing file and with the usage on bad arguments', async () => {
+  it('refuses a missing file as a bad argument (exit 2), as migrate refuses a missing <from>, and creates nothing', async () => {
+    const cli = ensureBuilt('cli.js')
+    const dir = await fresh()
+    const missing = join(dir, 'none.json')
+    await expect(run(process.execPath, [cli, 'compact', missing])).rejects.toMatchObject({
+      code: 2,
+      stderr: `taurobot-memory: no conversations file at ${missing}\nRun \`taurobot-memory --help\` for the usage.\n`,
+    })
+    expect(await readdir(dir)).toEqual([])
+  }, 30_000)
+
+  it('fails with the usage on bad arguments', async () => {
     const cli = ensureBuilt('cli.js')
     const missing = join(await fresh(), 'none.json')
-    await expect(run(process.execPath, [cli, 'compact', missing])).rejects.toMatchObject({
-      code: 1,
-      stderr: expect.stringContaining('no conversations file'),
-    })
     await expect(run(process.execPath, [cli, 'compact'])).rejects.toMatchObject({
       code: 2,
       stderr: expect.stringContaining('compact needs exactly one argument'),
@@ -240,6 +274,25 @@ describe('taurobot-memory compact', () => {
     expect(data.conversations.a.map((m: { content: string }) => m.content)).toEqual(['old2', 'old3', 'old4'])
     expect(data.conversations.b).toHaveLength(2)
   })
+
+  it('--max-messages n says what it dropped from the file, naming --max-messages and the .bak that keeps them', async () => {
+    const path = join(await fresh(), 'conversations.json')
+    const messages = Array.from({ length: 5 }, (_, i) => ({ role: 'user', content: `old${i}` }))
+    const before = JSON.stringify({ conversations: { a: messages, b: messages.slice(0, 2) } })
+    await writeFile(path, before)
+    const cli = ensureBuilt('cli.js')
+    const { stdout, stderr } = await run(process.execPath, [cli, 'compact', path, '--max-messages', '1'])
+    expect(stdout).toBe(`compacted ${path}: 2 conversations, 2 messages, all in the snapshot\n`)
+    expect(stderr).toBe(
+      `taurobot-memory: warning: ${JSON.stringify(path)}: 2 conversations held more messages than --max-messages 1, the longest "a" with 5. ` +
+        'compact kept the newest 1 of each and dropped the older ones from the file; ' +
+        `the snapshot as it was is kept in ${JSON.stringify(`${path}.bak`)}. Without --max-messages, compact keeps every message.\n`,
+    )
+    expect(
+      JSON.parse(await snapshotText(path)).conversations.a.map((m: { content: string }) => m.content),
+    ).toEqual(['old4'])
+    expect(await readFile(`${path}.bak`, 'utf8')).toBe(before)
+  }, 30_000)
 })
 
 describe('the compaction worker reads a snapshot in pieces too', () => {
