@@ -199,9 +199,10 @@ describe('backends given a URL where a file path belongs', () => {
     expect(() => make({ path })).toThrow(/looks like a mistyped URL, not a file path/)
   })
 
-  it('SQLite names that are not URLs still work (:memory:)', async () => {
+  it("SQLite's :memory: is not taken for a URL: it is refused for what it is", async () => {
     const { sqliteBackend } = await import('../src/sqlite.js')
-    expect(() => sqliteBackend({ path: ':memory:' })).not.toThrow()
+    expect(() => sqliteBackend({ path: ':memory:' })).toThrow(/database in memory.*memoryBackend\(\)/)
+    expect(() => sqliteBackend({ path: ':memory:' })).not.toThrow(/URL/)
   })
 })
 

@@ -70,11 +70,12 @@ const gzipped = async (worker: keyof typeof WORKERS, kind: Build) =>
 // builds (it has no development-only code).
 // The development build grew by about 400 B when it began to reject unknown option names with the
 // name probably meant, by about 10 B when network-and-cache-failed began to cover a copy too old,
-// and by about 25 B when precache() began to name a misspelt key of a manifest entry. It measures
-// 2509, 4016 and 4200 B.
+// by about 25 B when precache() began to name a misspelt key of a manifest entry, and by 44 to
+// 126 B when it began to refuse a revision no header can hold and to name arrays as such. It
+// measures 2553, 4136 and 4326 B.
 const BUDGET: Record<Build, { strategy: number; everything: number; deploys: number }> = {
   production: { strategy: 1536, everything: 2600, deploys: 2600 },
-  development: { strategy: 2520, everything: 4030, deploys: 4215 },
+  development: { strategy: 2565, everything: 4150, deploys: 4340 },
 }
 
 describe.each(['production', 'development'] as const)('bundle size, %s build (min+gzip)', (kind) => {
