@@ -279,6 +279,12 @@ describe('voice.stream()', () => {
     expect(() => stream(deltas('a'), { readAhead: 0 })).toThrow(
       new RangeError('readAhead must be a positive integer, got 0'),
     )
+    expect(() => stream(deltas('a'), { readAhead: 0 })).toThrow(RangeError)
+    // A wrong type is a TypeError, not a RangeError.
+    expect(() => stream(deltas('a'), { readAhead: '2' })).toThrow(TypeError)
+    expect(() => stream(deltas('a'), { format: 1 })).toThrow(TypeError)
+    expect(() => stream(deltas('a'), { input: true })).toThrow(TypeError)
+    expect(() => stream(deltas('a'), { timeoutMs: '100' })).toThrow(TypeError)
     expect(() => stream(deltas('a'), { signal: 'stop' })).toThrow(/signal must be an AbortSignal/)
     expect(() => stream(deltas('a'), { timeoutMs: -1 })).toThrow(/timeoutMs must be a positive number/)
     const locked = new ReadableStream<string>()

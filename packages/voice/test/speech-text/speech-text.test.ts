@@ -275,9 +275,11 @@ describe('speechText', () => {
       expect(() => speechText('a', { emoji: 'say' as never })).toThrow(
         new RangeError('emoji must be "drop" or "name", got "say"'),
       )
+      expect(() => speechText('a', { emoji: 'say' as never })).toThrow(RangeError)
       expect(() => speechText('a', { emoji: true as never })).toThrow(
-        new RangeError('emoji must be "drop" or "name", got true'),
+        new TypeError('emoji must be "drop" or "name", got true'),
       )
+      expect(() => speechText('a', { emoji: true as never })).toThrow(TypeError)
     })
   })
 
