@@ -407,6 +407,19 @@ describe('speechText', () => {
       expect(it_('dalle 9:00-13:00')).toBe('dalle 9 alle 13.')
     })
 
+    it('reads an Italian time written with a dot after alle, dalle or ore, and only there', () => {
+      expect(it_('Riceve alle 9.30 su appuntamento.')).toBe('Riceve alle 9 e 30 su appuntamento.')
+      expect(it_('Aperto dalle 14.15 alle 18.00, Alle 8.05, ore 21.45.')).toBe(
+        'Aperto dalle 14 e 15 alle 18, Alle 8 e 5, ore 21 e 45.',
+      )
+      // Elsewhere a dot in a number is a decimal point, and after those words a sum stays money.
+      expect(it_('pesa 9.30 kg, costa 9.50, alle 2.50 €, alle 25.30, alle 9.300 persone, alle 1.2.3')).toBe(
+        'pesa 9,30 kg, costa 9,50, alle 2 euro e 50 centesimi, alle 25,30, alle 9300 persone, alle 1.2.3.',
+      )
+      // English has no such rule.
+      expect(en('at 9.30')).toBe('at 9.30.')
+    })
+
     it('reads a whole hour before AM or PM without "o\'clock", and a span with its own words', () => {
       expect(en('at 8:00 PM, 8:30 pm, 9:00 and 12:00 a.m.')).toBe("at 8 PM, 8 30 pm, 9 o'clock and 12 a.m.")
       expect(it_('alle 8:00 PM')).toBe('alle 8 PM.')
