@@ -129,9 +129,21 @@ export function checkStrategy(event: unknown, options: StaleWhileRevalidateOptio
         options[name],
         Kind,
       )
-    check('maxEntries', (value: number) => Number.isInteger(value) && value > 0, 'a positive integer')
-    check('maxAgeSeconds', (value: number) => typeof value === 'number' && value > 0, 'a positive number')
-    check('staleIfError', (value: number) => typeof value === 'number' && value >= 0, 'a number >= 0')
+    // A number out of range is a RangeError; anything else (`'10'`) is the wrong type, a TypeError.
+    const number = (
+      name: 'maxEntries' | 'maxAgeSeconds' | 'staleIfError',
+      ok: (value: number) => boolean,
+      expected: string,
+    ) =>
+      check(
+        name,
+        (value: unknown) => typeof value === 'number' && ok(value),
+        expected,
+        typeof options[name] === 'number' ? RangeError : TypeError,
+      )
+    number('maxEntries', (value) => Number.isInteger(value) && value > 0, 'a positive integer')
+    number('maxAgeSeconds', (value) => value > 0, 'a positive number')
+    number('staleIfError', (value) => value >= 0, 'a number >= 0')
     check('fallback', isName, 'a non-empty string', TypeError)
     // The fallback is found by the URL it was precached under, which resolves against the worker's
     // URL; a relative one here would resolve against each request's URL instead.

@@ -12,7 +12,8 @@ Lists every file under <dir> as { url, revision } with a content hash as revisio
 precache() of @taurobot/sw-cache takes. Dotfiles, source maps and sw.js are left out.
 
 Options:
-  --prefix <prefix>   put before every path, e.g. / for absolute URLs (default: relative URLs)
+  --prefix <prefix>   put before every path, e.g. / for absolute URLs or /static for files
+                      served under /static/ (joined with a /); default: relative URLs
   --integrity         add each file's sha256 integrity, checked by precache()
   --out <file>        write the JSON there (default: standard output), making its folder if
                       missing; a .js or .mjs file gets "export default [...]" and its types

@@ -11,8 +11,10 @@ import type { PrecacheEntry } from './precache.js'
 /** Options of {@link buildManifest}. */
 export interface BuildManifestOptions {
   /**
-   * Put before every path to make its URL, e.g. `/` for absolute URLs. Relative URLs resolve
-   * against the service worker's URL, as in Workbox manifests.
+   * Put before every path to make its URL, e.g. `/` for absolute URLs or `/static` for files served
+   * under `/static/`. A prefix that does not end in `/` is joined to the path with one (`/static`
+   * gives `/static/index.html`). Without a prefix, relative URLs resolve against the service
+   * worker's URL, as in Workbox manifests.
    * @default ''
    */
   prefix?: string
@@ -57,6 +59,9 @@ export async function buildManifest(
   if (typeof exclude !== 'function') throw new TypeError(`exclude must be a function, got ${String(exclude)}`)
   if (typeof integrity !== 'boolean')
     throw new TypeError(`integrity must be true or false, got ${String(integrity)}`)
+  // A folder's name (`/static`, `https://cdn.example.com/app`) is what a prefix without its
+  // trailing `/` means: pasted as it is, it would give `/staticindex.html`.
+  const base = prefix && !prefix.endsWith('/') ? `${prefix}/` : prefix
   let files: string[]
   try {
     files = (await readdir(dir, { recursive: true, withFileTypes: true }))
@@ -80,7 +85,7 @@ export async function buildManifest(
       // query), and `\` as `/`: escaped, so that the URL fetches this file. Everything else is left
       // for the URL parser to encode, as it does for the page's own requests, so the precached copy
       // is found under the URL the page asks for.
-      url: prefix + path.replace(/[%#?\\]/g, encodeURIComponent),
+      url: base + path.replace(/[%#?\\]/g, encodeURIComponent),
       revision: createHash('sha256').update(body).digest('hex').slice(0, 20),
     }
     if (integrity) entry.integrity = `sha256-${createHash('sha256').update(body).digest('base64')}`

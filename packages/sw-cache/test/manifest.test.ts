@@ -42,6 +42,20 @@ describe('buildManifest', () => {
     expect(second[1]?.revision).toBe(first[1]?.revision)
   })
 
+  it('joins a prefix that does not end in / with one, and leaves one that does as it is', async () => {
+    const urls = async (prefix: string) => (await buildManifest(site, { prefix })).map((entry) => entry.url)
+    expect(await urls('/static')).toEqual(['/static/assets/app.js', '/static/index.html'])
+    expect(await urls('/static/')).toEqual(['/static/assets/app.js', '/static/index.html'])
+    expect(await urls('https://cdn.example.com/app')).toEqual([
+      'https://cdn.example.com/app/assets/app.js',
+      'https://cdn.example.com/app/index.html',
+    ])
+    expect(await urls('static')).toEqual(['static/assets/app.js', 'static/index.html'])
+    // The documented forms are unchanged: relative URLs by default, absolute ones with '/'.
+    expect(await urls('')).toEqual(['assets/app.js', 'index.html'])
+    expect(await urls('/')).toEqual(['/assets/app.js', '/index.html'])
+  })
+
   it('escapes the characters a URL would read as syntax, so each URL fetches its file', async () => {
     const names = ['50%off.txt', 'a#b.txt', 'q?.txt', 'back\\slash.txt', 'café au lait.txt']
     for (const name of names) write(`files/${name}`, name)
@@ -117,6 +131,16 @@ describe('sw-cache-manifest', () => {
     const nested = join(site, '.generated', 'src', 'precache-manifest.json')
     execFileSync(process.execPath, [CLI, site, '--out', nested], { stdio: 'pipe' })
     expect(JSON.parse(readFileSync(nested, 'utf8'))).toHaveLength(2)
+  })
+
+  it('joins --prefix /static to each path with a /', () => {
+    const printed = JSON.parse(
+      execFileSync(process.execPath, [CLI, site, '--prefix', '/static'], { encoding: 'utf8' }),
+    )
+    expect(printed.map((entry: { url: string }) => entry.url)).toEqual([
+      '/static/assets/app.js',
+      '/static/index.html',
+    ])
   })
 
   it('writes the types of a .js or .mjs manifest next to it, for a strict TypeScript worker', () => {

@@ -384,7 +384,10 @@ describe('staleWhileRevalidate: options are checked up front', () => {
     [{ cacheName: 'c', maxEntries: 0 }, RangeError, 'maxEntries must be a positive integer, got 0'],
     [{ cacheName: 'c', maxEntries: 1.5 }, RangeError, 'maxEntries must be a positive integer, got 1.5'],
     [{ cacheName: 'c', maxAgeSeconds: -1 }, RangeError, 'maxAgeSeconds must be a positive number, got -1'],
-    [{ cacheName: 'c', maxAgeSeconds: '9' }, RangeError, 'maxAgeSeconds must be a positive number, got "9"'],
+    // A number out of range is a RangeError, a value of another type a TypeError.
+    [{ cacheName: 'c', maxEntries: '10' }, TypeError, 'maxEntries must be a positive integer, got "10"'],
+    [{ cacheName: 'c', maxAgeSeconds: '9' }, TypeError, 'maxAgeSeconds must be a positive number, got "9"'],
+    [{ cacheName: 'c', staleIfError: true }, TypeError, 'staleIfError must be a number >= 0, got true'],
     [{ cacheName: 'c', staleIfError: Number.NaN }, RangeError, 'staleIfError must be a number >= 0, got NaN'],
     [{ cacheName: 'c', fallback: '' }, TypeError, 'fallback must be a non-empty string, got ""'],
     [{ cacheName: 'c', onError: 'log' }, TypeError, 'onError must be a function, got "log"'],

@@ -1,6 +1,6 @@
 // The options of VoiceSystem and of its calls: their types, the names each call accepts, and the
 // checks of their values. VoiceSystem applies them; nothing here holds state.
-import { describe } from './describe.js'
+import { describe, refusal } from './describe.js'
 import type { AudioFormat } from './encode.js'
 import type { BuiltInEngineName } from './engine.js'
 import { checkOptionNames, checkOptionsObject } from './known-options.js'
@@ -187,28 +187,32 @@ export const extensions: Record<string, AudioFormat> = {
 
 export function checkRate(value: unknown): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new RangeError(`rate must be a positive number of words per minute, got ${describe(value)}`)
+    throw refusal(
+      value,
+      'number',
+      `rate must be a positive number of words per minute, got ${describe(value)}`,
+    )
   }
   return value
 }
 
 export function checkVolume(value: unknown): number {
   if (typeof value !== 'number' || Number.isNaN(value) || value < 0 || value > 1) {
-    throw new RangeError(`volume must be a number from 0 to 1, got ${describe(value)}`)
+    throw refusal(value, 'number', `volume must be a number from 0 to 1, got ${describe(value)}`)
   }
   return value
 }
 
 export function checkPitch(value: unknown): number {
   if (typeof value !== 'number' || Number.isNaN(value) || value < 0 || value > 100) {
-    throw new RangeError(`pitch must be a number from 0 to 100, got ${describe(value)}`)
+    throw refusal(value, 'number', `pitch must be a number from 0 to 100, got ${describe(value)}`)
   }
   return value
 }
 
 export function checkFormat(value: unknown): AudioFormat {
   if (!formats.includes(value as AudioFormat)) {
-    throw new RangeError(`format must be "ogg" or "wav", got ${describe(value)}`)
+    throw refusal(value, 'string', `format must be "ogg" or "wav", got ${describe(value)}`)
   }
   return value as AudioFormat
 }

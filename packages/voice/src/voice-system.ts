@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { open, rename, rm } from 'node:fs/promises'
 import { dirname, extname, resolve } from 'node:path'
-import { describe } from './describe.js'
+import { describe, refusal } from './describe.js'
 import type { AudioFormat } from './encode.js'
 import { mimeTypes } from './encode.js'
 import type { EngineSpeechOptions } from './engine.js'
@@ -64,7 +64,7 @@ export class VoiceSystem {
     this.#builtIn = isBuiltInEngine(engine)
     const maxChars = options.maxChars ?? 5000
     if (typeof maxChars !== 'number' || !Number.isInteger(maxChars) || maxChars < 1) {
-      throw new RangeError(`maxChars must be a positive integer, got ${describe(maxChars)}`)
+      throw refusal(maxChars, 'number', `maxChars must be a positive integer, got ${describe(maxChars)}`)
     }
     this.#maxChars = maxChars
     this.#emoji = checkEmoji(options.emoji ?? 'drop')
@@ -180,10 +180,10 @@ export class VoiceSystem {
     checkCallOptions(options, streamOptionNames, 'stream()')
     const { readAhead = 4, input = 'markdown', emoji: givenEmoji, format: given, ...run } = options
     if (typeof readAhead !== 'number' || !Number.isInteger(readAhead) || readAhead < 1) {
-      throw new RangeError(`readAhead must be a positive integer, got ${describe(readAhead)}`)
+      throw refusal(readAhead, 'number', `readAhead must be a positive integer, got ${describe(readAhead)}`)
     }
     if (input !== 'markdown' && input !== 'text') {
-      throw new RangeError(`input must be "markdown" or "text", got ${describe(input)}`)
+      throw refusal(input, 'string', `input must be "markdown" or "text", got ${describe(input)}`)
     }
     const emoji = checkEmoji(givenEmoji ?? this.#emoji)
     const format = checkFormat(given ?? 'ogg')
@@ -240,7 +240,7 @@ export class VoiceSystem {
   /** The text the engine is given: the reply as read aloud, or with `input: 'text'` the text itself. */
   #spoken(text: unknown, input: unknown = 'markdown', emoji: unknown = this.#emoji): string {
     if (input !== 'markdown' && input !== 'text') {
-      throw new RangeError(`input must be "markdown" or "text", got ${describe(input)}`)
+      throw refusal(input, 'string', `input must be "markdown" or "text", got ${describe(input)}`)
     }
     const mode = checkEmoji(emoji)
     const checked = this.#checkText(text)
@@ -319,7 +319,11 @@ export class VoiceSystem {
       timeoutMs !== undefined &&
       (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0)
     ) {
-      throw new RangeError(`timeoutMs must be a positive number of milliseconds, got ${describe(timeoutMs)}`)
+      throw refusal(
+        timeoutMs,
+        'number',
+        `timeoutMs must be a positive number of milliseconds, got ${describe(timeoutMs)}`,
+      )
     }
     return [
       { kind, engine: this.#engine, text, options: this.#options, format },

@@ -19,7 +19,12 @@ describe('options are validated up front, naming the option and the value', () =
     [{ rate: Number.NaN }, RangeError, 'rate must be a positive number of words per minute, got NaN'],
     [{ rate: -10 }, RangeError, 'rate must be a positive number of words per minute, got -10'],
     [{ rate: 0 }, RangeError, 'got 0'],
-    [{ rate: '150' }, RangeError, 'rate must be a positive number of words per minute, got "150"'],
+    // A wrong type is a TypeError, a right type out of range a RangeError.
+    [{ rate: '150' }, TypeError, 'rate must be a positive number of words per minute, got "150"'],
+    [{ volume: '1' }, TypeError, 'volume must be a number from 0 to 1, got "1"'],
+    [{ pitch: '50' }, TypeError, 'pitch must be a number from 0 to 100, got "50"'],
+    [{ maxChars: '100' }, TypeError, 'maxChars must be a positive integer, got "100"'],
+    [{ emoji: 1 }, TypeError, 'emoji must be "drop" or "name", got 1'],
     [{ volume: Number.NaN }, RangeError, 'volume must be a number from 0 to 1, got NaN'],
     [{ volume: -0.1 }, RangeError, 'volume must be a number from 0 to 1, got -0.1'],
     [{ volume: 1.5 }, RangeError, 'got 1.5'],
@@ -113,6 +118,7 @@ describe('options are validated up front, naming the option and the value', () =
   it('setters validate like the constructor', () => {
     const voice = new VoiceSystem()
     expect(() => voice.setRate(Number.NaN)).toThrow(RangeError)
+    expect(() => voice.setRate('180' as never)).toThrow(TypeError)
     expect(() => voice.setVolume(2)).toThrow('volume must be a number from 0 to 1, got 2')
     expect(() => voice.setPitch(-1)).toThrow(RangeError)
     voice.setRate(180)
@@ -197,6 +203,11 @@ describe('voicePool.stats()', () => {
   it('validates pool options', () => {
     expect(() => voicePool.configure({ maxQueue: -1 })).toThrow('maxQueue must be a positive integer, got -1')
     expect(() => voicePool.configure({ cancelGraceMs: Number.NaN })).toThrow(RangeError)
+    expect(() => voicePool.configure({ maxQueue: '10' as never })).toThrow(
+      new TypeError('maxQueue must be a positive integer, got 10'),
+    )
+    expect(() => voicePool.configure({ maxQueue: '10' as never })).toThrow(TypeError)
+    expect(() => voicePool.configure({ cancelGraceMs: '0' as never })).toThrow(TypeError)
     expect(() => voicePool.configure({ handleSignals: 'yes' as never })).toThrow(TypeError)
   })
 })

@@ -84,6 +84,20 @@ describe('voice.stream()', () => {
     expect(whole.map((clip) => clip.text).join(' ')).toBe(String.fromCharCode(...parseWav(all.data).samples))
   })
 
+  it("speaks the README's example with the Italian time as a time, not a decimal", async () => {
+    const voice = new VoiceSystem({ engine: echo, language: 'it' })
+    async function* readme() {
+      yield 'Certo! Il Dott. Ros'
+      yield 'si riceve alle 9.30 su **appuntam'
+      yield 'ento**. A presto.'
+    }
+    expect((await heard(voice, readme())).map((clip) => clip.text)).toEqual([
+      'Certo!',
+      'Il Dott. Rossi riceve alle 9 e 30 su appuntamento.',
+      'A presto.',
+    ])
+  })
+
   it('ends a sentence at a stop followed by emoji, in both emoji modes, however the reply arrives', async () => {
     const text = 'Great job! 🎉 See you tomorrow. 👋 Fatto! 👨‍👩‍👧 🇮🇹👍🏽 Bye.'
     for (const [emoji, expected] of [
@@ -279,6 +293,12 @@ describe('voice.stream()', () => {
     expect(() => stream(deltas('a'), { readAhead: 0 })).toThrow(
       new RangeError('readAhead must be a positive integer, got 0'),
     )
+    expect(() => stream(deltas('a'), { readAhead: 0 })).toThrow(RangeError)
+    // A wrong type is a TypeError, not a RangeError.
+    expect(() => stream(deltas('a'), { readAhead: '2' })).toThrow(TypeError)
+    expect(() => stream(deltas('a'), { format: 1 })).toThrow(TypeError)
+    expect(() => stream(deltas('a'), { input: true })).toThrow(TypeError)
+    expect(() => stream(deltas('a'), { timeoutMs: '100' })).toThrow(TypeError)
     expect(() => stream(deltas('a'), { signal: 'stop' })).toThrow(/signal must be an AbortSignal/)
     expect(() => stream(deltas('a'), { timeoutMs: -1 })).toThrow(/timeoutMs must be a positive number/)
     const locked = new ReadableStream<string>()

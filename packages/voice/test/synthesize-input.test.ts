@@ -123,15 +123,20 @@ describe('synthesize() input: Markdown by default, or the text as given', () => 
     await expect(voice.synthesize('ciao', { emoji: 'spell' as never, input: 'text' })).rejects.toThrow(
       new RangeError(message),
     )
+    // Not a string at all: a TypeError.
     await expect(voice.textToSpeech('ciao', 'x.ogg', { emoji: null as never })).rejects.toThrow(
-      new RangeError('emoji must be "drop" or "name", got null'),
+      new TypeError('emoji must be "drop" or "name", got null'),
+    )
+    await expect(voice.textToSpeech('ciao', 'x.ogg', { emoji: null as never })).rejects.toBeInstanceOf(
+      TypeError,
     )
     async function* source() {
       yield 'ciao'
     }
     expect(() => voice.stream(source(), { emoji: 1 as never })).toThrow(
-      new RangeError('emoji must be "drop" or "name", got 1'),
+      new TypeError('emoji must be "drop" or "name", got 1'),
     )
+    expect(() => voice.stream(source(), { emoji: 1 as never })).toThrow(TypeError)
     expect(() => new VoiceSystem({ engine: echo, emojis: 'name' } as never)).toThrow(
       new TypeError('unknown option "emojis" of new VoiceSystem(): did you mean emoji?'),
     )

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os'
-import { describe } from '../describe.js'
+import { describe, refusal } from '../describe.js'
 import { checkOptionNames } from '../known-options.js'
 import { moduleLocation } from '../module-location.js'
 
@@ -79,14 +79,18 @@ export function defaultSettings(): PoolSettings {
 
 function positiveInteger(name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new RangeError(`${name} must be a positive integer, got ${String(value)}`)
+    throw refusal(value, 'number', `${name} must be a positive integer, got ${String(value)}`)
   }
   return value
 }
 
 function nonNegative(name: string, value: unknown): number {
   if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
-    throw new RangeError(`${name} must be a non-negative number of milliseconds, got ${String(value)}`)
+    throw refusal(
+      value,
+      'number',
+      `${name} must be a non-negative number of milliseconds, got ${String(value)}`,
+    )
   }
   return value
 }

@@ -64,6 +64,12 @@ export interface SpeechConventions {
   /** A time of day, with hours and minutes already checked. */
   time(hours: number, minutes: number): string
   /**
+   * Words after which `H.MM` is a time of day ("alle 9.30"), in a language that also writes times
+   * with a dot; tested on the few characters before the number. Absent where a dot in a number is
+   * never a time.
+   */
+  dottedTimeLead?: RegExp
+  /**
    * Two times of day as a span ("dalle 9 alle 13"), both already spoken; `lead` is the word the
    * text put before them ("from", "between", "dalle", "tra le"), in lower case, if any.
    */
@@ -183,6 +189,8 @@ const italian: SpeechConventions = {
   dateJoin: /^\s(?:al|e|o)\s$/i,
   betweenLead: /\b(?:tra|fra)\s$/i,
   time: (hours, minutes) => (minutes === 0 ? `${hours}` : `${hours} e ${minutes}`),
+  // "alle 9.30" is a time; read as a number it would be "nove virgola trenta".
+  dottedTimeLead: /\b(?:alle|dalle|ore)\s$/i,
   timeSpan: (from, to, lead) =>
     lead === 'tra le' || lead === 'fra le' ? `${lead} ${from} e le ${to}` : `dalle ${from} alle ${to}`,
   // "mezza tazza", "mezzo litro": the gender is guessed from the word that follows.

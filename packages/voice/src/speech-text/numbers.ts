@@ -16,6 +16,10 @@ const TIME_SPAN = new RegExp(
   'gi',
 )
 const MERIDIEM = /^\s?[ap]\.?m\b/i
+// "alle 9.30": a time written with a dot, read as one only after the language's `dottedTimeLead`
+// words, and not before a sum's or a measure's sign or word ("alle 2.50 €" is money).
+const DOTTED_TIME =
+  /(?<![\d.,])([01]?\d|2[0-3])\.([0-5]\d)(?![\d]|[.,]\d|\s?(?:[€$£%°]|euro\b|dollar|sterlin|cent))/gi
 // "1 1/2 cups", "2 3/4 km": a whole number, one space, and a half, third or quarter.
 const MIXED = /(?<![\d/.,:]|\d\s)(\d{1,3}) ([1-3])\/([234])(?![\d/]|[.,]\d)/g
 // "1/2 cup", "3/4 di tazza": a simple fraction before a word. Not after a number ("1 1/2").
@@ -202,7 +206,16 @@ export function speakNumbers(text: string, c: SpeechConventions): string {
         ? String(Number(hours))
         : c.time(Number(hours), Number(minutes)),
     )
-  const dated = timed.includes('/') ? slashed(timed, c) : timed
+  const dotted = c.dottedTimeLead
+  const clocked =
+    dotted === undefined
+      ? timed
+      : timed.replace(DOTTED_TIME, (match, hours: string, minutes: string, offset: number, whole: string) =>
+          dotted.test(whole.slice(Math.max(0, offset - 8), offset))
+            ? c.time(Number(hours), Number(minutes))
+            : match,
+        )
+  const dated = clocked.includes('/') ? slashed(clocked, c) : clocked
   const spanned = dated.replace(SPAN, (match, from: string, to: string, offset: number, whole: string) => {
     if (Number(to) <= Number(from)) return match
     // "between 10-12" is "between 10 and 12".

@@ -1,4 +1,4 @@
-import { describe } from '../describe.js'
+import { describe, refusal } from '../describe.js'
 import { checkEspeakLanguage } from '../espeak-voices.js'
 import { checkOptionNames, checkOptionsObject } from '../known-options.js'
 import { dropPictographs, type EmojiMode, emojiNames, namePictographs, speakKeycaps } from './emoji.js'
@@ -35,7 +35,7 @@ const OPTION_NAMES: readonly (keyof SpeechTextOptions)[] = ['language', 'emoji']
 /** Checks the `emoji` option (of speechText and of VoiceSystem alike). */
 export function checkEmoji(value: unknown): EmojiMode {
   if (!EMOJI_MODES.includes(value as EmojiMode)) {
-    throw new RangeError(`emoji must be "drop" or "name", got ${describe(value)}`)
+    throw refusal(value, 'string', `emoji must be "drop" or "name", got ${describe(value)}`)
   }
   return value as EmojiMode
 }

@@ -224,6 +224,13 @@ export const corpus: CorpusReply[] = [
   },
   {
     language: 'it',
+    markdown: 'Il Dott. Rossi riceve alle 9.30 su appuntamento, dalle 14.15 alle 18.00.',
+    keep: ['Dott.', '9 e 30', 'dalle 14 e 15 alle 18'],
+    not: ['virgola', 'punto'],
+    plain: 'Il Dott. Rossi riceve alle 9 e 30 su appuntamento, dalle 14 e 15 alle 18.',
+  },
+  {
+    language: 'it',
     markdown: 'Il volo parte alle 9:00 e atterra alle 11:45.',
     keep: ['9', '11 e 45'],
     not: ['zero zero'],

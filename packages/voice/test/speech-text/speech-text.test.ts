@@ -275,9 +275,11 @@ describe('speechText', () => {
       expect(() => speechText('a', { emoji: 'say' as never })).toThrow(
         new RangeError('emoji must be "drop" or "name", got "say"'),
       )
+      expect(() => speechText('a', { emoji: 'say' as never })).toThrow(RangeError)
       expect(() => speechText('a', { emoji: true as never })).toThrow(
-        new RangeError('emoji must be "drop" or "name", got true'),
+        new TypeError('emoji must be "drop" or "name", got true'),
       )
+      expect(() => speechText('a', { emoji: true as never })).toThrow(TypeError)
     })
   })
 
@@ -403,6 +405,19 @@ describe('speechText', () => {
       expect(en('at 9:00, at 14:05, at 14:30')).toBe("at 9 o'clock, at 14 oh 5, at 14 30.")
       expect(it_('aperto 9:00-13:00')).toBe('aperto dalle 9 alle 13.')
       expect(it_('dalle 9:00-13:00')).toBe('dalle 9 alle 13.')
+    })
+
+    it('reads an Italian time written with a dot after alle, dalle or ore, and only there', () => {
+      expect(it_('Riceve alle 9.30 su appuntamento.')).toBe('Riceve alle 9 e 30 su appuntamento.')
+      expect(it_('Aperto dalle 14.15 alle 18.00, Alle 8.05, ore 21.45.')).toBe(
+        'Aperto dalle 14 e 15 alle 18, Alle 8 e 5, ore 21 e 45.',
+      )
+      // Elsewhere a dot in a number is a decimal point, and after those words a sum stays money.
+      expect(it_('pesa 9.30 kg, costa 9.50, alle 2.50 €, alle 25.30, alle 9.300 persone, alle 1.2.3')).toBe(
+        'pesa 9,30 kg, costa 9,50, alle 2 euro e 50 centesimi, alle 25,30, alle 9300 persone, alle 1.2.3.',
+      )
+      // English has no such rule.
+      expect(en('at 9.30')).toBe('at 9.30.')
     })
 
     it('reads a whole hour before AM or PM without "o\'clock", and a span with its own words', () => {
