@@ -71,11 +71,12 @@ const gzipped = async (worker: keyof typeof WORKERS, kind: Build) =>
 // The development build grew by about 400 B when it began to reject unknown option names with the
 // name probably meant, by about 10 B when network-and-cache-failed began to cover a copy too old,
 // by about 25 B when precache() began to name a misspelt key of a manifest entry, and by 44 to
-// 126 B when it began to refuse a revision no header can hold and to name arrays as such. It
-// measures 2553, 4136 and 4326 B.
+// 126 B when it began to refuse a revision no header can hold and to name arrays as such, and by
+// about 30 B when it began to refuse a maxEntries, maxAgeSeconds or staleIfError that is no
+// number. It measures 2583, 4170 and 4360 B.
 const BUDGET: Record<Build, { strategy: number; everything: number; deploys: number }> = {
   production: { strategy: 1536, everything: 2600, deploys: 2600 },
-  development: { strategy: 2565, everything: 4150, deploys: 4340 },
+  development: { strategy: 2595, everything: 4185, deploys: 4375 },
 }
 
 describe.each(['production', 'development'] as const)('bundle size, %s build (min+gzip)', (kind) => {
