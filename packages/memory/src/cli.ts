@@ -6,7 +6,7 @@ import { dirname } from 'node:path'
 import { parseArgs } from 'node:util'
 import { SQLITE_ADVICE } from './backends/file/heap-room.js'
 import { linkTarget } from './backends/file/store-path.js'
-import { loadIoredis, type RedisConstructor } from './backends/redis/load-ioredis.js'
+import { askRedis } from './backends/redis/ask-redis.js'
 import { DEFAULT_PREFIX, EMPTY_PREFIX_REASON } from './backends/redis/redis-options.js'
 import { closest } from './closest.js'
 import { runCompact } from './compact.js'
@@ -135,27 +135,11 @@ async function existingStore(
  * likely mistyped, and opening it would create a store there and copy nothing.
  */
 async function redisStoreExists(url: string, keyPrefix: string): Promise<boolean | undefined> {
-  let client: InstanceType<RedisConstructor> | undefined
-  try {
-    const RedisClass = await loadIoredis()
-    client = new RedisClass(url, {
-      lazyConnect: true,
-      connectionName: 'taurobot-memory',
-      connectTimeout: 5000,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    })
-    client.on('error', () => {})
-    await client.connect()
+  return askRedis(url, async (client) => {
     // ioredis goes on with database 0 when the server refuses the URL's: ask for it again.
     await client.select(client.options.db ?? 0)
     return (await client.exists(`${keyPrefix}format`)) === 1
-  } catch {
-    return undefined
-  } finally {
-    client?.disconnect()
-  }
+  })
 }
 
 /**

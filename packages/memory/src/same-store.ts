@@ -5,7 +5,7 @@
 // prefixes of one database can name the same keys, which --replace into one would delete.
 import { stat } from 'node:fs/promises'
 import { comparablePath, linkTarget } from './backends/file/store-path.js'
-import { loadIoredis } from './backends/redis/load-ioredis.js'
+import { askRedis } from './backends/redis/ask-redis.js'
 import { DEFAULT_PREFIX } from './backends/redis/redis-options.js'
 import type { Location } from './location.js'
 
@@ -74,25 +74,9 @@ async function fileIdentity(path: string): Promise<string | undefined> {
  * selects, or undefined when the server cannot be asked: opening the store then reports why.
  */
 async function redisIdentity(url: string): Promise<string | undefined> {
-  const RedisClass = await loadIoredis()
-  const client = new RedisClass(url, {
-    lazyConnect: true,
-    connectionName: 'taurobot-memory',
-    connectTimeout: 5000,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  })
-  client.on('error', () => {})
-  try {
-    await client.connect()
+  return askRedis(url, async (client) => {
     const info = await client.info('server')
     const runId = /^run_id:(\w+)/m.exec(info)?.[1]
-    if (runId === undefined) return undefined
-    return `${runId}/${client.options.db ?? 0}`
-  } catch {
-    return undefined
-  } finally {
-    client.disconnect()
-  }
+    return runId === undefined ? undefined : `${runId}/${client.options.db ?? 0}`
+  })
 }
