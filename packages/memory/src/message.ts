@@ -295,7 +295,18 @@ export function toMessage(
       const value = record[key]
       // Left out by JSON, as the README says: not data.
       if (value === undefined || typeof value === 'function' || typeof value === 'symbol') continue
-      const problem = jsonProblem(value, `message${propertyPath(key)}`, { asJsonWould: true })
+      const field = `message${propertyPath(key)}`
+      let problem: string | undefined
+      try {
+        problem = jsonProblem(value, field, { asJsonWould: true })
+      } catch (error) {
+        // The call stack ran out: JSON.stringify and every later read would fail on it too.
+        if (!(error instanceof RangeError)) throw error
+        throw new RangeError(
+          `${field} is nested too deeply to be checked and stored (${error.message}): flatten it, or store it as a JSON string`,
+          { cause: error },
+        )
+      }
       if (problem !== undefined) throw new TypeError(problem)
     }
   }

@@ -61,6 +61,16 @@ describe('toMessage', () => {
     })
   }
 
+  it('refuses a field nested too deeply for the call stack, naming the field', () => {
+    let nested: unknown = 1
+    for (let depth = 0; depth < 200_000; depth++) nested = [nested]
+    const input = { role: 'user', content: 'x', nest: nested }
+    expect(() => toMessage(input, 1_048_576, now, newId)).toThrow(RangeError)
+    expect(() => toMessage(input, 1_048_576, now, newId)).toThrow(
+      /^message\.nest is nested too deeply to be checked and stored \(Maximum call stack size exceeded\): flatten it/,
+    )
+  })
+
   it('returns a copy: later changes to the input do not reach the stored message', () => {
     const input = { role: 'user', content: 'before', extra: 'kept' }
     const { message } = toMessage(input, 1000, now, newId)
